@@ -1,0 +1,88 @@
+# enoki - HTTP and websocket gateway for nameko clusters.
+#
+#   make            build/enoki
+#   make test       unit tests (Check) and integration tests (real broker, real binary)
+#   make check      the same suite under ASan + UBSan (objects in build/asan)
+#   make valgrind   the same suite under valgrind (objects in build/valgrind)
+#   make demo       install what is missing, start a broker, a demo service and enoki
+#   make format     clang-format the sources
+
+BUILD ?= build
+OPT ?= -O2 -g
+PYTHON ?= /usr/bin/python3
+
+PKGS := libmicrohttpd librabbitmq jansson libuv yaml-0.1
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null | sed 's/-I/-isystem /g')
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null | sed 's/-I/-isystem /g')
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+
+WARNINGS := -Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wcast-qual -Wwrite-strings -Wformat=2 -Wconversion -Wno-sign-conversion -fno-common
+CFLAGS ?=
+CFLAGS += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) $(WARNINGS) -I. $(PKG_CFLAGS) -MMD -MP
+LDFLAGS ?=
+LDLIBS += $(PKG_LIBS) -lm
+
+ifeq ($(SANITIZER),1)
+CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+LIB_SRCS := $(wildcard core/*.c routes/*.c)
+GATEWAY_SRCS := $(wildcard gateway/*.c)
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+GATEWAY_OBJS := $(GATEWAY_SRCS:%.c=$(BUILD)/obj/%.o)
+UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o)
+
+ENOKI := $(BUILD)/enoki
+UNIT := $(BUILD)/unit-tests
+
+.PHONY: all test unit integration check valgrind demo format clean
+all: $(ENOKI)
+
+$(ENOKI): $(LIB_OBJS) $(GATEWAY_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(UNIT): $(UNIT_OBJS) $(LIB_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+
+$(BUILD)/obj/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Wno-missing-prototypes -c -o $@ $<
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+# The test command the README and CI give. ENOKI_WRAPPER runs the binary under a tool (valgrind).
+test: unit integration
+
+unit: $(UNIT)
+	$(UNIT_WRAPPER) $(UNIT)
+
+integration: $(ENOKI)
+	ENOKI_BIN=$(abspath $(ENOKI)) GW_SYSTEM_TESTS=1 $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
+
+check:
+	$(MAKE) BUILD=build/asan SANITIZER=1 OPT="-O1 -g" \
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 test
+
+VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect \
+	--errors-for-leak-kinds=definite,indirect --suppressions=$(abspath tests/valgrind.supp)
+valgrind:
+	$(MAKE) BUILD=build/valgrind OPT="-O0 -g" \
+		UNIT_WRAPPER="env CK_FORK=no $(VALGRIND)" ENOKI_WRAPPER="$(VALGRIND)" test
+
+demo: $(ENOKI)
+	./examples/demo.sh
+
+format:
+	clang-format -i $(LIB_SRCS) $(GATEWAY_SRCS) $(UNIT_SRCS) $(wildcard core/*.h routes/*.h gateway/*.h)
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

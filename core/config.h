@@ -1,0 +1,114 @@
+/* config.h - enoki's configuration: one YAML file with nameko's own keys.
+ *
+ * Loading is parse -> substitute -> validate -> freeze. The result is a plain, read-only record that
+ * modules borrow for the life of the process (or until a reload replaces it whole).
+ *
+ * Top-level keys read (all others are ignored, so one file can serve nameko services too):
+ *   AMQP_URI            default "pyamqp://guest:guest@localhost"  (kombu's rules, nameko-wire.md §8)
+ *   WEB_SERVER_ADDRESS  default "0.0.0.0:8000"  ("host:port" or "port")
+ *   rpc_exchange        default "nameko-rpc"
+ *   HEARTBEAT           default 60 (seconds, 0 disables)
+ *   GATEWAY:            mapping, enoki's own settings (unknown keys are errors)
+ *     name             default "enoki"
+ *     rpc_timeout      default 30 (seconds, > 0, may be fractional)
+ *     errors           mapping exc_type -> HTTP status (100..599)
+ *     context_headers  mapping HTTP header name -> context key
+ *     log_level        default "info"
+ *   routes:             list of mappings {rule, methods, rpc, timeout, mode} (unknown keys are errors)
+ *
+ * ${VAR:default} substitution follows nameko (§8): only in plain (unquoted) scalars, the result is
+ * re-parsed as YAML; the default applies only when VAR is unset; VAR set to "" gives null; the default is
+ * everything after the first ':'; text around the reference is kept; nesting is an error. The tags
+ * !env_var "..." (substitute, then re-parse) and !raw_env_var "..." (substitute, keep a string) work on
+ * quoted scalars.
+ *
+ * --define KEY=VALUE sets a top-level key; VALUE is parsed as YAML (as nameko does).
+ */
+#ifndef ENOKI_CONFIG_H
+#define ENOKI_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct gw_amqp_uri {
+    char *host;     /* default "localhost" */
+    int port;       /* default 5672 */
+    char *user;     /* default "guest" */
+    char *password; /* default "guest" */
+    char *vhost;    /* default "/" */
+};
+
+struct gw_route_conf {
+    char *rule;    /* e.g. "/get/<int:value>" */
+    char *methods; /* nameko's comma-separated list, default "GET", as written */
+    char *service; /* from rpc "service.method" */
+    char *method;
+    double timeout; /* seconds; the GATEWAY.rpc_timeout when not given */
+    char *mode;     /* "json" (default) */
+    int line;       /* line of the route's mapping in the file, 1-based */
+};
+
+struct gw_error_status {
+    char *exc_type;
+    int status;
+};
+
+struct gw_context_header {
+    char *header; /* HTTP header name, as written */
+    char *key;    /* context key, sent as nameko.<key> */
+};
+
+struct gw_config {
+    char *path; /* the file it was loaded from */
+
+    char *amqp_uri_text; /* as written; contains the password: never log it */
+    struct gw_amqp_uri amqp;
+    char *web_host; /* default "0.0.0.0" */
+    int web_port;   /* default 8000 */
+    char *rpc_exchange;
+    int heartbeat;
+
+    char *name;
+    double rpc_timeout;
+    char *log_level;
+    struct gw_error_status *errors;
+    size_t n_errors;
+    struct gw_context_header *context_headers;
+    size_t n_context_headers;
+
+    struct gw_route_conf *routes;
+    size_t n_routes;
+};
+
+struct gw_define {
+    const char *key;   /* borrowed */
+    const char *value; /* borrowed, YAML text */
+};
+
+/* Loads the file at path, applies the defines (which win over the file), substitutes and validates.
+ * On success returns GW_OK and a new config in *out (free with gw_config_free). On failure returns a
+ * negative status and writes into err a message that names the file, the line and the key, e.g.
+ *   "gateway.yaml:7: GATEWAY.rpc_timeout: expected a positive number, got 'abc'".
+ */
+int gw_config_load(const char *path, const struct gw_define *defines, size_t n_defines,
+                   struct gw_config **out, char *err, size_t errlen);
+
+/* Same, from a buffer; name is used in messages in place of a file name. */
+int gw_config_load_string(const char *name, const char *yaml, size_t len,
+                          const struct gw_define *defines, size_t n_defines, struct gw_config **out,
+                          char *err, size_t errlen);
+
+void gw_config_free(struct gw_config *config);
+
+/* Parses an AMQP URI by kombu's rules (amqp:// or pyamqp://, %-decoded user and password, vhost from
+ * the path: empty, "/", "//" and "/%2F" all mean "/"). Fills *out with new strings (free with
+ * gw_amqp_uri_clear). Returns GW_OK or GW_EURI with a reason in err. */
+int gw_amqp_uri_parse(const char *text, struct gw_amqp_uri *out, char *err, size_t errlen);
+void gw_amqp_uri_clear(struct gw_amqp_uri *uri);
+
+/* Expands nameko's ${VAR:default} references in text using getenv, as nameko's regex does. Returns
+ * GW_OK and a new string in *out (the caller re-parses it as YAML, so "" becomes null), or GW_ESUBST
+ * with a reason in err for a nested reference. */
+int gw_config_substitute(const char *text, char **out, char *err, size_t errlen);
+
+#endif

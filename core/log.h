@@ -1,0 +1,30 @@
+/* log.h - leveled logging to stderr with [component] prefixes.
+ *
+ * The level check happens before the arguments are evaluated. Not thread-safe by design: each worker
+ * loop logs from its own thread and stderr writes of one line are atomic enough for a log.
+ */
+#ifndef ENOKI_LOG_H
+#define ENOKI_LOG_H
+
+enum gw_log_level { GW_LOG_DEBUG = 0, GW_LOG_INFO, GW_LOG_WARN, GW_LOG_ERROR, GW_LOG_OFF };
+
+extern enum gw_log_level gw_log_threshold;
+
+void gw_log_write(enum gw_log_level level, const char *component, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Parses "debug", "info", "warn", "error", "off"; returns 0 or GW_EINVAL. */
+int gw_log_parse_level(const char *name, enum gw_log_level *out);
+
+#define gw_log(level, component, ...)                                                              \
+    do {                                                                                           \
+        if ((level) >= gw_log_threshold)                                                           \
+            gw_log_write((level), (component), __VA_ARGS__);                                       \
+    } while (0)
+
+#define gw_debug(component, ...) gw_log(GW_LOG_DEBUG, component, __VA_ARGS__)
+#define gw_info(component, ...) gw_log(GW_LOG_INFO, component, __VA_ARGS__)
+#define gw_warn(component, ...) gw_log(GW_LOG_WARN, component, __VA_ARGS__)
+#define gw_error(component, ...) gw_log(GW_LOG_ERROR, component, __VA_ARGS__)
+
+#endif
