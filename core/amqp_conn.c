@@ -1,0 +1,260 @@
+#include "amqp_conn.h"
+
+#include "status.h"
+#include "xalloc.h"
+
+#include <amqp_tcp_socket.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+struct gw_amqp_conn {
+    amqp_connection_state_t state;
+    uint64_t next_tag; /* delivery tag of the next publish on the confirm channel */
+    bool open;         /* the AMQP connection handshake completed */
+};
+
+enum { CHANNEL = 1 };
+
+/* Fills err from a synchronous call's reply; returns GW_OK for a normal reply, GW_EBROKER otherwise. */
+static int check_reply(amqp_rpc_reply_t reply, const char *what, char *err, size_t errlen)
+{
+    switch (reply.reply_type) {
+    case AMQP_RESPONSE_NORMAL:
+        return GW_OK;
+    case AMQP_RESPONSE_NONE:
+        snprintf(err, errlen, "%s: no reply from the broker", what);
+        break;
+    case AMQP_RESPONSE_LIBRARY_EXCEPTION:
+        snprintf(err, errlen, "%s: %s", what, amqp_error_string2(reply.library_error));
+        break;
+    case AMQP_RESPONSE_SERVER_EXCEPTION:
+        if (reply.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
+            const amqp_connection_close_t *c = reply.reply.decoded;
+            snprintf(err, errlen, "%s: connection closed by the broker: %d %.*s", what,
+                     c->reply_code, (int)c->reply_text.len, (const char *)c->reply_text.bytes);
+        } else if (reply.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
+            const amqp_channel_close_t *c = reply.reply.decoded;
+            snprintf(err, errlen, "%s: channel closed by the broker: %d %.*s", what,
+                     c->reply_code, (int)c->reply_text.len, (const char *)c->reply_text.bytes);
+        } else {
+            snprintf(err, errlen, "%s: unexpected broker method 0x%08x", what,
+                     (unsigned)reply.reply.id);
+        }
+        break;
+    }
+    return GW_EBROKER;
+}
+
+int gw_amqp_conn_open(const struct gw_amqp_setup *setup, double connect_timeout_s,
+                      struct gw_amqp_conn **out, char *err, size_t errlen)
+{
+    int status = GW_EBROKER;
+    struct gw_amqp_conn *conn = xcalloc(1, sizeof(*conn));
+    struct timeval timeout = {.tv_sec = (time_t)connect_timeout_s,
+                              .tv_usec = (suseconds_t)((connect_timeout_s - (double)(time_t)connect_timeout_s) * 1e6)};
+    conn->state = amqp_new_connection();
+    amqp_socket_t *socket = amqp_tcp_socket_new(conn->state);
+    if (!socket) {
+        snprintf(err, errlen, "cannot create a socket");
+        goto out;
+    }
+    amqp_set_handshake_timeout(conn->state, &timeout);
+    amqp_set_rpc_timeout(conn->state, &timeout);
+    int rc = amqp_socket_open_noblock(socket, setup->uri->host, setup->uri->port, &timeout);
+    if (rc != AMQP_STATUS_OK) {
+        snprintf(err, errlen, "cannot connect to %s:%d: %s", setup->uri->host, setup->uri->port,
+                 amqp_error_string2(rc));
+        goto out;
+    }
+    amqp_table_entry_t props[] = {
+        {.key = amqp_cstring_bytes("product"),
+         .value = {.kind = AMQP_FIELD_KIND_UTF8, .value.bytes = amqp_cstring_bytes(setup->product)}},
+    };
+    amqp_table_t client_props = {.num_entries = 1, .entries = props};
+    amqp_rpc_reply_t reply = amqp_login_with_properties(
+        conn->state, setup->uri->vhost, 0, AMQP_DEFAULT_FRAME_SIZE, setup->heartbeat, &client_props,
+        AMQP_SASL_METHOD_PLAIN, setup->uri->user, setup->uri->password);
+    if (check_reply(reply, "login", err, errlen) != GW_OK)
+        goto out;
+    conn->open = true;
+
+    amqp_channel_open(conn->state, CHANNEL);
+    if (check_reply(amqp_get_rpc_reply(conn->state), "channel.open", err, errlen) != GW_OK)
+        goto out;
+    amqp_confirm_select(conn->state, CHANNEL);
+    if (check_reply(amqp_get_rpc_reply(conn->state), "confirm.select", err, errlen) != GW_OK)
+        goto out;
+    conn->next_tag = 1;
+
+    /* The same declarations as nameko's own clients (nameko-wire.md §1, §3), once per connect. */
+    amqp_exchange_declare(conn->state, CHANNEL, amqp_cstring_bytes(setup->exchange),
+                          amqp_cstring_bytes("topic"), 0, 1, 0, 0, amqp_empty_table);
+    if (check_reply(amqp_get_rpc_reply(conn->state), "exchange.declare", err, errlen) != GW_OK)
+        goto out;
+    amqp_table_entry_t queue_args[] = {
+        {.key = amqp_cstring_bytes("x-expires"),
+         .value = {.kind = AMQP_FIELD_KIND_I32, .value.i32 = setup->reply_queue_expires_ms}},
+    };
+    amqp_table_t queue_table = {.num_entries = 1, .entries = queue_args};
+    amqp_queue_declare(conn->state, CHANNEL, amqp_cstring_bytes(setup->reply_queue), 0, 1, 0, 0,
+                       queue_table);
+    if (check_reply(amqp_get_rpc_reply(conn->state), "queue.declare", err, errlen) != GW_OK)
+        goto out;
+    amqp_queue_bind(conn->state, CHANNEL, amqp_cstring_bytes(setup->reply_queue),
+                    amqp_cstring_bytes(setup->exchange), amqp_cstring_bytes(setup->reply_key),
+                    amqp_empty_table);
+    if (check_reply(amqp_get_rpc_reply(conn->state), "queue.bind", err, errlen) != GW_OK)
+        goto out;
+    /* no_ack: a reply nobody waits for any more is dropped either way (§3), and acking each one
+     * would double the frames on the hot path. */
+    amqp_basic_consume(conn->state, CHANNEL, amqp_cstring_bytes(setup->reply_queue),
+                       amqp_empty_bytes, 0, 1, 0, amqp_empty_table);
+    if (check_reply(amqp_get_rpc_reply(conn->state), "basic.consume", err, errlen) != GW_OK)
+        goto out;
+    status = GW_OK;
+out:
+    if (status != GW_OK) {
+        gw_amqp_conn_free(conn, false);
+        conn = NULL;
+    }
+    *out = conn;
+    return status;
+}
+
+int gw_amqp_conn_fd(const struct gw_amqp_conn *conn)
+{
+    return amqp_get_sockfd(conn->state);
+}
+
+int gw_amqp_conn_heartbeat(const struct gw_amqp_conn *conn)
+{
+    return amqp_get_heartbeat(conn->state);
+}
+
+static int handle_method_frame(struct gw_amqp_conn *conn, const amqp_frame_t *frame,
+                               const struct gw_amqp_events *events, void *arg, char *err,
+                               size_t errlen)
+{
+    switch (frame->payload.method.id) {
+    case AMQP_BASIC_ACK_METHOD: {
+        const amqp_basic_ack_t *ack = frame->payload.method.decoded;
+        events->confirmed(arg, ack->delivery_tag, ack->multiple, true);
+        return GW_OK;
+    }
+    case AMQP_BASIC_NACK_METHOD: {
+        const amqp_basic_nack_t *nack = frame->payload.method.decoded;
+        events->confirmed(arg, nack->delivery_tag, nack->multiple, false);
+        return GW_OK;
+    }
+    case AMQP_BASIC_RETURN_METHOD: {
+        const amqp_basic_return_t *ret = frame->payload.method.decoded;
+        int reply_code = ret->reply_code;
+        /* The returned message's header and body follow the method frame; the broker sends them
+         * together, so this read finds them buffered. */
+        amqp_message_t message;
+        amqp_rpc_reply_t reply = amqp_read_message(conn->state, frame->channel, &message, 0);
+        if (check_reply(reply, "basic.return", err, errlen) != GW_OK)
+            return GW_EBROKER;
+        events->returned(arg, &message.properties, reply_code);
+        amqp_destroy_message(&message);
+        return GW_OK;
+    }
+    case AMQP_CHANNEL_CLOSE_METHOD: {
+        const amqp_channel_close_t *c = frame->payload.method.decoded;
+        snprintf(err, errlen, "channel closed by the broker: %d %.*s", c->reply_code,
+                 (int)c->reply_text.len, (const char *)c->reply_text.bytes);
+        amqp_channel_close_ok_t ok = {0};
+        amqp_send_method(conn->state, frame->channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
+        return GW_EBROKER;
+    }
+    case AMQP_CONNECTION_CLOSE_METHOD: {
+        const amqp_connection_close_t *c = frame->payload.method.decoded;
+        snprintf(err, errlen, "connection closed by the broker: %d %.*s", c->reply_code,
+                 (int)c->reply_text.len, (const char *)c->reply_text.bytes);
+        amqp_connection_close_ok_t ok = {0};
+        amqp_send_method(conn->state, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
+        conn->open = false;
+        return GW_EBROKER;
+    }
+    default:
+        /* basic.cancel-ok, consume-ok and the like: nothing to do. A server basic.cancel (the
+         * reply queue was deleted) leaves us without replies: treat it as a lost connection. */
+        if (frame->payload.method.id == AMQP_BASIC_CANCEL_METHOD) {
+            snprintf(err, errlen, "the broker cancelled the reply consumer");
+            return GW_EBROKER;
+        }
+        return GW_OK;
+    }
+}
+
+int gw_amqp_conn_drain(struct gw_amqp_conn *conn, const struct gw_amqp_events *events, void *arg,
+                       char *err, size_t errlen)
+{
+    struct timeval zero = {0, 0};
+    for (;;) {
+        amqp_maybe_release_buffers(conn->state);
+        amqp_envelope_t envelope;
+        amqp_rpc_reply_t reply = amqp_consume_message(conn->state, &envelope, &zero, 0);
+        if (reply.reply_type == AMQP_RESPONSE_NORMAL) {
+            events->delivery(arg, &envelope.message.properties, envelope.message.body);
+            amqp_destroy_envelope(&envelope);
+            continue;
+        }
+        if (reply.reply_type != AMQP_RESPONSE_LIBRARY_EXCEPTION)
+            return check_reply(reply, "consume", err, errlen);
+        if (reply.library_error == AMQP_STATUS_TIMEOUT) {
+            /* Frames a synchronous call left buffered are not signalled by the socket again. */
+            if (amqp_frames_enqueued(conn->state) || amqp_data_in_buffer(conn->state))
+                continue;
+            return GW_OK;
+        }
+        if (reply.library_error != AMQP_STATUS_UNEXPECTED_STATE)
+            return check_reply(reply, "consume", err, errlen);
+        /* Not a delivery: consume_message put the frame back; take it and dispatch it. */
+        amqp_frame_t frame;
+        int rc = amqp_simple_wait_frame_noblock(conn->state, &frame, &zero);
+        if (rc == AMQP_STATUS_TIMEOUT)
+            return GW_OK;
+        if (rc != AMQP_STATUS_OK) {
+            snprintf(err, errlen, "read: %s", amqp_error_string2(rc));
+            return GW_EBROKER;
+        }
+        if (frame.frame_type != AMQP_FRAME_METHOD)
+            continue; /* a stray header or body frame: nothing to do with it */
+        int status = handle_method_frame(conn, &frame, events, arg, err, errlen);
+        if (status != GW_OK)
+            return status;
+    }
+}
+
+int gw_amqp_conn_publish(struct gw_amqp_conn *conn, const char *exchange, const char *routing_key,
+                         bool mandatory, const amqp_basic_properties_t *props, const void *body,
+                         size_t len, uint64_t *delivery_tag, char *err, size_t errlen)
+{
+    amqp_bytes_t bytes = {.len = len, .bytes = (void *)(uintptr_t)body};
+    int rc = amqp_basic_publish(conn->state, CHANNEL, amqp_cstring_bytes(exchange),
+                                amqp_cstring_bytes(routing_key), mandatory, 0, props, bytes);
+    if (rc != AMQP_STATUS_OK) {
+        snprintf(err, errlen, "publish: %s", amqp_error_string2(rc));
+        return GW_EBROKER;
+    }
+    *delivery_tag = conn->next_tag++;
+    return GW_OK;
+}
+
+void gw_amqp_conn_free(struct gw_amqp_conn *conn, bool polite)
+{
+    if (!conn)
+        return;
+    if (polite && conn->open) {
+        struct timeval timeout = {1, 0};
+        amqp_set_rpc_timeout(conn->state, &timeout);
+        amqp_channel_close(conn->state, CHANNEL, AMQP_REPLY_SUCCESS);
+        amqp_connection_close(conn->state, AMQP_REPLY_SUCCESS);
+    }
+    amqp_destroy_connection(conn->state);
+    free(conn);
+}

@@ -1,0 +1,252 @@
+#include "json.h"
+
+#include "xalloc.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct buf {
+    char *data;
+    size_t len;
+    size_t cap;
+};
+
+static void buf_grow(struct buf *b, size_t extra)
+{
+    if (b->len + extra + 1 <= b->cap)
+        return;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < b->len + extra + 1)
+        cap *= 2;
+    b->data = xrealloc(b->data, cap);
+    b->cap = cap;
+}
+
+static void buf_put(struct buf *b, const char *s, size_t n)
+{
+    buf_grow(b, n);
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+static void buf_puts(struct buf *b, const char *s)
+{
+    buf_put(b, s, strlen(s));
+}
+
+/* Decodes one UTF-8 sequence at s (n bytes left); returns its length, or 0 if it is invalid. */
+static size_t utf8_decode(const unsigned char *s, size_t n, unsigned long *cp)
+{
+    if (s[0] < 0x80) {
+        *cp = s[0];
+        return 1;
+    }
+    size_t len;
+    unsigned long c;
+    if ((s[0] & 0xE0) == 0xC0) {
+        len = 2;
+        c = s[0] & 0x1F;
+    } else if ((s[0] & 0xF0) == 0xE0) {
+        len = 3;
+        c = s[0] & 0x0F;
+    } else if ((s[0] & 0xF8) == 0xF0) {
+        len = 4;
+        c = s[0] & 0x07;
+    } else {
+        return 0;
+    }
+    if (len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        c = (c << 6) | (s[i] & 0x3F);
+    }
+    *cp = c;
+    return len;
+}
+
+static void encode_string(struct buf *b, const char *s, size_t n, enum gw_json_style style)
+{
+    char esc[32];
+    buf_put(b, "\"", 1);
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            esc[0] = '\\';
+            esc[1] = (char)c;
+            buf_put(b, esc, 2);
+            i++;
+        } else if (c < 0x20) {
+            const char *named = c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t"
+                              : c == '\b' ? "\\b" : c == '\f' ? "\\f" : 0;
+            if (named) {
+                buf_puts(b, named);
+            } else {
+                snprintf(esc, sizeof(esc), "\\u%04x", c);
+                buf_puts(b, esc);
+            }
+            i++;
+        } else if (c < 0x80 || style == GW_JSON_COMPACT) {
+            buf_put(b, s + i, 1);
+            i++;
+        } else {
+            /* Python's ensure_ascii: every non-ASCII code point as \uXXXX, astral ones as a
+             * surrogate pair. jansson strings are valid UTF-8, so decoding cannot fail; stay safe. */
+            unsigned long cp;
+            size_t len = utf8_decode((const unsigned char *)s + i, n - i, &cp);
+            if (len == 0) {
+                cp = 0xFFFD;
+                len = 1;
+            }
+            if (cp >= 0x10000) {
+                unsigned long v = cp - 0x10000;
+                snprintf(esc, sizeof(esc), "\\u%04lx\\u%04lx", 0xD800 + (v >> 10),
+                         0xDC00 + (v & 0x3FF));
+            } else {
+                snprintf(esc, sizeof(esc), "\\u%04lx", cp);
+            }
+            buf_puts(b, esc);
+            i += len;
+        }
+    }
+    buf_put(b, "\"", 1);
+}
+
+static void encode_real(struct buf *b, double v)
+{
+    char text[40];
+    if (!isfinite(v)) {
+        buf_puts(b, "null");
+        return;
+    }
+    /* The shortest precision that reads back as the same double, as Python's repr. */
+    for (int precision = 1; precision <= 17; precision++) {
+        snprintf(text, sizeof(text), "%.*g", precision, v);
+        if (strtod(text, NULL) == v)
+            break;
+    }
+    /* Keep it a float on the other side: 3.0, not 3. */
+    if (!strpbrk(text, ".eEn"))
+        strcat(text, ".0");
+    buf_puts(b, text);
+}
+
+static void encode_value(struct buf *b, const json_t *v, enum gw_json_style style)
+{
+    const char *comma = style == GW_JSON_PYTHON ? ", " : ",";
+    const char *colon = style == GW_JSON_PYTHON ? ": " : ":";
+    char text[32];
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        const char *key;
+        json_t *member;
+        int first = 1;
+        buf_put(b, "{", 1);
+        json_object_foreach((json_t *)(uintptr_t)v, key, member) {
+            if (!first)
+                buf_puts(b, comma);
+            first = 0;
+            encode_string(b, key, strlen(key), style);
+            buf_puts(b, colon);
+            encode_value(b, member, style);
+        }
+        buf_put(b, "}", 1);
+        break;
+    }
+    case JSON_ARRAY:
+        buf_put(b, "[", 1);
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            if (i)
+                buf_puts(b, comma);
+            encode_value(b, json_array_get(v, i), style);
+        }
+        buf_put(b, "]", 1);
+        break;
+    case JSON_STRING:
+        encode_string(b, json_string_value(v), json_string_length(v), style);
+        break;
+    case JSON_INTEGER:
+        snprintf(text, sizeof(text), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        buf_puts(b, text);
+        break;
+    case JSON_REAL:
+        encode_real(b, json_real_value(v));
+        break;
+    case JSON_TRUE:
+        buf_puts(b, "true");
+        break;
+    case JSON_FALSE:
+        buf_puts(b, "false");
+        break;
+    case JSON_NULL:
+        buf_puts(b, "null");
+        break;
+    }
+}
+
+char *gw_json_encode(const json_t *value, enum gw_json_style style, size_t *len)
+{
+    struct buf b = {0};
+    buf_grow(&b, 64);
+    b.data[0] = '\0';
+    encode_value(&b, value, style);
+    if (len)
+        *len = b.len;
+    return b.data;
+}
+
+/* Replaces the non-JSON tokens NaN, Infinity and -Infinity found outside strings by null. Returns a
+ * new buffer, or NULL when there is nothing to replace (the common case). */
+static char *replace_non_finite(const char *text, size_t len, size_t *out_len)
+{
+    static const char *const tokens[] = {"-Infinity", "Infinity", "NaN"};
+    struct buf b = {0};
+    int in_string = 0;
+    size_t copied = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = 0;
+            continue;
+        }
+        if (c == '"') {
+            in_string = 1;
+            continue;
+        }
+        for (size_t t = 0; t < sizeof(tokens) / sizeof(tokens[0]); t++) {
+            size_t n = strlen(tokens[t]);
+            if (len - i >= n && memcmp(text + i, tokens[t], n) == 0) {
+                buf_put(&b, text + copied, i - copied);
+                buf_puts(&b, "null");
+                i += n - 1;
+                copied = i + 1;
+                break;
+            }
+        }
+    }
+    if (!b.data)
+        return NULL;
+    buf_put(&b, text + copied, len - copied);
+    *out_len = b.len;
+    return b.data;
+}
+
+json_t *gw_json_decode_lenient(const char *text, size_t len, json_error_t *error)
+{
+    json_error_t local;
+    size_t fixed_len = 0;
+    char *fixed = replace_non_finite(text, len, &fixed_len);
+    json_t *v = json_loadb(fixed ? fixed : text, fixed ? fixed_len : len, JSON_DECODE_ANY,
+                           error ? error : &local);
+    free(fixed);
+    return v;
+}

@@ -1,0 +1,25 @@
+/* json.h - JSON text in and out, the way the two sides of enoki need it.
+ *
+ * Decoding is lenient as nameko-wire.md §10.6 asks: Python's json.dumps may write the bare tokens NaN,
+ * Infinity and -Infinity, which are not JSON; they decode as null. Encoding writes reals in their
+ * shortest round-trip form (0.1, not 0.10000000000000001), as Python's repr does.
+ */
+#ifndef ENOKI_JSON_H
+#define ENOKI_JSON_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+enum gw_json_style {
+    GW_JSON_COMPACT, /* {"a":1,"b":"é"}: UTF-8 kept, no spaces (HTTP responses) */
+    GW_JSON_PYTHON,  /* {"a": 1, "b": "\u00e9"}: Python json.dumps' defaults (AMQP bodies) */
+};
+
+/* Returns a new NUL-terminated string (free with free) and its length in *len (may be NULL). */
+char *gw_json_encode(const json_t *value, enum gw_json_style style, size_t *len);
+
+/* Decodes any JSON value (not only objects and arrays); NaN/Infinity/-Infinity outside strings
+ * become null. Returns a new reference, or NULL with a reason in error (may be NULL). */
+json_t *gw_json_decode_lenient(const char *text, size_t len, json_error_t *error);
+
+#endif

@@ -1,0 +1,59 @@
+/* rpc.h - nameko's RPC client on a libuv loop (nameko-wire.md §1-4, §10).
+ *
+ * One gw_rpc per loop owns one AMQP connection, one reply queue "rpc.reply-<name>-<uuid>" and the
+ * table of pending calls. Connecting (and reconnecting, with backoff) happens in libuv's worker pool so
+ * the loop never waits on the network; all other work runs on the loop thread.
+ *
+ * Every call ends exactly once: by its reply, its deadline, a basic.return (unknown service), a nack
+ * or the loss of the broker, unless the caller cancels it first; then done is never called.
+ */
+#ifndef ENOKI_RPC_H
+#define ENOKI_RPC_H
+
+#include "config.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <uv.h>
+
+struct gw_rpc;
+struct gw_rpc_call;
+
+struct gw_rpc_request {
+    const char *service;   /* borrowed */
+    const char *method;    /* borrowed */
+    const json_t *args;    /* borrowed array; NULL = [] */
+    const json_t *kwargs;  /* borrowed object; NULL = {} */
+    const json_t *context; /* borrowed object of context data; sent as nameko.<key> headers */
+    double timeout_s;      /* the deadline, from now; also the message's expiration */
+};
+
+/* Called on the loop thread when a call ends. status is GW_OK (result set), GW_EREMOTE (error set: the
+ * nameko error object), GW_EUNKNOWN_SERVICE, GW_ETIMEOUT, GW_EBROKER, GW_EBADREPLY or GW_ESHUTDOWN;
+ * detail is a human-readable reason (never NULL). result and error are borrowed for the call. */
+typedef void (*gw_rpc_done_fn)(void *arg, int status, const json_t *result, const json_t *error,
+                               const char *detail);
+
+/* Returns a new client for config (borrowed; must outlive it) on loop, and starts connecting. */
+struct gw_rpc *gw_rpc_new(uv_loop_t *loop, const struct gw_config *config);
+
+/* true while the connection and the reply consumer are up. */
+bool gw_rpc_ready(const struct gw_rpc *rpc);
+
+/* Publishes a call. Returns GW_OK and (if out is not NULL) a borrowed handle valid until done runs
+ * or the call is cancelled; or GW_EBROKER / GW_ESHUTDOWN at once (done is then never called). */
+int gw_rpc_call(struct gw_rpc *rpc, const struct gw_rpc_request *request, gw_rpc_done_fn done,
+                void *arg, struct gw_rpc_call **out);
+
+/* Forgets a call whose caller has gone: done will not be called; a late reply is dropped. */
+void gw_rpc_cancel(struct gw_rpc_call *call);
+
+/* Number of calls waiting for their end. */
+size_t gw_rpc_pending(const struct gw_rpc *rpc);
+
+/* Fails every pending call with GW_ESHUTDOWN, closes the connection and every handle; closed(arg)
+ * runs on the loop once all is released, after which gw_rpc_free may be called. */
+void gw_rpc_close(struct gw_rpc *rpc, void (*closed)(void *arg), void *arg);
+void gw_rpc_free(struct gw_rpc *rpc);
+
+#endif

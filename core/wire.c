@@ -1,0 +1,175 @@
+#include "wire.h"
+
+#include "json.h"
+#include "status.h"
+#include "xalloc.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+void gw_uuid4(char out[GW_UUID_LEN + 1])
+{
+    unsigned char b[16];
+    size_t got = 0;
+    while (got < sizeof(b)) {
+        ssize_t n = getrandom(b + got, sizeof(b) - got, 0);
+        if (n <= 0) {
+            /* getrandom only fails before the pool is seeded or when interrupted: retry. */
+            continue;
+        }
+        got += (size_t)n;
+    }
+    b[6] = (unsigned char)((b[6] & 0x0F) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3F) | 0x80);
+    snprintf(out, GW_UUID_LEN + 1,
+             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+             b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+             b[15]);
+}
+
+char *gw_wire_request_body(const json_t *args, const json_t *kwargs, size_t *len)
+{
+    json_t *body = json_object();
+    json_object_set_new(body, "args", args ? json_deep_copy(args) : json_array());
+    json_object_set_new(body, "kwargs", kwargs ? json_deep_copy(kwargs) : json_object());
+    char *text = gw_json_encode(body, GW_JSON_PYTHON, len);
+    json_decref(body);
+    return text;
+}
+
+static amqp_bytes_t pool_bytes(amqp_pool_t *pool, const char *s, size_t n)
+{
+    amqp_bytes_t out;
+    amqp_pool_alloc_bytes(pool, n, &out);
+    if (n && !out.bytes)
+        abort();
+    if (n)
+        memcpy(out.bytes, s, n);
+    return out;
+}
+
+/* Fills one field value; returns 0 if the JSON value has no AMQP form (null, objects). */
+static int field_value(const json_t *v, amqp_pool_t *pool, amqp_field_value_t *out)
+{
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        out->kind = AMQP_FIELD_KIND_UTF8;
+        out->value.bytes = pool_bytes(pool, json_string_value(v), json_string_length(v));
+        return 1;
+    case JSON_INTEGER: {
+        json_int_t i = json_integer_value(v);
+        if (i >= INT32_MIN && i <= INT32_MAX) {
+            out->kind = AMQP_FIELD_KIND_I32;
+            out->value.i32 = (int32_t)i;
+        } else {
+            out->kind = AMQP_FIELD_KIND_I64;
+            out->value.i64 = i;
+        }
+        return 1;
+    }
+    case JSON_REAL:
+        out->kind = AMQP_FIELD_KIND_F64;
+        out->value.f64 = json_real_value(v);
+        return 1;
+    case JSON_TRUE:
+    case JSON_FALSE:
+        out->kind = AMQP_FIELD_KIND_BOOLEAN;
+        out->value.boolean = json_is_true(v);
+        return 1;
+    case JSON_ARRAY: {
+        size_t n = json_array_size(v);
+        amqp_field_value_t *entries = amqp_pool_alloc(pool, (n ? n : 1) * sizeof(*entries));
+        if (!entries)
+            abort();
+        int count = 0;
+        for (size_t i = 0; i < n; i++)
+            count += field_value(json_array_get(v, i), pool, &entries[count]);
+        out->kind = AMQP_FIELD_KIND_ARRAY;
+        out->value.array.num_entries = count;
+        out->value.array.entries = entries;
+        return 1;
+    }
+    default:
+        return 0;
+    }
+}
+
+void gw_wire_context_headers(const json_t *context, amqp_pool_t *pool, amqp_table_t *out)
+{
+    size_t n = context ? json_object_size(context) : 0;
+    out->num_entries = 0;
+    out->entries = n ? amqp_pool_alloc(pool, n * sizeof(*out->entries)) : NULL;
+    if (n && !out->entries)
+        abort();
+    const char *key;
+    json_t *value;
+    json_object_foreach((json_t *)(uintptr_t)context, key, value) {
+        amqp_table_entry_t *entry = &out->entries[out->num_entries];
+        if (!field_value(value, pool, &entry->value))
+            continue;
+        size_t klen = strlen(key);
+        char name[256];
+        int len = snprintf(name, sizeof(name), "nameko.%s", key);
+        if (len < 0 || (size_t)len >= sizeof(name) || klen == 0)
+            continue; /* AMQP field names are short strings: at most 255 bytes */
+        entry->key = pool_bytes(pool, name, (size_t)len);
+        out->num_entries++;
+    }
+}
+
+int gw_wire_reply_decode(const char *body, size_t len, json_t **result, json_t **error, char *why,
+                         size_t whylen)
+{
+    json_error_t jerr;
+    *result = NULL;
+    *error = NULL;
+    json_t *doc = gw_json_decode_lenient(body, len, &jerr);
+    if (!doc) {
+        snprintf(why, whylen, "reply is not JSON: %s", jerr.text);
+        return GW_EBADREPLY;
+    }
+    if (!json_is_object(doc)) {
+        snprintf(why, whylen, "reply is not a JSON object");
+        json_decref(doc);
+        return GW_EBADREPLY;
+    }
+    json_t *e = json_object_get(doc, "error");
+    if (e && !json_is_null(e)) {
+        if (!json_is_object(e)) {
+            snprintf(why, whylen, "reply error is not an object");
+            json_decref(doc);
+            return GW_EBADREPLY;
+        }
+        *error = json_incref(e);
+    }
+    json_t *r = json_object_get(doc, "result");
+    *result = r ? json_incref(r) : json_null();
+    json_decref(doc);
+    return GW_OK;
+}
+
+static const char *member_string(const json_t *error, const char *key)
+{
+    const char *s = json_string_value(json_object_get(error, key));
+    return s ? s : "";
+}
+
+const char *gw_wire_exc_type(const json_t *error)
+{
+    return member_string(error, "exc_type");
+}
+
+const char *gw_wire_exc_path(const json_t *error)
+{
+    return member_string(error, "exc_path");
+}
+
+const char *gw_wire_exc_value(const json_t *error)
+{
+    return member_string(error, "value");
+}
