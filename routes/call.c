@@ -1,0 +1,190 @@
+#include "call.h"
+
+#include "core/status.h"
+#include "core/wire.h"
+#include "core/xalloc.h"
+
+#include <ctype.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+int gw_call_is_json_type(const char *content_type)
+{
+    if (!content_type)
+        return 0;
+    while (*content_type == ' ' || *content_type == '\t')
+        content_type++;
+    size_t n = strcspn(content_type, "; \t");
+    if (n == strlen("application/json") && strncasecmp(content_type, "application/json", n) == 0)
+        return 1;
+    /* Structured syntax suffix (RFC 6839): application/problem+json, application/vnd.x+json. */
+    return n > 17 && strncasecmp(content_type, "application/", 12) == 0 &&
+           strncasecmp(content_type + n - 5, "+json", 5) == 0;
+}
+
+static const char *const source_names[] = {"the path", "the body", "the query string"};
+enum source { FROM_PATH, FROM_BODY, FROM_QUERY };
+
+/* Adds key to kwargs unless a different source already gave it. sources remembers who gave what. */
+static int add_kwarg(json_t *kwargs, json_t *sources, const char *key, json_t *value_take,
+                     enum source from, char *err, size_t errlen)
+{
+    json_t *earlier = json_object_get(sources, key);
+    if (earlier) {
+        snprintf(err, errlen, "argument '%s' is given twice: in %s and in %s", key,
+                 source_names[json_integer_value(earlier)], source_names[from]);
+        json_decref(value_take);
+        return GW_EARGS;
+    }
+    json_object_set_new(sources, key, json_integer(from));
+    json_object_set_new(kwargs, key, value_take);
+    return GW_OK;
+}
+
+static int parse_body(const char *content_type, const char *body, size_t body_len, json_t **out,
+                      char *err, size_t errlen)
+{
+    *out = NULL;
+    if (body_len == 0)
+        return GW_OK;
+    /* A body without a Content-Type is taken for JSON; anything else must say it is JSON. */
+    if (content_type && *content_type && !gw_call_is_json_type(content_type)) {
+        snprintf(err, errlen, "the body's Content-Type '%.100s' is not JSON; send application/json",
+                 content_type);
+        return GW_EMEDIA;
+    }
+    json_error_t jerr;
+    json_t *doc = json_loadb(body, body_len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+    if (!doc) {
+        snprintf(err, errlen, "the body is not valid JSON: %s at line %d column %d", jerr.text,
+                 jerr.line, jerr.column);
+        return GW_EJSON;
+    }
+    if (!json_is_object(doc) && !json_is_array(doc)) {
+        snprintf(err, errlen, "the JSON body must be an object (keyword arguments) or an array "
+                              "(positional arguments)");
+        json_decref(doc);
+        return GW_EARGS;
+    }
+    *out = doc;
+    return GW_OK;
+}
+
+int gw_call_build_args(const json_t *path_values, const struct gw_query_param *query,
+                       size_t n_query, const char *content_type, const char *body, size_t body_len,
+                       json_t **args, json_t **kwargs, char *err, size_t errlen)
+{
+    json_t *doc = NULL;
+    json_t *sources = json_object();
+    json_t *out_args = json_array();
+    json_t *out_kwargs = json_object();
+    const char *key;
+    json_t *value;
+
+    int status = parse_body(content_type, body, body_len, &doc, err, errlen);
+    if (status != GW_OK)
+        goto out;
+    if (path_values) {
+        json_object_foreach((json_t *)(uintptr_t)path_values, key, value) {
+            status = add_kwarg(out_kwargs, sources, key, json_incref(value), FROM_PATH, err, errlen);
+            if (status != GW_OK)
+                goto out;
+        }
+    }
+    if (json_is_array(doc)) {
+        json_array_extend(out_args, doc);
+    } else if (json_is_object(doc)) {
+        json_object_foreach(doc, key, value) {
+            status = add_kwarg(out_kwargs, sources, key, json_incref(value), FROM_BODY, err, errlen);
+            if (status != GW_OK)
+                goto out;
+        }
+    }
+    for (size_t i = 0; i < n_query; i++) {
+        const char *name = query[i].name;
+        json_t *text = json_string(query[i].value ? query[i].value : "");
+        if (!text) {
+            snprintf(err, errlen, "query parameter '%s' is not valid UTF-8", name);
+            status = GW_EARGS;
+            goto out;
+        }
+        json_t *from = json_object_get(sources, name);
+        if (from && json_integer_value(from) == FROM_QUERY) {
+            /* A repeated parameter becomes a list, in the order given. */
+            json_t *existing = json_object_get(out_kwargs, name);
+            if (!json_is_array(existing)) {
+                json_t *list = json_array();
+                json_array_append(list, existing);
+                json_object_set_new(out_kwargs, name, list);
+                existing = list;
+            }
+            json_array_append_new(existing, text);
+            continue;
+        }
+        status = add_kwarg(out_kwargs, sources, name, text, FROM_QUERY, err, errlen);
+        if (status != GW_OK)
+            goto out;
+    }
+out:
+    json_decref(doc);
+    json_decref(sources);
+    if (status != GW_OK) {
+        json_decref(out_args);
+        json_decref(out_kwargs);
+        out_args = out_kwargs = NULL;
+    }
+    *args = out_args;
+    *kwargs = out_kwargs;
+    return status;
+}
+
+int gw_call_request_id_valid(const char *id)
+{
+    size_t n = 0;
+    for (const char *p = id; *p; p++, n++) {
+        if (n >= 64)
+            return 0;
+        if (!isalnum((unsigned char)*p) && *p != '.' && *p != '_' && *p != '-')
+            return 0;
+    }
+    return n > 0;
+}
+
+static void set_header_value(json_t *context, const char *key, const char *value)
+{
+    if (!value)
+        return;
+    json_t *s = json_string(value);
+    /* Header bytes that are not UTF-8 cannot travel as an AMQP long string nameko would decode. */
+    if (s)
+        json_object_set_new(context, key, s);
+}
+
+json_t *gw_call_context_new(const struct gw_config *config, const char *kind,
+                            gw_header_lookup_fn lookup, void *lookup_ctx, char *call_id,
+                            size_t call_id_len)
+{
+    json_t *context = json_object();
+    char uuid[GW_UUID_LEN + 1];
+    const char *request_id = lookup(lookup_ctx, "X-Request-Id");
+    if (!request_id || !gw_call_request_id_valid(request_id)) {
+        gw_uuid4(uuid);
+        request_id = uuid;
+    }
+    char *id = xasprintf("%s.%s.%s", config->name, kind, request_id);
+    snprintf(call_id, call_id_len, "%s", id);
+    json_t *stack = json_array();
+    json_array_append_new(stack, json_string(id));
+    free(id);
+    json_object_set_new(context, "call_id_stack", stack);
+    set_header_value(context, "auth_token", lookup(lookup_ctx, "Authorization"));
+    set_header_value(context, "language", lookup(lookup_ctx, "Accept-Language"));
+    set_header_value(context, "user_agent", lookup(lookup_ctx, "User-Agent"));
+    for (size_t i = 0; i < config->n_context_headers; i++)
+        set_header_value(context, config->context_headers[i].key,
+                         lookup(lookup_ctx, config->context_headers[i].header));
+    return context;
+}

@@ -1,0 +1,43 @@
+/* call.h - an HTTP request becomes a nameko call: arguments and context data. Pure: no sockets. */
+#ifndef ENOKI_CALL_H
+#define ENOKI_CALL_H
+
+#include "core/config.h"
+
+#include <jansson.h>
+#include <stddef.h>
+
+struct gw_query_param {
+    const char *name;  /* borrowed, percent-decoded */
+    const char *value; /* borrowed, percent-decoded; NULL for "?flag" (taken as "") */
+};
+
+/* Builds json-mode arguments: kwargs = path values U members of a JSON-object body U query parameters
+ * (strings; a repeated parameter becomes a list of strings); a JSON-array body becomes the positional
+ * args. Returns GW_OK with new references in *args and *kwargs, or
+ *   GW_EARGS  a name given by two sources, or a body that is neither an object nor an array;
+ *   GW_EJSON  a JSON Content-Type (or none) with a body that is not valid JSON;
+ *   GW_EMEDIA a non-empty body whose Content-Type is not JSON;
+ * with a message for the client in err. path_values is borrowed (NULL = none). */
+int gw_call_build_args(const json_t *path_values, const struct gw_query_param *query,
+                       size_t n_query, const char *content_type, const char *body, size_t body_len,
+                       json_t **args, json_t **kwargs, char *err, size_t errlen);
+
+/* true for application/json, application/<x>+json, with or without parameters. */
+int gw_call_is_json_type(const char *content_type);
+
+/* Looks up a request header by name, case-insensitively; NULL when absent. */
+typedef const char *(*gw_header_lookup_fn)(void *ctx, const char *name);
+
+/* Returns new context data for a call from an HTTP request: auth_token (Authorization), language
+ * (Accept-Language), user_agent (User-Agent), config->context_headers, and call_id_stack =
+ * ["<name>.<kind>.<id>"] where id is a valid X-Request-Id (letters, digits, "._-", at most 64) or a
+ * new uuid4. The call id is also written to call_id (NUL-terminated, truncated to call_id_len). */
+json_t *gw_call_context_new(const struct gw_config *config, const char *kind,
+                            gw_header_lookup_fn lookup, void *lookup_ctx, char *call_id,
+                            size_t call_id_len);
+
+/* true when id may stand in a call id: 1..64 of letters, digits, '.', '_', '-'. */
+int gw_call_request_id_valid(const char *id);
+
+#endif

@@ -1,0 +1,140 @@
+#include "respond.h"
+
+#include "core/json.h"
+#include "core/status.h"
+#include "core/wire.h"
+#include "core/xalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { RETRY_AFTER_S = 5 };
+
+/* DESIGN.md's table of defaults, for the outcomes enoki decides itself. */
+static const struct {
+    int status;
+    int http;
+} http_of_status[] = {
+    {GW_ENOMATCH, 404},         {GW_EMETHOD, 405},  {GW_EREDIRECT, 308},
+    {GW_EARGS, 400},            {GW_EJSON, 400},    {GW_EMEDIA, 415},
+    {GW_EBROKER, 503},          {GW_EUNKNOWN_SERVICE, 503},
+    {GW_ETIMEOUT, 504},         {GW_EBADREPLY, 502}, {GW_ESHUTDOWN, 503},
+    {GW_EREMOTE, 500},
+};
+
+int gw_http_status_of(int status)
+{
+    for (size_t i = 0; i < sizeof(http_of_status) / sizeof(http_of_status[0]); i++)
+        if (http_of_status[i].status == status)
+            return http_of_status[i].http;
+    return 500;
+}
+
+/* nameko's own exceptions, by exc_path: their HTTP status and stable code. */
+static const struct {
+    const char *exc_path;
+    int http;
+    const char *code;
+} nameko_errors[] = {
+    {"nameko.exceptions.IncorrectSignature", 400, "incorrect_signature"},
+    {"nameko.exceptions.MalformedRequest", 400, "malformed_request"},
+    {"nameko.exceptions.MethodNotFound", 502, "method_not_found"},
+};
+
+void gw_response_clear(struct gw_response *response)
+{
+    free(response->body);
+    free(response->location);
+    memset(response, 0, sizeof(*response));
+}
+
+void gw_respond_result(const json_t *result, struct gw_response *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->status = 200;
+    out->content_type = "application/json";
+    out->body = gw_json_encode(result, GW_JSON_COMPACT, &out->body_len);
+}
+
+static void fill_error(int http, const char *code, const char *message, const char *call_id,
+                       const json_t *error, struct gw_response *out)
+{
+    memset(out, 0, sizeof(*out));
+    json_t *doc = json_object();
+    json_object_set_new(doc, "error", json_string(code));
+    json_object_set_new(doc, "message", json_string(message) ? json_string(message)
+                                                             : json_string("(not UTF-8)"));
+    json_object_set_new(doc, "call_id", call_id ? json_string(call_id) : json_null());
+    if (error) {
+        static const char *const keys[] = {"exc_type", "exc_path", "exc_args", "value"};
+        for (size_t i = 0; i < 4; i++) {
+            json_t *v = json_object_get(error, keys[i]);
+            json_object_set(doc, keys[i], v ? v : json_null());
+        }
+    }
+    out->status = http;
+    out->code = code;
+    out->content_type = "application/json";
+    out->body = gw_json_encode(doc, GW_JSON_COMPACT, &out->body_len);
+    json_decref(doc);
+    if (http == 503)
+        out->retry_after = RETRY_AFTER_S;
+}
+
+void gw_respond_error(int status, const char *message, const char *call_id,
+                      struct gw_response *out)
+{
+    fill_error(gw_http_status_of(status), gw_status_code(status), message, call_id, NULL, out);
+}
+
+void gw_respond_call_error(int status, const json_t *error, const char *detail, const char *target,
+                           double timeout_s, const char *call_id, const struct gw_config *config,
+                           bool generic, struct gw_response *out)
+{
+    char message[512];
+    if (status != GW_EREMOTE) {
+        size_t service_len = strcspn(target, ".");
+        switch (status) {
+        case GW_EUNKNOWN_SERVICE:
+            /* nameko's own words for it: UnknownService's str. */
+            snprintf(message, sizeof(message), "Unknown service `%.*s`", (int)service_len, target);
+            break;
+        case GW_ETIMEOUT:
+            snprintf(message, sizeof(message), "no reply from %s within %g s", target, timeout_s);
+            break;
+        case GW_EBROKER:
+            snprintf(message, sizeof(message), "the message broker is unreachable (%s); retry later",
+                     detail);
+            break;
+        case GW_EBADREPLY:
+            snprintf(message, sizeof(message), "the reply from %s could not be decoded: %s", target,
+                     detail);
+            break;
+        default:
+            snprintf(message, sizeof(message), "%s", detail);
+            break;
+        }
+        gw_respond_error(status, message, call_id, out);
+        return;
+    }
+
+    const char *exc_type = gw_wire_exc_type(error);
+    const char *exc_path = gw_wire_exc_path(error);
+    snprintf(message, sizeof(message), "%s: %s", exc_type, gw_wire_exc_value(error));
+    int http = 500;
+    const char *code = "remote_error";
+    for (size_t i = 0; i < sizeof(nameko_errors) / sizeof(nameko_errors[0]); i++) {
+        if (strcmp(exc_path, nameko_errors[i].exc_path) == 0) {
+            http = nameko_errors[i].http;
+            code = nameko_errors[i].code;
+        }
+    }
+    if (generic && http == 502)
+        http = 404;
+    /* The operator's own mapping wins over every default. */
+    for (size_t i = 0; i < config->n_errors; i++)
+        if (strcmp(config->errors[i].exc_type, exc_type) == 0)
+            http = config->errors[i].status;
+    fill_error(http, code, message, call_id, error, out);
+}

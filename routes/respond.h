@@ -1,0 +1,43 @@
+/* respond.h - a call's outcome becomes an HTTP response (json mode): the one table of HTTP statuses.
+ * Pure: handlers fill a gw_response and never touch the HTTP library. */
+#ifndef ENOKI_RESPOND_H
+#define ENOKI_RESPOND_H
+
+#include "core/config.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct gw_response {
+    int status;               /* HTTP status */
+    const char *content_type; /* static string */
+    char *body;               /* new; may be NULL for an empty body */
+    size_t body_len;
+    char *location;           /* new; for redirects */
+    char allow[256];          /* for 405; "" otherwise */
+    int retry_after;          /* seconds; 0 = no Retry-After header */
+    const char *code;         /* the stable error code, for logs; NULL on success */
+};
+
+void gw_response_clear(struct gw_response *response);
+
+/* 200, application/json, the result as JSON. result is borrowed. */
+void gw_respond_result(const json_t *result, struct gw_response *out);
+
+/* An error enoki found itself (status is a gw_status: GW_ENOMATCH, GW_EARGS, GW_EBROKER, ...).
+ * message is shown to the client; call_id may be NULL. */
+void gw_respond_error(int status, const char *message, const char *call_id,
+                      struct gw_response *out);
+
+/* The end of a call that did not succeed. status is the gw_rpc outcome; error is the nameko error
+ * object for GW_EREMOTE (borrowed, else NULL); target is "service.method"; generic tells whether the
+ * call came through the generic route (MethodNotFound is then 404, else 502: the route is wrong). */
+void gw_respond_call_error(int status, const json_t *error, const char *detail, const char *target,
+                           double timeout_s, const char *call_id, const struct gw_config *config,
+                           bool generic, struct gw_response *out);
+
+/* The HTTP status enoki answers for a local gw_status (500 for anything unexpected). */
+int gw_http_status_of(int status);
+
+#endif
