@@ -1,0 +1,434 @@
+#!/usr/bin/python3
+"""nameko_peer.py - a test service that speaks nameko 3.0.0-rc11's RPC wire protocol, with pika only.
+
+    /usr/bin/python3 tests/peer/nameko_peer.py --amqp-uri URI --exchange NAME \
+        --service NAME [--service NAME ...] [--prefetch 10]
+
+It prints "ready" on stdout once every queue is declared, bound and consumed, and exits 0 on
+SIGTERM/SIGINT after the calls in flight have replied (as nameko's graceful stop does).
+
+On the wire it behaves like a nameko service (nameko-wire.md §2 and §4); the source lines it copies are
+named next to each step. Every service name given serves the same methods (METHODS below).
+
+Deliberate deviations, where nameko would crash (nameko-wire.md §2 "poison"): a request without
+content_type or without reply_to is acked and dropped, and a line starting with "POISON" is written to
+stderr so that a test can assert the gateway never sends one.
+"""
+
+import argparse
+import datetime
+import decimal
+import inspect
+import json
+import re
+import signal
+import sys
+import time
+import types
+import uuid
+from collections.abc import Iterable
+
+import pika
+
+
+# --- exceptions, with the module paths nameko gives them -------------------------------------------
+
+
+def _module(name):
+    """A module object registered in sys.modules, so that inspect.getmodule() finds it."""
+    mod = types.ModuleType(name)
+    sys.modules[name] = mod
+    return mod
+
+
+# The classes of nameko/exceptions.py that a service sends, under their real module path. The real
+# nameko package is never imported: this fake module only gives the classes the right exc_path.
+_nameko = _module("nameko")
+_nameko_exceptions = _module("nameko.exceptions")
+_nameko.exceptions = _nameko_exceptions
+
+
+class BadRequest(Exception):
+    pass
+
+
+class MalformedRequest(BadRequest):
+    pass
+
+
+class MethodNotFound(BadRequest):
+    pass
+
+
+class IncorrectSignature(BadRequest):
+    pass
+
+
+class UnserializableValueError(Exception):
+    # nameko/exceptions.py: exc_args are [], str is "Unserializable value: `<repr>`".
+    def __init__(self, value):
+        try:
+            self.repr_value = repr(value)
+        except Exception:
+            self.repr_value = "[__repr__ failed]"
+        super().__init__()
+
+    def __str__(self):
+        return "Unserializable value: `{}`".format(self.repr_value)
+
+
+for _cls in (BadRequest, MalformedRequest, MethodNotFound, IncorrectSignature,
+             UnserializableValueError):
+    _cls.__module__ = "nameko.exceptions"
+    setattr(_nameko_exceptions, _cls.__name__, _cls)
+
+# A user exception from a user module: exc_path "peer_errors.MyError".
+_peer_errors = _module("peer_errors")
+
+
+class MyError(Exception):
+    pass
+
+
+MyError.__module__ = "peer_errors"
+_peer_errors.MyError = MyError
+
+
+def get_module_path(exc_type):
+    # nameko/exceptions.py get_module_path
+    module = inspect.getmodule(exc_type)
+    return "{}.{}".format(module.__name__, exc_type.__name__)
+
+
+def safe_for_serialization(value):
+    # nameko/exceptions.py safe_for_serialization (six.string_types is str on Python 3)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return {
+            safe_for_serialization(key): safe_for_serialization(val)
+            for key, val in value.items()
+        }
+    if isinstance(value, Iterable):
+        return list(map(safe_for_serialization, value))
+    try:
+        return str(value)
+    except Exception:
+        return "[__unicode__ failed]"
+
+
+def serialize(exc):
+    # nameko/exceptions.py serialize
+    return {
+        "exc_type": type(exc).__name__,
+        "exc_path": get_module_path(type(exc)),
+        "exc_args": list(map(safe_for_serialization, exc.args)),
+        "value": safe_for_serialization(exc),
+    }
+
+
+# --- JSON as kombu 5.2 writes it -------------------------------------------------------------------
+
+
+class KombuJSONEncoder(json.JSONEncoder):
+    # kombu/utils/json.py JSONEncoder.default
+    def default(self, o):
+        reducer = getattr(o, "__json__", None)
+        if reducer is not None:
+            return reducer()
+        if isinstance(o, (datetime.datetime, datetime.date)):
+            if not isinstance(o, datetime.datetime):
+                o = datetime.datetime(o.year, o.month, o.day, 0, 0, 0, 0)
+            r = o.isoformat()
+            if r.endswith("+00:00"):
+                r = r[:-6] + "Z"
+            return r
+        if isinstance(o, datetime.time):
+            return o.isoformat()
+        if isinstance(o, (decimal.Decimal, uuid.UUID)):
+            return str(o)
+        return super().default(o)
+
+
+def kombu_dumps(value):
+    # json.dumps defaults: ", " and ": " separators, ensure_ascii, allow_nan.
+    return json.dumps(value, cls=KombuJSONEncoder)
+
+
+# --- the methods -------------------------------------------------------------------------------------
+#
+# Each method takes the call's context (nameko's service instance) first, then the RPC arguments. The
+# signature check binds the arguments with ctx=None, as nameko's check_signature binds them to the
+# unbound method with service_instance=None, so Python's messages (and argument counts) are the same.
+
+
+class Later:
+    """Returned by a method to reply `value` after `seconds`, without blocking other calls."""
+
+    def __init__(self, seconds, value):
+        self.seconds = seconds
+        self.value = value
+
+
+class CallContext:
+    def __init__(self, service, context_data, properties):
+        self.service = service
+        self.context_data = context_data
+        self.properties = properties
+
+
+_record_counts = {}
+
+
+def echo(ctx, *args, **kwargs):
+    return {"args": list(args), "kwargs": kwargs}
+
+
+def get_method(ctx, value):
+    return {"value": value}
+
+
+def context(ctx):
+    data = dict(ctx.context_data)
+    p = ctx.properties
+    data["_properties"] = {
+        "content_type": p.content_type,
+        "content_encoding": p.content_encoding,
+        "delivery_mode": p.delivery_mode,
+        "priority": p.priority,
+        "correlation_id": p.correlation_id,
+        "reply_to": p.reply_to,
+        "expiration": p.expiration,
+    }
+    return data
+
+
+def slow(ctx, seconds, value=None):
+    return Later(float(seconds), value)
+
+
+def fail(ctx):
+    raise ValueError("bad", 42)
+
+
+def custom_fail(ctx):
+    raise MyError("custom", {"k": 1})
+
+
+def malformed(ctx):
+    # What a nameko service sends when it re-raises the MalformedRequest of a nested call.
+    raise MalformedRequest("Message missing `args` or `kwargs`")
+
+
+def two(ctx, x, y):
+    return [x, y]
+
+
+def nan(ctx):
+    return float("nan")
+
+
+def unicode(ctx):
+    return "h\u00e9llo \u2713 \U0001F600"
+
+
+def unserializable(ctx):
+    return b"bytes"
+
+
+def record(ctx, token):
+    _record_counts[token] = _record_counts.get(token, 0) + 1
+    return _record_counts[token]
+
+
+def calls(ctx, token):
+    return _record_counts.get(token, 0)
+
+
+METHODS = {fn.__name__: fn for fn in (
+    echo, get_method, context, slow, fail, custom_fail, malformed, two, nan, unicode,
+    unserializable, record, calls,
+)}
+
+
+# --- the service side of the wire --------------------------------------------------------------------
+
+
+def log(*parts):
+    print("nameko_peer:", *parts, file=sys.stderr, flush=True)
+
+
+def decode_from_headers(headers, prefix="nameko"):
+    # nameko/messaging.py decode_from_headers
+    return {
+        re.sub(r"^{}\.".format(prefix), "", key): value
+        for key, value in headers.items()
+    }
+
+
+class Peer:
+    def __init__(self, amqp_uri, exchange, services, prefetch):
+        self.exchange = exchange
+        self.services = services
+        self.prefetch = prefetch
+        self.connection = pika.BlockingConnection(pika.URLParameters(amqp_uri))
+        self.channels = {}
+        self.in_flight = 0
+        self.stopping = False
+
+    def setup(self):
+        for service in self.services:
+            # nameko/rpc.py RpcConsumer.setup: queue rpc-<svc>, durable, bound with <svc>.*; one
+            # consumer per service with its own prefetch.
+            ch = self.connection.channel()
+            ch.confirm_delivery()
+            ch.exchange_declare(self.exchange, exchange_type="topic", durable=True)
+            queue = "rpc-{}".format(service)
+            ch.queue_declare(queue, durable=True, auto_delete=False, exclusive=False)
+            ch.queue_bind(queue, self.exchange, routing_key="{}.*".format(service))
+            ch.basic_qos(prefetch_count=self.prefetch)
+            tag = ch.basic_consume(
+                queue, lambda c, m, p, b, service=service: self.on_message(service, c, m, p, b),
+                auto_ack=False)
+            self.channels[service] = (ch, tag)
+
+    def on_message(self, service, ch, method, props, body):
+        # kombu Consumer._receive_callback: a body that cannot be decoded (or a content type outside
+        # ACCEPT) goes to ConsumerMixin.on_decode_error, which logs and acks.
+        content_type = props.content_type
+        if content_type is None or props.reply_to is None:
+            log("POISON: request without", "content_type" if content_type is None else "reply_to",
+                "on", method.routing_key, "(nameko would crash here); acked and dropped")
+            ch.basic_ack(method.delivery_tag)
+            return
+        if content_type != "application/json":
+            log("content type", repr(content_type), "not accepted; acked and dropped")
+            ch.basic_ack(method.delivery_tag)
+            return
+        if not body:
+            # py-amqp's Message starts with body '' (a str) and an empty message has no body frame.
+            body = ""
+        elif props.content_encoding:
+            # py-amqp AbstractChannel.dispatch_method (auto_decode): the body becomes a str when it
+            # decodes with its content_encoding, and stays bytes otherwise.
+            try:
+                body = body.decode(props.content_encoding)
+            except Exception:
+                pass
+        if body:
+            # kombu SerializerRegistry.loads -> kombu.utils.json.loads: bytes as utf-8, json.loads
+            # (NaN and Infinity accepted).
+            try:
+                body = json.loads(body.decode("utf-8") if isinstance(body, bytes) else body)
+            except Exception as exc:
+                log("cannot decode body:", repr(exc), "; acked and dropped")
+                ch.basic_ack(method.delivery_tag)
+                return
+        # else: kombu returns the empty body as it is, and body["args"] below raises TypeError.
+
+        # nameko/rpc.py RpcConsumer.handle_message / Rpc.handle_message
+        ctx = None
+        try:
+            fn = self.get_method(service, method.routing_key)
+            try:
+                args = body["args"]
+                kwargs = body["kwargs"]
+            except KeyError:
+                raise MalformedRequest("Message missing `args` or `kwargs`")
+            self.check_signature(fn, args, kwargs)
+            ctx = CallContext(service, decode_from_headers(props.headers or {}), props)
+        except Exception as exc:
+            self.reply(ch, method, props, None, exc)
+            return
+
+        try:
+            result = fn(ctx, *args, **kwargs)
+        except Exception as exc:
+            self.reply(ch, method, props, None, exc)
+            return
+        if isinstance(result, Later):
+            self.in_flight += 1
+
+            def later(result=result):
+                self.in_flight -= 1
+                self.reply(ch, method, props, result.value, None)
+
+            self.connection.call_later(result.seconds, later)
+            return
+        self.reply(ch, method, props, result, None)
+
+    @staticmethod
+    def get_method(service, routing_key):
+        # nameko/rpc.py RpcConsumer.get_provider_for_method
+        for name, fn in METHODS.items():
+            if "{}.{}".format(service, name) == routing_key:
+                return fn
+        raise MethodNotFound(routing_key.split(".")[-1])
+
+    @staticmethod
+    def check_signature(fn, args, kwargs):
+        # nameko/extensions.py Entrypoint.check_signature
+        try:
+            service_instance = None  # fn is unbound
+            inspect.getcallargs(fn, service_instance, *args, **kwargs)
+        except TypeError as exc:
+            raise IncorrectSignature(str(exc))
+
+    def reply(self, ch, method, props, result, exc):
+        # nameko/rpc.py Responder.send_response, then RpcConsumer.handle_result acks.
+        error = None
+        if exc is not None:
+            error = serialize(exc)
+        try:
+            kombu_dumps(result)
+        except Exception:
+            error = serialize(UnserializableValueError(result))
+            result = None
+        payload = {"result": result, "error": error}
+        properties = pika.BasicProperties(
+            content_type=props.content_type,
+            content_encoding="utf-8",
+            headers={},
+            delivery_mode=2,
+            priority=0,
+            correlation_id=props.correlation_id,
+        )
+        ch.basic_publish(self.exchange, props.reply_to, kombu_dumps(payload).encode("utf-8"),
+                         properties, mandatory=False)
+        ch.basic_ack(method.delivery_tag)
+
+    def run(self):
+        while not self.stopping:
+            self.connection.process_data_events(time_limit=0.1)
+        # Graceful stop: no new calls, let the calls in flight reply (nameko waits for its workers).
+        for ch, tag in self.channels.values():
+            ch.basic_cancel(tag)
+        deadline = time.monotonic() + 60
+        while self.in_flight and time.monotonic() < deadline:
+            self.connection.process_data_events(time_limit=0.1)
+        self.connection.close()
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--amqp-uri", required=True)
+    ap.add_argument("--exchange", default="nameko-rpc")
+    ap.add_argument("--service", action="append", required=True)
+    ap.add_argument("--prefetch", type=int, default=10)
+    opts = ap.parse_args(argv)
+
+    peer = Peer(opts.amqp_uri, opts.exchange, opts.service, opts.prefetch)
+
+    def stop(signum, frame):
+        peer.stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    peer.setup()
+    print("ready", flush=True)
+    peer.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
