@@ -63,8 +63,8 @@ static void fill_error(int http, const char *code, const char *message, const ch
     memset(out, 0, sizeof(*out));
     json_t *doc = json_object();
     json_object_set_new(doc, "error", json_string(code));
-    json_object_set_new(doc, "message", json_string(message) ? json_string(message)
-                                                             : json_string("(not UTF-8)"));
+    json_t *text = json_string(message);
+    json_object_set_new(doc, "message", text ? text : json_string("(message is not UTF-8)"));
     json_object_set_new(doc, "call_id", call_id ? json_string(call_id) : json_null());
     if (error) {
         static const char *const keys[] = {"exc_type", "exc_path", "exc_args", "value"};

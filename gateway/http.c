@@ -1,0 +1,444 @@
+#include "http.h"
+
+#include "core/log.h"
+#include "core/status.h"
+#include "core/xalloc.h"
+#include "routes/call.h"
+#include "routes/respond.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+enum { MAX_BODY = 8 * 1024 * 1024, MAX_QUERY_PARAMS = 256 };
+
+struct gw_http {
+    uv_loop_t *loop;
+    const struct gw_config *config;
+    const struct gw_route_table *table;
+    struct gw_rpc *rpc;
+    struct MHD_Daemon *daemon;
+    uv_poll_t poll;   /* MHD's epoll fd */
+    uv_timer_t timer; /* MHD's own timeouts, and "run MHD now" after a resume */
+    size_t in_flight;
+    bool draining;
+    int handles_open;
+};
+
+struct request {
+    struct gw_http *http;
+    struct MHD_Connection *connection;
+    char *raw_uri;   /* as sent: the path still percent-encoded, with the query string */
+    bool seen;       /* the access handler's first call is over */
+    bool started;    /* the request has been routed */
+    bool responded;  /* a response is ready in .response */
+    struct gw_response response;
+    struct gw_rpc_call *call;
+    const struct gw_route_conf *route;
+    char *body;
+    size_t body_len, body_cap;
+    bool body_too_large;
+    char call_id[160];
+    char method[16];
+    uint64_t start_ns;
+};
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* --- driving MHD from the loop ----------------------------------------------------------------- */
+
+static void on_mhd_timer(uv_timer_t *timer);
+
+static void run_mhd(struct gw_http *http)
+{
+    MHD_run(http->daemon);
+    MHD_UNSIGNED_LONG_LONG timeout;
+    if (MHD_get_timeout(http->daemon, &timeout) == MHD_YES)
+        uv_timer_start(&http->timer, on_mhd_timer, (uint64_t)timeout, 0);
+    else
+        uv_timer_stop(&http->timer);
+}
+
+static void on_mhd_timer(uv_timer_t *timer)
+{
+    run_mhd(timer->data);
+}
+
+static void on_mhd_readable(uv_poll_t *poll, int status, int events)
+{
+    (void)status;
+    (void)events;
+    run_mhd(poll->data);
+}
+
+/* Trap: without an internal thread MHD has no inter-thread channel, so MHD_resume_connection wakes
+ * nothing; MHD must run again in this loop pass. A zero timer does it outside any MHD callback. */
+static void run_mhd_soon(struct gw_http *http)
+{
+    uv_timer_start(&http->timer, on_mhd_timer, 0, 0);
+}
+
+/* --- responses ---------------------------------------------------------------------------------- */
+
+static enum MHD_Result queue_response(struct request *req)
+{
+    struct gw_response *r = &req->response;
+    struct MHD_Response *response = MHD_create_response_from_buffer(
+        r->body_len, r->body, r->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    r->body = NULL; /* MHD owns it now */
+    if (r->content_type)
+        MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
+    if (r->allow[0])
+        MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, r->allow);
+    if (r->location)
+        MHD_add_response_header(response, MHD_HTTP_HEADER_LOCATION, r->location);
+    if (r->retry_after) {
+        char seconds[16];
+        snprintf(seconds, sizeof(seconds), "%d", r->retry_after);
+        MHD_add_response_header(response, MHD_HTTP_HEADER_RETRY_AFTER, seconds);
+    }
+    if (req->call_id[0])
+        MHD_add_response_header(response, "X-Call-Id", req->call_id);
+    if (req->http->draining)
+        MHD_add_response_header(response, MHD_HTTP_HEADER_CONNECTION, "close");
+    enum MHD_Result ok = MHD_queue_response(req->connection, (unsigned)r->status, response);
+    MHD_destroy_response(response);
+    return ok;
+}
+
+static void respond_error(struct request *req, int status, const char *message)
+{
+    gw_respond_error(status, message, req->call_id[0] ? req->call_id : NULL, &req->response);
+    req->responded = true;
+}
+
+/* --- calls -------------------------------------------------------------------------------------- */
+
+static void on_call_done(void *arg, int status, const json_t *result, const json_t *error,
+                         const char *detail)
+{
+    struct request *req = arg;
+    char target[512];
+    req->call = NULL;
+    if (status == GW_OK) {
+        gw_respond_result(result, &req->response);
+    } else {
+        snprintf(target, sizeof(target), "%s.%s", req->route->service, req->route->method);
+        gw_respond_call_error(status, error, detail, target, req->route->timeout, req->call_id,
+                              req->http->config, false, &req->response);
+    }
+    req->responded = true;
+    MHD_resume_connection(req->connection);
+    run_mhd_soon(req->http);
+}
+
+static const char *lookup_header(void *ctx, const char *name)
+{
+    return MHD_lookup_connection_value(ctx, MHD_HEADER_KIND, name);
+}
+
+struct query_list {
+    struct gw_query_param params[MAX_QUERY_PARAMS];
+    size_t n;
+    bool overflow;
+};
+
+static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    (void)kind;
+    struct query_list *list = cls;
+    if (list->n == MAX_QUERY_PARAMS) {
+        list->overflow = true;
+        return MHD_NO;
+    }
+    list->params[list->n].name = key;
+    list->params[list->n].value = value;
+    list->n++;
+    return MHD_YES;
+}
+
+static void start_call(struct request *req, json_t *path_values)
+{
+    struct gw_http *http = req->http;
+    const struct gw_route_conf *route = req->route;
+    char err[512];
+
+    json_t *context = gw_call_context_new(http->config, "http", lookup_header, req->connection,
+                                          req->call_id, sizeof(req->call_id));
+    struct query_list *query = xmalloc(sizeof(*query));
+    query->n = 0;
+    query->overflow = false;
+    MHD_get_connection_values(req->connection, MHD_GET_ARGUMENT_KIND, collect_query, query);
+    json_t *args = NULL;
+    json_t *kwargs = NULL;
+    int status;
+    if (query->overflow) {
+        snprintf(err, sizeof(err), "more than %d query parameters", MAX_QUERY_PARAMS);
+        status = GW_EARGS;
+    } else {
+        const char *content_type =
+            MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, "Content-Type");
+        status = gw_call_build_args(path_values, query->params, query->n, content_type, req->body,
+                                    req->body_len, &args, &kwargs, err, sizeof(err));
+    }
+    free(query);
+    if (status != GW_OK) {
+        respond_error(req, status, err);
+        goto out;
+    }
+
+    struct gw_rpc_request call = {
+        .service = route->service,
+        .method = route->method,
+        .args = args,
+        .kwargs = kwargs,
+        .context = context,
+        .timeout_s = route->timeout,
+    };
+    status = gw_rpc_call(http->rpc, &call, on_call_done, req, &req->call);
+    if (status != GW_OK) {
+        char target[512];
+        snprintf(target, sizeof(target), "%s.%s", route->service, route->method);
+        gw_respond_call_error(status, NULL,
+                              status == GW_EBROKER ? "not connected" : "shutting down", target,
+                              route->timeout, req->call_id, http->config, false, &req->response);
+        req->responded = true;
+        goto out;
+    }
+    MHD_suspend_connection(req->connection);
+out:
+    json_decref(args);
+    json_decref(kwargs);
+    json_decref(context);
+}
+
+static void redirect(struct request *req)
+{
+    /* werkzeug answers with an absolute URL built from the Host header, keeping the query. */
+    const char *host = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, "Host");
+    size_t path_len = strcspn(req->raw_uri, "?");
+    const char *query = req->raw_uri[path_len] ? req->raw_uri + path_len : "";
+    char *location;
+    if (host)
+        location = xasprintf("http://%s%.*s/%s", host, (int)path_len, req->raw_uri, query);
+    else
+        location = xasprintf("%.*s/%s", (int)path_len, req->raw_uri, query);
+    memset(&req->response, 0, sizeof(req->response));
+    char message[256];
+    snprintf(message, sizeof(message), "the resource is at %s", location);
+    gw_respond_error(GW_EREDIRECT, message, NULL, &req->response);
+    req->response.location = location;
+    req->responded = true;
+}
+
+static void route_request(struct request *req, const char *url, const char *method)
+{
+    if (req->body_too_large) {
+        respond_error(req, GW_EARGS, "the body is larger than the limit");
+        req->response.status = 413;
+        req->response.code = "body_too_large";
+        return;
+    }
+    struct gw_route_match match = {0};
+    int status = gw_route_table_match(req->http->table, method, url, &match);
+    char message[512];
+    switch (status) {
+    case GW_OK:
+        req->route = match.target;
+        start_call(req, match.values);
+        break;
+    case GW_EMETHOD:
+        snprintf(message, sizeof(message), "the method %s is not allowed for %s; allowed: %s",
+                 method, url, match.allow);
+        respond_error(req, status, message);
+        snprintf(req->response.allow, sizeof(req->response.allow), "%s", match.allow);
+        break;
+    case GW_EREDIRECT:
+        redirect(req);
+        break;
+    default:
+        snprintf(message, sizeof(message), "no route matches %s", url);
+        respond_error(req, GW_ENOMATCH, message);
+        break;
+    }
+    gw_route_match_clear(&match);
+}
+
+/* --- MHD callbacks ------------------------------------------------------------------------------ */
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connection)
+{
+    struct gw_http *http = cls;
+    struct request *req = xcalloc(1, sizeof(*req));
+    req->http = http;
+    req->connection = connection;
+    req->raw_uri = xstrdup(uri);
+    req->start_ns = now_ns();
+    http->in_flight++;
+    return req;
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *connection, const char *url,
+                                 const char *method, const char *version,
+                                 const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+    (void)cls;
+    (void)version;
+    struct request *req = *con_cls;
+    if (!req->seen) {
+        snprintf(req->method, sizeof(req->method), "%s", method);
+        /* Trap: queueing a response on the first call breaks keep-alive bodies (100-continue). */
+        req->seen = true;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (req->body_too_large || req->body_len + n > MAX_BODY) {
+            req->body_too_large = true;
+            return MHD_YES;
+        }
+        if (req->body_len + n + 1 > req->body_cap) {
+            req->body_cap = (req->body_len + n + 1) * 2;
+            req->body = xrealloc(req->body, req->body_cap);
+        }
+        memcpy(req->body + req->body_len, upload_data, n);
+        req->body_len += n;
+        req->body[req->body_len] = '\0';
+        return MHD_YES;
+    }
+    if (!req->started) {
+        req->started = true;
+        route_request(req, url, method);
+    }
+    (void)connection;
+    if (req->responded)
+        return queue_response(req);
+    return MHD_YES; /* suspended until the call ends */
+}
+
+static void on_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct gw_http *http = cls;
+    struct request *req = *con_cls;
+    if (!req)
+        return;
+    if (req->call) {
+        /* The client went away before the reply: the reply will find nothing and be dropped. */
+        gw_rpc_cancel(req->call);
+        req->call = NULL;
+    }
+    char addr[INET6_ADDRSTRLEN] = "-";
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (info && info->client_addr) {
+        const struct sockaddr *sa = info->client_addr;
+        if (sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, addr,
+                      sizeof(addr));
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, addr,
+                      sizeof(addr));
+    }
+    size_t path_len = strcspn(req->raw_uri, "?");
+    double ms = (double)(now_ns() - req->start_ns) / 1e6;
+    /* The path without its query string: queries may carry secrets. */
+    gw_info("access", "%s \"%s %.*s\" %d %.3fms %s%s", addr, req->method[0] ? req->method : "-",
+            (int)path_len, req->raw_uri, req->response.status, ms,
+            req->call_id[0] ? req->call_id : "-",
+            toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (client gone)");
+    gw_response_clear(&req->response);
+    free(req->body);
+    free(req->raw_uri);
+    free(req);
+    *con_cls = NULL;
+    http->in_flight--;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char line[512];
+    vsnprintf(line, sizeof(line), fmt, ap);
+    line[strcspn(line, "\n")] = '\0';
+    gw_debug("mhd", "%s", line);
+}
+
+/* --- the server --------------------------------------------------------------------------------- */
+
+struct gw_http *gw_http_new(uv_loop_t *loop, const struct gw_config *config,
+                            const struct gw_route_table *table, struct gw_rpc *rpc, char *err,
+                            size_t errlen)
+{
+    struct gw_http *http = xcalloc(1, sizeof(*http));
+    http->loop = loop;
+    http->config = config;
+    http->table = table;
+    http->rpc = rpc;
+    http->daemon = MHD_start_daemon(
+        MHD_USE_NO_LISTEN_SOCKET | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
+        0, NULL, NULL, on_access, http, MHD_OPTION_URI_LOG_CALLBACK, on_uri, http,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, http, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+        http, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_END);
+    if (!http->daemon) {
+        snprintf(err, errlen, "cannot start libmicrohttpd");
+        free(http);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(http->daemon, MHD_DAEMON_INFO_EPOLL_FD);
+    uv_poll_init(loop, &http->poll, info->epoll_fd);
+    http->poll.data = http;
+    uv_poll_start(&http->poll, UV_READABLE, on_mhd_readable);
+    uv_timer_init(loop, &http->timer);
+    http->timer.data = http;
+    http->handles_open = 2;
+    return http;
+}
+
+void gw_http_add_connection(struct gw_http *http, int fd, const struct sockaddr *addr,
+                            socklen_t len)
+{
+    if (MHD_add_connection(http->daemon, fd, addr, len) != MHD_YES)
+        gw_warn("http", "cannot take a new connection");
+    run_mhd_soon(http);
+}
+
+void gw_http_drain(struct gw_http *http)
+{
+    http->draining = true;
+}
+
+size_t gw_http_in_flight(const struct gw_http *http)
+{
+    return http->in_flight;
+}
+
+static void on_handle_closed(uv_handle_t *handle)
+{
+    struct gw_http *http = handle->data;
+    if (--http->handles_open == 0)
+        free(http);
+}
+
+void gw_http_close(struct gw_http *http)
+{
+    if (!http)
+        return;
+    uv_poll_stop(&http->poll);
+    uv_timer_stop(&http->timer);
+    MHD_stop_daemon(http->daemon);
+    uv_close((uv_handle_t *)&http->poll, on_handle_closed);
+    uv_close((uv_handle_t *)&http->timer, on_handle_closed);
+}

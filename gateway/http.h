@@ -1,0 +1,37 @@
+/* http.h - the REST side: libmicrohttpd driven by the libuv loop (DESIGN.md, "libmicrohttpd in an
+ * external loop"). A request waiting for its reply holds no thread: its MHD connection is suspended
+ * and resumed by the call's end (reply, deadline, broker loss).
+ */
+#ifndef ENOKI_HTTP_H
+#define ENOKI_HTTP_H
+
+#include "core/config.h"
+#include "core/rpc.h"
+#include "routes/table.h"
+
+#include <stddef.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+struct gw_http;
+
+/* config, table and rpc are borrowed and must outlive the server. Returns NULL with err set. */
+struct gw_http *gw_http_new(uv_loop_t *loop, const struct gw_config *config,
+                            const struct gw_route_table *table, struct gw_rpc *rpc, char *err,
+                            size_t errlen);
+
+/* Takes an accepted, non-blocking socket (stolen: closed by MHD). */
+void gw_http_add_connection(struct gw_http *http, int fd, const struct sockaddr *addr,
+                            socklen_t len);
+
+/* From now on every response says "Connection: close". */
+void gw_http_drain(struct gw_http *http);
+
+/* Requests begun and not yet completed. */
+size_t gw_http_in_flight(const struct gw_http *http);
+
+/* Stops MHD (closing idle connections) and releases the loop handles; the memory goes once the
+ * loop has released them. NULL is a no-op. */
+void gw_http_close(struct gw_http *http);
+
+#endif

@@ -1,0 +1,106 @@
+#define _GNU_SOURCE /* accept4 */
+#include "listener.h"
+
+#include "core/log.h"
+#include "core/xalloc.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct gw_listener {
+    uv_poll_t poll;
+    int fd;
+    int port;
+    gw_accept_fn accept_fn;
+    void *arg;
+};
+
+static void on_acceptable(uv_poll_t *poll, int status, int events)
+{
+    (void)events;
+    struct gw_listener *listener = poll->data;
+    if (status < 0)
+        return;
+    /* Accept everything that is waiting: the socket is level-triggered but each wake-up costs a
+     * loop pass. */
+    for (int i = 0; i < 64; i++) {
+        struct sockaddr_storage addr;
+        socklen_t len = sizeof(addr);
+        int fd = accept4(listener->fd, (struct sockaddr *)&addr, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE)
+                gw_warn("listener", "accept: %s", strerror(errno));
+            return;
+        }
+        listener->accept_fn(listener->arg, fd, (struct sockaddr *)&addr, len);
+    }
+}
+
+struct gw_listener *gw_listener_new(uv_loop_t *loop, const char *host, int port,
+                                    gw_accept_fn accept_fn, void *arg, char *err, size_t errlen)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *res = NULL;
+    char service[16];
+    snprintf(service, sizeof(service), "%d", port);
+    int rc = getaddrinfo(host, service, &hints, &res);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot resolve %s: %s", host, gai_strerror(rc));
+        return NULL;
+    }
+    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        snprintf(err, errlen, "socket: %s", strerror(errno));
+        freeaddrinfo(res);
+        return NULL;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 1024) < 0) {
+        snprintf(err, errlen, "cannot listen on %s:%d: %s", host, port, strerror(errno));
+        close(fd);
+        freeaddrinfo(res);
+        return NULL;
+    }
+    freeaddrinfo(res);
+
+    struct gw_listener *listener = xcalloc(1, sizeof(*listener));
+    listener->fd = fd;
+    listener->accept_fn = accept_fn;
+    listener->arg = arg;
+    struct sockaddr_storage bound;
+    socklen_t len = sizeof(bound);
+    getsockname(fd, (struct sockaddr *)&bound, &len);
+    listener->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                       : ((struct sockaddr_in *)&bound)->sin_port);
+    uv_poll_init(loop, &listener->poll, fd);
+    listener->poll.data = listener;
+    uv_poll_start(&listener->poll, UV_READABLE, on_acceptable);
+    return listener;
+}
+
+int gw_listener_port(const struct gw_listener *listener)
+{
+    return listener->port;
+}
+
+static void on_closed(uv_handle_t *handle)
+{
+    struct gw_listener *listener = handle->data;
+    close(listener->fd);
+    free(listener);
+}
+
+void gw_listener_close(struct gw_listener *listener)
+{
+    if (!listener)
+        return;
+    uv_poll_stop(&listener->poll);
+    uv_close((uv_handle_t *)&listener->poll, on_closed);
+}

@@ -1,0 +1,248 @@
+/* enoki - HTTP and websocket gateway for nameko clusters: the command line and the loop. */
+#include "core/config.h"
+#include "core/log.h"
+#include "core/rpc.h"
+#include "core/status.h"
+#include "core/xalloc.h"
+#include "gateway/http.h"
+#include "gateway/listener.h"
+#include "routes/table.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ENOKI_VERSION "0.1.0"
+
+enum { EXIT_CONFIG = 2 };
+
+struct gateway {
+    uv_loop_t *loop;
+    struct gw_config *config;
+    struct gw_route_table *table;
+    struct gw_rpc *rpc;
+    struct gw_http *http;
+    struct gw_listener *listener;
+    uv_signal_t sigterm, sigint;
+    uv_timer_t drain_timer;
+    bool stopping;
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: enoki --config FILE [--define KEY=VALUE]... [--check] [--version] [--help]\n"
+            "\n"
+            "HTTP gateway for nameko clusters.\n"
+            "\n"
+            "  -c, --config FILE        the YAML config (default: $ENOKI_CONFIG)\n"
+            "  -D, --define KEY=VALUE   set a top-level config key (VALUE is YAML), as nameko does\n"
+            "      --check              validate the config, print the route table, exit\n"
+            "      --version            print the version and exit\n"
+            "  -h, --help               print this help and exit\n");
+}
+
+static void describe_route(void *target, char *buf, size_t len)
+{
+    const struct gw_route_conf *route = target;
+    snprintf(buf, len, "%s.%s  mode=%s  timeout=%gs", route->service, route->method, route->mode,
+             route->timeout);
+}
+
+/* Compiles the routes of config into a new table; on error prints "<file>:<line>: routes[i].rule:
+ * <reason>" and returns NULL. */
+static struct gw_route_table *build_table(const struct gw_config *config)
+{
+    struct gw_route_table *table = gw_route_table_new();
+    char err[512];
+    for (size_t i = 0; i < config->n_routes; i++) {
+        const struct gw_route_conf *route = &config->routes[i];
+        int status = gw_route_table_add(table, route->rule, route->methods,
+                                        (void *)(uintptr_t)route, err, sizeof(err));
+        if (status != GW_OK) {
+            fprintf(stderr, "enoki: %s:%d: routes[%zu].rule: %s\n", config->path, route->line, i,
+                    err);
+            gw_route_table_free(table);
+            return NULL;
+        }
+    }
+    gw_route_table_compile(table);
+    return table;
+}
+
+/* --- lifecycle ---------------------------------------------------------------------------------- */
+
+static void on_accept(void *arg, int fd, const struct sockaddr *addr, socklen_t len)
+{
+    struct gateway *gw = arg;
+    gw_http_add_connection(gw->http, fd, addr, len);
+}
+
+static void on_rpc_closed(void *arg)
+{
+    (void)arg; /* the loop ends once every handle is closed */
+}
+
+static void finish_stop(struct gateway *gw)
+{
+    uv_timer_stop(&gw->drain_timer);
+    uv_close((uv_handle_t *)&gw->drain_timer, NULL);
+    uv_close((uv_handle_t *)&gw->sigterm, NULL);
+    uv_close((uv_handle_t *)&gw->sigint, NULL);
+    gw_http_close(gw->http);
+    gw->http = NULL;
+    gw_rpc_close(gw->rpc, on_rpc_closed, gw);
+}
+
+static void on_drain_tick(uv_timer_t *timer)
+{
+    struct gateway *gw = timer->data;
+    if (gw_http_in_flight(gw->http) == 0) {
+        gw_info("main", "all requests answered; stopping");
+        finish_stop(gw);
+    }
+}
+
+static void on_signal(uv_signal_t *handle, int signum)
+{
+    struct gateway *gw = handle->data;
+    if (gw->stopping) {
+        gw_warn("main", "second signal %d: stopping now", signum);
+        finish_stop(gw);
+        return;
+    }
+    gw->stopping = true;
+    gw_info("main", "signal %d: no new connections; answering %zu request(s) in flight", signum,
+            gw_http_in_flight(gw->http));
+    gw_listener_close(gw->listener);
+    gw->listener = NULL;
+    gw_http_drain(gw->http);
+    /* In-flight calls end by their deadlines at the latest. */
+    uv_timer_start(&gw->drain_timer, on_drain_tick, 0, 20);
+}
+
+static int run(struct gw_config *config, struct gw_route_table *table)
+{
+    struct gateway gw = {.config = config, .table = table};
+    char err[512];
+    gw.loop = uv_default_loop();
+    signal(SIGPIPE, SIG_IGN);
+    srand((unsigned)time(NULL) ^ (unsigned)getpid());
+
+    gw.rpc = gw_rpc_new(gw.loop, config);
+    gw.http = gw_http_new(gw.loop, config, table, gw.rpc, err, sizeof(err));
+    if (!gw.http) {
+        gw_error("main", "%s", err);
+        return EXIT_FAILURE;
+    }
+    gw.listener = gw_listener_new(gw.loop, config->web_host, config->web_port, on_accept, &gw, err,
+                                  sizeof(err));
+    if (!gw.listener) {
+        gw_error("main", "%s", err);
+        return EXIT_FAILURE;
+    }
+    uv_signal_init(gw.loop, &gw.sigterm);
+    uv_signal_init(gw.loop, &gw.sigint);
+    gw.sigterm.data = gw.sigint.data = &gw;
+    uv_signal_start(&gw.sigterm, on_signal, SIGTERM);
+    uv_signal_start(&gw.sigint, on_signal, SIGINT);
+    uv_timer_init(gw.loop, &gw.drain_timer);
+    gw.drain_timer.data = &gw;
+    gw_info("main", "enoki %s listening on %s:%d, %zu route(s), exchange %s", ENOKI_VERSION,
+            config->web_host, gw_listener_port(gw.listener), config->n_routes,
+            config->rpc_exchange);
+
+    uv_run(gw.loop, UV_RUN_DEFAULT);
+    gw_rpc_free(gw.rpc);
+    uv_loop_close(gw.loop);
+    gw_info("main", "stopped");
+    return EXIT_SUCCESS;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"config", required_argument, NULL, 'c'}, {"define", required_argument, NULL, 'D'},
+        {"check", no_argument, NULL, 'k'},        {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+    };
+    const char *path = getenv("ENOKI_CONFIG");
+    bool check_only = false;
+    struct gw_define *defines = xcalloc((size_t)argc, sizeof(*defines));
+    size_t n_defines = 0;
+    int status = EXIT_CONFIG;
+    struct gw_config *config = NULL;
+    struct gw_route_table *table = NULL;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "c:D:h", options, NULL)) != -1) {
+        switch (opt) {
+        case 'c':
+            path = optarg;
+            break;
+        case 'D': {
+            char *eq = strchr(optarg, '=');
+            if (!eq || eq == optarg) {
+                fprintf(stderr, "enoki: --define %s: expected KEY=VALUE\n", optarg);
+                goto out;
+            }
+            *eq = '\0';
+            defines[n_defines].key = optarg;
+            defines[n_defines].value = eq + 1;
+            n_defines++;
+            break;
+        }
+        case 'k':
+            check_only = true;
+            break;
+        case 'V':
+            printf("enoki %s\n", ENOKI_VERSION);
+            status = EXIT_SUCCESS;
+            goto out;
+        case 'h':
+            usage(stdout);
+            status = EXIT_SUCCESS;
+            goto out;
+        default:
+            usage(stderr);
+            goto out;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "enoki: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        goto out;
+    }
+    if (!path || !*path) {
+        fprintf(stderr, "enoki: no config file: give --config FILE or set ENOKI_CONFIG\n");
+        goto out;
+    }
+    char err[1024];
+    if (gw_config_load(path, defines, n_defines, &config, err, sizeof(err)) != GW_OK) {
+        fprintf(stderr, "enoki: %s\n", err);
+        goto out;
+    }
+    enum gw_log_level level;
+    if (gw_log_parse_level(config->log_level, &level) == GW_OK)
+        gw_log_threshold = level;
+    table = build_table(config);
+    if (!table)
+        goto out;
+    if (check_only) {
+        printf("%s: OK, %zu route(s); AMQP %s:%d vhost %s, exchange %s; listening on %s:%d\n",
+               config->path, config->n_routes, config->amqp.host, config->amqp.port,
+               config->amqp.vhost, config->rpc_exchange, config->web_host, config->web_port);
+        gw_route_table_dump(table, describe_route, stdout);
+        status = EXIT_SUCCESS;
+        goto out;
+    }
+    status = run(config, table);
+out:
+    gw_route_table_free(table);
+    gw_config_free(config);
+    free(defines);
+    return status;
+}
