@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages enoki needs to build, test and run its demo. Idempotent: does
+# nothing (and needs no network) when everything is already installed. Run as root, or with sudo.
+set -euo pipefail
+
+PACKAGES=(
+    build-essential pkg-config
+    libmicrohttpd-dev librabbitmq-dev libjansson-dev libuv1-dev libyaml-dev check
+    rabbitmq-server
+    python3 python3-pika python3-pytest python3-werkzeug
+    curl valgrind procps
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$p")
+    fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    SUDO="sudo"
+fi
+echo "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
