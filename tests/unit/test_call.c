@@ -1,0 +1,183 @@
+/* Unit tests for routes/call: HTTP request -> call arguments and context data. */
+#include "core/status.h"
+#include "routes/call.h"
+
+#include "suites.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct args_case {
+    const char *name;
+    const char *path_values; /* JSON object or NULL */
+    const char *query;       /* "a=1&b=2&a=3" style, already decoded; NULL = none */
+    const char *content_type;
+    const char *body;
+    int status;
+    const char *args;   /* expected JSON, when GW_OK */
+    const char *kwargs; /* expected JSON, when GW_OK */
+    const char *err_has; /* expected substring of err, when not GW_OK */
+};
+
+static const struct args_case args_cases[] = {
+    {"path only", "{\"value\": 42}", NULL, NULL, "", GW_OK, "[]", "{\"value\": 42}", NULL},
+    {"query strings", NULL, "a=1&b=x", NULL, "", GW_OK, "[]", "{\"a\": \"1\", \"b\": \"x\"}", NULL},
+    {"repeated query -> list", NULL, "t=a&t=b&t=c", NULL, "", GW_OK, "[]",
+     "{\"t\": [\"a\", \"b\", \"c\"]}", NULL},
+    {"flag without value", NULL, "flag", NULL, "", GW_OK, "[]", "{\"flag\": \"\"}", NULL},
+    {"json object body", "{\"id\": 1}", "q=s", "application/json", "{\"x\": [1, 2], \"y\": null}",
+     GW_OK, "[]", "{\"id\": 1, \"x\": [1, 2], \"y\": null, \"q\": \"s\"}", NULL},
+    {"json array body -> args", "{\"id\": 1}", NULL, "application/json; charset=utf-8",
+     "[1, \"two\"]", GW_OK, "[1, \"two\"]", "{\"id\": 1}", NULL},
+    {"+json content type", NULL, NULL, "application/vnd.api+json", "{\"a\": 1}", GW_OK, "[]",
+     "{\"a\": 1}", NULL},
+    {"no content type is taken for JSON", NULL, NULL, NULL, "{\"a\": 1}", GW_OK, "[]",
+     "{\"a\": 1}", NULL},
+    {"empty body with text type", NULL, NULL, "text/plain", "", GW_OK, "[]", "{}", NULL},
+    {"path and body clash", "{\"id\": 1}", NULL, "application/json", "{\"id\": 2}", GW_EARGS, NULL,
+     NULL, "argument 'id' is given twice: in the path and in the body"},
+    {"path and query clash", "{\"id\": 1}", "id=3", NULL, "", GW_EARGS, NULL, NULL,
+     "argument 'id' is given twice: in the path and in the query string"},
+    {"body and query clash", NULL, "x=3", "application/json", "{\"x\": 1}", GW_EARGS, NULL, NULL,
+     "argument 'x' is given twice: in the body and in the query string"},
+    {"invalid json", NULL, NULL, "application/json", "{\"x\": ", GW_EJSON, NULL, NULL,
+     "not valid JSON"},
+    {"duplicate keys in json", NULL, NULL, "application/json", "{\"x\": 1, \"x\": 2}", GW_EJSON,
+     NULL, NULL, "not valid JSON"},
+    {"scalar body", NULL, NULL, "application/json", "42", GW_EARGS, NULL, NULL,
+     "must be an object"},
+    {"form body -> 415", NULL, NULL, "application/x-www-form-urlencoded", "a=1", GW_EMEDIA, NULL,
+     NULL, "application/x-www-form-urlencoded"},
+    {"text body -> 415", NULL, NULL, "text/plain", "hello", GW_EMEDIA, NULL, NULL, "text/plain"},
+};
+
+START_TEST(build_args_table)
+{
+    const struct args_case *c = &args_cases[_i];
+    json_t *path = c->path_values ? json_loads(c->path_values, 0, NULL) : NULL;
+    struct gw_query_param params[16];
+    size_t n = 0;
+    char *query = c->query ? strdup(c->query) : NULL;
+    for (char *save = NULL, *part = query ? strtok_r(query, "&", &save) : NULL; part;
+         part = strtok_r(NULL, "&", &save)) {
+        char *eq = strchr(part, '=');
+        if (eq)
+            *eq = '\0';
+        params[n].name = part;
+        params[n].value = eq ? eq + 1 : NULL;
+        n++;
+    }
+    json_t *args = NULL, *kwargs = NULL;
+    char err[256] = "";
+    int status = gw_call_build_args(path, params, n, c->content_type, c->body, strlen(c->body),
+                                    &args, &kwargs, err, sizeof(err));
+    ck_assert_msg(status == c->status, "%s: status %d, expected %d (%s)", c->name, status,
+                  c->status, err);
+    if (status == GW_OK) {
+        json_t *want_args = json_loads(c->args, 0, NULL);
+        json_t *want_kwargs = json_loads(c->kwargs, 0, NULL);
+        ck_assert_msg(json_equal(args, want_args), "%s: args differ", c->name);
+        ck_assert_msg(json_equal(kwargs, want_kwargs), "%s: kwargs differ", c->name);
+        json_decref(want_args);
+        json_decref(want_kwargs);
+    } else {
+        ck_assert_ptr_null(args);
+        ck_assert_ptr_null(kwargs);
+        ck_assert_msg(strstr(err, c->err_has) != NULL, "%s: '%s' lacks '%s'", c->name, err,
+                      c->err_has);
+    }
+    json_decref(args);
+    json_decref(kwargs);
+    json_decref(path);
+    free(query);
+}
+END_TEST
+
+START_TEST(json_content_types)
+{
+    ck_assert(gw_call_is_json_type("application/json"));
+    ck_assert(gw_call_is_json_type("Application/JSON; charset=utf-8"));
+    ck_assert(gw_call_is_json_type("application/problem+json"));
+    ck_assert(!gw_call_is_json_type("application/jsonp"));
+    ck_assert(!gw_call_is_json_type("text/json+x"));
+    ck_assert(!gw_call_is_json_type("text/plain"));
+    ck_assert(!gw_call_is_json_type(NULL));
+}
+END_TEST
+
+struct headers {
+    const char *names[8];
+    const char *values[8];
+};
+
+static const char *lookup(void *ctx, const char *name)
+{
+    struct headers *h = ctx;
+    for (int i = 0; i < 8 && h->names[i]; i++)
+        if (strcasecmp(h->names[i], name) == 0)
+            return h->values[i];
+    return NULL;
+}
+
+START_TEST(context_from_headers)
+{
+    static char header[] = "X-Tenant", key[] = "tenant", name[] = "gw";
+    struct gw_context_header extra[] = {{header, key}};
+    struct gw_config config = {.name = name, .context_headers = extra, .n_context_headers = 1};
+    struct headers h = {{"authorization", "accept-language", "user-agent", "x-tenant",
+                         "x-request-id"},
+                        {"Bearer abc", "fr-CH", "curl/7.88", "acme", "req-42_a.b"}};
+    char call_id[128];
+    json_t *ctx = gw_call_context_new(&config, "http", lookup, &h, call_id, sizeof(call_id));
+    ck_assert_str_eq(call_id, "gw.http.req-42_a.b");
+    json_t *stack = json_object_get(ctx, "call_id_stack");
+    ck_assert_int_eq(json_array_size(stack), 1);
+    ck_assert_str_eq(json_string_value(json_array_get(stack, 0)), "gw.http.req-42_a.b");
+    ck_assert_str_eq(json_string_value(json_object_get(ctx, "auth_token")), "Bearer abc");
+    ck_assert_str_eq(json_string_value(json_object_get(ctx, "language")), "fr-CH");
+    ck_assert_str_eq(json_string_value(json_object_get(ctx, "user_agent")), "curl/7.88");
+    ck_assert_str_eq(json_string_value(json_object_get(ctx, "tenant")), "acme");
+    json_decref(ctx);
+
+    /* An invalid X-Request-Id is ignored: a fresh uuid4 takes its place; absent headers are not
+     * sent at all. */
+    struct headers bad = {{"x-request-id"}, {"has space"}};
+    ctx = gw_call_context_new(&config, "http", lookup, &bad, call_id, sizeof(call_id));
+    ck_assert_uint_eq(strlen(call_id), strlen("gw.http.") + 36);
+    ck_assert_int_eq(strncmp(call_id, "gw.http.", 8), 0);
+    ck_assert_int_eq(json_object_size(ctx), 1);
+    json_decref(ctx);
+}
+END_TEST
+
+START_TEST(request_id_rules)
+{
+    ck_assert(gw_call_request_id_valid("abc-DEF_1.2"));
+    char long_id[66];
+    memset(long_id, 'a', 64);
+    long_id[64] = '\0';
+    ck_assert(gw_call_request_id_valid(long_id));
+    long_id[64] = 'a';
+    long_id[65] = '\0';
+    ck_assert(!gw_call_request_id_valid(long_id));
+    ck_assert(!gw_call_request_id_valid(""));
+    ck_assert(!gw_call_request_id_valid("a/b"));
+    ck_assert(!gw_call_request_id_valid("a b"));
+    ck_assert(!gw_call_request_id_valid("\xc3\xa9"));
+}
+END_TEST
+
+Suite *call_suite(void)
+{
+    Suite *s = suite_create("call");
+    TCase *tc = tcase_create("arguments");
+    tcase_add_loop_test(tc, build_args_table, 0, (int)(sizeof(args_cases) / sizeof(args_cases[0])));
+    tcase_add_test(tc, json_content_types);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("context");
+    tcase_add_test(tc, context_from_headers);
+    tcase_add_test(tc, request_id_rules);
+    suite_add_tcase(s, tc);
+    return s;
+}
