@@ -119,10 +119,12 @@ __attribute__((format(printf, 3, 4))) static void set_reason(char *err, size_t e
     va_end(ap);
 }
 
-/* Writes "<origin>:<line>: <path>: <reason>"; line 0 (a --define) and an empty path are left out. */
-__attribute__((format(printf, 6, 0))) static void
-vformat_error(char *err, size_t errlen, const char *origin, int line, const char *path,
-              const char *fmt, va_list ap)
+/* Writes "<origin>:<line>: <path>: <reason>"; line 0 (a --define) and an empty path are left out.
+ */
+__attribute__((format(printf, 6, 0))) static void vformat_error(char *err, size_t errlen,
+                                                                const char *origin, int line,
+                                                                const char *path, const char *fmt,
+                                                                va_list ap)
 {
     if (err == NULL || errlen == 0)
         return;
@@ -164,10 +166,10 @@ struct node {
     int line;           /* 1-based; 0 when the origin has no lines (a --define) */
     bool plain;         /* a scalar written without quotes */
     char *tag;          /* the explicit tag as libyaml resolved it, or NULL */
-    char *text;         /* scalars: the text after substitution, used in messages and as the string */
-    long long ival;     /* NODE_INT, clamped to the long long range */
-    double fval;        /* NODE_FLOAT */
-    bool bval;          /* NODE_BOOL */
+    char *text;     /* scalars: the text after substitution, used in messages and as the string */
+    long long ival; /* NODE_INT, clamped to the long long range */
+    double fval;    /* NODE_FLOAT */
+    bool bval;      /* NODE_BOOL */
     struct node **items; /* NODE_SEQ: the items; NODE_MAP: key, value, key, value... */
     size_t n_items, cap_items;
 };
@@ -263,10 +265,10 @@ static bool match_one_of(const char *s, const char *const *words)
 }
 
 static const char *const null_words[] = {"", "~", "null", "Null", "NULL", NULL};
-static const char *const true_words[] = {"yes", "Yes", "YES", "true", "True", "TRUE",
-                                         "on",  "On",  "ON",  NULL};
-static const char *const false_words[] = {"no",    "No",    "NO", "false", "False",
-                                          "FALSE", "off",   "Off", "OFF",  NULL};
+static const char *const true_words[] = {"yes",  "Yes", "YES", "true", "True",
+                                         "TRUE", "on",  "On",  "ON",   NULL};
+static const char *const false_words[] = {"no",    "No",  "NO",  "false", "False",
+                                          "FALSE", "off", "Off", "OFF",   NULL};
 
 /* Matches (?::[0-5]?[0-9])+ to the end of s, the sexagesimal tail of "1:30". */
 static bool match_sexagesimal_tail(const char *s, size_t n)
@@ -584,9 +586,8 @@ static void current_path(const struct parser *p, char *buf, size_t len)
     }
 }
 
-__attribute__((format(printf, 5, 6))) static int opts_fail(const struct parse_opts *o, int line,
-                                                           const char *path, int status,
-                                                           const char *fmt, ...)
+__attribute__((format(printf, 5, 6))) static int
+opts_fail(const struct parse_opts *o, int line, const char *path, int status, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -696,7 +697,8 @@ static int substitute_scalar(struct parser *p, const char *raw, const char *tag,
         rc = parse_fail(p, line, rc, "%s", reason);
         goto out;
     }
-    /* nameko returns the text unchanged (a string) when nothing was replaced, avoiding recursion. */
+    /* nameko returns the text unchanged (a string) when nothing was replaced, avoiding recursion.
+     */
     if (!reparse || strcmp(value, raw) == 0) {
         node = as_written(node_new(NODE_STRING, p->o->origin, line, value), plain, tag);
         goto out;
@@ -799,10 +801,10 @@ static int on_scalar(struct parser *p, const yaml_event_t *ev)
 static int on_collection_start(struct parser *p, const yaml_event_t *ev, enum node_kind kind)
 {
     bool is_seq = kind == NODE_SEQ;
-    const char *tag = (const char *)(is_seq ? ev->data.sequence_start.tag
-                                            : ev->data.mapping_start.tag);
-    const char *anchor = (const char *)(is_seq ? ev->data.sequence_start.anchor
-                                               : ev->data.mapping_start.anchor);
+    const char *tag =
+        (const char *)(is_seq ? ev->data.sequence_start.tag : ev->data.mapping_start.tag);
+    const char *anchor =
+        (const char *)(is_seq ? ev->data.sequence_start.anchor : ev->data.mapping_start.anchor);
     const char *own_tag = is_seq ? YAML_SEQ_TAG : YAML_MAP_TAG;
     int line = event_line(p, ev);
     if (tag != NULL && strcmp(tag, "!") != 0 && strcmp(tag, own_tag) != 0) {
@@ -911,8 +913,8 @@ static int hex_value(char c)
     return -1;
 }
 
-/* urllib.parse.unquote: valid %XX sequences are decoded, anything else is kept as written. Returns a
- * new string in *out, or false for a %00, which a C string cannot hold. */
+/* urllib.parse.unquote: valid %XX sequences are decoded, anything else is kept as written. Returns
+ * a new string in *out, or false for a %00, which a C string cannot hold. */
 static bool percent_decode(const char *s, size_t n, char **out)
 {
     char *d = xmalloc(n + 1);
@@ -1237,8 +1239,8 @@ static int apply_positive_number(const struct loader *ld, const struct node *v, 
     return GW_OK;
 }
 
-static int apply_choice(const struct loader *ld, const struct node *v, const char *path,
-                        void *base, const struct key_spec *spec)
+static int apply_choice(const struct loader *ld, const struct node *v, const char *path, void *base,
+                        const struct key_spec *spec)
 {
     char got[80];
     if (v->kind == NODE_STRING && match_one_of(v->text, spec->choices)) {
@@ -1317,8 +1319,8 @@ static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL}
 static const char *const route_modes[] = {"json", "http", NULL};
 
 /* GATEWAY.name becomes part of queue names (rpc.reply-<name>-<uuid>). */
-static int apply_name(const struct loader *ld, const struct node *v, const char *path,
-                      void *base, const struct key_spec *spec)
+static int apply_name(const struct loader *ld, const struct node *v, const char *path, void *base,
+                      const struct key_spec *spec)
 {
     char got[80];
     bool ok = v->kind == NODE_STRING && v->text[0] != '\0';
@@ -1343,8 +1345,8 @@ static void free_errors(struct gw_config *c)
     c->n_errors = 0;
 }
 
-static int apply_errors(const struct loader *ld, const struct node *v, const char *path,
-                        void *base, const struct key_spec *spec)
+static int apply_errors(const struct loader *ld, const struct node *v, const char *path, void *base,
+                        const struct key_spec *spec)
 {
     struct gw_config *c = base;
     char got[80];
@@ -1528,9 +1530,7 @@ static int apply_rpc(const struct loader *ld, const struct node *v, const char *
 
 static const struct key_spec route_keys[] = {
     {.name = "rule", .apply = apply_rule, .offset = offsetof(struct gw_route_conf, rule)},
-    {.name = "methods",
-     .apply = apply_methods,
-     .offset = offsetof(struct gw_route_conf, methods)},
+    {.name = "methods", .apply = apply_methods, .offset = offsetof(struct gw_route_conf, methods)},
     {.name = "rpc", .apply = apply_rpc},
     {.name = "timeout",
      .apply = apply_positive_number,
@@ -1556,8 +1556,8 @@ static void free_routes(struct gw_config *c)
     c->n_routes = 0;
 }
 
-static int apply_routes(const struct loader *ld, const struct node *v, const char *path,
-                        void *base, const struct key_spec *spec)
+static int apply_routes(const struct loader *ld, const struct node *v, const char *path, void *base,
+                        const struct key_spec *spec)
 {
     struct gw_config *c = base;
     char got[80];
@@ -1679,8 +1679,12 @@ static int apply_defines(const struct gw_define *defines, size_t n_defines, stru
             return GW_ECONFIG;
         }
         labels[i] = xasprintf("--define %s", key);
-        struct parse_opts o = {
-            .origin = labels[i], .line = 0, .prefix = key, .depth = 0, .err = err, .errlen = errlen};
+        struct parse_opts o = {.origin = labels[i],
+                               .line = 0,
+                               .prefix = key,
+                               .depth = 0,
+                               .err = err,
+                               .errlen = errlen};
         int rc = parse_text(&o, text, strlen(text), &value);
         if (rc != GW_OK)
             return rc;
@@ -1768,8 +1772,8 @@ int gw_config_load(const char *path, const struct gw_define *defines, size_t n_d
         rc = GW_EIO;
         goto out;
     }
-    rc = gw_config_load_string(path, text.s != NULL ? text.s : "", text.len, defines, n_defines, out,
-                               err, errlen);
+    rc = gw_config_load_string(path, text.s != NULL ? text.s : "", text.len, defines, n_defines,
+                               out, err, errlen);
 out:
     fclose(f);
     free(text.s);

@@ -110,32 +110,33 @@ END_TEST
  * Every key, in one file
  */
 
-static const char full_file[] = "# enoki and a nameko service share this file\n"
-                                "AMQP_URI: amqp://user:pw@rabbit:5673/vh\n"
-                                "WEB_SERVER_ADDRESS: 127.0.0.1:8080\n"
-                                "rpc_exchange: my-rpc\n"
-                                "HEARTBEAT: 0\n"
-                                "max_workers: 4\n"
-                                "GATEWAY:\n"
-                                "  name: gw-1.a_b\n"
-                                "  rpc_timeout: 2.5\n"
-                                "  log_level: debug\n"
-                                "  errors:\n"
-                                "    ValueError: 400\n"
-                                "    NotFound: 404\n"
-                                "  context_headers:\n"
-                                "    X-User-Id: user_id\n"
-                                "    Accept-Language: language\n"
-                                "routes:\n"
-                                "  - rule: /get/<int:value>\n"
-                                "    rpc: svc.get\n"
-                                "\n"
-                                "  - rule: /post\n"
-                                "    methods: [POST, PUT]\n"
-                                "    rpc: svc.post\n"
-                                "    timeout: 10\n"
-                                "    mode: http\n"
-                                "  - {rule: /x, methods: 'GET,DELETE', rpc: other.x, timeout: 0.25}\n";
+static const char full_file[] =
+    "# enoki and a nameko service share this file\n"
+    "AMQP_URI: amqp://user:pw@rabbit:5673/vh\n"
+    "WEB_SERVER_ADDRESS: 127.0.0.1:8080\n"
+    "rpc_exchange: my-rpc\n"
+    "HEARTBEAT: 0\n"
+    "max_workers: 4\n"
+    "GATEWAY:\n"
+    "  name: gw-1.a_b\n"
+    "  rpc_timeout: 2.5\n"
+    "  log_level: debug\n"
+    "  errors:\n"
+    "    ValueError: 400\n"
+    "    NotFound: 404\n"
+    "  context_headers:\n"
+    "    X-User-Id: user_id\n"
+    "    Accept-Language: language\n"
+    "routes:\n"
+    "  - rule: /get/<int:value>\n"
+    "    rpc: svc.get\n"
+    "\n"
+    "  - rule: /post\n"
+    "    methods: [POST, PUT]\n"
+    "    rpc: svc.post\n"
+    "    timeout: 10\n"
+    "    mode: http\n"
+    "  - {rule: /x, methods: 'GET,DELETE', rpc: other.x, timeout: 0.25}\n";
 
 START_TEST(every_key)
 {
@@ -308,8 +309,8 @@ static void check_value_case(const struct value_case *vc, int i)
     ck_assert_msg(rc == GW_OK, "case %d (%s): %s", i, vc->yaml, err);
     const char *s = field_str(c, vc->field);
     if (s != NULL)
-        ck_assert_msg(strcmp(s, vc->str) == 0, "case %d (%s): got '%s', want '%s'", i, vc->yaml,
-                      s, vc->str);
+        ck_assert_msg(strcmp(s, vc->str) == 0, "case %d (%s): got '%s', want '%s'", i, vc->yaml, s,
+                      vc->str);
     else
         ck_assert_msg(field_num(c, vc->field) == vc->num, "case %d (%s): got %g, want %g", i,
                       vc->yaml, field_num(c, vc->field), vc->num);
@@ -383,8 +384,8 @@ static const struct value_case timeout_cases[] = {
     {"routes: [{rule: /, rpc: a.b}]", F_ROUTE0_TIMEOUT, NULL, 30},
     {"GATEWAY: {rpc_timeout: 4}\nroutes: [{rule: /, rpc: a.b}]", F_ROUTE0_TIMEOUT, NULL, 4},
     {"routes: [{rule: /, rpc: a.b}]\nGATEWAY: {rpc_timeout: 4}", F_ROUTE0_TIMEOUT, NULL, 4},
-    {"routes: [{rule: /, rpc: a.b, timeout: 9}]\nGATEWAY: {rpc_timeout: 4}", F_ROUTE0_TIMEOUT,
-     NULL, 9},
+    {"routes: [{rule: /, rpc: a.b, timeout: 9}]\nGATEWAY: {rpc_timeout: 4}", F_ROUTE0_TIMEOUT, NULL,
+     9},
     {"GATEWAY: {rpc_timeout: 4}\nroutes: [{rule: /, rpc: a.b, timeout: 0.1}]", F_ROUTE0_TIMEOUT,
      NULL, 0.1},
 };
@@ -398,16 +399,16 @@ END_TEST
 /* The line of each route's mapping, in block and flow style, after comments and blank lines. */
 START_TEST(route_lines)
 {
-    static const char yaml[] = "routes:\n"          /* 1 */
-                               "  # first\n"        /* 2 */
-                               "  - rule: /a\n"     /* 3 */
-                               "    rpc: a.b\n"     /* 4 */
-                               "\n"                 /* 5 */
-                               "  -\n"              /* 6: the item, its mapping below */
-                               "    rule: /b\n"     /* 7 */
-                               "    rpc: a.c\n"     /* 8 */
-                               "  - {rule: /c,\n"   /* 9 */
-                               "     rpc: a.d}\n";  /* 10 */
+    static const char yaml[] = "routes:\n"         /* 1 */
+                               "  # first\n"       /* 2 */
+                               "  - rule: /a\n"    /* 3 */
+                               "    rpc: a.b\n"    /* 4 */
+                               "\n"                /* 5 */
+                               "  -\n"             /* 6: the item, its mapping below */
+                               "    rule: /b\n"    /* 7 */
+                               "    rpc: a.c\n"    /* 8 */
+                               "  - {rule: /c,\n"  /* 9 */
+                               "     rpc: a.d}\n"; /* 10 */
     struct gw_config *c = NULL;
     char err[256] = "";
     int rc = load(yaml, NULL, 0, &c, err, sizeof(err));
@@ -525,10 +526,10 @@ static const struct value_case subst_load_cases[] = {
     {"AMQP_URI: ${ENOKI_T_UNSET:amqp://u:p@h:1/v}", F_AMQP_USER, "u", 0},
     {"WEB_SERVER_ADDRESS: ${ENOKI_T_UNSET:127.0.0.1:81}", F_WEB_PORT, NULL, 81},
     {"WEB_SERVER_ADDRESS: ${ENOKI_T_NUM}", F_WEB_PORT, NULL, 15},
-    {"routes:\n  - rule: /${ENOKI_T_SET}\n    rpc: ${ENOKI_T_UNSET:svc.m}", F_ROUTE0_SERVICE,
-     "svc", 0},
-    {"routes:\n  - rule: /${ENOKI_T_SET}\n    rpc: ${ENOKI_T_UNSET:svc.m}", F_ROUTE0_RULE,
-     "/value", 0},
+    {"routes:\n  - rule: /${ENOKI_T_SET}\n    rpc: ${ENOKI_T_UNSET:svc.m}", F_ROUTE0_SERVICE, "svc",
+     0},
+    {"routes:\n  - rule: /${ENOKI_T_SET}\n    rpc: ${ENOKI_T_UNSET:svc.m}", F_ROUTE0_RULE, "/value",
+     0},
     /* An anchored reference is resolved once and shared. */
     {"x: &n ${ENOKI_T_NUM}\nHEARTBEAT: *n", F_HEARTBEAT, NULL, 15},
 };
@@ -597,8 +598,7 @@ static const struct {
     {"amqp://h:123456", GW_EURI, NULL, 0, NULL, NULL, NULL,
      "invalid port '123456' (expected 1 to 65535)"},
     {"amqp://h:x", GW_EURI, NULL, 0, NULL, NULL, NULL, "invalid port 'x' (expected 1 to 65535)"},
-    {"amqp://h:-1", GW_EURI, NULL, 0, NULL, NULL, NULL,
-     "invalid port '-1' (expected 1 to 65535)"},
+    {"amqp://h:-1", GW_EURI, NULL, 0, NULL, NULL, NULL, "invalid port '-1' (expected 1 to 65535)"},
     {"amqp://h:1:2", GW_EURI, NULL, 0, NULL, NULL, NULL,
      "invalid port '1:2' (expected 1 to 65535)"},
     {"amqp://[::1", GW_EURI, NULL, 0, NULL, NULL, NULL, "invalid IPv6 host: missing ']'"},
@@ -714,7 +714,8 @@ static const struct {
     const char *message;
 } error_cases[] = {
     /* The file itself. */
-    {"", NULL, NULL, GW_ECONFIG, "t.yaml:1: expected a mapping at the top level, got an empty file"},
+    {"", NULL, NULL, GW_ECONFIG,
+     "t.yaml:1: expected a mapping at the top level, got an empty file"},
     {"# nothing\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:1: expected a mapping at the top level, got an empty file"},
     {"~", NULL, NULL, GW_ECONFIG,
@@ -726,8 +727,7 @@ static const struct {
      "t.yaml:2: invalid YAML: mapping values are not allowed in this context"},
     {"a: 1\nb: [1,\n", NULL, NULL, GW_EYAML,
      "t.yaml:3: invalid YAML: did not find expected node content"},
-    {"a: \"x\n", NULL, NULL, GW_EYAML,
-     "t.yaml:2: invalid YAML: found unexpected end of stream"},
+    {"a: \"x\n", NULL, NULL, GW_EYAML, "t.yaml:2: invalid YAML: found unexpected end of stream"},
     {"a: 1\n\t b: 2\n", NULL, NULL, GW_EYAML,
      "t.yaml:2: invalid YAML: found a tab character that violates indentation"},
     {"a: 1\n---\nb: 2\n", NULL, NULL, GW_EYAML,
@@ -737,7 +737,8 @@ static const struct {
      "t.yaml:1: a[0]: invalid YAML: found undefined alias 'x'"},
     {"a: 1\nb: !foo x\n", NULL, NULL, GW_EYAML, "t.yaml:2: b: unsupported tag '!foo'"},
     {"a: !env_var [x]\n", NULL, NULL, GW_EYAML, "t.yaml:1: a: !env_var applies to scalars only"},
-    {"a: !!set {x}\n", NULL, NULL, GW_EYAML, "t.yaml:1: a: unsupported tag 'tag:yaml.org,2002:set'"},
+    {"a: !!set {x}\n", NULL, NULL, GW_EYAML,
+     "t.yaml:1: a: unsupported tag 'tag:yaml.org,2002:set'"},
     {"HEARTBEAT: !!int abc\n", NULL, NULL, GW_EYAML,
      "t.yaml:1: HEARTBEAT: 'abc' is not a valid tag:yaml.org,2002:int"},
     {"a: \"x\\0y\"\n", NULL, NULL, GW_EYAML, "t.yaml:1: a: NUL characters are not supported"},
@@ -772,7 +773,8 @@ static const struct {
     {"x: 1\nAMQP_URI: amqp://u:secret@h:99999/\n", NULL, NULL, GW_EURI,
      "t.yaml:2: AMQP_URI: invalid port '99999' (expected 1 to 65535)"},
     {"AMQP_URI: 5\n", NULL, NULL, GW_ECONFIG, "t.yaml:1: AMQP_URI: expected a string, got '5'"},
-    {"AMQP_URI: [a]\n", NULL, NULL, GW_ECONFIG, "t.yaml:1: AMQP_URI: expected a string, got a list"},
+    {"AMQP_URI: [a]\n", NULL, NULL, GW_ECONFIG,
+     "t.yaml:1: AMQP_URI: expected a string, got a list"},
 
     /* WEB_SERVER_ADDRESS. */
     {"WEB_SERVER_ADDRESS: h:65536\n", NULL, NULL, GW_ECONFIG,
