@@ -22,7 +22,23 @@
  * !env_var "..." (substitute, then re-parse) and !raw_env_var "..." (substitute, keep a string) work on
  * quoted scalars.
  *
- * --define KEY=VALUE sets a top-level key; VALUE is parsed as YAML (as nameko does).
+ * --define KEY=VALUE sets a top-level key; VALUE is parsed as YAML (as nameko does), with
+ * substitution. It replaces every entry of that key in the file before validation, so a bad file
+ * value it overrides is never reported.
+ *
+ * Decisions the rest of the code relies on:
+ *   - A null value (`key:`, `~`, or a ${VAR} that is unset or set to "") means "not given": the
+ *     key keeps its default, and a required route key (rule, rpc) is reported missing.
+ *   - Messages are "<file>:<line>: <key path>: <reason>", with 0-based list indexes
+ *     ("routes[0].rpc", "GATEWAY.errors.KeyError"); a --define's start "--define KEY: ".
+ *     YAML syntax errors are "<file>:<line>: invalid YAML: <libyaml's problem>".
+ *   - A nested ${...} anywhere in a substituted scalar is an error (nameko notices one only at
+ *     the start of the scalar, and otherwise produces mangled text).
+ *   - Duplicate keys: the last wins, as in PyYAML. Aliases work; merge keys (<<) and timestamps
+ *     are not supported (<< is an unknown key under GATEWAY: and in a route).
+ *   - WEB_SERVER_ADDRESS follows nameko's ^([^:]+:)?\d+$ (no IPv6 literal), or an integer port.
+ *   - amqps:// is refused until TLS is implemented.
+ *   - A file that is empty or not a mapping is an error; a caller without a file can load "{}".
  */
 #ifndef ENOKI_CONFIG_H
 #define ENOKI_CONFIG_H
