@@ -6,6 +6,16 @@
  *
  * Typical use: gw_route_table_new, gw_route_table_add for every route, gw_route_table_compile once,
  * then gw_route_table_match per request from any number of threads (the compiled table is read-only).
+ *
+ * Where enoki deliberately differs from werkzeug (startup errors instead of silent surprises):
+ *  - converter arguments werkzeug's regex would silently skip ("min=-5", "min=1 max=2") are refused,
+ *    as are arguments to path/uuid (werkzeug ignores them), wrong argument types, and a variable
+ *    used twice;
+ *  - a route that could never be reached (same parts as an earlier route, overlapping method) is
+ *    refused with GW_EDUPLICATE;
+ *  - an int beyond 64 bits, or a float that overflows to inf, gives 404 (JSON cannot carry them);
+ *  - method names are trimmed (nameko does not trim "GET, POST", so its " POST" never matches);
+ *  - the Allow list is sorted (werkzeug joins a Python set, in hash-seed order).
  */
 #ifndef ENOKI_ROUTE_TABLE_H
 #define ENOKI_ROUTE_TABLE_H
@@ -28,23 +38,33 @@ void gw_route_table_free(struct gw_route_table *table);
 
 /* Adds a route. rule is werkzeug rule text; methods is nameko's comma-separated list (names are
  * trimmed and upper-cased; "GET" implies "HEAD"); target is borrowed and handed back by match.
- * Returns GW_OK, GW_ERULE (bad rule: err says why, e.g. "unknown converter 'foo'"), or GW_EDUPLICATE
- * (same rule as an earlier route with an overlapping method). */
+ * Returns GW_OK, GW_ERULE (bad rule or method list: err says why, e.g. "unknown converter 'foo'"),
+ * GW_EDUPLICATE (same parts as an earlier route with an overlapping method, so werkzeug would never
+ * reach it: "/a/<int:x>" duplicates "/a/<int(max=3):y>"), or GW_EINVAL (NULL argument, or the
+ * table is already compiled). err (errlen bytes) gets a one-line reason; it does not repeat rule. */
 int gw_route_table_add(struct gw_route_table *table, const char *rule, const char *methods,
                        void *target, char *err, size_t errlen);
 
-/* Compiles the table for matching; call once after the last add. Returns GW_OK. */
+/* Compiles the table for matching (sorts each state's dynamic transitions by werkzeug's weights);
+ * call once after the last add. Returns GW_OK. */
 int gw_route_table_compile(struct gw_route_table *table);
 
-/* Matches a request. path is the percent-decoded path (UTF-8), without the query string.
- * Returns GW_OK (out->target and out->values set), GW_ENOMATCH (404), GW_EMETHOD (405, out->allow set)
- * or GW_EREDIRECT (308, out->redirect set). Always call gw_route_match_clear on out afterwards. */
+/* Matches a request. method is upper-cased here, as werkzeug does; path is the percent-decoded path
+ * (UTF-8), without the query string; leading slashes are collapsed to one, as werkzeug does.
+ * Returns GW_OK (out->target and out->values set), GW_ENOMATCH (404), GW_EMETHOD (405, out->allow set,
+ * sorted, ", "-joined, whole names only if 255 bytes are not enough), GW_EREDIRECT (308,
+ * out->redirect set: the decoded path with its slash; the caller percent-encodes it as werkzeug's
+ * url_quote(safe="/:|+") and appends the query string), or GW_EINVAL (NULL argument or table not
+ * compiled). A converter that rejects its value (int(max=...) etc.) ends the match as werkzeug
+ * does: no other rule is tried, and the answer is 405 if a rule for another method was already
+ * seen on the way, else 404. Always call gw_route_match_clear on out afterwards. */
 int gw_route_table_match(const struct gw_route_table *table, const char *method, const char *path,
                          struct gw_route_match *out);
 void gw_route_match_clear(struct gw_route_match *match);
 
-/* Writes the compiled table, one route per line, for `enoki --check`. describe is called for each
- * target to append its own columns (may be NULL). */
+/* Writes the compiled table, one route per line in the order added, for `enoki --check`:
+ * "rule<TAB>METHODS<TAB>columns\n", methods sorted and ","-joined (HEAD included). describe is
+ * called for each target to fill its columns (may be NULL: then the line ends after the methods). */
 typedef void (*gw_route_describe_fn)(void *target, char *buf, size_t len);
 void gw_route_table_dump(const struct gw_route_table *table, gw_route_describe_fn describe,
                          void *stream /* FILE * */);
