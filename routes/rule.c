@@ -106,7 +106,8 @@ static size_t cp_count(const char *s, size_t n)
     return count;
 }
 
-/* Decodes the code point at pos (an invalid sequence decodes as U+FFFD) and returns the next pos. */
+/* Decodes the code point at pos (an invalid sequence decodes as U+FFFD) and returns the next pos.
+ */
 static size_t cp_decode(const char *s, size_t pos, size_t end, unsigned long *cp)
 {
     unsigned char c = (unsigned char)s[pos];
@@ -225,8 +226,8 @@ static int is_argword_cp(unsigned long cp)
  * Converter arguments. werkzeug reads them with a regex and re.finditer, then _pythonize:
  *
  *     ((?P<name>\w+)\s*=\s*)?
- *     (?P<value> True|False | \d+.\d+ | \d+. | \d+ | [\w\d_.]+ | [urUR]?(?P<stringval>"[^"]*?"|'[^']*') )
- *     \s*,
+ *     (?P<value> True|False | \d+.\d+ | \d+. | \d+ | [\w\d_.]+ |
+ * [urUR]?(?P<stringval>"[^"]*?"|'[^']*') ) \s*,
  *
  * applied to the argument text plus ",". finditer silently skips whatever does not match, so
  * werkzeug reads "min=-5" as the positional argument 5 and "min=1 max=2" as max=2 alone. enoki
@@ -662,8 +663,7 @@ static int make_conv(const struct conv_spec *spec, const struct conv_arg *args, 
                 return GW_ERULE;
             }
             if (args[i].type != ARG_STR) {
-                set_err(err, errlen, "converter 'any': item %zu is not a string (quote it)",
-                        i + 1);
+                set_err(err, errlen, "converter 'any': item %zu is not a string (quote it)", i + 1);
                 return GW_ERULE;
             }
             conv->items[conv->nitems++] = xstrdup(args[i].s);
@@ -793,7 +793,8 @@ static void conv_clear(struct gw_rule_conv *conv)
  * The rule parser: werkzeug's Rule._parse_rule over _part_re:
  *
  *     (?P<slash>\/) | (?P<static>[^<\/]+)
- *     | <(?:(?P<converter>[a-zA-Z_][a-zA-Z0-9_]*)(?:\((?P<arguments>.*?)\))?\:)?(?P<variable>[a-zA-Z_][a-zA-Z0-9_]*)>
+ *     |
+ * <(?:(?P<converter>[a-zA-Z_][a-zA-Z0-9_]*)(?:\((?P<arguments>.*?)\))?\:)?(?P<variable>[a-zA-Z_][a-zA-Z0-9_]*)>
  */
 
 struct var_syntax {
@@ -951,9 +952,8 @@ static int add_variable(const char *text, const struct var_syntax *v, struct par
         set_err(err, errlen, "more than %d variables", GW_RULE_MAX_VARS);
         goto out;
     }
-    if (v->has_args &&
-        parse_args(text + v->args_start, v->args_end - v->args_start, &args, &nargs, err,
-                   errlen) != GW_OK)
+    if (v->has_args && parse_args(text + v->args_start, v->args_end - v->args_start, &args, &nargs,
+                                  err, errlen) != GW_OK)
         goto out;
 
     if (pb->is_static) {
@@ -1101,7 +1101,8 @@ int gw_rule_weight_cmp(const struct gw_rule_weight *a, const struct gw_rule_weig
 int gw_rule_part_equal(const struct gw_rule_part *a, const struct gw_rule_part *b)
 {
     return a->is_static == b->is_static && a->final == b->final && a->key_len == b->key_len &&
-           memcmp(a->key, b->key, a->key_len) == 0 && gw_rule_weight_cmp(&a->weight, &b->weight) == 0;
+           memcmp(a->key, b->key, a->key_len) == 0 &&
+           gw_rule_weight_cmp(&a->weight, &b->weight) == 0;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -1141,8 +1142,7 @@ static int try_end(const struct gw_rule_part *part, const struct gw_rule_conv *c
 }
 
 static int match_tokens(const struct gw_rule_part *part, const struct gw_rule_conv *convs, size_t t,
-                        const char *s, size_t pos, size_t len, struct gw_rule_span *spans,
-                        size_t k)
+                        const char *s, size_t pos, size_t len, struct gw_rule_span *spans, size_t k)
 {
     if (t == part->ntokens)
         return pos == len; /* every part regex ends in \Z */

@@ -40,13 +40,13 @@ struct gw_rule_bound {
 
 struct gw_rule_conv {
     enum gw_conv_kind kind;
-    char *name;          /* new: the variable name */
-    size_t minlen;       /* string: minimum length in code points */
-    size_t maxlen;       /* string: maximum length, if has_maxlen */
+    char *name;    /* new: the variable name */
+    size_t minlen; /* string: minimum length in code points */
+    size_t maxlen; /* string: maximum length, if has_maxlen */
     int has_maxlen;
-    char **items;        /* any: new strings, in rule order (duplicates kept, as in werkzeug's regex) */
+    char **items; /* any: new strings, in rule order (duplicates kept, as in werkzeug's regex) */
     size_t nitems;
-    int is_signed;       /* int, float: accept a leading '-' */
+    int is_signed;          /* int, float: accept a leading '-' */
     long long fixed_digits; /* int: 0, or the exact length of the matched text (sign included) */
     struct gw_rule_bound min, max; /* int, float */
 };
@@ -94,8 +94,8 @@ struct gw_rule_span {
 };
 
 /* Parses werkzeug rule text (len bytes, need not be NUL-terminated). On success returns GW_OK and
- * sets *out (new, free with gw_rule_free). On failure returns GW_ERULE, sets *out to NULL and writes
- * a one-line reason to err (errlen bytes, always NUL-terminated if errlen > 0). */
+ * sets *out (new, free with gw_rule_free). On failure returns GW_ERULE, sets *out to NULL and
+ * writes a one-line reason to err (errlen bytes, always NUL-terminated if errlen > 0). */
 int gw_rule_parse(const char *text, size_t len, struct gw_rule **out, char *err, size_t errlen);
 void gw_rule_free(struct gw_rule *rule);
 

@@ -189,7 +189,8 @@ static void state_sort(struct state *st)
 
 static int is_tchar(char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || (c != '\0' && strchr("!#$%&'*+-.^_`|~", c));
+    return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c != '\0' && strchr("!#$%&'*+-.^_`|~", c));
 }
 
 static size_t method_id(const struct gw_route_table *table, const char *name)
@@ -221,8 +222,8 @@ static void add_method_id(size_t **ids, size_t *n, size_t id)
 
 /* nameko's "GET,PUT,POST": split on ',', each name trimmed and upper-cased; GET brings HEAD, as
  * werkzeug's Rule adds it. */
-static int parse_methods(struct gw_route_table *table, const char *methods, size_t **ids,
-                         size_t *n, char *err, size_t errlen)
+static int parse_methods(struct gw_route_table *table, const char *methods, size_t **ids, size_t *n,
+                         char *err, size_t errlen)
 {
     *ids = NULL;
     *n = 0;
@@ -413,9 +414,9 @@ int gw_route_table_compile(struct gw_route_table *table)
 
 struct match_ctx {
     const struct gw_route_table *table;
-    size_t method;         /* interned id, SIZE_MAX if no route has this method */
-    unsigned char *have;   /* have_match_for: methods of rules that matched the path only */
-    int slash_required;    /* werkzeug raises SlashRequired: stop everything, redirect */
+    size_t method;       /* interned id, SIZE_MAX if no route has this method */
+    unsigned char *have; /* have_match_for: methods of rules that matched the path only */
+    int slash_required;  /* werkzeug raises SlashRequired: stop everything, redirect */
     struct gw_rule_span spans[GW_RULE_MAX_VARS];
 };
 
@@ -508,8 +509,8 @@ int gw_route_table_match(const struct gw_route_table *table, const char *method,
     size_t mlen = strlen(method);
     if (mlen <= METHOD_MAX) {
         for (size_t i = 0; i <= mlen; i++)
-            name[i] = (method[i] >= 'a' && method[i] <= 'z') ? (char)(method[i] - 'a' + 'A')
-                                                              : method[i];
+            name[i] =
+                (method[i] >= 'a' && method[i] <= 'z') ? (char)(method[i] - 'a' + 'A') : method[i];
         ctx.method = method_id(table, name);
     }
 

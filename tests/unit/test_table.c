@@ -1,8 +1,9 @@
 /* test_table.c - the route table against werkzeug 2.2's answers.
  *
- * The expected answers in match_cases were produced by werkzeug 2.2.2 itself (Map(strict_slashes=True,
- * merge_slashes=False), methods split on "," and trimmed), except where a comment says enoki differs
- * on purpose. Allow lists are sorted: werkzeug joins a set, whose order changes with the hash seed.
+ * The expected answers in match_cases were produced by werkzeug 2.2.2 itself
+ * (Map(strict_slashes=True, merge_slashes=False), methods split on "," and trimmed), except where a
+ * comment says enoki differs on purpose. Allow lists are sorted: werkzeug joins a set, whose order
+ * changes with the hash seed.
  */
 #include "core/status.h"
 #include "routes/rule.h"
@@ -80,26 +81,16 @@ static const struct fx_route fx_prec[] = {
     {NULL, NULL},
 };
 static const struct fx_route fx_args[] = {
-    {"/n/<any(1,2):v>", "GET"},
-    {"/sl/<string(length='2'):v>", "GET"},
-    {"/sf/<string(2.7):v>", "GET"},
-    {"/ib/<int(True):v>", "GET"},
-    {"/iu/<int(min=1_0):v>", "GET"},
-    {"/any0/<any():v>x", "GET"},
-    {"/ws/<int( max = 3 , ):v>", "GET"},
-    {"/ur/<any(u'a', R\"b\"):v>", "GET"},
-    {"/ne/<int(min=None):v>", "GET"},
-    {"/sm/<string(minlength=0):v>", "GET"},
-    {"/fi/<float(max=1e1):v>", "GET"},
-    {NULL, NULL},
+    {"/n/<any(1,2):v>", "GET"},          {"/sl/<string(length='2'):v>", "GET"},
+    {"/sf/<string(2.7):v>", "GET"},      {"/ib/<int(True):v>", "GET"},
+    {"/iu/<int(min=1_0):v>", "GET"},     {"/any0/<any():v>x", "GET"},
+    {"/ws/<int( max = 3 , ):v>", "GET"}, {"/ur/<any(u'a', R\"b\"):v>", "GET"},
+    {"/ne/<int(min=None):v>", "GET"},    {"/sm/<string(minlength=0):v>", "GET"},
+    {"/fi/<float(max=1e1):v>", "GET"},   {NULL, NULL},
 };
 static const struct fx_route fx_methods[] = {
-    {"/r", "GET"},
-    {"/r", " put , delete "},
-    {"/s/", "POST"},
-    {"/t/<int:n>", "PATCH"},
-    {"/t/<n>", "GET"},
-    {NULL, NULL},
+    {"/r", "GET"},           {"/r", " put , delete "}, {"/s/", "POST"},
+    {"/t/<int:n>", "PATCH"}, {"/t/<n>", "GET"},        {NULL, NULL},
 };
 
 enum fixture { FX_BASIC, FX_CONV, FX_PREC, FX_ARGS, FX_METHODS };
@@ -216,7 +207,8 @@ static const struct match_case match_cases[] = {
     {FX_CONV, "GET", "/p/a/", GW_OK, 17, "{\"v\": \"a/\"}"},
     {FX_CONV, "GET", "/pe/a/b/edit", GW_OK, 18, "{\"v\": \"a/b\"}"},
     {FX_CONV, "GET", "/pe/edit", GW_ENOMATCH, -1, NULL},
-    {FX_CONV, "GET", "/u/0E8A5D5C-1234-5678-9ABC-DEF012345678", GW_OK, 19, "{\"v\": \"0e8a5d5c-1234-5678-9abc-def012345678\"}"},
+    {FX_CONV, "GET", "/u/0E8A5D5C-1234-5678-9ABC-DEF012345678", GW_OK, 19,
+     "{\"v\": \"0e8a5d5c-1234-5678-9abc-def012345678\"}"},
     {FX_CONV, "GET", "/u/0e8a5d5c12345678", GW_ENOMATCH, -1, NULL},
     {FX_CONV, "GET", "/u/0e8a5d5c-1234-5678-9abc-def01234567g", GW_ENOMATCH, -1, NULL},
     {FX_CONV, "GET", "/any/red", GW_OK, 20, "{\"v\": \"red\"}"},
@@ -332,11 +324,14 @@ static const struct error_case error_cases[] = {
      "converter 'float': signed must be an integer or a boolean"},
     {"/a/<int(fixed_digits=1.5):x>", "GET", GW_ERULE,
      "converter 'int': fixed_digits must be an integer or a boolean"},
-    {"/a/<int(min=99999999999999999999):x>", "GET", GW_ERULE, "converter 'int': min is out of range"},
+    {"/a/<int(min=99999999999999999999):x>", "GET", GW_ERULE,
+     "converter 'int': min is out of range"},
     /* werkzeug's argument regex cannot read a minus sign and silently skips it: min=-5 would
      * become the positional fixed_digits=5. enoki refuses what werkzeug would skip. */
-    {"/a/<int(min=-5,signed=True):x>", "GET", GW_ERULE, "cannot read converter arguments at 'min=-5"},
-    {"/a/<int(min=1 max=2):x>", "GET", GW_ERULE, "cannot read converter arguments at 'min=1 max=2'"},
+    {"/a/<int(min=-5,signed=True):x>", "GET", GW_ERULE,
+     "cannot read converter arguments at 'min=-5"},
+    {"/a/<int(min=1 max=2):x>", "GET", GW_ERULE,
+     "cannot read converter arguments at 'min=1 max=2'"},
     {"/a/<int(,):x>", "GET", GW_ERULE, "cannot read converter arguments at ',"},
     {"/a/<path(1):x>", "GET", GW_ERULE, "converter 'path' takes no arguments"},
     {"/a/<uuid(strict=True):x>", "GET", GW_ERULE, "converter 'uuid' takes no arguments"},
@@ -347,7 +342,8 @@ static const struct error_case error_cases[] = {
      "converter 'string': minlength is above maxlength"},
     {"/a/<string(minlength=None):x>", "GET", GW_ERULE,
      "converter 'string': minlength must be an integer"},
-    {"/a/<string(length='two'):x>", "GET", GW_ERULE, "converter 'string': length must be an integer"},
+    {"/a/<string(length='two'):x>", "GET", GW_ERULE,
+     "converter 'string': length must be an integer"},
     {"/a/<string(length=2000000):x>", "GET", GW_ERULE,
      "converter 'string': length must be between 0 and 1000000"},
     {"/a", "", GW_ERULE, "empty method name in ''"},
@@ -383,8 +379,8 @@ START_TEST(add_accepts_odd_but_valid_rules)
     /* werkzeug's own grammar: '>' is ordinary static text, ')' may sit inside any() arguments,
      * trailing commas and spaces in arguments are fine. */
     static const char *const rules[] = {
-        "/a>b",           "/x/<any('a)b', c):v>", "/<int( max = 3 , ):v>", "/<string():v>",
-        "/u/<uuid():v>",  "/p/<path:a>/<path:b>", "/<default:v>.<v2>",   "/e/<any():v>",
+        "/a>b",          "/x/<any('a)b', c):v>", "/<int( max = 3 , ):v>", "/<string():v>",
+        "/u/<uuid():v>", "/p/<path:a>/<path:b>", "/<default:v>.<v2>",     "/e/<any():v>",
     };
     for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
         struct gw_route_table *table = gw_route_table_new();
@@ -582,9 +578,8 @@ START_TEST(rule_keys_are_werkzeugs_regexes)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct gw_rule *rule;
         char err[128];
-        ck_assert_int_eq(gw_rule_parse(cases[i].rule, strlen(cases[i].rule), &rule, err,
-                                       sizeof(err)),
-                         GW_OK);
+        ck_assert_int_eq(
+            gw_rule_parse(cases[i].rule, strlen(cases[i].rule), &rule, err, sizeof(err)), GW_OK);
         ck_assert_uint_gt(rule->nparts, cases[i].part);
         ck_assert_str_eq(rule->parts[cases[i].part].key, cases[i].key);
         gw_rule_free(rule);
@@ -599,8 +594,8 @@ START_TEST(rule_weights_order_like_werkzeug)
         "/a-<int:x>-<int:y>", /* more static chunks first */
         "/abc<int:x>",        /* then longer static text */
         "/ab<int:x>",
-        "/<int:x>-<int:y>",   /* then more variables */
-        "/<int:x>",           /* then lighter converters */
+        "/<int:x>-<int:y>", /* then more variables */
+        "/<int:x>",         /* then lighter converters */
         "/<x>",
         "/<path:x>",
     };
@@ -608,8 +603,7 @@ START_TEST(rule_weights_order_like_werkzeug)
     for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
         struct gw_rule *rule;
         char err[128];
-        ck_assert_int_eq(gw_rule_parse(order[i], strlen(order[i]), &rule, err, sizeof(err)),
-                         GW_OK);
+        ck_assert_int_eq(gw_rule_parse(order[i], strlen(order[i]), &rule, err, sizeof(err)), GW_OK);
         if (prev != NULL) {
             const struct gw_rule_weight *a = &prev->parts[prev->nparts - 1].weight;
             const struct gw_rule_weight *b = &rule->parts[rule->nparts - 1].weight;
