@@ -686,7 +686,7 @@ static int make_conv(const struct conv_spec *spec, const struct conv_arg *args, 
         return GW_ERULE;
     }
     for (size_t i = 0; i < nargs; i++) {
-        size_t idx = spec->nparams;
+        size_t idx;
         if (args[i].name == NULL) {
             if (npos >= spec->nparams) {
                 set_err(err, errlen, "converter '%s' takes at most %zu arguments", spec->name,

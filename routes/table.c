@@ -136,32 +136,42 @@ static const struct state *static_child(const struct state *st, const char *key,
     return found ? st->statics[i].to : NULL;
 }
 
-/* The transition for part from st, or NULL; creates it when create is set (add time only). */
-static struct state *transition(struct gw_route_table *table, struct state *st,
-                                const struct gw_rule_part *part, const struct gw_rule_conv *convs,
-                                int create)
+/* The existing transition for part from st, or NULL. */
+static struct state *transition_find(struct state *st, const struct gw_rule_part *part)
 {
     if (part->is_static) {
         int found;
         size_t i = static_find(st, part->key, part->key_len, &found);
-        if (found || !create)
-            return found ? st->statics[i].to : NULL;
-        st->statics = xrealloc(st->statics, (st->nstatics + 1) * sizeof(*st->statics));
-        memmove(&st->statics[i + 1], &st->statics[i], (st->nstatics - i) * sizeof(*st->statics));
-        st->nstatics++;
-        st->statics[i] = (struct static_edge){part->key, part->key_len, xcalloc(1, sizeof(*st))};
-        return st->statics[i].to;
+        return found ? st->statics[i].to : NULL;
     }
     /* werkzeug compares each existing dynamic transition with == too; this runs at add time. */
     for (size_t i = 0; i < st->ndynamics; i++)
         if (gw_rule_part_equal(st->dynamics[i].part, part))
             return st->dynamics[i].to;
-    if (!create)
-        return NULL;
-    st->dynamics = xrealloc(st->dynamics, (st->ndynamics + 1) * sizeof(*st->dynamics));
-    struct dynamic_edge *e = &st->dynamics[st->ndynamics++];
-    *e = (struct dynamic_edge){part, convs, table->nedges++, xcalloc(1, sizeof(*st))};
-    return e->to;
+    return NULL;
+}
+
+/* The transition for part from st, created if it does not exist yet (add time only). */
+static struct state *transition_make(struct gw_route_table *table, struct state *st,
+                                     const struct gw_rule_part *part,
+                                     const struct gw_rule_conv *convs)
+{
+    struct state *to = transition_find(st, part);
+    if (to != NULL)
+        return to;
+    to = xcalloc(1, sizeof(*to));
+    if (part->is_static) {
+        int found;
+        size_t i = static_find(st, part->key, part->key_len, &found);
+        st->statics = xrealloc(st->statics, (st->nstatics + 1) * sizeof(*st->statics));
+        memmove(&st->statics[i + 1], &st->statics[i], (st->nstatics - i) * sizeof(*st->statics));
+        st->nstatics++;
+        st->statics[i] = (struct static_edge){part->key, part->key_len, to};
+    } else {
+        st->dynamics = xrealloc(st->dynamics, (st->ndynamics + 1) * sizeof(*st->dynamics));
+        st->dynamics[st->ndynamics++] = (struct dynamic_edge){part, convs, table->nedges++, to};
+    }
+    return to;
 }
 
 static int dynamic_cmp(const void *a, const void *b)
@@ -369,7 +379,7 @@ int gw_route_table_add(struct gw_route_table *table, const char *rule, const cha
      * earlier route is first in it. Say so now instead. */
     struct state *st = table->root;
     for (size_t i = 0; i < parsed->nparts && st != NULL; i++)
-        st = transition(table, st, &parsed->parts[i], parsed->convs, 0);
+        st = transition_find(st, &parsed->parts[i]);
     for (size_t i = 0; st != NULL && i < st->nroutes; i++) {
         const struct route *other = &table->routes[st->routes[i]];
         for (size_t j = 0; j < nids; j++) {
@@ -384,7 +394,7 @@ int gw_route_table_add(struct gw_route_table *table, const char *rule, const cha
 
     st = table->root;
     for (size_t i = 0; i < parsed->nparts; i++)
-        st = transition(table, st, &parsed->parts[i], parsed->convs, 1);
+        st = transition_make(table, st, &parsed->parts[i], parsed->convs);
     st->routes = xrealloc(st->routes, (st->nroutes + 1) * sizeof(size_t));
     st->routes[st->nroutes++] = table->nroutes;
     table->routes = xrealloc(table->routes, (table->nroutes + 1) * sizeof(*table->routes));
