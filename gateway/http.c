@@ -223,19 +223,39 @@ out:
     json_decref(context);
 }
 
-static void redirect(struct request *req)
+/* Percent-encodes path as werkzeug's url_quote(path, safe="/:|+") does. Returns a new string. */
+static char *quote_path(const char *path)
 {
-    /* werkzeug answers with an absolute URL built from the Host header, keeping the query. */
+    static const char hex[] = "0123456789ABCDEF";
+    char *out = xmalloc(strlen(path) * 3 + 1);
+    char *o = out;
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            strchr("-._~/:|+", *p)) {
+            *o++ = (char)*p;
+        } else {
+            *o++ = '%';
+            *o++ = hex[*p >> 4];
+            *o++ = hex[*p & 15];
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+static void redirect(struct request *req, const char *path)
+{
+    /* werkzeug's answer: an absolute URL from the Host header, the path re-quoted, the raw query
+     * string kept (MapAdapter.make_redirect_url). */
     const char *host = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, "Host");
-    size_t path_len = strcspn(req->raw_uri, "?");
-    const char *query = req->raw_uri[path_len] ? req->raw_uri + path_len : "";
-    char *location;
-    if (host)
-        location = xasprintf("http://%s%.*s/%s", host, (int)path_len, req->raw_uri, query);
-    else
-        location = xasprintf("%.*s/%s", (int)path_len, req->raw_uri, query);
-    memset(&req->response, 0, sizeof(req->response));
-    char message[256];
+    const char *query = strchr(req->raw_uri, '?');
+    while (*path == '/')
+        path++;
+    char *quoted = quote_path(path);
+    char *location = xasprintf("http://%s/%s%s%s", host && *host ? host : "localhost", quoted,
+                               query && query[1] ? "?" : "", query && query[1] ? query + 1 : "");
+    free(quoted);
+    char message[512];
     snprintf(message, sizeof(message), "the resource is at %s", location);
     gw_respond_error(GW_EREDIRECT, message, NULL, &req->response);
     req->response.location = location;
@@ -265,7 +285,7 @@ static void route_request(struct request *req, const char *url, const char *meth
         snprintf(req->response.allow, sizeof(req->response.allow), "%s", match.allow);
         break;
     case GW_EREDIRECT:
-        redirect(req);
+        redirect(req, match.redirect);
         break;
     default:
         snprintf(message, sizeof(message), "no route matches %s", url);
