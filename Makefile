@@ -40,7 +40,7 @@ UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o)
 ENOKI := $(BUILD)/enoki
 UNIT := $(BUILD)/unit-tests
 
-.PHONY: all test unit integration check valgrind demo format clean
+.PHONY: all deps test unit integration check valgrind demo format clean
 all: $(ENOKI)
 
 $(ENOKI): $(LIB_OBJS) $(GATEWAY_OBJS)
@@ -57,8 +57,15 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-# The test command the README and CI give. ENOKI_WRAPPER runs the binary under a tool (valgrind).
-test: unit integration
+# The test command the README and CI give: on a fresh Debian 12 machine it first installs what is
+# missing and starts (or reuses) a local RabbitMQ, then builds and runs every test in a sub-make, so
+# that pkg-config sees the freshly installed libraries. ENOKI_WRAPPER runs the binary under a tool.
+test: deps
+	$(MAKE) unit integration
+
+deps:
+	scripts/install-deps.sh
+	scripts/broker.sh
 
 unit: $(UNIT)
 	$(UNIT_WRAPPER) $(UNIT)
@@ -76,7 +83,7 @@ valgrind:
 	$(MAKE) BUILD=build/valgrind OPT="-O0 -g" \
 		UNIT_WRAPPER="env CK_FORK=no $(VALGRIND)" ENOKI_WRAPPER="$(VALGRIND)" test
 
-demo: $(ENOKI)
+demo:
 	./examples/demo.sh
 
 format:

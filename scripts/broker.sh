@@ -10,6 +10,12 @@ if [ "$(id -u)" -ne 0 ]; then
     SUDO="sudo"
 fi
 
+# The tests may use a broker elsewhere (ENOKI_TEST_AMQP_URI): then there is nothing to start here.
+case "${ENOKI_TEST_AMQP_URI:-}" in
+    ""|*@localhost*|*@127.0.0.1*|amqp://localhost*|amqp://127.0.0.1*) ;;
+    *) echo "broker: using $ENOKI_TEST_AMQP_URI"; exit 0 ;;
+esac
+
 answers() {
     timeout 30 $SUDO rabbitmqctl -q status >/dev/null 2>&1
 }
