@@ -421,6 +421,10 @@ def main(argv=None):
 
     def stop(signum, frame):
         peer.stopping = True
+        # Later signals must not kill the graceful stop, nor the interpreter's own shutdown (where a
+        # Python handler no longer runs and SIGTERM's default action would end the process).
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
