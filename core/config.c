@@ -1593,7 +1593,34 @@ static int apply_routes(const struct loader *ld, const struct node *v, const cha
     return GW_OK;
 }
 
+/* nameko's TLS and login settings. enoki speaks plain AMQP with PLAIN login for now: a file that asks
+ * for more must fail loudly rather than connect in clear text or with another mechanism. */
+static int apply_amqp_ssl(const struct loader *ld, const struct node *v, const char *path,
+                          void *base, const struct key_spec *spec)
+{
+    (void)base;
+    (void)spec;
+    if (v->kind == NODE_BOOL && !v->bval)
+        return GW_OK;
+    return fail(ld, v, path, GW_ECONFIG,
+                "TLS to the broker is not supported yet; remove the key or set it to false");
+}
+
+static int apply_login_method(const struct loader *ld, const struct node *v, const char *path,
+                              void *base, const struct key_spec *spec)
+{
+    char got[80];
+    (void)base;
+    (void)spec;
+    if (v->kind == NODE_STRING && strcmp(v->text, "PLAIN") == 0)
+        return GW_OK;
+    return fail(ld, v, path, GW_ECONFIG, "only PLAIN is supported, got %s",
+                describe(v, got, sizeof(got)));
+}
+
 static const struct key_spec top_keys[] = {
+    {.name = "AMQP_SSL", .apply = apply_amqp_ssl},
+    {.name = "LOGIN_METHOD", .apply = apply_login_method},
     {.name = "AMQP_URI", .apply = apply_amqp_uri},
     {.name = "WEB_SERVER_ADDRESS", .apply = apply_web_address},
     {.name = "rpc_exchange",

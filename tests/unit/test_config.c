@@ -117,6 +117,8 @@ static const char full_file[] =
     "rpc_exchange: my-rpc\n"
     "HEARTBEAT: 0\n"
     "max_workers: 4\n"
+    "AMQP_SSL: false\n"
+    "LOGIN_METHOD: PLAIN\n"
     "GATEWAY:\n"
     "  name: gw-1.a_b\n"
     "  rpc_timeout: 2.5\n"
@@ -808,6 +810,12 @@ static const struct {
      "t.yaml:1: rpc_exchange: expected a non-empty string, got '12'"},
     {"rpc_exchange: {a: 1}\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:1: rpc_exchange: expected a non-empty string, got a mapping"},
+    {"AMQP_SSL: true\n", NULL, NULL, GW_ECONFIG,
+     "t.yaml:1: AMQP_SSL: TLS to the broker is not supported yet; remove the key or set it to false"},
+    {"x: 1\nAMQP_SSL: {certfile: a.pem}\n", NULL, NULL, GW_ECONFIG,
+     "t.yaml:2: AMQP_SSL: TLS to the broker is not supported yet; remove the key or set it to false"},
+    {"LOGIN_METHOD: AMQPLAIN\n", NULL, NULL, GW_ECONFIG,
+     "t.yaml:1: LOGIN_METHOD: only PLAIN is supported, got 'AMQPLAIN'"},
     {"HEARTBEAT: -1\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:1: HEARTBEAT: expected an integer from 0 to 65535, got '-1'"},
     {"HEARTBEAT: 65536\n", NULL, NULL, GW_ECONFIG,
