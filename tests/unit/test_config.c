@@ -117,8 +117,6 @@ static const char full_file[] =
     "rpc_exchange: my-rpc\n"
     "HEARTBEAT: 0\n"
     "max_workers: 4\n"
-    "AMQP_SSL: false\n"
-    "LOGIN_METHOD: PLAIN\n"
     "GATEWAY:\n"
     "  name: gw-1.a_b\n"
     "  rpc_timeout: 2.5\n"
@@ -138,7 +136,9 @@ static const char full_file[] =
     "    rpc: svc.post\n"
     "    timeout: 10\n"
     "    mode: http\n"
-    "  - {rule: /x, methods: 'GET,DELETE', rpc: other.x, timeout: 0.25}\n";
+    "  - {rule: /x, methods: 'GET,DELETE', rpc: other.x, timeout: 0.25}\n"
+    "AMQP_SSL: false\n"
+    "LOGIN_METHOD: PLAIN\n";
 
 START_TEST(every_key)
 {
