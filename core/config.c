@@ -12,6 +12,7 @@
 #include "core/config.h"
 
 #include "core/status.h"
+#include "core/strbuf.h"
 #include "core/xalloc.h"
 
 #include <yaml.h>
@@ -38,34 +39,6 @@
 /* ---------------------------------------------------------------------------------------------
  * Small helpers
  */
-
-struct strbuf {
-    char *s;
-    size_t len, cap;
-};
-
-static void strbuf_add(struct strbuf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        b->s = xrealloc(b->s, cap);
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-/* Returns the buffer's string (new), "" when nothing was added. */
-static char *strbuf_take(struct strbuf *b)
-{
-    char *s = b->s ? b->s : xstrdup("");
-    b->s = NULL;
-    b->len = b->cap = 0;
-    return s;
-}
 
 static bool is_digit(char c)
 {
@@ -406,12 +379,12 @@ static bool resolve_float(const char *text, double *out)
     }
     if (!ok)
         return false;
-    struct strbuf b = {0};
+    struct gw_strbuf b = {0};
     for (const char *p = s; *p != '\0'; p++) {
         if (*p != '_')
-            strbuf_add(&b, p, 1);
+            gw_strbuf_add(&b, p, 1);
     }
-    char *digits = strbuf_take(&b);
+    char *digits = gw_strbuf_take(&b);
     /* Sexagesimal parts fold base 60, as PyYAML's construct_yaml_float does. */
     double v = 0.0;
     const char *part = digits;
@@ -450,7 +423,7 @@ static struct node *typed_scalar(const char *text, const char *origin, int line)
 
 int gw_config_substitute(const char *text, char **out, char *err, size_t errlen)
 {
-    struct strbuf buf = {0};
+    struct gw_strbuf buf = {0};
     int rc = GW_OK;
     const char *p = text;
     *out = NULL;
@@ -458,14 +431,14 @@ int gw_config_substitute(const char *text, char **out, char *err, size_t errlen)
     for (;;) {
         const char *ref = strstr(p, "${");
         if (ref == NULL) {
-            strbuf_add(&buf, p, strlen(p));
+            gw_strbuf_add(&buf, p, strlen(p));
             break;
         }
-        strbuf_add(&buf, p, (size_t)(ref - p));
+        gw_strbuf_add(&buf, p, (size_t)(ref - p));
         const char *body = ref + 2;
         const char *close = strchr(body, '}');
         if (close == NULL) {
-            strbuf_add(&buf, ref, strlen(ref));
+            gw_strbuf_add(&buf, ref, strlen(ref));
             break;
         }
         size_t body_len = (size_t)(close - body);
@@ -481,7 +454,7 @@ int gw_config_substitute(const char *text, char **out, char *err, size_t errlen)
             name_len++;
         if (name_len == 0) {
             /* No match at this '$': the regex engine moves on by one character. */
-            strbuf_add(&buf, ref, 1);
+            gw_strbuf_add(&buf, ref, 1);
             p = ref + 1;
             continue;
         }
@@ -489,7 +462,7 @@ int gw_config_substitute(const char *text, char **out, char *err, size_t errlen)
         const char *value = getenv(name);
         free(name);
         if (value != NULL) {
-            strbuf_add(&buf, value, strlen(value));
+            gw_strbuf_add(&buf, value, strlen(value));
         } else {
             /* The default is the second group: all after the name, less one ':' if it follows. */
             const char *def = body + name_len;
@@ -498,14 +471,14 @@ int gw_config_substitute(const char *text, char **out, char *err, size_t errlen)
                 def++;
                 def_len--;
             }
-            strbuf_add(&buf, def, def_len);
+            gw_strbuf_add(&buf, def, def_len);
         }
         p = close + 1;
     }
-    *out = strbuf_take(&buf);
+    *out = gw_strbuf_take(&buf);
 out:
     if (rc != GW_OK)
-        free(buf.s);
+        free(buf.data);
     return rc;
 }
 
@@ -1181,13 +1154,13 @@ static int apply_map(const struct loader *ld, const struct node *map, const char
             /* The top level is shared with nameko services, so only enoki's own maps are strict. */
             if (!strict)
                 continue;
-            struct strbuf names = {0};
+            struct gw_strbuf names = {0};
             for (size_t k = 0; k < n_specs; k++) {
-                strbuf_add(&names, specs[k].name, strlen(specs[k].name));
+                gw_strbuf_add(&names, specs[k].name, strlen(specs[k].name));
                 if (k + 1 < n_specs)
-                    strbuf_add(&names, ", ", 2);
+                    gw_strbuf_add(&names, ", ", 2);
             }
-            char *list = strbuf_take(&names);
+            char *list = gw_strbuf_take(&names);
             join_path(child, sizeof(child), path,
                       key->kind == NODE_STRING ? key->text : describe(key, got, sizeof(got)));
             int rc = fail(ld, key, child, GW_ECONFIG, "unknown key (expected one of: %s)", list);
@@ -1247,13 +1220,13 @@ static int apply_choice(const struct loader *ld, const struct node *v, const cha
         replace_string(field(base, spec), v->text);
         return GW_OK;
     }
-    struct strbuf names = {0};
+    struct gw_strbuf names = {0};
     for (size_t k = 0; spec->choices[k] != NULL; k++) {
         if (k > 0)
-            strbuf_add(&names, ", ", 2);
-        strbuf_add(&names, spec->choices[k], strlen(spec->choices[k]));
+            gw_strbuf_add(&names, ", ", 2);
+        gw_strbuf_add(&names, spec->choices[k], strlen(spec->choices[k]));
     }
-    char *list = strbuf_take(&names);
+    char *list = gw_strbuf_take(&names);
     int rc = fail(ld, v, path, GW_ECONFIG, "expected one of %s, got %s", list,
                   describe(v, got, sizeof(got)));
     free(list);
@@ -1498,15 +1471,15 @@ static int apply_methods(const struct loader *ld, const struct node *v, const ch
                         describe(m, got, sizeof(got)));
         }
     }
-    struct strbuf b = {0};
+    struct gw_strbuf b = {0};
     for (size_t i = 0; i < v->n_items; i++) {
         if (i > 0)
-            strbuf_add(&b, ",", 1);
-        strbuf_add(&b, v->items[i]->text, strlen(v->items[i]->text));
+            gw_strbuf_add(&b, ",", 1);
+        gw_strbuf_add(&b, v->items[i]->text, strlen(v->items[i]->text));
     }
     char **dst = field(base, spec);
     free(*dst);
-    *dst = strbuf_take(&b);
+    *dst = gw_strbuf_take(&b);
     return GW_OK;
 }
 
@@ -1778,7 +1751,7 @@ out:
 int gw_config_load(const char *path, const struct gw_define *defines, size_t n_defines,
                    struct gw_config **out, char *err, size_t errlen)
 {
-    struct strbuf text = {0};
+    struct gw_strbuf text = {0};
     char chunk[8192];
     int rc = GW_OK;
     *out = NULL;
@@ -1789,7 +1762,7 @@ int gw_config_load(const char *path, const struct gw_define *defines, size_t n_d
     }
     for (;;) {
         size_t n = fread(chunk, 1, sizeof(chunk), f);
-        strbuf_add(&text, chunk, n);
+        gw_strbuf_add(&text, chunk, n);
         if (n < sizeof(chunk))
             break;
     }
@@ -1799,10 +1772,10 @@ int gw_config_load(const char *path, const struct gw_define *defines, size_t n_d
         rc = GW_EIO;
         goto out;
     }
-    rc = gw_config_load_string(path, text.s != NULL ? text.s : "", text.len, defines, n_defines,
+    rc = gw_config_load_string(path, text.data != NULL ? text.data : "", text.len, defines, n_defines,
                                out, err, errlen);
 out:
     fclose(f);
-    free(text.s);
+    free(text.data);
     return rc;
 }

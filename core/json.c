@@ -1,5 +1,6 @@
 #include "json.h"
 
+#include "strbuf.h"
 #include "xalloc.h"
 
 #include <math.h>
@@ -7,36 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct buf {
-    char *data;
-    size_t len;
-    size_t cap;
-};
-
-static void buf_grow(struct buf *b, size_t extra)
-{
-    if (b->len + extra + 1 <= b->cap)
-        return;
-    size_t cap = b->cap ? b->cap : 64;
-    while (cap < b->len + extra + 1)
-        cap *= 2;
-    b->data = xrealloc(b->data, cap);
-    b->cap = cap;
-}
-
-static void buf_put(struct buf *b, const char *s, size_t n)
-{
-    buf_grow(b, n);
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-}
-
-static void buf_puts(struct buf *b, const char *s)
-{
-    buf_put(b, s, strlen(s));
-}
 
 /* Decodes one UTF-8 sequence at s (n bytes left); returns its length, or 0 if it is invalid. */
 static size_t utf8_decode(const unsigned char *s, size_t n, unsigned long *cp)
@@ -70,30 +41,30 @@ static size_t utf8_decode(const unsigned char *s, size_t n, unsigned long *cp)
     return len;
 }
 
-static void encode_string(struct buf *b, const char *s, size_t n, enum gw_json_style style)
+static void encode_string(struct gw_strbuf *b, const char *s, size_t n, enum gw_json_style style)
 {
     char esc[32];
-    buf_put(b, "\"", 1);
+    gw_strbuf_add(b, "\"", 1);
     size_t i = 0;
     while (i < n) {
         unsigned char c = (unsigned char)s[i];
         if (c == '"' || c == '\\') {
             esc[0] = '\\';
             esc[1] = (char)c;
-            buf_put(b, esc, 2);
+            gw_strbuf_add(b, esc, 2);
             i++;
         } else if (c < 0x20) {
             const char *named = c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t"
                               : c == '\b' ? "\\b" : c == '\f' ? "\\f" : 0;
             if (named) {
-                buf_puts(b, named);
+                gw_strbuf_adds(b, named);
             } else {
                 snprintf(esc, sizeof(esc), "\\u%04x", c);
-                buf_puts(b, esc);
+                gw_strbuf_adds(b, esc);
             }
             i++;
         } else if (c < 0x80 || style == GW_JSON_COMPACT) {
-            buf_put(b, s + i, 1);
+            gw_strbuf_add(b, s + i, 1);
             i++;
         } else {
             /* Python's ensure_ascii: every non-ASCII code point as \uXXXX, astral ones as a
@@ -111,18 +82,18 @@ static void encode_string(struct buf *b, const char *s, size_t n, enum gw_json_s
             } else {
                 snprintf(esc, sizeof(esc), "\\u%04lx", cp);
             }
-            buf_puts(b, esc);
+            gw_strbuf_adds(b, esc);
             i += len;
         }
     }
-    buf_put(b, "\"", 1);
+    gw_strbuf_add(b, "\"", 1);
 }
 
-static void encode_real(struct buf *b, double v)
+static void encode_real(struct gw_strbuf *b, double v)
 {
     char text[40];
     if (!isfinite(v)) {
-        buf_puts(b, "null");
+        gw_strbuf_adds(b, "null");
         return;
     }
     /* The shortest precision that reads back as the same double, as Python's repr. */
@@ -134,10 +105,10 @@ static void encode_real(struct buf *b, double v)
     /* Keep it a float on the other side: 3.0, not 3. */
     if (!strpbrk(text, ".eEn"))
         strcat(text, ".0");
-    buf_puts(b, text);
+    gw_strbuf_adds(b, text);
 }
 
-static void encode_value(struct buf *b, const json_t *v, enum gw_json_style style)
+static void encode_value(struct gw_strbuf *b, const json_t *v, enum gw_json_style style)
 {
     const char *comma = style == GW_JSON_PYTHON ? ", " : ",";
     const char *colon = style == GW_JSON_PYTHON ? ": " : ":";
@@ -147,58 +118,56 @@ static void encode_value(struct buf *b, const json_t *v, enum gw_json_style styl
         const char *key;
         json_t *member;
         int first = 1;
-        buf_put(b, "{", 1);
+        gw_strbuf_add(b, "{", 1);
         json_object_foreach((json_t *)(uintptr_t)v, key, member) {
             if (!first)
-                buf_puts(b, comma);
+                gw_strbuf_adds(b, comma);
             first = 0;
             encode_string(b, key, strlen(key), style);
-            buf_puts(b, colon);
+            gw_strbuf_adds(b, colon);
             encode_value(b, member, style);
         }
-        buf_put(b, "}", 1);
+        gw_strbuf_add(b, "}", 1);
         break;
     }
     case JSON_ARRAY:
-        buf_put(b, "[", 1);
+        gw_strbuf_add(b, "[", 1);
         for (size_t i = 0; i < json_array_size(v); i++) {
             if (i)
-                buf_puts(b, comma);
+                gw_strbuf_adds(b, comma);
             encode_value(b, json_array_get(v, i), style);
         }
-        buf_put(b, "]", 1);
+        gw_strbuf_add(b, "]", 1);
         break;
     case JSON_STRING:
         encode_string(b, json_string_value(v), json_string_length(v), style);
         break;
     case JSON_INTEGER:
         snprintf(text, sizeof(text), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        buf_puts(b, text);
+        gw_strbuf_adds(b, text);
         break;
     case JSON_REAL:
         encode_real(b, json_real_value(v));
         break;
     case JSON_TRUE:
-        buf_puts(b, "true");
+        gw_strbuf_adds(b, "true");
         break;
     case JSON_FALSE:
-        buf_puts(b, "false");
+        gw_strbuf_adds(b, "false");
         break;
     case JSON_NULL:
-        buf_puts(b, "null");
+        gw_strbuf_adds(b, "null");
         break;
     }
 }
 
 char *gw_json_encode(const json_t *value, enum gw_json_style style, size_t *len)
 {
-    struct buf b = {0};
-    buf_grow(&b, 64);
-    b.data[0] = '\0';
+    struct gw_strbuf b = {0};
     encode_value(&b, value, style);
     if (len)
         *len = b.len;
-    return b.data;
+    return gw_strbuf_take(&b);
 }
 
 /* Replaces the non-JSON tokens NaN, Infinity and -Infinity found outside strings by null. Returns a
@@ -206,7 +175,7 @@ char *gw_json_encode(const json_t *value, enum gw_json_style style, size_t *len)
 static char *replace_non_finite(const char *text, size_t len, size_t *out_len)
 {
     static const char *const tokens[] = {"-Infinity", "Infinity", "NaN"};
-    struct buf b = {0};
+    struct gw_strbuf b = {0};
     int in_string = 0;
     size_t copied = 0;
     for (size_t i = 0; i < len; i++) {
@@ -225,8 +194,8 @@ static char *replace_non_finite(const char *text, size_t len, size_t *out_len)
         for (size_t t = 0; t < sizeof(tokens) / sizeof(tokens[0]); t++) {
             size_t n = strlen(tokens[t]);
             if (len - i >= n && memcmp(text + i, tokens[t], n) == 0) {
-                buf_put(&b, text + copied, i - copied);
-                buf_puts(&b, "null");
+                gw_strbuf_add(&b, text + copied, i - copied);
+                gw_strbuf_adds(&b, "null");
                 i += n - 1;
                 copied = i + 1;
                 break;
@@ -235,7 +204,7 @@ static char *replace_non_finite(const char *text, size_t len, size_t *out_len)
     }
     if (!b.data)
         return NULL;
-    buf_put(&b, text + copied, len - copied);
+    gw_strbuf_add(&b, text + copied, len - copied);
     *out_len = b.len;
     return b.data;
 }

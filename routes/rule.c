@@ -6,6 +6,7 @@
 #include "routes/rule.h"
 
 #include "core/status.h"
+#include "core/strbuf.h"
 #include "core/xalloc.h"
 
 #include <limits.h>
@@ -23,54 +24,15 @@
  * Small helpers: error text, a growing byte buffer, UTF-8 stepping, Python character classes.
  */
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err == NULL || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
-struct sbuf {
-    char *p;
-    size_t len;
-    size_t cap;
-};
-
-static void sb_add(struct sbuf *sb, const char *s, size_t n)
-{
-    if (sb->len + n + 1 > sb->cap) {
-        size_t cap = sb->cap ? sb->cap : 32;
-        while (cap < sb->len + n + 1)
-            cap *= 2;
-        sb->p = xrealloc(sb->p, cap);
-        sb->cap = cap;
-    }
-    if (n > 0)
-        memcpy(sb->p + sb->len, s, n);
-    sb->len += n;
-    sb->p[sb->len] = '\0';
-}
-
-static void sb_adds(struct sbuf *sb, const char *s)
-{
-    sb_add(sb, s, strlen(s));
-}
-
 /* Python's re.escape (3.7+): a backslash before each of ()[]{}?*+-|^$\.&~# and whitespace. The key
  * of a dynamic part must be werkzeug's regex text exactly, so this copies CPython's table. */
-static void sb_add_escaped(struct sbuf *sb, const char *s, size_t n)
+static void sb_add_escaped(struct gw_strbuf *sb, const char *s, size_t n)
 {
     static const char special[] = "()[]{}?*+-|^$\\.&~# \t\n\r\v\f";
     for (size_t i = 0; i < n; i++) {
         if (memchr(special, s[i], sizeof(special) - 1) != NULL && s[i] != '\0')
-            sb_add(sb, "\\", 1);
-        sb_add(sb, s + i, 1);
+            gw_strbuf_add(sb, "\\", 1);
+        gw_strbuf_add(sb, s + i, 1);
     }
 }
 
@@ -367,7 +329,7 @@ static void py_strip(const char *s, size_t *start, size_t *end)
 
 /* Reads a Python digitpart (digit ("_"? digit)*) at *pos, appending ASCII digits to ascii.
  * Returns the number of digits, 0 if there is no digitpart. */
-static size_t py_digitpart(const char *s, size_t *pos, size_t end, struct sbuf *ascii)
+static size_t py_digitpart(const char *s, size_t *pos, size_t end, struct gw_strbuf *ascii)
 {
     size_t ndigits = 0;
     size_t p = *pos;
@@ -383,7 +345,7 @@ static size_t py_digitpart(const char *s, size_t *pos, size_t end, struct sbuf *
         if (v < 0)
             break;
         char c = (char)('0' + v);
-        sb_add(ascii, &c, 1);
+        gw_strbuf_add(ascii, &c, 1);
         ndigits++;
         p = next;
     }
@@ -398,7 +360,7 @@ static int py_int(const char *s, size_t start, size_t end, struct conv_arg *arg)
     int neg = 0;
     if (start < end && (s[start] == '+' || s[start] == '-'))
         neg = s[start++] == '-';
-    struct sbuf digits = {0};
+    struct gw_strbuf digits = {0};
     size_t p = start;
     size_t n = py_digitpart(s, &p, end, &digits);
     int ok = n > 0 && p == end;
@@ -406,7 +368,7 @@ static int py_int(const char *s, size_t start, size_t end, struct conv_arg *arg)
         unsigned long long v = 0;
         arg->overflow = 0;
         for (size_t i = 0; i < digits.len; i++) {
-            unsigned d = (unsigned)(digits.p[i] - '0');
+            unsigned d = (unsigned)(digits.data[i] - '0');
             if (v > (ULLONG_MAX - d) / 10)
                 arg->overflow = 1;
             else
@@ -417,7 +379,7 @@ static int py_int(const char *s, size_t start, size_t end, struct conv_arg *arg)
         arg->type = ARG_INT;
         arg->i = arg->overflow ? 0 : neg ? -(long long)v : (long long)v;
     }
-    free(digits.p);
+    free(digits.data);
     return ok;
 }
 
@@ -439,38 +401,38 @@ static int ascii_ieq(const char *s, size_t n, const char *word)
 static int py_float(const char *s, size_t start, size_t end, struct conv_arg *arg)
 {
     py_strip(s, &start, &end);
-    struct sbuf ascii = {0};
+    struct gw_strbuf ascii = {0};
     int ok = 0;
     if (start < end && (s[start] == '+' || s[start] == '-'))
-        sb_add(&ascii, s + start++, 1);
+        gw_strbuf_add(&ascii, s + start++, 1);
     size_t n = end - start;
     if (ascii_ieq(s + start, n, "inf") || ascii_ieq(s + start, n, "infinity") ||
         ascii_ieq(s + start, n, "nan")) {
-        sb_add(&ascii, s + start, n);
+        gw_strbuf_add(&ascii, s + start, n);
         ok = 1;
     } else {
         size_t p = start;
         size_t mant = py_digitpart(s, &p, end, &ascii);
         if (p < end && s[p] == '.') {
-            sb_add(&ascii, ".", 1);
+            gw_strbuf_add(&ascii, ".", 1);
             p++;
             mant += py_digitpart(s, &p, end, &ascii);
         }
         ok = mant > 0;
         if (ok && p < end && (s[p] == 'e' || s[p] == 'E')) {
-            sb_add(&ascii, "e", 1);
+            gw_strbuf_add(&ascii, "e", 1);
             p++;
             if (p < end && (s[p] == '+' || s[p] == '-'))
-                sb_add(&ascii, s + p++, 1);
+                gw_strbuf_add(&ascii, s + p++, 1);
             ok = py_digitpart(s, &p, end, &ascii) > 0;
         }
         ok = ok && p == end;
     }
     if (ok) {
         arg->type = ARG_FLOAT;
-        arg->d = strtod(ascii.p, NULL);
+        arg->d = strtod(ascii.data, NULL);
     }
-    free(ascii.p);
+    free(ascii.data);
     return ok;
 }
 
@@ -530,7 +492,7 @@ static int parse_args(const char *text, size_t n, struct conv_arg **out, size_t 
                 pos = after;
                 continue;
             }
-            set_err(err, errlen, "cannot read converter arguments at '%.*s'", (int)(n - pos),
+            gw_set_err(err, errlen, "cannot read converter arguments at '%.*s'", (int)(n - pos),
                     text + pos);
             goto out;
         }
@@ -592,16 +554,16 @@ static int length_arg(const struct conv_arg *a, const char *what, size_t *out, c
     } else if (a->type == ARG_STR) {
         struct conv_arg tmp = {0};
         if (!py_int(a->s, 0, strlen(a->s), &tmp)) {
-            set_err(err, errlen, "converter 'string': %s must be an integer", what);
+            gw_set_err(err, errlen, "converter 'string': %s must be an integer", what);
             return GW_ERULE;
         }
         v = tmp.overflow ? LLONG_MAX : tmp.i;
     } else {
-        set_err(err, errlen, "converter 'string': %s must be an integer", what);
+        gw_set_err(err, errlen, "converter 'string': %s must be an integer", what);
         return GW_ERULE;
     }
     if (v < 0 || v > MAX_LENGTH_ARG) {
-        set_err(err, errlen, "converter 'string': %s must be between 0 and %d", what,
+        gw_set_err(err, errlen, "converter 'string': %s must be between 0 and %d", what,
                 MAX_LENGTH_ARG);
         return GW_ERULE;
     }
@@ -626,9 +588,9 @@ static int bound_arg(const struct conv_arg *a, const char *conv, const char *wha
         return GW_OK;
     }
     if (a->type == ARG_INT)
-        set_err(err, errlen, "converter '%s': %s is out of range", conv, what);
+        gw_set_err(err, errlen, "converter '%s': %s is out of range", conv, what);
     else
-        set_err(err, errlen, "converter '%s': %s must be a number", conv, what);
+        gw_set_err(err, errlen, "converter '%s': %s must be a number", conv, what);
     return GW_ERULE;
 }
 
@@ -642,13 +604,13 @@ static int flag_arg(const struct conv_arg *a, const char *conv, const char *what
         *out = a->i;
         return GW_OK;
     }
-    set_err(err, errlen, "converter '%s': %s must be an integer or a boolean", conv, what);
+    gw_set_err(err, errlen, "converter '%s': %s must be an integer or a boolean", conv, what);
     return GW_ERULE;
 }
 
 /* Builds conv from its arguments and appends werkzeug's regex for it to key. */
 static int make_conv(const struct conv_spec *spec, const struct conv_arg *args, size_t nargs,
-                     struct gw_rule_conv *conv, struct sbuf *key, char *err, size_t errlen)
+                     struct gw_rule_conv *conv, struct gw_strbuf *key, char *err, size_t errlen)
 {
     const struct conv_arg *slot[4] = {0};
     size_t npos = 0;
@@ -658,38 +620,38 @@ static int make_conv(const struct conv_spec *spec, const struct conv_arg *args, 
         conv->items = xcalloc(nargs ? nargs : 1, sizeof(char *));
         for (size_t i = 0; i < nargs; i++) {
             if (args[i].name != NULL) {
-                set_err(err, errlen, "converter 'any' takes no keyword argument '%s'",
+                gw_set_err(err, errlen, "converter 'any' takes no keyword argument '%s'",
                         args[i].name);
                 return GW_ERULE;
             }
             if (args[i].type != ARG_STR) {
-                set_err(err, errlen, "converter 'any': item %zu is not a string (quote it)", i + 1);
+                gw_set_err(err, errlen, "converter 'any': item %zu is not a string (quote it)", i + 1);
                 return GW_ERULE;
             }
             conv->items[conv->nitems++] = xstrdup(args[i].s);
         }
         /* AnyConverter: f"(?:{'|'.join(re.escape(x) for x in items)})" */
-        sb_adds(key, "(?:");
+        gw_strbuf_adds(key, "(?:");
         for (size_t i = 0; i < conv->nitems; i++) {
             if (i > 0)
-                sb_adds(key, "|");
+                gw_strbuf_adds(key, "|");
             sb_add_escaped(key, conv->items[i], strlen(conv->items[i]));
         }
-        sb_adds(key, ")");
+        gw_strbuf_adds(key, ")");
         return GW_OK;
     }
 
     /* werkzeug's path and uuid converters silently accept and ignore any arguments; a typo there
      * is more likely than intent, so enoki refuses them. */
     if (spec->nparams == 0 && nargs > 0) {
-        set_err(err, errlen, "converter '%s' takes no arguments", spec->name);
+        gw_set_err(err, errlen, "converter '%s' takes no arguments", spec->name);
         return GW_ERULE;
     }
     for (size_t i = 0; i < nargs; i++) {
         size_t idx;
         if (args[i].name == NULL) {
             if (npos >= spec->nparams) {
-                set_err(err, errlen, "converter '%s' takes at most %zu arguments", spec->name,
+                gw_set_err(err, errlen, "converter '%s' takes at most %zu arguments", spec->name,
                         spec->nparams);
                 return GW_ERULE;
             }
@@ -699,13 +661,13 @@ static int make_conv(const struct conv_spec *spec, const struct conv_arg *args, 
                 if (strcmp(spec->params[idx], args[i].name) == 0)
                     break;
             if (idx == spec->nparams) {
-                set_err(err, errlen, "converter '%s' has no argument '%s'", spec->name,
+                gw_set_err(err, errlen, "converter '%s' has no argument '%s'", spec->name,
                         args[i].name);
                 return GW_ERULE;
             }
         }
         if (slot[idx] != NULL) {
-            set_err(err, errlen, "converter '%s': argument '%s' given twice", spec->name,
+            gw_set_err(err, errlen, "converter '%s': argument '%s' given twice", spec->name,
                     spec->params[idx]);
             return GW_ERULE;
         }
@@ -732,7 +694,7 @@ static int make_conv(const struct conv_spec *spec, const struct conv_arg *args, 
                     return GW_ERULE;
                 conv->has_maxlen = 1;
                 if (conv->maxlen < conv->minlen) {
-                    set_err(err, errlen, "converter 'string': minlength is above maxlength");
+                    gw_set_err(err, errlen, "converter 'string': minlength is above maxlength");
                     return GW_ERULE;
                 }
                 snprintf(buf, sizeof(buf), "[^/]{%zu,%zu}", conv->minlen, conv->maxlen);
@@ -740,7 +702,7 @@ static int make_conv(const struct conv_spec *spec, const struct conv_arg *args, 
                 snprintf(buf, sizeof(buf), "[^/]{%zu,}", conv->minlen);
             }
         }
-        sb_adds(key, buf);
+        gw_strbuf_adds(key, buf);
         return GW_OK;
     }
     case GW_CONV_INT:
@@ -765,15 +727,15 @@ static int make_conv(const struct conv_spec *spec, const struct conv_arg *args, 
             return GW_ERULE;
         conv->is_signed = is_signed != 0;
         if (conv->is_signed)
-            sb_adds(key, "-?");
-        sb_adds(key, spec->kind == GW_CONV_INT ? "\\d+" : "\\d+\\.\\d+");
+            gw_strbuf_adds(key, "-?");
+        gw_strbuf_adds(key, spec->kind == GW_CONV_INT ? "\\d+" : "\\d+\\.\\d+");
         return GW_OK;
     }
     case GW_CONV_PATH:
-        sb_adds(key, "[^/].*?");
+        gw_strbuf_adds(key, "[^/].*?");
         return GW_OK;
     case GW_CONV_UUID:
-        sb_adds(key, uuid_regex);
+        gw_strbuf_adds(key, uuid_regex);
         return GW_OK;
     case GW_CONV_ANY:
         break;
@@ -853,7 +815,7 @@ static int var_syntax_at(const char *t, size_t pos, size_t len, struct var_synta
 
 /* The part being built between two slashes (or across them, once final). */
 struct part_builder {
-    struct sbuf key;
+    struct gw_strbuf key;
     int is_static;
     int final;
     struct gw_rule_token *tokens;
@@ -881,7 +843,7 @@ static void pb_literal(struct part_builder *pb, const char *s, size_t n)
 
 static void pb_clear(struct part_builder *pb)
 {
-    free(pb->key.p);
+    free(pb->key.data);
     for (size_t i = 0; i < pb->ntokens; i++)
         free(pb->tokens[i].lit);
     free(pb->tokens);
@@ -895,15 +857,15 @@ static void pb_clear(struct part_builder *pb)
 static void pb_emit(struct part_builder *pb, struct gw_rule *rule)
 {
     if (!pb->is_static)
-        sb_adds(&pb->key, "\\Z");
+        gw_strbuf_adds(&pb->key, "\\Z");
     else
-        sb_add(&pb->key, "", 0); /* a static part may be empty; make sure key is allocated */
+        gw_strbuf_add(&pb->key, "", 0); /* a static part may be empty; make sure key is allocated */
     rule->parts = xrealloc(rule->parts, (rule->nparts + 1) * sizeof(*rule->parts));
     struct gw_rule_part *part = &rule->parts[rule->nparts++];
     memset(part, 0, sizeof(*part));
     part->is_static = pb->is_static;
     part->final = pb->final;
-    part->key = pb->key.p;
+    part->key = pb->key.data;
     part->key_len = pb->key.len;
     part->ncaptures = pb->ncaptures;
     part->weight = (struct gw_rule_weight){pb->nstatic, pb->static_len, pb->nargs, pb->arg_weight};
@@ -936,7 +898,7 @@ static int add_variable(const char *text, const struct var_syntax *v, struct par
                 spec = &conv_specs[i];
         }
         if (spec == NULL) {
-            set_err(err, errlen, "unknown converter '%.*s'", (int)cn, text + v->conv_start);
+            gw_set_err(err, errlen, "unknown converter '%.*s'", (int)cn, text + v->conv_start);
             goto out;
         }
     }
@@ -944,12 +906,12 @@ static int add_variable(const char *text, const struct var_syntax *v, struct par
     for (size_t i = 0; i < rule->nconvs; i++) {
         if (strlen(rule->convs[i].name) == vn &&
             memcmp(rule->convs[i].name, text + v->var_start, vn) == 0) {
-            set_err(err, errlen, "variable '%.*s' is used twice", (int)vn, text + v->var_start);
+            gw_set_err(err, errlen, "variable '%.*s' is used twice", (int)vn, text + v->var_start);
             goto out;
         }
     }
     if (rule->nconvs >= GW_RULE_MAX_VARS) {
-        set_err(err, errlen, "more than %d variables", GW_RULE_MAX_VARS);
+        gw_set_err(err, errlen, "more than %d variables", GW_RULE_MAX_VARS);
         goto out;
     }
     if (v->has_args && parse_args(text + v->args_start, v->args_end - v->args_start, &args, &nargs,
@@ -958,10 +920,10 @@ static int add_variable(const char *text, const struct var_syntax *v, struct par
 
     if (pb->is_static) {
         /* From here on the part is a regex: escape the static text before the variable. */
-        struct sbuf escaped = {0};
-        sb_add(&escaped, "", 0);
-        sb_add_escaped(&escaped, pb->key.p, pb->key.len);
-        free(pb->key.p);
+        struct gw_strbuf escaped = {0};
+        gw_strbuf_add(&escaped, "", 0);
+        sb_add_escaped(&escaped, pb->key.data, pb->key.len);
+        free(pb->key.data);
         pb->key = escaped;
         pb->is_static = 0;
     }
@@ -969,10 +931,10 @@ static int add_variable(const char *text, const struct var_syntax *v, struct par
     struct gw_rule_conv *conv = &rule->convs[rule->nconvs++];
     memset(conv, 0, sizeof(*conv));
     conv->name = xstrndup(text + v->var_start, vn);
-    sb_adds(&pb->key, "(");
+    gw_strbuf_adds(&pb->key, "(");
     if (make_conv(spec, args, nargs, conv, &pb->key, err, errlen) != GW_OK)
         goto out;
-    sb_adds(&pb->key, ")");
+    gw_strbuf_adds(&pb->key, ")");
     if (spec->kind == GW_CONV_PATH)
         pb->final = 1;
     pb->arg_weight = xrealloc(pb->arg_weight, (pb->nargs + 1) * sizeof(int));
@@ -993,10 +955,10 @@ int gw_rule_parse(const char *text, size_t len, struct gw_rule **out, char *err,
     struct part_builder pb = {0};
     pb.is_static = 1;
     *out = NULL;
-    set_err(err, errlen, "%s", "");
+    gw_set_err(err, errlen, "%s", "");
 
     if (len == 0 || text[0] != '/') {
-        set_err(err, errlen, "rule must start with '/'");
+        gw_set_err(err, errlen, "rule must start with '/'");
         goto out;
     }
     size_t pos = 0;
@@ -1004,7 +966,7 @@ int gw_rule_parse(const char *text, size_t len, struct gw_rule **out, char *err,
         if (text[pos] == '/') {
             if (pb.final) {
                 /* After a path converter the slash is part of the one final regex. */
-                sb_add(&pb.key, "/", 1);
+                gw_strbuf_add(&pb.key, "/", 1);
                 pb_literal(&pb, "/", 1);
             } else {
                 pb_emit(&pb, rule);
@@ -1017,7 +979,7 @@ int gw_rule_parse(const char *text, size_t len, struct gw_rule **out, char *err,
             pb.static_len = xrealloc(pb.static_len, (pb.nstatic + 1) * sizeof(size_t));
             pb.static_len[pb.nstatic++] = cp_count(text + pos, end - pos);
             if (pb.is_static)
-                sb_add(&pb.key, text + pos, end - pos);
+                gw_strbuf_add(&pb.key, text + pos, end - pos);
             else
                 sb_add_escaped(&pb.key, text + pos, end - pos);
             pb_literal(&pb, text + pos, end - pos);
@@ -1025,7 +987,7 @@ int gw_rule_parse(const char *text, size_t len, struct gw_rule **out, char *err,
         } else {
             struct var_syntax v;
             if (!var_syntax_at(text, pos, len, &v)) {
-                set_err(err, errlen,
+                gw_set_err(err, errlen,
                         "malformed rule at offset %zu: expected <name>, <converter:name> or "
                         "<converter(arguments):name>",
                         pos);
@@ -1310,16 +1272,16 @@ int gw_rule_conv_value(const struct gw_rule_conv *conv, const char *s, size_t le
         break;
     }
     case GW_CONV_FLOAT: {
-        struct sbuf ascii = {0};
+        struct gw_strbuf ascii = {0};
         for (size_t p = 0; p < len;) {
             unsigned long cp;
             p = cp_decode(s, p, len, &cp);
             int d = decimal_value(cp);
             char c = d >= 0 ? (char)('0' + d) : (char)cp; /* '-' and '.' */
-            sb_add(&ascii, &c, 1);
+            gw_strbuf_add(&ascii, &c, 1);
         }
-        double value = ascii.p ? strtod(ascii.p, NULL) : 0.0;
-        free(ascii.p);
+        double value = ascii.data ? strtod(ascii.data, NULL) : 0.0;
+        free(ascii.data);
         /* float("1" * 400 + ".0") is inf in Python; JSON has no inf. */
         if (!isfinite(value))
             return GW_ENOMATCH;

@@ -14,6 +14,7 @@
 #include "routes/table.h"
 
 #include "core/status.h"
+#include "core/strbuf.h"
 #include "core/xalloc.h"
 #include "routes/rule.h"
 
@@ -69,19 +70,6 @@ struct gw_route_table {
     size_t nedges;
     int compiled;
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err == NULL || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* ---------------------------------------------------------------------------------------------
  * States.
@@ -250,18 +238,18 @@ static int parse_methods(struct gw_route_table *table, const char *methods, size
         char name[METHOD_MAX + 1];
         size_t len = (size_t)(e - s);
         if (len == 0) {
-            set_err(err, errlen, "empty method name in '%s'", methods);
+            gw_set_err(err, errlen, "empty method name in '%s'", methods);
             goto fail;
         }
         if (len > METHOD_MAX) {
-            set_err(err, errlen, "method name too long in '%s'", methods);
+            gw_set_err(err, errlen, "method name too long in '%s'", methods);
             goto fail;
         }
         for (size_t i = 0; i < len; i++) {
             char c = s[i];
             name[i] = (c >= 'a' && c <= 'z') ? (char)(c - 'a' + 'A') : c;
             if (!is_tchar(name[i])) {
-                set_err(err, errlen, "bad method name '%.*s'", (int)len, s);
+                gw_set_err(err, errlen, "bad method name '%.*s'", (int)len, s);
                 goto fail;
             }
         }
@@ -362,11 +350,11 @@ int gw_route_table_add(struct gw_route_table *table, const char *rule, const cha
     if (errlen > 0 && err != NULL)
         err[0] = '\0';
     if (table == NULL || rule == NULL || methods == NULL) {
-        set_err(err, errlen, "missing table, rule or methods");
+        gw_set_err(err, errlen, "missing table, rule or methods");
         return GW_EINVAL;
     }
     if (table->compiled) {
-        set_err(err, errlen, "the table is already compiled");
+        gw_set_err(err, errlen, "the table is already compiled");
         return GW_EINVAL;
     }
     if (gw_rule_parse(rule, strlen(rule), &parsed, err, errlen) != GW_OK)
@@ -384,7 +372,7 @@ int gw_route_table_add(struct gw_route_table *table, const char *rule, const cha
         const struct route *other = &table->routes[st->routes[i]];
         for (size_t j = 0; j < nids; j++) {
             if (route_allows(other, ids[j])) {
-                set_err(err, errlen, "same rule as '%s' for method %s", other->text,
+                gw_set_err(err, errlen, "same rule as '%s' for method %s", other->text,
                         table->methods[ids[j]]);
                 rc = GW_EDUPLICATE;
                 goto out;
