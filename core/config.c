@@ -1413,6 +1413,61 @@ static int apply_context_headers(const struct loader *ld, const struct node *v, 
     return GW_OK;
 }
 
+static void free_expose(struct gw_config *c)
+{
+    for (size_t i = 0; i < c->n_expose; i++)
+        free(c->expose[i]);
+    free(c->expose);
+    c->expose = NULL;
+    c->n_expose = 0;
+}
+
+/* A list of non-empty glob strings; a single string is taken as a list of one. */
+static int apply_expose(const struct loader *ld, const struct node *v, const char *path,
+                        void *base, const struct key_spec *spec)
+{
+    struct gw_config *c = base;
+    char got[80];
+    char child[PATH_LEN];
+    (void)spec;
+    free_expose(c);
+    if (v->kind == NODE_STRING && v->text[0] != '\0') {
+        c->expose = xcalloc(1, sizeof(*c->expose));
+        c->expose[c->n_expose++] = xstrdup(v->text);
+        return GW_OK;
+    }
+    if (v->kind != NODE_SEQ)
+        return fail(ld, v, path, GW_ECONFIG,
+                    "expected a list of 'service.method' globs, got %s",
+                    describe(v, got, sizeof(got)));
+    c->expose = xcalloc(v->n_items ? v->n_items : 1, sizeof(*c->expose));
+    for (size_t i = 0; i < v->n_items; i++) {
+        const struct node *item = v->items[i];
+        path_printf(child, sizeof(child), "%s[%zu]", path, i);
+        if (item->kind != NODE_STRING || item->text[0] == '\0')
+            return fail(ld, item, child, GW_ECONFIG,
+                        "expected a glob such as 'greeting_service.*', got %s",
+                        describe(item, got, sizeof(got)));
+        c->expose[c->n_expose++] = xstrdup(item->text);
+    }
+    return GW_OK;
+}
+
+static int apply_rpc_prefix(const struct loader *ld, const struct node *v, const char *path,
+                            void *base, const struct key_spec *spec)
+{
+    struct gw_config *c = base;
+    char got[80];
+    (void)spec;
+    if (v->kind != NODE_STRING || v->text[0] != '/' || v->text[1] == '\0' ||
+        v->text[strlen(v->text) - 1] == '/' || strpbrk(v->text, "<>?#") != NULL)
+        return fail(ld, v, path, GW_ECONFIG,
+                    "expected a path such as '/rpc' (a leading '/', no trailing '/'), got %s",
+                    describe(v, got, sizeof(got)));
+    replace_string(&c->rpc_prefix, v->text);
+    return GW_OK;
+}
+
 static const struct key_spec gateway_keys[] = {
     {.name = "name", .apply = apply_name, .offset = offsetof(struct gw_config, name)},
     {.name = "rpc_timeout",
@@ -1424,6 +1479,8 @@ static const struct key_spec gateway_keys[] = {
      .apply = apply_choice,
      .offset = offsetof(struct gw_config, log_level),
      .choices = log_levels},
+    {.name = "expose", .apply = apply_expose},
+    {.name = "rpc_prefix", .apply = apply_rpc_prefix},
 };
 
 static int apply_gateway(const struct loader *ld, const struct node *v, const char *path,
@@ -1623,6 +1680,8 @@ void gw_config_free(struct gw_config *config)
     free(config->rpc_exchange);
     free(config->name);
     free(config->log_level);
+    free(config->rpc_prefix);
+    free_expose(config);
     free_errors(config);
     free_context_headers(config);
     free_routes(config);
@@ -1643,6 +1702,7 @@ static struct gw_config *config_new_defaults(const char *path)
     c->name = xstrdup("enoki");
     c->rpc_timeout = 30;
     c->log_level = xstrdup("info");
+    c->rpc_prefix = xstrdup("/rpc");
     return c;
 }
 
@@ -1733,9 +1793,21 @@ int gw_config_load_string(const char *name, const char *yaml, size_t len,
     if (rc != GW_OK)
         goto out;
     /* Routes inherit GATEWAY.rpc_timeout wherever GATEWAY sits in the file. */
+    size_t prefix_len = strlen(config->rpc_prefix);
     for (size_t i = 0; i < config->n_routes; i++) {
-        if (config->routes[i].timeout == 0)
-            config->routes[i].timeout = config->rpc_timeout;
+        struct gw_route_conf *r = &config->routes[i];
+        if (r->timeout == 0)
+            r->timeout = config->rpc_timeout;
+        /* The generic route owns everything under its prefix while it is on. */
+        if (config->n_expose > 0 && strncmp(r->rule, config->rpc_prefix, prefix_len) == 0 &&
+            (r->rule[prefix_len] == '/' || r->rule[prefix_len] == '\0')) {
+            set_reason(err, errlen,
+                       "%s:%d: routes[%zu].rule: '%s' is under GATEWAY.rpc_prefix '%s', which "
+                       "the generic RPC route serves while GATEWAY.expose is set",
+                       name, r->line, i, r->rule, config->rpc_prefix);
+            rc = GW_ECONFIG;
+            goto out;
+        }
     }
     *out = config;
     config = NULL;

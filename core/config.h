@@ -14,6 +14,10 @@
  *     errors           mapping exc_type -> HTTP status (100..599)
  *     context_headers  mapping HTTP header name -> context key
  *     log_level        default "info"
+ *     expose           list of globs over "service.method" (fnmatch), default [] = the generic
+ *                      route POST <rpc_prefix>/<service>/<method> is off
+ *     rpc_prefix       default "/rpc": starts with '/', no trailing '/', no '<' or '>'; a route under
+ *                      it while expose is on is an error (the generic route owns that space)
  *   routes:             list of mappings {rule, methods, rpc, timeout, mode} (unknown keys are errors)
  *
  * ${VAR:default} substitution follows nameko (§8): only in plain (unquoted) scalars, the result is
@@ -91,6 +95,9 @@ struct gw_config {
     size_t n_errors;
     struct gw_context_header *context_headers;
     size_t n_context_headers;
+    char **expose;     /* globs over "service.method" the generic route may call; none = off */
+    size_t n_expose;
+    char *rpc_prefix;  /* the generic route's prefix, default "/rpc" */
 
     struct gw_route_conf *routes;
     size_t n_routes;

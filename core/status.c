@@ -20,6 +20,7 @@ static const struct status_text status_texts[] = {
     {GW_EMETHOD, "method_not_allowed", "the method is not allowed for the path"},
     {GW_EREDIRECT, "redirect", "the path needs a trailing slash"},
     {GW_EDUPLICATE, "duplicate_route", "two routes with the same rule and method"},
+    {GW_EFORBIDDEN, "forbidden", "the target is not exposed"},
     {GW_EARGS, "bad_arguments", "invalid call arguments"},
     {GW_EJSON, "bad_json", "the body is not valid JSON"},
     {GW_EMEDIA, "unsupported_media_type", "the body's Content-Type is not JSON"},

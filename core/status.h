@@ -24,6 +24,7 @@ enum gw_status {
     GW_EMETHOD = -22,   /* the path matches, the method does not: 405 */
     GW_EREDIRECT = -23, /* strict slashes: 308 to the slash URL */
     GW_EDUPLICATE = -24,/* two routes with the same rule and an overlapping method */
+    GW_EFORBIDDEN = -25, /* the generic route may not call this target: 403 */
 
     /* request -> call mapping */
     GW_EARGS = -30,  /* an argument is given twice or has a bad shape: 400 */

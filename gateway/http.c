@@ -39,7 +39,11 @@ struct request {
     bool responded;  /* a response is ready in .response */
     struct gw_response response;
     struct gw_rpc_call *call;
-    const struct gw_route_conf *route;
+    /* What the request calls: a configured route's target, or the generic route's. */
+    char *service;
+    char *method_name;
+    double timeout;
+    bool generic;
     char *body;
     size_t body_len, body_cap;
     bool body_too_large;
@@ -133,9 +137,9 @@ static void on_call_done(void *arg, int status, const json_t *result, const json
     if (status == GW_OK) {
         gw_respond_result(result, &req->response);
     } else {
-        snprintf(target, sizeof(target), "%s.%s", req->route->service, req->route->method);
-        gw_respond_call_error(status, error, detail, target, req->route->timeout, req->call_id,
-                              req->http->config, false, &req->response);
+        snprintf(target, sizeof(target), "%s.%s", req->service, req->method_name);
+        gw_respond_call_error(status, error, detail, target, req->timeout, req->call_id,
+                              req->http->config, req->generic, &req->response);
     }
     req->responded = true;
     MHD_resume_connection(req->connection);
@@ -168,14 +172,49 @@ static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const c
     return MHD_YES;
 }
 
-static void start_call(struct request *req, json_t *path_values)
+/* Publishes the call and suspends the connection until it ends; or answers at once when the call
+ * cannot be published. args, kwargs and context are borrowed. */
+static void publish_call(struct request *req, const json_t *args, const json_t *kwargs,
+                         const json_t *context)
 {
     struct gw_http *http = req->http;
-    const struct gw_route_conf *route = req->route;
-    char err[512];
+    struct gw_rpc_request call = {
+        .service = req->service,
+        .method = req->method_name,
+        .args = args,
+        .kwargs = kwargs,
+        .context = context,
+        .timeout_s = req->timeout,
+    };
+    int status = gw_rpc_call(http->rpc, &call, on_call_done, req, &req->call);
+    if (status != GW_OK) {
+        char target[512];
+        snprintf(target, sizeof(target), "%s.%s", req->service, req->method_name);
+        gw_respond_call_error(status, NULL,
+                              status == GW_EBROKER ? "not connected" : "shutting down", target,
+                              req->timeout, req->call_id, http->config, req->generic,
+                              &req->response);
+        req->responded = true;
+        return;
+    }
+    MHD_suspend_connection(req->connection);
+}
 
-    json_t *context = gw_call_context_new(http->config, "http", lookup_header, req->connection,
-                                          req->call_id, sizeof(req->call_id));
+static const char *content_type_of(struct request *req)
+{
+    return MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, "Content-Type");
+}
+
+/* A configured route matched: json-mode arguments from the path, the body and the query. */
+static void start_route_call(struct request *req, const struct gw_route_conf *route,
+                             const json_t *path_values)
+{
+    char err[512];
+    req->service = xstrdup(route->service);
+    req->method_name = xstrdup(route->method);
+    req->timeout = route->timeout;
+    json_t *context = gw_call_context_new(req->http->config, "http", lookup_header,
+                                          req->connection, req->call_id, sizeof(req->call_id));
     struct query_list *query = xmalloc(sizeof(*query));
     query->n = 0;
     query->overflow = false;
@@ -187,37 +226,57 @@ static void start_call(struct request *req, json_t *path_values)
         snprintf(err, sizeof(err), "more than %d query parameters", MAX_QUERY_PARAMS);
         status = GW_EARGS;
     } else {
-        const char *content_type =
-            MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, "Content-Type");
-        status = gw_call_build_args(path_values, query->params, query->n, content_type, req->body,
-                                    req->body_len, &args, &kwargs, err, sizeof(err));
+        status = gw_call_build_args(path_values, query->params, query->n, content_type_of(req),
+                                    req->body, req->body_len, &args, &kwargs, err, sizeof(err));
     }
     free(query);
-    if (status != GW_OK) {
+    if (status == GW_OK)
+        publish_call(req, args, kwargs, context);
+    else
         respond_error(req, status, err);
-        goto out;
-    }
+    json_decref(args);
+    json_decref(kwargs);
+    json_decref(context);
+}
 
-    struct gw_rpc_request call = {
-        .service = route->service,
-        .method = route->method,
-        .args = args,
-        .kwargs = kwargs,
-        .context = context,
-        .timeout_s = route->timeout,
-    };
-    status = gw_rpc_call(http->rpc, &call, on_call_done, req, &req->call);
-    if (status != GW_OK) {
-        char target[512];
-        snprintf(target, sizeof(target), "%s.%s", route->service, route->method);
-        gw_respond_call_error(status, NULL,
-                              status == GW_EBROKER ? "not connected" : "shutting down", target,
-                              route->timeout, req->call_id, http->config, false, &req->response);
-        req->responded = true;
-        goto out;
+/* POST <rpc_prefix>/<service>/<method> with {"args": [...], "kwargs": {...}}. */
+static void start_generic_call(struct request *req, const char *url, const char *method)
+{
+    const struct gw_config *config = req->http->config;
+    char message[512];
+    if (gw_call_generic_target(config->rpc_prefix, url, &req->service, &req->method_name) !=
+        GW_OK) {
+        snprintf(message, sizeof(message), "no route matches %s; the generic route is POST "
+                 "%s/<service>/<method>", url, config->rpc_prefix);
+        respond_error(req, GW_ENOMATCH, message);
+        return;
     }
-    MHD_suspend_connection(req->connection);
-out:
+    if (strcmp(method, "POST") != 0) {
+        snprintf(message, sizeof(message), "the method %s is not allowed for %s; allowed: POST",
+                 method, url);
+        respond_error(req, GW_EMETHOD, message);
+        snprintf(req->response.allow, sizeof(req->response.allow), "POST");
+        return;
+    }
+    if (!gw_call_exposed(config, req->service, req->method_name)) {
+        snprintf(message, sizeof(message), "%s.%s is not exposed (GATEWAY.expose)", req->service,
+                 req->method_name);
+        respond_error(req, GW_EFORBIDDEN, message);
+        return;
+    }
+    req->timeout = config->rpc_timeout;
+    req->generic = true;
+    json_t *args = NULL;
+    json_t *kwargs = NULL;
+    int status = gw_call_generic_args(content_type_of(req), req->body, req->body_len, &args,
+                                      &kwargs, message, sizeof(message));
+    if (status != GW_OK) {
+        respond_error(req, status, message);
+        return;
+    }
+    json_t *context = gw_call_context_new(config, "http", lookup_header, req->connection,
+                                          req->call_id, sizeof(req->call_id));
+    publish_call(req, args, kwargs, context);
     json_decref(args);
     json_decref(kwargs);
     json_decref(context);
@@ -270,13 +329,17 @@ static void route_request(struct request *req, const char *url, const char *meth
         req->response.code = "body_too_large";
         return;
     }
+    const struct gw_config *config = req->http->config;
+    if (config->n_expose > 0 && gw_call_under_prefix(config->rpc_prefix, url)) {
+        start_generic_call(req, url, method);
+        return;
+    }
     struct gw_route_match match = {0};
     int status = gw_route_table_match(req->http->table, method, url, &match);
     char message[512];
     switch (status) {
     case GW_OK:
-        req->route = match.target;
-        start_call(req, match.values);
+        start_route_call(req, match.target, match.values);
         break;
     case GW_EMETHOD:
         snprintf(message, sizeof(message), "the method %s is not allowed for %s; allowed: %s",
@@ -380,6 +443,8 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
             req->call_id[0] ? req->call_id : "-",
             toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (client gone)");
     gw_response_clear(&req->response);
+    free(req->service);
+    free(req->method_name);
     free(req->body);
     free(req->raw_uri);
     free(req);

@@ -5,6 +5,7 @@
 #include "core/xalloc.h"
 
 #include <ctype.h>
+#include <fnmatch.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -139,6 +140,77 @@ out:
     *args = out_args;
     *kwargs = out_kwargs;
     return status;
+}
+
+int gw_call_under_prefix(const char *prefix, const char *path)
+{
+    size_t n = strlen(prefix);
+    return strncmp(path, prefix, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+int gw_call_generic_target(const char *prefix, const char *path, char **service, char **method)
+{
+    *service = *method = NULL;
+    if (!gw_call_under_prefix(prefix, path) || path[strlen(prefix)] != '/')
+        return GW_ENOMATCH;
+    const char *s = path + strlen(prefix) + 1;
+    const char *slash = strchr(s, '/');
+    if (!slash || slash == s || slash[1] == '\0' || strchr(slash + 1, '/'))
+        return GW_ENOMATCH;
+    size_t service_len = (size_t)(slash - s);
+    if (memchr(s, '.', service_len) || strchr(slash + 1, '.'))
+        return GW_ENOMATCH;
+    *service = xstrndup(s, service_len);
+    *method = xstrdup(slash + 1);
+    return GW_OK;
+}
+
+int gw_call_exposed(const struct gw_config *config, const char *service, const char *method)
+{
+    char *target = xasprintf("%s.%s", service, method);
+    int allowed = 0;
+    for (size_t i = 0; i < config->n_expose && !allowed; i++)
+        allowed = fnmatch(config->expose[i], target, 0) == 0;
+    free(target);
+    return allowed;
+}
+
+int gw_call_generic_args(const char *content_type, const char *body, size_t body_len, json_t **args,
+                         json_t **kwargs, char *err, size_t errlen)
+{
+    json_t *doc = NULL;
+    *args = *kwargs = NULL;
+    int status = parse_body(content_type, body, body_len, &doc, err, errlen);
+    if (status != GW_OK)
+        return status;
+    if (doc && !json_is_object(doc)) {
+        snprintf(err, errlen, "the body must be a JSON object {\"args\": [...], \"kwargs\": {...}}");
+        json_decref(doc);
+        return GW_EARGS;
+    }
+    const char *key;
+    json_t *value;
+    json_object_foreach(doc, key, value) {
+        int ok = strcmp(key, "args") == 0     ? json_is_array(value) || json_is_null(value)
+                 : strcmp(key, "kwargs") == 0 ? json_is_object(value) || json_is_null(value)
+                                              : -1;
+        if (ok != 1) {
+            if (ok < 0)
+                snprintf(err, errlen, "unknown member '%s' in the body; expected \"args\" and "
+                                      "\"kwargs\"", key);
+            else
+                snprintf(err, errlen, "'%s' must be %s", key,
+                         strcmp(key, "args") == 0 ? "an array" : "an object");
+            json_decref(doc);
+            return GW_EARGS;
+        }
+    }
+    json_t *a = doc ? json_object_get(doc, "args") : NULL;
+    json_t *k = doc ? json_object_get(doc, "kwargs") : NULL;
+    *args = json_is_array(a) ? json_incref(a) : json_array();
+    *kwargs = json_is_object(k) ? json_incref(k) : json_object();
+    json_decref(doc);
+    return GW_OK;
 }
 
 int gw_call_request_id_valid(const char *id)

@@ -23,6 +23,24 @@ int gw_call_build_args(const json_t *path_values, const struct gw_query_param *q
                        size_t n_query, const char *content_type, const char *body, size_t body_len,
                        json_t **args, json_t **kwargs, char *err, size_t errlen);
 
+/* The generic route, POST <prefix>/<service>/<method> (GATEWAY.expose, GATEWAY.rpc_prefix). */
+
+/* true when path is prefix itself or lies below it ("/rpc", "/rpc/..."). */
+int gw_call_under_prefix(const char *prefix, const char *path);
+
+/* Reads "<prefix>/<service>/<method>": exactly two non-empty segments without '.' (a dot would
+ * change the routing key). Returns GW_OK with new strings in *service and *method, or GW_ENOMATCH. */
+int gw_call_generic_target(const char *prefix, const char *path, char **service, char **method);
+
+/* true when "service.method" matches one of config->expose (fnmatch globs). */
+int gw_call_exposed(const struct gw_config *config, const char *service, const char *method);
+
+/* Reads the generic route's body {"args": [...], "kwargs": {...}} (both optional; an empty body is
+ * no arguments). Returns GW_OK with new references, or GW_EARGS (another member, or a member of the
+ * wrong type), GW_EJSON or GW_EMEDIA (as gw_call_build_args) with a message in err. */
+int gw_call_generic_args(const char *content_type, const char *body, size_t body_len, json_t **args,
+                         json_t **kwargs, char *err, size_t errlen);
+
 /* true for application/json, application/<x>+json, with or without parameters. */
 int gw_call_is_json_type(const char *content_type);
 

@@ -17,7 +17,7 @@ static const struct {
     int http;
 } http_of_status[] = {
     {GW_ENOMATCH, 404},         {GW_EMETHOD, 405},  {GW_EREDIRECT, 308},
-    {GW_EARGS, 400},            {GW_EJSON, 400},    {GW_EMEDIA, 415},
+    {GW_EFORBIDDEN, 403},     {GW_EARGS, 400},            {GW_EJSON, 400},    {GW_EMEDIA, 415},
     {GW_EBROKER, 503},          {GW_EUNKNOWN_SERVICE, 503},
     {GW_ETIMEOUT, 504},         {GW_EBADREPLY, 502}, {GW_ESHUTDOWN, 503},
     {GW_EREMOTE, 500},

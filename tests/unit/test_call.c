@@ -168,12 +168,119 @@ START_TEST(request_id_rules)
 }
 END_TEST
 
+START_TEST(generic_targets)
+{
+    const struct {
+        const char *path;
+        int status;
+        const char *service, *method;
+    } cases[] = {
+        {"/rpc/greeting_service/hello", GW_OK, "greeting_service", "hello"},
+        {"/rpc/svc-1/m_2", GW_OK, "svc-1", "m_2"},
+        {"/rpc", GW_ENOMATCH, NULL, NULL},
+        {"/rpc/", GW_ENOMATCH, NULL, NULL},
+        {"/rpc/svc", GW_ENOMATCH, NULL, NULL},
+        {"/rpc/svc/", GW_ENOMATCH, NULL, NULL},
+        {"/rpc//m", GW_ENOMATCH, NULL, NULL},
+        {"/rpc/svc/m/extra", GW_ENOMATCH, NULL, NULL},
+        {"/rpc/a.b/c", GW_ENOMATCH, NULL, NULL},
+        {"/rpc/a/b.c", GW_ENOMATCH, NULL, NULL},
+        {"/rpcx/a/b", GW_ENOMATCH, NULL, NULL},
+        {"/other/a/b", GW_ENOMATCH, NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *service, *method;
+        int status = gw_call_generic_target("/rpc", cases[i].path, &service, &method);
+        ck_assert_msg(status == cases[i].status, "%s: %d", cases[i].path, status);
+        if (status == GW_OK) {
+            ck_assert_str_eq(service, cases[i].service);
+            ck_assert_str_eq(method, cases[i].method);
+        } else {
+            ck_assert_ptr_null(service);
+            ck_assert_ptr_null(method);
+        }
+        free(service);
+        free(method);
+    }
+    ck_assert(gw_call_under_prefix("/rpc", "/rpc"));
+    ck_assert(gw_call_under_prefix("/rpc", "/rpc/x"));
+    ck_assert(!gw_call_under_prefix("/rpc", "/rpcx"));
+    ck_assert(gw_call_under_prefix("/api/call", "/api/call/a/b"));
+}
+END_TEST
+
+START_TEST(exposed_globs)
+{
+    static char g1[] = "greeting_service.*", g2[] = "admin.status", g3[] = "*_public.get?";
+    char *globs[] = {g1, g2, g3};
+    struct gw_config config = {.expose = globs, .n_expose = 3};
+    ck_assert(gw_call_exposed(&config, "greeting_service", "hello"));
+    ck_assert(gw_call_exposed(&config, "admin", "status"));
+    ck_assert(!gw_call_exposed(&config, "admin", "shutdown"));
+    ck_assert(gw_call_exposed(&config, "x_public", "get1"));
+    ck_assert(!gw_call_exposed(&config, "x_public", "get12"));
+    ck_assert(!gw_call_exposed(&config, "greeting", "hello"));
+    struct gw_config none = {0};
+    ck_assert(!gw_call_exposed(&none, "greeting_service", "hello"));
+}
+END_TEST
+
+START_TEST(generic_bodies)
+{
+    const struct {
+        const char *content_type, *body;
+        int status;
+        const char *args, *kwargs, *err_has;
+    } cases[] = {
+        {"application/json", "{\"args\": [1], \"kwargs\": {\"x\": 2}}", GW_OK, "[1]",
+         "{\"x\": 2}", NULL},
+        {"application/json", "", GW_OK, "[]", "{}", NULL},
+        {NULL, "{\"kwargs\": {\"a\": null}}", GW_OK, "[]", "{\"a\": null}", NULL},
+        {"application/json", "{\"args\": null, \"kwargs\": null}", GW_OK, "[]", "{}", NULL},
+        {"application/json", "{}", GW_OK, "[]", "{}", NULL},
+        {"application/json", "{\"foo\": 1}", GW_EARGS, NULL, NULL, "unknown member 'foo'"},
+        {"application/json", "{\"args\": {}}", GW_EARGS, NULL, NULL, "'args' must be an array"},
+        {"application/json", "{\"kwargs\": []}", GW_EARGS, NULL, NULL,
+         "'kwargs' must be an object"},
+        {"application/json", "[1, 2]", GW_EARGS, NULL, NULL, "must be a JSON object"},
+        {"application/json", "{", GW_EJSON, NULL, NULL, "not valid JSON"},
+        {"text/plain", "{}", GW_EMEDIA, NULL, NULL, "text/plain"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_t *args, *kwargs;
+        char err[256] = "";
+        int status = gw_call_generic_args(cases[i].content_type, cases[i].body,
+                                          strlen(cases[i].body), &args, &kwargs, err, sizeof(err));
+        ck_assert_msg(status == cases[i].status, "case %zu: %d (%s)", i, status, err);
+        if (status == GW_OK) {
+            json_t *want_args = json_loads(cases[i].args, 0, NULL);
+            json_t *want_kwargs = json_loads(cases[i].kwargs, 0, NULL);
+            ck_assert(json_equal(args, want_args));
+            ck_assert(json_equal(kwargs, want_kwargs));
+            json_decref(want_args);
+            json_decref(want_kwargs);
+        } else {
+            ck_assert_ptr_null(args);
+            ck_assert_ptr_null(kwargs);
+            ck_assert_msg(strstr(err, cases[i].err_has), "case %zu: %s", i, err);
+        }
+        json_decref(args);
+        json_decref(kwargs);
+    }
+}
+END_TEST
+
 Suite *call_suite(void)
 {
     Suite *s = suite_create("call");
     TCase *tc = tcase_create("arguments");
     tcase_add_loop_test(tc, build_args_table, 0, (int)(sizeof(args_cases) / sizeof(args_cases[0])));
     tcase_add_test(tc, json_content_types);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("generic");
+    tcase_add_test(tc, generic_targets);
+    tcase_add_test(tc, exposed_globs);
+    tcase_add_test(tc, generic_bodies);
     suite_add_tcase(s, tc);
     tc = tcase_create("context");
     tcase_add_test(tc, context_from_headers);

@@ -810,6 +810,20 @@ static const struct {
      "t.yaml:1: rpc_exchange: expected a non-empty string, got '12'"},
     {"rpc_exchange: {a: 1}\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:1: rpc_exchange: expected a non-empty string, got a mapping"},
+    {"GATEWAY:\n  expose: 3\n", NULL, NULL, GW_ECONFIG,
+     "t.yaml:2: GATEWAY.expose: expected a list of 'service.method' globs, got '3'"},
+    {"GATEWAY:\n  expose:\n    - a.*\n    - ''\n", NULL, NULL, GW_ECONFIG,
+     "t.yaml:4: GATEWAY.expose[1]: expected a glob such as 'greeting_service.*', got ''"},
+    {"GATEWAY:\n  rpc_prefix: rpc\n", NULL, NULL, GW_ECONFIG,
+     "t.yaml:2: GATEWAY.rpc_prefix: expected a path such as '/rpc' (a leading '/', no trailing "
+     "'/'), got 'rpc'"},
+    {"GATEWAY:\n  rpc_prefix: /rpc/\n", NULL, NULL, GW_ECONFIG,
+     "t.yaml:2: GATEWAY.rpc_prefix: expected a path such as '/rpc' (a leading '/', no trailing "
+     "'/'), got '/rpc/'"},
+    {"GATEWAY:\n  expose: ['*']\nroutes:\n  - rule: /ok\n    rpc: a.b\n  - rule: /rpc/x\n"
+     "    rpc: a.c\n", NULL, NULL, GW_ECONFIG,
+     "t.yaml:6: routes[1].rule: '/rpc/x' is under GATEWAY.rpc_prefix '/rpc', which the generic "
+     "RPC route serves while GATEWAY.expose is set"},
     {"AMQP_SSL: true\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:1: AMQP_SSL: TLS to the broker is not supported yet; remove the key or set it to false"},
     {"x: 1\nAMQP_SSL: {certfile: a.pem}\n", NULL, NULL, GW_ECONFIG,
@@ -835,10 +849,10 @@ static const struct {
     {"GATEWAY: 1\n", NULL, NULL, GW_ECONFIG, "t.yaml:1: GATEWAY: expected a mapping, got '1'"},
     {"GATEWAY:\n  name: x\n  nmae: y\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:3: GATEWAY.nmae: unknown key (expected one of: name, rpc_timeout, errors, "
-     "context_headers, log_level)"},
+     "context_headers, log_level, expose, rpc_prefix)"},
     {"GATEWAY: {1: y}\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:1: GATEWAY.'1': unknown key (expected one of: name, rpc_timeout, errors, "
-     "context_headers, log_level)"},
+     "context_headers, log_level, expose, rpc_prefix)"},
     {"GATEWAY:\n  rpc_timeout: abc\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:2: GATEWAY.rpc_timeout: expected a positive number, got 'abc'"},
     {"GATEWAY:\n  rpc_timeout: 0\n", NULL, NULL, GW_ECONFIG,
@@ -947,7 +961,7 @@ static const struct {
      "--define HEARTBEAT: invalid YAML: did not find expected ',' or ']'"},
     {"{}", "GATEWAY", "{nope: 1}", GW_ECONFIG,
      "--define GATEWAY: GATEWAY.nope: unknown key (expected one of: name, rpc_timeout, errors, "
-     "context_headers, log_level)"},
+     "context_headers, log_level, expose, rpc_prefix)"},
     {"{}", "routes", "[{rule: /a, rpc: ab}]", GW_ECONFIG,
      "--define routes: routes[0].rpc: expected 'service.method', got 'ab'"},
     {"{}", "GATEWAY", "{name: !env_var '${A:${B}}'}", GW_ESUBST,
@@ -960,6 +974,32 @@ static const struct {
     {"", "HEARTBEAT", "1", GW_ECONFIG,
      "t.yaml:1: expected a mapping at the top level, got an empty file"},
 };
+
+START_TEST(generic_route_keys)
+{
+    struct gw_config *c = NULL;
+    char err[256] = "";
+    ck_assert_int_eq(load("x: 1\n", NULL, 0, &c, err, sizeof(err)), GW_OK);
+    ck_assert_uint_eq(c->n_expose, 0);
+    ck_assert_str_eq(c->rpc_prefix, "/rpc");
+    gw_config_free(c);
+    const char *yaml = "GATEWAY:\n  expose: [greeting_service.*, admin.status]\n"
+                       "  rpc_prefix: /api/call\nroutes:\n  - {rule: /rpc/x, rpc: a.b}\n";
+    ck_assert_msg(load(yaml, NULL, 0, &c, err, sizeof(err)) == GW_OK, "%s", err);
+    ck_assert_uint_eq(c->n_expose, 2);
+    ck_assert_str_eq(c->expose[0], "greeting_service.*");
+    ck_assert_str_eq(c->expose[1], "admin.status");
+    ck_assert_str_eq(c->rpc_prefix, "/api/call");
+    gw_config_free(c);
+    /* A single glob is a list of one; without expose a route may live under the prefix. */
+    ck_assert_int_eq(load("GATEWAY: {expose: 'x.*'}\n", NULL, 0, &c, err, sizeof(err)), GW_OK);
+    ck_assert_uint_eq(c->n_expose, 1);
+    gw_config_free(c);
+    ck_assert_int_eq(load("routes: [{rule: /rpc/x, rpc: a.b}]\n", NULL, 0, &c, err, sizeof(err)),
+                     GW_OK);
+    gw_config_free(c);
+}
+END_TEST
 
 START_TEST(validation_errors)
 {
@@ -1114,6 +1154,7 @@ Suite *config_suite(void)
     tc = tcase_create("routes");
     tcase_add_loop_test(tc, route_timeout_inheritance, 0, (int)ARRAY_LEN(timeout_cases));
     tcase_add_test(tc, route_lines);
+    tcase_add_test(tc, generic_route_keys);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("substitution");

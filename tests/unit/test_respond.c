@@ -106,6 +106,7 @@ START_TEST(http_status_table)
     ck_assert_int_eq(gw_http_status_of(GW_EARGS), 400);
     ck_assert_int_eq(gw_http_status_of(GW_EJSON), 400);
     ck_assert_int_eq(gw_http_status_of(GW_EMEDIA), 415);
+    ck_assert_int_eq(gw_http_status_of(GW_EFORBIDDEN), 403);
     ck_assert_int_eq(gw_http_status_of(GW_EINVAL), 500);
 }
 END_TEST

@@ -18,7 +18,7 @@ START_TEST(every_status_has_a_text_and_a_code)
     const int known[] = {GW_OK,        GW_AGAIN,          GW_EINVAL,           GW_ECONFIG,
                          GW_ESUBST,    GW_EURI,           GW_EYAML,            GW_EIO,
                          GW_ERULE,     GW_ENOMATCH,       GW_EMETHOD,          GW_EREDIRECT,
-                         GW_EDUPLICATE, GW_EARGS,         GW_EJSON,            GW_EMEDIA,
+                         GW_EDUPLICATE, GW_EFORBIDDEN, GW_EARGS,         GW_EJSON,            GW_EMEDIA,
                          GW_EBROKER,   GW_EUNKNOWN_SERVICE, GW_ETIMEOUT,       GW_EREMOTE,
                          GW_EBADREPLY, GW_ESHUTDOWN,      GW_ECANCELLED};
     for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
