@@ -40,7 +40,7 @@ UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o)
 ENOKI := $(BUILD)/enoki
 UNIT := $(BUILD)/unit-tests
 
-.PHONY: all deps test unit integration check valgrind demo format clean
+.PHONY: all deps test unit oracle integration check valgrind demo format clean bench-routes
 all: $(ENOKI)
 
 $(ENOKI): $(LIB_OBJS) $(GATEWAY_OBJS)
@@ -61,7 +61,7 @@ $(BUILD)/obj/%.o: %.c
 # missing and starts (or reuses) a local RabbitMQ, then builds and runs every test in a sub-make, so
 # that pkg-config sees the freshly installed libraries. ENOKI_WRAPPER runs the binary under a tool.
 test: deps
-	$(MAKE) unit integration
+	$(MAKE) unit oracle integration
 
 deps:
 	scripts/install-deps.sh
@@ -69,6 +69,16 @@ deps:
 
 unit: $(UNIT)
 	$(UNIT_WRAPPER) $(UNIT)
+
+# enoki's route table against werkzeug 2.2 itself, over generated rules and paths.
+ROUTE_PROBE := $(BUILD)/route-probe
+$(ROUTE_PROBE): $(BUILD)/obj/tests/oracle/route_probe.o $(LIB_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+oracle: $(ROUTE_PROBE)
+	$(PYTHON) tests/oracle/werkzeug_oracle.py --probe $(ROUTE_PROBE) --rounds $(ORACLE_ROUNDS)
+
+ORACLE_ROUNDS ?= 300
 
 integration: $(ENOKI)
 	ENOKI_BIN=$(abspath $(ENOKI)) GW_SYSTEM_TESTS=1 $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
@@ -93,3 +103,9 @@ clean:
 	rm -rf build
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# Micro-benchmark of route matching (not a test: run on demand).
+bench-routes: $(LIB_OBJS)
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(CFLAGS) -O2 $(LDFLAGS) -o $(BUILD)/bench/route_match bench/route_match.c $(LIB_OBJS) $(LDLIBS)
+	$(BUILD)/bench/route_match
