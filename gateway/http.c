@@ -321,7 +321,7 @@ static void redirect(struct request *req, const char *path)
     req->responded = true;
 }
 
-static void route_request(struct request *req, const char *url, const char *method)
+static void route_request(struct request *req, const char *method)
 {
     if (req->body_too_large) {
         respond_error(req, GW_EARGS, "the body is larger than the limit");
@@ -329,9 +329,19 @@ static void route_request(struct request *req, const char *url, const char *meth
         req->response.code = "body_too_large";
         return;
     }
+    /* The path is decoded here from the raw target, not taken from MHD: MHD's is a C string, cut at
+     * %00, and keeps ill-formed UTF-8 that werkzeug would have replaced. */
+    char err[256];
+    char *url = NULL;
+    if (gw_call_decode_path(req->raw_uri, strcspn(req->raw_uri, "?"), &url, err, sizeof(err)) !=
+        GW_OK) {
+        respond_error(req, GW_EARGS, err);
+        return;
+    }
     const struct gw_config *config = req->http->config;
     if (config->n_expose > 0 && gw_call_under_prefix(config->rpc_prefix, url)) {
         start_generic_call(req, url, method);
+        free(url);
         return;
     }
     struct gw_route_match match = {0};
@@ -356,6 +366,7 @@ static void route_request(struct request *req, const char *url, const char *meth
         break;
     }
     gw_route_match_clear(&match);
+    free(url);
 }
 
 /* --- MHD callbacks ------------------------------------------------------------------------------ */
@@ -378,6 +389,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *connection, c
 {
     (void)cls;
     (void)version;
+    (void)url; /* decoded from the raw target instead, see route_request */
     struct request *req = *con_cls;
     if (!req->seen) {
         snprintf(req->method, sizeof(req->method), "%s", method);
@@ -403,7 +415,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *connection, c
     }
     if (!req->started) {
         req->started = true;
-        route_request(req, url, method);
+        route_request(req, method);
     }
     (void)connection;
     if (req->responded)

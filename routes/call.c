@@ -1,6 +1,7 @@
 #include "call.h"
 
 #include "core/status.h"
+#include "core/utf8.h"
 #include "core/wire.h"
 #include "core/xalloc.h"
 
@@ -105,13 +106,13 @@ int gw_call_build_args(const json_t *path_values, const struct gw_query_param *q
         }
     }
     for (size_t i = 0; i < n_query; i++) {
-        const char *name = query[i].name;
-        json_t *text = json_string(query[i].value ? query[i].value : "");
-        if (!text) {
-            snprintf(err, errlen, "query parameter '%s' is not valid UTF-8", name);
-            status = GW_EARGS;
-            goto out;
-        }
+        /* werkzeug decodes the query string with errors="replace": so does enoki. */
+        const char *raw_value = query[i].value ? query[i].value : "";
+        size_t value_len;
+        char *value_text = gw_utf8_repair(raw_value, strlen(raw_value), &value_len);
+        json_t *text = json_stringn(value_text, value_len);
+        free(value_text);
+        char *name = gw_utf8_repair(query[i].name, strlen(query[i].name), NULL);
         json_t *from = json_object_get(sources, name);
         if (from && json_integer_value(from) == FROM_QUERY) {
             /* A repeated parameter becomes a list, in the order given. */
@@ -123,9 +124,11 @@ int gw_call_build_args(const json_t *path_values, const struct gw_query_param *q
                 existing = list;
             }
             json_array_append_new(existing, text);
+            free(name);
             continue;
         }
         status = add_kwarg(out_kwargs, sources, name, text, FROM_QUERY, err, errlen);
+        free(name);
         if (status != GW_OK)
             goto out;
     }
@@ -140,6 +143,54 @@ out:
     *args = out_args;
     *kwargs = out_kwargs;
     return status;
+}
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int gw_call_decode_path(const char *raw, size_t len, char **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    /* Absolute form, as a proxy sends it: the path starts after the authority. */
+    if (len > 7 && (strncasecmp(raw, "http://", 7) == 0 || strncasecmp(raw, "https://", 8) == 0)) {
+        const char *authority = strstr(raw, "//") + 2;
+        const char *slash = memchr(authority, '/', len - (size_t)(authority - raw));
+        size_t skip = slash ? (size_t)(slash - raw) : len;
+        raw += skip;
+        len -= skip;
+        if (len == 0) {
+            raw = "/";
+            len = 1;
+        }
+    }
+    char *bytes = xmalloc(len + 1);
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        int hi = raw[i] == '%' && i + 2 < len ? hex_digit(raw[i + 1]) : -1;
+        int lo = hi >= 0 ? hex_digit(raw[i + 2]) : -1;
+        if (lo >= 0) {
+            bytes[n++] = (char)(hi * 16 + lo);
+            i += 2;
+        } else {
+            bytes[n++] = raw[i]; /* a malformed escape stays as written, as in werkzeug */
+        }
+    }
+    if (memchr(bytes, '\0', n)) {
+        free(bytes);
+        snprintf(err, errlen, "the path holds a NUL byte (%%00)");
+        return GW_EARGS;
+    }
+    *out = gw_utf8_repair(bytes, n, NULL);
+    free(bytes);
+    return GW_OK;
 }
 
 int gw_call_under_prefix(const char *prefix, const char *path)

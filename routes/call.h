@@ -8,9 +8,16 @@
 #include <stddef.h>
 
 struct gw_query_param {
-    const char *name;  /* borrowed, percent-decoded */
-    const char *value; /* borrowed, percent-decoded; NULL for "?flag" (taken as "") */
+    const char *name;  /* borrowed, percent-decoded; ill-formed UTF-8 is repaired (U+FFFD) */
+    const char *value; /* borrowed, percent-decoded; NULL for "?flag" (taken as ""); likewise */
 };
+
+/* Percent-decodes the path of a request target (raw: as sent, up to but not including '?') as
+ * werkzeug does: %XX decoded, a malformed escape kept as written, '+' kept, the bytes read as UTF-8
+ * with each ill-formed part replaced by U+FFFD. An absolute-form target ("http://host/p") gives its
+ * path. Returns GW_OK and a new string, or GW_EARGS when the path holds a NUL byte (%00), which the
+ * route table cannot carry; err then says so. */
+int gw_call_decode_path(const char *raw, size_t len, char **out, char *err, size_t errlen);
 
 /* Builds json-mode arguments: kwargs = path values U members of a JSON-object body U query parameters
  * (strings; a repeated parameter becomes a list of strings); a JSON-array body becomes the positional

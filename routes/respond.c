@@ -2,6 +2,7 @@
 
 #include "core/json.h"
 #include "core/status.h"
+#include "core/utf8.h"
 #include "core/wire.h"
 #include "core/xalloc.h"
 
@@ -63,8 +64,11 @@ static void fill_error(int http, const char *code, const char *message, const ch
     memset(out, 0, sizeof(*out));
     json_t *doc = json_object();
     json_object_set_new(doc, "error", json_string(code));
-    json_t *text = json_string(message);
-    json_object_set_new(doc, "message", text ? text : json_string("(message is not UTF-8)"));
+    /* Messages quote the request (its path, a header); keep them valid JSON whatever it held. */
+    size_t len;
+    char *text = gw_utf8_repair(message, strlen(message), &len);
+    json_object_set_new(doc, "message", json_stringn(text, len));
+    free(text);
     json_object_set_new(doc, "call_id", call_id ? json_string(call_id) : json_null());
     if (error) {
         static const char *const keys[] = {"exc_type", "exc_path", "exc_args", "value"};

@@ -10,5 +10,6 @@ Suite *table_suite(void);
 Suite *wire_suite(void);
 Suite *call_suite(void);
 Suite *respond_suite(void);
+Suite *utf8_suite(void);
 
 #endif

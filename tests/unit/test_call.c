@@ -270,12 +270,58 @@ START_TEST(generic_bodies)
 }
 END_TEST
 
+START_TEST(path_decoding)
+{
+    const struct {
+        const char *raw, *decoded;
+        int status;
+    } cases[] = {
+        {"/s/caf%C3%A9", "/s/caf\xc3\xa9", GW_OK},
+        {"/s/%ff", "/s/\xef\xbf\xbd", GW_OK},
+        {"/a%2Fb", "/a/b", GW_OK},
+        {"/a+b%20c", "/a+b c", GW_OK},
+        {"/bad%zz%4", "/bad%zz%4", GW_OK},
+        {"/end%", "/end%", GW_OK},
+        {"http://example.com:80/x%41", "/xA", GW_OK},
+        {"http://example.com", "/", GW_OK},
+        {"/a%00b", NULL, GW_EARGS},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *out;
+        char err[128] = "";
+        int status = gw_call_decode_path(cases[i].raw, strlen(cases[i].raw), &out, err, sizeof(err));
+        ck_assert_msg(status == cases[i].status, "%s: %d", cases[i].raw, status);
+        if (status == GW_OK)
+            ck_assert_str_eq(out, cases[i].decoded);
+        else
+            ck_assert(strstr(err, "NUL") != NULL);
+        free(out);
+    }
+}
+END_TEST
+
+START_TEST(query_values_are_repaired)
+{
+    struct gw_query_param q[] = {{"x", "\xff"}, {"n\xe9", "ok"}};
+    json_t *args, *kwargs;
+    char err[128];
+    ck_assert_int_eq(gw_call_build_args(NULL, q, 2, NULL, "", 0, &args, &kwargs, err, sizeof(err)),
+                     GW_OK);
+    ck_assert_str_eq(json_string_value(json_object_get(kwargs, "x")), "\xef\xbf\xbd");
+    ck_assert_str_eq(json_string_value(json_object_get(kwargs, "n\xef\xbf\xbd")), "ok");
+    json_decref(args);
+    json_decref(kwargs);
+}
+END_TEST
+
 Suite *call_suite(void)
 {
     Suite *s = suite_create("call");
     TCase *tc = tcase_create("arguments");
     tcase_add_loop_test(tc, build_args_table, 0, (int)(sizeof(args_cases) / sizeof(args_cases[0])));
     tcase_add_test(tc, json_content_types);
+    tcase_add_test(tc, path_decoding);
+    tcase_add_test(tc, query_values_are_repaired);
     suite_add_tcase(s, tc);
     tc = tcase_create("generic");
     tcase_add_test(tc, generic_targets);

@@ -1,0 +1,19 @@
+/* utf8.h - UTF-8 checks and repair, the way Python decodes bytes with errors="replace".
+ *
+ * werkzeug (and so nameko) decodes request paths and query strings with that rule, so enoki repairs
+ * ill-formed input the same way before matching or forwarding it: each maximal ill-formed subpart
+ * becomes one U+FFFD (Unicode's recommended practice, which CPython follows).
+ */
+#ifndef ENOKI_UTF8_H
+#define ENOKI_UTF8_H
+
+#include <stddef.h>
+
+/* true when s[0..n) is well-formed UTF-8 (NUL bytes included as code points). */
+int gw_utf8_valid(const char *s, size_t n);
+
+/* Returns a new NUL-terminated copy of s[0..n) with every ill-formed subpart replaced by U+FFFD;
+ * its length goes to *out_len (may be NULL). */
+char *gw_utf8_repair(const char *s, size_t n, size_t *out_len);
+
+#endif
