@@ -1504,6 +1504,7 @@ static int apply_rule(const struct loader *ld, const struct node *v, const char 
         return fail(ld, v, path, GW_ECONFIG, "expected a rule starting with '/', got %s",
                     describe(v, got, sizeof(got)));
     replace_string(field(base, spec), v->text);
+    ((struct gw_route_conf *)base)->rule_line = v->line;
     return GW_OK;
 }
 
@@ -1804,7 +1805,7 @@ int gw_config_load_string(const char *name, const char *yaml, size_t len,
             set_reason(err, errlen,
                        "%s:%d: routes[%zu].rule: '%s' is under GATEWAY.rpc_prefix '%s', which "
                        "the generic RPC route serves while GATEWAY.expose is set",
-                       name, r->line, i, r->rule, config->rpc_prefix);
+                       name, r->rule_line, i, r->rule, config->rpc_prefix);
             rc = GW_ECONFIG;
             goto out;
         }

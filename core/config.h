@@ -66,6 +66,7 @@ struct gw_route_conf {
     double timeout; /* seconds; the GATEWAY.rpc_timeout when not given */
     char *mode;     /* "json" (default) */
     int line;       /* line of the route's mapping in the file, 1-based */
+    int rule_line;  /* line of its rule: where errors about the rule point */
 };
 
 struct gw_error_status {

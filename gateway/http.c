@@ -282,7 +282,8 @@ static void start_generic_call(struct request *req, const char *url, const char 
     json_decref(context);
 }
 
-/* Percent-encodes path as werkzeug's url_quote(path, safe="/:|+") does. Returns a new string. */
+/* Percent-encodes path as werkzeug's url_quote(path, safe="/:|+") does: its always-safe set is the
+ * unreserved characters and the sub-delimiters but "&" and "=". Returns a new string. */
 static char *quote_path(const char *path)
 {
     static const char hex[] = "0123456789ABCDEF";
@@ -290,7 +291,7 @@ static char *quote_path(const char *path)
     char *o = out;
     for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
         if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-            strchr("-._~/:|+", *p)) {
+            strchr("-._~$!'()*+,;/:|", *p)) {
             *o++ = (char)*p;
         } else {
             *o++ = '%';

@@ -64,8 +64,8 @@ static struct gw_route_table *build_table(const struct gw_config *config)
         int status = gw_route_table_add(table, route->rule, route->methods,
                                         (void *)(uintptr_t)route, err, sizeof(err));
         if (status != GW_OK) {
-            fprintf(stderr, "enoki: %s:%d: routes[%zu].rule: %s\n", config->path, route->line, i,
-                    err);
+            fprintf(stderr, "enoki: %s:%d: routes[%zu].rule: %s\n", config->path,
+                    route->rule_line, i, err);
             gw_route_table_free(table);
             return NULL;
         }

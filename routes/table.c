@@ -340,6 +340,22 @@ void gw_route_table_free(struct gw_route_table *table)
     free(table);
 }
 
+/* Python's re.sub("/{2,}?", "/", s), which werkzeug's merge_slashes applies: the lazy "{2,}?"
+ * matches exactly two slashes, so each "//" becomes "/" ("///" gives "//"). Returns a new string. */
+static char *merge_slashes(const char *s)
+{
+    size_t n = strlen(s);
+    char *out = xmalloc(n + 1);
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        out[o++] = s[i];
+        if (s[i] == '/' && s[i + 1] == '/')
+            i++;
+    }
+    out[o] = '\0';
+    return out;
+}
+
 int gw_route_table_add(struct gw_route_table *table, const char *rule, const char *methods,
                        void *target, char *err, size_t errlen)
 {
@@ -357,7 +373,11 @@ int gw_route_table_add(struct gw_route_table *table, const char *rule, const cha
         gw_set_err(err, errlen, "the table is already compiled");
         return GW_EINVAL;
     }
-    if (gw_rule_parse(rule, strlen(rule), &parsed, err, errlen) != GW_OK)
+    /* nameko's Map() merges slashes in rules too (Rule.compile). */
+    char *merged_rule = merge_slashes(rule);
+    int parsed_rc = gw_rule_parse(merged_rule, strlen(merged_rule), &parsed, err, errlen);
+    free(merged_rule);
+    if (parsed_rc != GW_OK)
         goto out;
     if (parse_methods(table, methods, &ids, &nids, err, errlen) != GW_OK)
         goto out;
@@ -531,6 +551,21 @@ int gw_route_table_match(const struct gw_route_table *table, const char *method,
     if (ctx.slash_required) {
         out->redirect = *path == '\0' ? xstrdup("/") : xasprintf("/%s/", rest);
         rc = GW_EREDIRECT;
+        goto out;
+    }
+    if (route == NULL && strstr(rest, "//") != NULL) {
+        /* merge_slashes (nameko's Map() has it on): match again with the slashes merged; a match
+         * then is a 308 to the merged path. The methods seen on both tries count for a 405. */
+        char *merged = merge_slashes(rest);
+        ctx.slash_required = 0;
+        route = match_state(&ctx, st, merged, merged + strlen(merged), 1, 0);
+        if (ctx.slash_required || route != NULL) {
+            out->redirect = xasprintf("/%s%s", merged, ctx.slash_required ? "/" : "");
+            rc = GW_EREDIRECT;
+        } else {
+            rc = no_match(&ctx, out);
+        }
+        free(merged);
         goto out;
     }
     if (route == NULL) {

@@ -2,7 +2,7 @@
  *
  * Pure: no sockets, no MHD. Rules use werkzeug's language ("/get/<int:value>", "/f/<path:rest>",
  * converters with arguments such as <int(signed=True):n>), and matching answers exactly as a werkzeug
- * 2.2 Map with strict_slashes=True and merge_slashes=False would (the one nameko builds).
+ * 2.2 Map() would: strict_slashes and merge_slashes on, as nameko builds it.
  *
  * Typical use: gw_route_table_new, gw_route_table_add for every route, gw_route_table_compile once,
  * then gw_route_table_match per request from any number of threads (the compiled table is read-only).

@@ -296,7 +296,8 @@ def write(tmp_path, text, name="routes.yaml"):
     return str(path)
 
 
-# Lines 1-7; the route under test is routes[1], whose mapping starts on line 9 (its rule on line 11).
+# Lines 1-7; the route under test is routes[1], whose mapping starts on line 9 and whose rule, where
+# every error about the rule points, is on line 11.
 HEAD = ("AMQP_URI: {}\n"
         "GATEWAY:\n"
         "  name: gw\n"
@@ -331,7 +332,7 @@ def test_rule_error(tmp_path, case):
     path = write(tmp_path, text)
     out = run_enoki("--config", path, "--check")
     assert out.returncode == 2, (out.returncode, out.stdout, out.stderr)
-    assert "routes.yaml:9: routes[1].rule: " in out.stderr, out.stderr
+    assert "routes.yaml:11: routes[1].rule: " in out.stderr, out.stderr
     reason = out.stderr.split("routes[1].rule: ", 1)[1]
     for name in names:
         assert name in reason, out.stderr
@@ -401,7 +402,7 @@ def test_route_under_the_rpc_prefix_is_an_error(tmp_path):
     path = write(tmp_path, text)
     out = run_enoki("--config", path, "--check")
     assert out.returncode == 2, out
-    assert "routes.yaml:8: routes[1].rule: " in out.stderr, out.stderr
+    assert "routes.yaml:9: routes[1].rule: " in out.stderr, out.stderr
     assert "rpc_prefix" in out.stderr, out.stderr
     # Without expose the same file is fine.
     out = run_enoki("--config", write(tmp_path, text.replace("  expose: [\"svc_a.*\"]\n", ""),

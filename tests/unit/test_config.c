@@ -410,15 +410,22 @@ START_TEST(route_lines)
                                "    rule: /b\n"    /* 7 */
                                "    rpc: a.c\n"    /* 8 */
                                "  - {rule: /c,\n"  /* 9 */
-                               "     rpc: a.d}\n"; /* 10 */
+                               "     rpc: a.d}\n"  /* 10 */
+                               "  - rpc: a.e\n"    /* 11 */
+                               "    rule: /e\n";   /* 12: the rule's own line */
     struct gw_config *c = NULL;
     char err[256] = "";
     int rc = load(yaml, NULL, 0, &c, err, sizeof(err));
     ck_assert_msg(rc == GW_OK, "%s", err);
-    ck_assert_uint_eq(c->n_routes, 3);
+    ck_assert_uint_eq(c->n_routes, 4);
     ck_assert_int_eq(c->routes[0].line, 3);
     ck_assert_int_eq(c->routes[1].line, 7);
     ck_assert_int_eq(c->routes[2].line, 9);
+    ck_assert_int_eq(c->routes[3].line, 11);
+    ck_assert_int_eq(c->routes[0].rule_line, 3);
+    ck_assert_int_eq(c->routes[1].rule_line, 7);
+    ck_assert_int_eq(c->routes[2].rule_line, 9);
+    ck_assert_int_eq(c->routes[3].rule_line, 12);
     ck_assert_str_eq(c->routes[2].method, "d");
     gw_config_free(c);
 }

@@ -1,7 +1,7 @@
 /* test_table.c - the route table against werkzeug 2.2's answers.
  *
  * The expected answers in match_cases were produced by werkzeug 2.2.2 itself
- * (Map(strict_slashes=True, merge_slashes=False), methods split on "," and trimmed), except where a
+ * (nameko's Map(): strict_slashes and merge_slashes on, methods split on "," and trimmed), except where a
  * comment says enoki differs on purpose. Allow lists are sorted: werkzeug joins a set, whose order
  * changes with the hash seed.
  */
