@@ -1413,45 +1413,50 @@ static int apply_context_headers(const struct loader *ld, const struct node *v, 
     return GW_OK;
 }
 
-static void free_expose(struct gw_config *c)
+static void free_string_list(struct gw_string_list *list)
 {
-    for (size_t i = 0; i < c->n_expose; i++)
-        free(c->expose[i]);
-    free(c->expose);
-    c->expose = NULL;
-    c->n_expose = 0;
+    for (size_t i = 0; i < list->n; i++)
+        free(list->items[i]);
+    free(list->items);
+    list->items = NULL;
+    list->n = 0;
 }
 
-/* A list of non-empty glob strings; a single string is taken as a list of one. */
-static int apply_expose(const struct loader *ld, const struct node *v, const char *path,
-                        void *base, const struct key_spec *spec)
+/* A list of non-empty strings (a single string is a list of one), into the gw_string_list at the
+ * spec's offset. The spec's choices name the list and one item, for the messages. */
+static int apply_string_list(const struct loader *ld, const struct node *v, const char *path,
+                             void *base, const struct key_spec *spec)
 {
-    struct gw_config *c = base;
+    struct gw_string_list *list = field(base, spec);
+    const char *what = spec->choices[0];
+    const char *item_what = spec->choices[1];
     char got[80];
     char child[PATH_LEN];
-    (void)spec;
-    free_expose(c);
+    free_string_list(list);
     if (v->kind == NODE_STRING && v->text[0] != '\0') {
-        c->expose = xcalloc(1, sizeof(*c->expose));
-        c->expose[c->n_expose++] = xstrdup(v->text);
+        list->items = xcalloc(1, sizeof(*list->items));
+        list->items[list->n++] = xstrdup(v->text);
         return GW_OK;
     }
     if (v->kind != NODE_SEQ)
-        return fail(ld, v, path, GW_ECONFIG,
-                    "expected a list of 'service.method' globs, got %s",
+        return fail(ld, v, path, GW_ECONFIG, "expected a list of %s, got %s", what,
                     describe(v, got, sizeof(got)));
-    c->expose = xcalloc(v->n_items ? v->n_items : 1, sizeof(*c->expose));
+    list->items = xcalloc(v->n_items ? v->n_items : 1, sizeof(*list->items));
     for (size_t i = 0; i < v->n_items; i++) {
         const struct node *item = v->items[i];
         path_printf(child, sizeof(child), "%s[%zu]", path, i);
         if (item->kind != NODE_STRING || item->text[0] == '\0')
-            return fail(ld, item, child, GW_ECONFIG,
-                        "expected a glob such as 'greeting_service.*', got %s",
+            return fail(ld, item, child, GW_ECONFIG, "expected %s, got %s", item_what,
                         describe(item, got, sizeof(got)));
-        c->expose[c->n_expose++] = xstrdup(item->text);
+        list->items[list->n++] = xstrdup(item->text);
     }
     return GW_OK;
 }
+
+static const char *const expose_item[] = {"'service.method' globs such as 'greeting_service.*'",
+                                          "a glob such as 'greeting_service.*'", NULL};
+static const char *const exception_item[] = {"exception type names such as 'ValueError'",
+                                             "an exception type name such as 'ValueError'", NULL};
 
 static int apply_rpc_prefix(const struct loader *ld, const struct node *v, const char *path,
                             void *base, const struct key_spec *spec)
@@ -1479,7 +1484,10 @@ static const struct key_spec gateway_keys[] = {
      .apply = apply_choice,
      .offset = offsetof(struct gw_config, log_level),
      .choices = log_levels},
-    {.name = "expose", .apply = apply_expose},
+    {.name = "expose",
+     .apply = apply_string_list,
+     .offset = offsetof(struct gw_config, expose),
+     .choices = expose_item},
     {.name = "rpc_prefix", .apply = apply_rpc_prefix},
 };
 
@@ -1570,6 +1578,10 @@ static const struct key_spec route_keys[] = {
      .apply = apply_choice,
      .offset = offsetof(struct gw_route_conf, mode),
      .choices = route_modes},
+    {.name = "expected_exceptions",
+     .apply = apply_string_list,
+     .offset = offsetof(struct gw_route_conf, expected_exceptions),
+     .choices = exception_item},
 };
 
 static void free_routes(struct gw_config *c)
@@ -1581,6 +1593,7 @@ static void free_routes(struct gw_config *c)
         free(r->service);
         free(r->method);
         free(r->mode);
+        free_string_list(&r->expected_exceptions);
     }
     free(c->routes);
     c->routes = NULL;
@@ -1682,7 +1695,7 @@ void gw_config_free(struct gw_config *config)
     free(config->name);
     free(config->log_level);
     free(config->rpc_prefix);
-    free_expose(config);
+    free_string_list(&config->expose);
     free_errors(config);
     free_context_headers(config);
     free_routes(config);
@@ -1800,7 +1813,7 @@ int gw_config_load_string(const char *name, const char *yaml, size_t len,
         if (r->timeout == 0)
             r->timeout = config->rpc_timeout;
         /* The generic route owns everything under its prefix while it is on. */
-        if (config->n_expose > 0 && strncmp(r->rule, config->rpc_prefix, prefix_len) == 0 &&
+        if (config->expose.n > 0 && strncmp(r->rule, config->rpc_prefix, prefix_len) == 0 &&
             (r->rule[prefix_len] == '/' || r->rule[prefix_len] == '\0')) {
             set_reason(err, errlen,
                        "%s:%d: routes[%zu].rule: '%s' is under GATEWAY.rpc_prefix '%s', which "

@@ -18,7 +18,8 @@
  *                      route POST <rpc_prefix>/<service>/<method> is off
  *     rpc_prefix       default "/rpc": starts with '/', no trailing '/', no '<' or '>'; a route under
  *                      it while expose is on is an error (the generic route owns that space)
- *   routes:             list of mappings {rule, methods, rpc, timeout, mode} (unknown keys are errors)
+ *   routes:             list of mappings {rule, methods, rpc, timeout, mode, expected_exceptions}
+ *                       (unknown keys are errors; expected_exceptions: list of exc_type names)
  *
  * ${VAR:default} substitution follows nameko (§8): only in plain (unquoted) scalars, the result is
  * re-parsed as YAML; the default applies only when VAR is unset; VAR set to "" gives null; the default is
@@ -50,6 +51,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* A list of non-empty strings. */
+struct gw_string_list {
+    char **items;
+    size_t n;
+};
+
 struct gw_amqp_uri {
     char *host;     /* default "localhost" */
     int port;       /* default 5672 */
@@ -64,7 +71,8 @@ struct gw_route_conf {
     char *service; /* from rpc "service.method" */
     char *method;
     double timeout; /* seconds; the GATEWAY.rpc_timeout when not given */
-    char *mode;     /* "json" (default) */
+    char *mode;     /* "json" (default) or "http" (nameko's @http, see routes/http_mode.h) */
+    struct gw_string_list expected_exceptions; /* http mode: exc_types answered with 400 */
     int line;       /* line of the route's mapping in the file, 1-based */
     int rule_line;  /* line of its rule: where errors about the rule point */
 };
@@ -96,8 +104,7 @@ struct gw_config {
     size_t n_errors;
     struct gw_context_header *context_headers;
     size_t n_context_headers;
-    char **expose;     /* globs over "service.method" the generic route may call; none = off */
-    size_t n_expose;
+    struct gw_string_list expose; /* globs over "service.method" for the generic route; none = off */
     char *rpc_prefix;  /* the generic route's prefix, default "/rpc" */
 
     struct gw_route_conf *routes;

@@ -340,7 +340,7 @@ static void route_request(struct request *req, const char *method)
         return;
     }
     const struct gw_config *config = req->http->config;
-    if (config->n_expose > 0 && gw_call_under_prefix(config->rpc_prefix, url)) {
+    if (config->expose.n > 0 && gw_call_under_prefix(config->rpc_prefix, url)) {
         start_generic_call(req, url, method);
         free(url);
         return;

@@ -236,11 +236,11 @@ int main(int argc, char **argv)
                config->path, config->n_routes, config->amqp.host, config->amqp.port,
                config->amqp.vhost, config->rpc_exchange, config->web_host, config->web_port);
         gw_route_table_dump(table, describe_route, stdout);
-        if (config->n_expose > 0) {
+        if (config->expose.n > 0) {
             printf("%s/<service>/<method>\tPOST\t(generic route)  timeout=%gs  exposes:",
                    config->rpc_prefix, config->rpc_timeout);
-            for (size_t i = 0; i < config->n_expose; i++)
-                printf(" %s", config->expose[i]);
+            for (size_t i = 0; i < config->expose.n; i++)
+                printf(" %s", config->expose.items[i]);
             printf("\n");
         }
         status = EXIT_SUCCESS;

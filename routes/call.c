@@ -220,8 +220,8 @@ int gw_call_exposed(const struct gw_config *config, const char *service, const c
 {
     char *target = xasprintf("%s.%s", service, method);
     int allowed = 0;
-    for (size_t i = 0; i < config->n_expose && !allowed; i++)
-        allowed = fnmatch(config->expose[i], target, 0) == 0;
+    for (size_t i = 0; i < config->expose.n && !allowed; i++)
+        allowed = fnmatch(config->expose.items[i], target, 0) == 0;
     free(target);
     return allowed;
 }

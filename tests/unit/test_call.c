@@ -213,7 +213,7 @@ START_TEST(exposed_globs)
 {
     static char g1[] = "greeting_service.*", g2[] = "admin.status", g3[] = "*_public.get?";
     char *globs[] = {g1, g2, g3};
-    struct gw_config config = {.expose = globs, .n_expose = 3};
+    struct gw_config config = {.expose = {globs, 3}};
     ck_assert(gw_call_exposed(&config, "greeting_service", "hello"));
     ck_assert(gw_call_exposed(&config, "admin", "status"));
     ck_assert(!gw_call_exposed(&config, "admin", "shutdown"));

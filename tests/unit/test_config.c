@@ -818,7 +818,8 @@ static const struct {
     {"rpc_exchange: {a: 1}\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:1: rpc_exchange: expected a non-empty string, got a mapping"},
     {"GATEWAY:\n  expose: 3\n", NULL, NULL, GW_ECONFIG,
-     "t.yaml:2: GATEWAY.expose: expected a list of 'service.method' globs, got '3'"},
+     "t.yaml:2: GATEWAY.expose: expected a list of 'service.method' globs such as "
+     "'greeting_service.*', got '3'"},
     {"GATEWAY:\n  expose:\n    - a.*\n    - ''\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:4: GATEWAY.expose[1]: expected a glob such as 'greeting_service.*', got ''"},
     {"GATEWAY:\n  rpc_prefix: rpc\n", NULL, NULL, GW_ECONFIG,
@@ -831,6 +832,10 @@ static const struct {
      "    rpc: a.c\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:6: routes[1].rule: '/rpc/x' is under GATEWAY.rpc_prefix '/rpc', which the generic "
      "RPC route serves while GATEWAY.expose is set"},
+    {"routes:\n  - rule: /x\n    rpc: a.b\n    expected_exceptions: [ValueError, 3]\n", NULL, NULL,
+     GW_ECONFIG,
+     "t.yaml:4: routes[0].expected_exceptions[1]: expected an exception type name such as "
+     "'ValueError', got '3'"},
     {"AMQP_SSL: true\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:1: AMQP_SSL: TLS to the broker is not supported yet; remove the key or set it to false"},
     {"x: 1\nAMQP_SSL: {certfile: a.pem}\n", NULL, NULL, GW_ECONFIG,
@@ -945,7 +950,8 @@ static const struct {
     {"routes:\n  - rule: 5\n    rpc: a.b\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:2: routes[0].rule: expected a rule starting with '/', got '5'"},
     {"routes:\n  - rule: /a\n    rpc: a.b\n    path: /b\n", NULL, NULL, GW_ECONFIG,
-     "t.yaml:4: routes[0].path: unknown key (expected one of: rule, methods, rpc, timeout, mode)"},
+     "t.yaml:4: routes[0].path: unknown key (expected one of: rule, methods, rpc, timeout, mode, "
+     "expected_exceptions)"},
     {"routes:\n  - rule: /a\n    rpc: a.b\n    mode: grpc\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:4: routes[0].mode: expected one of json, http, got 'grpc'"},
     {"routes:\n  - rule: /a\n    rpc: a.b\n    timeout: 0\n", NULL, NULL, GW_ECONFIG,
@@ -987,23 +993,32 @@ START_TEST(generic_route_keys)
     struct gw_config *c = NULL;
     char err[256] = "";
     ck_assert_int_eq(load("x: 1\n", NULL, 0, &c, err, sizeof(err)), GW_OK);
-    ck_assert_uint_eq(c->n_expose, 0);
+    ck_assert_uint_eq(c->expose.n, 0);
     ck_assert_str_eq(c->rpc_prefix, "/rpc");
     gw_config_free(c);
     const char *yaml = "GATEWAY:\n  expose: [greeting_service.*, admin.status]\n"
                        "  rpc_prefix: /api/call\nroutes:\n  - {rule: /rpc/x, rpc: a.b}\n";
     ck_assert_msg(load(yaml, NULL, 0, &c, err, sizeof(err)) == GW_OK, "%s", err);
-    ck_assert_uint_eq(c->n_expose, 2);
-    ck_assert_str_eq(c->expose[0], "greeting_service.*");
-    ck_assert_str_eq(c->expose[1], "admin.status");
+    ck_assert_uint_eq(c->expose.n, 2);
+    ck_assert_str_eq(c->expose.items[0], "greeting_service.*");
+    ck_assert_str_eq(c->expose.items[1], "admin.status");
     ck_assert_str_eq(c->rpc_prefix, "/api/call");
     gw_config_free(c);
     /* A single glob is a list of one; without expose a route may live under the prefix. */
     ck_assert_int_eq(load("GATEWAY: {expose: 'x.*'}\n", NULL, 0, &c, err, sizeof(err)), GW_OK);
-    ck_assert_uint_eq(c->n_expose, 1);
+    ck_assert_uint_eq(c->expose.n, 1);
     gw_config_free(c);
     ck_assert_int_eq(load("routes: [{rule: /rpc/x, rpc: a.b}]\n", NULL, 0, &c, err, sizeof(err)),
                      GW_OK);
+    ck_assert_uint_eq(c->routes[0].expected_exceptions.n, 0);
+    gw_config_free(c);
+    ck_assert_int_eq(load("routes: [{rule: /h, rpc: a.b, mode: http, expected_exceptions: [MyErr, "
+                          "KeyError]}]\n",
+                          NULL, 0, &c, err, sizeof(err)),
+                     GW_OK);
+    ck_assert_str_eq(c->routes[0].mode, "http");
+    ck_assert_uint_eq(c->routes[0].expected_exceptions.n, 2);
+    ck_assert_str_eq(c->routes[0].expected_exceptions.items[1], "KeyError");
     gw_config_free(c);
 }
 END_TEST
