@@ -4,6 +4,7 @@
 #include "core/status.h"
 #include "core/xalloc.h"
 #include "routes/call.h"
+#include "routes/http_mode.h"
 #include "routes/respond.h"
 
 #include <arpa/inet.h>
@@ -44,6 +45,7 @@ struct request {
     char *method_name;
     double timeout;
     bool generic;
+    const struct gw_route_conf *route; /* NULL for the generic route */
     char *body;
     size_t body_len, body_cap;
     bool body_too_large;
@@ -100,6 +102,10 @@ static enum MHD_Result queue_response(struct request *req)
     struct MHD_Response *response = MHD_create_response_from_buffer(
         r->body_len, r->body, r->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
     r->body = NULL; /* MHD owns it now */
+    /* nameko's order: the handler's headers, then Content-Type (unless they set it). */
+    for (size_t i = 0; i < r->n_headers; i++)
+        if (MHD_add_response_header(response, r->headers[i].name, r->headers[i].value) != MHD_YES)
+            gw_warn("http", "dropped a handler header MHD refuses: %s", r->headers[i].name);
     if (r->content_type)
         MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
     if (r->allow[0])
@@ -128,22 +134,43 @@ static void respond_error(struct request *req, int status, const char *message)
 
 /* --- calls -------------------------------------------------------------------------------------- */
 
+static void fill_call_response(struct request *req, int status, const json_t *result,
+                               const json_t *error, const char *detail);
+
+/* For a call that could not even be published. */
+static void on_call_done_now(struct request *req, int status, const char *detail)
+{
+    fill_call_response(req, status, NULL, NULL, detail);
+    req->responded = true;
+}
+
 static void on_call_done(void *arg, int status, const json_t *result, const json_t *error,
                          const char *detail)
 {
     struct request *req = arg;
-    char target[512];
     req->call = NULL;
-    if (status == GW_OK) {
-        gw_respond_result(result, &req->response);
-    } else {
-        snprintf(target, sizeof(target), "%s.%s", req->service, req->method_name);
-        gw_respond_call_error(status, error, detail, target, req->timeout, req->call_id,
-                              req->http->config, req->generic, &req->response);
-    }
+    fill_call_response(req, status, result, error, detail);
     req->responded = true;
     MHD_resume_connection(req->connection);
     run_mhd_soon(req->http);
+}
+
+static void fill_call_response(struct request *req, int status, const json_t *result,
+                               const json_t *error, const char *detail)
+{
+    char target[512];
+    bool http_mode = req->route && strcmp(req->route->mode, "http") == 0;
+    snprintf(target, sizeof(target), "%s.%s", req->service, req->method_name);
+    if (status == GW_OK && http_mode)
+        gw_http_respond_result(result, &req->response);
+    else if (status == GW_OK)
+        gw_respond_result(result, &req->response);
+    else if (http_mode)
+        gw_http_respond_error(status, error, detail, target, req->timeout,
+                              &req->route->expected_exceptions, &req->response);
+    else
+        gw_respond_call_error(status, error, detail, target, req->timeout, req->call_id,
+                              req->http->config, req->generic, &req->response);
 }
 
 static const char *lookup_header(void *ctx, const char *name)
@@ -188,13 +215,8 @@ static void publish_call(struct request *req, const json_t *args, const json_t *
     };
     int status = gw_rpc_call(http->rpc, &call, on_call_done, req, &req->call);
     if (status != GW_OK) {
-        char target[512];
-        snprintf(target, sizeof(target), "%s.%s", req->service, req->method_name);
-        gw_respond_call_error(status, NULL,
-                              status == GW_EBROKER ? "not connected" : "shutting down", target,
-                              req->timeout, req->call_id, http->config, req->generic,
-                              &req->response);
-        req->responded = true;
+        /* Answered now, as if the call had ended at once. */
+        on_call_done_now(req, status, status == GW_EBROKER ? "not connected" : "shutting down");
         return;
     }
     MHD_suspend_connection(req->connection);
@@ -205,11 +227,78 @@ static const char *content_type_of(struct request *req)
     return MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, "Content-Type");
 }
 
-/* A configured route matched: json-mode arguments from the path, the body and the query. */
+struct field_list {
+    struct gw_header_field *fields;
+    size_t n, cap;
+};
+
+static enum MHD_Result collect_field(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    (void)kind;
+    struct field_list *list = cls;
+    if (list->n == list->cap) {
+        list->cap = list->cap ? list->cap * 2 : 16;
+        list->fields = xrealloc(list->fields, list->cap * sizeof(*list->fields));
+    }
+    list->fields[list->n].name = key;
+    list->fields[list->n].value = value ? value : "";
+    list->n++;
+    return MHD_YES;
+}
+
+static void client_address(struct MHD_Connection *connection, char *buf, size_t len)
+{
+    snprintf(buf, len, "-");
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!info || !info->client_addr)
+        return;
+    const struct sockaddr *sa = info->client_addr;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, buf,
+                  (socklen_t)len);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, buf,
+                  (socklen_t)len);
+}
+
+/* http mode: kwargs = the path values and `request`, as nameko's @http hands them to a handler. */
+static json_t *http_mode_kwargs(struct request *req, const char *path, const json_t *path_values,
+                                const struct query_list *query)
+{
+    struct field_list headers = {0}, cookies = {0};
+    MHD_get_connection_values(req->connection, MHD_HEADER_KIND, collect_field, &headers);
+    MHD_get_connection_values(req->connection, MHD_COOKIE_KIND, collect_field, &cookies);
+    char addr[INET6_ADDRSTRLEN];
+    client_address(req->connection, addr, sizeof(addr));
+    struct gw_http_request_view view = {
+        .method = req->method,
+        .target = req->raw_uri,
+        .path = path,
+        .remote_addr = addr,
+        .headers = headers.fields,
+        .n_headers = headers.n,
+        .query = query->params,
+        .n_query = query->n,
+        .cookies = cookies.fields,
+        .n_cookies = cookies.n,
+        .body = req->body,
+        .body_len = req->body_len,
+    };
+    json_t *kwargs = path_values ? json_deep_copy(path_values) : json_object();
+    json_object_set_new(kwargs, "request", gw_http_request_object(&view));
+    free(headers.fields);
+    free(cookies.fields);
+    return kwargs;
+}
+
+/* A configured route matched: its arguments, by its mode. */
 static void start_route_call(struct request *req, const struct gw_route_conf *route,
-                             const json_t *path_values)
+                             const char *path, const json_t *path_values)
 {
     char err[512];
+    req->route = route;
     req->service = xstrdup(route->service);
     req->method_name = xstrdup(route->method);
     req->timeout = route->timeout;
@@ -221,10 +310,13 @@ static void start_route_call(struct request *req, const struct gw_route_conf *ro
     MHD_get_connection_values(req->connection, MHD_GET_ARGUMENT_KIND, collect_query, query);
     json_t *args = NULL;
     json_t *kwargs = NULL;
-    int status;
+    int status = GW_OK;
     if (query->overflow) {
         snprintf(err, sizeof(err), "more than %d query parameters", MAX_QUERY_PARAMS);
         status = GW_EARGS;
+    } else if (strcmp(route->mode, "http") == 0) {
+        args = json_array();
+        kwargs = http_mode_kwargs(req, path, path_values, query);
     } else {
         status = gw_call_build_args(path_values, query->params, query->n, content_type_of(req),
                                     req->body, req->body_len, &args, &kwargs, err, sizeof(err));
@@ -350,7 +442,7 @@ static void route_request(struct request *req, const char *method)
     char message[512];
     switch (status) {
     case GW_OK:
-        start_route_call(req, match.target, match.values);
+        start_route_call(req, match.target, url, match.values);
         break;
     case GW_EMETHOD:
         snprintf(message, sizeof(message), "the method %s is not allowed for %s; allowed: %s",
@@ -436,18 +528,8 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
         gw_rpc_cancel(req->call);
         req->call = NULL;
     }
-    char addr[INET6_ADDRSTRLEN] = "-";
-    const union MHD_ConnectionInfo *info =
-        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    if (info && info->client_addr) {
-        const struct sockaddr *sa = info->client_addr;
-        if (sa->sa_family == AF_INET)
-            inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, addr,
-                      sizeof(addr));
-        else if (sa->sa_family == AF_INET6)
-            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, addr,
-                      sizeof(addr));
-    }
+    char addr[INET6_ADDRSTRLEN];
+    client_address(connection, addr, sizeof(addr));
     size_t path_len = strcspn(req->raw_uri, "?");
     double ms = (double)(now_ns() - req->start_ns) / 1e6;
     /* The path without its query string: queries may carry secrets. */

@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { RETRY_AFTER_S = 5 };
-
 /* DESIGN.md's table of defaults, for the outcomes enoki decides itself. */
 static const struct {
     int status;
@@ -43,8 +41,22 @@ static const struct {
     {"nameko.exceptions.MethodNotFound", 502, "method_not_found"},
 };
 
+void gw_response_add_header(struct gw_response *response, const char *name, const char *value)
+{
+    response->headers =
+        xrealloc(response->headers, (response->n_headers + 1) * sizeof(*response->headers));
+    response->headers[response->n_headers].name = xstrdup(name);
+    response->headers[response->n_headers].value = xstrdup(value);
+    response->n_headers++;
+}
+
 void gw_response_clear(struct gw_response *response)
 {
+    for (size_t i = 0; i < response->n_headers; i++) {
+        free(response->headers[i].name);
+        free(response->headers[i].value);
+    }
+    free(response->headers);
     free(response->body);
     free(response->location);
     memset(response, 0, sizeof(*response));
@@ -83,7 +95,7 @@ static void fill_error(int http, const char *code, const char *message, const ch
     out->body = gw_json_encode(doc, GW_JSON_COMPACT, &out->body_len);
     json_decref(doc);
     if (http == 503)
-        out->retry_after = RETRY_AFTER_S;
+        out->retry_after = GW_RETRY_AFTER_S;
 }
 
 void gw_respond_error(int status, const char *message, const char *call_id,
@@ -92,33 +104,51 @@ void gw_respond_error(int status, const char *message, const char *call_id,
     fill_error(gw_http_status_of(status), gw_status_code(status), message, call_id, NULL, out);
 }
 
+void gw_describe_call_failure(int status, const char *detail, const char *target, double timeout_s,
+                              char *buf, size_t len)
+{
+    size_t service_len = strcspn(target, ".");
+    switch (status) {
+    case GW_EUNKNOWN_SERVICE:
+        /* nameko's own words for it: UnknownService's str. */
+        snprintf(buf, len, "Unknown service `%.*s`", (int)service_len, target);
+        break;
+    case GW_ETIMEOUT:
+        snprintf(buf, len, "no reply from %s within %g s", target, timeout_s);
+        break;
+    case GW_EBROKER:
+        snprintf(buf, len, "the message broker is unreachable (%s); retry later", detail);
+        break;
+    case GW_EBADREPLY:
+        snprintf(buf, len, "the reply from %s could not be decoded: %s", target, detail);
+        break;
+    default:
+        snprintf(buf, len, "%s", detail);
+        break;
+    }
+}
+
+int gw_remote_is_bad_request(const json_t *error)
+{
+    static const char *const family[] = {
+        "nameko.exceptions.BadRequest",         "nameko.exceptions.MalformedRequest",
+        "nameko.exceptions.MethodNotFound",     "nameko.exceptions.IncorrectSignature",
+        "nameko.exceptions.ConnectionNotFound",
+    };
+    const char *exc_path = gw_wire_exc_path(error);
+    for (size_t i = 0; i < sizeof(family) / sizeof(family[0]); i++)
+        if (strcmp(exc_path, family[i]) == 0)
+            return 1;
+    return 0;
+}
+
 void gw_respond_call_error(int status, const json_t *error, const char *detail, const char *target,
                            double timeout_s, const char *call_id, const struct gw_config *config,
                            bool generic, struct gw_response *out)
 {
     char message[512];
     if (status != GW_EREMOTE) {
-        size_t service_len = strcspn(target, ".");
-        switch (status) {
-        case GW_EUNKNOWN_SERVICE:
-            /* nameko's own words for it: UnknownService's str. */
-            snprintf(message, sizeof(message), "Unknown service `%.*s`", (int)service_len, target);
-            break;
-        case GW_ETIMEOUT:
-            snprintf(message, sizeof(message), "no reply from %s within %g s", target, timeout_s);
-            break;
-        case GW_EBROKER:
-            snprintf(message, sizeof(message), "the message broker is unreachable (%s); retry later",
-                     detail);
-            break;
-        case GW_EBADREPLY:
-            snprintf(message, sizeof(message), "the reply from %s could not be decoded: %s", target,
-                     detail);
-            break;
-        default:
-            snprintf(message, sizeof(message), "%s", detail);
-            break;
-        }
+        gw_describe_call_failure(status, detail, target, timeout_s, message, sizeof(message));
         gw_respond_error(status, message, call_id, out);
         return;
     }

@@ -9,6 +9,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* Seconds a 503 asks the client to wait before it retries. */
+#define GW_RETRY_AFTER_S 5
+
+struct gw_response_header {
+    char *name;  /* new */
+    char *value; /* new */
+};
+
 struct gw_response {
     int status;               /* HTTP status */
     const char *content_type; /* static string */
@@ -18,7 +26,12 @@ struct gw_response {
     char allow[256];          /* for 405; "" otherwise */
     int retry_after;          /* seconds; 0 = no Retry-After header */
     const char *code;         /* the stable error code, for logs; NULL on success */
+    struct gw_response_header *headers; /* new; a handler's own headers (http mode), in order */
+    size_t n_headers;
 };
+
+/* Appends a header (both copied). */
+void gw_response_add_header(struct gw_response *response, const char *name, const char *value);
 
 void gw_response_clear(struct gw_response *response);
 
@@ -36,6 +49,14 @@ void gw_respond_error(int status, const char *message, const char *call_id,
 void gw_respond_call_error(int status, const json_t *error, const char *detail, const char *target,
                            double timeout_s, const char *call_id, const struct gw_config *config,
                            bool generic, struct gw_response *out);
+
+/* Writes the message for a call that ended without a reply (status is not GW_EREMOTE), e.g.
+ * "Unknown service `svc`", "no reply from svc.m within 5 s". */
+void gw_describe_call_failure(int status, const char *detail, const char *target, double timeout_s,
+                              char *buf, size_t len);
+
+/* true when a remote error is of nameko's BadRequest family (by exc_path), which @http answers 400. */
+int gw_remote_is_bad_request(const json_t *error);
 
 /* The HTTP status enoki answers for a local gw_status (500 for anything unexpected). */
 int gw_http_status_of(int status);

@@ -11,5 +11,6 @@ Suite *wire_suite(void);
 Suite *call_suite(void);
 Suite *respond_suite(void);
 Suite *utf8_suite(void);
+Suite *http_mode_suite(void);
 
 #endif

@@ -1,0 +1,463 @@
+#include "http_mode.h"
+
+#include "core/status.h"
+#include "core/strbuf.h"
+#include "core/utf8.h"
+#include "core/wire.h"
+#include "core/xalloc.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char text_plain[] = "text/plain; charset=utf-8";
+
+/* --- the request object ---------------------------------------------------------------------- */
+
+char *gw_http_header_title(const char *name)
+{
+    char *out = xstrdup(name);
+    int previous_cased = 0;
+    for (char *p = out; *p; p++) {
+        int lower = *p >= 'a' && *p <= 'z', upper = *p >= 'A' && *p <= 'Z';
+        if (lower && !previous_cased)
+            *p = (char)(*p - 'a' + 'A');
+        else if (upper && previous_cased)
+            *p = (char)(*p - 'A' + 'a');
+        previous_cased = lower || upper;
+    }
+    return out;
+}
+
+static json_t *utf8_string(const char *s)
+{
+    size_t len;
+    char *text = gw_utf8_repair(s, strlen(s), &len);
+    json_t *v = json_stringn(text, len);
+    free(text);
+    return v;
+}
+
+static char *base64(const char *data, size_t len)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const unsigned char *in = (const unsigned char *)data;
+    char *out = xmalloc((len + 2) / 3 * 4 + 1);
+    size_t o = 0;
+    for (size_t i = 0; i < len; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16;
+        if (i + 1 < len)
+            v |= (uint32_t)in[i + 1] << 8;
+        if (i + 2 < len)
+            v |= in[i + 2];
+        out[o++] = alphabet[(v >> 18) & 63];
+        out[o++] = alphabet[(v >> 12) & 63];
+        out[o++] = i + 1 < len ? alphabet[(v >> 6) & 63] : '=';
+        out[o++] = i + 2 < len ? alphabet[v & 63] : '=';
+    }
+    out[o] = '\0';
+    return out;
+}
+
+json_t *gw_http_request_object(const struct gw_http_request_view *view)
+{
+    json_t *request = json_object();
+    const char *host = NULL;
+    const char *content_type = NULL;
+    json_t *headers = json_object();
+    for (size_t i = 0; i < view->n_headers; i++) {
+        const struct gw_header_field *h = &view->headers[i];
+        if (strcasecmp(h->name, "Host") == 0 && !host)
+            host = h->value;
+        if (strcasecmp(h->name, "Content-Type") == 0 && !content_type)
+            content_type = h->value;
+        char *name = gw_http_header_title(h->name);
+        json_t *earlier = json_object_get(headers, name);
+        if (earlier) {
+            char *joined = xasprintf("%s, %s", json_string_value(earlier), h->value);
+            json_object_set_new(headers, name, utf8_string(joined));
+            free(joined);
+        } else {
+            json_object_set_new(headers, name, utf8_string(h->value));
+        }
+        free(name);
+    }
+
+    const char *query = strchr(view->target, '?');
+    char *url = xasprintf("http://%s%s", host ? host : "localhost", view->target);
+    json_object_set_new(request, "method", utf8_string(view->method));
+    json_object_set_new(request, "url", utf8_string(url));
+    free(url);
+    json_object_set_new(request, "path", utf8_string(view->path));
+    json_object_set_new(request, "query_string", utf8_string(query ? query + 1 : ""));
+
+    json_t *args = json_object();
+    for (size_t i = 0; i < view->n_query; i++) {
+        char *name = gw_utf8_repair(view->query[i].name, strlen(view->query[i].name), NULL);
+        json_t *list = json_object_get(args, name);
+        if (!list) {
+            list = json_array();
+            json_object_set_new(args, name, list);
+        }
+        json_array_append_new(list, utf8_string(view->query[i].value ? view->query[i].value : ""));
+        free(name);
+    }
+    json_object_set_new(request, "args", args);
+    json_object_set_new(request, "headers", headers);
+
+    if (gw_utf8_valid(view->body, view->body_len)) {
+        json_object_set_new(request, "data", json_stringn(view->body ? view->body : "",
+                                                          view->body_len));
+    } else {
+        char *encoded = base64(view->body, view->body_len);
+        json_object_set_new(request, "data_base64", json_string(encoded));
+        free(encoded);
+    }
+    json_object_set_new(request, "content_type",
+                        content_type ? utf8_string(content_type) : json_null());
+    json_object_set_new(request, "remote_addr", utf8_string(view->remote_addr));
+    json_t *cookies = json_object();
+    for (size_t i = 0; i < view->n_cookies; i++) {
+        char *name = gw_utf8_repair(view->cookies[i].name, strlen(view->cookies[i].name), NULL);
+        if (!json_object_get(cookies, name))
+            json_object_set_new(cookies, name, utf8_string(view->cookies[i].value));
+        free(name);
+    }
+    json_object_set_new(request, "cookies", cookies);
+    return request;
+}
+
+/* --- Python's repr ------------------------------------------------------------------------------ */
+
+/* Code points Python's str.isprintable() refuses beyond ASCII: the C1 controls, the separators and
+ * the format characters in common use, surrogates and private use. (Unassigned code points, which
+ * Python also escapes, would need the whole Unicode table.) */
+static int py_printable(unsigned long c)
+{
+    static const unsigned long ranges[][2] = {
+        {0x80, 0xA0},     {0xAD, 0xAD},     {0x600, 0x605},   {0x61C, 0x61C},
+        {0x6DD, 0x6DD},   {0x70F, 0x70F},   {0x180E, 0x180E}, {0x1680, 0x1680},
+        {0x2000, 0x200F}, {0x2028, 0x202F}, {0x205F, 0x2064}, {0x2066, 0x206F},
+        {0x3000, 0x3000}, {0xD800, 0xF8FF}, {0xFEFF, 0xFEFF}, {0xFFF9, 0xFFFB},
+        {0xFFFE, 0xFFFF}, {0xE0001, 0xE0001}, {0xE0020, 0xE007F}, {0xF0000, 0x10FFFF},
+    };
+    for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+        if (c >= ranges[i][0] && c <= ranges[i][1])
+            return 0;
+    return 1;
+}
+
+static void repr_string(struct gw_strbuf *b, const char *s, size_t n)
+{
+    /* Single quotes, unless the text has one and no double quote (unicode_repr). */
+    char quote = memchr(s, '\'', n) && !memchr(s, '"', n) ? '"' : '\'';
+    char esc[16];
+    gw_strbuf_add(b, &quote, 1);
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x80) {
+            if (c == (unsigned char)quote || c == '\\') {
+                esc[0] = '\\';
+                esc[1] = (char)c;
+                gw_strbuf_add(b, esc, 2);
+            } else if (c == '\t' || c == '\n' || c == '\r') {
+                gw_strbuf_adds(b, c == '\t' ? "\\t" : c == '\n' ? "\\n" : "\\r");
+            } else if (c < 0x20 || c == 0x7f) {
+                snprintf(esc, sizeof(esc), "\\x%02x", c);
+                gw_strbuf_adds(b, esc);
+            } else {
+                gw_strbuf_add(b, s + i, 1);
+            }
+            i++;
+            continue;
+        }
+        /* jansson strings are valid UTF-8. */
+        size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+        if (i + len > n)
+            len = n - i;
+        unsigned long cp = c & (len == 4 ? 0x07 : len == 3 ? 0x0F : 0x1F);
+        for (size_t k = 1; k < len; k++)
+            cp = (cp << 6) | ((unsigned char)s[i + k] & 0x3F);
+        if (py_printable(cp))
+            gw_strbuf_add(b, s + i, len);
+        else {
+            snprintf(esc, sizeof(esc), cp <= 0xFF ? "\\x%02lx" : cp <= 0xFFFF ? "\\u%04lx"
+                                                                              : "\\U%08lx",
+                     cp);
+            gw_strbuf_adds(b, esc);
+        }
+        i += len;
+    }
+    gw_strbuf_add(b, &quote, 1);
+}
+
+/* float.__repr__: the shortest digits that read back, fixed notation for exponents -4..15, else
+ * d.ddde+XX. */
+static void repr_float(struct gw_strbuf *b, double v)
+{
+    char text[48];
+    if (isnan(v)) {
+        gw_strbuf_adds(b, "nan");
+        return;
+    }
+    if (isinf(v)) {
+        gw_strbuf_adds(b, v < 0 ? "-inf" : "inf");
+        return;
+    }
+    for (int precision = 0; precision < 17; precision++) {
+        snprintf(text, sizeof(text), "%.*e", precision, v);
+        if (strtod(text, NULL) == v)
+            break;
+    }
+    /* text is [-]d[.ddd]e[+-]XX */
+    const char *p = text;
+    if (*p == '-') {
+        gw_strbuf_add(b, "-", 1);
+        p++;
+    }
+    char digits[24];
+    size_t nd = 0;
+    for (; *p && *p != 'e'; p++)
+        if (*p != '.')
+            digits[nd++] = *p;
+    int exp = atoi(p + 1);
+    while (nd > 1 && digits[nd - 1] == '0')
+        nd--;
+    if (exp >= -4 && exp < 16) {
+        if (exp >= 0) {
+            for (int i = 0; i <= exp; i++)
+                gw_strbuf_add(b, (size_t)i < nd ? &digits[i] : "0", 1);
+            gw_strbuf_add(b, ".", 1);
+            if ((size_t)exp + 1 < nd)
+                gw_strbuf_add(b, digits + exp + 1, nd - (size_t)exp - 1);
+            else
+                gw_strbuf_add(b, "0", 1);
+        } else {
+            gw_strbuf_adds(b, "0.");
+            for (int i = 0; i < -exp - 1; i++)
+                gw_strbuf_add(b, "0", 1);
+            gw_strbuf_add(b, digits, nd);
+        }
+        return;
+    }
+    gw_strbuf_add(b, digits, 1);
+    if (nd > 1) {
+        gw_strbuf_add(b, ".", 1);
+        gw_strbuf_add(b, digits + 1, nd - 1);
+    }
+    snprintf(text, sizeof(text), "e%c%02d", exp < 0 ? '-' : '+', abs(exp));
+    gw_strbuf_adds(b, text);
+}
+
+static void repr_value(struct gw_strbuf *b, const json_t *v)
+{
+    char text[32];
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        const char *key;
+        json_t *member;
+        int first = 1;
+        gw_strbuf_add(b, "{", 1);
+        json_object_foreach((json_t *)(uintptr_t)v, key, member) {
+            if (!first)
+                gw_strbuf_adds(b, ", ");
+            first = 0;
+            repr_string(b, key, strlen(key));
+            gw_strbuf_adds(b, ": ");
+            repr_value(b, member);
+        }
+        gw_strbuf_add(b, "}", 1);
+        break;
+    }
+    case JSON_ARRAY:
+        gw_strbuf_add(b, "[", 1);
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            if (i)
+                gw_strbuf_adds(b, ", ");
+            repr_value(b, json_array_get(v, i));
+        }
+        gw_strbuf_add(b, "]", 1);
+        break;
+    case JSON_STRING:
+        repr_string(b, json_string_value(v), json_string_length(v));
+        break;
+    case JSON_INTEGER:
+        snprintf(text, sizeof(text), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        gw_strbuf_adds(b, text);
+        break;
+    case JSON_REAL:
+        repr_float(b, json_real_value(v));
+        break;
+    case JSON_TRUE:
+        gw_strbuf_adds(b, "True");
+        break;
+    case JSON_FALSE:
+        gw_strbuf_adds(b, "False");
+        break;
+    case JSON_NULL:
+        gw_strbuf_adds(b, "None");
+        break;
+    }
+}
+
+char *gw_python_repr(const json_t *value)
+{
+    struct gw_strbuf b = {0};
+    repr_value(&b, value);
+    return gw_strbuf_take(&b);
+}
+
+/* --- answers ------------------------------------------------------------------------------------ */
+
+static void text_response(int status, const char *body, size_t len, struct gw_response *out)
+{
+    out->status = status;
+    out->content_type = text_plain;
+    out->body = xmalloc(len + 1);
+    memcpy(out->body, body, len);
+    out->body[len] = '\0';
+    out->body_len = len;
+}
+
+/* nameko catches what its handler raised and answers with response_from_exception: a 500 here. */
+static void raised(const char *exc_type, const char *value, struct gw_response *out)
+{
+    gw_response_clear(out);
+    char *body = xasprintf("Error: %s: %s\n", exc_type, value);
+    text_response(500, body, strlen(body), out);
+    out->code = "remote_error";
+    free(body);
+}
+
+/* Python's str() of a header value: strings as they are, anything else as its repr. */
+static char *header_text(const json_t *v)
+{
+    return json_is_string(v) ? xstrdup(json_string_value(v)) : gw_python_repr(v);
+}
+
+static int add_handler_header(struct gw_response *out, const char *name, const json_t *value)
+{
+    char *text = header_text(value);
+    int ok = !strpbrk(name, "\r\n") && !strpbrk(text, "\r\n");
+    if (ok)
+        gw_response_add_header(out, name, text);
+    free(text);
+    return ok;
+}
+
+void gw_http_respond_result(const json_t *result, struct gw_response *out)
+{
+    memset(out, 0, sizeof(*out));
+    const json_t *payload = result;
+    const json_t *status = NULL;
+    const json_t *headers = NULL;
+    /* A tuple arrives as a JSON array: (status, payload) or (status, headers, payload). */
+    if (json_is_array(result) && json_array_size(result) == 3) {
+        status = json_array_get(result, 0);
+        headers = json_array_get(result, 1);
+        payload = json_array_get(result, 2);
+    } else if (json_is_array(result) && json_array_size(result) == 2) {
+        status = json_array_get(result, 0);
+        payload = json_array_get(result, 1);
+    }
+    if (!json_is_string(payload)) {
+        char *repr = gw_python_repr(payload);
+        char *value = xasprintf("Payload must be a string. Got `%s`", repr);
+        raised("TypeError", value, out);
+        free(value);
+        free(repr);
+        return;
+    }
+    int code = 200;
+    if (status) {
+        /* werkzeug takes an int, or a string starting with one ("201 CREATED"). */
+        long long n = json_is_integer(status) ? json_integer_value(status)
+                      : json_is_string(status) ? strtoll(json_string_value(status), NULL, 10)
+                                               : 0;
+        if (n < 100 || n > 999) {
+            char *repr = gw_python_repr(status);
+            char *value = xasprintf("invalid HTTP status %s", repr);
+            raised("ValueError", value, out);
+            free(value);
+            free(repr);
+            return;
+        }
+        code = (int)n;
+    }
+    int has_content_type = 0;
+    int headers_ok = 1;
+    if (json_is_object(headers)) {
+        const char *name;
+        json_t *value;
+        json_object_foreach((json_t *)(uintptr_t)headers, name, value) {
+            headers_ok = headers_ok && add_handler_header(out, name, value);
+            has_content_type = has_content_type || strcasecmp(name, "Content-Type") == 0;
+        }
+    } else if (json_is_array(headers)) {
+        for (size_t i = 0; i < json_array_size(headers); i++) {
+            const json_t *pair = json_array_get(headers, i);
+            const char *name = json_string_value(json_array_get(pair, 0));
+            if (json_array_size(pair) != 2 || !name) {
+                headers_ok = 0;
+                break;
+            }
+            headers_ok = headers_ok && add_handler_header(out, name, json_array_get(pair, 1));
+            has_content_type = has_content_type || strcasecmp(name, "Content-Type") == 0;
+        }
+    } else if (headers && !json_is_null(headers)) {
+        headers_ok = 0;
+    }
+    if (!headers_ok) {
+        /* werkzeug's Headers refuses these when the Response is built. */
+        raised("ValueError", "Header names and values must be strings without newline characters",
+               out);
+        return;
+    }
+    text_response(code, json_string_value(payload), json_string_length(payload), out);
+    if (has_content_type)
+        out->content_type = NULL; /* the handler's own header says it */
+}
+
+void gw_http_respond_error(int status, const json_t *error, const char *detail, const char *target,
+                           double timeout_s, const struct gw_string_list *expected,
+                           struct gw_response *out)
+{
+    memset(out, 0, sizeof(*out));
+    char *body;
+    int code;
+    if (status == GW_EREMOTE) {
+        const char *exc_type = gw_wire_exc_type(error);
+        code = gw_remote_is_bad_request(error) ? 400 : 500;
+        for (size_t i = 0; expected && i < expected->n; i++)
+            if (strcmp(expected->items[i], exc_type) == 0)
+                code = 400;
+        body = xasprintf("Error: %s: %s\n", exc_type, gw_wire_exc_value(error));
+        out->code = "remote_error";
+    } else {
+        static const struct {
+            int status;
+            const char *exc_type;
+        } names[] = {
+            {GW_EUNKNOWN_SERVICE, "UnknownService"}, {GW_ETIMEOUT, "RpcTimeout"},
+            {GW_EBROKER, "BrokerUnavailable"},       {GW_EBADREPLY, "BadReply"},
+            {GW_ESHUTDOWN, "GatewayStopping"},
+        };
+        const char *exc_type = "GatewayError";
+        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+            if (names[i].status == status)
+                exc_type = names[i].exc_type;
+        char message[512];
+        gw_describe_call_failure(status, detail, target, timeout_s, message, sizeof(message));
+        body = xasprintf("Error: %s: %s\n", exc_type, message);
+        code = gw_http_status_of(status);
+        out->code = gw_status_code(status);
+        if (code == 503)
+            out->retry_after = GW_RETRY_AFTER_S;
+    }
+    text_response(code, body, strlen(body), out);
+    free(body);
+}
