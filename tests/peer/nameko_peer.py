@@ -94,6 +94,15 @@ MyError.__module__ = "peer_errors"
 _peer_errors.MyError = MyError
 
 
+# The user exception of the http-mode methods: exc_path "peer_errors.MyErr".
+class MyErr(Exception):
+    pass
+
+
+MyErr.__module__ = "peer_errors"
+_peer_errors.MyErr = MyErr
+
+
 def get_module_path(exc_type):
     # nameko/exceptions.py get_module_path
     module = inspect.getmodule(exc_type)
@@ -245,9 +254,81 @@ def calls(ctx, token):
     return _record_counts.get(token, 0)
 
 
+# --- http-mode methods ----------------------------------------------------------------------------
+#
+# Called as a nameko @http handler is called, fn(request, **path_values), but over RPC: `request`
+# is the JSON object enoki builds for a `mode: http` route. They return what an @http handler
+# returns (a str, (status, str) or (status, headers, str); a tuple goes on the wire as an array).
+
+
+def http_echo(ctx, request, **path):
+    return (200, {"Content-Type": "application/json"},
+            json.dumps({"request": request, "path": path}))
+
+
+def hello(ctx, request, name):
+    return "hello " + name
+
+
+def tuple2(ctx, request):
+    return (201, "created")
+
+
+def tuple3(ctx, request):
+    return (202, {"X-Foo": "bar", "Content-Type": "application/json"}, '{"ok": true}')
+
+
+def boom(ctx, request):
+    raise ValueError("boom", 1)
+
+
+def expected(ctx, request):
+    raise MyErr("nope")
+
+
+def badreq(ctx, request):
+    # exc_type BadRequest, exc_path nameko.exceptions.BadRequest (see the fake module above).
+    raise BadRequest("bad thing")
+
+
+_PAYLOADS = {
+    "dict": {"a": 1},
+    "list": [1, 2, 3],
+    "none": None,
+    "true": True,
+    "float": 1.5,
+    "str_in_tuple": (200, "ok"),
+    "nested": {"k": [1, None, "x'y", 2.0]},
+    "unicode": "h\u00e9llo",
+    "tuple_dict": (200, {"a": 1}),
+}
+
+
+def payload(ctx, request, kind):
+    if kind not in _PAYLOADS:
+        raise KeyError(kind)
+    return _PAYLOADS[kind]
+
+
+def resp_headers(ctx, request):
+    return (200, [["X-A", "1"], ["X-B", "2"]], "pairs")
+
+
+def typed_headers(ctx, request):
+    # Header values that are not strings: werkzeug's Headers sends str() of each.
+    return (200, {"X-Int": 5, "X-True": True, "X-Float": 1.5, "X-Whole": 2.0, "X-None": None},
+            "typed")
+
+
+def http_slow(ctx, request, seconds):
+    return Later(float(seconds), "slept")
+
+
 METHODS = {fn.__name__: fn for fn in (
     echo, get_method, context, slow, fail, custom_fail, malformed, two, nan, unicode,
     unserializable, record, calls,
+    http_echo, hello, tuple2, tuple3, boom, expected, badreq, payload, resp_headers,
+    typed_headers, http_slow,
 )}
 
 
