@@ -53,7 +53,7 @@ int gw_utf8_valid(const char *s, size_t n)
     return 1;
 }
 
-char *gw_utf8_repair(const char *s, size_t n, size_t *out_len)
+static char *repair(const char *s, size_t n, size_t *out_len, int quoting)
 {
     const unsigned char *p = (const unsigned char *)s;
     struct gw_strbuf b = {0};
@@ -64,12 +64,28 @@ char *gw_utf8_repair(const char *s, size_t n, size_t *out_len)
         if (len) {
             gw_strbuf_add(&b, s + i, len);
             i += len;
-        } else {
+        } else if (!quoting) {
             gw_strbuf_add(&b, "\xEF\xBF\xBD", 3);
             i += consumed;
+        } else {
+            static const char hex[] = "0123456789ABCDEF";
+            for (size_t k = 0; k < consumed; k++, i++) {
+                char esc[3] = {'%', hex[p[i] >> 4], hex[p[i] & 15]};
+                gw_strbuf_add(&b, esc, 3);
+            }
         }
     }
     if (out_len)
         *out_len = b.len;
     return gw_strbuf_take(&b);
+}
+
+char *gw_utf8_repair(const char *s, size_t n, size_t *out_len)
+{
+    return repair(s, n, out_len, 0);
+}
+
+char *gw_utf8_repair_quoting(const char *s, size_t n, size_t *out_len)
+{
+    return repair(s, n, out_len, 1);
 }

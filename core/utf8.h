@@ -16,4 +16,8 @@ int gw_utf8_valid(const char *s, size_t n);
  * its length goes to *out_len (may be NULL). */
 char *gw_utf8_repair(const char *s, size_t n, size_t *out_len);
 
+/* Same, but each ill-formed byte becomes "%XX" (upper-case hex), as werkzeug's "url_quote" codec
+ * error handler writes it in IRIs. */
+char *gw_utf8_repair_quoting(const char *s, size_t n, size_t *out_len);
+
 #endif

@@ -178,27 +178,6 @@ static const char *lookup_header(void *ctx, const char *name)
     return MHD_lookup_connection_value(ctx, MHD_HEADER_KIND, name);
 }
 
-struct query_list {
-    struct gw_query_param params[MAX_QUERY_PARAMS];
-    size_t n;
-    bool overflow;
-};
-
-static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
-                                     const char *value)
-{
-    (void)kind;
-    struct query_list *list = cls;
-    if (list->n == MAX_QUERY_PARAMS) {
-        list->overflow = true;
-        return MHD_NO;
-    }
-    list->params[list->n].name = key;
-    list->params[list->n].value = value;
-    list->n++;
-    return MHD_YES;
-}
-
 /* Publishes the call and suspends the connection until it ends; or answers at once when the call
  * cannot be published. args, kwargs and context are borrowed. */
 static void publish_call(struct request *req, const json_t *args, const json_t *kwargs,
@@ -263,33 +242,54 @@ static void client_address(struct MHD_Connection *connection, char *buf, size_t 
                   (socklen_t)len);
 }
 
+/* "host:port" of the socket the request came in on: werkzeug's host when the client sent no Host. */
+static void server_address(struct MHD_Connection *connection, char *buf, size_t len)
+{
+    snprintf(buf, len, "localhost");
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    struct sockaddr_storage ss;
+    socklen_t sslen = sizeof(ss);
+    if (!info || getsockname(info->connect_fd, (struct sockaddr *)&ss, &sslen) != 0)
+        return;
+    char ip[INET6_ADDRSTRLEN];
+    if (ss.ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)&ss;
+        inet_ntop(AF_INET, &in->sin_addr, ip, sizeof(ip));
+        snprintf(buf, len, "%s:%u", ip, ntohs(in->sin_port));
+    } else if (ss.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)&ss;
+        inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof(ip));
+        snprintf(buf, len, "[%s]:%u", ip, ntohs(in6->sin6_port));
+    }
+}
+
 /* http mode: kwargs = the path values and `request`, as nameko's @http hands them to a handler. */
 static json_t *http_mode_kwargs(struct request *req, const char *path, const json_t *path_values,
-                                const struct query_list *query)
+                                const struct gw_query *query)
 {
-    struct field_list headers = {0}, cookies = {0};
+    struct field_list headers = {0};
     MHD_get_connection_values(req->connection, MHD_HEADER_KIND, collect_field, &headers);
-    MHD_get_connection_values(req->connection, MHD_COOKIE_KIND, collect_field, &cookies);
     char addr[INET6_ADDRSTRLEN];
+    char server[INET6_ADDRSTRLEN + 8];
     client_address(req->connection, addr, sizeof(addr));
+    server_address(req->connection, server, sizeof(server));
     struct gw_http_request_view view = {
         .method = req->method,
         .target = req->raw_uri,
         .path = path,
         .remote_addr = addr,
+        .server = server,
         .headers = headers.fields,
         .n_headers = headers.n,
         .query = query->params,
         .n_query = query->n,
-        .cookies = cookies.fields,
-        .n_cookies = cookies.n,
         .body = req->body,
         .body_len = req->body_len,
     };
     json_t *kwargs = path_values ? json_deep_copy(path_values) : json_object();
     json_object_set_new(kwargs, "request", gw_http_request_object(&view));
     free(headers.fields);
-    free(cookies.fields);
     return kwargs;
 }
 
@@ -304,24 +304,25 @@ static void start_route_call(struct request *req, const struct gw_route_conf *ro
     req->timeout = route->timeout;
     json_t *context = gw_call_context_new(req->http->config, "http", lookup_header,
                                           req->connection, req->call_id, sizeof(req->call_id));
-    struct query_list *query = xmalloc(sizeof(*query));
-    query->n = 0;
-    query->overflow = false;
-    MHD_get_connection_values(req->connection, MHD_GET_ARGUMENT_KIND, collect_query, query);
+    /* The query string is parsed here, as werkzeug parses it, not by MHD (which keeps empty pairs
+     * and cuts values at %00). */
+    const char *raw_query = strchr(req->raw_uri, '?');
+    struct gw_query query;
+    gw_query_parse(raw_query ? raw_query + 1 : "", raw_query ? strlen(raw_query + 1) : 0, &query);
     json_t *args = NULL;
     json_t *kwargs = NULL;
     int status = GW_OK;
-    if (query->overflow) {
+    if (query.n > MAX_QUERY_PARAMS) {
         snprintf(err, sizeof(err), "more than %d query parameters", MAX_QUERY_PARAMS);
         status = GW_EARGS;
     } else if (strcmp(route->mode, "http") == 0) {
         args = json_array();
-        kwargs = http_mode_kwargs(req, path, path_values, query);
+        kwargs = http_mode_kwargs(req, path, path_values, &query);
     } else {
-        status = gw_call_build_args(path_values, query->params, query->n, content_type_of(req),
+        status = gw_call_build_args(path_values, query.params, query.n, content_type_of(req),
                                     req->body, req->body_len, &args, &kwargs, err, sizeof(err));
     }
-    free(query);
+    gw_query_clear(&query);
     if (status == GW_OK)
         publish_call(req, args, kwargs, context);
     else

@@ -156,6 +156,64 @@ static int hex_digit(char c)
     return -1;
 }
 
+/* url_unquote_plus: '+' -> ' ', %XX decoded (a malformed escape stays), the bytes read as UTF-8 with
+ * errors="replace". A decoded NUL ends the C string, the one way enoki differs from werkzeug here. */
+static char *unquote_plus(const char *s, size_t n)
+{
+    char *bytes = xmalloc(n + 1);
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        int hi = s[i] == '%' && i + 2 < n ? hex_digit(s[i + 1]) : -1;
+        int lo = hi >= 0 ? hex_digit(s[i + 2]) : -1;
+        if (lo >= 0) {
+            bytes[o++] = (char)(hi * 16 + lo);
+            i += 2;
+        } else {
+            bytes[o++] = s[i] == '+' ? ' ' : s[i];
+        }
+    }
+    char *text = gw_utf8_repair(bytes, o, NULL);
+    free(bytes);
+    return text;
+}
+
+void gw_query_parse(const char *raw, size_t len, struct gw_query *out)
+{
+    out->params = NULL;
+    out->n = 0;
+    size_t cap = 0;
+    for (size_t start = 0; start <= len;) {
+        const char *amp = memchr(raw + start, '&', len - start);
+        size_t end = amp ? (size_t)(amp - raw) : len;
+        if (end > start) {
+            const char *pair = raw + start;
+            size_t pair_len = end - start;
+            const char *eq = memchr(pair, '=', pair_len);
+            size_t key_len = eq ? (size_t)(eq - pair) : pair_len;
+            if (out->n == cap) {
+                cap = cap ? cap * 2 : 8;
+                out->params = xrealloc(out->params, cap * sizeof(*out->params));
+            }
+            out->params[out->n].name = unquote_plus(pair, key_len);
+            out->params[out->n].value =
+                eq ? unquote_plus(eq + 1, pair_len - key_len - 1) : xstrdup("");
+            out->n++;
+        }
+        start = end + 1;
+    }
+}
+
+void gw_query_clear(struct gw_query *query)
+{
+    for (size_t i = 0; i < query->n; i++) {
+        free((char *)(uintptr_t)query->params[i].name);
+        free((char *)(uintptr_t)query->params[i].value);
+    }
+    free(query->params);
+    query->params = NULL;
+    query->n = 0;
+}
+
 int gw_call_decode_path(const char *raw, size_t len, char **out, char *err, size_t errlen)
 {
     *out = NULL;

@@ -12,6 +12,18 @@ struct gw_query_param {
     const char *value; /* borrowed, percent-decoded; NULL for "?flag" (taken as ""); likewise */
 };
 
+/* A parsed query string; the strings belong to it. */
+struct gw_query {
+    struct gw_query_param *params;
+    size_t n;
+};
+
+/* Parses a raw query string (without '?') as werkzeug's url_decode does: pairs split on '&', empty
+ * pairs skipped, "name" alone has the value "", '+' is a space, %XX decoded (a malformed escape kept),
+ * ill-formed UTF-8 replaced by U+FFFD. Fills out (free with gw_query_clear). */
+void gw_query_parse(const char *raw, size_t len, struct gw_query *out);
+void gw_query_clear(struct gw_query *query);
+
 /* Percent-decodes the path of a request target (raw: as sent, up to but not including '?') as
  * werkzeug does: %XX decoded, a malformed escape kept as written, '+' kept, the bytes read as UTF-8
  * with each ill-formed part replaced by U+FFFD. An absolute-form target ("http://host/p") gives its

@@ -22,6 +22,8 @@ char *gw_http_header_title(const char *name)
     char *out = xstrdup(name);
     int previous_cased = 0;
     for (char *p = out; *p; p++) {
+        if (*p == '_')
+            *p = '-';
         int lower = *p >= 'a' && *p <= 'z', upper = *p >= 'A' && *p <= 'Z';
         if (lower && !previous_cased)
             *p = (char)(*p - 'a' + 'A');
@@ -63,33 +65,219 @@ static char *base64(const char *data, size_t len)
     return out;
 }
 
+/* Header values without the optional whitespace around them (RFC 9110 5.5), as eventlet hands them
+ * to werkzeug. Returns a new string. */
+static char *trimmed(const char *value)
+{
+    while (*value == ' ' || *value == '\t')
+        value++;
+    size_t n = strlen(value);
+    while (n > 0 && (value[n - 1] == ' ' || value[n - 1] == '\t'))
+        n--;
+    return xstrndup(value, n);
+}
+
+static int is_hex(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+static int hex_value(char c)
+{
+    return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+}
+
+static int url_always_safe(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c && strchr("-._~$!'()*+,;", c));
+}
+
+/* One part of werkzeug's IRI: url_quote(part, safe) and then uri_to_iri's url_unquote, which decodes
+ * an escape only when its byte is always-safe or not ASCII, in one pass; ill-formed UTF-8 is
+ * re-quoted, as the "url_quote" error handler does. */
+static void iri_part(struct gw_strbuf *b, const char *s, size_t n, const char *quote_safe)
+{
+    static const char hexdigits[] = "0123456789ABCDEF";
+    struct gw_strbuf bytes = {0};
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        int safe = url_always_safe(c) || (c && strchr(quote_safe, c));
+        if (safe && c == '%' && i + 2 < n && is_hex(s[i + 1]) && is_hex(s[i + 2])) {
+            /* An escape that was already there. */
+            unsigned char decoded = (unsigned char)(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
+            if (decoded >= 0x80 || url_always_safe(decoded))
+                gw_strbuf_add(&bytes, (const char *)&decoded, 1);
+            else
+                gw_strbuf_add(&bytes, s + i, 3);
+            i += 2;
+        } else if (safe || c >= 0x80) {
+            /* Safe, or quoted and decoded again: the byte itself. */
+            gw_strbuf_add(&bytes, s + i, 1);
+        } else {
+            char esc[3] = {'%', hexdigits[c >> 4], hexdigits[c & 15]};
+            gw_strbuf_add(&bytes, esc, 3);
+        }
+    }
+    size_t len;
+    char *text = gw_utf8_repair_quoting(bytes.data ? bytes.data : "", bytes.len, &len);
+    gw_strbuf_add(b, text, len);
+    free(text);
+    free(bytes.data);
+}
+
+char *gw_http_werkzeug_url(const char *host, const char *path, const char *raw_query)
+{
+    struct gw_strbuf b = {0};
+    size_t host_len = strlen(host);
+    if (host_len > 3 && strcmp(host + host_len - 3, ":80") == 0)
+        host_len -= 3;
+    gw_strbuf_adds(&b, "http://");
+    gw_strbuf_add(&b, host, host_len);
+    gw_strbuf_add(&b, "/", 1);
+    while (*path == '/')
+        path++;
+    iri_part(&b, path, strlen(path), "/:");
+    if (raw_query && *raw_query) {
+        gw_strbuf_add(&b, "?", 1);
+        iri_part(&b, raw_query, strlen(raw_query), ":&%=+$!*'(),");
+    }
+    return gw_strbuf_take(&b);
+}
+
+/* werkzeug's _cookie_unquote: a "quoted" value loses its quotes, \ooo octal escapes and \c. */
+static char *cookie_unquote(const char *v, size_t n)
+{
+    if (n < 2 || v[0] != '"' || v[n - 1] != '"')
+        return xstrndup(v, n);
+    struct gw_strbuf b = {0};
+    for (size_t i = 1; i < n - 1; i++) {
+        if (v[i] == '\\' && i + 3 < n - 1 && v[i + 1] >= '0' &&
+            v[i + 1] <= '3' && v[i + 2] >= '0' && v[i + 2] <= '7' && v[i + 3] >= '0' &&
+            v[i + 3] <= '7') {
+            char c = (char)((v[i + 1] - '0') * 64 + (v[i + 2] - '0') * 8 + (v[i + 3] - '0'));
+            gw_strbuf_add(&b, &c, 1);
+            i += 3;
+        } else if (v[i] == '\\' && i + 1 < n - 1) {
+            gw_strbuf_add(&b, v + i + 1, 1);
+            i++;
+        } else {
+            gw_strbuf_add(&b, v + i, 1);
+        }
+    }
+    return gw_strbuf_take(&b);
+}
+
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+void gw_http_parse_cookies(const char *header, json_t *cookies)
+{
+    /* werkzeug's _cookie_re, applied at i until the end:
+     *   (?P<key>[^=;]*) (?:\s*=\s* (?P<val> "(?:[^\\"]|\\.)*" | (?:.*?) ))? \s*; */
+    size_t n = strlen(header);
+    size_t i = 0;
+    while (i < n) {
+        size_t key_start = i;
+        while (i < n && header[i] != '=' && header[i] != ';')
+            i++;
+        size_t key_end = i;
+        const char *val = "";
+        size_t val_len = 0;
+        if (i < n && header[i] == '=') {
+            size_t j = i + 1;
+            while (j < n && is_space(header[j]))
+                j++;
+            size_t end = SIZE_MAX;
+            if (j < n && header[j] == '"') {
+                /* The quoted form counts only if the closing quote is followed by \s*; */
+                size_t k = j + 1;
+                while (k < n && header[k] != '"')
+                    k += header[k] == '\\' && k + 1 < n ? 2 : 1;
+                if (k < n) {
+                    size_t after = k + 1;
+                    while (after < n && is_space(header[after]))
+                        after++;
+                    if (after >= n || header[after] == ';') {
+                        val = header + j;
+                        val_len = k + 1 - j;
+                        end = after;
+                    }
+                }
+            }
+            if (end == SIZE_MAX) {
+                /* The lazy form: up to the first ';', less the whitespace before it. */
+                size_t semi = j;
+                while (semi < n && header[semi] != ';')
+                    semi++;
+                size_t last = semi;
+                while (last > j && is_space(header[last - 1]))
+                    last--;
+                val = header + j;
+                val_len = last - j;
+                end = semi;
+            }
+            i = end;
+        }
+        i++; /* the ';' (or the end) */
+        while (key_start < key_end && is_space(header[key_start]))
+            key_start++;
+        while (key_end > key_start && is_space(header[key_end - 1]))
+            key_end--;
+        if (key_end == key_start)
+            continue;
+        char *key = gw_utf8_repair(header + key_start, key_end - key_start, NULL);
+        if (!json_object_get(cookies, key)) {
+            char *raw = cookie_unquote(val, val_len);
+            json_object_set_new(cookies, key, utf8_string(raw));
+            free(raw);
+        }
+        free(key);
+    }
+}
+
 json_t *gw_http_request_object(const struct gw_http_request_view *view)
 {
     json_t *request = json_object();
     const char *host = NULL;
     const char *content_type = NULL;
     json_t *headers = json_object();
+    json_t *cookies = json_object();
     for (size_t i = 0; i < view->n_headers; i++) {
         const struct gw_header_field *h = &view->headers[i];
+        char *value = trimmed(h->value);
         if (strcasecmp(h->name, "Host") == 0 && !host)
             host = h->value;
         if (strcasecmp(h->name, "Content-Type") == 0 && !content_type)
             content_type = h->value;
+        if (strcasecmp(h->name, "Cookie") == 0)
+            gw_http_parse_cookies(value, cookies);
         char *name = gw_http_header_title(h->name);
         json_t *earlier = json_object_get(headers, name);
         if (earlier) {
-            char *joined = xasprintf("%s, %s", json_string_value(earlier), h->value);
+            char *joined = xasprintf("%s, %s", json_string_value(earlier), value);
             json_object_set_new(headers, name, utf8_string(joined));
             free(joined);
         } else {
-            json_object_set_new(headers, name, utf8_string(h->value));
+            json_object_set_new(headers, name, utf8_string(value));
         }
         free(name);
+        free(value);
     }
 
+    /* werkzeug upper-cases the method (the route table matches it so too). */
+    char *method = xstrdup(view->method);
+    for (char *p = method; *p; p++)
+        if (*p >= 'a' && *p <= 'z')
+            *p = (char)(*p - 'a' + 'A');
     const char *query = strchr(view->target, '?');
-    char *url = xasprintf("http://%s%s", host ? host : "localhost", view->target);
-    json_object_set_new(request, "method", utf8_string(view->method));
+    char *host_text = host ? trimmed(host) : xstrdup(view->server ? view->server : "localhost");
+    char *url = gw_http_werkzeug_url(host_text, view->path, query ? query + 1 : "");
+    free(host_text);
+    json_object_set_new(request, "method", utf8_string(method));
+    free(method);
     json_object_set_new(request, "url", utf8_string(url));
     free(url);
     json_object_set_new(request, "path", utf8_string(view->path));
@@ -117,16 +305,10 @@ json_t *gw_http_request_object(const struct gw_http_request_view *view)
         json_object_set_new(request, "data_base64", json_string(encoded));
         free(encoded);
     }
-    json_object_set_new(request, "content_type",
-                        content_type ? utf8_string(content_type) : json_null());
+    char *type = content_type ? trimmed(content_type) : NULL;
+    json_object_set_new(request, "content_type", type ? utf8_string(type) : json_null());
+    free(type);
     json_object_set_new(request, "remote_addr", utf8_string(view->remote_addr));
-    json_t *cookies = json_object();
-    for (size_t i = 0; i < view->n_cookies; i++) {
-        char *name = gw_utf8_repair(view->cookies[i].name, strlen(view->cookies[i].name), NULL);
-        if (!json_object_get(cookies, name))
-            json_object_set_new(cookies, name, utf8_string(view->cookies[i].value));
-        free(name);
-    }
     json_object_set_new(request, "cookies", cookies);
     return request;
 }

@@ -25,19 +25,19 @@ struct gw_http_request_view {
     const char *target; /* the request target as sent: path, then '?' and the query */
     const char *path;   /* the percent-decoded path */
     const char *remote_addr;
-    const struct gw_header_field *headers;
+    const char *server; /* "host:port" of the local socket: the host when the client sent no Host */
+    const struct gw_header_field *headers; /* in the order sent; cookies come from Cookie */
     size_t n_headers;
     const struct gw_query_param *query;
     size_t n_query;
-    const struct gw_header_field *cookies;
-    size_t n_cookies;
     const char *body;
     size_t body_len;
 };
 
-/* Returns the new `request` object: method, url, path, query_string, args, headers (names as
- * werkzeug spells them, repeated ones joined with ", "), data or data_base64, content_type,
- * remote_addr, cookies. */
+/* Returns the new `request` object: method (upper-case), url (werkzeug's request.url: an IRI),
+ * path, query_string, args, headers (names as werkzeug spells them, values without surrounding
+ * whitespace, repeated ones joined with ", "), data or data_base64, content_type, remote_addr, and
+ * cookies parsed as werkzeug's parse_cookie does (the first value of a name wins). */
 json_t *gw_http_request_object(const struct gw_http_request_view *view);
 
 /* Reads a handler's result (borrowed) as nameko does: "body" -> 200 text/plain; [status, body];
@@ -52,11 +52,19 @@ void gw_http_respond_error(int status, const json_t *error, const char *detail, 
                            double timeout_s, const struct gw_string_list *expected,
                            struct gw_response *out);
 
+/* Parses a Cookie header as werkzeug's parse_cookie does into cookies (an object, first value of a
+ * name wins): "a=1; b=\"q v\"; c" -> {"a": "1", "b": "q v", "c": ""}. */
+void gw_http_parse_cookies(const char *header, json_t *cookies);
+
+/* werkzeug's request.url: uri_to_iri("http://" + host + "/" + url_quote(path.lstrip("/")) + "?" +
+ * url_quote(query)). host drops a default ":80". Returns a new string. */
+char *gw_http_werkzeug_url(const char *host, const char *path, const char *raw_query);
+
 /* Python's repr() of a decoded JSON value ({'a': 1}, [1, 2], None, True, 'x', 1.5), new string. */
 char *gw_python_repr(const json_t *value);
 
-/* A header name as werkzeug's EnvironHeaders spells it: Python's str.title() ("x-api-key" ->
- * "X-Api-Key"). Returns a new string. */
+/* A header name as werkzeug's EnvironHeaders spells it: '_' becomes '-' (the WSGI environ cannot
+ * tell them apart), then Python's str.title() ("x-api-key" -> "X-Api-Key"). Returns a new string. */
 char *gw_http_header_title(const char *name);
 
 #endif

@@ -163,7 +163,7 @@ START_TEST(header_names_as_werkzeug_spells_them)
 {
     const char *cases[][2] = {{"x-api-key", "X-Api-Key"}, {"HOST", "Host"},
                               {"content-type", "Content-Type"}, {"dnt", "Dnt"},
-                              {"x1y", "X1Y"}, {"X_Under", "X_Under"}};
+                              {"x1y", "X1Y"}, {"X_Under", "X-Under"}};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char *t = gw_http_header_title(cases[i][0]);
         ck_assert_str_eq(t, cases[i][1]);
@@ -175,38 +175,83 @@ END_TEST
 START_TEST(request_object)
 {
     struct gw_header_field headers[] = {{"Host", "example.com:8000"}, {"x-foo", "a"},
-                                        {"X-Foo", "b"}, {"content-type", "text/plain"}};
-    struct gw_query_param query[] = {{"x", "1"}, {"x", "2"}, {"flag", NULL}};
-    struct gw_header_field cookies[] = {{"s", "1"}, {"s", "2"}, {"t", "3"}};
+                                        {"X-Foo", " b \t"}, {"content-type", "text/plain"},
+                                        {"Cookie", "s=1; t=3; s=2"}, {"x_under", "u"}};
+    struct gw_query_param query[] = {{"x", "1"}, {"x", "2"}, {"flag", ""}};
     struct gw_http_request_view view = {
-        .method = "POST", .target = "/p/caf%C3%A9?x=1&x=2&flag", .path = "/p/caf\xc3\xa9",
-        .remote_addr = "127.0.0.1", .headers = headers, .n_headers = 4, .query = query,
-        .n_query = 3, .cookies = cookies, .n_cookies = 3, .body = "hi", .body_len = 2};
+        .method = "post", .target = "/p/caf%C3%A9?x=1&x=2&flag", .path = "/p/caf\xc3\xa9",
+        .remote_addr = "127.0.0.1", .server = "127.0.0.1:9", .headers = headers, .n_headers = 6,
+        .query = query, .n_query = 3, .body = "hi", .body_len = 2};
     json_t *o = gw_http_request_object(&view);
     json_t *want = json_loads(
-        "{\"method\": \"POST\", \"url\": \"http://example.com:8000/p/caf%C3%A9?x=1&x=2&flag\","
+        "{\"method\": \"POST\", \"url\": \"http://example.com:8000/p/caf\xc3\xa9?x=1&x=2&flag\","
         " \"path\": \"/p/caf\xc3\xa9\", \"query_string\": \"x=1&x=2&flag\","
         " \"args\": {\"x\": [\"1\", \"2\"], \"flag\": [\"\"]},"
         " \"headers\": {\"Host\": \"example.com:8000\", \"X-Foo\": \"a, b\","
-        " \"Content-Type\": \"text/plain\"}, \"data\": \"hi\", \"content_type\": \"text/plain\","
+        " \"Content-Type\": \"text/plain\", \"Cookie\": \"s=1; t=3; s=2\", \"X-Under\": \"u\"},"
+        " \"data\": \"hi\", \"content_type\": \"text/plain\","
         " \"remote_addr\": \"127.0.0.1\", \"cookies\": {\"s\": \"1\", \"t\": \"3\"}}",
         0, NULL);
     ck_assert_ptr_nonnull(want);
-    ck_assert(json_equal(o, want));
+    ck_assert_msg(json_equal(o, want), "%s", json_dumps(o, 0));
     json_decref(o);
     json_decref(want);
 
-    /* A body that is not UTF-8 travels base64-encoded; no Content-Type is null. */
+    /* A body that is not UTF-8 travels base64-encoded; no Content-Type is null; no Host: the
+     * server's own address, as werkzeug takes SERVER_NAME. */
     struct gw_http_request_view binary = {.method = "PUT", .target = "/b", .path = "/b",
-                                          .remote_addr = "::1", .body = "\xff\x00\x01",
-                                          .body_len = 3};
+                                          .remote_addr = "::1", .server = "127.0.0.1:9",
+                                          .body = "\xff\x00\x01", .body_len = 3};
     o = gw_http_request_object(&binary);
     ck_assert_ptr_null(json_object_get(o, "data"));
     ck_assert_str_eq(json_string_value(json_object_get(o, "data_base64")), "/wAB");
     ck_assert(json_is_null(json_object_get(o, "content_type")));
     ck_assert_str_eq(json_string_value(json_object_get(o, "query_string")), "");
-    ck_assert_str_eq(json_string_value(json_object_get(o, "url")), "http://localhost/b");
+    ck_assert_str_eq(json_string_value(json_object_get(o, "url")), "http://127.0.0.1:9/b");
     json_decref(o);
+}
+END_TEST
+
+/* Expected values from werkzeug 2.2.2: get_current_url("http", get_host(...), "", path, query). */
+START_TEST(werkzeug_urls)
+{
+    const char *cases[][4] = {
+        {"example.com:8000", "/p/caf\xc3\xa9", "x=1&x=2&flag",
+         "http://example.com:8000/p/caf\xc3\xa9?x=1&x=2&flag"},
+        {"localhost:80", "/a b/%/;?#[]@&=", "q=%20%26%2B&r=[x]/?&s=caf%C3%A9&t=%FF+u",
+         "http://localhost/a%20b/%25/;%3F%23%5B%5D%40%26%3D?q=%20%26+&r=%5Bx%5D%2F%3F&s=caf\xc3\xa9"
+         "&t=%FF+u"},
+        {"h", "/", "", "http://h/"},
+        {"h", "//x", "a", "http://h/x?a"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *url = gw_http_werkzeug_url(cases[i][0], cases[i][1], cases[i][2]);
+        ck_assert_str_eq(url, cases[i][3]);
+        free(url);
+    }
+}
+END_TEST
+
+/* Expected values from werkzeug 2.2.2's parse_cookie (first value of a name). */
+START_TEST(werkzeug_cookies)
+{
+    const char *cases[][2] = {
+        {"a=1;b=2;  c = 3 ; d; e=\"x\\\"y\"; f=\"q v\"; g=\"\\101\"; a=9",
+         "{\"a\": \"1\", \"b\": \"2\", \"c\": \"3\", \"d\": \"\", \"e\": \"x\\\"y\","
+         " \"f\": \"q v\", \"g\": \"A\"}"},
+        {"x=\"unterminated; y=2", "{\"x\": \"\\\"unterminated\", \"y\": \"2\"}"},
+        {" =v; k=", "{\"k\": \"\"}"},
+        {"q=\"a\" b; z=1", "{\"q\": \"\\\"a\\\" b\", \"z\": \"1\"}"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_t *got = json_object();
+        gw_http_parse_cookies(cases[i][0], got);
+        json_t *want = json_loads(cases[i][1], 0, NULL);
+        ck_assert_ptr_nonnull(want);
+        ck_assert_msg(json_equal(got, want), "%s: %s", cases[i][0], json_dumps(got, 0));
+        json_decref(got);
+        json_decref(want);
+    }
 }
 END_TEST
 
@@ -224,6 +269,8 @@ Suite *http_mode_suite(void)
     tc = tcase_create("request");
     tcase_add_test(tc, header_names_as_werkzeug_spells_them);
     tcase_add_test(tc, request_object);
+    tcase_add_test(tc, werkzeug_urls);
+    tcase_add_test(tc, werkzeug_cookies);
     suite_add_tcase(s, tc);
     return s;
 }
