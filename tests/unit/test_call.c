@@ -300,6 +300,34 @@ START_TEST(path_decoding)
 }
 END_TEST
 
+/* Expected pairs from werkzeug 2.2.2's url_decode(...).items(multi=True). */
+START_TEST(query_parsing_as_werkzeug)
+{
+    const struct {
+        const char *raw;
+        size_t n;
+        const char *pairs[6][2];
+    } cases[] = {
+        {"a=1&&b=2&=v&", 3, {{"a", "1"}, {"b", "2"}, {"", "v"}}},
+        {"flag&x=a+b%20c&x=%zz", 3, {{"flag", ""}, {"x", "a b c"}, {"x", "%zz"}}},
+        {"n%C3%A9=%FF", 1, {{"n\xc3\xa9", "\xef\xbf\xbd"}}},
+        {"", 0, {{NULL, NULL}}},
+        {"&&&", 0, {{NULL, NULL}}},
+        {"k=v=w", 1, {{"k", "v=w"}}},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct gw_query q;
+        gw_query_parse(cases[i].raw, strlen(cases[i].raw), &q);
+        ck_assert_msg(q.n == cases[i].n, "%s: %zu pairs", cases[i].raw, q.n);
+        for (size_t k = 0; k < q.n; k++) {
+            ck_assert_str_eq(q.params[k].name, cases[i].pairs[k][0]);
+            ck_assert_str_eq(q.params[k].value, cases[i].pairs[k][1]);
+        }
+        gw_query_clear(&q);
+    }
+}
+END_TEST
+
 START_TEST(query_values_are_repaired)
 {
     struct gw_query_param q[] = {{"x", "\xff"}, {"n\xe9", "ok"}};
@@ -322,6 +350,7 @@ Suite *call_suite(void)
     tcase_add_test(tc, json_content_types);
     tcase_add_test(tc, path_decoding);
     tcase_add_test(tc, query_values_are_repaired);
+    tcase_add_test(tc, query_parsing_as_werkzeug);
     suite_add_tcase(s, tc);
     tc = tcase_create("generic");
     tcase_add_test(tc, generic_targets);
