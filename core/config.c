@@ -1455,21 +1455,22 @@ static int apply_string_list(const struct loader *ld, const struct node *v, cons
 
 static const char *const expose_item[] = {"'service.method' globs such as 'greeting_service.*'",
                                           "a glob such as 'greeting_service.*'", NULL};
+static const char *const origin_item[] = {"origins such as 'https://app.example' or '*'",
+                                          "an origin such as 'https://app.example' or '*'", NULL};
 static const char *const exception_item[] = {"exception type names such as 'ValueError'",
                                              "an exception type name such as 'ValueError'", NULL};
 
-static int apply_rpc_prefix(const struct loader *ld, const struct node *v, const char *path,
-                            void *base, const struct key_spec *spec)
+/* A URL path such as "/rpc": a leading '/', no trailing '/', nothing a rule or a query would read. */
+static int apply_url_path(const struct loader *ld, const struct node *v, const char *path,
+                          void *base, const struct key_spec *spec)
 {
-    struct gw_config *c = base;
     char got[80];
-    (void)spec;
     if (v->kind != NODE_STRING || v->text[0] != '/' || v->text[1] == '\0' ||
         v->text[strlen(v->text) - 1] == '/' || strpbrk(v->text, "<>?#") != NULL)
         return fail(ld, v, path, GW_ECONFIG,
                     "expected a path such as '/rpc' (a leading '/', no trailing '/'), got %s",
                     describe(v, got, sizeof(got)));
-    replace_string(&c->rpc_prefix, v->text);
+    replace_string(field(base, spec), v->text);
     return GW_OK;
 }
 
@@ -1488,7 +1489,39 @@ static const struct key_spec gateway_keys[] = {
      .apply = apply_string_list,
      .offset = offsetof(struct gw_config, expose),
      .choices = expose_item},
-    {.name = "rpc_prefix", .apply = apply_rpc_prefix},
+    {.name = "rpc_prefix",
+     .apply = apply_url_path,
+     .offset = offsetof(struct gw_config, rpc_prefix)},
+    {.name = "websocket_path",
+     .apply = apply_url_path,
+     .offset = offsetof(struct gw_config, websocket_path)},
+    {.name = "websocket_max_frame",
+     .apply = apply_int,
+     .offset = offsetof(struct gw_config, websocket_max_frame),
+     .min = 64,
+     .max = 1 << 30},
+    {.name = "websocket_max_sockets",
+     .apply = apply_int,
+     .offset = offsetof(struct gw_config, websocket_max_sockets),
+     .min = 1,
+     .max = 1000000},
+    {.name = "websocket_send_queue",
+     .apply = apply_int,
+     .offset = offsetof(struct gw_config, websocket_send_queue),
+     .min = 1024,
+     .max = 1 << 30},
+    {.name = "websocket_ping",
+     .apply = apply_int,
+     .offset = offsetof(struct gw_config, websocket_ping),
+     .min = 0,
+     .max = 3600},
+    {.name = "websocket_origins",
+     .apply = apply_string_list,
+     .offset = offsetof(struct gw_config, websocket_origins),
+     .choices = origin_item},
+    {.name = "static_dir",
+     .apply = apply_nonempty_string,
+     .offset = offsetof(struct gw_config, static_dir)},
 };
 
 static int apply_gateway(const struct loader *ld, const struct node *v, const char *path,
@@ -1695,6 +1728,9 @@ void gw_config_free(struct gw_config *config)
     free(config->name);
     free(config->log_level);
     free(config->rpc_prefix);
+    free(config->websocket_path);
+    free(config->static_dir);
+    free_string_list(&config->websocket_origins);
     free_string_list(&config->expose);
     free_errors(config);
     free_context_headers(config);
@@ -1717,6 +1753,12 @@ static struct gw_config *config_new_defaults(const char *path)
     c->rpc_timeout = 30;
     c->log_level = xstrdup("info");
     c->rpc_prefix = xstrdup("/rpc");
+    c->websocket_path = xstrdup("/ws");
+    c->websocket_max_frame = 1 << 20;
+    c->websocket_max_sockets = 10000;
+    c->websocket_send_queue = 1 << 20;
+    c->websocket_ping = 30;
+    c->static_dir = xstrdup("static");
     return c;
 }
 

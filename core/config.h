@@ -18,6 +18,8 @@
  *                      route POST <rpc_prefix>/<service>/<method> is off
  *     rpc_prefix       default "/rpc": starts with '/', no trailing '/', no '<' or '>'; a route under
  *                      it while expose is on is an error (the generic route owns that space)
+ *     websocket_path, websocket_max_frame, websocket_max_sockets, websocket_send_queue,
+ *     websocket_ping, websocket_origins, static_dir: the hub and static files (see struct below)
  *   routes:             list of mappings {rule, methods, rpc, timeout, mode, expected_exceptions}
  *                       (unknown keys are errors; expected_exceptions: list of exc_type names)
  *
@@ -106,6 +108,15 @@ struct gw_config {
     size_t n_context_headers;
     struct gw_string_list expose; /* globs over "service.method" for the generic route; none = off */
     char *rpc_prefix;  /* the generic route's prefix, default "/rpc" */
+
+    /* The websocket hub. */
+    char *websocket_path;              /* default "/ws" */
+    int websocket_max_frame;           /* bytes of one message, default 1 MiB (bigger: close 1009) */
+    int websocket_max_sockets;         /* default 10000 (beyond: the upgrade gets 503) */
+    int websocket_send_queue;          /* bytes queued for one socket, default 1 MiB (beyond: 1008) */
+    int websocket_ping;                /* seconds idle before a ping, default 30; 0 = never */
+    struct gw_string_list websocket_origins; /* allowed Origin values, "*" = any; none = same host */
+    char *static_dir;                  /* served under /static/, default "static" */
 
     struct gw_route_conf *routes;
     size_t n_routes;

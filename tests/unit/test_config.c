@@ -861,10 +861,14 @@ static const struct {
     {"GATEWAY: 1\n", NULL, NULL, GW_ECONFIG, "t.yaml:1: GATEWAY: expected a mapping, got '1'"},
     {"GATEWAY:\n  name: x\n  nmae: y\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:3: GATEWAY.nmae: unknown key (expected one of: name, rpc_timeout, errors, "
-     "context_headers, log_level, expose, rpc_prefix)"},
+     "context_headers, log_level, expose, rpc_prefix, websocket_path, "
+     "websocket_max_frame, websocket_max_sockets, websocket_send_queue, websocket_ping, "
+     "websocket_origins, static_dir)"},
     {"GATEWAY: {1: y}\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:1: GATEWAY.'1': unknown key (expected one of: name, rpc_timeout, errors, "
-     "context_headers, log_level, expose, rpc_prefix)"},
+     "context_headers, log_level, expose, rpc_prefix, websocket_path, "
+     "websocket_max_frame, websocket_max_sockets, websocket_send_queue, websocket_ping, "
+     "websocket_origins, static_dir)"},
     {"GATEWAY:\n  rpc_timeout: abc\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:2: GATEWAY.rpc_timeout: expected a positive number, got 'abc'"},
     {"GATEWAY:\n  rpc_timeout: 0\n", NULL, NULL, GW_ECONFIG,
@@ -974,7 +978,9 @@ static const struct {
      "--define HEARTBEAT: invalid YAML: did not find expected ',' or ']'"},
     {"{}", "GATEWAY", "{nope: 1}", GW_ECONFIG,
      "--define GATEWAY: GATEWAY.nope: unknown key (expected one of: name, rpc_timeout, errors, "
-     "context_headers, log_level, expose, rpc_prefix)"},
+     "context_headers, log_level, expose, rpc_prefix, websocket_path, "
+     "websocket_max_frame, websocket_max_sockets, websocket_send_queue, websocket_ping, "
+     "websocket_origins, static_dir)"},
     {"{}", "routes", "[{rule: /a, rpc: ab}]", GW_ECONFIG,
      "--define routes: routes[0].rpc: expected 'service.method', got 'ab'"},
     {"{}", "GATEWAY", "{name: !env_var '${A:${B}}'}", GW_ESUBST,
@@ -995,6 +1001,22 @@ START_TEST(generic_route_keys)
     ck_assert_int_eq(load("x: 1\n", NULL, 0, &c, err, sizeof(err)), GW_OK);
     ck_assert_uint_eq(c->expose.n, 0);
     ck_assert_str_eq(c->rpc_prefix, "/rpc");
+    ck_assert_str_eq(c->websocket_path, "/ws");
+    ck_assert_int_eq(c->websocket_max_frame, 1 << 20);
+    ck_assert_int_eq(c->websocket_max_sockets, 10000);
+    ck_assert_int_eq(c->websocket_send_queue, 1 << 20);
+    ck_assert_int_eq(c->websocket_ping, 30);
+    ck_assert_uint_eq(c->websocket_origins.n, 0);
+    ck_assert_str_eq(c->static_dir, "static");
+    gw_config_free(c);
+    ck_assert_int_eq(load("GATEWAY: {websocket_path: /hub, websocket_max_frame: 4096, "
+                          "websocket_origins: ['https://a.example', '*'], websocket_ping: 0}\n",
+                          NULL, 0, &c, err, sizeof(err)),
+                     GW_OK);
+    ck_assert_str_eq(c->websocket_path, "/hub");
+    ck_assert_int_eq(c->websocket_max_frame, 4096);
+    ck_assert_uint_eq(c->websocket_origins.n, 2);
+    ck_assert_int_eq(c->websocket_ping, 0);
     gw_config_free(c);
     const char *yaml = "GATEWAY:\n  expose: [greeting_service.*, admin.status]\n"
                        "  rpc_prefix: /api/call\nroutes:\n  - {rule: /rpc/x, rpc: a.b}\n";

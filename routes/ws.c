@@ -1,0 +1,125 @@
+#include "ws.h"
+
+#include "core/json.h"
+#include "core/status.h"
+#include "core/xalloc.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+int gw_json_truthy(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_NULL:
+    case JSON_FALSE:
+        return 0;
+    case JSON_INTEGER:
+        return json_integer_value(v) != 0;
+    case JSON_REAL:
+        return json_real_value(v) != 0.0;
+    case JSON_STRING:
+        return json_string_length(v) != 0;
+    case JSON_ARRAY:
+        return json_array_size(v) != 0;
+    case JSON_OBJECT:
+        return json_object_size(v) != 0;
+    default:
+        return 1;
+    }
+}
+
+int gw_ws_parse(const char *text, size_t len, struct gw_ws_request *out)
+{
+    memset(out, 0, sizeof(*out));
+    /* nameko reads frames with json.loads, which takes NaN and Infinity too. */
+    json_t *doc = gw_json_decode_lenient(text, len, NULL);
+    const char *method = json_string_value(json_object_get(doc, "method"));
+    if (!doc || !json_is_object(doc) || !method) {
+        json_decref(doc);
+        return GW_EJSON;
+    }
+    out->method = xstrdup(method);
+    json_t *data = json_object_get(doc, "data");
+    out->data = data && gw_json_truthy(data) ? json_incref(data) : json_object();
+    json_t *cid = json_object_get(doc, "correlation_id");
+    out->correlation_id = cid ? json_incref(cid) : json_null();
+    json_decref(doc);
+    return GW_OK;
+}
+
+void gw_ws_request_clear(struct gw_ws_request *request)
+{
+    free(request->method);
+    json_decref(request->data);
+    json_decref(request->correlation_id);
+    memset(request, 0, sizeof(*request));
+}
+
+static char *encode_take(json_t *frame, size_t *len)
+{
+    char *text = gw_json_encode(frame, GW_JSON_PYTHON, len);
+    json_decref(frame);
+    return text;
+}
+
+char *gw_ws_result_frame(const json_t *data, const json_t *correlation_id, size_t *len)
+{
+    json_t *frame = json_object();
+    json_object_set_new(frame, "type", json_string("result"));
+    json_object_set_new(frame, "success", json_true());
+    json_object_set(frame, "data", data ? (json_t *)(uintptr_t)data : json_null());
+    json_object_set(frame, "correlation_id",
+                    correlation_id ? (json_t *)(uintptr_t)correlation_id : json_null());
+    return encode_take(frame, len);
+}
+
+char *gw_ws_error_frame(const json_t *error, const json_t *correlation_id, size_t *len)
+{
+    json_t *frame = json_object();
+    json_object_set_new(frame, "type", json_string("result"));
+    json_object_set_new(frame, "success", json_false());
+    json_object_set(frame, "error", (json_t *)(uintptr_t)error);
+    json_object_set(frame, "correlation_id",
+                    correlation_id ? (json_t *)(uintptr_t)correlation_id : json_null());
+    return encode_take(frame, len);
+}
+
+char *gw_ws_event_frame(const char *event, const json_t *data, const char *channel, size_t *len)
+{
+    json_t *frame = json_object();
+    json_object_set_new(frame, "type", json_string("event"));
+    json_object_set_new(frame, "event", json_string(event));
+    json_object_set(frame, "data", data ? (json_t *)(uintptr_t)data : json_null());
+    if (channel)
+        json_object_set_new(frame, "channel", json_string(channel));
+    return encode_take(frame, len);
+}
+
+json_t *gw_nameko_error(const char *exc_type, const char *exc_path, json_t *args,
+                        const char *value)
+{
+    json_t *error = json_object();
+    json_object_set_new(error, "exc_type", json_string(exc_type));
+    json_object_set_new(error, "exc_path", json_string(exc_path));
+    json_object_set_new(error, "exc_args", args ? args : json_array());
+    json_object_set_new(error, "value", json_string(value));
+    return error;
+}
+
+json_t *gw_ws_malformed_error(void)
+{
+    return gw_nameko_error("MalformedRequest", "nameko.exceptions.MalformedRequest",
+                           json_pack("[s]", "Invalid JSON data"), "Invalid JSON data");
+}
+
+json_t *gw_ws_method_not_found(void)
+{
+    return gw_nameko_error("MethodNotFound", "nameko.exceptions.MethodNotFound", NULL, "");
+}
+
+json_t *gw_ws_incorrect_signature(const char *message)
+{
+    return gw_nameko_error("IncorrectSignature", "nameko.exceptions.IncorrectSignature",
+                           json_pack("[s]", message), message);
+}
