@@ -5,7 +5,9 @@
 #include "core/status.h"
 #include "core/xalloc.h"
 #include "gateway/http.h"
+#include "gateway/hub.h"
 #include "gateway/listener.h"
+#include "gateway/sniff.h"
 #include "routes/table.h"
 
 #include <getopt.h>
@@ -26,6 +28,7 @@ struct gateway {
     struct gw_route_table *table;
     struct gw_rpc *rpc;
     struct gw_http *http;
+    struct gw_hub *hub;
     struct gw_listener *listener;
     uv_signal_t sigterm, sigint;
     uv_timer_t drain_timer;
@@ -76,10 +79,47 @@ static struct gw_route_table *build_table(const struct gw_config *config)
 
 /* --- lifecycle ---------------------------------------------------------------------------------- */
 
+/* Refuses an upgrade with a plain HTTP answer, before libwebsockets ever sees the socket. */
+static void refuse_upgrade(int fd, int status)
+{
+    const char *reason = status == 403 ? "Forbidden" : "Service Unavailable";
+    const char *body = status == 403
+                           ? "{\"error\":\"forbidden\",\"message\":\"this Origin may not open a "
+                             "websocket\",\"call_id\":null}"
+                           : "{\"error\":\"too_many_sockets\",\"message\":\"websocket_max_sockets "
+                             "are open\",\"call_id\":null}";
+    char head[256];
+    int n = snprintf(head, sizeof(head),
+                     "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+                     "%sConnection: close\r\n\r\n",
+                     status, reason, strlen(body), status == 503 ? "Retry-After: 5\r\n" : "");
+    /* Small enough for an empty socket buffer; a client that cannot take it loses it. */
+    if (write(fd, head, (size_t)n) == n && write(fd, body, strlen(body)) < 0)
+        gw_debug("main", "could not send the refusal");
+    close(fd);
+}
+
+static void on_sniffed(void *arg, int fd, const struct sockaddr *addr, socklen_t len,
+                       enum gw_sniff_kind kind, const struct gw_sniff_info *info)
+{
+    struct gateway *gw = arg;
+    if (kind == GW_SNIFF_HTTP || !gw->hub) {
+        gw_http_add_connection(gw->http, fd, addr, len);
+        return;
+    }
+    int refusal = gw_hub_admit(gw->hub, info->origin, info->host);
+    if (refusal) {
+        gw_info("hub", "refused a websocket upgrade: %d", refusal);
+        refuse_upgrade(fd, refusal);
+        return;
+    }
+    gw_hub_adopt(gw->hub, fd);
+}
+
 static void on_accept(void *arg, int fd, const struct sockaddr *addr, socklen_t len)
 {
     struct gateway *gw = arg;
-    gw_http_add_connection(gw->http, fd, addr, len);
+    gw_sniff_start(gw->loop, fd, addr, len, gw->config->websocket_path, on_sniffed, gw);
 }
 
 static void on_rpc_closed(void *arg)
@@ -95,6 +135,7 @@ static void finish_stop(struct gateway *gw)
     uv_close((uv_handle_t *)&gw->sigint, NULL);
     gw_http_close(gw->http);
     gw->http = NULL;
+    gw_hub_close(gw->hub);
     gw_rpc_close(gw->rpc, on_rpc_closed, gw);
 }
 
@@ -139,6 +180,11 @@ static int run(struct gw_config *config, struct gw_route_table *table)
         gw_error("main", "%s", err);
         return EXIT_FAILURE;
     }
+    gw.hub = gw_hub_new(gw.loop, config, gw.rpc, err, sizeof(err));
+    if (!gw.hub) {
+        gw_error("main", "%s", err);
+        return EXIT_FAILURE;
+    }
     gw.listener = gw_listener_new(gw.loop, config->web_host, config->web_port, on_accept, &gw, err,
                                   sizeof(err));
     if (!gw.listener) {
@@ -157,6 +203,7 @@ static int run(struct gw_config *config, struct gw_route_table *table)
             config->rpc_exchange);
 
     uv_run(gw.loop, UV_RUN_DEFAULT);
+    gw_hub_free(gw.hub);
     gw_rpc_free(gw.rpc);
     uv_loop_close(gw.loop);
     gw_info("main", "stopped");

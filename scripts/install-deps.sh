@@ -6,8 +6,9 @@ set -euo pipefail
 PACKAGES=(
     build-essential pkg-config
     libmicrohttpd-dev librabbitmq-dev libjansson-dev libuv1-dev libyaml-dev check
+    libwebsockets-dev libwebsockets-evlib-uv
     rabbitmq-server
-    python3 python3-pika python3-pytest python3-werkzeug
+    python3 python3-pika python3-pytest python3-werkzeug python3-websocket
     curl valgrind procps
 )
 

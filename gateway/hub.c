@@ -1,0 +1,655 @@
+#include "hub.h"
+
+#include "core/log.h"
+#include "core/status.h"
+#include "core/strbuf.h"
+#include "core/wire.h"
+#include "core/xalloc.h"
+#include "routes/call.h"
+#include "routes/respond.h"
+#include "routes/ws.h"
+
+#include <libwebsockets.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum { MAX_PENDING_FRAMES = 64 };
+
+struct out_msg {
+    struct out_msg *next;
+    size_t len;
+    unsigned char buf[]; /* LWS_PRE bytes for lws, then the frame */
+};
+
+struct in_msg {
+    struct in_msg *next;
+    size_t len;
+    char text[];
+};
+
+/* One socket; lives in lws's per-session memory, from ESTABLISHED to CLOSED. */
+struct client {
+    struct gw_hub *hub;
+    struct lws *wsi;
+    struct client *prev, *next;
+    char socket_id[GW_UUID_LEN + 1];
+    json_t *context; /* handshake context data */
+    struct gw_strbuf rx; /* the message being received */
+    struct in_msg *in_head, *in_tail;
+    size_t in_count;
+    struct out_msg *out_head, *out_tail;
+    size_t out_bytes;
+    struct gw_rpc_call *call; /* the call in flight, one at a time */
+    json_t *call_correlation_id;
+    char call_target[256];
+    char **channels; /* sorted */
+    size_t n_channels;
+    int close_code; /* set: close with it at the next writeable */
+    bool established;
+};
+
+struct gw_hub {
+    uv_loop_t *loop;
+    const struct gw_config *config;
+    struct gw_rpc *rpc;
+    struct lws_context *context;
+    struct lws_vhost *vhost;
+    lws_retry_bo_t retry;
+    struct lws_protocols protocols[2];
+    struct client *clients;
+    size_t n_clients;
+};
+
+static void process_next(struct client *c);
+
+/* --- sending ---------------------------------------------------------------------------------- */
+
+static void close_with(struct client *c, int code)
+{
+    if (!c->close_code)
+        c->close_code = code;
+    lws_callback_on_writable(c->wsi);
+}
+
+/* Queues a frame (stolen text) for the socket; a reader too far behind is closed with 1008. */
+static void send_take(struct client *c, char *text, size_t len)
+{
+    if (c->close_code) {
+        free(text);
+        return;
+    }
+    if (c->out_bytes + len > (size_t)c->hub->config->websocket_send_queue) {
+        free(text);
+        gw_warn("hub", "socket %s reads too slowly: closing it", c->socket_id);
+        close_with(c, LWS_CLOSE_STATUS_POLICY_VIOLATION);
+        return;
+    }
+    struct out_msg *m = xmalloc(sizeof(*m) + LWS_PRE + len);
+    m->next = NULL;
+    m->len = len;
+    memcpy(m->buf + LWS_PRE, text, len);
+    free(text);
+    if (c->out_tail)
+        c->out_tail->next = m;
+    else
+        c->out_head = m;
+    c->out_tail = m;
+    c->out_bytes += len;
+    lws_callback_on_writable(c->wsi);
+}
+
+static void send_error_take(struct client *c, json_t *error, const json_t *correlation_id)
+{
+    size_t len;
+    char *text = gw_ws_error_frame(error, correlation_id, &len);
+    json_decref(error);
+    send_take(c, text, len);
+}
+
+static void send_result(struct client *c, const json_t *data, const json_t *correlation_id)
+{
+    size_t len;
+    char *text = gw_ws_result_frame(data, correlation_id, &len);
+    send_take(c, text, len);
+}
+
+/* --- subscriptions ---------------------------------------------------------------------------- */
+
+static bool subscribed(const struct client *c, const char *channel)
+{
+    for (size_t i = 0; i < c->n_channels; i++)
+        if (strcmp(c->channels[i], channel) == 0)
+            return true;
+    return false;
+}
+
+static void subscribe(struct client *c, const char *channel)
+{
+    if (subscribed(c, channel))
+        return;
+    size_t at = 0;
+    while (at < c->n_channels && strcmp(c->channels[at], channel) < 0)
+        at++;
+    c->channels = xrealloc(c->channels, (c->n_channels + 1) * sizeof(*c->channels));
+    memmove(c->channels + at + 1, c->channels + at, (c->n_channels - at) * sizeof(*c->channels));
+    c->channels[at] = xstrdup(channel);
+    c->n_channels++;
+}
+
+static void unsubscribe(struct client *c, const char *channel)
+{
+    for (size_t i = 0; i < c->n_channels; i++) {
+        if (strcmp(c->channels[i], channel) == 0) {
+            free(c->channels[i]);
+            memmove(c->channels + i, c->channels + i + 1,
+                    (c->n_channels - i - 1) * sizeof(*c->channels));
+            c->n_channels--;
+            return;
+        }
+    }
+}
+
+static json_t *subscription_list(const struct client *c)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < c->n_channels; i++)
+        json_array_append_new(list, json_string(c->channels[i]));
+    return list;
+}
+
+size_t gw_hub_publish(struct gw_hub *hub, const char *channel, const char *event,
+                      const json_t *data)
+{
+    size_t len;
+    char *frame = gw_ws_event_frame(event, data, channel, &len);
+    size_t delivered = 0;
+    for (struct client *c = hub->clients; c; c = c->next) {
+        if (!subscribed(c, channel))
+            continue;
+        send_take(c, xstrndup(frame, len), len);
+        delivered++;
+    }
+    free(frame);
+    return delivered;
+}
+
+/* --- the hub's own methods, with Python's argument errors ---------------------------------------- */
+
+/* kwargs must be exactly the names given (NULL-terminated); otherwise the IncorrectSignature text
+ * inspect.getcallargs would raise for fn(socket_id, <names>). */
+static json_t *check_kwargs(const char *fn, const json_t *kwargs, const char *const *names)
+{
+    char message[256];
+    const char *key;
+    json_t *value;
+    json_object_foreach((json_t *)(uintptr_t)kwargs, key, value) {
+        bool known = false;
+        for (size_t i = 0; names[i]; i++)
+            known = known || strcmp(key, names[i]) == 0;
+        if (!known) {
+            snprintf(message, sizeof(message), "%s() got an unexpected keyword argument '%s'", fn,
+                     key);
+            return gw_ws_incorrect_signature(message);
+        }
+    }
+    for (size_t i = 0; names[i]; i++) {
+        if (!json_object_get(kwargs, names[i])) {
+            snprintf(message, sizeof(message),
+                     "%s() missing 1 required positional argument: '%s'", fn, names[i]);
+            return gw_ws_incorrect_signature(message);
+        }
+    }
+    return NULL;
+}
+
+/* Answers a hub method; returns false when method is not one of them. */
+static bool hub_method(struct client *c, const struct gw_ws_request *r)
+{
+    static const char *const channel_arg[] = {"channel", NULL};
+    static const char *const no_args[] = {NULL};
+    bool is_subscribe = strcmp(r->method, "subscribe") == 0;
+    bool is_unsubscribe = strcmp(r->method, "unsubscribe") == 0;
+    bool is_list = strcmp(r->method, "get_subscriptions") == 0;
+    if (!is_subscribe && !is_unsubscribe && !is_list)
+        return false;
+    json_t *error = check_kwargs(r->method, r->data, is_list ? no_args : channel_arg);
+    if (!error && !is_list && !json_is_string(json_object_get(r->data, "channel")))
+        error = gw_nameko_error("TypeError", "builtins.TypeError",
+                                json_pack("[s]", "channel must be a string"),
+                                "channel must be a string");
+    if (error) {
+        send_error_take(c, error, r->correlation_id);
+        return true;
+    }
+    const char *channel = json_string_value(json_object_get(r->data, "channel"));
+    if (is_subscribe)
+        subscribe(c, channel);
+    else if (is_unsubscribe)
+        unsubscribe(c, channel);
+    json_t *list = subscription_list(c);
+    send_result(c, list, r->correlation_id);
+    json_decref(list);
+    return true;
+}
+
+/* --- calls to the cluster ------------------------------------------------------------------------ */
+
+static json_t *failure_error(int status, const char *detail, const char *target, double timeout_s)
+{
+    static const struct {
+        int status;
+        const char *type, *path;
+    } names[] = {
+        {GW_EUNKNOWN_SERVICE, "UnknownService", "nameko.exceptions.UnknownService"},
+        {GW_ETIMEOUT, "RpcTimeout", "nameko.exceptions.RpcTimeout"},
+        {GW_EBROKER, "BrokerUnavailable", "enoki.BrokerUnavailable"},
+        {GW_EBADREPLY, "BadReply", "enoki.BadReply"},
+        {GW_ESHUTDOWN, "GatewayStopping", "enoki.GatewayStopping"},
+    };
+    const char *type = "GatewayError", *path = "enoki.GatewayError";
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (names[i].status == status) {
+            type = names[i].type;
+            path = names[i].path;
+        }
+    }
+    char message[512];
+    gw_describe_call_failure(status, detail, target, timeout_s, message, sizeof(message));
+    json_t *args = json_array();
+    if (status == GW_EUNKNOWN_SERVICE)
+        json_array_append_new(args, json_stringn(target, strcspn(target, ".")));
+    else
+        json_array_append_new(args, json_string(message));
+    return gw_nameko_error(type, path, args, message);
+}
+
+static void on_call_done(void *arg, int status, const json_t *result, const json_t *error,
+                         const char *detail)
+{
+    struct client *c = arg;
+    c->call = NULL;
+    if (status == GW_OK)
+        send_result(c, result, c->call_correlation_id);
+    else if (status == GW_EREMOTE)
+        send_error_take(c, json_incref((json_t *)(uintptr_t)error), c->call_correlation_id);
+    else
+        send_error_take(c, failure_error(status, detail, c->call_target,
+                                         c->hub->config->rpc_timeout),
+                        c->call_correlation_id);
+    json_decref(c->call_correlation_id);
+    c->call_correlation_id = NULL;
+    process_next(c);
+}
+
+/* "service.method" through GATEWAY.expose. Returns false when the target may not be called. */
+static bool start_call(struct client *c, const struct gw_ws_request *r)
+{
+    const char *dot = strchr(r->method, '.');
+    if (!dot || dot == r->method || !dot[1] || strchr(dot + 1, '.'))
+        return false;
+    char *service = xstrndup(r->method, (size_t)(dot - r->method));
+    bool allowed = gw_call_exposed(c->hub->config, service, dot + 1);
+    if (!allowed) {
+        free(service);
+        return false;
+    }
+    snprintf(c->call_target, sizeof(c->call_target), "%s", r->method);
+    if (!json_is_object(r->data)) {
+        char message[300];
+        snprintf(message, sizeof(message), "%s() argument after ** must be a mapping", dot + 1);
+        send_error_take(c, gw_ws_incorrect_signature(message), r->correlation_id);
+        free(service);
+        return true;
+    }
+    json_t *context = json_deep_copy(c->context);
+    char uuid[GW_UUID_LEN + 1];
+    gw_uuid4(uuid);
+    char *call_id = xasprintf("%s.ws.%s", c->hub->config->name, uuid);
+    json_object_set_new(context, "call_id_stack", json_pack("[s]", call_id));
+    free(call_id);
+    struct gw_rpc_request call = {
+        .service = service,
+        .method = dot + 1,
+        .args = NULL,
+        .kwargs = r->data,
+        .context = context,
+        .timeout_s = c->hub->config->rpc_timeout,
+    };
+    c->call_correlation_id = json_incref(r->correlation_id);
+    int status = gw_rpc_call(c->hub->rpc, &call, on_call_done, c, &c->call);
+    if (status != GW_OK) {
+        send_error_take(c, failure_error(status, "not connected", c->call_target,
+                                         c->hub->config->rpc_timeout),
+                        r->correlation_id);
+        json_decref(c->call_correlation_id);
+        c->call_correlation_id = NULL;
+        c->call = NULL;
+    }
+    json_decref(context);
+    free(service);
+    return true;
+}
+
+/* Handles queued frames in order, one at a time: a call in flight holds back the ones after it. */
+static void process_next(struct client *c)
+{
+    while (!c->call && c->in_head && !c->close_code) {
+        struct in_msg *m = c->in_head;
+        c->in_head = m->next;
+        if (!c->in_head)
+            c->in_tail = NULL;
+        c->in_count--;
+        struct gw_ws_request r;
+        if (gw_ws_parse(m->text, m->len, &r) != GW_OK) {
+            /* nameko answers unparsable frames with a null correlation_id, always. */
+            send_error_take(c, gw_ws_malformed_error(), NULL);
+        } else {
+            if (!hub_method(c, &r) && !start_call(c, &r))
+                send_error_take(c, gw_ws_method_not_found(), r.correlation_id);
+            gw_ws_request_clear(&r);
+        }
+        free(m);
+    }
+}
+
+static void receive(struct client *c, const void *in, size_t len)
+{
+    size_t max = (size_t)c->hub->config->websocket_max_frame;
+    if (c->rx.len + len > max) {
+        close_with(c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE);
+        return;
+    }
+    gw_strbuf_add(&c->rx, in, len);
+    if (!lws_is_final_fragment(c->wsi) || lws_remaining_packet_payload(c->wsi) > 0)
+        return;
+    if (c->in_count >= MAX_PENDING_FRAMES) {
+        gw_warn("hub", "socket %s sends faster than it is answered: closing it", c->socket_id);
+        close_with(c, LWS_CLOSE_STATUS_POLICY_VIOLATION);
+        return;
+    }
+    struct in_msg *m = xmalloc(sizeof(*m) + c->rx.len + 1);
+    m->next = NULL;
+    m->len = c->rx.len;
+    memcpy(m->text, c->rx.data ? c->rx.data : "", c->rx.len);
+    m->text[c->rx.len] = '\0';
+    c->rx.len = 0;
+    if (c->in_tail)
+        c->in_tail->next = m;
+    else
+        c->in_head = m;
+    c->in_tail = m;
+    c->in_count++;
+    process_next(c);
+}
+
+/* --- the lws protocol ---------------------------------------------------------------------------- */
+
+static void copy_header(struct lws *wsi, enum lws_token_indexes token, json_t *context,
+                        const char *key)
+{
+    int n = lws_hdr_total_length(wsi, token);
+    if (n <= 0)
+        return;
+    char *value = xmalloc((size_t)n + 1);
+    if (lws_hdr_copy(wsi, value, n + 1, token) >= 0) {
+        json_t *s = json_string(value);
+        if (s)
+            json_object_set_new(context, key, s);
+    }
+    free(value);
+}
+
+static json_t *handshake_context(struct client *c)
+{
+    json_t *context = json_object();
+    copy_header(c->wsi, WSI_TOKEN_HTTP_AUTHORIZATION, context, "auth_token");
+    copy_header(c->wsi, WSI_TOKEN_HTTP_ACCEPT_LANGUAGE, context, "language");
+    copy_header(c->wsi, WSI_TOKEN_HTTP_USER_AGENT, context, "user_agent");
+    const struct gw_config *config = c->hub->config;
+    for (size_t i = 0; i < config->n_context_headers; i++) {
+        /* lws keeps custom header names lower-case, with their colon. */
+        char *name = xasprintf("%s:", config->context_headers[i].header);
+        for (char *p = name; *p; p++)
+            if (*p >= 'A' && *p <= 'Z')
+                *p = (char)(*p - 'A' + 'a');
+        int nlen = (int)strlen(name);
+        int n = lws_hdr_custom_length(c->wsi, name, nlen);
+        if (n > 0) {
+            char *value = xmalloc((size_t)n + 1);
+            if (lws_hdr_custom_copy(c->wsi, value, n + 1, name, nlen) >= 0) {
+                json_t *s = json_string(value);
+                if (s)
+                    json_object_set_new(context, config->context_headers[i].key, s);
+            }
+            free(value);
+        }
+        free(name);
+    }
+    json_object_set_new(context, "socket_id", json_string(c->socket_id));
+    json_object_set_new(context, "gateway", json_string(config->name));
+    return context;
+}
+
+static void on_established(struct gw_hub *hub, struct client *c, struct lws *wsi)
+{
+    memset(c, 0, sizeof(*c));
+    c->hub = hub;
+    c->wsi = wsi;
+    c->established = true;
+    gw_uuid4(c->socket_id);
+    c->context = handshake_context(c);
+    c->next = hub->clients;
+    if (hub->clients)
+        hub->clients->prev = c;
+    hub->clients = c;
+    hub->n_clients++;
+    json_t *data = json_pack("{s:s}", "socket_id", c->socket_id);
+    size_t len;
+    char *frame = gw_ws_event_frame("connected", data, NULL, &len);
+    json_decref(data);
+    send_take(c, frame, len);
+    gw_info("hub", "socket %s connected (%zu open)", c->socket_id, hub->n_clients);
+}
+
+static void on_closed(struct gw_hub *hub, struct client *c)
+{
+    if (!c->established)
+        return;
+    if (c->call) {
+        gw_rpc_cancel(c->call);
+        c->call = NULL;
+    }
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        hub->clients = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    hub->n_clients--;
+    for (struct out_msg *m = c->out_head, *next; m; m = next) {
+        next = m->next;
+        free(m);
+    }
+    for (struct in_msg *m = c->in_head, *next; m; m = next) {
+        next = m->next;
+        free(m);
+    }
+    for (size_t i = 0; i < c->n_channels; i++)
+        free(c->channels[i]);
+    free(c->channels);
+    free(c->rx.data);
+    json_decref(c->context);
+    json_decref(c->call_correlation_id);
+    c->established = false;
+    gw_info("hub", "socket %s closed (%zu open)", c->socket_id, hub->n_clients);
+}
+
+static int on_writeable(struct client *c)
+{
+    if (c->close_code) {
+        lws_close_reason(c->wsi, (enum lws_close_status)c->close_code, NULL, 0);
+        return -1;
+    }
+    struct out_msg *m = c->out_head;
+    if (!m)
+        return 0;
+    c->out_head = m->next;
+    if (!c->out_head)
+        c->out_tail = NULL;
+    c->out_bytes -= m->len;
+    int n = lws_write(c->wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT);
+    free(m);
+    if (n < 0)
+        return -1;
+    if (c->out_head)
+        lws_callback_on_writable(c->wsi);
+    return 0;
+}
+
+static int hub_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                        size_t len)
+{
+    struct gw_hub *hub = lws_context_user(lws_get_context(wsi));
+    struct client *c = user;
+    switch (reason) {
+    case LWS_CALLBACK_ESTABLISHED:
+        on_established(hub, c, wsi);
+        break;
+    case LWS_CALLBACK_RECEIVE:
+        if (c && c->established)
+            receive(c, in, len);
+        break;
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        if (c && c->established)
+            return on_writeable(c);
+        break;
+    case LWS_CALLBACK_CLOSED:
+        if (c)
+            on_closed(hub, c);
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+static void lws_log(int level, const char *line)
+{
+    char text[512];
+    snprintf(text, sizeof(text), "%s", line);
+    text[strcspn(text, "\n")] = '\0';
+    if (level & LLL_ERR)
+        gw_warn("lws", "%s", text);
+    else
+        gw_debug("lws", "%s", text);
+}
+
+/* --- the public face ------------------------------------------------------------------------------ */
+
+struct gw_hub *gw_hub_new(uv_loop_t *loop, const struct gw_config *config, struct gw_rpc *rpc,
+                          char *err, size_t errlen)
+{
+    struct gw_hub *hub = xcalloc(1, sizeof(*hub));
+    hub->loop = loop;
+    hub->config = config;
+    hub->rpc = rpc;
+    lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
+    hub->protocols[0] = (struct lws_protocols){
+        .name = "nameko-hub",
+        .callback = hub_callback,
+        .per_session_data_size = sizeof(struct client),
+        .rx_buffer_size = 0,
+    };
+    /* ping when idle, hang up when no pong comes (websocket_ping; 0 = never) */
+    hub->retry.secs_since_valid_ping = (uint16_t)config->websocket_ping;
+    hub->retry.secs_since_valid_hangup = (uint16_t)(config->websocket_ping + 10);
+    void *loops[] = {loop};
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof(info));
+    info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
+    info.protocols = hub->protocols;
+    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN;
+    info.foreign_loops = loops;
+    info.user = hub;
+    info.retry_and_idle_policy = config->websocket_ping > 0 ? &hub->retry : NULL;
+    info.timeout_secs = 20;
+    hub->context = lws_create_context(&info);
+    if (!hub->context) {
+        snprintf(err, errlen, "cannot start libwebsockets (is libwebsockets-evlib-uv installed?)");
+        free(hub);
+        return NULL;
+    }
+    hub->vhost = lws_get_vhost_by_name(hub->context, "default");
+    return hub;
+}
+
+/* "scheme://host[:port]" -> "host[:port]" without a default port. */
+static void origin_host(const char *origin, char *out, size_t len)
+{
+    const char *p = strstr(origin, "://");
+    p = p ? p + 3 : origin;
+    snprintf(out, len, "%s", p);
+    size_t n = strlen(out);
+    if (n > 0 && out[n - 1] == '/')
+        out[--n] = '\0';
+    if (n > 3 && strcmp(out + n - 3, ":80") == 0)
+        out[n - 3] = '\0';
+    else if (n > 4 && strcmp(out + n - 4, ":443") == 0)
+        out[n - 4] = '\0';
+}
+
+int gw_hub_admit(const struct gw_hub *hub, const char *origin, const char *host)
+{
+    const struct gw_config *config = hub->config;
+    if (hub->n_clients >= (size_t)config->websocket_max_sockets)
+        return 503;
+    if (!origin)
+        return 0; /* not a browser */
+    if (config->websocket_origins.n > 0) {
+        for (size_t i = 0; i < config->websocket_origins.n; i++) {
+            const char *allowed = config->websocket_origins.items[i];
+            if (strcmp(allowed, "*") == 0 || strcasecmp(allowed, origin) == 0)
+                return 0;
+        }
+        return 403;
+    }
+    char a[256], b[256];
+    origin_host(origin, a, sizeof(a));
+    origin_host(host ? host : "", b, sizeof(b));
+    return strcasecmp(a, b) == 0 ? 0 : 403;
+}
+
+void gw_hub_adopt(struct gw_hub *hub, int fd)
+{
+    lws_sock_file_fd_type desc;
+    desc.sockfd = fd;
+    if (!lws_adopt_descriptor_vhost(hub->vhost, LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP, desc, NULL,
+                                    NULL))
+        gw_warn("hub", "libwebsockets refused a connection");
+}
+
+size_t gw_hub_sockets(const struct gw_hub *hub)
+{
+    return hub->n_clients;
+}
+
+void gw_hub_close(struct gw_hub *hub)
+{
+    if (!hub || !hub->context)
+        return;
+    for (struct client *c = hub->clients; c; c = c->next)
+        close_with(c, LWS_CLOSE_STATUS_GOINGAWAY);
+    lws_context_destroy(hub->context);
+    hub->context = NULL;
+}
+
+void gw_hub_free(struct gw_hub *hub)
+{
+    if (!hub)
+        return;
+    if (hub->context)
+        lws_context_destroy(hub->context);
+    free(hub);
+}

@@ -1,0 +1,43 @@
+/* hub.h - the websocket hub: nameko's frame protocol (nameko-wire.md §7) on libwebsockets, run on
+ * the libuv loop (DESIGN.md: Debian's lws has no external poll, but takes a foreign libuv loop).
+ *
+ * The listener hands upgrade requests over with gw_hub_adopt. Sockets call the hub's own methods
+ * (subscribe, unsubscribe, get_subscriptions) and exposed service methods over RPC; the hub pushes
+ * events to them. Only this module includes libwebsockets.h.
+ */
+#ifndef ENOKI_HUB_H
+#define ENOKI_HUB_H
+
+#include "core/config.h"
+#include "core/rpc.h"
+
+#include <jansson.h>
+#include <stddef.h>
+#include <uv.h>
+
+struct gw_hub;
+
+/* config and rpc are borrowed. Returns NULL with err set when lws cannot start. */
+struct gw_hub *gw_hub_new(uv_loop_t *loop, const struct gw_config *config, struct gw_rpc *rpc,
+                          char *err, size_t errlen);
+
+/* Whether an upgrade may go on: 0, or the HTTP status to refuse it with (403 for an Origin that is
+ * not allowed, 503 when websocket_max_sockets are open). origin and host may be NULL. */
+int gw_hub_admit(const struct gw_hub *hub, const char *origin, const char *host);
+
+/* Takes an accepted socket whose request is a websocket upgrade (stolen). */
+void gw_hub_adopt(struct gw_hub *hub, int fd);
+
+/* Open sockets. */
+size_t gw_hub_sockets(const struct gw_hub *hub);
+
+/* Local deliveries, for the native service and events: every socket of this process subscribed to
+ * channel gets the event frame (with "channel"); returns how many. */
+size_t gw_hub_publish(struct gw_hub *hub, const char *channel, const char *event,
+                      const json_t *data);
+
+/* Closes every socket with 1001 and stops lws; the loop ends once lws has released its handles. */
+void gw_hub_close(struct gw_hub *hub);
+void gw_hub_free(struct gw_hub *hub);
+
+#endif
