@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 
 enum { MAX_BODY = 8 * 1024 * 1024, MAX_QUERY_PARAMS = 256 };
@@ -415,12 +416,71 @@ static void redirect(struct request *req, const char *path)
     req->responded = true;
 }
 
+static const char *media_type(const char *name)
+{
+    static const struct {
+        const char *ext, *type;
+    } types[] = {
+        {".js", "application/javascript; charset=utf-8"}, {".mjs", "application/javascript; charset=utf-8"},
+        {".html", "text/html; charset=utf-8"},            {".css", "text/css; charset=utf-8"},
+        {".json", "application/json"},                    {".svg", "image/svg+xml"},
+        {".png", "image/png"},                            {".ico", "image/x-icon"},
+        {".txt", "text/plain; charset=utf-8"},            {".md", "text/markdown; charset=utf-8"},
+    };
+    const char *dot = strrchr(name, '.');
+    for (size_t i = 0; dot && i < sizeof(types) / sizeof(types[0]); i++)
+        if (strcasecmp(dot, types[i].ext) == 0)
+            return types[i].type;
+    return "application/octet-stream";
+}
+
+/* GET /static/<name>: a file of GATEWAY.static_dir, never anything outside it. */
+static void serve_static(struct request *req, const char *method, const char *name)
+{
+    char message[512];
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+        respond_error(req, GW_EMETHOD, "static files answer GET and HEAD");
+        snprintf(req->response.allow, sizeof(req->response.allow), "GET, HEAD");
+        return;
+    }
+    /* No hidden files, no "..", no absolute names: then no way out but a symlink, checked below. */
+    bool bad = !*name || *name == '/' || strstr(name, "/.") || *name == '.' || strstr(name, "//");
+    char *dir = NULL, *file = NULL;
+    FILE *f = NULL;
+    char *path = xasprintf("%s/%s", req->http->config->static_dir, name);
+    if (!bad) {
+        dir = realpath(req->http->config->static_dir, NULL);
+        file = realpath(path, NULL);
+        bad = !dir || !file || strncmp(file, dir, strlen(dir)) != 0 || file[strlen(dir)] != '/';
+    }
+    struct stat st;
+    if (!bad && (stat(file, &st) != 0 || !S_ISREG(st.st_mode)))
+        bad = true;
+    if (!bad)
+        f = fopen(file, "rb");
+    if (!f) {
+        snprintf(message, sizeof(message), "no static file %s", name);
+        respond_error(req, GW_ENOMATCH, message);
+    } else {
+        memset(&req->response, 0, sizeof(req->response));
+        req->response.status = 200;
+        req->response.content_type = media_type(name);
+        req->response.body = xmalloc((size_t)st.st_size + 1);
+        req->response.body_len = fread(req->response.body, 1, (size_t)st.st_size, f);
+        req->responded = true;
+        fclose(f);
+    }
+    free(path);
+    free(dir);
+    free(file);
+}
+
 static void route_request(struct request *req, const char *method)
 {
     if (req->body_too_large) {
-        respond_error(req, GW_EARGS, "the body is larger than the limit");
-        req->response.status = 413;
-        req->response.code = "body_too_large";
+        gw_respond_status(413, "body_too_large", "the body is larger than the limit", NULL,
+                          &req->response);
+        req->responded = true;
         return;
     }
     /* The path is decoded here from the raw target, not taken from MHD: MHD's is a C string, cut at
@@ -433,6 +493,20 @@ static void route_request(struct request *req, const char *method)
         return;
     }
     const struct gw_config *config = req->http->config;
+    if (strcmp(url, config->websocket_path) == 0) {
+        /* The sniffer sends upgrades to the hub: this one did not ask for one. */
+        gw_respond_status(400, "bad_request",
+                          "this path is the websocket hub: send an Upgrade: websocket request",
+                          NULL, &req->response);
+        req->responded = true;
+        free(url);
+        return;
+    }
+    if (strncmp(url, "/static/", 8) == 0) {
+        serve_static(req, method, url + 8);
+        free(url);
+        return;
+    }
     if (config->expose.n > 0 && gw_call_under_prefix(config->rpc_prefix, url)) {
         start_generic_call(req, url, method);
         free(url);

@@ -60,6 +60,7 @@ struct gw_hub {
     struct lws_protocols protocols[2];
     struct client *clients;
     size_t n_clients;
+    bool stopping;
 };
 
 static void process_next(struct client *c);
@@ -603,7 +604,7 @@ static void origin_host(const char *origin, char *out, size_t len)
 int gw_hub_admit(const struct gw_hub *hub, const char *origin, const char *host)
 {
     const struct gw_config *config = hub->config;
-    if (hub->n_clients >= (size_t)config->websocket_max_sockets)
+    if (hub->stopping || hub->n_clients >= (size_t)config->websocket_max_sockets)
         return 503;
     if (!origin)
         return 0; /* not a browser */
@@ -635,12 +636,19 @@ size_t gw_hub_sockets(const struct gw_hub *hub)
     return hub->n_clients;
 }
 
+void gw_hub_close_sockets(struct gw_hub *hub)
+{
+    if (!hub)
+        return;
+    hub->stopping = true;
+    for (struct client *c = hub->clients; c; c = c->next)
+        close_with(c, LWS_CLOSE_STATUS_GOINGAWAY);
+}
+
 void gw_hub_close(struct gw_hub *hub)
 {
     if (!hub || !hub->context)
         return;
-    for (struct client *c = hub->clients; c; c = c->next)
-        close_with(c, LWS_CLOSE_STATUS_GOINGAWAY);
     lws_context_destroy(hub->context);
     hub->context = NULL;
 }

@@ -36,7 +36,10 @@ size_t gw_hub_sockets(const struct gw_hub *hub);
 size_t gw_hub_publish(struct gw_hub *hub, const char *channel, const char *event,
                       const json_t *data);
 
-/* Closes every socket with 1001 and stops lws; the loop ends once lws has released its handles. */
+/* Starts closing every socket with 1001 (going away); new upgrades are refused from now on. */
+void gw_hub_close_sockets(struct gw_hub *hub);
+
+/* Stops lws (sockets still open are dropped); the loop ends once lws has released its handles. */
 void gw_hub_close(struct gw_hub *hub);
 void gw_hub_free(struct gw_hub *hub);
 

@@ -32,6 +32,7 @@ struct gateway {
     struct gw_listener *listener;
     uv_signal_t sigterm, sigint;
     uv_timer_t drain_timer;
+    uint64_t drain_deadline;
     bool stopping;
 };
 
@@ -142,7 +143,9 @@ static void finish_stop(struct gateway *gw)
 static void on_drain_tick(uv_timer_t *timer)
 {
     struct gateway *gw = timer->data;
-    if (gw_http_in_flight(gw->http) == 0) {
+    /* Websockets get a moment for their closing handshake; HTTP requests their deadlines. */
+    bool sockets_done = gw_hub_sockets(gw->hub) == 0 || uv_now(timer->loop) >= gw->drain_deadline;
+    if (gw_http_in_flight(gw->http) == 0 && sockets_done) {
         gw_info("main", "all requests answered; stopping");
         finish_stop(gw);
     }
@@ -162,6 +165,8 @@ static void on_signal(uv_signal_t *handle, int signum)
     gw_listener_close(gw->listener);
     gw->listener = NULL;
     gw_http_drain(gw->http);
+    gw_hub_close_sockets(gw->hub);
+    gw->drain_deadline = uv_now(gw->loop) + 2000;
     /* In-flight calls end by their deadlines at the latest. */
     uv_timer_start(&gw->drain_timer, on_drain_tick, 0, 20);
 }

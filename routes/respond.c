@@ -98,6 +98,12 @@ static void fill_error(int http, const char *code, const char *message, const ch
         out->retry_after = GW_RETRY_AFTER_S;
 }
 
+void gw_respond_status(int http, const char *code, const char *message, const char *call_id,
+                       struct gw_response *out)
+{
+    fill_error(http, code, message, call_id, NULL, out);
+}
+
 void gw_respond_error(int status, const char *message, const char *call_id,
                       struct gw_response *out)
 {

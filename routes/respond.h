@@ -38,6 +38,10 @@ void gw_response_clear(struct gw_response *response);
 /* 200, application/json, the result as JSON. result is borrowed. */
 void gw_respond_result(const json_t *result, struct gw_response *out);
 
+/* An error with an explicit HTTP status and stable code (e.g. 400 "bad_request"). */
+void gw_respond_status(int http, const char *code, const char *message, const char *call_id,
+                       struct gw_response *out);
+
 /* An error enoki found itself (status is a gw_status: GW_ENOMATCH, GW_EARGS, GW_EBROKER, ...).
  * message is shown to the client; call_id may be NULL. */
 void gw_respond_error(int status, const char *message, const char *call_id,
