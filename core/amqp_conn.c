@@ -10,13 +10,23 @@
 #include <string.h>
 #include <sys/time.h>
 
+/* What the topology channel owes us, in order: an -ok to skip or one to report. */
+enum topology_ok { SKIP, REPORT };
+
 struct gw_amqp_conn {
     amqp_connection_state_t state;
     uint64_t next_tag; /* delivery tag of the next publish on the confirm channel */
     bool open;         /* the AMQP connection handshake completed */
+    enum topology_ok *pending; /* FIFO of -ok frames expected on TOPOLOGY */
+    size_t n_pending, cap_pending;
 };
 
-enum { CHANNEL = 1 };
+/* Channel 1 publishes (confirm mode) and consumes; channel 2 carries topology changes made while
+ * running, sent without waiting so the loop never blocks on them. */
+enum { CHANNEL = 1, TOPOLOGY = 2 };
+
+static const char reply_tag[] = "enoki-reply", service_tag[] = "enoki-service",
+                  hub_tag[] = "enoki-hub";
 
 /* Fills err from a synchronous call's reply; returns GW_OK for a normal reply, GW_EBROKER otherwise. */
 static int check_reply(amqp_rpc_reply_t reply, const char *what, char *err, size_t errlen)
@@ -111,8 +121,53 @@ int gw_amqp_conn_open(const struct gw_amqp_setup *setup, double connect_timeout_
     /* no_ack: a reply nobody waits for any more is dropped either way (§3), and acking each one
      * would double the frames on the hot path. */
     amqp_basic_consume(conn->state, CHANNEL, amqp_cstring_bytes(setup->reply_queue),
-                       amqp_empty_bytes, 0, 1, 0, amqp_empty_table);
+                       amqp_cstring_bytes(reply_tag), 0, 1, 0, amqp_empty_table);
     if (check_reply(amqp_get_rpc_reply(conn->state), "basic.consume", err, errlen) != GW_OK)
+        goto out;
+    if (setup->service_queue) {
+        /* As a nameko service declares itself (§2): rpc-<name>, durable, bound <name>.*. */
+        amqp_queue_declare(conn->state, CHANNEL, amqp_cstring_bytes(setup->service_queue), 0, 1, 0,
+                           0, amqp_empty_table);
+        if (check_reply(amqp_get_rpc_reply(conn->state), "service queue.declare", err, errlen) !=
+            GW_OK)
+            goto out;
+        amqp_queue_bind(conn->state, CHANNEL, amqp_cstring_bytes(setup->service_queue),
+                        amqp_cstring_bytes(setup->exchange), amqp_cstring_bytes(setup->service_key),
+                        amqp_empty_table);
+        if (check_reply(amqp_get_rpc_reply(conn->state), "service queue.bind", err, errlen) != GW_OK)
+            goto out;
+        amqp_basic_qos(conn->state, CHANNEL, 0, (uint16_t)setup->prefetch, 0);
+        if (check_reply(amqp_get_rpc_reply(conn->state), "basic.qos", err, errlen) != GW_OK)
+            goto out;
+        amqp_basic_consume(conn->state, CHANNEL, amqp_cstring_bytes(setup->service_queue),
+                           amqp_cstring_bytes(service_tag), 0, 0, 0, amqp_empty_table);
+        if (check_reply(amqp_get_rpc_reply(conn->state), "service basic.consume", err, errlen) !=
+            GW_OK)
+            goto out;
+    }
+    if (setup->hub_queue) {
+        amqp_exchange_declare(conn->state, CHANNEL, amqp_cstring_bytes(setup->hub_exchange),
+                              amqp_cstring_bytes("topic"), 0, 1, 0, 0, amqp_empty_table);
+        if (check_reply(amqp_get_rpc_reply(conn->state), "hub exchange.declare", err, errlen) !=
+            GW_OK)
+            goto out;
+        /* This process's own: exclusive, gone with the connection. */
+        amqp_queue_declare(conn->state, CHANNEL, amqp_cstring_bytes(setup->hub_queue), 0, 0, 1, 1,
+                           amqp_empty_table);
+        if (check_reply(amqp_get_rpc_reply(conn->state), "hub queue.declare", err, errlen) != GW_OK)
+            goto out;
+        amqp_queue_bind(conn->state, CHANNEL, amqp_cstring_bytes(setup->hub_queue),
+                        amqp_cstring_bytes(setup->hub_exchange), amqp_cstring_bytes(setup->hub_key),
+                        amqp_empty_table);
+        if (check_reply(amqp_get_rpc_reply(conn->state), "hub queue.bind", err, errlen) != GW_OK)
+            goto out;
+        amqp_basic_consume(conn->state, CHANNEL, amqp_cstring_bytes(setup->hub_queue),
+                           amqp_cstring_bytes(hub_tag), 0, 1, 1, amqp_empty_table);
+        if (check_reply(amqp_get_rpc_reply(conn->state), "hub basic.consume", err, errlen) != GW_OK)
+            goto out;
+    }
+    amqp_channel_open(conn->state, TOPOLOGY);
+    if (check_reply(amqp_get_rpc_reply(conn->state), "channel.open", err, errlen) != GW_OK)
         goto out;
     status = GW_OK;
 out:
@@ -134,10 +189,60 @@ int gw_amqp_conn_heartbeat(const struct gw_amqp_conn *conn)
     return amqp_get_heartbeat(conn->state);
 }
 
+static void topology_pop(struct gw_amqp_conn *conn, const struct gw_amqp_events *events, void *arg)
+{
+    if (conn->n_pending == 0)
+        return;
+    enum topology_ok what = conn->pending[0];
+    memmove(conn->pending, conn->pending + 1, (conn->n_pending - 1) * sizeof(*conn->pending));
+    conn->n_pending--;
+    if (what == REPORT)
+        events->topology(arg, true, "ok");
+}
+
+/* The topology channel's own frames: -ok replies in order, or its closing by the broker (a bad
+ * declaration), which fails what is pending and opens the channel again. */
+static int handle_topology_frame(struct gw_amqp_conn *conn, const amqp_frame_t *frame,
+                                 const struct gw_amqp_events *events, void *arg)
+{
+    switch (frame->payload.method.id) {
+    case AMQP_EXCHANGE_DECLARE_OK_METHOD:
+    case AMQP_QUEUE_BIND_OK_METHOD:
+    case AMQP_QUEUE_UNBIND_OK_METHOD:
+        topology_pop(conn, events, arg);
+        return GW_OK;
+    case AMQP_CHANNEL_CLOSE_METHOD: {
+        const amqp_channel_close_t *c = frame->payload.method.decoded;
+        char why[256];
+        snprintf(why, sizeof(why), "%d %.*s", c->reply_code, (int)c->reply_text.len,
+                 (const char *)c->reply_text.bytes);
+        amqp_channel_close_ok_t ok = {0};
+        amqp_send_method(conn->state, TOPOLOGY, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
+        size_t n = conn->n_pending;
+        enum topology_ok *pending = conn->pending;
+        conn->pending = NULL;
+        conn->n_pending = conn->cap_pending = 0;
+        for (size_t i = 0; i < n; i++)
+            if (pending[i] == REPORT)
+                events->topology(arg, false, why);
+        free(pending);
+        amqp_channel_open_t open = {.out_of_band = amqp_empty_bytes};
+        return amqp_send_method(conn->state, TOPOLOGY, AMQP_CHANNEL_OPEN_METHOD, &open) ==
+                       AMQP_STATUS_OK
+                   ? GW_OK
+                   : GW_EBROKER;
+    }
+    default:
+        return GW_OK; /* channel.open-ok and the like */
+    }
+}
+
 static int handle_method_frame(struct gw_amqp_conn *conn, const amqp_frame_t *frame,
                                const struct gw_amqp_events *events, void *arg, char *err,
                                size_t errlen)
 {
+    if (frame->channel == TOPOLOGY)
+        return handle_topology_frame(conn, frame, events, arg);
     switch (frame->payload.method.id) {
     case AMQP_BASIC_ACK_METHOD: {
         const amqp_basic_ack_t *ack = frame->payload.method.decoded;
@@ -199,7 +304,21 @@ int gw_amqp_conn_drain(struct gw_amqp_conn *conn, const struct gw_amqp_events *e
         amqp_envelope_t envelope;
         amqp_rpc_reply_t reply = amqp_consume_message(conn->state, &envelope, &zero, 0);
         if (reply.reply_type == AMQP_RESPONSE_NORMAL) {
-            events->delivery(arg, &envelope.message.properties, envelope.message.body);
+            amqp_bytes_t tag = envelope.consumer_tag;
+            struct gw_amqp_delivery d = {
+                .consumer = tag.len == strlen(service_tag) &&
+                                    memcmp(tag.bytes, service_tag, tag.len) == 0
+                                ? GW_CONSUMER_SERVICE
+                            : tag.len == strlen(hub_tag) && memcmp(tag.bytes, hub_tag, tag.len) == 0
+                                ? GW_CONSUMER_HUB
+                                : GW_CONSUMER_REPLY,
+                .exchange = envelope.exchange,
+                .routing_key = envelope.routing_key,
+                .delivery_tag = envelope.delivery_tag,
+                .props = &envelope.message.properties,
+                .body = envelope.message.body,
+            };
+            events->delivery(arg, &d);
             amqp_destroy_envelope(&envelope);
             continue;
         }
@@ -245,6 +364,57 @@ int gw_amqp_conn_publish(struct gw_amqp_conn *conn, const char *exchange, const 
     return GW_OK;
 }
 
+int gw_amqp_conn_ack(struct gw_amqp_conn *conn, uint64_t delivery_tag)
+{
+    return amqp_basic_ack(conn->state, CHANNEL, delivery_tag, 0) == AMQP_STATUS_OK ? GW_OK
+                                                                                  : GW_EBROKER;
+}
+
+static void topology_push(struct gw_amqp_conn *conn, enum topology_ok what)
+{
+    if (conn->n_pending == conn->cap_pending) {
+        conn->cap_pending = conn->cap_pending ? conn->cap_pending * 2 : 16;
+        conn->pending = xrealloc(conn->pending, conn->cap_pending * sizeof(*conn->pending));
+    }
+    conn->pending[conn->n_pending++] = what;
+}
+
+int gw_amqp_conn_bind(struct gw_amqp_conn *conn, const char *queue, const char *exchange,
+                      const char *key, bool declare_exchange, bool unbind)
+{
+    int rc = AMQP_STATUS_OK;
+    if (declare_exchange) {
+        /* As nameko declares an events exchange (§5): topic, durable. */
+        amqp_exchange_declare_t declare = {
+            .exchange = amqp_cstring_bytes(exchange),
+            .type = amqp_cstring_bytes("topic"),
+            .durable = 1,
+            .arguments = amqp_empty_table,
+        };
+        rc = amqp_send_method(conn->state, TOPOLOGY, AMQP_EXCHANGE_DECLARE_METHOD, &declare);
+        topology_push(conn, SKIP);
+    }
+    if (rc == AMQP_STATUS_OK && unbind) {
+        amqp_queue_unbind_t req = {
+            .queue = amqp_cstring_bytes(queue),
+            .exchange = amqp_cstring_bytes(exchange),
+            .routing_key = amqp_cstring_bytes(key),
+            .arguments = amqp_empty_table,
+        };
+        rc = amqp_send_method(conn->state, TOPOLOGY, AMQP_QUEUE_UNBIND_METHOD, &req);
+    } else if (rc == AMQP_STATUS_OK) {
+        amqp_queue_bind_t req = {
+            .queue = amqp_cstring_bytes(queue),
+            .exchange = amqp_cstring_bytes(exchange),
+            .routing_key = amqp_cstring_bytes(key),
+            .arguments = amqp_empty_table,
+        };
+        rc = amqp_send_method(conn->state, TOPOLOGY, AMQP_QUEUE_BIND_METHOD, &req);
+    }
+    topology_push(conn, REPORT);
+    return rc == AMQP_STATUS_OK ? GW_OK : GW_EBROKER;
+}
+
 void gw_amqp_conn_free(struct gw_amqp_conn *conn, bool polite)
 {
     if (!conn)
@@ -256,5 +426,6 @@ void gw_amqp_conn_free(struct gw_amqp_conn *conn, bool polite)
         amqp_connection_close(conn->state, AMQP_REPLY_SUCCESS);
     }
     amqp_destroy_connection(conn->state);
+    free(conn->pending);
     free(conn);
 }

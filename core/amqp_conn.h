@@ -25,13 +25,36 @@ struct gw_amqp_setup {
     const char *reply_key;
     int reply_queue_expires_ms;
     const char *product;           /* client property "product" */
+    /* Optional, the native service and the hub (NULL: none). */
+    const char *service_queue;     /* "rpc-<name>", durable, bound service_key, consumed with acks */
+    const char *service_key;       /* "<name>.*" */
+    int prefetch;                  /* unacked service requests at once */
+    const char *hub_exchange;      /* "<name>.hub", topic, durable */
+    const char *hub_queue;         /* this process's exclusive queue, bound hub_key, no-ack */
+    const char *hub_key;           /* "broadcast" */
+};
+
+/* Which consumer a delivery came to. */
+enum gw_amqp_consumer { GW_CONSUMER_REPLY, GW_CONSUMER_SERVICE, GW_CONSUMER_HUB };
+
+struct gw_amqp_delivery {
+    enum gw_amqp_consumer consumer;
+    amqp_bytes_t exchange;
+    amqp_bytes_t routing_key;
+    uint64_t delivery_tag;
+    const amqp_basic_properties_t *props;
+    amqp_bytes_t body;
 };
 
 /* What a drain found. Properties and bodies are borrowed for the duration of the callback. */
 struct gw_amqp_events {
-    void (*delivery)(void *arg, const amqp_basic_properties_t *props, amqp_bytes_t body);
+    void (*delivery)(void *arg, const struct gw_amqp_delivery *delivery);
     void (*returned)(void *arg, const amqp_basic_properties_t *props, int reply_code);
     void (*confirmed)(void *arg, uint64_t delivery_tag, bool multiple, bool ack);
+    /* The oldest topology operation sent (gw_amqp_conn_bind) succeeded, or failed: then the
+     * topology channel was closed by the broker and every operation still pending failed with it;
+     * the connection reopens the channel by itself. */
+    void (*topology)(void *arg, bool ok, const char *why);
 };
 
 /* Connects and declares everything in setup. Blocks for at most about connect_timeout_s per step.
@@ -56,6 +79,15 @@ int gw_amqp_conn_drain(struct gw_amqp_conn *conn, const struct gw_amqp_events *e
 int gw_amqp_conn_publish(struct gw_amqp_conn *conn, const char *exchange, const char *routing_key,
                          bool mandatory, const amqp_basic_properties_t *props, const void *body,
                          size_t len, uint64_t *delivery_tag, char *err, size_t errlen);
+
+/* Acknowledges a service request (channel 1). Returns GW_OK or GW_EBROKER. */
+int gw_amqp_conn_ack(struct gw_amqp_conn *conn, uint64_t delivery_tag);
+
+/* Sends, without waiting, the declaration of a topic exchange (when declare_exchange) and the
+ * binding (or unbinding) of queue to it by key, on the topology channel. Each operation is reported
+ * once through events->topology, in the order sent: one report for the pair. */
+int gw_amqp_conn_bind(struct gw_amqp_conn *conn, const char *queue, const char *exchange,
+                      const char *key, bool declare_exchange, bool unbind);
 
 /* Closes the connection politely when it is still up (short blocking handshake) and frees it.
  * NULL is a no-op. */

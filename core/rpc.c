@@ -1,6 +1,7 @@
 #include "rpc.h"
 
 #include "amqp_conn.h"
+#include "json.h"
 #include "log.h"
 #include "status.h"
 #include "wire.h"
@@ -26,9 +27,39 @@ struct gw_rpc_call {
     char *routing_key;
 };
 
+struct hub_publish {
+    struct hub_publish *next;
+    char message_id[GW_UUID_LEN + 1];
+    gw_rpc_routed_fn routed;
+    void *arg;
+};
+
 struct unconfirmed {
     uint64_t tag;
     char correlation_id[GW_UUID_LEN + 1];
+    struct hub_publish *hub; /* a hub publish waiting for its routing, or NULL */
+};
+
+struct gw_rpc_waiter {
+    struct gw_rpc_waiter *next;
+    gw_rpc_bound_fn done; /* NULL once cancelled */
+    void *arg;
+};
+
+/* A binding of the hub queue, kept while anyone needs it and made again after a reconnect. */
+struct binding {
+    char *exchange;
+    char *key;
+    bool declare_exchange;
+    bool ready;
+    int refcount;
+    struct gw_rpc_waiter *waiters;
+};
+
+/* A topology operation sent and not yet answered: which binding it was for (by name). */
+struct topology_op {
+    char *exchange;
+    char *key;
 };
 
 struct connect_job {
@@ -57,6 +88,15 @@ struct gw_rpc {
     size_t n_unconfirmed, cap_unconfirmed;
     amqp_pool_t header_pool;
     bool job_running;
+    uint64_t generation; /* counts connections; a reply to a request of an older one is not sent */
+    bool serving;
+    struct gw_rpc_service service;
+    char *service_queue, *service_key, *hub_exchange, *hub_queue;
+    struct binding *bindings;
+    size_t n_bindings, cap_bindings;
+    struct topology_op *ops; /* FIFO */
+    size_t n_ops, cap_ops;
+    struct hub_publish *publishes;
     int handles_open;
     void (*closed)(void *arg);
     void *closed_arg;
@@ -64,6 +104,7 @@ struct gw_rpc {
 
 static void start_connect(struct gw_rpc *rpc);
 static void connection_lost(struct gw_rpc *rpc, const char *why);
+static void remember_unconfirmed(struct gw_rpc *rpc, uint64_t tag, const char *correlation_id);
 
 /* Runs the close callback once nothing of the client is left on the loop. */
 static void maybe_closed(struct gw_rpc *rpc)
@@ -147,9 +188,8 @@ static void fail_all(struct gw_rpc *rpc, int status, const char *detail)
 
 /* --- events from the connection ------------------------------------------------------------- */
 
-static void on_delivery(void *arg, const amqp_basic_properties_t *props, amqp_bytes_t body)
+static void on_reply(struct gw_rpc *rpc, const amqp_basic_properties_t *props, amqp_bytes_t body)
 {
-    struct gw_rpc *rpc = arg;
     if (!(props->_flags & AMQP_BASIC_CORRELATION_ID_FLAG)) {
         gw_debug("rpc", "dropped a reply without correlation_id");
         return;
@@ -178,9 +218,140 @@ static void on_delivery(void *arg, const amqp_basic_properties_t *props, amqp_by
     json_decref(error);
 }
 
+static char *bytes_dup(amqp_bytes_t b)
+{
+    return xstrndup(b.bytes ? b.bytes : "", b.len);
+}
+
+void gw_rpc_incoming_free(struct gw_rpc_incoming *in)
+{
+    if (!in)
+        return;
+    free(in->method);
+    json_decref(in->args);
+    json_decref(in->kwargs);
+    json_decref(in->body);
+    free(in->reply_to);
+    free(in->correlation_id);
+    free(in->content_type);
+    free(in);
+}
+
+/* A request as nameko reads one (§2), or NULL (with the delivery acked and dropped) for what nameko
+ * would drop, or die on: no content_type, no reply_to, a body that is not JSON. */
+static struct gw_rpc_incoming *incoming_new(struct gw_rpc *rpc,
+                                            const struct gw_amqp_delivery *d, const char *method)
+{
+    const amqp_basic_properties_t *props = d->props;
+    json_t *body = gw_json_decode_lenient(d->body.bytes, d->body.len, NULL);
+    bool usable = body && (props->_flags & AMQP_BASIC_CONTENT_TYPE_FLAG) &&
+                  (props->_flags & AMQP_BASIC_REPLY_TO_FLAG);
+    if (!usable) {
+        gw_warn("rpc", "dropped a request to %s without content_type, reply_to or a JSON body",
+                method);
+        json_decref(body);
+        if (d->consumer == GW_CONSUMER_SERVICE && rpc->conn)
+            gw_amqp_conn_ack(rpc->conn, d->delivery_tag);
+        return NULL;
+    }
+    struct gw_rpc_incoming *in = xcalloc(1, sizeof(*in));
+    in->method = xstrdup(method);
+    in->body = body;
+    json_t *args = json_object_get(body, "args");
+    json_t *kwargs = json_object_get(body, "kwargs");
+    in->args = json_is_array(args) ? json_incref(args) : NULL;
+    in->kwargs = json_is_object(kwargs) ? json_incref(kwargs) : NULL;
+    in->reply_to = bytes_dup(props->reply_to);
+    if (props->_flags & AMQP_BASIC_CORRELATION_ID_FLAG)
+        in->correlation_id = bytes_dup(props->correlation_id);
+    in->content_type = bytes_dup(props->content_type);
+    in->delivery_tag = d->consumer == GW_CONSUMER_SERVICE ? d->delivery_tag : 0;
+    in->generation = rpc->generation;
+    return in;
+}
+
+static void on_service_request(struct gw_rpc *rpc, const struct gw_amqp_delivery *d)
+{
+    char *key = bytes_dup(d->routing_key);
+    const char *dot = strchr(key, '.');
+    struct gw_rpc_incoming *in = incoming_new(rpc, d, dot ? dot + 1 : "");
+    free(key);
+    if (!in)
+        return;
+    if (!in->args || !in->kwargs) {
+        json_t *error = json_pack("{s:s, s:s, s:[s], s:s}", "exc_type", "MalformedRequest",
+                                  "exc_path", "nameko.exceptions.MalformedRequest", "exc_args",
+                                  "Message missing `args` or `kwargs`", "value",
+                                  "Message missing `args` or `kwargs`");
+        gw_rpc_reply(rpc, in, NULL, error);
+        json_decref(error);
+        return;
+    }
+    rpc->service.request(rpc->service.arg, in);
+}
+
+static void on_hub_delivery(struct gw_rpc *rpc, const struct gw_amqp_delivery *d)
+{
+    char *exchange = bytes_dup(d->exchange);
+    char *key = bytes_dup(d->routing_key);
+    struct gw_rpc_incoming *forwarded = NULL;
+    json_t *body = gw_json_decode_lenient(d->body.bytes, d->body.len, NULL);
+    const char *method = json_string_value(json_object_get(body, "method"));
+    if ((d->props->_flags & AMQP_BASIC_REPLY_TO_FLAG) && method)
+        forwarded = incoming_new(rpc, d, method); /* a request another instance passed on */
+    if (body)
+        rpc->service.hub_message(rpc->service.arg, exchange, key, body, forwarded);
+    else
+        gw_warn("rpc", "dropped a message from %s that is not JSON", exchange);
+    json_decref(body);
+    free(exchange);
+    free(key);
+}
+
+static void on_delivery(void *arg, const struct gw_amqp_delivery *d)
+{
+    struct gw_rpc *rpc = arg;
+    switch (d->consumer) {
+    case GW_CONSUMER_REPLY:
+        on_reply(rpc, d->props, d->body);
+        break;
+    case GW_CONSUMER_SERVICE:
+        on_service_request(rpc, d);
+        break;
+    case GW_CONSUMER_HUB:
+        on_hub_delivery(rpc, d);
+        break;
+    }
+}
+
+static struct hub_publish *take_publish(struct gw_rpc *rpc, const char *message_id, size_t len)
+{
+    for (struct hub_publish **p = &rpc->publishes; *p; p = &(*p)->next) {
+        if (strlen((*p)->message_id) == len && memcmp((*p)->message_id, message_id, len) == 0) {
+            struct hub_publish *found = *p;
+            *p = found->next;
+            return found;
+        }
+    }
+    return NULL;
+}
+
 static void on_returned(void *arg, const amqp_basic_properties_t *props, int reply_code)
 {
     struct gw_rpc *rpc = arg;
+    if (props->_flags & AMQP_BASIC_MESSAGE_ID_FLAG) {
+        /* A hub publish no queue was bound for: the socket is on no instance. Its ack follows and
+         * then finds nothing. */
+        struct hub_publish *hub = take_publish(rpc, props->message_id.bytes, props->message_id.len);
+        if (hub) {
+            for (size_t i = 0; i < rpc->n_unconfirmed; i++)
+                if (rpc->unconfirmed[i].hub == hub)
+                    rpc->unconfirmed[i].hub = NULL;
+            hub->routed(hub->arg, false);
+            free(hub);
+        }
+        return;
+    }
     if (!(props->_flags & AMQP_BASIC_CORRELATION_ID_FLAG))
         return;
     struct gw_rpc_call *call =
@@ -205,7 +376,13 @@ static void on_confirmed(void *arg, uint64_t tag, bool multiple, bool ack)
             rpc->unconfirmed[keep++] = *u;
             continue;
         }
-        if (!ack) {
+        if (u->hub) {
+            struct hub_publish *hub = take_publish(rpc, u->hub->message_id, GW_UUID_LEN);
+            if (hub) {
+                hub->routed(hub->arg, ack);
+                free(hub);
+            }
+        } else if (!ack && u->correlation_id[0]) {
             struct gw_rpc_call *call = find_call(rpc, u->correlation_id, GW_UUID_LEN);
             if (call)
                 finish_call(call, GW_EBROKER, NULL, NULL, "the broker refused the request (nack)");
@@ -214,10 +391,52 @@ static void on_confirmed(void *arg, uint64_t tag, bool multiple, bool ack)
     rpc->n_unconfirmed = keep;
 }
 
+static struct binding *find_binding(struct gw_rpc *rpc, const char *exchange, const char *key)
+{
+    for (size_t i = 0; i < rpc->n_bindings; i++)
+        if (strcmp(rpc->bindings[i].exchange, exchange) == 0 &&
+            strcmp(rpc->bindings[i].key, key) == 0)
+            return &rpc->bindings[i];
+    return NULL;
+}
+
+static void notify_waiters(struct binding *b, int status)
+{
+    struct gw_rpc_waiter *w = b->waiters;
+    b->waiters = NULL;
+    while (w) {
+        struct gw_rpc_waiter *next = w->next;
+        if (w->done)
+            w->done(w->arg, status);
+        free(w);
+        w = next;
+    }
+}
+
+static void on_topology(void *arg, bool ok, const char *why)
+{
+    struct gw_rpc *rpc = arg;
+    if (rpc->n_ops == 0)
+        return;
+    struct topology_op op = rpc->ops[0];
+    memmove(rpc->ops, rpc->ops + 1, (rpc->n_ops - 1) * sizeof(*rpc->ops));
+    rpc->n_ops--;
+    struct binding *b = find_binding(rpc, op.exchange, op.key);
+    if (b && b->refcount > 0) {
+        if (!ok)
+            gw_warn("rpc", "cannot bind to %s by %s: %s", op.exchange, op.key, why);
+        b->ready = ok;
+        notify_waiters(b, ok ? GW_OK : GW_EBROKER);
+    }
+    free(op.exchange);
+    free(op.key);
+}
+
 static const struct gw_amqp_events events = {
     .delivery = on_delivery,
     .returned = on_returned,
     .confirmed = on_confirmed,
+    .topology = on_topology,
 };
 
 static void drain(struct gw_rpc *rpc)
@@ -287,6 +506,43 @@ static void schedule_reconnect(struct gw_rpc *rpc)
     uv_timer_start(&rpc->reconnect, on_reconnect_timer, (uint64_t)(delay * 1000), 0);
 }
 
+/* Everything waiting on the connection that is gone: hub publishes are unrouted, bindings are no
+ * longer in place (they are made again on reconnect), their waiters fail. */
+static void fail_topology(struct gw_rpc *rpc)
+{
+    while (rpc->publishes) {
+        struct hub_publish *p = rpc->publishes;
+        rpc->publishes = p->next;
+        p->routed(p->arg, false);
+        free(p);
+    }
+    for (size_t i = 0; i < rpc->n_ops; i++) {
+        free(rpc->ops[i].exchange);
+        free(rpc->ops[i].key);
+    }
+    rpc->n_ops = 0;
+    for (size_t i = 0; i < rpc->n_bindings; i++) {
+        rpc->bindings[i].ready = false;
+        notify_waiters(&rpc->bindings[i], GW_EBROKER);
+    }
+}
+
+static void send_bind(struct gw_rpc *rpc, const char *exchange, const char *key, bool declare,
+                      bool unbind)
+{
+    if (rpc->state != CONNECTED || !rpc->hub_queue)
+        return;
+    if (gw_amqp_conn_bind(rpc->conn, rpc->hub_queue, exchange, key, declare, unbind) != GW_OK)
+        return; /* the drain will find the connection broken */
+    if (rpc->n_ops == rpc->cap_ops) {
+        rpc->cap_ops = rpc->cap_ops ? rpc->cap_ops * 2 : 16;
+        rpc->ops = xrealloc(rpc->ops, rpc->cap_ops * sizeof(*rpc->ops));
+    }
+    rpc->ops[rpc->n_ops].exchange = xstrdup(exchange);
+    rpc->ops[rpc->n_ops].key = xstrdup(key);
+    rpc->n_ops++;
+}
+
 static void connection_lost(struct gw_rpc *rpc, const char *why)
 {
     if (rpc->state != CONNECTED)
@@ -297,6 +553,7 @@ static void connection_lost(struct gw_rpc *rpc, const char *why)
     rpc->conn = NULL;
     rpc->state = DISCONNECTED;
     fail_all(rpc, GW_EBROKER, "the broker connection was lost");
+    fail_topology(rpc);
     schedule_reconnect(rpc);
 }
 
@@ -339,6 +596,11 @@ static void connect_done(uv_work_t *work, int status)
     }
     rpc->state = CONNECTED;
     rpc->backoff_s = 0.5;
+    rpc->generation++;
+    /* The hub queue went with the old connection: its bindings are made again. */
+    for (size_t i = 0; i < rpc->n_bindings; i++)
+        send_bind(rpc, rpc->bindings[i].exchange, rpc->bindings[i].key,
+                  rpc->bindings[i].declare_exchange, false);
     gw_info("rpc", "connected to %s:%d vhost %s, reply queue %s", rpc->config->amqp.host,
             rpc->config->amqp.port, rpc->config->amqp.vhost, rpc->reply_queue);
     /* Frames that arrived with the last synchronous reply are already buffered. */
@@ -360,6 +622,12 @@ static void start_connect(struct gw_rpc *rpc)
         .reply_key = rpc->reply_key,
         .reply_queue_expires_ms = REPLY_QUEUE_EXPIRES_MS,
         .product = "enoki",
+        .service_queue = rpc->serving ? rpc->service_queue : NULL,
+        .service_key = rpc->service_key,
+        .prefetch = 10,
+        .hub_exchange = rpc->serving ? rpc->hub_exchange : NULL,
+        .hub_queue = rpc->serving ? rpc->hub_queue : NULL,
+        .hub_key = "broadcast",
     };
     rpc->state = CONNECTING;
     rpc->job_running = true;
@@ -383,8 +651,178 @@ struct gw_rpc *gw_rpc_new(uv_loop_t *loop, const struct gw_config *config)
     uv_timer_init(loop, &rpc->reconnect);
     rpc->reconnect.data = rpc;
     rpc->handles_open = 2;
-    start_connect(rpc);
+    rpc->service_queue = xasprintf("rpc-%s", config->name);
+    rpc->service_key = xasprintf("%s.*", config->name);
+    rpc->hub_exchange = xasprintf("%s.hub", config->name);
+    char uuid[GW_UUID_LEN + 1];
+    gw_uuid4(uuid);
+    rpc->hub_queue = xasprintf("enoki-hub-%s-%s", config->name, uuid);
     return rpc;
+}
+
+void gw_rpc_start(struct gw_rpc *rpc)
+{
+    start_connect(rpc);
+}
+
+void gw_rpc_serve(struct gw_rpc *rpc, const struct gw_rpc_service *service)
+{
+    rpc->service = *service;
+    rpc->serving = true;
+}
+
+const char *gw_rpc_hub_exchange(const struct gw_rpc *rpc)
+{
+    return rpc->hub_exchange;
+}
+
+void gw_rpc_reply(struct gw_rpc *rpc, struct gw_rpc_incoming *in, const json_t *result,
+                  const json_t *error)
+{
+    /* A request of a connection that is gone has been requeued by the broker: it is answered
+     * again when it comes back, not now. */
+    if (rpc->state != CONNECTED || in->generation != rpc->generation) {
+        gw_rpc_incoming_free(in);
+        return;
+    }
+    json_t *doc = json_object();
+    json_object_set(doc, "result", result ? (json_t *)(uintptr_t)result : json_null());
+    json_object_set(doc, "error", error ? (json_t *)(uintptr_t)error : json_null());
+    size_t len;
+    char *body = gw_json_encode(doc, GW_JSON_PYTHON, &len);
+    json_decref(doc);
+    /* nameko's reply properties (§2): flags 0xFC00, correlation_id only when the request had one. */
+    amqp_basic_properties_t props = {0};
+    props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_CONTENT_ENCODING_FLAG |
+                   AMQP_BASIC_HEADERS_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG |
+                   AMQP_BASIC_PRIORITY_FLAG;
+    props.content_type = amqp_cstring_bytes(in->content_type);
+    props.content_encoding = amqp_cstring_bytes("utf-8");
+    props.headers = amqp_empty_table;
+    props.delivery_mode = 2;
+    props.priority = 0;
+    if (in->correlation_id) {
+        props._flags |= AMQP_BASIC_CORRELATION_ID_FLAG;
+        props.correlation_id = amqp_cstring_bytes(in->correlation_id);
+    }
+    uint64_t tag;
+    char err[256];
+    int status = gw_amqp_conn_publish(rpc->conn, rpc->config->rpc_exchange, in->reply_to, false,
+                                      &props, body, len, &tag, err, sizeof(err));
+    free(body);
+    if (status == GW_OK) {
+        remember_unconfirmed(rpc, tag, "");
+        /* Acked after the reply is out, as nameko does. */
+        if (in->delivery_tag)
+            status = gw_amqp_conn_ack(rpc->conn, in->delivery_tag);
+    }
+    gw_rpc_incoming_free(in);
+    if (status != GW_OK)
+        connection_lost(rpc, err);
+}
+
+void gw_rpc_ack_only(struct gw_rpc *rpc, struct gw_rpc_incoming *in)
+{
+    if (rpc->state == CONNECTED && in->generation == rpc->generation && in->delivery_tag &&
+        gw_amqp_conn_ack(rpc->conn, in->delivery_tag) != GW_OK)
+        connection_lost(rpc, "ack failed");
+    gw_rpc_incoming_free(in);
+}
+
+struct gw_rpc_waiter *gw_rpc_bind(struct gw_rpc *rpc, const char *exchange, const char *key,
+                                  bool declare_exchange, gw_rpc_bound_fn done, void *arg)
+{
+    struct binding *b = find_binding(rpc, exchange, key);
+    if (!b) {
+        if (rpc->n_bindings == rpc->cap_bindings) {
+            rpc->cap_bindings = rpc->cap_bindings ? rpc->cap_bindings * 2 : 16;
+            rpc->bindings = xrealloc(rpc->bindings, rpc->cap_bindings * sizeof(*rpc->bindings));
+        }
+        b = &rpc->bindings[rpc->n_bindings++];
+        memset(b, 0, sizeof(*b));
+        b->exchange = xstrdup(exchange);
+        b->key = xstrdup(key);
+        b->declare_exchange = declare_exchange;
+        send_bind(rpc, exchange, key, declare_exchange, false);
+    }
+    b->refcount++;
+    if (!done)
+        return NULL;
+    if (b->ready || rpc->state != CONNECTED) {
+        done(arg, b->ready ? GW_OK : GW_EBROKER);
+        return NULL;
+    }
+    struct gw_rpc_waiter *w = xcalloc(1, sizeof(*w));
+    w->done = done;
+    w->arg = arg;
+    w->next = b->waiters;
+    b->waiters = w;
+    return w;
+}
+
+void gw_rpc_waiter_cancel(struct gw_rpc_waiter *waiter)
+{
+    if (waiter)
+        waiter->done = NULL;
+}
+
+void gw_rpc_unbind(struct gw_rpc *rpc, const char *exchange, const char *key)
+{
+    struct binding *b = find_binding(rpc, exchange, key);
+    if (!b || --b->refcount > 0)
+        return;
+    send_bind(rpc, exchange, key, false, true);
+    notify_waiters(b, GW_EBROKER);
+    free(b->exchange);
+    free(b->key);
+    *b = rpc->bindings[--rpc->n_bindings];
+}
+
+void gw_rpc_publish_hub(struct gw_rpc *rpc, const char *routing_key, const json_t *body,
+                        const struct gw_rpc_incoming *forwarded, gw_rpc_routed_fn routed,
+                        void *arg)
+{
+    if (rpc->state != CONNECTED) {
+        routed(arg, false);
+        return;
+    }
+    struct hub_publish *hub = xcalloc(1, sizeof(*hub));
+    gw_uuid4(hub->message_id);
+    hub->routed = routed;
+    hub->arg = arg;
+    amqp_basic_properties_t props = {0};
+    props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_CONTENT_ENCODING_FLAG |
+                   AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_MESSAGE_ID_FLAG;
+    props.content_type = amqp_cstring_bytes("application/json");
+    props.content_encoding = amqp_cstring_bytes("utf-8");
+    props.delivery_mode = 1; /* between live instances: nothing to keep */
+    props.message_id = amqp_cstring_bytes(hub->message_id);
+    if (forwarded) {
+        props._flags |= AMQP_BASIC_REPLY_TO_FLAG;
+        props.reply_to = amqp_cstring_bytes(forwarded->reply_to);
+        props.content_type = amqp_cstring_bytes(forwarded->content_type);
+        if (forwarded->correlation_id) {
+            props._flags |= AMQP_BASIC_CORRELATION_ID_FLAG;
+            props.correlation_id = amqp_cstring_bytes(forwarded->correlation_id);
+        }
+    }
+    size_t len;
+    char *text = gw_json_encode(body, GW_JSON_PYTHON, &len);
+    uint64_t tag;
+    char err[256];
+    int status = gw_amqp_conn_publish(rpc->conn, rpc->hub_exchange, routing_key, true, &props,
+                                      text, len, &tag, err, sizeof(err));
+    free(text);
+    if (status != GW_OK) {
+        free(hub);
+        routed(arg, false);
+        connection_lost(rpc, err);
+        return;
+    }
+    hub->next = rpc->publishes;
+    rpc->publishes = hub;
+    remember_unconfirmed(rpc, tag, "");
+    rpc->unconfirmed[rpc->n_unconfirmed - 1].hub = hub;
 }
 
 bool gw_rpc_ready(const struct gw_rpc *rpc)
@@ -406,7 +844,8 @@ static void remember_unconfirmed(struct gw_rpc *rpc, uint64_t tag, const char *c
     }
     struct unconfirmed *u = &rpc->unconfirmed[rpc->n_unconfirmed++];
     u->tag = tag;
-    memcpy(u->correlation_id, correlation_id, sizeof(u->correlation_id));
+    u->hub = NULL;
+    snprintf(u->correlation_id, sizeof(u->correlation_id), "%s", correlation_id);
 }
 
 int gw_rpc_call(struct gw_rpc *rpc, const struct gw_rpc_request *request, gw_rpc_done_fn done,
@@ -486,6 +925,7 @@ void gw_rpc_close(struct gw_rpc *rpc, void (*closed)(void *arg), void *arg)
     rpc->closed = closed;
     rpc->closed_arg = arg;
     fail_all(rpc, GW_ESHUTDOWN, "the gateway is shutting down");
+    fail_topology(rpc);
     stop_watching(rpc);
     if (rpc->conn) {
         gw_amqp_conn_free(rpc->conn, true);
@@ -504,5 +944,20 @@ void gw_rpc_free(struct gw_rpc *rpc)
     empty_amqp_pool(&rpc->header_pool);
     free(rpc->unconfirmed);
     free(rpc->reply_queue);
+    for (size_t i = 0; i < rpc->n_bindings; i++) {
+        notify_waiters(&rpc->bindings[i], GW_ESHUTDOWN);
+        free(rpc->bindings[i].exchange);
+        free(rpc->bindings[i].key);
+    }
+    free(rpc->bindings);
+    for (size_t i = 0; i < rpc->n_ops; i++) {
+        free(rpc->ops[i].exchange);
+        free(rpc->ops[i].key);
+    }
+    free(rpc->ops);
+    free(rpc->service_queue);
+    free(rpc->service_key);
+    free(rpc->hub_exchange);
+    free(rpc->hub_queue);
     free(rpc);
 }

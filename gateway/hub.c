@@ -46,8 +46,12 @@ struct client {
     char call_target[256];
     char **channels; /* sorted */
     size_t n_channels;
+    struct gw_rpc_waiter *waiter; /* a subscribe waiting for its event binding */
+    json_t *waiter_correlation_id;
+    char *waiter_channel;
     int close_code; /* set: close with it at the next writeable */
     bool established;
+    bool processing; /* process_next is on the stack: a nested call leaves the work to it */
 };
 
 struct gw_hub {
@@ -64,6 +68,7 @@ struct gw_hub {
 };
 
 static void process_next(struct client *c);
+static struct client *find_client(struct gw_hub *hub, const char *socket_id);
 
 /* --- sending ---------------------------------------------------------------------------------- */
 
@@ -176,6 +181,85 @@ size_t gw_hub_publish(struct gw_hub *hub, const char *channel, const char *event
     return delivered;
 }
 
+/* --- nameko events: a channel "<service>.<event_type>" is bound to "<service>.events" --------- */
+
+/* Splits an event channel; false for a plain channel (no dot). */
+static bool event_channel(const char *channel, char **exchange, const char **event_type)
+{
+    const char *dot = strchr(channel, '.');
+    if (!dot || dot == channel || !dot[1])
+        return false;
+    *exchange = xasprintf("%.*s.events", (int)(dot - channel), channel);
+    *event_type = dot + 1;
+    return true;
+}
+
+static void release_channel(struct gw_hub *hub, const char *channel)
+{
+    char *exchange;
+    const char *event_type;
+    if (event_channel(channel, &exchange, &event_type)) {
+        gw_rpc_unbind(hub->rpc, exchange, event_type);
+        free(exchange);
+    }
+}
+
+static void on_subscribed(void *arg, int status)
+{
+    struct client *c = arg;
+    c->waiter = NULL;
+    if (status == GW_OK) {
+        json_t *list = subscription_list(c);
+        send_result(c, list, c->waiter_correlation_id);
+        json_decref(list);
+    } else {
+        /* No binding, no subscription: the client may try again. */
+        unsubscribe(c, c->waiter_channel);
+        release_channel(c->hub, c->waiter_channel);
+        char message[512];
+        snprintf(message, sizeof(message), "cannot receive the events of %s now; retry later",
+                 c->waiter_channel);
+        send_error_take(c,
+                        gw_nameko_error("BrokerUnavailable", "enoki.BrokerUnavailable",
+                                        json_pack("[s]", message), message),
+                        c->waiter_correlation_id);
+    }
+    json_decref(c->waiter_correlation_id);
+    c->waiter_correlation_id = NULL;
+    free(c->waiter_channel);
+    c->waiter_channel = NULL;
+    process_next(c);
+}
+
+/* Subscribes c; for an event channel the answer waits until the binding is in place, so no event
+ * dispatched after the answer can be missed. Returns true when answered already. */
+static bool subscribe_channel(struct client *c, const char *channel, const json_t *correlation_id)
+{
+    if (subscribed(c, channel))
+        return true;
+    subscribe(c, channel);
+    char *exchange;
+    const char *event_type;
+    if (!event_channel(channel, &exchange, &event_type))
+        return true;
+    c->waiter_correlation_id = json_incref((json_t *)(uintptr_t)correlation_id);
+    c->waiter_channel = xstrdup(channel);
+    c->waiter = (struct gw_rpc_waiter *)1; /* held until on_subscribed, even if it runs now */
+    struct gw_rpc_waiter *w = gw_rpc_bind(c->hub->rpc, exchange, event_type, true, on_subscribed, c);
+    free(exchange);
+    if (c->waiter)
+        c->waiter = w;
+    return false;
+}
+
+static void unsubscribe_channel(struct client *c, const char *channel)
+{
+    if (!subscribed(c, channel))
+        return;
+    unsubscribe(c, channel);
+    release_channel(c->hub, channel);
+}
+
 /* --- the hub's own methods, with Python's argument errors ---------------------------------------- */
 
 /* kwargs must be exactly the names given (NULL-terminated); otherwise the IncorrectSignature text
@@ -225,10 +309,10 @@ static bool hub_method(struct client *c, const struct gw_ws_request *r)
         return true;
     }
     const char *channel = json_string_value(json_object_get(r->data, "channel"));
-    if (is_subscribe)
-        subscribe(c, channel);
-    else if (is_unsubscribe)
-        unsubscribe(c, channel);
+    if (is_subscribe && !subscribe_channel(c, channel, r->correlation_id))
+        return true; /* answered once the binding is in place */
+    if (is_unsubscribe)
+        unsubscribe_channel(c, channel);
     json_t *list = subscription_list(c);
     send_result(c, list, r->correlation_id);
     json_decref(list);
@@ -336,7 +420,10 @@ static bool start_call(struct client *c, const struct gw_ws_request *r)
 /* Handles queued frames in order, one at a time: a call in flight holds back the ones after it. */
 static void process_next(struct client *c)
 {
-    while (!c->call && c->in_head && !c->close_code) {
+    if (c->processing)
+        return;
+    c->processing = true;
+    while (!c->call && !c->waiter && c->in_head && !c->close_code) {
         struct in_msg *m = c->in_head;
         c->in_head = m->next;
         if (!c->in_head)
@@ -353,6 +440,7 @@ static void process_next(struct client *c)
         }
         free(m);
     }
+    c->processing = false;
 }
 
 static void receive(struct client *c, const void *in, size_t len)
@@ -383,6 +471,289 @@ static void receive(struct client *c, const void *in, size_t len)
     c->in_tail = m;
     c->in_count++;
     process_next(c);
+}
+
+/* --- enoki as a nameko service ------------------------------------------------------------------ */
+
+static struct client *find_client(struct gw_hub *hub, const char *socket_id)
+{
+    for (struct client *c = hub->clients; c; c = c->next)
+        if (strcmp(c->socket_id, socket_id) == 0)
+            return c;
+    return NULL;
+}
+
+/* Binds args and kwargs to the parameter names as Python's inspect.getcallargs does for
+ * fn(self, <names>); returns a new object name -> value, or NULL with nameko's IncorrectSignature
+ * message in msg. */
+static json_t *bind_params(const char *fn, const json_t *args, const json_t *kwargs,
+                           const char *const *names, char *msg, size_t msglen)
+{
+    size_t n = 0;
+    while (names[n])
+        n++;
+    size_t nargs = json_array_size(args);
+    if (nargs > n) {
+        snprintf(msg, msglen, "%s() takes %zu positional arguments but %zu were given", fn, n + 1,
+                 nargs + 1);
+        return NULL;
+    }
+    json_t *bound = json_object();
+    for (size_t i = 0; i < nargs; i++)
+        json_object_set(bound, names[i], json_array_get(args, i));
+    const char *key;
+    json_t *value;
+    json_object_foreach((json_t *)(uintptr_t)kwargs, key, value) {
+        size_t i = 0;
+        while (i < n && strcmp(names[i], key) != 0)
+            i++;
+        if (i == n) {
+            snprintf(msg, msglen, "%s() got an unexpected keyword argument '%s'", fn, key);
+            json_decref(bound);
+            return NULL;
+        }
+        if (i < nargs) {
+            snprintf(msg, msglen, "%s() got multiple values for argument '%s'", fn, key);
+            json_decref(bound);
+            return NULL;
+        }
+        json_object_set(bound, key, value);
+    }
+    struct gw_strbuf missing = {0};
+    size_t n_missing = 0, last = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!json_object_get(bound, names[i])) {
+            n_missing++;
+            last = i;
+        }
+    if (n_missing) {
+        /* Python's wording: 'a', 'b' and 'c' */
+        size_t seen = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (json_object_get(bound, names[i]))
+                continue;
+            seen++;
+            if (seen > 1)
+                gw_strbuf_adds(&missing, i == last ? (n_missing > 2 ? ", and " : " and ") : ", ");
+            gw_strbuf_add(&missing, "'", 1);
+            gw_strbuf_adds(&missing, names[i]);
+            gw_strbuf_add(&missing, "'", 1);
+        }
+        char *list = gw_strbuf_take(&missing);
+        snprintf(msg, msglen, "%s() missing %zu required positional argument%s: %s", fn,
+                 n_missing, n_missing > 1 ? "s" : "", list);
+        free(list);
+        json_decref(bound);
+        return NULL;
+    }
+    return bound;
+}
+
+struct pending_reply {
+    struct gw_hub *hub;
+    struct gw_rpc_incoming *in;
+    const char *method;
+};
+
+static void reply_error_take(struct gw_hub *hub, struct gw_rpc_incoming *in, json_t *error)
+{
+    gw_rpc_reply(hub->rpc, in, NULL, error);
+    json_decref(error);
+}
+
+static void on_broadcast_routed(void *arg, bool routed)
+{
+    struct pending_reply *p = arg;
+    (void)routed; /* at least this instance's own queue is bound: routed unless the broker left */
+    gw_rpc_reply(p->hub->rpc, p->in, NULL, NULL);
+    free(p);
+}
+
+/* A request for a socket of another instance came back unrouted: no instance holds it. */
+static void on_forward_routed(void *arg, bool routed)
+{
+    struct pending_reply *p = arg;
+    if (routed) {
+        if (strcmp(p->method, "unicast") == 0)
+            gw_rpc_reply(p->hub->rpc, p->in, json_true(), NULL);
+        else
+            gw_rpc_ack_only(p->hub->rpc, p->in); /* the instance holding the socket answers */
+    } else if (strcmp(p->method, "unicast") == 0) {
+        gw_rpc_reply(p->hub->rpc, p->in, json_false(), NULL);
+    } else if (strcmp(p->method, "get_subscriptions") == 0) {
+        json_t *empty = json_array();
+        gw_rpc_reply(p->hub->rpc, p->in, empty, NULL);
+        json_decref(empty);
+    } else if (strcmp(p->method, "subscribe") == 0) {
+        const char *sid = json_string_value(json_object_get(p->in->kwargs, "socket_id"));
+        char value[128];
+        snprintf(value, sizeof(value), "%s", sid ? sid : "");
+        reply_error_take(p->hub, p->in,
+                         gw_nameko_error("ConnectionNotFound",
+                                         "nameko.exceptions.ConnectionNotFound",
+                                         json_pack("[s]", value), value));
+    } else {
+        gw_rpc_reply(p->hub->rpc, p->in, NULL, NULL); /* unsubscribe: an unknown socket is ignored */
+    }
+    free(p);
+}
+
+struct native_subscribe {
+    struct gw_hub *hub;
+    struct gw_rpc_incoming *in;
+};
+
+static void on_native_subscribed(void *arg, int status)
+{
+    struct native_subscribe *ns = arg;
+    if (status == GW_OK)
+        gw_rpc_reply(ns->hub->rpc, ns->in, NULL, NULL);
+    else
+        reply_error_take(ns->hub, ns->in,
+                         gw_nameko_error("BrokerUnavailable", "enoki.BrokerUnavailable",
+                                         json_pack("[s]", "cannot bind the channel's events"),
+                                         "cannot bind the channel's events"));
+    free(ns);
+}
+
+/* The socket methods, for a socket of this process. in is answered (and freed). */
+static void socket_method(struct gw_hub *hub, struct client *c, const char *method,
+                          const json_t *bound, struct gw_rpc_incoming *in)
+{
+    const char *channel = json_string_value(json_object_get(bound, "channel"));
+    if (strcmp(method, "unicast") == 0) {
+        size_t len;
+        char *frame = gw_ws_event_frame(json_string_value(json_object_get(bound, "event")),
+                                        json_object_get(bound, "data"), NULL, &len);
+        send_take(c, frame, len);
+        if (in)
+            gw_rpc_reply(hub->rpc, in, json_true(), NULL);
+    } else if (strcmp(method, "get_subscriptions") == 0) {
+        json_t *list = subscription_list(c);
+        gw_rpc_reply(hub->rpc, in, list, NULL);
+        json_decref(list);
+    } else if (strcmp(method, "unsubscribe") == 0) {
+        if (channel)
+            unsubscribe_channel(c, channel);
+        gw_rpc_reply(hub->rpc, in, NULL, NULL);
+    } else if (strcmp(method, "subscribe") == 0 && channel) {
+        char *exchange;
+        const char *event_type;
+        bool fresh = !subscribed(c, channel);
+        subscribe(c, channel);
+        if (fresh && event_channel(channel, &exchange, &event_type)) {
+            struct native_subscribe *ns = xcalloc(1, sizeof(*ns));
+            ns->hub = hub;
+            ns->in = in;
+            gw_rpc_bind(hub->rpc, exchange, event_type, true, on_native_subscribed, ns);
+            free(exchange);
+        } else {
+            gw_rpc_reply(hub->rpc, in, NULL, NULL);
+        }
+    } else {
+        reply_error_take(hub, in,
+                         gw_nameko_error("TypeError", "builtins.TypeError",
+                                         json_pack("[s]", "channel must be a string"),
+                                         "channel must be a string"));
+    }
+}
+
+static void on_service_request(void *arg, struct gw_rpc_incoming *in)
+{
+    struct gw_hub *hub = arg;
+    static const char *const broadcast_params[] = {"channel", "event", "data", NULL};
+    static const char *const unicast_params[] = {"socket_id", "event", "data", NULL};
+    static const char *const channel_params[] = {"socket_id", "channel", NULL};
+    static const char *const list_params[] = {"socket_id", NULL};
+    static const struct {
+        const char *name;
+        const char *const *params;
+    } methods[] = {
+        {"broadcast", broadcast_params},     {"unicast", unicast_params},
+        {"subscribe", channel_params},       {"unsubscribe", channel_params},
+        {"get_subscriptions", list_params},
+    };
+    const char *const *params = NULL;
+    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+        if (strcmp(in->method, methods[i].name) == 0)
+            params = methods[i].params;
+    if (!params) {
+        reply_error_take(hub, in,
+                         gw_nameko_error("MethodNotFound", "nameko.exceptions.MethodNotFound",
+                                         json_pack("[s]", in->method), in->method));
+        return;
+    }
+    char message[512];
+    json_t *bound = bind_params(in->method, in->args, in->kwargs, params, message, sizeof(message));
+    if (!bound) {
+        reply_error_take(hub, in, gw_ws_incorrect_signature(message));
+        return;
+    }
+    if (strcmp(in->method, "broadcast") == 0) {
+        /* Every instance, this one included, delivers it from its own hub queue. */
+        struct pending_reply *p = xcalloc(1, sizeof(*p));
+        p->hub = hub;
+        p->in = in;
+        gw_rpc_publish_hub(hub->rpc, "broadcast", bound, NULL, on_broadcast_routed, p);
+        json_decref(bound);
+        return;
+    }
+    const char *socket_id = json_string_value(json_object_get(bound, "socket_id"));
+    struct client *c = socket_id ? find_client(hub, socket_id) : NULL;
+    if (c) {
+        socket_method(hub, c, in->method, bound, in);
+    } else {
+        /* Another instance may hold it: pass the request on, by the socket's key. */
+        struct pending_reply *p = xcalloc(1, sizeof(*p));
+        p->hub = hub;
+        p->in = in;
+        p->method = strcmp(in->method, "unicast") == 0         ? "unicast"
+                    : strcmp(in->method, "get_subscriptions") == 0 ? "get_subscriptions"
+                    : strcmp(in->method, "subscribe") == 0         ? "subscribe"
+                                                                   : "unsubscribe";
+        char *key = xasprintf("sock.%s", socket_id ? socket_id : "");
+        json_t *body = json_pack("{s:s, s:O}", "method", in->method, "kwargs", bound);
+        gw_rpc_publish_hub(hub->rpc, key, body, strcmp(p->method, "unicast") == 0 ? NULL : in,
+                           on_forward_routed, p);
+        json_decref(body);
+        free(key);
+    }
+    json_decref(bound);
+}
+
+static void on_hub_message(void *arg, const char *exchange, const char *routing_key,
+                           const json_t *body, struct gw_rpc_incoming *forwarded)
+{
+    struct gw_hub *hub = arg;
+    if (strcmp(exchange, gw_rpc_hub_exchange(hub->rpc)) != 0) {
+        /* A nameko event from "<service>.events": channel "<service>.<event_type>". */
+        size_t n = strlen(exchange);
+        if (n > 7 && strcmp(exchange + n - 7, ".events") == 0) {
+            char *channel = xasprintf("%.*s.%s", (int)(n - 7), exchange, routing_key);
+            gw_hub_publish(hub, channel, routing_key, body);
+            free(channel);
+        }
+        gw_rpc_incoming_free(forwarded);
+        return;
+    }
+    if (strcmp(routing_key, "broadcast") == 0) {
+        const char *channel = json_string_value(json_object_get(body, "channel"));
+        const char *event = json_string_value(json_object_get(body, "event"));
+        if (channel && event)
+            gw_hub_publish(hub, channel, event, json_object_get(body, "data"));
+        gw_rpc_incoming_free(forwarded);
+        return;
+    }
+    if (strncmp(routing_key, "sock.", 5) == 0) {
+        struct client *c = find_client(hub, routing_key + 5);
+        const char *method = json_string_value(json_object_get(body, "method"));
+        json_t *kwargs = json_object_get(body, "kwargs");
+        if (c && method && json_is_object(kwargs)) {
+            socket_method(hub, c, method, kwargs, forwarded);
+            return;
+        }
+    }
+    gw_rpc_incoming_free(forwarded);
 }
 
 /* --- the lws protocol ---------------------------------------------------------------------------- */
@@ -451,6 +822,10 @@ static void on_established(struct gw_hub *hub, struct client *c, struct lws *wsi
     char *frame = gw_ws_event_frame("connected", data, NULL, &len);
     json_decref(data);
     send_take(c, frame, len);
+    /* Other instances reach this socket through the hub exchange by "sock.<socket_id>". */
+    char *key = xasprintf("sock.%s", c->socket_id);
+    gw_rpc_bind(hub->rpc, gw_rpc_hub_exchange(hub->rpc), key, false, NULL, NULL);
+    free(key);
     gw_info("hub", "socket %s connected (%zu open)", c->socket_id, hub->n_clients);
 }
 
@@ -477,9 +852,20 @@ static void on_closed(struct gw_hub *hub, struct client *c)
         next = m->next;
         free(m);
     }
-    for (size_t i = 0; i < c->n_channels; i++)
+    if (c->waiter) {
+        gw_rpc_waiter_cancel(c->waiter);
+        c->waiter = NULL;
+    }
+    json_decref(c->waiter_correlation_id);
+    free(c->waiter_channel);
+    for (size_t i = 0; i < c->n_channels; i++) {
+        release_channel(hub, c->channels[i]);
         free(c->channels[i]);
+    }
     free(c->channels);
+    char *key = xasprintf("sock.%s", c->socket_id);
+    gw_rpc_unbind(hub->rpc, gw_rpc_hub_exchange(hub->rpc), key);
+    free(key);
     free(c->rx.data);
     json_decref(c->context);
     json_decref(c->call_correlation_id);
@@ -583,6 +969,12 @@ struct gw_hub *gw_hub_new(uv_loop_t *loop, const struct gw_config *config, struc
         return NULL;
     }
     hub->vhost = lws_get_vhost_by_name(hub->context, "default");
+    struct gw_rpc_service service = {
+        .request = on_service_request,
+        .hub_message = on_hub_message,
+        .arg = hub,
+    };
+    gw_rpc_serve(rpc, &service);
     return hub;
 }
 

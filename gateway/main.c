@@ -190,6 +190,7 @@ static int run(struct gw_config *config, struct gw_route_table *table)
         gw_error("main", "%s", err);
         return EXIT_FAILURE;
     }
+    gw_rpc_start(gw.rpc);
     gw.listener = gw_listener_new(gw.loop, config->web_host, config->web_port, on_accept, &gw, err,
                                   sizeof(err));
     if (!gw.listener) {
