@@ -53,7 +53,7 @@ static void encode_string(struct gw_strbuf *b, const char *s, size_t n, enum gw_
             esc[1] = (char)c;
             gw_strbuf_add(b, esc, 2);
             i++;
-        } else if (c < 0x20) {
+        } else if (c < 0x20 || (c == 0x7f && style == GW_JSON_PYTHON)) {
             const char *named = c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t"
                               : c == '\b' ? "\\b" : c == '\f' ? "\\f" : 0;
             if (named) {

@@ -52,6 +52,9 @@ struct client {
     int close_code; /* set: close with it at the next writeable */
     bool established;
     bool processing; /* process_next is on the stack: a nested call leaves the work to it */
+    uint64_t last_seen; /* loop time of the last frame or pong from the client */
+    uint64_t ping_sent; /* loop time of an unanswered ping, 0 when none */
+    bool ping_due;      /* send a ping at the next writeable */
 };
 
 struct gw_hub {
@@ -60,11 +63,12 @@ struct gw_hub {
     struct gw_rpc *rpc;
     struct lws_context *context;
     struct lws_vhost *vhost;
-    lws_retry_bo_t retry;
     struct lws_protocols protocols[2];
     struct client *clients;
     size_t n_clients;
     bool stopping;
+    uv_timer_t keepalive; /* pings idle sockets, hangs up on those that stopped answering */
+    bool keepalive_on;
 };
 
 static void process_next(struct client *c);
@@ -289,6 +293,37 @@ static json_t *check_kwargs(const char *fn, const json_t *kwargs, const char *co
     return NULL;
 }
 
+/* Python's type name of a decoded JSON value. */
+static const char *py_type(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        return "dict";
+    case JSON_ARRAY:
+        return "list";
+    case JSON_STRING:
+        return "str";
+    case JSON_INTEGER:
+        return "int";
+    case JSON_REAL:
+        return "float";
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return "bool";
+    default:
+        return "NoneType";
+    }
+}
+
+/* What nameko's hub answers for fn(socket_id, **data) with a data that is not a mapping. */
+static json_t *not_a_mapping(const json_t *data)
+{
+    char message[160];
+    snprintf(message, sizeof(message),
+             "inspect.getcallargs() argument after ** must be a mapping, not %s", py_type(data));
+    return gw_ws_incorrect_signature(message);
+}
+
 /* Answers a hub method; returns false when method is not one of them. */
 static bool hub_method(struct client *c, const struct gw_ws_request *r)
 {
@@ -299,7 +334,9 @@ static bool hub_method(struct client *c, const struct gw_ws_request *r)
     bool is_list = strcmp(r->method, "get_subscriptions") == 0;
     if (!is_subscribe && !is_unsubscribe && !is_list)
         return false;
-    json_t *error = check_kwargs(r->method, r->data, is_list ? no_args : channel_arg);
+    json_t *error = !json_is_object(r->data)
+                        ? not_a_mapping(r->data)
+                        : check_kwargs(r->method, r->data, is_list ? no_args : channel_arg);
     if (!error && !is_list && !json_is_string(json_object_get(r->data, "channel")))
         error = gw_nameko_error("TypeError", "builtins.TypeError",
                                 json_pack("[s]", "channel must be a string"),
@@ -382,9 +419,7 @@ static bool start_call(struct client *c, const struct gw_ws_request *r)
     }
     snprintf(c->call_target, sizeof(c->call_target), "%s", r->method);
     if (!json_is_object(r->data)) {
-        char message[300];
-        snprintf(message, sizeof(message), "%s() argument after ** must be a mapping", dot + 1);
-        send_error_take(c, gw_ws_incorrect_signature(message), r->correlation_id);
+        send_error_take(c, not_a_mapping(r->data), r->correlation_id);
         free(service);
         return true;
     }
@@ -443,20 +478,22 @@ static void process_next(struct client *c)
     c->processing = false;
 }
 
-static void receive(struct client *c, const void *in, size_t len)
+/* Returns -1 when the socket must close now (lws then sends the close frame). */
+static int receive(struct client *c, const void *in, size_t len)
 {
     size_t max = (size_t)c->hub->config->websocket_max_frame;
+    c->last_seen = uv_now(c->hub->loop);
     if (c->rx.len + len > max) {
-        close_with(c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE);
-        return;
+        lws_close_reason(c->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, NULL, 0);
+        return -1;
     }
     gw_strbuf_add(&c->rx, in, len);
     if (!lws_is_final_fragment(c->wsi) || lws_remaining_packet_payload(c->wsi) > 0)
-        return;
+        return 0;
     if (c->in_count >= MAX_PENDING_FRAMES) {
         gw_warn("hub", "socket %s sends faster than it is answered: closing it", c->socket_id);
-        close_with(c, LWS_CLOSE_STATUS_POLICY_VIOLATION);
-        return;
+        lws_close_reason(c->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, NULL, 0);
+        return -1;
     }
     struct in_msg *m = xmalloc(sizeof(*m) + c->rx.len + 1);
     m->next = NULL;
@@ -471,6 +508,7 @@ static void receive(struct client *c, const void *in, size_t len)
     c->in_tail = m;
     c->in_count++;
     process_next(c);
+    return 0;
 }
 
 /* --- enoki as a nameko service ------------------------------------------------------------------ */
@@ -812,6 +850,7 @@ static void on_established(struct gw_hub *hub, struct client *c, struct lws *wsi
     c->established = true;
     gw_uuid4(c->socket_id);
     c->context = handshake_context(c);
+    c->last_seen = uv_now(hub->loop);
     c->next = hub->clients;
     if (hub->clients)
         hub->clients->prev = c;
@@ -879,6 +918,15 @@ static int on_writeable(struct client *c)
         lws_close_reason(c->wsi, (enum lws_close_status)c->close_code, NULL, 0);
         return -1;
     }
+    if (c->ping_due) {
+        unsigned char ping[LWS_PRE + 1];
+        c->ping_due = false;
+        if (lws_write(c->wsi, ping + LWS_PRE, 0, LWS_WRITE_PING) < 0)
+            return -1;
+        if (c->out_head)
+            lws_callback_on_writable(c->wsi);
+        return 0;
+    }
     struct out_msg *m = c->out_head;
     if (!m)
         return 0;
@@ -906,7 +954,13 @@ static int hub_callback(struct lws *wsi, enum lws_callback_reasons reason, void 
         break;
     case LWS_CALLBACK_RECEIVE:
         if (c && c->established)
-            receive(c, in, len);
+            return receive(c, in, len);
+        break;
+    case LWS_CALLBACK_RECEIVE_PONG:
+        if (c && c->established) {
+            c->last_seen = uv_now(hub->loop);
+            c->ping_sent = 0;
+        }
         break;
     case LWS_CALLBACK_SERVER_WRITEABLE:
         if (c && c->established)
@@ -933,6 +987,26 @@ static void lws_log(int level, const char *line)
         gw_debug("lws", "%s", text);
 }
 
+/* A socket idle for websocket_ping seconds is pinged; one that has not answered a ping within
+ * another websocket_ping seconds is gone (a half-open TCP connection, a frozen tab): hang up. */
+static void on_keepalive(uv_timer_t *timer)
+{
+    struct gw_hub *hub = timer->data;
+    uint64_t now = uv_now(timer->loop);
+    uint64_t interval = (uint64_t)hub->config->websocket_ping * 1000;
+    for (struct client *c = hub->clients; c; c = c->next) {
+        if (c->ping_sent && now - c->ping_sent >= interval) {
+            gw_info("hub", "socket %s stopped answering pings: hanging up", c->socket_id);
+            /* No closing handshake with a peer that does not answer: drop it now. */
+            lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+        } else if (!c->ping_sent && now - c->last_seen >= interval) {
+            c->ping_sent = now;
+            c->ping_due = true;
+            lws_callback_on_writable(c->wsi);
+        }
+    }
+}
+
 /* --- the public face ------------------------------------------------------------------------------ */
 
 struct gw_hub *gw_hub_new(uv_loop_t *loop, const struct gw_config *config, struct gw_rpc *rpc,
@@ -949,9 +1023,6 @@ struct gw_hub *gw_hub_new(uv_loop_t *loop, const struct gw_config *config, struc
         .per_session_data_size = sizeof(struct client),
         .rx_buffer_size = 0,
     };
-    /* ping when idle, hang up when no pong comes (websocket_ping; 0 = never) */
-    hub->retry.secs_since_valid_ping = (uint16_t)config->websocket_ping;
-    hub->retry.secs_since_valid_hangup = (uint16_t)(config->websocket_ping + 10);
     void *loops[] = {loop};
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof(info));
@@ -960,7 +1031,7 @@ struct gw_hub *gw_hub_new(uv_loop_t *loop, const struct gw_config *config, struc
     info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN;
     info.foreign_loops = loops;
     info.user = hub;
-    info.retry_and_idle_policy = config->websocket_ping > 0 ? &hub->retry : NULL;
+    info.retry_and_idle_policy = NULL; /* keepalive is the hub's own (on_keepalive) */
     info.timeout_secs = 20;
     hub->context = lws_create_context(&info);
     if (!hub->context) {
@@ -975,6 +1046,14 @@ struct gw_hub *gw_hub_new(uv_loop_t *loop, const struct gw_config *config, struc
         .arg = hub,
     };
     gw_rpc_serve(rpc, &service);
+    uv_timer_init(loop, &hub->keepalive);
+    hub->keepalive.data = hub;
+    if (config->websocket_ping > 0) {
+        /* Checked a few times per interval, so a ping is never much later than due. */
+        uint64_t tick = (uint64_t)config->websocket_ping * 1000 / 4;
+        uv_timer_start(&hub->keepalive, on_keepalive, tick ? tick : 1, tick ? tick : 1);
+    }
+    hub->keepalive_on = true;
     return hub;
 }
 
@@ -1037,10 +1116,20 @@ void gw_hub_close_sockets(struct gw_hub *hub)
         close_with(c, LWS_CLOSE_STATUS_GOINGAWAY);
 }
 
+static void on_keepalive_closed(uv_handle_t *handle)
+{
+    (void)handle; /* the hub is freed after the loop ends */
+}
+
 void gw_hub_close(struct gw_hub *hub)
 {
     if (!hub || !hub->context)
         return;
+    if (hub->keepalive_on) {
+        uv_timer_stop(&hub->keepalive);
+        uv_close((uv_handle_t *)&hub->keepalive, on_keepalive_closed);
+        hub->keepalive_on = false;
+    }
     lws_context_destroy(hub->context);
     hub->context = NULL;
 }
