@@ -10,6 +10,7 @@
 #include "routes/ws.h"
 
 #include <libwebsockets.h>
+#include <sys/socket.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -483,7 +484,8 @@ static int receive(struct client *c, const void *in, size_t len)
 {
     size_t max = (size_t)c->hub->config->websocket_max_frame;
     c->last_seen = uv_now(c->hub->loop);
-    if (c->rx.len + len > max) {
+    /* A frame that announces more than the limit is refused before its payload arrives. */
+    if (c->rx.len + len + lws_remaining_packet_payload(c->wsi) > max) {
         lws_close_reason(c->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, NULL, 0);
         return -1;
     }
@@ -919,9 +921,11 @@ static int on_writeable(struct client *c)
         return -1;
     }
     if (c->ping_due) {
-        unsigned char ping[LWS_PRE + 1];
+        /* With a payload: lws reports the pong of an empty ping to nobody. */
+        unsigned char ping[LWS_PRE + 5];
+        memcpy(ping + LWS_PRE, "enoki", 5);
         c->ping_due = false;
-        if (lws_write(c->wsi, ping + LWS_PRE, 0, LWS_WRITE_PING) < 0)
+        if (lws_write(c->wsi, ping + LWS_PRE, 5, LWS_WRITE_PING) < 0)
             return -1;
         if (c->out_head)
             lws_callback_on_writable(c->wsi);
@@ -1093,8 +1097,34 @@ int gw_hub_admit(const struct gw_hub *hub, const char *origin, const char *host)
     return strcasecmp(a, b) == 0 ? 0 : 403;
 }
 
-void gw_hub_adopt(struct gw_hub *hub, int fd)
+/* nameko's hub ignores Sec-WebSocket-Protocol, where lws refuses an offer it cannot match: the head
+ * is read here and handed to lws without that header. Returns the new length. */
+static size_t drop_subprotocols(char *head, size_t len)
 {
+    static const char name[] = "sec-websocket-protocol:";
+    size_t out = 0;
+    for (size_t i = 0; i < len;) {
+        const char *eol = memchr(head + i, '\n', len - i);
+        size_t line = eol ? (size_t)(eol - (head + i)) + 1 : len - i;
+        if (!(line > sizeof(name) - 1 && strncasecmp(head + i, name, sizeof(name) - 1) == 0)) {
+            memmove(head + out, head + i, line);
+            out += line;
+        }
+        i += line;
+    }
+    return out;
+}
+
+void gw_hub_adopt(struct gw_hub *hub, int fd, size_t head_len)
+{
+    /* lws takes at most its rx buffer (2048 bytes) of pre-read data; a longer head stays unread. */
+    char head[2048];
+    if (head_len > 0 && head_len <= sizeof(head) && recv(fd, head, head_len, 0) == (ssize_t)head_len) {
+        size_t len = drop_subprotocols(head, head_len);
+        if (!lws_adopt_socket_vhost_readbuf(hub->vhost, fd, head, len))
+            gw_warn("hub", "libwebsockets refused a connection");
+        return;
+    }
     lws_sock_file_fd_type desc;
     desc.sockfd = fd;
     if (!lws_adopt_descriptor_vhost(hub->vhost, LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP, desc, NULL,

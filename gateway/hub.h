@@ -25,8 +25,9 @@ struct gw_hub *gw_hub_new(uv_loop_t *loop, const struct gw_config *config, struc
  * not allowed, 503 when websocket_max_sockets are open). origin and host may be NULL. */
 int gw_hub_admit(const struct gw_hub *hub, const char *origin, const char *host);
 
-/* Takes an accepted socket whose request is a websocket upgrade (stolen). */
-void gw_hub_adopt(struct gw_hub *hub, int fd);
+/* Takes an accepted socket whose request is a websocket upgrade (stolen); its first head_len bytes
+ * are the request head, still unread. */
+void gw_hub_adopt(struct gw_hub *hub, int fd, size_t head_len);
 
 /* Open sockets. */
 size_t gw_hub_sockets(const struct gw_hub *hub);

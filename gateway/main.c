@@ -114,7 +114,7 @@ static void on_sniffed(void *arg, int fd, const struct sockaddr *addr, socklen_t
         refuse_upgrade(fd, refusal);
         return;
     }
-    gw_hub_adopt(gw->hub, fd);
+    gw_hub_adopt(gw->hub, fd, info->head_len);
 }
 
 static void on_accept(void *arg, int fd, const struct sockaddr *addr, socklen_t len)

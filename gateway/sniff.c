@@ -52,7 +52,7 @@ static int header_value(const char *headers, size_t len, const char *name, char 
 }
 
 int gw_sniff_decide(const char *buf, size_t len, int full, const char *websocket_path,
-                    char *origin, size_t origin_len, char *host, size_t host_len)
+                    char *origin, size_t origin_len, char *host, size_t host_len, size_t *head_len)
 {
     static const char get[] = "GET ";
     size_t want = len < 4 ? len : 4;
@@ -87,6 +87,10 @@ int gw_sniff_decide(const char *buf, size_t len, int full, const char *websocket
         origin[0] = '\0';
     if (!header_value(headers, block, "Host", host, host_len))
         host[0] = '\0';
+    /* The head ends after the blank line: "\n\n" or "\n\r\n" at end. */
+    const char *after = end + 1;
+    after += *after == '\r' ? 2 : 1;
+    *head_len = (size_t)(after - buf);
     return GW_SNIFF_WEBSOCKET;
 }
 
@@ -97,7 +101,8 @@ static void on_closed(uv_handle_t *handle)
         free(s);
 }
 
-static void finish(struct sniff *s, int kind, const char *origin, const char *host)
+static void finish(struct sniff *s, int kind, const char *origin, const char *host,
+                   size_t head_len)
 {
     uv_poll_stop(&s->poll);
     uv_timer_stop(&s->timer);
@@ -105,7 +110,8 @@ static void finish(struct sniff *s, int kind, const char *origin, const char *ho
         close(s->fd);
     } else {
         struct gw_sniff_info info = {.origin = origin && *origin ? origin : NULL,
-                                     .host = host && *host ? host : NULL};
+                                     .host = host && *host ? host : NULL,
+                                     .head_len = head_len};
         s->done(s->arg, s->fd, (struct sockaddr *)&s->addr, s->len, (enum gw_sniff_kind)kind,
                 &info);
     }
@@ -120,16 +126,17 @@ static int peek(struct sniff *s)
     char buf[PEEK_MAX];
     ssize_t n = recv(s->fd, buf, sizeof(buf), MSG_PEEK);
     if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-        finish(s, -1, NULL, NULL); /* gone before it said anything */
+        finish(s, -1, NULL, NULL, 0); /* gone before it said anything */
         return 1;
     }
     if (n < 0)
         return 0;
     char origin[512], host[256];
+    size_t head_len = 0;
     int kind = gw_sniff_decide(buf, (size_t)n, n == (ssize_t)sizeof(buf), s->websocket_path,
-                               origin, sizeof(origin), host, sizeof(host));
+                               origin, sizeof(origin), host, sizeof(host), &head_len);
     if (kind >= 0) {
-        finish(s, kind, origin, host);
+        finish(s, kind, origin, host, head_len);
         return 1;
     }
     return 0;
@@ -141,7 +148,7 @@ static void on_retry(uv_timer_t *timer)
     if (peek(s))
         return;
     if (uv_now(timer->loop) >= s->deadline)
-        finish(s, -1, NULL, NULL); /* too slow: a slowloris gets nothing */
+        finish(s, -1, NULL, NULL, 0); /* too slow: a slowloris gets nothing */
     else
         uv_timer_start(&s->timer, on_retry, RETRY_MS, 0);
 }
@@ -151,7 +158,7 @@ static void on_readable(uv_poll_t *poll, int status, int events)
     (void)events;
     struct sniff *s = poll->data;
     if (status < 0) {
-        finish(s, -1, NULL, NULL);
+        finish(s, -1, NULL, NULL, 0);
         return;
     }
     if (peek(s))
@@ -164,7 +171,7 @@ static void on_readable(uv_poll_t *poll, int status, int events)
 
 static void on_deadline(uv_timer_t *timer)
 {
-    finish(timer->data, -1, NULL, NULL);
+    finish(timer->data, -1, NULL, NULL, 0);
 }
 
 void gw_sniff_start(uv_loop_t *loop, int fd, const struct sockaddr *addr, socklen_t len,

@@ -16,6 +16,7 @@ enum gw_sniff_kind { GW_SNIFF_HTTP, GW_SNIFF_WEBSOCKET };
 struct gw_sniff_info {
     const char *origin; /* NULL when absent */
     const char *host;   /* NULL when absent */
+    size_t head_len;    /* bytes of the request head, blank line included (websocket only) */
 };
 
 /* Called once per connection, on the loop, after the poll on fd has stopped; the callee owns fd. */
@@ -29,6 +30,6 @@ void gw_sniff_start(uv_loop_t *loop, int fd, const struct sockaddr *addr, sockle
 /* Pure: decides from the bytes seen so far. Returns GW_SNIFF_HTTP or GW_SNIFF_WEBSOCKET, or -1 when
  * more bytes are needed. On GW_SNIFF_WEBSOCKET, Origin and Host are copied into the buffers. */
 int gw_sniff_decide(const char *buf, size_t len, int full, const char *websocket_path,
-                    char *origin, size_t origin_len, char *host, size_t host_len);
+                    char *origin, size_t origin_len, char *host, size_t host_len, size_t *head_len);
 
 #endif
