@@ -68,6 +68,7 @@ struct gw_hub {
     struct client *clients;
     size_t n_clients;
     bool stopping;
+    struct lws_context *destroying; /* destroyed once more after the loop ends (foreign loop) */
     uv_timer_t keepalive; /* pings idle sockets, hangs up on those that stopped answering */
     bool keepalive_on;
 };
@@ -1160,6 +1161,9 @@ void gw_hub_close(struct gw_hub *hub)
         uv_close((uv_handle_t *)&hub->keepalive, on_keepalive_closed);
         hub->keepalive_on = false;
     }
+    /* With a foreign loop, lws closes its libuv handles on the loop and finishes when destroyed
+     * again after the loop has run (gw_hub_free). */
+    hub->destroying = hub->context;
     lws_context_destroy(hub->context);
     hub->context = NULL;
 }
@@ -1170,5 +1174,7 @@ void gw_hub_free(struct gw_hub *hub)
         return;
     if (hub->context)
         lws_context_destroy(hub->context);
+    else if (hub->destroying)
+        lws_context_destroy(hub->destroying);
     free(hub);
 }
