@@ -131,7 +131,7 @@ static int peek(struct sniff *s)
     }
     if (n < 0)
         return 0;
-    char origin[512], host[256];
+    char origin[512] = "", host[256] = "";
     size_t head_len = 0;
     int kind = gw_sniff_decide(buf, (size_t)n, n == (ssize_t)sizeof(buf), s->websocket_path,
                                origin, sizeof(origin), host, sizeof(host), &head_len);
