@@ -253,6 +253,24 @@ def publish_event(broker, event_type, payload, service=EVSVC):
                    priority=0, headers={})
 
 
+def publish_event_routed(broker, event_type, payload, service=EVSVC):
+    """publish_event, but mandatory on a confirm channel: True if some queue was bound for it at
+    that moment, False if the broker returned it unroutable."""
+    ch = broker.connection.channel()
+    ch.confirm_delivery()
+    try:
+        ch.basic_publish(service + ".events", event_type, dumps(payload).encode(),
+                         broker.pika.BasicProperties(content_type="application/json",
+                                                     content_encoding="utf-8", delivery_mode=2,
+                                                     priority=0, headers={}),
+                         mandatory=True)
+    except broker.pika.exceptions.UnroutableError:
+        return False
+    finally:
+        ch.close()
+    return True
+
+
 def sanitized_binary():
     """True if ENOKI_BIN is built with AddressSanitizer (make check): its quarantine keeps freed
     memory resident, so RSS says nothing about what enoki holds."""
@@ -930,8 +948,10 @@ def test_p5_event_channel(hub, events, broker, connect):
         c.request("subscribe", {"channel": channel}, i)
         got = c.recv_json(T)
         assert got.get("success") is True and channel in got.get("data", []), c.last_raw
-        # The binding exists once subscribe has answered: an event published right now arrives.
-        publish_event(broker, event_type, payload)
+        # The binding exists once subscribe has answered: an event published right now is routed
+        # (mandatory) and arrives.
+        assert publish_event_routed(broker, event_type, payload), (
+            "subscribe to {} answered before its binding existed".format(channel))
         expect(c, "event {} published right after subscribe".format(event_type),
                event_frame(event_type, payload, channel))
     assert roundtrip(c) == sorted("{}.created_{}".format(EVSVC, i) for i in range(len(payloads)))
@@ -949,14 +969,17 @@ def test_p5_unsubscribe_stops_events(hub, events, broker, connect):
     publish_event(broker, "t_un", {"n": 2})
     expect(b, "t_un n=2", event_frame("t_un", {"n": 2}, channel))
     assert roundtrip(a) == []
-    # The last subscriber leaves: no more events.
+    # The last subscriber leaves: no more events, and the binding goes.
     assert b.call("unsubscribe", {"channel": channel}, "u")["data"] == []
     publish_event(broker, "t_un", {"n": 3})
     a.expect_silence(0.3)
     b.expect_silence(0.05)
+    wait_for(lambda: not publish_event_routed(broker, "t_un", {"n": "probe"}), 2 * SCALE,
+             interval=0.05, what="the binding of {} to go after its last subscriber".format(channel))
+    a.expect_silence(0.05)
     # Subscribing again binds again.
     assert a.call("subscribe", {"channel": channel}, "s2")["data"] == [channel]
-    publish_event(broker, "t_un", {"n": 4})
+    assert publish_event_routed(broker, "t_un", {"n": 4}), "subscribe answered before binding"
     expect(a, "t_un n=4", event_frame("t_un", {"n": 4}, channel))
     assert roundtrip(b) == []
 
