@@ -1,0 +1,554 @@
+// enoki's browser test: static/enoki.js and static/demo.html in a real Chromium, against the real
+// binary, a real RabbitMQ and the nameko-wire test peer.
+//
+//   cd tests/e2e && npm install && npm test          (ENOKI_BIN defaults to build/enoki)
+//
+// Environment: ENOKI_BIN (the binary), ENOKI_TEST_AMQP_URI (default amqp://guest:guest@127.0.0.1:5672/),
+// CHROMIUM (default /usr/bin/chromium: Debian's package; no browser is ever downloaded).
+// It starts the peer and enoki itself, restarts enoki once (the page must reconnect by itself), and
+// deletes the exchanges and queues this run made. A screenshot of the demo page is
+// written to /tmp/enoki-demo.png.
+
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFile } from "node:child_process";
+import { accessSync, chmodSync, constants, copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, connect as tcpConnect } from "node:net";
+import { randomBytes } from "node:crypto";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const ENOKI_BIN = resolve(REPO, process.env.ENOKI_BIN || "build/enoki");
+const AMQP_URI = process.env.ENOKI_TEST_AMQP_URI || "amqp://guest:guest@127.0.0.1:5672/";
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+const PYTHON = "/usr/bin/python3";
+const SCREENSHOT = "/tmp/enoki-demo.png";
+
+const RUN = randomBytes(4).toString("hex");
+const EXCHANGE = `enoki-e2e-${RUN}`;
+const SVC = `e2e_${RUN}`;
+const GWNAME = `gwe2e${RUN}`;
+const CHANNEL = `room-${RUN}`;
+const CHANNEL2 = `lobby-${RUN}`;
+const UUID4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+// A nameko client in a few lines of pika (nameko-wire.md §1-3): "call" publishes one RPC on the test
+// exchange (mandatory, confirmed, retried while unroutable) and prints the reply body; "cleanup"
+// deletes the queues and exchanges this run made (found with rabbitmqctl: the broker is local).
+const HELPER = String.raw`
+import json, subprocess, sys, time, uuid
+import pika
+
+uri, cmd = sys.argv[1], sys.argv[2]
+params = pika.URLParameters(uri)
+params.heartbeat = 0
+params.connection_attempts = 1
+conn = pika.BlockingConnection(params)
+ch = conn.channel()
+
+if cmd == "call":
+    exchange, routing_key, kwargs = sys.argv[3], sys.argv[4], json.loads(sys.argv[5])
+    ch.confirm_delivery()
+    key = str(uuid.uuid4())
+    queue = ch.queue_declare("", exclusive=True, auto_delete=True).method.queue
+    ch.queue_bind(queue, exchange, routing_key=key)
+    corr = str(uuid.uuid4())
+    props = pika.BasicProperties(
+        content_type="application/json", content_encoding="utf-8",
+        headers={"nameko.call_id_stack": ["enoki_e2e." + corr]},
+        delivery_mode=2, priority=0, correlation_id=corr, reply_to=key)
+    body = json.dumps({"args": [], "kwargs": kwargs}).encode("utf-8")
+    # enoki binds its queue once its AMQP connection is up, which may come a moment after HTTP.
+    unroutable_until = time.monotonic() + 3
+    while True:
+        try:
+            ch.basic_publish(exchange, routing_key, body, props, mandatory=True)
+            break
+        except pika.exceptions.UnroutableError:
+            if time.monotonic() > unroutable_until:
+                print(json.dumps({"helper_error": "unroutable (no queue bound): " + routing_key}))
+                sys.exit(0)
+            time.sleep(0.1)
+    deadline = time.monotonic() + 10
+    for method, p, b in ch.consume(queue, auto_ack=True, inactivity_timeout=max(0.1, deadline - time.monotonic())):
+        if method is None:
+            print(json.dumps({"helper_error": "no reply from " + routing_key}))
+            break
+        if p.correlation_id == corr:
+            print(b.decode("utf-8"))
+            break
+    ch.cancel()
+elif cmd == "cleanup":
+    wanted = json.loads(sys.argv[3])
+    def ours(name):
+        return name in wanted["exact"] or any(part in name for part in wanted["contains"])
+    def names(what):
+        out = subprocess.run(["rabbitmqctl", "-q", what, "name", "--formatter", "json"],
+                             capture_output=True, text=True, timeout=20)
+        return [row["name"] for row in json.loads(out.stdout or "[]")] if out.returncode == 0 else []
+    gone = []
+    for kind, listing in (("queue", "list_queues"), ("exchange", "list_exchanges")):
+        for name in names(listing):
+            if not ours(name):
+                continue
+            if ch.is_closed:
+                ch = conn.channel()
+            try:
+                (ch.queue_delete if kind == "queue" else ch.exchange_delete)(name)
+                gone.append(kind + " " + name)
+            except Exception as exc:
+                gone.append(kind + " " + name + " (failed: " + str(exc) + ")")
+    print(json.dumps(gone))
+conn.close()
+`;
+
+function runHelper(...args) {
+  return new Promise((resolvePromise, reject) => {
+    execFile(PYTHON, ["-c", HELPER, AMQP_URI, ...args], { timeout: 30000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`helper ${args[0]} failed: ${err.message}\n${stderr}`));
+      else resolvePromise(JSON.parse(stdout));
+    });
+  });
+}
+
+// An RPC to enoki's own service <GATEWAY.name>.<method>, as a nameko service would make it.
+async function gatewayRpc(method, kwargs) {
+  const reply = await runHelper("call", EXCHANGE, `${GWNAME}.${method}`, JSON.stringify(kwargs));
+  assert.equal(reply.helper_error, undefined, reply.helper_error);
+  assert.deepEqual(reply.error, null, `${GWNAME}.${method} answered an error: ${JSON.stringify(reply.error)}`);
+  return reply.result;
+}
+
+const log = (...args) => {
+  if (process.env.ENOKI_E2E_VERBOSE) console.log("#", ...args);
+};
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function freePort() {
+  return new Promise((resolvePromise, reject) => {
+    const srv = createServer();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolvePromise(port));
+    });
+  });
+}
+
+function tcpOpen(host, port) {
+  return new Promise((resolvePromise) => {
+    const sock = tcpConnect({ host, port });
+    sock.setTimeout(2000);
+    sock.on("connect", () => {
+      sock.destroy();
+      resolvePromise(true);
+    });
+    sock.on("error", () => resolvePromise(false));
+    sock.on("timeout", () => {
+      sock.destroy();
+      resolvePromise(false);
+    });
+  });
+}
+
+// A child process whose output is kept (bounded) for the failure messages.
+function start(cmd, args, name) {
+  const child = spawn(cmd, args, { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
+  const proc = { child, name, out: "", exited: null };
+  const keep = (chunk) => {
+    proc.out = (proc.out + chunk.toString()).slice(-20000);
+  };
+  child.stdout.on("data", keep);
+  child.stderr.on("data", keep);
+  proc.exited = new Promise((r) => child.on("exit", (code, signal) => r({ code, signal })));
+  child.on("exit", () => {
+    proc.done = true;
+  });
+  return proc;
+}
+
+async function stop(proc, ms = 15000) {
+  if (!proc || proc.done) return proc ? proc.exited : null;
+  proc.child.kill("SIGTERM");
+  const timer = setTimeout(() => proc.child.kill("SIGKILL"), ms);
+  const result = await proc.exited;
+  clearTimeout(timer);
+  return result;
+}
+
+async function startPeer() {
+  const proc = start(PYTHON, ["tests/peer/nameko_peer.py", "--amqp-uri", AMQP_URI, "--exchange", EXCHANGE,
+    "--service", SVC], "peer");
+  const deadline = Date.now() + 15000;
+  while (!/^ready$/m.test(proc.out)) {
+    if (proc.done || Date.now() > deadline) throw new Error(`the peer did not start:\n${proc.out}`);
+    await sleep(50);
+  }
+  return proc;
+}
+
+let configPath;
+let port;
+let enokiBin; // a copy of ENOKI_BIN: a rebuild during the run must not change the restarted binary
+
+// enoki listens before its AMQP connection is up: ready once the generic route answers a call.
+async function startEnoki() {
+  const proc = start(enokiBin, ["--config", configPath], "enoki");
+  const deadline = Date.now() + 15000;
+  let last = "";
+  for (;;) {
+    if (proc.done) throw new Error(`enoki exited before it was ready:\n${proc.out}`);
+    if (Date.now() > deadline) {
+      await stop(proc);
+      throw new Error(`enoki was not ready within 15 s (last answer: ${last}):\n${proc.out}`);
+    }
+    try {
+      const resp = await fetch(`http://127.0.0.1:${port}/rpc/${SVC}/echo`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ kwargs: { ready: true } }),
+        signal: AbortSignal.timeout(2000),
+      });
+      last = `${resp.status} ${await resp.text()}`;
+      if (resp.status === 200) return proc;
+    } catch (err) {
+      last = String(err.cause?.code ?? err.message);
+    }
+    await sleep(50);
+  }
+}
+
+describe("enoki.js and demo.html in Chromium", { timeout: 60000 }, () => {
+  let tmp;
+  let peer;
+  let enoki;
+  let context;
+  let page; // the test's page: the demo page, plus a client of the test's own (window.t)
+  const pageErrors = [];
+
+  before(async () => {
+    accessSync(ENOKI_BIN, constants.X_OK);
+    accessSync(CHROMIUM, constants.X_OK);
+    const broker = new URL(AMQP_URI);
+    if (!(await tcpOpen(broker.hostname || "127.0.0.1", Number(broker.port) || 5672))) {
+      throw new Error(`no broker at ${AMQP_URI}: start one with scripts/broker.sh`);
+    }
+    tmp = mkdtempSync(join(tmpdir(), "enoki-e2e-"));
+    enokiBin = join(tmp, "enoki");
+    copyFileSync(ENOKI_BIN, enokiBin);
+    chmodSync(enokiBin, 0o755);
+    port = await freePort();
+    configPath = join(tmp, "gateway.yaml");
+    writeFileSync(
+      configPath,
+      [
+        `AMQP_URI: "${AMQP_URI}"`,
+        `WEB_SERVER_ADDRESS: "127.0.0.1:${port}"`,
+        `rpc_exchange: "${EXCHANGE}"`,
+        "GATEWAY:",
+        `  name: "${GWNAME}"`,
+        "  rpc_timeout: 10",
+        `  expose: ["${SVC}.*"]`,
+        "",
+      ].join("\n"),
+    );
+    peer = await startPeer();
+    enoki = await startEnoki();
+    context = await chromium.launchPersistentContext(join(tmp, "chromium-profile"), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+      viewport: { width: 1000, height: 820 },
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on("pageerror", (err) => pageErrors.push(String(err)));
+  });
+
+  after(async () => {
+    await context?.close().catch(() => {});
+    await stop(enoki);
+    await stop(peer);
+    // Only what this run made: its exchange, its service's queue, and its gateway's queues and
+    // exchanges (rpc-<name>, rpc.reply-<name>-*, <name>.hub, ...).
+    const ours = { exact: [EXCHANGE, `rpc-${SVC}`], contains: [GWNAME] };
+    const gone = await runHelper("cleanup", JSON.stringify(ours)).catch((err) => [String(err)]);
+    log("cleanup:", gone);
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  let firstSocketId;
+
+  it("serves the demo page, which connects to /ws", async () => {
+    const resp = await page.goto(`http://127.0.0.1:${port}/static/demo.html`);
+    assert.equal(resp.status(), 200);
+    assert.match(resp.headers()["content-type"], /^text\/html/);
+    await page.waitForFunction(() => document.querySelector("#status b")?.textContent === "connected", null, {
+      timeout: 10000,
+    });
+    assert.match(await page.textContent("#socket"), /^socket [0-9a-f-]{36}$/);
+  });
+
+  it("connect() resolves after the connected event, with the socket id", async () => {
+    const info = await page.evaluate(async () => {
+      const mod = await import("/static/enoki.js");
+      const t = (window.t = { events: [], frames: [], statuses: [], reconnected: [], mod });
+      t.gw = await mod.connect("/ws", {
+        minDelay: 100,
+        maxDelay: 1000,
+        onStatus: (status) => t.statuses.push(status),
+      });
+      t.gw.on("reconnected", (info) => t.reconnected.push(info));
+      t.gw.on("*", (data, frame) => {
+        if (frame) t.frames.push(frame);
+      });
+      return { socketId: t.gw.socketId, status: t.gw.status, statuses: t.statuses, url: t.gw.url };
+    });
+    assert.match(info.socketId, UUID4);
+    assert.equal(info.status, "connected");
+    assert.deepEqual(info.statuses, ["connecting", "connected"]);
+    assert.equal(info.url, `ws://127.0.0.1:${port}/ws`);
+    firstSocketId = info.socketId;
+  });
+
+  it("calls a method of the cluster", async () => {
+    const result = await page.evaluate(
+      (svc) => window.t.gw.call(`${svc}.echo`, { greeting: "héllo", n: 1, nested: { list: [1, null, true] } }),
+      SVC,
+    );
+    assert.deepEqual(result, { args: [], kwargs: { greeting: "héllo", n: 1, nested: { list: [1, null, true] } } });
+    // Several calls in flight at once each get their own answer.
+    const many = await page.evaluate(
+      (svc) => Promise.all([1, 2, 3, 4, 5].map((i) => window.t.gw.call(`${svc}.echo`, { i }))),
+      SVC,
+    );
+    assert.deepEqual(
+      many.map((r) => r.kwargs.i),
+      [1, 2, 3, 4, 5],
+    );
+  });
+
+  it("rejects with the remote error", async () => {
+    const errors = await page.evaluate(async (svc) => {
+      const grab = (p) =>
+        p.then(
+          (data) => ({ resolved: data }),
+          (err) => ({
+            isError: err instanceof Error,
+            isEnokiError: err instanceof window.t.mod.EnokiError,
+            message: err.message,
+            excType: err.excType,
+            excPath: err.excPath,
+            excArgs: err.excArgs,
+            value: err.value,
+          }),
+        );
+      const { gw } = window.t;
+      return {
+        // the service itself has no such method
+        remote: await grab(gw.call(`${svc}.no_such_method`, {})),
+        // the hub has no such method, nor exposes this service
+        hub: await grab(gw.call("no_such_method", {})),
+        hidden: await grab(gw.call("billing_nowhere.charge", {})),
+        // a method that raises
+        fail: await grab(gw.call(`${svc}.fail`, {})),
+        // a bad signature
+        sig: await grab(gw.call(`${svc}.two`, { x: 1 })),
+      };
+    }, SVC);
+    assert.deepEqual(errors.remote, {
+      isError: true,
+      isEnokiError: true,
+      message: "MethodNotFound: no_such_method",
+      excType: "MethodNotFound",
+      excPath: "nameko.exceptions.MethodNotFound",
+      excArgs: ["no_such_method"],
+      value: "no_such_method",
+    });
+    for (const key of ["hub", "hidden"]) {
+      assert.deepEqual(
+        errors[key],
+        {
+          isError: true,
+          isEnokiError: true,
+          message: "MethodNotFound",
+          excType: "MethodNotFound",
+          excPath: "nameko.exceptions.MethodNotFound",
+          excArgs: [],
+          value: "",
+        },
+        key,
+      );
+    }
+    assert.equal(errors.fail.excType, "ValueError");
+    assert.equal(errors.fail.excPath, "builtins.ValueError");
+    assert.equal(errors.fail.message, `ValueError: ${errors.fail.value}`);
+    assert.equal(errors.sig.excType, "IncorrectSignature");
+    assert.match(errors.sig.value, /missing 1 required positional argument: 'y'/);
+  });
+
+  it("subscribes and receives broadcasts and unicasts", async () => {
+    const subs = await page.evaluate(
+      async ([a, b]) => {
+        const { t } = window;
+        await t.gw.subscribe(a, (event, data, frame) => t.events.push({ channel: a, event, data, frame }));
+        await t.gw.subscribe(b, (event, data) => t.events.push({ channel: b, event, data }));
+        return { local: t.gw.channels(), hub: await t.gw.call("get_subscriptions", {}) };
+      },
+      [CHANNEL, CHANNEL2],
+    );
+    assert.deepEqual(subs.local, [CHANNEL2, CHANNEL].sort());
+    assert.deepEqual(subs.hub, [CHANNEL2, CHANNEL].sort());
+
+    // The demo page subscribes too, through its form.
+    await page.fill("#channel", CHANNEL);
+    await page.click("#subscribe-form button");
+    await page.waitForFunction((ch) => document.querySelector("#channels")?.textContent.includes(ch), CHANNEL);
+
+    assert.equal(await gatewayRpc("broadcast", { channel: CHANNEL, event: "chat", data: { msg: "hi", n: 1 } }), null);
+    await page.waitForFunction(() => window.t.events.length >= 1, null, { timeout: 5000 });
+    const got = await page.evaluate(() => window.t.events);
+    assert.deepEqual(got, [
+      {
+        channel: CHANNEL,
+        event: "chat",
+        data: { msg: "hi", n: 1 },
+        frame: { type: "event", event: "chat", data: { msg: "hi", n: 1 }, channel: CHANNEL },
+      },
+    ]);
+    await page.waitForFunction((ch) => document.querySelector("#events").textContent.includes(`${ch}  chat`), CHANNEL);
+
+    // A unicast reaches gw.on handlers, without a channel.
+    const socketId = await page.evaluate(() => window.t.gw.socketId);
+    assert.equal(await gatewayRpc("unicast", { socket_id: socketId, event: "notice", data: [1, "two"] }), true);
+    await page.waitForFunction(() => window.t.frames.some((f) => f.event === "notice"), null, { timeout: 5000 });
+    const frames = await page.evaluate(() => window.t.frames);
+    assert.deepEqual(frames.at(-1), { type: "event", event: "notice", data: [1, "two"] });
+    // The broadcast reached gw.on handlers too (with its channel).
+    assert.deepEqual(frames.filter((f) => f.event === "chat"), [
+      { type: "event", event: "chat", data: { msg: "hi", n: 1 }, channel: CHANNEL },
+    ]);
+  });
+
+  it("the demo page calls a method and shows the result", async () => {
+    await page.fill("#method", `${SVC}.echo`);
+    await page.fill("#kwargs", '{"greeting": "hello from the demo"}');
+    await page.click("#call-form button");
+    await page.waitForFunction(() => document.querySelector("#result.ok")?.textContent.includes("hello from the demo"));
+    const shown = JSON.parse(await page.textContent("#result"));
+    assert.deepEqual(shown, { args: [], kwargs: { greeting: "hello from the demo" } });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+
+    await page.fill("#method", `${SVC}.no_such_method`);
+    await page.fill("#kwargs", "{}");
+    await page.click("#call-form button");
+    await page.waitForFunction(() => document.querySelector("#result.err")?.textContent.startsWith("MethodNotFound"));
+  });
+
+  it("reconnects by itself after enoki restarts, re-subscribes and sends the calls made offline", async () => {
+    // The demo page's own client must come back too (it keeps the default backoff).
+    await page.evaluate(() => {
+      window.demoReconnected = false;
+      window.enokiDemo.on("reconnected", () => {
+        window.demoReconnected = true;
+      });
+    });
+    const t0 = Date.now();
+    const exit = await stop(enoki);
+    log(`enoki stopped after ${Date.now() - t0} ms; its output:\n${enoki.out}`);
+    assert.deepEqual(exit, { code: 0, signal: null }, `enoki's exit after SIGTERM:\n${enoki.out}`);
+    await page.waitForFunction(() => window.t.gw.status !== "connected", null, { timeout: 5000 });
+    // A call made while disconnected waits for the next connection.
+    await page.evaluate((svc) => {
+      window.t.offline = window.t.gw.call(`${svc}.echo`, { during: "the outage" });
+    }, SVC);
+    await sleep(300);
+
+    enoki = await startEnoki(); // same config, same port
+    log(`enoki ready again after ${Date.now() - t0} ms`);
+    await page.waitForFunction(() => window.t.reconnected.length >= 1, null, { timeout: 10000 });
+    log(`test client reconnected after ${Date.now() - t0} ms`);
+    await page.waitForFunction(() => window.demoReconnected, null, { timeout: 15000 });
+    log(`demo page reconnected after ${Date.now() - t0} ms`);
+    const state = await page.evaluate(async () => {
+      const { t } = window;
+      return {
+        reconnected: t.reconnected,
+        socketId: t.gw.socketId,
+        status: t.gw.status,
+        statuses: t.statuses,
+        offline: await t.offline,
+        hub: await t.gw.call("get_subscriptions", {}),
+      };
+    });
+    assert.equal(state.status, "connected");
+    assert.match(state.socketId, UUID4);
+    assert.notEqual(state.socketId, firstSocketId);
+    assert.deepEqual(state.reconnected, [{ socketId: state.socketId, previousSocketId: firstSocketId }]);
+    assert.deepEqual(state.statuses.slice(0, 3), ["connecting", "connected", "reconnecting"]);
+    assert.equal(state.statuses.at(-1), "connected");
+    assert.deepEqual(state.offline, { args: [], kwargs: { during: "the outage" } });
+    assert.deepEqual(state.hub, [CHANNEL2, CHANNEL].sort());
+
+    // Re-subscribed: a second broadcast arrives.
+    assert.equal(await gatewayRpc("broadcast", { channel: CHANNEL, event: "chat", data: { msg: "again", n: 2 } }), null);
+    await page.waitForFunction(() => window.t.events.length >= 2, null, { timeout: 5000 });
+    const second = await page.evaluate(() => window.t.events[1]);
+    assert.deepEqual(second.data, { msg: "again", n: 2 });
+    assert.equal(second.event, "chat");
+
+    // Calls work again.
+    const result = await page.evaluate((svc) => window.t.gw.call(`${svc}.echo`, { after: "restart" }), SVC);
+    assert.deepEqual(result, { args: [], kwargs: { after: "restart" } });
+
+    // The demo page came back too, with its channel.
+    assert.equal(await page.textContent("#status b"), "connected");
+    await page.waitForFunction((ch) => document.querySelector("#events").textContent.includes('"again"'), CHANNEL, {
+      timeout: 5000,
+    });
+    await page.fill("#method", `${SVC}.echo`);
+    await page.fill("#kwargs", '{"greeting": "hello after the restart"}');
+    await page.click("#call-form button");
+    await page.waitForFunction(() =>
+      document.querySelector("#result.ok")?.textContent.includes("hello after the restart"),
+    );
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  });
+
+  it("unsubscribes", async () => {
+    const hub = await page.evaluate(async (ch) => {
+      await window.t.gw.unsubscribe(ch);
+      return window.t.gw.call("get_subscriptions", {});
+    }, CHANNEL2);
+    assert.deepEqual(hub, [CHANNEL]);
+    // The second broadcast is published once the first is answered: a frame of the first would
+    // come before the marker.
+    await gatewayRpc("broadcast", { channel: CHANNEL2, event: "lost", data: null });
+    await gatewayRpc("broadcast", { channel: CHANNEL, event: "marker", data: 3 });
+    await page.waitForFunction(() => window.t.events.some((e) => e.event === "marker"), null, { timeout: 5000 });
+    const events = await page.evaluate(() => window.t.events.map((e) => e.event));
+    assert.deepEqual(events, ["chat", "chat", "marker"]);
+  });
+
+  it("close() stops the client and rejects later calls", async () => {
+    const out = await page.evaluate(async (svc) => {
+      const { t } = window;
+      t.gw.close();
+      const err = await t.gw.call(`${svc}.echo`, {}).catch((e) => e);
+      return { status: t.gw.status, excType: err.excType };
+    }, SVC);
+    assert.deepEqual(out, { status: "closed", excType: "Closed" });
+    assert.deepEqual(pageErrors, []);
+  });
+});
