@@ -40,7 +40,7 @@ UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o)
 ENOKI := $(BUILD)/enoki
 UNIT := $(BUILD)/unit-tests
 
-.PHONY: all deps test unit oracle python integration check valgrind demo format clean bench-routes
+.PHONY: all deps test unit oracle python integration e2e check valgrind demo format clean bench-routes
 all: $(ENOKI)
 
 $(ENOKI): $(LIB_OBJS) $(GATEWAY_OBJS)
@@ -61,7 +61,7 @@ $(BUILD)/obj/%.o: %.c
 # missing and starts (or reuses) a local RabbitMQ, then builds and runs every test in a sub-make, so
 # that pkg-config sees the freshly installed libraries. ENOKI_WRAPPER runs the binary under a tool.
 test: deps
-	$(MAKE) unit oracle python integration
+	$(MAKE) unit oracle python integration e2e
 
 deps:
 	scripts/install-deps.sh
@@ -83,6 +83,11 @@ ORACLE_ROUNDS ?= 300
 # The Python helper for services (python/enoki_http.py), against Debian's werkzeug.
 python:
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests/python
+
+# The browser client in Debian's Chromium (playwright-core from npm, pinned; no browser download).
+e2e: $(ENOKI)
+	cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error
+	cd tests/e2e && ENOKI_BIN=$(abspath $(ENOKI)) ENOKI_WRAPPER="$(ENOKI_WRAPPER)" node --test --test-concurrency=1 browser.test.mjs
 
 integration: $(ENOKI)
 	ENOKI_BIN=$(abspath $(ENOKI)) GW_SYSTEM_TESTS=1 $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration

@@ -10,6 +10,7 @@ PACKAGES=(
     rabbitmq-server
     python3 python3-pika python3-pytest python3-werkzeug python3-websocket
     curl valgrind procps
+    chromium
 )
 
 missing=()
@@ -18,6 +19,10 @@ for p in "${PACKAGES[@]}"; do
         missing+=("$p")
     fi
 done
+# Node.js for the browser test: the machine's own when it has one, else Debian's.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    missing+=(nodejs npm)
+fi
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0
 fi
