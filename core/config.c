@@ -1519,6 +1519,9 @@ static const struct key_spec gateway_keys[] = {
      .apply = apply_string_list,
      .offset = offsetof(struct gw_config, websocket_origins),
      .choices = origin_item},
+    {.name = "admin_prefix",
+     .apply = apply_url_path,
+     .offset = offsetof(struct gw_config, admin_prefix)},
     {.name = "static_dir",
      .apply = apply_nonempty_string,
      .offset = offsetof(struct gw_config, static_dir)},
@@ -1730,6 +1733,7 @@ void gw_config_free(struct gw_config *config)
     free(config->rpc_prefix);
     free(config->websocket_path);
     free(config->static_dir);
+    free(config->admin_prefix);
     free_string_list(&config->websocket_origins);
     free_string_list(&config->expose);
     free_errors(config);

@@ -117,6 +117,7 @@ struct gw_config {
     int websocket_ping;                /* seconds idle before a ping, default 30; 0 = never */
     struct gw_string_list websocket_origins; /* allowed Origin values, "*" = any; none = same host */
     char *static_dir;                  /* served under /static/, default "static" */
+    char *admin_prefix; /* POST <prefix>/<hub method> calls enoki's own service; NULL = off */
 
     struct gw_route_conf *routes;
     size_t n_routes;

@@ -416,6 +416,51 @@ static void redirect(struct request *req, const char *path)
     req->responded = true;
 }
 
+/* POST <admin_prefix>/<method> with the kwargs as a JSON object: an RPC to enoki's own service
+ * (GATEWAY.name), so that whichever instance holds a socket answers. */
+static void start_admin_call(struct request *req, const char *url, const char *method)
+{
+    static const char *const methods[] = {"broadcast", "unicast", "subscribe", "unsubscribe",
+                                          "get_subscriptions", NULL};
+    const struct gw_config *config = req->http->config;
+    const char *name = url + strlen(config->admin_prefix);
+    char message[512];
+    bool known = false;
+    for (size_t i = 0; *name == '/' && methods[i]; i++)
+        known = known || strcmp(name + 1, methods[i]) == 0;
+    if (!known) {
+        snprintf(message, sizeof(message), "no route matches %s; the hub's methods are POST "
+                 "%s/broadcast, unicast, subscribe, unsubscribe and get_subscriptions",
+                 url, config->admin_prefix);
+        respond_error(req, GW_ENOMATCH, message);
+        return;
+    }
+    if (strcmp(method, "POST") != 0) {
+        snprintf(message, sizeof(message), "the method %s is not allowed for %s; allowed: POST",
+                 method, url);
+        respond_error(req, GW_EMETHOD, message);
+        snprintf(req->response.allow, sizeof(req->response.allow), "POST");
+        return;
+    }
+    json_t *args = NULL, *kwargs = NULL;
+    int status = gw_call_build_args(NULL, NULL, 0, content_type_of(req), req->body, req->body_len,
+                                    &args, &kwargs, message, sizeof(message));
+    if (status != GW_OK) {
+        respond_error(req, status, message);
+        return;
+    }
+    req->service = xstrdup(config->name);
+    req->method_name = xstrdup(name + 1);
+    req->timeout = config->rpc_timeout;
+    req->generic = true;
+    json_t *context = gw_call_context_new(config, "http", lookup_header, req->connection,
+                                          req->call_id, sizeof(req->call_id));
+    publish_call(req, args, kwargs, context);
+    json_decref(args);
+    json_decref(kwargs);
+    json_decref(context);
+}
+
 static const char *media_type(const char *name)
 {
     static const struct {
@@ -504,6 +549,11 @@ static void route_request(struct request *req, const char *method)
     }
     if (strncmp(url, "/static/", 8) == 0) {
         serve_static(req, method, url + 8);
+        free(url);
+        return;
+    }
+    if (config->admin_prefix && gw_call_under_prefix(config->admin_prefix, url)) {
+        start_admin_call(req, url, method);
         free(url);
         return;
     }

@@ -30,6 +30,7 @@ struct gateway {
     struct gw_http *http;
     struct gw_hub *hub;
     struct gw_listener *listener;
+    struct gw_sniff_set sniffing;
     uv_signal_t sigterm, sigint;
     uv_timer_t drain_timer;
     uint64_t drain_deadline;
@@ -120,7 +121,8 @@ static void on_sniffed(void *arg, int fd, const struct sockaddr *addr, socklen_t
 static void on_accept(void *arg, int fd, const struct sockaddr *addr, socklen_t len)
 {
     struct gateway *gw = arg;
-    gw_sniff_start(gw->loop, fd, addr, len, gw->config->websocket_path, on_sniffed, gw);
+    gw_sniff_start(&gw->sniffing, gw->loop, fd, addr, len, gw->config->websocket_path, on_sniffed,
+                   gw);
 }
 
 static void on_rpc_closed(void *arg)
@@ -164,6 +166,7 @@ static void on_signal(uv_signal_t *handle, int signum)
             gw_http_in_flight(gw->http));
     gw_listener_close(gw->listener);
     gw->listener = NULL;
+    gw_sniff_close_all(&gw->sniffing);
     gw_http_drain(gw->http);
     gw_hub_close_sockets(gw->hub);
     gw->drain_deadline = uv_now(gw->loop) + 2000;

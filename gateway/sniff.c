@@ -12,6 +12,8 @@
 enum { PEEK_MAX = 8192, RETRY_MS = 5, DEADLINE_MS = 10000 };
 
 struct sniff {
+    struct sniff *prev, *next;
+    struct gw_sniff_set *set;
     uv_poll_t poll;
     uv_timer_t timer;
     int fd;
@@ -106,6 +108,12 @@ static void finish(struct sniff *s, int kind, const char *origin, const char *ho
 {
     uv_poll_stop(&s->poll);
     uv_timer_stop(&s->timer);
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        s->set->head = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
     if (kind < 0) {
         close(s->fd);
     } else {
@@ -174,10 +182,21 @@ static void on_deadline(uv_timer_t *timer)
     finish(timer->data, -1, NULL, NULL, 0);
 }
 
-void gw_sniff_start(uv_loop_t *loop, int fd, const struct sockaddr *addr, socklen_t len,
-                    const char *websocket_path, gw_sniff_fn done, void *arg)
+void gw_sniff_close_all(struct gw_sniff_set *set)
+{
+    while (set->head)
+        finish(set->head, -1, NULL, NULL, 0);
+}
+
+void gw_sniff_start(struct gw_sniff_set *set, uv_loop_t *loop, int fd, const struct sockaddr *addr,
+                    socklen_t len, const char *websocket_path, gw_sniff_fn done, void *arg)
 {
     struct sniff *s = xcalloc(1, sizeof(*s));
+    s->set = set;
+    s->next = set->head;
+    if (set->head)
+        set->head->prev = s;
+    set->head = s;
     s->fd = fd;
     memcpy(&s->addr, addr, len < sizeof(s->addr) ? len : sizeof(s->addr));
     s->len = len;

@@ -23,9 +23,19 @@ struct gw_sniff_info {
 typedef void (*gw_sniff_fn)(void *arg, int fd, const struct sockaddr *addr, socklen_t len,
                             enum gw_sniff_kind kind, const struct gw_sniff_info *info);
 
-/* Starts watching an accepted, non-blocking socket. websocket_path is borrowed and must outlive it. */
-void gw_sniff_start(uv_loop_t *loop, int fd, const struct sockaddr *addr, socklen_t len,
-                    const char *websocket_path, gw_sniff_fn done, void *arg);
+/* The connections still being looked at; zero-initialise. */
+struct gw_sniff_set {
+    struct sniff *head;
+};
+
+/* Starts watching an accepted, non-blocking socket, as a member of set. websocket_path is borrowed
+ * and must outlive it. */
+void gw_sniff_start(struct gw_sniff_set *set, uv_loop_t *loop, int fd, const struct sockaddr *addr,
+                    socklen_t len, const char *websocket_path, gw_sniff_fn done, void *arg);
+
+/* Closes every connection of set that has not said what it is yet (stopping: they would keep the
+ * loop alive until their deadline). */
+void gw_sniff_close_all(struct gw_sniff_set *set);
 
 /* Pure: decides from the bytes seen so far. Returns GW_SNIFF_HTTP or GW_SNIFF_WEBSOCKET, or -1 when
  * more bytes are needed. On GW_SNIFF_WEBSOCKET, Origin and Host are copied into the buffers. */
