@@ -39,6 +39,7 @@ static const struct {
     {"nameko.exceptions.IncorrectSignature", 400, "incorrect_signature"},
     {"nameko.exceptions.MalformedRequest", 400, "malformed_request"},
     {"nameko.exceptions.MethodNotFound", 502, "method_not_found"},
+    {"nameko.exceptions.ConnectionNotFound", 404, "connection_not_found"},
 };
 
 void gw_response_add_header(struct gw_response *response, const char *name, const char *value)

@@ -33,6 +33,8 @@ static const struct remote_case remote_cases[] = {
     {"MalformedRequest", "nameko.exceptions.MalformedRequest", false, 400, "malformed_request"},
     {"MethodNotFound", "nameko.exceptions.MethodNotFound", false, 502, "method_not_found"},
     {"MethodNotFound", "nameko.exceptions.MethodNotFound", true, 404, "method_not_found"},
+    {"ConnectionNotFound", "nameko.exceptions.ConnectionNotFound", false, 404,
+     "connection_not_found"},
     {"ValueError", "builtins.ValueError", false, 500, "remote_error"},
     {"KeyError", "builtins.KeyError", false, 409, "remote_error"}, /* mapped by GATEWAY.errors */
     /* A user class that happens to share a nameko name is not nameko's. */
