@@ -383,6 +383,7 @@ def connect():
     def make(gw, **kw):
         kw.setdefault("timeout", T)
         c = WSClient(gw.port, **kw)
+        c.port_owner = gw
         made.append(c)
         return c
 
@@ -913,6 +914,9 @@ def test_p4_connection_not_found(hub, hub_rpc):
     sid = str(uuid.uuid4())
     raw = hub_rpc.call_raw("subscribe", kwargs={"socket_id": sid, "channel": "x"})
     assert raw == dumps({"result": None, "error": nerr("ConnectionNotFound", [sid], sid)}), raw
+    # The same call with positional arguments, as nameko's client sends gw.subscribe(sid, "x").
+    raw = hub_rpc.call_raw("subscribe", args=[sid, "x"])
+    assert raw == dumps({"result": None, "error": nerr("ConnectionNotFound", [sid], sid)}), raw
     # As nameko's hub: unknown sockets are ignored by unsubscribe and have no subscriptions.
     assert hub_rpc.call("unsubscribe", args=[sid, "x"]) is None
     assert hub_rpc.call("get_subscriptions", args=[sid]) == []
@@ -975,7 +979,8 @@ def test_p5_unsubscribe_stops_events(hub, events, broker, connect):
     a.expect_silence(0.3)
     b.expect_silence(0.05)
     wait_for(lambda: not publish_event_routed(broker, "t_un", {"n": "probe"}), 2 * SCALE,
-             interval=0.05, what="the binding of {} to go after its last subscriber".format(channel))
+             interval=0.05,
+             what="the binding of {} to go after its last subscriber".format(channel))
     a.expect_silence(0.05)
     # Subscribing again binds again.
     assert a.call("subscribe", {"channel": channel}, "s2")["data"] == [channel]
@@ -1051,6 +1056,31 @@ def test_p6_subscribe_by_socket_id_on_either(pair, pair_rpc, connect):
     assert pair_rpc.call("broadcast", args=["r1", "x", 1]) is None
     for c in (a, b):
         expect(c, "broadcast r1", event_frame("x", 1, "r1"))
+
+
+def test_p6_fresh_sockets_are_found_at_once(pair, pair_rpc, connect):
+    """A socket is reachable through either process as soon as its client has the connected frame
+    (a client may hand its socket_id to a service at once). Several rounds of connect, call by
+    socket_id at once, drop: half the calls land on the process that does not hold the socket."""
+    e1, e2 = pair
+    wrong = []
+    for n in range(8):
+        fresh = [connect(e1), connect(e2)]
+        for c in fresh:
+            where = "first" if c.port_owner is e1 else "second"
+            raw = pair_rpc.call_raw("unicast", args=[c.socket_id, "now", n])
+            if raw != '{"result": true, "error": null}':
+                wrong.append("round {}: unicast({}) to a socket on the {} process -> {}".format(
+                    n, c.socket_id, where, raw))
+            else:
+                expect(c, "unicast to a fresh socket", event_frame("now", n))
+            raw = pair_rpc.call_raw("subscribe", args=[c.socket_id, "f{}".format(n)])
+            if raw != '{"result": null, "error": null}':
+                wrong.append("round {}: subscribe({}, ...) to a socket on the {} process -> {}"
+                             .format(n, c.socket_id, where, raw))
+        for c in fresh:
+            c.abort()
+    assert not wrong, "\n".join(wrong)
 
 
 def test_p6_events_once_per_socket(pair, events, broker, connect):
