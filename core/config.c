@@ -1522,6 +1522,12 @@ static const struct key_spec gateway_keys[] = {
     {.name = "admin_prefix",
      .apply = apply_url_path,
      .offset = offsetof(struct gw_config, admin_prefix)},
+    {.name = "health_path",
+     .apply = apply_url_path,
+     .offset = offsetof(struct gw_config, health_path)},
+    {.name = "ready_path",
+     .apply = apply_url_path,
+     .offset = offsetof(struct gw_config, ready_path)},
     {.name = "static_dir",
      .apply = apply_nonempty_string,
      .offset = offsetof(struct gw_config, static_dir)},
@@ -1734,6 +1740,8 @@ void gw_config_free(struct gw_config *config)
     free(config->websocket_path);
     free(config->static_dir);
     free(config->admin_prefix);
+    free(config->health_path);
+    free(config->ready_path);
     free_string_list(&config->websocket_origins);
     free_string_list(&config->expose);
     free_errors(config);
@@ -1763,6 +1771,8 @@ static struct gw_config *config_new_defaults(const char *path)
     c->websocket_send_queue = 1 << 20;
     c->websocket_ping = 30;
     c->static_dir = xstrdup("static");
+    c->health_path = xstrdup("/healthz");
+    c->ready_path = xstrdup("/readyz");
     return c;
 }
 

@@ -118,6 +118,8 @@ struct gw_config {
     struct gw_string_list websocket_origins; /* allowed Origin values, "*" = any; none = same host */
     char *static_dir;                  /* served under /static/, default "static" */
     char *admin_prefix; /* POST <prefix>/<hub method> calls enoki's own service; NULL = off */
+    char *health_path;  /* 200 while the process serves, default "/healthz" */
+    char *ready_path;   /* 200 while the broker connection is up, else 503; default "/readyz" */
 
     struct gw_route_conf *routes;
     size_t n_routes;

@@ -416,6 +416,23 @@ static void redirect(struct request *req, const char *path)
     req->responded = true;
 }
 
+/* Load balancers and Kubernetes: alive while the loop answers, ready while the broker is there. */
+static void probe(struct request *req, const char *url)
+{
+    bool ready = strcmp(url, req->http->config->health_path) == 0 || gw_rpc_ready(req->http->rpc);
+    memset(&req->response, 0, sizeof(req->response));
+    if (ready) {
+        req->response.status = 200;
+        req->response.content_type = "application/json";
+        req->response.body = xstrdup("{\"status\":\"ok\"}");
+        req->response.body_len = strlen(req->response.body);
+    } else {
+        gw_respond_status(503, "not_ready", "the broker connection is not up", NULL,
+                          &req->response);
+    }
+    req->responded = true;
+}
+
 /* POST <admin_prefix>/<method> with the kwargs as a JSON object: an RPC to enoki's own service
  * (GATEWAY.name), so that whichever instance holds a socket answers. */
 static void start_admin_call(struct request *req, const char *url, const char *method)
@@ -538,6 +555,11 @@ static void route_request(struct request *req, const char *method)
         return;
     }
     const struct gw_config *config = req->http->config;
+    if (strcmp(url, config->health_path) == 0 || strcmp(url, config->ready_path) == 0) {
+        probe(req, url);
+        free(url);
+        return;
+    }
     if (strcmp(url, config->websocket_path) == 0) {
         /* The sniffer sends upgrades to the hub: this one did not ask for one. */
         gw_respond_status(400, "bad_request",

@@ -11,6 +11,9 @@
 #include "routes/table.h"
 
 #include <getopt.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +50,8 @@ static void usage(FILE *out)
             "  -c, --config FILE        the YAML config (default: $ENOKI_CONFIG)\n"
             "  -D, --define KEY=VALUE   set a top-level config key (VALUE is YAML), as nameko does\n"
             "      --check              validate the config, print the route table, exit\n"
+            "      --probe URL          GET URL (http://host:port/path); exit 0 on a 2xx, else 1\n"
+            "                           (a container HEALTHCHECK without curl)\n"
             "      --version            print the version and exit\n"
             "  -h, --help               print this help and exit\n");
 }
@@ -76,6 +81,22 @@ static struct gw_route_table *build_table(const struct gw_config *config)
         }
     }
     gw_route_table_compile(table);
+    /* enoki's own paths answer before the routes: a route that one of them would hide is an
+     * error, not a surprise. */
+    const char *own[] = {config->health_path, config->ready_path, config->websocket_path};
+    for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+        struct gw_route_match match = {0};
+        int status = gw_route_table_match(table, "GET", own[i], &match);
+        const struct gw_route_conf *route = match.target;
+        gw_route_match_clear(&match);
+        if (status == GW_OK && route) {
+            fprintf(stderr, "enoki: %s:%d: routes[%zu].rule: '%s' collides with enoki's own %s\n",
+                    config->path, route->rule_line, (size_t)(route - config->routes), route->rule,
+                    own[i]);
+            gw_route_table_free(table);
+            return NULL;
+        }
+    }
     return table;
 }
 
@@ -219,12 +240,70 @@ static int run(struct gw_config *config, struct gw_route_table *table)
     return EXIT_SUCCESS;
 }
 
+/* --probe: one plain HTTP GET with a short deadline. */
+static int probe_url(const char *url)
+{
+    char host[256], path[1024] = "/";
+    int port = 80;
+    const char *p = strncmp(url, "http://", 7) == 0 ? url + 7 : url;
+    size_t hlen = strcspn(p, ":/");
+    if (hlen == 0 || hlen >= sizeof(host)) {
+        fprintf(stderr, "enoki: --probe %s: expected http://host[:port]/path\n", url);
+        return EXIT_CONFIG;
+    }
+    memcpy(host, p, hlen);
+    host[hlen] = '\0';
+    p += hlen;
+    if (*p == ':') {
+        char *end;
+        port = (int)strtol(p + 1, &end, 10);
+        p += end - p;
+    }
+    if (*p == '/')
+        snprintf(path, sizeof(path), "%s", p);
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+    struct addrinfo *res = NULL;
+    char service[16];
+    snprintf(service, sizeof(service), "%d", port);
+    if (getaddrinfo(host, service, &hints, &res) != 0 || !res) {
+        fprintf(stderr, "enoki: --probe: cannot resolve %s\n", host);
+        return EXIT_FAILURE;
+    }
+    int fd = socket(res->ai_family, SOCK_STREAM, 0);
+    struct timeval tv = {.tv_sec = 3};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    int rc = EXIT_FAILURE;
+    char buf[64] = "";
+    if (fd >= 0 && connect(fd, res->ai_addr, res->ai_addrlen) == 0) {
+        char request[1400];
+        int n = snprintf(request, sizeof(request),
+                         "GET %s HTTP/1.0\r\nHost: %s:%d\r\nUser-Agent: enoki-probe\r\n\r\n",
+                         path, host, port);
+        ssize_t got = send(fd, request, (size_t)n, 0) == n ? recv(fd, buf, sizeof(buf) - 1, 0) : -1;
+        if (got > 0) {
+            buf[got] = '\0';
+            int status = 0;
+            if (sscanf(buf, "HTTP/%*d.%*d %d", &status) == 1 && status >= 200 && status < 300)
+                rc = EXIT_SUCCESS;
+            printf("%s: %d\n", url, status);
+        }
+    }
+    if (rc != EXIT_SUCCESS && !buf[0])
+        fprintf(stderr, "enoki: --probe %s: no answer\n", url);
+    if (fd >= 0)
+        close(fd);
+    freeaddrinfo(res);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option options[] = {
         {"config", required_argument, NULL, 'c'}, {"define", required_argument, NULL, 'D'},
         {"check", no_argument, NULL, 'k'},        {"version", no_argument, NULL, 'V'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},         {"probe", required_argument, NULL, 'p'},
+        {NULL, 0, NULL, 0},
     };
     const char *path = getenv("ENOKI_CONFIG");
     bool check_only = false;
@@ -254,6 +333,9 @@ int main(int argc, char **argv)
         case 'k':
             check_only = true;
             break;
+        case 'p':
+            status = probe_url(optarg);
+            goto out;
         case 'V':
             printf("enoki %s\n", ENOKI_VERSION);
             status = EXIT_SUCCESS;

@@ -1,0 +1,57 @@
+"""Operations (issue 6): probes for load balancers and Kubernetes, and `enoki --probe`."""
+
+import pytest
+
+from conftest import ENOKI_BIN, Enoki, run_enoki, wait_for
+
+
+@pytest.fixture
+def up(tmp_path, peer):
+    gw = Enoki(tmp_path, routes=[])
+    yield gw
+    gw.stop()
+
+
+def test_healthz_and_readyz_when_connected(up):
+    r = up.get("/healthz")
+    assert r.status == 200 and r.json() == {"status": "ok"}, r
+    wait_for(lambda: up.get("/readyz").status == 200, 10, what="readyz")
+    assert up.get("/readyz").json() == {"status": "ok"}
+
+
+def test_readyz_is_503_without_the_broker(tmp_path):
+    gw = Enoki(tmp_path, routes=[], amqp_uri="amqp://guest:guest@127.0.0.1:1/")
+    try:
+        assert gw.get("/healthz").status == 200
+        r = gw.get("/readyz")
+        assert r.status == 503 and r.json()["error"] == "not_ready", r
+    finally:
+        gw.stop()
+
+
+def test_probe_command(up):
+    ok = run_enoki("--probe", "http://127.0.0.1:{}/healthz".format(up.port))
+    assert ok.returncode == 0, ok
+    missing = run_enoki("--probe", "http://127.0.0.1:{}/nope".format(up.port))
+    assert missing.returncode == 1, missing
+    closed = run_enoki("--probe", "http://127.0.0.1:1/healthz")
+    assert closed.returncode == 1, closed
+
+
+def test_paths_are_configurable(tmp_path, peer):
+    gw = Enoki(tmp_path, routes=[], gateway={"health_path": "/live", "ready_path": "/ready"})
+    try:
+        assert gw.get("/live").status == 200
+        wait_for(lambda: gw.get("/ready").status == 200, 10, what="the ready path")
+        assert gw.get("/healthz").status == 404
+    finally:
+        gw.stop()
+
+
+def test_a_route_on_a_probe_path_is_a_config_error(tmp_path):
+    path = tmp_path / "collide.yaml"
+    path.write_text("routes:\n  - rule: /x\n    rpc: a.b\n  - rule: /healthz\n    rpc: a.c\n")
+    out = run_enoki("--config", str(path), "--check")
+    assert out.returncode == 2, out
+    assert "collide.yaml:4: routes[1].rule: '/healthz' collides with enoki's own /healthz" in \
+        out.stderr, out.stderr
