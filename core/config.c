@@ -1528,6 +1528,9 @@ static const struct key_spec gateway_keys[] = {
     {.name = "ready_path",
      .apply = apply_url_path,
      .offset = offsetof(struct gw_config, ready_path)},
+    {.name = "metrics_path",
+     .apply = apply_url_path,
+     .offset = offsetof(struct gw_config, metrics_path)},
     {.name = "static_dir",
      .apply = apply_nonempty_string,
      .offset = offsetof(struct gw_config, static_dir)},
@@ -1742,6 +1745,7 @@ void gw_config_free(struct gw_config *config)
     free(config->admin_prefix);
     free(config->health_path);
     free(config->ready_path);
+    free(config->metrics_path);
     free_string_list(&config->websocket_origins);
     free_string_list(&config->expose);
     free_errors(config);
@@ -1773,6 +1777,7 @@ static struct gw_config *config_new_defaults(const char *path)
     c->static_dir = xstrdup("static");
     c->health_path = xstrdup("/healthz");
     c->ready_path = xstrdup("/readyz");
+    c->metrics_path = xstrdup("/metrics");
     return c;
 }
 

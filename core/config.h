@@ -120,6 +120,7 @@ struct gw_config {
     char *admin_prefix; /* POST <prefix>/<hub method> calls enoki's own service; NULL = off */
     char *health_path;  /* 200 while the process serves, default "/healthz" */
     char *ready_path;   /* 200 while the broker connection is up, else 503; default "/readyz" */
+    char *metrics_path; /* Prometheus text format, default "/metrics" */
 
     struct gw_route_conf *routes;
     size_t n_routes;

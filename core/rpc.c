@@ -3,6 +3,7 @@
 #include "amqp_conn.h"
 #include "json.h"
 #include "log.h"
+#include "metrics.h"
 #include "status.h"
 #include "wire.h"
 #include "xalloc.h"
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum { REPLY_QUEUE_EXPIRES_MS = 300000, BUCKETS = 1024 };
 
@@ -23,6 +25,7 @@ struct gw_rpc_call {
     gw_rpc_done_fn done;
     void *arg;
     uint64_t delivery_tag;
+    uint64_t started_ns;
     char correlation_id[GW_UUID_LEN + 1];
     char *routing_key;
 };
@@ -90,6 +93,7 @@ struct gw_rpc {
     bool job_running;
     uint64_t generation; /* counts connections; a reply to a request of an older one is not sent */
     bool serving;
+    struct gw_metrics *metrics;
     struct gw_rpc_service service;
     char *service_queue, *service_key, *hub_exchange, *hub_queue;
     struct binding *bindings;
@@ -160,10 +164,21 @@ static void free_call(uv_handle_t *handle)
 }
 
 /* Ends a call exactly once: out of the table, timer closed, done called (unless cancelled). */
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static void finish_call(struct gw_rpc_call *call, int status, const json_t *result,
                         const json_t *error, const char *detail)
 {
     unlink_call(call);
+    if (call->rpc->metrics && status != GW_ECANCELLED) {
+        gw_metrics_rpc(call->rpc->metrics, (double)(now_ns() - call->started_ns) / 1e9, status);
+        gw_metrics_set_in_flight(call->rpc->metrics, call->rpc->pending);
+    }
     uv_timer_stop(&call->deadline);
     uv_close((uv_handle_t *)&call->deadline, free_call);
     if (call->done)
@@ -596,6 +611,8 @@ static void connect_done(uv_work_t *work, int status)
     }
     rpc->state = CONNECTED;
     rpc->backoff_s = 0.5;
+    if (rpc->generation > 0 && rpc->metrics)
+        gw_metrics_reconnect(rpc->metrics);
     rpc->generation++;
     /* The hub queue went with the old connection: its bindings are made again. */
     for (size_t i = 0; i < rpc->n_bindings; i++)
@@ -658,6 +675,11 @@ struct gw_rpc *gw_rpc_new(uv_loop_t *loop, const struct gw_config *config)
     gw_uuid4(uuid);
     rpc->hub_queue = xasprintf("enoki-hub-%s-%s", config->name, uuid);
     return rpc;
+}
+
+void gw_rpc_set_metrics(struct gw_rpc *rpc, struct gw_metrics *metrics)
+{
+    rpc->metrics = metrics;
 }
 
 void gw_rpc_start(struct gw_rpc *rpc)
@@ -904,6 +926,9 @@ int gw_rpc_call(struct gw_rpc *rpc, const struct gw_rpc_request *request, gw_rpc
     call->next = rpc->buckets[b];
     rpc->buckets[b] = call;
     rpc->pending++;
+    call->started_ns = now_ns();
+    if (rpc->metrics)
+        gw_metrics_set_in_flight(rpc->metrics, rpc->pending);
     remember_unconfirmed(rpc, call->delivery_tag, call->correlation_id);
     uv_timer_init(rpc->loop, &call->deadline);
     rpc->handles_open++;

@@ -38,6 +38,10 @@ typedef void (*gw_rpc_done_fn)(void *arg, int status, const json_t *result, cons
 struct gw_rpc *gw_rpc_new(uv_loop_t *loop, const struct gw_config *config);
 void gw_rpc_start(struct gw_rpc *rpc);
 
+/* Counts calls, their latency and outcome, and reconnects into metrics (borrowed; NULL = none). */
+struct gw_metrics;
+void gw_rpc_set_metrics(struct gw_rpc *rpc, struct gw_metrics *metrics);
+
 /* --- enoki as a nameko service (GATEWAY.name) and the hub's own queue --------------------------- */
 
 /* A request to the native service, as received; owned by the rpc until gw_rpc_reply answers it. */

@@ -1,6 +1,7 @@
 #include "http.h"
 
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/status.h"
 #include "core/xalloc.h"
 #include "routes/call.h"
@@ -29,6 +30,7 @@ struct gw_http {
     uv_timer_t timer; /* MHD's own timeouts, and "run MHD now" after a resume */
     size_t in_flight;
     bool draining;
+    struct gw_metrics *metrics;
     int handles_open;
 };
 
@@ -47,6 +49,7 @@ struct request {
     double timeout;
     bool generic;
     const struct gw_route_conf *route; /* NULL for the generic route */
+    const char *route_label;           /* for metrics: the rule, or what answered */
     char *body;
     size_t body_len, body_cap;
     bool body_too_large;
@@ -300,6 +303,7 @@ static void start_route_call(struct request *req, const struct gw_route_conf *ro
 {
     char err[512];
     req->route = route;
+    req->route_label = route->rule;
     req->service = xstrdup(route->service);
     req->method_name = xstrdup(route->method);
     req->timeout = route->timeout;
@@ -555,7 +559,18 @@ static void route_request(struct request *req, const char *method)
         return;
     }
     const struct gw_config *config = req->http->config;
+    if (strcmp(url, config->metrics_path) == 0 && req->http->metrics) {
+        req->route_label = "metrics";
+        memset(&req->response, 0, sizeof(req->response));
+        req->response.status = 200;
+        req->response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+        req->response.body = gw_metrics_render(req->http->metrics, &req->response.body_len);
+        req->responded = true;
+        free(url);
+        return;
+    }
     if (strcmp(url, config->health_path) == 0 || strcmp(url, config->ready_path) == 0) {
+        req->route_label = "probe";
         probe(req, url);
         free(url);
         return;
@@ -570,16 +585,19 @@ static void route_request(struct request *req, const char *method)
         return;
     }
     if (strncmp(url, "/static/", 8) == 0) {
+        req->route_label = "static";
         serve_static(req, method, url + 8);
         free(url);
         return;
     }
     if (config->admin_prefix && gw_call_under_prefix(config->admin_prefix, url)) {
+        req->route_label = "admin";
         start_admin_call(req, url, method);
         free(url);
         return;
     }
     if (config->expose.n > 0 && gw_call_under_prefix(config->rpc_prefix, url)) {
+        req->route_label = "generic";
         start_generic_call(req, url, method);
         free(url);
         return;
@@ -679,6 +697,9 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
     client_address(connection, addr, sizeof(addr));
     size_t path_len = strcspn(req->raw_uri, "?");
     double ms = (double)(now_ns() - req->start_ns) / 1e6;
+    if (http->metrics && req->response.status)
+        gw_metrics_request(http->metrics, req->route_label ? req->route_label : "",
+                           req->response.status);
     /* The path without its query string: queries may carry secrets. */
     gw_info("access", "%s \"%s %.*s\" %d %.3fms %s%s", addr, req->method[0] ? req->method : "-",
             (int)path_len, req->raw_uri, req->response.status, ms,
@@ -740,6 +761,11 @@ void gw_http_add_connection(struct gw_http *http, int fd, const struct sockaddr 
     if (MHD_add_connection(http->daemon, fd, addr, len) != MHD_YES)
         gw_warn("http", "cannot take a new connection");
     run_mhd_soon(http);
+}
+
+void gw_http_set_metrics(struct gw_http *http, struct gw_metrics *metrics)
+{
+    http->metrics = metrics;
 }
 
 void gw_http_drain(struct gw_http *http)

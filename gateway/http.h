@@ -20,6 +20,10 @@ struct gw_http *gw_http_new(uv_loop_t *loop, const struct gw_config *config,
                             const struct gw_route_table *table, struct gw_rpc *rpc, char *err,
                             size_t errlen);
 
+/* Counts requests into metrics and serves them at GATEWAY.metrics_path (borrowed). */
+struct gw_metrics;
+void gw_http_set_metrics(struct gw_http *http, struct gw_metrics *metrics);
+
 /* Takes an accepted, non-blocking socket (stolen: closed by MHD). */
 void gw_http_add_connection(struct gw_http *http, int fd, const struct sockaddr *addr,
                             socklen_t len);

@@ -1,6 +1,7 @@
 #include "hub.h"
 
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/status.h"
 #include "core/strbuf.h"
 #include "core/wire.h"
@@ -68,7 +69,8 @@ struct gw_hub {
     struct client *clients;
     size_t n_clients;
     bool stopping;
-    struct lws_context *destroying; /* destroyed once more after the loop ends (foreign loop) */
+    struct lws_context *destroying;
+    struct gw_metrics *metrics; /* destroyed once more after the loop ends (foreign loop) */
     uv_timer_t keepalive; /* pings idle sockets, hangs up on those that stopped answering */
     bool keepalive_on;
 };
@@ -859,6 +861,8 @@ static void on_established(struct gw_hub *hub, struct client *c, struct lws *wsi
         hub->clients->prev = c;
     hub->clients = c;
     hub->n_clients++;
+    if (hub->metrics)
+        gw_metrics_add_websockets(hub->metrics, 1);
     json_t *data = json_pack("{s:s}", "socket_id", c->socket_id);
     size_t len;
     char *frame = gw_ws_event_frame("connected", data, NULL, &len);
@@ -886,6 +890,8 @@ static void on_closed(struct gw_hub *hub, struct client *c)
     if (c->next)
         c->next->prev = c->prev;
     hub->n_clients--;
+    if (hub->metrics)
+        gw_metrics_add_websockets(hub->metrics, -1);
     for (struct out_msg *m = c->out_head, *next; m; m = next) {
         next = m->next;
         free(m);
@@ -1131,6 +1137,11 @@ void gw_hub_adopt(struct gw_hub *hub, int fd, size_t head_len)
     if (!lws_adopt_descriptor_vhost(hub->vhost, LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP, desc, NULL,
                                     NULL))
         gw_warn("hub", "libwebsockets refused a connection");
+}
+
+void gw_hub_set_metrics(struct gw_hub *hub, struct gw_metrics *metrics)
+{
+    hub->metrics = metrics;
 }
 
 size_t gw_hub_sockets(const struct gw_hub *hub)

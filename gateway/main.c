@@ -1,6 +1,7 @@
 /* enoki - HTTP and websocket gateway for nameko clusters: the command line and the loop. */
 #include "core/config.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/rpc.h"
 #include "core/status.h"
 #include "core/xalloc.h"
@@ -34,6 +35,7 @@ struct gateway {
     struct gw_hub *hub;
     struct gw_listener *listener;
     struct gw_sniff_set sniffing;
+    struct gw_metrics *metrics;
     uv_signal_t sigterm, sigint;
     uv_timer_t drain_timer;
     uint64_t drain_deadline;
@@ -83,7 +85,8 @@ static struct gw_route_table *build_table(const struct gw_config *config)
     gw_route_table_compile(table);
     /* enoki's own paths answer before the routes: a route that one of them would hide is an
      * error, not a surprise. */
-    const char *own[] = {config->health_path, config->ready_path, config->websocket_path};
+    const char *own[] = {config->health_path, config->ready_path, config->metrics_path,
+                         config->websocket_path};
     for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
         struct gw_route_match match = {0};
         int status = gw_route_table_match(table, "GET", own[i], &match);
@@ -214,6 +217,10 @@ static int run(struct gw_config *config, struct gw_route_table *table)
         gw_error("main", "%s", err);
         return EXIT_FAILURE;
     }
+    gw.metrics = gw_metrics_new();
+    gw_rpc_set_metrics(gw.rpc, gw.metrics);
+    gw_http_set_metrics(gw.http, gw.metrics);
+    gw_hub_set_metrics(gw.hub, gw.metrics);
     gw_rpc_start(gw.rpc);
     gw.listener = gw_listener_new(gw.loop, config->web_host, config->web_port, on_accept, &gw, err,
                                   sizeof(err));
@@ -235,6 +242,7 @@ static int run(struct gw_config *config, struct gw_route_table *table)
     uv_run(gw.loop, UV_RUN_DEFAULT);
     gw_hub_free(gw.hub);
     gw_rpc_free(gw.rpc);
+    gw_metrics_free(gw.metrics);
     uv_loop_close(gw.loop);
     gw_info("main", "stopped");
     return EXIT_SUCCESS;

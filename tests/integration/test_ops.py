@@ -55,3 +55,30 @@ def test_a_route_on_a_probe_path_is_a_config_error(tmp_path):
     assert out.returncode == 2, out
     assert "collide.yaml:4: routes[1].rule: '/healthz' collides with enoki's own /healthz" in \
         out.stderr, out.stderr
+
+
+def test_metrics(tmp_path, peer):
+    from conftest import SVC, NOSVC, route
+
+    gw = Enoki(tmp_path, routes=[route("/e", SVC + ".echo"), route("/ghost", NOSVC + ".x")],
+               ready_path="/e")
+    try:
+        for path in ("/e", "/e", "/ghost", "/nowhere"):
+            gw.get(path)
+        r = gw.get("/metrics")
+        assert r.status == 200 and r.header("Content-Type").startswith("text/plain; version=0.0.4")
+        text = r.body.decode()
+        # ready_path polled /e until the broker was up: at least the two calls above.
+        counts = {line.split(" ")[0]: float(line.split(" ")[1])
+                  for line in text.splitlines() if line and not line.startswith("#")}
+        assert counts['enoki_http_requests_total{route="/e",status="200"}'] >= 2, text
+        assert counts['enoki_http_requests_total{route="/ghost",status="503"}'] == 1, text
+        assert counts['enoki_http_requests_total{route="",status="404"}'] == 1, text
+        assert counts["enoki_rpc_unknown_services_total"] == 1, text
+        assert counts['enoki_rpc_duration_seconds_bucket{le="+Inf"}'] == \
+            counts["enoki_rpc_duration_seconds_count"] >= 3, text
+        assert counts["enoki_rpc_in_flight"] == 0 and counts["enoki_websocket_connections"] == 0
+        for name in ("enoki_broker_reconnects_total", "enoki_rpc_deadlines_missed_total"):
+            assert name in counts, text
+    finally:
+        gw.stop()
