@@ -1474,6 +1474,60 @@ static int apply_url_path(const struct loader *ld, const struct node *v, const c
     return GW_OK;
 }
 
+static int apply_bool(const struct loader *ld, const struct node *v, const char *path, void *base,
+                      const struct key_spec *spec)
+{
+    char got[80];
+    if (v->kind != NODE_BOOL)
+        return fail(ld, v, path, GW_ECONFIG, "expected true or false, got %s",
+                    describe(v, got, sizeof(got)));
+    *(bool *)field(base, spec) = v->bval;
+    return GW_OK;
+}
+
+static const char *const cors_origin_item[] = {"origins such as 'https://app.example' or '*'",
+                                               "an origin such as 'https://app.example' or '*'",
+                                               NULL};
+static const char *const cors_method_item[] = {"HTTP methods", "an HTTP method such as 'POST'",
+                                               NULL};
+static const char *const cors_header_item[] = {"header names", "a header name such as 'X-Tenant'",
+                                               NULL};
+
+static const struct key_spec cors_keys[] = {
+    {.name = "origins",
+     .apply = apply_string_list,
+     .offset = offsetof(struct gw_cors, origins),
+     .choices = cors_origin_item},
+    {.name = "methods",
+     .apply = apply_string_list,
+     .offset = offsetof(struct gw_cors, methods),
+     .choices = cors_method_item},
+    {.name = "headers",
+     .apply = apply_string_list,
+     .offset = offsetof(struct gw_cors, headers),
+     .choices = cors_header_item},
+    {.name = "max_age",
+     .apply = apply_int,
+     .offset = offsetof(struct gw_cors, max_age),
+     .min = 0,
+     .max = 86400},
+    {.name = "credentials", .apply = apply_bool, .offset = offsetof(struct gw_cors, credentials)},
+};
+
+static int apply_cors(const struct loader *ld, const struct node *v, const char *path, void *base,
+                      const struct key_spec *spec)
+{
+    struct gw_config *c = base;
+    char got[80];
+    (void)spec;
+    if (v->kind != NODE_MAP)
+        return fail(ld, v, path, GW_ECONFIG, "expected a mapping, got %s",
+                    describe(v, got, sizeof(got)));
+    c->cors.enabled = true;
+    return apply_map(ld, v, path, cors_keys, sizeof(cors_keys) / sizeof(cors_keys[0]), &c->cors,
+                     true);
+}
+
 static const struct key_spec gateway_keys[] = {
     {.name = "name", .apply = apply_name, .offset = offsetof(struct gw_config, name)},
     {.name = "rpc_timeout",
@@ -1531,6 +1585,7 @@ static const struct key_spec gateway_keys[] = {
     {.name = "metrics_path",
      .apply = apply_url_path,
      .offset = offsetof(struct gw_config, metrics_path)},
+    {.name = "cors", .apply = apply_cors},
     {.name = "static_dir",
      .apply = apply_nonempty_string,
      .offset = offsetof(struct gw_config, static_dir)},
@@ -1746,6 +1801,9 @@ void gw_config_free(struct gw_config *config)
     free(config->health_path);
     free(config->ready_path);
     free(config->metrics_path);
+    free_string_list(&config->cors.origins);
+    free_string_list(&config->cors.methods);
+    free_string_list(&config->cors.headers);
     free_string_list(&config->websocket_origins);
     free_string_list(&config->expose);
     free_errors(config);
@@ -1778,6 +1836,7 @@ static struct gw_config *config_new_defaults(const char *path)
     c->health_path = xstrdup("/healthz");
     c->ready_path = xstrdup("/readyz");
     c->metrics_path = xstrdup("/metrics");
+    c->cors.max_age = 600;
     return c;
 }
 

@@ -59,6 +59,16 @@ struct gw_string_list {
     size_t n;
 };
 
+/* GATEWAY.cors: which browser origins may call enoki from their pages. */
+struct gw_cors {
+    bool enabled;                  /* GATEWAY.cors is given */
+    struct gw_string_list origins; /* allowed Origin values; "*" = any */
+    struct gw_string_list methods; /* default GET, HEAD, POST, PUT, PATCH, DELETE */
+    struct gw_string_list headers; /* request headers allowed; default: those the preflight asks */
+    int max_age;                   /* seconds a preflight may be cached, default 600 */
+    bool credentials;              /* Access-Control-Allow-Credentials */
+};
+
 struct gw_amqp_uri {
     char *host;     /* default "localhost" */
     int port;       /* default 5672 */
@@ -121,6 +131,7 @@ struct gw_config {
     char *health_path;  /* 200 while the process serves, default "/healthz" */
     char *ready_path;   /* 200 while the broker connection is up, else 503; default "/readyz" */
     char *metrics_path; /* Prometheus text format, default "/metrics" */
+    struct gw_cors cors;
 
     struct gw_route_conf *routes;
     size_t n_routes;

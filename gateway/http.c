@@ -3,6 +3,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/status.h"
+#include "core/strbuf.h"
 #include "core/xalloc.h"
 #include "routes/call.h"
 #include "routes/http_mode.h"
@@ -50,6 +51,7 @@ struct request {
     bool generic;
     const struct gw_route_conf *route; /* NULL for the generic route */
     const char *route_label;           /* for metrics: the rule, or what answered */
+    bool is_preflight;
     char *body;
     size_t body_len, body_cap;
     bool body_too_large;
@@ -100,6 +102,87 @@ static void run_mhd_soon(struct gw_http *http)
 
 /* --- responses ---------------------------------------------------------------------------------- */
 
+/* The Origin of a request when GATEWAY.cors allows it, else NULL. */
+static const char *allowed_origin(struct request *req)
+{
+    const struct gw_cors *cors = &req->http->config->cors;
+    if (!cors->enabled)
+        return NULL;
+    const char *origin = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, "Origin");
+    if (!origin)
+        return NULL;
+    for (size_t i = 0; i < cors->origins.n; i++)
+        if (strcmp(cors->origins.items[i], "*") == 0 ||
+            strcasecmp(cors->origins.items[i], origin) == 0)
+            return origin;
+    return NULL;
+}
+
+static void add_cors_headers(struct request *req, struct MHD_Response *response, bool preflight)
+{
+    const struct gw_cors *cors = &req->http->config->cors;
+    const char *origin = allowed_origin(req);
+    if (!origin)
+        return;
+    bool any = false;
+    for (size_t i = 0; i < cors->origins.n; i++)
+        any = any || strcmp(cors->origins.items[i], "*") == 0;
+    /* "*" cannot go with credentials: then the origin itself is named. */
+    MHD_add_response_header(response, "Access-Control-Allow-Origin",
+                            any && !cors->credentials ? "*" : origin);
+    MHD_add_response_header(response, "Vary", "Origin");
+    if (cors->credentials)
+        MHD_add_response_header(response, "Access-Control-Allow-Credentials", "true");
+    if (!preflight) {
+        MHD_add_response_header(response, "Access-Control-Expose-Headers", "X-Call-Id, Retry-After");
+        return;
+    }
+    struct gw_strbuf methods = {0}, headers = {0};
+    if (cors->methods.n == 0)
+        gw_strbuf_adds(&methods, "GET, HEAD, POST, PUT, PATCH, DELETE");
+    for (size_t i = 0; i < cors->methods.n; i++) {
+        gw_strbuf_adds(&methods, i ? ", " : "");
+        gw_strbuf_adds(&methods, cors->methods.items[i]);
+    }
+    for (size_t i = 0; i < cors->headers.n; i++) {
+        gw_strbuf_adds(&headers, i ? ", " : "");
+        gw_strbuf_adds(&headers, cors->headers.items[i]);
+    }
+    const char *asked =
+        MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, "Access-Control-Request-Headers");
+    MHD_add_response_header(response, "Access-Control-Allow-Methods", methods.data);
+    if (headers.data)
+        MHD_add_response_header(response, "Access-Control-Allow-Headers", headers.data);
+    else if (asked)
+        MHD_add_response_header(response, "Access-Control-Allow-Headers", asked);
+    char age[16];
+    snprintf(age, sizeof(age), "%d", cors->max_age);
+    MHD_add_response_header(response, "Access-Control-Max-Age", age);
+    free(methods.data);
+    free(headers.data);
+}
+
+/* A CORS preflight (OPTIONS with Access-Control-Request-Method): answered by enoki itself. */
+static bool preflight(struct request *req)
+{
+    if (!req->http->config->cors.enabled || strcmp(req->method, "OPTIONS") != 0 ||
+        !MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND,
+                                     "Access-Control-Request-Method") ||
+        !MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, "Origin"))
+        return false;
+    req->route_label = "cors";
+    req->is_preflight = true;
+    if (allowed_origin(req)) {
+        memset(&req->response, 0, sizeof(req->response));
+        req->response.status = 204;
+    } else {
+        gw_respond_status(403, "cors_forbidden", "this Origin may not call enoki (GATEWAY.cors)",
+                          NULL, &req->response);
+    }
+    req->responded = true;
+    return true;
+}
+
 static enum MHD_Result queue_response(struct request *req)
 {
     struct gw_response *r = &req->response;
@@ -123,6 +206,7 @@ static enum MHD_Result queue_response(struct request *req)
     }
     if (req->call_id[0])
         MHD_add_response_header(response, "X-Call-Id", req->call_id);
+    add_cors_headers(req, response, req->is_preflight);
     if (req->http->draining)
         MHD_add_response_header(response, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ok = MHD_queue_response(req->connection, (unsigned)r->status, response);
@@ -673,7 +757,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *connection, c
     }
     if (!req->started) {
         req->started = true;
-        route_request(req, method);
+        if (!preflight(req))
+            route_request(req, method);
     }
     (void)connection;
     if (req->responded)

@@ -82,3 +82,38 @@ def test_metrics(tmp_path, peer):
             assert name in counts, text
     finally:
         gw.stop()
+
+
+CORS = {"origins": ["https://app.example"], "headers": ["Content-Type", "X-Tenant"],
+        "max_age": 60, "credentials": True}
+
+
+def test_cors_preflight_and_requests(tmp_path):
+    gw = Enoki(tmp_path, routes=[], gateway={"cors": CORS},
+               amqp_uri="amqp://guest:guest@127.0.0.1:1/")
+    try:
+        ok = gw.request("OPTIONS", "/healthz", headers={
+            "Origin": "https://app.example", "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type"})
+        assert ok.status == 204, ok
+        assert ok.header("Access-Control-Allow-Origin") == "https://app.example"
+        assert ok.header("Access-Control-Allow-Credentials") == "true"
+        assert "POST" in ok.header("Access-Control-Allow-Methods")
+        assert ok.header("Access-Control-Allow-Headers") == "Content-Type, X-Tenant"
+        assert ok.header("Access-Control-Max-Age") == "60"
+        assert ok.header("Vary") == "Origin"
+        denied = gw.request("OPTIONS", "/healthz", headers={
+            "Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+        assert denied.status == 403 and denied.header("Access-Control-Allow-Origin") is None
+        r = gw.get("/healthz", headers={"Origin": "https://app.example"})
+        assert r.status == 200 and r.header("Access-Control-Allow-Origin") == "https://app.example"
+        assert "X-Call-Id" in r.header("Access-Control-Expose-Headers")
+        r = gw.get("/healthz", headers={"Origin": "https://evil.example"})
+        assert r.status == 200 and r.header("Access-Control-Allow-Origin") is None
+    finally:
+        gw.stop()
+
+
+def test_no_cors_headers_without_config(up):
+    r = up.get("/healthz", headers={"Origin": "https://app.example"})
+    assert r.header("Access-Control-Allow-Origin") is None
