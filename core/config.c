@@ -1586,6 +1586,31 @@ static const struct key_spec gateway_keys[] = {
      .apply = apply_url_path,
      .offset = offsetof(struct gw_config, metrics_path)},
     {.name = "cors", .apply = apply_cors},
+    {.name = "max_body",
+     .apply = apply_int,
+     .offset = offsetof(struct gw_config, max_body),
+     .min = 0,
+     .max = 1 << 30},
+    {.name = "max_header",
+     .apply = apply_int,
+     .offset = offsetof(struct gw_config, max_header),
+     .min = 1024,
+     .max = 1 << 20},
+    {.name = "max_connections",
+     .apply = apply_int,
+     .offset = offsetof(struct gw_config, max_connections),
+     .min = 1,
+     .max = 1000000},
+    {.name = "max_in_flight",
+     .apply = apply_int,
+     .offset = offsetof(struct gw_config, max_in_flight),
+     .min = 1,
+     .max = 10000000},
+    {.name = "idle_timeout",
+     .apply = apply_int,
+     .offset = offsetof(struct gw_config, idle_timeout),
+     .min = 1,
+     .max = 86400},
     {.name = "static_dir",
      .apply = apply_nonempty_string,
      .offset = offsetof(struct gw_config, static_dir)},
@@ -1837,6 +1862,11 @@ static struct gw_config *config_new_defaults(const char *path)
     c->ready_path = xstrdup("/readyz");
     c->metrics_path = xstrdup("/metrics");
     c->cors.max_age = 600;
+    c->max_body = 1 << 20;
+    c->max_header = 16 << 10;
+    c->max_connections = 10000;
+    c->max_in_flight = 10000;
+    c->idle_timeout = 60;
     return c;
 }
 

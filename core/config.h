@@ -133,6 +133,13 @@ struct gw_config {
     char *metrics_path; /* Prometheus text format, default "/metrics" */
     struct gw_cors cors;
 
+    /* Limits. */
+    int max_body;        /* bytes of a request body, default 1 MiB (413 beyond) */
+    int max_header;      /* bytes of a request head, default 16 KiB (431 beyond) */
+    int max_connections; /* open HTTP connections, default 10000 (further ones are closed) */
+    int max_in_flight;   /* calls waiting for replies, default 10000 (503 + Retry-After beyond) */
+    int idle_timeout;    /* seconds a connection may stay silent, default 60 */
+
     struct gw_route_conf *routes;
     size_t n_routes;
 };

@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-enum { MAX_BODY = 8 * 1024 * 1024, MAX_QUERY_PARAMS = 256 };
+enum { MAX_QUERY_PARAMS = 256 };
 
 struct gw_http {
     uv_loop_t *loop;
@@ -55,6 +55,7 @@ struct request {
     char *body;
     size_t body_len, body_cap;
     bool body_too_large;
+    bool head_too_large;
     char call_id[160];
     char method[16];
     uint64_t start_ns;
@@ -272,6 +273,14 @@ static void publish_call(struct request *req, const json_t *args, const json_t *
                          const json_t *context)
 {
     struct gw_http *http = req->http;
+    if (gw_rpc_pending(http->rpc) >= (size_t)http->config->max_in_flight) {
+        gw_respond_status(503, "too_busy",
+                          "too many calls are waiting for their replies (GATEWAY.max_in_flight); "
+                          "retry later",
+                          req->call_id[0] ? req->call_id : NULL, &req->response);
+        req->responded = true;
+        return;
+    }
     struct gw_rpc_request call = {
         .service = req->service,
         .method = req->method_name,
@@ -627,9 +636,20 @@ static void serve_static(struct request *req, const char *method, const char *na
 
 static void route_request(struct request *req, const char *method)
 {
+    if (req->head_too_large) {
+        char message[128];
+        snprintf(message, sizeof(message),
+                 "the request head is larger than %d bytes (GATEWAY.max_header)",
+                 req->http->config->max_header);
+        gw_respond_status(431, "header_too_large", message, NULL, &req->response);
+        req->responded = true;
+        return;
+    }
     if (req->body_too_large) {
-        gw_respond_status(413, "body_too_large", "the body is larger than the limit", NULL,
-                          &req->response);
+        char message[128];
+        snprintf(message, sizeof(message), "the body is larger than %d bytes (GATEWAY.max_body)",
+                 req->http->config->max_body);
+        gw_respond_status(413, "body_too_large", message, NULL, &req->response);
         req->responded = true;
         return;
     }
@@ -725,6 +745,14 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connectio
     return req;
 }
 
+static enum MHD_Result count_header_bytes(void *cls, enum MHD_ValueKind kind, const char *key,
+                                          const char *value)
+{
+    (void)kind;
+    *(size_t *)cls += strlen(key) + (value ? strlen(value) : 0) + 4; /* ": " and CRLF */
+    return MHD_YES;
+}
+
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *connection, const char *url,
                                  const char *method, const char *version,
                                  const char *upload_data, size_t *upload_data_size, void **con_cls)
@@ -732,9 +760,13 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *connection, c
     (void)cls;
     (void)version;
     (void)url; /* decoded from the raw target instead, see route_request */
+    (void)connection;
     struct request *req = *con_cls;
     if (!req->seen) {
         snprintf(req->method, sizeof(req->method), "%s", method);
+        size_t head = strlen(req->raw_uri);
+        MHD_get_connection_values(connection, MHD_HEADER_KIND, count_header_bytes, &head);
+        req->head_too_large = head > (size_t)req->http->config->max_header;
         /* Trap: queueing a response on the first call breaks keep-alive bodies (100-continue). */
         req->seen = true;
         return MHD_YES;
@@ -742,7 +774,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *connection, c
     if (*upload_data_size) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (req->body_too_large || req->body_len + n > MAX_BODY) {
+        if (req->body_too_large || req->body_len + n > (size_t)req->http->config->max_body) {
             req->body_too_large = true;
             return MHD_YES;
         }
@@ -824,7 +856,10 @@ struct gw_http *gw_http_new(uv_loop_t *loop, const struct gw_config *config,
         MHD_USE_NO_LISTEN_SOCKET | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
         0, NULL, NULL, on_access, http, MHD_OPTION_URI_LOG_CALLBACK, on_uri, http,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, http, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
-        http, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_END);
+        http, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)config->idle_timeout,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)config->max_connections,
+        /* The memory pool holds the request head: a bigger head is refused (431). */
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)config->max_header + 8192, MHD_OPTION_END);
     if (!http->daemon) {
         snprintf(err, errlen, "cannot start libmicrohttpd");
         free(http);

@@ -117,3 +117,44 @@ def test_cors_preflight_and_requests(tmp_path):
 def test_no_cors_headers_without_config(up):
     r = up.get("/healthz", headers={"Origin": "https://app.example"})
     assert r.header("Access-Control-Allow-Origin") is None
+
+
+def test_limits(tmp_path, peer):
+    import socket
+    import threading
+    import time
+
+    from conftest import SVC, route
+
+    gw = Enoki(tmp_path, routes=[route("/echo", SVC + ".echo", methods="GET,POST"),
+                                 route("/slow", SVC + ".slow")],
+               gateway={"max_body": 100, "max_header": 2048, "max_in_flight": 1,
+                        "idle_timeout": 1, "max_connections": 4}, ready_path="/echo")
+    try:
+        big = gw.post("/echo", json_body={"a": "x" * 200})
+        assert big.status == 413 and big.json()["error"] == "body_too_large", big
+        assert gw.post("/echo", json_body={"a": "x"}).status == 200
+        head = gw.get("/echo", headers={"X-Big": "x" * 3000})
+        assert head.status == 431 and head.json()["error"] == "header_too_large", head
+
+        # One call waits: the next is refused at once with 503 + Retry-After.
+        slow = threading.Thread(target=lambda: gw.get("/slow?seconds=1"))
+        slow.start()
+        time.sleep(0.3)
+        busy = gw.get("/echo")
+        assert busy.status == 503 and busy.json()["error"] == "too_busy", busy
+        assert busy.header("Retry-After") == "5"
+        slow.join()
+        assert gw.get("/echo").status == 200
+
+        # A silent connection is closed after idle_timeout.
+        s = socket.create_connection(("127.0.0.1", gw.port))
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.settimeout(5)
+        assert b"200" in s.recv(4096)
+        start = time.monotonic()
+        assert s.recv(10) == b"", "the idle connection was not closed"
+        assert time.monotonic() - start < 4
+        s.close()
+    finally:
+        gw.stop()
