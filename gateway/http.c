@@ -1,3 +1,4 @@
+#define _XOPEN_SOURCE 700 /* strptime */
 #include "http.h"
 
 #include "core/log.h"
@@ -593,6 +594,47 @@ static const char *media_type(const char *name)
     return "application/octet-stream";
 }
 
+/* A static file's validators: an ETag from its size and time, and Last-Modified. */
+static void add_validators(struct gw_response *r, const struct stat *st)
+{
+    char etag[64], date[64];
+    struct tm tm;
+    snprintf(etag, sizeof(etag), "\"%llx-%llx\"", (unsigned long long)st->st_size,
+             (unsigned long long)st->st_mtime);
+    gmtime_r(&st->st_mtime, &tm);
+    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    gw_response_add_header(r, "ETag", etag);
+    gw_response_add_header(r, "Last-Modified", date);
+}
+
+/* A conditional GET the client's copy satisfies: then a 304 is ready in req->response. */
+static bool not_modified(struct request *req, const struct stat *st)
+{
+    const char *none_match =
+        MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, "If-None-Match");
+    const char *since =
+        MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, "If-Modified-Since");
+    struct gw_response probe = {0};
+    add_validators(&probe, st);
+    bool fresh = false;
+    if (none_match) {
+        /* If-None-Match wins over If-Modified-Since (RFC 9110 13.2.2). */
+        fresh = strcmp(none_match, "*") == 0 || strstr(none_match, probe.headers[0].value);
+    } else if (since) {
+        struct tm tm = {0};
+        const char *end = strptime(since, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        fresh = end && !*end && timegm(&tm) >= st->st_mtime;
+    }
+    if (!fresh) {
+        gw_response_clear(&probe);
+        return false;
+    }
+    memset(&req->response, 0, sizeof(req->response));
+    req->response = probe;
+    req->response.status = 304;
+    return true;
+}
+
 /* GET /static/<name>: a file of GATEWAY.static_dir, never anything outside it. */
 static void serve_static(struct request *req, const char *method, const char *name)
 {
@@ -615,6 +657,10 @@ static void serve_static(struct request *req, const char *method, const char *na
     struct stat st;
     if (!bad && (stat(file, &st) != 0 || !S_ISREG(st.st_mode)))
         bad = true;
+    if (!bad && not_modified(req, &st)) {
+        req->responded = true;
+        goto out;
+    }
     if (!bad)
         f = fopen(file, "rb");
     if (!f) {
@@ -628,7 +674,9 @@ static void serve_static(struct request *req, const char *method, const char *na
         req->response.body_len = fread(req->response.body, 1, (size_t)st.st_size, f);
         req->responded = true;
         fclose(f);
+        add_validators(&req->response, &st);
     }
+out:
     free(path);
     free(dir);
     free(file);

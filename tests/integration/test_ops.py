@@ -158,3 +158,37 @@ def test_limits(tmp_path, peer):
         s.close()
     finally:
         gw.stop()
+
+
+def test_static_files(tmp_path):
+    import os
+
+    static = tmp_path / "www"
+    static.mkdir()
+    (static / "app.js").write_text("export const x = 1;\n")
+    (static / "index.html").write_text("<!doctype html><title>x</title>\n")
+    (static / "sub").mkdir()
+    (static / "sub" / "a.css").write_text("body{}\n")
+    (static / ".secret").write_text("no\n")
+    (tmp_path / "outside.txt").write_text("outside\n")
+    os.symlink(tmp_path / "outside.txt", static / "link.txt")
+    gw = Enoki(tmp_path, routes=[], gateway={"static_dir": str(static)},
+               amqp_uri="amqp://guest:guest@127.0.0.1:1/")
+    try:
+        js = gw.get("/static/app.js")
+        assert js.status == 200 and js.body == b"export const x = 1;\n"
+        assert js.header("Content-Type").startswith("application/javascript")
+        assert gw.get("/static/index.html").header("Content-Type").startswith("text/html")
+        assert gw.get("/static/sub/a.css").header("Content-Type").startswith("text/css")
+        etag, modified = js.header("ETag"), js.header("Last-Modified")
+        assert etag and modified
+        assert gw.get("/static/app.js", headers={"If-None-Match": etag}).status == 304
+        assert gw.get("/static/app.js", headers={"If-Modified-Since": modified}).status == 304
+        assert gw.get("/static/app.js", headers={"If-None-Match": '"stale"'}).status == 200
+        for path in ("/static/../outside.txt", "/static/%2e%2e/outside.txt", "/static/sub/../../outside.txt",
+                     "/static/", "/static/sub", "/static/.secret", "/static/link.txt",
+                     "/static/missing.js"):
+            assert gw.get(path).status == 404, path
+        assert gw.post("/static/app.js", body=b"x").status == 405
+    finally:
+        gw.stop()
