@@ -931,6 +931,13 @@ void gw_http_add_connection(struct gw_http *http, int fd, const struct sockaddr 
     run_mhd_soon(http);
 }
 
+void gw_http_reload(struct gw_http *http, const struct gw_config *config,
+                    const struct gw_route_table *table)
+{
+    http->config = config;
+    http->table = table;
+}
+
 void gw_http_set_metrics(struct gw_http *http, struct gw_metrics *metrics)
 {
     http->metrics = metrics;

@@ -28,6 +28,11 @@ void gw_http_set_metrics(struct gw_http *http, struct gw_metrics *metrics);
 void gw_http_add_connection(struct gw_http *http, int fd, const struct sockaddr *addr,
                             socklen_t len);
 
+/* Swaps in a reloaded config and route table for the requests that start from now on (borrowed;
+ * the old ones must stay alive while requests that began before still run). */
+void gw_http_reload(struct gw_http *http, const struct gw_config *config,
+                    const struct gw_route_table *table);
+
 /* From now on every response says "Connection: close". */
 void gw_http_drain(struct gw_http *http);
 

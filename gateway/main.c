@@ -36,7 +36,14 @@ struct gateway {
     struct gw_listener *listener;
     struct gw_sniff_set sniffing;
     struct gw_metrics *metrics;
-    uv_signal_t sigterm, sigint;
+    const char *config_path;
+    const struct gw_define *defines;
+    size_t n_defines;
+    /* Earlier generations of config and routes, kept while requests may still point into them. */
+    struct gw_config **old_configs;
+    struct gw_route_table **old_tables;
+    size_t n_old;
+    uv_signal_t sigterm, sigint, sighup;
     uv_timer_t drain_timer;
     uint64_t drain_deadline;
     bool stopping;
@@ -160,6 +167,7 @@ static void finish_stop(struct gateway *gw)
     uv_close((uv_handle_t *)&gw->drain_timer, NULL);
     uv_close((uv_handle_t *)&gw->sigterm, NULL);
     uv_close((uv_handle_t *)&gw->sigint, NULL);
+    uv_close((uv_handle_t *)&gw->sighup, NULL);
     gw_http_close(gw->http);
     gw->http = NULL;
     gw_hub_close(gw->hub);
@@ -175,6 +183,40 @@ static void on_drain_tick(uv_timer_t *timer)
         gw_info("main", "all requests answered; stopping");
         finish_stop(gw);
     }
+}
+
+/* SIGHUP: the routes and the per-request settings from the file again, all at once, or not at all. */
+static void on_reload(uv_signal_t *handle, int signum)
+{
+    (void)signum;
+    struct gateway *gw = handle->data;
+    char err[1024];
+    struct gw_config *config = NULL;
+    if (gw_config_load(gw->config_path, gw->defines, gw->n_defines, &config, err, sizeof(err)) !=
+        GW_OK) {
+        gw_error("main", "reload refused, keeping the current config: %s", err);
+        return;
+    }
+    struct gw_route_table *table = build_table(config);
+    if (!table) {
+        gw_error("main", "reload refused, keeping the current config: its routes do not compile");
+        gw_config_free(config);
+        return;
+    }
+    gw->old_configs = xrealloc(gw->old_configs, (gw->n_old + 1) * sizeof(*gw->old_configs));
+    gw->old_tables = xrealloc(gw->old_tables, (gw->n_old + 1) * sizeof(*gw->old_tables));
+    gw->old_configs[gw->n_old] = gw->config;
+    gw->old_tables[gw->n_old] = gw->table;
+    gw->n_old++;
+    gw->config = config;
+    gw->table = table;
+    gw_http_reload(gw->http, config, table);
+    enum gw_log_level level;
+    if (gw_log_parse_level(config->log_level, &level) == GW_OK)
+        gw_log_threshold = level;
+    gw_info("main", "reloaded %s: %zu route(s); the broker, listening address, GATEWAY.name and "
+                    "websocket settings change at restart",
+            gw->config_path, config->n_routes);
 }
 
 static void on_signal(uv_signal_t *handle, int signum)
@@ -198,9 +240,14 @@ static void on_signal(uv_signal_t *handle, int signum)
     uv_timer_start(&gw->drain_timer, on_drain_tick, 0, 20);
 }
 
-static int run(struct gw_config *config, struct gw_route_table *table)
+static int run(struct gw_config *config, struct gw_route_table *table, const char *path,
+               const struct gw_define *defines, size_t n_defines)
 {
-    struct gateway gw = {.config = config, .table = table};
+    struct gateway gw = {.config = config,
+                         .table = table,
+                         .config_path = path,
+                         .defines = defines,
+                         .n_defines = n_defines};
     char err[512];
     gw.loop = uv_default_loop();
     signal(SIGPIPE, SIG_IGN);
@@ -233,6 +280,9 @@ static int run(struct gw_config *config, struct gw_route_table *table)
     gw.sigterm.data = gw.sigint.data = &gw;
     uv_signal_start(&gw.sigterm, on_signal, SIGTERM);
     uv_signal_start(&gw.sigint, on_signal, SIGINT);
+    uv_signal_init(gw.loop, &gw.sighup);
+    gw.sighup.data = &gw;
+    uv_signal_start(&gw.sighup, on_reload, SIGHUP);
     uv_timer_init(gw.loop, &gw.drain_timer);
     gw.drain_timer.data = &gw;
     gw_info("main", "enoki %s listening on %s:%d, %zu route(s), exchange %s", ENOKI_VERSION,
@@ -243,6 +293,17 @@ static int run(struct gw_config *config, struct gw_route_table *table)
     gw_hub_free(gw.hub);
     gw_rpc_free(gw.rpc);
     gw_metrics_free(gw.metrics);
+    /* main frees the first generation, the one it passed in; the reloaded ones go here. */
+    for (size_t i = 1; i < gw.n_old; i++) {
+        gw_route_table_free(gw.old_tables[i]);
+        gw_config_free(gw.old_configs[i]);
+    }
+    free(gw.old_tables);
+    free(gw.old_configs);
+    if (gw.n_old > 0) {
+        gw_route_table_free(gw.table);
+        gw_config_free(gw.config);
+    }
     uv_loop_close(gw.loop);
     gw_info("main", "stopped");
     return EXIT_SUCCESS;
@@ -392,7 +453,7 @@ int main(int argc, char **argv)
         status = EXIT_SUCCESS;
         goto out;
     }
-    status = run(config, table);
+    status = run(config, table, path, defines, n_defines);
 out:
     gw_route_table_free(table);
     gw_config_free(config);

@@ -192,3 +192,37 @@ def test_static_files(tmp_path):
         assert gw.post("/static/app.js", body=b"x").status == 405
     finally:
         gw.stop()
+
+
+def test_sighup_reloads_routes_atomically(tmp_path, peer):
+    import http.client
+    import signal
+    import time
+
+    from conftest import SVC, config_text, route
+
+    gw = Enoki(tmp_path, routes=[route("/a", SVC + ".echo")], ready_path="/a")
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", gw.port, timeout=5)  # kept alive throughout
+        conn.request("GET", "/a")
+        assert conn.getresponse().read() and gw.get("/b").status == 404
+
+        good = config_text([route("/b", SVC + ".echo")], port=gw.port,
+                           gateway={"name": "gwreload" + str(gw.port)})
+        gw.config_path.write_text(good)
+        gw.send_signal(signal.SIGHUP)
+        wait_for(lambda: gw.get("/b").status == 200, 5, what="the reloaded route")
+        assert gw.get("/a").status == 404
+        conn.request("GET", "/b")
+        r = conn.getresponse()
+        assert r.status == 200, "the kept-alive connection survives the reload"
+        r.read()
+
+        gw.config_path.write_text(good + "  - rule: /c/<nope:x>\n    rpc: s.c\n")
+        gw.send_signal(signal.SIGHUP)
+        time.sleep(0.3)
+        assert gw.get("/b").status == 200, "a broken file keeps the routes that were there"
+        assert "reload refused" in gw.stderr_text()
+        conn.close()
+    finally:
+        gw.stop()
