@@ -1528,6 +1528,8 @@ static int apply_cors(const struct loader *ld, const struct node *v, const char 
                      true);
 }
 
+static const char *const log_formats[] = {"text", "json", NULL};
+
 static const struct key_spec gateway_keys[] = {
     {.name = "name", .apply = apply_name, .offset = offsetof(struct gw_config, name)},
     {.name = "rpc_timeout",
@@ -1539,6 +1541,10 @@ static const struct key_spec gateway_keys[] = {
      .apply = apply_choice,
      .offset = offsetof(struct gw_config, log_level),
      .choices = log_levels},
+    {.name = "log_format",
+     .apply = apply_choice,
+     .offset = offsetof(struct gw_config, log_format),
+     .choices = log_formats},
     {.name = "expose",
      .apply = apply_string_list,
      .offset = offsetof(struct gw_config, expose),
@@ -1819,6 +1825,7 @@ void gw_config_free(struct gw_config *config)
     free(config->rpc_exchange);
     free(config->name);
     free(config->log_level);
+    free(config->log_format);
     free(config->rpc_prefix);
     free(config->websocket_path);
     free(config->static_dir);
@@ -1851,6 +1858,7 @@ static struct gw_config *config_new_defaults(const char *path)
     c->name = xstrdup("enoki");
     c->rpc_timeout = 30;
     c->log_level = xstrdup("info");
+    c->log_format = xstrdup("text");
     c->rpc_prefix = xstrdup("/rpc");
     c->websocket_path = xstrdup("/ws");
     c->websocket_max_frame = 1 << 20;

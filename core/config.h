@@ -112,6 +112,7 @@ struct gw_config {
     char *name;
     double rpc_timeout;
     char *log_level;
+    char *log_format; /* "text" (default) or "json" */
     struct gw_error_status *errors;
     size_t n_errors;
     struct gw_context_header *context_headers;

@@ -6,9 +6,29 @@
 #ifndef ENOKI_LOG_H
 #define ENOKI_LOG_H
 
+#include <stddef.h>
+
 enum gw_log_level { GW_LOG_DEBUG = 0, GW_LOG_INFO, GW_LOG_WARN, GW_LOG_ERROR, GW_LOG_OFF };
 
 extern enum gw_log_level gw_log_threshold;
+
+/* Text lines ("2026-...Z info  [access] ...") or one JSON object per line (GATEWAY.log_format). */
+enum gw_log_format { GW_LOG_TEXT, GW_LOG_JSON };
+extern enum gw_log_format gw_log_format;
+
+/* One HTTP request answered. Never carries secrets: no headers, no query string. */
+struct gw_access {
+    const char *remote;
+    const char *method;
+    const char *path; /* without the query string */
+    size_t path_len;
+    int status;
+    double duration_ms;
+    const char *call_id; /* NULL when no call was made */
+    int client_gone;
+};
+
+void gw_log_access(const struct gw_access *access);
 
 void gw_log_write(enum gw_log_level level, const char *component, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -866,10 +866,17 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
         gw_metrics_request(http->metrics, req->route_label ? req->route_label : "",
                            req->response.status);
     /* The path without its query string: queries may carry secrets. */
-    gw_info("access", "%s \"%s %.*s\" %d %.3fms %s%s", addr, req->method[0] ? req->method : "-",
-            (int)path_len, req->raw_uri, req->response.status, ms,
-            req->call_id[0] ? req->call_id : "-",
-            toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (client gone)");
+    struct gw_access access = {
+        .remote = addr,
+        .method = req->method[0] ? req->method : "-",
+        .path = req->raw_uri,
+        .path_len = path_len,
+        .status = req->response.status,
+        .duration_ms = ms,
+        .call_id = req->call_id[0] ? req->call_id : NULL,
+        .client_gone = toe != MHD_REQUEST_TERMINATED_COMPLETED_OK,
+    };
+    gw_log_access(&access);
     gw_response_clear(&req->response);
     free(req->service);
     free(req->method_name);

@@ -214,6 +214,7 @@ static void on_reload(uv_signal_t *handle, int signum)
     enum gw_log_level level;
     if (gw_log_parse_level(config->log_level, &level) == GW_OK)
         gw_log_threshold = level;
+    gw_log_format = strcmp(config->log_format, "json") == 0 ? GW_LOG_JSON : GW_LOG_TEXT;
     gw_info("main", "reloaded %s: %zu route(s); the broker, listening address, GATEWAY.name and "
                     "websocket settings change at restart",
             gw->config_path, config->n_routes);
@@ -253,6 +254,14 @@ static int run(struct gw_config *config, struct gw_route_table *table, const cha
     signal(SIGPIPE, SIG_IGN);
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
 
+    /* The port first: when it is taken nothing else has started, and exiting is clean. */
+    gw.listener = gw_listener_new(gw.loop, config->web_host, config->web_port, on_accept, &gw, err,
+                                  sizeof(err));
+    if (!gw.listener) {
+        gw_error("main", "%s", err);
+        uv_loop_close(gw.loop);
+        return EXIT_FAILURE;
+    }
     gw.rpc = gw_rpc_new(gw.loop, config);
     gw.http = gw_http_new(gw.loop, config, table, gw.rpc, err, sizeof(err));
     if (!gw.http) {
@@ -269,12 +278,6 @@ static int run(struct gw_config *config, struct gw_route_table *table, const cha
     gw_http_set_metrics(gw.http, gw.metrics);
     gw_hub_set_metrics(gw.hub, gw.metrics);
     gw_rpc_start(gw.rpc);
-    gw.listener = gw_listener_new(gw.loop, config->web_host, config->web_port, on_accept, &gw, err,
-                                  sizeof(err));
-    if (!gw.listener) {
-        gw_error("main", "%s", err);
-        return EXIT_FAILURE;
-    }
     uv_signal_init(gw.loop, &gw.sigterm);
     uv_signal_init(gw.loop, &gw.sigint);
     gw.sigterm.data = gw.sigint.data = &gw;
@@ -435,6 +438,7 @@ int main(int argc, char **argv)
     enum gw_log_level level;
     if (gw_log_parse_level(config->log_level, &level) == GW_OK)
         gw_log_threshold = level;
+    gw_log_format = strcmp(config->log_format, "json") == 0 ? GW_LOG_JSON : GW_LOG_TEXT;
     table = build_table(config);
     if (!table)
         goto out;

@@ -226,3 +226,42 @@ def test_sighup_reloads_routes_atomically(tmp_path, peer):
         conn.close()
     finally:
         gw.stop()
+
+
+def test_json_logs_without_secrets(tmp_path, peer):
+    import json as jsonlib
+
+    from conftest import SVC, route
+
+    gw = Enoki(tmp_path, routes=[route("/e", SVC + ".echo")], ready_path="/e",
+               gateway={"log_format": "json"},
+               amqp_uri="amqp://guest:guest@127.0.0.1:5672/")
+    try:
+        r = gw.get("/e?token=querysecret", headers={"Authorization": "Bearer headersecret"})
+        assert r.status == 200
+    finally:
+        gw.stop()
+    lines = [jsonlib.loads(line) for line in gw.stderr_path.read_text().splitlines() if line]
+    access = [l for l in lines if l.get("component") == "access" and l.get("status") == 200]
+    assert access, lines
+    a = access[-1]
+    assert a["method"] == "GET" and a["path"] == "/e" and a["duration_ms"] >= 0
+    assert a["call_id"].startswith(gw_name(gw) + ".http.")
+    text = gw.stderr_path.read_text()
+    assert "querysecret" not in text and "headersecret" not in text and "guest:guest" not in text
+
+
+def gw_name(gw):
+    import re
+
+    return re.search(r"name: (\S+)", gw.config_path.read_text()).group(1).strip("'\"")
+
+
+def test_taken_port_exits_1(up):
+    import pathlib
+
+    from conftest import run_enoki
+
+    path = pathlib.Path(up.config_path)
+    out = run_enoki("--config", str(path))
+    assert out.returncode == 1 and "cannot listen" in out.stderr, out
