@@ -49,6 +49,7 @@ struct client {
     char **channels; /* sorted */
     size_t n_channels;
     struct gw_rpc_waiter *waiter; /* a subscribe waiting for its event binding */
+    struct gw_rpc_waiter *sock_waiter; /* the socket's own binding, before "connected" */
     json_t *waiter_correlation_id;
     char *waiter_channel;
     int close_code; /* set: close with it at the next writeable */
@@ -462,7 +463,7 @@ static void process_next(struct client *c)
     if (c->processing)
         return;
     c->processing = true;
-    while (!c->call && !c->waiter && c->in_head && !c->close_code) {
+    while (!c->call && !c->waiter && !c->sock_waiter && c->in_head && !c->close_code) {
         struct in_msg *m = c->in_head;
         c->in_head = m->next;
         if (!c->in_head)
@@ -596,6 +597,7 @@ struct pending_reply {
     struct gw_hub *hub;
     struct gw_rpc_incoming *in;
     const char *method;
+    char socket_id[128]; /* as bound from args or kwargs */
 };
 
 static void reply_error_take(struct gw_hub *hub, struct gw_rpc_incoming *in, json_t *error)
@@ -628,13 +630,10 @@ static void on_forward_routed(void *arg, bool routed)
         gw_rpc_reply(p->hub->rpc, p->in, empty, NULL);
         json_decref(empty);
     } else if (strcmp(p->method, "subscribe") == 0) {
-        const char *sid = json_string_value(json_object_get(p->in->kwargs, "socket_id"));
-        char value[128];
-        snprintf(value, sizeof(value), "%s", sid ? sid : "");
         reply_error_take(p->hub, p->in,
                          gw_nameko_error("ConnectionNotFound",
                                          "nameko.exceptions.ConnectionNotFound",
-                                         json_pack("[s]", value), value));
+                                         json_pack("[s]", p->socket_id), p->socket_id));
     } else {
         gw_rpc_reply(p->hub->rpc, p->in, NULL, NULL); /* unsubscribe: an unknown socket is ignored */
     }
@@ -754,6 +753,7 @@ static void on_service_request(void *arg, struct gw_rpc_incoming *in)
                     : strcmp(in->method, "get_subscriptions") == 0 ? "get_subscriptions"
                     : strcmp(in->method, "subscribe") == 0         ? "subscribe"
                                                                    : "unsubscribe";
+        snprintf(p->socket_id, sizeof(p->socket_id), "%s", socket_id ? socket_id : "");
         char *key = xasprintf("sock.%s", socket_id ? socket_id : "");
         json_t *body = json_pack("{s:s, s:O}", "method", in->method, "kwargs", bound);
         gw_rpc_publish_hub(hub->rpc, key, body, strcmp(p->method, "unicast") == 0 ? NULL : in,
@@ -847,6 +847,20 @@ static json_t *handshake_context(struct client *c)
     return context;
 }
 
+/* The socket is reachable from every instance (or the broker is away): tell the client its id. */
+static void on_socket_bound(void *arg, int status)
+{
+    struct client *c = arg;
+    (void)status; /* without the broker, unicasts from elsewhere fail anyway */
+    c->sock_waiter = NULL;
+    json_t *data = json_pack("{s:s}", "socket_id", c->socket_id);
+    size_t len;
+    char *frame = gw_ws_event_frame("connected", data, NULL, &len);
+    json_decref(data);
+    send_take(c, frame, len);
+    process_next(c);
+}
+
 static void on_established(struct gw_hub *hub, struct client *c, struct lws *wsi)
 {
     memset(c, 0, sizeof(*c));
@@ -863,14 +877,14 @@ static void on_established(struct gw_hub *hub, struct client *c, struct lws *wsi
     hub->n_clients++;
     if (hub->metrics)
         gw_metrics_add_websockets(hub->metrics, 1);
-    json_t *data = json_pack("{s:s}", "socket_id", c->socket_id);
-    size_t len;
-    char *frame = gw_ws_event_frame("connected", data, NULL, &len);
-    json_decref(data);
-    send_take(c, frame, len);
-    /* Other instances reach this socket through the hub exchange by "sock.<socket_id>". */
+    /* Other instances reach this socket through the hub exchange by "sock.<socket_id>": the client
+     * learns its id only once that binding is in place, so no instance can miss it after. */
     char *key = xasprintf("sock.%s", c->socket_id);
-    gw_rpc_bind(hub->rpc, gw_rpc_hub_exchange(hub->rpc), key, false, NULL, NULL);
+    c->sock_waiter = (struct gw_rpc_waiter *)1; /* held until on_socket_bound, even if now */
+    struct gw_rpc_waiter *w =
+        gw_rpc_bind(hub->rpc, gw_rpc_hub_exchange(hub->rpc), key, false, on_socket_bound, c);
+    if (c->sock_waiter)
+        c->sock_waiter = w;
     free(key);
     gw_info("hub", "socket %s connected (%zu open)", c->socket_id, hub->n_clients);
 }
@@ -903,6 +917,10 @@ static void on_closed(struct gw_hub *hub, struct client *c)
     if (c->waiter) {
         gw_rpc_waiter_cancel(c->waiter);
         c->waiter = NULL;
+    }
+    if (c->sock_waiter) {
+        gw_rpc_waiter_cancel(c->sock_waiter);
+        c->sock_waiter = NULL;
     }
     json_decref(c->waiter_correlation_id);
     free(c->waiter_channel);
@@ -1027,7 +1045,8 @@ struct gw_hub *gw_hub_new(uv_loop_t *loop, const struct gw_config *config, struc
     hub->loop = loop;
     hub->config = config;
     hub->rpc = rpc;
-    lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
+    /* lws warns about every pre-read adoption; only its errors matter here. */
+    lws_set_log_level(LLL_ERR, lws_log);
     hub->protocols[0] = (struct lws_protocols){
         .name = "nameko-hub",
         .callback = hub_callback,
