@@ -41,8 +41,10 @@ static size_t utf8_decode(const unsigned char *s, size_t n, unsigned long *cp)
     return len;
 }
 
-static void encode_string(struct gw_strbuf *b, const char *s, size_t n, enum gw_json_style style)
+static void encode_string(struct gw_strbuf *b, const char *s, size_t n,
+                          const struct gw_json_dialect *d)
 {
+    enum gw_json_style style = d->ascii_only ? GW_JSON_PYTHON : GW_JSON_COMPACT;
     char esc[32];
     gw_strbuf_add(b, "\"", 1);
     size_t i = 0;
@@ -108,10 +110,8 @@ static void encode_real(struct gw_strbuf *b, double v)
     gw_strbuf_adds(b, text);
 }
 
-static void encode_value(struct gw_strbuf *b, const json_t *v, enum gw_json_style style)
+void gw_json_write(struct gw_strbuf *b, const json_t *v, const struct gw_json_dialect *d)
 {
-    const char *comma = style == GW_JSON_PYTHON ? ", " : ",";
-    const char *colon = style == GW_JSON_PYTHON ? ": " : ":";
     char text[32];
     switch (json_typeof(v)) {
     case JSON_OBJECT: {
@@ -121,11 +121,11 @@ static void encode_value(struct gw_strbuf *b, const json_t *v, enum gw_json_styl
         gw_strbuf_add(b, "{", 1);
         json_object_foreach((json_t *)(uintptr_t)v, key, member) {
             if (!first)
-                gw_strbuf_adds(b, comma);
+                gw_strbuf_adds(b, d->item_sep);
             first = 0;
-            encode_string(b, key, strlen(key), style);
-            gw_strbuf_adds(b, colon);
-            encode_value(b, member, style);
+            d->string(b, key, strlen(key), d);
+            gw_strbuf_adds(b, d->key_sep);
+            gw_json_write(b, member, d);
         }
         gw_strbuf_add(b, "}", 1);
         break;
@@ -134,37 +134,42 @@ static void encode_value(struct gw_strbuf *b, const json_t *v, enum gw_json_styl
         gw_strbuf_add(b, "[", 1);
         for (size_t i = 0; i < json_array_size(v); i++) {
             if (i)
-                gw_strbuf_adds(b, comma);
-            encode_value(b, json_array_get(v, i), style);
+                gw_strbuf_adds(b, d->item_sep);
+            gw_json_write(b, json_array_get(v, i), d);
         }
         gw_strbuf_add(b, "]", 1);
         break;
     case JSON_STRING:
-        encode_string(b, json_string_value(v), json_string_length(v), style);
+        d->string(b, json_string_value(v), json_string_length(v), d);
         break;
     case JSON_INTEGER:
         snprintf(text, sizeof(text), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
         gw_strbuf_adds(b, text);
         break;
     case JSON_REAL:
-        encode_real(b, json_real_value(v));
+        d->real(b, json_real_value(v));
         break;
     case JSON_TRUE:
-        gw_strbuf_adds(b, "true");
+        gw_strbuf_adds(b, d->true_text);
         break;
     case JSON_FALSE:
-        gw_strbuf_adds(b, "false");
+        gw_strbuf_adds(b, d->false_text);
         break;
     case JSON_NULL:
-        gw_strbuf_adds(b, "null");
+        gw_strbuf_adds(b, d->null_text);
         break;
     }
 }
 
+static const struct gw_json_dialect json_python = {", ", ": ", "true", "false", "null",
+                                                   encode_string, encode_real, 1};
+static const struct gw_json_dialect json_compact = {",", ":", "true", "false", "null",
+                                                    encode_string, encode_real, 0};
+
 char *gw_json_encode(const json_t *value, enum gw_json_style style, size_t *len)
 {
     struct gw_strbuf b = {0};
-    encode_value(&b, value, style);
+    gw_json_write(&b, value, style == GW_JSON_PYTHON ? &json_python : &json_compact);
     if (len)
         *len = b.len;
     return gw_strbuf_take(&b);

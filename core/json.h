@@ -15,6 +15,20 @@ enum gw_json_style {
     GW_JSON_PYTHON,  /* {"a": 1, "b": "\u00e9"}: Python json.dumps' defaults (AMQP bodies) */
 };
 
+struct gw_strbuf;
+
+/* How to write a decoded JSON value: JSON in its two styles, or Python's repr (routes/http_mode). */
+struct gw_json_dialect {
+    const char *item_sep, *key_sep;               /* ", " and ": ", or "," and ":" */
+    const char *true_text, *false_text, *null_text; /* "true", or "True" */
+    void (*string)(struct gw_strbuf *b, const char *s, size_t n, const struct gw_json_dialect *d);
+    void (*real)(struct gw_strbuf *b, double v);
+    int ascii_only; /* for the string writer: escape every non-ASCII character */
+};
+
+/* Appends value, written in dialect, to b. */
+void gw_json_write(struct gw_strbuf *b, const json_t *value, const struct gw_json_dialect *dialect);
+
 /* Returns a new NUL-terminated string (free with free) and its length in *len (may be NULL). */
 char *gw_json_encode(const json_t *value, enum gw_json_style style, size_t *len);
 

@@ -431,6 +431,19 @@ static void start_route_call(struct request *req, const struct gw_route_conf *ro
     json_decref(context);
 }
 
+/* The generic and admin routes take POST only: anything else is answered 405 here. */
+static bool require_post(struct request *req, const char *url, const char *method)
+{
+    char message[512];
+    if (strcmp(method, "POST") == 0)
+        return true;
+    snprintf(message, sizeof(message), "the method %s is not allowed for %s; allowed: POST", method,
+             url);
+    respond_error(req, GW_EMETHOD, message);
+    snprintf(req->response.allow, sizeof(req->response.allow), "POST");
+    return false;
+}
+
 /* POST <rpc_prefix>/<service>/<method> with {"args": [...], "kwargs": {...}}. */
 static void start_generic_call(struct request *req, const char *url, const char *method)
 {
@@ -443,13 +456,8 @@ static void start_generic_call(struct request *req, const char *url, const char 
         respond_error(req, GW_ENOMATCH, message);
         return;
     }
-    if (strcmp(method, "POST") != 0) {
-        snprintf(message, sizeof(message), "the method %s is not allowed for %s; allowed: POST",
-                 method, url);
-        respond_error(req, GW_EMETHOD, message);
-        snprintf(req->response.allow, sizeof(req->response.allow), "POST");
+    if (!require_post(req, url, method))
         return;
-    }
     if (!gw_call_exposed(config, req->service, req->method_name)) {
         snprintf(message, sizeof(message), "%s.%s is not exposed (GATEWAY.expose)", req->service,
                  req->method_name);
@@ -550,13 +558,8 @@ static void start_admin_call(struct request *req, const char *url, const char *m
         respond_error(req, GW_ENOMATCH, message);
         return;
     }
-    if (strcmp(method, "POST") != 0) {
-        snprintf(message, sizeof(message), "the method %s is not allowed for %s; allowed: POST",
-                 method, url);
-        respond_error(req, GW_EMETHOD, message);
-        snprintf(req->response.allow, sizeof(req->response.allow), "POST");
+    if (!require_post(req, url, method))
         return;
-    }
     json_t *args = NULL, *kwargs = NULL;
     int status = gw_call_build_args(NULL, NULL, 0, content_type_of(req), req->body, req->body_len,
                                     &args, &kwargs, message, sizeof(message));

@@ -1,5 +1,6 @@
 #include "http_mode.h"
 
+#include "core/json.h"
 #include "core/status.h"
 #include "core/strbuf.h"
 #include "core/utf8.h"
@@ -435,61 +436,20 @@ static void repr_float(struct gw_strbuf *b, double v)
     gw_strbuf_adds(b, text);
 }
 
-static void repr_value(struct gw_strbuf *b, const json_t *v)
+static void repr_string_in(struct gw_strbuf *b, const char *s, size_t n,
+                           const struct gw_json_dialect *d)
 {
-    char text[32];
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: {
-        const char *key;
-        json_t *member;
-        int first = 1;
-        gw_strbuf_add(b, "{", 1);
-        json_object_foreach((json_t *)(uintptr_t)v, key, member) {
-            if (!first)
-                gw_strbuf_adds(b, ", ");
-            first = 0;
-            repr_string(b, key, strlen(key));
-            gw_strbuf_adds(b, ": ");
-            repr_value(b, member);
-        }
-        gw_strbuf_add(b, "}", 1);
-        break;
-    }
-    case JSON_ARRAY:
-        gw_strbuf_add(b, "[", 1);
-        for (size_t i = 0; i < json_array_size(v); i++) {
-            if (i)
-                gw_strbuf_adds(b, ", ");
-            repr_value(b, json_array_get(v, i));
-        }
-        gw_strbuf_add(b, "]", 1);
-        break;
-    case JSON_STRING:
-        repr_string(b, json_string_value(v), json_string_length(v));
-        break;
-    case JSON_INTEGER:
-        snprintf(text, sizeof(text), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        gw_strbuf_adds(b, text);
-        break;
-    case JSON_REAL:
-        repr_float(b, json_real_value(v));
-        break;
-    case JSON_TRUE:
-        gw_strbuf_adds(b, "True");
-        break;
-    case JSON_FALSE:
-        gw_strbuf_adds(b, "False");
-        break;
-    case JSON_NULL:
-        gw_strbuf_adds(b, "None");
-        break;
-    }
+    (void)d;
+    repr_string(b, s, n);
 }
+
+static const struct gw_json_dialect python_repr = {", ", ": ", "True", "False", "None",
+                                                   repr_string_in, repr_float, 0};
 
 char *gw_python_repr(const json_t *value)
 {
     struct gw_strbuf b = {0};
-    repr_value(&b, value);
+    gw_json_write(&b, value, &python_repr);
     return gw_strbuf_take(&b);
 }
 
