@@ -1612,6 +1612,11 @@ static const struct key_spec gateway_keys[] = {
      .offset = offsetof(struct gw_config, max_in_flight),
      .min = 1,
      .max = 10000000},
+    {.name = "header_timeout",
+     .apply = apply_int,
+     .offset = offsetof(struct gw_config, header_timeout),
+     .min = 1,
+     .max = 3600},
     {.name = "idle_timeout",
      .apply = apply_int,
      .offset = offsetof(struct gw_config, idle_timeout),
@@ -1875,6 +1880,7 @@ static struct gw_config *config_new_defaults(const char *path)
     c->max_connections = 10000;
     c->max_in_flight = 10000;
     c->idle_timeout = 60;
+    c->header_timeout = 10;
     return c;
 }
 

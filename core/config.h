@@ -140,6 +140,7 @@ struct gw_config {
     int max_connections; /* open HTTP connections, default 10000 (further ones are closed) */
     int max_in_flight;   /* calls waiting for replies, default 10000 (503 + Retry-After beyond) */
     int idle_timeout;    /* seconds a connection may stay silent, default 60 */
+    int header_timeout;  /* seconds to send a first request's head, default 10 (slowloris) */
 
     struct gw_route_conf *routes;
     size_t n_routes;

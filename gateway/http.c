@@ -19,6 +19,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 enum { MAX_QUERY_PARAMS = 256 };
 
@@ -31,6 +32,7 @@ struct gw_http {
     uv_poll_t poll;   /* MHD's epoll fd */
     uv_timer_t timer; /* MHD's own timeouts, and "run MHD now" after a resume */
     size_t in_flight;
+    size_t connections; /* open HTTP connections, for GATEWAY.max_connections */
     bool draining;
     struct gw_metrics *metrics;
     int handles_open;
@@ -57,6 +59,7 @@ struct request {
     size_t body_len, body_cap;
     bool body_too_large;
     bool head_too_large;
+    bool counted; /* in http->in_flight */
     char call_id[160];
     char method[16];
     uint64_t start_ns;
@@ -792,7 +795,6 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connectio
     req->connection = connection;
     req->raw_uri = xstrdup(uri);
     req->start_ns = now_ns();
-    http->in_flight++;
     return req;
 }
 
@@ -814,6 +816,9 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *connection, c
     (void)connection;
     struct request *req = *con_cls;
     if (!req->seen) {
+        /* In flight from here: its head is complete (one still arriving does not hold a stop). */
+        req->http->in_flight++;
+        req->counted = true;
         snprintf(req->method, sizeof(req->method), "%s", method);
         size_t head = strlen(req->raw_uri);
         MHD_get_connection_values(connection, MHD_HEADER_KIND, count_header_bytes, &head);
@@ -880,6 +885,7 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
         .client_gone = toe != MHD_REQUEST_TERMINATED_COMPLETED_OK,
     };
     gw_log_access(&access);
+    bool counted = req->counted;
     gw_response_clear(&req->response);
     free(req->service);
     free(req->method_name);
@@ -887,7 +893,20 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
     free(req->raw_uri);
     free(req);
     *con_cls = NULL;
-    http->in_flight--;
+    if (counted)
+        http->in_flight--;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *connection, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    (void)connection;
+    (void)socket_context;
+    struct gw_http *http = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+        http->connections++;
+    else if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
+        http->connections--;
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -915,7 +934,7 @@ struct gw_http *gw_http_new(uv_loop_t *loop, const struct gw_config *config,
         0, NULL, NULL, on_access, http, MHD_OPTION_URI_LOG_CALLBACK, on_uri, http,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, http, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
         http, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)config->idle_timeout,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)config->max_connections,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, http,
         /* The memory pool holds the request head: a bigger head is refused (431). */
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)config->max_header + 8192, MHD_OPTION_END);
     if (!http->daemon) {
@@ -936,6 +955,13 @@ struct gw_http *gw_http_new(uv_loop_t *loop, const struct gw_config *config,
 void gw_http_add_connection(struct gw_http *http, int fd, const struct sockaddr *addr,
                             socklen_t len)
 {
+    if (http->connections >= (size_t)http->config->max_connections) {
+        /* Refused here, closed at once: MHD's own limit leaves such a request half-started. */
+        gw_warn("http", "closed a connection: %d are open (GATEWAY.max_connections)",
+                http->config->max_connections);
+        close(fd);
+        return;
+    }
     if (MHD_add_connection(http->daemon, fd, addr, len) != MHD_YES)
         gw_warn("http", "cannot take a new connection");
     run_mhd_soon(http);

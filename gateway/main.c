@@ -46,6 +46,7 @@ struct gateway {
     uv_signal_t sigterm, sigint, sighup;
     uv_timer_t drain_timer;
     uint64_t drain_deadline;
+    uint64_t hard_deadline;
     bool stopping;
 };
 
@@ -152,8 +153,8 @@ static void on_sniffed(void *arg, int fd, const struct sockaddr *addr, socklen_t
 static void on_accept(void *arg, int fd, const struct sockaddr *addr, socklen_t len)
 {
     struct gateway *gw = arg;
-    gw_sniff_start(&gw->sniffing, gw->loop, fd, addr, len, gw->config->websocket_path, on_sniffed,
-                   gw);
+    gw_sniff_start(&gw->sniffing, gw->loop, fd, addr, len, gw->config->websocket_path,
+                   (uint64_t)gw->config->header_timeout * 1000, on_sniffed, gw);
 }
 
 static void on_rpc_closed(void *arg)
@@ -177,10 +178,16 @@ static void finish_stop(struct gateway *gw)
 static void on_drain_tick(uv_timer_t *timer)
 {
     struct gateway *gw = timer->data;
-    /* Websockets get a moment for their closing handshake; HTTP requests their deadlines. */
-    bool sockets_done = gw_hub_sockets(gw->hub) == 0 || uv_now(timer->loop) >= gw->drain_deadline;
+    /* Websockets get a moment for their closing handshake; HTTP requests their deadlines, and a
+     * request that is not a call (a body still arriving) no longer than the longest of them. */
+    uint64_t now = uv_now(timer->loop);
+    bool sockets_done = gw_hub_sockets(gw->hub) == 0 || now >= gw->drain_deadline;
     if (gw_http_in_flight(gw->http) == 0 && sockets_done) {
         gw_info("main", "all requests answered; stopping");
+        finish_stop(gw);
+    } else if (now >= gw->hard_deadline) {
+        gw_warn("main", "%zu request(s) still open after every deadline; stopping",
+                gw_http_in_flight(gw->http));
         finish_stop(gw);
     }
 }
@@ -237,6 +244,11 @@ static void on_signal(uv_signal_t *handle, int signum)
     gw_http_drain(gw->http);
     gw_hub_close_sockets(gw->hub);
     gw->drain_deadline = uv_now(gw->loop) + 2000;
+    double longest = gw->config->rpc_timeout;
+    for (size_t i = 0; i < gw->config->n_routes; i++)
+        if (gw->config->routes[i].timeout > longest)
+            longest = gw->config->routes[i].timeout;
+    gw->hard_deadline = uv_now(gw->loop) + (uint64_t)(longest * 1000) + 5000;
     /* In-flight calls end by their deadlines at the latest. */
     uv_timer_start(&gw->drain_timer, on_drain_tick, 0, 20);
 }

@@ -9,7 +9,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-enum { PEEK_MAX = 8192, RETRY_MS = 5, DEADLINE_MS = 10000 };
+enum { PEEK_MAX = 8192, RETRY_MS = 5 };
 
 struct sniff {
     struct sniff *prev, *next;
@@ -53,35 +53,38 @@ static int header_value(const char *headers, size_t len, const char *name, char 
     return 0;
 }
 
+/* The end of the head (after its blank line) in buf, or NULL when it has not all come yet. */
+static const char *head_end(const char *buf, size_t len)
+{
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (buf[i] != '\n')
+            continue;
+        if (buf[i + 1] == '\n')
+            return buf + i + 2;
+        if (buf[i + 1] == '\r' && i + 2 < len && buf[i + 2] == '\n')
+            return buf + i + 3;
+    }
+    return NULL;
+}
+
 int gw_sniff_decide(const char *buf, size_t len, int full, const char *websocket_path,
                     char *origin, size_t origin_len, char *host, size_t host_len, size_t *head_len)
 {
-    static const char get[] = "GET ";
-    size_t want = len < 4 ? len : 4;
-    if (memcmp(buf, get, want) != 0)
-        return GW_SNIFF_HTTP;
-    const char *eol = memchr(buf, '\n', len);
-    if (!eol)
-        return full ? GW_SNIFF_HTTP : -1;
-    /* The target: the websocket path, alone or with a query string. */
-    size_t plen = strlen(websocket_path);
-    const char *target = buf + 4;
-    if ((size_t)(eol - target) < plen || memcmp(target, websocket_path, plen) != 0 ||
-        (target[plen] != ' ' && target[plen] != '?'))
-        return GW_SNIFF_HTTP;
-    const char *headers = eol + 1;
-    size_t hlen = len - (size_t)(headers - buf);
-    const char *end = NULL;
-    for (size_t i = 0; i + 1 < hlen && !end; i++)
-        if (headers[i] == '\n' && (headers[i + 1] == '\n' ||
-                                   (headers[i + 1] == '\r' && i + 2 < hlen && headers[i + 2] == '\n')))
-            end = headers + i;
-    if (!end && hlen >= 2 && headers[0] == '\r' && headers[1] == '\n')
-        end = headers;
+    /* The whole head first, whatever it asks for: header_timeout covers it (slowloris), and a
+     * connection is handed over once it has a request to serve. A head bigger than the peek
+     * goes to libmicrohttpd, which answers 431. */
+    const char *end = head_end(buf, len);
     if (!end)
         return full ? GW_SNIFF_HTTP : -1;
+    const char *eol = memchr(buf, '\n', len);
+    size_t plen = strlen(websocket_path);
+    const char *target = buf + 4;
+    if (len < 4 || memcmp(buf, "GET ", 4) != 0 || (size_t)(eol - target) < plen ||
+        memcmp(target, websocket_path, plen) != 0 || (target[plen] != ' ' && target[plen] != '?'))
+        return GW_SNIFF_HTTP;
+    const char *headers = eol + 1;
+    size_t block = (size_t)(end - headers);
     char upgrade[64];
-    size_t block = (size_t)(end - headers) + 1;
     if (!header_value(headers, block, "Upgrade", upgrade, sizeof(upgrade)) ||
         strcasecmp(upgrade, "websocket") != 0)
         return GW_SNIFF_HTTP; /* MHD answers it: a plain GET of the websocket path */
@@ -89,10 +92,7 @@ int gw_sniff_decide(const char *buf, size_t len, int full, const char *websocket
         origin[0] = '\0';
     if (!header_value(headers, block, "Host", host, host_len))
         host[0] = '\0';
-    /* The head ends after the blank line: "\n\n" or "\n\r\n" at end. */
-    const char *after = end + 1;
-    after += *after == '\r' ? 2 : 1;
-    *head_len = (size_t)(after - buf);
+    *head_len = (size_t)(end - buf);
     return GW_SNIFF_WEBSOCKET;
 }
 
@@ -189,7 +189,8 @@ void gw_sniff_close_all(struct gw_sniff_set *set)
 }
 
 void gw_sniff_start(struct gw_sniff_set *set, uv_loop_t *loop, int fd, const struct sockaddr *addr,
-                    socklen_t len, const char *websocket_path, gw_sniff_fn done, void *arg)
+                    socklen_t len, const char *websocket_path, uint64_t deadline_ms,
+                    gw_sniff_fn done, void *arg)
 {
     struct sniff *s = xcalloc(1, sizeof(*s));
     s->set = set;
@@ -206,8 +207,8 @@ void gw_sniff_start(struct gw_sniff_set *set, uv_loop_t *loop, int fd, const str
     uv_poll_init(loop, &s->poll, fd);
     uv_timer_init(loop, &s->timer);
     s->poll.data = s->timer.data = s;
-    s->deadline = uv_now(loop) + DEADLINE_MS;
+    s->deadline = uv_now(loop) + deadline_ms;
     uv_poll_start(&s->poll, UV_READABLE, on_readable);
     /* A client that connects and never writes is closed at the deadline. */
-    uv_timer_start(&s->timer, on_deadline, DEADLINE_MS, 0);
+    uv_timer_start(&s->timer, on_deadline, deadline_ms, 0);
 }

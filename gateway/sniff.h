@@ -7,6 +7,7 @@
 #ifndef ENOKI_SNIFF_H
 #define ENOKI_SNIFF_H
 
+#include <stdint.h>
 #include <sys/socket.h>
 #include <uv.h>
 
@@ -31,7 +32,8 @@ struct gw_sniff_set {
 /* Starts watching an accepted, non-blocking socket, as a member of set. websocket_path is borrowed
  * and must outlive it. */
 void gw_sniff_start(struct gw_sniff_set *set, uv_loop_t *loop, int fd, const struct sockaddr *addr,
-                    socklen_t len, const char *websocket_path, gw_sniff_fn done, void *arg);
+                    socklen_t len, const char *websocket_path, uint64_t deadline_ms,
+                    gw_sniff_fn done, void *arg);
 
 /* Closes every connection of set that has not said what it is yet (stopping: they would keep the
  * loop alive until their deadline). */

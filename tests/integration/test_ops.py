@@ -265,3 +265,48 @@ def test_taken_port_exits_1(up):
     path = pathlib.Path(up.config_path)
     out = run_enoki("--config", str(path))
     assert out.returncode == 1 and "cannot listen" in out.stderr, out
+
+
+def closed(sock):
+    """True when the peer closed the connection (an orderly close, or a reset for unread bytes)."""
+    try:
+        return sock.recv(4096) == b""
+    except ConnectionResetError:
+        return True
+
+
+def test_connection_limits(tmp_path):
+    import socket
+    import time
+
+    gw = Enoki(tmp_path, routes=[], gateway={"max_connections": 3, "header_timeout": 1},
+               amqp_uri="amqp://guest:guest@127.0.0.1:1/")
+    try:
+        # A client that connects and never finishes its head is closed after header_timeout.
+        slow = socket.create_connection(("127.0.0.1", gw.port))
+        slow.sendall(b"GET /healthz HTTP/1.1\r\nHo")
+        slow.settimeout(4)
+        start = time.monotonic()
+        assert closed(slow)
+        assert 0.8 < time.monotonic() - start < 3
+        slow.close()
+
+        # Three kept-alive connections fill the limit: a fourth is closed, the three still work.
+        kept = []
+        for _ in range(3):
+            s = socket.create_connection(("127.0.0.1", gw.port))
+            s.settimeout(3)
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert b" 200 " in s.recv(4096)
+            kept.append(s)
+        extra = socket.create_connection(("127.0.0.1", gw.port))
+        extra.settimeout(3)
+        extra.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert closed(extra), "a connection beyond max_connections is closed"
+        extra.close()
+        for s in kept:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert b" 200 " in s.recv(4096)
+            s.close()
+    finally:
+        gw.stop()

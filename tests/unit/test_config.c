@@ -864,13 +864,15 @@ static const struct {
      "context_headers, log_level, log_format, expose, rpc_prefix, websocket_path, "
      "websocket_max_frame, websocket_max_sockets, websocket_send_queue, websocket_ping, "
      "websocket_origins, admin_prefix, health_path, ready_path, metrics_path, cors, "
-     "max_body, max_header, max_connections, max_in_flight, idle_timeout, static_dir)"},
+     "max_body, max_header, max_connections, max_in_flight, header_timeout, "
+     "idle_timeout, static_dir)"},
     {"GATEWAY: {1: y}\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:1: GATEWAY.'1': unknown key (expected one of: name, rpc_timeout, errors, "
      "context_headers, log_level, log_format, expose, rpc_prefix, websocket_path, "
      "websocket_max_frame, websocket_max_sockets, websocket_send_queue, websocket_ping, "
      "websocket_origins, admin_prefix, health_path, ready_path, metrics_path, cors, "
-     "max_body, max_header, max_connections, max_in_flight, idle_timeout, static_dir)"},
+     "max_body, max_header, max_connections, max_in_flight, header_timeout, "
+     "idle_timeout, static_dir)"},
     {"GATEWAY:\n  rpc_timeout: abc\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:2: GATEWAY.rpc_timeout: expected a positive number, got 'abc'"},
     {"GATEWAY:\n  rpc_timeout: 0\n", NULL, NULL, GW_ECONFIG,
@@ -983,7 +985,8 @@ static const struct {
      "context_headers, log_level, log_format, expose, rpc_prefix, websocket_path, "
      "websocket_max_frame, websocket_max_sockets, websocket_send_queue, websocket_ping, "
      "websocket_origins, admin_prefix, health_path, ready_path, metrics_path, cors, "
-     "max_body, max_header, max_connections, max_in_flight, idle_timeout, static_dir)"},
+     "max_body, max_header, max_connections, max_in_flight, header_timeout, "
+     "idle_timeout, static_dir)"},
     {"{}", "routes", "[{rule: /a, rpc: ab}]", GW_ECONFIG,
      "--define routes: routes[0].rpc: expected 'service.method', got 'ab'"},
     {"{}", "GATEWAY", "{name: !env_var '${A:${B}}'}", GW_ESUBST,
