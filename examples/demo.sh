@@ -35,6 +35,10 @@ Try, from another terminal:
   curl -i -X POST localhost:$PORT/echo -H 'Content-Type: application/json' -d '{"name": "enoki"}'
   curl -i localhost:$PORT/fail
   curl -i localhost:$PORT/nowhere
+  curl -i -X POST localhost:$PORT/rpc/http_service/echo -H 'Content-Type: application/json' -d '{"args": [1]}'
+
+In a browser, http://localhost:$PORT/static/demo.html calls the service over the websocket hub
+(try http_service.echo with {"x": 1}) and watches a channel.
 
 Ctrl-C stops the demo.
 TRY
