@@ -1,0 +1,85 @@
+/* fuzz_util.h - small helpers shared by the libFuzzer harnesses in tests/fuzz/.
+ *
+ * Each harness is one LLVMFuzzerTestOneInput over library code only (core/, routes/); nothing here
+ * touches a socket. Buffers handed to functions that take (pointer, length) are exact-length heap
+ * copies without a terminating NUL, so AddressSanitizer sees any read past the length.
+ */
+#ifndef ENOKI_FUZZ_UTIL_H
+#define ENOKI_FUZZ_UTIL_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+/* A property every input must keep; a failure is a crash libFuzzer records as an artifact. */
+#define FUZZ_ASSERT(cond)                                                                          \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: fuzz property failed: %s\n", __FILE__, __LINE__, #cond);       \
+            abort();                                                                               \
+        }                                                                                          \
+    } while (0)
+
+/* A borrowed slice of the input. */
+struct fuzz_slice {
+    const char *p;
+    size_t n;
+};
+
+/* Returns a new exact-length copy of s[0..n) with no NUL after it (free with free). */
+static inline char *fuzz_copy(const char *s, size_t n)
+{
+    char *copy = malloc(n ? n : 1);
+    if (!copy)
+        abort();
+    if (n)
+        memcpy(copy, s, n);
+    return copy;
+}
+
+/* Returns a new C string of s[0..n), cut at the first NUL as a C API would see it. */
+static inline char *fuzz_cstr(const char *s, size_t n)
+{
+    const char *nul = memchr(s, '\0', n);
+    size_t len = nul ? (size_t)(nul - s) : n;
+    char *copy = malloc(len + 1);
+    if (!copy)
+        abort();
+    if (len)
+        memcpy(copy, s, len);
+    copy[len] = '\0';
+    return copy;
+}
+
+/* Takes the next line off *rest (without its '\n'); returns 0 when nothing is left. */
+static inline int fuzz_next_line(struct fuzz_slice *rest, struct fuzz_slice *line)
+{
+    if (rest->n == 0)
+        return 0;
+    const char *nl = memchr(rest->p, '\n', rest->n);
+    size_t len = nl ? (size_t)(nl - rest->p) : rest->n;
+    line->p = rest->p;
+    line->n = len;
+    rest->p += nl ? len + 1 : len;
+    rest->n -= nl ? len + 1 : len;
+    return 1;
+}
+
+/* Decodes JSON text enoki wrote; NUL characters are allowed, as Python's json.loads allows them. */
+static inline json_t *fuzz_json_reread(const char *text, size_t len)
+{
+    json_error_t error;
+    json_t *v = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &error);
+    if (!v)
+        fprintf(stderr, "enoki wrote JSON that does not read back (%s): %.*s\n", error.text,
+                (int)(len > 400 ? 400 : len), text);
+    return v;
+}
+
+#endif

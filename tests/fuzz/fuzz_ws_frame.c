@@ -1,0 +1,78 @@
+/* fuzz_ws_frame - libFuzzer harness for nameko's websocket frame protocol (routes/ws): a client
+ * frame is parsed, and the frames the hub answers with are built from what was parsed.
+ *
+ * The input is one websocket text message. When it parses, the hub's answers are built from it: a
+ * result frame carrying its data, error frames (IncorrectSignature with a message naming the
+ * method, MethodNotFound, an error whose exc_args are the data), and an event frame on the data's
+ * "channel". Each must read back as JSON carrying exactly the values it was built from.
+ */
+#include "fuzz_util.h"
+
+#include "core/status.h"
+#include "routes/ws.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Reads a frame back and checks one member against what was put in. */
+static void check_frame(char *frame, size_t len, const char *type, const char *key,
+                        const json_t *want, const json_t *correlation_id)
+{
+    FUZZ_ASSERT(frame != NULL && strlen(frame) == len);
+    json_t *back = fuzz_json_reread(frame, len);
+    FUZZ_ASSERT(json_is_object(back));
+    const char *got_type = json_string_value(json_object_get(back, "type"));
+    FUZZ_ASSERT(got_type != NULL && strcmp(got_type, type) == 0);
+    if (key)
+        FUZZ_ASSERT(json_equal(json_object_get(back, key), want));
+    if (correlation_id)
+        FUZZ_ASSERT(json_equal(json_object_get(back, "correlation_id"), correlation_id));
+    json_decref(back);
+    free(frame);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char *text = fuzz_copy((const char *)data, size);
+    struct gw_ws_request r;
+    int rc = gw_ws_parse(text, size, &r);
+    free(text);
+    size_t len;
+    if (rc != GW_OK) {
+        FUZZ_ASSERT(rc == GW_EJSON);
+        FUZZ_ASSERT(r.method == NULL && r.data == NULL && r.correlation_id == NULL);
+        json_t *error = gw_ws_malformed_error();
+        check_frame(gw_ws_error_frame(error, NULL, &len), len, "result", "error", error, NULL);
+        json_decref(error);
+        return 0;
+    }
+    FUZZ_ASSERT(r.method && r.data && r.correlation_id);
+    FUZZ_ASSERT(gw_json_truthy(r.data) || json_is_object(r.data));
+
+    check_frame(gw_ws_result_frame(r.data, r.correlation_id, &len), len, "result", "data", r.data,
+                r.correlation_id);
+
+    /* The hub quotes the method in its IncorrectSignature messages. */
+    char message[256];
+    snprintf(message, sizeof(message), "%s() got an unexpected keyword argument '%s'", r.method,
+             r.method);
+    json_t *errors[] = {
+        gw_ws_incorrect_signature(message),
+        gw_ws_method_not_found(),
+        gw_nameko_error("TypeError", "builtins.TypeError", json_pack("[O]", r.data), r.method),
+    };
+    for (size_t i = 0; i < sizeof(errors) / sizeof(errors[0]); i++) {
+        check_frame(gw_ws_error_frame(errors[i], r.correlation_id, &len), len, "result",
+                    "error", errors[i], r.correlation_id);
+        json_decref(errors[i]);
+    }
+
+    const char *channel = json_string_value(json_object_get(r.data, "channel"));
+    check_frame(gw_ws_event_frame(r.method, r.data, channel, &len), len, "event", "data", r.data,
+                NULL);
+
+    gw_ws_request_clear(&r);
+    FUZZ_ASSERT(r.method == NULL && r.data == NULL && r.correlation_id == NULL);
+    return 0;
+}
