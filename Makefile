@@ -40,7 +40,7 @@ UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o)
 ENOKI := $(BUILD)/enoki
 UNIT := $(BUILD)/unit-tests
 
-.PHONY: all deps test unit oracle python integration e2e check valgrind demo format clean bench-routes
+.PHONY: all deps test unit oracle python integration e2e check valgrind demo format clean bench-routes fuzz
 all: $(ENOKI)
 
 $(ENOKI): $(LIB_OBJS) $(GATEWAY_OBJS)
@@ -124,3 +124,52 @@ bench-routes: $(LIB_OBJS)
 	@mkdir -p $(BUILD)/bench
 	$(CC) $(CFLAGS) -O2 $(LDFLAGS) -o $(BUILD)/bench/route_match bench/route_match.c $(LIB_OBJS) $(LDLIBS)
 	$(BUILD)/bench/route_match
+
+# Fuzzing with libFuzzer (Debian's clang): one harness per target in tests/fuzz/fuzz_<name>.c, built
+# with the library into $(BUILD)/fuzz (objects apart from $(BUILD)/obj). Each runs FUZZ_SECONDS on a
+# copy of its seeds (tests/fuzz/corpus/<name>; the copy grows, the committed seeds stay as they are)
+# with its dictionary (tests/fuzz/<name>.dict) if there is one. Any crash, leak, sanitizer report or
+# timeout fails the target; its input is kept in $(BUILD)/fuzz/artifacts/<name>/, the log in
+# $(BUILD)/fuzz/logs/<name>.log. Replay one with: $(BUILD)/fuzz/fuzz_<name> <input file>.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_RSS_MB ?= 2048
+FUZZ_TIMEOUT ?= 10
+FUZZ_TARGETS := rules config http_call ws_frame reply
+FUZZ_DIR := $(BUILD)/fuzz
+FUZZ_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 $(WARNINGS) -I. \
+	$(PKG_CFLAGS) -MMD -MP -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_DIR)/obj/%.o)
+FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
+
+$(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_BINS): $(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIB_OBJS)
+	$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS) -lm
+
+fuzz: $(FUZZ_BINS)
+	@failed=""; for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/artifacts/$$t $(FUZZ_DIR)/logs; \
+		cp tests/fuzz/corpus/$$t/* $(FUZZ_DIR)/corpus/$$t/; \
+		dict=; if [ -f tests/fuzz/$$t.dict ]; then dict=-dict=tests/fuzz/$$t.dict; fi; \
+		echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+		if UBSAN_OPTIONS=print_stacktrace=1 $(FUZZ_DIR)/fuzz_$$t $$dict \
+			-max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=$(FUZZ_RSS_MB) \
+			-timeout=$(FUZZ_TIMEOUT) -print_final_stats=1 \
+			-artifact_prefix=$(FUZZ_DIR)/artifacts/$$t/ $(FUZZ_DIR)/corpus/$$t \
+			> $(FUZZ_DIR)/logs/$$t.log 2>&1; then \
+			echo "fuzz: $$t: $$(grep -o 'Done [0-9]* runs in [0-9]* second(s)' \
+				$(FUZZ_DIR)/logs/$$t.log), corpus $$(ls $(FUZZ_DIR)/corpus/$$t | wc -l) inputs"; \
+		else \
+			tail -n 60 $(FUZZ_DIR)/logs/$$t.log; \
+			echo "fuzz: $$t FAILED after $$(sed -n 's/^stat::number_of_executed_units: //p' \
+				$(FUZZ_DIR)/logs/$$t.log) runs; see $(FUZZ_DIR)/logs/$$t.log"; \
+			failed="$$failed $$t"; \
+		fi; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: FAILED:$$failed"; exit 1; fi
+
+-include $(shell find $(FUZZ_DIR)/obj -name '*.d' 2>/dev/null)

@@ -10,6 +10,7 @@ PACKAGES=(
     rabbitmq-server
     python3 python3-pika python3-pytest python3-werkzeug python3-websocket
     curl valgrind procps
+    clang libclang-rt-14-dev
     chromium
 )
 
