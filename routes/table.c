@@ -553,9 +553,10 @@ int gw_route_table_match(const struct gw_route_table *table, const char *method,
         rc = GW_EREDIRECT;
         goto out;
     }
-    if (route == NULL && strstr(rest, "//") != NULL) {
+    if (route == NULL && st != NULL && strstr(rest, "//") != NULL) {
         /* merge_slashes (nameko's Map() has it on): match again with the slashes merged; a match
-         * then is a 308 to the merged path. The methods seen on both tries count for a 405. */
+         * then is a 308 to the merged path. The methods seen on both tries count for a 405. A
+         * table without routes has no st: nothing to try again. */
         char *merged = merge_slashes(rest);
         ctx.slash_required = 0;
         route = match_state(&ctx, st, merged, merged + strlen(merged), 1, 0);

@@ -587,6 +587,22 @@ START_TEST(rule_keys_are_werkzeugs_regexes)
 }
 END_TEST
 
+/* Found by fuzzing (tests/fuzz/fuzz_rules.c): a table without routes (a config with none) crashed
+ * on a path holding "//", when it retried the match with the slashes merged. */
+START_TEST(empty_table_never_matches)
+{
+    static const char *const paths[] = {"/a//b", "//x//", "/", "", "/a", "////"};
+    struct gw_route_table *table = gw_route_table_new();
+    ck_assert_int_eq(gw_route_table_compile(table), GW_OK);
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        struct gw_route_match m;
+        ck_assert_int_eq(gw_route_table_match(table, "GET", paths[i], &m), GW_ENOMATCH);
+        gw_route_match_clear(&m);
+    }
+    gw_route_table_free(table);
+}
+END_TEST
+
 START_TEST(rule_weights_order_like_werkzeug)
 {
     /* Each rule's last part sorts before the next one's (werkzeug Weighting tuples). */
@@ -624,6 +640,7 @@ Suite *table_suite(void)
     tcase_add_loop_test(tc, match_answers_like_werkzeug, 0,
                         (int)(sizeof(match_cases) / sizeof(match_cases[0])));
     tcase_add_test(tc, thousand_routes_still_match);
+    tcase_add_test(tc, empty_table_never_matches);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("add");
