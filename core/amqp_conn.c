@@ -17,6 +17,7 @@ struct gw_amqp_conn {
     amqp_connection_state_t state;
     uint64_t next_tag; /* delivery tag of the next publish on the confirm channel */
     bool open;         /* the AMQP connection handshake completed */
+    bool reply_queue_found; /* the reply queue existed before this connection declared it */
     enum topology_ok *pending; /* FIFO of -ok frames expected on TOPOLOGY */
     size_t n_pending, cap_pending;
 };
@@ -79,11 +80,20 @@ int gw_amqp_conn_open(const struct gw_amqp_setup *setup, double connect_timeout_
                  amqp_error_string2(rc));
         goto out;
     }
+    /* consumer_cancel_notify: without it the broker deletes a consumed queue (an operator, a
+     * policy) silently, and the calls waiting on its replies would only end at their deadlines. */
+    amqp_table_entry_t capabilities[] = {
+        {.key = amqp_cstring_bytes("consumer_cancel_notify"),
+         .value = {.kind = AMQP_FIELD_KIND_BOOLEAN, .value.boolean = 1}},
+    };
     amqp_table_entry_t props[] = {
         {.key = amqp_cstring_bytes("product"),
          .value = {.kind = AMQP_FIELD_KIND_UTF8, .value.bytes = amqp_cstring_bytes(setup->product)}},
+        {.key = amqp_cstring_bytes("capabilities"),
+         .value = {.kind = AMQP_FIELD_KIND_TABLE,
+                   .value.table = {.num_entries = 1, .entries = capabilities}}},
     };
-    amqp_table_t client_props = {.num_entries = 1, .entries = props};
+    amqp_table_t client_props = {.num_entries = 2, .entries = props};
     amqp_rpc_reply_t reply = amqp_login_with_properties(
         conn->state, setup->uri->vhost, 0, AMQP_DEFAULT_FRAME_SIZE, setup->heartbeat, &client_props,
         AMQP_SASL_METHOD_PLAIN, setup->uri->user, setup->uri->password);
@@ -104,6 +114,28 @@ int gw_amqp_conn_open(const struct gw_amqp_setup *setup, double connect_timeout_
                           amqp_cstring_bytes("topic"), 0, 1, 0, 0, amqp_empty_table);
     if (check_reply(amqp_get_rpc_reply(conn->state), "exchange.declare", err, errlen) != GW_OK)
         goto out;
+    /* A reply queue that outlived its x-expires while we were away is gone (nameko's calls hang
+     * there): look before declaring, so that the caller can say so. A 404 closes the channel. */
+    amqp_queue_declare(conn->state, CHANNEL, amqp_cstring_bytes(setup->reply_queue), 1, 0, 0, 0,
+                       amqp_empty_table);
+    reply = amqp_get_rpc_reply(conn->state);
+    conn->reply_queue_found = reply.reply_type == AMQP_RESPONSE_NORMAL;
+    if (!conn->reply_queue_found) {
+        if (reply.reply_type != AMQP_RESPONSE_SERVER_EXCEPTION ||
+            reply.reply.id != AMQP_CHANNEL_CLOSE_METHOD ||
+            ((const amqp_channel_close_t *)reply.reply.decoded)->reply_code != AMQP_NOT_FOUND) {
+            check_reply(reply, "reply queue.declare passive", err, errlen);
+            goto out;
+        }
+        amqp_channel_close_ok_t close_ok = {0};
+        amqp_send_method(conn->state, CHANNEL, AMQP_CHANNEL_CLOSE_OK_METHOD, &close_ok);
+        amqp_channel_open(conn->state, CHANNEL);
+        if (check_reply(amqp_get_rpc_reply(conn->state), "channel.open", err, errlen) != GW_OK)
+            goto out;
+        amqp_confirm_select(conn->state, CHANNEL);
+        if (check_reply(amqp_get_rpc_reply(conn->state), "confirm.select", err, errlen) != GW_OK)
+            goto out;
+    }
     amqp_table_entry_t queue_args[] = {
         {.key = amqp_cstring_bytes("x-expires"),
          .value = {.kind = AMQP_FIELD_KIND_I32, .value.i32 = setup->reply_queue_expires_ms}},
@@ -182,6 +214,11 @@ out:
 int gw_amqp_conn_fd(const struct gw_amqp_conn *conn)
 {
     return amqp_get_sockfd(conn->state);
+}
+
+bool gw_amqp_conn_reply_queue_found(const struct gw_amqp_conn *conn)
+{
+    return conn->reply_queue_found;
 }
 
 int gw_amqp_conn_heartbeat(const struct gw_amqp_conn *conn)

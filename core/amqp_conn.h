@@ -68,6 +68,10 @@ int gw_amqp_conn_fd(const struct gw_amqp_conn *conn);
 /* Seconds of the negotiated heartbeat (0 = none). */
 int gw_amqp_conn_heartbeat(const struct gw_amqp_conn *conn);
 
+/* Whether the reply queue was already there when this connection looked (passively) before
+ * declaring it: false on the first connect, and after a reconnect when it expired meanwhile. */
+bool gw_amqp_conn_reply_queue_found(const struct gw_amqp_conn *conn);
+
 /* Processes every frame that can be read without waiting, calling events; also sends heartbeats when
  * due. Returns GW_OK, or GW_EBROKER with a reason in err when the connection or channel is gone (the
  * connection is then dead: free it). */

@@ -81,6 +81,8 @@ struct gw_rpc {
     struct gw_amqp_conn *conn;
     uv_poll_t *poll; /* watches conn's socket; freed by its close callback */
     uv_timer_t heartbeat;
+    int heartbeat_s;           /* negotiated, 0 = off */
+    uint64_t last_heard_ms;    /* uv_now when the broker's socket was last readable */
     uv_timer_t reconnect;
     double backoff_s;
     char reply_key[GW_UUID_LEN + 1];
@@ -471,13 +473,26 @@ static void on_readable(uv_poll_t *poll, int status, int revents)
         connection_lost(rpc, uv_strerror(status));
         return;
     }
+    rpc->last_heard_ms = uv_now(rpc->loop);
     drain(rpc);
 }
 
 static void on_heartbeat_tick(uv_timer_t *timer)
 {
+    struct gw_rpc *rpc = timer->data;
+    /* The broker sends a heartbeat every half interval when it has nothing else to say: a whole
+     * interval of silence is two missed, and the connection is dead even if TCP has not noticed
+     * (a frozen broker, a cut cable). rabbitmq-c itself would wait two intervals. */
+    uint64_t silent_ms = uv_now(rpc->loop) - rpc->last_heard_ms;
+    if (rpc->state == CONNECTED && silent_ms > (uint64_t)rpc->heartbeat_s * 1000) {
+        char why[96];
+        snprintf(why, sizeof(why), "no heartbeat from the broker for %.1f s",
+                 (double)silent_ms / 1000);
+        connection_lost(rpc, why);
+        return;
+    }
     /* rabbitmq-c sends heartbeats only from inside its own calls: a zero-timeout drain does it. */
-    drain(timer->data);
+    drain(rpc);
 }
 
 /* --- connecting ----------------------------------------------------------------------------- */
@@ -604,9 +619,11 @@ static void connect_done(uv_work_t *work, int status)
     uv_poll_init(rpc->loop, rpc->poll, gw_amqp_conn_fd(rpc->conn));
     rpc->handles_open++;
     uv_poll_start(rpc->poll, UV_READABLE | UV_DISCONNECT, on_readable);
-    int heartbeat = gw_amqp_conn_heartbeat(rpc->conn);
-    if (heartbeat > 0) {
-        uint64_t every = (uint64_t)heartbeat * 1000 / 2;
+    rpc->heartbeat_s = gw_amqp_conn_heartbeat(rpc->conn);
+    rpc->last_heard_ms = uv_now(rpc->loop);
+    if (rpc->heartbeat_s > 0) {
+        /* Eighths: a dead broker is noticed at most 1/8 interval late. */
+        uint64_t every = (uint64_t)rpc->heartbeat_s * 1000 / 8;
         uv_timer_start(&rpc->heartbeat, on_heartbeat_tick, every, every);
     }
     rpc->state = CONNECTED;
@@ -620,6 +637,10 @@ static void connect_done(uv_work_t *work, int status)
                   rpc->bindings[i].declare_exchange, false);
     gw_info("rpc", "connected to %s:%d vhost %s, reply queue %s", rpc->config->amqp.host,
             rpc->config->amqp.port, rpc->config->amqp.vhost, rpc->reply_queue);
+    /* Every call was failed when the connection went, so none waits on the vanished queue. */
+    if (rpc->generation > 1 && !gw_amqp_conn_reply_queue_found(rpc->conn))
+        gw_warn("rpc", "reply queue %s had expired while disconnected; declared it again",
+                rpc->reply_queue);
     /* Frames that arrived with the last synchronous reply are already buffered. */
     drain(rpc);
 }
