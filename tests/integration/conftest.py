@@ -267,10 +267,10 @@ def rabbitmqctl_json(*args):
 class Peer:
     """tests/peer/nameko_peer.py as a child process."""
 
-    def __init__(self, services, tmpdir, prefetch=10, exchange=EXCHANGE):
+    def __init__(self, services, tmpdir, prefetch=10, exchange=EXCHANGE, amqp_uri=AMQP_URI):
         self.services = list(services)
         self.stderr_path = Path(tmpdir) / "peer-{}.stderr".format("-".join(self.services))
-        cmd = [sys.executable, str(PEER_SCRIPT), "--amqp-uri", AMQP_URI, "--exchange", exchange,
+        cmd = [sys.executable, str(PEER_SCRIPT), "--amqp-uri", amqp_uri, "--exchange", exchange,
                "--prefetch", str(prefetch)]
         for service in self.services:
             cmd += ["--service", service]
@@ -291,6 +291,13 @@ class Peer:
     def stderr_text(self):
         self.stderr.flush()
         return self.stderr_path.read_text()
+
+    def kill(self):
+        """SIGKILL: the service dies mid-call, as a crashed nameko worker process would."""
+        self.proc.kill()
+        self.proc.wait()
+        self.proc.stdout.close()
+        self.stderr.close()
 
     def stop(self):
         if self.proc.poll() is None:

@@ -250,6 +250,11 @@ def record(ctx, token):
     return _record_counts[token]
 
 
+def record_slow(ctx, token, seconds):
+    # Counted when it starts; answers later (a worker that can die mid-call).
+    return Later(float(seconds), record(ctx, token))
+
+
 def calls(ctx, token):
     return _record_counts.get(token, 0)
 
@@ -326,7 +331,7 @@ def http_slow(ctx, request, seconds):
 
 METHODS = {fn.__name__: fn for fn in (
     echo, get_method, context, slow, fail, custom_fail, malformed, two, nan, unicode,
-    unserializable, record, calls,
+    unserializable, record, record_slow, calls,
     http_echo, hello, tuple2, tuple3, boom, expected, badreq, payload, resp_headers,
     typed_headers, http_slow,
 )}
@@ -352,6 +357,7 @@ class Peer:
         self.exchange = exchange
         self.services = services
         self.prefetch = prefetch
+        self.amqp_uri = amqp_uri
         self.connection = pika.BlockingConnection(pika.URLParameters(amqp_uri))
         self.channels = {}
         self.in_flight = 0
@@ -455,6 +461,24 @@ class Peer:
         except TypeError as exc:
             raise IncorrectSignature(str(exc))
 
+    def reconnect(self, why):
+        # As a nameko service does (kombu's ConsumerMixin): connect again after a pause, declare
+        # again, consume again. Calls in flight on the old connection are lost with it; the broker
+        # redelivers their requests.
+        log("lost the broker connection:", repr(why), "; reconnecting")
+        self.channels = {}
+        self.in_flight = 0
+        while not self.stopping:
+            time.sleep(0.5)
+            try:
+                self.connection = pika.BlockingConnection(pika.URLParameters(self.amqp_uri))
+                self.setup()
+            except pika.exceptions.AMQPError as exc:
+                log("reconnect failed:", repr(exc))
+                continue
+            log("reconnected")
+            return
+
     def reply(self, ch, method, props, result, exc):
         # nameko/rpc.py Responder.send_response, then RpcConsumer.handle_result acks.
         error = None
@@ -480,14 +504,20 @@ class Peer:
 
     def run(self):
         while not self.stopping:
-            self.connection.process_data_events(time_limit=0.1)
+            try:
+                self.connection.process_data_events(time_limit=0.1)
+            except pika.exceptions.AMQPError as exc:
+                self.reconnect(exc)
         # Graceful stop: no new calls, let the calls in flight reply (nameko waits for its workers).
-        for ch, tag in self.channels.values():
-            ch.basic_cancel(tag)
-        deadline = time.monotonic() + 60
-        while self.in_flight and time.monotonic() < deadline:
-            self.connection.process_data_events(time_limit=0.1)
-        self.connection.close()
+        try:
+            for ch, tag in self.channels.values():
+                ch.basic_cancel(tag)
+            deadline = time.monotonic() + 60
+            while self.in_flight and time.monotonic() < deadline:
+                self.connection.process_data_events(time_limit=0.1)
+            self.connection.close()
+        except pika.exceptions.AMQPError as exc:
+            log("stopped without a broker connection:", repr(exc))
 
 
 def main(argv=None):

@@ -1,0 +1,539 @@
+"""Resilience (issue 7, points 1 and 2): the broker goes away, goes silent, loses enoki's reply
+queue; services die mid-call or answer garbage. Every request still gets one answer, in time, and
+service resumes by itself.
+
+The broker restarts happen on a RabbitMQ node of this module's own (its own name, ports and data
+directory, started from Debian's rabbitmq-server), so `rabbitmqctl stop_app` under load disturbs no
+other test and no broker the machine was already running. A silent broker (frozen, or a cut cable
+where TCP notices nothing) is a relay in front of the shared broker that stops passing bytes.
+"""
+
+import os
+import re
+import select
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+
+import pytest
+
+from conftest import (AMQP_URI, EXCHANGE, FAKE, SCALE, SESSION, SVC, WRAPPER, Background, Enoki,
+                      Peer, config_text, error_body, free_port, http_request, rabbitmqctl_json,
+                      route, wait_for)
+from wsclient import WSClient
+
+CHAOS_SVC = "chaos_" + SESSION
+KILL_SVC = "killed_" + SESSION
+
+
+def is_local_broker():
+    return re.match(r"^amqps?://(?:[^@/]*@)?(127\.0\.0\.1|localhost)(:|/|$)", AMQP_URI) is not None
+
+
+class ChaosBroker:
+    """A RabbitMQ node for this module alone, on free ports, with no plugins."""
+
+    def __init__(self):
+        if not is_local_broker() or not shutil.which("rabbitmq-server"):
+            pytest.skip("needs Debian's rabbitmq-server on this machine (the broker restart tests "
+                        "run a node of their own)")
+        self.dir = tempfile.mkdtemp(prefix="enoki-chaos-")
+        # Debian's wrapper runs the node as the rabbitmq user when started by root.
+        os.chmod(self.dir, 0o777)
+        plugins = os.path.join(self.dir, "plugins")
+        with open(plugins, "w") as f:
+            f.write("[].\n")
+        os.chmod(plugins, 0o644)
+        self.port = free_port()
+        host = socket.gethostname().split(".")[0]
+        self.node = "enoki-chaos-{}@{}".format(SESSION, host)
+        self.env = dict(os.environ,
+                        RABBITMQ_NODENAME=self.node,
+                        RABBITMQ_NODE_PORT=str(self.port),
+                        RABBITMQ_DIST_PORT=str(free_port()),
+                        RABBITMQ_MNESIA_BASE=os.path.join(self.dir, "mnesia"),
+                        RABBITMQ_LOG_BASE=os.path.join(self.dir, "log"),
+                        RABBITMQ_ENABLED_PLUGINS_FILE=plugins,
+                        RABBITMQ_PID_FILE=os.path.join(self.dir, "pid"))
+        self.sudo = [] if os.geteuid() == 0 else ["sudo", "-E"]
+        self.uri = "amqp://guest:guest@127.0.0.1:{}/".format(self.port)
+        self.log = open(os.path.join(self.dir, "server.out"), "w")
+        self.proc = subprocess.Popen([*self.sudo, "rabbitmq-server"], env=self.env,
+                                     stdout=self.log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, start_new_session=True)
+        wait_for(lambda: self.ctl("status", check=False).returncode == 0, 90, interval=0.5,
+                 what="the chaos broker node to start")
+        self.wait_accepting()
+
+    def ctl(self, *args, check=True):
+        out = subprocess.run([*self.sudo, "rabbitmqctl", "-q", "-n", self.node, *args],
+                             env=self.env, capture_output=True, text=True, timeout=120)
+        if check:
+            assert out.returncode == 0, "rabbitmqctl {}: {}{}".format(args, out.stdout, out.stderr)
+        return out
+
+    def wait_accepting(self):
+        import pika
+
+        def login():
+            try:
+                pika.BlockingConnection(pika.URLParameters(self.uri)).close()
+                return True
+            except pika.exceptions.AMQPError:
+                return False
+
+        wait_for(login, 60, interval=0.2, what="the chaos broker to accept AMQP logins")
+
+    def stop_app(self):
+        self.ctl("stop_app")
+
+    def start_app(self):
+        self.ctl("start_app")
+
+    def shutdown(self):
+        self.ctl("stop", check=False)
+        try:
+            self.proc.wait(60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def chaos():
+    b = ChaosBroker()
+    yield b
+    b.shutdown()
+
+
+@pytest.fixture(scope="module")
+def chaos_peer(chaos, tmp_path_factory):
+    """The nameko-like peer serving CHAOS_SVC on the chaos node; it reconnects as nameko does."""
+    p = Peer([CHAOS_SVC], tmp_path_factory.mktemp("chaos-peer"), amqp_uri=chaos.uri)
+    yield p
+    p.stop()
+
+
+class Relay(threading.Thread):
+    """A TCP relay in front of a broker port. pass: bytes flow. freeze: nothing flows any more,
+    sockets stay open (a frozen broker, a cut cable). refuse: every connection is dropped and new
+    ones are closed at once (a broker that is down)."""
+
+    def __init__(self, target_port):
+        super().__init__(daemon=True)
+        self.target_port = target_port
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.port = self.listener.getsockname()[1]
+        self.mode = "pass"
+        self.peers = {}  # socket -> the socket it relays to
+        self.stopping = False
+        self.lock = threading.Lock()
+        self.start()
+
+    def uri(self):
+        return re.sub(r"@([^:/]+)(:\d+)?", "@127.0.0.1:{}".format(self.port), AMQP_URI, count=1)
+
+    def _drop_all(self):
+        for s in list(self.peers):
+            s.close()
+        self.peers.clear()
+
+    def set_mode(self, mode):
+        with self.lock:
+            if mode in ("pass", "refuse") and self.mode != "pass":
+                self._drop_all()  # frozen or refused connections do not come back to life
+            if mode == "refuse":
+                self._drop_all()
+            self.mode = mode
+
+    def run(self):
+        while not self.stopping:
+            with self.lock:
+                watched = [self.listener] + (list(self.peers) if self.mode == "pass" else [])
+            readable, _, _ = select.select(watched, [], [], 0.02)
+            with self.lock:
+                for s in readable:
+                    if s is self.listener:
+                        client, _ = self.listener.accept()
+                        if self.mode == "refuse":
+                            client.close()
+                            continue
+                        try:
+                            upstream = socket.create_connection(("127.0.0.1", self.target_port))
+                        except OSError:
+                            client.close()
+                            continue
+                        self.peers[client] = upstream
+                        self.peers[upstream] = client
+                    elif s in self.peers and self.mode == "pass":
+                        try:
+                            data = s.recv(65536)
+                        except OSError:
+                            data = b""
+                        other = self.peers[s]
+                        if not data:
+                            del self.peers[s], self.peers[other]
+                            s.close()
+                            other.close()
+                        else:
+                            other.sendall(data)
+
+    def close(self):
+        self.stopping = True
+        self.join(5)
+        self.listener.close()
+        self._drop_all()
+
+
+class Load:
+    """threads clients, each sending GET path on a new connection again and again, recording
+    (start, end, status, Retry-After, error) for every request until stop()."""
+
+    def __init__(self, port, path, threads=6, timeout=30):
+        self.port, self.path, self.timeout = port, path, timeout
+        self.results = []
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.threads = [threading.Thread(target=self.run, args=(i,), daemon=True)
+                        for i in range(threads)]
+        for t in self.threads:
+            t.start()
+
+    def run(self, index):
+        n = 0
+        while not self.stopping.is_set():
+            n += 1
+            start = time.monotonic()
+            try:
+                resp = http_request(self.port, "GET", "{}?c={}&n={}".format(self.path, index, n),
+                                    timeout=self.timeout)
+                item = (start, time.monotonic(), resp.status, resp.header("Retry-After"), None)
+            except Exception as exc:  # a request without an answer: the test fails on it
+                item = (start, time.monotonic(), None, None, repr(exc))
+            with self.lock:
+                self.results.append(item)
+            if item[2] == 503:
+                time.sleep(0.01)  # refused fast while the broker is away: do not spin
+
+    def stop(self):
+        self.stopping.set()
+        for t in self.threads:
+            t.join(self.timeout + 5)
+        return list(self.results)
+
+
+def metric(gw, name):
+    text = gw.get("/metrics").body.decode()
+    m = re.search(r"^{}(?:\{{[^}}]*\}})? (\S+)$".format(re.escape(name)), text, re.M)
+    return float(m.group(1)) if m else None
+
+
+def chaos_gateway(tmp_path, uri, heartbeat=None, exchange=EXCHANGE, svc=CHAOS_SVC, extra=None):
+    routes = [route("/echo", svc + ".echo", timeout=2),
+              route("/slow", svc + ".slow", timeout=30)]
+    gateway = {"name": "gw{}r{}".format(SESSION, uuid.uuid4().hex[:4]), "expose": [svc + ".*"]}
+    gateway.update(extra or {})
+    text = config_text(routes, port="@PORT@", gateway=gateway, amqp_uri=uri, exchange=exchange)
+    if heartbeat is not None:
+        text = "HEARTBEAT: {}\n".format(heartbeat) + text
+    gw = Enoki(tmp_path, text=text, ready_path="/echo")
+    gw.name = gateway["name"]
+    return gw
+
+
+# --- 1. broker loss ----------------------------------------------------------------------------------------
+
+
+def test_broker_restart_under_load(chaos, chaos_peer, tmp_path):
+    """stop_app under load: the call in flight fails at once with 503, new calls get 503 +
+    Retry-After at once, /readyz turns 503; after start_app service resumes by itself. Every one of
+    the requests got 200, 503 or 504, within its deadline plus a small margin."""
+    gw = chaos_gateway(tmp_path, chaos.uri)
+    load = Load(gw.port, "/echo")
+    wait_for(lambda: sum(1 for r in load.results if r[2] == 200) >= 20, 10 * SCALE,
+             what="the load's first answers")
+    in_flight = Background(lambda: gw.get("/slow?seconds=20&value=x"))
+    time.sleep(0.3)
+
+    chaos.stop_app()
+    stopped_at = time.monotonic()
+    resp = in_flight.result()
+    error_body(resp, 503, "broker_unavailable")
+    # It ended when the connection went, not when the service or its deadline (30 s) would have.
+    assert resp.elapsed < 10, resp
+
+    resp = gw.get("/echo")
+    error_body(resp, 503, "broker_unavailable")
+    assert (resp.header("Retry-After") or "").isdigit(), resp.headers
+    assert resp.elapsed < 0.5 * SCALE, resp
+    assert gw.get("/readyz").status == 503
+    assert gw.get("/healthz").status == 200
+    time.sleep(1.5)
+
+    chaos.start_app()
+    started_at = time.monotonic()
+    wait_for(lambda: gw.get("/echo").status == 200, 15 * SCALE, interval=0.1,
+             what="calls to succeed again after start_app")
+    resumed_after = time.monotonic() - started_at
+    assert gw.get("/readyz").status == 200
+    time.sleep(0.5)
+    results = load.stop()
+
+    errors = [r for r in results if r[4] is not None]
+    assert not errors, "requests without an answer: {}".format(errors[:5])
+    statuses = {r[2] for r in results}
+    assert statuses <= {200, 503, 504}, statuses
+    slowest = max(r[1] - r[0] for r in results)
+    assert slowest <= 2 + 1.0 * SCALE, "a request took {:.2f}s (deadline 2 s)".format(slowest)
+    refused = [r for r in results if r[2] == 503]
+    assert refused, "no request met the outage"
+    assert all((r[3] or "").isdigit() for r in refused), "a 503 without Retry-After"
+    assert any(r[2] == 200 and r[0] > stopped_at for r in results), "service did not resume"
+    assert resumed_after < 12 * SCALE, resumed_after
+    assert metric(gw, "enoki_broker_reconnects_total") >= 1
+    gw.stop()
+
+
+def test_websockets_stay_connected_and_subscribed_across_a_restart(chaos, chaos_peer, tmp_path):
+    """The hub's sockets outlive the broker connection; after the reconnect their event
+    subscriptions are bound again and calls work again."""
+    import pika
+
+    gw = chaos_gateway(tmp_path, chaos.uri)
+    ws = WSClient(gw.port, timeout=5 * SCALE)
+    channel = "{}.happened".format(CHAOS_SVC)
+    ws.request("subscribe", {"channel": channel}, 1)
+    assert ws.recv_json()["success"] is True, ws.last_raw
+    assert ws.call(CHAOS_SVC + ".echo", {"a": 1}, 2)["data"] == {"args": [],
+                                                                           "kwargs": {"a": 1}}
+    chaos.stop_app()
+    got = ws.call(CHAOS_SVC + ".echo", {"a": 2}, 3)
+    assert got["success"] is False and got["error"]["exc_type"] == "BrokerUnavailable", got
+    chaos.start_app()
+    wait_for(lambda: gw.get("/readyz").status == 200, 15 * SCALE, interval=0.1,
+             what="enoki to reconnect")
+
+    def event_arrives():
+        # The binding is made again right after the reconnect; publish until it routes.
+        conn = pika.BlockingConnection(pika.URLParameters(chaos.uri))
+        try:
+            ch = conn.channel()
+            ch.confirm_delivery()
+            try:
+                ch.basic_publish(CHAOS_SVC + ".events", "happened", b'{"n": 1}',
+                                 pika.BasicProperties(content_type="application/json",
+                                                      content_encoding="utf-8", delivery_mode=2,
+                                                      headers={}), mandatory=True)
+            except pika.exceptions.UnroutableError:
+                return False
+            return True
+        finally:
+            conn.close()
+
+    wait_for(event_arrives, 5 * SCALE, interval=0.1, what="the event binding to be restored")
+    frame = ws.recv_json()
+    assert frame == {"type": "event", "event": "happened", "data": {"n": 1},
+                     "channel": channel}, ws.last_raw
+    got = ws.call(CHAOS_SVC + ".echo", {"a": 3}, 4)
+    assert got.get("success") is True and got["data"]["kwargs"] == {"a": 3}, got
+    assert ws.call("get_subscriptions", None, 5)["data"] == [channel]
+    ws.close()
+    gw.stop()
+
+
+def test_a_silent_broker_is_noticed_within_a_heartbeat(peer, tmp_path):
+    """The relay stops passing bytes without closing anything: enoki must notice from the missing
+    heartbeats (HEARTBEAT 2 s), fail the call in flight with 503 and connect again."""
+    relay = Relay(broker_port())
+    try:
+        gw = chaos_gateway(tmp_path, relay.uri(), heartbeat=2, svc=SVC)
+        call = Background(lambda: gw.get("/slow?seconds=20&value=x"))
+        time.sleep(0.5)
+        relay.set_mode("freeze")
+        frozen_at = time.monotonic()
+        resp = call.result()
+        noticed_after = time.monotonic() - frozen_at
+        error_body(resp, 503, "broker_unavailable")
+        assert noticed_after <= 2 + 0.5 * SCALE, noticed_after
+        assert "no heartbeat from the broker" in gw.stderr_text()
+        assert gw.get("/readyz").status == 503
+        relay.set_mode("pass")
+        wait_for(lambda: gw.get("/echo").status == 200, 15 * SCALE, interval=0.1,
+                 what="calls to succeed after the broker speaks again")
+        gw.stop()
+    finally:
+        relay.close()
+
+
+def broker_port():
+    m = re.search(r"@[^:/]+:(\d+)", AMQP_URI)
+    return int(m.group(1)) if m else 5672
+
+
+def reply_queue_of(gw, spy, path="/echo"):
+    seen = spy(SVC + ".*")
+    assert gw.get(path).status == 200
+    return "rpc.reply-{}-{}".format(gw.name, seen.get().props.reply_to)
+
+
+def test_reply_queue_expired_while_disconnected(peer, broker, spy, tmp_path):
+    """The connection drops with a call in flight (503 at once); while enoki cannot reconnect its
+    reply queue vanishes (as x-expires does to a queue nobody consumes). On reconnect enoki looks
+    for it passively, says it was gone, declares it again, and calls work."""
+    relay = Relay(broker_port())
+    try:
+        gw = chaos_gateway(tmp_path, relay.uri(), svc=SVC)
+        queue = reply_queue_of(gw, spy)
+        call = Background(lambda: gw.get("/slow?seconds=20&value=x"))
+        time.sleep(0.3)
+        relay.set_mode("refuse")
+        resp = call.result()
+        error_body(resp, 503, "broker_unavailable")
+        assert resp.elapsed < 1.0 * SCALE + 0.3, resp
+        wait_for(lambda: broker.queue_exists(queue) and broker.try_on_fresh_channel(
+            lambda ch: ch.queue_delete(queue)) is None and not broker.queue_exists(queue),
+            5, what="the reply queue to be deleted")
+        assert gw.get("/readyz").status == 503
+        relay.set_mode("pass")
+        wait_for(lambda: gw.get("/echo").status == 200, 15 * SCALE, interval=0.1,
+                 what="calls to succeed after the reconnect")
+        assert "had expired while disconnected" in gw.stderr_text(), gw.stderr_text()[-2000:]
+        assert broker.queue_exists(queue)
+        gw.stop()
+    finally:
+        relay.close()
+
+
+def test_reply_queue_deleted_under_enoki_fails_its_calls(peer, broker, spy, tmp_path):
+    """An operator deletes the reply queue while a call waits on it: the broker cancels the
+    consumer, enoki fails the call with 503 at once (not at its 30 s deadline), reconnects and
+    declares the queue again."""
+    gw = chaos_gateway(tmp_path, AMQP_URI, svc=SVC)
+    queue = reply_queue_of(gw, spy)
+    call = Background(lambda: gw.get("/slow?seconds=20&value=x"))
+    time.sleep(0.3)
+    assert broker.try_on_fresh_channel(lambda ch: ch.queue_delete(queue)) is None
+    resp = call.result()
+    error_body(resp, 503, "broker_unavailable")
+    assert resp.elapsed < 2 * SCALE, resp
+    assert "cancelled the reply consumer" in gw.stderr_text()
+    wait_for(lambda: gw.get("/echo").status == 200, 15 * SCALE, interval=0.1,
+             what="calls to succeed again")
+    assert broker.queue_exists(queue)
+    gw.stop()
+
+
+# --- 2. dead or slow services ------------------------------------------------------------------------------
+
+
+def test_service_killed_mid_call(broker, tmp_path):
+    """The service process dies holding the request: the call ends at its deadline (504); the
+    request goes back to the queue, but its expiration has passed, so the service that starts next
+    never runs it; calls work again."""
+    broker.track_queue("rpc-" + KILL_SVC)
+    (tmp_path / "first").mkdir()
+    (tmp_path / "second").mkdir()
+    first = Peer([KILL_SVC], tmp_path / "first")
+    gw = chaos_gateway(tmp_path, AMQP_URI, svc=KILL_SVC, extra={"rpc_timeout": 2})
+    token = uuid.uuid4().hex
+    call = Background(lambda: http_request(
+        gw.port, "POST", "/rpc/{}/record_slow".format(KILL_SVC),
+        json_body={"kwargs": {"token": token, "seconds": 10}}))
+    time.sleep(0.5)
+    first.kill()
+    resp = call.result()
+    error_body(resp, 504, "timeout")
+    second = Peer([KILL_SVC], tmp_path / "second")
+    try:
+        time.sleep(0.5)
+        resp = http_request(gw.port, "POST", "/rpc/{}/calls".format(KILL_SVC),
+                            json_body={"kwargs": {"token": token}})
+        assert resp.status == 200 and resp.json() == 0, "the expired request ran again: {}".format(
+            resp)
+        assert gw.get("/echo").status == 200
+    finally:
+        second.stop()
+    gw.stop()
+
+
+def test_a_reply_that_is_not_json_is_502_and_logged(gw, fake_service):
+    def answer(ch, method, props, body):
+        import pika
+
+        ch.basic_publish(EXCHANGE, props.reply_to, b"{not json at all",
+                         pika.BasicProperties(content_type="application/json",
+                                              content_encoding="utf-8",
+                                              correlation_id=props.correlation_id))
+        ch.basic_ack(method.delivery_tag)
+
+    fake_service(FAKE, answer)
+    resp = gw.get("/fake")
+    error_body(resp, 502, "bad_reply")
+    assert resp.elapsed < 2 * SCALE
+    wait_for(lambda: "undecodable reply from {}.answer".format(FAKE) in gw.stderr_text(), 2 * SCALE,
+             what="the bad reply to be logged")
+    assert gw.get("/echo").status == 200
+
+
+# --- memory -------------------------------------------------------------------------------------------------
+
+
+def rss_kib(pid):
+    with open("/proc/{}/status".format(pid)) as f:
+        return int(re.search(r"^VmRSS:\s+(\d+) kB", f.read(), re.M).group(1))
+
+
+def sanitized(binary):
+    with open(binary, "rb") as f:
+        return b"AddressSanitizer" in f.read()
+
+
+def test_memory_stays_flat(gw):
+    """Many thousands of requests, answered and refused, over kept-alive and new connections:
+    enoki's resident memory after the warm-up does not grow with them."""
+    if WRAPPER or sanitized(os.environ.get("ENOKI_BIN", "")):
+        pytest.skip("RSS means nothing under valgrind or ASan (they keep freed memory)")
+    import http.client
+
+    def client(n):
+        conn = http.client.HTTPConnection("127.0.0.1", gw.port, timeout=30)
+        for i in range(n):
+            kind = i % 4
+            if kind == 0:
+                conn.request("GET", "/echo?i={}".format(i))
+            elif kind == 1:
+                conn.request("POST", "/echo", body=b'{"x": [1, 2, 3], "s": "%d"}' % i,
+                             headers={"Content-Type": "application/json"})
+            elif kind == 2:
+                conn.request("GET", "/no/such/route/{}".format(i))
+            else:
+                conn.request("GET", "/get/{}".format(i))
+            resp = conn.getresponse()
+            resp.read()
+            assert resp.status in (200, 404), resp.status
+            if i % 100 == 99:  # and some new connections
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", gw.port, timeout=30)
+        conn.close()
+
+    def round_of(n, threads=4):
+        workers = [Background(lambda: client(n // threads)) for _ in range(threads)]
+        for w in workers:
+            w.result(120)
+
+    round_of(2000)
+    before = rss_kib(gw.proc.pid)
+    round_of(8000)
+    after = rss_kib(gw.proc.pid)
+    print("RSS {} -> {} KiB".format(before, after))
+    assert after - before < 1024, "RSS grew from {} to {} KiB over 8,000 requests".format(before,
+                                                                                        after)
