@@ -1607,6 +1607,11 @@ static const struct key_spec gateway_keys[] = {
      .offset = offsetof(struct gw_config, max_connections),
      .min = 1,
      .max = 1000000},
+    {.name = "delivery_mode",
+     .apply = apply_int,
+     .offset = offsetof(struct gw_config, delivery_mode),
+     .min = 1,
+     .max = 2},
     {.name = "max_in_flight",
      .apply = apply_int,
      .offset = offsetof(struct gw_config, max_in_flight),
@@ -1879,6 +1884,10 @@ static struct gw_config *config_new_defaults(const char *path)
     c->max_header = 16 << 10;
     c->max_connections = 10000;
     c->max_in_flight = 10000;
+    /* Transient by default: a request lives only as long as its caller's deadline (expiration),
+     * and a broker restart fails every call anyway, so persisting it buys nothing and halves the
+     * broker's throughput (bench/README.md). 2 keeps nameko's own bytes. */
+    c->delivery_mode = 1;
     c->idle_timeout = 60;
     c->header_timeout = 10;
     return c;

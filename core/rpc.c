@@ -923,7 +923,7 @@ int gw_rpc_call(struct gw_rpc *rpc, const struct gw_rpc_request *request, gw_rpc
                    AMQP_BASIC_REPLY_TO_FLAG | AMQP_BASIC_EXPIRATION_FLAG;
     props.content_type = amqp_cstring_bytes("application/json");
     props.content_encoding = amqp_cstring_bytes("utf-8");
-    props.delivery_mode = 2;
+    props.delivery_mode = (uint8_t)rpc->config->delivery_mode;
     props.priority = 0;
     props.correlation_id = amqp_cstring_bytes(call->correlation_id);
     props.reply_to = amqp_cstring_bytes(rpc->reply_key);

@@ -39,7 +39,7 @@ def test_request_properties(gw, spy):
     p = msg.props
     assert p.content_type == "application/json"
     assert p.content_encoding == "utf-8"
-    assert p.delivery_mode == 2
+    assert p.delivery_mode == 1  # transient by default (GATEWAY.delivery_mode, issue 8)
     assert p.priority == 0
     assert re.fullmatch(UUID4, p.correlation_id or ""), p.correlation_id
     assert re.fullmatch(UUID4, p.reply_to or ""), p.reply_to
@@ -70,12 +70,21 @@ def test_request_properties(gw, spy):
     assert props == {
         "content_type": "application/json",
         "content_encoding": "utf-8",
-        "delivery_mode": 2,
+        "delivery_mode": 1,
         "priority": 0,
         "correlation_id": p.correlation_id,
         "reply_to": p.reply_to,
         "expiration": p.expiration,
     }
+
+
+def test_delivery_mode_2_keeps_namekos_persistent_requests(peer, spy, enoki):
+    """GATEWAY.delivery_mode: 2 sends requests persistent, exactly as nameko's own clients do."""
+    gw = enoki(routes=[route("/echo", SVC + ".echo")],
+               gateway={"name": GWNAME + "p", "delivery_mode": 2}, ready_path="/echo")
+    resp, msg = call_with_spy(gw, spy, "/echo", SVC + ".*")
+    assert resp.status == 200, resp
+    assert msg.props.delivery_mode == 2
 
 
 def test_no_properties_beyond_namekos(gw, spy):

@@ -864,15 +864,19 @@ static const struct {
      "context_headers, log_level, log_format, expose, rpc_prefix, websocket_path, "
      "websocket_max_frame, websocket_max_sockets, websocket_send_queue, websocket_ping, "
      "websocket_origins, admin_prefix, health_path, ready_path, metrics_path, cors, "
-     "max_body, max_header, max_connections, max_in_flight, header_timeout, "
+     "max_body, max_header, max_connections, delivery_mode, max_in_flight, header_timeout, "
      "idle_timeout, static_dir)"},
     {"GATEWAY: {1: y}\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:1: GATEWAY.'1': unknown key (expected one of: name, rpc_timeout, errors, "
      "context_headers, log_level, log_format, expose, rpc_prefix, websocket_path, "
      "websocket_max_frame, websocket_max_sockets, websocket_send_queue, websocket_ping, "
      "websocket_origins, admin_prefix, health_path, ready_path, metrics_path, cors, "
-     "max_body, max_header, max_connections, max_in_flight, header_timeout, "
+     "max_body, max_header, max_connections, delivery_mode, max_in_flight, header_timeout, "
      "idle_timeout, static_dir)"},
+    {"GATEWAY:\n  delivery_mode: 3\n", NULL, NULL, GW_ECONFIG,
+     "t.yaml:2: GATEWAY.delivery_mode: expected an integer from 1 to 2, got '3'"},
+    {"GATEWAY:\n  delivery_mode: persistent\n", NULL, NULL, GW_ECONFIG,
+     "t.yaml:2: GATEWAY.delivery_mode: expected an integer from 1 to 2, got 'persistent'"},
     {"GATEWAY:\n  rpc_timeout: abc\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:2: GATEWAY.rpc_timeout: expected a positive number, got 'abc'"},
     {"GATEWAY:\n  rpc_timeout: 0\n", NULL, NULL, GW_ECONFIG,
@@ -985,7 +989,7 @@ static const struct {
      "context_headers, log_level, log_format, expose, rpc_prefix, websocket_path, "
      "websocket_max_frame, websocket_max_sockets, websocket_send_queue, websocket_ping, "
      "websocket_origins, admin_prefix, health_path, ready_path, metrics_path, cors, "
-     "max_body, max_header, max_connections, max_in_flight, header_timeout, "
+     "max_body, max_header, max_connections, delivery_mode, max_in_flight, header_timeout, "
      "idle_timeout, static_dir)"},
     {"{}", "routes", "[{rule: /a, rpc: ab}]", GW_ECONFIG,
      "--define routes: routes[0].rpc: expected 'service.method', got 'ab'"},
@@ -1014,6 +1018,10 @@ START_TEST(generic_route_keys)
     ck_assert_int_eq(c->websocket_ping, 30);
     ck_assert_uint_eq(c->websocket_origins.n, 0);
     ck_assert_str_eq(c->static_dir, "static");
+    ck_assert_int_eq(c->delivery_mode, 1);
+    gw_config_free(c);
+    ck_assert_int_eq(load("GATEWAY: {delivery_mode: 2}\n", NULL, 0, &c, err, sizeof(err)), GW_OK);
+    ck_assert_int_eq(c->delivery_mode, 2);
     gw_config_free(c);
     ck_assert_int_eq(load("GATEWAY: {websocket_path: /hub, websocket_max_frame: 4096, "
                           "websocket_origins: ['https://a.example', '*'], websocket_ping: 0}\n",
