@@ -12,24 +12,44 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+/* Random bytes for uuids, taken from the kernel a few hundred at a time: two uuids per request
+ * made a getrandom call each the largest syscall count after the sockets' own. */
+static _Thread_local unsigned char random_pool[512];
+static _Thread_local size_t random_left;
+
+static void random_bytes(unsigned char *out, size_t len)
+{
+    if (random_left < len) {
+        size_t got = 0;
+        while (got < sizeof(random_pool)) {
+            ssize_t n = getrandom(random_pool + got, sizeof(random_pool) - got, 0);
+            if (n <= 0)
+                continue; /* only before the pool is seeded, or interrupted: retry */
+            got += (size_t)n;
+        }
+        random_left = sizeof(random_pool);
+    }
+    unsigned char *from = random_pool + sizeof(random_pool) - random_left;
+    memcpy(out, from, len);
+    memset(from, 0, len); /* used bytes do not linger */
+    random_left -= len;
+}
+
 void gw_uuid4(char out[GW_UUID_LEN + 1])
 {
+    static const char hex[] = "0123456789abcdef";
     unsigned char b[16];
-    size_t got = 0;
-    while (got < sizeof(b)) {
-        ssize_t n = getrandom(b + got, sizeof(b) - got, 0);
-        if (n <= 0) {
-            /* getrandom only fails before the pool is seeded or when interrupted: retry. */
-            continue;
-        }
-        got += (size_t)n;
-    }
+    random_bytes(b, sizeof(b));
     b[6] = (unsigned char)((b[6] & 0x0F) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3F) | 0x80);
-    snprintf(out, GW_UUID_LEN + 1,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-             b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-             b[15]);
+    char *p = out;
+    for (size_t i = 0; i < sizeof(b); i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            *p++ = '-';
+        *p++ = hex[b[i] >> 4];
+        *p++ = hex[b[i] & 0x0F];
+    }
+    *p = '\0';
 }
 
 char *gw_wire_request_body(const json_t *args, const json_t *kwargs, size_t *len)

@@ -24,6 +24,17 @@ START_TEST(uuid4_has_the_canonical_form)
     }
     ck_assert_int_eq(a[14], '4');
     ck_assert(strchr("89ab", a[19]) != NULL);
+    /* Across several refills of the random pool: all in form, all different. */
+    enum { N = 200 };
+    static char many[N][GW_UUID_LEN + 1];
+    for (int i = 0; i < N; i++) {
+        gw_uuid4(many[i]);
+        ck_assert_uint_eq(strlen(many[i]), 36);
+        ck_assert_int_eq(many[i][14], '4');
+        ck_assert(strchr("89ab", many[i][19]) != NULL);
+        for (int j = 0; j < i; j++)
+            ck_assert_str_ne(many[i], many[j]);
+    }
 }
 END_TEST
 
