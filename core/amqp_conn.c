@@ -3,11 +3,15 @@
 #include "status.h"
 #include "xalloc.h"
 
+#include <amqp_framing.h>
 #include <amqp_tcp_socket.h>
+#include <errno.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 
 /* What the topology channel owes us, in order: an -ok to skip or one to report. */
@@ -20,6 +24,11 @@ struct gw_amqp_conn {
     bool reply_queue_found; /* the reply queue existed before this connection declared it */
     enum topology_ok *pending; /* FIFO of -ok frames expected on TOPOLOGY */
     size_t n_pending, cap_pending;
+    /* Publishes encoded here and written together by gw_amqp_conn_flush: rabbitmq-c would make
+     * one send per frame, three per message. */
+    unsigned char *out;
+    size_t out_len, out_cap;
+    size_t frame_max;
 };
 
 /* Channel 1 publishes (confirm mode) and consumes; channel 2 carries topology changes made while
@@ -100,6 +109,7 @@ int gw_amqp_conn_open(const struct gw_amqp_setup *setup, double connect_timeout_
     if (check_reply(reply, "login", err, errlen) != GW_OK)
         goto out;
     conn->open = true;
+    conn->frame_max = (size_t)amqp_get_frame_max(conn->state);
 
     amqp_channel_open(conn->state, CHANNEL);
     if (check_reply(amqp_get_rpc_reply(conn->state), "channel.open", err, errlen) != GW_OK)
@@ -386,23 +396,144 @@ int gw_amqp_conn_drain(struct gw_amqp_conn *conn, const struct gw_amqp_events *e
     }
 }
 
+enum { FRAME_HEADER = 7, FRAME_END_SIZE = 1, FRAME_END = 0xCE };
+
+/* Room for len more bytes in the publish buffer. */
+static unsigned char *out_reserve(struct gw_amqp_conn *conn, size_t len)
+{
+    if (conn->out_cap - conn->out_len < len) {
+        size_t cap = conn->out_cap ? conn->out_cap : 16384;
+        while (cap - conn->out_len < len)
+            cap *= 2;
+        conn->out = xrealloc(conn->out, cap);
+        conn->out_cap = cap;
+    }
+    return conn->out + conn->out_len;
+}
+
+static void put16(unsigned char *p, uint16_t v)
+{
+    p[0] = (unsigned char)(v >> 8);
+    p[1] = (unsigned char)v;
+}
+
+static void put32(unsigned char *p, uint32_t v)
+{
+    put16(p, (uint16_t)(v >> 16));
+    put16(p + 2, (uint16_t)v);
+}
+
+static void put64(unsigned char *p, uint64_t v)
+{
+    put32(p, (uint32_t)(v >> 32));
+    put32(p + 4, (uint32_t)v);
+}
+
+/* Frames the payload_len bytes already written after a frame header reserved at start. */
+static void frame_close(struct gw_amqp_conn *conn, size_t start, uint8_t type, size_t payload_len)
+{
+    unsigned char *f = conn->out + start;
+    f[0] = type;
+    put16(f + 1, CHANNEL);
+    put32(f + 3, (uint32_t)payload_len);
+    f[FRAME_HEADER + payload_len] = FRAME_END;
+    conn->out_len = start + FRAME_HEADER + payload_len + FRAME_END_SIZE;
+}
+
 int gw_amqp_conn_publish(struct gw_amqp_conn *conn, const char *exchange, const char *routing_key,
                          bool mandatory, const amqp_basic_properties_t *props, const void *body,
                          size_t len, uint64_t *delivery_tag, char *err, size_t errlen)
 {
-    amqp_bytes_t bytes = {.len = len, .bytes = (void *)(uintptr_t)body};
-    int rc = amqp_basic_publish(conn->state, CHANNEL, amqp_cstring_bytes(exchange),
-                                amqp_cstring_bytes(routing_key), mandatory, 0, props, bytes);
-    if (rc != AMQP_STATUS_OK) {
-        snprintf(err, errlen, "publish: %s", amqp_error_string2(rc));
-        return GW_EBROKER;
+    size_t rollback = conn->out_len;
+    size_t max_payload = conn->frame_max - FRAME_HEADER - FRAME_END_SIZE;
+
+    /* The method frame: basic.publish. */
+    amqp_basic_publish_t method = {
+        .exchange = amqp_cstring_bytes(exchange),
+        .routing_key = amqp_cstring_bytes(routing_key),
+        .mandatory = mandatory,
+    };
+    size_t start = conn->out_len;
+    unsigned char *f = out_reserve(conn, FRAME_HEADER + 4 + 1024 + FRAME_END_SIZE);
+    put32(f + FRAME_HEADER, AMQP_BASIC_PUBLISH_METHOD);
+    amqp_bytes_t room = {.len = 1024, .bytes = f + FRAME_HEADER + 4};
+    int n = amqp_encode_method(AMQP_BASIC_PUBLISH_METHOD, &method, room);
+    if (n < 0)
+        goto too_big;
+    frame_close(conn, start, AMQP_FRAME_METHOD, 4 + (size_t)n);
+
+    /* The content header: class, weight, body size, properties (headers can be large). */
+    start = conn->out_len;
+    size_t props_room = max_payload - 12;
+    f = out_reserve(conn, FRAME_HEADER + 12 + props_room + FRAME_END_SIZE);
+    put16(f + FRAME_HEADER, AMQP_BASIC_CLASS);
+    put16(f + FRAME_HEADER + 2, 0);
+    put64(f + FRAME_HEADER + 4, len);
+    room = (amqp_bytes_t){.len = props_room, .bytes = f + FRAME_HEADER + 12};
+    n = amqp_encode_properties(AMQP_BASIC_CLASS, (void *)(uintptr_t)props, room);
+    if (n < 0)
+        goto too_big;
+    frame_close(conn, start, AMQP_FRAME_HEADER, 12 + (size_t)n);
+
+    /* The body, in frames of at most frame_max. */
+    for (size_t done = 0; done < len;) {
+        size_t chunk = len - done < max_payload ? len - done : max_payload;
+        start = conn->out_len;
+        f = out_reserve(conn, FRAME_HEADER + chunk + FRAME_END_SIZE);
+        memcpy(f + FRAME_HEADER, (const unsigned char *)body + done, chunk);
+        frame_close(conn, start, AMQP_FRAME_BODY, chunk);
+        done += chunk;
     }
     *delivery_tag = conn->next_tag++;
+    return GW_OK;
+
+too_big:
+    conn->out_len = rollback;
+    snprintf(err, errlen, "publish: %s", amqp_error_string2(n));
+    return GW_EBROKER;
+}
+
+bool gw_amqp_conn_has_output(const struct gw_amqp_conn *conn)
+{
+    return conn->out_len > 0;
+}
+
+int gw_amqp_conn_flush(struct gw_amqp_conn *conn, char *err, size_t errlen)
+{
+    int fd = amqp_get_sockfd(conn->state);
+    size_t off = 0;
+    while (off < conn->out_len) {
+        ssize_t n = send(fd, conn->out + off, conn->out_len - off, MSG_NOSIGNAL);
+        if (n >= 0) {
+            off += (size_t)n;
+            continue;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            snprintf(err, errlen, "send: %s", strerror(errno));
+            conn->out_len = 0;
+            return GW_EBROKER;
+        }
+        /* The broker reads slower than we publish: wait for room, as rabbitmq-c's own blocking
+         * send would, but not forever. */
+        struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+        if (poll(&pfd, 1, 10000) <= 0) {
+            snprintf(err, errlen, "send: the broker took nothing for 10 s");
+            conn->out_len = 0;
+            return GW_EBROKER;
+        }
+    }
+    conn->out_len = 0;
     return GW_OK;
 }
 
 int gw_amqp_conn_ack(struct gw_amqp_conn *conn, uint64_t delivery_tag)
 {
+    /* After the reply it follows (nameko acks once the reply is out). */
+    char err[128];
+    if (gw_amqp_conn_flush(conn, err, sizeof(err)) != GW_OK)
+        return GW_EBROKER;
     return amqp_basic_ack(conn->state, CHANNEL, delivery_tag, 0) == AMQP_STATUS_OK ? GW_OK
                                                                                   : GW_EBROKER;
 }
@@ -419,6 +550,9 @@ static void topology_push(struct gw_amqp_conn *conn, enum topology_ok what)
 int gw_amqp_conn_bind(struct gw_amqp_conn *conn, const char *queue, const char *exchange,
                       const char *key, bool declare_exchange, bool unbind)
 {
+    char err[128];
+    if (gw_amqp_conn_flush(conn, err, sizeof(err)) != GW_OK)
+        return GW_EBROKER;
     int rc = AMQP_STATUS_OK;
     if (declare_exchange) {
         /* As nameko declares an events exchange (§5): topic, durable. */
@@ -457,6 +591,8 @@ void gw_amqp_conn_free(struct gw_amqp_conn *conn, bool polite)
     if (!conn)
         return;
     if (polite && conn->open) {
+        char err[128];
+        gw_amqp_conn_flush(conn, err, sizeof(err));
         struct timeval timeout = {1, 0};
         amqp_set_rpc_timeout(conn->state, &timeout);
         amqp_channel_close(conn->state, CHANNEL, AMQP_REPLY_SUCCESS);
@@ -464,5 +600,6 @@ void gw_amqp_conn_free(struct gw_amqp_conn *conn, bool polite)
     }
     amqp_destroy_connection(conn->state);
     free(conn->pending);
+    free(conn->out);
     free(conn);
 }

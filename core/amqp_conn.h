@@ -79,12 +79,22 @@ int gw_amqp_conn_drain(struct gw_amqp_conn *conn, const struct gw_amqp_events *e
                        char *err, size_t errlen);
 
 /* Publishes on the confirm channel; *delivery_tag receives the tag the broker's ack will carry.
- * Returns GW_OK or GW_EBROKER. */
+ * The frames are only queued: gw_amqp_conn_flush sends everything queued in one write (the loop
+ * does it once per pass, so the publishes of one pass share a syscall). Returns GW_OK, or
+ * GW_EBROKER when the message cannot be framed. */
 int gw_amqp_conn_publish(struct gw_amqp_conn *conn, const char *exchange, const char *routing_key,
                          bool mandatory, const amqp_basic_properties_t *props, const void *body,
                          size_t len, uint64_t *delivery_tag, char *err, size_t errlen);
 
-/* Acknowledges a service request (channel 1). Returns GW_OK or GW_EBROKER. */
+/* Whether publishes wait in the buffer. */
+bool gw_amqp_conn_has_output(const struct gw_amqp_conn *conn);
+
+/* Writes the queued publishes, waiting (at most 10 s) while the socket is full. Returns GW_OK, or
+ * GW_EBROKER with a reason in err (the connection is then dead: free it). */
+int gw_amqp_conn_flush(struct gw_amqp_conn *conn, char *err, size_t errlen);
+
+/* Acknowledges a service request (channel 1), after flushing what was published before it.
+ * Returns GW_OK or GW_EBROKER. */
 int gw_amqp_conn_ack(struct gw_amqp_conn *conn, uint64_t delivery_tag);
 
 /* Sends, without waiting, the declaration of a topic exchange (when declare_exchange) and the

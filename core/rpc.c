@@ -84,6 +84,7 @@ struct gw_rpc {
     int heartbeat_s;           /* negotiated, 0 = off */
     uint64_t last_heard_ms;    /* uv_now when the broker's socket was last readable */
     uv_timer_t reconnect;
+    uv_prepare_t flusher;
     double backoff_s;
     char reply_key[GW_UUID_LEN + 1];
     char *reply_queue;
@@ -477,6 +478,15 @@ static void on_readable(uv_poll_t *poll, int status, int revents)
     drain(rpc);
 }
 
+static void on_flush(uv_prepare_t *prepare)
+{
+    struct gw_rpc *rpc = prepare->data;
+    char err[256];
+    if (rpc->state == CONNECTED && gw_amqp_conn_has_output(rpc->conn) &&
+        gw_amqp_conn_flush(rpc->conn, err, sizeof(err)) != GW_OK)
+        connection_lost(rpc, err);
+}
+
 static void on_heartbeat_tick(uv_timer_t *timer)
 {
     struct gw_rpc *rpc = timer->data;
@@ -688,7 +698,13 @@ struct gw_rpc *gw_rpc_new(uv_loop_t *loop, const struct gw_config *config)
     rpc->heartbeat.data = rpc;
     uv_timer_init(loop, &rpc->reconnect);
     rpc->reconnect.data = rpc;
-    rpc->handles_open = 2;
+    /* Once per loop pass, before it waits: everything published during the pass goes out in one
+     * write. Unreferenced, so that it does not keep the loop alive. */
+    uv_prepare_init(loop, &rpc->flusher);
+    rpc->flusher.data = rpc;
+    uv_prepare_start(&rpc->flusher, on_flush);
+    uv_unref((uv_handle_t *)&rpc->flusher);
+    rpc->handles_open = 3;
     rpc->service_queue = xasprintf("rpc-%s", config->name);
     rpc->service_key = xasprintf("%s.*", config->name);
     rpc->hub_exchange = xasprintf("%s.hub", config->name);
@@ -981,6 +997,7 @@ void gw_rpc_close(struct gw_rpc *rpc, void (*closed)(void *arg), void *arg)
     uv_timer_stop(&rpc->reconnect);
     uv_close((uv_handle_t *)&rpc->heartbeat, on_handle_closed);
     uv_close((uv_handle_t *)&rpc->reconnect, on_handle_closed);
+    uv_close((uv_handle_t *)&rpc->flusher, on_handle_closed);
 }
 
 void gw_rpc_free(struct gw_rpc *rpc)
