@@ -206,3 +206,15 @@ def test_declares_the_exchange(broker, enoki):
         lambda ch: ch.exchange_declare(exchange, exchange_type="topic", durable=False)) == 406
     assert broker.try_on_fresh_channel(
         lambda ch: ch.exchange_declare(exchange, exchange_type="direct", durable=True)) == 406
+
+
+def test_a_body_larger_than_a_frame(gw, spy):
+    """A request body over the broker's frame_max (128 KiB) goes out in several body frames, and the
+    peer's reply (as large) comes back whole."""
+    big = "x" * (300 * 1024)
+    s = spy(SVC + ".*")
+    resp = gw.post("/echo", json_body={"big": big, "tail": "end"})
+    msg = s.get()
+    assert resp.status == 200, resp
+    assert json.loads(msg.raw) == {"args": [], "kwargs": {"big": big, "tail": "end"}}
+    assert resp.json()["kwargs"] == {"big": big, "tail": "end"}
