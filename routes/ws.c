@@ -2,6 +2,7 @@
 
 #include "core/json.h"
 #include "core/status.h"
+#include "core/utf8.h"
 #include "core/xalloc.h"
 
 #include <stdint.h>
@@ -96,14 +97,29 @@ char *gw_ws_event_frame(const char *event, const json_t *data, const char *chann
     return encode_take(frame, len);
 }
 
+/* A JSON string of text that may not be UTF-8: callers write messages into fixed-size buffers,
+ * which can cut a character in two, and json_string would then give NULL (a member silently
+ * missing). Ill-formed parts become U+FFFD, as Python's errors="replace" would make them. */
+static json_t *text_value(const char *text)
+{
+    json_t *v = json_string(text);
+    if (v)
+        return v;
+    size_t len;
+    char *repaired = gw_utf8_repair(text, strlen(text), &len);
+    v = json_stringn(repaired, len);
+    free(repaired);
+    return v;
+}
+
 json_t *gw_nameko_error(const char *exc_type, const char *exc_path, json_t *args,
                         const char *value)
 {
     json_t *error = json_object();
-    json_object_set_new(error, "exc_type", json_string(exc_type));
-    json_object_set_new(error, "exc_path", json_string(exc_path));
+    json_object_set_new(error, "exc_type", text_value(exc_type));
+    json_object_set_new(error, "exc_path", text_value(exc_path));
     json_object_set_new(error, "exc_args", args ? args : json_array());
-    json_object_set_new(error, "value", json_string(value));
+    json_object_set_new(error, "value", text_value(value));
     return error;
 }
 
@@ -120,6 +136,8 @@ json_t *gw_ws_method_not_found(void)
 
 json_t *gw_ws_incorrect_signature(const char *message)
 {
-    return gw_nameko_error("IncorrectSignature", "nameko.exceptions.IncorrectSignature",
-                           json_pack("[s]", message), message);
+    json_t *args = json_array();
+    json_array_append_new(args, text_value(message));
+    return gw_nameko_error("IncorrectSignature", "nameko.exceptions.IncorrectSignature", args,
+                           message);
 }

@@ -25,7 +25,9 @@ char *gw_ws_error_frame(const json_t *error, const json_t *correlation_id, size_
 /* channel may be NULL (unicast, connected). */
 char *gw_ws_event_frame(const char *event, const json_t *data, const char *channel, size_t *len);
 
-/* A nameko error object {exc_type, exc_path, exc_args, value}; args is stolen (NULL = []). */
+/* A nameko error object {exc_type, exc_path, exc_args, value}; args is stolen (NULL = []). Text
+ * that is not UTF-8 (a message cut inside a character by a fixed-size buffer) is kept with each
+ * ill-formed part replaced by U+FFFD, so every member is always there. */
 json_t *gw_nameko_error(const char *exc_type, const char *exc_path, json_t *args,
                         const char *value);
 

@@ -15,6 +15,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* nameko's error object: every member there, with its type, whatever text it was built from. */
+static void check_error(const json_t *error)
+{
+    FUZZ_ASSERT(json_is_object(error));
+    FUZZ_ASSERT(json_is_string(json_object_get(error, "exc_type")));
+    FUZZ_ASSERT(json_is_string(json_object_get(error, "exc_path")));
+    FUZZ_ASSERT(json_is_array(json_object_get(error, "exc_args")));
+    FUZZ_ASSERT(json_is_string(json_object_get(error, "value")));
+}
+
 /* Reads a frame back and checks one member against what was put in. */
 static void check_frame(char *frame, size_t len, const char *type, const char *key,
                         const json_t *want, const json_t *correlation_id)
@@ -43,6 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_ASSERT(rc == GW_EJSON);
         FUZZ_ASSERT(r.method == NULL && r.data == NULL && r.correlation_id == NULL);
         json_t *error = gw_ws_malformed_error();
+        check_error(error);
         check_frame(gw_ws_error_frame(error, NULL, &len), len, "result", "error", error, NULL);
         json_decref(error);
         return 0;
@@ -53,7 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_frame(gw_ws_result_frame(r.data, r.correlation_id, &len), len, "result", "data", r.data,
                 r.correlation_id);
 
-    /* The hub quotes the method in its IncorrectSignature messages. */
+    /* The hub quotes the method in its IncorrectSignature messages, in a fixed-size buffer. */
     char message[256];
     snprintf(message, sizeof(message), "%s() got an unexpected keyword argument '%s'", r.method,
              r.method);
@@ -63,6 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         gw_nameko_error("TypeError", "builtins.TypeError", json_pack("[O]", r.data), r.method),
     };
     for (size_t i = 0; i < sizeof(errors) / sizeof(errors[0]); i++) {
+        check_error(errors[i]);
         check_frame(gw_ws_error_frame(errors[i], r.correlation_id, &len), len, "result",
                     "error", errors[i], r.correlation_id);
         json_decref(errors[i]);

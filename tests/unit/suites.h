@@ -12,5 +12,6 @@ Suite *call_suite(void);
 Suite *respond_suite(void);
 Suite *utf8_suite(void);
 Suite *http_mode_suite(void);
+Suite *ws_suite(void);
 
 #endif

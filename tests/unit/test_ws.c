@@ -1,0 +1,109 @@
+/* Unit tests for routes/ws: nameko's websocket frames and error objects. */
+#include "core/status.h"
+#include "routes/ws.h"
+
+#include "suites.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+START_TEST(frames_parse_as_nameko_reads_them)
+{
+    struct gw_ws_request r;
+    const char *text = "{\"method\": \"subscribe\", \"data\": {\"channel\": \"x\"}, "
+                       "\"correlation_id\": 1}";
+    ck_assert_int_eq(gw_ws_parse(text, strlen(text), &r), GW_OK);
+    ck_assert_str_eq(r.method, "subscribe");
+    ck_assert_str_eq(json_string_value(json_object_get(r.data, "channel")), "x");
+    ck_assert_int_eq(json_integer_value(r.correlation_id), 1);
+    gw_ws_request_clear(&r);
+
+    /* A falsy data is {}, a missing correlation_id is null. */
+    text = "{\"method\": \"get_subscriptions\", \"data\": 0}";
+    ck_assert_int_eq(gw_ws_parse(text, strlen(text), &r), GW_OK);
+    ck_assert(json_is_object(r.data) && json_object_size(r.data) == 0);
+    ck_assert(json_is_null(r.correlation_id));
+    gw_ws_request_clear(&r);
+
+    static const char *const malformed[] = {"not json", "[1]", "{\"method\": 1}", "{}"};
+    for (size_t i = 0; i < sizeof(malformed) / sizeof(malformed[0]); i++) {
+        ck_assert_int_eq(gw_ws_parse(malformed[i], strlen(malformed[i]), &r), GW_EJSON);
+        ck_assert_ptr_null(r.method);
+    }
+}
+END_TEST
+
+START_TEST(frames_are_what_json_dumps_writes)
+{
+    json_t *data = json_pack("{s:i}", "a", 1);
+    json_t *cid = json_integer(1);
+    size_t len;
+    char *frame = gw_ws_result_frame(data, cid, &len);
+    ck_assert_str_eq(frame,
+                     "{\"type\": \"result\", \"success\": true, \"data\": {\"a\": 1}, "
+                     "\"correlation_id\": 1}");
+    ck_assert_uint_eq(len, strlen(frame));
+    free(frame);
+    json_decref(data);
+    json_decref(cid);
+}
+END_TEST
+
+/* Found with tests/fuzz/fuzz_ws_frame.c (its error-object property): the hub writes its messages
+ * into fixed-size buffers, which can cut a UTF-8 character in two; such text is not a string
+ * jansson keeps, so the error lost its "value" and its exc_args. Every member is now there, the
+ * cut character replaced by U+FFFD. */
+START_TEST(errors_keep_every_member_for_text_cut_mid_character)
+{
+    const char *cut = "got an unexpected keyword argument 'caf\xc3";
+    json_t *errors[] = {
+        gw_ws_incorrect_signature(cut),
+        gw_nameko_error("TypeError", "builtins.TypeError", NULL, cut),
+    };
+    for (size_t i = 0; i < sizeof(errors) / sizeof(errors[0]); i++) {
+        const char *value = json_string_value(json_object_get(errors[i], "value"));
+        ck_assert_ptr_nonnull(value);
+        ck_assert_str_eq(value, "got an unexpected keyword argument 'caf\xef\xbf\xbd");
+        ck_assert(json_is_string(json_object_get(errors[i], "exc_type")));
+        ck_assert(json_is_string(json_object_get(errors[i], "exc_path")));
+        ck_assert(json_is_array(json_object_get(errors[i], "exc_args")));
+        json_decref(errors[i]);
+    }
+    json_t *error = gw_ws_incorrect_signature(cut);
+    ck_assert_uint_eq(json_array_size(json_object_get(error, "exc_args")), 1);
+    ck_assert(json_equal(json_array_get(json_object_get(error, "exc_args"), 0),
+                         json_object_get(error, "value")));
+    json_decref(error);
+}
+END_TEST
+
+START_TEST(truthiness_is_pythons)
+{
+    const char *falsy[] = {"null", "false", "0", "0.0", "\"\"", "[]", "{}"};
+    const char *truthy[] = {"true", "1", "-0.5", "\"x\"", "[0]", "{\"a\": null}"};
+    for (size_t i = 0; i < sizeof(falsy) / sizeof(falsy[0]); i++) {
+        json_t *v = json_loads(falsy[i], JSON_DECODE_ANY, NULL);
+        ck_assert_msg(!gw_json_truthy(v), "%s", falsy[i]);
+        json_decref(v);
+    }
+    for (size_t i = 0; i < sizeof(truthy) / sizeof(truthy[0]); i++) {
+        json_t *v = json_loads(truthy[i], JSON_DECODE_ANY, NULL);
+        ck_assert_msg(gw_json_truthy(v), "%s", truthy[i]);
+        json_decref(v);
+    }
+}
+END_TEST
+
+Suite *ws_suite(void)
+{
+    Suite *s = suite_create("ws");
+    TCase *tc = tcase_create("frames");
+    tcase_add_test(tc, frames_parse_as_nameko_reads_them);
+    tcase_add_test(tc, frames_are_what_json_dumps_writes);
+    tcase_add_test(tc, truthiness_is_pythons);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("errors");
+    tcase_add_test(tc, errors_keep_every_member_for_text_cut_mid_character);
+    suite_add_tcase(s, tc);
+    return s;
+}
