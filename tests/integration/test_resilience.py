@@ -237,7 +237,9 @@ def metric(gw, name):
     return float(m.group(1)) if m else None
 
 
-def chaos_gateway(tmp_path, uri, heartbeat=None, exchange=EXCHANGE, svc=CHAOS_SVC, extra=None):
+def chaos_gateway(enoki, uri, heartbeat=None, exchange=EXCHANGE, svc=CHAOS_SVC, extra=None):
+    """enoki (the fixture: stopped and checked after the test, even a failed one) with /echo
+    (deadline 2 s) and /slow (30 s) on svc, its generic route open to svc."""
     routes = [route("/echo", svc + ".echo", timeout=2),
               route("/slow", svc + ".slow", timeout=30)]
     gateway = {"name": "gw{}r{}".format(SESSION, uuid.uuid4().hex[:4]), "expose": [svc + ".*"]}
@@ -245,7 +247,7 @@ def chaos_gateway(tmp_path, uri, heartbeat=None, exchange=EXCHANGE, svc=CHAOS_SV
     text = config_text(routes, port="@PORT@", gateway=gateway, amqp_uri=uri, exchange=exchange)
     if heartbeat is not None:
         text = "HEARTBEAT: {}\n".format(heartbeat) + text
-    gw = Enoki(tmp_path, text=text, ready_path="/echo")
+    gw = enoki(text=text, ready_path="/echo")
     gw.name = gateway["name"]
     return gw
 
@@ -253,11 +255,11 @@ def chaos_gateway(tmp_path, uri, heartbeat=None, exchange=EXCHANGE, svc=CHAOS_SV
 # --- 1. broker loss ----------------------------------------------------------------------------------------
 
 
-def test_broker_restart_under_load(chaos, chaos_peer, tmp_path):
+def test_broker_restart_under_load(chaos, chaos_peer, tmp_path, enoki):
     """stop_app under load: the call in flight fails at once with 503, new calls get 503 +
     Retry-After at once, /readyz turns 503; after start_app service resumes by itself. Every one of
     the requests got 200, 503 or 504, within its deadline plus a small margin."""
-    gw = chaos_gateway(tmp_path, chaos.uri)
+    gw = chaos_gateway(enoki, chaos.uri)
     load = Load(gw.port, "/echo")
     wait_for(lambda: sum(1 for r in load.results if r[2] == 200) >= 20, 10 * SCALE,
              what="the load's first answers")
@@ -303,12 +305,12 @@ def test_broker_restart_under_load(chaos, chaos_peer, tmp_path):
     gw.stop()
 
 
-def test_websockets_stay_connected_and_subscribed_across_a_restart(chaos, chaos_peer, tmp_path):
+def test_websockets_stay_connected_and_subscribed_across_a_restart(chaos, chaos_peer, tmp_path, enoki):
     """The hub's sockets outlive the broker connection; after the reconnect their event
     subscriptions are bound again and calls work again."""
     import pika
 
-    gw = chaos_gateway(tmp_path, chaos.uri)
+    gw = chaos_gateway(enoki, chaos.uri)
     ws = WSClient(gw.port, timeout=5 * SCALE)
     channel = "{}.happened".format(CHAOS_SVC)
     ws.request("subscribe", {"channel": channel}, 1)
@@ -350,12 +352,12 @@ def test_websockets_stay_connected_and_subscribed_across_a_restart(chaos, chaos_
     gw.stop()
 
 
-def test_a_silent_broker_is_noticed_within_a_heartbeat(peer, tmp_path):
+def test_a_silent_broker_is_noticed_within_a_heartbeat(peer, tmp_path, enoki):
     """The relay stops passing bytes without closing anything: enoki must notice from the missing
     heartbeats (HEARTBEAT 2 s), fail the call in flight with 503 and connect again."""
     relay = Relay(broker_port())
     try:
-        gw = chaos_gateway(tmp_path, relay.uri(), heartbeat=2, svc=SVC)
+        gw = chaos_gateway(enoki, relay.uri(), heartbeat=2, svc=SVC)
         call = Background(lambda: gw.get("/slow?seconds=20&value=x"))
         time.sleep(0.5)
         relay.set_mode("freeze")
@@ -385,13 +387,13 @@ def reply_queue_of(gw, spy, path="/echo"):
     return "rpc.reply-{}-{}".format(gw.name, seen.get().props.reply_to)
 
 
-def test_reply_queue_expired_while_disconnected(peer, broker, spy, tmp_path):
+def test_reply_queue_expired_while_disconnected(peer, broker, spy, tmp_path, enoki):
     """The connection drops with a call in flight (503 at once); while enoki cannot reconnect its
     reply queue vanishes (as x-expires does to a queue nobody consumes). On reconnect enoki looks
     for it passively, says it was gone, declares it again, and calls work."""
     relay = Relay(broker_port())
     try:
-        gw = chaos_gateway(tmp_path, relay.uri(), svc=SVC)
+        gw = chaos_gateway(enoki, relay.uri(), svc=SVC)
         queue = reply_queue_of(gw, spy)
         call = Background(lambda: gw.get("/slow?seconds=20&value=x"))
         time.sleep(0.3)
@@ -413,11 +415,11 @@ def test_reply_queue_expired_while_disconnected(peer, broker, spy, tmp_path):
         relay.close()
 
 
-def test_reply_queue_deleted_under_enoki_fails_its_calls(peer, broker, spy, tmp_path):
+def test_reply_queue_deleted_under_enoki_fails_its_calls(peer, broker, spy, tmp_path, enoki):
     """An operator deletes the reply queue while a call waits on it: the broker cancels the
     consumer, enoki fails the call with 503 at once (not at its 30 s deadline), reconnects and
     declares the queue again."""
-    gw = chaos_gateway(tmp_path, AMQP_URI, svc=SVC)
+    gw = chaos_gateway(enoki, AMQP_URI, svc=SVC)
     queue = reply_queue_of(gw, spy)
     call = Background(lambda: gw.get("/slow?seconds=20&value=x"))
     time.sleep(0.3)
@@ -435,7 +437,7 @@ def test_reply_queue_deleted_under_enoki_fails_its_calls(peer, broker, spy, tmp_
 # --- 2. dead or slow services ------------------------------------------------------------------------------
 
 
-def test_service_killed_mid_call(broker, tmp_path):
+def test_service_killed_mid_call(broker, tmp_path, enoki):
     """The service process dies holding the request: the call ends at its deadline (504); the
     request goes back to the queue, but its expiration has passed, so the service that starts next
     never runs it; calls work again."""
@@ -443,15 +445,18 @@ def test_service_killed_mid_call(broker, tmp_path):
     (tmp_path / "first").mkdir()
     (tmp_path / "second").mkdir()
     first = Peer([KILL_SVC], tmp_path / "first")
-    gw = chaos_gateway(tmp_path, AMQP_URI, svc=KILL_SVC, extra={"rpc_timeout": 2})
-    token = uuid.uuid4().hex
-    call = Background(lambda: http_request(
-        gw.port, "POST", "/rpc/{}/record_slow".format(KILL_SVC),
-        json_body={"kwargs": {"token": token, "seconds": 10}}))
-    time.sleep(0.5)
-    first.kill()
+    try:
+        gw = chaos_gateway(enoki, AMQP_URI, svc=KILL_SVC, extra={"rpc_timeout": 2})
+        token = uuid.uuid4().hex
+        call = Background(lambda: http_request(
+            gw.port, "POST", "/rpc/{}/record_slow".format(KILL_SVC),
+            json_body={"kwargs": {"token": token, "seconds": 10}}))
+        time.sleep(0.5)
+    finally:
+        first.kill()
     resp = call.result()
     error_body(resp, 504, "timeout")
+    assert 1.9 <= resp.elapsed <= 2 + 0.5 * SCALE, resp
     second = Peer([KILL_SVC], tmp_path / "second")
     try:
         time.sleep(0.5)
