@@ -2,7 +2,8 @@
  *
  * The request line and headers are read with MSG_PEEK, so nothing is consumed: libwebsockets reads
  * the upgrade request itself, libmicrohttpd everything else. A connection that sends nothing useful
- * within the deadline is closed.
+ * within the deadline is closed. A head that neither library should see (gw_sniff_check) is
+ * answered here, and the connection closed.
  */
 #ifndef ENOKI_SNIFF_H
 #define ENOKI_SNIFF_H
@@ -43,5 +44,25 @@ void gw_sniff_close_all(struct gw_sniff_set *set);
  * more bytes are needed. On GW_SNIFF_WEBSOCKET, Origin and Host are copied into the buffers. */
 int gw_sniff_decide(const char *buf, size_t len, int full, const char *websocket_path,
                     char *origin, size_t origin_len, char *host, size_t host_len, size_t *head_len);
+
+/* A request the sniffer answers itself; the strings are static. */
+struct gw_sniff_refusal {
+    int status;        /* 400, 413 or 426 */
+    const char *error; /* the stable error code of the JSON body */
+    const char *message;
+    const char *header; /* one more response header line (without CRLF), or NULL */
+    size_t head_len;    /* bytes of the request head, blank line included */
+};
+
+/* Pure: checks the first request head of a connection, all of it in buf (a head longer than buf is
+ * not checked: libmicrohttpd refuses it), for what the libraries would get wrong: a NUL byte
+ * anywhere (libmicrohttpd 0.9.75 cuts the target or a value short at it), a Content-Length that is
+ * not a number or overflows (libmicrohttpd answers those with its error head written twice),
+ * whitespace before a header's colon, a folded header line; for a websocket upgrade, a
+ * Sec-WebSocket-Version other than 13 or 8 (426) and a Sec-WebSocket-Key that is not 16 bytes in
+ * base64 (400), which libwebsockets 4.1.6 accepts. Returns 1 and fills out when the request must
+ * be refused, else 0. */
+int gw_sniff_check(const char *buf, size_t len, enum gw_sniff_kind kind,
+                   struct gw_sniff_refusal *out);
 
 #endif
