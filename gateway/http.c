@@ -11,8 +11,10 @@
 #include "routes/respond.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +44,8 @@ struct request {
     struct gw_http *http;
     struct MHD_Connection *connection;
     char *raw_uri;   /* as sent: the path still percent-encoded, with the query string */
+    /* Borrowed: where MHD's copy of the request line holds the target (see refuse_early). */
+    const char *uri_at;
     bool seen;       /* the access handler's first call is over */
     bool started;    /* the request has been routed */
     bool responded;  /* a response is ready in .response */
@@ -59,6 +63,9 @@ struct request {
     size_t body_len, body_cap;
     bool body_too_large;
     bool head_too_large;
+    bool close_after;   /* the framing was refused: "Connection: close" */
+    int file_fd;        /* a static file to send instead of response.body, or -1 */
+    uint64_t file_size;
     bool counted; /* in http->in_flight */
     char call_id[160];
     char method[16];
@@ -191,9 +198,18 @@ static bool preflight(struct request *req)
 static enum MHD_Result queue_response(struct request *req)
 {
     struct gw_response *r = &req->response;
-    struct MHD_Response *response = MHD_create_response_from_buffer(
-        r->body_len, r->body, r->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
-    r->body = NULL; /* MHD owns it now */
+    struct MHD_Response *response;
+    if (req->file_fd >= 0) {
+        response = MHD_create_response_from_fd(req->file_size, req->file_fd);
+        if (response)
+            req->file_fd = -1; /* MHD closes it */
+    } else {
+        response = MHD_create_response_from_buffer(
+            r->body_len, r->body, r->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+        r->body = NULL; /* MHD owns it now */
+    }
+    if (!response)
+        return MHD_NO;
     /* nameko's order: the handler's headers, then Content-Type (unless they set it). */
     for (size_t i = 0; i < r->n_headers; i++)
         if (MHD_add_response_header(response, r->headers[i].name, r->headers[i].value) != MHD_YES)
@@ -212,7 +228,7 @@ static enum MHD_Result queue_response(struct request *req)
     if (req->call_id[0])
         MHD_add_response_header(response, "X-Call-Id", req->call_id);
     add_cors_headers(req, response, req->is_preflight);
-    if (req->http->draining)
+    if (req->http->draining || req->close_after)
         MHD_add_response_header(response, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ok = MHD_queue_response(req->connection, (unsigned)r->status, response);
     MHD_destroy_response(response);
@@ -641,7 +657,9 @@ static bool not_modified(struct request *req, const struct stat *st)
     return true;
 }
 
-/* GET /static/<name>: a file of GATEWAY.static_dir, never anything outside it. */
+/* GET /static/<name>: a file of GATEWAY.static_dir, never anything outside it. The file is sent
+ * from its descriptor, never read into memory: a client that asks for a big file and never reads
+ * it costs a descriptor, not the file's size. */
 static void serve_static(struct request *req, const char *method, const char *name)
 {
     char message[512];
@@ -653,7 +671,7 @@ static void serve_static(struct request *req, const char *method, const char *na
     /* No hidden files, no "..", no absolute names: then no way out but a symlink, checked below. */
     bool bad = !*name || *name == '/' || strstr(name, "/.") || *name == '.' || strstr(name, "//");
     char *dir = NULL, *file = NULL;
-    FILE *f = NULL;
+    int fd = -1;
     char *path = xasprintf("%s/%s", req->http->config->static_dir, name);
     if (!bad) {
         dir = realpath(req->http->config->static_dir, NULL);
@@ -661,28 +679,28 @@ static void serve_static(struct request *req, const char *method, const char *na
         bad = !dir || !file || strncmp(file, dir, strlen(dir)) != 0 || file[strlen(dir)] != '/';
     }
     struct stat st;
-    if (!bad && (stat(file, &st) != 0 || !S_ISREG(st.st_mode)))
-        bad = true;
-    if (!bad && not_modified(req, &st)) {
-        req->responded = true;
-        goto out;
-    }
     if (!bad)
-        f = fopen(file, "rb");
-    if (!f) {
+        fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    /* The descriptor's own stat: the file that is sent is the file that was checked. */
+    if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+        close(fd);
+        fd = -1;
+    }
+    if (fd < 0) {
         snprintf(message, sizeof(message), "no static file %s", name);
         respond_error(req, GW_ENOMATCH, message);
+    } else if (not_modified(req, &st)) {
+        close(fd);
+        req->responded = true;
     } else {
         memset(&req->response, 0, sizeof(req->response));
         req->response.status = 200;
         req->response.content_type = media_type(name);
-        req->response.body = xmalloc((size_t)st.st_size + 1);
-        req->response.body_len = fread(req->response.body, 1, (size_t)st.st_size, f);
         req->responded = true;
-        fclose(f);
+        req->file_fd = fd;
+        req->file_size = (uint64_t)st.st_size;
         add_validators(&req->response, &st);
     }
-out:
     free(path);
     free(dir);
     free(file);
@@ -793,7 +811,9 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connectio
     struct request *req = xcalloc(1, sizeof(*req));
     req->http = http;
     req->connection = connection;
-    req->raw_uri = xstrdup(uri);
+    req->raw_uri = xstrdup(uri ? uri : "");
+    req->uri_at = uri;
+    req->file_fd = -1;
     req->start_ns = now_ns();
     return req;
 }
@@ -806,12 +826,97 @@ static enum MHD_Result count_header_bytes(void *cls, enum MHD_ValueKind kind, co
     return MHD_YES;
 }
 
+/* What a request says about its body's framing. */
+struct framing {
+    int content_lengths, transfer_encodings;
+    const char *content_length; /* the first */
+    const char *transfer_encoding;
+    bool conflict; /* Content-Length values that differ */
+};
+
+static enum MHD_Result collect_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                       const char *value)
+{
+    (void)kind;
+    struct framing *f = cls;
+    value = value ? value : "";
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+        if (f->content_lengths++ == 0)
+            f->content_length = value;
+        else if (strcmp(f->content_length, value) != 0)
+            f->conflict = true;
+    } else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+        f->transfer_encodings++;
+        f->transfer_encoding = value;
+    }
+    return MHD_YES;
+}
+
+/* The final coding of a Transfer-Encoding list is chunked. */
+static bool ends_chunked(const char *te)
+{
+    size_t n = strlen(te);
+    while (n > 0 && (te[n - 1] == ' ' || te[n - 1] == '\t'))
+        n--;
+    return n >= 7 && strncasecmp(te + n - 7, "chunked", 7) == 0 &&
+           (n == 7 || te[n - 8] == ',' || te[n - 8] == ' ' || te[n - 8] == '\t');
+}
+
+static bool refuse(struct request *req, int status, const char *code, const char *message)
+{
+    gw_respond_status(status, code, message, NULL, &req->response);
+    req->responded = true;
+    req->close_after = true;
+    return true;
+}
+
+/* Requests whose framing is ambiguous, and bodies enoki would refuse anyway, are answered at the
+ * access handler's first call, before any body is read, and the connection is closed after the
+ * answer (RFC 9112 6.1 and 6.3: after such a request nothing on the connection can be trusted).
+ * libmicrohttpd 0.9.75 would take the first Content-Length of several, read a body of unknown
+ * length until the client closes, and keep the connection open after both Transfer-Encoding and
+ * Content-Length. Returns true when a response is ready. */
+static bool refuse_early(struct request *req, const char *version)
+{
+    /* Trap: MHD 0.9.75 hands the target on as a C string, so a raw NUL byte cuts it short ("/a\0/b"
+     * would be routed as "/a"). The target and the version both point into MHD's copy of the
+     * request line, the version right after the target's end and one space: a target string
+     * shorter than that holds a NUL. The sniffer refuses it on a connection's first request; this
+     * catches it on the later ones of a kept-alive connection. */
+    uintptr_t at = (uintptr_t)req->uri_at, ver = (uintptr_t)version;
+    size_t pool = (size_t)req->http->config->max_header + 8192;
+    if (at && ver > at && ver - at <= pool && ver - at - 1 > strlen(req->raw_uri))
+        return refuse(req, 400, "bad_request", "the request target holds a NUL byte");
+    struct framing f = {0};
+    MHD_get_connection_values(req->connection, MHD_HEADER_KIND, collect_framing, &f);
+    if (f.transfer_encodings && f.content_lengths)
+        return refuse(req, 400, "bad_request",
+                      "a request may not have both Transfer-Encoding and Content-Length");
+    if (f.transfer_encodings > 1 || (f.transfer_encodings && !ends_chunked(f.transfer_encoding)))
+        return refuse(req, 400, "bad_request",
+                      "the body's length is unknown: send one Transfer-Encoding, and end it with "
+                      "chunked");
+    if (f.transfer_encodings && strcasecmp(f.transfer_encoding, "chunked") != 0)
+        return refuse(req, 501, "not_implemented",
+                      "enoki reads no transfer coding but chunked");
+    if (f.conflict)
+        return refuse(req, 400, "bad_request", "the request has different Content-Length values");
+    /* Digits only: MHD has checked the first one. */
+    if (f.content_lengths &&
+        strtoull(f.content_length, NULL, 10) > (unsigned long long)req->http->config->max_body) {
+        char message[128];
+        snprintf(message, sizeof(message), "the body is larger than %d bytes (GATEWAY.max_body)",
+                 req->http->config->max_body);
+        return refuse(req, 413, "body_too_large", message);
+    }
+    return false;
+}
+
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *connection, const char *url,
                                  const char *method, const char *version,
                                  const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
     (void)cls;
-    (void)version;
     (void)url; /* decoded from the raw target instead, see route_request */
     (void)connection;
     struct request *req = *con_cls;
@@ -823,8 +928,11 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *connection, c
         size_t head = strlen(req->raw_uri);
         MHD_get_connection_values(connection, MHD_HEADER_KIND, count_header_bytes, &head);
         req->head_too_large = head > (size_t)req->http->config->max_header;
-        /* Trap: queueing a response on the first call breaks keep-alive bodies (100-continue). */
         req->seen = true;
+        /* A refusal closes the connection: MHD then drops the body, whatever it was. */
+        if (refuse_early(req, version))
+            return queue_response(req);
+        /* Trap: queueing a response on the first call breaks keep-alive bodies (100-continue). */
         return MHD_YES;
     }
     if (*upload_data_size) {
@@ -886,6 +994,8 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
     };
     gw_log_access(&access);
     bool counted = req->counted;
+    if (req->file_fd >= 0)
+        close(req->file_fd);
     gw_response_clear(&req->response);
     free(req->service);
     free(req->method_name);
