@@ -7,18 +7,32 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+enum { PAUSE_MS = 100 };
+
 struct gw_listener {
     uv_poll_t poll;
+    uv_timer_t pause; /* accepting again, after running out of descriptors */
+    int handles_open;
+    bool starved; /* accept has failed for want of descriptors since the last success */
     int fd;
     int port;
     gw_accept_fn accept_fn;
     void *arg;
 };
+
+static void on_acceptable(uv_poll_t *poll, int status, int events);
+
+static void on_resume(uv_timer_t *timer)
+{
+    struct gw_listener *listener = timer->data;
+    uv_poll_start(&listener->poll, UV_READABLE, on_acceptable);
+}
 
 static void on_acceptable(uv_poll_t *poll, int status, int events)
 {
@@ -32,11 +46,23 @@ static void on_acceptable(uv_poll_t *poll, int status, int events)
         struct sockaddr_storage addr;
         socklen_t len = sizeof(addr);
         int fd = accept4(listener->fd, (struct sockaddr *)&addr, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno == EMFILE || errno == ENFILE)
-                gw_warn("listener", "accept: %s", strerror(errno));
+        if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)) {
+            /* Out of descriptors: the connection stays in the backlog, so the listening socket
+             * stays readable and a level-triggered poll would spin (and log) at full speed until
+             * one is freed. Look again a little later; connections that end free them. */
+            if (!listener->starved)
+                gw_warn("listener", "accept: %s: new connections wait until some close",
+                        strerror(errno));
+            listener->starved = true;
+            uv_poll_stop(&listener->poll);
+            uv_timer_start(&listener->pause, on_resume, PAUSE_MS, 0);
             return;
         }
+        if (fd < 0)
+            return;
+        if (listener->starved)
+            gw_info("listener", "accepting connections again");
+        listener->starved = false;
         listener->accept_fn(listener->arg, fd, (struct sockaddr *)&addr, len);
     }
 }
@@ -80,7 +106,9 @@ struct gw_listener *gw_listener_new(uv_loop_t *loop, const char *host, int port,
     listener->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
                                                        : ((struct sockaddr_in *)&bound)->sin_port);
     uv_poll_init(loop, &listener->poll, fd);
-    listener->poll.data = listener;
+    uv_timer_init(loop, &listener->pause);
+    listener->poll.data = listener->pause.data = listener;
+    listener->handles_open = 2;
     uv_poll_start(&listener->poll, UV_READABLE, on_acceptable);
     return listener;
 }
@@ -93,6 +121,8 @@ int gw_listener_port(const struct gw_listener *listener)
 static void on_closed(uv_handle_t *handle)
 {
     struct gw_listener *listener = handle->data;
+    if (--listener->handles_open > 0)
+        return;
     close(listener->fd);
     free(listener);
 }
@@ -102,5 +132,7 @@ void gw_listener_close(struct gw_listener *listener)
     if (!listener)
         return;
     uv_poll_stop(&listener->poll);
+    uv_timer_stop(&listener->pause);
     uv_close((uv_handle_t *)&listener->poll, on_closed);
+    uv_close((uv_handle_t *)&listener->pause, on_closed);
 }
