@@ -2,15 +2,78 @@
 
 #include "status.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 enum gw_log_level gw_log_threshold = GW_LOG_INFO;
 enum gw_log_format gw_log_format = GW_LOG_TEXT;
 
 static const char *const level_names[] = {"debug", "info", "warn", "error", "off"};
+
+/* Lines wait here until gw_log_flush (once per loop pass) when batching is on: one write for
+ * many access lines instead of one each. Only whole lines are written, so lines of concurrent
+ * processes sharing a file still do not interleave. Warnings and errors go out at once. */
+static char pending[64 * 1024];
+static size_t pending_len;
+static bool batching;
+static pthread_mutex_t pending_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void write_all(const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(STDERR_FILENO, data, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return; /* nowhere to log to: nothing better to do */
+        data += n;
+        len -= (size_t)n;
+    }
+}
+
+static void flush_locked(void)
+{
+    write_all(pending, pending_len);
+    pending_len = 0;
+}
+
+static void emit(enum gw_log_level level, const char *line, size_t len)
+{
+    pthread_mutex_lock(&pending_lock);
+    if (!batching || level >= GW_LOG_WARN || len > sizeof(pending)) {
+        flush_locked();
+        write_all(line, len);
+    } else {
+        if (pending_len + len > sizeof(pending))
+            flush_locked();
+        memcpy(pending + pending_len, line, len);
+        pending_len += len;
+    }
+    pthread_mutex_unlock(&pending_lock);
+}
+
+void gw_log_batch(int on)
+{
+    pthread_mutex_lock(&pending_lock);
+    batching = on != 0;
+    if (!batching)
+        flush_locked();
+    pthread_mutex_unlock(&pending_lock);
+}
+
+void gw_log_flush(void)
+{
+    pthread_mutex_lock(&pending_lock);
+    if (pending_len)
+        flush_locked();
+    pthread_mutex_unlock(&pending_lock);
+}
 
 static void json_text(char *out, size_t outlen, const char *s, size_t n)
 {
@@ -54,7 +117,7 @@ void gw_log_write(enum gw_log_level level, const char *component, const char *fm
         int n = snprintf(line, sizeof(line),
                          "{\"ts\":\"%s\",\"level\":\"%s\",\"component\":\"%s\",\"message\":\"%s\"}\n",
                          ts, level_names[level], component, escaped);
-        fwrite(line, 1, n > 0 && (size_t)n < sizeof(line) ? (size_t)n : strlen(line), stderr);
+        emit(level, line, n > 0 && (size_t)n < sizeof(line) ? (size_t)n : strlen(line));
         return;
     }
     struct timespec now;
@@ -69,10 +132,9 @@ void gw_log_write(enum gw_log_level level, const char *component, const char *fm
     if (n > 0 && (size_t)n < sizeof(line))
         vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
     va_end(ap);
-    /* One write per line so that lines from concurrent processes do not interleave. */
     size_t len = strnlen(line, sizeof(line) - 2);
     line[len++] = '\n';
-    fwrite(line, 1, len, stderr);
+    emit(level, line, len);
 }
 
 int gw_log_parse_level(const char *name, enum gw_log_level *out)
@@ -106,5 +168,5 @@ void gw_log_access(const struct gw_access *a)
                      ts, a->remote, a->method, path, a->status, a->duration_ms,
                      a->call_id ? "\"" : "", a->call_id ? a->call_id : "null",
                      a->call_id ? "\"" : "", a->client_gone ? "true" : "false");
-    fwrite(line, 1, n > 0 && (size_t)n < sizeof(line) ? (size_t)n : strlen(line), stderr);
+    emit(GW_LOG_INFO, line, n > 0 && (size_t)n < sizeof(line) ? (size_t)n : strlen(line));
 }

@@ -1,7 +1,7 @@
 /* log.h - leveled logging to stderr with [component] prefixes.
  *
- * The level check happens before the arguments are evaluated. Not thread-safe by design: each worker
- * loop logs from its own thread and stderr writes of one line are atomic enough for a log.
+ * The level check happens before the arguments are evaluated. Each line is written whole (one write
+ * holds whole lines only), from any thread.
  */
 #ifndef ENOKI_LOG_H
 #define ENOKI_LOG_H
@@ -32,6 +32,12 @@ void gw_log_access(const struct gw_access *access);
 
 void gw_log_write(enum gw_log_level level, const char *component, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Batching on: debug and info lines (the access log) wait in a buffer until gw_log_flush, which
+ * the loop calls once per pass before it waits; warnings and errors are written at once, after
+ * what waits. Off (the default, and at exit): every line at once. */
+void gw_log_batch(int on);
+void gw_log_flush(void);
 
 /* Parses "debug", "info", "warn", "error", "off"; returns 0 or GW_EINVAL. */
 int gw_log_parse_level(const char *name, enum gw_log_level *out);

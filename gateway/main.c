@@ -45,6 +45,7 @@ struct gateway {
     size_t n_old;
     uv_signal_t sigterm, sigint, sighup;
     uv_timer_t drain_timer;
+    uv_prepare_t log_flusher;
     uint64_t drain_deadline;
     uint64_t hard_deadline;
     bool stopping;
@@ -169,6 +170,7 @@ static void finish_stop(struct gateway *gw)
     uv_close((uv_handle_t *)&gw->sigterm, NULL);
     uv_close((uv_handle_t *)&gw->sigint, NULL);
     uv_close((uv_handle_t *)&gw->sighup, NULL);
+    uv_close((uv_handle_t *)&gw->log_flusher, NULL);
     gw_http_close(gw->http);
     gw->http = NULL;
     gw_hub_close(gw->hub);
@@ -253,6 +255,12 @@ static void on_signal(uv_signal_t *handle, int signum)
     uv_timer_start(&gw->drain_timer, on_drain_tick, 0, 20);
 }
 
+static void on_log_flush(uv_prepare_t *prepare)
+{
+    (void)prepare;
+    gw_log_flush();
+}
+
 static int run(struct gw_config *config, struct gw_route_table *table, const char *path,
                const struct gw_define *defines, size_t n_defines)
 {
@@ -304,7 +312,14 @@ static int run(struct gw_config *config, struct gw_route_table *table, const cha
             config->web_host, gw_listener_port(gw.listener), config->n_routes,
             config->rpc_exchange);
 
+    /* Access lines are written once per loop pass, before the loop waits. */
+    uv_prepare_init(gw.loop, &gw.log_flusher);
+    uv_prepare_start(&gw.log_flusher, on_log_flush);
+    uv_unref((uv_handle_t *)&gw.log_flusher);
+    gw_log_batch(1);
+
     uv_run(gw.loop, UV_RUN_DEFAULT);
+    gw_log_batch(0);
     gw_hub_free(gw.hub);
     gw_rpc_free(gw.rpc);
     gw_metrics_free(gw.metrics);
