@@ -342,6 +342,14 @@ static int handle_method_frame(struct gw_amqp_conn *conn, const amqp_frame_t *fr
     }
 }
 
+/* Whether rabbitmq-c holds bytes or frames not yet handed out. When it does not, the drain stops
+ * without another read: that read would only find EAGAIN (and rabbitmq-c adds a poll), and the
+ * loop's poll is level-triggered, so bytes still in the socket wake it again at once. */
+static bool more_buffered(struct gw_amqp_conn *conn)
+{
+    return amqp_frames_enqueued(conn->state) || amqp_data_in_buffer(conn->state);
+}
+
 int gw_amqp_conn_drain(struct gw_amqp_conn *conn, const struct gw_amqp_events *events, void *arg,
                        char *err, size_t errlen)
 {
@@ -367,6 +375,8 @@ int gw_amqp_conn_drain(struct gw_amqp_conn *conn, const struct gw_amqp_events *e
             };
             events->delivery(arg, &d);
             amqp_destroy_envelope(&envelope);
+            if (!more_buffered(conn))
+                return GW_OK;
             continue;
         }
         if (reply.reply_type != AMQP_RESPONSE_LIBRARY_EXCEPTION)
@@ -391,7 +401,7 @@ int gw_amqp_conn_drain(struct gw_amqp_conn *conn, const struct gw_amqp_events *e
         if (frame.frame_type != AMQP_FRAME_METHOD)
             continue; /* a stray header or body frame: nothing to do with it */
         int status = handle_method_frame(conn, &frame, events, arg, err, errlen);
-        if (status != GW_OK)
+        if (status != GW_OK || !more_buffered(conn))
             return status;
     }
 }

@@ -85,6 +85,8 @@ struct gw_rpc {
     uint64_t last_heard_ms;    /* uv_now when the broker's socket was last readable */
     uv_timer_t reconnect;
     uv_prepare_t flusher;
+    bool draining;      /* inside gw_amqp_conn_drain: the connection must not be freed */
+    char lost_why[256]; /* a loss found meanwhile, handled when the drain returns */
     double backoff_s;
     char reply_key[GW_UUID_LEN + 1];
     char *reply_queue;
@@ -462,7 +464,15 @@ static void drain(struct gw_rpc *rpc)
     char err[256];
     if (rpc->state != CONNECTED)
         return;
-    if (gw_amqp_conn_drain(rpc->conn, &events, rpc, err, sizeof(err)) != GW_OK)
+    rpc->draining = true;
+    int status = gw_amqp_conn_drain(rpc->conn, &events, rpc, err, sizeof(err));
+    rpc->draining = false;
+    if (rpc->lost_why[0]) {
+        snprintf(err, sizeof(err), "%s", rpc->lost_why);
+        rpc->lost_why[0] = '\0';
+        status = GW_EBROKER;
+    }
+    if (status != GW_OK)
         connection_lost(rpc, err);
 }
 
@@ -587,6 +597,13 @@ static void connection_lost(struct gw_rpc *rpc, const char *why)
 {
     if (rpc->state != CONNECTED)
         return;
+    if (rpc->draining) {
+        /* A callback of the drain found the connection broken (a failed ack, say): the drain still
+         * holds it, so it is let go once the drain returns. */
+        if (!rpc->lost_why[0])
+            snprintf(rpc->lost_why, sizeof(rpc->lost_why), "%s", why);
+        return;
+    }
     gw_warn("rpc", "lost the broker connection: %s", why);
     stop_watching(rpc);
     gw_amqp_conn_free(rpc->conn, false);
