@@ -32,7 +32,13 @@ struct gw_http {
     struct gw_rpc *rpc;
     struct MHD_Daemon *daemon;
     uv_poll_t poll;   /* MHD's epoll fd */
-    uv_timer_t timer; /* MHD's own timeouts, and "run MHD now" after a resume */
+    uv_timer_t timer; /* MHD's own timeouts */
+    /* "Run MHD in this loop pass": the check phase runs it after the pass's I/O callbacks, and
+     * the idle handle, while started, keeps the pass from waiting before it gets there. */
+    uv_check_t run_check;
+    uv_idle_t run_soon;
+    bool run_pending;
+    bool closed;
     size_t in_flight;
     size_t connections; /* open HTTP connections, for GATEWAY.max_connections */
     bool draining;
@@ -105,11 +111,30 @@ static void on_mhd_readable(uv_poll_t *poll, int status, int events)
     run_mhd(poll->data);
 }
 
+static void on_run_soon(uv_idle_t *idle)
+{
+    (void)idle; /* only there so that the loop does not wait: on_run_check does the work */
+}
+
+static void on_run_check(uv_check_t *check)
+{
+    struct gw_http *http = check->data;
+    if (!http->run_pending)
+        return;
+    http->run_pending = false;
+    uv_idle_stop(&http->run_soon);
+    run_mhd(http);
+}
+
 /* Trap: without an internal thread MHD has no inter-thread channel, so MHD_resume_connection wakes
- * nothing; MHD must run again in this loop pass. A zero timer does it outside any MHD callback. */
+ * nothing; MHD must run again in this loop pass, outside any MHD callback. It runs once, after all
+ * of the pass's callbacks (many replies, one MHD_run), without waiting for another pass. */
 static void run_mhd_soon(struct gw_http *http)
 {
-    uv_timer_start(&http->timer, on_mhd_timer, 0, 0);
+    if (http->run_pending || http->closed)
+        return;
+    http->run_pending = true;
+    uv_idle_start(&http->run_soon, on_run_soon);
 }
 
 /* --- responses ---------------------------------------------------------------------------------- */
@@ -1058,7 +1083,13 @@ struct gw_http *gw_http_new(uv_loop_t *loop, const struct gw_config *config,
     uv_poll_start(&http->poll, UV_READABLE, on_mhd_readable);
     uv_timer_init(loop, &http->timer);
     http->timer.data = http;
-    http->handles_open = 2;
+    uv_idle_init(loop, &http->run_soon);
+    http->run_soon.data = http;
+    uv_check_init(loop, &http->run_check);
+    http->run_check.data = http;
+    uv_check_start(&http->run_check, on_run_check);
+    uv_unref((uv_handle_t *)&http->run_check);
+    http->handles_open = 4;
     return http;
 }
 
@@ -1110,9 +1141,12 @@ void gw_http_close(struct gw_http *http)
 {
     if (!http)
         return;
+    http->closed = true;
     uv_poll_stop(&http->poll);
     uv_timer_stop(&http->timer);
     MHD_stop_daemon(http->daemon);
     uv_close((uv_handle_t *)&http->poll, on_handle_closed);
     uv_close((uv_handle_t *)&http->timer, on_handle_closed);
+    uv_close((uv_handle_t *)&http->run_soon, on_handle_closed);
+    uv_close((uv_handle_t *)&http->run_check, on_handle_closed);
 }
