@@ -68,6 +68,19 @@ static int check_reply(amqp_rpc_reply_t reply, const char *what, char *err, size
     return GW_EBROKER;
 }
 
+/* Opens CHANNEL in publisher-confirm mode; its publishes count from delivery tag 1 again. */
+static int open_confirm_channel(struct gw_amqp_conn *conn, char *err, size_t errlen)
+{
+    amqp_channel_open(conn->state, CHANNEL);
+    if (check_reply(amqp_get_rpc_reply(conn->state), "channel.open", err, errlen) != GW_OK)
+        return GW_EBROKER;
+    amqp_confirm_select(conn->state, CHANNEL);
+    if (check_reply(amqp_get_rpc_reply(conn->state), "confirm.select", err, errlen) != GW_OK)
+        return GW_EBROKER;
+    conn->next_tag = 1;
+    return GW_OK;
+}
+
 int gw_amqp_conn_open(const struct gw_amqp_setup *setup, double connect_timeout_s,
                       struct gw_amqp_conn **out, char *err, size_t errlen)
 {
@@ -111,13 +124,8 @@ int gw_amqp_conn_open(const struct gw_amqp_setup *setup, double connect_timeout_
     conn->open = true;
     conn->frame_max = (size_t)amqp_get_frame_max(conn->state);
 
-    amqp_channel_open(conn->state, CHANNEL);
-    if (check_reply(amqp_get_rpc_reply(conn->state), "channel.open", err, errlen) != GW_OK)
+    if (open_confirm_channel(conn, err, errlen) != GW_OK)
         goto out;
-    amqp_confirm_select(conn->state, CHANNEL);
-    if (check_reply(amqp_get_rpc_reply(conn->state), "confirm.select", err, errlen) != GW_OK)
-        goto out;
-    conn->next_tag = 1;
 
     /* The same declarations as nameko's own clients (nameko-wire.md §1, §3), once per connect. */
     amqp_exchange_declare(conn->state, CHANNEL, amqp_cstring_bytes(setup->exchange),
@@ -139,11 +147,7 @@ int gw_amqp_conn_open(const struct gw_amqp_setup *setup, double connect_timeout_
         }
         amqp_channel_close_ok_t close_ok = {0};
         amqp_send_method(conn->state, CHANNEL, AMQP_CHANNEL_CLOSE_OK_METHOD, &close_ok);
-        amqp_channel_open(conn->state, CHANNEL);
-        if (check_reply(amqp_get_rpc_reply(conn->state), "channel.open", err, errlen) != GW_OK)
-            goto out;
-        amqp_confirm_select(conn->state, CHANNEL);
-        if (check_reply(amqp_get_rpc_reply(conn->state), "confirm.select", err, errlen) != GW_OK)
+        if (open_confirm_channel(conn, err, errlen) != GW_OK)
             goto out;
     }
     amqp_table_entry_t queue_args[] = {
