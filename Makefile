@@ -131,6 +131,7 @@ bench-routes: $(LIB_OBJS)
 # with its dictionary (tests/fuzz/<name>.dict) if there is one. Any crash, leak, sanitizer report or
 # timeout fails the target; its input is kept in $(BUILD)/fuzz/artifacts/<name>/, the log in
 # $(BUILD)/fuzz/logs/<name>.log. Replay one with: $(BUILD)/fuzz/fuzz_<name> <input file>.
+# GW_RULE_SELFCHECK makes routes/rule.c check its guided part matching against the blind one.
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_RSS_MB ?= 2048
@@ -139,7 +140,7 @@ FUZZ_TARGETS := rules config http_call ws_frame reply
 FUZZ_DIR := $(BUILD)/fuzz
 FUZZ_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 $(WARNINGS) -I. \
 	$(PKG_CFLAGS) -MMD -MP -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-fno-omit-frame-pointer
+	-fno-omit-frame-pointer -DGW_RULE_SELFCHECK
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_DIR)/obj/%.o)
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 

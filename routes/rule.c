@@ -10,6 +10,7 @@
 #include "core/xalloc.h"
 
 #include <limits.h>
+#include <stdint.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1091,28 +1092,34 @@ static int uuid_at(const char *s, size_t pos, size_t len)
 
 static int match_tokens(const struct gw_rule_part *part, const struct gw_rule_conv *convs, size_t t,
                         const char *s, size_t pos, size_t len, struct gw_rule_span *spans,
-                        size_t k);
+                        size_t k, const unsigned char *ok);
 
 /* Records a candidate end for capture k and tries the rest of the tokens after it. */
 static int try_end(const struct gw_rule_part *part, const struct gw_rule_conv *convs, size_t t,
                    const char *s, size_t pos, size_t e, size_t len, struct gw_rule_span *spans,
-                   size_t k)
+                   size_t k, const unsigned char *ok)
 {
     spans[k].ptr = s + pos;
     spans[k].len = e - pos;
-    return match_tokens(part, convs, t + 1, s, e, len, spans, k + 1);
+    return match_tokens(part, convs, t + 1, s, e, len, spans, k + 1, ok);
 }
 
+/* ok, when not NULL, says for every token t and position pos whether the tokens from t on can match
+ * s[pos..len) (part_dp_new): candidates that cannot are skipped at once, so the walk never
+ * backtracks out of a dead end it has entered and costs O(tokens x len). */
 static int match_tokens(const struct gw_rule_part *part, const struct gw_rule_conv *convs, size_t t,
-                        const char *s, size_t pos, size_t len, struct gw_rule_span *spans, size_t k)
+                        const char *s, size_t pos, size_t len, struct gw_rule_span *spans, size_t k,
+                        const unsigned char *ok)
 {
+    if (ok != NULL && !ok[t * (len + 1) + pos])
+        return 0;
     if (t == part->ntokens)
         return pos == len; /* every part regex ends in \Z */
     const struct gw_rule_token *tok = &part->tokens[t];
     if (tok->lit != NULL) {
         if (len - pos < tok->len || memcmp(s + pos, tok->lit, tok->len) != 0)
             return 0;
-        return match_tokens(part, convs, t + 1, s, pos + tok->len, len, spans, k);
+        return match_tokens(part, convs, t + 1, s, pos + tok->len, len, spans, k, ok);
     }
     const struct gw_rule_conv *conv = &convs[tok->conv];
     switch (conv->kind) {
@@ -1126,7 +1133,7 @@ static int match_tokens(const struct gw_rule_part *part, const struct gw_rule_co
         if (n < conv->minlen)
             return 0;
         for (;;) {
-            if (try_end(part, convs, t, s, pos, e, len, spans, k))
+            if (try_end(part, convs, t, s, pos, e, len, spans, k, ok))
                 return 1;
             if (n == conv->minlen)
                 return 0;
@@ -1141,7 +1148,7 @@ static int match_tokens(const struct gw_rule_part *part, const struct gw_rule_co
             return 0;
         size_t e = cp_next(s, pos, len);
         for (;;) {
-            if (try_end(part, convs, t, s, pos, e, len, spans, k))
+            if (try_end(part, convs, t, s, pos, e, len, spans, k, ok))
                 return 1;
             if (e >= len || s[e] == '\n')
                 return 0;
@@ -1165,20 +1172,20 @@ static int match_tokens(const struct gw_rule_part *part, const struct gw_rule_co
             d = run_end(s, p, len, is_digit_cp);
         }
         for (size_t e = d; e > p; e = cp_prev(s, p, e))
-            if (try_end(part, convs, t, s, pos, e, len, spans, k))
+            if (try_end(part, convs, t, s, pos, e, len, spans, k, ok))
                 return 1;
         return 0;
     }
     case GW_CONV_UUID:
-        return uuid_at(s, pos, len) && try_end(part, convs, t, s, pos, pos + 36, len, spans, k);
+        return uuid_at(s, pos, len) && try_end(part, convs, t, s, pos, pos + 36, len, spans, k, ok);
     case GW_CONV_ANY:
         /* (?:a|b|...) in rule order; any() with no items is (?:), which matches "". */
         if (conv->nitems == 0)
-            return try_end(part, convs, t, s, pos, pos, len, spans, k);
+            return try_end(part, convs, t, s, pos, pos, len, spans, k, ok);
         for (size_t i = 0; i < conv->nitems; i++) {
             size_t n = strlen(conv->items[i]);
             if (len - pos >= n && memcmp(s + pos, conv->items[i], n) == 0 &&
-                try_end(part, convs, t, s, pos, pos + n, len, spans, k))
+                try_end(part, convs, t, s, pos, pos + n, len, spans, k, ok))
                 return 1;
         }
         return 0;
@@ -1186,10 +1193,177 @@ static int match_tokens(const struct gw_rule_part *part, const struct gw_rule_co
     return 0;
 }
 
+/* Python's regex engine backtracks blindly: "/<a>-<b>-<c>.json" against a segment of n dashes
+ * tries every split, O(n^3) steps, and one request of a few KiB held the loop for minutes. The walk
+ * above keeps werkzeug's order of preference; this table lets it skip every candidate that cannot
+ * lead to a match. ok[t][pos] (row t, len + 1 columns) is 1 when tokens t.. match s[pos..len), filled
+ * from the last token back. Each converter's candidate ends, as match_tokens generates them, are
+ * the code point boundaries (bytes that are not UTF-8 continuation bytes, and len) in one range
+ * (plus pos itself for a string of minlength 0), so "does any candidate lead on" is one lookup in a
+ * running count of the boundaries e where ok[t + 1][e] holds. O(tokens x len) time and memory. */
+struct part_dp {
+    const char *s;
+    size_t len;
+    size_t *cum;       /* cum[x]: boundaries in (0, x] */
+    size_t *bpos;      /* bpos[i]: the (i + 1)-th boundary after 0 */
+    size_t *stop_next; /* the first y >= x with y == len or s[y] == '/' */
+    size_t *nl_next;   /* the first y >= x with y == len or s[y] == '\n' */
+    size_t *digit_end; /* run_end(s, x, len, is_digit_cp) */
+    size_t *good;      /* good[x]: boundaries e in (0, x] with ok[t + 1][e], for the row being filled */
+};
+
+static int is_boundary(const char *s, size_t len, size_t x)
+{
+    return x == len || !is_cont((unsigned char)s[x]);
+}
+
+/* The k-th boundary after x (k >= 1), or SIZE_MAX when there are fewer. */
+static size_t boundary_after(const struct part_dp *d, size_t x, size_t k)
+{
+    size_t i = d->cum[x] + k - 1;
+    return i < d->cum[d->len] ? d->bpos[i] : SIZE_MAX;
+}
+
+/* Whether a boundary e in [lo, hi] has ok[t + 1][e] (lo >= 1). */
+static int good_in(const struct part_dp *d, size_t lo, size_t hi)
+{
+    return lo <= hi && d->good[hi] - d->good[lo - 1] > 0;
+}
+
+/* ok[t][x] for a capture by conv: mirrors the candidate ends match_tokens tries. */
+static int capture_ok(const struct part_dp *d, const struct gw_rule_conv *conv,
+                      const unsigned char *next, size_t x)
+{
+    const char *s = d->s;
+    size_t len = d->len;
+    switch (conv->kind) {
+    case GW_CONV_STRING: {
+        /* [^/]{min,max}: boundaries up to the run's end (a '/', len, or maxlen code points). */
+        size_t end = x < len && s[x] != '/' ? d->stop_next[x + 1] : x;
+        size_t n = d->cum[end] - d->cum[x];
+        if (conv->has_maxlen && n > conv->maxlen) {
+            end = conv->maxlen == 0 ? x : boundary_after(d, x, conv->maxlen);
+            n = conv->maxlen;
+        }
+        if (n < conv->minlen)
+            return 0;
+        if (conv->minlen == 0 && next[x])
+            return 1;
+        size_t lo = conv->minlen == 0 ? x + 1 : boundary_after(d, x, conv->minlen);
+        return good_in(d, lo, end);
+    }
+    case GW_CONV_PATH: {
+        /* [^/].*?: from the first boundary after x up to a newline or len, both included. */
+        if (x >= len || s[x] == '/')
+            return 0;
+        size_t first = boundary_after(d, x, 1);
+        return good_in(d, first, d->nl_next[first]);
+    }
+    case GW_CONV_INT:
+    case GW_CONV_FLOAT: {
+        size_t p = x;
+        if (conv->is_signed && p < len && s[p] == '-')
+            p++;
+        size_t e = d->digit_end[p];
+        if (e == p)
+            return 0;
+        if (conv->kind == GW_CONV_FLOAT) {
+            if (e >= len || s[e] != '.')
+                return 0;
+            p = e + 1;
+            e = d->digit_end[p];
+        }
+        return good_in(d, p + 1, e);
+    }
+    case GW_CONV_UUID:
+        return uuid_at(s, x, len) && next[x + 36];
+    case GW_CONV_ANY:
+        if (conv->nitems == 0)
+            return next[x];
+        for (size_t i = 0; i < conv->nitems; i++) {
+            size_t n = strlen(conv->items[i]);
+            if (len - x >= n && memcmp(s + x, conv->items[i], n) == 0 && next[x + n])
+                return 1;
+        }
+        return 0;
+    }
+    return 0;
+}
+
+/* Returns the new ok table for matching part against s[0..len). */
+static unsigned char *part_dp_new(const struct gw_rule_part *part, const struct gw_rule_conv *convs,
+                                  const char *s, size_t len)
+{
+    size_t w = len + 1;
+    unsigned char *ok = xcalloc((part->ntokens + 1) * w, 1);
+    struct part_dp d = {.s = s, .len = len};
+    d.cum = xmalloc(w * sizeof(size_t));
+    d.bpos = xmalloc(w * sizeof(size_t));
+    d.stop_next = xmalloc((w + 1) * sizeof(size_t));
+    d.nl_next = xmalloc((w + 1) * sizeof(size_t));
+    d.digit_end = xmalloc(w * sizeof(size_t));
+    d.good = xmalloc(w * sizeof(size_t));
+    d.cum[0] = 0;
+    for (size_t x = 1; x <= len; x++) {
+        int b = is_boundary(s, len, x);
+        if (b)
+            d.bpos[d.cum[x - 1]] = x;
+        d.cum[x] = d.cum[x - 1] + (size_t)b;
+    }
+    d.stop_next[w] = d.nl_next[w] = len; /* x == len + 1: asked for only past the end */
+    for (size_t x = w; x-- > 0;) {
+        d.stop_next[x] = x == len || s[x] == '/' ? x : d.stop_next[x + 1];
+        d.nl_next[x] = x == len || s[x] == '\n' ? x : d.nl_next[x + 1];
+        unsigned long cp = 0;
+        size_t after = x < len ? cp_decode(s, x, len, &cp) : len;
+        d.digit_end[x] = x < len && is_digit_cp(cp) ? d.digit_end[after] : x;
+    }
+
+    ok[part->ntokens * w + len] = 1; /* \Z */
+    for (size_t t = part->ntokens; t-- > 0;) {
+        const struct gw_rule_token *tok = &part->tokens[t];
+        const unsigned char *next = ok + (t + 1) * w;
+        unsigned char *row = ok + t * w;
+        d.good[0] = 0;
+        for (size_t x = 1; x <= len; x++)
+            d.good[x] = d.good[x - 1] + (next[x] && is_boundary(s, len, x));
+        for (size_t x = 0; x <= len; x++) {
+            if (tok->lit != NULL)
+                row[x] = len - x >= tok->len && memcmp(s + x, tok->lit, tok->len) == 0 &&
+                         next[x + tok->len];
+            else
+                row[x] = (unsigned char)capture_ok(&d, &convs[tok->conv], next, x);
+        }
+    }
+    free(d.cum);
+    free(d.bpos);
+    free(d.stop_next);
+    free(d.nl_next);
+    free(d.digit_end);
+    free(d.good);
+    return ok;
+}
+
 int gw_rule_part_match(const struct gw_rule_part *part, const struct gw_rule_conv *convs,
                        const char *s, size_t len, struct gw_rule_span *spans)
 {
-    return match_tokens(part, convs, 0, s, 0, len, spans, 0);
+    /* With one capture the blind walk is linear already; the table pays off from two. */
+    if (part->ncaptures < 2)
+        return match_tokens(part, convs, 0, s, 0, len, spans, 0, NULL);
+    unsigned char *ok = part_dp_new(part, convs, s, len);
+    int matched = match_tokens(part, convs, 0, s, 0, len, spans, 0, ok);
+#ifdef GW_RULE_SELFCHECK
+    /* Fuzzing builds compare the guided walk with the blind one where the blind one is cheap. */
+    if (len <= 24 && part->ncaptures <= 4) {
+        struct gw_rule_span blind[GW_RULE_MAX_VARS];
+        int blind_matched = match_tokens(part, convs, 0, s, 0, len, blind, 0, NULL);
+        if (blind_matched != matched ||
+            (matched && memcmp(blind, spans, part->ncaptures * sizeof(*spans)) != 0))
+            abort();
+    }
+#endif
+    free(ok);
+    return matched;
 }
 
 /* ---------------------------------------------------------------------------------------------
