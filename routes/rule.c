@@ -1290,19 +1290,26 @@ static int capture_ok(const struct part_dp *d, const struct gw_rule_conv *conv,
     return 0;
 }
 
-/* Returns the new ok table for matching part against s[0..len). */
-static unsigned char *part_dp_new(const struct gw_rule_part *part, const struct gw_rule_conv *convs,
-                                  const char *s, size_t len)
+/* Fills ok, the table for matching part against s[0..len), in mem: part_dp_size(part, len) bytes,
+ * zeroed. */
+static size_t part_dp_size(const struct gw_rule_part *part, size_t len)
+{
+    return 6 * (len + 2) * sizeof(size_t) + (part->ntokens + 1) * (len + 1);
+}
+
+static unsigned char *part_dp_fill(const struct gw_rule_part *part, const struct gw_rule_conv *convs,
+                                   const char *s, size_t len, void *mem)
 {
     size_t w = len + 1;
-    unsigned char *ok = xcalloc((part->ntokens + 1) * w, 1);
     struct part_dp d = {.s = s, .len = len};
-    d.cum = xmalloc(w * sizeof(size_t));
-    d.bpos = xmalloc(w * sizeof(size_t));
-    d.stop_next = xmalloc((w + 1) * sizeof(size_t));
-    d.nl_next = xmalloc((w + 1) * sizeof(size_t));
-    d.digit_end = xmalloc(w * sizeof(size_t));
-    d.good = xmalloc(w * sizeof(size_t));
+    size_t *arrays = mem;
+    d.cum = arrays;
+    d.bpos = arrays + (w + 1);
+    d.stop_next = arrays + 2 * (w + 1);
+    d.nl_next = arrays + 3 * (w + 1);
+    d.digit_end = arrays + 4 * (w + 1);
+    d.good = arrays + 5 * (w + 1);
+    unsigned char *ok = (unsigned char *)(arrays + 6 * (w + 1));
     d.cum[0] = 0;
     for (size_t x = 1; x <= len; x++) {
         int b = is_boundary(s, len, x);
@@ -1310,13 +1317,20 @@ static unsigned char *part_dp_new(const struct gw_rule_part *part, const struct 
             d.bpos[d.cum[x - 1]] = x;
         d.cum[x] = d.cum[x - 1] + (size_t)b;
     }
+    /* Digit runs cost a decode per byte: only for parts with an int or a float. */
+    int digits = 0;
+    for (size_t t = 0; t < part->ntokens; t++) {
+        const struct gw_rule_token *tok = &part->tokens[t];
+        digits = digits || (tok->lit == NULL && (convs[tok->conv].kind == GW_CONV_INT ||
+                                                 convs[tok->conv].kind == GW_CONV_FLOAT));
+    }
     d.stop_next[w] = d.nl_next[w] = len; /* x == len + 1: asked for only past the end */
     for (size_t x = w; x-- > 0;) {
         d.stop_next[x] = x == len || s[x] == '/' ? x : d.stop_next[x + 1];
         d.nl_next[x] = x == len || s[x] == '\n' ? x : d.nl_next[x + 1];
         unsigned long cp = 0;
-        size_t after = x < len ? cp_decode(s, x, len, &cp) : len;
-        d.digit_end[x] = x < len && is_digit_cp(cp) ? d.digit_end[after] : x;
+        size_t after = digits && x < len ? cp_decode(s, x, len, &cp) : len;
+        d.digit_end[x] = digits && x < len && is_digit_cp(cp) ? d.digit_end[after] : x;
     }
 
     ok[part->ntokens * w + len] = 1; /* \Z */
@@ -1335,12 +1349,6 @@ static unsigned char *part_dp_new(const struct gw_rule_part *part, const struct 
                 row[x] = (unsigned char)capture_ok(&d, &convs[tok->conv], next, x);
         }
     }
-    free(d.cum);
-    free(d.bpos);
-    free(d.stop_next);
-    free(d.nl_next);
-    free(d.digit_end);
-    free(d.good);
     return ok;
 }
 
@@ -1350,7 +1358,12 @@ int gw_rule_part_match(const struct gw_rule_part *part, const struct gw_rule_con
     /* With one capture the blind walk is linear already; the table pays off from two. */
     if (part->ncaptures < 2)
         return match_tokens(part, convs, 0, s, 0, len, spans, 0, NULL);
-    unsigned char *ok = part_dp_new(part, convs, s, len);
+    /* Segments are short: their table fits on the stack; a long one gets one allocation. */
+    size_t stack[512];
+    size_t size = part_dp_size(part, len);
+    void *mem = size <= sizeof(stack) ? stack : xmalloc(size);
+    memset(mem, 0, size);
+    const unsigned char *ok = part_dp_fill(part, convs, s, len, mem);
     int matched = match_tokens(part, convs, 0, s, 0, len, spans, 0, ok);
 #ifdef GW_RULE_SELFCHECK
     /* Fuzzing builds compare the guided walk with the blind one where the blind one is cheap. */
@@ -1362,7 +1375,8 @@ int gw_rule_part_match(const struct gw_rule_part *part, const struct gw_rule_con
             abort();
     }
 #endif
-    free(ok);
+    if (mem != stack)
+        free(mem);
     return matched;
 }
 
