@@ -125,6 +125,17 @@ bench-routes: $(LIB_OBJS)
 	$(CC) $(CFLAGS) -O2 $(LDFLAGS) -o $(BUILD)/bench/route_match bench/route_match.c $(LIB_OBJS) $(LDLIBS)
 	$(BUILD)/bench/route_match
 
+# The benchmark harness's tools (bench/README.md), built with -O2 and the project's warnings into
+# $(BUILD)/bench; bench/run.sh builds them with this target and runs the measurements.
+.PHONY: bench
+bench: $(ENOKI) $(LIB_OBJS)
+	@mkdir -p $(BUILD)/bench
+	@for t in echo_backend rpc_ceiling mhd_ceiling ws_bench startup_time; do \
+		echo "$(CC) ... -o $(BUILD)/bench/$$t bench/$$t.c"; \
+		$(CC) $(CFLAGS) -O2 $(LDFLAGS) -o $(BUILD)/bench/$$t bench/$$t.c $(LDLIBS) || exit 1; \
+	done
+	$(CC) $(CFLAGS) -O2 $(LDFLAGS) -o $(BUILD)/bench/route_match bench/route_match.c $(LIB_OBJS) $(LDLIBS)
+
 # Fuzzing with libFuzzer (Debian's clang): one harness per target in tests/fuzz/fuzz_<name>.c, built
 # with the library into $(BUILD)/fuzz (objects apart from $(BUILD)/obj). Each runs FUZZ_SECONDS on a
 # copy of its seeds (tests/fuzz/corpus/<name>; the copy grows, the committed seeds stay as they are)

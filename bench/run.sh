@@ -1,0 +1,572 @@
+#!/usr/bin/env bash
+# bench/run.sh - enoki's benchmark harness (bench/README.md says what it measures and why).
+#
+#   bench/run.sh                 full run: 3 runs of each measurement, 8 s each (about 11 minutes)
+#   bench/run.sh --quick         1 run, 2 s each, fewer concurrencies (under a minute; a smoke check)
+#   bench/run.sh --json FILE     also write the figures as JSON
+#   NAMEKO_SRC=/path/to/nameko bench/run.sh   adds nameko's own gateway pattern (@http + ServiceRpc)
+#
+# Options: --quick, --runs N, --duration S, --json FILE, --delivery-mode 1|2 (GATEWAY.delivery_mode
+# and the ceiling's; default 1, enoki's default), --prefetch N (the backend's; default 10, nameko's
+# PREFETCH_COUNT), --pin (taskset: servers on CPU 1, load generators and the backend on CPU 0),
+# --profile (perf record -g of enoki during one more 64-connection run; top symbols printed),
+# --keep-logs, --help.
+#
+# It builds enoki and the tools (make all bench), makes sure the broker runs (scripts/broker.sh),
+# creates a vhost of its own (deleted at exit, with everything declared in it), starts the C echo
+# backend, enoki, a bare libmicrohttpd server (and a nameko service with NAMEKO_SRC) on 127.0.0.1,
+# measures, prints one table and the targets, and stops everything it started. Timings are not
+# asserted: the exit status is 0 whenever every measurement ran.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+BUILD=${BUILD:-build}
+PYTHON=${PYTHON:-/usr/bin/python3}
+QUICK=0
+RUNS=""
+DURATION=""
+JSON_OUT=""
+PREFETCH=10
+DELIVERY_MODE=1
+PIN=0
+PROFILE=0
+KEEP=0
+
+usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --quick) QUICK=1 ;;
+        --runs) RUNS=$2; shift ;;
+        --duration) DURATION=$2; shift ;;
+        --json) JSON_OUT=$2; shift ;;
+        --prefetch) PREFETCH=$2; shift ;;
+        --delivery-mode) DELIVERY_MODE=$2; shift ;;
+        --pin) PIN=1 ;;
+        --profile) PROFILE=1 ;;
+        --keep-logs) KEEP=1 ;;
+        -h|--help) usage; exit 0 ;;
+        *) echo "bench: unknown option $1" >&2; usage >&2; exit 2 ;;
+    esac
+    shift
+done
+
+if [ "$QUICK" = 1 ]; then
+    RUNS=${RUNS:-1}; DURATION=${DURATION:-2}; WARMUP=0.5
+    CONNS="1 64"; IDLE_SOCKETS=1000; STARTUP_RUNS=1
+else
+    RUNS=${RUNS:-3}; DURATION=${DURATION:-8}; WARMUP=1
+    CONNS="1 16 64 256"; IDLE_SOCKETS=10000; STARTUP_RUNS=5
+fi
+case "$DURATION" in ''|*[!0-9]*) echo "bench: --duration takes whole seconds" >&2; exit 2 ;; esac
+if [ "$DURATION" -gt 10 ]; then
+    echo "bench: --duration is at most 10 s (each load run is bounded)" >&2
+    exit 2
+fi
+case "$DELIVERY_MODE" in 1|2) ;; *) echo "bench: --delivery-mode is 1 or 2" >&2; exit 2 ;; esac
+OTHER_MODE=$((3 - DELIVERY_MODE))
+if [ -n "$JSON_OUT" ]; then
+    case "$JSON_OUT" in /*) ;; *) JSON_OUT="$ROOT/$JSON_OUT" ;; esac
+fi
+
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+log() { echo "bench: $*" >&2; }
+for cmd in make cc wrk curl perf "$PYTHON"; do
+    [ "$cmd" = perf ] && [ "$PROFILE" = 0 ] && continue
+    command -v "$cmd" >/dev/null || { log "$cmd is needed (Debian: apt-get install wrk curl ...)"; exit 2; }
+done
+
+# --- everything started here is stopped by the trap ----------------------------------------------
+TMP=$(mktemp -d /tmp/enoki-bench.XXXXXX)
+VHOST="enoki-bench-$$-$RANDOM"
+VHOST_MADE=0
+PIDS=()
+FAILED=1
+
+stop_pid() {
+    local pid=$1
+    kill -0 "$pid" 2>/dev/null || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+    local i
+    for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+        stop_pid "${PIDS[$i]}"
+    done
+    if [ "$VHOST_MADE" = 1 ]; then
+        $SUDO rabbitmqctl -q delete_vhost "$VHOST" >/dev/null 2>&1 ||
+            log "could not delete vhost $VHOST"
+    fi
+    if [ "$KEEP" = 1 ] || [ "$FAILED" = 1 ]; then
+        log "logs kept in $TMP"
+    else
+        rm -rf "$TMP"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- build, broker, vhost ------------------------------------------------------------------------
+log "building (make all bench)"
+make -s all bench >"$TMP/build.log" 2>&1 || { cat "$TMP/build.log" >&2; exit 1; }
+# Copies, so that a rebuild in the working tree while this runs changes nothing measured here.
+mkdir -p "$TMP/bin"
+cp "$BUILD/enoki" "$TMP/bin/enoki"
+for t in echo_backend rpc_ceiling mhd_ceiling ws_bench startup_time route_match; do
+    cp "$BUILD/bench/$t" "$TMP/bin/$t"
+done
+TOOLS="$TMP/bin"
+ENOKI="$TMP/bin/enoki"
+COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+git diff --quiet HEAD -- core routes gateway 2>/dev/null || COMMIT="$COMMIT+local changes"
+scripts/broker.sh >&2
+$SUDO rabbitmqctl -q add_vhost "$VHOST" >/dev/null
+VHOST_MADE=1
+$SUDO rabbitmqctl -q set_permissions -p "$VHOST" guest '.*' '.*' '.*' >/dev/null
+URI="amqp://guest:guest@127.0.0.1:5672/$VHOST"
+
+# Sockets: 10,000 idle websockets need as many descriptors in enoki and in the client.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+NOFILE=$(ulimit -n)
+if [ "$NOFILE" != unlimited ] && [ "$NOFILE" -lt $((IDLE_SOCKETS + 200)) ]; then
+    IDLE_SOCKETS=$((NOFILE - 200))
+    log "ulimit -n is $NOFILE: the idle websocket test opens $IDLE_SOCKETS sockets only"
+fi
+
+# Four distinct free ports: bound together, so the kernel cannot hand out one twice.
+read -r PORT MHD_PORT SPARE_PORT NAMEKO_PORT < <("$PYTHON" -c '
+import socket
+socks = [socket.socket() for _ in range(4)]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))')
+
+SERVER_CPU=()
+LOAD_CPU=()
+if [ "$PIN" = 1 ]; then
+    SERVER_CPU=(taskset -c 1)
+    LOAD_CPU=(taskset -c 0)
+fi
+
+# An enoki config: a route, the generic route (GATEWAY.expose), limits raised for 10,000 sockets.
+write_config() { # file port name
+    cat >"$1" <<EOF
+AMQP_URI: $URI
+WEB_SERVER_ADDRESS: 127.0.0.1:$2
+rpc_exchange: nameko-rpc
+GATEWAY:
+  name: $3
+  delivery_mode: $DELIVERY_MODE
+  expose: [bench_echo.*]
+  max_connections: 15000
+  websocket_max_sockets: 15000
+routes:
+  - rule: /echo/<int:value>
+    rpc: bench_echo.echo
+EOF
+}
+write_config "$TMP/enoki.yaml" "$PORT" enoki_bench
+write_config "$TMP/enoki-spare.yaml" "$SPARE_PORT" enoki_bench_spare
+cat >"$TMP/post.lua" <<'EOF'
+wrk.method = "POST"
+wrk.body = '{"kwargs": {"value": 42}}'
+wrk.headers["Content-Type"] = "application/json"
+EOF
+
+wait_for_line() { # file pattern pid what
+    for _ in $(seq 1 300); do
+        grep -q "$2" "$1" 2>/dev/null && return 0
+        kill -0 "$3" 2>/dev/null || { cat "$1" >&2; log "$4 exited"; exit 1; }
+        sleep 0.1
+    done
+    cat "$1" >&2
+    log "$4 did not start"
+    exit 1
+}
+
+wait_for_200() { # url pid what
+    for _ in $(seq 1 300); do
+        [ "$(curl -s -o /dev/null -w '%{http_code}' "$1" || true)" = 200 ] && return 0
+        kill -0 "$2" 2>/dev/null || { log "$3 exited"; exit 1; }
+        sleep 0.1
+    done
+    log "$3 did not answer 200 on $1"
+    exit 1
+}
+
+start_enoki() { # config log -> ENOKI_PID
+    "${SERVER_CPU[@]}" "$ENOKI" --config "$1" >>"$2" 2>&1 &
+    ENOKI_PID=$!
+    PIDS+=("$ENOKI_PID")
+}
+
+# --- start the servers ---------------------------------------------------------------------------
+log "vhost $VHOST; enoki on :$PORT, libmicrohttpd on :$MHD_PORT; logs in $TMP"
+"${LOAD_CPU[@]}" "$TOOLS/echo_backend" --uri "$URI" --prefetch "$PREFETCH" >"$TMP/backend.log" 2>&1 &
+BACKEND_PID=$!
+PIDS+=("$BACKEND_PID")
+wait_for_line "$TMP/backend.log" ready "$BACKEND_PID" "the echo backend"
+"${SERVER_CPU[@]}" "$TOOLS/mhd_ceiling" --port "$MHD_PORT" >"$TMP/mhd.log" 2>&1 &
+MHD_PID=$!
+PIDS+=("$MHD_PID")
+wait_for_line "$TMP/mhd.log" ready "$MHD_PID" "mhd_ceiling"
+start_enoki "$TMP/enoki.yaml" "$TMP/enoki.log"
+EP=$ENOKI_PID
+wait_for_200 "http://127.0.0.1:$PORT/readyz" "$EP" enoki
+body=$(curl -s "http://127.0.0.1:$PORT/echo/42")
+[ "$body" = '{"value":42}' ] || { log "enoki answered '$body' to /echo/42"; exit 1; }
+
+NAMEKO_PID=""
+if [ -n "${NAMEKO_SRC:-}" ]; then
+    cat >"$TMP/bench_nameko_service.py" <<'EOF'
+import json
+
+from nameko.rpc import ServiceRpc
+from nameko.web.handlers import http
+
+
+class BenchNamekoGateway:
+    """nameko's own gateway pattern: an @http entrypoint calling the backend over RPC."""
+
+    name = "bench_nameko_gw"
+    echo = ServiceRpc("bench_echo")
+
+    @http("GET", "/echo/<int:value>")
+    def get_echo(self, request, value):
+        result = self.echo.echo(value=value)
+        return 200, {"Content-Type": "application/json"}, json.dumps(result)
+EOF
+    cat >"$TMP/nameko.yaml" <<EOF
+AMQP_URI: $URI
+WEB_SERVER_ADDRESS: 127.0.0.1:$NAMEKO_PORT
+EOF
+    (cd "$TMP" && PYTHONPATH="$NAMEKO_SRC:$TMP" exec "${SERVER_CPU[@]}" "$PYTHON" -m nameko run \
+        --config nameko.yaml bench_nameko_service >"$TMP/nameko.log" 2>&1) &
+    NAMEKO_PID=$!
+    PIDS+=("$NAMEKO_PID")
+    wait_for_200 "http://127.0.0.1:$NAMEKO_PORT/echo/42" "$NAMEKO_PID" "the nameko service"
+    log "nameko service (NAMEKO_SRC=$NAMEKO_SRC) on :$NAMEKO_PORT"
+else
+    log "NAMEKO_SRC not set: the nameko gateway row is skipped"
+fi
+
+# --- measurements --------------------------------------------------------------------------------
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+RESULTS="$TMP/results.txt"
+: >"$RESULTS"
+CLK_TCK=$(getconf CLK_TCK)
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+
+# Samples a process's VmRSS every 0.2 s into a file until killed; the file holds the highest.
+rss_sampler() { # pid file
+    local max=0 v
+    while kill -0 "$1" 2>/dev/null; do
+        v=$(rss_kb "$1" 2>/dev/null || echo 0)
+        [ "${v:-0}" -gt "$max" ] && max=$v && echo "$max" >"$2"
+        sleep 0.2
+    done
+}
+
+# Runs wrk and appends "key conc=.. run=.. rps=.. p50_us=.. p99_us=.. requests=.. errors=.." plus
+# the server's CPU per request (cpu_us) and peak RSS (rss_kb) when a pid is given.
+wrk_run() { # key run conns url server_pid [lua script]
+    local key=$1 run=$2 conns=$3 url=$4 pid=$5 script=${6:-} threads=2 out t0 t1 rssfile sampler
+    [ "$conns" -lt 2 ] && threads=1
+    out="$TMP/wrk.out"
+    rssfile="$TMP/rss.max"
+    echo 0 >"$rssfile"
+    t0=$(cpu_ticks "$pid")
+    rss_sampler "$pid" "$rssfile" &
+    sampler=$!
+    "${LOAD_CPU[@]}" wrk -t "$threads" -c "$conns" -d "${DURATION}s" --timeout 10s --latency \
+        ${script:+-s "$script"} "$url" >"$out" 2>&1 || { cat "$out" >&2; exit 1; }
+    t1=$(cpu_ticks "$pid")
+    kill "$sampler" 2>/dev/null || true
+    wait "$sampler" 2>/dev/null || true
+    awk -v key="$key" -v run="$run" -v conns="$conns" -v ticks=$((t1 - t0)) -v hz="$CLK_TCK" \
+        -v rss="$(cat "$rssfile")" '
+        function us(v) {
+            if (v ~ /us$/) return v + 0;
+            if (v ~ /ms$/) return v * 1000;
+            if (v ~ /s$/) return v * 1000000;
+            return v + 0;
+        }
+        /^ +50%/ { p50 = us($2) }
+        /^ +99%/ { p99 = us($2) }
+        /requests in/ { requests = $1 }
+        /^Requests\/sec:/ { rps = $2 }
+        /Non-2xx or 3xx responses:/ { errors += $NF }
+        /Socket errors:/ { gsub(/,/, ""); errors += $4 + $6 + $8 + $10 }
+        END {
+            printf "%s conc=%s run=%s rps=%s p50_us=%.0f p99_us=%.0f requests=%d errors=%d", \
+                key, conns, run, rps, p50, p99, requests, errors;
+            if (requests > 0) printf " cpu_us=%.1f", ticks / hz * 1e6 / requests;
+            printf " rss_kb=%d\n", rss;
+        }' "$out" >>"$RESULTS"
+    tail -n 1 "$RESULTS" >&2
+}
+
+tool_run() { # key run conns command...: appends the tool's RESULT line with the key
+    local key=$1 run=$2 conns=$3 out
+    shift 3
+    out=$("${LOAD_CPU[@]}" "$@" 2>"$TMP/tool.err") || { cat "$TMP/tool.err" >&2; exit 1; }
+    echo "$out" | sed -n "s/^RESULT /$key conc=$conns run=$run /p" >>"$RESULTS"
+    tail -n 1 "$RESULTS" >&2
+}
+
+ENOKI_URL="http://127.0.0.1:$PORT/echo/42"
+log "warming up"
+wrk -t 2 -c 64 -d 1s "$ENOKI_URL" >/dev/null
+wrk -t 2 -c 64 -d 1s "http://127.0.0.1:$MHD_PORT/echo/42" >/dev/null
+"$TOOLS/rpc_ceiling" --uri "$URI" --inflight 64 --duration 1 --warmup 0 \
+    --delivery-mode "$DELIVERY_MODE" >/dev/null
+
+# The measurements take turns within each run, so a slow moment of this shared machine touches
+# all of them rather than one.
+for run in $(seq 1 "$RUNS"); do
+    log "run $run of $RUNS"
+    for c in $CONNS; do
+        wrk_run mhd "$run" "$c" "http://127.0.0.1:$MHD_PORT/echo/42" "$MHD_PID"
+    done
+    for c in $CONNS; do
+        tool_run ceiling "$run" "$c" "$TOOLS/rpc_ceiling" --uri "$URI" --inflight "$c" \
+            --duration "$DURATION" --warmup "$WARMUP" --delivery-mode "$DELIVERY_MODE"
+    done
+    for c in $CONNS; do
+        [ "$QUICK" = 1 ] && [ "$c" != 64 ] && continue
+        tool_run ceiling_other "$run" "$c" "$TOOLS/rpc_ceiling" --uri "$URI" --inflight "$c" \
+            --duration "$DURATION" --warmup "$WARMUP" --delivery-mode "$OTHER_MODE"
+    done
+    for c in $CONNS; do
+        wrk_run enoki "$run" "$c" "$ENOKI_URL" "$EP"
+    done
+    wrk_run enoki_generic "$run" 64 "http://127.0.0.1:$PORT/rpc/bench_echo/echo" "$EP" "$TMP/post.lua"
+    tool_run ws "$run" 64 "$TOOLS/ws_bench" --port "$PORT" --sockets 64 --duration "$DURATION" \
+        --warmup "$WARMUP"
+    if [ -n "$NAMEKO_PID" ]; then
+        wrk_run nameko "$run" 64 "http://127.0.0.1:$NAMEKO_PORT/echo/42" "$NAMEKO_PID"
+    fi
+done
+
+# enoki's own CPU profile during one more 64-connection run (not part of the figures).
+if [ "$PROFILE" = 1 ]; then
+    log "profiling enoki (perf record -g) during a 64-connection run"
+    perf record -g -o "$TMP/perf.data" -p "$EP" -- sleep "$DURATION" >"$TMP/perf.log" 2>&1 &
+    perf_pid=$!
+    wrk -t 2 -c 64 -d "${DURATION}s" "$ENOKI_URL" >/dev/null
+    wait "$perf_pid" || { cat "$TMP/perf.log" >&2; log "perf record failed"; }
+    perf report -i "$TMP/perf.data" --no-children -g none --sort dso,symbol --stdio 2>/dev/null |
+        grep -E '^ +[0-9.]+%' | head -n 15 | sed 's/ *- *- *$//' >"$TMP/profile.txt" || true
+    perf report -i "$TMP/perf.data" --no-children -g none --sort dso --stdio 2>/dev/null |
+        grep -E '^ +[0-9.]+%' | head -n 8 | sed 's/ *- *- *$//' >"$TMP/profile-dso.txt" || true
+fi
+
+# Idle websockets: a fresh enoki each time, so earlier load does not count in its RSS.
+for run in $(seq 1 "$RUNS"); do
+    start_enoki "$TMP/enoki-spare.yaml" "$TMP/enoki-idle.log"
+    wait_for_200 "http://127.0.0.1:$SPARE_PORT/readyz" "$ENOKI_PID" "enoki (idle websockets)"
+    base=$(rss_kb "$ENOKI_PID")
+    "${LOAD_CPU[@]}" "$TOOLS/ws_bench" --port "$SPARE_PORT" --mode idle --sockets "$IDLE_SOCKETS" \
+        --hold 120 >"$TMP/idle.out" 2>"$TMP/idle.err" &
+    idle_pid=$!
+    PIDS+=("$idle_pid")
+    for _ in $(seq 1 1200); do
+        grep -q '^ready' "$TMP/idle.out" && break
+        kill -0 "$idle_pid" 2>/dev/null || { cat "$TMP/idle.err" >&2; exit 1; }
+        sleep 0.1
+    done
+    grep -q '^ready' "$TMP/idle.out" || { log "the idle sockets did not open"; exit 1; }
+    sleep 1 # let the allocations settle
+    rss=$(rss_kb "$ENOKI_PID")
+    open_s=$(sed -n 's/.*opened in \([0-9.]*\) s.*/\1/p' "$TMP/idle.out")
+    echo "ws_idle conc=$IDLE_SOCKETS run=$run rss_kb=$rss base_kb=$base open_s=$open_s" >>"$RESULTS"
+    tail -n 1 "$RESULTS" >&2
+    stop_pid "$idle_pid"
+    stop_pid "$ENOKI_PID"
+done
+
+# Start-up: from exec to the first 200 on /healthz and on /readyz.
+"$TOOLS/startup_time" --port "$SPARE_PORT" --runs "$STARTUP_RUNS" --log "$TMP/enoki-startup.log" \
+    -- "${SERVER_CPU[@]}" "$ENOKI" --config "$TMP/enoki-spare.yaml" >"$TMP/startup.out"
+sed -n 's/^RESULT /startup conc=1 run=1 /p' "$TMP/startup.out" >>"$RESULTS"
+tail -n 1 "$RESULTS" >&2
+
+# Route matching (bench/route_match.c; median of its own 7 runs).
+"$TOOLS/route_match" >"$TMP/routes.out"
+awk '$1 ~ /^[0-9]+$/ && NF >= 4 {printf "routes conc=%s run=1 hit_ns=%s miss_ns=%s m405_ns=%s\n", $1, $2, $3, $4}' \
+    "$TMP/routes.out" >>"$RESULTS"
+
+# --- report --------------------------------------------------------------------------------------
+MACHINE="$(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $(uname -sr)"
+"$PYTHON" - "$RESULTS" "$QUICK" "$RUNS" "$DURATION" "$MACHINE" "$COMMIT" "$JSON_OUT" \
+    "$LOAD_START $(cut -d' ' -f1-3 /proc/loadavg)" "${NAMEKO_SRC:-}" "$PIN" "$TMP/profile.txt" \
+    "$PREFETCH" "$DELIVERY_MODE" <<'PYEOF'
+import json, os, statistics, sys, time
+
+(path, quick, runs, duration, machine, commit, json_out, loadavg, nameko_src, pin,
+ profile, prefetch, mode) = sys.argv[1:14]
+other = 3 - int(mode)
+rows = {}
+for line in open(path):
+    parts = line.split()
+    if not parts:
+        continue
+    fields = dict(p.split("=", 1) for p in parts[1:])
+    key = (parts[0], int(fields.pop("conc")))
+    fields.pop("run")
+    for k, v in fields.items():
+        rows.setdefault(key, {}).setdefault(k, []).append(float(v))
+
+def med(key, conc, field):
+    v = rows.get((key, conc), {}).get(field)
+    return statistics.median(v) if v else None
+
+def concs(key):
+    return sorted(c for k, c in rows if k == key)
+
+C = med("ceiling", 64, "rps")
+D = med("mhd", 64, "rps")
+L = 1 / (1 / C + 1 / D) if C and D else None
+
+def fmt_rps(v):
+    return "-" if v is None else f"{v:,.0f}"
+
+def fmt_ms(us):
+    return "-" if us is None else f"{us / 1000:.2f}"
+
+def ratio(a, b):
+    return "-" if a is None or not b else f"{a / b:.2f}"
+
+lines = []
+out = lines.append
+label = {
+    "mhd": "bare libmicrohttpd, constant (D)",
+    "ceiling": f"broker RPC ceiling, delivery_mode {mode} (C)",
+    "ceiling_other": f"broker RPC ceiling, delivery_mode {other}",
+    "enoki": "enoki REST GET /echo/<int:value>",
+    "enoki_generic": "enoki generic POST /rpc/bench_echo/echo",
+    "ws": "enoki websocket hub calls (sockets)",
+    "nameko": "nameko @http + ServiceRpc (gateway)",
+}
+head = f"{'measurement':<42} {'conc':>5} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'xL':>6} {'xC(n)':>6}  notes"
+out(head)
+out("-" * len(head))
+figures = {"rows": []}
+for key in ["mhd", "ceiling", "ceiling_other", "enoki", "enoki_generic", "ws", "nameko"]:
+    for c in concs(key):
+        rps, p50, p99 = med(key, c, "rps"), med(key, c, "p50_us"), med(key, c, "p99_us")
+        notes = []
+        cpu = med(key, c, "cpu_us")
+        if key in ("enoki", "enoki_generic", "nameko") and cpu is not None:
+            notes.append(f"CPU {cpu:.0f} us/req")
+        if key == "enoki" and c == max(concs("enoki")):
+            notes.append(f"peak RSS {med(key, c, 'rss_kb') / 1024:.1f} MB")
+        errors = sum(rows[(key, c)].get("errors", [0]))
+        if errors:
+            notes.append(f"{errors:.0f} errors")
+        vs_c = None if key == "mhd" else med("ceiling", c, "rps")
+        out(f"{label[key]:<42} {c:>5} {fmt_rps(rps):>9} {fmt_ms(p50):>8} {fmt_ms(p99):>8} "
+            f"{ratio(rps, L):>6} {ratio(rps, vs_c):>6}  {', '.join(notes)}")
+        figures["rows"].append({"measurement": key, "concurrency": c, "rps": rps, "p50_us": p50,
+                                "p99_us": p99, "cpu_us_per_request": cpu,
+                                "rss_kb": med(key, c, "rss_kb"), "errors": errors})
+out("")
+for c in concs("ws_idle"):
+    rss, base, open_s = med("ws_idle", c, "rss_kb"), med("ws_idle", c, "base_kb"), med("ws_idle", c, "open_s")
+    out(f"idle websockets: {c:,} open: enoki RSS {rss / 1024:.1f} MB (fresh: {base / 1024:.1f} MB; "
+        f"{(rss - base) / c:.1f} KB per socket); opened in {open_s:.1f} s")
+    figures["ws_idle"] = {"sockets": c, "rss_kb": rss, "base_kb": base, "open_s": open_s}
+for c in concs("routes"):
+    out(f"route matching, {c:>4} routes: hit {med('routes', c, 'hit_ns'):.0f} ns, "
+        f"miss {med('routes', c, 'miss_ns'):.0f} ns, 405 {med('routes', c, 'm405_ns'):.0f} ns per match")
+    figures.setdefault("routes", []).append({"routes": c, "hit_ns": med("routes", c, "hit_ns"),
+                                             "miss_ns": med("routes", c, "miss_ns"),
+                                             "m405_ns": med("routes", c, "m405_ns")})
+h, r = med("startup", 1, "healthz_ms"), med("startup", 1, "readyz_ms")
+out(f"start-up (exec to first 200, median): /healthz {h:.1f} ms, /readyz {r:.1f} ms")
+figures["startup"] = {"healthz_ms": h, "readyz_ms": r}
+out("")
+out(f"xL: req/s divided by L. xC(n): divided by the broker RPC ceiling (delivery_mode {mode}, as enoki")
+out("sends) at the same concurrency. Medians of %s run(s) of %s s; p50/p99 from wrk --latency or the"
+    % (runs, duration))
+out("tool's own samples.")
+out("")
+if L:
+    out(f"L = 1/(1/C + 1/D) = 1/(1/{C:,.0f} + 1/{D:,.0f}) = {L:,.0f} req/s (C, D at 64)")
+figures["L"] = L
+figures["C"] = C
+figures["D"] = D
+
+targets = []
+def target(name, measured, ok):
+    targets.append({"target": name, "measured": measured, "met": ok})
+    state = "n/a" if ok is None else ("met" if ok else "NOT MET")
+    out(f"  {name:<50} {measured:<40} {state}")
+
+out("targets:")
+e64 = med("enoki", 64, "rps")
+if e64 and L:
+    target("enoki REST >= 0.85 x L at 64 connections", f"{e64:,.0f} req/s = {e64 / L:.2f} x L", e64 >= 0.85 * L)
+p50_1 = med("enoki", 1, "p50_us")
+if p50_1 is not None:
+    target("p50 <= 0.4 ms at 1 connection", f"{p50_1 / 1000:.2f} ms", p50_1 <= 400)
+p99_e, p99_c = med("enoki", 64, "p99_us"), med("ceiling", 64, "p99_us")
+if p99_e is not None and p99_c:
+    target("p99 at 64 <= 2 x the broker call's p99 at 64",
+           f"{p99_e / 1000:.2f} ms vs 2 x {p99_c / 1000:.2f} ms ({p99_e / p99_c:.2f}x)", p99_e <= 2 * p99_c)
+cpu = med("enoki", 64, "cpu_us")
+if cpu is not None:
+    target("<= 100 us of enoki CPU per request (at 64)", f"{cpu:.0f} us", cpu <= 100)
+if 256 in concs("enoki"):
+    rss = med("enoki", 256, "rss_kb")
+    target("<= 16 MB RSS at 256 connections", f"{rss / 1024:.1f} MB (peak VmRSS)", rss <= 16 * 1024)
+else:
+    target("<= 16 MB RSS at 256 connections", "not measured (--quick)", None)
+wi = figures.get("ws_idle")
+if wi and wi["sockets"] >= 10000:
+    target("10,000 idle websockets in < 100 MB RSS", f"{wi['rss_kb'] / 1024:.1f} MB", wi["rss_kb"] < 100 * 1024)
+else:
+    target("10,000 idle websockets in < 100 MB RSS",
+           f"not measured ({wi['sockets'] if wi else 0:,} sockets opened)", None)
+figures["targets"] = targets
+
+if os.path.exists(profile) and os.path.getsize(profile):
+    out("")
+    out("enoki profile (perf record, self time, 64 connections), by library:")
+    dso = profile.replace("profile.txt", "profile-dso.txt")
+    if os.path.exists(dso):
+        for line in open(dso):
+            out("  " + line.rstrip())
+    out("top 15 symbols:")
+    for line in open(profile):
+        out("  " + line.rstrip())
+
+meta = {"date": time.strftime("%Y-%m-%d %H:%M %Z"), "machine": machine, "commit": commit,
+        "runs": int(runs), "duration_s": int(duration), "quick": quick == "1",
+        "loadavg_at_start": loadavg.split()[:3], "loadavg_at_end": loadavg.split()[3:6],
+        "pinned": pin == "1", "backend_prefetch": int(prefetch), "delivery_mode": int(mode),
+        "nameko_src": nameko_src or None}
+print(f"enoki benchmark, {meta['date']}; {machine}; commit {commit}")
+print(f"{'--quick; ' if quick == '1' else ''}delivery_mode {mode}; backend prefetch {prefetch}; load average "
+      f"{' '.join(meta['loadavg_at_start'])} at the start, {' '.join(meta['loadavg_at_end'])} at the end"
+      f"{'; pinned (--pin)' if pin == '1' else ''}")
+print()
+print("\n".join(lines))
+if json_out:
+    figures["meta"] = meta
+    with open(json_out, "w") as f:
+        json.dump(figures, f, indent=2)
+    print(f"\nfigures written to {json_out}")
+PYEOF
+FAILED=0

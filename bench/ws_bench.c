@@ -1,0 +1,447 @@
+/* ws_bench.c - websocket load for enoki's hub (bench/run.sh): a raw RFC 6455 client over epoll.
+ *
+ * calls mode: N sockets each open /ws, wait for the hub's "connected" event, then call in a loop,
+ * one call in flight per socket (the hub answers a socket's frames in order):
+ *     >> {"method": "<service>.<method>", "data": {"value": <n>}, "correlation_id": <k>}
+ *     << {"type": "result", "success": true, "data": ..., "correlation_id": <k>}
+ * Client frames are masked text frames. Reports round trips/s and p50/p99 over the measured window.
+ * Every result is checked (success true, the correlation id sent); a wrong one stops the run.
+ *
+ * idle mode: opens N sockets (at most 256 handshakes at a time, below the listen backlog), waits
+ * until every one got its "connected" event, prints "ready N" and holds them, answering pings,
+ * until SIGTERM/SIGINT or --hold seconds. The caller reads the server's RSS meanwhile.
+ *
+ * Usage: ws_bench --port P [--host 127.0.0.1] [--path /ws] [--mode calls|idle] [--sockets N]
+ *                 [--duration S] [--warmup S] [--target service.method] [--hold S]
+ * Output (calls): "RESULT rps=... p50_us=... p99_us=... calls=... seconds=... sockets=N".
+ */
+#include "bench/bench_common.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define TOOL "ws_bench"
+
+enum { BUF = 4096, MAX_PENDING_HANDSHAKES = 256 };
+
+enum state { CONNECTING, HANDSHAKE, WAIT_CONNECTED, OPEN, CLOSED };
+
+struct sock {
+    int fd;
+    enum state state;
+    uint64_t expect;   /* the correlation id of the call in flight, 0 when none */
+    uint64_t start_ns; /* when it was sent */
+    size_t len;        /* bytes in buf */
+    char *buf;
+};
+
+struct bench {
+    const char *host, *path, *target;
+    int port, epfd;
+    bool idle;
+    struct sock *socks;
+    size_t n, opened, connected, pending, closed;
+    uint64_t next_id, rng;
+    uint64_t measure_from, measure_until;
+    bool calling;
+    unsigned long measured;
+    struct bench_samples lat;
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int signum)
+{
+    (void)signum;
+    stop = 1;
+}
+
+static uint64_t xorshift(uint64_t *s)
+{
+    uint64_t x = *s;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return *s = x;
+}
+
+static void write_all(struct sock *s, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len > 0) {
+        ssize_t n = write(s->fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        /* Frames are small and one is in flight per socket, so the socket buffer never fills. */
+        if (n <= 0)
+            bench_die(TOOL, "write: %s", n < 0 ? strerror(errno) : "short write");
+        p += n;
+        len -= (size_t)n;
+    }
+}
+
+/* Sends one masked client frame. */
+static void send_frame(struct bench *b, struct sock *s, int opcode, const char *payload, size_t len)
+{
+    unsigned char frame[BUF + 14];
+    size_t h = 0;
+    if (len > BUF)
+        bench_die(TOOL, "frame too big");
+    frame[h++] = (unsigned char)(0x80 | opcode);
+    if (len < 126) {
+        frame[h++] = (unsigned char)(0x80 | len);
+    } else {
+        frame[h++] = 0x80 | 126;
+        frame[h++] = (unsigned char)(len >> 8);
+        frame[h++] = (unsigned char)(len & 0xff);
+    }
+    uint32_t mask = (uint32_t)xorshift(&b->rng);
+    unsigned char key[4] = {(unsigned char)(mask >> 24), (unsigned char)(mask >> 16),
+                            (unsigned char)(mask >> 8), (unsigned char)mask};
+    memcpy(frame + h, key, 4);
+    h += 4;
+    for (size_t i = 0; i < len; i++)
+        frame[h + i] = (unsigned char)(payload[i] ^ key[i % 4]);
+    write_all(s, frame, h + len);
+}
+
+static void send_call(struct bench *b, struct sock *s)
+{
+    char text[512];
+    uint64_t id = ++b->next_id;
+    int len =
+        snprintf(text, sizeof(text),
+                 "{\"method\": \"%s\", \"data\": {\"value\": %llu}, \"correlation_id\": %llu}",
+                 b->target, (unsigned long long)(id % 1000000), (unsigned long long)id);
+    s->expect = id;
+    s->start_ns = bench_now_ns();
+    send_frame(b, s, 0x1, text, (size_t)len);
+}
+
+static void close_sock(struct bench *b, struct sock *s, const char *why)
+{
+    if (s->state == CLOSED)
+        return;
+    if (!b->idle || !stop)
+        fprintf(stderr, TOOL ": socket %zu closed: %s\n", (size_t)(s - b->socks), why);
+    if (s->state == CONNECTING || s->state == HANDSHAKE)
+        b->pending--;
+    close(s->fd);
+    s->state = CLOSED;
+    b->closed++;
+}
+
+static void start_connect(struct bench *b, struct sock *s)
+{
+    s->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (s->fd < 0)
+        bench_die(TOOL, "socket: %s (raise ulimit -n)", strerror(errno));
+    int one = 1;
+    setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)b->port)};
+    if (inet_pton(AF_INET, b->host, &addr.sin_addr) != 1)
+        bench_die(TOOL, "bad --host %s", b->host);
+    if (connect(s->fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 && errno != EINPROGRESS)
+        bench_die(TOOL, "connect: %s", strerror(errno));
+    s->state = CONNECTING;
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = s};
+    if (epoll_ctl(b->epfd, EPOLL_CTL_ADD, s->fd, &ev) < 0)
+        bench_die(TOOL, "epoll_ctl: %s", strerror(errno));
+    b->opened++;
+    b->pending++;
+}
+
+static void send_handshake(struct bench *b, struct sock *s)
+{
+    char req[512];
+    int len = snprintf(req, sizeof(req),
+                       "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
+                       "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                       "Sec-WebSocket-Version: 13\r\n\r\n",
+                       b->path, b->host, b->port);
+    write_all(s, req, (size_t)len);
+    s->state = HANDSHAKE;
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = s};
+    epoll_ctl(b->epfd, EPOLL_CTL_MOD, s->fd, &ev);
+}
+
+/* Finds the unsigned integer after "key": in text; returns false when it is not there. */
+static bool json_uint(const char *text, size_t len, const char *key, uint64_t *out)
+{
+    size_t klen = strlen(key);
+    for (size_t i = 0; i + klen < len; i++) {
+        if (text[i] != '"' || memcmp(text + i + 1, key, klen) != 0 || text[i + 1 + klen] != '"')
+            continue;
+        size_t j = i + 2 + klen;
+        while (j < len && (text[j] == ':' || text[j] == ' '))
+            j++;
+        if (j >= len || text[j] < '0' || text[j] > '9')
+            return false;
+        uint64_t v = 0;
+        while (j < len && text[j] >= '0' && text[j] <= '9')
+            v = v * 10 + (uint64_t)(text[j++] - '0');
+        *out = v;
+        return true;
+    }
+    return false;
+}
+
+static bool contains(const char *text, size_t len, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (size_t i = 0; i + n <= len; i++)
+        if (memcmp(text + i, needle, n) == 0)
+            return true;
+    return false;
+}
+
+static void on_text(struct bench *b, struct sock *s, const char *text, size_t len)
+{
+    if (s->state == WAIT_CONNECTED) {
+        if (!contains(text, len, "\"connected\""))
+            bench_die(TOOL, "expected the connected event, got: %.*s", (int)len, text);
+        s->state = OPEN;
+        b->connected++;
+        if (!b->idle && b->calling)
+            send_call(b, s);
+        return;
+    }
+    if (b->idle)
+        return; /* an event pushed to an idle socket */
+    uint64_t id;
+    if (!contains(text, len, "\"type\": \"result\""))
+        return; /* an event */
+    if (!contains(text, len, "\"success\": true") || !json_uint(text, len, "correlation_id", &id) ||
+        id != s->expect)
+        bench_die(TOOL, "unexpected result (wanted correlation_id %llu): %.*s",
+                  (unsigned long long)s->expect, (int)len, text);
+    uint64_t now = bench_now_ns();
+    if (now >= b->measure_from && now < b->measure_until) {
+        b->measured++;
+        bench_samples_add(&b->lat, now - s->start_ns);
+    }
+    s->expect = 0;
+    if (b->calling)
+        send_call(b, s);
+}
+
+/* Takes whole frames out of s->buf. */
+static void parse_frames(struct bench *b, struct sock *s)
+{
+    size_t off = 0;
+    while (s->state != CLOSED && s->len - off >= 2) {
+        const unsigned char *p = (const unsigned char *)s->buf + off;
+        int opcode = p[0] & 0x0f;
+        uint64_t plen = p[1] & 0x7f;
+        size_t h = 2;
+        if (p[1] & 0x80)
+            bench_die(TOOL, "the server sent a masked frame");
+        if (plen == 126) {
+            if (s->len - off < 4)
+                break;
+            plen = ((uint64_t)p[2] << 8) | p[3];
+            h = 4;
+        } else if (plen == 127) {
+            if (s->len - off < 10)
+                break;
+            plen = 0;
+            for (int i = 0; i < 8; i++)
+                plen = (plen << 8) | p[2 + i];
+            h = 10;
+        }
+        if (h + plen > BUF)
+            bench_die(TOOL, "a frame of %llu bytes does not fit the buffer",
+                      (unsigned long long)plen);
+        if (s->len - off < h + plen)
+            break;
+        const char *payload = s->buf + off + h;
+        if (!(p[0] & 0x80))
+            bench_die(TOOL, "fragmented frames are not expected here");
+        if (opcode == 0x1 || opcode == 0x2)
+            on_text(b, s, payload, (size_t)plen);
+        else if (opcode == 0x9)
+            send_frame(b, s, 0xA, payload, (size_t)plen);
+        else if (opcode == 0x8)
+            close_sock(b, s, "close frame from the server");
+        off += h + (size_t)plen;
+    }
+    if (s->state != CLOSED && off > 0) {
+        memmove(s->buf, s->buf + off, s->len - off);
+        s->len -= off;
+    }
+}
+
+static void on_readable(struct bench *b, struct sock *s)
+{
+    for (;;) {
+        if (s->len == BUF)
+            bench_die(TOOL, "input buffer full");
+        ssize_t n = read(s->fd, s->buf + s->len, BUF - s->len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            return;
+        if (n <= 0) {
+            close_sock(b, s, n == 0 ? "closed by the server" : strerror(errno));
+            return;
+        }
+        s->len += (size_t)n;
+        if (s->state == HANDSHAKE) {
+            char *end = NULL;
+            for (size_t i = 0; i + 3 < s->len; i++)
+                if (memcmp(s->buf + i, "\r\n\r\n", 4) == 0) {
+                    end = s->buf + i + 4;
+                    break;
+                }
+            if (!end)
+                continue;
+            if (s->len < 12 || memcmp(s->buf, "HTTP/1.1 101", 12) != 0)
+                bench_die(TOOL, "handshake refused: %.*s", (int)(end - s->buf), s->buf);
+            size_t rest = s->len - (size_t)(end - s->buf);
+            memmove(s->buf, end, rest);
+            s->len = rest;
+            s->state = WAIT_CONNECTED;
+            b->pending--;
+        }
+        parse_frames(b, s);
+        if (s->state == CLOSED)
+            return;
+    }
+}
+
+static void on_event(struct bench *b, struct sock *s, uint32_t events)
+{
+    if (s->state == CLOSED)
+        return;
+    if (s->state == CONNECTING) {
+        int err = 0;
+        socklen_t len = sizeof(err);
+        getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        if (err)
+            bench_die(TOOL, "connect: %s", strerror(err));
+        if (events & EPOLLOUT)
+            send_handshake(b, s);
+        return;
+    }
+    if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+        on_readable(b, s);
+}
+
+static void loop_once(struct bench *b, int timeout_ms)
+{
+    struct epoll_event events[256];
+    int n = epoll_wait(b->epfd, events, 256, timeout_ms);
+    if (n < 0 && errno != EINTR)
+        bench_die(TOOL, "epoll_wait: %s", strerror(errno));
+    for (int i = 0; i < n; i++)
+        on_event(b, events[i].data.ptr, events[i].events);
+}
+
+int main(int argc, char **argv)
+{
+    struct bench b = {.host = "127.0.0.1", .path = "/ws", .target = "bench_echo.echo", .n = 64};
+    double duration = 5, warmup = 1, hold = 0;
+    const char *mode = "calls";
+    for (int i = 1; i + 1 < argc; i += 2) {
+        const char *a = argv[i], *v = argv[i + 1];
+        if (strcmp(a, "--port") == 0)
+            b.port = atoi(v);
+        else if (strcmp(a, "--host") == 0)
+            b.host = v;
+        else if (strcmp(a, "--path") == 0)
+            b.path = v;
+        else if (strcmp(a, "--mode") == 0)
+            mode = v;
+        else if (strcmp(a, "--sockets") == 0)
+            b.n = (size_t)strtoul(v, NULL, 10);
+        else if (strcmp(a, "--duration") == 0)
+            duration = strtod(v, NULL);
+        else if (strcmp(a, "--warmup") == 0)
+            warmup = strtod(v, NULL);
+        else if (strcmp(a, "--target") == 0)
+            b.target = v;
+        else if (strcmp(a, "--hold") == 0)
+            hold = strtod(v, NULL);
+        else
+            bench_die(TOOL, "unknown option %s", a);
+    }
+    if (b.port <= 0 || b.n == 0 || (strcmp(mode, "calls") != 0 && strcmp(mode, "idle") != 0))
+        bench_die(TOOL, "usage: ws_bench --port P [--host H] [--path /ws] [--mode calls|idle] "
+                        "[--sockets N] [--duration S] [--warmup S] [--target svc.method] "
+                        "[--hold S]");
+    b.idle = strcmp(mode, "idle") == 0;
+    b.rng = bench_now_ns() | 1;
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    b.epfd = epoll_create1(EPOLL_CLOEXEC);
+    b.socks = calloc(b.n, sizeof(*b.socks));
+    if (!b.socks)
+        abort();
+    for (size_t i = 0; i < b.n; i++) {
+        b.socks[i].buf = malloc(BUF);
+        if (!b.socks[i].buf)
+            abort();
+    }
+
+    /* Open every socket, a bounded number of handshakes at a time. */
+    uint64_t open_start = bench_now_ns();
+    uint64_t give_up = open_start + 120ULL * 1000000000ULL;
+    while (!stop && b.connected + b.closed < b.n) {
+        while (b.opened < b.n && b.pending < MAX_PENDING_HANDSHAKES)
+            start_connect(&b, &b.socks[b.opened]);
+        loop_once(&b, 100);
+        if (bench_now_ns() > give_up)
+            bench_die(TOOL, "only %zu of %zu sockets connected within 120 s", b.connected, b.n);
+    }
+    double open_s = (double)(bench_now_ns() - open_start) / 1e9;
+    if (b.closed > 0)
+        bench_die(TOOL, "%zu socket(s) closed while opening", b.closed);
+
+    if (b.idle) {
+        printf("ready %zu sockets (opened in %.2f s)\n", b.connected, open_s);
+        fflush(stdout);
+        uint64_t until = hold > 0 ? bench_now_ns() + (uint64_t)(hold * 1e9) : UINT64_MAX;
+        while (!stop && bench_now_ns() < until)
+            loop_once(&b, 200);
+        printf("held %zu sockets; %zu closed meanwhile\n", b.connected - b.closed, b.closed);
+        return 0;
+    }
+
+    uint64_t start = bench_now_ns();
+    b.measure_from = start + (uint64_t)(warmup * 1e9);
+    b.measure_until = b.measure_from + (uint64_t)(duration * 1e9);
+    b.calling = true;
+    for (size_t i = 0; i < b.n; i++)
+        send_call(&b, &b.socks[i]);
+    while (!stop && bench_now_ns() < b.measure_until) {
+        loop_once(&b, 100);
+        if (b.closed > 0)
+            bench_die(TOOL, "%zu socket(s) closed during the run", b.closed);
+    }
+    /* Let the calls in flight finish, so nothing is left queued for the next run. */
+    b.calling = false;
+    uint64_t drain_until = bench_now_ns() + 5000000000ULL;
+    for (;;) {
+        size_t open = 0;
+        for (size_t i = 0; i < b.n; i++)
+            open += b.socks[i].expect != 0;
+        if (open == 0 || bench_now_ns() > drain_until)
+            break;
+        loop_once(&b, 100);
+    }
+    uint32_t p50 = bench_quantile(b.lat.v, b.lat.n, 0.50);
+    uint32_t p99 = bench_quantile(b.lat.v, b.lat.n, 0.99);
+    printf("RESULT rps=%.1f p50_us=%u p99_us=%u calls=%lu seconds=%.2f sockets=%zu\n",
+           (double)b.measured / duration, p50, p99, b.measured, duration, b.n);
+    return 0;
+}
