@@ -354,10 +354,15 @@ def test_websockets_stay_connected_and_subscribed_across_a_restart(chaos, chaos_
 
 def test_a_silent_broker_is_noticed_within_a_heartbeat(peer, tmp_path, enoki):
     """The relay stops passing bytes without closing anything: enoki must notice from the missing
-    heartbeats (HEARTBEAT 2 s), fail the call in flight with 503 and connect again."""
+    heartbeats (HEARTBEAT 2 s), fail the call in flight with 503 and connect again. Idle but alive,
+    it keeps the connection."""
     relay = Relay(broker_port())
     try:
         gw = chaos_gateway(enoki, relay.uri(), heartbeat=2, svc=SVC)
+        # An idle connection that the broker keeps alive with its heartbeats is not "silent".
+        time.sleep(5)
+        assert "no heartbeat" not in gw.stderr_text() and "lost the broker" not in gw.stderr_text()
+        assert gw.get("/echo").status == 200
         call = Background(lambda: gw.get("/slow?seconds=20&value=x"))
         time.sleep(0.5)
         relay.set_mode("freeze")
