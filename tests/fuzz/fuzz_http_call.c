@@ -71,11 +71,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     char err[256];
-    if (gw_config_load_string("fuzz.yaml", config_yaml, strlen(config_yaml), NULL, 0, &config,
-                              err, sizeof(err)) != GW_OK) {
-        fprintf(stderr, "fuzz_http_call: %s\n", err);
-        abort();
-    }
+    config = fuzz_load_config("fuzz_http_call", config_yaml);
     table = gw_route_table_new();
     for (size_t i = 0; i < config->n_routes; i++) {
         if (gw_route_table_add(table, config->routes[i].rule, config->routes[i].methods,

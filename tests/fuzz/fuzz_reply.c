@@ -34,12 +34,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    char err[256];
-    if (gw_config_load_string("fuzz.yaml", config_yaml, strlen(config_yaml), NULL, 0, &config,
-                              err, sizeof(err)) != GW_OK) {
-        fprintf(stderr, "fuzz_reply: %s\n", err);
-        abort();
-    }
+    config = fuzz_load_config("fuzz_reply", config_yaml);
     return 0;
 }
 

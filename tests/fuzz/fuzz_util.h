@@ -7,6 +7,9 @@
 #ifndef ENOKI_FUZZ_UTIL_H
 #define ENOKI_FUZZ_UTIL_H
 
+#include "core/config.h"
+#include "core/status.h"
+
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,6 +28,20 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
             abort();                                                                               \
         }                                                                                          \
     } while (0)
+
+/* The fixed configuration a harness runs against, loaded once in LLVMFuzzerInitialize; a config
+ * that does not load is the harness's own bug, so it aborts naming it. */
+static inline struct gw_config *fuzz_load_config(const char *harness, const char *yaml)
+{
+    struct gw_config *config = NULL;
+    char err[256];
+    if (gw_config_load_string("fuzz.yaml", yaml, strlen(yaml), NULL, 0, &config, err,
+                              sizeof(err)) != GW_OK) {
+        fprintf(stderr, "%s: %s\n", harness, err);
+        abort();
+    }
+    return config;
+}
 
 /* A borrowed slice of the input. */
 struct fuzz_slice {

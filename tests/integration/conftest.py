@@ -68,6 +68,26 @@ def pytest_collection_modifyitems(config, items):
         item.add_marker(skip)
 
 
+def memory_is_measurable():
+    """False under valgrind or with an ASan build: they keep freed memory, so RSS means nothing."""
+    if WRAPPER or not ENOKI_BIN:
+        return False
+    try:
+        with open(ENOKI_BIN, "rb") as f:
+            return b"__asan_init" not in f.read()
+    except OSError:
+        return False
+
+
+def rss_kb(pid):
+    """The resident memory of a process, in KiB (VmRSS)."""
+    with open("/proc/{}/status".format(pid)) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
 def wait_for(predicate, timeout, interval=0.02, what="condition"):
     """Polls predicate until it returns a true value, which is returned; fails after timeout s."""
     deadline = time.monotonic() + timeout

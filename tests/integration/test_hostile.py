@@ -45,7 +45,8 @@ import time
 
 import pytest
 
-from conftest import ENOKI_BIN, GWNAME, SCALE, SESSION, SVC, WRAPPER, Background, Enoki, route
+from conftest import (GWNAME, SCALE, SESSION, SVC, WRAPPER, Background, Enoki,
+                      memory_is_measurable, route, rss_kb)
 from wsclient import (OP_BINARY, OP_CONT, OP_PING, OP_PONG, OP_TEXT, HandshakeRefused, WSClient,
                       encode_frame)
 
@@ -584,23 +585,11 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def rss_kb(pid):
-    with open("/proc/{}/status".format(pid)) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-def sanitized_binary():
-    with open(ENOKI_BIN, "rb") as f:
-        return b"__asan_init" in f.read()
-
 
 def test_stuck_clients_are_closed_after_idle_timeout(gw):
     """Clients that never read a large response, and bodies that never come: enoki serves the
     others meanwhile, holds no big buffer for them, and idle_timeout closes them."""
-    watch_memory = not WRAPPER and not sanitized_binary()
+    watch_memory = memory_is_measurable()
     rss0 = rss_kb(gw.proc.pid)
     readers = []
     for _ in range(20):

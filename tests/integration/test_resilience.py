@@ -21,9 +21,9 @@ import uuid
 
 import pytest
 
-from conftest import (AMQP_URI, EXCHANGE, FAKE, SCALE, SESSION, SVC, WRAPPER, Background, Enoki,
-                      Peer, config_text, error_body, free_port, http_request, rabbitmqctl_json,
-                      route, wait_for)
+from conftest import (AMQP_URI, EXCHANGE, FAKE, SCALE, SESSION, SVC, Background, Peer,
+                      config_text, error_body, free_port, http_request, memory_is_measurable,
+                      route, rss_kb, wait_for)
 from wsclient import WSClient
 
 CHAOS_SVC = "chaos_" + SESSION
@@ -497,20 +497,11 @@ def test_a_reply_that_is_not_json_is_502_and_logged(gw, fake_service):
 # --- memory -------------------------------------------------------------------------------------------------
 
 
-def rss_kib(pid):
-    with open("/proc/{}/status".format(pid)) as f:
-        return int(re.search(r"^VmRSS:\s+(\d+) kB", f.read(), re.M).group(1))
-
-
-def sanitized(binary):
-    with open(binary, "rb") as f:
-        return b"__asan_init" in f.read()
-
 
 def test_memory_stays_flat(gw):
     """Many thousands of requests, answered and refused, over kept-alive and new connections:
     enoki's resident memory after the warm-up does not grow with them."""
-    if WRAPPER or sanitized(os.environ.get("ENOKI_BIN", "")):
+    if not memory_is_measurable():
         pytest.skip("RSS means nothing under valgrind or ASan (they keep freed memory)")
     import http.client
 
@@ -541,9 +532,9 @@ def test_memory_stays_flat(gw):
             w.result(120)
 
     round_of(2000)
-    before = rss_kib(gw.proc.pid)
+    before = rss_kb(gw.proc.pid)
     round_of(8000)
-    after = rss_kib(gw.proc.pid)
+    after = rss_kb(gw.proc.pid)
     print("RSS {} -> {} KiB".format(before, after))
     assert after - before < 1024, "RSS grew from {} to {} KiB over 8,000 requests".format(before,
                                                                                         after)

@@ -36,8 +36,8 @@ import uuid
 
 import pytest
 
-from conftest import (ENOKI_BIN, EXCHANGE, GWNAME, NOSVC, SCALE, SESSION, SVC, SVC2, UUID4,
-                      WRAPPER, Background, Enoki, error_body, route, wait_for)
+from conftest import (EXCHANGE, GWNAME, NOSVC, SCALE, SESSION, SVC, SVC2, UUID4, Background,
+                      Enoki, error_body, memory_is_measurable, route, rss_kb, wait_for)
 from wsclient import (OP_BINARY, OP_CONT, OP_PING, OP_PONG, OP_TEXT, HandshakeRefused, WSClient,
                       accept_key, encode_frame)
 
@@ -269,24 +269,6 @@ def publish_event_routed(broker, event_type, payload, service=EVSVC):
     finally:
         ch.close()
     return True
-
-
-def sanitized_binary():
-    """True if ENOKI_BIN is built with AddressSanitizer (make check): its quarantine keeps freed
-    memory resident, so RSS says nothing about what enoki holds."""
-    try:
-        with open(ENOKI_BIN, "rb") as f:
-            return b"__asan_init" in f.read()
-    except OSError:
-        return False
-
-
-def rss_kb(pid):
-    with open("/proc/{}/status".format(pid)) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 # --- fixtures -------------------------------------------------------------------------------------
@@ -1178,7 +1160,7 @@ def test_p7_reader_that_never_reads_is_disconnected(lim, lim_rpc, connect):
     good = connect(lim)
     assert slow.call("subscribe", {"channel": "flood"}, 1)["data"] == ["flood"]
     assert good.call("subscribe", {"channel": "calm"}, 2)["data"] == ["calm"]
-    watch_memory = not WRAPPER and not sanitized_binary()
+    watch_memory = memory_is_measurable()
     rss0 = rss_kb(lim.proc.pid) if watch_memory else 0
     data = "x" * 65536
     pushed = 0
