@@ -843,16 +843,9 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connectio
     return req;
 }
 
-static enum MHD_Result count_header_bytes(void *cls, enum MHD_ValueKind kind, const char *key,
-                                          const char *value)
-{
-    (void)kind;
-    *(size_t *)cls += strlen(key) + (value ? strlen(value) : 0) + 4; /* ": " and CRLF */
-    return MHD_YES;
-}
-
-/* What a request says about its body's framing. */
+/* What a request's head says about its size and its body's framing: one walk over the headers. */
 struct framing {
+    size_t head_bytes; /* the target and every header line */
     int content_lengths, transfer_encodings;
     const char *content_length; /* the first */
     const char *transfer_encoding;
@@ -865,6 +858,7 @@ static enum MHD_Result collect_framing(void *cls, enum MHD_ValueKind kind, const
     (void)kind;
     struct framing *f = cls;
     value = value ? value : "";
+    f->head_bytes += strlen(key) + strlen(value) + 4; /* ": " and CRLF */
     if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
         if (f->content_lengths++ == 0)
             f->content_length = value;
@@ -901,7 +895,7 @@ static bool refuse(struct request *req, int status, const char *code, const char
  * libmicrohttpd 0.9.75 would take the first Content-Length of several, read a body of unknown
  * length until the client closes, and keep the connection open after both Transfer-Encoding and
  * Content-Length. Returns true when a response is ready. */
-static bool refuse_early(struct request *req, const char *version)
+static bool refuse_early(struct request *req, const char *version, const struct framing *f)
 {
     /* Trap: MHD 0.9.75 hands the target on as a C string, so a raw NUL byte cuts it short ("/a\0/b"
      * would be routed as "/a"). The target and the version both point into MHD's copy of the
@@ -912,23 +906,21 @@ static bool refuse_early(struct request *req, const char *version)
     size_t pool = (size_t)req->http->config->max_header + 8192;
     if (at && ver > at && ver - at <= pool && ver - at - 1 > strlen(req->raw_uri))
         return refuse(req, 400, "bad_request", "the request target holds a NUL byte");
-    struct framing f = {0};
-    MHD_get_connection_values(req->connection, MHD_HEADER_KIND, collect_framing, &f);
-    if (f.transfer_encodings && f.content_lengths)
+    if (f->transfer_encodings && f->content_lengths)
         return refuse(req, 400, "bad_request",
                       "a request may not have both Transfer-Encoding and Content-Length");
-    if (f.transfer_encodings > 1 || (f.transfer_encodings && !ends_chunked(f.transfer_encoding)))
+    if (f->transfer_encodings > 1 || (f->transfer_encodings && !ends_chunked(f->transfer_encoding)))
         return refuse(req, 400, "bad_request",
                       "the body's length is unknown: send one Transfer-Encoding, and end it with "
                       "chunked");
-    if (f.transfer_encodings && strcasecmp(f.transfer_encoding, "chunked") != 0)
+    if (f->transfer_encodings && strcasecmp(f->transfer_encoding, "chunked") != 0)
         return refuse(req, 501, "not_implemented",
                       "enoki reads no transfer coding but chunked");
-    if (f.conflict)
+    if (f->conflict)
         return refuse(req, 400, "bad_request", "the request has different Content-Length values");
     /* Digits only: MHD has checked the first one. */
-    if (f.content_lengths &&
-        strtoull(f.content_length, NULL, 10) > (unsigned long long)req->http->config->max_body) {
+    if (f->content_lengths &&
+        strtoull(f->content_length, NULL, 10) > (unsigned long long)req->http->config->max_body) {
         char message[128];
         snprintf(message, sizeof(message), "the body is larger than %d bytes (GATEWAY.max_body)",
                  req->http->config->max_body);
@@ -943,19 +935,18 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *connection, c
 {
     (void)cls;
     (void)url; /* decoded from the raw target instead, see route_request */
-    (void)connection;
     struct request *req = *con_cls;
     if (!req->seen) {
         /* In flight from here: its head is complete (one still arriving does not hold a stop). */
         req->http->in_flight++;
         req->counted = true;
         snprintf(req->method, sizeof(req->method), "%s", method);
-        size_t head = strlen(req->raw_uri);
-        MHD_get_connection_values(connection, MHD_HEADER_KIND, count_header_bytes, &head);
-        req->head_too_large = head > (size_t)req->http->config->max_header;
+        struct framing framing = {.head_bytes = strlen(req->raw_uri)};
+        MHD_get_connection_values(connection, MHD_HEADER_KIND, collect_framing, &framing);
+        req->head_too_large = framing.head_bytes > (size_t)req->http->config->max_header;
         req->seen = true;
         /* A refusal closes the connection: MHD then drops the body, whatever it was. */
-        if (refuse_early(req, version))
+        if (refuse_early(req, version, &framing))
             return queue_response(req);
         /* Trap: queueing a response on the first call breaks keep-alive bodies (100-continue). */
         return MHD_YES;
@@ -981,7 +972,6 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *connection, c
         if (!preflight(req))
             route_request(req, method);
     }
-    (void)connection;
     if (req->responded)
         return queue_response(req);
     return MHD_YES; /* suspended until the call ends */
