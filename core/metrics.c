@@ -5,6 +5,7 @@
 #include "xalloc.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +22,12 @@ struct request_count {
 };
 
 struct gw_metrics {
-    struct request_count *requests;
+    struct request_count *requests; /* in first-seen order, as /metrics lists them */
     size_t n_requests, cap_requests;
+    /* Open addressing over requests (index + 1; 0 is empty), twice their capacity: a request's
+     * counter is found without comparing its route against every other one. */
+    size_t *slots;
+    size_t n_slots;
     uint64_t latency[N_BUCKETS + 1]; /* cumulative at render; here per bucket, +Inf last */
     double latency_sum;
     uint64_t latency_count;
@@ -44,22 +49,52 @@ void gw_metrics_free(struct gw_metrics *m)
     for (size_t i = 0; i < m->n_requests; i++)
         free(m->requests[i].route);
     free(m->requests);
+    free(m->slots);
     free(m);
+}
+
+static size_t request_hash(const char *route, int status)
+{
+    uint64_t h = 1469598103934665603ULL ^ (uint64_t)(unsigned)status; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)route; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return (size_t)h;
+}
+
+/* The slot holding (route, status), or the empty slot where it goes. */
+static size_t *request_slot(struct gw_metrics *m, const char *route, int status)
+{
+    size_t mask = m->n_slots - 1;
+    for (size_t i = request_hash(route, status) & mask;; i = (i + 1) & mask) {
+        size_t *slot = &m->slots[i];
+        if (*slot == 0)
+            return slot;
+        const struct request_count *r = &m->requests[*slot - 1];
+        if (r->status == status && strcmp(r->route, route) == 0)
+            return slot;
+    }
 }
 
 void gw_metrics_request(struct gw_metrics *m, const char *route, int status)
 {
-    for (size_t i = 0; i < m->n_requests; i++) {
-        if (m->requests[i].status == status && strcmp(m->requests[i].route, route) == 0) {
-            m->requests[i].count++;
+    if (m->n_slots) {
+        size_t *slot = request_slot(m, route, status);
+        if (*slot) {
+            m->requests[*slot - 1].count++;
             return;
         }
     }
     if (m->n_requests == m->cap_requests) {
         m->cap_requests = m->cap_requests ? m->cap_requests * 2 : 32;
         m->requests = xrealloc(m->requests, m->cap_requests * sizeof(*m->requests));
+        free(m->slots);
+        m->n_slots = m->cap_requests * 2;
+        m->slots = xcalloc(m->n_slots, sizeof(*m->slots));
+        for (size_t i = 0; i < m->n_requests; i++)
+            *request_slot(m, m->requests[i].route, m->requests[i].status) = i + 1;
     }
     m->requests[m->n_requests++] = (struct request_count){xstrdup(route), status, 1};
+    *request_slot(m, route, status) = m->n_requests;
 }
 
 void gw_metrics_rpc(struct gw_metrics *m, double seconds, int outcome)

@@ -13,5 +13,6 @@ Suite *respond_suite(void);
 Suite *utf8_suite(void);
 Suite *http_mode_suite(void);
 Suite *ws_suite(void);
+Suite *metrics_suite(void);
 
 #endif
