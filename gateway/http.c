@@ -1170,6 +1170,7 @@ static void fast_hand_over(struct fast_conn *c)
 {
     struct gw_http *http = c->http;
     int fd = c->fd;
+    gw_debug("http", "a request enoki does not read itself: the connection goes to libmicrohttpd");
     fast_release(c, true);
     if (MHD_add_connection(http->daemon, fd, (const struct sockaddr *)&c->peer, c->peer_len) !=
         MHD_YES)
@@ -1314,8 +1315,11 @@ static void fast_respond(struct request *req)
     MHD_get_response_headers(fields, look_at_field, &w);
     c->head.len = 0;
     char line[96];
-    const char *reason = MHD_get_reason_phrase_for((unsigned)r->status);
-    int n = snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n", r->status, *reason ? reason : "Unknown");
+    /* libmicrohttpd's words for a code it has none for. */
+    const char *reason = MHD_get_reason_phrase_len_for((unsigned)r->status)
+                             ? MHD_get_reason_phrase_for((unsigned)r->status)
+                             : "Non-Standard Status";
+    int n = snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n", r->status, reason);
     gw_strbuf_add(&c->head, line, (size_t)n);
     if (!w.has_date) {
         time_t now = time(NULL);
@@ -1332,17 +1336,21 @@ static void fast_respond(struct request *req)
     c->close_after = c->close_after || w.says_close;
     MHD_get_response_headers(fields, write_field, &w);
     MHD_destroy_response(fields);
-    if (r->status >= 200 && r->status != 204 && r->status != 304) {
+    /* As libmicrohttpd 0.9.75 does: 1xx and 204 have neither a Content-Length nor a body; 304
+     * has the length of the body it does not send. */
+    if (r->status >= 200 && r->status != 204) {
         n = snprintf(line, sizeof(line), "Content-Length: %llu\r\n",
                      (unsigned long long)(req->file_fd >= 0 ? req->file_size : r->body_len));
         gw_strbuf_add(&c->head, line, (size_t)n);
-    } else if (req->file_fd >= 0) {
-        close(req->file_fd);
-        req->file_fd = -1;
     }
     gw_strbuf_add(&c->head, "\r\n", 2);
-    if (r->status < 200 || r->status == 204 || r->status == 304)
+    if (r->status < 200 || r->status == 204 || r->status == 304) {
         r->body_len = 0;
+        if (req->file_fd >= 0) {
+            close(req->file_fd);
+            req->file_fd = -1;
+        }
+    }
     c->sent = 0;
     c->file_sent = 0;
     fast_write(c);
