@@ -1108,7 +1108,10 @@ struct fast_conn {
     struct gw_http *http;
     struct fast_conn *prev, *next; /* http->fast */
     uv_poll_t poll;
-    uv_timer_t idle; /* GATEWAY.idle_timeout, while waiting for a request or for the client to read */
+    /* GATEWAY.idle_timeout, while waiting for a request or for the client to read. The timer runs
+     * all the time and looks at active_ms when it fires: no timer work per request. */
+    uv_timer_t idle;
+    uint64_t active_ms;
     int fd;
     int events; /* what the poll watches */
     int handles_open;
@@ -1180,7 +1183,17 @@ static void fast_hand_over(struct fast_conn *c)
 
 static void on_fast_idle(uv_timer_t *timer)
 {
-    fast_close(timer->data);
+    struct fast_conn *c = timer->data;
+    uint64_t timeout = (uint64_t)c->http->config->idle_timeout * 1000;
+    uint64_t now = uv_now(c->http->loop);
+    /* A call's wait is bounded by its own deadline, not by idle_timeout. */
+    if (c->req && !(c->events & UV_WRITABLE))
+        c->active_ms = now;
+    if (now - c->active_ms < timeout) {
+        uv_timer_start(&c->idle, on_fast_idle, c->active_ms + timeout - now, 0);
+        return;
+    }
+    fast_close(c);
 }
 
 static void on_fast_poll(uv_poll_t *poll, int status, int events)
@@ -1224,7 +1237,7 @@ static void fast_done(struct fast_conn *c, bool client_gone)
         return;
     }
     fast_watch(c, UV_READABLE);
-    uv_timer_start(&c->idle, on_fast_idle, (uint64_t)c->http->config->idle_timeout * 1000, 0);
+    c->active_ms = uv_now(c->http->loop);
 }
 
 static void fast_write(struct fast_conn *c)
@@ -1250,6 +1263,7 @@ static void fast_write(struct fast_conn *c)
             return;
         }
         c->sent += (size_t)w;
+        c->active_ms = uv_now(c->http->loop);
     }
     while (req->file_fd >= 0 && (uint64_t)c->file_sent < req->file_size) {
         ssize_t w = sendfile(c->fd, req->file_fd, &c->file_sent,
@@ -1260,13 +1274,13 @@ static void fast_write(struct fast_conn *c)
             fast_done(c, true); /* gone, or the file shrank under us */
             return;
         }
+        c->active_ms = uv_now(c->http->loop);
     }
     fast_done(c, false);
     return;
 wait:
     /* A client that does not read gets GATEWAY.idle_timeout, as with libmicrohttpd. */
     fast_watch(c, UV_WRITABLE);
-    uv_timer_start(&c->idle, on_fast_idle, (uint64_t)c->http->config->idle_timeout * 1000, 0);
 }
 
 struct head_writer {
@@ -1378,7 +1392,6 @@ static void fast_read(struct fast_conn *c)
         fast_close(c); /* cannot happen: the bytes were there */
         return;
     }
-    uv_timer_stop(&c->idle);
     struct request *req = xcalloc(1, sizeof(*req));
     req->http = http;
     req->fast = c;
@@ -1432,6 +1445,7 @@ static void fast_start(struct gw_http *http, int fd, const struct sockaddr *addr
     http->fast = c;
     http->connections++;
     fast_watch(c, UV_READABLE);
+    c->active_ms = uv_now(http->loop);
     uv_timer_start(&c->idle, on_fast_idle, (uint64_t)http->config->idle_timeout * 1000, 0);
     fast_read(c); /* the sniffer has seen the first head arrive */
 }
