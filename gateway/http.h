@@ -1,6 +1,9 @@
-/* http.h - the REST side: libmicrohttpd driven by the libuv loop (DESIGN.md, "libmicrohttpd in an
- * external loop"). A request waiting for its reply holds no thread: its MHD connection is suspended
- * and resumed by the call's end (reply, deadline, broker loss).
+/* http.h - the REST side, on the libuv loop. A request waiting for its reply holds no thread.
+ *
+ * A complete, well-formed HTTP/1.1 request (core/h1.h) is read by enoki itself, and its connection
+ * stays in the loop's poll set while the call runs. Any other request goes to libmicrohttpd, driven
+ * by the same loop (DESIGN.md, "libmicrohttpd in an external loop"), which keeps that connection
+ * and suspends it until the call's end (reply, deadline, broker loss). Both answer alike.
  */
 #ifndef ENOKI_HTTP_H
 #define ENOKI_HTTP_H
@@ -24,7 +27,7 @@ struct gw_http *gw_http_new(uv_loop_t *loop, const struct gw_config *config,
 struct gw_metrics;
 void gw_http_set_metrics(struct gw_http *http, struct gw_metrics *metrics);
 
-/* Takes an accepted, non-blocking socket (stolen: closed by MHD). */
+/* Takes an accepted, non-blocking socket (stolen: closed by the server). */
 void gw_http_add_connection(struct gw_http *http, int fd, const struct sockaddr *addr,
                             socklen_t len);
 
