@@ -7,7 +7,7 @@ int main(void)
 {
     Suite *(*const suites[])(void) = {status_suite, config_suite, table_suite,
                                       wire_suite,   call_suite,   respond_suite, utf8_suite, http_mode_suite,
-                                      ws_suite,     metrics_suite};
+                                      ws_suite,     metrics_suite, h1_suite};
     SRunner *runner = srunner_create(NULL);
     for (size_t i = 0; i < sizeof(suites) / sizeof(suites[0]); i++)
         srunner_add_suite(runner, suites[i]());

@@ -14,5 +14,6 @@ Suite *utf8_suite(void);
 Suite *http_mode_suite(void);
 Suite *ws_suite(void);
 Suite *metrics_suite(void);
+Suite *h1_suite(void);
 
 #endif

@@ -1,0 +1,543 @@
+/* Unit tests for core/h1: the strict HTTP/1.1 request-head parser of enoki's own read path, and
+ * the Date header's text.
+ *
+ * Every input that must be passed to libmicrohttpd (GW_H1_PASS) comes with a control: the same
+ * request without the one unusual thing, which must be GW_H1_READY. So a PASS case cannot succeed
+ * by being malformed somewhere else by mistake.
+ */
+#include "core/h1.h"
+
+#include "suites.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+    MAX_HEAD = 16 << 10, /* the configuration's defaults (core/config.c) */
+    MAX_BODY = 1 << 20,
+};
+
+/* A literal with its length: the inputs may hold NUL bytes. */
+#define LIT(s) s, sizeof(s) - 1
+
+/* Parses an exact-length heap copy of s[0..len), so that a read past len would be seen under
+ * ASan or valgrind. The copy is freed before returning: callers only look at the status. */
+static enum gw_h1_status parse_limits(const char *s, size_t len, size_t max_head, size_t max_body)
+{
+    char *copy = malloc(len ? len : 1);
+    ck_assert_ptr_nonnull(copy);
+    memcpy(copy, s, len);
+    struct gw_h1_request r;
+    enum gw_h1_status status = gw_h1_parse(copy, len, max_head, max_body, &r);
+    free(copy);
+    return status;
+}
+
+static enum gw_h1_status parse_status(const char *s, size_t len)
+{
+    return parse_limits(s, len, MAX_HEAD, MAX_BODY);
+}
+
+/* The buffer stays the caller's: r points into it. */
+static enum gw_h1_status parse_str(const char *s, struct gw_h1_request *r)
+{
+    return gw_h1_parse(s, strlen(s), MAX_HEAD, MAX_BODY, r);
+}
+
+static void assert_slice(const char *p, size_t len, const char *want)
+{
+    ck_assert_ptr_nonnull(p);
+    ck_assert_uint_eq(len, strlen(want));
+    ck_assert_mem_eq(p, want, len);
+}
+
+/* ---- READY ---------------------------------------------------------------------------------- */
+
+START_TEST(get_without_headers)
+{
+    static const char req[] = "GET / HTTP/1.1\r\n\r\n";
+    struct gw_h1_request r;
+    ck_assert_int_eq(parse_str(req, &r), GW_H1_READY);
+    assert_slice(r.method, r.method_len, "GET");
+    assert_slice(r.target, r.target_len, "/");
+    ck_assert_ptr_eq(r.method, req);
+    ck_assert_ptr_eq(r.target, req + 4);
+    ck_assert_uint_eq(r.n_headers, 0);
+    ck_assert_uint_eq(r.head_len, strlen(req));
+    ck_assert_uint_eq(r.content_length, 0);
+    ck_assert(!r.close);
+}
+END_TEST
+
+START_TEST(post_with_body)
+{
+    static const char head[] = "POST /svc/method?x=1 HTTP/1.1\r\n"
+                               "Host: example.com\r\n"
+                               "Content-Type: application/json\r\n"
+                               "Content-Length: 13\r\n"
+                               "\r\n";
+    static const char req[] = "POST /svc/method?x=1 HTTP/1.1\r\n"
+                              "Host: example.com\r\n"
+                              "Content-Type: application/json\r\n"
+                              "Content-Length: 13\r\n"
+                              "\r\n"
+                              "{\"a\": [1, 2]}";
+    struct gw_h1_request r;
+    ck_assert_int_eq(parse_str(req, &r), GW_H1_READY);
+    assert_slice(r.method, r.method_len, "POST");
+    assert_slice(r.target, r.target_len, "/svc/method?x=1");
+    ck_assert_uint_eq(r.head_len, strlen(head));
+    ck_assert_uint_eq(r.content_length, 13);
+    ck_assert_uint_eq(r.head_len + r.content_length, strlen(req));
+    ck_assert_mem_eq(req + r.head_len, "{\"a\": [1, 2]}", 13);
+    ck_assert_uint_eq(r.n_headers, 3);
+    assert_slice(r.headers[2].name, r.headers[2].name_len, "Content-Length");
+    assert_slice(r.headers[2].value, r.headers[2].value_len, "13");
+    ck_assert(!r.close);
+}
+END_TEST
+
+START_TEST(fields_in_order_without_leading_ows)
+{
+    static const char req[] = "PUT /a/b%20c HTTP/1.1\r\n"
+                              "Host:example.com\r\n"
+                              "X-Spaces:    many spaces inside  kept\r\n"
+                              "X-Tab:\t\t tabbed\r\n"
+                              "x-lower-Case: V\r\n"
+                              "Accept: */*\r\n"
+                              "\r\n";
+    struct gw_h1_request r;
+    ck_assert_int_eq(parse_str(req, &r), GW_H1_READY);
+    assert_slice(r.method, r.method_len, "PUT");
+    assert_slice(r.target, r.target_len, "/a/b%20c");
+    ck_assert_uint_eq(r.n_headers, 5);
+    static const char *const want[][2] = {
+        {"Host", "example.com"}, {"X-Spaces", "many spaces inside  kept"},
+        {"X-Tab", "tabbed"},     {"x-lower-Case", "V"},
+        {"Accept", "*/*"},
+    };
+    for (size_t i = 0; i < 5; i++) {
+        assert_slice(r.headers[i].name, r.headers[i].name_len, want[i][0]);
+        assert_slice(r.headers[i].value, r.headers[i].value_len, want[i][1]);
+        /* Borrowed from the buffer, not copied. */
+        ck_assert(r.headers[i].name > req && r.headers[i].name < req + sizeof(req));
+        ck_assert(r.headers[i].value > req && r.headers[i].value < req + sizeof(req));
+    }
+    ck_assert_uint_eq(r.head_len, strlen(req));
+    ck_assert_uint_eq(r.content_length, 0);
+}
+END_TEST
+
+static const struct {
+    const char *connection; /* the header line, or NULL for none */
+    bool close;
+} close_cases[] = {
+    {NULL, false},
+    {"Connection: close\r\n", true},
+    {"Connection: keep-alive, close\r\n", true},
+    {"Connection: keep-alive\r\n", false},
+    {"Connection: Keep-Alive\r\n", false},
+    {"connection: CLOSE\r\n", true},
+    {"Connection: close, keep-alive\r\n", true},
+    {"Connection: keep-alive,close\r\n", true},
+};
+
+START_TEST(connection_close_flag)
+{
+    char req[256];
+    snprintf(req, sizeof(req), "GET /x HTTP/1.1\r\nHost: h\r\n%s\r\n",
+             close_cases[_i].connection ? close_cases[_i].connection : "");
+    struct gw_h1_request r;
+    ck_assert_int_eq(parse_str(req, &r), GW_H1_READY);
+    ck_assert_int_eq(r.close, close_cases[_i].close);
+    ck_assert_uint_eq(r.n_headers, close_cases[_i].connection ? 2 : 1);
+}
+END_TEST
+
+START_TEST(pipelined_requests_give_the_first)
+{
+    static const char first[] = "POST /one HTTP/1.1\r\nContent-Length: 3\r\n\r\n";
+    static const char buf[] = "POST /one HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc"
+                              "POST /two HTTP/1.1\r\nContent-Length: 5\r\nConnection: close\r\n"
+                              "\r\nhello"
+                              "GET /three HTTP/1.1\r\n\r\n";
+    struct gw_h1_request r;
+    ck_assert_int_eq(parse_str(buf, &r), GW_H1_READY);
+    assert_slice(r.target, r.target_len, "/one");
+    ck_assert_uint_eq(r.head_len, strlen(first));
+    ck_assert_uint_eq(r.content_length, 3);
+    ck_assert_uint_eq(r.n_headers, 1);
+    ck_assert(!r.close);
+
+    /* The second starts where the first ends. Lengths are counted from the buffer's end, not
+     * with strlen: GCC 12.2 at -O1 and above miscompiles strlen(array + a + b) when b was
+     * loaded from memory a call has changed since (it reloads a's part of the offset). */
+    const char *end = buf + sizeof(buf) - 1;
+    const char *second = buf + r.head_len + r.content_length;
+    ck_assert_int_eq(gw_h1_parse(second, (size_t)(end - second), MAX_HEAD, MAX_BODY, &r),
+                     GW_H1_READY);
+    assert_slice(r.target, r.target_len, "/two");
+    ck_assert_uint_eq(r.content_length, 5);
+    ck_assert(r.close);
+    ck_assert_mem_eq(second + r.head_len, "hello", 5);
+    const char *third = second + r.head_len + r.content_length;
+    ck_assert_int_eq(gw_h1_parse(third, (size_t)(end - third), MAX_HEAD, MAX_BODY, &r),
+                     GW_H1_READY);
+    assert_slice(r.target, r.target_len, "/three");
+    ck_assert_uint_eq(r.head_len, (size_t)(end - third));
+
+    /* A pipelined request that is itself incomplete (or passed) does not change the first. */
+    static const char half[] = "GET /a HTTP/1.1\r\n\r\nHEAD /b HTTP/1.1\r\nHo";
+    ck_assert_int_eq(parse_str(half, &r), GW_H1_READY);
+    ck_assert_uint_eq(r.head_len, strlen("GET /a HTTP/1.1\r\n\r\n"));
+}
+END_TEST
+
+static const char *const methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
+
+START_TEST(every_plain_method)
+{
+    char req[128];
+    snprintf(req, sizeof(req), "%s /m HTTP/1.1\r\nHost: h\r\n\r\n", methods[_i]);
+    struct gw_h1_request r;
+    ck_assert_int_eq(parse_str(req, &r), GW_H1_READY);
+    assert_slice(r.method, r.method_len, methods[_i]);
+    assert_slice(r.target, r.target_len, "/m");
+}
+END_TEST
+
+START_TEST(empty_header_value)
+{
+    static const char req[] = "GET / HTTP/1.1\r\nX-Empty:\r\nX-Blank:   \r\nHost: h\r\n\r\n";
+    struct gw_h1_request r;
+    ck_assert_int_eq(parse_str(req, &r), GW_H1_READY);
+    ck_assert_uint_eq(r.n_headers, 3);
+    assert_slice(r.headers[0].name, r.headers[0].name_len, "X-Empty");
+    ck_assert_uint_eq(r.headers[0].value_len, 0);
+    assert_slice(r.headers[1].name, r.headers[1].name_len, "X-Blank");
+    ck_assert_uint_eq(r.headers[1].value_len, 0);
+    assert_slice(r.headers[2].value, r.headers[2].value_len, "h");
+}
+END_TEST
+
+START_TEST(obs_text_in_value)
+{
+    static const char req[] = "GET / HTTP/1.1\r\nX-Name: caf\xc3\xa9 \x80\xff\r\n\r\n";
+    struct gw_h1_request r;
+    ck_assert_int_eq(parse_str(req, &r), GW_H1_READY);
+    ck_assert_uint_eq(r.n_headers, 1);
+    assert_slice(r.headers[0].value, r.headers[0].value_len, "caf\xc3\xa9 \x80\xff");
+}
+END_TEST
+
+START_TEST(target_bytes_kept_as_sent)
+{
+    /* Anything visible, obs-text included, goes through as it is: the router decodes it. */
+    static const char req[] = "GET /a/%2F/\xc3\xa9?q=\"x\"&r=<>#frag HTTP/1.1\r\n\r\n";
+    struct gw_h1_request r;
+    ck_assert_int_eq(parse_str(req, &r), GW_H1_READY);
+    assert_slice(r.target, r.target_len, "/a/%2F/\xc3\xa9?q=\"x\"&r=<>#frag");
+}
+END_TEST
+
+/* ---- INCOMPLETE ----------------------------------------------------------------------------- */
+
+START_TEST(every_prefix_is_incomplete)
+{
+    static const char req[] = "PATCH /svc/m HTTP/1.1\r\n"
+                              "Host: localhost:8000\r\n"
+                              "Connection: keep-alive\r\n"
+                              "Content-Length: 11\r\n"
+                              "X-Empty:\r\n"
+                              "\r\n"
+                              "{\"k\": true}";
+    size_t len = sizeof(req) - 1;
+    for (size_t n = 0; n < len; n++) {
+        enum gw_h1_status status = parse_status(req, n);
+        ck_assert_msg(status == GW_H1_INCOMPLETE, "prefix of %zu bytes: %d", n, status);
+    }
+    ck_assert_int_eq(parse_status(req, len), GW_H1_READY);
+    /* And with limits exactly the request's own. */
+    size_t body = 11, head = len - body;
+    for (size_t n = 0; n < len; n++)
+        ck_assert_int_eq(parse_limits(req, n, head, body), GW_H1_INCOMPLETE);
+    ck_assert_int_eq(parse_limits(req, len, head, body), GW_H1_READY);
+}
+END_TEST
+
+START_TEST(body_shorter_than_content_length)
+{
+    static const char req[] = "POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n0123456789";
+    size_t len = sizeof(req) - 1;
+    struct gw_h1_request r;
+    ck_assert_int_eq(gw_h1_parse(req, len - 1, MAX_HEAD, MAX_BODY, &r), GW_H1_INCOMPLETE);
+    ck_assert_int_eq(gw_h1_parse(req, len - 10, MAX_HEAD, MAX_BODY, &r), GW_H1_INCOMPLETE);
+    ck_assert_int_eq(gw_h1_parse(req, len, MAX_HEAD, MAX_BODY, &r), GW_H1_READY);
+    ck_assert_uint_eq(r.content_length, 10);
+}
+END_TEST
+
+/* ---- PASS ----------------------------------------------------------------------------------- */
+
+#define CASE(name, pass, ready)                                                                    \
+    {                                                                                              \
+        name, LIT(pass), LIT(ready)                                                                \
+    }
+#define H(line) "GET /p HTTP/1.1\r\nHost: h\r\n" line "\r\n"
+
+static const struct {
+    const char *name;
+    const char *pass;
+    size_t pass_len;
+    const char *ready; /* the control: as pass, without what makes it unusual */
+    size_t ready_len;
+} pass_cases[] = {
+    /* The request line. */
+    CASE("HEAD", "HEAD / HTTP/1.1\r\n\r\n", "GET / HTTP/1.1\r\n\r\n"),
+    CASE("OPTIONS", "OPTIONS / HTTP/1.1\r\n\r\n", "DELETE / HTTP/1.1\r\n\r\n"),
+    CASE("OPTIONS *", "OPTIONS * HTTP/1.1\r\n\r\n", "DELETE / HTTP/1.1\r\n\r\n"),
+    CASE("lowercase get", "get / HTTP/1.1\r\n\r\n", "GET / HTTP/1.1\r\n\r\n"),
+    CASE("mixed case Get", "Get / HTTP/1.1\r\n\r\n", "GET / HTTP/1.1\r\n\r\n"),
+    CASE("unknown method", "BREW / HTTP/1.1\r\n\r\n", "POST / HTTP/1.1\r\n\r\n"),
+    CASE("method with a suffix", "GETS / HTTP/1.1\r\n\r\n", "GET / HTTP/1.1\r\n\r\n"),
+    CASE("method prefix", "PATC / HTTP/1.1\r\n\r\n", "PATCH / HTTP/1.1\r\n\r\n"),
+    CASE("CONNECT", "CONNECT x:443 HTTP/1.1\r\n\r\n", "PUT / HTTP/1.1\r\n\r\n"),
+    CASE("leading CRLF", "\r\nGET / HTTP/1.1\r\n\r\n", "GET / HTTP/1.1\r\n\r\n"),
+    CASE("HTTP/1.0", "GET / HTTP/1.0\r\n\r\n", "GET / HTTP/1.1\r\n\r\n"),
+    CASE("HTTP/2.0", "GET / HTTP/2.0\r\n\r\n", "GET / HTTP/1.1\r\n\r\n"),
+    CASE("lowercase version", "GET / http/1.1\r\n\r\n", "GET / HTTP/1.1\r\n\r\n"),
+    CASE("no version", "GET /\r\n\r\n", "GET / HTTP/1.1\r\n\r\n"),
+    CASE("two spaces before target", "GET  / HTTP/1.1\r\n\r\n", "GET / HTTP/1.1\r\n\r\n"),
+    CASE("two spaces before version", "GET /  HTTP/1.1\r\n\r\n", "GET / HTTP/1.1\r\n\r\n"),
+    CASE("space after version", "GET / HTTP/1.1 \r\n\r\n", "GET / HTTP/1.1\r\n\r\n"),
+    CASE("tab between method and target", "GET\t/ HTTP/1.1\r\n\r\n", "GET / HTTP/1.1\r\n\r\n"),
+    CASE("absolute-form", "GET http://x/ HTTP/1.1\r\n\r\n", "GET /x/ HTTP/1.1\r\n\r\n"),
+    CASE("asterisk", "GET * HTTP/1.1\r\n\r\n", "GET / HTTP/1.1\r\n\r\n"),
+    CASE("empty target", "GET  HTTP/1.1\r\n\r\n", "GET / HTTP/1.1\r\n\r\n"),
+    CASE("space in target", "GET /a b HTTP/1.1\r\n\r\n", "GET /a%20b HTTP/1.1\r\n\r\n"),
+    CASE("control in target", "GET /a\x01z HTTP/1.1\r\n\r\n", "GET /a%01z HTTP/1.1\r\n\r\n"),
+    CASE("tab in target", "GET /a\tz HTTP/1.1\r\n\r\n", "GET /a%09z HTTP/1.1\r\n\r\n"),
+    CASE("DEL in target", "GET /a\x7fz HTTP/1.1\r\n\r\n", "GET /a%7Fz HTTP/1.1\r\n\r\n"),
+    CASE("NUL in target", "GET /a\0z HTTP/1.1\r\n\r\n", "GET /a%00z HTTP/1.1\r\n\r\n"),
+    /* Line endings. */
+    CASE("bare LF everywhere", "GET / HTTP/1.1\nHost: h\n\n", "GET / HTTP/1.1\r\nHost: h\r\n\r\n"),
+    CASE("bare LF after the request line", "GET / HTTP/1.1\nHost: h\r\n\r\n",
+         "GET / HTTP/1.1\r\nHost: h\r\n\r\n"),
+    CASE("bare LF after a field", "GET / HTTP/1.1\r\nHost: h\n\r\n",
+         "GET / HTTP/1.1\r\nHost: h\r\n\r\n"),
+    CASE("bare LF as the blank line", "GET / HTTP/1.1\r\nHost: h\r\n\n",
+         "GET / HTTP/1.1\r\nHost: h\r\n\r\n"),
+    CASE("bare CR in a value", H("X-A: a\rb\r\n"), H("X-A: a b\r\n")),
+    CASE("bare CR in a name", H("X\r-A: b\r\n"), H("X-A: b\r\n")),
+    CASE("bare CR ending a value", H("X-A: b\r\r\n"), H("X-A: b\r\n")),
+    CASE("bare CR in the target", "GET /a\rb HTTP/1.1\r\n\r\n", "GET /ab HTTP/1.1\r\n\r\n"),
+    CASE("CR CR LF after the version", "GET / HTTP/1.1\r\r\n\r\n", "GET / HTTP/1.1\r\n\r\n"),
+    /* Field lines. */
+    CASE("obs-fold with a space", H("X-A: a\r\n b\r\n"), H("X-A: a\r\nX-B: b\r\n")),
+    CASE("obs-fold with a tab", H("X-A: a\r\n\tb\r\n"), H("X-A: a\r\nX-B: b\r\n")),
+    CASE("first field folded", "GET / HTTP/1.1\r\n Host: h\r\n\r\n",
+         "GET / HTTP/1.1\r\nHost: h\r\n\r\n"),
+    CASE("space before colon", H("X-A : b\r\n"), H("X-A: b\r\n")),
+    CASE("tab before colon", H("X-A\t: b\r\n"), H("X-A: b\r\n")),
+    CASE("empty name", H(": b\r\n"), H("X: b\r\n")),
+    CASE("no colon", H("X-A b\r\n"), H("X-A: b\r\n")),
+    CASE("space in name", H("X A: b\r\n"), H("X-A: b\r\n")),
+    CASE("separator in name", H("X(A): b\r\n"), H("X-A: b\r\n")),
+    CASE("slash in name", H("X/A: b\r\n"), H("X-A: b\r\n")),
+    CASE("obs-text in name", H("X\xc3\xa9: b\r\n"), H("Xe: b\r\n")),
+    CASE("NUL in name", H("X\0A: b\r\n"), H("X-A: b\r\n")),
+    CASE("NUL in value", H("X-A: a\0b\r\n"), H("X-A: a b\r\n")),
+    CASE("control in value", H("X-A: a\001b\r\n"), H("X-A: a b\r\n")),
+    CASE("ESC in value", H("X-A: a\033b\r\n"), H("X-A: a b\r\n")),
+    CASE("DEL in value", H("X-A: a\177b\r\n"), H("X-A: a b\r\n")),
+    CASE("trailing space in value", H("X-A: b \r\n"), H("X-A: b\r\n")),
+    CASE("trailing tab in value", H("X-A: b\t\r\n"), H("X-A: b\r\n")),
+    /* Framing and protocol switches: the long way's. */
+    CASE("Transfer-Encoding", H("Transfer-Encoding: chunked\r\n"), H("X-Encoding: chunked\r\n")),
+    CASE("transfer-encoding", H("transfer-encoding: chunked\r\n"), H("X-Encoding: chunked\r\n")),
+    CASE("TRANSFER-ENCODING identity", H("TRANSFER-ENCODING: identity\r\n"),
+         H("X-Encoding: identity\r\n")),
+    CASE("Transfer-Encoding empty", H("Transfer-Encoding:\r\n"), H("X-Encoding:\r\n")),
+    CASE("Expect", H("Expect: 100-continue\r\n"), H("X-Expect: 100-continue\r\n")),
+    CASE("expect", H("expect: 100-continue\r\n"), H("X-Expect: 100-continue\r\n")),
+    CASE("Upgrade", H("Upgrade: websocket\r\n"), H("X-Upgrade: websocket\r\n")),
+    CASE("UPGRADE", H("UPGRADE: h2c\r\n"), H("X-Upgrade: h2c\r\n")),
+    CASE("Connection: Upgrade", H("Connection: Upgrade\r\n"), H("Connection: keep-alive\r\n")),
+    CASE("Connection: keep-alive, Upgrade", H("Connection: keep-alive, Upgrade\r\n"),
+         H("Connection: keep-alive, close\r\n")),
+    CASE("Connection: TE", H("Connection: TE\r\n"), H("Connection: close\r\n")),
+    CASE("Connection: closed", H("Connection: closed\r\n"), H("Connection: close\r\n")),
+    /* Content-Length. */
+    CASE("two equal Content-Length", H("Content-Length: 0\r\nContent-Length: 0\r\n"),
+         H("Content-Length: 0\r\nX-Length: 0\r\n")),
+    CASE("two Content-Length, cases apart", H("Content-Length: 1\r\ncontent-length: 1\r\n") "x",
+         H("Content-Length: 1\r\nX-Length: 1\r\n") "x"),
+    CASE("two different Content-Length", H("Content-Length: 1\r\nContent-Length: 2\r\n") "xy",
+         H("Content-Length: 2\r\n") "xy"),
+    CASE("Content-Length a word", H("Content-Length: abc\r\n"), H("Content-Length: 0\r\n")),
+    CASE("Content-Length hex", H("Content-Length: 0x1\r\n") "x", H("Content-Length: 1\r\n") "x"),
+    CASE("Content-Length plus", H("Content-Length: +1\r\n") "x", H("Content-Length: 1\r\n") "x"),
+    CASE("Content-Length minus", H("Content-Length: -1\r\n") "x", H("Content-Length: 1\r\n") "x"),
+    CASE("Content-Length empty", H("Content-Length:\r\n"), H("Content-Length: 0\r\n")),
+    CASE("Content-Length blank", H("Content-Length:   \r\n"), H("Content-Length: 0\r\n")),
+    CASE("Content-Length decimal", H("Content-Length: 1.5\r\n") "x",
+         H("Content-Length: 1\r\n") "x"),
+    CASE("Content-Length list", H("Content-Length: 1, 1\r\n") "x", H("Content-Length: 1\r\n") "x"),
+    CASE("Content-Length with a space inside", H("Content-Length: 1 2\r\n"),
+         H("Content-Length: 12\r\n") "0123456789ab"),
+    CASE("Content-Length of 16 digits", H("Content-Length: 0000000000000001\r\n") "x",
+         H("Content-Length: 000000000000001\r\n") "x"),
+    CASE("Content-Length of 20 digits", H("Content-Length: 18446744073709551617\r\n") "x",
+         H("Content-Length: 1\r\n") "x"),
+};
+
+START_TEST(passed_to_libmicrohttpd)
+{
+    ck_assert_msg(parse_status(pass_cases[_i].ready, pass_cases[_i].ready_len) == GW_H1_READY,
+                  "%s: the control is not READY", pass_cases[_i].name);
+    ck_assert_msg(parse_status(pass_cases[_i].pass, pass_cases[_i].pass_len) == GW_H1_PASS,
+                  "%s: not passed", pass_cases[_i].name);
+}
+END_TEST
+
+START_TEST(head_longer_than_max_head)
+{
+    static const char req[] = "POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nab";
+    size_t len = sizeof(req) - 1, head = len - 2;
+    ck_assert_int_eq(parse_limits(req, len, head, MAX_BODY), GW_H1_READY);
+    ck_assert_int_eq(parse_limits(req, len, head - 1, MAX_BODY), GW_H1_PASS);
+    ck_assert_int_eq(parse_limits(req, len, 10, MAX_BODY), GW_H1_PASS);
+    /* Passed as soon as the head is known to be too long, blank line or not. */
+    ck_assert_int_eq(parse_limits(req, head - 2, head - 3, MAX_BODY), GW_H1_PASS);
+    ck_assert_int_eq(parse_limits(req, head - 2, head - 2, MAX_BODY), GW_H1_INCOMPLETE);
+}
+END_TEST
+
+START_TEST(body_longer_than_max_body)
+{
+    static const char req[] = "PUT /x HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello";
+    size_t len = sizeof(req) - 1;
+    ck_assert_int_eq(parse_limits(req, len, MAX_HEAD, 5), GW_H1_READY);
+    ck_assert_int_eq(parse_limits(req, len, MAX_HEAD, 4), GW_H1_PASS);
+    ck_assert_int_eq(parse_limits(req, len, MAX_HEAD, 0), GW_H1_PASS);
+    /* Before the body is there, too: it would not fit. */
+    ck_assert_int_eq(parse_limits(req, len - 5, MAX_HEAD, 4), GW_H1_PASS);
+    ck_assert_int_eq(parse_limits(req, len - 5, MAX_HEAD, 5), GW_H1_INCOMPLETE);
+    /* The largest Content-Length read (15 digits) against the default limit. */
+    static const char big[] = "POST / HTTP/1.1\r\nContent-Length: 999999999999999\r\n\r\n";
+    ck_assert_int_eq(parse_status(LIT(big)), GW_H1_PASS);
+}
+END_TEST
+
+/* "GET / HTTP/1.1\r\n" and n fields "X-<i>: v\r\n", then the blank line. */
+static char *with_fields(size_t n, size_t *len)
+{
+    size_t cap = 64 + n * 32;
+    char *req = malloc(cap);
+    ck_assert_ptr_nonnull(req);
+    size_t at = (size_t)snprintf(req, cap, "GET / HTTP/1.1\r\n");
+    for (size_t i = 0; i < n; i++)
+        at += (size_t)snprintf(req + at, cap - at, "X-%zu: v%zu\r\n", i, i);
+    at += (size_t)snprintf(req + at, cap - at, "\r\n");
+    *len = at;
+    return req;
+}
+
+START_TEST(too_many_headers)
+{
+    size_t len;
+    char *req = with_fields(GW_H1_MAX_HEADERS, &len);
+    struct gw_h1_request r;
+    ck_assert_int_eq(gw_h1_parse(req, len, MAX_HEAD, MAX_BODY, &r), GW_H1_READY);
+    ck_assert_uint_eq(r.n_headers, GW_H1_MAX_HEADERS);
+    assert_slice(r.headers[GW_H1_MAX_HEADERS - 1].name, r.headers[GW_H1_MAX_HEADERS - 1].name_len,
+                 "X-63");
+    free(req);
+    req = with_fields(GW_H1_MAX_HEADERS + 1, &len);
+    ck_assert_int_eq(gw_h1_parse(req, len, MAX_HEAD, MAX_BODY, &r), GW_H1_PASS);
+    free(req);
+    req = with_fields(1000, &len);
+    ck_assert_int_eq(gw_h1_parse(req, len, MAX_HEAD, MAX_BODY, &r), GW_H1_PASS);
+    free(req);
+}
+END_TEST
+
+START_TEST(long_request_line_without_a_space)
+{
+    /* A target still arriving: incomplete while within max_head, passed beyond it. */
+    enum { MAX = 100 };
+    char line[300];
+    memcpy(line, "GET /", 5);
+    memset(line + 5, 'a', sizeof(line) - 5);
+    ck_assert_int_eq(parse_limits(line, MAX, MAX, MAX_BODY), GW_H1_INCOMPLETE);
+    ck_assert_int_eq(parse_limits(line, MAX + 1, MAX, MAX_BODY), GW_H1_PASS);
+    ck_assert_int_eq(parse_limits(line, sizeof(line), MAX, MAX_BODY), GW_H1_PASS);
+    ck_assert_int_eq(parse_limits(line, sizeof(line), MAX_HEAD, MAX_BODY), GW_H1_INCOMPLETE);
+    /* A method still arriving: no method is 16 letters long. */
+    char method[40];
+    memset(method, 'G', sizeof(method));
+    ck_assert_int_eq(parse_status(method, 15), GW_H1_INCOMPLETE);
+    ck_assert_int_eq(parse_status(method, 16), GW_H1_PASS);
+    ck_assert_int_eq(parse_status(method, sizeof(method)), GW_H1_PASS);
+    /* Fields still arriving, no blank line yet. */
+    size_t len;
+    char *req = with_fields(20, &len);
+    size_t partial = len - 2; /* without the blank line */
+    ck_assert_int_eq(parse_limits(req, partial, partial, MAX_BODY), GW_H1_INCOMPLETE);
+    ck_assert_int_eq(parse_limits(req, partial, partial - 1, MAX_BODY), GW_H1_PASS);
+    free(req);
+}
+END_TEST
+
+/* ---- gw_h1_date ----------------------------------------------------------------------------- */
+
+START_TEST(date_is_imf_fixdate)
+{
+    char buf[64];
+    memset(buf, 'z', sizeof(buf));
+    gw_h1_date(784111777, buf, sizeof(buf));
+    ck_assert_str_eq(buf, "Sun, 06 Nov 1994 08:49:37 GMT");
+    gw_h1_date(0, buf, sizeof(buf));
+    ck_assert_str_eq(buf, "Thu, 01 Jan 1970 00:00:00 GMT");
+    char exact[30];
+    gw_h1_date(1709251199, exact, sizeof(exact)); /* 2024 is a leap year */
+    ck_assert_str_eq(exact, "Thu, 29 Feb 2024 23:59:59 GMT");
+}
+END_TEST
+
+Suite *h1_suite(void)
+{
+    Suite *s = suite_create("h1");
+    TCase *ready = tcase_create("ready");
+    tcase_add_test(ready, get_without_headers);
+    tcase_add_test(ready, post_with_body);
+    tcase_add_test(ready, fields_in_order_without_leading_ows);
+    tcase_add_loop_test(ready, connection_close_flag, 0,
+                        (int)(sizeof(close_cases) / sizeof(close_cases[0])));
+    tcase_add_test(ready, pipelined_requests_give_the_first);
+    tcase_add_loop_test(ready, every_plain_method, 0, (int)(sizeof(methods) / sizeof(methods[0])));
+    tcase_add_test(ready, empty_header_value);
+    tcase_add_test(ready, obs_text_in_value);
+    tcase_add_test(ready, target_bytes_kept_as_sent);
+    suite_add_tcase(s, ready);
+
+    TCase *incomplete = tcase_create("incomplete");
+    tcase_add_test(incomplete, every_prefix_is_incomplete);
+    tcase_add_test(incomplete, body_shorter_than_content_length);
+    suite_add_tcase(s, incomplete);
+
+    TCase *pass = tcase_create("pass");
+    tcase_add_loop_test(pass, passed_to_libmicrohttpd, 0,
+                        (int)(sizeof(pass_cases) / sizeof(pass_cases[0])));
+    tcase_add_test(pass, head_longer_than_max_head);
+    tcase_add_test(pass, body_longer_than_max_body);
+    tcase_add_test(pass, too_many_headers);
+    tcase_add_test(pass, long_request_line_without_a_space);
+    suite_add_tcase(s, pass);
+
+    TCase *date = tcase_create("date");
+    tcase_add_test(date, date_is_imf_fixdate);
+    suite_add_tcase(s, date);
+    return s;
+}
