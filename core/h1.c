@@ -143,7 +143,7 @@ enum gw_h1_status gw_h1_parse(const char *buf, size_t len, size_t max_head, size
     if (memcmp(p, version, have) != 0)
         return GW_H1_PASS;
     if (have < sizeof(version) - 1)
-        return GW_H1_INCOMPLETE;
+        return (size_t)(end - buf) > max_head ? GW_H1_PASS : GW_H1_INCOMPLETE;
     p += have;
     bool has_length = false;
     for (;;) {

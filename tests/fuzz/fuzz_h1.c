@@ -5,7 +5,7 @@
  * heap copy (AddressSanitizer sees any read past it) under a few (max_head, max_body) limits: the
  * configuration's defaults, none, small ones, and ones derived from the input. For every status:
  *   - growing the buffer byte by byte gives INCOMPLETE, then READY for good, or never READY
- *     (checked on a sample of prefixes; -DFUZZ_H1_PASS_IS_FINAL also asks that PASS stays PASS);
+ *     (checked on a sample of prefixes), and once PASS, PASS for every longer prefix;
  * and on READY:
  *   - head_len + content_length <= len, head_len <= max_head, content_length <= max_body;
  *   - the head is exactly "METHOD SP /target SP HTTP/1.1 CRLF", then each header as
@@ -180,9 +180,7 @@ static void check_prefixes(const char *buf, size_t len, size_t max_head, size_t 
 {
     size_t total = status == GW_H1_READY ? r->head_len + r->content_length : len + 1;
     size_t step = len <= PREFIX_SAMPLES ? 1 : len / PREFIX_SAMPLES;
-#ifdef FUZZ_H1_PASS_IS_FINAL
     bool passed = false;
-#endif
     struct gw_h1_request p;
     for (size_t n = 0; n < len; n += step) {
         /* And, for a READY request, just around its end, where the status turns. */
@@ -201,15 +199,11 @@ static void check_prefixes(const char *buf, size_t len, size_t max_head, size_t 
             } else {
                 /* A request READY in a prefix would be READY in the whole buffer. */
                 FUZZ_ASSERT(s != GW_H1_READY);
-#ifdef FUZZ_H1_PASS_IS_FINAL
-                /* Once passed, passed. Off by default: core/h1.c still says INCOMPLETE for a
-                 * request line whose target alone is past max_head once its " HTTP/1.1" has
-                 * begun to arrive, after PASS for the shorter buffer ending in the target. */
+                /* Once passed, passed. */
                 FUZZ_ASSERT(status == GW_H1_PASS || s == GW_H1_INCOMPLETE);
                 if (passed)
                     FUZZ_ASSERT(s == GW_H1_PASS);
                 passed |= c == 0 && s == GW_H1_PASS;
-#endif
             }
         }
     }

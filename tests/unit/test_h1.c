@@ -474,6 +474,11 @@ START_TEST(long_request_line_without_a_space)
     ck_assert_int_eq(parse_limits(line, MAX + 1, MAX, MAX_BODY), GW_H1_PASS);
     ck_assert_int_eq(parse_limits(line, sizeof(line), MAX, MAX_BODY), GW_H1_PASS);
     ck_assert_int_eq(parse_limits(line, sizeof(line), MAX_HEAD, MAX_BODY), GW_H1_INCOMPLETE);
+    /* A target past max_head stays passed while its version arrives. */
+    static const char full[] = "GET /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa HTTP/1.1\r\n"
+                               "Host: h\r\n\r\n";
+    for (size_t n = 65; n <= sizeof(full) - 1; n++)
+        ck_assert_int_eq(parse_limits(full, n, 48, MAX_BODY), GW_H1_PASS);
     /* A method still arriving: no method is 16 letters long. */
     char method[40];
     memset(method, 'G', sizeof(method));
