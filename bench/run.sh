@@ -268,34 +268,26 @@ CLK_TCK=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
-# Samples a process's VmRSS every 0.2 s into a file until killed; the file holds the highest.
-rss_sampler() { # pid file
-    local max=0 v
-    while kill -0 "$1" 2>/dev/null; do
-        v=$(rss_kb "$1" 2>/dev/null || echo 0)
-        [ "${v:-0}" -gt "$max" ] && max=$v && echo "$max" >"$2"
-        sleep 0.2
-    done
-}
+# A process's peak RSS during a run, without sampling it (a sampler forks while the latency is
+# measured, and its stalls showed in the p99): the kernel's high-water mark, reset before the run
+# ("5" to clear_refs, Linux 4.0) and read after it. Where the reset is refused, the peak is the
+# process's since it started.
+peak_rss_reset() { echo 5 2>/dev/null >"/proc/$1/clear_refs" || true; }
+peak_rss_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
 
 # Runs wrk and appends "key conc=.. run=.. rps=.. p50_us=.. p99_us=.. requests=.. errors=.." plus
 # the server's CPU per request (cpu_us) and peak RSS (rss_kb) when a pid is given.
 wrk_run() { # key run conns url server_pid [lua script]
-    local key=$1 run=$2 conns=$3 url=$4 pid=$5 script=${6:-} threads=2 out t0 t1 rssfile sampler
+    local key=$1 run=$2 conns=$3 url=$4 pid=$5 script=${6:-} threads=2 out t0 t1
     [ "$conns" -lt 2 ] && threads=1
     out="$TMP/wrk.out"
-    rssfile="$TMP/rss.max"
-    echo 0 >"$rssfile"
+    peak_rss_reset "$pid"
     t0=$(cpu_ticks "$pid")
-    rss_sampler "$pid" "$rssfile" &
-    sampler=$!
     "${LOAD_CPU[@]}" wrk -t "$threads" -c "$conns" -d "${DURATION}s" --timeout 10s --latency \
         ${script:+-s "$script"} "$url" >"$out" 2>&1 || { cat "$out" >&2; exit 1; }
     t1=$(cpu_ticks "$pid")
-    kill "$sampler" 2>/dev/null || true
-    wait "$sampler" 2>/dev/null || true
     awk -v key="$key" -v run="$run" -v conns="$conns" -v ticks=$((t1 - t0)) -v hz="$CLK_TCK" \
-        -v rss="$(cat "$rssfile")" '
+        -v rss="$(peak_rss_kb "$pid")" '
         function us(v) {
             if (v ~ /us$/) return v + 0;
             if (v ~ /ms$/) return v * 1000;
