@@ -1128,6 +1128,14 @@ struct fast_conn {
 static void fast_read(struct fast_conn *c);
 static void fast_write(struct fast_conn *c);
 
+/* libmicrohttpd takes fd (and closes it, also when it cannot take it). */
+static void mhd_take(struct gw_http *http, int fd, const struct sockaddr *addr, socklen_t len)
+{
+    if (MHD_add_connection(http->daemon, fd, addr, len) != MHD_YES)
+        gw_warn("http", "cannot take a connection over");
+    run_mhd_soon(http);
+}
+
 static void on_fast_closed(uv_handle_t *handle)
 {
     struct fast_conn *c = handle->data;
@@ -1173,12 +1181,11 @@ static void fast_hand_over(struct fast_conn *c)
 {
     struct gw_http *http = c->http;
     int fd = c->fd;
+    struct sockaddr_storage peer = c->peer;
+    socklen_t peer_len = c->peer_len;
     gw_debug("http", "a request enoki does not read itself: the connection goes to libmicrohttpd");
     fast_release(c, true);
-    if (MHD_add_connection(http->daemon, fd, (const struct sockaddr *)&c->peer, c->peer_len) !=
-        MHD_YES)
-        gw_warn("http", "cannot take a connection over");
-    run_mhd_soon(http);
+    mhd_take(http, fd, (const struct sockaddr *)&peer, peer_len);
 }
 
 static void on_fast_idle(uv_timer_t *timer)
@@ -1435,7 +1442,14 @@ static void fast_start(struct gw_http *http, int fd, const struct sockaddr *addr
         len = sizeof(c->peer);
     memcpy(&c->peer, addr, len);
     c->peer_len = len;
-    uv_poll_init(http->loop, &c->poll, fd);
+    int err = uv_poll_init(http->loop, &c->poll, fd);
+    if (err) {
+        /* Not expected (the sniffer's poll has let go of fd): libmicrohttpd reads it, as before. */
+        gw_warn("http", "cannot watch a connection (%s): libmicrohttpd takes it", uv_strerror(err));
+        free(c);
+        mhd_take(http, fd, addr, len);
+        return;
+    }
     uv_timer_init(http->loop, &c->idle);
     c->poll.data = c->idle.data = c;
     c->handles_open = 2;
