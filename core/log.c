@@ -58,6 +58,13 @@ static void emit(enum gw_log_level level, const char *line, size_t len)
     pthread_mutex_unlock(&pending_lock);
 }
 
+/* A line snprintf formatted into a buffer of size bytes, n its result: cut lines are written as
+ * far as they go. */
+static void emit_formatted(enum gw_log_level level, const char *line, int n, size_t size)
+{
+    emit(level, line, n > 0 && (size_t)n < size ? (size_t)n : strnlen(line, size));
+}
+
 void gw_log_batch(int on)
 {
     pthread_mutex_lock(&pending_lock);
@@ -117,7 +124,7 @@ void gw_log_write(enum gw_log_level level, const char *component, const char *fm
         int n = snprintf(line, sizeof(line),
                          "{\"ts\":\"%s\",\"level\":\"%s\",\"component\":\"%s\",\"message\":\"%s\"}\n",
                          ts, level_names[level], component, escaped);
-        emit(level, line, n > 0 && (size_t)n < sizeof(line) ? (size_t)n : strlen(line));
+        emit_formatted(level, line, n, sizeof(line));
         return;
     }
     struct timespec now;
@@ -168,5 +175,5 @@ void gw_log_access(const struct gw_access *a)
                      ts, a->remote, a->method, path, a->status, a->duration_ms,
                      a->call_id ? "\"" : "", a->call_id ? a->call_id : "null",
                      a->call_id ? "\"" : "", a->client_gone ? "true" : "false");
-    emit(GW_LOG_INFO, line, n > 0 && (size_t)n < sizeof(line) ? (size_t)n : strlen(line));
+    emit_formatted(GW_LOG_INFO, line, n, sizeof(line));
 }

@@ -293,12 +293,9 @@ static void add_mhd_header(void *ctx, const char *name, const char *value)
 
 static void fast_respond(struct request *req);
 
+/* The response of a request libmicrohttpd reads (fast_respond writes the others). */
 static enum MHD_Result queue_response(struct request *req)
 {
-    if (req->fast) {
-        fast_respond(req);
-        return MHD_YES;
-    }
     struct gw_response *r = &req->response;
     struct MHD_Response *response;
     if (req->file_fd >= 0) {
@@ -1426,7 +1423,6 @@ static void fast_read(struct fast_conn *c)
     }
     http->in_flight++;
     req->counted = true;
-    req->seen = req->started = true;
     if (!preflight(req))
         route_request(req, req->method);
     if (req->responded)
