@@ -100,7 +100,7 @@ integration: $(ENOKI)
 
 check:
 	$(MAKE) BUILD=build/asan SANITIZER=1 OPT="-O1 -g" \
-		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 test
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1 test
 
 VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect \
 	--errors-for-leak-kinds=definite,indirect --suppressions=$(abspath tests/valgrind.supp)
@@ -168,7 +168,7 @@ fuzz: $(FUZZ_BINS)
 		cp tests/fuzz/corpus/$$t/* $(FUZZ_DIR)/corpus/$$t/; \
 		dict=; if [ -f tests/fuzz/$$t.dict ]; then dict=-dict=tests/fuzz/$$t.dict; fi; \
 		echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
-		if UBSAN_OPTIONS=print_stacktrace=1 $(FUZZ_DIR)/fuzz_$$t $$dict \
+		if UBSAN_OPTIONS=print_stacktrace=1 ASAN_OPTIONS=strict_string_checks=1 $(FUZZ_DIR)/fuzz_$$t $$dict \
 			-max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=$(FUZZ_RSS_MB) \
 			-timeout=$(FUZZ_TIMEOUT) -print_final_stats=1 \
 			-artifact_prefix=$(FUZZ_DIR)/artifacts/$$t/ $(FUZZ_DIR)/corpus/$$t \

@@ -219,7 +219,8 @@ int gw_call_decode_path(const char *raw, size_t len, char **out, char *err, size
     *out = NULL;
     /* Absolute form, as a proxy sends it: the path starts after the authority. */
     if (len > 7 && (strncasecmp(raw, "http://", 7) == 0 || strncasecmp(raw, "https://", 8) == 0)) {
-        const char *authority = strstr(raw, "//") + 2;
+        /* raw need not end in a NUL: nothing here reads past len. */
+        const char *authority = raw + (raw[4] == ':' ? 7 : 8);
         const char *slash = memchr(authority, '/', len - (size_t)(authority - raw));
         size_t skip = slash ? (size_t)(slash - raw) : len;
         raw += skip;
