@@ -20,7 +20,7 @@ enum conn_state { DISCONNECTED, CONNECTING, CONNECTED, CLOSING };
 
 struct gw_rpc_call {
     struct gw_rpc *rpc;
-    struct gw_rpc_call *next; /* bucket chain */
+    struct gw_rpc_call *next; /* bucket chain, or the parked list while parked */
     uv_timer_t deadline;
     gw_rpc_done_fn done;
     void *arg;
@@ -28,6 +28,11 @@ struct gw_rpc_call {
     uint64_t started_ns;
     char correlation_id[GW_UUID_LEN + 1];
     char *routing_key;
+    /* A call made while the first connection is being made waits for it, unsent: */
+    bool parked;
+    char *body; /* the request body, until published */
+    size_t body_len;
+    json_t *context; /* for the headers, until published */
 };
 
 struct hub_publish {
@@ -91,7 +96,12 @@ struct gw_rpc {
     char reply_key[GW_UUID_LEN + 1];
     char *reply_queue;
     struct gw_rpc_call *buckets[BUCKETS];
-    size_t pending;
+    size_t pending; /* calls in the buckets and parked ones */
+    /* Until the first connection attempt ends, calls wait for it (FIFO) instead of failing: enoki
+     * listens before it has reached the broker, and a client that connects in those few
+     * milliseconds (a browser reconnecting after a restart) should not see BrokerUnavailable. */
+    bool starting;
+    struct gw_rpc_call *parked, **parked_tail;
     struct unconfirmed *unconfirmed; /* FIFO of publishes not yet acked, in tag order */
     size_t n_unconfirmed, cap_unconfirmed;
     amqp_pool_t header_pool;
@@ -112,7 +122,14 @@ struct gw_rpc {
 };
 
 static void start_connect(struct gw_rpc *rpc);
+
+/* Whether a call or a binding asked for now waits for the connection being made (see starting). */
+static bool waits_for_first_connection(const struct gw_rpc *rpc)
+{
+    return rpc->state == CONNECTING && rpc->starting;
+}
 static void connection_lost(struct gw_rpc *rpc, const char *why);
+static void publish_parked(struct gw_rpc *rpc);
 static void remember_unconfirmed(struct gw_rpc *rpc, uint64_t tag, const char *correlation_id);
 
 /* Runs the close callback once nothing of the client is left on the loop. */
@@ -149,12 +166,21 @@ static struct gw_rpc_call *find_call(struct gw_rpc *rpc, const char *correlation
 
 static void unlink_call(struct gw_rpc_call *call)
 {
-    struct gw_rpc_call **p = &call->rpc->buckets[bucket_of(call->correlation_id)];
-    while (*p && *p != call)
+    struct gw_rpc *rpc = call->rpc;
+    struct gw_rpc_call **p =
+        call->parked ? &rpc->parked : &rpc->buckets[bucket_of(call->correlation_id)];
+    struct gw_rpc_call *prev = NULL;
+    while (*p && *p != call) {
+        prev = *p;
         p = &(*p)->next;
+    }
     if (*p) {
         *p = call->next;
-        call->rpc->pending--;
+        if (call->parked && rpc->parked_tail == &call->next)
+            rpc->parked_tail = prev ? &prev->next : &rpc->parked;
+        call->next = NULL;
+        call->parked = false;
+        rpc->pending--;
     }
 }
 
@@ -163,6 +189,8 @@ static void free_call(uv_handle_t *handle)
     struct gw_rpc_call *call = handle->data;
     struct gw_rpc *rpc = call->rpc;
     free(call->routing_key);
+    free(call->body);
+    json_decref(call->context);
     free(call);
     rpc->handles_open--;
     maybe_closed(rpc);
@@ -193,9 +221,20 @@ static void finish_call(struct gw_rpc_call *call, int status, const json_t *resu
 static void on_deadline(uv_timer_t *timer)
 {
     struct gw_rpc_call *call = timer->data;
+    if (call->parked) {
+        /* Never sent: the broker was not reached in time, which is not the service's fault. */
+        finish_call(call, GW_EBROKER, NULL, NULL, "not connected to the broker yet");
+        return;
+    }
     char detail[256];
     snprintf(detail, sizeof(detail), "no reply from %s before the deadline", call->routing_key);
     finish_call(call, GW_ETIMEOUT, NULL, NULL, detail);
+}
+
+static void fail_parked(struct gw_rpc *rpc, int status, const char *detail)
+{
+    while (rpc->parked)
+        finish_call(rpc->parked, status, NULL, NULL, detail);
 }
 
 static void fail_all(struct gw_rpc *rpc, int status, const char *detail)
@@ -203,6 +242,7 @@ static void fail_all(struct gw_rpc *rpc, int status, const char *detail)
     for (size_t i = 0; i < BUCKETS; i++)
         while (rpc->buckets[i])
             finish_call(rpc->buckets[i], status, NULL, NULL, detail);
+    fail_parked(rpc, status, detail);
     rpc->n_unconfirmed = 0;
 }
 
@@ -636,6 +676,9 @@ static void connect_done(uv_work_t *work, int status)
                 rpc->config->amqp.port, status < 0 ? uv_strerror(status) : job->err);
         rpc->state = DISCONNECTED;
         free(job);
+        rpc->starting = false;
+        fail_parked(rpc, GW_EBROKER, "cannot reach the broker");
+        fail_topology(rpc);
         schedule_reconnect(rpc);
         return;
     }
@@ -668,6 +711,8 @@ static void connect_done(uv_work_t *work, int status)
     if (rpc->generation > 1 && !gw_amqp_conn_reply_queue_found(rpc->conn))
         gw_warn("rpc", "reply queue %s had expired while disconnected; declared it again",
                 rpc->reply_queue);
+    rpc->starting = false;
+    publish_parked(rpc);
     /* Frames that arrived with the last synchronous reply are already buffered. */
     drain(rpc);
 }
@@ -707,6 +752,8 @@ struct gw_rpc *gw_rpc_new(uv_loop_t *loop, const struct gw_config *config)
     rpc->loop = loop;
     rpc->config = config;
     rpc->state = DISCONNECTED;
+    rpc->starting = true;
+    rpc->parked_tail = &rpc->parked;
     rpc->backoff_s = 0.5;
     gw_uuid4(rpc->reply_key);
     rpc->reply_queue = xasprintf("rpc.reply-%s-%s", config->name, rpc->reply_key);
@@ -824,7 +871,7 @@ struct gw_rpc_waiter *gw_rpc_bind(struct gw_rpc *rpc, const char *exchange, cons
     b->refcount++;
     if (!done)
         return NULL;
-    if (b->ready || rpc->state != CONNECTED) {
+    if (b->ready || (rpc->state != CONNECTED && !waits_for_first_connection(rpc))) {
         done(arg, b->ready ? GW_OK : GW_EBROKER);
         return NULL;
     }
@@ -924,31 +971,12 @@ static void remember_unconfirmed(struct gw_rpc *rpc, uint64_t tag, const char *c
     snprintf(u->correlation_id, sizeof(u->correlation_id), "%s", correlation_id);
 }
 
-int gw_rpc_call(struct gw_rpc *rpc, const struct gw_rpc_request *request, gw_rpc_done_fn done,
-                void *arg, struct gw_rpc_call **out)
+/* Sends a call and files it for its reply; the body and context go. On failure the call is in no
+ * list (its caller ends it) and the connection is being let go. */
+static int publish_call(struct gw_rpc *rpc, struct gw_rpc_call *call, uint64_t expiration_ms)
 {
-    if (rpc->state == CLOSING)
-        return GW_ESHUTDOWN;
-    if (rpc->state != CONNECTED)
-        return GW_EBROKER;
-
-    struct gw_rpc_call *call = xcalloc(1, sizeof(*call));
-    call->rpc = rpc;
-    call->done = done;
-    call->arg = arg;
-    call->routing_key = xasprintf("%s.%s", request->service, request->method);
-    gw_uuid4(call->correlation_id);
-
-    /* The deadline is also the message's expiration, so a request that nobody waits for any more
-     * is dropped by the broker instead of being run (§3). */
-    double ms = ceil(request->timeout_s * 1000.0);
-    if (ms < 1)
-        ms = 1;
     char expiration[32];
-    snprintf(expiration, sizeof(expiration), "%.0f", ms);
-
-    size_t body_len;
-    char *body = gw_wire_request_body(request->args, request->kwargs, &body_len);
+    snprintf(expiration, sizeof(expiration), "%llu", (unsigned long long)expiration_ms);
     amqp_basic_properties_t props = {0};
     props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_CONTENT_ENCODING_FLAG |
                    AMQP_BASIC_HEADERS_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG |
@@ -961,29 +989,79 @@ int gw_rpc_call(struct gw_rpc *rpc, const struct gw_rpc_request *request, gw_rpc
     props.correlation_id = amqp_cstring_bytes(call->correlation_id);
     props.reply_to = amqp_cstring_bytes(rpc->reply_key);
     props.expiration = amqp_cstring_bytes(expiration);
-    gw_wire_context_headers(request->context, &rpc->header_pool, &props.headers);
+    gw_wire_context_headers(call->context, &rpc->header_pool, &props.headers);
 
     char err[256];
     int status = gw_amqp_conn_publish(rpc->conn, rpc->config->rpc_exchange, call->routing_key,
-                                      true, &props, body, body_len, &call->delivery_tag, err,
-                                      sizeof(err));
+                                      true, &props, call->body, call->body_len,
+                                      &call->delivery_tag, err, sizeof(err));
     recycle_amqp_pool(&rpc->header_pool);
-    free(body);
+    free(call->body);
+    call->body = NULL;
+    json_decref(call->context);
+    call->context = NULL;
     if (status != GW_OK) {
-        free(call->routing_key);
-        free(call);
         connection_lost(rpc, err);
         return GW_EBROKER;
     }
-
     size_t b = bucket_of(call->correlation_id);
     call->next = rpc->buckets[b];
     rpc->buckets[b] = call;
     rpc->pending++;
+    remember_unconfirmed(rpc, call->delivery_tag, call->correlation_id);
+    return GW_OK;
+}
+
+/* The first connection is up: the calls that waited for it go out in the order they came, each
+ * with what is left of its deadline as its expiration. */
+static void publish_parked(struct gw_rpc *rpc)
+{
+    while (rpc->parked && rpc->state == CONNECTED) {
+        struct gw_rpc_call *call = rpc->parked;
+        unlink_call(call);
+        uint64_t left_ms = uv_timer_get_due_in(&call->deadline);
+        if (publish_call(rpc, call, left_ms > 0 ? left_ms : 1) != GW_OK)
+            finish_call(call, GW_EBROKER, NULL, NULL, "the broker connection was lost");
+    }
+    fail_parked(rpc, GW_EBROKER, "the broker connection was lost");
+}
+
+int gw_rpc_call(struct gw_rpc *rpc, const struct gw_rpc_request *request, gw_rpc_done_fn done,
+                void *arg, struct gw_rpc_call **out)
+{
+    if (rpc->state == CLOSING)
+        return GW_ESHUTDOWN;
+    bool park = waits_for_first_connection(rpc);
+    if (rpc->state != CONNECTED && !park)
+        return GW_EBROKER;
+
+    struct gw_rpc_call *call = xcalloc(1, sizeof(*call));
+    call->rpc = rpc;
+    call->done = done;
+    call->arg = arg;
+    call->routing_key = xasprintf("%s.%s", request->service, request->method);
+    gw_uuid4(call->correlation_id);
+    call->body = gw_wire_request_body(request->args, request->kwargs, &call->body_len);
+    call->context = json_incref((json_t *)(uintptr_t)request->context);
+
+    /* The deadline is also the message's expiration, so a request that nobody waits for any more
+     * is dropped by the broker instead of being run (§3). */
+    double ms = ceil(request->timeout_s * 1000.0);
+    if (ms < 1)
+        ms = 1;
+    if (park) {
+        call->parked = true;
+        *rpc->parked_tail = call;
+        rpc->parked_tail = &call->next;
+        rpc->pending++;
+    } else if (publish_call(rpc, call, (uint64_t)ms) != GW_OK) {
+        free(call->routing_key);
+        free(call);
+        return GW_EBROKER;
+    }
     call->started_ns = now_ns();
     if (rpc->metrics)
         gw_metrics_set_in_flight(rpc->metrics, rpc->pending);
-    remember_unconfirmed(rpc, call->delivery_tag, call->correlation_id);
     uv_timer_init(rpc->loop, &call->deadline);
     rpc->handles_open++;
     call->deadline.data = call;

@@ -109,7 +109,9 @@ void gw_rpc_publish_hub(struct gw_rpc *rpc, const char *routing_key, const json_
 bool gw_rpc_ready(const struct gw_rpc *rpc);
 
 /* Publishes a call. Returns GW_OK and (if out is not NULL) a borrowed handle valid until done runs
- * or the call is cancelled; or GW_EBROKER / GW_ESHUTDOWN at once (done is then never called). */
+ * or the call is cancelled; or GW_EBROKER / GW_ESHUTDOWN at once (done is then never called). While
+ * the first connection attempt is under way the call waits for it, unsent; it ends GW_EBROKER if the
+ * attempt fails or its deadline comes first. gw_rpc_bind's waiters wait the same way. */
 int gw_rpc_call(struct gw_rpc *rpc, const struct gw_rpc_request *request, gw_rpc_done_fn done,
                 void *arg, struct gw_rpc_call **out);
 

@@ -123,7 +123,8 @@ def chaos_peer(chaos, tmp_path_factory):
 class Relay(threading.Thread):
     """A TCP relay in front of a broker port. pass: bytes flow. freeze: nothing flows any more,
     sockets stay open (a frozen broker, a cut cable). refuse: every connection is dropped and new
-    ones are closed at once (a broker that is down)."""
+    ones are closed at once (a broker that is down). hold: like freeze, but the connections carry on
+    when the mode is pass again (a broker slow to answer)."""
 
     def __init__(self, target_port):
         super().__init__(daemon=True)
@@ -149,7 +150,7 @@ class Relay(threading.Thread):
 
     def set_mode(self, mode):
         with self.lock:
-            if mode in ("pass", "refuse") and self.mode != "pass":
+            if mode in ("pass", "refuse") and self.mode not in ("pass", "hold"):
                 self._drop_all()  # frozen or refused connections do not come back to life
             if mode == "refuse":
                 self._drop_all()
@@ -237,9 +238,11 @@ def metric(gw, name):
     return float(m.group(1)) if m else None
 
 
-def chaos_gateway(enoki, uri, heartbeat=None, exchange=EXCHANGE, svc=CHAOS_SVC, extra=None):
+def chaos_gateway(enoki, uri, heartbeat=None, exchange=EXCHANGE, svc=CHAOS_SVC, extra=None,
+                  ready_path="/echo"):
     """enoki (the fixture: stopped and checked after the test, even a failed one) with /echo
-    (deadline 2 s) and /slow (30 s) on svc, its generic route open to svc."""
+    (deadline 2 s) and /slow (30 s) on svc, its generic route open to svc. Returned once a GET of
+    ready_path is answered by the service (at once when ready_path is None)."""
     routes = [route("/echo", svc + ".echo", timeout=2),
               route("/slow", svc + ".slow", timeout=30)]
     gateway = {"name": "gw{}r{}".format(SESSION, uuid.uuid4().hex[:4]), "expose": [svc + ".*"]}
@@ -247,7 +250,7 @@ def chaos_gateway(enoki, uri, heartbeat=None, exchange=EXCHANGE, svc=CHAOS_SVC, 
     text = config_text(routes, port="@PORT@", gateway=gateway, amqp_uri=uri, exchange=exchange)
     if heartbeat is not None:
         text = "HEARTBEAT: {}\n".format(heartbeat) + text
-    gw = enoki(text=text, ready_path="/echo")
+    gw = enoki(text=text, ready_path=ready_path)
     gw.name = gateway["name"]
     return gw
 
@@ -376,6 +379,92 @@ def test_a_silent_broker_is_noticed_within_a_heartbeat(peer, tmp_path, enoki):
         relay.set_mode("pass")
         wait_for(lambda: gw.get("/echo").status == 200, 15 * SCALE, interval=0.1,
                  what="calls to succeed after the broker speaks again")
+        gw.stop()
+    finally:
+        relay.close()
+
+
+# --- start-up: enoki listens before it has reached the broker -------------------------------------------
+
+
+def test_calls_made_while_enoki_first_connects_wait_for_the_connection(peer, spy, tmp_path, enoki):
+    """A client that arrives while enoki's first connection is being made (a browser reconnecting
+    to a restarted enoki) is served once it is up, not refused with BrokerUnavailable: a REST call,
+    a websocket call and a subscription all wait for it, unsent, and then go through, each with
+    what is left of its deadline as its expiration."""
+    seen = spy(SVC + ".slow")
+    relay = Relay(broker_port())
+    relay.set_mode("hold")
+    try:
+        gw = chaos_gateway(enoki, relay.uri(), svc=SVC, ready_path=None)
+        assert gw.get("/healthz").status == 200
+        assert gw.get("/readyz").status == 503
+        rest = Background(lambda: gw.get("/slow?seconds=0&value=early"))  # deadline 30 s
+        # The socket's "connected" event waits too: its id is told once it is reachable.
+        ws = WSClient(gw.port, timeout=10 * SCALE, read_connected=False)
+        ws.request("subscribe", {"channel": SVC + ".early"}, 1)
+        ws.request(SVC + ".echo", {"early": True}, 2)
+        time.sleep(0.5)
+        assert rest.is_alive(), "answered before enoki reached the broker: {}".format(rest.value)
+        assert gw.get("/readyz").status == 503
+        assert "connected to" not in gw.stderr_text()
+        relay.set_mode("pass")
+        resp = rest.result(10)
+        assert resp.status == 200, (resp.status, resp.body)
+        assert b"early" in resp.body, resp.body
+        # Held 0.5 s or more of its 30 s: the broker is told what is left, not the whole 30 s.
+        expiration = int(seen.get().props.expiration)
+        assert 20000 <= expiration <= 29500 + 50, expiration
+        connected = ws.recv_json()
+        assert connected["type"] == "event" and connected["event"] == "connected", connected
+        frames = {f["correlation_id"]: f for f in (ws.recv_json(), ws.recv_json())}
+        assert frames[1]["success"] is True, frames
+        assert frames[2]["success"] is True, frames
+        assert frames[2]["data"] == {"args": [], "kwargs": {"early": True}}, frames
+        assert ws.call("get_subscriptions", None, 3)["data"] == [SVC + ".early"]
+        ws.close()
+        gw.stop()
+    finally:
+        relay.close()
+
+
+def test_a_call_still_waiting_for_the_first_connection_at_its_deadline_is_503(peer, tmp_path, enoki):
+    """A call that was never sent because the broker was not reached in time is the broker's fault,
+    not the service's: 503 broker_unavailable at its deadline (not 504), and it is not sent later."""
+    relay = Relay(broker_port())
+    relay.set_mode("hold")
+    try:
+        gw = chaos_gateway(enoki, relay.uri(), svc=SVC, ready_path=None)
+        start = time.monotonic()
+        resp = gw.get("/echo?value=late")
+        took = time.monotonic() - start
+        error_body(resp, 503, "broker_unavailable")
+        assert 2 - 0.1 <= took <= 2 + 1 * SCALE, took
+        relay.set_mode("pass")
+        wait_for(lambda: gw.get("/readyz").status == 200, 10 * SCALE, interval=0.05,
+                 what="enoki to connect")
+        assert gw.get("/echo?value=after").status == 200
+        gw.stop()
+    finally:
+        relay.close()
+
+
+def test_a_broker_down_at_start_fails_calls_at_once(tmp_path, enoki):
+    """Once the first attempt has failed, calls are refused at once (503 + Retry-After), as in any
+    other outage, and /healthz stays 200 while /readyz is 503."""
+    relay = Relay(broker_port())
+    relay.set_mode("refuse")
+    try:
+        gw = chaos_gateway(enoki, relay.uri(), svc=SVC, ready_path=None)
+        wait_for(lambda: "cannot reach the broker" in gw.stderr_text(), 10 * SCALE,
+                 what="the first attempt to fail")
+        start = time.monotonic()
+        resp = gw.get("/echo")
+        assert time.monotonic() - start < 0.5 * SCALE
+        error_body(resp, 503, "broker_unavailable")
+        assert resp.header("Retry-After")
+        assert gw.get("/healthz").status == 200
+        assert gw.get("/readyz").status == 503
         gw.stop()
     finally:
         relay.close()
