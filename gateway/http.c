@@ -7,6 +7,7 @@
 #include "core/status.h"
 #include "core/strbuf.h"
 #include "core/xalloc.h"
+#include "gateway/sniff.h"
 #include "routes/call.h"
 #include "routes/http_mode.h"
 #include "routes/respond.h"
@@ -1119,6 +1120,8 @@ struct fast_conn {
     size_t sent;           /* of the head and the body */
     off_t file_sent;       /* of a static file */
     bool close_after;      /* "Connection: close": close once the response is out */
+    size_t waited_for;     /* bytes of an incomplete head seen (SO_RCVLOWAT is past them), or 0 */
+    bool lingering;        /* a refused request was answered: waiting for the client to close */
     char buf[FAST_BUF];    /* the request being served: its fields point here */
 };
 
@@ -1200,9 +1203,29 @@ static void on_fast_idle(uv_timer_t *timer)
     fast_close(c);
 }
 
+static void on_fast_linger_end(uv_timer_t *timer)
+{
+    fast_release(timer->data, false);
+}
+
+/* A head that libmicrohttpd would get wrong (gw_sniff_check): answered as the sniffer answers it on
+ * a connection's first request, and the connection closed once the client has read it. */
+static void fast_refuse(struct fast_conn *c, const struct gw_sniff_refusal *refusal)
+{
+    gw_sniff_refuse(c->fd, refusal);
+    c->lingering = true;
+    fast_watch(c, UV_READABLE);
+    uv_timer_start(&c->idle, on_fast_linger_end, GW_SNIFF_LINGER_MS, 0);
+}
+
 static void on_fast_poll(uv_poll_t *poll, int status, int events)
 {
     struct fast_conn *c = poll->data;
+    if (c->lingering) {
+        if (gw_sniff_linger(c->fd, status))
+            fast_release(c, false);
+        return;
+    }
     if (status < 0) {
         fast_close(c);
         return;
@@ -1388,8 +1411,27 @@ static void fast_read(struct fast_conn *c)
     struct gw_h1_request h;
     if (gw_h1_parse(c->buf, (size_t)n, (size_t)http->config->max_header,
                     (size_t)http->config->max_body, &h) != GW_H1_READY) {
+        /* libmicrohttpd reads it, unless it would get its head wrong; that is judged on the
+         * whole head, so an incomplete one is waited for (SO_RCVLOWAT: no wakeup before more has
+         * come). No progress since the last look means the client has stopped sending. */
+        struct gw_sniff_refusal refusal;
+        if (gw_sniff_check(c->buf, (size_t)n, GW_SNIFF_HTTP, &refusal)) {
+            fast_refuse(c, &refusal);
+            return;
+        }
+        if (refusal.head_len == 0 && (size_t)n < sizeof(c->buf) && (size_t)n > c->waited_for &&
+            gw_sniff_set_lowat(c->fd, (int)n + 1) == 0) {
+            c->waited_for = (size_t)n;
+            return;
+        }
+        if (c->waited_for)
+            gw_sniff_set_lowat(c->fd, 1);
         fast_hand_over(c);
         return;
+    }
+    if (c->waited_for) {
+        gw_sniff_set_lowat(c->fd, 1);
+        c->waited_for = 0;
     }
     size_t total = h.head_len + h.content_length;
     if (recv(c->fd, c->buf, total, 0) != (ssize_t)total) {

@@ -14,7 +14,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-enum { PEEK_MAX = 8192, RETRY_MS = 5, LINGER_MS = 2000 };
+enum { PEEK_MAX = 8192, RETRY_MS = 5 };
 
 struct sniff {
     struct sniff *prev, *next;
@@ -225,8 +225,7 @@ static void on_closed(uv_handle_t *handle)
         free(s);
 }
 
-/* The kernel reports the socket readable once it holds at least `bytes` bytes (or has ended). */
-static int set_lowat(int fd, int bytes)
+int gw_sniff_set_lowat(int fd, int bytes)
 {
     return setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof(bytes));
 }
@@ -246,7 +245,7 @@ static void finish(struct sniff *s, int kind, const char *origin, const char *ho
         close(s->fd);
     } else {
         /* The libraries wait for readability too: theirs must be the kernel's default. */
-        set_lowat(s->fd, 1);
+        gw_sniff_set_lowat(s->fd, 1);
         struct gw_sniff_info info = {.origin = origin && *origin ? origin : NULL,
                                      .host = host && *host ? host : NULL,
                                      .head_len = head_len};
@@ -276,32 +275,31 @@ static void on_deadline(uv_timer_t *timer)
     finish(timer->data, -1, NULL, NULL, 0);
 }
 
-/* After an answer: what the client still sends is read and dropped until it closes (or the linger
- * deadline). Closing with unread bytes would reset the connection, and a reset can destroy the
- * answer before the client has read it. */
-static void on_linger(uv_poll_t *poll, int status, int events)
+bool gw_sniff_linger(int fd, int status)
 {
-    (void)events;
-    struct sniff *s = poll->data;
     char sink[4096];
     ssize_t n = -1;
     for (int i = 0; i < 16 && status >= 0; i++) {
-        n = recv(s->fd, sink, sizeof(sink), 0);
+        n = recv(fd, sink, sizeof(sink), 0);
         if (n <= 0)
             break;
     }
-    if (status < 0 || n == 0 ||
-        (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
-        finish(s, -1, NULL, NULL, 0);
+    return status < 0 || n == 0 ||
+           (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }
 
-/* Answers a request no library should see (gw_sniff_check), then closes the connection. */
-static void answer(struct sniff *s, const struct gw_sniff_refusal *refusal)
+void gw_sniff_refuse(int fd, const struct gw_sniff_refusal *refusal)
 {
-    char sink[PEEK_MAX];
     /* The head was only peeked: read it, so that only a body can be left unread. */
-    if (recv(s->fd, sink, refusal->head_len, 0) < 0)
-        gw_debug("sniff", "could not read a refused head: %s", strerror(errno));
+    char sink[4096];
+    for (size_t left = refusal->head_len; left > 0;) {
+        ssize_t n = recv(fd, sink, left < sizeof(sink) ? left : sizeof(sink), 0);
+        if (n <= 0) {
+            gw_debug("sniff", "could not read a refused head: %s", n < 0 ? strerror(errno) : "EOF");
+            break;
+        }
+        left -= (size_t)n;
+    }
     struct gw_response r = {0};
     gw_respond_status(refusal->status, refusal->error, refusal->message, NULL, &r);
     struct gw_strbuf out = {0};
@@ -313,17 +311,31 @@ static void answer(struct sniff *s, const struct gw_sniff_refusal *refusal)
              refusal->header ? refusal->header : "", refusal->header ? "\r\n" : "");
     gw_strbuf_adds(&out, line);
     gw_strbuf_add(&out, r.body, r.body_len);
-    /* A few hundred bytes into a fresh socket's empty buffer: a client that cannot take them
-     * loses them. */
-    if (send(s->fd, out.data, out.len, MSG_NOSIGNAL) != (ssize_t)out.len)
+    /* A few hundred bytes into a socket whose client is waiting for an answer (its buffer empty):
+     * a client that cannot take them loses them. */
+    if (send(fd, out.data, out.len, MSG_NOSIGNAL) != (ssize_t)out.len)
         gw_debug("sniff", "could not send the answer to a refused request");
     free(out.data);
     gw_response_clear(&r);
     gw_info("sniff", "refused a request: %d %s", refusal->status, refusal->message);
-    shutdown(s->fd, SHUT_WR);
-    set_lowat(s->fd, 1);
+    shutdown(fd, SHUT_WR);
+    gw_sniff_set_lowat(fd, 1);
+}
+
+static void on_linger(uv_poll_t *poll, int status, int events)
+{
+    (void)events;
+    struct sniff *s = poll->data;
+    if (gw_sniff_linger(s->fd, status))
+        finish(s, -1, NULL, NULL, 0);
+}
+
+/* Answers a request no library should see (gw_sniff_check), then closes the connection. */
+static void answer(struct sniff *s, const struct gw_sniff_refusal *refusal)
+{
+    gw_sniff_refuse(s->fd, refusal);
     uv_poll_start(&s->poll, UV_READABLE | UV_DISCONNECT, on_linger);
-    uv_timer_start(&s->timer, on_deadline, LINGER_MS, 0);
+    uv_timer_start(&s->timer, on_deadline, GW_SNIFF_LINGER_MS, 0);
 }
 
 /* Looks at what has arrived; returns 1 when the connection was handed over, answered or closed,
@@ -383,7 +395,7 @@ static void on_readable(uv_poll_t *poll, int status, int events)
      * level-triggered poll would spin. With SO_RCVLOWAT the kernel wakes the loop only once more
      * bytes have come (or the client has gone), so half-open connections that trickle a byte now
      * and then (slowloris) cost nothing while they wait. */
-    if (seen < PEEK_MAX && set_lowat(s->fd, (int)seen + 1) == 0)
+    if (seen < PEEK_MAX && gw_sniff_set_lowat(s->fd, (int)seen + 1) == 0)
         return;
     /* Without it: look again a little later (the timer then also keeps the deadline). */
     uv_poll_stop(poll);

@@ -8,6 +8,7 @@
 #ifndef ENOKI_SNIFF_H
 #define ENOKI_SNIFF_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <uv.h>
@@ -64,5 +65,21 @@ struct gw_sniff_refusal {
  * be refused, else 0. */
 int gw_sniff_check(const char *buf, size_t len, enum gw_sniff_kind kind,
                    struct gw_sniff_refusal *out);
+
+/* How long a refused connection is kept open, at most, for the client to read its answer. */
+enum { GW_SNIFF_LINGER_MS = 2000 };
+
+/* Answers a refused request on the non-blocking socket fd: reads its head (refusal->head_len bytes,
+ * peeked so far), writes the answer with "Connection: close", shuts down the writing side and logs
+ * it. The caller then lingers: on each readable event, gw_sniff_linger(fd, status) reads and drops
+ * what the client still sends, and returns true once fd should be closed (the client is done, or
+ * the socket broke), up to GW_SNIFF_LINGER_MS. Closing with unread bytes would reset the
+ * connection, and a reset can destroy the answer before the client has read it. */
+void gw_sniff_refuse(int fd, const struct gw_sniff_refusal *refusal);
+bool gw_sniff_linger(int fd, int status);
+
+/* SO_RCVLOWAT: the kernel reports fd readable once it holds at least bytes bytes (or has ended).
+ * Returns 0, or -1 with errno. */
+int gw_sniff_set_lowat(int fd, int bytes);
 
 #endif
