@@ -122,15 +122,15 @@ struct gw_rpc {
 };
 
 static void start_connect(struct gw_rpc *rpc);
+static void connection_lost(struct gw_rpc *rpc, const char *why);
+static void publish_parked(struct gw_rpc *rpc);
+static void remember_unconfirmed(struct gw_rpc *rpc, uint64_t tag, const char *correlation_id);
 
 /* Whether a call or a binding asked for now waits for the connection being made (see starting). */
 static bool waits_for_first_connection(const struct gw_rpc *rpc)
 {
     return rpc->state == CONNECTING && rpc->starting;
 }
-static void connection_lost(struct gw_rpc *rpc, const char *why);
-static void publish_parked(struct gw_rpc *rpc);
-static void remember_unconfirmed(struct gw_rpc *rpc, uint64_t tag, const char *correlation_id);
 
 /* Runs the close callback once nothing of the client is left on the loop. */
 static void maybe_closed(struct gw_rpc *rpc)
