@@ -22,7 +22,7 @@ static bool is_target_char(unsigned char c)
     return c > 0x20 && c != 0x7f;
 }
 
-static bool equals(const char *s, size_t len, const char *lit)
+bool gw_h1_token_is(const char *s, size_t len, const char *lit)
 {
     return strlen(lit) == len && strncasecmp(s, lit, len) == 0;
 }
@@ -49,9 +49,9 @@ static enum gw_h1_status read_connection(const char *v, size_t len, bool *close)
             i++;
         if (i == start)
             break;
-        if (equals(v + start, i - start, "close"))
+        if (gw_h1_token_is(v + start, i - start, "close"))
             *close = true;
-        else if (!equals(v + start, i - start, "keep-alive"))
+        else if (!gw_h1_token_is(v + start, i - start, "keep-alive"))
             return GW_H1_PASS;
     }
     return GW_H1_READY;
@@ -98,16 +98,17 @@ static enum gw_h1_status read_field(const char *p, const char *eol, struct gw_h1
     f->name_len = (size_t)(colon - p);
     f->value = v;
     f->value_len = (size_t)(eol - v);
-    if (equals(f->name, f->name_len, "Content-Length")) {
+    if (gw_h1_token_is(f->name, f->name_len, "Content-Length")) {
         if (*has_length)
             return GW_H1_PASS; /* even equal ones: the long way refuses or accepts them */
         *has_length = true;
         return read_length(f->value, f->value_len, &out->content_length);
     }
-    if (equals(f->name, f->name_len, "Connection"))
+    if (gw_h1_token_is(f->name, f->name_len, "Connection"))
         return read_connection(f->value, f->value_len, &out->close);
-    if (equals(f->name, f->name_len, "Transfer-Encoding") || equals(f->name, f->name_len, "Expect") ||
-        equals(f->name, f->name_len, "Upgrade"))
+    if (gw_h1_token_is(f->name, f->name_len, "Transfer-Encoding") ||
+        gw_h1_token_is(f->name, f->name_len, "Expect") ||
+        gw_h1_token_is(f->name, f->name_len, "Upgrade"))
         return GW_H1_PASS;
     return GW_H1_READY;
 }

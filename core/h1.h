@@ -45,6 +45,9 @@ struct gw_h1_request {
 enum gw_h1_status gw_h1_parse(const char *buf, size_t len, size_t max_head, size_t max_body,
                               struct gw_h1_request *out);
 
+/* Whether s[0..len) is lit, ignoring case: a header name or a token of a value. */
+bool gw_h1_token_is(const char *s, size_t len, const char *lit);
+
 /* "Sun, 06 Nov 1994 08:49:37 GMT" for t into buf (at least 30 bytes). */
 void gw_h1_date(int64_t t, char *buf, size_t len);
 

@@ -1409,8 +1409,9 @@ static void fast_read(struct fast_conn *c)
         return;
     }
     struct gw_h1_request h;
-    if (gw_h1_parse(c->buf, (size_t)n, (size_t)http->config->max_header,
-                    (size_t)http->config->max_body, &h) != GW_H1_READY) {
+    bool ours = gw_h1_parse(c->buf, (size_t)n, (size_t)http->config->max_header,
+                            (size_t)http->config->max_body, &h) == GW_H1_READY;
+    if (!ours) {
         /* libmicrohttpd reads it, unless it would get its head wrong; that is judged on the
          * whole head, so an incomplete one is waited for (SO_RCVLOWAT: no wakeup before more has
          * come). No progress since the last look means the client has stopped sending. */
@@ -1424,14 +1425,14 @@ static void fast_read(struct fast_conn *c)
             c->waited_for = (size_t)n;
             return;
         }
-        if (c->waited_for)
-            gw_sniff_set_lowat(c->fd, 1);
-        fast_hand_over(c);
-        return;
     }
     if (c->waited_for) {
-        gw_sniff_set_lowat(c->fd, 1);
+        gw_sniff_set_lowat(c->fd, 1); /* the kernel's default, which libmicrohttpd expects too */
         c->waited_for = 0;
+    }
+    if (!ours) {
+        fast_hand_over(c);
+        return;
     }
     size_t total = h.head_len + h.content_length;
     if (recv(c->fd, c->buf, total, 0) != (ssize_t)total) {

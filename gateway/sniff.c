@@ -1,5 +1,6 @@
 #include "sniff.h"
 
+#include "core/h1.h"
 #include "core/log.h"
 #include "core/strbuf.h"
 #include "core/xalloc.h"
@@ -114,11 +115,6 @@ static int refuse(struct gw_sniff_refusal *out, int status, const char *error, c
     return 1;
 }
 
-static bool name_is(const char *line, size_t len, const char *name)
-{
-    return len == strlen(name) && strncasecmp(line, name, len) == 0;
-}
-
 /* Sec-WebSocket-Key: 16 bytes in base64, that is 22 characters and "==" (RFC 6455 4.2.1). */
 static bool websocket_key_ok(const char *v, size_t len)
 {
@@ -177,7 +173,7 @@ int gw_sniff_check(const char *buf, size_t len, enum gw_sniff_kind kind,
         while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
             ve--;
         size_t vlen = (size_t)(ve - v);
-        if (name_is(line, name_len, "Content-Length")) {
+        if (gw_h1_token_is(line, name_len, "Content-Length")) {
             /* Trap: libmicrohttpd 0.9.75 answers these itself, but writes its error head twice
              * (transmit_error_response runs inside parse_connection_headers, whose caller then
              * queues the same response again). */
@@ -197,9 +193,9 @@ int gw_sniff_check(const char *buf, size_t len, enum gw_sniff_kind kind,
                 return refuse(out, 413, "body_too_large",
                               "the Content-Length is beyond any body enoki takes "
                               "(GATEWAY.max_body)");
-        } else if (websocket && name_is(line, name_len, "Sec-WebSocket-Key")) {
+        } else if (websocket && gw_h1_token_is(line, name_len, "Sec-WebSocket-Key")) {
             key_ok = websocket_key_ok(v, vlen);
-        } else if (websocket && name_is(line, name_len, "Sec-WebSocket-Version")) {
+        } else if (websocket && gw_h1_token_is(line, name_len, "Sec-WebSocket-Version")) {
             /* 13 is RFC 6455; 8 (hybi-08) frames the same way, and nameko's eventlet hub takes
              * both, as libwebsockets does. */
             version_ok = (vlen == 2 && memcmp(v, "13", 2) == 0) || (vlen == 1 && *v == '8');
