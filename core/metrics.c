@@ -15,6 +15,10 @@ static const double buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
                                  0.25,  0.5,    1,     2.5,  5,     10};
 enum { N_BUCKETS = sizeof(buckets) / sizeof(buckets[0]) };
 
+static const char *const kill_reasons[] = {"stalled", "request_timeout", "write_timeout",
+                                           "header_timeout", "websocket_timeout"};
+enum { N_KILL_REASONS = sizeof(kill_reasons) / sizeof(kill_reasons[0]) };
+
 struct request_count {
     char *route;
     int status;
@@ -33,6 +37,7 @@ struct gw_metrics {
     uint64_t latency_count;
     uint64_t timeouts, unknown_services, remote_errors, broker_failures;
     uint64_t reconnects;
+    uint64_t killed[N_KILL_REASONS];
     size_t in_flight;
     long websockets;
 };
@@ -120,6 +125,15 @@ void gw_metrics_reconnect(struct gw_metrics *m)
     m->reconnects++;
 }
 
+void gw_metrics_connection_killed(struct gw_metrics *m, const char *reason)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < N_KILL_REASONS; i++)
+        if (strcmp(kill_reasons[i], reason) == 0)
+            m->killed[i]++;
+}
+
 void gw_metrics_set_in_flight(struct gw_metrics *m, size_t calls)
 {
     m->in_flight = calls;
@@ -203,6 +217,11 @@ char *gw_metrics_render(const struct gw_metrics *m, size_t *len)
              "# TYPE enoki_rpc_broker_failures_total counter\n"
              "enoki_rpc_broker_failures_total %llu\n",
              (unsigned long long)m->remote_errors, (unsigned long long)m->broker_failures);
+    add_line(&b, "# HELP enoki_connections_killed_total Connections closed for making no progress.\n"
+                 "# TYPE enoki_connections_killed_total counter\n");
+    for (size_t i = 0; i < N_KILL_REASONS; i++)
+        add_line(&b, "enoki_connections_killed_total{reason=\"%s\"} %llu\n", kill_reasons[i],
+                 (unsigned long long)m->killed[i]);
     if (len)
         *len = b.len;
     return gw_strbuf_take(&b);

@@ -22,6 +22,11 @@ void gw_metrics_rpc(struct gw_metrics *metrics, double seconds, int outcome);
 
 void gw_metrics_reconnect(struct gw_metrics *metrics);
 
+/* A connection enoki closed because it made no progress; reason is one of "stalled",
+ * "request_timeout", "write_timeout", "header_timeout", "websocket_timeout" (the label of
+ * enoki_connections_killed_total). NULL metrics is a no-op. */
+void gw_metrics_connection_killed(struct gw_metrics *metrics, const char *reason);
+
 /* Gauges, set by their owners. */
 void gw_metrics_set_in_flight(struct gw_metrics *metrics, size_t calls);
 void gw_metrics_add_websockets(struct gw_metrics *metrics, int delta);

@@ -7,6 +7,7 @@
 #include "core/status.h"
 #include "core/strbuf.h"
 #include "core/xalloc.h"
+#include "gateway/mhd_loop.h"
 #include "gateway/sniff.h"
 #include "routes/call.h"
 #include "routes/http_mode.h"
@@ -35,14 +36,8 @@ struct gw_http {
     const struct gw_config *config;
     const struct gw_route_table *table;
     struct gw_rpc *rpc;
-    struct MHD_Daemon *daemon;
-    uv_poll_t poll;   /* MHD's epoll fd */
-    uv_timer_t timer; /* MHD's own timeouts */
-    /* "Run MHD in this loop pass": the check phase runs it after the pass's I/O callbacks, and
-     * the idle handle, while started, keeps the pass from waiting before it gets there. */
-    uv_check_t run_check;
-    uv_idle_t run_soon;
-    bool run_pending;
+    struct MHD_Daemon *daemon; /* owned by mhd */
+    struct gw_mhd_loop *mhd;   /* drives the daemon from the loop */
     bool closed;
     size_t in_flight;
     size_t connections; /* open HTTP connections, for GATEWAY.max_connections */
@@ -51,7 +46,6 @@ struct gw_http {
     char date[40];
     bool draining;
     struct gw_metrics *metrics;
-    int handles_open;
 };
 
 struct fast_conn;
@@ -60,6 +54,7 @@ struct request {
     struct gw_http *http;
     struct MHD_Connection *connection; /* NULL when enoki reads the connection itself */
     struct fast_conn *fast;            /* that connection, else NULL */
+    struct gw_mhd_conn *mhd_conn;      /* libmicrohttpd's connection's record, else NULL */
     /* The head's fields in the order sent (the array owned; the strings borrowed from MHD's pool
      * or the fast connection's buffer, valid until the request completes). */
     struct gw_header_field *headers;
@@ -100,58 +95,6 @@ static uint64_t now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* --- driving MHD from the loop ----------------------------------------------------------------- */
-
-static void on_mhd_timer(uv_timer_t *timer);
-
-static void run_mhd(struct gw_http *http)
-{
-    MHD_run(http->daemon);
-    MHD_UNSIGNED_LONG_LONG timeout;
-    if (MHD_get_timeout(http->daemon, &timeout) == MHD_YES)
-        uv_timer_start(&http->timer, on_mhd_timer, (uint64_t)timeout, 0);
-    else
-        uv_timer_stop(&http->timer);
-}
-
-static void on_mhd_timer(uv_timer_t *timer)
-{
-    run_mhd(timer->data);
-}
-
-static void on_mhd_readable(uv_poll_t *poll, int status, int events)
-{
-    (void)status;
-    (void)events;
-    run_mhd(poll->data);
-}
-
-static void on_run_soon(uv_idle_t *idle)
-{
-    (void)idle; /* only there so that the loop does not wait: on_run_check does the work */
-}
-
-static void on_run_check(uv_check_t *check)
-{
-    struct gw_http *http = check->data;
-    if (!http->run_pending)
-        return;
-    http->run_pending = false;
-    uv_idle_stop(&http->run_soon);
-    run_mhd(http);
-}
-
-/* Trap: without an internal thread MHD has no inter-thread channel, so MHD_resume_connection wakes
- * nothing; MHD must run again in this loop pass, outside any MHD callback. It runs once, after all
- * of the pass's callbacks (many replies, one MHD_run), without waiting for another pass. */
-static void run_mhd_soon(struct gw_http *http)
-{
-    if (http->run_pending || http->closed)
-        return;
-    http->run_pending = true;
-    uv_idle_start(&http->run_soon, on_run_soon);
 }
 
 /* --- requests ----------------------------------------------------------------------------------- */
@@ -346,7 +289,7 @@ static void on_call_done(void *arg, int status, const json_t *result, const json
         return;
     }
     MHD_resume_connection(req->connection);
-    run_mhd_soon(req->http);
+    gw_mhd_loop_run_soon(req->http->mhd);
 }
 
 static void fill_call_response(struct request *req, int status, const json_t *result,
@@ -877,6 +820,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connectio
     req->uri_at = uri;
     req->file_fd = -1;
     req->start_ns = now_ns();
+    req->mhd_conn = gw_mhd_loop_conn_of(connection);
+    gw_mhd_conn_request_started(req->mhd_conn, req);
     return req;
 }
 
@@ -975,6 +920,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *connection, c
     (void)cls;
     (void)url; /* decoded from the raw target instead, see route_request */
     struct request *req = *con_cls;
+    if (gw_mhd_conn_killed(req->mhd_conn))
+        return MHD_NO; /* answered by the guard: libmicrohttpd closes the connection */
     if (!req->seen) {
         /* In flight from here: its head is complete (one still arriving does not hold a stop). */
         req->http->in_flight++;
@@ -1008,6 +955,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *connection, c
     }
     if (!req->started) {
         req->started = true;
+        gw_mhd_conn_request_received(req->mhd_conn);
         if (!preflight(req))
             route_request(req, method);
     }
@@ -1067,19 +1015,60 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
     if (!req)
         return;
     *con_cls = NULL;
+    if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED && !gw_mhd_conn_killed(req->mhd_conn))
+        gw_metrics_connection_killed(req->http->metrics,
+                                     req->responded ? "write_timeout" : "request_timeout");
+    gw_mhd_conn_request_ended(req->mhd_conn);
     finish_request(req, toe != MHD_REQUEST_TERMINATED_COMPLETED_OK);
 }
 
 static void on_connection(void *cls, struct MHD_Connection *connection, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
 {
-    (void)connection;
-    (void)socket_context;
     struct gw_http *http = cls;
-    if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
         http->connections++;
-    else if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
+        *socket_context = gw_mhd_loop_conn_started(http->mhd, connection);
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
         http->connections--;
+        gw_mhd_loop_conn_closed(*socket_context);
+        *socket_context = NULL;
+    }
+}
+
+/* The guard of gateway/mhd_loop.h kills a connection. A request stuck in libmicrohttpd is answered
+ * here (libmicrohttpd never will) and logged with that answer when it ends; one that arrives too
+ * slowly is closed without an answer, as enoki's own reader and libmicrohttpd's idle timeout do. */
+static void on_mhd_kill(void *arg, int fd, void *request, enum gw_mhd_kill_reason reason)
+{
+    struct gw_http *http = arg;
+    struct request *req = request;
+    if (reason == GW_MHD_TOO_SLOW) {
+        gw_metrics_connection_killed(http->metrics, "request_timeout");
+        return;
+    }
+    gw_metrics_connection_killed(http->metrics, "stalled");
+    if (!req || req->responded)
+        return;
+    char message[192];
+    if (req->seen && header(req, "Transfer-Encoding"))
+        snprintf(message, sizeof(message),
+                 "the chunked body cannot be read: a chunk-size line with its extensions is longer "
+                 "than the %d bytes a request may buffer (GATEWAY.max_header + 8192)",
+                 http->config->max_header + 8192);
+    else
+        snprintf(message, sizeof(message), "the request cannot be read: it makes no progress");
+    struct gw_sniff_refusal refusal = {.status = 400, .error = "bad_request", .message = message};
+    gw_respond_status(refusal.status, refusal.error, message, NULL, &req->response);
+    req->responded = true;
+    gw_sniff_refuse(fd, &refusal);
+}
+
+/* A request read by libmicrohttpd must arrive whole within GATEWAY.idle_timeout, however slowly
+ * its bytes trickle in (enoki's own reader has the same bound). */
+static uint64_t request_deadline_ms(const struct gw_config *config)
+{
+    return (uint64_t)config->idle_timeout * 1000;
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -1133,7 +1122,7 @@ static void mhd_take(struct gw_http *http, int fd, const struct sockaddr *addr, 
 {
     if (MHD_add_connection(http->daemon, fd, addr, len) != MHD_YES)
         gw_warn("http", "cannot take a connection over");
-    run_mhd_soon(http);
+    gw_mhd_loop_run_soon(http->mhd);
 }
 
 static void on_fast_closed(uv_handle_t *handle)
@@ -1200,6 +1189,12 @@ static void on_fast_idle(uv_timer_t *timer)
         uv_timer_start(&c->idle, on_fast_idle, c->active_ms + timeout - now, 0);
         return;
     }
+    /* Idle between requests is no fault; a request that stopped arriving, or a response the
+     * client stopped reading, is. */
+    if (c->req)
+        gw_metrics_connection_killed(c->http->metrics, "write_timeout");
+    else if (c->waited_for)
+        gw_metrics_connection_killed(c->http->metrics, "request_timeout");
     fast_close(c);
 }
 
@@ -1527,19 +1522,7 @@ struct gw_http *gw_http_new(uv_loop_t *loop, const struct gw_config *config,
         free(http);
         return NULL;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(http->daemon, MHD_DAEMON_INFO_EPOLL_FD);
-    uv_poll_init(loop, &http->poll, info->epoll_fd);
-    http->poll.data = http;
-    uv_poll_start(&http->poll, UV_READABLE, on_mhd_readable);
-    uv_timer_init(loop, &http->timer);
-    http->timer.data = http;
-    uv_idle_init(loop, &http->run_soon);
-    http->run_soon.data = http;
-    uv_check_init(loop, &http->run_check);
-    http->run_check.data = http;
-    uv_check_start(&http->run_check, on_run_check);
-    uv_unref((uv_handle_t *)&http->run_check);
-    http->handles_open = 4;
+    http->mhd = gw_mhd_loop_new(loop, http->daemon, request_deadline_ms(config), on_mhd_kill, http);
     return http;
 }
 
@@ -1559,6 +1542,7 @@ void gw_http_add_connection(struct gw_http *http, int fd, const struct sockaddr 
 void gw_http_reload(struct gw_http *http, const struct gw_config *config,
                     const struct gw_route_table *table)
 {
+    gw_mhd_loop_set_deadline(http->mhd, request_deadline_ms(config));
     http->config = config;
     http->table = table;
 }
@@ -1578,13 +1562,6 @@ size_t gw_http_in_flight(const struct gw_http *http)
     return http->in_flight;
 }
 
-static void on_handle_closed(uv_handle_t *handle)
-{
-    struct gw_http *http = handle->data;
-    if (--http->handles_open == 0)
-        free(http);
-}
-
 void gw_http_close(struct gw_http *http)
 {
     if (!http)
@@ -1592,11 +1569,6 @@ void gw_http_close(struct gw_http *http)
     http->closed = true;
     while (http->fast)
         fast_close(http->fast);
-    uv_poll_stop(&http->poll);
-    uv_timer_stop(&http->timer);
-    MHD_stop_daemon(http->daemon);
-    uv_close((uv_handle_t *)&http->poll, on_handle_closed);
-    uv_close((uv_handle_t *)&http->timer, on_handle_closed);
-    uv_close((uv_handle_t *)&http->run_soon, on_handle_closed);
-    uv_close((uv_handle_t *)&http->run_check, on_handle_closed);
+    gw_mhd_loop_close(http->mhd);
+    free(http);
 }

@@ -1026,6 +1026,7 @@ static void on_keepalive(uv_timer_t *timer)
     for (struct client *c = hub->clients; c; c = c->next) {
         if (c->ping_sent && now - c->ping_sent >= interval) {
             gw_info("hub", "socket %s stopped answering pings: hanging up", c->socket_id);
+            gw_metrics_connection_killed(hub->metrics, "websocket_timeout");
             /* No closing handshake with a peer that does not answer: drop it now. */
             lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
         } else if (!c->ping_sent && now - c->last_seen >= interval) {

@@ -297,6 +297,7 @@ static int run(struct gw_config *config, struct gw_route_table *table, const cha
     gw_rpc_set_metrics(gw.rpc, gw.metrics);
     gw_http_set_metrics(gw.http, gw.metrics);
     gw_hub_set_metrics(gw.hub, gw.metrics);
+    gw.sniffing.metrics = gw.metrics;
     gw_rpc_start(gw.rpc);
     uv_signal_init(gw.loop, &gw.sigterm);
     uv_signal_init(gw.loop, &gw.sigint);

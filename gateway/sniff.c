@@ -2,6 +2,7 @@
 
 #include "core/h1.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/strbuf.h"
 #include "core/xalloc.h"
 #include "routes/respond.h"
@@ -266,9 +267,21 @@ static const char *reason_phrase(int status)
     }
 }
 
-static void on_deadline(uv_timer_t *timer)
+static void on_linger_end(uv_timer_t *timer)
 {
     finish(timer->data, -1, NULL, NULL, 0);
+}
+
+/* Too slow: a slowloris gets nothing. */
+static void time_out(struct sniff *s)
+{
+    gw_metrics_connection_killed(s->set->metrics, "header_timeout");
+    finish(s, -1, NULL, NULL, 0);
+}
+
+static void on_deadline(uv_timer_t *timer)
+{
+    time_out(timer->data);
 }
 
 bool gw_sniff_linger(int fd, int status)
@@ -331,7 +344,7 @@ static void answer(struct sniff *s, const struct gw_sniff_refusal *refusal)
 {
     gw_sniff_refuse(s->fd, refusal);
     uv_poll_start(&s->poll, UV_READABLE | UV_DISCONNECT, on_linger);
-    uv_timer_start(&s->timer, on_deadline, GW_SNIFF_LINGER_MS, 0);
+    uv_timer_start(&s->timer, on_linger_end, GW_SNIFF_LINGER_MS, 0);
 }
 
 /* Looks at what has arrived; returns 1 when the connection was handed over, answered or closed,
@@ -368,7 +381,7 @@ static void on_retry(uv_timer_t *timer)
     if (peek(s, &seen))
         return;
     if (uv_now(timer->loop) >= s->deadline)
-        finish(s, -1, NULL, NULL, 0); /* too slow: a slowloris gets nothing */
+        time_out(s);
     else
         uv_timer_start(&s->timer, on_retry, RETRY_MS, 0);
 }

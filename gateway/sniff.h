@@ -26,9 +26,13 @@ struct gw_sniff_info {
 typedef void (*gw_sniff_fn)(void *arg, int fd, const struct sockaddr *addr, socklen_t len,
                             enum gw_sniff_kind kind, const struct gw_sniff_info *info);
 
-/* The connections still being looked at; zero-initialise. */
+struct gw_metrics;
+
+/* The connections still being looked at; zero-initialise. A connection closed at its deadline is
+ * counted in metrics (borrowed; NULL: not counted). */
 struct gw_sniff_set {
     struct sniff *head;
+    struct gw_metrics *metrics;
 };
 
 /* Starts watching an accepted, non-blocking socket, as a member of set. websocket_path is borrowed
