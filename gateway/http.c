@@ -42,6 +42,8 @@ struct gw_http {
     size_t in_flight;
     size_t connections; /* open HTTP connections, for GATEWAY.max_connections */
     struct fast_conn *fast; /* the connections enoki reads itself */
+    char *peek;             /* what fast_read peeks into, for any connection */
+    size_t peek_cap;
     time_t date_at;         /* the second date is for */
     char date[40];
     bool draining;
@@ -253,6 +255,10 @@ static enum MHD_Result queue_response(struct request *req)
     }
     if (!response)
         return MHD_NO;
+    /* libmicrohttpd reads one request per connection, the one enoki's checks have seen (the
+     * sniffer, or enoki's reader): it would get later heads wrong (a Content-Length that is not a
+     * number answered twice, a line starting with ':' or NUL taken for the end of the head). */
+    req->close_after = true;
     add_response_headers(req, add_mhd_header, response);
     enum MHD_Result ok = MHD_queue_response(req->connection, (unsigned)r->status, response);
     MHD_destroy_response(response);
@@ -931,6 +937,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *connection, c
         MHD_get_connection_values(connection, MHD_HEADER_KIND, collect_framing, &framing);
         req->head_too_large = framing.head_bytes > (size_t)req->http->config->max_header;
         req->seen = true;
+        gw_mhd_conn_head_received(req->mhd_conn);
         /* A refusal closes the connection: MHD then drops the body, whatever it was. */
         if (refuse_early(req, version, &framing))
             return queue_response(req);
@@ -1043,8 +1050,10 @@ static void on_mhd_kill(void *arg, int fd, void *request, enum gw_mhd_kill_reaso
 {
     struct gw_http *http = arg;
     struct request *req = request;
-    if (reason == GW_MHD_TOO_SLOW) {
-        gw_metrics_connection_killed(http->metrics, "request_timeout");
+    if (reason != GW_MHD_STALLED) {
+        gw_metrics_connection_killed(http->metrics, reason == GW_MHD_HEAD_TOO_SLOW
+                                                        ? "header_timeout"
+                                                        : "request_timeout");
         return;
     }
     gw_metrics_connection_killed(http->metrics, "stalled");
@@ -1064,11 +1073,12 @@ static void on_mhd_kill(void *arg, int fd, void *request, enum gw_mhd_kill_reaso
     gw_sniff_refuse(fd, &refusal);
 }
 
-/* A request read by libmicrohttpd must arrive whole within GATEWAY.idle_timeout, however slowly
- * its bytes trickle in (enoki's own reader has the same bound). */
-static uint64_t request_deadline_ms(const struct gw_config *config)
+/* A request read by libmicrohttpd must arrive whole within GATEWAY.idle_timeout, its head within
+ * header_timeout, however slowly its bytes trickle in (enoki's own reader has the same bounds). */
+static struct gw_mhd_deadlines mhd_deadlines(const struct gw_config *config)
 {
-    return (uint64_t)config->idle_timeout * 1000;
+    return (struct gw_mhd_deadlines){.head_ms = (uint64_t)config->header_timeout * 1000,
+                                     .request_ms = (uint64_t)config->idle_timeout * 1000};
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -1094,6 +1104,7 @@ enum { FAST_BUF = 16384 };
 struct fast_conn {
     struct gw_http *http;
     struct fast_conn *prev, *next; /* http->fast */
+    bool served; /* a request has been answered: the first head's deadline is behind it */
     uv_poll_t poll;
     /* GATEWAY.idle_timeout, while waiting for a request or for the client to read. The timer runs
      * all the time and looks at active_ms when it fires: no timer work per request. */
@@ -1180,7 +1191,11 @@ static void fast_hand_over(struct fast_conn *c)
 static void on_fast_idle(uv_timer_t *timer)
 {
     struct fast_conn *c = timer->data;
-    uint64_t timeout = (uint64_t)c->http->config->idle_timeout * 1000;
+    /* The first head is due by header_timeout, as the sniffer's; after it, idle_timeout. */
+    bool first = !c->served && !c->req;
+    uint64_t timeout = (uint64_t)(first ? c->http->config->header_timeout
+                                        : c->http->config->idle_timeout) *
+                       1000;
     uint64_t now = uv_now(c->http->loop);
     /* A call's wait is bounded by its own deadline, not by idle_timeout. */
     if (c->req && !(c->events & UV_WRITABLE))
@@ -1193,8 +1208,8 @@ static void on_fast_idle(uv_timer_t *timer)
      * client stopped reading, is. */
     if (c->req)
         gw_metrics_connection_killed(c->http->metrics, "write_timeout");
-    else if (c->waited_for)
-        gw_metrics_connection_killed(c->http->metrics, "request_timeout");
+    else if (c->waited_for || first)
+        gw_metrics_connection_killed(c->http->metrics, first ? "header_timeout" : "request_timeout");
     fast_close(c);
 }
 
@@ -1251,6 +1266,7 @@ static void fast_done(struct fast_conn *c, bool client_gone)
 {
     struct request *req = c->req;
     c->req = NULL;
+    c->served = true;
     finish_request(req, client_gone);
     if (client_gone || c->close_after) {
         /* The client is told "close": what it sent after is dropped, as libmicrohttpd does. */
@@ -1396,7 +1412,15 @@ static void fast_respond(struct request *req)
 static void fast_read(struct fast_conn *c)
 {
     struct gw_http *http = c->http;
-    ssize_t n = recv(c->fd, c->buf, sizeof(c->buf), MSG_PEEK);
+    /* Peeked as far as libmicrohttpd would read a head, so that a head it would get wrong is
+     * seen whole (gw_sniff_check); enoki reads only requests that fit in c->buf. */
+    size_t peek_len = (size_t)http->config->max_header + 8192 + 1;
+    if (http->peek_cap < peek_len) {
+        http->peek = xrealloc(http->peek, peek_len);
+        http->peek_cap = peek_len;
+    }
+    char *peek = http->peek;
+    ssize_t n = recv(c->fd, peek, peek_len, MSG_PEEK);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return;
     if (n <= 0) {
@@ -1404,18 +1428,19 @@ static void fast_read(struct fast_conn *c)
         return;
     }
     struct gw_h1_request h;
-    bool ours = gw_h1_parse(c->buf, (size_t)n, (size_t)http->config->max_header,
-                            (size_t)http->config->max_body, &h) == GW_H1_READY;
+    bool ours = gw_h1_parse(peek, (size_t)n, (size_t)http->config->max_header,
+                            (size_t)http->config->max_body, &h) == GW_H1_READY &&
+                h.head_len + h.content_length <= sizeof(c->buf);
     if (!ours) {
         /* libmicrohttpd reads it, unless it would get its head wrong; that is judged on the
          * whole head, so an incomplete one is waited for (SO_RCVLOWAT: no wakeup before more has
          * come). No progress since the last look means the client has stopped sending. */
         struct gw_sniff_refusal refusal;
-        if (gw_sniff_check(c->buf, (size_t)n, GW_SNIFF_HTTP, &refusal)) {
+        if (gw_sniff_check(peek, (size_t)n, GW_SNIFF_HTTP, &refusal)) {
             fast_refuse(c, &refusal);
             return;
         }
-        if (refusal.head_len == 0 && (size_t)n < sizeof(c->buf) && (size_t)n > c->waited_for &&
+        if (refusal.head_len == 0 && (size_t)n < peek_len && (size_t)n > c->waited_for &&
             gw_sniff_set_lowat(c->fd, (int)n + 1) == 0) {
             c->waited_for = (size_t)n;
             return;
@@ -1443,15 +1468,19 @@ static void fast_read(struct fast_conn *c)
     req->start_ns = now_ns();
     c->req = req;
     c->close_after = h.close;
-    /* The fields become C strings in place: each ends where its ':' or CR was. */
-    c->buf[h.target - c->buf + h.target_len] = '\0';
-    req->raw_uri = xstrdup(h.target);
+    /* The fields point into the peek; the same bytes are now in c->buf, where they become C
+     * strings in place: each ends where its ':' or CR was. */
+    char *target = c->buf + (h.target - peek);
+    target[h.target_len] = '\0';
+    req->raw_uri = xstrdup(target);
     memcpy(req->method, h.method, h.method_len);
     req->method[h.method_len] = '\0';
     for (size_t i = 0; i < h.n_headers; i++) {
-        c->buf[h.headers[i].name - c->buf + h.headers[i].name_len] = '\0';
-        c->buf[h.headers[i].value - c->buf + h.headers[i].value_len] = '\0';
-        add_field(req, h.headers[i].name, h.headers[i].value);
+        char *name = c->buf + (h.headers[i].name - peek);
+        char *value = c->buf + (h.headers[i].value - peek);
+        name[h.headers[i].name_len] = '\0';
+        value[h.headers[i].value_len] = '\0';
+        add_field(req, name, value);
     }
     if (h.content_length) {
         req->body = xmalloc(h.content_length + 1);
@@ -1494,7 +1523,7 @@ static void fast_start(struct gw_http *http, int fd, const struct sockaddr *addr
     http->connections++;
     fast_watch(c, UV_READABLE);
     c->active_ms = uv_now(http->loop);
-    uv_timer_start(&c->idle, on_fast_idle, (uint64_t)http->config->idle_timeout * 1000, 0);
+    uv_timer_start(&c->idle, on_fast_idle, (uint64_t)http->config->header_timeout * 1000, 0);
     fast_read(c); /* the sniffer has seen the first head arrive */
 }
 
@@ -1522,7 +1551,7 @@ struct gw_http *gw_http_new(uv_loop_t *loop, const struct gw_config *config,
         free(http);
         return NULL;
     }
-    http->mhd = gw_mhd_loop_new(loop, http->daemon, request_deadline_ms(config), on_mhd_kill, http);
+    http->mhd = gw_mhd_loop_new(loop, http->daemon, mhd_deadlines(config), on_mhd_kill, http);
     return http;
 }
 
@@ -1542,7 +1571,7 @@ void gw_http_add_connection(struct gw_http *http, int fd, const struct sockaddr 
 void gw_http_reload(struct gw_http *http, const struct gw_config *config,
                     const struct gw_route_table *table)
 {
-    gw_mhd_loop_set_deadline(http->mhd, request_deadline_ms(config));
+    gw_mhd_loop_set_deadlines(http->mhd, mhd_deadlines(config));
     http->config = config;
     http->table = table;
 }
@@ -1570,5 +1599,6 @@ void gw_http_close(struct gw_http *http)
     while (http->fast)
         fast_close(http->fast);
     gw_mhd_loop_close(http->mhd);
+    free(http->peek);
     free(http);
 }

@@ -54,6 +54,9 @@ struct client {
     char *waiter_channel;
     int close_code; /* set: close with it at the next writeable */
     bool established;
+    /* libwebsockets is closing it (a protocol error, or the peer's close): nothing more may be
+     * written, or a data frame would follow the close frame (RFC 6455 5.5.1). */
+    bool closing;
     bool processing; /* process_next is on the stack: a nested call leaves the work to it */
     uint64_t last_seen; /* loop time of the last frame or pong from the client */
     uint64_t ping_sent; /* loop time of an unanswered ping, 0 when none */
@@ -941,6 +944,8 @@ static void on_closed(struct gw_hub *hub, struct client *c)
 
 static int on_writeable(struct client *c)
 {
+    if (c->closing)
+        return 0;
     if (c->close_code) {
         lws_close_reason(c->wsi, (enum lws_close_status)c->close_code, NULL, 0);
         return -1;
@@ -994,6 +999,11 @@ static int hub_callback(struct lws *wsi, enum lws_callback_reasons reason, void 
     case LWS_CALLBACK_SERVER_WRITEABLE:
         if (c && c->established)
             return on_writeable(c);
+        break;
+    case LWS_CALLBACK_WS_SERVER_DROP_PROTOCOL:
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+        if (c)
+            c->closing = true;
         break;
     case LWS_CALLBACK_CLOSED:
         if (c)

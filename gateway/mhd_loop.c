@@ -24,7 +24,8 @@ struct gw_mhd_conn {
     struct MHD_Connection *connection;
     int fd;
     void *request;     /* the one being read or served, else NULL */
-    bool received;     /* the current request has arrived whole */
+    bool head;         /* the current request's head has arrived */
+    bool received;     /* all of the current request has arrived */
     uint64_t phase_ms; /* when the current request's deadline began */
     uint64_t phase_rx; /* bytes received by then */
     bool killed;
@@ -47,7 +48,7 @@ struct gw_mhd_loop {
     bool run_pending;
     bool closed;
     int handles_open;
-    uint64_t deadline_ms;
+    struct gw_mhd_deadlines deadlines;
     gw_mhd_kill_fn on_kill;
     void *arg;
     struct gw_mhd_conn *conns;
@@ -212,13 +213,14 @@ static void on_sweep(uv_timer_t *timer)
     uint64_t now = uv_now(d->loop);
     for (struct gw_mhd_conn *c = d->conns, *next; c; c = next) {
         next = c->next;
-        if (c->killed || c->received || now - c->phase_ms < d->deadline_ms)
+        uint64_t deadline = c->head ? d->deadlines.request_ms : d->deadlines.head_ms;
+        if (c->killed || c->received || now - c->phase_ms < deadline)
             continue;
         if (!c->request && received_bytes(c->fd) == c->phase_rx)
             continue;
-        gw_warn("http", "killed a connection whose request did not arrive within %llu s",
-                (unsigned long long)(d->deadline_ms / 1000));
-        kill_conn(c, GW_MHD_TOO_SLOW);
+        gw_warn("http", "killed a connection whose request %s did not arrive within %llu s",
+                c->head ? "body" : "head", (unsigned long long)(deadline / 1000));
+        kill_conn(c, c->head ? GW_MHD_TOO_SLOW : GW_MHD_HEAD_TOO_SLOW);
     }
     if (d->dying)
         run(d);
@@ -229,6 +231,7 @@ static void on_sweep(uv_timer_t *timer)
 
 static void begin_phase(struct gw_mhd_conn *c)
 {
+    c->head = false;
     c->received = false;
     c->phase_ms = uv_now(c->loop->loop);
     c->phase_rx = received_bytes(c->fd);
@@ -284,6 +287,12 @@ void gw_mhd_conn_request_started(struct gw_mhd_conn *c, void *request)
         c->request = request;
 }
 
+void gw_mhd_conn_head_received(struct gw_mhd_conn *c)
+{
+    if (c)
+        c->head = true;
+}
+
 void gw_mhd_conn_request_received(struct gw_mhd_conn *c)
 {
     if (c)
@@ -307,12 +316,13 @@ bool gw_mhd_conn_killed(const struct gw_mhd_conn *c)
  */
 
 struct gw_mhd_loop *gw_mhd_loop_new(uv_loop_t *loop, struct MHD_Daemon *daemon,
-                                    uint64_t request_deadline_ms, gw_mhd_kill_fn on_kill, void *arg)
+                                    struct gw_mhd_deadlines deadlines, gw_mhd_kill_fn on_kill,
+                                    void *arg)
 {
     struct gw_mhd_loop *d = xcalloc(1, sizeof(*d));
     d->loop = loop;
     d->daemon = daemon;
-    d->deadline_ms = request_deadline_ms;
+    d->deadlines = deadlines;
     d->on_kill = on_kill;
     d->arg = arg;
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_EPOLL_FD);
@@ -330,9 +340,9 @@ struct gw_mhd_loop *gw_mhd_loop_new(uv_loop_t *loop, struct MHD_Daemon *daemon,
     return d;
 }
 
-void gw_mhd_loop_set_deadline(struct gw_mhd_loop *d, uint64_t request_deadline_ms)
+void gw_mhd_loop_set_deadlines(struct gw_mhd_loop *d, struct gw_mhd_deadlines deadlines)
 {
-    d->deadline_ms = request_deadline_ms;
+    d->deadlines = deadlines;
 }
 
 static void on_closed(uv_handle_t *handle)

@@ -32,26 +32,32 @@ struct gw_mhd_loop;
 struct gw_mhd_conn;
 
 enum gw_mhd_kill_reason {
-    GW_MHD_STALLED,  /* ready, but neither reading its socket nor delivering anything */
-    GW_MHD_TOO_SLOW, /* its request did not arrive whole within the deadline */
+    GW_MHD_STALLED,       /* ready, but neither reading its socket nor delivering anything */
+    GW_MHD_HEAD_TOO_SLOW, /* its request's head did not arrive within the deadline */
+    GW_MHD_TOO_SLOW,      /* its request did not arrive whole within the deadline */
 };
 
 /* Called as the guard kills a connection, before its socket is shut down: request is what
  * gw_mhd_conn_request_started set (NULL between requests). */
 typedef void (*gw_mhd_kill_fn)(void *arg, int fd, void *request, enum gw_mhd_kill_reason reason);
 
+/* Deadlines, from the previous request's end (or the connection's start): its head must have
+ * arrived by head_ms, all of it by request_ms. */
+struct gw_mhd_deadlines {
+    uint64_t head_ms, request_ms;
+};
+
 /* Drives daemon (stolen: stopped by gw_mhd_loop_close), started with MHD_USE_EPOLL and no thread.
- * A request must arrive whole within request_deadline_ms of the previous one's end (or of the
- * connection's start). */
+ */
 struct gw_mhd_loop *gw_mhd_loop_new(uv_loop_t *loop, struct MHD_Daemon *daemon,
-                                    uint64_t request_deadline_ms, gw_mhd_kill_fn on_kill,
+                                    struct gw_mhd_deadlines deadlines, gw_mhd_kill_fn on_kill,
                                     void *arg);
 
 /* Runs libmicrohttpd in this loop pass, after its other callbacks (a resumed connection, a new
  * one). */
 void gw_mhd_loop_run_soon(struct gw_mhd_loop *loop);
 
-void gw_mhd_loop_set_deadline(struct gw_mhd_loop *loop, uint64_t request_deadline_ms);
+void gw_mhd_loop_set_deadlines(struct gw_mhd_loop *loop, struct gw_mhd_deadlines deadlines);
 
 /* From the MHD_OPTION_NOTIFY_CONNECTION callback: the record the guard keeps of a connection. */
 struct gw_mhd_conn *gw_mhd_loop_conn_started(struct gw_mhd_loop *loop,
@@ -62,8 +68,10 @@ void gw_mhd_loop_conn_closed(struct gw_mhd_conn *conn);
 struct gw_mhd_conn *gw_mhd_loop_conn_of(struct MHD_Connection *connection);
 
 /* A request's life on its connection: its head has begun (request borrowed, handed to the kill
- * callback), it has arrived whole (the deadline stops), it has ended (the next one's starts). */
+ * callback), its head has arrived, all of it has arrived (the deadlines stop), it has ended (the
+ * next one's start). */
 void gw_mhd_conn_request_started(struct gw_mhd_conn *conn, void *request);
+void gw_mhd_conn_head_received(struct gw_mhd_conn *conn);
 void gw_mhd_conn_request_received(struct gw_mhd_conn *conn);
 void gw_mhd_conn_request_ended(struct gw_mhd_conn *conn);
 

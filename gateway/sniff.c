@@ -137,13 +137,29 @@ int gw_sniff_check(const char *buf, size_t len, enum gw_sniff_kind kind,
     while (start < buf + len && (*start == '\r' || *start == '\n'))
         start++;
     const char *end = head_end(start, (size_t)(buf + len - start));
-    if (!end)
-        return 0; /* a head bigger than the peek: libmicrohttpd answers 431 */
-    out->head_len = (size_t)(end - buf);
+    /* A head not all here yet is checked as far as its complete lines go: what is wrong in them
+     * stays wrong whatever follows, and the rest may never be seen whole (longer than the peek,
+     * it goes to libmicrohttpd as it is). Refused, all of it that is here counts as the head. */
+    bool partial = !end;
+    if (partial) {
+        const char *last = start;
+        for (const char *p = start; p < buf + len; p++)
+            if (*p == '\n')
+                last = p + 1;
+        end = last;
+        out->head_len = len;
+    } else {
+        out->head_len = (size_t)(end - buf);
+    }
     /* libmicrohttpd 0.9.75 reads the head as C strings: a NUL cuts the target or a value short
-     * ("/a\0/b" would be routed as "/a"). RFC 9110 5.5: reject the message. */
-    if (memchr(buf, '\0', out->head_len))
+     * ("/a\0/b" would be routed as "/a"), and a line that starts with one ends the head there.
+     * RFC 9110 5.5: reject the message. */
+    if (memchr(buf, '\0', partial ? len : out->head_len))
         return refuse(out, 400, "bad_request", "the request head holds a NUL byte");
+    if (partial && end == start) {
+        out->head_len = 0;
+        return 0; /* not even the request line yet */
+    }
     bool websocket = kind == GW_SNIFF_WEBSOCKET;
     bool key_ok = false, version_ok = false;
     const char *line = (const char *)memchr(start, '\n', (size_t)(end - start)) + 1;
@@ -163,6 +179,10 @@ int gw_sniff_check(const char *buf, size_t len, enum gw_sniff_kind kind,
             continue;
         }
         size_t name_len = (size_t)(colon - line);
+        /* libmicrohttpd 0.9.75 takes a line that starts with ':' for the end of the head: what
+         * follows would be read as another request. */
+        if (name_len == 0)
+            return refuse(out, 400, "bad_request", "a header line has no name");
         /* RFC 9112 5.1: "Content-Length : 5" is a name libmicrohttpd would not recognise, so
          * the body would be read as the next request. */
         if (name_len > 0 && (line[name_len - 1] == ' ' || line[name_len - 1] == '\t'))
@@ -202,6 +222,10 @@ int gw_sniff_check(const char *buf, size_t len, enum gw_sniff_kind kind,
             version_ok = (vlen == 2 && memcmp(v, "13", 2) == 0) || (vlen == 1 && *v == '8');
         }
         line = eol + 1;
+    }
+    if (partial) {
+        out->head_len = 0;
+        return 0; /* nothing wrong so far; the rest is libmicrohttpd's to judge */
     }
     if (websocket && !version_ok) {
         out->header = "Sec-WebSocket-Version: 13, 8";

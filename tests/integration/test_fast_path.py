@@ -1,6 +1,7 @@
 """enoki reads the common request itself (issue 8): a complete, well-formed HTTP/1.1 GET, POST,
 PUT, PATCH or DELETE (core/h1.c), on a connection that stays in the loop's poll set while its call
-runs. Any other request is handed, unread, to libmicrohttpd, which then keeps the connection.
+runs. Any other request is handed, unread, to libmicrohttpd, which then keeps the connection for that
+one request and closes it after its answer (Connection: close).
 
 These tests check that a client cannot tell the two apart: the same request gets the same bytes
 either way (but the Date and the call id), a kept-alive connection can cross from one to the
@@ -83,6 +84,13 @@ def exchange(gw, data, responses=1):
         s.close()
 
 
+def closing(response):
+    """response as libmicrohttpd writes it: it reads one request per connection, so its responses
+    say Connection: close, first of their fields (issue 13)."""
+    status, fields, body = response
+    return status, [("Connection", "close")] + list(fields), body
+
+
 def comparable(response):
     """A response without what differs between two calls: the Date, and the call id."""
     status, fields, body = response
@@ -124,7 +132,7 @@ def test_a_request_gets_the_same_bytes_from_either_reader(gw, method, path, body
     ours = exchange(gw, build(method, path, body, headers))[0]
     mhds = exchange(gw, build(method, path, body, headers, extra=b"X-Pad: a \r\n"))[0]
     assert handed_over(gw, before + 1) == before + 1, "not one hand-over for two requests"
-    assert comparable(ours) == comparable(mhds)
+    assert closing(comparable(ours)) == comparable(mhds)
 
 
 def test_a_conditional_get_of_a_static_file_is_304_without_a_body(gw):
@@ -134,7 +142,7 @@ def test_a_conditional_get_of_a_static_file_is_304_without_a_body(gw):
     mhds = exchange(gw, build("GET", "/static/app.js", b"", {"If-None-Match": etag},
                               extra=b"X-Pad: a \r\n"))[0]
     assert again[0] == "HTTP/1.1 304 Not Modified" and again[2] == b""
-    assert comparable(again) == comparable(mhds)
+    assert closing(comparable(again)) == comparable(mhds)
 
 
 def test_a_large_static_file_is_sent_whole(gw, files):
@@ -143,7 +151,10 @@ def test_a_large_static_file_is_sent_whole(gw, files):
     assert body == (files / "blob.bin").read_bytes()
 
 
-def test_one_kept_alive_connection_crosses_to_libmicrohttpd_and_stays_served(gw):
+def test_a_kept_alive_connection_crosses_to_libmicrohttpd_for_one_request(gw):
+    """libmicrohttpd answers the one request it is handed, says Connection: close and closes:
+    the requests pipelined behind it are not read (the client sends them again), and on a new
+    connection enoki's reader serves them (issue 13: libmicrohttpd gets later heads wrong)."""
     before = handed_over(gw, 0)
     data = (build("GET", "/echo?n=1", b"", {}) +
             build("HEAD", "/echo?n=2", b"", {}) +       # HEAD: libmicrohttpd's
@@ -155,18 +166,21 @@ def test_one_kept_alive_connection_crosses_to_libmicrohttpd_and_stays_served(gw)
     first = reader.response()
     assert first[0] == 200 and json.loads(first[2])["kwargs"] == {"n": "1"}
     s.sendall(data[len(build("GET", "/echo?n=1", b"", {})):])
-    # No body after a HEAD's head, whatever its Content-Length says.
+    # No body after a HEAD's head, whatever its Content-Length says; then the end.
     deadline = time.monotonic() + T
-    while reader.buf.count(b"HTTP/1.1 ") < 3 or not reader.buf.endswith(b"}"):
-        assert reader._more(deadline), reader.buf
+    while reader._more(deadline):
+        pass
     head, rest = reader.buf.split(b"\r\n\r\n", 1)
-    assert head.startswith(b"HTTP/1.1 200 OK\r\n") and rest.startswith(b"HTTP/1.1 200 OK\r\n")
-    reader.buf = rest
-    for n in ("3", "4"):
-        status, _, body = reader.response()
-        assert status == 200 and json.loads(body)["kwargs"] == {"n": n}
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n") and b"\r\nConnection: close" in head, head
+    assert rest == b"", rest
     s.close()
     assert handed_over(gw, before + 1) == before + 1
+    got = exchange(gw, data[-len(build("GET", "/echo?n=3", b"", {})) -
+                        len(build("POST", "/echo?n=4", b"{}",
+                                  {"Content-Type": "application/json"})):], responses=2)
+    for n, (status, _, body) in zip(("3", "4"), got):
+        assert status == "HTTP/1.1 200 OK" and json.loads(body)["kwargs"] == {"n": n}
+    assert handed_over(gw, before + 1) == before + 1, "the new connection went to libmicrohttpd"
 
 
 def test_pipelined_requests_are_answered_in_order(gw):

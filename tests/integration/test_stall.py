@@ -204,3 +204,72 @@ def test_a_websocket_that_stops_answering_pings_is_counted(gw):
     assert wait_for_count(gw, "websocket_timeout", before + 1, 5 * SCALE), killed(gw)
     ws.sock.close()
     assert_serves(gw)
+
+
+@pytest.mark.parametrize("size", [9_000, 20_000])
+def test_a_first_head_longer_than_the_peek_is_due_by_header_timeout(gw, size):
+    """The sniffer peeks 8 KiB and enoki's reader as much as libmicrohttpd reads: a longer head,
+    trickled, is held by either, and must still be whole by header_timeout."""
+    before = killed(gw).get("header_timeout", 0)
+    head = b"GET /echo HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * size
+    s = connect(gw)
+    s.sendall(head[:size])
+    started = time.monotonic()
+    closed = None
+    at = size
+    while time.monotonic() - started < HEADER_TIMEOUT + 4 * SCALE:
+        try:
+            s.sendall(head[at:at + 1] or b"a")
+        except OSError:
+            closed = time.monotonic()
+            break
+        at += 1
+        s.settimeout(0.3)
+        try:
+            if s.recv(4096) == b"":
+                closed = time.monotonic()
+                break
+        except socket.timeout:
+            pass
+        except ConnectionResetError:
+            closed = time.monotonic()
+            break
+    assert closed is not None, "a trickled head kept its connection open past header_timeout"
+    assert closed - started < HEADER_TIMEOUT + 2.5 * SCALE
+    assert wait_for_count(gw, "header_timeout", before + 1, 2 * SCALE), killed(gw)
+    assert_serves(gw)
+
+
+def test_a_header_line_without_a_name_is_refused(gw):
+    """libmicrohttpd would take a line starting with ':' for the end of the head, and read what
+    follows as a second request."""
+    s = connect(gw)
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n: 0\r\nGET /metrics HTTP/1.1\r\nHost: y\r\n\r\n")
+    reader = Reader(s)
+    json_error(reader.response(), 400, "bad_request", "no name")
+    assert reader.closed()
+
+
+@pytest.mark.parametrize("pad", [9_000, 20_000])
+def test_a_nul_line_in_a_long_head_is_refused(gw, pad):
+    s = connect(gw)
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\x00\r\nGET /metrics HTTP/1.1\r\nHost: y\r\n"
+              b"\x00\r\nX-Pad: " + b"a" * pad + b"\r\n\r\n")
+    reader = Reader(s)
+    json_error(reader.response(), 400, "bad_request", "NUL")
+    assert reader.closed()
+
+
+def test_a_later_request_after_libmicrohttpds_is_not_read_by_it(gw):
+    """libmicrohttpd answers one request per connection and closes: a later head it would get
+    wrong (a Content-Length that is not a number, answered with its error head twice) never
+    reaches it."""
+    s = connect(gw)
+    s.sendall(b"HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+              b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n")
+    deadline = time.monotonic() + 5 * SCALE
+    reader = Reader(s)
+    while reader._more(deadline):
+        pass
+    assert reader.buf.count(b"HTTP/1.1 ") == 1, reader.buf
+    assert reader.buf.startswith(b"HTTP/1.1 200 OK\r\n") and b"Connection: close" in reader.buf
