@@ -157,7 +157,8 @@ static void add_label(struct gw_strbuf *b, const char *value)
     }
 }
 
-static void add_line(struct gw_strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_line(struct gw_strbuf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static void add_line(struct gw_strbuf *b, const char *fmt, ...)
 {
@@ -217,8 +218,9 @@ char *gw_metrics_render(const struct gw_metrics *m, size_t *len)
              "# TYPE enoki_rpc_broker_failures_total counter\n"
              "enoki_rpc_broker_failures_total %llu\n",
              (unsigned long long)m->remote_errors, (unsigned long long)m->broker_failures);
-    add_line(&b, "# HELP enoki_connections_killed_total Connections closed for making no progress.\n"
-                 "# TYPE enoki_connections_killed_total counter\n");
+    add_line(&b,
+             "# HELP enoki_connections_killed_total Connections closed for making no progress.\n"
+             "# TYPE enoki_connections_killed_total counter\n");
     for (size_t i = 0; i < N_KILL_REASONS; i++)
         add_line(&b, "enoki_connections_killed_total{reason=\"%s\"} %llu\n", kill_reasons[i],
                  (unsigned long long)m->killed[i]);

@@ -40,11 +40,11 @@ struct gw_http {
     struct gw_mhd_loop *mhd;   /* drives the daemon from the loop */
     bool closed;
     size_t in_flight;
-    size_t connections; /* open HTTP connections, for GATEWAY.max_connections */
+    size_t connections;     /* open HTTP connections, for GATEWAY.max_connections */
     struct fast_conn *fast; /* the connections enoki reads itself */
     char *peek;             /* what fast_read peeks into, for any connection */
     size_t peek_cap;
-    time_t date_at;         /* the second date is for */
+    time_t date_at; /* the second date is for */
     char date[40];
     bool draining;
     struct gw_metrics *metrics;
@@ -63,12 +63,12 @@ struct request {
     size_t n_headers, headers_cap;
     const struct sockaddr *peer; /* borrowed, as headers */
     int fd;
-    char *raw_uri;   /* as sent: the path still percent-encoded, with the query string */
+    char *raw_uri; /* as sent: the path still percent-encoded, with the query string */
     /* Borrowed: where MHD's copy of the request line holds the target (see refuse_early). */
     const char *uri_at;
-    bool seen;       /* the access handler's first call is over */
-    bool started;    /* the request has been routed */
-    bool responded;  /* a response is ready in .response */
+    bool seen;      /* the access handler's first call is over */
+    bool started;   /* the request has been routed */
+    bool responded; /* a response is ready in .response */
     struct gw_response response;
     struct gw_rpc_call *call;
     /* What the request calls: a configured route's target, or the generic route's. */
@@ -83,8 +83,8 @@ struct request {
     size_t body_len, body_cap;
     bool body_too_large;
     bool head_too_large;
-    bool close_after;   /* the framing was refused: "Connection: close" */
-    int file_fd;        /* a static file to send instead of response.body, or -1 */
+    bool close_after; /* the framing was refused: "Connection: close" */
+    int file_fd;      /* a static file to send instead of response.body, or -1 */
     uint64_t file_size;
     bool counted; /* in http->in_flight */
     char call_id[160];
@@ -99,7 +99,8 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* --- requests ----------------------------------------------------------------------------------- */
+/* --- requests -----------------------------------------------------------------------------------
+ */
 
 /* The first header called name (any case), as MHD_lookup_connection_value finds it, or NULL. */
 static const char *header(struct request *req, const char *name)
@@ -121,7 +122,8 @@ static void add_field(struct request *req, const char *name, const char *value)
     req->n_headers++;
 }
 
-/* --- responses ---------------------------------------------------------------------------------- */
+/* --- responses ----------------------------------------------------------------------------------
+ */
 
 /* Where a response's headers go: libmicrohttpd's response, or the head enoki writes itself. */
 typedef void (*add_header_fn)(void *ctx, const char *name, const char *value);
@@ -152,8 +154,7 @@ static void add_cors_headers(struct request *req, add_header_fn add, void *ctx, 
     for (size_t i = 0; i < cors->origins.n; i++)
         any = any || strcmp(cors->origins.items[i], "*") == 0;
     /* "*" cannot go with credentials: then the origin itself is named. */
-    add(ctx, "Access-Control-Allow-Origin",
-                            any && !cors->credentials ? "*" : origin);
+    add(ctx, "Access-Control-Allow-Origin", any && !cors->credentials ? "*" : origin);
     add(ctx, "Vary", "Origin");
     if (cors->credentials)
         add(ctx, "Access-Control-Allow-Credentials", "true");
@@ -172,8 +173,7 @@ static void add_cors_headers(struct request *req, add_header_fn add, void *ctx, 
         gw_strbuf_adds(&headers, i ? ", " : "");
         gw_strbuf_adds(&headers, cors->headers.items[i]);
     }
-    const char *asked =
-        header(req, "Access-Control-Request-Headers");
+    const char *asked = header(req, "Access-Control-Request-Headers");
     add(ctx, "Access-Control-Allow-Methods", methods.data);
     if (headers.data)
         add(ctx, "Access-Control-Allow-Headers", headers.data);
@@ -190,8 +190,7 @@ static void add_cors_headers(struct request *req, add_header_fn add, void *ctx, 
 static bool preflight(struct request *req)
 {
     if (!req->http->config->cors.enabled || strcmp(req->method, "OPTIONS") != 0 ||
-        !header(req, "Access-Control-Request-Method") ||
-        !header(req, "Origin"))
+        !header(req, "Access-Control-Request-Method") || !header(req, "Origin"))
         return false;
     req->route_label = "cors";
     req->is_preflight = true;
@@ -271,7 +270,8 @@ static void respond_error(struct request *req, int status, const char *message)
     req->responded = true;
 }
 
-/* --- calls -------------------------------------------------------------------------------------- */
+/* --- calls --------------------------------------------------------------------------------------
+ */
 
 static void fill_call_response(struct request *req, int status, const json_t *result,
                                const json_t *error, const char *detail);
@@ -372,7 +372,8 @@ static void client_address(const struct request *req, char *buf, size_t len)
                   (socklen_t)len);
 }
 
-/* "host:port" of the socket the request came in on: werkzeug's host when the client sent no Host. */
+/* "host:port" of the socket the request came in on: werkzeug's host when the client sent no Host.
+ */
 static void server_address(const struct request *req, char *buf, size_t len)
 {
     snprintf(buf, len, "localhost");
@@ -478,8 +479,10 @@ static void start_generic_call(struct request *req, const char *url, const char 
     char message[512];
     if (gw_call_generic_target(config->rpc_prefix, url, &req->service, &req->method_name) !=
         GW_OK) {
-        snprintf(message, sizeof(message), "no route matches %s; the generic route is POST "
-                 "%s/<service>/<method>", url, config->rpc_prefix);
+        snprintf(message, sizeof(message),
+                 "no route matches %s; the generic route is POST "
+                 "%s/<service>/<method>",
+                 url, config->rpc_prefix);
         respond_error(req, GW_ENOMATCH, message);
         return;
     }
@@ -501,8 +504,8 @@ static void start_generic_call(struct request *req, const char *url, const char 
         respond_error(req, status, message);
         return;
     }
-    json_t *context = gw_call_context_new(config, "http", lookup_header, req,
-                                          req->call_id, sizeof(req->call_id));
+    json_t *context =
+        gw_call_context_new(config, "http", lookup_header, req, req->call_id, sizeof(req->call_id));
     publish_call(req, args, kwargs, context);
     json_decref(args);
     json_decref(kwargs);
@@ -570,8 +573,8 @@ static void probe(struct request *req, const char *url)
  * (GATEWAY.name), so that whichever instance holds a socket answers. */
 static void start_admin_call(struct request *req, const char *url, const char *method)
 {
-    static const char *const methods[] = {"broadcast", "unicast", "subscribe", "unsubscribe",
-                                          "get_subscriptions", NULL};
+    static const char *const methods[] = {"broadcast",   "unicast",           "subscribe",
+                                          "unsubscribe", "get_subscriptions", NULL};
     const struct gw_config *config = req->http->config;
     const char *name = url + strlen(config->admin_prefix);
     char message[512];
@@ -579,7 +582,8 @@ static void start_admin_call(struct request *req, const char *url, const char *m
     for (size_t i = 0; *name == '/' && methods[i]; i++)
         known = known || strcmp(name + 1, methods[i]) == 0;
     if (!known) {
-        snprintf(message, sizeof(message), "no route matches %s; the hub's methods are POST "
+        snprintf(message, sizeof(message),
+                 "no route matches %s; the hub's methods are POST "
                  "%s/broadcast, unicast, subscribe, unsubscribe and get_subscriptions",
                  url, config->admin_prefix);
         respond_error(req, GW_ENOMATCH, message);
@@ -598,8 +602,8 @@ static void start_admin_call(struct request *req, const char *url, const char *m
     req->method_name = xstrdup(name + 1);
     req->timeout = config->rpc_timeout;
     req->generic = true;
-    json_t *context = gw_call_context_new(config, "http", lookup_header, req,
-                                          req->call_id, sizeof(req->call_id));
+    json_t *context =
+        gw_call_context_new(config, "http", lookup_header, req, req->call_id, sizeof(req->call_id));
     publish_call(req, args, kwargs, context);
     json_decref(args);
     json_decref(kwargs);
@@ -611,11 +615,16 @@ static const char *media_type(const char *name)
     static const struct {
         const char *ext, *type;
     } types[] = {
-        {".js", "application/javascript; charset=utf-8"}, {".mjs", "application/javascript; charset=utf-8"},
-        {".html", "text/html; charset=utf-8"},            {".css", "text/css; charset=utf-8"},
-        {".json", "application/json"},                    {".svg", "image/svg+xml"},
-        {".png", "image/png"},                            {".ico", "image/x-icon"},
-        {".txt", "text/plain; charset=utf-8"},            {".md", "text/markdown; charset=utf-8"},
+        {".js", "application/javascript; charset=utf-8"},
+        {".mjs", "application/javascript; charset=utf-8"},
+        {".html", "text/html; charset=utf-8"},
+        {".css", "text/css; charset=utf-8"},
+        {".json", "application/json"},
+        {".svg", "image/svg+xml"},
+        {".png", "image/png"},
+        {".ico", "image/x-icon"},
+        {".txt", "text/plain; charset=utf-8"},
+        {".md", "text/markdown; charset=utf-8"},
     };
     const char *dot = strrchr(name, '.');
     for (size_t i = 0; dot && i < sizeof(types) / sizeof(types[0]); i++)
@@ -809,7 +818,8 @@ static void route_request(struct request *req, const char *method)
     free(url);
 }
 
-/* --- MHD callbacks ------------------------------------------------------------------------------ */
+/* --- MHD callbacks ------------------------------------------------------------------------------
+ */
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connection)
 {
@@ -834,7 +844,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connectio
 /* What a request's head says about its size and its body's framing: one walk over the headers. */
 struct framing {
     struct request *req; /* gets every field */
-    size_t head_bytes; /* the target and every header line */
+    size_t head_bytes;   /* the target and every header line */
     int content_lengths, transfer_encodings;
     const char *content_length; /* the first */
     const char *transfer_encoding;
@@ -904,8 +914,7 @@ static bool refuse_early(struct request *req, const char *version, const struct 
                       "the body's length is unknown: send one Transfer-Encoding, and end it with "
                       "chunked");
     if (f->transfer_encodings && strcasecmp(f->transfer_encoding, "chunked") != 0)
-        return refuse(req, 501, "not_implemented",
-                      "enoki reads no transfer coding but chunked");
+        return refuse(req, 501, "not_implemented", "enoki reads no transfer coding but chunked");
     if (f->conflict)
         return refuse(req, 400, "bad_request", "the request has different Content-Length values");
     /* Digits only: MHD has checked the first one. */
@@ -920,8 +929,8 @@ static bool refuse_early(struct request *req, const char *version, const struct 
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *connection, const char *url,
-                                 const char *method, const char *version,
-                                 const char *upload_data, size_t *upload_data_size, void **con_cls)
+                                 const char *method, const char *version, const char *upload_data,
+                                 size_t *upload_data_size, void **con_cls)
 {
     (void)cls;
     (void)url; /* decoded from the raw target instead, see route_request */
@@ -1051,9 +1060,8 @@ static void on_mhd_kill(void *arg, int fd, void *request, enum gw_mhd_kill_reaso
     struct gw_http *http = arg;
     struct request *req = request;
     if (reason != GW_MHD_STALLED) {
-        gw_metrics_connection_killed(http->metrics, reason == GW_MHD_HEAD_TOO_SLOW
-                                                        ? "header_timeout"
-                                                        : "request_timeout");
+        gw_metrics_connection_killed(
+            http->metrics, reason == GW_MHD_HEAD_TOO_SLOW ? "header_timeout" : "request_timeout");
         return;
     }
     gw_metrics_connection_killed(http->metrics, "stalled");
@@ -1115,7 +1123,7 @@ struct fast_conn {
     int handles_open;
     struct sockaddr_storage peer;
     socklen_t peer_len;
-    struct request *req; /* being served, or NULL */
+    struct request *req;   /* being served, or NULL */
     struct gw_strbuf head; /* the response head being written */
     size_t sent;           /* of the head and the body */
     off_t file_sent;       /* of a static file */
@@ -1193,9 +1201,8 @@ static void on_fast_idle(uv_timer_t *timer)
     struct fast_conn *c = timer->data;
     /* The first head is due by header_timeout, as the sniffer's; after it, idle_timeout. */
     bool first = !c->served && !c->req;
-    uint64_t timeout = (uint64_t)(first ? c->http->config->header_timeout
-                                        : c->http->config->idle_timeout) *
-                       1000;
+    uint64_t timeout =
+        (uint64_t)(first ? c->http->config->header_timeout : c->http->config->idle_timeout) * 1000;
     uint64_t now = uv_now(c->http->loop);
     /* A call's wait is bounded by its own deadline, not by idle_timeout. */
     if (c->req && !(c->events & UV_WRITABLE))
@@ -1209,7 +1216,8 @@ static void on_fast_idle(uv_timer_t *timer)
     if (c->req)
         gw_metrics_connection_killed(c->http->metrics, "write_timeout");
     else if (c->waited_for || first)
-        gw_metrics_connection_killed(c->http->metrics, first ? "header_timeout" : "request_timeout");
+        gw_metrics_connection_killed(c->http->metrics,
+                                     first ? "header_timeout" : "request_timeout");
     fast_close(c);
 }
 
@@ -1527,7 +1535,8 @@ static void fast_start(struct gw_http *http, int fd, const struct sockaddr *addr
     fast_read(c); /* the sniffer has seen the first head arrive */
 }
 
-/* --- the server --------------------------------------------------------------------------------- */
+/* --- the server ---------------------------------------------------------------------------------
+ */
 
 struct gw_http *gw_http_new(uv_loop_t *loop, const struct gw_config *config,
                             const struct gw_route_table *table, struct gw_rpc *rpc, char *err,
@@ -1539,8 +1548,8 @@ struct gw_http *gw_http_new(uv_loop_t *loop, const struct gw_config *config,
     http->table = table;
     http->rpc = rpc;
     http->daemon = MHD_start_daemon(
-        MHD_USE_NO_LISTEN_SOCKET | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
-        0, NULL, NULL, on_access, http, MHD_OPTION_URI_LOG_CALLBACK, on_uri, http,
+        MHD_USE_NO_LISTEN_SOCKET | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0,
+        NULL, NULL, on_access, http, MHD_OPTION_URI_LOG_CALLBACK, on_uri, http,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, http, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
         http, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)config->idle_timeout,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, http,

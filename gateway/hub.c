@@ -11,11 +11,11 @@
 #include "routes/ws.h"
 
 #include <libwebsockets.h>
-#include <sys/socket.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 enum { MAX_PENDING_FRAMES = 64 };
 
@@ -37,7 +37,7 @@ struct client {
     struct lws *wsi;
     struct client *prev, *next;
     char socket_id[GW_UUID_LEN + 1];
-    json_t *context; /* handshake context data */
+    json_t *context;     /* handshake context data */
     struct gw_strbuf rx; /* the message being received */
     struct in_msg *in_head, *in_tail;
     size_t in_count;
@@ -48,7 +48,7 @@ struct client {
     char call_target[256];
     char **channels; /* sorted */
     size_t n_channels;
-    struct gw_rpc_waiter *waiter; /* a subscribe waiting for its event binding */
+    struct gw_rpc_waiter *waiter;      /* a subscribe waiting for its event binding */
     struct gw_rpc_waiter *sock_waiter; /* the socket's own binding, before "connected" */
     json_t *waiter_correlation_id;
     char *waiter_channel;
@@ -57,7 +57,7 @@ struct client {
     /* libwebsockets is closing it (a protocol error, or the peer's close): nothing more may be
      * written, or a data frame would follow the close frame (RFC 6455 5.5.1). */
     bool closing;
-    bool processing; /* process_next is on the stack: a nested call leaves the work to it */
+    bool processing;    /* process_next is on the stack: a nested call leaves the work to it */
     uint64_t last_seen; /* loop time of the last frame or pong from the client */
     uint64_t ping_sent; /* loop time of an unanswered ping, 0 when none */
     bool ping_due;      /* send a ping at the next writeable */
@@ -75,7 +75,7 @@ struct gw_hub {
     bool stopping;
     struct lws_context *destroying;
     struct gw_metrics *metrics; /* destroyed once more after the loop ends (foreign loop) */
-    uv_timer_t keepalive; /* pings idle sockets, hangs up on those that stopped answering */
+    uv_timer_t keepalive;       /* pings idle sockets, hangs up on those that stopped answering */
     bool keepalive_on;
 };
 
@@ -257,7 +257,8 @@ static bool subscribe_channel(struct client *c, const char *channel, const json_
     c->waiter_correlation_id = json_incref((json_t *)(uintptr_t)correlation_id);
     c->waiter_channel = xstrdup(channel);
     c->waiter = (struct gw_rpc_waiter *)1; /* held until on_subscribed, even if it runs now */
-    struct gw_rpc_waiter *w = gw_rpc_bind(c->hub->rpc, exchange, event_type, true, on_subscribed, c);
+    struct gw_rpc_waiter *w =
+        gw_rpc_bind(c->hub->rpc, exchange, event_type, true, on_subscribed, c);
     free(exchange);
     if (c->waiter)
         c->waiter = w;
@@ -272,7 +273,8 @@ static void unsubscribe_channel(struct client *c, const char *channel)
     release_channel(c->hub, channel);
 }
 
-/* --- the hub's own methods, with Python's argument errors ---------------------------------------- */
+/* --- the hub's own methods, with Python's argument errors ----------------------------------------
+ */
 
 /* kwargs must be exactly the names given (NULL-terminated); otherwise the IncorrectSignature text
  * inspect.getcallargs would raise for fn(socket_id, <names>). */
@@ -281,7 +283,8 @@ static json_t *check_kwargs(const char *fn, const json_t *kwargs, const char *co
     char message[256];
     const char *key;
     json_t *value;
-    json_object_foreach((json_t *)(uintptr_t)kwargs, key, value) {
+    json_object_foreach((json_t *)(uintptr_t)kwargs, key, value)
+    {
         bool known = false;
         for (size_t i = 0; names[i]; i++)
             known = known || strcmp(key, names[i]) == 0;
@@ -293,8 +296,8 @@ static json_t *check_kwargs(const char *fn, const json_t *kwargs, const char *co
     }
     for (size_t i = 0; names[i]; i++) {
         if (!json_object_get(kwargs, names[i])) {
-            snprintf(message, sizeof(message),
-                     "%s() missing 1 required positional argument: '%s'", fn, names[i]);
+            snprintf(message, sizeof(message), "%s() missing 1 required positional argument: '%s'",
+                     fn, names[i]);
             return gw_ws_incorrect_signature(message);
         }
     }
@@ -364,7 +367,8 @@ static bool hub_method(struct client *c, const struct gw_ws_request *r)
     return true;
 }
 
-/* --- calls to the cluster ------------------------------------------------------------------------ */
+/* --- calls to the cluster ------------------------------------------------------------------------
+ */
 
 static json_t *failure_error(int status, const char *detail, const char *target, double timeout_s)
 {
@@ -405,8 +409,8 @@ static void on_call_done(void *arg, int status, const json_t *result, const json
     else if (status == GW_EREMOTE)
         send_error_take(c, json_incref((json_t *)(uintptr_t)error), c->call_correlation_id);
     else
-        send_error_take(c, failure_error(status, detail, c->call_target,
-                                         c->hub->config->rpc_timeout),
+        send_error_take(c,
+                        failure_error(status, detail, c->call_target, c->hub->config->rpc_timeout),
                         c->call_correlation_id);
     json_decref(c->call_correlation_id);
     c->call_correlation_id = NULL;
@@ -448,9 +452,9 @@ static bool start_call(struct client *c, const struct gw_ws_request *r)
     c->call_correlation_id = json_incref(r->correlation_id);
     int status = gw_rpc_call(c->hub->rpc, &call, on_call_done, c, &c->call);
     if (status != GW_OK) {
-        send_error_take(c, failure_error(status, "not connected", c->call_target,
-                                         c->hub->config->rpc_timeout),
-                        r->correlation_id);
+        send_error_take(
+            c, failure_error(status, "not connected", c->call_target, c->hub->config->rpc_timeout),
+            r->correlation_id);
         json_decref(c->call_correlation_id);
         c->call_correlation_id = NULL;
         c->call = NULL;
@@ -520,7 +524,8 @@ static int receive(struct client *c, const void *in, size_t len)
     return 0;
 }
 
-/* --- enoki as a nameko service ------------------------------------------------------------------ */
+/* --- enoki as a nameko service ------------------------------------------------------------------
+ */
 
 static struct client *find_client(struct gw_hub *hub, const char *socket_id)
 {
@@ -550,7 +555,8 @@ static json_t *bind_params(const char *fn, const json_t *args, const json_t *kwa
         json_object_set(bound, names[i], json_array_get(args, i));
     const char *key;
     json_t *value;
-    json_object_foreach((json_t *)(uintptr_t)kwargs, key, value) {
+    json_object_foreach((json_t *)(uintptr_t)kwargs, key, value)
+    {
         size_t i = 0;
         while (i < n && strcmp(names[i], key) != 0)
             i++;
@@ -587,8 +593,8 @@ static json_t *bind_params(const char *fn, const json_t *args, const json_t *kwa
             gw_strbuf_add(&missing, "'", 1);
         }
         char *list = gw_strbuf_take(&missing);
-        snprintf(msg, msglen, "%s() missing %zu required positional argument%s: %s", fn,
-                 n_missing, n_missing > 1 ? "s" : "", list);
+        snprintf(msg, msglen, "%s() missing %zu required positional argument%s: %s", fn, n_missing,
+                 n_missing > 1 ? "s" : "", list);
         free(list);
         json_decref(bound);
         return NULL;
@@ -638,7 +644,8 @@ static void on_forward_routed(void *arg, bool routed)
                                          "nameko.exceptions.ConnectionNotFound",
                                          json_pack("[s]", p->socket_id), p->socket_id));
     } else {
-        gw_rpc_reply(p->hub->rpc, p->in, NULL, NULL); /* unsubscribe: an unknown socket is ignored */
+        gw_rpc_reply(p->hub->rpc, p->in, NULL,
+                     NULL); /* unsubscribe: an unknown socket is ignored */
     }
     free(p);
 }
@@ -714,8 +721,8 @@ static void on_service_request(void *arg, struct gw_rpc_incoming *in)
         const char *name;
         const char *const *params;
     } methods[] = {
-        {"broadcast", broadcast_params},     {"unicast", unicast_params},
-        {"subscribe", channel_params},       {"unsubscribe", channel_params},
+        {"broadcast", broadcast_params},    {"unicast", unicast_params},
+        {"subscribe", channel_params},      {"unsubscribe", channel_params},
         {"get_subscriptions", list_params},
     };
     const char *const *params = NULL;
@@ -752,7 +759,7 @@ static void on_service_request(void *arg, struct gw_rpc_incoming *in)
         struct pending_reply *p = xcalloc(1, sizeof(*p));
         p->hub = hub;
         p->in = in;
-        p->method = strcmp(in->method, "unicast") == 0         ? "unicast"
+        p->method = strcmp(in->method, "unicast") == 0             ? "unicast"
                     : strcmp(in->method, "get_subscriptions") == 0 ? "get_subscriptions"
                     : strcmp(in->method, "subscribe") == 0         ? "subscribe"
                                                                    : "unsubscribe";
@@ -802,7 +809,8 @@ static void on_hub_message(void *arg, const char *exchange, const char *routing_
     gw_rpc_incoming_free(forwarded);
 }
 
-/* --- the lws protocol ---------------------------------------------------------------------------- */
+/* --- the lws protocol ----------------------------------------------------------------------------
+ */
 
 static void copy_header(struct lws *wsi, enum lws_token_indexes token, json_t *context,
                         const char *key)
@@ -1047,7 +1055,8 @@ static void on_keepalive(uv_timer_t *timer)
     }
 }
 
-/* --- the public face ------------------------------------------------------------------------------ */
+/* --- the public face
+ * ------------------------------------------------------------------------------ */
 
 struct gw_hub *gw_hub_new(uv_loop_t *loop, const struct gw_config *config, struct gw_rpc *rpc,
                           char *err, size_t errlen)
@@ -1156,7 +1165,8 @@ void gw_hub_adopt(struct gw_hub *hub, int fd, size_t head_len)
 {
     /* lws takes at most its rx buffer (2048 bytes) of pre-read data; a longer head stays unread. */
     char head[2048];
-    if (head_len > 0 && head_len <= sizeof(head) && recv(fd, head, head_len, 0) == (ssize_t)head_len) {
+    if (head_len > 0 && head_len <= sizeof(head) &&
+        recv(fd, head, head_len, 0) == (ssize_t)head_len) {
         size_t len = drop_subprotocols(head, head_len);
         if (!lws_adopt_socket_vhost_readbuf(hub->vhost, fd, head, len))
             gw_warn("hub", "libwebsockets refused a connection");

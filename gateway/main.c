@@ -13,12 +13,12 @@
 
 #include <getopt.h>
 #include <netdb.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,18 +53,19 @@ struct gateway {
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: enoki --config FILE [--define KEY=VALUE]... [--check] [--version] [--help]\n"
-            "\n"
-            "HTTP gateway for nameko clusters.\n"
-            "\n"
-            "  -c, --config FILE        the YAML config (default: $ENOKI_CONFIG)\n"
-            "  -D, --define KEY=VALUE   set a top-level config key (VALUE is YAML), as nameko does\n"
-            "      --check              validate the config, print the route table, exit\n"
-            "      --probe URL          GET URL (http://host:port/path); exit 0 on a 2xx, else 1\n"
-            "                           (a container HEALTHCHECK without curl)\n"
-            "      --version            print the version and exit\n"
-            "  -h, --help               print this help and exit\n");
+    fprintf(
+        out,
+        "usage: enoki --config FILE [--define KEY=VALUE]... [--check] [--version] [--help]\n"
+        "\n"
+        "HTTP gateway for nameko clusters.\n"
+        "\n"
+        "  -c, --config FILE        the YAML config (default: $ENOKI_CONFIG)\n"
+        "  -D, --define KEY=VALUE   set a top-level config key (VALUE is YAML), as nameko does\n"
+        "      --check              validate the config, print the route table, exit\n"
+        "      --probe URL          GET URL (http://host:port/path); exit 0 on a 2xx, else 1\n"
+        "                           (a container HEALTHCHECK without curl)\n"
+        "      --version            print the version and exit\n"
+        "  -h, --help               print this help and exit\n");
 }
 
 static void describe_route(void *target, char *buf, size_t len)
@@ -85,8 +86,8 @@ static struct gw_route_table *build_table(const struct gw_config *config)
         int status = gw_route_table_add(table, route->rule, route->methods,
                                         (void *)(uintptr_t)route, err, sizeof(err));
         if (status != GW_OK) {
-            fprintf(stderr, "enoki: %s:%d: routes[%zu].rule: %s\n", config->path,
-                    route->rule_line, i, err);
+            fprintf(stderr, "enoki: %s:%d: routes[%zu].rule: %s\n", config->path, route->rule_line,
+                    i, err);
             gw_route_table_free(table);
             return NULL;
         }
@@ -112,7 +113,8 @@ static struct gw_route_table *build_table(const struct gw_config *config)
     return table;
 }
 
-/* --- lifecycle ---------------------------------------------------------------------------------- */
+/* --- lifecycle ----------------------------------------------------------------------------------
+ */
 
 /* Refuses an upgrade with a plain HTTP answer, before libwebsockets ever sees the socket. */
 static void refuse_upgrade(int fd, int status)
@@ -194,7 +196,8 @@ static void on_drain_tick(uv_timer_t *timer)
     }
 }
 
-/* SIGHUP: the routes and the per-request settings from the file again, all at once, or not at all. */
+/* SIGHUP: the routes and the per-request settings from the file again, all at once, or not at all.
+ */
 static void on_reload(uv_signal_t *handle, int signum)
 {
     (void)signum;
@@ -224,8 +227,9 @@ static void on_reload(uv_signal_t *handle, int signum)
     if (gw_log_parse_level(config->log_level, &level) == GW_OK)
         gw_log_threshold = level;
     gw_log_format = strcmp(config->log_format, "json") == 0 ? GW_LOG_JSON : GW_LOG_TEXT;
-    gw_info("main", "reloaded %s: %zu route(s); the broker, listening address, GATEWAY.name and "
-                    "websocket settings change at restart",
+    gw_info("main",
+            "reloaded %s: %zu route(s); the broker, listening address, GATEWAY.name and "
+            "websocket settings change at restart",
             gw->config_path, config->n_routes);
 }
 
@@ -378,8 +382,8 @@ static int probe_url(const char *url)
     if (fd >= 0 && connect(fd, res->ai_addr, res->ai_addrlen) == 0) {
         char request[1400];
         int n = snprintf(request, sizeof(request),
-                         "GET %s HTTP/1.0\r\nHost: %s:%d\r\nUser-Agent: enoki-probe\r\n\r\n",
-                         path, host, port);
+                         "GET %s HTTP/1.0\r\nHost: %s:%d\r\nUser-Agent: enoki-probe\r\n\r\n", path,
+                         host, port);
         ssize_t got = send(fd, request, (size_t)n, 0) == n ? recv(fd, buf, sizeof(buf) - 1, 0) : -1;
         if (got > 0) {
             buf[got] = '\0';
@@ -400,9 +404,12 @@ static int probe_url(const char *url)
 int main(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"config", required_argument, NULL, 'c'}, {"define", required_argument, NULL, 'D'},
-        {"check", no_argument, NULL, 'k'},        {"version", no_argument, NULL, 'V'},
-        {"help", no_argument, NULL, 'h'},         {"probe", required_argument, NULL, 'p'},
+        {"config", required_argument, NULL, 'c'},
+        {"define", required_argument, NULL, 'D'},
+        {"check", no_argument, NULL, 'k'},
+        {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},
+        {"probe", required_argument, NULL, 'p'},
         {NULL, 0, NULL, 0},
     };
     const char *path = getenv("ENOKI_CONFIG");

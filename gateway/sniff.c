@@ -74,8 +74,8 @@ static const char *head_end(const char *buf, size_t len)
     return NULL;
 }
 
-int gw_sniff_decide(const char *buf, size_t len, int full, const char *websocket_path,
-                    char *origin, size_t origin_len, char *host, size_t host_len, size_t *head_len)
+int gw_sniff_decide(const char *buf, size_t len, int full, const char *websocket_path, char *origin,
+                    size_t origin_len, char *host, size_t host_len, size_t *head_len)
 {
     /* The whole head first, whatever it asks for: header_timeout covers it (slowloris), and a
      * connection is handed over once it has a request to serve. A head bigger than the peek
@@ -251,8 +251,7 @@ int gw_sniff_set_lowat(int fd, int bytes)
     return setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof(bytes));
 }
 
-static void finish(struct sniff *s, int kind, const char *origin, const char *host,
-                   size_t head_len)
+static void finish(struct sniff *s, int kind, const char *origin, const char *host, size_t head_len)
 {
     uv_poll_stop(&s->poll);
     uv_timer_stop(&s->timer);
@@ -386,8 +385,8 @@ static int peek(struct sniff *s, size_t *seen)
         return 0;
     char origin[512] = "", host[256] = "";
     size_t head_len = 0;
-    int kind = gw_sniff_decide(buf, (size_t)n, n == (ssize_t)sizeof(buf), s->websocket_path,
-                               origin, sizeof(origin), host, sizeof(host), &head_len);
+    int kind = gw_sniff_decide(buf, (size_t)n, n == (ssize_t)sizeof(buf), s->websocket_path, origin,
+                               sizeof(origin), host, sizeof(host), &head_len);
     if (kind < 0)
         return 0;
     struct gw_sniff_refusal refusal;
