@@ -4,8 +4,11 @@
 #   make test       unit tests (Check) and integration tests (real broker, real binary)
 #   make check      the same suite under ASan + UBSan (objects in build/asan)
 #   make valgrind   the same suite under valgrind (objects in build/valgrind)
+#   make hostile    malformed, oversized and slow traffic against build/enoki for HOSTILE_SECONDS
 #   make demo       install what is missing, start a broker, a demo service and enoki
 #   make format     clang-format the sources
+#   make fuzz       libFuzzer over the parsers and decoders, FUZZ_SECONDS each
+#   make fuzz-long  the long pass before a release: FUZZ_RUNS executions each, corpus merged back
 
 BUILD ?= build
 OPT ?= -O2 -g
@@ -40,7 +43,8 @@ UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o)
 ENOKI := $(BUILD)/enoki
 UNIT := $(BUILD)/unit-tests
 
-.PHONY: all deps test unit oracle python integration e2e check valgrind demo format clean bench-routes fuzz
+.PHONY: all deps test unit oracle python integration e2e check valgrind demo format clean bench-routes fuzz \
+	hostile
 all: $(ENOKI)
 
 $(ENOKI): $(LIB_OBJS) $(GATEWAY_OBJS)
@@ -110,6 +114,18 @@ valgrind:
 
 demo:
 	./examples/demo.sh
+
+# The hostile-traffic harness (tests/hostile/hostile.py): batches of generated malformed, oversized
+# and slow requests and websocket frames against build/enoki (started with the test peer on the
+# local broker) for HOSTILE_SECONDS, each batch checked (/healthz within 100 ms, CPU back to idle,
+# RSS back near its baseline, at most one answer per request). It goes on after a failing batch
+# and exits non-zero if any failed; HOSTILE_SEED replays a run. `make test` runs a 20 s pass.
+HOSTILE_SECONDS ?= 300
+HOSTILE_SEED ?=
+hostile: $(ENOKI)
+	scripts/broker.sh
+	$(PYTHON) tests/hostile/hostile.py --enoki $(abspath $(ENOKI)) --seconds $(HOSTILE_SECONDS) \
+		--keep-going $(if $(HOSTILE_SEED),--seed $(HOSTILE_SEED))
 
 format:
 	clang-format -i $(LIB_SRCS) $(GATEWAY_SRCS) $(UNIT_SRCS) $(wildcard core/*.h routes/*.h gateway/*.h)
@@ -183,5 +199,76 @@ fuzz: $(FUZZ_BINS)
 		fi; \
 	done; \
 	if [ -n "$$failed" ]; then echo "fuzz: FAILED:$$failed"; exit 1; fi
+
+# The long pass before a release: each harness runs a number of executions (FUZZ_RUNS sets them
+# all, FUZZ_RUNS_<name> one; the defaults below: 10 million for the head parser and the websocket
+# frame decoder, fewer for the slower or smaller rest), with the same build, sanitizer options,
+# limits and dictionaries as `make fuzz`, on a working corpus that starts as a copy of the committed
+# one ($(FUZZ_DIR)/long/<name>/corpus). Then the working corpus is merged (-merge=1, or
+# FUZZ_MERGE=set_cover_merge for a smaller set) into an empty directory, which replaces
+# tests/fuzz/corpus/<name>/: the committed corpus keeps only inputs that add coverage, a committed
+# seed that is kept keeps its name, the others are named by their SHA-1 as libFuzzer names them.
+# A crash, leak, sanitizer report or timeout fails the target as in `make fuzz` and leaves that
+# harness's committed corpus as it was. Each target's executions, seconds, exec/s and corpus size
+# are printed and written to $(FUZZ_DIR)/long-summary.txt (a markdown table, with date and commit).
+# FUZZ_LONG_TARGETS picks some of the harnesses. Run it niced on a shared machine:
+#   nice -n 15 make fuzz-long [FUZZ_RUNS_h1=...]
+FUZZ_LONG_TARGETS ?= $(FUZZ_TARGETS)
+FUZZ_MERGE ?= merge
+FUZZ_LONG_RUNS_h1 := 10000000
+FUZZ_LONG_RUNS_ws_frame := 10000000
+FUZZ_LONG_RUNS_config := 2000000
+FUZZ_LONG_RUNS_reply := 2000000
+FUZZ_LONG_RUNS_rules := 1000000
+FUZZ_LONG_RUNS_http_call := 1000000
+fuzz_long_runs = $(or $(FUZZ_RUNS_$(1)),$(FUZZ_RUNS),$(FUZZ_LONG_RUNS_$(1)),1000000)
+FUZZ_SUMMARY := $(FUZZ_DIR)/long-summary.txt
+
+.PHONY: fuzz-long
+fuzz-long: $(FUZZ_BINS)
+	@mkdir -p $(FUZZ_DIR)/logs; \
+	commit=$$(git rev-parse --short HEAD 2>/dev/null || echo unknown); \
+	git diff --quiet HEAD -- core routes tests/fuzz/*.c tests/fuzz/*.h 2>/dev/null || \
+		commit="$$commit (with uncommitted changes to the fuzzed sources)"; \
+	{ echo "fuzz-long $$(date -u '+%Y-%m-%d %H:%M UTC'), commit $$commit, $$(nproc) cores"; echo; \
+	  echo "| harness | executions | seconds | exec/s | corpus files before | after | after (KB) | result |"; \
+	  echo "|---|--:|--:|--:|--:|--:|--:|---|"; } > $(FUZZ_SUMMARY); \
+	failed=""; for spec in $(foreach t,$(FUZZ_LONG_TARGETS),$(t):$(call fuzz_long_runs,$(t))); do \
+		t=$${spec%%:*}; runs=$${spec#*:}; \
+		work=$(FUZZ_DIR)/long/$$t; log=$(FUZZ_DIR)/logs/$$t.long.log; seeds=tests/fuzz/corpus/$$t; \
+		rm -rf $$work; mkdir -p $$work/corpus $$work/merged $(FUZZ_DIR)/artifacts/$$t; \
+		cp $$seeds/* $$work/corpus/; before=$$(ls $$seeds | wc -l); \
+		dict=; if [ -f tests/fuzz/$$t.dict ]; then dict=-dict=tests/fuzz/$$t.dict; fi; \
+		echo "fuzz-long: $$t for $$runs runs from $$before committed inputs"; \
+		start=$$(date +%s); \
+		if UBSAN_OPTIONS=print_stacktrace=1 ASAN_OPTIONS=strict_string_checks=1 $(FUZZ_DIR)/fuzz_$$t $$dict \
+			-runs=$$runs -rss_limit_mb=$(FUZZ_RSS_MB) -timeout=$(FUZZ_TIMEOUT) -print_final_stats=1 \
+			-artifact_prefix=$(FUZZ_DIR)/artifacts/$$t/ $$work/corpus > $$log 2>&1; then ok=1; else ok=; fi; \
+		secs=$$(( $$(date +%s) - start )); \
+		done_runs=$$(sed -n 's/^stat::number_of_executed_units: //p' $$log); done_runs=$${done_runs:-0}; \
+		rate=$$(( done_runs / (secs > 0 ? secs : 1) )); \
+		step=fuzzing; if [ -n "$$ok" ]; then step=merging; fi; \
+		if [ -n "$$ok" ] && UBSAN_OPTIONS=print_stacktrace=1 ASAN_OPTIONS=strict_string_checks=1 \
+			$(FUZZ_DIR)/fuzz_$$t -$(FUZZ_MERGE)=1 -rss_limit_mb=$(FUZZ_RSS_MB) -timeout=$(FUZZ_TIMEOUT) \
+			-artifact_prefix=$(FUZZ_DIR)/artifacts/$$t/ $$work/merged $$work/corpus >> $$log 2>&1; then \
+			for f in $$seeds/*; do \
+				h=$$(sha1sum < "$$f" | cut -d' ' -f1); \
+				if [ -f $$work/merged/$$h ]; then mv $$work/merged/$$h "$$work/merged/$${f##*/}"; fi; \
+			done; \
+			rm -rf $$seeds && mkdir -p $$seeds && cp $$work/merged/* $$seeds/; \
+			after=$$(ls $$seeds | wc -l); kb=$$(( ($$(cat $$seeds/* | wc -c) + 1023) / 1024 )); \
+			echo "fuzz-long: $$t: $$done_runs runs in $$secs s ($$rate exec/s), working corpus" \
+				"$$(ls $$work/corpus | wc -l) inputs, committed corpus $$before -> $$after inputs ($$kb KB)"; \
+			echo "| $$t | $$done_runs | $$secs | $$rate | $$before | $$after | $$kb | ok |" >> $(FUZZ_SUMMARY); \
+		else \
+			tail -n 60 $$log; \
+			echo "fuzz-long: $$t FAILED $$step after $$done_runs runs in $$secs s; see $$log and" \
+				"$(FUZZ_DIR)/artifacts/$$t/; tests/fuzz/corpus/$$t is unchanged"; \
+			echo "| $$t | $$done_runs | $$secs | $$rate | $$before | $$before | | FAILED $$step |" >> $(FUZZ_SUMMARY); \
+			failed="$$failed $$t"; \
+		fi; \
+	done; \
+	echo; cat $(FUZZ_SUMMARY); \
+	if [ -n "$$failed" ]; then echo "fuzz-long: FAILED:$$failed"; exit 1; fi
 
 -include $(shell find $(FUZZ_DIR)/obj -name '*.d' 2>/dev/null)
