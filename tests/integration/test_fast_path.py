@@ -4,8 +4,8 @@ runs. Any other request is handed, unread, to libmicrohttpd, which then keeps th
 one request and closes it after its answer (Connection: close).
 
 These tests check that a client cannot tell the two apart: the same request gets the same bytes
-either way (but the Date and the call id), a kept-alive connection can cross from one to the
-other, pipelined requests are answered in order, requests that arrive in pieces are served, and
+either way (but the Date, the call id and libmicrohttpd's Connection: close), a kept-alive
+connection can cross from one to the other for one request, pipelined requests are answered in order, requests that arrive in pieces are served, and
 a client that goes away or asks to close is handled as libmicrohttpd handles it.
 """
 
