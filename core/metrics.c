@@ -15,8 +15,8 @@ static const double buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
                                  0.25,  0.5,    1,     2.5,  5,     10};
 enum { N_BUCKETS = sizeof(buckets) / sizeof(buckets[0]) };
 
-static const char *const kill_reasons[] = {"stalled", "request_timeout", "write_timeout",
-                                           "header_timeout", "websocket_timeout"};
+static const char *const kill_reasons[] = {"stalled",        "request_timeout",   "write_timeout",
+                                           "header_timeout", "websocket_timeout", "abandoned"};
 enum { N_KILL_REASONS = sizeof(kill_reasons) / sizeof(kill_reasons[0]) };
 
 struct request_count {

@@ -17,14 +17,15 @@ void gw_metrics_free(struct gw_metrics *metrics);
  * "probe", "admin"), status the HTTP status. */
 void gw_metrics_request(struct gw_metrics *metrics, const char *route, int status);
 
-/* One RPC ended after seconds; outcome is a gw_status (GW_OK, GW_ETIMEOUT, GW_EUNKNOWN_SERVICE...). */
+/* One RPC ended after seconds; outcome is a gw_status (GW_OK, GW_ETIMEOUT, GW_EUNKNOWN_SERVICE...).
+ */
 void gw_metrics_rpc(struct gw_metrics *metrics, double seconds, int outcome);
 
 void gw_metrics_reconnect(struct gw_metrics *metrics);
 
 /* A connection enoki closed because it made no progress; reason is one of "stalled",
- * "request_timeout", "write_timeout", "header_timeout", "websocket_timeout" (the label of
- * enoki_connections_killed_total). NULL metrics is a no-op. */
+ * "request_timeout", "write_timeout", "header_timeout", "websocket_timeout", "abandoned" (the label
+ * of enoki_connections_killed_total). NULL metrics is a no-op. */
 void gw_metrics_connection_killed(struct gw_metrics *metrics, const char *reason);
 
 /* Gauges, set by their owners. */

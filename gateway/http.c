@@ -1059,12 +1059,13 @@ static void on_mhd_kill(void *arg, int fd, void *request, enum gw_mhd_kill_reaso
 {
     struct gw_http *http = arg;
     struct request *req = request;
-    if (reason != GW_MHD_STALLED) {
-        gw_metrics_connection_killed(
-            http->metrics, reason == GW_MHD_HEAD_TOO_SLOW ? "header_timeout" : "request_timeout");
+    static const char *const reasons[] = {[GW_MHD_STALLED] = "stalled",
+                                          [GW_MHD_HEAD_TOO_SLOW] = "header_timeout",
+                                          [GW_MHD_TOO_SLOW] = "request_timeout",
+                                          [GW_MHD_ABANDONED] = "abandoned"};
+    gw_metrics_connection_killed(http->metrics, reasons[reason]);
+    if (reason != GW_MHD_STALLED)
         return;
-    }
-    gw_metrics_connection_killed(http->metrics, "stalled");
     if (!req || req->responded)
         return;
     char message[192];
@@ -1531,7 +1532,11 @@ static void fast_start(struct gw_http *http, int fd, const struct sockaddr *addr
     http->connections++;
     fast_watch(c, UV_READABLE);
     c->active_ms = uv_now(http->loop);
-    uv_timer_start(&c->idle, on_fast_idle, (uint64_t)http->config->header_timeout * 1000, 0);
+    /* The first of the two deadlines on_fast_idle keeps: the first head's and idle_timeout. */
+    int first = http->config->header_timeout < http->config->idle_timeout
+                    ? http->config->header_timeout
+                    : http->config->idle_timeout;
+    uv_timer_start(&c->idle, on_fast_idle, (uint64_t)first * 1000, 0);
     fast_read(c); /* the sniffer has seen the first head arrive */
 }
 

@@ -27,7 +27,7 @@ struct gw_mhd_conn {
     bool head;         /* the current request's head has arrived */
     bool received;     /* all of the current request has arrived */
     uint64_t phase_ms; /* when the current request's deadline began */
-    uint64_t phase_rx; /* bytes received by then */
+    uint64_t phase_rx; /* bytes read from the socket by then */
     bool killed;
     /* The last look of the stall guard: bytes waiting in the socket and bytes received so far. */
     bool looked;
@@ -205,16 +205,36 @@ static uint64_t received_bytes(int fd)
     return gw_sockstat_input(fd, &inq, &rx) ? rx : 0;
 }
 
-/* Requests that have not arrived whole by their deadline. An idle connection (nothing received
- * since the last request) is left to libmicrohttpd's idle timeout. */
+/* Bytes the application has read from fd's socket: those received but still waiting are not. */
+static uint64_t read_bytes(int fd)
+{
+    int inq;
+    uint64_t rx = 0;
+    return gw_sockstat_input(fd, &inq, &rx) && (uint64_t)inq <= rx ? rx - (uint64_t)inq : 0;
+}
+
+/* Requests that have not arrived whole by their deadline, or never can (the client has gone). An
+ * idle connection (nothing received since the last request) is left to libmicrohttpd's idle
+ * timeout. */
 static void on_sweep(uv_timer_t *timer)
 {
     struct gw_mhd_loop *d = timer->data;
     uint64_t now = uv_now(d->loop);
     for (struct gw_mhd_conn *c = d->conns, *next; c; c = next) {
         next = c->next;
+        if (c->killed || c->received)
+            continue;
+        int inq;
+        uint64_t rx;
+        if (gw_sockstat_peer_closed(c->fd) && gw_sockstat_input(c->fd, &inq, &rx) && inq == 0) {
+            /* libmicrohttpd has read all there is, and the rest will never come: it does not
+             * always notice the end (a head in its buffer), and would hold it until a timeout. */
+            gw_debug("http", "closed a connection whose client left in the middle of a request");
+            kill_conn(c, GW_MHD_ABANDONED);
+            continue;
+        }
         uint64_t deadline = c->head ? d->deadlines.request_ms : d->deadlines.head_ms;
-        if (c->killed || c->received || now - c->phase_ms < deadline)
+        if (now - c->phase_ms < deadline)
             continue;
         if (!c->request && received_bytes(c->fd) == c->phase_rx)
             continue;
@@ -234,7 +254,7 @@ static void begin_phase(struct gw_mhd_conn *c)
     c->head = false;
     c->received = false;
     c->phase_ms = uv_now(c->loop->loop);
-    c->phase_rx = received_bytes(c->fd);
+    c->phase_rx = read_bytes(c->fd);
 }
 
 struct gw_mhd_conn *gw_mhd_loop_conn_started(struct gw_mhd_loop *d,

@@ -35,6 +35,7 @@ enum gw_mhd_kill_reason {
     GW_MHD_STALLED,       /* ready, but neither reading its socket nor delivering anything */
     GW_MHD_HEAD_TOO_SLOW, /* its request's head did not arrive within the deadline */
     GW_MHD_TOO_SLOW,      /* its request did not arrive whole within the deadline */
+    GW_MHD_ABANDONED,     /* its client left in the middle of a request */
 };
 
 /* Called as the guard kills a connection, before its socket is shut down: request is what

@@ -195,6 +195,11 @@ int gw_sniff_check(const char *buf, size_t len, enum gw_sniff_kind kind,
             ve--;
         size_t vlen = (size_t)(ve - v);
         if (gw_h1_token_is(line, name_len, "Content-Length")) {
+            /* libmicrohttpd 0.9.75 skips the whitespace before a value, not after it: "5 " or
+             * "5\t" is not a number to it (and gets its doubled error head). */
+            if (ve < line + n)
+                return refuse(out, 400, "bad_request",
+                              "Content-Length must be a decimal number, with nothing after it");
             /* Trap: libmicrohttpd 0.9.75 answers these itself, but writes its error head twice
              * (transmit_error_response runs inside parse_connection_headers, whose caller then
              * queues the same response again). */

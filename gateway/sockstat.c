@@ -20,3 +20,15 @@ bool gw_sockstat_input(int fd, int *queued, uint64_t *received)
     *received = info.tcpi_bytes_received;
     return true;
 }
+
+/* TCP_CLOSE_WAIT of the kernel's TCP states (include/net/tcp_states.h), which <linux/tcp.h> does
+ * not name. */
+enum { TCP_STATE_CLOSE_WAIT = 8 };
+
+bool gw_sockstat_peer_closed(int fd)
+{
+    struct tcp_info info;
+    socklen_t len = sizeof(info);
+    return getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) == 0 &&
+           info.tcpi_state == TCP_STATE_CLOSE_WAIT;
+}

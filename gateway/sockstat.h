@@ -13,4 +13,7 @@
  * fd is not a TCP socket the kernel can say this of. */
 bool gw_sockstat_input(int fd, int *queued, uint64_t *received);
 
+/* The peer has closed its side (CLOSE_WAIT): nothing more will arrive. */
+bool gw_sockstat_peer_closed(int fd);
+
 #endif

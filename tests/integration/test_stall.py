@@ -273,3 +273,37 @@ def test_a_later_request_after_libmicrohttpds_is_not_read_by_it(gw):
         pass
     assert reader.buf.count(b"HTTP/1.1 ") == 1, reader.buf
     assert reader.buf.startswith(b"HTTP/1.1 200 OK\r\n") and b"Connection: close" in reader.buf
+
+
+@pytest.mark.parametrize("value", [b"8\t", b"8 "])
+def test_a_content_length_with_whitespace_after_it_is_refused_once(gw, value):
+    """libmicrohttpd takes "8 " for no number and writes its error head twice: enoki answers it."""
+    s = connect(gw)
+    s.sendall(b"HEAD /echo HTTP/1.1\r\nHost: x\r\nContent-Length: " + value + b"\r\n\r\n" + BODY)
+    reader = Reader(s)
+    json_error(reader.response(), 400, "bad_request", "Content-Length")
+    assert reader.closed()
+
+
+@pytest.mark.parametrize("data", [
+    b"GET /echo HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * 12000,   # a head libmicrohttpd holds
+    b" " * 16384,                                                  # junk it holds
+], ids=["long_head", "spaces"])
+def test_a_client_that_leaves_mid_request_is_let_go_at_once(gw, data):
+    """libmicrohttpd does not always notice that a client has gone while it holds a part of a
+    request: enoki closes such a connection within a second or two, not at a timeout."""
+    before = killed(gw).get("abandoned", 0)
+    s = connect(gw)
+    s.sendall(data)
+    time.sleep(0.3)
+    port = s.getsockname()[1]
+    s.close()
+    deadline = time.monotonic() + 3 * SCALE
+    while time.monotonic() < deadline:
+        with open("/proc/net/tcp") as f:
+            held = any(":{:04X} ".format(port) in line and line.split()[3] == "08" for line in f)
+        if not held:
+            break
+        time.sleep(0.1)
+    assert not held, "enoki still holds a connection its client closed"
+    assert wait_for_count(gw, "abandoned", before + 1, 2 * SCALE), killed(gw)
