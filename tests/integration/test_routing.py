@@ -256,7 +256,8 @@ def test_head_is_get_without_body(rgw, path):
     ignore = {"date", "x-call-id"}
     get_headers = {k.lower(): v for k, v in get.headers.items() if k.lower() not in ignore}
     head_headers = {k.lower(): v for k, v in head.headers.items() if k.lower() not in ignore}
-    assert head_headers == get_headers
+    # libmicrohttpd reads a HEAD, and answers one request per connection (issue 13).
+    assert head_headers == dict(get_headers, connection="close")
 
 
 def test_percent_decoded_utf8_segment(rgw):
