@@ -74,6 +74,24 @@ def healthz_within(gw, bound):
     assert r.elapsed < bound, "/healthz took {:.3f}s".format(r.elapsed)
 
 
+def trickle(s, piece, until):
+    """Sends piece(0), piece(1), ... about three times a second until enoki closes the connection
+    (the time it did) or until passes (None)."""
+    i = 0
+    while time.monotonic() < until:
+        try:
+            s.sendall(piece(i))
+            s.settimeout(0.3)
+            if s.recv(4096) == b"":
+                return time.monotonic()
+        except socket.timeout:
+            pass
+        except OSError:  # reset, or broken pipe
+            return time.monotonic()
+        i += 1
+    return None
+
+
 LINES = {
     "long_extension": lambda n: b"2;" + b"a" * n,
     "leading_zeros": lambda n: b"0" * n + b"2",
@@ -142,23 +160,7 @@ def test_a_trickled_chunked_body_is_closed_at_idle_timeout(gw):
     s = connect(gw)
     s.sendall(post(b"", TE + b"chunked"))
     started = time.monotonic()
-    closed = None
-    while time.monotonic() - started < IDLE_TIMEOUT + 4 * SCALE:
-        try:
-            s.sendall(b"1\r\na\r\n")
-        except OSError:
-            closed = time.monotonic()
-            break
-        s.settimeout(0.3)
-        try:
-            if s.recv(4096) == b"":
-                closed = time.monotonic()
-                break
-        except socket.timeout:
-            pass
-        except ConnectionResetError:
-            closed = time.monotonic()
-            break
+    closed = trickle(s, lambda i: b"1\r\na\r\n", started + IDLE_TIMEOUT + 4 * SCALE)
     assert closed is not None, "a trickled body kept its connection open past idle_timeout"
     assert closed - started > IDLE_TIMEOUT - 0.5, "closed after {:.1f}s".format(closed - started)
     assert wait_for_count(gw, "request_timeout", before + 1, 2 * SCALE), killed(gw)
@@ -215,25 +217,8 @@ def test_a_first_head_longer_than_the_peek_is_due_by_header_timeout(gw, size):
     s = connect(gw)
     s.sendall(head[:size])
     started = time.monotonic()
-    closed = None
-    at = size
-    while time.monotonic() - started < HEADER_TIMEOUT + 4 * SCALE:
-        try:
-            s.sendall(head[at:at + 1] or b"a")
-        except OSError:
-            closed = time.monotonic()
-            break
-        at += 1
-        s.settimeout(0.3)
-        try:
-            if s.recv(4096) == b"":
-                closed = time.monotonic()
-                break
-        except socket.timeout:
-            pass
-        except ConnectionResetError:
-            closed = time.monotonic()
-            break
+    closed = trickle(s, lambda i: head[size + i:size + i + 1] or b"a",
+                     started + HEADER_TIMEOUT + 4 * SCALE)
     assert closed is not None, "a trickled head kept its connection open past header_timeout"
     assert closed - started < HEADER_TIMEOUT + 2.5 * SCALE
     assert wait_for_count(gw, "header_timeout", before + 1, 2 * SCALE), killed(gw)
