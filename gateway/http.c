@@ -821,6 +821,8 @@ static void route_request(struct request *req, const char *method)
 /* --- MHD callbacks ------------------------------------------------------------------------------
  */
 
+static void finish_request(struct request *req, bool client_gone);
+
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connection)
 {
     struct gw_http *http = cls;
@@ -837,7 +839,9 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connectio
     req->file_fd = -1;
     req->start_ns = now_ns();
     req->mhd_conn = gw_mhd_loop_conn_of(connection);
-    gw_mhd_conn_request_started(req->mhd_conn, req);
+    struct request *orphan = gw_mhd_conn_request_started(req->mhd_conn, req);
+    if (orphan)
+        finish_request(orphan, true);
     return req;
 }
 
@@ -1047,8 +1051,10 @@ static void on_connection(void *cls, struct MHD_Connection *connection, void **s
         *socket_context = gw_mhd_loop_conn_started(http->mhd, connection);
     } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
         http->connections--;
-        gw_mhd_loop_conn_closed(*socket_context);
+        struct request *orphan = gw_mhd_loop_conn_closed(*socket_context);
         *socket_context = NULL;
+        if (orphan)
+            finish_request(orphan, true);
     }
 }
 

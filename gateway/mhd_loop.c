@@ -276,11 +276,12 @@ struct gw_mhd_conn *gw_mhd_loop_conn_started(struct gw_mhd_loop *d,
     return c;
 }
 
-void gw_mhd_loop_conn_closed(struct gw_mhd_conn *c)
+void *gw_mhd_loop_conn_closed(struct gw_mhd_conn *c)
 {
     if (!c)
-        return;
+        return NULL;
     struct gw_mhd_loop *d = c->loop;
+    void *orphan = c->request;
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -292,6 +293,7 @@ void gw_mhd_loop_conn_closed(struct gw_mhd_conn *c)
     if (!d->conns)
         uv_timer_stop(&d->sweep);
     free(c);
+    return orphan;
 }
 
 struct gw_mhd_conn *gw_mhd_loop_conn_of(struct MHD_Connection *connection)
@@ -301,10 +303,13 @@ struct gw_mhd_conn *gw_mhd_loop_conn_of(struct MHD_Connection *connection)
     return info ? info->socket_context : NULL;
 }
 
-void gw_mhd_conn_request_started(struct gw_mhd_conn *c, void *request)
+void *gw_mhd_conn_request_started(struct gw_mhd_conn *c, void *request)
 {
-    if (c)
-        c->request = request;
+    if (!c)
+        return NULL;
+    void *orphan = c->request;
+    c->request = request;
+    return orphan;
 }
 
 void gw_mhd_conn_head_received(struct gw_mhd_conn *c)

@@ -63,7 +63,9 @@ void gw_mhd_loop_set_deadlines(struct gw_mhd_loop *loop, struct gw_mhd_deadlines
 /* From the MHD_OPTION_NOTIFY_CONNECTION callback: the record the guard keeps of a connection. */
 struct gw_mhd_conn *gw_mhd_loop_conn_started(struct gw_mhd_loop *loop,
                                              struct MHD_Connection *connection);
-void gw_mhd_loop_conn_closed(struct gw_mhd_conn *conn);
+/* Returns the request libmicrohttpd began on it and never completed (its completion callback does
+ * not run for every request it has logged), or NULL: the caller ends it. */
+void *gw_mhd_loop_conn_closed(struct gw_mhd_conn *conn);
 
 /* The record of connection (from MHD_CONNECTION_INFO_SOCKET_CONTEXT), or NULL. */
 struct gw_mhd_conn *gw_mhd_loop_conn_of(struct MHD_Connection *connection);
@@ -71,7 +73,7 @@ struct gw_mhd_conn *gw_mhd_loop_conn_of(struct MHD_Connection *connection);
 /* A request's life on its connection: its head has begun (request borrowed, handed to the kill
  * callback), its head has arrived, all of it has arrived (the deadlines stop), it has ended (the
  * next one's start). */
-void gw_mhd_conn_request_started(struct gw_mhd_conn *conn, void *request);
+void *gw_mhd_conn_request_started(struct gw_mhd_conn *conn, void *request); /* as closed */
 void gw_mhd_conn_head_received(struct gw_mhd_conn *conn);
 void gw_mhd_conn_request_received(struct gw_mhd_conn *conn);
 void gw_mhd_conn_request_ended(struct gw_mhd_conn *conn);
