@@ -921,6 +921,8 @@ def apply_mutation(rng, case, n):
         case.steps[i] = ("send", new)
         case.mutation = "frames: " + what
         case.ws_messages = None
+        # Mutated frames can hold pings anywhere: any byte with a ping's opcode may start one.
+        case.pings = sum(1 for k in frames for b in case.steps[k][1] if b & 0x0F == OP_PING)
         return
     old = [case.steps[i][1] for i in sends]
     new, what = mutate(rng, b"".join(old), n)
