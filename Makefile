@@ -204,15 +204,19 @@ fuzz: $(FUZZ_BINS)
 # all, FUZZ_RUNS_<name> one; the defaults below: 10 million for the head parser and the websocket
 # frame decoder, fewer for the slower or smaller rest), with the same build, sanitizer options,
 # limits and dictionaries as `make fuzz`, on a working corpus that starts as a copy of the committed
-# one ($(FUZZ_DIR)/long/<name>/corpus). Then the working corpus is merged (-merge=1, or
-# FUZZ_MERGE=set_cover_merge for a smaller set) into an empty directory, which replaces
-# tests/fuzz/corpus/<name>/: the committed corpus keeps only inputs that add coverage, a committed
-# seed that is kept keeps its name, the others are named by their SHA-1 as libFuzzer names them.
-# A crash, leak, sanitizer report or timeout fails the target as in `make fuzz` and leaves that
-# harness's committed corpus as it was. Each target's executions, seconds, exec/s and corpus size
-# are printed and written to $(FUZZ_DIR)/long-summary.txt (a markdown table, with date and commit).
-# FUZZ_LONG_TARGETS picks some of the harnesses. Run it niced on a shared machine:
-#   nice -n 15 make fuzz-long [FUZZ_RUNS_h1=...]
+# one ($(FUZZ_DIR)/long/<name>/corpus). h1's inputs are kept to 1 KiB (FUZZ_MAX_LEN_<name>; 0 is
+# libFuzzer's default, 4 KiB): its harness parses each input some 200 times (prefixes x limits), so
+# its speed falls with the length, and 1 KiB holds a browser's head with a body and every limit
+# path (the harness derives small limits from the input). Then the working corpus is merged
+# (-merge=1, or FUZZ_MERGE=set_cover_merge for a smaller set) into an empty directory, which
+# replaces tests/fuzz/corpus/<name>/: the committed corpus keeps only inputs that add coverage, a
+# committed seed that is kept keeps its name, the others are named by their SHA-1 as libFuzzer
+# names them. A crash, leak, sanitizer report or timeout fails the target as in `make fuzz` and
+# leaves that harness's committed corpus as it was. Each target's executions, seconds, exec/s and
+# corpus size are printed, and its row (with date and commit) is kept in $(FUZZ_DIR)/long/<name>.row
+# until that target runs again; $(FUZZ_DIR)/long-summary.txt is the markdown table of the rows of
+# every harness. FUZZ_LONG_TARGETS picks some of the harnesses. On a shared machine run it niced:
+#   nice -n 15 make fuzz-long [FUZZ_LONG_TARGETS=h1] [FUZZ_RUNS_h1=...]
 FUZZ_LONG_TARGETS ?= $(FUZZ_TARGETS)
 FUZZ_MERGE ?= merge
 FUZZ_LONG_RUNS_h1 := 10000000
@@ -221,36 +225,36 @@ FUZZ_LONG_RUNS_config := 2000000
 FUZZ_LONG_RUNS_reply := 2000000
 FUZZ_LONG_RUNS_rules := 1000000
 FUZZ_LONG_RUNS_http_call := 1000000
+FUZZ_LONG_MAX_LEN_h1 := 1024
 fuzz_long_runs = $(or $(FUZZ_RUNS_$(1)),$(FUZZ_RUNS),$(FUZZ_LONG_RUNS_$(1)),1000000)
+fuzz_long_max_len = $(or $(FUZZ_MAX_LEN_$(1)),$(FUZZ_LONG_MAX_LEN_$(1)),0)
 FUZZ_SUMMARY := $(FUZZ_DIR)/long-summary.txt
 
 .PHONY: fuzz-long
 fuzz-long: $(FUZZ_BINS)
-	@mkdir -p $(FUZZ_DIR)/logs; \
+	@mkdir -p $(FUZZ_DIR)/logs $(FUZZ_DIR)/long; \
 	commit=$$(git rev-parse --short HEAD 2>/dev/null || echo unknown); \
-	git diff --quiet HEAD -- core routes tests/fuzz/*.c tests/fuzz/*.h 2>/dev/null || \
-		commit="$$commit (with uncommitted changes to the fuzzed sources)"; \
-	{ echo "fuzz-long $$(date -u '+%Y-%m-%d %H:%M UTC'), commit $$commit, $$(nproc) cores"; echo; \
-	  echo "| harness | executions | seconds | exec/s | corpus files before | after | after (KB) | result |"; \
-	  echo "|---|--:|--:|--:|--:|--:|--:|---|"; } > $(FUZZ_SUMMARY); \
-	failed=""; for spec in $(foreach t,$(FUZZ_LONG_TARGETS),$(t):$(call fuzz_long_runs,$(t))); do \
-		t=$${spec%%:*}; runs=$${spec#*:}; \
+	git diff --quiet HEAD -- core routes tests/fuzz/*.c tests/fuzz/*.h 2>/dev/null || commit="$$commit+"; \
+	failed=""; for spec in $(foreach t,$(FUZZ_LONG_TARGETS),$(t):$(call fuzz_long_runs,$(t)):$(call fuzz_long_max_len,$(t))); do \
+		t=$${spec%%:*}; runs=$${spec#*:}; max_len=$${runs#*:}; runs=$${runs%%:*}; \
 		work=$(FUZZ_DIR)/long/$$t; log=$(FUZZ_DIR)/logs/$$t.long.log; seeds=tests/fuzz/corpus/$$t; \
-		rm -rf $$work; mkdir -p $$work/corpus $$work/merged $(FUZZ_DIR)/artifacts/$$t; \
+		rm -rf $$work $$work.row; mkdir -p $$work/corpus $$work/merged $(FUZZ_DIR)/artifacts/$$t; \
 		cp $$seeds/* $$work/corpus/; before=$$(ls $$seeds | wc -l); \
 		dict=; if [ -f tests/fuzz/$$t.dict ]; then dict=-dict=tests/fuzz/$$t.dict; fi; \
-		echo "fuzz-long: $$t for $$runs runs from $$before committed inputs"; \
-		start=$$(date +%s); \
+		echo "fuzz-long: $$t for $$runs runs (max_len $$max_len) from $$before committed inputs"; \
+		start=$$(date +%s); day=$$(date -u +%Y-%m-%d); \
 		if UBSAN_OPTIONS=print_stacktrace=1 ASAN_OPTIONS=strict_string_checks=1 $(FUZZ_DIR)/fuzz_$$t $$dict \
-			-runs=$$runs -rss_limit_mb=$(FUZZ_RSS_MB) -timeout=$(FUZZ_TIMEOUT) -print_final_stats=1 \
-			-artifact_prefix=$(FUZZ_DIR)/artifacts/$$t/ $$work/corpus > $$log 2>&1; then ok=1; else ok=; fi; \
+			-runs=$$runs -max_len=$$max_len -rss_limit_mb=$(FUZZ_RSS_MB) -timeout=$(FUZZ_TIMEOUT) \
+			-print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/artifacts/$$t/ $$work/corpus \
+			> $$log 2>&1; then ok=1; else ok=; fi; \
 		secs=$$(( $$(date +%s) - start )); \
 		done_runs=$$(sed -n 's/^stat::number_of_executed_units: //p' $$log); done_runs=$${done_runs:-0}; \
 		rate=$$(( done_runs / (secs > 0 ? secs : 1) )); \
 		step=fuzzing; if [ -n "$$ok" ]; then step=merging; fi; \
 		if [ -n "$$ok" ] && UBSAN_OPTIONS=print_stacktrace=1 ASAN_OPTIONS=strict_string_checks=1 \
-			$(FUZZ_DIR)/fuzz_$$t -$(FUZZ_MERGE)=1 -rss_limit_mb=$(FUZZ_RSS_MB) -timeout=$(FUZZ_TIMEOUT) \
-			-artifact_prefix=$(FUZZ_DIR)/artifacts/$$t/ $$work/merged $$work/corpus >> $$log 2>&1; then \
+			$(FUZZ_DIR)/fuzz_$$t -$(FUZZ_MERGE)=1 -max_len=$$max_len -rss_limit_mb=$(FUZZ_RSS_MB) \
+			-timeout=$(FUZZ_TIMEOUT) -artifact_prefix=$(FUZZ_DIR)/artifacts/$$t/ \
+			$$work/merged $$work/corpus >> $$log 2>&1; then \
 			for f in $$seeds/*; do \
 				h=$$(sha1sum < "$$f" | cut -d' ' -f1); \
 				if [ -f $$work/merged/$$h ]; then mv $$work/merged/$$h "$$work/merged/$${f##*/}"; fi; \
@@ -259,15 +263,21 @@ fuzz-long: $(FUZZ_BINS)
 			after=$$(ls $$seeds | wc -l); kb=$$(( ($$(cat $$seeds/* | wc -c) + 1023) / 1024 )); \
 			echo "fuzz-long: $$t: $$done_runs runs in $$secs s ($$rate exec/s), working corpus" \
 				"$$(ls $$work/corpus | wc -l) inputs, committed corpus $$before -> $$after inputs ($$kb KB)"; \
-			echo "| $$t | $$done_runs | $$secs | $$rate | $$before | $$after | $$kb | ok |" >> $(FUZZ_SUMMARY); \
+			result=ok; \
 		else \
 			tail -n 60 $$log; \
 			echo "fuzz-long: $$t FAILED $$step after $$done_runs runs in $$secs s; see $$log and" \
 				"$(FUZZ_DIR)/artifacts/$$t/; tests/fuzz/corpus/$$t is unchanged"; \
-			echo "| $$t | $$done_runs | $$secs | $$rate | $$before | $$before | | FAILED $$step |" >> $(FUZZ_SUMMARY); \
-			failed="$$failed $$t"; \
+			after=$$before; kb=; result="FAILED $$step"; failed="$$failed $$t"; \
 		fi; \
+		echo "| $$t | $$done_runs | $$secs | $$rate | $$before | $$after | $$kb | $$max_len | $$day | $$commit | $$result |" \
+			> $$work.row; \
 	done; \
+	{ echo "fuzz-long: the last run of each harness ($$(nproc) cores; max_len 0 is libFuzzer's default;" \
+		"a commit ending in + had uncommitted changes to the fuzzed sources)"; echo; \
+	  echo "| harness | executions | seconds | exec/s | corpus files before | after | after (KB) | max_len | date | commit | result |"; \
+	  echo "|---|--:|--:|--:|--:|--:|--:|--:|---|---|---|"; \
+	  for t in $(FUZZ_TARGETS); do cat $(FUZZ_DIR)/long/$$t.row 2>/dev/null; done; } > $(FUZZ_SUMMARY); \
 	echo; cat $(FUZZ_SUMMARY); \
 	if [ -n "$$failed" ]; then echo "fuzz-long: FAILED:$$failed"; exit 1; fi
 
