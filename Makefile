@@ -34,11 +34,16 @@ endif
 
 LIB_SRCS := $(wildcard core/*.c routes/*.c)
 GATEWAY_SRCS := $(wildcard gateway/*.c)
-UNIT_SRCS := $(wildcard tests/unit/*.c)
+# gateway/ without main.c: linked into the unit tests and the fuzz harnesses too.
+GATEWAY_LIB_SRCS := $(filter-out gateway/main.c,$(GATEWAY_SRCS))
+UNIT_SRCS := $(wildcard tests/unit/*.c tests/unit/*/*.c)
+UNIT_TEST_SRCS := $(wildcard tests/unit/*/test_*.c)
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 GATEWAY_OBJS := $(GATEWAY_SRCS:%.c=$(BUILD)/obj/%.o)
+GATEWAY_LIB_OBJS := $(GATEWAY_LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o)
+UNIT_SUITES := $(BUILD)/obj/tests/unit/unit-suites.inc
 
 ENOKI := $(BUILD)/enoki
 UNIT := $(BUILD)/unit-tests
@@ -50,8 +55,18 @@ all: $(ENOKI)
 $(ENOKI): $(LIB_OBJS) $(GATEWAY_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(UNIT): $(UNIT_OBJS) $(LIB_OBJS)
+$(UNIT): $(UNIT_OBJS) $(LIB_OBJS) $(GATEWAY_LIB_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+
+# The list of Suites, found in the test files: UNIT_SUITE(name) for each `Suite *name_suite(void)`.
+$(UNIT_SUITES): $(UNIT_TEST_SRCS) Makefile
+	@mkdir -p $(dir $@)
+	@sed -n 's/^Suite \*\([a-z0-9_]*\)_suite(void)$$/UNIT_SUITE(\1)/p' $(UNIT_TEST_SRCS) > $@.tmp
+	@mv $@.tmp $@
+
+$(BUILD)/obj/tests/unit/%.o: tests/unit/%.c $(UNIT_SUITES)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -I$(BUILD)/obj/tests/unit -Wno-missing-prototypes -c -o $@ $<
 
 $(BUILD)/obj/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
@@ -168,7 +183,7 @@ FUZZ_DIR := $(BUILD)/fuzz
 FUZZ_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 $(WARNINGS) -I. \
 	$(PKG_CFLAGS) -MMD -MP -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer -DGW_RULE_SELFCHECK
-FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_DIR)/obj/%.o)
+FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_DIR)/obj/%.o) $(GATEWAY_LIB_SRCS:%.c=$(FUZZ_DIR)/obj/%.o)
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 
 $(FUZZ_DIR)/obj/%.o: %.c

@@ -1,19 +1,14 @@
-/* suites.h - every unit-test Suite; one per module, each in tests/unit/test_<module>.c. */
+/* suites.h - every unit-test Suite. The tree mirrors the sources: tests/unit/core/test_<module>.c
+ * tests core/<module>.c, and so on for routes/ and gateway/. Each file defines one or more
+ * `Suite *<name>_suite(void)`; the Makefile finds them (build/.../unit-suites.inc), so adding a test
+ * file never means editing a list. */
 #ifndef ENOKI_TEST_SUITES_H
 #define ENOKI_TEST_SUITES_H
 
 #include <check.h>
 
-Suite *status_suite(void);
-Suite *config_suite(void);
-Suite *table_suite(void);
-Suite *wire_suite(void);
-Suite *call_suite(void);
-Suite *respond_suite(void);
-Suite *utf8_suite(void);
-Suite *http_mode_suite(void);
-Suite *ws_suite(void);
-Suite *metrics_suite(void);
-Suite *h1_suite(void);
+#define UNIT_SUITE(name) Suite *name##_suite(void);
+#include "unit-suites.inc"
+#undef UNIT_SUITE
 
 #endif

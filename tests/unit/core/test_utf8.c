@@ -2,7 +2,7 @@
  * bytes were produced by CPython 3.11 itself. */
 #include "core/utf8.h"
 
-#include "suites.h"
+#include "tests/unit/suites.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -2,7 +2,7 @@
 #include "core/status.h"
 #include "routes/respond.h"
 
-#include "suites.h"
+#include "tests/unit/suites.h"
 
 #include <string.h>
 

@@ -7,7 +7,7 @@
  */
 #include "core/h1.h"
 
-#include "suites.h"
+#include "tests/unit/suites.h"
 
 #include <stdio.h>
 #include <stdlib.h>

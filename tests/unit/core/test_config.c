@@ -3,7 +3,7 @@
 #include "core/config.h"
 #include "core/status.h"
 
-#include "suites.h"
+#include "tests/unit/suites.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-#include "suites.h"
+#include "tests/unit/suites.h"
 
 #include "core/metrics.h"
 

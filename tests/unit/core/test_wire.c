@@ -3,7 +3,7 @@
 #include "core/status.h"
 #include "core/wire.h"
 
-#include "suites.h"
+#include "tests/unit/suites.h"
 
 #include <ctype.h>
 #include <stdlib.h>

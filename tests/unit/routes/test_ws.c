@@ -2,7 +2,7 @@
 #include "core/status.h"
 #include "routes/ws.h"
 
-#include "suites.h"
+#include "tests/unit/suites.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -3,7 +3,7 @@
 #include "core/status.h"
 #include "routes/http_mode.h"
 
-#include "suites.h"
+#include "tests/unit/suites.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -9,7 +9,7 @@
 #include "routes/rule.h"
 #include "routes/table.h"
 
-#include "suites.h"
+#include "tests/unit/suites.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 #include "core/status.h"
 
-#include "suites.h"
+#include "tests/unit/suites.h"
 
 #include <string.h>
 
