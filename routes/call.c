@@ -1,6 +1,7 @@
 #include "call.h"
 
 #include "core/status.h"
+#include "core/text.h"
 #include "core/utf8.h"
 #include "core/wire.h"
 #include "core/xalloc.h"
@@ -145,17 +146,6 @@ out:
     return status;
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* url_unquote_plus: '+' -> ' ', %XX decoded (a malformed escape stays), the bytes read as UTF-8 with
  * errors="replace". A decoded NUL ends the C string, the one way enoki differs from werkzeug here. */
 static char *unquote_plus(const char *s, size_t n)
@@ -163,8 +153,8 @@ static char *unquote_plus(const char *s, size_t n)
     char *bytes = xmalloc(n + 1);
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
-        int hi = s[i] == '%' && i + 2 < n ? hex_digit(s[i + 1]) : -1;
-        int lo = hi >= 0 ? hex_digit(s[i + 2]) : -1;
+        int hi = s[i] == '%' && i + 2 < n ? gw_hex_value(s[i + 1]) : -1;
+        int lo = hi >= 0 ? gw_hex_value(s[i + 2]) : -1;
         if (lo >= 0) {
             bytes[o++] = (char)(hi * 16 + lo);
             i += 2;
@@ -233,8 +223,8 @@ int gw_call_decode_path(const char *raw, size_t len, char **out, char *err, size
     char *bytes = xmalloc(len + 1);
     size_t n = 0;
     for (size_t i = 0; i < len; i++) {
-        int hi = raw[i] == '%' && i + 2 < len ? hex_digit(raw[i + 1]) : -1;
-        int lo = hi >= 0 ? hex_digit(raw[i + 2]) : -1;
+        int hi = raw[i] == '%' && i + 2 < len ? gw_hex_value(raw[i + 1]) : -1;
+        int lo = hi >= 0 ? gw_hex_value(raw[i + 2]) : -1;
         if (lo >= 0) {
             bytes[n++] = (char)(hi * 16 + lo);
             i += 2;

@@ -3,6 +3,7 @@
 #include "core/json.h"
 #include "core/status.h"
 #include "core/strbuf.h"
+#include "core/text.h"
 #include "core/utf8.h"
 #include "core/wire.h"
 #include "core/xalloc.h"
@@ -78,21 +79,6 @@ static char *trimmed(const char *value)
     return xstrndup(value, n);
 }
 
-static int is_hex(char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-static int hex_value(char c)
-{
-    return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
-}
-
-static int url_always_safe(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (c && strchr("-._~$!'()*+,;", c));
-}
 
 /* One part of werkzeug's IRI: url_quote(part, safe) and then uri_to_iri's url_unquote, which decodes
  * an escape only when its byte is always-safe or not ASCII, in one pass; ill-formed UTF-8 is
@@ -103,11 +89,11 @@ static void iri_part(struct gw_strbuf *b, const char *s, size_t n, const char *q
     struct gw_strbuf bytes = {0};
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        int safe = url_always_safe(c) || (c && strchr(quote_safe, c));
-        if (safe && c == '%' && i + 2 < n && is_hex(s[i + 1]) && is_hex(s[i + 2])) {
+        int safe = gw_url_always_safe(c) || (c && strchr(quote_safe, c));
+        if (safe && c == '%' && i + 2 < n && gw_hex_value(s[i + 1]) >= 0 && gw_hex_value(s[i + 2]) >= 0) {
             /* An escape that was already there. */
-            unsigned char decoded = (unsigned char)(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
-            if (decoded >= 0x80 || url_always_safe(decoded))
+            unsigned char decoded = (unsigned char)(gw_hex_value(s[i + 1]) * 16 + gw_hex_value(s[i + 2]));
+            if (decoded >= 0x80 || gw_url_always_safe(decoded))
                 gw_strbuf_add(&bytes, (const char *)&decoded, 1);
             else
                 gw_strbuf_add(&bytes, s + i, 3);
