@@ -60,7 +60,7 @@ static void emit(enum gw_log_level level, const char *line, size_t len)
 
 /* A line snprintf formatted into a buffer of size bytes, n its result: cut lines are written as
  * far as they go. */
-static void emit_formatted(enum gw_log_level level, const char *line, int n, size_t size)
+void gw_log_emit(enum gw_log_level level, const char *line, int n, size_t size)
 {
     emit(level, line, n > 0 && (size_t)n < size ? (size_t)n : strnlen(line, size));
 }
@@ -82,7 +82,7 @@ void gw_log_flush(void)
     pthread_mutex_unlock(&pending_lock);
 }
 
-static void json_text(char *out, size_t outlen, const char *s, size_t n)
+void gw_log_json_text(char *out, size_t outlen, const char *s, size_t n)
 {
     size_t o = 0;
     for (size_t i = 0; i < n && o + 7 < outlen; i++) {
@@ -99,7 +99,7 @@ static void json_text(char *out, size_t outlen, const char *s, size_t n)
     out[o] = '\0';
 }
 
-static int timestamp(char *buf, size_t len)
+int gw_log_timestamp(char *buf, size_t len)
 {
     struct timespec now;
     struct tm tm;
@@ -119,12 +119,13 @@ void gw_log_write(enum gw_log_level level, const char *component, const char *fm
         va_start(ap, fmt);
         vsnprintf(message, sizeof(message), fmt, ap);
         va_end(ap);
-        json_text(escaped, sizeof(escaped), message, strlen(message));
-        timestamp(ts, sizeof(ts));
-        int n = snprintf(line, sizeof(line),
-                         "{\"ts\":\"%s\",\"level\":\"%s\",\"component\":\"%s\",\"message\":\"%s\"}\n",
-                         ts, level_names[level], component, escaped);
-        emit_formatted(level, line, n, sizeof(line));
+        gw_log_json_text(escaped, sizeof(escaped), message, strlen(message));
+        gw_log_timestamp(ts, sizeof(ts));
+        int n =
+            snprintf(line, sizeof(line),
+                     "{\"ts\":\"%s\",\"level\":\"%s\",\"component\":\"%s\",\"message\":\"%s\"}\n",
+                     ts, level_names[level], component, escaped);
+        gw_log_emit(level, line, n, sizeof(line));
         return;
     }
     struct timespec now;
@@ -153,27 +154,4 @@ int gw_log_parse_level(const char *name, enum gw_log_level *out)
         }
     }
     return GW_EINVAL;
-}
-
-void gw_log_access(const struct gw_access *a)
-{
-    if (GW_LOG_INFO < gw_log_threshold)
-        return;
-    if (gw_log_format == GW_LOG_TEXT) {
-        gw_log_write(GW_LOG_INFO, "access", "%s \"%s %.*s\" %d %.3fms %s%s", a->remote, a->method,
-                     (int)a->path_len, a->path, a->status, a->duration_ms,
-                     a->call_id ? a->call_id : "-", a->client_gone ? " (client gone)" : "");
-        return;
-    }
-    char line[2048], path[1200], ts[96];
-    json_text(path, sizeof(path), a->path, a->path_len);
-    timestamp(ts, sizeof(ts));
-    int n = snprintf(line, sizeof(line),
-                     "{\"ts\":\"%s\",\"level\":\"info\",\"component\":\"access\",\"remote\":"
-                     "\"%s\",\"method\":\"%s\",\"path\":\"%s\",\"status\":%d,\"duration_ms\":%.3f,"
-                     "\"call_id\":%s%s%s,\"client_gone\":%s}\n",
-                     ts, a->remote, a->method, path, a->status, a->duration_ms,
-                     a->call_id ? "\"" : "", a->call_id ? a->call_id : "null",
-                     a->call_id ? "\"" : "", a->client_gone ? "true" : "false");
-    emit_formatted(GW_LOG_INFO, line, n, sizeof(line));
 }

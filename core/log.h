@@ -16,20 +16,6 @@ extern enum gw_log_level gw_log_threshold;
 enum gw_log_format { GW_LOG_TEXT, GW_LOG_JSON };
 extern enum gw_log_format gw_log_format;
 
-/* One HTTP request answered. Never carries secrets: no headers, no query string. */
-struct gw_access {
-    const char *remote;
-    const char *method;
-    const char *path; /* without the query string */
-    size_t path_len;
-    int status;
-    double duration_ms;
-    const char *call_id; /* NULL when no call was made */
-    int client_gone;
-};
-
-void gw_log_access(const struct gw_access *access);
-
 void gw_log_write(enum gw_log_level level, const char *component, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -38,6 +24,18 @@ void gw_log_write(enum gw_log_level level, const char *component, const char *fm
  * what waits. Off (the default, and at exit): every line at once. */
 void gw_log_batch(int on);
 void gw_log_flush(void);
+
+/* For modules that write their own kinds of lines (gateway/access_log.c): writes the line that
+ * snprintf formatted into a buffer of size bytes (n its result; a cut line is written as far as it
+ * goes), batched like every other line of level. */
+void gw_log_emit(enum gw_log_level level, const char *line, int n, size_t size);
+
+/* "2026-12-03T06:37:41.123Z" (UTC, milliseconds) into buf; returns snprintf's result. */
+int gw_log_timestamp(char *buf, size_t len);
+
+/* s[0..n) as the inside of a JSON string (quote, backslash and controls escaped), NUL-terminated,
+ * cut to fit outlen. */
+void gw_log_json_text(char *out, size_t outlen, const char *s, size_t n);
 
 /* Parses "debug", "info", "warn", "error", "off"; returns 0 or GW_EINVAL. */
 int gw_log_parse_level(const char *name, enum gw_log_level *out);

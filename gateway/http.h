@@ -1,40 +1,41 @@
 /* http.h - the REST side, on the libuv loop. A request waiting for its reply holds no thread.
  *
- * A complete, well-formed HTTP/1.1 request (core/h1.h) is read by enoki itself, and its connection
- * stays in the loop's poll set while the call runs. Any other request goes to libmicrohttpd, driven
- * by the same loop (DESIGN.md, "libmicrohttpd in an external loop"), which keeps that connection
- * and suspends it until the call's end (reply, deadline, broker loss). Both answer alike.
+ * A connection comes from the sniffer with its first head scanned (gateway/h1_parse.h). A plain
+ * request is read by enoki itself (gateway/http_fast.h); any other goes to libmicrohttpd
+ * (gateway/http_mhd.h), driven by the same loop. Either way the request goes through the same
+ * dispatch (gateway/dispatch.h) and is answered alike (docs/architecture.md).
  */
 #ifndef ENOKI_HTTP_H
 #define ENOKI_HTTP_H
 
-#include "core/config.h"
 #include "core/rpc.h"
-#include "routes/table.h"
+#include "gateway/generation.h"
+#include "gateway/h1_parse.h"
 
 #include <stddef.h>
 #include <sys/socket.h>
 #include <uv.h>
 
 struct gw_http;
+struct gw_http_metrics;
 
-/* config, table and rpc are borrowed and must outlive the server. Returns NULL with err set. */
-struct gw_http *gw_http_new(uv_loop_t *loop, const struct gw_config *config,
-                            const struct gw_route_table *table, struct gw_rpc *rpc, char *err,
-                            size_t errlen);
+/* gen (a reference is taken) holds the settings; rpc is borrowed and must outlive the server.
+ * Returns NULL with err set. */
+struct gw_http *gw_http_new(uv_loop_t *loop, struct gw_generation *gen, struct gw_rpc *rpc,
+                            char *err, size_t errlen);
 
 /* Counts requests into metrics and serves them at GATEWAY.metrics_path (borrowed). */
-struct gw_metrics;
-void gw_http_set_metrics(struct gw_http *http, struct gw_metrics *metrics);
+void gw_http_set_metrics(struct gw_http *http, struct gw_http_metrics *metrics);
 
-/* Takes an accepted, non-blocking socket (stolen: closed by the server). */
+/* Takes an accepted, non-blocking socket (stolen: closed by the server) whose first head the
+ * sniffer scanned: head (verdict GW_H1_FAST or GW_H1_LIBRARY) points into buf, the peeked bytes,
+ * both borrowed for the call. */
 void gw_http_add_connection(struct gw_http *http, int fd, const struct sockaddr *addr,
-                            socklen_t len);
+                            socklen_t len, const struct gw_h1_head *head, const char *buf);
 
-/* Swaps in a reloaded config and route table for the requests that start from now on (borrowed;
- * the old ones must stay alive while requests that began before still run). */
-void gw_http_reload(struct gw_http *http, const struct gw_config *config,
-                    const struct gw_route_table *table);
+/* Requests that start from now on run under gen (a reference is taken); those that began before
+ * keep theirs until they finish. */
+void gw_http_reload(struct gw_http *http, struct gw_generation *gen);
 
 /* From now on every response says "Connection: close". */
 void gw_http_drain(struct gw_http *http);
@@ -42,8 +43,8 @@ void gw_http_drain(struct gw_http *http);
 /* Requests begun and not yet completed. */
 size_t gw_http_in_flight(const struct gw_http *http);
 
-/* Stops MHD (closing idle connections) and releases the loop handles; the memory goes once the
- * loop has released them. NULL is a no-op. */
+/* Stops libmicrohttpd and closes every connection; the memory goes once the loop has released its
+ * handles. NULL is a no-op. */
 void gw_http_close(struct gw_http *http);
 
 #endif

@@ -1,11 +1,11 @@
 #include "hub.h"
 
 #include "core/log.h"
-#include "core/metrics.h"
 #include "core/status.h"
 #include "core/strbuf.h"
 #include "core/wire.h"
 #include "core/xalloc.h"
+#include "gateway/http_metrics.h"
 #include "routes/call.h"
 #include "routes/respond.h"
 #include "routes/ws.h"
@@ -74,8 +74,8 @@ struct gw_hub {
     size_t n_clients;
     bool stopping;
     struct lws_context *destroying;
-    struct gw_metrics *metrics; /* destroyed once more after the loop ends (foreign loop) */
-    uv_timer_t keepalive;       /* pings idle sockets, hangs up on those that stopped answering */
+    struct gw_http_metrics *metrics; /* destroyed once more after the loop ends (foreign loop) */
+    uv_timer_t keepalive; /* pings idle sockets, hangs up on those that stopped answering */
     bool keepalive_on;
 };
 
@@ -1044,7 +1044,7 @@ static void on_keepalive(uv_timer_t *timer)
     for (struct client *c = hub->clients; c; c = c->next) {
         if (c->ping_sent && now - c->ping_sent >= interval) {
             gw_info("hub", "socket %s stopped answering pings: hanging up", c->socket_id);
-            gw_metrics_connection_killed(hub->metrics, "websocket_timeout");
+            gw_metrics_connection_killed(hub->metrics, GW_KILL_WEBSOCKET_TIMEOUT);
             /* No closing handshake with a peer that does not answer: drop it now. */
             lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
         } else if (!c->ping_sent && now - c->last_seen >= interval) {
@@ -1179,7 +1179,7 @@ void gw_hub_adopt(struct gw_hub *hub, int fd, size_t head_len)
         gw_warn("hub", "libwebsockets refused a connection");
 }
 
-void gw_hub_set_metrics(struct gw_hub *hub, struct gw_metrics *metrics)
+void gw_hub_set_metrics(struct gw_hub *hub, struct gw_http_metrics *metrics)
 {
     hub->metrics = metrics;
 }

@@ -30,8 +30,8 @@ int gw_hub_admit(const struct gw_hub *hub, const char *origin, const char *host)
 void gw_hub_adopt(struct gw_hub *hub, int fd, size_t head_len);
 
 /* Counts open sockets into metrics (borrowed). */
-struct gw_metrics;
-void gw_hub_set_metrics(struct gw_hub *hub, struct gw_metrics *metrics);
+struct gw_http_metrics;
+void gw_hub_set_metrics(struct gw_hub *hub, struct gw_http_metrics *metrics);
 
 /* Open sockets. */
 size_t gw_hub_sockets(const struct gw_hub *hub);

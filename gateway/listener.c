@@ -45,7 +45,8 @@ static void on_acceptable(uv_poll_t *poll, int status, int events)
     for (int i = 0; i < 64; i++) {
         struct sockaddr_storage addr;
         socklen_t len = sizeof(addr);
-        int fd = accept4(listener->fd, (struct sockaddr *)&addr, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd =
+            accept4(listener->fd, (struct sockaddr *)&addr, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)) {
             /* Out of descriptors: the connection stays in the backlog, so the listening socket
              * stays readable and a level-triggered poll would spin (and log) at full speed until
@@ -70,7 +71,8 @@ static void on_acceptable(uv_poll_t *poll, int status, int events)
 struct gw_listener *gw_listener_new(uv_loop_t *loop, const char *host, int port,
                                     gw_accept_fn accept_fn, void *arg, char *err, size_t errlen)
 {
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *res = NULL;
     char service[16];

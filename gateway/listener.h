@@ -13,7 +13,8 @@ struct gw_listener;
 
 typedef void (*gw_accept_fn)(void *arg, int fd, const struct sockaddr *addr, socklen_t len);
 
-/* Binds host:port (port 0: the OS picks) and starts accepting. Returns NULL with a reason in err. */
+/* Binds host:port (port 0: the OS picks) and starts accepting. Returns NULL with a reason in err.
+ */
 struct gw_listener *gw_listener_new(uv_loop_t *loop, const char *host, int port,
                                     gw_accept_fn accept_fn, void *arg, char *err, size_t errlen);
 

@@ -4,10 +4,15 @@
 #include "core/metrics.h"
 #include "core/rpc.h"
 #include "core/status.h"
+#include "core/util.h"
 #include "core/xalloc.h"
+#include "gateway/generation.h"
 #include "gateway/http.h"
+#include "gateway/http_fast.h"
+#include "gateway/http_metrics.h"
 #include "gateway/hub.h"
 #include "gateway/listener.h"
+#include "gateway/refuse.h"
 #include "gateway/sniff.h"
 #include "routes/table.h"
 
@@ -28,21 +33,20 @@ enum { EXIT_CONFIG = 2 };
 
 struct gateway {
     uv_loop_t *loop;
-    struct gw_config *config;
-    struct gw_route_table *table;
+    /* The settings new requests start under, and the first ones, which the broker side and the
+     * hub keep until exit (their settings change at restart). */
+    struct gw_generation *current, *first;
+    const struct gw_config *config; /* current's */
     struct gw_rpc *rpc;
     struct gw_http *http;
     struct gw_hub *hub;
     struct gw_listener *listener;
     struct gw_sniff_set sniffing;
     struct gw_metrics *metrics;
+    struct gw_http_metrics *http_metrics;
     const char *config_path;
     const struct gw_define *defines;
     size_t n_defines;
-    /* Earlier generations of config and routes, kept while requests may still point into them. */
-    struct gw_config **old_configs;
-    struct gw_route_table **old_tables;
-    size_t n_old;
     uv_signal_t sigterm, sigint, sighup;
     uv_timer_t drain_timer;
     uv_prepare_t log_flusher;
@@ -97,7 +101,7 @@ static struct gw_route_table *build_table(const struct gw_config *config)
      * error, not a surprise. */
     const char *own[] = {config->health_path, config->ready_path, config->metrics_path,
                          config->websocket_path};
-    for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+    for (size_t i = 0; i < ARRAY_LEN(own); i++) {
         struct gw_route_match match = {0};
         int status = gw_route_table_match(table, "GET", own[i], &match);
         const struct gw_route_conf *route = match.target;
@@ -117,47 +121,67 @@ static struct gw_route_table *build_table(const struct gw_config *config)
  */
 
 /* Refuses an upgrade with a plain HTTP answer, before libwebsockets ever sees the socket. */
-static void refuse_upgrade(int fd, int status)
+/* An upgrade the hub does not take: answered, and the connection closed. */
+static void refuse_upgrade(int fd, const struct gw_h1_head *head, int status)
 {
-    const char *reason = status == 403 ? "Forbidden" : "Service Unavailable";
-    const char *body = status == 403
-                           ? "{\"error\":\"forbidden\",\"message\":\"this Origin may not open a "
-                             "websocket\",\"call_id\":null}"
-                           : "{\"error\":\"too_many_sockets\",\"message\":\"websocket_max_sockets "
-                             "are open\",\"call_id\":null}";
-    char head[256];
-    int n = snprintf(head, sizeof(head),
-                     "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
-                     "%sConnection: close\r\n\r\n",
-                     status, reason, strlen(body), status == 503 ? "Retry-After: 5\r\n" : "");
-    /* Small enough for an empty socket buffer; a client that cannot take it loses it. */
-    if (write(fd, head, (size_t)n) == n && write(fd, body, strlen(body)) < 0)
-        gw_debug("main", "could not send the refusal");
+    char seconds[16];
+    snprintf(seconds, sizeof(seconds), "%d", GW_RETRY_AFTER_S);
+    struct gw_h1_refusal refusal = {.status = status};
+    if (status == 403) {
+        refusal.error = "forbidden";
+        refusal.message = "this Origin may not open a websocket";
+    } else {
+        refusal.error = "too_many_sockets";
+        refusal.message = "websocket_max_sockets are open";
+        refusal.header_name = "Retry-After";
+        refusal.header_value = seconds;
+    }
+    gw_refuse(fd, &refusal, head->head_len);
     close(fd);
 }
 
-static void on_sniffed(void *arg, int fd, const struct sockaddr *addr, socklen_t len,
-                       enum gw_sniff_kind kind, const struct gw_sniff_info *info)
+/* A copy of s[0..len) into buf as a C string, cut to fit; "" for NULL. */
+static const char *copy_value(const char *s, size_t len, char *buf, size_t size)
 {
+    if (!s)
+        return NULL;
+    size_t n = len < size - 1 ? len : size - 1;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    return buf;
+}
+
+static void on_sniffed(void *arg, int fd, const struct sockaddr *addr, socklen_t len,
+                       const struct gw_h1_head *head, const char *buf, size_t buf_len)
+{
+    (void)buf_len;
     struct gateway *gw = arg;
-    if (kind == GW_SNIFF_HTTP || !gw->hub) {
-        gw_http_add_connection(gw->http, fd, addr, len);
+    if (head->kind == GW_H1_HTTP || !gw->hub) {
+        gw_http_add_connection(gw->http, fd, addr, len, head, buf);
         return;
     }
-    int refusal = gw_hub_admit(gw->hub, info->origin, info->host);
+    char origin[512], host[256];
+    int refusal =
+        gw_hub_admit(gw->hub, copy_value(head->origin, head->origin_len, origin, sizeof(origin)),
+                     copy_value(head->host, head->host_len, host, sizeof(host)));
     if (refusal) {
         gw_info("hub", "refused a websocket upgrade: %d", refusal);
-        refuse_upgrade(fd, refusal);
+        refuse_upgrade(fd, head, refusal);
         return;
     }
-    gw_hub_adopt(gw->hub, fd, info->head_len);
+    gw_hub_adopt(gw->hub, fd, head->head_len);
 }
 
 static void on_accept(void *arg, int fd, const struct sockaddr *addr, socklen_t len)
 {
     struct gateway *gw = arg;
-    gw_sniff_start(&gw->sniffing, gw->loop, fd, addr, len, gw->config->websocket_path,
-                   (uint64_t)gw->config->header_timeout * 1000, on_sniffed, gw);
+    const struct gw_config *config = gw->config;
+    struct gw_h1_limits limits = {.max_head = (size_t)config->max_header,
+                                  .max_body = (size_t)config->max_body,
+                                  .fast_max = GW_FAST_MAX,
+                                  .websocket_path = gw->hub ? config->websocket_path : NULL};
+    gw_sniff_start(&gw->sniffing, gw->loop, fd, addr, len, &limits,
+                   (uint64_t)config->header_timeout * 1000, on_sniffed, gw);
 }
 
 static void on_rpc_closed(void *arg)
@@ -215,22 +239,19 @@ static void on_reload(uv_signal_t *handle, int signum)
         gw_config_free(config);
         return;
     }
-    gw->old_configs = xrealloc(gw->old_configs, (gw->n_old + 1) * sizeof(*gw->old_configs));
-    gw->old_tables = xrealloc(gw->old_tables, (gw->n_old + 1) * sizeof(*gw->old_tables));
-    gw->old_configs[gw->n_old] = gw->config;
-    gw->old_tables[gw->n_old] = gw->table;
-    gw->n_old++;
+    struct gw_generation *gen = gw_generation_new(config, table);
+    gw_http_reload(gw->http, gen);
+    gw_generation_unref(gw->current);
+    gw->current = gen;
     gw->config = config;
-    gw->table = table;
-    gw_http_reload(gw->http, config, table);
     enum gw_log_level level;
     if (gw_log_parse_level(config->log_level, &level) == GW_OK)
         gw_log_threshold = level;
     gw_log_format = strcmp(config->log_format, "json") == 0 ? GW_LOG_JSON : GW_LOG_TEXT;
     gw_info("main",
             "reloaded %s: %zu route(s); the broker, listening address, GATEWAY.name and "
-            "websocket settings change at restart",
-            gw->config_path, config->n_routes);
+            "websocket settings change at restart (%u generation(s) in use)",
+            gw->config_path, config->n_routes, gw_generation_count());
 }
 
 static void on_signal(uv_signal_t *handle, int signum)
@@ -265,15 +286,15 @@ static void on_log_flush(uv_prepare_t *prepare)
     gw_log_flush();
 }
 
+/* Runs enoki until it stops; takes config and table. */
 static int run(struct gw_config *config, struct gw_route_table *table, const char *path,
                const struct gw_define *defines, size_t n_defines)
 {
-    struct gateway gw = {.config = config,
-                         .table = table,
-                         .config_path = path,
-                         .defines = defines,
-                         .n_defines = n_defines};
+    struct gateway gw = {
+        .config = config, .config_path = path, .defines = defines, .n_defines = n_defines};
     char err[512];
+    gw.first = gw_generation_new(config, table);
+    gw.current = gw_generation_ref(gw.first);
     gw.loop = uv_default_loop();
     signal(SIGPIPE, SIG_IGN);
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
@@ -284,10 +305,12 @@ static int run(struct gw_config *config, struct gw_route_table *table, const cha
     if (!gw.listener) {
         gw_error("main", "%s", err);
         uv_loop_close(gw.loop);
+        gw_generation_unref(gw.current);
+        gw_generation_unref(gw.first);
         return EXIT_FAILURE;
     }
     gw.rpc = gw_rpc_new(gw.loop, config);
-    gw.http = gw_http_new(gw.loop, config, table, gw.rpc, err, sizeof(err));
+    gw.http = gw_http_new(gw.loop, gw.first, gw.rpc, err, sizeof(err));
     if (!gw.http) {
         gw_error("main", "%s", err);
         return EXIT_FAILURE;
@@ -298,10 +321,11 @@ static int run(struct gw_config *config, struct gw_route_table *table, const cha
         return EXIT_FAILURE;
     }
     gw.metrics = gw_metrics_new();
+    gw.http_metrics = gw_http_metrics_new(gw.metrics);
     gw_rpc_set_metrics(gw.rpc, gw.metrics);
-    gw_http_set_metrics(gw.http, gw.metrics);
-    gw_hub_set_metrics(gw.hub, gw.metrics);
-    gw.sniffing.metrics = gw.metrics;
+    gw_http_set_metrics(gw.http, gw.http_metrics);
+    gw_hub_set_metrics(gw.hub, gw.http_metrics);
+    gw.sniffing.metrics = gw.http_metrics;
     gw_rpc_start(gw.rpc);
     uv_signal_init(gw.loop, &gw.sigterm);
     uv_signal_init(gw.loop, &gw.sigint);
@@ -327,18 +351,11 @@ static int run(struct gw_config *config, struct gw_route_table *table, const cha
     gw_log_batch(0);
     gw_hub_free(gw.hub);
     gw_rpc_free(gw.rpc);
+    gw_http_metrics_free(gw.http_metrics);
     gw_metrics_free(gw.metrics);
-    /* main frees the first generation, the one it passed in; the reloaded ones go here. */
-    for (size_t i = 1; i < gw.n_old; i++) {
-        gw_route_table_free(gw.old_tables[i]);
-        gw_config_free(gw.old_configs[i]);
-    }
-    free(gw.old_tables);
-    free(gw.old_configs);
-    if (gw.n_old > 0) {
-        gw_route_table_free(gw.table);
-        gw_config_free(gw.config);
-    }
+    gw_sniff_set_free(&gw.sniffing);
+    gw_generation_unref(gw.current);
+    gw_generation_unref(gw.first);
     uv_loop_close(gw.loop);
     gw_info("main", "stopped");
     return EXIT_SUCCESS;
@@ -493,6 +510,8 @@ int main(int argc, char **argv)
         goto out;
     }
     status = run(config, table, path, defines, n_defines);
+    config = NULL; /* run has taken them */
+    table = NULL;
 out:
     gw_route_table_free(table);
     gw_config_free(config);

@@ -31,6 +31,10 @@
 struct gw_mhd_loop;
 struct gw_mhd_conn;
 
+/* libmicrohttpd's memory pool per connection is GATEWAY.max_header and this much more: it holds a
+ * request's head (a bigger one is answered 431 or 414) and the body bytes it reads at a time. */
+enum { GW_MHD_POOL_SLACK = 8192 };
+
 enum gw_mhd_kill_reason {
     GW_MHD_STALLED,       /* ready, but neither reading its socket nor delivering anything */
     GW_MHD_HEAD_TOO_SLOW, /* its request's head did not arrive within the deadline */

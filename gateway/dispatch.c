@@ -1,0 +1,409 @@
+#include "dispatch.h"
+
+#include "core/log.h"
+#include "core/status.h"
+#include "core/text.h"
+#include "core/xalloc.h"
+#include "gateway/http_metrics.h"
+#include "gateway/stages.h"
+#include "gateway/static_files.h"
+#include "routes/call.h"
+#include "routes/http_mode.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { MAX_QUERY_PARAMS = 256 };
+
+static bool is_http_mode(const struct gw_route_conf *route)
+{
+    return route && strcmp(route->mode, "http") == 0;
+}
+
+static void respond_error(struct gw_request *req, int status, const char *message)
+{
+    gw_respond_error(status, message, req->call_id[0] ? req->call_id : NULL, &req->response);
+    req->responded = true;
+}
+
+static void fill_call_response(struct gw_request *req, int status, const json_t *result,
+                               const json_t *error, const char *detail);
+
+/* For a call that could not even be published. */
+static void on_call_done_now(struct gw_request *req, int status, const char *detail)
+{
+    fill_call_response(req, status, NULL, NULL, detail);
+    req->responded = true;
+}
+
+static void on_call_done(void *arg, int status, const json_t *result, const json_t *error,
+                         const char *detail)
+{
+    struct gw_request *req = arg;
+    req->call = NULL;
+    fill_call_response(req, status, result, error, detail);
+    req->responded = true;
+    req->respond(req);
+}
+
+static void fill_call_response(struct gw_request *req, int status, const json_t *result,
+                               const json_t *error, const char *detail)
+{
+    char target[512];
+    bool http_mode = is_http_mode(req->route);
+    snprintf(target, sizeof(target), "%s.%s", req->service, req->method_name);
+    if (status == GW_OK && http_mode)
+        gw_http_respond_result(result, &req->response);
+    else if (status == GW_OK)
+        gw_respond_result(result, &req->response);
+    else if (http_mode)
+        gw_http_respond_error(status, error, detail, target, req->timeout,
+                              &req->route->expected_exceptions, &req->response);
+    else
+        gw_respond_call_error(status, error, detail, target, req->timeout, req->call_id,
+                              req->config, req->generic, &req->response);
+}
+
+static const char *lookup_header(void *ctx, const char *name)
+{
+    return gw_request_header(ctx, name);
+}
+
+/* Publishes the call, whose end answers the request; or answers at once when the call cannot be
+ * published. args, kwargs and context are borrowed. */
+static void publish_call(struct gw_request *req, const json_t *args, const json_t *kwargs,
+                         const json_t *context)
+{
+    if (gw_rpc_pending(req->env->rpc) >= (size_t)req->config->max_in_flight) {
+        gw_respond_status(503, "too_busy",
+                          "too many calls are waiting for their replies (GATEWAY.max_in_flight); "
+                          "retry later",
+                          req->call_id[0] ? req->call_id : NULL, &req->response);
+        req->responded = true;
+        return;
+    }
+    struct gw_rpc_request call = {
+        .service = req->service,
+        .method = req->method_name,
+        .args = args,
+        .kwargs = kwargs,
+        .context = context,
+        .timeout_s = req->timeout,
+    };
+    int status = gw_rpc_call(req->env->rpc, &call, on_call_done, req, &req->call);
+    if (status != GW_OK) {
+        /* Answered now, as if the call had ended at once. */
+        on_call_done_now(req, status, status == GW_EBROKER ? "not connected" : "shutting down");
+        return;
+    }
+}
+
+static const char *content_type_of(struct gw_request *req)
+{
+    return gw_request_header(req, "Content-Type");
+}
+
+/* http mode: kwargs = the path values and `request`, as nameko's @http hands them to a handler. */
+static json_t *http_mode_kwargs(struct gw_request *req, const char *path, const json_t *path_values,
+                                const struct gw_query *query)
+{
+    char addr[INET6_ADDRSTRLEN];
+    char server[INET6_ADDRSTRLEN + 8];
+    gw_request_client_address(req, addr, sizeof(addr));
+    gw_request_server_address(req, server, sizeof(server));
+    struct gw_http_request_view view = {
+        .method = req->method,
+        .target = req->raw_uri,
+        .path = path,
+        .remote_addr = addr,
+        .server = server,
+        .headers = req->headers,
+        .n_headers = req->n_headers,
+        .query = query->params,
+        .n_query = query->n,
+        .body = req->body,
+        .body_len = req->body_len,
+    };
+    json_t *kwargs = path_values ? json_deep_copy(path_values) : json_object();
+    json_object_set_new(kwargs, "request", gw_http_request_object(&view));
+    return kwargs;
+}
+
+/* A configured route matched: its arguments, by its mode. */
+static void start_route_call(struct gw_request *req, const struct gw_route_conf *route,
+                             const char *path, const json_t *path_values)
+{
+    char err[512];
+    req->route = route;
+    req->route_label = route->rule;
+    req->service = xstrdup(route->service);
+    req->method_name = xstrdup(route->method);
+    req->timeout = route->timeout;
+    json_t *context = gw_call_context_new(req->config, "http", lookup_header, req, req->call_id,
+                                          sizeof(req->call_id));
+    /* The query string is parsed here, as werkzeug parses it, not by MHD (which keeps empty pairs
+     * and cuts values at %00). */
+    const char *raw_query = strchr(req->raw_uri, '?');
+    struct gw_query query;
+    gw_query_parse(raw_query ? raw_query + 1 : "", raw_query ? strlen(raw_query + 1) : 0, &query);
+    json_t *args = NULL;
+    json_t *kwargs = NULL;
+    int status = GW_OK;
+    if (query.n > MAX_QUERY_PARAMS) {
+        snprintf(err, sizeof(err), "more than %d query parameters", MAX_QUERY_PARAMS);
+        status = GW_EARGS;
+    } else if (is_http_mode(route)) {
+        args = json_array();
+        kwargs = http_mode_kwargs(req, path, path_values, &query);
+    } else {
+        status = gw_call_build_args(path_values, query.params, query.n, content_type_of(req),
+                                    req->body, req->body_len, &args, &kwargs, err, sizeof(err));
+    }
+    gw_query_clear(&query);
+    if (status == GW_OK)
+        publish_call(req, args, kwargs, context);
+    else
+        respond_error(req, status, err);
+    json_decref(args);
+    json_decref(kwargs);
+    json_decref(context);
+}
+
+/* The generic and admin routes take POST only: anything else is answered 405 here. */
+static bool require_post(struct gw_request *req, const char *url, const char *method)
+{
+    char message[512];
+    if (strcmp(method, "POST") == 0)
+        return true;
+    snprintf(message, sizeof(message), "the method %s is not allowed for %s; allowed: POST", method,
+             url);
+    respond_error(req, GW_EMETHOD, message);
+    snprintf(req->response.allow, sizeof(req->response.allow), "POST");
+    return false;
+}
+
+/* POST <rpc_prefix>/<service>/<method> with {"args": [...], "kwargs": {...}}. */
+static void start_generic_call(struct gw_request *req, const char *url, const char *method)
+{
+    const struct gw_config *config = req->config;
+    char message[512];
+    if (gw_call_generic_target(config->rpc_prefix, url, &req->service, &req->method_name) !=
+        GW_OK) {
+        snprintf(message, sizeof(message),
+                 "no route matches %s; the generic route is POST "
+                 "%s/<service>/<method>",
+                 url, config->rpc_prefix);
+        respond_error(req, GW_ENOMATCH, message);
+        return;
+    }
+    if (!require_post(req, url, method))
+        return;
+    if (!gw_call_exposed(config, req->service, req->method_name)) {
+        snprintf(message, sizeof(message), "%s.%s is not exposed (GATEWAY.expose)", req->service,
+                 req->method_name);
+        respond_error(req, GW_EFORBIDDEN, message);
+        return;
+    }
+    req->timeout = config->rpc_timeout;
+    req->generic = true;
+    json_t *args = NULL;
+    json_t *kwargs = NULL;
+    int status = gw_call_generic_args(content_type_of(req), req->body, req->body_len, &args,
+                                      &kwargs, message, sizeof(message));
+    if (status != GW_OK) {
+        respond_error(req, status, message);
+        return;
+    }
+    json_t *context =
+        gw_call_context_new(config, "http", lookup_header, req, req->call_id, sizeof(req->call_id));
+    publish_call(req, args, kwargs, context);
+    json_decref(args);
+    json_decref(kwargs);
+    json_decref(context);
+}
+
+/* Percent-encodes path as werkzeug's url_quote(path, safe="/:|+") does: its always-safe set is the
+ * unreserved characters and the sub-delimiters but "&" and "=". Returns a new string. */
+static char *quote_path(const char *path)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    char *out = xmalloc(strlen(path) * 3 + 1);
+    char *o = out;
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+        if (gw_url_always_safe(*p) || strchr("/:|", *p)) {
+            *o++ = (char)*p;
+        } else {
+            *o++ = '%';
+            *o++ = hex[*p >> 4];
+            *o++ = hex[*p & 15];
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+static void redirect(struct gw_request *req, const char *path)
+{
+    /* werkzeug's answer: an absolute URL from the Host header, the path re-quoted, the raw query
+     * string kept (MapAdapter.make_redirect_url). */
+    const char *host = gw_request_header(req, "Host");
+    const char *query = strchr(req->raw_uri, '?');
+    while (*path == '/')
+        path++;
+    char *quoted = quote_path(path);
+    char *location = xasprintf("http://%s/%s%s%s", host && *host ? host : "localhost", quoted,
+                               query && query[1] ? "?" : "", query && query[1] ? query + 1 : "");
+    free(quoted);
+    char message[512];
+    snprintf(message, sizeof(message), "the resource is at %s", location);
+    gw_respond_error(GW_EREDIRECT, message, NULL, &req->response);
+    req->response.location = location;
+    req->responded = true;
+}
+
+/* Load balancers and Kubernetes: alive while the loop answers, ready while the broker is there. */
+static void probe(struct gw_request *req, const char *url)
+{
+    bool ready = strcmp(url, req->config->health_path) == 0 || gw_rpc_ready(req->env->rpc);
+    memset(&req->response, 0, sizeof(req->response));
+    if (ready) {
+        req->response.status = 200;
+        req->response.content_type = "application/json";
+        req->response.body = xstrdup("{\"status\":\"ok\"}");
+        req->response.body_len = strlen(req->response.body);
+    } else {
+        gw_respond_status(503, "not_ready", "the broker connection is not up", NULL,
+                          &req->response);
+    }
+    req->responded = true;
+}
+
+/* POST <admin_prefix>/<method> with the kwargs as a JSON object: an RPC to enoki's own service
+ * (GATEWAY.name), so that whichever instance holds a socket answers. */
+static void start_admin_call(struct gw_request *req, const char *url, const char *method)
+{
+    static const char *const methods[] = {"broadcast",   "unicast",           "subscribe",
+                                          "unsubscribe", "get_subscriptions", NULL};
+    const struct gw_config *config = req->config;
+    const char *name = url + strlen(config->admin_prefix);
+    char message[512];
+    bool known = false;
+    for (size_t i = 0; *name == '/' && methods[i]; i++)
+        known = known || strcmp(name + 1, methods[i]) == 0;
+    if (!known) {
+        snprintf(message, sizeof(message),
+                 "no route matches %s; the hub's methods are POST "
+                 "%s/broadcast, unicast, subscribe, unsubscribe and get_subscriptions",
+                 url, config->admin_prefix);
+        respond_error(req, GW_ENOMATCH, message);
+        return;
+    }
+    if (!require_post(req, url, method))
+        return;
+    json_t *args = NULL, *kwargs = NULL;
+    int status = gw_call_build_args(NULL, NULL, 0, content_type_of(req), req->body, req->body_len,
+                                    &args, &kwargs, message, sizeof(message));
+    if (status != GW_OK) {
+        respond_error(req, status, message);
+        return;
+    }
+    req->service = xstrdup(config->name);
+    req->method_name = xstrdup(name + 1);
+    req->timeout = config->rpc_timeout;
+    req->generic = true;
+    json_t *context =
+        gw_call_context_new(config, "http", lookup_header, req, req->call_id, sizeof(req->call_id));
+    publish_call(req, args, kwargs, context);
+    json_decref(args);
+    json_decref(kwargs);
+    json_decref(context);
+}
+
+static void route_request(struct gw_request *req, const char *method)
+{
+    /* The path is decoded here from the raw target, not taken from MHD: MHD's is a C string, cut at
+     * %00, and keeps ill-formed UTF-8 that werkzeug would have replaced. */
+    char err[256];
+    char *url = NULL;
+    if (gw_call_decode_path(req->raw_uri, strcspn(req->raw_uri, "?"), &url, err, sizeof(err)) !=
+        GW_OK) {
+        respond_error(req, GW_EARGS, err);
+        return;
+    }
+    const struct gw_config *config = req->config;
+    if (strcmp(url, config->metrics_path) == 0 && req->env->metrics) {
+        req->route_label = "metrics";
+        memset(&req->response, 0, sizeof(req->response));
+        req->response.status = 200;
+        req->response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+        req->response.body = gw_http_metrics_render(req->env->metrics, &req->response.body_len);
+        req->responded = true;
+        free(url);
+        return;
+    }
+    if (strcmp(url, config->health_path) == 0 || strcmp(url, config->ready_path) == 0) {
+        req->route_label = "probe";
+        probe(req, url);
+        free(url);
+        return;
+    }
+    if (strcmp(url, config->websocket_path) == 0) {
+        /* The sniffer sends upgrades to the hub: this one did not ask for one. */
+        gw_respond_status(400, "bad_request",
+                          "this path is the websocket hub: send an Upgrade: websocket request",
+                          NULL, &req->response);
+        req->responded = true;
+        free(url);
+        return;
+    }
+    if (strncmp(url, "/static/", 8) == 0) {
+        req->route_label = "static";
+        gw_serve_static(req, url + 8);
+        free(url);
+        return;
+    }
+    if (config->admin_prefix && gw_call_under_prefix(config->admin_prefix, url)) {
+        req->route_label = "admin";
+        start_admin_call(req, url, method);
+        free(url);
+        return;
+    }
+    if (config->expose.n > 0 && gw_call_under_prefix(config->rpc_prefix, url)) {
+        req->route_label = "generic";
+        start_generic_call(req, url, method);
+        free(url);
+        return;
+    }
+    struct gw_route_match match = {0};
+    int status = gw_route_table_match(req->gen->table, method, url, &match);
+    char message[512];
+    switch (status) {
+    case GW_OK:
+        start_route_call(req, match.target, url, match.values);
+        break;
+    case GW_EMETHOD:
+        snprintf(message, sizeof(message), "the method %s is not allowed for %s; allowed: %s",
+                 method, url, match.allow);
+        respond_error(req, status, message);
+        snprintf(req->response.allow, sizeof(req->response.allow), "%s", match.allow);
+        break;
+    case GW_EREDIRECT:
+        redirect(req, match.redirect);
+        break;
+    default:
+        snprintf(message, sizeof(message), "no route matches %s", url);
+        respond_error(req, GW_ENOMATCH, message);
+        break;
+    }
+    gw_route_match_clear(&match);
+    free(url);
+}
+
+bool gw_dispatch(struct gw_request *req)
+{
+    if (!gw_stages_run(req))
+        route_request(req, req->method);
+    return req->responded;
+}

@@ -1,0 +1,30 @@
+/* generation.h - one generation of the reloadable settings: a config and the route table compiled
+ * from it. SIGHUP makes a new one current; a request keeps a reference to the generation it began
+ * under, so it finishes with the settings it started with, and a generation is freed when the last
+ * reference goes (docs/architecture.md, "SIGHUP reload"). Loop thread only.
+ */
+#ifndef ENOKI_GENERATION_H
+#define ENOKI_GENERATION_H
+
+#include "core/config.h"
+#include "routes/table.h"
+
+struct gw_generation {
+    struct gw_config *config;     /* owned */
+    struct gw_route_table *table; /* owned */
+    unsigned refs;
+};
+
+/* Takes config and table; the caller holds the one reference. */
+struct gw_generation *gw_generation_new(struct gw_config *config, struct gw_route_table *table);
+
+/* Returns gen, with one more reference. */
+struct gw_generation *gw_generation_ref(struct gw_generation *gen);
+
+/* Drops a reference; the last one frees the config and the table. NULL is a no-op. */
+void gw_generation_unref(struct gw_generation *gen);
+
+/* Generations alive, for the tests and the log. */
+unsigned gw_generation_count(void);
+
+#endif

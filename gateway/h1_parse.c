@@ -1,0 +1,381 @@
+#include "h1_parse.h"
+
+#include "core/text.h"
+#include "core/util.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+bool gw_h1_token_is(const char *s, size_t len, const char *lit)
+{
+    return strlen(lit) == len && strncasecmp(s, lit, len) == 0;
+}
+
+/* A field value's byte: visible, space, tab or obs-text; never a NUL or another control. */
+static bool is_value_char(unsigned char c)
+{
+    return c == '\t' || (c >= 0x20 && c != 0x7f);
+}
+
+static bool is_target_char(unsigned char c)
+{
+    return c > 0x20 && c != 0x7f;
+}
+
+/* Every method enoki reads itself; HEAD, OPTIONS and the rest are libmicrohttpd's. */
+static bool plain_method(const char *m, size_t len)
+{
+    static const char *const methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
+    for (size_t i = 0; i < ARRAY_LEN(methods); i++)
+        if (strlen(methods[i]) == len && memcmp(m, methods[i], len) == 0)
+            return true;
+    return false;
+}
+
+/* The end of the head (after its blank line, which may be a bare LF), or NULL. */
+static const char *head_end(const char *buf, size_t len)
+{
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (buf[i] != '\n')
+            continue;
+        if (buf[i + 1] == '\n')
+            return buf + i + 2;
+        if (buf[i + 1] == '\r' && i + 2 < len && buf[i + 2] == '\n')
+            return buf + i + 3;
+    }
+    return NULL;
+}
+
+/* Sec-WebSocket-Key: 16 bytes in base64, that is 22 characters and "==" (RFC 6455 4.2.1). */
+static bool websocket_key_ok(const char *v, size_t len)
+{
+    if (len != 24 || v[22] != '=' || v[23] != '=')
+        return false;
+    for (size_t i = 0; i < 22; i++)
+        if (!((v[i] >= 'A' && v[i] <= 'Z') || (v[i] >= 'a' && v[i] <= 'z') ||
+              (v[i] >= '0' && v[i] <= '9') || v[i] == '+' || v[i] == '/'))
+            return false;
+    return true;
+}
+
+/* The final coding of a Transfer-Encoding list is chunked. */
+static bool ends_chunked(const char *te, size_t n)
+{
+    return n >= 7 && strncasecmp(te + n - 7, "chunked", 7) == 0 &&
+           (n == 7 || te[n - 8] == ',' || te[n - 8] == ' ' || te[n - 8] == '\t');
+}
+
+static void refuse(struct gw_h1_head *out, int status, const char *error, const char *message)
+{
+    out->verdict = GW_H1_REFUSE;
+    out->refusal.status = status;
+    out->refusal.error = error;
+    out->refusal.message = message;
+}
+
+/* "keep-alive" and "close" only: any other Connection option (Upgrade, TE, ...) is
+ * libmicrohttpd's. Returns false for those. */
+static bool read_connection(const char *v, size_t len, bool *close)
+{
+    size_t i = 0;
+    while (i < len) {
+        while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+            i++;
+        size_t start = i;
+        while (i < len && v[i] != ',' && v[i] != ' ' && v[i] != '\t')
+            i++;
+        if (i == start)
+            break;
+        if (gw_h1_token_is(v + start, i - start, "close"))
+            *close = true;
+        else if (!gw_h1_token_is(v + start, i - start, "keep-alive"))
+            return false;
+    }
+    return true;
+}
+
+/* What the walk over the header lines gathers. */
+struct scan {
+    bool plain; /* still a request enoki may read itself */
+    int content_lengths, transfer_encodings;
+    const char *content_length, *transfer_encoding; /* the first CL, the last TE (trimmed) */
+    size_t content_length_len, transfer_encoding_len;
+    bool length_conflict; /* Content-Length values that differ */
+    uint64_t length;      /* the first Content-Length's value */
+    bool upgrade_websocket, key_ok, version_ok;
+};
+
+/* The request line [p, eol): a plain one is METHOD SP origin-form SP HTTP/1.1 CRLF. */
+static void request_line(const char *p, const char *eol, struct gw_h1_head *out, struct scan *s)
+{
+    const char *m = p;
+    while (p < eol && *p >= 'A' && *p <= 'Z')
+        p++;
+    if (p == eol || *p != ' ' || !plain_method(m, (size_t)(p - m))) {
+        s->plain = false;
+        return;
+    }
+    const char *target = ++p;
+    while (p < eol && is_target_char((unsigned char)*p))
+        p++;
+    static const char version[] = " HTTP/1.1\r";
+    if (p == target || *target != '/' || (size_t)(eol - p) != sizeof(version) - 1 ||
+        memcmp(p, version, sizeof(version) - 1) != 0) {
+        s->plain = false;
+        return;
+    }
+    out->method = m;
+    out->method_len = (size_t)(target - 1 - m);
+    out->target = target;
+    out->target_len = (size_t)(p - target);
+}
+
+/* One header line [line, line + n) without its line end. Returns false when the head is refused.
+ */
+static bool header_line(const char *line, size_t n, bool crlf, struct gw_h1_head *out,
+                        struct scan *s)
+{
+    /* RFC 9112 5.2: a folded line (obs-fold) is refused, or replaced by a space; libmicrohttpd
+     * joins it to the line before without one ("Content-Length: 5" + " 6" is 56). */
+    if (n > 0 && (*line == ' ' || *line == '\t')) {
+        refuse(out, 400, "bad_request",
+               "a header line is folded onto the next one (obs-fold, RFC 9112 5.2)");
+        return false;
+    }
+    const char *colon = memchr(line, ':', n);
+    if (!colon) {
+        s->plain = false; /* libmicrohttpd's own 400 */
+        return true;
+    }
+    size_t name_len = (size_t)(colon - line);
+    /* libmicrohttpd 0.9.75 takes a line that starts with ':' for the end of the head: what follows
+     * would be read as another request. */
+    if (name_len == 0) {
+        refuse(out, 400, "bad_request", "a header line has no name");
+        return false;
+    }
+    /* RFC 9112 5.1: "Content-Length : 5" is a name libmicrohttpd would not recognise, so the body
+     * would be read as the next request. */
+    if (line[name_len - 1] == ' ' || line[name_len - 1] == '\t') {
+        refuse(out, 400, "bad_request",
+               "whitespace between a header name and its colon (RFC 9112 5.1)");
+        return false;
+    }
+    const char *v = colon + 1, *ve = line + n;
+    while (v < ve && (*v == ' ' || *v == '\t'))
+        v++;
+    while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+        ve--;
+    size_t vlen = (size_t)(ve - v);
+    bool trailing_space = ve < line + n;
+    if (!crlf || trailing_space || !gw_is_token(line, name_len))
+        s->plain = false;
+    for (const char *c = v; c < ve && s->plain; c++)
+        s->plain = is_value_char((unsigned char)*c);
+    if (gw_h1_token_is(line, name_len, "Content-Length")) {
+        /* libmicrohttpd 0.9.75 skips the whitespace before a value, not after it: "5 " is not a
+         * number to it (and gets its doubled error head). */
+        if (trailing_space) {
+            refuse(out, 400, "bad_request",
+                   "Content-Length must be a decimal number, with nothing after it");
+            return false;
+        }
+        uint64_t value = 0;
+        bool digits = vlen > 0, overflow = false;
+        for (size_t i = 0; i < vlen && digits; i++) {
+            digits = v[i] >= '0' && v[i] <= '9';
+            unsigned d = (unsigned)(v[i] - '0');
+            if (digits && value > (UINT64_MAX - d) / 10)
+                overflow = true;
+            else if (digits)
+                value = value * 10 + d;
+        }
+        if (!digits) {
+            refuse(out, 400, "bad_request", "Content-Length must be a decimal number");
+            return false;
+        }
+        if (overflow) {
+            refuse(out, 413, "body_too_large",
+                   "the Content-Length is beyond any body enoki takes (GATEWAY.max_body)");
+            return false;
+        }
+        if (s->content_lengths++ == 0) {
+            s->content_length = v;
+            s->content_length_len = vlen;
+            s->length = value;
+        } else {
+            /* Even equal ones: libmicrohttpd accepts them, enoki's reader does not guess. */
+            s->plain = false;
+            s->length_conflict = s->length_conflict || vlen != s->content_length_len ||
+                                 memcmp(v, s->content_length, vlen) != 0;
+        }
+        if (vlen > 15)
+            s->plain = false;
+    } else if (gw_h1_token_is(line, name_len, "Transfer-Encoding")) {
+        s->transfer_encodings++;
+        s->transfer_encoding = v;
+        s->transfer_encoding_len = vlen;
+        s->plain = false;
+    } else if (gw_h1_token_is(line, name_len, "Connection")) {
+        if (!read_connection(v, vlen, &out->close))
+            s->plain = false;
+    } else if (gw_h1_token_is(line, name_len, "Upgrade")) {
+        s->upgrade_websocket = s->upgrade_websocket || gw_h1_token_is(v, vlen, "websocket");
+        s->plain = false;
+    } else if (gw_h1_token_is(line, name_len, "Expect")) {
+        s->plain = false;
+    } else if (gw_h1_token_is(line, name_len, "Sec-WebSocket-Key")) {
+        s->key_ok = websocket_key_ok(v, vlen);
+    } else if (gw_h1_token_is(line, name_len, "Sec-WebSocket-Version")) {
+        /* 13 is RFC 6455; 8 (hybi-08) frames the same way, and nameko's eventlet hub takes both,
+         * as libwebsockets does. */
+        s->version_ok = (vlen == 2 && memcmp(v, "13", 2) == 0) || (vlen == 1 && *v == '8');
+    } else if (!out->origin && gw_h1_token_is(line, name_len, "Origin")) {
+        out->origin = v;
+        out->origin_len = vlen;
+    } else if (!out->host && gw_h1_token_is(line, name_len, "Host")) {
+        out->host = v;
+        out->host_len = vlen;
+    }
+    if (s->plain) {
+        if (out->n_fields == GW_H1_MAX_FIELDS) {
+            s->plain = false;
+        } else {
+            out->fields[out->n_fields++] = (struct gw_h1_field){
+                .name = line, .name_len = name_len, .value = v, .value_len = vlen};
+        }
+    }
+    return true;
+}
+
+/* GET of the hub's path (exactly, or with a query) asking for a websocket. */
+static bool is_upgrade(const char *buf, const char *eol, const char *path, const struct scan *s)
+{
+    if (!path || !s->upgrade_websocket || eol - buf < 4 || memcmp(buf, "GET ", 4) != 0)
+        return false;
+    size_t plen = strlen(path);
+    const char *target = buf + 4;
+    return (size_t)(eol - target) > plen && memcmp(target, path, plen) == 0 &&
+           (target[plen] == ' ' || target[plen] == '?');
+}
+
+/* A complete head of kind HTTP: framing libmicrohttpd 0.9.75 would get wrong is refused before
+ * any body is read, and the connection is closed after the answer (RFC 9112 6.1 and 6.3: after
+ * such a request nothing on the connection can be trusted). It would take the first Content-Length
+ * of several, read a body of unknown length until the client closes, and keep the connection open
+ * after both Transfer-Encoding and Content-Length. */
+static void check_framing(const struct scan *s, const struct gw_h1_limits *limits,
+                          struct gw_h1_head *out)
+{
+    if (s->transfer_encodings && s->content_lengths)
+        refuse(out, 400, "bad_request",
+               "a request may not have both Transfer-Encoding and Content-Length");
+    else if (s->transfer_encodings > 1 ||
+             (s->transfer_encodings &&
+              !ends_chunked(s->transfer_encoding, s->transfer_encoding_len)))
+        refuse(out, 400, "bad_request",
+               "the body's length is unknown: send one Transfer-Encoding, and end it with "
+               "chunked");
+    else if (s->transfer_encodings &&
+             !gw_h1_token_is(s->transfer_encoding, s->transfer_encoding_len, "chunked"))
+        refuse(out, 501, "not_implemented", "enoki reads no transfer coding but chunked");
+    else if (s->length_conflict)
+        refuse(out, 400, "bad_request", "the request has different Content-Length values");
+    else if (s->content_lengths && s->length > limits->max_body) {
+        snprintf(out->text, sizeof(out->text),
+                 "the body is larger than %zu bytes (GATEWAY.max_body)", limits->max_body);
+        refuse(out, 413, "body_too_large", out->text);
+    }
+}
+
+void gw_h1_scan(const char *buf, size_t len, bool full, const struct gw_h1_limits *limits,
+                struct gw_h1_head *out)
+{
+    memset(out, 0, offsetof(struct gw_h1_head, fields));
+    out->n_fields = 0;
+    out->content_length = 0;
+    out->close = out->plain = false;
+    out->origin = out->host = NULL;
+    out->origin_len = out->host_len = 0;
+    /* Empty lines before the request line are ignored (RFC 9112 2.2), as libmicrohttpd does; they
+     * do not make a head, or "\r\n\r\n" would buy a slowloris a ticket past header_timeout. */
+    const char *start = buf, *stop = buf + len;
+    while (start < stop && (*start == '\r' || *start == '\n'))
+        start++;
+    const char *end = head_end(start, (size_t)(stop - start));
+    /* A head not all here yet is checked as far as its complete lines go: what is wrong in them
+     * stays wrong whatever follows. Refused, all of it that is here counts as the head. */
+    bool partial = !end;
+    if (partial) {
+        end = start;
+        for (const char *p = start; p < stop; p++)
+            if (*p == '\n')
+                end = p + 1;
+    }
+    out->head_len = partial ? len : (size_t)(end - buf);
+    /* libmicrohttpd 0.9.75 reads the head as C strings: a NUL cuts the target or a value short
+     * ("/a\0/b" would be routed as "/a"), and a line that starts with one ends the head there.
+     * RFC 9110 5.5: reject the message. */
+    if (memchr(buf, '\0', out->head_len)) {
+        refuse(out, 400, "bad_request", "the request head holds a NUL byte");
+        return;
+    }
+    struct scan s = {.plain = start == buf};
+    const char *line = start;
+    if (end > start) {
+        const char *eol = memchr(start, '\n', (size_t)(end - start));
+        request_line(start, eol, out, &s);
+        line = eol + 1;
+    }
+    while (line < end) {
+        const char *eol = memchr(line, '\n', (size_t)(end - line));
+        size_t n = (size_t)(eol - line);
+        bool crlf = n > 0 && line[n - 1] == '\r';
+        if (crlf)
+            n--;
+        if (memchr(line, '\r', n))
+            s.plain = false; /* a bare CR inside a line: libmicrohttpd's to judge */
+        if (n > 0 && !header_line(line, n, crlf, out, &s)) {
+            out->head_len = partial ? len : out->head_len;
+            return;
+        }
+        if (n == 0 && !crlf && eol + 1 == end)
+            s.plain = false; /* the blank line is a bare LF */
+        line = eol + 1;
+    }
+    if (partial) {
+        /* Nothing wrong so far. A head that fills all that could be peeked is too big for enoki:
+         * libmicrohttpd reads it, and answers 431 or 414. */
+        out->verdict = full ? GW_H1_LIBRARY : GW_H1_INCOMPLETE;
+        out->head_len = 0;
+        return;
+    }
+    const char *first_eol = memchr(buf, '\n', out->head_len);
+    if (is_upgrade(buf, first_eol, limits->websocket_path, &s)) {
+        out->kind = GW_H1_WEBSOCKET;
+        if (!s.version_ok) {
+            out->refusal.header_name = "Sec-WebSocket-Version";
+            out->refusal.header_value = "13, 8";
+            refuse(out, 426, "upgrade_required",
+                   "this hub speaks websocket version 13 (or 8): send Sec-WebSocket-Version: 13");
+        } else if (!s.key_ok) {
+            refuse(out, 400, "bad_request",
+                   "Sec-WebSocket-Key must be 16 bytes in base64 (RFC 6455 4.2.1)");
+        } else {
+            out->verdict = GW_H1_LIBRARY;
+        }
+        return;
+    }
+    out->origin = out->host = NULL; /* read for upgrades only */
+    out->origin_len = out->host_len = 0;
+    check_framing(&s, limits, out);
+    if (out->verdict == GW_H1_REFUSE)
+        return;
+    out->content_length = s.content_lengths ? (size_t)s.length : 0;
+    out->plain = s.plain && out->method && out->head_len <= limits->max_head;
+    bool fast = out->plain && out->head_len + out->content_length <= limits->fast_max &&
+                out->head_len + out->content_length <= len;
+    out->verdict = fast ? GW_H1_FAST : GW_H1_LIBRARY;
+}

@@ -1,0 +1,43 @@
+/* http_metrics.h - the HTTP and websocket side's counters: requests answered by route and status,
+ * connections killed, open websockets. Rendered with the RPC side's (core/metrics.h) as the one
+ * /metrics page.
+ *
+ * One per process, written from the loop thread only. Modules borrow it.
+ */
+#ifndef ENOKI_HTTP_METRICS_H
+#define ENOKI_HTTP_METRICS_H
+
+#include <stddef.h>
+
+struct gw_metrics;
+struct gw_http_metrics;
+
+/* rpc (borrowed, may be NULL) is rendered after the HTTP requests. */
+struct gw_http_metrics *gw_http_metrics_new(const struct gw_metrics *rpc);
+void gw_http_metrics_free(struct gw_http_metrics *metrics);
+
+/* One HTTP request answered: route is the rule that matched ("" for none, or "generic", "static",
+ * "probe", "admin", "cors", "metrics"), status the HTTP status. */
+void gw_metrics_request(struct gw_http_metrics *metrics, const char *route, int status);
+
+/* Why enoki closed a connection that made no progress: the label of
+ * enoki_connections_killed_total. */
+enum gw_kill_reason {
+    GW_KILL_STALLED,
+    GW_KILL_REQUEST_TIMEOUT,
+    GW_KILL_WRITE_TIMEOUT,
+    GW_KILL_HEADER_TIMEOUT,
+    GW_KILL_WEBSOCKET_TIMEOUT,
+    GW_KILL_ABANDONED,
+    GW_KILL_REASONS /* how many there are */
+};
+
+/* NULL metrics is a no-op. */
+void gw_metrics_connection_killed(struct gw_http_metrics *metrics, enum gw_kill_reason reason);
+
+void gw_metrics_add_websockets(struct gw_http_metrics *metrics, int delta);
+
+/* Returns the whole exposition text (new string), with *len set. */
+char *gw_http_metrics_render(const struct gw_http_metrics *metrics, size_t *len);
+
+#endif

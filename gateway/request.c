@@ -1,0 +1,144 @@
+#include "request.h"
+
+#include "core/clock.h"
+#include "core/xalloc.h"
+#include "gateway/access_log.h"
+#include "gateway/http_metrics.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+struct gw_request *gw_request_new(struct gw_http_env *env, const struct sockaddr *peer, int fd)
+{
+    struct gw_request *req = xcalloc(1, sizeof(*req));
+    req->env = env;
+    req->gen = gw_generation_ref(env->current);
+    req->config = req->gen->config;
+    req->peer = peer;
+    req->fd = fd;
+    req->file_fd = -1;
+    req->start_ns = gw_now_ns();
+    env->in_flight++;
+    return req;
+}
+
+void gw_request_add_field(struct gw_request *req, const char *name, const char *value)
+{
+    if (req->n_headers == req->headers_cap) {
+        req->headers_cap = req->headers_cap ? req->headers_cap * 2 : 16;
+        req->headers = xrealloc(req->headers, req->headers_cap * sizeof(*req->headers));
+    }
+    req->headers[req->n_headers].name = name;
+    req->headers[req->n_headers].value = value ? value : "";
+    req->n_headers++;
+}
+
+const char *gw_request_header(const struct gw_request *req, const char *name)
+{
+    for (size_t i = 0; i < req->n_headers; i++)
+        if (strcasecmp(req->headers[i].name, name) == 0)
+            return req->headers[i].value;
+    return NULL;
+}
+
+void gw_request_client_address(const struct gw_request *req, char *buf, size_t len)
+{
+    snprintf(buf, len, "-");
+    const struct sockaddr *sa = req->peer;
+    if (!sa)
+        return;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, buf,
+                  (socklen_t)len);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, buf,
+                  (socklen_t)len);
+}
+
+/* werkzeug's host when the client sent no Host. */
+void gw_request_server_address(const struct gw_request *req, char *buf, size_t len)
+{
+    snprintf(buf, len, "localhost");
+    struct sockaddr_storage ss;
+    socklen_t sslen = sizeof(ss);
+    if (req->fd < 0 || getsockname(req->fd, (struct sockaddr *)&ss, &sslen) != 0)
+        return;
+    char ip[INET6_ADDRSTRLEN];
+    if (ss.ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)&ss;
+        inet_ntop(AF_INET, &in->sin_addr, ip, sizeof(ip));
+        snprintf(buf, len, "%s:%u", ip, ntohs(in->sin_port));
+    } else if (ss.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)&ss;
+        inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof(ip));
+        snprintf(buf, len, "[%s]:%u", ip, ntohs(in6->sin6_port));
+    }
+}
+
+void gw_request_response_headers(struct gw_request *req, gw_header_fn add, void *ctx)
+{
+    struct gw_response *r = &req->response;
+    for (size_t i = 0; i < r->n_headers; i++)
+        add(ctx, r->headers[i].name, r->headers[i].value);
+    if (r->content_type)
+        add(ctx, "Content-Type", r->content_type);
+    if (r->allow[0])
+        add(ctx, "Allow", r->allow);
+    if (r->location)
+        add(ctx, "Location", r->location);
+    if (r->retry_after) {
+        char seconds[16];
+        snprintf(seconds, sizeof(seconds), "%d", r->retry_after);
+        add(ctx, "Retry-After", seconds);
+    }
+    if (req->call_id[0])
+        add(ctx, "X-Call-Id", req->call_id);
+    gw_cors_headers(&req->config->cors, gw_request_header(req, "Origin"), req->is_preflight,
+                    gw_request_header(req, "Access-Control-Request-Headers"), add, ctx);
+    if (req->env->draining || req->close_after)
+        add(ctx, "Connection", "close");
+}
+
+void gw_request_finish(struct gw_request *req, bool client_gone)
+{
+    struct gw_http_env *env = req->env;
+    if (req->call) {
+        /* The client went away before the reply: the reply will find nothing and be dropped. */
+        gw_rpc_cancel(req->call);
+        req->call = NULL;
+    }
+    char addr[INET6_ADDRSTRLEN];
+    gw_request_client_address(req, addr, sizeof(addr));
+    double ms = (double)(gw_now_ns() - req->start_ns) / 1e6;
+    if (env->metrics && req->response.status)
+        gw_metrics_request(env->metrics, req->route_label ? req->route_label : "",
+                           req->response.status);
+    /* The path without its query string: queries may carry secrets. */
+    const char *uri = req->raw_uri ? req->raw_uri : "";
+    struct gw_access access = {
+        .remote = addr,
+        .method = req->method[0] ? req->method : "-",
+        .path = uri,
+        .path_len = strcspn(uri, "?"),
+        .status = req->response.status,
+        .duration_ms = ms,
+        .call_id = req->call_id[0] ? req->call_id : NULL,
+        .client_gone = client_gone,
+    };
+    gw_log_access(&access);
+    if (req->file_fd >= 0)
+        close(req->file_fd);
+    gw_response_clear(&req->response);
+    gw_generation_unref(req->gen);
+    free(req->service);
+    free(req->method_name);
+    free(req->body);
+    free(req->raw_uri);
+    free(req->headers);
+    free(req);
+    env->in_flight--;
+}

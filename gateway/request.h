@@ -1,0 +1,104 @@
+/* request.h - one HTTP request on its way through enoki, whichever reader took it
+ * (docs/architecture.md, "The data flow of one REST request").
+ *
+ * A transport owns the connection: enoki's own reader (gateway/http_fast.c) or libmicrohttpd
+ * (gateway/http_mhd.c). It makes a gw_request from the head and the body, sets `respond`, and hands
+ * it to gw_dispatch (gateway/dispatch.h). When the answer is ready at once, gw_dispatch says so and
+ * the transport writes it; when a call is in flight, the call's end fills the response and calls
+ * req->respond. Either way the transport calls gw_request_finish once the request is over
+ * (answered, or its client gone). Nothing past the transport knows which one it was.
+ */
+#ifndef ENOKI_REQUEST_H
+#define ENOKI_REQUEST_H
+
+#include "core/rpc.h"
+#include "gateway/generation.h"
+#include "routes/cors.h"
+#include "routes/http_mode.h"
+#include "routes/respond.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+struct gw_http_metrics;
+
+/* What every request of the HTTP side shares: owned by gw_http, borrowed by requests. */
+struct gw_http_env {
+    uv_loop_t *loop;
+    struct gw_generation *current; /* the settings new requests begin under (a reference) */
+    struct gw_rpc *rpc;
+    struct gw_http_metrics *metrics; /* NULL: not counted */
+    bool draining;                   /* every response says "Connection: close" */
+    size_t in_flight;                /* requests begun and not yet finished */
+    size_t connections;              /* open HTTP connections, for GATEWAY.max_connections */
+};
+
+struct gw_request;
+
+/* The transport's writer: req->response is ready (a call has ended); send it. */
+typedef void (*gw_respond_fn)(struct gw_request *req);
+
+struct gw_request {
+    struct gw_http_env *env;
+    struct gw_generation *gen;      /* a reference: the settings this request runs under */
+    const struct gw_config *config; /* gen's, for short */
+    gw_respond_fn respond;
+    void *transport; /* the transport's record of the connection */
+    /* The head's fields in the order sent (the array owned; the strings borrowed from the
+     * transport, valid until the request finishes). */
+    struct gw_header_field *headers;
+    size_t n_headers, headers_cap;
+    const struct sockaddr *peer; /* borrowed, as headers */
+    int fd;
+    char method[16];
+    char *raw_uri; /* as sent: the path still percent-encoded, with the query string (owned) */
+    char *body;    /* owned, NUL-terminated; NULL when there is none */
+    size_t body_len;
+    bool head_too_large; /* over GATEWAY.max_header: answered 431 */
+    bool body_too_large; /* over GATEWAY.max_body: answered 413 */
+    bool close_after;    /* the transport closes the connection after this response */
+
+    bool responded; /* a response is ready in .response */
+    struct gw_response response;
+    int file_fd; /* a static file to send instead of response.body, or -1 */
+    uint64_t file_size;
+    struct gw_rpc_call *call; /* in flight, or NULL */
+    /* What the request calls: a configured route's target, or the generic route's. */
+    char *service;
+    char *method_name;
+    double timeout;
+    bool generic;
+    const struct gw_route_conf *route; /* NULL for the generic route */
+    const char *route_label;           /* for metrics: the rule, or what answered */
+    bool is_preflight;
+    char call_id[160];
+    uint64_t start_ns;
+};
+
+/* A new request on env's current generation, counted in flight. peer and the fields added later
+ * are borrowed until gw_request_finish. */
+struct gw_request *gw_request_new(struct gw_http_env *env, const struct sockaddr *peer, int fd);
+
+/* Adds a field of the head, in the order sent (value NULL: ""). */
+void gw_request_add_field(struct gw_request *req, const char *name, const char *value);
+
+/* The first field called name (any case), or NULL. */
+const char *gw_request_header(const struct gw_request *req, const char *name);
+
+/* The client's address ("-" when unknown) and "host:port" of the socket the request came in on. */
+void gw_request_client_address(const struct gw_request *req, char *buf, size_t len);
+void gw_request_server_address(const struct gw_request *req, char *buf, size_t len);
+
+/* Every header of the response but the framing ones, in nameko's order (the handler's own
+ * headers, Content-Type, Allow, Location, Retry-After, X-Call-Id, CORS, Connection: close when
+ * the connection closes after it), each through add. */
+void gw_request_response_headers(struct gw_request *req, gw_header_fn add, void *ctx);
+
+/* The end of a request, answered or not: a call still in flight is cancelled, the request is
+ * counted, logged and freed. */
+void gw_request_finish(struct gw_request *req, bool client_gone);
+
+#endif

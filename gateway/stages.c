@@ -1,0 +1,67 @@
+#include "stages.h"
+
+#include "core/util.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* A CORS preflight is answered by enoki itself: 204 for an allowed Origin, else 403. */
+bool gw_stage_cors_preflight(struct gw_request *req)
+{
+    const struct gw_cors *cors = &req->config->cors;
+    const char *origin = gw_request_header(req, "Origin");
+    if (!gw_cors_is_preflight(cors, req->method, origin,
+                              gw_request_header(req, "Access-Control-Request-Method")))
+        return false;
+    req->route_label = "cors";
+    req->is_preflight = true;
+    if (gw_cors_allowed_origin(cors, origin)) {
+        memset(&req->response, 0, sizeof(req->response));
+        req->response.status = 204;
+    } else {
+        gw_respond_status(403, "cors_forbidden", "this Origin may not call enoki (GATEWAY.cors)",
+                          NULL, &req->response);
+    }
+    req->responded = true;
+    return true;
+}
+
+/* A head over GATEWAY.max_header (431) or a body over GATEWAY.max_body (413), as the transport
+ * measured them. */
+bool gw_stage_limits(struct gw_request *req)
+{
+    char message[128];
+    if (req->head_too_large) {
+        snprintf(message, sizeof(message),
+                 "the request head is larger than %d bytes (GATEWAY.max_header)",
+                 req->config->max_header);
+        gw_respond_status(431, "header_too_large", message, NULL, &req->response);
+    } else if (req->body_too_large) {
+        snprintf(message, sizeof(message), "the body is larger than %d bytes (GATEWAY.max_body)",
+                 req->config->max_body);
+        gw_respond_status(413, "body_too_large", message, NULL, &req->response);
+    } else {
+        return false;
+    }
+    req->responded = true;
+    return true;
+}
+
+static const struct gw_stage stages[] = {
+    {"cors_preflight", gw_stage_cors_preflight},
+    {"limits", gw_stage_limits},
+};
+
+const struct gw_stage *gw_stages(size_t *n)
+{
+    *n = ARRAY_LEN(stages);
+    return stages;
+}
+
+bool gw_stages_run(struct gw_request *req)
+{
+    for (size_t i = 0; i < ARRAY_LEN(stages); i++)
+        if (stages[i].run(req))
+            return true;
+    return false;
+}
