@@ -1,9 +1,12 @@
 # enoki - HTTP and websocket gateway for nameko clusters.
 #
 #   make            build/enoki
-#   make test       unit tests (Check) and integration tests (real broker, real binary)
-#   make check      the same suite under ASan + UBSan (objects in build/asan)
-#   make valgrind   the same suite under valgrind (objects in build/valgrind)
+#   make test       every test: unit (Check), the werkzeug oracle, the Python helper's tests,
+#                   integration (real broker, real binary) and the browser test; it first installs
+#                   what is missing and starts (or reuses) a local RabbitMQ
+#   make check      the C suites (unit, oracle, integration) under ASan + UBSan (build/asan)
+#   make valgrind   the C suites under valgrind (build/valgrind)
+#   make format-check  fails when a C file is not as clang-format (.clang-format) writes it
 #   make hostile    malformed, oversized and slow traffic against build/enoki for HOSTILE_SECONDS
 #   make demo       install what is missing, start a broker, a demo service and enoki
 #   make format     clang-format the sources
@@ -117,15 +120,19 @@ e2e: $(ENOKI)
 integration: $(ENOKI)
 	ENOKI_BIN=$(abspath $(ENOKI)) GW_SYSTEM_TESTS=1 $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
 
+# The suites that run enoki's C code; check and valgrind run these only (the Python helper's tests
+# and the browser test do not change under a sanitizer: `make test` runs them once).
+C_SUITES := unit oracle integration
+
 check:
 	$(MAKE) BUILD=build/asan SANITIZER=1 OPT="-O1 -g" \
-		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1 test
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1 $(C_SUITES)
 
 VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect \
 	--errors-for-leak-kinds=definite,indirect --suppressions=$(abspath tests/valgrind.supp)
 valgrind:
 	$(MAKE) BUILD=build/valgrind OPT="-O0 -g" \
-		UNIT_WRAPPER="env CK_FORK=no $(VALGRIND)" ENOKI_WRAPPER="$(VALGRIND)" test
+		UNIT_WRAPPER="env CK_FORK=no $(VALGRIND)" ENOKI_WRAPPER="$(VALGRIND)" $(C_SUITES)
 
 demo:
 	./examples/demo.sh
@@ -142,8 +149,14 @@ hostile: $(ENOKI)
 	$(PYTHON) tests/hostile/hostile.py --enoki $(abspath $(ENOKI)) --seconds $(HOSTILE_SECONDS) \
 		--keep-going $(if $(HOSTILE_SEED),--seed $(HOSTILE_SEED))
 
+FORMATTED := $(LIB_SRCS) $(GATEWAY_SRCS) $(UNIT_SRCS) $(wildcard core/*.h routes/*.h gateway/*.h \
+	tests/unit/*.h tests/fuzz/*.c tests/fuzz/*.h)
 format:
-	clang-format -i $(LIB_SRCS) $(GATEWAY_SRCS) $(UNIT_SRCS) $(wildcard core/*.h routes/*.h gateway/*.h)
+	clang-format -i $(FORMATTED)
+
+.PHONY: format-check
+format-check:
+	clang-format --dry-run --Werror $(FORMATTED)
 
 clean:
 	rm -rf build

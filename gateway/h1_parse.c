@@ -63,6 +63,8 @@ static bool websocket_key_ok(const char *v, size_t len)
 /* The final coding of a Transfer-Encoding list is chunked. */
 static bool ends_chunked(const char *te, size_t n)
 {
+    while (n > 0 && (te[n - 1] == ' ' || te[n - 1] == '\t'))
+        n--;
     return n >= 7 && strncasecmp(te + n - 7, "chunked", 7) == 0 &&
            (n == 7 || te[n - 8] == ',' || te[n - 8] == ' ' || te[n - 8] == '\t');
 }
@@ -100,7 +102,7 @@ static bool read_connection(const char *v, size_t len, bool *close)
 struct scan {
     bool plain; /* still a request enoki may read itself */
     int content_lengths, transfer_encodings;
-    const char *content_length, *transfer_encoding; /* the first CL, the last TE (trimmed) */
+    const char *content_length, *transfer_encoding; /* the first CL (trimmed), the last TE */
     size_t content_length_len, transfer_encoding_len;
     bool length_conflict; /* Content-Length values that differ */
     uint64_t length;      /* the first Content-Length's value */
@@ -214,9 +216,11 @@ static bool header_line(const char *line, size_t n, bool crlf, struct gw_h1_head
         if (vlen > 15)
             s->plain = false;
     } else if (gw_h1_token_is(line, name_len, "Transfer-Encoding")) {
+        /* As libmicrohttpd hands the value on: whitespace after it is kept, so "chunked " is not
+         * chunked to it. */
         s->transfer_encodings++;
         s->transfer_encoding = v;
-        s->transfer_encoding_len = vlen;
+        s->transfer_encoding_len = (size_t)(line + n - v);
         s->plain = false;
     } else if (gw_h1_token_is(line, name_len, "Connection")) {
         if (!read_connection(v, vlen, &out->close))
@@ -315,6 +319,7 @@ void gw_h1_scan(const char *buf, size_t len, bool full, const struct gw_h1_limit
                 end = p + 1;
     }
     out->head_len = partial ? len : (size_t)(end - buf);
+    out->refusal.head_method = stop - start >= 5 && memcmp(start, "HEAD ", 5) == 0;
     /* libmicrohttpd 0.9.75 reads the head as C strings: a NUL cuts the target or a value short
      * ("/a\0/b" would be routed as "/a"), and a line that starts with one ends the head there.
      * RFC 9110 5.5: reject the message. */

@@ -51,6 +51,7 @@ struct gw_h1_refusal {
     const char *error; /* the stable error code of the JSON body */
     const char *message;
     const char *header_name, *header_value; /* one more response header, or NULL */
+    bool head_method;                       /* the request is a HEAD: the answer has no body */
 };
 
 struct gw_h1_limits {

@@ -42,10 +42,12 @@ void gw_http_add_connection(struct gw_http *http, int fd, const struct sockaddr 
         close(fd);
         return;
     }
-    if (head->verdict == GW_H1_FAST)
+    if (head->verdict == GW_H1_FAST) {
         gw_http_fast_start(http->fast, fd, addr, len, head, buf);
-    else
-        gw_http_mhd_take(http->mhd, fd, addr, len);
+        return;
+    }
+    gw_debug("http", "a request enoki does not read itself: the connection goes to libmicrohttpd");
+    gw_http_mhd_take(http->mhd, fd, addr, len);
 }
 
 void gw_http_reload(struct gw_http *http, struct gw_generation *gen)

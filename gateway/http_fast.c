@@ -343,6 +343,7 @@ static void fast_read(struct fast_conn *c)
             c->waited_for = (size_t)n;
             return;
         }
+        gw_metrics_connection_killed(fast->env->metrics, GW_KILL_ABANDONED);
         fast_close(c);
         return;
     }

@@ -235,6 +235,8 @@ static struct gw_mhd_deadlines deadlines(const struct gw_config *config)
                                      .request_ms = (uint64_t)config->idle_timeout * 1000};
 }
 
+static void on_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
 static void on_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;

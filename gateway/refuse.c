@@ -49,7 +49,8 @@ void gw_refuse(int fd, const struct gw_h1_refusal *refusal, size_t head_len)
     gw_h1_fields_add(&fields, "Connection", "close");
     struct gw_strbuf out = {0};
     gw_h1_write_head(&out, refusal->status, &fields, true, r.body_len);
-    gw_strbuf_add(&out, r.body, r.body_len);
+    if (!refusal->head_method)
+        gw_strbuf_add(&out, r.body, r.body_len);
     /* A few hundred bytes into a socket whose client is waiting for an answer (its buffer empty):
      * a client that cannot take them loses them. */
     if (send(fd, out.data, out.len, MSG_NOSIGNAL) != (ssize_t)out.len)

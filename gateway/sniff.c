@@ -151,7 +151,9 @@ static void on_readable(uv_poll_t *poll, int status, int events)
     if (peek(s, &seen))
         return;
     if (events & UV_DISCONNECT) {
-        finish(s, NULL, NULL, 0); /* the client stopped sending: the head cannot complete */
+        /* The client left in the middle of a head: it cannot complete. */
+        gw_metrics_connection_killed(s->set->metrics, GW_KILL_ABANDONED);
+        finish(s, NULL, NULL, 0);
         return;
     }
     /* Part of the request is there, and those peeked bytes keep the socket readable: a

@@ -9,7 +9,7 @@ PACKAGES=(
     libwebsockets-dev libwebsockets-evlib-uv
     rabbitmq-server
     python3 python3-pika python3-pytest python3-werkzeug python3-websocket
-    curl valgrind procps wrk
+    curl valgrind procps wrk strace clang-format
     clang libclang-rt-14-dev
     chromium
 )
