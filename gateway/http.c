@@ -302,7 +302,7 @@ static void fill_call_response(struct request *req, int status, const json_t *re
                                const json_t *error, const char *detail)
 {
     char target[512];
-    bool http_mode = req->route && strcmp(req->route->mode, "http") == 0;
+    bool http_mode = req->route && req->route->mode == GW_MODE_HTTP;
     snprintf(target, sizeof(target), "%s.%s", req->service, req->method_name);
     if (status == GW_OK && http_mode)
         gw_http_respond_result(result, &req->response);
@@ -442,7 +442,7 @@ static void start_route_call(struct request *req, const struct gw_route_conf *ro
     if (query.n > MAX_QUERY_PARAMS) {
         snprintf(err, sizeof(err), "more than %d query parameters", MAX_QUERY_PARAMS);
         status = GW_EARGS;
-    } else if (strcmp(route->mode, "http") == 0) {
+    } else if (route->mode == GW_MODE_HTTP) {
         args = json_array();
         kwargs = http_mode_kwargs(req, path, path_values, &query);
     } else {
