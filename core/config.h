@@ -1,10 +1,15 @@
 /* config.h - enoki's configuration: one YAML file with nameko's own keys.
  *
- * Loading is parse -> substitute -> validate -> freeze. The result is a plain, read-only record that
- * modules borrow for the life of the process (or until a reload replaces it whole).
+ * Loading is parse -> substitute -> validate -> freeze. The result is a plain, read-only record
+ * that modules borrow for the life of the process (or until a reload replaces it whole). The stages
+ * are modules of their own: core/yaml_parse (libyaml into a node tree, with ${VAR:default}
+ * substitution from core/config_subst and YAML 1.1 types from core/yaml_scalar), then
+ * core/config_schema (the tables of keys and their defaults; core/config_keys walks them,
+ * core/config_routes holds routes'), with AMQP_URI parsed by core/amqp_uri.
  *
  * Top-level keys read (all others are ignored, so one file can serve nameko services too):
- *   AMQP_URI            default "pyamqp://guest:guest@localhost"  (kombu's rules, nameko-wire.md §8)
+ *   AMQP_URI            default "pyamqp://guest:guest@localhost"
+ *                       (kombu's rules, docs/nameko-wire.md §8; see core/amqp_uri.h)
  *   WEB_SERVER_ADDRESS  default "0.0.0.0:8000"  ("host:port" or "port")
  *   rpc_exchange        default "nameko-rpc"
  *   HEARTBEAT           default 60 (seconds, 0 disables)
@@ -13,21 +18,24 @@
  *     rpc_timeout      default 30 (seconds, > 0, may be fractional)
  *     errors           mapping exc_type -> HTTP status (100..599)
  *     context_headers  mapping HTTP header name -> context key
- *     log_level        default "info"
+ *     log_level        default "info" (debug, info, warn, error)
+ *     log_format       default "text" (text, json)
  *     expose           list of globs over "service.method" (fnmatch), default [] = the generic
  *                      route POST <rpc_prefix>/<service>/<method> is off
- *     rpc_prefix       default "/rpc": starts with '/', no trailing '/', no '<' or '>'; a route under
- *                      it while expose is on is an error (the generic route owns that space)
- *     websocket_path, websocket_max_frame, websocket_max_sockets, websocket_send_queue,
- *     websocket_ping, websocket_origins, static_dir: the hub and static files (see struct below)
- *   routes:             list of mappings {rule, methods, rpc, timeout, mode, expected_exceptions}
- *                       (unknown keys are errors; expected_exceptions: list of exc_type names)
+ *     rpc_prefix       default "/rpc": starts with '/', no trailing '/', no '<' or '>'; a route
+ * under it while expose is on is an error (the generic route owns that space) websocket_path,
+ * websocket_max_frame, websocket_max_sockets, websocket_send_queue, websocket_ping,
+ * websocket_origins, static_dir: the hub and static files (see struct below) admin_prefix,
+ * health_path, ready_path, metrics_path, cors: see the struct below max_body, max_header,
+ * max_connections, delivery_mode, max_in_flight, idle_timeout, header_timeout: limits (see the
+ * struct below) routes:             list of mappings {rule, methods, rpc, timeout, mode,
+ * expected_exceptions} (unknown keys are errors; expected_exceptions: list of exc_type names)
  *
- * ${VAR:default} substitution follows nameko (§8): only in plain (unquoted) scalars, the result is
- * re-parsed as YAML; the default applies only when VAR is unset; VAR set to "" gives null; the default is
- * everything after the first ':'; text around the reference is kept; nesting is an error. The tags
- * !env_var "..." (substitute, then re-parse) and !raw_env_var "..." (substitute, keep a string) work on
- * quoted scalars.
+ * ${VAR:default} substitution follows nameko (docs/nameko-wire.md §8): only in plain (unquoted)
+ * scalars, the result is re-parsed as YAML; the default applies only when VAR is unset; VAR set to
+ * "" gives null; the default is everything after the first ':'; text around the reference is kept;
+ * nesting is an error. The tags !env_var "..." (substitute, then re-parse) and !raw_env_var "..."
+ * (substitute, keep a string) work on quoted scalars.
  *
  * --define KEY=VALUE sets a top-level key; VALUE is parsed as YAML (as nameko does), with
  * substitution. It replaces every entry of that key in the file before validation, so a bad file
@@ -50,14 +58,13 @@
 #ifndef ENOKI_CONFIG_H
 #define ENOKI_CONFIG_H
 
+#include "core/amqp_uri.h"
+#include "core/config_keys.h"
+#include "core/config_routes.h"
+#include "core/log.h"
+
 #include <stdbool.h>
 #include <stddef.h>
-
-/* A list of non-empty strings. */
-struct gw_string_list {
-    char **items;
-    size_t n;
-};
 
 /* GATEWAY.cors: which browser origins may call enoki from their pages. */
 struct gw_cors {
@@ -67,26 +74,6 @@ struct gw_cors {
     struct gw_string_list headers; /* request headers allowed; default: those the preflight asks */
     int max_age;                   /* seconds a preflight may be cached, default 600 */
     bool credentials;              /* Access-Control-Allow-Credentials */
-};
-
-struct gw_amqp_uri {
-    char *host;     /* default "localhost" */
-    int port;       /* default 5672 */
-    char *user;     /* default "guest" */
-    char *password; /* default "guest" */
-    char *vhost;    /* default "/" */
-};
-
-struct gw_route_conf {
-    char *rule;    /* e.g. "/get/<int:value>" */
-    char *methods; /* nameko's comma-separated list, default "GET", as written */
-    char *service; /* from rpc "service.method" */
-    char *method;
-    double timeout; /* seconds; the GATEWAY.rpc_timeout when not given */
-    char *mode;     /* "json" (default) or "http" (nameko's @http, see routes/http_mode.h) */
-    struct gw_string_list expected_exceptions; /* http mode: exc_types answered with 400 */
-    int line;       /* line of the route's mapping in the file, 1-based */
-    int rule_line;  /* line of its rule: where errors about the rule point */
 };
 
 struct gw_error_status {
@@ -99,6 +86,7 @@ struct gw_context_header {
     char *key;    /* context key, sent as nameko.<key> */
 };
 
+/* Every string and array is owned by the record, and freed with it by gw_config_free. */
 struct gw_config {
     char *path; /* the file it was loaded from */
 
@@ -111,27 +99,29 @@ struct gw_config {
 
     char *name;
     double rpc_timeout;
-    char *log_level;
-    char *log_format; /* "text" (default) or "json" */
+    enum gw_log_level log_level;   /* default GW_LOG_INFO; never GW_LOG_OFF */
+    enum gw_log_format log_format; /* default GW_LOG_TEXT */
     struct gw_error_status *errors;
     size_t n_errors;
     struct gw_context_header *context_headers;
     size_t n_context_headers;
-    struct gw_string_list expose; /* globs over "service.method" for the generic route; none = off */
-    char *rpc_prefix;  /* the generic route's prefix, default "/rpc" */
+    struct gw_string_list
+        expose;       /* globs over "service.method" for the generic route; none = off */
+    char *rpc_prefix; /* the generic route's prefix, default "/rpc" */
 
     /* The websocket hub. */
-    char *websocket_path;              /* default "/ws" */
-    int websocket_max_frame;           /* bytes of one message, default 1 MiB (bigger: close 1009) */
-    int websocket_max_sockets;         /* default 10000 (beyond: the upgrade gets 503) */
-    int websocket_send_queue;          /* bytes queued for one socket, default 1 MiB (beyond: 1008) */
-    int websocket_ping;                /* seconds idle before a ping, default 30; 0 = never */
-    struct gw_string_list websocket_origins; /* allowed Origin values, "*" = any; none = same host */
-    char *static_dir;                  /* served under /static/, default "static" */
-    char *admin_prefix; /* POST <prefix>/<hub method> calls enoki's own service; NULL = off */
-    char *health_path;  /* 200 while the process serves, default "/healthz" */
-    char *ready_path;   /* 200 while the broker connection is up, else 503; default "/readyz" */
-    char *metrics_path; /* Prometheus text format, default "/metrics" */
+    char *websocket_path;      /* default "/ws" */
+    int websocket_max_frame;   /* bytes of one message, default 1 MiB (bigger: close 1009) */
+    int websocket_max_sockets; /* default 10000 (beyond: the upgrade gets 503) */
+    int websocket_send_queue;  /* bytes queued for one socket, default 1 MiB (beyond: 1008) */
+    int websocket_ping;        /* seconds idle before a ping, default 30; 0 = never */
+    struct gw_string_list
+        websocket_origins; /* allowed Origin values, "*" = any; none = same host */
+    char *static_dir;      /* served under /static/, default "static" */
+    char *admin_prefix;    /* POST <prefix>/<hub method> calls enoki's own service; NULL = off */
+    char *health_path;     /* 200 while the process serves, default "/healthz" */
+    char *ready_path;      /* 200 while the broker connection is up, else 503; default "/readyz" */
+    char *metrics_path;    /* Prometheus text format, default "/metrics" */
     struct gw_cors cors;
 
     /* Limits. */
@@ -153,9 +143,9 @@ struct gw_define {
 };
 
 /* Loads the file at path, applies the defines (which win over the file), substitutes and validates.
- * On success returns GW_OK and a new config in *out (free with gw_config_free). On failure returns a
- * negative status and writes into err a message that names the file, the line and the key, e.g.
- *   "gateway.yaml:7: GATEWAY.rpc_timeout: expected a positive number, got 'abc'".
+ * On success returns GW_OK and a new config in *out (free with gw_config_free). On failure returns
+ * a negative status, sets *out to NULL and writes into err a message that names the file, the line
+ * and the key, e.g. "gateway.yaml:7: GATEWAY.rpc_timeout: expected a positive number, got 'abc'".
  */
 int gw_config_load(const char *path, const struct gw_define *defines, size_t n_defines,
                    struct gw_config **out, char *err, size_t errlen);
@@ -165,17 +155,7 @@ int gw_config_load_string(const char *name, const char *yaml, size_t len,
                           const struct gw_define *defines, size_t n_defines, struct gw_config **out,
                           char *err, size_t errlen);
 
+/* Frees config and everything in it; NULL is a no-op. */
 void gw_config_free(struct gw_config *config);
-
-/* Parses an AMQP URI by kombu's rules (amqp:// or pyamqp://, %-decoded user and password, vhost from
- * the path: empty, "/", "//" and "/%2F" all mean "/"). Fills *out with new strings (free with
- * gw_amqp_uri_clear). Returns GW_OK or GW_EURI with a reason in err. */
-int gw_amqp_uri_parse(const char *text, struct gw_amqp_uri *out, char *err, size_t errlen);
-void gw_amqp_uri_clear(struct gw_amqp_uri *uri);
-
-/* Expands nameko's ${VAR:default} references in text using getenv, as nameko's regex does. Returns
- * GW_OK and a new string in *out (the caller re-parses it as YAML, so "" becomes null), or GW_ESUBST
- * with a reason in err for a nested reference. */
-int gw_config_substitute(const char *text, char **out, char *err, size_t errlen);
 
 #endif

@@ -19,7 +19,7 @@ enum { MAX_QUERY_PARAMS = 256 };
 
 static bool is_http_mode(const struct gw_route_conf *route)
 {
-    return route && strcmp(route->mode, "http") == 0;
+    return route && route->mode == GW_MODE_HTTP;
 }
 
 static void respond_error(struct gw_request *req, int status, const char *message)

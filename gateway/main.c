@@ -75,8 +75,8 @@ static void usage(FILE *out)
 static void describe_route(void *target, char *buf, size_t len)
 {
     const struct gw_route_conf *route = target;
-    snprintf(buf, len, "%s.%s  mode=%s  timeout=%gs", route->service, route->method, route->mode,
-             route->timeout);
+    snprintf(buf, len, "%s.%s  mode=%s  timeout=%gs", route->service, route->method,
+             gw_route_mode_name(route->mode), route->timeout);
 }
 
 /* Compiles the routes of config into a new table; on error prints "<file>:<line>: routes[i].rule:
@@ -244,10 +244,8 @@ static void on_reload(uv_signal_t *handle, int signum)
     gw_generation_unref(gw->current);
     gw->current = gen;
     gw->config = config;
-    enum gw_log_level level;
-    if (gw_log_parse_level(config->log_level, &level) == GW_OK)
-        gw_log_threshold = level;
-    gw_log_format = strcmp(config->log_format, "json") == 0 ? GW_LOG_JSON : GW_LOG_TEXT;
+    gw_log_threshold = config->log_level;
+    gw_log_format = config->log_format;
     gw_info("main",
             "reloaded %s: %zu route(s); the broker, listening address, GATEWAY.name and "
             "websocket settings change at restart (%u generation(s) in use)",
@@ -487,10 +485,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "enoki: %s\n", err);
         goto out;
     }
-    enum gw_log_level level;
-    if (gw_log_parse_level(config->log_level, &level) == GW_OK)
-        gw_log_threshold = level;
-    gw_log_format = strcmp(config->log_format, "json") == 0 ? GW_LOG_JSON : GW_LOG_TEXT;
+    gw_log_threshold = config->log_level;
+    gw_log_format = config->log_format;
     table = build_table(config);
     if (!table)
         goto out;

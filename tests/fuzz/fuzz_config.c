@@ -1,9 +1,11 @@
-/* fuzz_config - libFuzzer harness for the config loader (core/config): YAML, nameko's ${VAR:default}
- * substitution, --define, validation; and the AMQP URI parser.
+/* fuzz_config - libFuzzer harness for the config loader (core/config and the modules it loads
+ * with): YAML (core/yaml_parse), nameko's ${VAR:default} substitution, --define, validation
+ * (core/config_schema); and the AMQP URI parser (core/amqp_uri).
  *
  * The input is a YAML file, optionally preceded by up to four "--define KEY=VALUE" lines. It is
  * loaded as the gateway loads its file; a loaded config's routes then go into a route table, as the
- * gateway builds it. The whole input is also given to gw_config_substitute and gw_amqp_uri_parse.
+ * gateway builds it. The whole input is also given to gw_config_substitute (core/config_subst) and
+ * gw_amqp_uri_parse (core/amqp_uri).
  *
  * Substitution reads the environment, so LLVMFuzzerInitialize replaces it with a fixed one: the
  * same input always reads the same variables (PATH and the sanitizers' own are kept).
@@ -11,7 +13,9 @@
 #include "fuzz_util.h"
 
 #include "core/config.h"
+#include "core/config_subst.h"
 #include "core/status.h"
+#include "core/util.h"
 #include "routes/table.h"
 
 #include <stdlib.h>
@@ -43,7 +47,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    enum { N_KEPT = sizeof(kept_env) / sizeof(kept_env[0]) };
+    enum { N_KEPT = ARRAY_LEN(kept_env) };
     char *kept[N_KEPT];
     for (size_t i = 0; i < N_KEPT; i++) {
         const char *v = getenv(kept_env[i]);
@@ -55,7 +59,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
             setenv(kept_env[i], kept[i], 1);
         free(kept[i]);
     }
-    for (size_t i = 0; i < sizeof(fuzz_env) / sizeof(fuzz_env[0]); i++)
+    for (size_t i = 0; i < ARRAY_LEN(fuzz_env); i++)
         setenv(fuzz_env[i].name, fuzz_env[i].value, 1);
     return 0;
 }
@@ -70,7 +74,8 @@ static void check_string_list(const struct gw_string_list *list)
 static void check_config(const struct gw_config *c)
 {
     FUZZ_ASSERT(c->amqp.host && c->amqp.user && c->amqp.password && c->amqp.vhost);
-    FUZZ_ASSERT(c->web_host && c->rpc_exchange && c->name && c->log_level && c->log_format);
+    FUZZ_ASSERT(c->web_host && c->rpc_exchange && c->name);
+    FUZZ_ASSERT(c->log_level <= GW_LOG_ERROR && c->log_format <= GW_LOG_JSON);
     FUZZ_ASSERT(c->rpc_prefix && c->rpc_prefix[0] == '/');
     FUZZ_ASSERT(c->websocket_path && c->static_dir && c->health_path && c->ready_path &&
                 c->metrics_path);
@@ -84,7 +89,8 @@ static void check_config(const struct gw_config *c)
         FUZZ_ASSERT(c->context_headers[i].header && c->context_headers[i].key);
     for (size_t i = 0; i < c->n_routes; i++) {
         const struct gw_route_conf *r = &c->routes[i];
-        FUZZ_ASSERT(r->rule && r->methods && r->service && r->method && r->mode);
+        FUZZ_ASSERT(r->rule && r->methods && r->service && r->method);
+        FUZZ_ASSERT(r->mode == GW_MODE_JSON || r->mode == GW_MODE_HTTP);
         FUZZ_ASSERT(r->timeout > 0);
         check_string_list(&r->expected_exceptions);
     }

@@ -1,0 +1,184 @@
+/* config_routes.c - the routes of the config, key by key. */
+#include "core/config_routes.h"
+
+#include "core/config.h"
+#include "core/status.h"
+#include "core/strbuf.h"
+#include "core/util.h"
+#include "core/xalloc.h"
+#include "core/yaml_tree.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* nameko's @http default, and enoki's own mode. */
+#define DEFAULT_METHODS "GET"
+#define DEFAULT_MODE GW_MODE_JSON
+
+/* Indexed by enum gw_route_mode; the order is also that of the "expected one of" message. */
+static const char *const mode_names[] = {[GW_MODE_JSON] = "json", [GW_MODE_HTTP] = "http", NULL};
+
+const char *gw_route_mode_name(enum gw_route_mode mode)
+{
+    return (size_t)mode < ARRAY_LEN(mode_names) - 1 ? mode_names[mode] : "?";
+}
+
+static int apply_mode(const struct gw_key_err *e, const struct gw_yaml_node *v, const char *path,
+                      void *base, const struct gw_key_spec *spec)
+{
+    size_t index = 0;
+    (void)spec;
+    int rc = gw_key_choose(e, v, path, mode_names, &index);
+    if (rc == GW_OK)
+        ((struct gw_route_conf *)base)->mode = (enum gw_route_mode)index;
+    return rc;
+}
+
+/* Werkzeug refuses rules without the leading slash; say so here, with the line. */
+static int apply_rule(const struct gw_key_err *e, const struct gw_yaml_node *v, const char *path,
+                      void *base, const struct gw_key_spec *spec)
+{
+    char got[GW_YAML_DESCRIBE_LEN];
+    if (v->kind != GW_YAML_STRING || v->text[0] != '/')
+        return gw_key_fail(e, v, path, GW_ECONFIG, "expected a rule starting with '/', got %s",
+                           gw_yaml_describe(v, got, sizeof(got)));
+    gw_key_replace_string(gw_key_field(base, spec), v->text);
+    ((struct gw_route_conf *)base)->rule_line = v->line;
+    return GW_OK;
+}
+
+/* A string as written ("GET,POST"), or a list of strings joined with ','. */
+static int apply_methods(const struct gw_key_err *e, const struct gw_yaml_node *v, const char *path,
+                         void *base, const struct gw_key_spec *spec)
+{
+    char got[GW_YAML_DESCRIBE_LEN];
+    char child[GW_YAML_PATH_LEN];
+    if (v->kind == GW_YAML_STRING && v->text[0] != '\0') {
+        gw_key_replace_string(gw_key_field(base, spec), v->text);
+        return GW_OK;
+    }
+    if (v->kind != GW_YAML_SEQ || v->n_items == 0)
+        return gw_key_fail(e, v, path, GW_ECONFIG, "expected a method or a list of methods, got %s",
+                           gw_yaml_describe(v, got, sizeof(got)));
+    for (size_t i = 0; i < v->n_items; i++) {
+        const struct gw_yaml_node *m = v->items[i];
+        if (m->kind != GW_YAML_STRING || m->text[0] == '\0') {
+            gw_yaml_path_printf(child, sizeof(child), "%s[%zu]", path, i);
+            return gw_key_fail(e, m, child, GW_ECONFIG, "expected a method name, got %s",
+                               gw_yaml_describe(m, got, sizeof(got)));
+        }
+    }
+    struct gw_strbuf b = {0};
+    for (size_t i = 0; i < v->n_items; i++) {
+        if (i > 0)
+            gw_strbuf_adds(&b, ",");
+        gw_strbuf_adds(&b, v->items[i]->text);
+    }
+    char **dst = gw_key_field(base, spec);
+    free(*dst);
+    *dst = gw_strbuf_take(&b);
+    return GW_OK;
+}
+
+/* Exactly "service.method": nameko's routing keys with no dot or two dots never reach a method. */
+static int apply_rpc(const struct gw_key_err *e, const struct gw_yaml_node *v, const char *path,
+                     void *base, const struct gw_key_spec *spec)
+{
+    struct gw_route_conf *r = base;
+    char got[GW_YAML_DESCRIBE_LEN];
+    const char *dot = v->kind == GW_YAML_STRING ? strchr(v->text, '.') : NULL;
+    (void)spec;
+    if (dot == NULL || dot == v->text || dot[1] == '\0' || strchr(dot + 1, '.') != NULL)
+        return gw_key_fail(e, v, path, GW_ECONFIG, "expected 'service.method', got %s",
+                           gw_yaml_describe(v, got, sizeof(got)));
+    free(r->service);
+    free(r->method);
+    r->service = xstrndup(v->text, (size_t)(dot - v->text));
+    r->method = xstrdup(dot + 1);
+    return GW_OK;
+}
+
+static const struct gw_key_spec route_keys[] = {
+    {.name = "rule", .apply = apply_rule, .offset = offsetof(struct gw_route_conf, rule)},
+    {.name = "methods", .apply = apply_methods, .offset = offsetof(struct gw_route_conf, methods)},
+    {.name = "rpc", .apply = apply_rpc},
+    {.name = "timeout",
+     .apply = gw_key_apply_positive_number,
+     .offset = offsetof(struct gw_route_conf, timeout)},
+    {.name = "mode", .apply = apply_mode},
+    {.name = "expected_exceptions",
+     .apply = gw_key_apply_string_list,
+     .offset = offsetof(struct gw_route_conf, expected_exceptions),
+     .list_what = "exception type names such as 'ValueError'",
+     .item_what = "an exception type name such as 'ValueError'"},
+};
+
+void gw_config_routes_clear(struct gw_config *c)
+{
+    for (size_t i = 0; i < c->n_routes; i++) {
+        struct gw_route_conf *r = &c->routes[i];
+        free(r->rule);
+        free(r->methods);
+        free(r->service);
+        free(r->method);
+        gw_string_list_clear(&r->expected_exceptions);
+    }
+    free(c->routes);
+    c->routes = NULL;
+    c->n_routes = 0;
+}
+
+int gw_config_apply_routes(const struct gw_key_err *e, const struct gw_yaml_node *v,
+                           const char *path, void *base, const struct gw_key_spec *spec)
+{
+    struct gw_config *c = base;
+    char got[GW_YAML_DESCRIBE_LEN];
+    char item_path[GW_YAML_PATH_LEN];
+    char child[GW_YAML_PATH_LEN];
+    (void)spec;
+    if (v->kind != GW_YAML_SEQ)
+        return gw_key_fail(e, v, path, GW_ECONFIG, "expected a list of routes, got %s",
+                           gw_yaml_describe(v, got, sizeof(got)));
+    gw_config_routes_clear(c);
+    c->routes = xcalloc(v->n_items, sizeof(*c->routes));
+    for (size_t i = 0; i < v->n_items; i++) {
+        const struct gw_yaml_node *item = v->items[i];
+        struct gw_route_conf *r = &c->routes[c->n_routes++];
+        gw_yaml_path_printf(item_path, sizeof(item_path), "%s[%zu]", path, i);
+        if (item->kind != GW_YAML_MAP)
+            return gw_key_fail(e, item, item_path, GW_ECONFIG, "expected a mapping, got %s",
+                               gw_yaml_describe(item, got, sizeof(got)));
+        r->methods = xstrdup(DEFAULT_METHODS);
+        r->mode = DEFAULT_MODE;
+        r->timeout = 0; /* filled in from GATEWAY.rpc_timeout once the whole file is read */
+        r->line = item->line;
+        int rc = gw_keys_apply_map(e, item, item_path, route_keys, ARRAY_LEN(route_keys), r, true);
+        if (rc != GW_OK)
+            return rc;
+        const char *missing = r->rule == NULL ? "rule" : r->service == NULL ? "rpc" : NULL;
+        if (missing != NULL) {
+            gw_yaml_path_join(child, sizeof(child), item_path, missing);
+            return gw_key_fail(e, item, child, GW_ECONFIG, "required key is missing");
+        }
+    }
+    return GW_OK;
+}
+
+int gw_config_routes_finish(struct gw_config *c, char *err, size_t errlen)
+{
+    size_t prefix_len = strlen(c->rpc_prefix);
+    for (size_t i = 0; i < c->n_routes; i++) {
+        struct gw_route_conf *r = &c->routes[i];
+        if (r->timeout == 0)
+            r->timeout = c->rpc_timeout;
+        if (c->expose.n > 0 && strncmp(r->rule, c->rpc_prefix, prefix_len) == 0 &&
+            (r->rule[prefix_len] == '/' || r->rule[prefix_len] == '\0')) {
+            gw_set_err(err, errlen,
+                       "%s:%d: routes[%zu].rule: '%s' is under GATEWAY.rpc_prefix '%s', which "
+                       "the generic RPC route serves while GATEWAY.expose is set",
+                       c->path, r->rule_line, i, r->rule, c->rpc_prefix);
+            return GW_ECONFIG;
+        }
+    }
+    return GW_OK;
+}

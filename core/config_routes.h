@@ -1,0 +1,49 @@
+/* config_routes.h - the `routes:` list of the config: one record per route, and the table of keys
+ * that loads a route (rule, methods, rpc, timeout, mode, expected_exceptions; unknown keys are
+ * errors).
+ */
+#ifndef ENOKI_CONFIG_ROUTES_H
+#define ENOKI_CONFIG_ROUTES_H
+
+#include "core/config_keys.h"
+
+#include <stddef.h>
+
+struct gw_config;
+
+/* How a route turns a request into a call and a reply into a response. */
+enum gw_route_mode {
+    GW_MODE_JSON, /* enoki's own: kwargs from the path, a JSON body and the query (default) */
+    GW_MODE_HTTP, /* nameko's @http (see routes/http_mode.h) */
+};
+
+struct gw_route_conf {
+    char *rule;    /* e.g. "/get/<int:value>" */
+    char *methods; /* nameko's comma-separated list, default "GET", as written */
+    char *service; /* from rpc "service.method" */
+    char *method;
+    double timeout; /* seconds; the GATEWAY.rpc_timeout when not given */
+    enum gw_route_mode mode;
+    struct gw_string_list expected_exceptions; /* http mode: exc_types answered with 400 */
+    int line;      /* line of the route's mapping in the file, 1-based */
+    int rule_line; /* line of its rule: where errors about the rule point */
+};
+
+/* The mode's name as the config writes it: "json" or "http". */
+const char *gw_route_mode_name(enum gw_route_mode mode);
+
+/* The applier of the top-level `routes` key; base is the struct gw_config, whose routes it
+ * replaces. Each route is checked alone here; gw_config_routes_finish checks them against GATEWAY.
+ */
+gw_key_apply_fn gw_config_apply_routes;
+
+/* Once the whole file is applied: a route without a timeout takes GATEWAY.rpc_timeout (wherever
+ * GATEWAY sits in the file), and while GATEWAY.expose is on no rule may lie under
+ * GATEWAY.rpc_prefix (the generic route owns that space). Returns GW_OK or GW_ECONFIG with
+ * "<path>:<line>: routes[i].rule: ..." in err. */
+int gw_config_routes_finish(struct gw_config *c, char *err, size_t errlen);
+
+/* Frees the routes of c and leaves none. */
+void gw_config_routes_clear(struct gw_config *c);
+
+#endif

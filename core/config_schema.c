@@ -1,0 +1,439 @@
+/* config_schema.c - the tables of keys: the top level, GATEWAY and GATEWAY.cors, with the appliers
+ * of the keys that have rules of their own, and the record of defaults they start from.
+ */
+#include "core/config_schema.h"
+
+#include "core/amqp_uri.h"
+#include "core/status.h"
+#include "core/text.h"
+#include "core/util.h"
+#include "core/xalloc.h"
+#include "core/yaml_tree.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Room for the reason gw_amqp_uri_parse gives. */
+#define URI_REASON_LEN 160
+/* The longest WEB_SERVER_ADDRESS port ("65535"). */
+#define PORT_DIGITS_MAX 5
+/* The characters of GATEWAY.name, which becomes part of queue names (rpc.reply-<name>-<uuid>). */
+#define NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-."
+
+/* ---------------------------------------------------------------------------------------------
+ * The top level
+ */
+
+static int apply_amqp_uri(const struct gw_key_err *e, const struct gw_yaml_node *v,
+                          const char *path, void *base, const struct gw_key_spec *spec)
+{
+    struct gw_config *c = base;
+    struct gw_amqp_uri uri;
+    char got[GW_YAML_DESCRIBE_LEN];
+    char reason[URI_REASON_LEN];
+    (void)spec;
+    if (v->kind != GW_YAML_STRING)
+        return gw_key_fail(e, v, path, GW_ECONFIG, "expected a string, got %s",
+                           gw_yaml_describe(v, got, sizeof(got)));
+    /* The reason never quotes the whole URI: it holds the password. */
+    int rc = gw_amqp_uri_parse(v->text, &uri, reason, sizeof(reason));
+    if (rc != GW_OK)
+        return gw_key_fail(e, v, path, rc, "%s", reason);
+    gw_amqp_uri_clear(&c->amqp);
+    c->amqp = uri;
+    gw_key_replace_string(&c->amqp_uri_text, v->text);
+    return GW_OK;
+}
+
+/* nameko's parse_address: ^((?P<address>[^:]+):)?(?P<port>\d+)$, plus a plain integer port. */
+static int apply_web_address(const struct gw_key_err *e, const struct gw_yaml_node *v,
+                             const char *path, void *base, const struct gw_key_spec *spec)
+{
+    struct gw_config *c = base;
+    char got[GW_YAML_DESCRIBE_LEN];
+    const char *host = GW_DEFAULT_WEB_HOST;
+    size_t host_len = strlen(host);
+    long long port = -1;
+    (void)spec;
+    if (v->kind == GW_YAML_INT) {
+        port = v->ival;
+    } else if (v->kind == GW_YAML_STRING) {
+        const char *digits = v->text;
+        const char *colon = strchr(v->text, ':');
+        if (colon != NULL && colon != v->text) {
+            host = v->text;
+            host_len = (size_t)(colon - v->text);
+            digits = colon + 1;
+        }
+        size_t n = strlen(digits);
+        if (n > 0 && n <= PORT_DIGITS_MAX && strspn(digits, "0123456789") == n)
+            port = strtoll(digits, NULL, 10);
+    }
+    if (port < 0 || port > 65535)
+        return gw_key_fail(e, v, path, GW_ECONFIG,
+                           "expected '[host:]port' with a port from 0 to 65535, got %s",
+                           gw_yaml_describe(v, got, sizeof(got)));
+    free(c->web_host);
+    c->web_host = xstrndup(host, host_len);
+    c->web_port = (int)port;
+    return GW_OK;
+}
+
+/* nameko's TLS and login settings. enoki speaks plain AMQP with PLAIN login for now: a file that
+ * asks for more must fail loudly rather than connect in clear text or with another mechanism. */
+static int apply_amqp_ssl(const struct gw_key_err *e, const struct gw_yaml_node *v,
+                          const char *path, void *base, const struct gw_key_spec *spec)
+{
+    (void)base;
+    (void)spec;
+    if (v->kind == GW_YAML_BOOL && !v->bval)
+        return GW_OK;
+    return gw_key_fail(e, v, path, GW_ECONFIG,
+                       "TLS to the broker is not supported yet; remove the key or set it to false");
+}
+
+static int apply_login_method(const struct gw_key_err *e, const struct gw_yaml_node *v,
+                              const char *path, void *base, const struct gw_key_spec *spec)
+{
+    char got[GW_YAML_DESCRIBE_LEN];
+    (void)base;
+    (void)spec;
+    if (v->kind == GW_YAML_STRING && strcmp(v->text, "PLAIN") == 0)
+        return GW_OK;
+    return gw_key_fail(e, v, path, GW_ECONFIG, "only PLAIN is supported, got %s",
+                       gw_yaml_describe(v, got, sizeof(got)));
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * GATEWAY's own rules
+ */
+
+static int apply_name(const struct gw_key_err *e, const struct gw_yaml_node *v, const char *path,
+                      void *base, const struct gw_key_spec *spec)
+{
+    char got[GW_YAML_DESCRIBE_LEN];
+    if (v->kind != GW_YAML_STRING || v->text[0] == '\0' ||
+        strspn(v->text, NAME_CHARS) != strlen(v->text))
+        return gw_key_fail(e, v, path, GW_ECONFIG,
+                           "expected a name of letters, digits, '_', '-' and '.', got %s",
+                           gw_yaml_describe(v, got, sizeof(got)));
+    gw_key_replace_string(gw_key_field(base, spec), v->text);
+    return GW_OK;
+}
+
+/* Indexed by enum gw_log_level and enum gw_log_format (core/log.h); "off" is not for the config. */
+static const char *const log_level_names[] = {[GW_LOG_DEBUG] = "debug",
+                                              [GW_LOG_INFO] = "info",
+                                              [GW_LOG_WARN] = "warn",
+                                              [GW_LOG_ERROR] = "error",
+                                              NULL};
+static const char *const log_format_names[] = {
+    [GW_LOG_TEXT] = "text", [GW_LOG_JSON] = "json", NULL};
+
+static int apply_log_level(const struct gw_key_err *e, const struct gw_yaml_node *v,
+                           const char *path, void *base, const struct gw_key_spec *spec)
+{
+    size_t index = 0;
+    (void)spec;
+    int rc = gw_key_choose(e, v, path, log_level_names, &index);
+    if (rc == GW_OK)
+        ((struct gw_config *)base)->log_level = (enum gw_log_level)index;
+    return rc;
+}
+
+static int apply_log_format(const struct gw_key_err *e, const struct gw_yaml_node *v,
+                            const char *path, void *base, const struct gw_key_spec *spec)
+{
+    size_t index = 0;
+    (void)spec;
+    int rc = gw_key_choose(e, v, path, log_format_names, &index);
+    if (rc == GW_OK)
+        ((struct gw_config *)base)->log_format = (enum gw_log_format)index;
+    return rc;
+}
+
+static void clear_errors(struct gw_config *c)
+{
+    for (size_t i = 0; i < c->n_errors; i++)
+        free(c->errors[i].exc_type);
+    free(c->errors);
+    c->errors = NULL;
+    c->n_errors = 0;
+}
+
+static int apply_errors(const struct gw_key_err *e, const struct gw_yaml_node *v, const char *path,
+                        void *base, const struct gw_key_spec *spec)
+{
+    struct gw_config *c = base;
+    char got[GW_YAML_DESCRIBE_LEN];
+    char child[GW_YAML_PATH_LEN];
+    (void)spec;
+    if (v->kind != GW_YAML_MAP)
+        return gw_key_fail(e, v, path, GW_ECONFIG,
+                           "expected a mapping of exception type to HTTP status, got %s",
+                           gw_yaml_describe(v, got, sizeof(got)));
+    clear_errors(c);
+    c->errors = xcalloc(gw_yaml_map_pairs(v), sizeof(*c->errors));
+    for (size_t i = 0; i < gw_yaml_map_pairs(v); i++) {
+        const struct gw_yaml_node *key = v->items[2 * i];
+        const struct gw_yaml_node *status = v->items[2 * i + 1];
+        if (gw_yaml_map_shadowed(v, i))
+            continue;
+        if (key->kind != GW_YAML_STRING || key->text[0] == '\0')
+            return gw_key_fail(e, key, path, GW_ECONFIG, "expected an exception type name, got %s",
+                               gw_yaml_describe(key, got, sizeof(got)));
+        gw_yaml_path_join(child, sizeof(child), path, key->text);
+        if (status->kind != GW_YAML_INT || status->ival < 100 || status->ival > 599)
+            return gw_key_fail(e, status, child, GW_ECONFIG,
+                               "expected an HTTP status from 100 to 599, got %s",
+                               gw_yaml_describe(status, got, sizeof(got)));
+        c->errors[c->n_errors].exc_type = xstrdup(key->text);
+        c->errors[c->n_errors].status = (int)status->ival;
+        c->n_errors++;
+    }
+    return GW_OK;
+}
+
+static void clear_context_headers(struct gw_config *c)
+{
+    for (size_t i = 0; i < c->n_context_headers; i++) {
+        free(c->context_headers[i].header);
+        free(c->context_headers[i].key);
+    }
+    free(c->context_headers);
+    c->context_headers = NULL;
+    c->n_context_headers = 0;
+}
+
+static int apply_context_headers(const struct gw_key_err *e, const struct gw_yaml_node *v,
+                                 const char *path, void *base, const struct gw_key_spec *spec)
+{
+    struct gw_config *c = base;
+    char got[GW_YAML_DESCRIBE_LEN];
+    char child[GW_YAML_PATH_LEN];
+    (void)spec;
+    if (v->kind != GW_YAML_MAP)
+        return gw_key_fail(e, v, path, GW_ECONFIG,
+                           "expected a mapping of HTTP header name to context key, got %s",
+                           gw_yaml_describe(v, got, sizeof(got)));
+    clear_context_headers(c);
+    c->context_headers = xcalloc(gw_yaml_map_pairs(v), sizeof(*c->context_headers));
+    for (size_t i = 0; i < gw_yaml_map_pairs(v); i++) {
+        const struct gw_yaml_node *key = v->items[2 * i];
+        const struct gw_yaml_node *ctx = v->items[2 * i + 1];
+        if (gw_yaml_map_shadowed(v, i))
+            continue;
+        if (key->kind != GW_YAML_STRING || !gw_is_token(key->text, strlen(key->text)))
+            return gw_key_fail(e, key, path, GW_ECONFIG, "expected an HTTP header name, got %s",
+                               gw_yaml_describe(key, got, sizeof(got)));
+        gw_yaml_path_join(child, sizeof(child), path, key->text);
+        /* Header names are case-insensitive: two spellings of one name would be ambiguous. */
+        for (size_t j = 0; j < c->n_context_headers; j++) {
+            if (strcasecmp(c->context_headers[j].header, key->text) == 0)
+                return gw_key_fail(e, key, child, GW_ECONFIG,
+                                   "header given twice (as '%s'; header names ignore case)",
+                                   c->context_headers[j].header);
+        }
+        if (ctx->kind != GW_YAML_STRING || ctx->text[0] == '\0')
+            return gw_key_fail(e, ctx, child, GW_ECONFIG, "expected a context key, got %s",
+                               gw_yaml_describe(ctx, got, sizeof(got)));
+        c->context_headers[c->n_context_headers].header = xstrdup(key->text);
+        c->context_headers[c->n_context_headers].key = xstrdup(ctx->text);
+        c->n_context_headers++;
+    }
+    return GW_OK;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * The tables
+ */
+
+#define ORIGINS_WHAT "origins such as 'https://app.example' or '*'"
+#define ORIGIN_WHAT "an origin such as 'https://app.example' or '*'"
+
+static const struct gw_key_spec cors_keys[] = {
+    {.name = "origins",
+     .apply = gw_key_apply_string_list,
+     .offset = offsetof(struct gw_cors, origins),
+     .list_what = ORIGINS_WHAT,
+     .item_what = ORIGIN_WHAT},
+    {.name = "methods",
+     .apply = gw_key_apply_string_list,
+     .offset = offsetof(struct gw_cors, methods),
+     .list_what = "HTTP methods",
+     .item_what = "an HTTP method such as 'POST'"},
+    {.name = "headers",
+     .apply = gw_key_apply_string_list,
+     .offset = offsetof(struct gw_cors, headers),
+     .list_what = "header names",
+     .item_what = "a header name such as 'X-Tenant'"},
+    {.name = "max_age",
+     .apply = gw_key_apply_int,
+     .offset = offsetof(struct gw_cors, max_age),
+     .min = 0,
+     .max = 86400},
+    {.name = "credentials",
+     .apply = gw_key_apply_bool,
+     .offset = offsetof(struct gw_cors, credentials)},
+};
+
+static int apply_cors(const struct gw_key_err *e, const struct gw_yaml_node *v, const char *path,
+                      void *base, const struct gw_key_spec *spec)
+{
+    struct gw_config *c = base;
+    char got[GW_YAML_DESCRIBE_LEN];
+    (void)spec;
+    if (v->kind != GW_YAML_MAP)
+        return gw_key_fail(e, v, path, GW_ECONFIG, "expected a mapping, got %s",
+                           gw_yaml_describe(v, got, sizeof(got)));
+    c->cors.enabled = true;
+    return gw_keys_apply_map(e, v, path, cors_keys, ARRAY_LEN(cors_keys), &c->cors, true);
+}
+
+/* A key of struct gw_config: an int within bounds, a URL path. */
+#define INT_KEY(key, lo, hi)                                                                       \
+    {                                                                                              \
+        .name = #key, .apply = gw_key_apply_int, .offset = offsetof(struct gw_config, key),        \
+        .min = (lo), .max = (hi)                                                                   \
+    }
+#define URL_PATH_KEY(key)                                                                          \
+    {                                                                                              \
+        .name = #key, .apply = gw_key_apply_url_path, .offset = offsetof(struct gw_config, key)    \
+    }
+
+static const struct gw_key_spec gateway_keys[] = {
+    {.name = "name", .apply = apply_name, .offset = offsetof(struct gw_config, name)},
+    {.name = "rpc_timeout",
+     .apply = gw_key_apply_positive_number,
+     .offset = offsetof(struct gw_config, rpc_timeout)},
+    {.name = "errors", .apply = apply_errors},
+    {.name = "context_headers", .apply = apply_context_headers},
+    {.name = "log_level", .apply = apply_log_level},
+    {.name = "log_format", .apply = apply_log_format},
+    {.name = "expose",
+     .apply = gw_key_apply_string_list,
+     .offset = offsetof(struct gw_config, expose),
+     .list_what = "'service.method' globs such as 'greeting_service.*'",
+     .item_what = "a glob such as 'greeting_service.*'"},
+    URL_PATH_KEY(rpc_prefix),
+    URL_PATH_KEY(websocket_path),
+    INT_KEY(websocket_max_frame, 64, 1 << 30),
+    INT_KEY(websocket_max_sockets, 1, 1000000),
+    INT_KEY(websocket_send_queue, 1024, 1 << 30),
+    INT_KEY(websocket_ping, 0, 3600),
+    {.name = "websocket_origins",
+     .apply = gw_key_apply_string_list,
+     .offset = offsetof(struct gw_config, websocket_origins),
+     .list_what = ORIGINS_WHAT,
+     .item_what = ORIGIN_WHAT},
+    URL_PATH_KEY(admin_prefix),
+    URL_PATH_KEY(health_path),
+    URL_PATH_KEY(ready_path),
+    URL_PATH_KEY(metrics_path),
+    {.name = "cors", .apply = apply_cors},
+    INT_KEY(max_body, 0, 1 << 30),
+    INT_KEY(max_header, 1024, 1 << 20),
+    INT_KEY(max_connections, 1, 1000000),
+    INT_KEY(delivery_mode, 1, 2),
+    INT_KEY(max_in_flight, 1, 10000000),
+    INT_KEY(header_timeout, 1, 3600),
+    INT_KEY(idle_timeout, 1, 86400),
+    {.name = "static_dir",
+     .apply = gw_key_apply_nonempty_string,
+     .offset = offsetof(struct gw_config, static_dir)},
+};
+
+static int apply_gateway(const struct gw_key_err *e, const struct gw_yaml_node *v, const char *path,
+                         void *base, const struct gw_key_spec *spec)
+{
+    char got[GW_YAML_DESCRIBE_LEN];
+    (void)spec;
+    if (v->kind != GW_YAML_MAP)
+        return gw_key_fail(e, v, path, GW_ECONFIG, "expected a mapping, got %s",
+                           gw_yaml_describe(v, got, sizeof(got)));
+    return gw_keys_apply_map(e, v, path, gateway_keys, ARRAY_LEN(gateway_keys), base, true);
+}
+
+static const struct gw_key_spec top_keys[] = {
+    {.name = "AMQP_SSL", .apply = apply_amqp_ssl},
+    {.name = "LOGIN_METHOD", .apply = apply_login_method},
+    {.name = "AMQP_URI", .apply = apply_amqp_uri},
+    {.name = "WEB_SERVER_ADDRESS", .apply = apply_web_address},
+    {.name = "rpc_exchange",
+     .apply = gw_key_apply_nonempty_string,
+     .offset = offsetof(struct gw_config, rpc_exchange)},
+    {.name = "HEARTBEAT",
+     .apply = gw_key_apply_int,
+     .offset = offsetof(struct gw_config, heartbeat),
+     .min = 0,
+     .max = 65535},
+    {.name = "GATEWAY", .apply = apply_gateway},
+    {.name = "routes", .apply = gw_config_apply_routes},
+};
+
+int gw_config_apply_schema(const struct gw_key_err *e, const struct gw_yaml_node *root,
+                           struct gw_config *c)
+{
+    return gw_keys_apply_map(e, root, "", top_keys, ARRAY_LEN(top_keys), c, false);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * The record
+ */
+
+struct gw_config *gw_config_new_defaults(const char *path)
+{
+    struct gw_config *c = xcalloc(1, sizeof(*c));
+    c->path = xstrdup(path);
+    c->amqp_uri_text = xstrdup(GW_DEFAULT_AMQP_URI);
+    if (gw_amqp_uri_parse(GW_DEFAULT_AMQP_URI, &c->amqp, NULL, 0) != GW_OK)
+        abort(); /* the default is a constant */
+    c->web_host = xstrdup(GW_DEFAULT_WEB_HOST);
+    c->web_port = GW_DEFAULT_WEB_PORT;
+    c->rpc_exchange = xstrdup(GW_DEFAULT_RPC_EXCHANGE);
+    c->heartbeat = GW_DEFAULT_HEARTBEAT;
+    c->name = xstrdup(GW_DEFAULT_NAME);
+    c->rpc_timeout = GW_DEFAULT_RPC_TIMEOUT;
+    c->log_level = GW_DEFAULT_LOG_LEVEL;
+    c->log_format = GW_DEFAULT_LOG_FORMAT;
+    c->rpc_prefix = xstrdup(GW_DEFAULT_RPC_PREFIX);
+    c->websocket_path = xstrdup(GW_DEFAULT_WEBSOCKET_PATH);
+    c->websocket_max_frame = GW_DEFAULT_WEBSOCKET_MAX_FRAME;
+    c->websocket_max_sockets = GW_DEFAULT_WEBSOCKET_MAX_SOCKETS;
+    c->websocket_send_queue = GW_DEFAULT_WEBSOCKET_SEND_QUEUE;
+    c->websocket_ping = GW_DEFAULT_WEBSOCKET_PING;
+    c->static_dir = xstrdup(GW_DEFAULT_STATIC_DIR);
+    c->health_path = xstrdup(GW_DEFAULT_HEALTH_PATH);
+    c->ready_path = xstrdup(GW_DEFAULT_READY_PATH);
+    c->metrics_path = xstrdup(GW_DEFAULT_METRICS_PATH);
+    c->cors.max_age = GW_DEFAULT_CORS_MAX_AGE;
+    c->max_body = GW_DEFAULT_MAX_BODY;
+    c->max_header = GW_DEFAULT_MAX_HEADER;
+    c->max_connections = GW_DEFAULT_MAX_CONNECTIONS;
+    c->max_in_flight = GW_DEFAULT_MAX_IN_FLIGHT;
+    c->delivery_mode = GW_DEFAULT_DELIVERY_MODE;
+    c->idle_timeout = GW_DEFAULT_IDLE_TIMEOUT;
+    c->header_timeout = GW_DEFAULT_HEADER_TIMEOUT;
+    return c;
+}
+
+void gw_config_clear(struct gw_config *c)
+{
+    char **strings[] = {&c->path,         &c->amqp_uri_text, &c->web_host,       &c->rpc_exchange,
+                        &c->name,         &c->rpc_prefix,    &c->websocket_path, &c->static_dir,
+                        &c->admin_prefix, &c->health_path,   &c->ready_path,     &c->metrics_path};
+    for (size_t i = 0; i < ARRAY_LEN(strings); i++) {
+        free(*strings[i]);
+        *strings[i] = NULL;
+    }
+    gw_amqp_uri_clear(&c->amqp);
+    gw_string_list_clear(&c->cors.origins);
+    gw_string_list_clear(&c->cors.methods);
+    gw_string_list_clear(&c->cors.headers);
+    gw_string_list_clear(&c->websocket_origins);
+    gw_string_list_clear(&c->expose);
+    clear_errors(c);
+    clear_context_headers(c);
+    gw_config_routes_clear(c);
+}

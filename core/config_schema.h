@@ -1,0 +1,57 @@
+/* config_schema.h - the keys of enoki's config file (core/config.h documents each one): their
+ * defaults, and the tables that check the top level, GATEWAY and GATEWAY.cors (the routes' table is
+ * core/config_routes) into a struct gw_config.
+ */
+#ifndef ENOKI_CONFIG_SCHEMA_H
+#define ENOKI_CONFIG_SCHEMA_H
+
+#include "core/config.h"
+#include "core/config_keys.h"
+
+struct gw_yaml_node;
+
+/* The defaults, in one place: what a key that is absent or null leaves in the record. */
+#define GW_DEFAULT_AMQP_URI "pyamqp://guest:guest@localhost"
+#define GW_DEFAULT_WEB_HOST "0.0.0.0" /* also when WEB_SERVER_ADDRESS gives only a port */
+#define GW_DEFAULT_WEB_PORT 8000
+#define GW_DEFAULT_RPC_EXCHANGE "nameko-rpc" /* nameko's */
+#define GW_DEFAULT_HEARTBEAT 60              /* seconds, nameko's */
+#define GW_DEFAULT_NAME "enoki"
+#define GW_DEFAULT_RPC_TIMEOUT 30.0 /* seconds */
+#define GW_DEFAULT_LOG_LEVEL GW_LOG_INFO
+#define GW_DEFAULT_LOG_FORMAT GW_LOG_TEXT
+#define GW_DEFAULT_RPC_PREFIX "/rpc"
+#define GW_DEFAULT_WEBSOCKET_PATH "/ws"
+#define GW_DEFAULT_WEBSOCKET_MAX_FRAME (1 << 20) /* bytes */
+#define GW_DEFAULT_WEBSOCKET_MAX_SOCKETS 10000
+#define GW_DEFAULT_WEBSOCKET_SEND_QUEUE (1 << 20) /* bytes */
+#define GW_DEFAULT_WEBSOCKET_PING 30              /* seconds */
+#define GW_DEFAULT_STATIC_DIR "static"
+#define GW_DEFAULT_HEALTH_PATH "/healthz"
+#define GW_DEFAULT_READY_PATH "/readyz"
+#define GW_DEFAULT_METRICS_PATH "/metrics"
+#define GW_DEFAULT_CORS_MAX_AGE 600      /* seconds */
+#define GW_DEFAULT_MAX_BODY (1 << 20)    /* bytes */
+#define GW_DEFAULT_MAX_HEADER (16 << 10) /* bytes */
+#define GW_DEFAULT_MAX_CONNECTIONS 10000
+#define GW_DEFAULT_MAX_IN_FLIGHT 10000
+/* Transient by default: a request lives only as long as its caller's deadline (expiration), and a
+ * broker restart fails every call anyway, so persisting it buys nothing and halves the broker's
+ * throughput (bench/README.md). 2 keeps nameko's own bytes. */
+#define GW_DEFAULT_DELIVERY_MODE 1
+#define GW_DEFAULT_IDLE_TIMEOUT 60   /* seconds */
+#define GW_DEFAULT_HEADER_TIMEOUT 10 /* seconds (slowloris) */
+
+/* Returns a new record holding every default, loaded from path (copied; used in messages). */
+struct gw_config *gw_config_new_defaults(const char *path);
+
+/* Applies a file's top-level mapping to c: the keys enoki reads are checked, all others are ignored
+ * (one file can serve nameko services too). Returns GW_OK, or a negative status with the message in
+ * e. Routes still need gw_config_routes_finish. */
+int gw_config_apply_schema(const struct gw_key_err *e, const struct gw_yaml_node *root,
+                           struct gw_config *c);
+
+/* Frees every field of c (not c itself) and zeroes the pointers. */
+void gw_config_clear(struct gw_config *c);
+
+#endif
