@@ -1,6 +1,6 @@
 /* dispatch.h - what a request asks for, and its answer: the stages (gateway/stages.h), then
  * enoki's own paths (metrics, probes, static files, the admin and generic routes) and the route
- * table, and the call to the service (docs/architecture.md, "The data flow of one REST request").
+ * table, and the call to the service (docs/architecture.md, "One REST request, end to end").
  */
 #ifndef ENOKI_DISPATCH_H
 #define ENOKI_DISPATCH_H

@@ -1,5 +1,5 @@
-/* http_fast.h - the common request, read by enoki itself (docs/architecture.md, "The data flow of
- * one REST request").
+/* http_fast.h - the common request, read by enoki itself (docs/architecture.md, "The common
+ * request, read by enoki").
  *
  * libmicrohttpd answers later only by suspending a connection: two epoll_ctl, a read that finds
  * nothing and a spurious wakeup per request, about a third of enoki's system calls under load. A

@@ -1,5 +1,5 @@
 /* request.h - one HTTP request on its way through enoki, whichever reader took it
- * (docs/architecture.md, "The data flow of one REST request").
+ * (docs/architecture.md, "One REST request, end to end").
  *
  * A transport owns the connection: enoki's own reader (gateway/http_fast.c) or libmicrohttpd
  * (gateway/http_mhd.c). It makes a gw_request from the head and the body, sets `respond`, and hands

@@ -1,5 +1,5 @@
 /* stages.h - the checks a request passes before its route is called, in order
- * (docs/architecture.md, "The data flow of one REST request").
+ * (docs/architecture.md, "One REST request, end to end").
  *
  * Each stage looks at the request and either lets it go on (returns false) or answers it itself
  * (fills req->response, sets req->responded and returns true), and then no later stage runs. Today:
