@@ -186,7 +186,7 @@ bench: $(ENOKI) $(LIB_OBJS)
 # with its dictionary (tests/fuzz/<name>.dict) if there is one. Any crash, leak, sanitizer report or
 # timeout fails the target; its input is kept in $(BUILD)/fuzz/artifacts/<name>/, the log in
 # $(BUILD)/fuzz/logs/<name>.log. Replay one with: $(BUILD)/fuzz/fuzz_<name> <input file>.
-# GW_RULE_SELFCHECK makes routes/rule.c check its guided part matching against the blind one.
+# GW_RULE_SELFCHECK makes routes/rule_match.c check its guided part matching against the blind one.
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_RSS_MB ?= 2048

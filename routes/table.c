@@ -6,7 +6,7 @@
  * walks the request path part by part, static transitions before dynamic ones, backtracking when a
  * branch fails. This file keeps that algorithm, order for order, so that every answer (which rule
  * wins, 404, 405 and its Allow list, the 308 strict-slash redirect) is the one nameko would give;
- * routes/rule.c supplies the parts and the per-part regex matching.
+ * routes/rule.c supplies the parts, routes/rule_match.c the per-part regex matching.
  *
  * Cost per request is one binary search per path part plus the dynamic transitions of the states
  * visited, independent of the number of routes that live elsewhere in the tree.
@@ -15,8 +15,11 @@
 
 #include "core/status.h"
 #include "core/strbuf.h"
+#include "core/text.h"
 #include "core/xalloc.h"
+#include "routes/converter.h"
 #include "routes/rule.h"
+#include "routes/rule_match.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -185,12 +188,6 @@ static void state_sort(struct state *st)
  * Methods.
  */
 
-static int is_tchar(char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (c != '\0' && strchr("!#$%&'*+-.^_`|~", c));
-}
-
 static size_t method_id(const struct gw_route_table *table, const char *name)
 {
     for (size_t i = 0; i < table->nmethods; i++)
@@ -248,7 +245,7 @@ static int parse_methods(struct gw_route_table *table, const char *methods, size
         for (size_t i = 0; i < len; i++) {
             char c = s[i];
             name[i] = (c >= 'a' && c <= 'z') ? (char)(c - 'a' + 'A') : c;
-            if (!is_tchar(name[i])) {
+            if (!gw_is_tchar((unsigned char)name[i])) {
                 gw_set_err(err, errlen, "bad method name '%.*s'", (int)len, s);
                 goto fail;
             }
@@ -341,7 +338,8 @@ void gw_route_table_free(struct gw_route_table *table)
 }
 
 /* Python's re.sub("/{2,}?", "/", s), which werkzeug's merge_slashes applies: the lazy "{2,}?"
- * matches exactly two slashes, so each "//" becomes "/" ("///" gives "//"). Returns a new string. */
+ * matches exactly two slashes, so each "//" becomes "/" ("///" gives "//"). Returns a new string.
+ */
 static char *merge_slashes(const char *s)
 {
     size_t n = strlen(s);
@@ -393,7 +391,7 @@ int gw_route_table_add(struct gw_route_table *table, const char *rule, const cha
         for (size_t j = 0; j < nids; j++) {
             if (route_allows(other, ids[j])) {
                 gw_set_err(err, errlen, "same rule as '%s' for method %s", other->text,
-                        table->methods[ids[j]]);
+                           table->methods[ids[j]]);
                 rc = GW_EDUPLICATE;
                 goto out;
             }
@@ -579,7 +577,7 @@ int gw_route_table_match(const struct gw_route_table *table, const char *method,
     for (size_t i = 0; i < route->rule->nconvs; i++) {
         json_t *value;
         const struct gw_rule_conv *conv = &route->rule->convs[i];
-        if (gw_rule_conv_value(conv, ctx.spans[i].ptr, ctx.spans[i].len, &value) != GW_OK) {
+        if (gw_converter_value(conv, ctx.spans[i].ptr, ctx.spans[i].len, &value) != GW_OK) {
             json_decref(out->values);
             out->values = NULL;
             rc = no_match(&ctx, out);

@@ -1,5 +1,5 @@
-/* fuzz_rules - libFuzzer harness for the werkzeug rule parser (routes/rule) and the route table
- * (routes/table).
+/* fuzz_rules - libFuzzer harness for the werkzeug rule modules (routes/rule, conv_args, converter,
+ * rule_match) and the route table (routes/table).
  *
  * The input is lines. "@METHOD /raw/path" is a request; any other line is a rule, optionally
  * followed by a TAB and nameko's method list ("/get/<int:v>\tGET,POST"; "GET" when absent). Every
@@ -12,7 +12,9 @@
 
 #include "core/status.h"
 #include "routes/call.h"
+#include "routes/converter.h"
 #include "routes/rule.h"
+#include "routes/rule_match.h"
 #include "routes/table.h"
 
 #include <stdint.h>
@@ -48,8 +50,8 @@ static void check_span(const struct gw_rule_span *span, const char *s, size_t le
 }
 
 /* Matches one dynamic part against s (an exact-length copy) and converts what it captured. */
-static void match_part(const struct gw_rule *rule, const struct gw_rule_part *part, const char *text,
-                       size_t len)
+static void match_part(const struct gw_rule *rule, const struct gw_rule_part *part,
+                       const char *text, size_t len)
 {
     struct gw_rule_span spans[GW_RULE_MAX_VARS];
     char *s = fuzz_copy(text, len);
@@ -62,7 +64,7 @@ static void match_part(const struct gw_rule *rule, const struct gw_rule_part *pa
             FUZZ_ASSERT(part->tokens[t].conv < rule->nconvs);
             check_span(&spans[k], s, len);
             json_t *value = NULL;
-            int rc = gw_rule_conv_value(&rule->convs[part->tokens[t].conv], spans[k].ptr,
+            int rc = gw_converter_value(&rule->convs[part->tokens[t].conv], spans[k].ptr,
                                         spans[k].len, &value);
             FUZZ_ASSERT(rc == GW_OK ? value != NULL : rc == GW_ENOMATCH);
             json_decref(value);

@@ -1,12 +1,12 @@
 /* test_table.c - the route table against werkzeug 2.2's answers.
  *
  * The expected answers in match_cases were produced by werkzeug 2.2.2 itself
- * (nameko's Map(): strict_slashes and merge_slashes on, methods split on "," and trimmed), except where a
- * comment says enoki differs on purpose. Allow lists are sorted: werkzeug joins a set, whose order
- * changes with the hash seed.
+ * (nameko's Map(): strict_slashes and merge_slashes on, methods split on "," and trimmed), except
+ * where a comment says enoki differs on purpose. Allow lists are sorted: werkzeug joins a set,
+ * whose order changes with the hash seed.
  */
 #include "core/status.h"
-#include "routes/rule.h"
+#include "core/util.h"
 #include "routes/table.h"
 
 #include "tests/unit/suites.h"
@@ -300,52 +300,6 @@ struct error_case {
 };
 
 static const struct error_case error_cases[] = {
-    {"", "GET", GW_ERULE, "rule must start with '/'"},
-    {"a/b", "GET", GW_ERULE, "rule must start with '/'"},
-    {"/a/<b", "GET", GW_ERULE, "malformed rule at offset 3"},
-    {"/a/<>", "GET", GW_ERULE, "malformed rule at offset 3"},
-    {"/a/<int:>", "GET", GW_ERULE, "malformed rule at offset 3"},
-    {"/a/<1x>", "GET", GW_ERULE, "malformed rule at offset 3"},
-    {"/a/<int(min=1):x", "GET", GW_ERULE, "malformed rule at offset 3"},
-    {"/a/<x>>/<<y>", "GET", GW_ERULE, "malformed rule at offset 8"},
-    {"/a/<foo:x>", "GET", GW_ERULE, "unknown converter 'foo'"},
-    {"/a/<Int:x>", "GET", GW_ERULE, "unknown converter 'Int'"},
-    {"/a/<x>/<int:x>", "GET", GW_ERULE, "variable 'x' is used twice"},
-    {"/a/<x>-<x>", "GET", GW_ERULE, "variable 'x' is used twice"},
-    {"/a/<int(foo=1):x>", "GET", GW_ERULE, "converter 'int' has no argument 'foo'"},
-    {"/a/<float(fixed_digits=2):x>", "GET", GW_ERULE,
-     "converter 'float' has no argument 'fixed_digits'"},
-    {"/a/<int(1, 2, 3, 4, 5):x>", "GET", GW_ERULE, "converter 'int' takes at most 4 arguments"},
-    {"/a/<int(3, fixed_digits=3):x>", "GET", GW_ERULE,
-     "converter 'int': argument 'fixed_digits' given twice"},
-    {"/a/<int(min=1, min=2):x>", "GET", GW_ERULE, "converter 'int': argument 'min' given twice"},
-    {"/a/<int(min='a'):x>", "GET", GW_ERULE, "converter 'int': min must be a number"},
-    {"/a/<float(max=None, signed='yes'):x>", "GET", GW_ERULE,
-     "converter 'float': signed must be an integer or a boolean"},
-    {"/a/<int(fixed_digits=1.5):x>", "GET", GW_ERULE,
-     "converter 'int': fixed_digits must be an integer or a boolean"},
-    {"/a/<int(min=99999999999999999999):x>", "GET", GW_ERULE,
-     "converter 'int': min is out of range"},
-    /* werkzeug's argument regex cannot read a minus sign and silently skips it: min=-5 would
-     * become the positional fixed_digits=5. enoki refuses what werkzeug would skip. */
-    {"/a/<int(min=-5,signed=True):x>", "GET", GW_ERULE,
-     "cannot read converter arguments at 'min=-5"},
-    {"/a/<int(min=1 max=2):x>", "GET", GW_ERULE,
-     "cannot read converter arguments at 'min=1 max=2'"},
-    {"/a/<int(,):x>", "GET", GW_ERULE, "cannot read converter arguments at ',"},
-    {"/a/<path(1):x>", "GET", GW_ERULE, "converter 'path' takes no arguments"},
-    {"/a/<uuid(strict=True):x>", "GET", GW_ERULE, "converter 'uuid' takes no arguments"},
-    {"/a/<any(1):x>", "GET", GW_ERULE, "converter 'any': item 1 is not a string (quote it)"},
-    {"/a/<any(a, None):x>", "GET", GW_ERULE, "converter 'any': item 2 is not a string"},
-    {"/a/<any(a, k=b):x>", "GET", GW_ERULE, "converter 'any' takes no keyword argument 'k'"},
-    {"/a/<string(minlength=3, maxlength=2):x>", "GET", GW_ERULE,
-     "converter 'string': minlength is above maxlength"},
-    {"/a/<string(minlength=None):x>", "GET", GW_ERULE,
-     "converter 'string': minlength must be an integer"},
-    {"/a/<string(length='two'):x>", "GET", GW_ERULE,
-     "converter 'string': length must be an integer"},
-    {"/a/<string(length=2000000):x>", "GET", GW_ERULE,
-     "converter 'string': length must be between 0 and 1000000"},
     {"/a", "", GW_ERULE, "empty method name in ''"},
     {"/a", "  ", GW_ERULE, "empty method name in '  '"},
     {"/a", "GET,", GW_ERULE, "empty method name in 'GET,'"},
@@ -371,24 +325,6 @@ START_TEST(add_rejects_bad_rules)
     ck_assert_int_eq(gw_route_table_match(table, "GET", "/a", &m), GW_ENOMATCH);
     gw_route_match_clear(&m);
     gw_route_table_free(table);
-}
-END_TEST
-
-START_TEST(add_accepts_odd_but_valid_rules)
-{
-    /* werkzeug's own grammar: '>' is ordinary static text, ')' may sit inside any() arguments,
-     * trailing commas and spaces in arguments are fine. */
-    static const char *const rules[] = {
-        "/a>b",          "/x/<any('a)b', c):v>", "/<int( max = 3 , ):v>", "/<string():v>",
-        "/u/<uuid():v>", "/p/<path:a>/<path:b>", "/<default:v>.<v2>",     "/e/<any():v>",
-    };
-    for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
-        struct gw_route_table *table = gw_route_table_new();
-        char err[256] = "";
-        ck_assert_msg(gw_route_table_add(table, rules[i], "GET", NULL, err, sizeof(err)) == GW_OK,
-                      "%s: %s", rules[i], err);
-        gw_route_table_free(table);
-    }
 }
 END_TEST
 
@@ -555,38 +491,6 @@ START_TEST(dump_lists_routes_in_order)
 }
 END_TEST
 
-/* ---- rule internals ---------------------------------------------------------------------- */
-
-START_TEST(rule_keys_are_werkzeugs_regexes)
-{
-    /* The keys decide which rules share a state; they must be werkzeug's RulePart.content. */
-    static const struct {
-        const char *rule;
-        size_t part;
-        const char *key;
-    } cases[] = {
-        {"/p/<int:id>.json", 2, "(\\d+)\\.json\\Z"},
-        {"/a b/<x>", 1, "a b"},
-        {"/a b<x>", 1, "a\\ b([^/]{1,})\\Z"},
-        {"/<int(signed=True):x>", 1, "(-?\\d+)\\Z"},
-        {"/<float:x>", 1, "(\\d+\\.\\d+)\\Z"},
-        {"/<string(length=2):x>", 1, "([^/]{2})\\Z"},
-        {"/<string(2, 5):x>", 1, "([^/]{2,5})\\Z"},
-        {"/<any(a.b, 'c|d'):x>", 1, "((?:a\\.b|c\\|d))\\Z"},
-        {"/f/<path:p>/e<x>/", 2, "([^/].*?)/e([^/]{1,})/\\Z"},
-    };
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct gw_rule *rule;
-        char err[128];
-        ck_assert_int_eq(
-            gw_rule_parse(cases[i].rule, strlen(cases[i].rule), &rule, err, sizeof(err)), GW_OK);
-        ck_assert_uint_gt(rule->nparts, cases[i].part);
-        ck_assert_str_eq(rule->parts[cases[i].part].key, cases[i].key);
-        gw_rule_free(rule);
-    }
-}
-END_TEST
-
 /* Found by fuzzing (tests/fuzz/fuzz_rules.c): a table without routes (a config with none) crashed
  * on a path holding "//", when it retried the match with the slashes merged. */
 START_TEST(empty_table_never_matches)
@@ -594,7 +498,7 @@ START_TEST(empty_table_never_matches)
     static const char *const paths[] = {"/a//b", "//x//", "/", "", "/a", "////"};
     struct gw_route_table *table = gw_route_table_new();
     ck_assert_int_eq(gw_route_table_compile(table), GW_OK);
-    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+    for (size_t i = 0; i < ARRAY_LEN(paths); i++) {
         struct gw_route_match m;
         ck_assert_int_eq(gw_route_table_match(table, "GET", paths[i], &m), GW_ENOMATCH);
         gw_route_match_clear(&m);
@@ -603,98 +507,17 @@ START_TEST(empty_table_never_matches)
 }
 END_TEST
 
-/* A part with several variables used to be matched by trying every way to split the segment, as
- * Python's regex engine does: "/<a>-<b>-<c>.json" against a few thousand dashes took O(n^3) steps,
- * minutes on the one loop for one request (found while fuzzing the rules: libFuzzer's short inputs
- * stay fast, a long segment does not). The answer must be werkzeug's, and come at once (this TCase
- * has Check's default 4 s timeout). */
-START_TEST(many_variables_in_one_part_match_in_linear_time)
-{
-    enum { N = 4000 };
-    struct gw_route_table *table = gw_route_table_new();
-    char err[128];
-    ck_assert_int_eq(gw_route_table_add(table, "/<a>-<b>-<c>.json", "GET", NULL, err,
-                                        sizeof(err)),
-                     GW_OK);
-    ck_assert_int_eq(gw_route_table_add(table, "/p/<path:x>-<path:y>/z", "GET", NULL, err,
-                                        sizeof(err)),
-                     GW_OK);
-    ck_assert_int_eq(gw_route_table_compile(table), GW_OK);
-    char *path = malloc(N + 16);
-    path[0] = '/';
-    memset(path + 1, '-', N);
-    path[N + 1] = '\0';
-    struct gw_route_match m;
-    ck_assert_int_eq(gw_route_table_match(table, "GET", path, &m), GW_ENOMATCH);
-    gw_route_match_clear(&m);
-    /* With the suffix: greedy a keeps all it can, b and c one dash each, as werkzeug answers. */
-    strcpy(path + N + 1, ".json");
-    ck_assert_int_eq(gw_route_table_match(table, "GET", path, &m), GW_OK);
-    ck_assert_uint_eq(strlen(json_string_value(json_object_get(m.values, "a"))), N - 4);
-    ck_assert_str_eq(json_string_value(json_object_get(m.values, "b")), "-");
-    ck_assert_str_eq(json_string_value(json_object_get(m.values, "c")), "-");
-    gw_route_match_clear(&m);
-    /* path converters are lazy: x takes the least it can. */
-    memcpy(path, "/p/", 3);
-    memset(path + 3, '-', N - 2);
-    strcpy(path + N + 1, "/q");
-    ck_assert_int_eq(gw_route_table_match(table, "GET", path, &m), GW_ENOMATCH);
-    gw_route_match_clear(&m);
-    strcpy(path + N + 1, "/z");
-    ck_assert_int_eq(gw_route_table_match(table, "GET", path, &m), GW_OK);
-    ck_assert_str_eq(json_string_value(json_object_get(m.values, "x")), "-");
-    ck_assert_uint_eq(strlen(json_string_value(json_object_get(m.values, "y"))), N - 4);
-    gw_route_match_clear(&m);
-    free(path);
-    gw_route_table_free(table);
-}
-END_TEST
-
-START_TEST(rule_weights_order_like_werkzeug)
-{
-    /* Each rule's last part sorts before the next one's (werkzeug Weighting tuples). */
-    static const char *const order[] = {
-        "/a-<int:x>-<int:y>", /* more static chunks first */
-        "/abc<int:x>",        /* then longer static text */
-        "/ab<int:x>",
-        "/<int:x>-<int:y>", /* then more variables */
-        "/<int:x>",         /* then lighter converters */
-        "/<x>",
-        "/<path:x>",
-    };
-    struct gw_rule *prev = NULL;
-    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-        struct gw_rule *rule;
-        char err[128];
-        ck_assert_int_eq(gw_rule_parse(order[i], strlen(order[i]), &rule, err, sizeof(err)), GW_OK);
-        if (prev != NULL) {
-            const struct gw_rule_weight *a = &prev->parts[prev->nparts - 1].weight;
-            const struct gw_rule_weight *b = &rule->parts[rule->nparts - 1].weight;
-            ck_assert_msg(gw_rule_weight_cmp(a, b) < 0, "%s !< %s", order[i - 1], order[i]);
-            ck_assert_msg(gw_rule_weight_cmp(b, a) > 0, "%s !> %s", order[i], order[i - 1]);
-        }
-        gw_rule_free(prev);
-        prev = rule;
-    }
-    gw_rule_free(prev);
-}
-END_TEST
-
 Suite *table_suite(void)
 {
     Suite *s = suite_create("table");
     TCase *tc = tcase_create("match");
-    tcase_add_loop_test(tc, match_answers_like_werkzeug, 0,
-                        (int)(sizeof(match_cases) / sizeof(match_cases[0])));
+    tcase_add_loop_test(tc, match_answers_like_werkzeug, 0, (int)ARRAY_LEN(match_cases));
     tcase_add_test(tc, thousand_routes_still_match);
     tcase_add_test(tc, empty_table_never_matches);
-    tcase_add_test(tc, many_variables_in_one_part_match_in_linear_time);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("add");
-    tcase_add_loop_test(tc, add_rejects_bad_rules, 0,
-                        (int)(sizeof(error_cases) / sizeof(error_cases[0])));
-    tcase_add_test(tc, add_accepts_odd_but_valid_rules);
+    tcase_add_loop_test(tc, add_rejects_bad_rules, 0, (int)ARRAY_LEN(error_cases));
     tcase_add_test(tc, add_refuses_duplicates);
     tcase_add_test(tc, misuse_is_refused);
     suite_add_tcase(s, tc);
@@ -703,9 +526,5 @@ Suite *table_suite(void)
     tcase_add_test(tc, dump_lists_routes_in_order);
     suite_add_tcase(s, tc);
 
-    tc = tcase_create("rule");
-    tcase_add_test(tc, rule_keys_are_werkzeugs_regexes);
-    tcase_add_test(tc, rule_weights_order_like_werkzeug);
-    suite_add_tcase(s, tc);
     return s;
 }
