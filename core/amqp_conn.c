@@ -19,9 +19,9 @@ enum topology_ok { SKIP, REPORT };
 
 struct gw_amqp_conn {
     amqp_connection_state_t state;
-    uint64_t next_tag; /* delivery tag of the next publish on the confirm channel */
-    bool open;         /* the AMQP connection handshake completed */
-    bool reply_queue_found; /* the reply queue existed before this connection declared it */
+    uint64_t next_tag;         /* delivery tag of the next publish on the confirm channel */
+    bool open;                 /* the AMQP connection handshake completed */
+    bool reply_queue_found;    /* the reply queue existed before this connection declared it */
     enum topology_ok *pending; /* FIFO of -ok frames expected on TOPOLOGY */
     size_t n_pending, cap_pending;
     /* Publishes encoded here and written together by gw_amqp_conn_flush: rabbitmq-c would make
@@ -38,7 +38,8 @@ enum { CHANNEL = 1, TOPOLOGY = 2 };
 static const char reply_tag[] = "enoki-reply", service_tag[] = "enoki-service",
                   hub_tag[] = "enoki-hub";
 
-/* Fills err from a synchronous call's reply; returns GW_OK for a normal reply, GW_EBROKER otherwise. */
+/* Fills err from a synchronous call's reply; returns GW_OK for a normal reply, GW_EBROKER
+ * otherwise. */
 static int check_reply(amqp_rpc_reply_t reply, const char *what, char *err, size_t errlen)
 {
     switch (reply.reply_type) {
@@ -57,8 +58,8 @@ static int check_reply(amqp_rpc_reply_t reply, const char *what, char *err, size
                      c->reply_code, (int)c->reply_text.len, (const char *)c->reply_text.bytes);
         } else if (reply.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
             const amqp_channel_close_t *c = reply.reply.decoded;
-            snprintf(err, errlen, "%s: channel closed by the broker: %d %.*s", what,
-                     c->reply_code, (int)c->reply_text.len, (const char *)c->reply_text.bytes);
+            snprintf(err, errlen, "%s: channel closed by the broker: %d %.*s", what, c->reply_code,
+                     (int)c->reply_text.len, (const char *)c->reply_text.bytes);
         } else {
             snprintf(err, errlen, "%s: unexpected broker method 0x%08x", what,
                      (unsigned)reply.reply.id);
@@ -86,8 +87,9 @@ int gw_amqp_conn_open(const struct gw_amqp_setup *setup, double connect_timeout_
 {
     int status = GW_EBROKER;
     struct gw_amqp_conn *conn = xcalloc(1, sizeof(*conn));
-    struct timeval timeout = {.tv_sec = (time_t)connect_timeout_s,
-                              .tv_usec = (suseconds_t)((connect_timeout_s - (double)(time_t)connect_timeout_s) * 1e6)};
+    struct timeval timeout = {
+        .tv_sec = (time_t)connect_timeout_s,
+        .tv_usec = (suseconds_t)((connect_timeout_s - (double)(time_t)connect_timeout_s) * 1e6)};
     conn->state = amqp_new_connection();
     amqp_socket_t *socket = amqp_tcp_socket_new(conn->state);
     if (!socket) {
@@ -110,7 +112,8 @@ int gw_amqp_conn_open(const struct gw_amqp_setup *setup, double connect_timeout_
     };
     amqp_table_entry_t props[] = {
         {.key = amqp_cstring_bytes("product"),
-         .value = {.kind = AMQP_FIELD_KIND_UTF8, .value.bytes = amqp_cstring_bytes(setup->product)}},
+         .value = {.kind = AMQP_FIELD_KIND_UTF8,
+                   .value.bytes = amqp_cstring_bytes(setup->product)}},
         {.key = amqp_cstring_bytes("capabilities"),
          .value = {.kind = AMQP_FIELD_KIND_TABLE,
                    .value.table = {.num_entries = 1, .entries = capabilities}}},
@@ -180,7 +183,8 @@ int gw_amqp_conn_open(const struct gw_amqp_setup *setup, double connect_timeout_
         amqp_queue_bind(conn->state, CHANNEL, amqp_cstring_bytes(setup->service_queue),
                         amqp_cstring_bytes(setup->exchange), amqp_cstring_bytes(setup->service_key),
                         amqp_empty_table);
-        if (check_reply(amqp_get_rpc_reply(conn->state), "service queue.bind", err, errlen) != GW_OK)
+        if (check_reply(amqp_get_rpc_reply(conn->state), "service queue.bind", err, errlen) !=
+            GW_OK)
             goto out;
         amqp_basic_qos(conn->state, CHANNEL, 0, (uint16_t)setup->prefetch, 0);
         if (check_reply(amqp_get_rpc_reply(conn->state), "basic.qos", err, errlen) != GW_OK)
@@ -365,12 +369,12 @@ int gw_amqp_conn_drain(struct gw_amqp_conn *conn, const struct gw_amqp_events *e
         if (reply.reply_type == AMQP_RESPONSE_NORMAL) {
             amqp_bytes_t tag = envelope.consumer_tag;
             struct gw_amqp_delivery d = {
-                .consumer = tag.len == strlen(service_tag) &&
-                                    memcmp(tag.bytes, service_tag, tag.len) == 0
-                                ? GW_CONSUMER_SERVICE
-                            : tag.len == strlen(hub_tag) && memcmp(tag.bytes, hub_tag, tag.len) == 0
-                                ? GW_CONSUMER_HUB
-                                : GW_CONSUMER_REPLY,
+                .consumer =
+                    tag.len == strlen(service_tag) && memcmp(tag.bytes, service_tag, tag.len) == 0
+                        ? GW_CONSUMER_SERVICE
+                    : tag.len == strlen(hub_tag) && memcmp(tag.bytes, hub_tag, tag.len) == 0
+                        ? GW_CONSUMER_HUB
+                        : GW_CONSUMER_REPLY,
                 .exchange = envelope.exchange,
                 .routing_key = envelope.routing_key,
                 .delivery_tag = envelope.delivery_tag,
@@ -549,7 +553,7 @@ int gw_amqp_conn_ack(struct gw_amqp_conn *conn, uint64_t delivery_tag)
     if (gw_amqp_conn_flush(conn, err, sizeof(err)) != GW_OK)
         return GW_EBROKER;
     return amqp_basic_ack(conn->state, CHANNEL, delivery_tag, 0) == AMQP_STATUS_OK ? GW_OK
-                                                                                  : GW_EBROKER;
+                                                                                   : GW_EBROKER;
 }
 
 static void topology_push(struct gw_amqp_conn *conn, enum topology_ok what)

@@ -1,7 +1,7 @@
 /* amqp_conn.h - one AMQP 0-9-1 connection to the broker: the only module that calls rabbitmq-c.
  *
- * gw_amqp_conn_open blocks (TCP connect, login, declarations) and is meant to run off the loop, in a
- * worker thread; everything else is called from the loop thread and does not wait on the network,
+ * gw_amqp_conn_open blocks (TCP connect, login, declarations) and is meant to run off the loop, in
+ * a worker thread; everything else is called from the loop thread and does not wait on the network,
  * except a publish into a full socket send buffer.
  *
  * Channel 1 is in publisher-confirm mode and carries both the publishes and the reply consumer.
@@ -21,17 +21,17 @@ struct gw_amqp_setup {
     const struct gw_amqp_uri *uri; /* borrowed */
     int heartbeat;                 /* seconds, 0 = off */
     const char *exchange;          /* declared topic, durable */
-    const char *reply_queue;       /* declared durable with x-expires, bound by reply_key, consumed */
+    const char *reply_queue; /* declared durable with x-expires, bound by reply_key, consumed */
     const char *reply_key;
     int reply_queue_expires_ms;
-    const char *product;           /* client property "product" */
+    const char *product; /* client property "product" */
     /* Optional, the native service and the hub (NULL: none). */
-    const char *service_queue;     /* "rpc-<name>", durable, bound service_key, consumed with acks */
-    const char *service_key;       /* "<name>.*" */
-    int prefetch;                  /* unacked service requests at once */
-    const char *hub_exchange;      /* "<name>.hub", topic, durable */
-    const char *hub_queue;         /* this process's exclusive queue, bound hub_key, no-ack */
-    const char *hub_key;           /* "broadcast" */
+    const char *service_queue; /* "rpc-<name>", durable, bound service_key, consumed with acks */
+    const char *service_key;   /* "<name>.*" */
+    int prefetch;              /* unacked service requests at once */
+    const char *hub_exchange;  /* "<name>.hub", topic, durable */
+    const char *hub_queue;     /* this process's exclusive queue, bound hub_key, no-ack */
+    const char *hub_key;       /* "broadcast" */
 };
 
 /* Which consumer a delivery came to. */
@@ -72,9 +72,9 @@ int gw_amqp_conn_heartbeat(const struct gw_amqp_conn *conn);
  * declaring it: false on the first connect, and after a reconnect when it expired meanwhile. */
 bool gw_amqp_conn_reply_queue_found(const struct gw_amqp_conn *conn);
 
-/* Processes every frame that can be read without waiting, calling events; also sends heartbeats when
- * due. Returns GW_OK, or GW_EBROKER with a reason in err when the connection or channel is gone (the
- * connection is then dead: free it). */
+/* Processes every frame that can be read without waiting, calling events; also sends heartbeats
+ * when due. Returns GW_OK, or GW_EBROKER with a reason in err when the connection or channel is
+ * gone (the connection is then dead: free it). */
 int gw_amqp_conn_drain(struct gw_amqp_conn *conn, const struct gw_amqp_events *events, void *arg,
                        char *err, size_t errlen);
 

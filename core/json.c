@@ -1,6 +1,7 @@
 #include "json.h"
 
 #include "strbuf.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 #include <math.h>
@@ -9,42 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Decodes one UTF-8 sequence at s (n bytes left); returns its length, or 0 if it is invalid. */
-static size_t utf8_decode(const unsigned char *s, size_t n, unsigned long *cp)
-{
-    if (s[0] < 0x80) {
-        *cp = s[0];
-        return 1;
-    }
-    size_t len;
-    unsigned long c;
-    if ((s[0] & 0xE0) == 0xC0) {
-        len = 2;
-        c = s[0] & 0x1F;
-    } else if ((s[0] & 0xF0) == 0xE0) {
-        len = 3;
-        c = s[0] & 0x0F;
-    } else if ((s[0] & 0xF8) == 0xF0) {
-        len = 4;
-        c = s[0] & 0x07;
-    } else {
-        return 0;
-    }
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        c = (c << 6) | (s[i] & 0x3F);
-    }
-    *cp = c;
-    return len;
-}
-
 static void encode_string(struct gw_strbuf *b, const char *s, size_t n,
                           const struct gw_json_dialect *d)
 {
-    enum gw_json_style style = d->ascii_only ? GW_JSON_PYTHON : GW_JSON_COMPACT;
+    gw_json_write_string(b, s, n, d->ascii_only ? GW_JSON_PYTHON : GW_JSON_COMPACT);
+}
+
+void gw_json_write_string(struct gw_strbuf *b, const char *s, size_t n, enum gw_json_style style)
+{
     char esc[32];
     gw_strbuf_add(b, "\"", 1);
     size_t i = 0;
@@ -56,8 +29,12 @@ static void encode_string(struct gw_strbuf *b, const char *s, size_t n,
             gw_strbuf_add(b, esc, 2);
             i++;
         } else if (c < 0x20 || (c == 0x7f && style == GW_JSON_PYTHON)) {
-            const char *named = c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t"
-                              : c == '\b' ? "\\b" : c == '\f' ? "\\f" : 0;
+            const char *named = c == '\n'   ? "\\n"
+                                : c == '\r' ? "\\r"
+                                : c == '\t' ? "\\t"
+                                : c == '\b' ? "\\b"
+                                : c == '\f' ? "\\f"
+                                            : 0;
             if (named) {
                 gw_strbuf_adds(b, named);
             } else {
@@ -70,9 +47,10 @@ static void encode_string(struct gw_strbuf *b, const char *s, size_t n,
             i++;
         } else {
             /* Python's ensure_ascii: every non-ASCII code point as \uXXXX, astral ones as a
-             * surrogate pair. jansson strings are valid UTF-8, so decoding cannot fail; stay safe. */
+             * surrogate pair. jansson strings are valid UTF-8, so decoding cannot fail; stay safe.
+             */
             unsigned long cp;
-            size_t len = utf8_decode((const unsigned char *)s + i, n - i, &cp);
+            size_t len = gw_utf8_decode(s + i, n - i, &cp);
             if (len == 0) {
                 cp = 0xFFFD;
                 len = 1;
@@ -119,7 +97,8 @@ void gw_json_write(struct gw_strbuf *b, const json_t *v, const struct gw_json_di
         json_t *member;
         int first = 1;
         gw_strbuf_add(b, "{", 1);
-        json_object_foreach((json_t *)(uintptr_t)v, key, member) {
+        json_object_foreach((json_t *)(uintptr_t)v, key, member)
+        {
             if (!first)
                 gw_strbuf_adds(b, d->item_sep);
             first = 0;
@@ -161,10 +140,10 @@ void gw_json_write(struct gw_strbuf *b, const json_t *v, const struct gw_json_di
     }
 }
 
-static const struct gw_json_dialect json_python = {", ", ": ", "true", "false", "null",
-                                                   encode_string, encode_real, 1};
-static const struct gw_json_dialect json_compact = {",", ":", "true", "false", "null",
-                                                    encode_string, encode_real, 0};
+static const struct gw_json_dialect json_python = {", ",   ": ",          "true",      "false",
+                                                   "null", encode_string, encode_real, 1};
+static const struct gw_json_dialect json_compact = {",",    ":",           "true",      "false",
+                                                    "null", encode_string, encode_real, 0};
 
 char *gw_json_encode(const json_t *value, enum gw_json_style style, size_t *len)
 {

@@ -1,8 +1,8 @@
 /* json.h - JSON text in and out, the way the two sides of enoki need it.
  *
- * Decoding is lenient as nameko-wire.md §10.6 asks: Python's json.dumps may write the bare tokens NaN,
- * Infinity and -Infinity, which are not JSON; they decode as null. Encoding writes reals in their
- * shortest round-trip form (0.1, not 0.10000000000000001), as Python's repr does.
+ * Decoding is lenient as nameko-wire.md §10.6 asks: Python's json.dumps may write the bare tokens
+ * NaN, Infinity and -Infinity, which are not JSON; they decode as null. Encoding writes reals in
+ * their shortest round-trip form (0.1, not 0.10000000000000001), as Python's repr does.
  */
 #ifndef ENOKI_JSON_H
 #define ENOKI_JSON_H
@@ -17,14 +17,19 @@ enum gw_json_style {
 
 struct gw_strbuf;
 
-/* How to write a decoded JSON value: JSON in its two styles, or Python's repr (routes/http_mode). */
+/* How to write a decoded JSON value: JSON in its two styles, or Python's repr (routes/http_mode).
+ */
 struct gw_json_dialect {
-    const char *item_sep, *key_sep;               /* ", " and ": ", or "," and ":" */
+    const char *item_sep, *key_sep;                 /* ", " and ": ", or "," and ":" */
     const char *true_text, *false_text, *null_text; /* "true", or "True" */
     void (*string)(struct gw_strbuf *b, const char *s, size_t n, const struct gw_json_dialect *d);
     void (*real)(struct gw_strbuf *b, double v);
     int ascii_only; /* for the string writer: escape every non-ASCII character */
 };
+
+/* The one JSON string writer: s[0..n) quoted and escaped into b (quote, backslash and controls; in
+ * GW_JSON_PYTHON style every non-ASCII code point as \uXXXX too, as json.dumps does). */
+void gw_json_write_string(struct gw_strbuf *b, const char *s, size_t n, enum gw_json_style style);
 
 /* Appends value, written in dialect, to b. */
 void gw_json_write(struct gw_strbuf *b, const json_t *value, const struct gw_json_dialect *dialect);

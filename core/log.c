@@ -1,12 +1,15 @@
 #include "log.h"
 
+#include "json.h"
 #include "status.h"
+#include "strbuf.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -60,9 +63,9 @@ static void emit(enum gw_log_level level, const char *line, size_t len)
 
 /* A line snprintf formatted into a buffer of size bytes, n its result: cut lines are written as
  * far as they go. */
-void gw_log_emit(enum gw_log_level level, const char *line, int n, size_t size)
+void gw_log_emit(enum gw_log_level level, const char *line, size_t len)
 {
-    emit(level, line, n > 0 && (size_t)n < size ? (size_t)n : strnlen(line, size));
+    emit(level, line, len);
 }
 
 void gw_log_batch(int on)
@@ -82,23 +85,6 @@ void gw_log_flush(void)
     pthread_mutex_unlock(&pending_lock);
 }
 
-void gw_log_json_text(char *out, size_t outlen, const char *s, size_t n)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n && o + 7 < outlen; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') {
-            out[o++] = '\\';
-            out[o++] = (char)c;
-        } else if (c < 0x20) {
-            o += (size_t)snprintf(out + o, outlen - o, "\\u%04x", c);
-        } else {
-            out[o++] = (char)c;
-        }
-    }
-    out[o] = '\0';
-}
-
 int gw_log_timestamp(char *buf, size_t len)
 {
     struct timespec now;
@@ -114,18 +100,24 @@ void gw_log_write(enum gw_log_level level, const char *component, const char *fm
 {
     char line[2048];
     if (gw_log_format == GW_LOG_JSON) {
-        char message[1024], escaped[1600], ts[96];
+        char message[1024], ts[96];
         va_list ap;
         va_start(ap, fmt);
         vsnprintf(message, sizeof(message), fmt, ap);
         va_end(ap);
-        gw_log_json_text(escaped, sizeof(escaped), message, strlen(message));
         gw_log_timestamp(ts, sizeof(ts));
-        int n =
-            snprintf(line, sizeof(line),
-                     "{\"ts\":\"%s\",\"level\":\"%s\",\"component\":\"%s\",\"message\":\"%s\"}\n",
-                     ts, level_names[level], component, escaped);
-        gw_log_emit(level, line, n, sizeof(line));
+        struct gw_strbuf b = {0};
+        gw_strbuf_adds(&b, "{\"ts\":\"");
+        gw_strbuf_adds(&b, ts);
+        gw_strbuf_adds(&b, "\",\"level\":\"");
+        gw_strbuf_adds(&b, level_names[level]);
+        gw_strbuf_adds(&b, "\",\"component\":");
+        gw_json_write_string(&b, component, strlen(component), GW_JSON_COMPACT);
+        gw_strbuf_adds(&b, ",\"message\":");
+        gw_json_write_string(&b, message, strlen(message), GW_JSON_COMPACT);
+        gw_strbuf_adds(&b, "}\n");
+        emit(level, b.data, b.len);
+        free(b.data);
         return;
     }
     struct timespec now;

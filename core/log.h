@@ -25,17 +25,12 @@ void gw_log_write(enum gw_log_level level, const char *component, const char *fm
 void gw_log_batch(int on);
 void gw_log_flush(void);
 
-/* For modules that write their own kinds of lines (gateway/access_log.c): writes the line that
- * snprintf formatted into a buffer of size bytes (n its result; a cut line is written as far as it
- * goes), batched like every other line of level. */
-void gw_log_emit(enum gw_log_level level, const char *line, int n, size_t size);
+/* For modules that write their own kinds of lines (gateway/access_log.c): writes line[0..len),
+ * whole lines ending in '\n', batched like every other line of level. */
+void gw_log_emit(enum gw_log_level level, const char *line, size_t len);
 
 /* "2026-12-03T06:37:41.123Z" (UTC, milliseconds) into buf; returns snprintf's result. */
 int gw_log_timestamp(char *buf, size_t len);
-
-/* s[0..n) as the inside of a JSON string (quote, backslash and controls escaped), NUL-terminated,
- * cut to fit outlen. */
-void gw_log_json_text(char *out, size_t outlen, const char *s, size_t n);
 
 /* Parses "debug", "info", "warn", "error", "off"; returns 0 or GW_EINVAL. */
 int gw_log_parse_level(const char *name, enum gw_log_level *out);

@@ -86,8 +86,8 @@ struct gw_rpc {
     struct gw_amqp_conn *conn;
     uv_poll_t *poll; /* watches conn's socket; freed by its close callback */
     uv_timer_t heartbeat;
-    int heartbeat_s;           /* negotiated, 0 = off */
-    uint64_t last_heard_ms;    /* uv_now when the broker's socket was last readable */
+    int heartbeat_s;        /* negotiated, 0 = off */
+    uint64_t last_heard_ms; /* uv_now when the broker's socket was last readable */
     uv_timer_t reconnect;
     uv_prepare_t flusher;
     bool draining;      /* inside gw_amqp_conn_drain: the connection must not be freed */
@@ -299,8 +299,8 @@ void gw_rpc_incoming_free(struct gw_rpc_incoming *in)
 
 /* A request as nameko reads one (§2), or NULL (with the delivery acked and dropped) for what nameko
  * would drop, or die on: no content_type, no reply_to, a body that is not JSON. */
-static struct gw_rpc_incoming *incoming_new(struct gw_rpc *rpc,
-                                            const struct gw_amqp_delivery *d, const char *method)
+static struct gw_rpc_incoming *incoming_new(struct gw_rpc *rpc, const struct gw_amqp_delivery *d,
+                                            const char *method)
 {
     const amqp_basic_properties_t *props = d->props;
     json_t *body = gw_json_decode_lenient(d->body.bytes, d->body.len, NULL);
@@ -814,7 +814,8 @@ void gw_rpc_reply(struct gw_rpc *rpc, struct gw_rpc_incoming *in, const json_t *
     size_t len;
     char *body = gw_json_encode(doc, GW_JSON_PYTHON, &len);
     json_decref(doc);
-    /* nameko's reply properties (§2): flags 0xFC00, correlation_id only when the request had one. */
+    /* nameko's reply properties (§2): flags 0xFC00, correlation_id only when the request had one.
+     */
     amqp_basic_properties_t props = {0};
     props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_CONTENT_ENCODING_FLAG |
                    AMQP_BASIC_HEADERS_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG |
@@ -902,8 +903,7 @@ void gw_rpc_unbind(struct gw_rpc *rpc, const char *exchange, const char *key)
 }
 
 void gw_rpc_publish_hub(struct gw_rpc *rpc, const char *routing_key, const json_t *body,
-                        const struct gw_rpc_incoming *forwarded, gw_rpc_routed_fn routed,
-                        void *arg)
+                        const struct gw_rpc_incoming *forwarded, gw_rpc_routed_fn routed, void *arg)
 {
     if (rpc->state != CONNECTED) {
         routed(arg, false);
@@ -933,8 +933,8 @@ void gw_rpc_publish_hub(struct gw_rpc *rpc, const char *routing_key, const json_
     char *text = gw_json_encode(body, GW_JSON_PYTHON, &len);
     uint64_t tag;
     char err[256];
-    int status = gw_amqp_conn_publish(rpc->conn, rpc->hub_exchange, routing_key, true, &props,
-                                      text, len, &tag, err, sizeof(err));
+    int status = gw_amqp_conn_publish(rpc->conn, rpc->hub_exchange, routing_key, true, &props, text,
+                                      len, &tag, err, sizeof(err));
     free(text);
     if (status != GW_OK) {
         free(hub);
@@ -992,9 +992,9 @@ static int publish_call(struct gw_rpc *rpc, struct gw_rpc_call *call, uint64_t e
     gw_wire_context_headers(call->context, &rpc->header_pool, &props.headers);
 
     char err[256];
-    int status = gw_amqp_conn_publish(rpc->conn, rpc->config->rpc_exchange, call->routing_key,
-                                      true, &props, call->body, call->body_len,
-                                      &call->delivery_tag, err, sizeof(err));
+    int status =
+        gw_amqp_conn_publish(rpc->conn, rpc->config->rpc_exchange, call->routing_key, true, &props,
+                             call->body, call->body_len, &call->delivery_tag, err, sizeof(err));
     recycle_amqp_pool(&rpc->header_pool);
     free(call->body);
     call->body = NULL;

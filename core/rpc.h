@@ -1,11 +1,11 @@
 /* rpc.h - nameko's RPC client on a libuv loop (nameko-wire.md §1-4, §10).
  *
  * One gw_rpc per loop owns one AMQP connection, one reply queue "rpc.reply-<name>-<uuid>" and the
- * table of pending calls. Connecting (and reconnecting, with backoff) happens in libuv's worker pool so
- * the loop never waits on the network; all other work runs on the loop thread.
+ * table of pending calls. Connecting (and reconnecting, with backoff) happens in libuv's worker
+ * pool so the loop never waits on the network; all other work runs on the loop thread.
  *
- * Every call ends exactly once: by its reply, its deadline, a basic.return (unknown service), a nack
- * or the loss of the broker, unless the caller cancels it first; then done is never called.
+ * Every call ends exactly once: by its reply, its deadline, a basic.return (unknown service), a
+ * nack or the loss of the broker, unless the caller cancels it first; then done is never called.
  */
 #ifndef ENOKI_RPC_H
 #define ENOKI_RPC_H
@@ -28,9 +28,10 @@ struct gw_rpc_request {
     double timeout_s;      /* the deadline, from now; also the message's expiration */
 };
 
-/* Called on the loop thread when a call ends. status is GW_OK (result set), GW_EREMOTE (error set: the
- * nameko error object), GW_EUNKNOWN_SERVICE, GW_ETIMEOUT, GW_EBROKER, GW_EBADREPLY or GW_ESHUTDOWN;
- * detail is a human-readable reason (never NULL). result and error are borrowed for the call. */
+/* Called on the loop thread when a call ends. status is GW_OK (result set), GW_EREMOTE (error set:
+ * the nameko error object), GW_EUNKNOWN_SERVICE, GW_ETIMEOUT, GW_EBROKER, GW_EBADREPLY or
+ * GW_ESHUTDOWN; detail is a human-readable reason (never NULL). result and error are borrowed for
+ * the call. */
 typedef void (*gw_rpc_done_fn)(void *arg, int status, const json_t *result, const json_t *error,
                                const char *detail);
 
@@ -42,18 +43,19 @@ void gw_rpc_start(struct gw_rpc *rpc);
 struct gw_metrics;
 void gw_rpc_set_metrics(struct gw_rpc *rpc, struct gw_metrics *metrics);
 
-/* --- enoki as a nameko service (GATEWAY.name) and the hub's own queue --------------------------- */
+/* --- enoki as a nameko service (GATEWAY.name) and the hub's own queue ---------------------------
+ */
 
 /* A request to the native service, as received; owned by the rpc until gw_rpc_reply answers it. */
 struct gw_rpc_incoming {
-    char *method;           /* from the routing key <name>.<method> */
-    json_t *args, *kwargs;  /* the body's; kwargs is an object, args an array */
-    json_t *body;           /* the whole decoded body, for forwarding */
+    char *method;          /* from the routing key <name>.<method> */
+    json_t *args, *kwargs; /* the body's; kwargs is an object, args an array */
+    json_t *body;          /* the whole decoded body, for forwarding */
     char *reply_to;
-    char *correlation_id;   /* NULL when the request had none */
+    char *correlation_id; /* NULL when the request had none */
     char *content_type;
     uint64_t delivery_tag;
-    uint64_t generation;    /* the connection it came on: a reply after a reconnect is not sent */
+    uint64_t generation; /* the connection it came on: a reply after a reconnect is not sent */
 };
 
 struct gw_rpc_service {
@@ -76,7 +78,8 @@ void gw_rpc_serve(struct gw_rpc *rpc, const struct gw_rpc_service *service);
 void gw_rpc_reply(struct gw_rpc *rpc, struct gw_rpc_incoming *in, const json_t *result,
                   const json_t *error);
 
-/* Acknowledges a request someone else answers (another instance it was passed on to), and frees it. */
+/* Acknowledges a request someone else answers (another instance it was passed on to), and frees it.
+ */
 void gw_rpc_ack_only(struct gw_rpc *rpc, struct gw_rpc_incoming *in);
 
 /* Frees a request without answering it. NULL is a no-op. */
@@ -97,9 +100,9 @@ void gw_rpc_unbind(struct gw_rpc *rpc, const char *exchange, const char *key);
 void gw_rpc_waiter_cancel(struct gw_rpc_waiter *waiter);
 
 /* Publishes body (JSON, borrowed) to the hub exchange by routing_key with mandatory set; forwarded,
- * when not NULL, lends its reply_to, correlation_id and content_type so that the receiver can answer
- * the original caller. routed(arg, true) once the broker took it for some queue, (arg, false) when
- * no queue is bound for the key or the broker is gone. */
+ * when not NULL, lends its reply_to, correlation_id and content_type so that the receiver can
+ * answer the original caller. routed(arg, true) once the broker took it for some queue, (arg,
+ * false) when no queue is bound for the key or the broker is gone. */
 typedef void (*gw_rpc_routed_fn)(void *arg, bool routed);
 void gw_rpc_publish_hub(struct gw_rpc *rpc, const char *routing_key, const json_t *body,
                         const struct gw_rpc_incoming *forwarded, gw_rpc_routed_fn routed,
@@ -110,8 +113,8 @@ bool gw_rpc_ready(const struct gw_rpc *rpc);
 
 /* Publishes a call. Returns GW_OK and (if out is not NULL) a borrowed handle valid until done runs
  * or the call is cancelled; or GW_EBROKER / GW_ESHUTDOWN at once (done is then never called). While
- * the first connection attempt is under way the call waits for it, unsent; it ends GW_EBROKER if the
- * attempt fails or its deadline comes first. gw_rpc_bind's waiters wait the same way. */
+ * the first connection attempt is under way the call waits for it, unsent; it ends GW_EBROKER if
+ * the attempt fails or its deadline comes first. gw_rpc_bind's waiters wait the same way. */
 int gw_rpc_call(struct gw_rpc *rpc, const struct gw_rpc_request *request, gw_rpc_done_fn done,
                 void *arg, struct gw_rpc_call **out);
 

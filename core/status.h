@@ -12,18 +12,18 @@ enum gw_status {
     GW_EINVAL = -2, /* a caller passed something it must not */
 
     /* configuration */
-    GW_ECONFIG = -10,  /* a key has a bad value or type */
-    GW_ESUBST = -11,   /* ${VAR:default} substitution failed */
-    GW_EURI = -12,     /* AMQP_URI cannot be parsed */
-    GW_EYAML = -13,    /* the file is not valid YAML */
-    GW_EIO = -14,      /* the file cannot be read */
+    GW_ECONFIG = -10, /* a key has a bad value or type */
+    GW_ESUBST = -11,  /* ${VAR:default} substitution failed */
+    GW_EURI = -12,    /* AMQP_URI cannot be parsed */
+    GW_EYAML = -13,   /* the file is not valid YAML */
+    GW_EIO = -14,     /* the file cannot be read */
 
     /* routing */
-    GW_ERULE = -20,     /* a rule does not compile */
-    GW_ENOMATCH = -21,  /* no rule matches the path: 404 */
-    GW_EMETHOD = -22,   /* the path matches, the method does not: 405 */
-    GW_EREDIRECT = -23, /* strict slashes: 308 to the slash URL */
-    GW_EDUPLICATE = -24,/* two routes with the same rule and an overlapping method */
+    GW_ERULE = -20,      /* a rule does not compile */
+    GW_ENOMATCH = -21,   /* no rule matches the path: 404 */
+    GW_EMETHOD = -22,    /* the path matches, the method does not: 405 */
+    GW_EREDIRECT = -23,  /* strict slashes: 308 to the slash URL */
+    GW_EDUPLICATE = -24, /* two routes with the same rule and an overlapping method */
     GW_EFORBIDDEN = -25, /* the generic route may not call this target: 403 */
 
     /* request -> call mapping */
@@ -32,13 +32,13 @@ enum gw_status {
     GW_EMEDIA = -32, /* the body's Content-Type is not JSON: 415 */
 
     /* RPC */
-    GW_EBROKER = -40,         /* the broker cannot be reached: 503 + Retry-After */
-    GW_EUNKNOWN_SERVICE = -41,/* basic.return: no queue bound for the service: 503 */
-    GW_ETIMEOUT = -42,        /* no reply before the deadline: 504 */
-    GW_EREMOTE = -43,         /* the service replied with an error object */
-    GW_EBADREPLY = -44,       /* the reply cannot be decoded: 502 */
-    GW_ESHUTDOWN = -45,       /* enoki is stopping */
-    GW_ECANCELLED = -46,      /* the caller went away */
+    GW_EBROKER = -40,          /* the broker cannot be reached: 503 + Retry-After */
+    GW_EUNKNOWN_SERVICE = -41, /* basic.return: no queue bound for the service: 503 */
+    GW_ETIMEOUT = -42,         /* no reply before the deadline: 504 */
+    GW_EREMOTE = -43,          /* the service replied with an error object */
+    GW_EBADREPLY = -44,        /* the reply cannot be decoded: 502 */
+    GW_ESHUTDOWN = -45,        /* enoki is stopping */
+    GW_ECANCELLED = -46,       /* the caller went away */
 };
 
 #define GW_STATUS_MIN (-46)

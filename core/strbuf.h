@@ -18,7 +18,9 @@ void gw_strbuf_adds(struct gw_strbuf *b, const char *s);
 /* Returns the string (new; "" when nothing was added) and leaves the buffer empty. */
 char *gw_strbuf_take(struct gw_strbuf *b);
 
-/* Writes printf-formatted text into err (truncated to errlen); a NULL err or errlen 0 is a no-op. */
-void gw_set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Writes printf-formatted text into err (truncated to errlen); a NULL err or errlen 0 is a no-op.
+ */
+void gw_set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -40,6 +40,21 @@ static size_t sequence_length(const unsigned char *s, size_t n, size_t *consumed
     return need + 1;
 }
 
+size_t gw_utf8_decode(const char *s, size_t n, unsigned long *cp)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t consumed;
+    size_t len = sequence_length(p, n, &consumed);
+    static const unsigned char lead_bits[] = {0, 0x7F, 0x1F, 0x0F, 0x07};
+    if (len == 0)
+        return 0;
+    unsigned long c = p[0] & lead_bits[len];
+    for (size_t i = 1; i < len; i++)
+        c = (c << 6) | (p[i] & 0x3Fu);
+    *cp = c;
+    return len;
+}
+
 int gw_utf8_valid(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;

@@ -9,6 +9,11 @@
 
 #include <stddef.h>
 
+/* The one UTF-8 decoder: the well-formed sequence at s[0..n) (n > 0) gives its code point in *cp
+ * and its length (1 to 4); an ill-formed one (overlong, surrogate, beyond U+10FFFF, cut short)
+ * gives 0. */
+size_t gw_utf8_decode(const char *s, size_t n, unsigned long *cp);
+
 /* true when s[0..n) is well-formed UTF-8 (NUL bytes included as code points). */
 int gw_utf8_valid(const char *s, size_t n);
 

@@ -128,7 +128,8 @@ void gw_wire_context_headers(const json_t *context, amqp_pool_t *pool, amqp_tabl
         abort();
     const char *key;
     json_t *value;
-    json_object_foreach((json_t *)(uintptr_t)context, key, value) {
+    json_object_foreach((json_t *)(uintptr_t)context, key, value)
+    {
         amqp_table_entry_t *entry = &out->entries[out->num_entries];
         if (!field_value(value, pool, &entry->value))
             continue;

@@ -1,8 +1,12 @@
 #include "access_log.h"
 
+#include "core/json.h"
 #include "core/log.h"
+#include "core/strbuf.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 void gw_log_access(const struct gw_access *a)
 {
@@ -14,15 +18,25 @@ void gw_log_access(const struct gw_access *a)
                      a->call_id ? a->call_id : "-", a->client_gone ? " (client gone)" : "");
         return;
     }
-    char line[2048], path[1200], ts[96];
-    gw_log_json_text(path, sizeof(path), a->path, a->path_len);
+    char ts[96], tail[256];
     gw_log_timestamp(ts, sizeof(ts));
-    int n = snprintf(line, sizeof(line),
-                     "{\"ts\":\"%s\",\"level\":\"info\",\"component\":\"access\",\"remote\":"
-                     "\"%s\",\"method\":\"%s\",\"path\":\"%s\",\"status\":%d,\"duration_ms\":%.3f,"
-                     "\"call_id\":%s%s%s,\"client_gone\":%s}\n",
-                     ts, a->remote, a->method, path, a->status, a->duration_ms,
-                     a->call_id ? "\"" : "", a->call_id ? a->call_id : "null",
-                     a->call_id ? "\"" : "", a->client_gone ? "true" : "false");
-    gw_log_emit(GW_LOG_INFO, line, n, sizeof(line));
+    struct gw_strbuf b = {0};
+    gw_strbuf_adds(&b, "{\"ts\":\"");
+    gw_strbuf_adds(&b, ts);
+    gw_strbuf_adds(&b, "\",\"level\":\"info\",\"component\":\"access\",\"remote\":");
+    gw_json_write_string(&b, a->remote, strlen(a->remote), GW_JSON_COMPACT);
+    gw_strbuf_adds(&b, ",\"method\":");
+    gw_json_write_string(&b, a->method, strlen(a->method), GW_JSON_COMPACT);
+    gw_strbuf_adds(&b, ",\"path\":");
+    gw_json_write_string(&b, a->path, a->path_len, GW_JSON_COMPACT);
+    snprintf(tail, sizeof(tail), ",\"status\":%d,\"duration_ms\":%.3f,\"call_id\":", a->status,
+             a->duration_ms);
+    gw_strbuf_adds(&b, tail);
+    if (a->call_id)
+        gw_json_write_string(&b, a->call_id, strlen(a->call_id), GW_JSON_COMPACT);
+    else
+        gw_strbuf_adds(&b, "null");
+    gw_strbuf_adds(&b, a->client_gone ? ",\"client_gone\":true}\n" : ",\"client_gone\":false}\n");
+    gw_log_emit(GW_LOG_INFO, b.data, b.len);
+    free(b.data);
 }

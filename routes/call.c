@@ -9,8 +9,8 @@
 #include <ctype.h>
 #include <fnmatch.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -67,8 +67,9 @@ static int parse_body(const char *content_type, const char *body, size_t body_le
         return GW_EJSON;
     }
     if (!json_is_object(doc) && !json_is_array(doc)) {
-        snprintf(err, errlen, "the JSON body must be an object (keyword arguments) or an array "
-                              "(positional arguments)");
+        snprintf(err, errlen,
+                 "the JSON body must be an object (keyword arguments) or an array "
+                 "(positional arguments)");
         json_decref(doc);
         return GW_EARGS;
     }
@@ -91,8 +92,10 @@ int gw_call_build_args(const json_t *path_values, const struct gw_query_param *q
     if (status != GW_OK)
         goto out;
     if (path_values) {
-        json_object_foreach((json_t *)(uintptr_t)path_values, key, value) {
-            status = add_kwarg(out_kwargs, sources, key, json_incref(value), FROM_PATH, err, errlen);
+        json_object_foreach((json_t *)(uintptr_t)path_values, key, value)
+        {
+            status =
+                add_kwarg(out_kwargs, sources, key, json_incref(value), FROM_PATH, err, errlen);
             if (status != GW_OK)
                 goto out;
         }
@@ -100,8 +103,10 @@ int gw_call_build_args(const json_t *path_values, const struct gw_query_param *q
     if (json_is_array(doc)) {
         json_array_extend(out_args, doc);
     } else if (json_is_object(doc)) {
-        json_object_foreach(doc, key, value) {
-            status = add_kwarg(out_kwargs, sources, key, json_incref(value), FROM_BODY, err, errlen);
+        json_object_foreach(doc, key, value)
+        {
+            status =
+                add_kwarg(out_kwargs, sources, key, json_incref(value), FROM_BODY, err, errlen);
             if (status != GW_OK)
                 goto out;
         }
@@ -146,8 +151,9 @@ out:
     return status;
 }
 
-/* url_unquote_plus: '+' -> ' ', %XX decoded (a malformed escape stays), the bytes read as UTF-8 with
- * errors="replace". A decoded NUL ends the C string, the one way enoki differs from werkzeug here. */
+/* url_unquote_plus: '+' -> ' ', %XX decoded (a malformed escape stays), the bytes read as UTF-8
+ * with errors="replace". A decoded NUL ends the C string, the one way enoki differs from werkzeug
+ * here. */
 static char *unquote_plus(const char *s, size_t n)
 {
     char *bytes = xmalloc(n + 1);
@@ -284,20 +290,24 @@ int gw_call_generic_args(const char *content_type, const char *body, size_t body
     if (status != GW_OK)
         return status;
     if (doc && !json_is_object(doc)) {
-        snprintf(err, errlen, "the body must be a JSON object {\"args\": [...], \"kwargs\": {...}}");
+        snprintf(err, errlen,
+                 "the body must be a JSON object {\"args\": [...], \"kwargs\": {...}}");
         json_decref(doc);
         return GW_EARGS;
     }
     const char *key;
     json_t *value;
-    json_object_foreach(doc, key, value) {
+    json_object_foreach(doc, key, value)
+    {
         int ok = strcmp(key, "args") == 0     ? json_is_array(value) || json_is_null(value)
                  : strcmp(key, "kwargs") == 0 ? json_is_object(value) || json_is_null(value)
                                               : -1;
         if (ok != 1) {
             if (ok < 0)
-                snprintf(err, errlen, "unknown member '%s' in the body; expected \"args\" and "
-                                      "\"kwargs\"", key);
+                snprintf(err, errlen,
+                         "unknown member '%s' in the body; expected \"args\" and "
+                         "\"kwargs\"",
+                         key);
             else
                 snprintf(err, errlen, "'%s' must be %s", key,
                          strcmp(key, "args") == 0 ? "an array" : "an object");

@@ -19,8 +19,8 @@ struct gw_query {
 };
 
 /* Parses a raw query string (without '?') as werkzeug's url_decode does: pairs split on '&', empty
- * pairs skipped, "name" alone has the value "", '+' is a space, %XX decoded (a malformed escape kept),
- * ill-formed UTF-8 replaced by U+FFFD. Fills out (free with gw_query_clear). */
+ * pairs skipped, "name" alone has the value "", '+' is a space, %XX decoded (a malformed escape
+ * kept), ill-formed UTF-8 replaced by U+FFFD. Fills out (free with gw_query_clear). */
 void gw_query_parse(const char *raw, size_t len, struct gw_query *out);
 void gw_query_clear(struct gw_query *query);
 
@@ -31,13 +31,13 @@ void gw_query_clear(struct gw_query *query);
  * route table cannot carry; err then says so. */
 int gw_call_decode_path(const char *raw, size_t len, char **out, char *err, size_t errlen);
 
-/* Builds json-mode arguments: kwargs = path values U members of a JSON-object body U query parameters
- * (strings; a repeated parameter becomes a list of strings); a JSON-array body becomes the positional
- * args. Returns GW_OK with new references in *args and *kwargs, or
- *   GW_EARGS  a name given by two sources, or a body that is neither an object nor an array;
- *   GW_EJSON  a JSON Content-Type (or none) with a body that is not valid JSON;
- *   GW_EMEDIA a non-empty body whose Content-Type is not JSON;
- * with a message for the client in err. path_values is borrowed (NULL = none). */
+/* Builds json-mode arguments: kwargs = path values U members of a JSON-object body U query
+ * parameters (strings; a repeated parameter becomes a list of strings); a JSON-array body becomes
+ * the positional args. Returns GW_OK with new references in *args and *kwargs, or GW_EARGS  a name
+ * given by two sources, or a body that is neither an object nor an array; GW_EJSON  a JSON
+ * Content-Type (or none) with a body that is not valid JSON; GW_EMEDIA a non-empty body whose
+ * Content-Type is not JSON; with a message for the client in err. path_values is borrowed (NULL =
+ * none). */
 int gw_call_build_args(const json_t *path_values, const struct gw_query_param *query,
                        size_t n_query, const char *content_type, const char *body, size_t body_len,
                        json_t **args, json_t **kwargs, char *err, size_t errlen);
@@ -48,7 +48,8 @@ int gw_call_build_args(const json_t *path_values, const struct gw_query_param *q
 int gw_call_under_prefix(const char *prefix, const char *path);
 
 /* Reads "<prefix>/<service>/<method>": exactly two non-empty segments without '.' (a dot would
- * change the routing key). Returns GW_OK with new strings in *service and *method, or GW_ENOMATCH. */
+ * change the routing key). Returns GW_OK with new strings in *service and *method, or GW_ENOMATCH.
+ */
 int gw_call_generic_target(const char *prefix, const char *path, char **service, char **method);
 
 /* true when "service.method" matches one of config->expose (fnmatch globs). */

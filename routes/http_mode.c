@@ -79,10 +79,9 @@ static char *trimmed(const char *value)
     return xstrndup(value, n);
 }
 
-
-/* One part of werkzeug's IRI: url_quote(part, safe) and then uri_to_iri's url_unquote, which decodes
- * an escape only when its byte is always-safe or not ASCII, in one pass; ill-formed UTF-8 is
- * re-quoted, as the "url_quote" error handler does. */
+/* One part of werkzeug's IRI: url_quote(part, safe) and then uri_to_iri's url_unquote, which
+ * decodes an escape only when its byte is always-safe or not ASCII, in one pass; ill-formed UTF-8
+ * is re-quoted, as the "url_quote" error handler does. */
 static void iri_part(struct gw_strbuf *b, const char *s, size_t n, const char *quote_safe)
 {
     static const char hexdigits[] = "0123456789ABCDEF";
@@ -90,9 +89,11 @@ static void iri_part(struct gw_strbuf *b, const char *s, size_t n, const char *q
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         int safe = gw_url_always_safe(c) || (c && strchr(quote_safe, c));
-        if (safe && c == '%' && i + 2 < n && gw_hex_value(s[i + 1]) >= 0 && gw_hex_value(s[i + 2]) >= 0) {
+        if (safe && c == '%' && i + 2 < n && gw_hex_value(s[i + 1]) >= 0 &&
+            gw_hex_value(s[i + 2]) >= 0) {
             /* An escape that was already there. */
-            unsigned char decoded = (unsigned char)(gw_hex_value(s[i + 1]) * 16 + gw_hex_value(s[i + 2]));
+            unsigned char decoded =
+                (unsigned char)(gw_hex_value(s[i + 1]) * 16 + gw_hex_value(s[i + 2]));
             if (decoded >= 0x80 || gw_url_always_safe(decoded))
                 gw_strbuf_add(&bytes, (const char *)&decoded, 1);
             else
@@ -139,9 +140,8 @@ static char *cookie_unquote(const char *v, size_t n)
         return xstrndup(v, n);
     struct gw_strbuf b = {0};
     for (size_t i = 1; i < n - 1; i++) {
-        if (v[i] == '\\' && i + 3 < n - 1 && v[i + 1] >= '0' &&
-            v[i + 1] <= '3' && v[i + 2] >= '0' && v[i + 2] <= '7' && v[i + 3] >= '0' &&
-            v[i + 3] <= '7') {
+        if (v[i] == '\\' && i + 3 < n - 1 && v[i + 1] >= '0' && v[i + 1] <= '3' &&
+            v[i + 2] >= '0' && v[i + 2] <= '7' && v[i + 3] >= '0' && v[i + 3] <= '7') {
             char c = (char)((v[i + 1] - '0') * 64 + (v[i + 2] - '0') * 8 + (v[i + 3] - '0'));
             gw_strbuf_add(&b, &c, 1);
             i += 3;
@@ -285,8 +285,8 @@ json_t *gw_http_request_object(const struct gw_http_request_view *view)
     json_object_set_new(request, "headers", headers);
 
     if (gw_utf8_valid(view->body, view->body_len)) {
-        json_object_set_new(request, "data", json_stringn(view->body ? view->body : "",
-                                                          view->body_len));
+        json_object_set_new(request, "data",
+                            json_stringn(view->body ? view->body : "", view->body_len));
     } else {
         char *encoded = base64(view->body, view->body_len);
         json_object_set_new(request, "data_base64", json_string(encoded));
@@ -300,7 +300,8 @@ json_t *gw_http_request_object(const struct gw_http_request_view *view)
     return request;
 }
 
-/* --- Python's repr ------------------------------------------------------------------------------ */
+/* --- Python's repr ------------------------------------------------------------------------------
+ */
 
 /* Code points Python's str.isprintable() refuses beyond ASCII: the C1 controls, the separators and
  * the format characters in common use, surrogates and private use. (Unassigned code points, which
@@ -308,10 +309,10 @@ json_t *gw_http_request_object(const struct gw_http_request_view *view)
 static int py_printable(unsigned long c)
 {
     static const unsigned long ranges[][2] = {
-        {0x80, 0xA0},     {0xAD, 0xAD},     {0x600, 0x605},   {0x61C, 0x61C},
-        {0x6DD, 0x6DD},   {0x70F, 0x70F},   {0x180E, 0x180E}, {0x1680, 0x1680},
-        {0x2000, 0x200F}, {0x2028, 0x202F}, {0x205F, 0x2064}, {0x2066, 0x206F},
-        {0x3000, 0x3000}, {0xD800, 0xF8FF}, {0xFEFF, 0xFEFF}, {0xFFF9, 0xFFFB},
+        {0x80, 0xA0},     {0xAD, 0xAD},       {0x600, 0x605},     {0x61C, 0x61C},
+        {0x6DD, 0x6DD},   {0x70F, 0x70F},     {0x180E, 0x180E},   {0x1680, 0x1680},
+        {0x2000, 0x200F}, {0x2028, 0x202F},   {0x205F, 0x2064},   {0x2066, 0x206F},
+        {0x3000, 0x3000}, {0xD800, 0xF8FF},   {0xFEFF, 0xFEFF},   {0xFFF9, 0xFFFB},
         {0xFFFE, 0xFFFF}, {0xE0001, 0xE0001}, {0xE0020, 0xE007F}, {0xF0000, 0x10FFFF},
     };
     for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
@@ -344,18 +345,20 @@ static void repr_string(struct gw_strbuf *b, const char *s, size_t n)
             i++;
             continue;
         }
-        /* jansson strings are valid UTF-8. */
-        size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-        if (i + len > n)
-            len = n - i;
-        unsigned long cp = c & (len == 4 ? 0x07 : len == 3 ? 0x0F : 0x1F);
-        for (size_t k = 1; k < len; k++)
-            cp = (cp << 6) | ((unsigned char)s[i + k] & 0x3F);
+        /* jansson strings are valid UTF-8; stay safe anyway. */
+        unsigned long cp;
+        size_t len = gw_utf8_decode(s + i, n - i, &cp);
+        if (len == 0) {
+            cp = 0xFFFD;
+            len = 1;
+        }
         if (py_printable(cp))
             gw_strbuf_add(b, s + i, len);
         else {
-            snprintf(esc, sizeof(esc), cp <= 0xFF ? "\\x%02lx" : cp <= 0xFFFF ? "\\u%04lx"
-                                                                              : "\\U%08lx",
+            snprintf(esc, sizeof(esc),
+                     cp <= 0xFF     ? "\\x%02lx"
+                     : cp <= 0xFFFF ? "\\u%04lx"
+                                    : "\\U%08lx",
                      cp);
             gw_strbuf_adds(b, esc);
         }
@@ -429,8 +432,8 @@ static void repr_string_in(struct gw_strbuf *b, const char *s, size_t n,
     repr_string(b, s, n);
 }
 
-static const struct gw_json_dialect python_repr = {", ", ": ", "True", "False", "None",
-                                                   repr_string_in, repr_float, 0};
+static const struct gw_json_dialect python_repr = {", ",   ": ",           "True",     "False",
+                                                   "None", repr_string_in, repr_float, 0};
 
 char *gw_python_repr(const json_t *value)
 {
@@ -439,7 +442,8 @@ char *gw_python_repr(const json_t *value)
     return gw_strbuf_take(&b);
 }
 
-/* --- answers ------------------------------------------------------------------------------------ */
+/* --- answers ------------------------------------------------------------------------------------
+ */
 
 static void text_response(int status, const char *body, size_t len, struct gw_response *out)
 {
@@ -503,7 +507,7 @@ void gw_http_respond_result(const json_t *result, struct gw_response *out)
     int code = 200;
     if (status) {
         /* werkzeug takes an int, or a string starting with one ("201 CREATED"). */
-        long long n = json_is_integer(status) ? json_integer_value(status)
+        long long n = json_is_integer(status)  ? json_integer_value(status)
                       : json_is_string(status) ? strtoll(json_string_value(status), NULL, 10)
                                                : 0;
         if (n < 100 || n > 999) {
@@ -521,7 +525,8 @@ void gw_http_respond_result(const json_t *result, struct gw_response *out)
     if (json_is_object(headers)) {
         const char *name;
         json_t *value;
-        json_object_foreach((json_t *)(uintptr_t)headers, name, value) {
+        json_object_foreach((json_t *)(uintptr_t)headers, name, value)
+        {
             headers_ok = headers_ok && add_handler_header(out, name, value);
             has_content_type = has_content_type || strcasecmp(name, "Content-Type") == 0;
         }

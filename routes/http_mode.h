@@ -1,7 +1,7 @@
 /* http_mode.h - routes in `mode: http`: the same answers nameko's own @http gives (nameko-wire §6).
  *
- * The RPC method is called with the typed path values plus `request`, a JSON object mirroring what a
- * handler reads from werkzeug's Request; its result is read as nameko's @http reads a handler's
+ * The RPC method is called with the typed path values plus `request`, a JSON object mirroring what
+ * a handler reads from werkzeug's Request; its result is read as nameko's @http reads a handler's
  * (nameko/web/handlers.py response_from_result), and errors become nameko's text answers. Pure.
  */
 #ifndef ENOKI_HTTP_MODE_H
@@ -64,7 +64,8 @@ char *gw_http_werkzeug_url(const char *host, const char *path, const char *raw_q
 char *gw_python_repr(const json_t *value);
 
 /* A header name as werkzeug's EnvironHeaders spells it: '_' becomes '-' (the WSGI environ cannot
- * tell them apart), then Python's str.title() ("x-api-key" -> "X-Api-Key"). Returns a new string. */
+ * tell them apart), then Python's str.title() ("x-api-key" -> "X-Api-Key"). Returns a new string.
+ */
 char *gw_http_header_title(const char *name);
 
 #endif

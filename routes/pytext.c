@@ -2,6 +2,7 @@
 #include "routes/pytext.h"
 
 #include "core/strbuf.h"
+#include "core/utf8.h"
 #include "core/util.h"
 
 #include <string.h>
@@ -17,22 +18,9 @@ size_t gw_cp_count(const char *s, size_t n)
 
 size_t gw_cp_decode(const char *s, size_t pos, size_t end, unsigned long *cp)
 {
-    unsigned char c = (unsigned char)s[pos];
     size_t next = gw_cp_next(s, pos, end);
-    size_t n = next - pos;
-    if (c < 0x80 && n == 1) {
-        *cp = c;
-    } else if ((c & 0xE0) == 0xC0 && n == 2) {
-        *cp = ((unsigned long)(c & 0x1F) << 6) | ((unsigned char)s[pos + 1] & 0x3Fu);
-    } else if ((c & 0xF0) == 0xE0 && n == 3) {
-        *cp = ((unsigned long)(c & 0x0F) << 12) | (((unsigned char)s[pos + 1] & 0x3Fu) << 6) |
-              ((unsigned char)s[pos + 2] & 0x3Fu);
-    } else if ((c & 0xF8) == 0xF0 && n == 4) {
-        *cp = ((unsigned long)(c & 0x07) << 18) | (((unsigned char)s[pos + 1] & 0x3Fu) << 12) |
-              (((unsigned char)s[pos + 2] & 0x3Fu) << 6) | ((unsigned char)s[pos + 3] & 0x3Fu);
-    } else {
+    if (gw_utf8_decode(s + pos, next - pos, cp) != next - pos)
         *cp = 0xFFFD;
-    }
     return next;
 }
 

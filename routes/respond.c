@@ -15,10 +15,10 @@ static const struct {
     int status;
     int http;
 } http_of_status[] = {
-    {GW_ENOMATCH, 404},         {GW_EMETHOD, 405},  {GW_EREDIRECT, 308},
-    {GW_EFORBIDDEN, 403},     {GW_EARGS, 400},            {GW_EJSON, 400},    {GW_EMEDIA, 415},
-    {GW_EBROKER, 503},          {GW_EUNKNOWN_SERVICE, 503},
-    {GW_ETIMEOUT, 504},         {GW_EBADREPLY, 502}, {GW_ESHUTDOWN, 503},
+    {GW_ENOMATCH, 404},   {GW_EMETHOD, 405},   {GW_EREDIRECT, 308},
+    {GW_EFORBIDDEN, 403}, {GW_EARGS, 400},     {GW_EJSON, 400},
+    {GW_EMEDIA, 415},     {GW_EBROKER, 503},   {GW_EUNKNOWN_SERVICE, 503},
+    {GW_ETIMEOUT, 504},   {GW_EBADREPLY, 502}, {GW_ESHUTDOWN, 503},
     {GW_EREMOTE, 500},
 };
 
@@ -105,8 +105,7 @@ void gw_respond_status(int http, const char *code, const char *message, const ch
     fill_error(http, code, message, call_id, NULL, out);
 }
 
-void gw_respond_error(int status, const char *message, const char *call_id,
-                      struct gw_response *out)
+void gw_respond_error(int status, const char *message, const char *call_id, struct gw_response *out)
 {
     fill_error(gw_http_status_of(status), gw_status_code(status), message, call_id, NULL, out);
 }

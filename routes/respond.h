@@ -1,5 +1,5 @@
-/* respond.h - a call's outcome becomes an HTTP response (json mode): the one table of HTTP statuses.
- * Pure: handlers fill a gw_response and never touch the HTTP library. */
+/* respond.h - a call's outcome becomes an HTTP response (json mode): the one table of HTTP
+ * statuses. Pure: handlers fill a gw_response and never touch the HTTP library. */
 #ifndef ENOKI_RESPOND_H
 #define ENOKI_RESPOND_H
 
@@ -22,10 +22,10 @@ struct gw_response {
     const char *content_type; /* static string */
     char *body;               /* new; may be NULL for an empty body */
     size_t body_len;
-    char *location;           /* new; for redirects */
-    char allow[256];          /* for 405; "" otherwise */
-    int retry_after;          /* seconds; 0 = no Retry-After header */
-    const char *code;         /* the stable error code, for logs; NULL on success */
+    char *location;                     /* new; for redirects */
+    char allow[256];                    /* for 405; "" otherwise */
+    int retry_after;                    /* seconds; 0 = no Retry-After header */
+    const char *code;                   /* the stable error code, for logs; NULL on success */
     struct gw_response_header *headers; /* new; a handler's own headers (http mode), in order */
     size_t n_headers;
 };
@@ -48,8 +48,9 @@ void gw_respond_error(int status, const char *message, const char *call_id,
                       struct gw_response *out);
 
 /* The end of a call that did not succeed. status is the gw_rpc outcome; error is the nameko error
- * object for GW_EREMOTE (borrowed, else NULL); target is "service.method"; generic tells whether the
- * call came through the generic route (MethodNotFound is then 404, else 502: the route is wrong). */
+ * object for GW_EREMOTE (borrowed, else NULL); target is "service.method"; generic tells whether
+ * the call came through the generic route (MethodNotFound is then 404, else 502: the route is
+ * wrong). */
 void gw_respond_call_error(int status, const json_t *error, const char *detail, const char *target,
                            double timeout_s, const char *call_id, const struct gw_config *config,
                            bool generic, struct gw_response *out);
@@ -59,7 +60,8 @@ void gw_respond_call_error(int status, const json_t *error, const char *detail, 
 void gw_describe_call_failure(int status, const char *detail, const char *target, double timeout_s,
                               char *buf, size_t len);
 
-/* true when a remote error is of nameko's BadRequest family (by exc_path), which @http answers 400. */
+/* true when a remote error is of nameko's BadRequest family (by exc_path), which @http answers 400.
+ */
 int gw_remote_is_bad_request(const json_t *error);
 
 /* The HTTP status enoki answers for a local gw_status (500 for anything unexpected). */

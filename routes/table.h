@@ -1,16 +1,17 @@
 /* table.h - the route table: werkzeug 2.2 rules compiled into a matcher.
  *
  * Pure: no sockets, no MHD. Rules use werkzeug's language ("/get/<int:value>", "/f/<path:rest>",
- * converters with arguments such as <int(signed=True):n>), and matching answers exactly as a werkzeug
- * 2.2 Map() would: strict_slashes and merge_slashes on, as nameko builds it.
+ * converters with arguments such as <int(signed=True):n>), and matching answers exactly as a
+ * werkzeug 2.2 Map() would: strict_slashes and merge_slashes on, as nameko builds it.
  *
  * Typical use: gw_route_table_new, gw_route_table_add for every route, gw_route_table_compile once,
- * then gw_route_table_match per request from any number of threads (the compiled table is read-only).
+ * then gw_route_table_match per request from any number of threads (the compiled table is
+ * read-only).
  *
  * Where enoki deliberately differs from werkzeug (startup errors instead of silent surprises):
- *  - converter arguments werkzeug's regex would silently skip ("min=-5", "min=1 max=2") are refused,
- *    as are arguments to path/uuid (werkzeug ignores them), wrong argument types, and a variable
- *    used twice;
+ *  - converter arguments werkzeug's regex would silently skip ("min=-5", "min=1 max=2") are
+ * refused, as are arguments to path/uuid (werkzeug ignores them), wrong argument types, and a
+ * variable used twice;
  *  - a route that could never be reached (same parts as an earlier route, overlapping method) is
  *    refused with GW_EDUPLICATE;
  *  - an int beyond 64 bits, or a float that overflows to inf, gives 404 (JSON cannot carry them);
@@ -26,11 +27,11 @@
 struct gw_route_table;
 
 struct gw_route_match {
-    void *target;     /* borrowed: the target given to gw_route_table_add */
-    json_t *values;   /* new reference: object of typed path values (int -> integer, float -> real,
-                       * uuid -> lower-case string, others -> string); NULL unless GW_OK */
-    char *redirect;   /* new: for GW_EREDIRECT, the path to redirect to (no query string) */
-    char allow[256];  /* for GW_EMETHOD: the "Allow" header value, e.g. "GET, HEAD, POST" */
+    void *target;    /* borrowed: the target given to gw_route_table_add */
+    json_t *values;  /* new reference: object of typed path values (int -> integer, float -> real,
+                      * uuid -> lower-case string, others -> string); NULL unless GW_OK */
+    char *redirect;  /* new: for GW_EREDIRECT, the path to redirect to (no query string) */
+    char allow[256]; /* for GW_EMETHOD: the "Allow" header value, e.g. "GET, HEAD, POST" */
 };
 
 struct gw_route_table *gw_route_table_new(void);
@@ -41,7 +42,8 @@ void gw_route_table_free(struct gw_route_table *table);
  * Returns GW_OK, GW_ERULE (bad rule or method list: err says why, e.g. "unknown converter 'foo'"),
  * GW_EDUPLICATE (same parts as an earlier route with an overlapping method, so werkzeug would never
  * reach it: "/a/<int:x>" duplicates "/a/<int(max=3):y>"), or GW_EINVAL (NULL argument, or the
- * table is already compiled). err (errlen bytes) gets a one-line reason; it does not repeat rule. */
+ * table is already compiled). err (errlen bytes) gets a one-line reason; it does not repeat rule.
+ */
 int gw_route_table_add(struct gw_route_table *table, const char *rule, const char *methods,
                        void *target, char *err, size_t errlen);
 
@@ -51,8 +53,8 @@ int gw_route_table_compile(struct gw_route_table *table);
 
 /* Matches a request. method is upper-cased here, as werkzeug does; path is the percent-decoded path
  * (UTF-8), without the query string; leading slashes are collapsed to one, as werkzeug does.
- * Returns GW_OK (out->target and out->values set), GW_ENOMATCH (404), GW_EMETHOD (405, out->allow set,
- * sorted, ", "-joined, whole names only if 255 bytes are not enough), GW_EREDIRECT (308,
+ * Returns GW_OK (out->target and out->values set), GW_ENOMATCH (404), GW_EMETHOD (405, out->allow
+ * set, sorted, ", "-joined, whole names only if 255 bytes are not enough), GW_EREDIRECT (308,
  * out->redirect set: the decoded path with its slash; the caller percent-encodes it as werkzeug's
  * url_quote(safe="/:|+") and appends the query string), or GW_EINVAL (NULL argument or table not
  * compiled). A converter that rejects its value (int(max=...) etc.) ends the match as werkzeug
@@ -64,7 +66,8 @@ void gw_route_match_clear(struct gw_route_match *match);
 
 /* Writes the compiled table, one route per line in the order added, for `enoki --check`:
  * "rule<TAB>METHODS<TAB>columns\n", methods sorted and ","-joined (HEAD included). describe is
- * called for each target to fill its columns (may be NULL: then the line ends after the methods). */
+ * called for each target to fill its columns (may be NULL: then the line ends after the methods).
+ */
 typedef void (*gw_route_describe_fn)(void *target, char *buf, size_t len);
 void gw_route_table_dump(const struct gw_route_table *table, gw_route_describe_fn describe,
                          void *stream /* FILE * */);

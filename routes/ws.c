@@ -112,8 +112,7 @@ static json_t *text_value(const char *text)
     return v;
 }
 
-json_t *gw_nameko_error(const char *exc_type, const char *exc_path, json_t *args,
-                        const char *value)
+json_t *gw_nameko_error(const char *exc_type, const char *exc_path, json_t *args, const char *value)
 {
     json_t *error = json_object();
     json_object_set_new(error, "exc_type", text_value(exc_type));

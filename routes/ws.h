@@ -8,9 +8,9 @@
 #include <stddef.h>
 
 struct gw_ws_request {
-    char *method;            /* new */
-    json_t *data;            /* new; {} when the frame had a falsy data */
-    json_t *correlation_id;  /* new; null when absent */
+    char *method;           /* new */
+    json_t *data;           /* new; {} when the frame had a falsy data */
+    json_t *correlation_id; /* new; null when absent */
 };
 
 /* Parses a client frame. Returns GW_OK, or GW_EJSON for what nameko answers with MalformedRequest
@@ -32,8 +32,8 @@ json_t *gw_nameko_error(const char *exc_type, const char *exc_path, json_t *args
                         const char *value);
 
 /* The three bad-frame answers nameko's hub gives. */
-json_t *gw_ws_malformed_error(void);      /* MalformedRequest "Invalid JSON data" */
-json_t *gw_ws_method_not_found(void);     /* MethodNotFound, exc_args [], value "" */
+json_t *gw_ws_malformed_error(void);  /* MalformedRequest "Invalid JSON data" */
+json_t *gw_ws_method_not_found(void); /* MethodNotFound, exc_args [], value "" */
 json_t *gw_ws_incorrect_signature(const char *message);
 
 /* Python's truthiness of a JSON value: null, false, 0, 0.0, "", [] and {} are false. */
