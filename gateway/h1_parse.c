@@ -319,7 +319,6 @@ void gw_h1_scan(const char *buf, size_t len, bool full, const struct gw_h1_limit
                 end = p + 1;
     }
     out->head_len = partial ? len : (size_t)(end - buf);
-    out->refusal.head_method = stop - start >= 5 && memcmp(start, "HEAD ", 5) == 0;
     /* libmicrohttpd 0.9.75 reads the head as C strings: a NUL cuts the target or a value short
      * ("/a\0/b" would be routed as "/a"), and a line that starts with one ends the head there.
      * RFC 9110 5.5: reject the message. */
@@ -376,8 +375,12 @@ void gw_h1_scan(const char *buf, size_t len, bool full, const struct gw_h1_limit
     out->origin = out->host = NULL; /* read for upgrades only */
     out->origin_len = out->host_len = 0;
     check_framing(&s, limits, out);
-    if (out->verdict == GW_H1_REFUSE)
+    if (out->verdict == GW_H1_REFUSE) {
+        /* These were libmicrohttpd's to answer once, and it sends a HEAD's answer without its
+         * body; the refusals above are the sniffer's, which always had one. */
+        out->refusal.head_method = stop - start >= 5 && memcmp(start, "HEAD ", 5) == 0;
         return;
+    }
     out->content_length = s.content_lengths ? (size_t)s.length : 0;
     out->plain = s.plain && out->method && out->head_len <= limits->max_head;
     bool fast = out->plain && out->head_len + out->content_length <= limits->fast_max &&
