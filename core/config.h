@@ -119,8 +119,8 @@ struct gw_config {
         websocket_origins; /* allowed Origin values, "*" = any; none = same host */
     char *static_dir;      /* served under /static/, default "static" */
     char *admin_prefix;    /* POST <prefix>/<hub method> calls enoki's own service; NULL = off */
-    char *health_path;     /* 200 while the process serves, default "/healthz" */
-    char *ready_path;      /* 200 while the broker connection is up, else 503; default "/readyz" */
+    char *health_path;     /* ok while the process serves, default "/healthz" */
+    char *ready_path;      /* ok only while the broker connection is up; default "/readyz" */
     char *metrics_path;    /* Prometheus text format, default "/metrics" */
     struct gw_cors cors;
 

@@ -1,7 +1,8 @@
 /* status.h - enoki status codes.
  *
  * 0 is success; errors are negative and grouped by area (tens). GW_AGAIN means "would block, call
- * again later". Functions return a status and put results in out-parameters.
+ * again later". Functions return a status and put results in out-parameters. What a client is
+ * answered for each is the HTTP side's business: routes/respond.c holds that one table.
  */
 #ifndef ENOKI_STATUS_H
 #define ENOKI_STATUS_H
@@ -20,23 +21,23 @@ enum gw_status {
 
     /* routing */
     GW_ERULE = -20,      /* a rule does not compile */
-    GW_ENOMATCH = -21,   /* no rule matches the path: 404 */
-    GW_EMETHOD = -22,    /* the path matches, the method does not: 405 */
-    GW_EREDIRECT = -23,  /* strict slashes: 308 to the slash URL */
+    GW_ENOMATCH = -21,   /* no rule matches the path */
+    GW_EMETHOD = -22,    /* the path matches, the method does not */
+    GW_EREDIRECT = -23,  /* strict slashes: the slash URL is the right one */
     GW_EDUPLICATE = -24, /* two routes with the same rule and an overlapping method */
-    GW_EFORBIDDEN = -25, /* the generic route may not call this target: 403 */
+    GW_EFORBIDDEN = -25, /* the generic route may not call this target */
 
     /* request -> call mapping */
-    GW_EARGS = -30,  /* an argument is given twice or has a bad shape: 400 */
-    GW_EJSON = -31,  /* the body is not valid JSON: 400 */
-    GW_EMEDIA = -32, /* the body's Content-Type is not JSON: 415 */
+    GW_EARGS = -30,  /* an argument is given twice or has a bad shape */
+    GW_EJSON = -31,  /* the body is not valid JSON */
+    GW_EMEDIA = -32, /* the body's Content-Type is not JSON */
 
     /* RPC */
-    GW_EBROKER = -40,          /* the broker cannot be reached: 503 + Retry-After */
-    GW_EUNKNOWN_SERVICE = -41, /* basic.return: no queue bound for the service: 503 */
-    GW_ETIMEOUT = -42,         /* no reply before the deadline: 504 */
+    GW_EBROKER = -40,          /* the broker cannot be reached */
+    GW_EUNKNOWN_SERVICE = -41, /* basic.return: no queue bound for the service */
+    GW_ETIMEOUT = -42,         /* no reply before the deadline */
     GW_EREMOTE = -43,          /* the service replied with an error object */
-    GW_EBADREPLY = -44,        /* the reply cannot be decoded: 502 */
+    GW_EBADREPLY = -44,        /* the reply cannot be decoded */
     GW_ESHUTDOWN = -45,        /* enoki is stopping */
     GW_ECANCELLED = -46,       /* the caller went away */
 };
