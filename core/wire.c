@@ -2,6 +2,7 @@
 
 #include "json.h"
 #include "status.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 #include <fcntl.h>
@@ -128,7 +129,8 @@ void gw_wire_context_headers(const json_t *context, amqp_pool_t *pool, amqp_tabl
         abort();
     const char *key;
     json_t *value;
-    json_object_foreach((json_t *)(uintptr_t)context, key, value) {
+    json_object_foreach((json_t *)(uintptr_t)context, key, value)
+    {
         amqp_table_entry_t *entry = &out->entries[out->num_entries];
         if (!field_value(value, pool, &entry->value))
             continue;
@@ -192,4 +194,29 @@ const char *gw_wire_exc_path(const json_t *error)
 const char *gw_wire_exc_value(const json_t *error)
 {
     return member_string(error, "value");
+}
+
+/* A JSON string of text that may not be UTF-8: callers write messages into fixed-size buffers,
+ * which can cut a character in two, and json_string would then give NULL (a member silently
+ * missing). Ill-formed parts become U+FFFD, as Python's errors="replace" would make them. */
+static json_t *text_value(const char *text)
+{
+    json_t *v = json_string(text);
+    if (v)
+        return v;
+    size_t len;
+    char *repaired = gw_utf8_repair(text, strlen(text), &len);
+    v = json_stringn(repaired, len);
+    free(repaired);
+    return v;
+}
+
+json_t *gw_nameko_error(const char *exc_type, const char *exc_path, json_t *args, const char *value)
+{
+    json_t *error = json_object();
+    json_object_set_new(error, "exc_type", text_value(exc_type));
+    json_object_set_new(error, "exc_path", text_value(exc_path));
+    json_object_set_new(error, "exc_args", args ? args : json_array());
+    json_object_set_new(error, "value", text_value(value));
+    return error;
 }

@@ -7,8 +7,10 @@
 #include "core/wire.h"
 #include "core/xalloc.h"
 #include "routes/call.h"
+#include "routes/hub_args.h"
 #include "routes/respond.h"
 #include "routes/ws.h"
+#include "routes/ws_admit.h"
 
 #include <libwebsockets.h>
 #include <stdbool.h>
@@ -276,90 +278,21 @@ static void unsubscribe_channel(struct client *c, const char *channel)
 /* --- the hub's own methods, with Python's argument errors ----------------------------------------
  */
 
-/* kwargs must be exactly the names given (NULL-terminated); otherwise the IncorrectSignature text
- * inspect.getcallargs would raise for fn(socket_id, <names>). */
-static json_t *check_kwargs(const char *fn, const json_t *kwargs, const char *const *names)
-{
-    char message[256];
-    const char *key;
-    json_t *value;
-    json_object_foreach((json_t *)(uintptr_t)kwargs, key, value)
-    {
-        bool known = false;
-        for (size_t i = 0; names[i]; i++)
-            known = known || strcmp(key, names[i]) == 0;
-        if (!known) {
-            snprintf(message, sizeof(message), "%s() got an unexpected keyword argument '%s'", fn,
-                     key);
-            return gw_ws_incorrect_signature(message);
-        }
-    }
-    for (size_t i = 0; names[i]; i++) {
-        if (!json_object_get(kwargs, names[i])) {
-            snprintf(message, sizeof(message), "%s() missing 1 required positional argument: '%s'",
-                     fn, names[i]);
-            return gw_ws_incorrect_signature(message);
-        }
-    }
-    return NULL;
-}
-
-/* Python's type name of a decoded JSON value. */
-static const char *py_type(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
-        return "dict";
-    case JSON_ARRAY:
-        return "list";
-    case JSON_STRING:
-        return "str";
-    case JSON_INTEGER:
-        return "int";
-    case JSON_REAL:
-        return "float";
-    case JSON_TRUE:
-    case JSON_FALSE:
-        return "bool";
-    default:
-        return "NoneType";
-    }
-}
-
-/* What nameko's hub answers for fn(socket_id, **data) with a data that is not a mapping. */
-static json_t *not_a_mapping(const json_t *data)
-{
-    char message[160];
-    snprintf(message, sizeof(message),
-             "inspect.getcallargs() argument after ** must be a mapping, not %s", py_type(data));
-    return gw_ws_incorrect_signature(message);
-}
-
 /* Answers a hub method; returns false when method is not one of them. */
 static bool hub_method(struct client *c, const struct gw_ws_request *r)
 {
-    static const char *const channel_arg[] = {"channel", NULL};
-    static const char *const no_args[] = {NULL};
-    bool is_subscribe = strcmp(r->method, "subscribe") == 0;
-    bool is_unsubscribe = strcmp(r->method, "unsubscribe") == 0;
-    bool is_list = strcmp(r->method, "get_subscriptions") == 0;
-    if (!is_subscribe && !is_unsubscribe && !is_list)
+    const char *channel;
+    json_t *error;
+    enum gw_hub_method method = gw_hub_args_frame(r->method, r->data, &channel, &error);
+    if (method == GW_HUB_NONE)
         return false;
-    json_t *error = !json_is_object(r->data)
-                        ? not_a_mapping(r->data)
-                        : check_kwargs(r->method, r->data, is_list ? no_args : channel_arg);
-    if (!error && !is_list && !json_is_string(json_object_get(r->data, "channel")))
-        error = gw_nameko_error("TypeError", "builtins.TypeError",
-                                json_pack("[s]", "channel must be a string"),
-                                "channel must be a string");
     if (error) {
         send_error_take(c, error, r->correlation_id);
         return true;
     }
-    const char *channel = json_string_value(json_object_get(r->data, "channel"));
-    if (is_subscribe && !subscribe_channel(c, channel, r->correlation_id))
+    if (method == GW_HUB_SUBSCRIBE && !subscribe_channel(c, channel, r->correlation_id))
         return true; /* answered once the binding is in place */
-    if (is_unsubscribe)
+    if (method == GW_HUB_UNSUBSCRIBE)
         unsubscribe_channel(c, channel);
     json_t *list = subscription_list(c);
     send_result(c, list, r->correlation_id);
@@ -369,35 +302,6 @@ static bool hub_method(struct client *c, const struct gw_ws_request *r)
 
 /* --- calls to the cluster ------------------------------------------------------------------------
  */
-
-static json_t *failure_error(int status, const char *detail, const char *target, double timeout_s)
-{
-    static const struct {
-        int status;
-        const char *type, *path;
-    } names[] = {
-        {GW_EUNKNOWN_SERVICE, "UnknownService", "nameko.exceptions.UnknownService"},
-        {GW_ETIMEOUT, "RpcTimeout", "nameko.exceptions.RpcTimeout"},
-        {GW_EBROKER, "BrokerUnavailable", "enoki.BrokerUnavailable"},
-        {GW_EBADREPLY, "BadReply", "enoki.BadReply"},
-        {GW_ESHUTDOWN, "GatewayStopping", "enoki.GatewayStopping"},
-    };
-    const char *type = "GatewayError", *path = "enoki.GatewayError";
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        if (names[i].status == status) {
-            type = names[i].type;
-            path = names[i].path;
-        }
-    }
-    char message[512];
-    gw_describe_call_failure(status, detail, target, timeout_s, message, sizeof(message));
-    json_t *args = json_array();
-    if (status == GW_EUNKNOWN_SERVICE)
-        json_array_append_new(args, json_stringn(target, strcspn(target, ".")));
-    else
-        json_array_append_new(args, json_string(message));
-    return gw_nameko_error(type, path, args, message);
-}
 
 static void on_call_done(void *arg, int status, const json_t *result, const json_t *error,
                          const char *detail)
@@ -409,9 +313,9 @@ static void on_call_done(void *arg, int status, const json_t *result, const json
     else if (status == GW_EREMOTE)
         send_error_take(c, json_incref((json_t *)(uintptr_t)error), c->call_correlation_id);
     else
-        send_error_take(c,
-                        failure_error(status, detail, c->call_target, c->hub->config->rpc_timeout),
-                        c->call_correlation_id);
+        send_error_take(
+            c, gw_ws_call_failure(status, detail, c->call_target, c->hub->config->rpc_timeout),
+            c->call_correlation_id);
     json_decref(c->call_correlation_id);
     c->call_correlation_id = NULL;
     process_next(c);
@@ -431,7 +335,7 @@ static bool start_call(struct client *c, const struct gw_ws_request *r)
     }
     snprintf(c->call_target, sizeof(c->call_target), "%s", r->method);
     if (!json_is_object(r->data)) {
-        send_error_take(c, not_a_mapping(r->data), r->correlation_id);
+        send_error_take(c, gw_hub_args_not_a_mapping(r->data), r->correlation_id);
         free(service);
         return true;
     }
@@ -452,9 +356,10 @@ static bool start_call(struct client *c, const struct gw_ws_request *r)
     c->call_correlation_id = json_incref(r->correlation_id);
     int status = gw_rpc_call(c->hub->rpc, &call, on_call_done, c, &c->call);
     if (status != GW_OK) {
-        send_error_take(
-            c, failure_error(status, "not connected", c->call_target, c->hub->config->rpc_timeout),
-            r->correlation_id);
+        send_error_take(c,
+                        gw_ws_call_failure(status, "not connected", c->call_target,
+                                           c->hub->config->rpc_timeout),
+                        r->correlation_id);
         json_decref(c->call_correlation_id);
         c->call_correlation_id = NULL;
         c->call = NULL;
@@ -533,73 +438,6 @@ static struct client *find_client(struct gw_hub *hub, const char *socket_id)
         if (strcmp(c->socket_id, socket_id) == 0)
             return c;
     return NULL;
-}
-
-/* Binds args and kwargs to the parameter names as Python's inspect.getcallargs does for
- * fn(self, <names>); returns a new object name -> value, or NULL with nameko's IncorrectSignature
- * message in msg. */
-static json_t *bind_params(const char *fn, const json_t *args, const json_t *kwargs,
-                           const char *const *names, char *msg, size_t msglen)
-{
-    size_t n = 0;
-    while (names[n])
-        n++;
-    size_t nargs = json_array_size(args);
-    if (nargs > n) {
-        snprintf(msg, msglen, "%s() takes %zu positional arguments but %zu were given", fn, n + 1,
-                 nargs + 1);
-        return NULL;
-    }
-    json_t *bound = json_object();
-    for (size_t i = 0; i < nargs; i++)
-        json_object_set(bound, names[i], json_array_get(args, i));
-    const char *key;
-    json_t *value;
-    json_object_foreach((json_t *)(uintptr_t)kwargs, key, value)
-    {
-        size_t i = 0;
-        while (i < n && strcmp(names[i], key) != 0)
-            i++;
-        if (i == n) {
-            snprintf(msg, msglen, "%s() got an unexpected keyword argument '%s'", fn, key);
-            json_decref(bound);
-            return NULL;
-        }
-        if (i < nargs) {
-            snprintf(msg, msglen, "%s() got multiple values for argument '%s'", fn, key);
-            json_decref(bound);
-            return NULL;
-        }
-        json_object_set(bound, key, value);
-    }
-    struct gw_strbuf missing = {0};
-    size_t n_missing = 0, last = 0;
-    for (size_t i = 0; i < n; i++)
-        if (!json_object_get(bound, names[i])) {
-            n_missing++;
-            last = i;
-        }
-    if (n_missing) {
-        /* Python's wording: 'a', 'b' and 'c' */
-        size_t seen = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (json_object_get(bound, names[i]))
-                continue;
-            seen++;
-            if (seen > 1)
-                gw_strbuf_adds(&missing, i == last ? (n_missing > 2 ? ", and " : " and ") : ", ");
-            gw_strbuf_add(&missing, "'", 1);
-            gw_strbuf_adds(&missing, names[i]);
-            gw_strbuf_add(&missing, "'", 1);
-        }
-        char *list = gw_strbuf_take(&missing);
-        snprintf(msg, msglen, "%s() missing %zu required positional argument%s: %s", fn, n_missing,
-                 n_missing > 1 ? "s" : "", list);
-        free(list);
-        json_decref(bound);
-        return NULL;
-    }
-    return bound;
 }
 
 struct pending_reply {
@@ -703,42 +541,16 @@ static void socket_method(struct gw_hub *hub, struct client *c, const char *meth
             gw_rpc_reply(hub->rpc, in, NULL, NULL);
         }
     } else {
-        reply_error_take(hub, in,
-                         gw_nameko_error("TypeError", "builtins.TypeError",
-                                         json_pack("[s]", "channel must be a string"),
-                                         "channel must be a string"));
+        reply_error_take(hub, in, gw_hub_args_channel_not_a_string());
     }
 }
 
 static void on_service_request(void *arg, struct gw_rpc_incoming *in)
 {
     struct gw_hub *hub = arg;
-    static const char *const broadcast_params[] = {"channel", "event", "data", NULL};
-    static const char *const unicast_params[] = {"socket_id", "event", "data", NULL};
-    static const char *const channel_params[] = {"socket_id", "channel", NULL};
-    static const char *const list_params[] = {"socket_id", NULL};
-    static const struct {
-        const char *name;
-        const char *const *params;
-    } methods[] = {
-        {"broadcast", broadcast_params},    {"unicast", unicast_params},
-        {"subscribe", channel_params},      {"unsubscribe", channel_params},
-        {"get_subscriptions", list_params},
-    };
-    const char *const *params = NULL;
-    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
-        if (strcmp(in->method, methods[i].name) == 0)
-            params = methods[i].params;
-    if (!params) {
-        reply_error_take(hub, in,
-                         gw_nameko_error("MethodNotFound", "nameko.exceptions.MethodNotFound",
-                                         json_pack("[s]", in->method), in->method));
-        return;
-    }
-    char message[512];
-    json_t *bound = bind_params(in->method, in->args, in->kwargs, params, message, sizeof(message));
-    if (!bound) {
-        reply_error_take(hub, in, gw_ws_incorrect_signature(message));
+    json_t *bound, *error;
+    if (gw_hub_args_service(in->method, in->args, in->kwargs, &bound, &error) == GW_HUB_NONE) {
+        reply_error_take(hub, in, error);
         return;
     }
     if (strcmp(in->method, "broadcast") == 0) {
@@ -1107,40 +919,9 @@ struct gw_hub *gw_hub_new(uv_loop_t *loop, const struct gw_config *config, struc
     return hub;
 }
 
-/* "scheme://host[:port]" -> "host[:port]" without a default port. */
-static void origin_host(const char *origin, char *out, size_t len)
-{
-    const char *p = strstr(origin, "://");
-    p = p ? p + 3 : origin;
-    snprintf(out, len, "%s", p);
-    size_t n = strlen(out);
-    if (n > 0 && out[n - 1] == '/')
-        out[--n] = '\0';
-    if (n > 3 && strcmp(out + n - 3, ":80") == 0)
-        out[n - 3] = '\0';
-    else if (n > 4 && strcmp(out + n - 4, ":443") == 0)
-        out[n - 4] = '\0';
-}
-
 int gw_hub_admit(const struct gw_hub *hub, const char *origin, const char *host)
 {
-    const struct gw_config *config = hub->config;
-    if (hub->stopping || hub->n_clients >= (size_t)config->websocket_max_sockets)
-        return 503;
-    if (!origin)
-        return 0; /* not a browser */
-    if (config->websocket_origins.n > 0) {
-        for (size_t i = 0; i < config->websocket_origins.n; i++) {
-            const char *allowed = config->websocket_origins.items[i];
-            if (strcmp(allowed, "*") == 0 || strcasecmp(allowed, origin) == 0)
-                return 0;
-        }
-        return 403;
-    }
-    char a[256], b[256];
-    origin_host(origin, a, sizeof(a));
-    origin_host(host ? host : "", b, sizeof(b));
-    return strcasecmp(a, b) == 0 ? 0 : 403;
+    return gw_ws_admit(hub->config, hub->stopping, hub->n_clients, origin, host);
 }
 
 /* nameko's hub ignores Sec-WebSocket-Protocol, where lws refuses an offer it cannot match: the head

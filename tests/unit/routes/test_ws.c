@@ -39,9 +39,8 @@ START_TEST(frames_are_what_json_dumps_writes)
     json_t *cid = json_integer(1);
     size_t len;
     char *frame = gw_ws_result_frame(data, cid, &len);
-    ck_assert_str_eq(frame,
-                     "{\"type\": \"result\", \"success\": true, \"data\": {\"a\": 1}, "
-                     "\"correlation_id\": 1}");
+    ck_assert_str_eq(frame, "{\"type\": \"result\", \"success\": true, \"data\": {\"a\": 1}, "
+                            "\"correlation_id\": 1}");
     ck_assert_uint_eq(len, strlen(frame));
     free(frame);
     json_decref(data);
@@ -77,6 +76,38 @@ START_TEST(errors_keep_every_member_for_text_cut_mid_character)
 }
 END_TEST
 
+static const struct {
+    int status;
+    const char *type, *path, *value, *arg;
+} failure_cases[] = {
+    {GW_EUNKNOWN_SERVICE, "UnknownService", "nameko.exceptions.UnknownService",
+     "Unknown service `svc`", "svc"},
+    {GW_ETIMEOUT, "RpcTimeout", "nameko.exceptions.RpcTimeout", "no reply from svc.m within 1.5 s",
+     NULL},
+    {GW_EBROKER, "BrokerUnavailable", "enoki.BrokerUnavailable",
+     "the message broker is unreachable (not connected); retry later", NULL},
+    {GW_EBADREPLY, "BadReply", "enoki.BadReply",
+     "the reply from svc.m could not be decoded: not connected", NULL},
+    {GW_ESHUTDOWN, "GatewayStopping", "enoki.GatewayStopping", "not connected", NULL},
+    {GW_EJSON, "GatewayError", "enoki.GatewayError", "not connected", NULL},
+};
+
+/* A call that ended without a reply becomes the exception nameko's hub would send. */
+START_TEST(call_failures_are_nameko_exceptions)
+{
+    json_t *error = gw_ws_call_failure(failure_cases[_i].status, "not connected", "svc.m", 1.5);
+    ck_assert_str_eq(json_string_value(json_object_get(error, "exc_type")), failure_cases[_i].type);
+    ck_assert_str_eq(json_string_value(json_object_get(error, "exc_path")), failure_cases[_i].path);
+    ck_assert_str_eq(json_string_value(json_object_get(error, "value")), failure_cases[_i].value);
+    json_t *args = json_object_get(error, "exc_args");
+    ck_assert_uint_eq(json_array_size(args), 1);
+    /* UnknownService's argument is the service; the others' the message. */
+    const char *arg = failure_cases[_i].arg ? failure_cases[_i].arg : failure_cases[_i].value;
+    ck_assert_str_eq(json_string_value(json_array_get(args, 0)), arg);
+    json_decref(error);
+}
+END_TEST
+
 START_TEST(truthiness_is_pythons)
 {
     const char *falsy[] = {"null", "false", "0", "0.0", "\"\"", "[]", "{}"};
@@ -104,6 +135,8 @@ Suite *ws_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("errors");
     tcase_add_test(tc, errors_keep_every_member_for_text_cut_mid_character);
+    tcase_add_loop_test(tc, call_failures_are_nameko_exceptions, 0,
+                        (int)(sizeof(failure_cases) / sizeof(failure_cases[0])));
     suite_add_tcase(s, tc);
     return s;
 }
