@@ -21,7 +21,11 @@ struct gw_amqp_conn {
     amqp_connection_state_t state;
     uint64_t next_tag; /* delivery tag of the next publish on the confirm channel */
     bool open;         /* the AMQP connection handshake completed */
-    bool reply_queue_found; /* the reply queue existed before this connection declared it */
+    struct consumer {
+        char *tag;  /* the consumer tag, as the broker's deliveries carry it */
+        char *role; /* for messages */
+    } * consumers;  /* in the plan's order: a delivery's consumer is an index in it */
+    size_t n_consumers;
     enum topology_ok *pending; /* FIFO of -ok frames expected on TOPOLOGY */
     size_t n_pending, cap_pending;
     /* Publishes encoded here and written together by gw_amqp_conn_flush: rabbitmq-c would make
@@ -35,10 +39,8 @@ struct gw_amqp_conn {
  * running, sent without waiting so the loop never blocks on them. */
 enum { CHANNEL = 1, TOPOLOGY = 2 };
 
-static const char reply_tag[] = "enoki-reply", service_tag[] = "enoki-service",
-                  hub_tag[] = "enoki-hub";
-
-/* Fills err from a synchronous call's reply; returns GW_OK for a normal reply, GW_EBROKER otherwise. */
+/* Fills err from a synchronous call's reply; returns GW_OK for a normal reply, GW_EBROKER
+ * otherwise. */
 static int check_reply(amqp_rpc_reply_t reply, const char *what, char *err, size_t errlen)
 {
     switch (reply.reply_type) {
@@ -57,8 +59,8 @@ static int check_reply(amqp_rpc_reply_t reply, const char *what, char *err, size
                      c->reply_code, (int)c->reply_text.len, (const char *)c->reply_text.bytes);
         } else if (reply.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
             const amqp_channel_close_t *c = reply.reply.decoded;
-            snprintf(err, errlen, "%s: channel closed by the broker: %d %.*s", what,
-                     c->reply_code, (int)c->reply_text.len, (const char *)c->reply_text.bytes);
+            snprintf(err, errlen, "%s: channel closed by the broker: %d %.*s", what, c->reply_code,
+                     (int)c->reply_text.len, (const char *)c->reply_text.bytes);
         } else {
             snprintf(err, errlen, "%s: unexpected broker method 0x%08x", what,
                      (unsigned)reply.reply.id);
@@ -81,13 +83,87 @@ static int open_confirm_channel(struct gw_amqp_conn *conn, char *err, size_t err
     return GW_OK;
 }
 
+/* "<role> <method>" (or the method alone) for messages. */
+static void step_what(const struct gw_amqp_step *step, const char *method, char *out, size_t len)
+{
+    snprintf(out, len, "%s%s%s", step->role, step->role[0] ? " " : "", method);
+}
+
+/* A passive declare: whether the queue is there (found). A 404 closes the channel, which is then
+ * opened again. */
+static int look(struct gw_amqp_conn *conn, struct gw_amqp_step *step, char *err, size_t errlen)
+{
+    char what[128];
+    amqp_queue_declare(conn->state, CHANNEL, amqp_cstring_bytes(step->name), 1, 0, 0, 0,
+                       amqp_empty_table);
+    amqp_rpc_reply_t reply = amqp_get_rpc_reply(conn->state);
+    step->found = reply.reply_type == AMQP_RESPONSE_NORMAL;
+    if (step->found)
+        return GW_OK;
+    if (reply.reply_type != AMQP_RESPONSE_SERVER_EXCEPTION ||
+        reply.reply.id != AMQP_CHANNEL_CLOSE_METHOD ||
+        ((const amqp_channel_close_t *)reply.reply.decoded)->reply_code != AMQP_NOT_FOUND) {
+        step_what(step, "queue.declare passive", what, sizeof(what));
+        return check_reply(reply, what, err, errlen);
+    }
+    amqp_channel_close_ok_t close_ok = {0};
+    amqp_send_method(conn->state, CHANNEL, AMQP_CHANNEL_CLOSE_OK_METHOD, &close_ok);
+    return open_confirm_channel(conn, err, errlen);
+}
+
+/* Carries out one declaration of the plan on the confirm channel, waiting for its -ok. */
+static int run_step(struct gw_amqp_conn *conn, struct gw_amqp_step *step, char *err, size_t errlen)
+{
+    char what[128];
+    amqp_bytes_t name = step->name ? amqp_cstring_bytes(step->name) : amqp_empty_bytes;
+    amqp_table_entry_t expires = {
+        .key = amqp_cstring_bytes("x-expires"),
+        .value = {.kind = AMQP_FIELD_KIND_I32, .value.i32 = step->number},
+    };
+    amqp_table_t queue_args = {.num_entries = 1, .entries = &expires};
+    switch (step->kind) {
+    case GW_STEP_EXCHANGE:
+        /* As nameko declares its exchanges (docs/nameko-wire.md §1, §5): durable, kept. */
+        amqp_exchange_declare(conn->state, CHANNEL, name, amqp_cstring_bytes(step->arg), 0, 1, 0, 0,
+                              amqp_empty_table);
+        step_what(step, "exchange.declare", what, sizeof(what));
+        break;
+    case GW_STEP_LOOK:
+        return look(conn, step, err, errlen);
+    case GW_STEP_QUEUE:
+        amqp_queue_declare(conn->state, CHANNEL, name, 0, (step->flags & GW_QUEUE_DURABLE) != 0,
+                           (step->flags & GW_QUEUE_EXCLUSIVE) != 0,
+                           (step->flags & GW_QUEUE_AUTO_DELETE) != 0,
+                           step->number > 0 ? queue_args : amqp_empty_table);
+        step_what(step, "queue.declare", what, sizeof(what));
+        break;
+    case GW_STEP_BIND:
+        amqp_queue_bind(conn->state, CHANNEL, name, amqp_cstring_bytes(step->exchange),
+                        amqp_cstring_bytes(step->arg), amqp_empty_table);
+        step_what(step, "queue.bind", what, sizeof(what));
+        break;
+    case GW_STEP_QOS:
+        amqp_basic_qos(conn->state, CHANNEL, 0, (uint16_t)step->number, 0);
+        step_what(step, "basic.qos", what, sizeof(what));
+        break;
+    case GW_STEP_CONSUME:
+        amqp_basic_consume(conn->state, CHANNEL, name, amqp_cstring_bytes(step->arg), 0,
+                           (step->flags & GW_CONSUME_NO_ACK) != 0,
+                           (step->flags & GW_CONSUME_EXCLUSIVE) != 0, amqp_empty_table);
+        step_what(step, "basic.consume", what, sizeof(what));
+        break;
+    }
+    return check_reply(amqp_get_rpc_reply(conn->state), what, err, errlen);
+}
+
 int gw_amqp_conn_open(const struct gw_amqp_setup *setup, double connect_timeout_s,
                       struct gw_amqp_conn **out, char *err, size_t errlen)
 {
     int status = GW_EBROKER;
     struct gw_amqp_conn *conn = xcalloc(1, sizeof(*conn));
-    struct timeval timeout = {.tv_sec = (time_t)connect_timeout_s,
-                              .tv_usec = (suseconds_t)((connect_timeout_s - (double)(time_t)connect_timeout_s) * 1e6)};
+    struct timeval timeout = {
+        .tv_sec = (time_t)connect_timeout_s,
+        .tv_usec = (suseconds_t)((connect_timeout_s - (double)(time_t)connect_timeout_s) * 1e6)};
     conn->state = amqp_new_connection();
     amqp_socket_t *socket = amqp_tcp_socket_new(conn->state);
     if (!socket) {
@@ -110,7 +186,8 @@ int gw_amqp_conn_open(const struct gw_amqp_setup *setup, double connect_timeout_
     };
     amqp_table_entry_t props[] = {
         {.key = amqp_cstring_bytes("product"),
-         .value = {.kind = AMQP_FIELD_KIND_UTF8, .value.bytes = amqp_cstring_bytes(setup->product)}},
+         .value = {.kind = AMQP_FIELD_KIND_UTF8,
+                   .value.bytes = amqp_cstring_bytes(setup->product)}},
         {.key = amqp_cstring_bytes("capabilities"),
          .value = {.kind = AMQP_FIELD_KIND_TABLE,
                    .value.table = {.num_entries = 1, .entries = capabilities}}},
@@ -127,90 +204,15 @@ int gw_amqp_conn_open(const struct gw_amqp_setup *setup, double connect_timeout_
     if (open_confirm_channel(conn, err, errlen) != GW_OK)
         goto out;
 
-    /* The same declarations as nameko's own clients (nameko-wire.md §1, §3), once per connect. */
-    amqp_exchange_declare(conn->state, CHANNEL, amqp_cstring_bytes(setup->exchange),
-                          amqp_cstring_bytes("topic"), 0, 1, 0, 0, amqp_empty_table);
-    if (check_reply(amqp_get_rpc_reply(conn->state), "exchange.declare", err, errlen) != GW_OK)
-        goto out;
-    /* A reply queue that outlived its x-expires while we were away is gone (nameko's calls hang
-     * there): look before declaring, so that the caller can say so. A 404 closes the channel. */
-    amqp_queue_declare(conn->state, CHANNEL, amqp_cstring_bytes(setup->reply_queue), 1, 0, 0, 0,
-                       amqp_empty_table);
-    reply = amqp_get_rpc_reply(conn->state);
-    conn->reply_queue_found = reply.reply_type == AMQP_RESPONSE_NORMAL;
-    if (!conn->reply_queue_found) {
-        if (reply.reply_type != AMQP_RESPONSE_SERVER_EXCEPTION ||
-            reply.reply.id != AMQP_CHANNEL_CLOSE_METHOD ||
-            ((const amqp_channel_close_t *)reply.reply.decoded)->reply_code != AMQP_NOT_FOUND) {
-            check_reply(reply, "reply queue.declare passive", err, errlen);
+    for (size_t i = 0; i < setup->plan->n; i++)
+        if (run_step(conn, &setup->plan->steps[i], err, errlen) != GW_OK)
             goto out;
-        }
-        amqp_channel_close_ok_t close_ok = {0};
-        amqp_send_method(conn->state, CHANNEL, AMQP_CHANNEL_CLOSE_OK_METHOD, &close_ok);
-        if (open_confirm_channel(conn, err, errlen) != GW_OK)
-            goto out;
-    }
-    amqp_table_entry_t queue_args[] = {
-        {.key = amqp_cstring_bytes("x-expires"),
-         .value = {.kind = AMQP_FIELD_KIND_I32, .value.i32 = setup->reply_queue_expires_ms}},
-    };
-    amqp_table_t queue_table = {.num_entries = 1, .entries = queue_args};
-    amqp_queue_declare(conn->state, CHANNEL, amqp_cstring_bytes(setup->reply_queue), 0, 1, 0, 0,
-                       queue_table);
-    if (check_reply(amqp_get_rpc_reply(conn->state), "queue.declare", err, errlen) != GW_OK)
-        goto out;
-    amqp_queue_bind(conn->state, CHANNEL, amqp_cstring_bytes(setup->reply_queue),
-                    amqp_cstring_bytes(setup->exchange), amqp_cstring_bytes(setup->reply_key),
-                    amqp_empty_table);
-    if (check_reply(amqp_get_rpc_reply(conn->state), "queue.bind", err, errlen) != GW_OK)
-        goto out;
-    /* no_ack: a reply nobody waits for any more is dropped either way (§3), and acking each one
-     * would double the frames on the hot path. */
-    amqp_basic_consume(conn->state, CHANNEL, amqp_cstring_bytes(setup->reply_queue),
-                       amqp_cstring_bytes(reply_tag), 0, 1, 0, amqp_empty_table);
-    if (check_reply(amqp_get_rpc_reply(conn->state), "basic.consume", err, errlen) != GW_OK)
-        goto out;
-    if (setup->service_queue) {
-        /* As a nameko service declares itself (§2): rpc-<name>, durable, bound <name>.*. */
-        amqp_queue_declare(conn->state, CHANNEL, amqp_cstring_bytes(setup->service_queue), 0, 1, 0,
-                           0, amqp_empty_table);
-        if (check_reply(amqp_get_rpc_reply(conn->state), "service queue.declare", err, errlen) !=
-            GW_OK)
-            goto out;
-        amqp_queue_bind(conn->state, CHANNEL, amqp_cstring_bytes(setup->service_queue),
-                        amqp_cstring_bytes(setup->exchange), amqp_cstring_bytes(setup->service_key),
-                        amqp_empty_table);
-        if (check_reply(amqp_get_rpc_reply(conn->state), "service queue.bind", err, errlen) != GW_OK)
-            goto out;
-        amqp_basic_qos(conn->state, CHANNEL, 0, (uint16_t)setup->prefetch, 0);
-        if (check_reply(amqp_get_rpc_reply(conn->state), "basic.qos", err, errlen) != GW_OK)
-            goto out;
-        amqp_basic_consume(conn->state, CHANNEL, amqp_cstring_bytes(setup->service_queue),
-                           amqp_cstring_bytes(service_tag), 0, 0, 0, amqp_empty_table);
-        if (check_reply(amqp_get_rpc_reply(conn->state), "service basic.consume", err, errlen) !=
-            GW_OK)
-            goto out;
-    }
-    if (setup->hub_queue) {
-        amqp_exchange_declare(conn->state, CHANNEL, amqp_cstring_bytes(setup->hub_exchange),
-                              amqp_cstring_bytes("topic"), 0, 1, 0, 0, amqp_empty_table);
-        if (check_reply(amqp_get_rpc_reply(conn->state), "hub exchange.declare", err, errlen) !=
-            GW_OK)
-            goto out;
-        /* This process's own: exclusive, gone with the connection. */
-        amqp_queue_declare(conn->state, CHANNEL, amqp_cstring_bytes(setup->hub_queue), 0, 0, 1, 1,
-                           amqp_empty_table);
-        if (check_reply(amqp_get_rpc_reply(conn->state), "hub queue.declare", err, errlen) != GW_OK)
-            goto out;
-        amqp_queue_bind(conn->state, CHANNEL, amqp_cstring_bytes(setup->hub_queue),
-                        amqp_cstring_bytes(setup->hub_exchange), amqp_cstring_bytes(setup->hub_key),
-                        amqp_empty_table);
-        if (check_reply(amqp_get_rpc_reply(conn->state), "hub queue.bind", err, errlen) != GW_OK)
-            goto out;
-        amqp_basic_consume(conn->state, CHANNEL, amqp_cstring_bytes(setup->hub_queue),
-                           amqp_cstring_bytes(hub_tag), 0, 1, 1, amqp_empty_table);
-        if (check_reply(amqp_get_rpc_reply(conn->state), "hub basic.consume", err, errlen) != GW_OK)
-            goto out;
+    conn->n_consumers = setup->plan->n_consumers;
+    conn->consumers = xcalloc(conn->n_consumers ? conn->n_consumers : 1, sizeof(*conn->consumers));
+    for (size_t i = 0; i < conn->n_consumers; i++) {
+        const struct gw_amqp_step *step = gw_amqp_plan_consumer(setup->plan, i);
+        conn->consumers[i].tag = xstrdup(step->arg);
+        conn->consumers[i].role = xstrdup(step->role);
     }
     amqp_channel_open(conn->state, TOPOLOGY);
     if (check_reply(amqp_get_rpc_reply(conn->state), "channel.open", err, errlen) != GW_OK)
@@ -228,11 +230,6 @@ out:
 int gw_amqp_conn_fd(const struct gw_amqp_conn *conn)
 {
     return amqp_get_sockfd(conn->state);
-}
-
-bool gw_amqp_conn_reply_queue_found(const struct gw_amqp_conn *conn)
-{
-    return conn->reply_queue_found;
 }
 
 int gw_amqp_conn_heartbeat(const struct gw_amqp_conn *conn)
@@ -288,6 +285,16 @@ static int handle_topology_frame(struct gw_amqp_conn *conn, const amqp_frame_t *
     }
 }
 
+/* The number of the consumer a delivery came to (by its tag); n_consumers for none of ours. */
+static size_t consumer_of(const struct gw_amqp_conn *conn, amqp_bytes_t tag)
+{
+    for (size_t i = 0; i < conn->n_consumers; i++)
+        if (tag.len == strlen(conn->consumers[i].tag) &&
+            memcmp(tag.bytes, conn->consumers[i].tag, tag.len) == 0)
+            return i;
+    return conn->n_consumers;
+}
+
 static int handle_method_frame(struct gw_amqp_conn *conn, const amqp_frame_t *frame,
                                const struct gw_amqp_events *events, void *arg, char *err,
                                size_t errlen)
@@ -336,10 +343,14 @@ static int handle_method_frame(struct gw_amqp_conn *conn, const amqp_frame_t *fr
         return GW_EBROKER;
     }
     default:
-        /* basic.cancel-ok, consume-ok and the like: nothing to do. A server basic.cancel (the
-         * reply queue was deleted) leaves us without replies: treat it as a lost connection. */
+        /* basic.cancel-ok, consume-ok and the like: nothing to do. A server basic.cancel (a
+         * consumed queue was deleted: the reply queue, and with it every reply) leaves a consumer
+         * without deliveries: treat it as a lost connection, which declares it all again. */
         if (frame->payload.method.id == AMQP_BASIC_CANCEL_METHOD) {
-            snprintf(err, errlen, "the broker cancelled the reply consumer");
+            const amqp_basic_cancel_t *cancel = frame->payload.method.decoded;
+            size_t i = consumer_of(conn, cancel->consumer_tag);
+            snprintf(err, errlen, "the broker cancelled the %s consumer",
+                     i < conn->n_consumers ? conn->consumers[i].role : "unknown");
             return GW_EBROKER;
         }
         return GW_OK;
@@ -363,14 +374,8 @@ int gw_amqp_conn_drain(struct gw_amqp_conn *conn, const struct gw_amqp_events *e
         amqp_envelope_t envelope;
         amqp_rpc_reply_t reply = amqp_consume_message(conn->state, &envelope, &zero, 0);
         if (reply.reply_type == AMQP_RESPONSE_NORMAL) {
-            amqp_bytes_t tag = envelope.consumer_tag;
             struct gw_amqp_delivery d = {
-                .consumer = tag.len == strlen(service_tag) &&
-                                    memcmp(tag.bytes, service_tag, tag.len) == 0
-                                ? GW_CONSUMER_SERVICE
-                            : tag.len == strlen(hub_tag) && memcmp(tag.bytes, hub_tag, tag.len) == 0
-                                ? GW_CONSUMER_HUB
-                                : GW_CONSUMER_REPLY,
+                .consumer = consumer_of(conn, envelope.consumer_tag),
                 .exchange = envelope.exchange,
                 .routing_key = envelope.routing_key,
                 .delivery_tag = envelope.delivery_tag,
@@ -549,7 +554,7 @@ int gw_amqp_conn_ack(struct gw_amqp_conn *conn, uint64_t delivery_tag)
     if (gw_amqp_conn_flush(conn, err, sizeof(err)) != GW_OK)
         return GW_EBROKER;
     return amqp_basic_ack(conn->state, CHANNEL, delivery_tag, 0) == AMQP_STATUS_OK ? GW_OK
-                                                                                  : GW_EBROKER;
+                                                                                   : GW_EBROKER;
 }
 
 static void topology_push(struct gw_amqp_conn *conn, enum topology_ok what)
@@ -613,6 +618,11 @@ void gw_amqp_conn_free(struct gw_amqp_conn *conn, bool polite)
         amqp_connection_close(conn->state, AMQP_REPLY_SUCCESS);
     }
     amqp_destroy_connection(conn->state);
+    for (size_t i = 0; i < conn->n_consumers; i++) {
+        free(conn->consumers[i].tag);
+        free(conn->consumers[i].role);
+    }
+    free(conn->consumers);
     free(conn->pending);
     free(conn->out);
     free(conn);

@@ -63,6 +63,16 @@ char *gw_wire_request_body(const json_t *args, const json_t *kwargs, size_t *len
     return text;
 }
 
+char *gw_wire_reply_body(const json_t *result, const json_t *error, size_t *len)
+{
+    json_t *doc = json_object();
+    json_object_set(doc, "result", result ? (json_t *)(uintptr_t)result : json_null());
+    json_object_set(doc, "error", error ? (json_t *)(uintptr_t)error : json_null());
+    char *text = gw_json_encode(doc, GW_JSON_PYTHON, len);
+    json_decref(doc);
+    return text;
+}
+
 static amqp_bytes_t pool_bytes(amqp_pool_t *pool, const char *s, size_t n)
 {
     amqp_bytes_t out;

@@ -1,4 +1,4 @@
-/* wire.h - nameko's wire format (nameko-wire.md), pure: no sockets.
+/* wire.h - nameko's wire format (docs/nameko-wire.md), pure: no sockets.
  *
  * Request bodies, context headers as an AMQP field table, reply decoding and error objects. The
  * AMQP types come from rabbitmq-c's headers, but nothing here touches a connection.
@@ -19,6 +19,10 @@ void gw_uuid4(char out[GW_UUID_LEN + 1]);
 /* Returns the request body {"args": [...], "kwargs": {...}} as Python's json.dumps writes it (new
  * string, free with free). args and kwargs are borrowed; NULL means empty. */
 char *gw_wire_request_body(const json_t *args, const json_t *kwargs, size_t *len);
+
+/* Returns a reply body {"result": ..., "error": ...} as a nameko service writes it (§2; new string,
+ * free with free). result and error are borrowed; NULL means null. */
+char *gw_wire_reply_body(const json_t *result, const json_t *error, size_t *len);
 
 /* Encodes context data as nameko's headers: each member k of context becomes "nameko.k"; strings as
  * S, integers as I (int32) or l (int64), booleans as t, reals as d, arrays of those as A; null

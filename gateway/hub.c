@@ -1,5 +1,6 @@
 #include "hub.h"
 
+#include "core/hub_service.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/status.h"
@@ -48,13 +49,9 @@ struct client {
     struct gw_rpc_call *call; /* the call in flight, one at a time */
     json_t *call_correlation_id;
     char call_target[256];
-    char **channels; /* sorted */
-    size_t n_channels;
-    struct gw_rpc_waiter *waiter;      /* a subscribe waiting for its event binding */
-    struct gw_rpc_waiter *sock_waiter; /* the socket's own binding, before "connected" */
-    json_t *waiter_correlation_id;
-    char *waiter_channel;
-    int close_code; /* set: close with it at the next writeable */
+    struct gw_hub_socket *sock;       /* the hub service's record of it: subscriptions, bindings */
+    json_t *subscribe_correlation_id; /* of the subscribe waiting for its channel's binding */
+    int close_code;                   /* set: close with it at the next writeable */
     bool established;
     /* libwebsockets is closing it (a protocol error, or the peer's close): nothing more may be
      * written, or a data frame would follow the close frame (RFC 6455 5.5.1). */
@@ -69,6 +66,7 @@ struct gw_hub {
     uv_loop_t *loop;
     const struct gw_config *config;
     struct gw_rpc *rpc;
+    struct gw_hub_service *service; /* the broker side: subscriptions, the hub's methods */
     struct lws_context *context;
     struct lws_vhost *vhost;
     struct lws_protocols protocols[2];
@@ -82,7 +80,6 @@ struct gw_hub {
 };
 
 static void process_next(struct client *c);
-static struct client *find_client(struct gw_hub *hub, const char *socket_id);
 
 /* --- sending ---------------------------------------------------------------------------------- */
 
@@ -93,15 +90,12 @@ static void close_with(struct client *c, int code)
     lws_callback_on_writable(c->wsi);
 }
 
-/* Queues a frame (stolen text) for the socket; a reader too far behind is closed with 1008. */
-static void send_take(struct client *c, char *text, size_t len)
+/* Queues a frame (copied) for the socket; a reader too far behind is closed with 1008. */
+static void send_copy(struct client *c, const char *text, size_t len)
 {
-    if (c->close_code) {
-        free(text);
+    if (c->close_code)
         return;
-    }
     if (c->out_bytes + len > (size_t)c->hub->config->websocket_send_queue) {
-        free(text);
         gw_warn("hub", "socket %s reads too slowly: closing it", c->socket_id);
         close_with(c, LWS_CLOSE_STATUS_POLICY_VIOLATION);
         return;
@@ -110,7 +104,6 @@ static void send_take(struct client *c, char *text, size_t len)
     m->next = NULL;
     m->len = len;
     memcpy(m->buf + LWS_PRE, text, len);
-    free(text);
     if (c->out_tail)
         c->out_tail->next = m;
     else
@@ -118,6 +111,12 @@ static void send_take(struct client *c, char *text, size_t len)
     c->out_tail = m;
     c->out_bytes += len;
     lws_callback_on_writable(c->wsi);
+}
+
+static void send_take(struct client *c, char *text, size_t len)
+{
+    send_copy(c, text, len);
+    free(text);
 }
 
 static void send_error_take(struct client *c, json_t *error, const json_t *correlation_id)
@@ -135,148 +134,46 @@ static void send_result(struct client *c, const json_t *data, const json_t *corr
     send_take(c, text, len);
 }
 
-/* --- subscriptions ---------------------------------------------------------------------------- */
+/* --- what the hub service asks of the sockets ----------------------------------------------- */
 
-static bool subscribed(const struct client *c, const char *channel)
+static void deliver(void *arg, void *const *sockets, size_t n, const char *event,
+                    const json_t *data, const char *channel)
 {
-    for (size_t i = 0; i < c->n_channels; i++)
-        if (strcmp(c->channels[i], channel) == 0)
-            return true;
-    return false;
-}
-
-static void subscribe(struct client *c, const char *channel)
-{
-    if (subscribed(c, channel))
-        return;
-    size_t at = 0;
-    while (at < c->n_channels && strcmp(c->channels[at], channel) < 0)
-        at++;
-    c->channels = xrealloc(c->channels, (c->n_channels + 1) * sizeof(*c->channels));
-    memmove(c->channels + at + 1, c->channels + at, (c->n_channels - at) * sizeof(*c->channels));
-    c->channels[at] = xstrdup(channel);
-    c->n_channels++;
-}
-
-static void unsubscribe(struct client *c, const char *channel)
-{
-    for (size_t i = 0; i < c->n_channels; i++) {
-        if (strcmp(c->channels[i], channel) == 0) {
-            free(c->channels[i]);
-            memmove(c->channels + i, c->channels + i + 1,
-                    (c->n_channels - i - 1) * sizeof(*c->channels));
-            c->n_channels--;
-            return;
-        }
-    }
-}
-
-static json_t *subscription_list(const struct client *c)
-{
-    json_t *list = json_array();
-    for (size_t i = 0; i < c->n_channels; i++)
-        json_array_append_new(list, json_string(c->channels[i]));
-    return list;
-}
-
-size_t gw_hub_publish(struct gw_hub *hub, const char *channel, const char *event,
-                      const json_t *data)
-{
+    (void)arg;
     size_t len;
     char *frame = gw_ws_event_frame(event, data, channel, &len);
-    size_t delivered = 0;
-    for (struct client *c = hub->clients; c; c = c->next) {
-        if (!subscribed(c, channel))
-            continue;
-        send_take(c, xstrndup(frame, len), len);
-        delivered++;
-    }
+    for (size_t i = 0; i < n; i++)
+        send_copy(sockets[i], frame, len);
     free(frame);
-    return delivered;
 }
 
-/* --- nameko events: a channel "<service>.<event_type>" is bound to "<service>.events" --------- */
-
-/* Splits an event channel; false for a plain channel (no dot). */
-static bool event_channel(const char *channel, char **exchange, const char **event_type)
+/* The socket is reachable from every instance (or the broker is away): tell the client its id. */
+static void on_ready(void *socket)
 {
-    const char *dot = strchr(channel, '.');
-    if (!dot || dot == channel || !dot[1])
-        return false;
-    *exchange = xasprintf("%.*s.events", (int)(dot - channel), channel);
-    *event_type = dot + 1;
-    return true;
+    struct client *c = socket;
+    json_t *data = json_pack("{s:s}", "socket_id", c->socket_id);
+    size_t len;
+    char *frame = gw_ws_event_frame("connected", data, NULL, &len);
+    json_decref(data);
+    send_take(c, frame, len);
+    if (c->sock) /* not while it is being opened: no frame has come yet */
+        process_next(c);
 }
 
-static void release_channel(struct gw_hub *hub, const char *channel)
+static void on_subscribed(void *socket, const json_t *subscriptions, json_t *error)
 {
-    char *exchange;
-    const char *event_type;
-    if (event_channel(channel, &exchange, &event_type)) {
-        gw_rpc_unbind(hub->rpc, exchange, event_type);
-        free(exchange);
-    }
-}
-
-static void on_subscribed(void *arg, int status)
-{
-    struct client *c = arg;
-    c->waiter = NULL;
-    if (status == GW_OK) {
-        json_t *list = subscription_list(c);
-        send_result(c, list, c->waiter_correlation_id);
-        json_decref(list);
-    } else {
-        /* No binding, no subscription: the client may try again. */
-        unsubscribe(c, c->waiter_channel);
-        release_channel(c->hub, c->waiter_channel);
-        char message[512];
-        snprintf(message, sizeof(message), "cannot receive the events of %s now; retry later",
-                 c->waiter_channel);
-        send_error_take(c,
-                        gw_nameko_error("BrokerUnavailable", "enoki.BrokerUnavailable",
-                                        json_pack("[s]", message), message),
-                        c->waiter_correlation_id);
-    }
-    json_decref(c->waiter_correlation_id);
-    c->waiter_correlation_id = NULL;
-    free(c->waiter_channel);
-    c->waiter_channel = NULL;
+    struct client *c = socket;
+    json_t *correlation_id = c->subscribe_correlation_id;
+    c->subscribe_correlation_id = NULL;
+    if (error)
+        send_error_take(c, error, correlation_id);
+    else
+        send_result(c, subscriptions, correlation_id);
+    json_decref(correlation_id);
     process_next(c);
 }
 
-/* Subscribes c; for an event channel the answer waits until the binding is in place, so no event
- * dispatched after the answer can be missed. Returns true when answered already. */
-static bool subscribe_channel(struct client *c, const char *channel, const json_t *correlation_id)
-{
-    if (subscribed(c, channel))
-        return true;
-    subscribe(c, channel);
-    char *exchange;
-    const char *event_type;
-    if (!event_channel(channel, &exchange, &event_type))
-        return true;
-    c->waiter_correlation_id = json_incref((json_t *)(uintptr_t)correlation_id);
-    c->waiter_channel = xstrdup(channel);
-    c->waiter = (struct gw_rpc_waiter *)1; /* held until on_subscribed, even if it runs now */
-    struct gw_rpc_waiter *w =
-        gw_rpc_bind(c->hub->rpc, exchange, event_type, true, on_subscribed, c);
-    free(exchange);
-    if (c->waiter)
-        c->waiter = w;
-    return false;
-}
-
-static void unsubscribe_channel(struct client *c, const char *channel)
-{
-    if (!subscribed(c, channel))
-        return;
-    unsubscribe(c, channel);
-    release_channel(c->hub, channel);
-}
-
-/* --- the hub's own methods, with Python's argument errors ----------------------------------------
- */
+/* --- the hub's own methods -------------------------------------------------------------------- */
 
 /* Answers a hub method; returns false when method is not one of them. */
 static bool hub_method(struct client *c, const struct gw_ws_request *r)
@@ -290,11 +187,18 @@ static bool hub_method(struct client *c, const struct gw_ws_request *r)
         send_error_take(c, error, r->correlation_id);
         return true;
     }
-    if (method == GW_HUB_SUBSCRIBE && !subscribe_channel(c, channel, r->correlation_id))
-        return true; /* answered once the binding is in place */
+    if (method == GW_HUB_SUBSCRIBE) {
+        /* For an event channel the answer waits until the binding is in place, so that no event
+         * dispatched after the answer can be missed (on_subscribed). */
+        c->subscribe_correlation_id = json_incref(r->correlation_id);
+        if (!gw_hub_socket_subscribe(c->sock, channel))
+            return true;
+        json_decref(c->subscribe_correlation_id);
+        c->subscribe_correlation_id = NULL;
+    }
     if (method == GW_HUB_UNSUBSCRIBE)
-        unsubscribe_channel(c, channel);
-    json_t *list = subscription_list(c);
+        gw_hub_socket_unsubscribe(c->sock, channel);
+    json_t *list = gw_hub_socket_subscriptions(c->sock);
     send_result(c, list, r->correlation_id);
     json_decref(list);
     return true;
@@ -375,7 +279,7 @@ static void process_next(struct client *c)
     if (c->processing)
         return;
     c->processing = true;
-    while (!c->call && !c->waiter && !c->sock_waiter && c->in_head && !c->close_code) {
+    while (!c->call && !(c->sock && gw_hub_socket_busy(c->sock)) && c->in_head && !c->close_code) {
         struct in_msg *m = c->in_head;
         c->in_head = m->next;
         if (!c->in_head)
@@ -429,198 +333,6 @@ static int receive(struct client *c, const void *in, size_t len)
     return 0;
 }
 
-/* --- enoki as a nameko service ------------------------------------------------------------------
- */
-
-static struct client *find_client(struct gw_hub *hub, const char *socket_id)
-{
-    for (struct client *c = hub->clients; c; c = c->next)
-        if (strcmp(c->socket_id, socket_id) == 0)
-            return c;
-    return NULL;
-}
-
-struct pending_reply {
-    struct gw_hub *hub;
-    struct gw_rpc_incoming *in;
-    const char *method;
-    char socket_id[128]; /* as bound from args or kwargs */
-};
-
-static void reply_error_take(struct gw_hub *hub, struct gw_rpc_incoming *in, json_t *error)
-{
-    gw_rpc_reply(hub->rpc, in, NULL, error);
-    json_decref(error);
-}
-
-static void on_broadcast_routed(void *arg, bool routed)
-{
-    struct pending_reply *p = arg;
-    (void)routed; /* at least this instance's own queue is bound: routed unless the broker left */
-    gw_rpc_reply(p->hub->rpc, p->in, NULL, NULL);
-    free(p);
-}
-
-/* A request for a socket of another instance came back unrouted: no instance holds it. */
-static void on_forward_routed(void *arg, bool routed)
-{
-    struct pending_reply *p = arg;
-    if (routed) {
-        if (strcmp(p->method, "unicast") == 0)
-            gw_rpc_reply(p->hub->rpc, p->in, json_true(), NULL);
-        else
-            gw_rpc_ack_only(p->hub->rpc, p->in); /* the instance holding the socket answers */
-    } else if (strcmp(p->method, "unicast") == 0) {
-        gw_rpc_reply(p->hub->rpc, p->in, json_false(), NULL);
-    } else if (strcmp(p->method, "get_subscriptions") == 0) {
-        json_t *empty = json_array();
-        gw_rpc_reply(p->hub->rpc, p->in, empty, NULL);
-        json_decref(empty);
-    } else if (strcmp(p->method, "subscribe") == 0) {
-        reply_error_take(p->hub, p->in,
-                         gw_nameko_error("ConnectionNotFound",
-                                         "nameko.exceptions.ConnectionNotFound",
-                                         json_pack("[s]", p->socket_id), p->socket_id));
-    } else {
-        gw_rpc_reply(p->hub->rpc, p->in, NULL,
-                     NULL); /* unsubscribe: an unknown socket is ignored */
-    }
-    free(p);
-}
-
-struct native_subscribe {
-    struct gw_hub *hub;
-    struct gw_rpc_incoming *in;
-};
-
-static void on_native_subscribed(void *arg, int status)
-{
-    struct native_subscribe *ns = arg;
-    if (status == GW_OK)
-        gw_rpc_reply(ns->hub->rpc, ns->in, NULL, NULL);
-    else
-        reply_error_take(ns->hub, ns->in,
-                         gw_nameko_error("BrokerUnavailable", "enoki.BrokerUnavailable",
-                                         json_pack("[s]", "cannot bind the channel's events"),
-                                         "cannot bind the channel's events"));
-    free(ns);
-}
-
-/* The socket methods, for a socket of this process. in is answered (and freed). */
-static void socket_method(struct gw_hub *hub, struct client *c, const char *method,
-                          const json_t *bound, struct gw_rpc_incoming *in)
-{
-    const char *channel = json_string_value(json_object_get(bound, "channel"));
-    if (strcmp(method, "unicast") == 0) {
-        size_t len;
-        char *frame = gw_ws_event_frame(json_string_value(json_object_get(bound, "event")),
-                                        json_object_get(bound, "data"), NULL, &len);
-        send_take(c, frame, len);
-        if (in)
-            gw_rpc_reply(hub->rpc, in, json_true(), NULL);
-    } else if (strcmp(method, "get_subscriptions") == 0) {
-        json_t *list = subscription_list(c);
-        gw_rpc_reply(hub->rpc, in, list, NULL);
-        json_decref(list);
-    } else if (strcmp(method, "unsubscribe") == 0) {
-        if (channel)
-            unsubscribe_channel(c, channel);
-        gw_rpc_reply(hub->rpc, in, NULL, NULL);
-    } else if (strcmp(method, "subscribe") == 0 && channel) {
-        char *exchange;
-        const char *event_type;
-        bool fresh = !subscribed(c, channel);
-        subscribe(c, channel);
-        if (fresh && event_channel(channel, &exchange, &event_type)) {
-            struct native_subscribe *ns = xcalloc(1, sizeof(*ns));
-            ns->hub = hub;
-            ns->in = in;
-            gw_rpc_bind(hub->rpc, exchange, event_type, true, on_native_subscribed, ns);
-            free(exchange);
-        } else {
-            gw_rpc_reply(hub->rpc, in, NULL, NULL);
-        }
-    } else {
-        reply_error_take(hub, in, gw_hub_args_channel_not_a_string());
-    }
-}
-
-static void on_service_request(void *arg, struct gw_rpc_incoming *in)
-{
-    struct gw_hub *hub = arg;
-    json_t *bound, *error;
-    if (gw_hub_args_service(in->method, in->args, in->kwargs, &bound, &error) == GW_HUB_NONE) {
-        reply_error_take(hub, in, error);
-        return;
-    }
-    if (strcmp(in->method, "broadcast") == 0) {
-        /* Every instance, this one included, delivers it from its own hub queue. */
-        struct pending_reply *p = xcalloc(1, sizeof(*p));
-        p->hub = hub;
-        p->in = in;
-        gw_rpc_publish_hub(hub->rpc, "broadcast", bound, NULL, on_broadcast_routed, p);
-        json_decref(bound);
-        return;
-    }
-    const char *socket_id = json_string_value(json_object_get(bound, "socket_id"));
-    struct client *c = socket_id ? find_client(hub, socket_id) : NULL;
-    if (c) {
-        socket_method(hub, c, in->method, bound, in);
-    } else {
-        /* Another instance may hold it: pass the request on, by the socket's key. */
-        struct pending_reply *p = xcalloc(1, sizeof(*p));
-        p->hub = hub;
-        p->in = in;
-        p->method = strcmp(in->method, "unicast") == 0             ? "unicast"
-                    : strcmp(in->method, "get_subscriptions") == 0 ? "get_subscriptions"
-                    : strcmp(in->method, "subscribe") == 0         ? "subscribe"
-                                                                   : "unsubscribe";
-        snprintf(p->socket_id, sizeof(p->socket_id), "%s", socket_id ? socket_id : "");
-        char *key = xasprintf("sock.%s", socket_id ? socket_id : "");
-        json_t *body = json_pack("{s:s, s:O}", "method", in->method, "kwargs", bound);
-        gw_rpc_publish_hub(hub->rpc, key, body, strcmp(p->method, "unicast") == 0 ? NULL : in,
-                           on_forward_routed, p);
-        json_decref(body);
-        free(key);
-    }
-    json_decref(bound);
-}
-
-static void on_hub_message(void *arg, const char *exchange, const char *routing_key,
-                           const json_t *body, struct gw_rpc_incoming *forwarded)
-{
-    struct gw_hub *hub = arg;
-    if (strcmp(exchange, gw_rpc_hub_exchange(hub->rpc)) != 0) {
-        /* A nameko event from "<service>.events": channel "<service>.<event_type>". */
-        size_t n = strlen(exchange);
-        if (n > 7 && strcmp(exchange + n - 7, ".events") == 0) {
-            char *channel = xasprintf("%.*s.%s", (int)(n - 7), exchange, routing_key);
-            gw_hub_publish(hub, channel, routing_key, body);
-            free(channel);
-        }
-        gw_rpc_incoming_free(forwarded);
-        return;
-    }
-    if (strcmp(routing_key, "broadcast") == 0) {
-        const char *channel = json_string_value(json_object_get(body, "channel"));
-        const char *event = json_string_value(json_object_get(body, "event"));
-        if (channel && event)
-            gw_hub_publish(hub, channel, event, json_object_get(body, "data"));
-        gw_rpc_incoming_free(forwarded);
-        return;
-    }
-    if (strncmp(routing_key, "sock.", 5) == 0) {
-        struct client *c = find_client(hub, routing_key + 5);
-        const char *method = json_string_value(json_object_get(body, "method"));
-        json_t *kwargs = json_object_get(body, "kwargs");
-        if (c && method && json_is_object(kwargs)) {
-            socket_method(hub, c, method, kwargs, forwarded);
-            return;
-        }
-    }
-    gw_rpc_incoming_free(forwarded);
-}
-
 /* --- the lws protocol ----------------------------------------------------------------------------
  */
 
@@ -670,20 +382,6 @@ static json_t *handshake_context(struct client *c)
     return context;
 }
 
-/* The socket is reachable from every instance (or the broker is away): tell the client its id. */
-static void on_socket_bound(void *arg, int status)
-{
-    struct client *c = arg;
-    (void)status; /* without the broker, unicasts from elsewhere fail anyway */
-    c->sock_waiter = NULL;
-    json_t *data = json_pack("{s:s}", "socket_id", c->socket_id);
-    size_t len;
-    char *frame = gw_ws_event_frame("connected", data, NULL, &len);
-    json_decref(data);
-    send_take(c, frame, len);
-    process_next(c);
-}
-
 static void on_established(struct gw_hub *hub, struct client *c, struct lws *wsi)
 {
     memset(c, 0, sizeof(*c));
@@ -700,15 +398,7 @@ static void on_established(struct gw_hub *hub, struct client *c, struct lws *wsi
     hub->n_clients++;
     if (hub->metrics)
         gw_metrics_add_websockets(hub->metrics, 1);
-    /* Other instances reach this socket through the hub exchange by "sock.<socket_id>": the client
-     * learns its id only once that binding is in place, so no instance can miss it after. */
-    char *key = xasprintf("sock.%s", c->socket_id);
-    c->sock_waiter = (struct gw_rpc_waiter *)1; /* held until on_socket_bound, even if now */
-    struct gw_rpc_waiter *w =
-        gw_rpc_bind(hub->rpc, gw_rpc_hub_exchange(hub->rpc), key, false, on_socket_bound, c);
-    if (c->sock_waiter)
-        c->sock_waiter = w;
-    free(key);
+    c->sock = gw_hub_socket_open(hub->service, c->socket_id, c);
     gw_info("hub", "socket %s connected (%zu open)", c->socket_id, hub->n_clients);
 }
 
@@ -737,24 +427,9 @@ static void on_closed(struct gw_hub *hub, struct client *c)
         next = m->next;
         free(m);
     }
-    if (c->waiter) {
-        gw_rpc_waiter_cancel(c->waiter);
-        c->waiter = NULL;
-    }
-    if (c->sock_waiter) {
-        gw_rpc_waiter_cancel(c->sock_waiter);
-        c->sock_waiter = NULL;
-    }
-    json_decref(c->waiter_correlation_id);
-    free(c->waiter_channel);
-    for (size_t i = 0; i < c->n_channels; i++) {
-        release_channel(hub, c->channels[i]);
-        free(c->channels[i]);
-    }
-    free(c->channels);
-    char *key = xasprintf("sock.%s", c->socket_id);
-    gw_rpc_unbind(hub->rpc, gw_rpc_hub_exchange(hub->rpc), key);
-    free(key);
+    gw_hub_socket_close(c->sock);
+    c->sock = NULL;
+    json_decref(c->subscribe_correlation_id);
     free(c->rx.data);
     json_decref(c->context);
     json_decref(c->call_correlation_id);
@@ -902,12 +577,13 @@ struct gw_hub *gw_hub_new(uv_loop_t *loop, const struct gw_config *config, struc
         return NULL;
     }
     hub->vhost = lws_get_vhost_by_name(hub->context, "default");
-    struct gw_rpc_service service = {
-        .request = on_service_request,
-        .hub_message = on_hub_message,
+    struct gw_hub_socket_ops ops = {
+        .deliver = deliver,
+        .ready = on_ready,
+        .subscribed = on_subscribed,
         .arg = hub,
     };
-    gw_rpc_serve(rpc, &service);
+    hub->service = gw_hub_service_new(gw_rpc_broker(rpc), config, &ops);
     uv_timer_init(loop, &hub->keepalive);
     hub->keepalive.data = hub;
     if (config->websocket_ping > 0) {
@@ -1008,5 +684,6 @@ void gw_hub_free(struct gw_hub *hub)
         lws_context_destroy(hub->context);
     else if (hub->destroying)
         lws_context_destroy(hub->destroying);
+    gw_hub_service_free(hub->service);
     free(hub);
 }

@@ -25,7 +25,7 @@ const char *gw_hub_method_name(enum gw_hub_method method)
     return (size_t)method < ARRAY_LEN(method_names) ? method_names[method] : "";
 }
 
-static enum gw_hub_method method_of(const char *name)
+enum gw_hub_method gw_hub_method_of(const char *name)
 {
     for (size_t i = 1; i < ARRAY_LEN(method_names); i++)
         if (strcmp(name, method_names[i]) == 0)
@@ -103,7 +103,7 @@ enum gw_hub_method gw_hub_args_frame(const char *method, const json_t *data, con
     static const char *const no_args[] = {NULL};
     *channel = NULL;
     *error = NULL;
-    enum gw_hub_method which = method_of(method);
+    enum gw_hub_method which = gw_hub_method_of(method);
     if (which != GW_HUB_SUBSCRIBE && which != GW_HUB_UNSUBSCRIBE &&
         which != GW_HUB_GET_SUBSCRIPTIONS)
         return GW_HUB_NONE;
@@ -209,7 +209,7 @@ enum gw_hub_method gw_hub_args_service(const char *method, const json_t *args, c
     };
     *bound = NULL;
     *error = NULL;
-    enum gw_hub_method which = method_of(method);
+    enum gw_hub_method which = gw_hub_method_of(method);
     if (which == GW_HUB_NONE) {
         *error = gw_nameko_error("MethodNotFound", "nameko.exceptions.MethodNotFound",
                                  json_pack("[s]", method), method);

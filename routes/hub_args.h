@@ -24,6 +24,9 @@ enum gw_hub_method {
 /* The method's name ("subscribe", ...); "" for GW_HUB_NONE. */
 const char *gw_hub_method_name(enum gw_hub_method method);
 
+/* The method of that name; GW_HUB_NONE for none of them. */
+enum gw_hub_method gw_hub_method_of(const char *name);
+
 /* A frame's call of the hub's own methods (subscribe, unsubscribe, get_subscriptions), method and
  * data as gw_ws_parse gives them. Returns the method (GW_HUB_NONE for any other name: the frame is
  * then a call to the cluster) with, for subscribe and unsubscribe, the channel in *channel
