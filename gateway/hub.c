@@ -7,9 +7,7 @@
 #include "core/strbuf.h"
 #include "core/wire.h"
 #include "core/xalloc.h"
-#include "routes/call.h"
 #include "routes/hub_args.h"
-#include "routes/respond.h"
 #include "routes/ws.h"
 #include "routes/ws_admit.h"
 
@@ -17,10 +15,23 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 
+/* Frames received and not yet answered one socket may hold; beyond, it is closed (1008). */
 enum { MAX_PENDING_FRAMES = 64 };
+
+/* The keepalive check runs this many times per websocket_ping interval, so that a ping is never
+ * much later than due. */
+enum { KEEPALIVE_CHECKS = 4 };
+
+/* Seconds lws gives a handshake or a closing socket (its own timeouts). */
+enum { LWS_TIMEOUT_S = 20 };
+
+/* lws takes at most its rx buffer of pre-read data: a longer upgrade head is left unread. */
+enum { ADOPT_HEAD_MAX = 2048 };
+
+/* A ping carries a payload: lws reports the pong of an empty ping to nobody. */
+static const char ping_payload[] = "enoki";
 
 struct out_msg {
     struct out_msg *next;
@@ -228,42 +239,34 @@ static void on_call_done(void *arg, int status, const json_t *result, const json
 /* "service.method" through GATEWAY.expose. Returns false when the target may not be called. */
 static bool start_call(struct client *c, const struct gw_ws_request *r)
 {
-    const char *dot = strchr(r->method, '.');
-    if (!dot || dot == r->method || !dot[1] || strchr(dot + 1, '.'))
+    const struct gw_config *config = c->hub->config;
+    char *service;
+    const char *method;
+    if (gw_ws_call_target(config, r->method, &service, &method) != GW_OK)
         return false;
-    char *service = xstrndup(r->method, (size_t)(dot - r->method));
-    bool allowed = gw_call_exposed(c->hub->config, service, dot + 1);
-    if (!allowed) {
-        free(service);
-        return false;
-    }
     snprintf(c->call_target, sizeof(c->call_target), "%s", r->method);
     if (!json_is_object(r->data)) {
         send_error_take(c, gw_hub_args_not_a_mapping(r->data), r->correlation_id);
         free(service);
         return true;
     }
-    json_t *context = json_deep_copy(c->context);
-    char uuid[GW_UUID_LEN + 1];
-    gw_uuid4(uuid);
-    char *call_id = xasprintf("%s.ws.%s", c->hub->config->name, uuid);
-    json_object_set_new(context, "call_id_stack", json_pack("[s]", call_id));
-    free(call_id);
+    char id[GW_UUID_LEN + 1];
+    gw_uuid4(id);
+    json_t *context = gw_ws_call_context(c->context, config->name, id);
     struct gw_rpc_request call = {
         .service = service,
-        .method = dot + 1,
+        .method = method,
         .args = NULL,
         .kwargs = r->data,
         .context = context,
-        .timeout_s = c->hub->config->rpc_timeout,
+        .timeout_s = config->rpc_timeout,
     };
     c->call_correlation_id = json_incref(r->correlation_id);
     int status = gw_rpc_call(c->hub->rpc, &call, on_call_done, c, &c->call);
     if (status != GW_OK) {
-        send_error_take(c,
-                        gw_ws_call_failure(status, "not connected", c->call_target,
-                                           c->hub->config->rpc_timeout),
-                        r->correlation_id);
+        send_error_take(
+            c, gw_ws_call_failure(status, "not connected", c->call_target, config->rpc_timeout),
+            r->correlation_id);
         json_decref(c->call_correlation_id);
         c->call_correlation_id = NULL;
         c->call = NULL;
@@ -446,11 +449,10 @@ static int on_writeable(struct client *c)
         return -1;
     }
     if (c->ping_due) {
-        /* With a payload: lws reports the pong of an empty ping to nobody. */
-        unsigned char ping[LWS_PRE + 5];
-        memcpy(ping + LWS_PRE, "enoki", 5);
+        unsigned char ping[LWS_PRE + sizeof(ping_payload) - 1];
+        memcpy(ping + LWS_PRE, ping_payload, sizeof(ping_payload) - 1);
         c->ping_due = false;
-        if (lws_write(c->wsi, ping + LWS_PRE, 5, LWS_WRITE_PING) < 0)
+        if (lws_write(c->wsi, ping + LWS_PRE, sizeof(ping_payload) - 1, LWS_WRITE_PING) < 0)
             return -1;
         if (c->out_head)
             lws_callback_on_writable(c->wsi);
@@ -542,8 +544,7 @@ static void on_keepalive(uv_timer_t *timer)
     }
 }
 
-/* --- the public face
- * ------------------------------------------------------------------------------ */
+/* --- the public face -------------------------------------------------------------------------- */
 
 struct gw_hub *gw_hub_new(uv_loop_t *loop, const struct gw_config *config, struct gw_rpc *rpc,
                           char *err, size_t errlen)
@@ -569,7 +570,7 @@ struct gw_hub *gw_hub_new(uv_loop_t *loop, const struct gw_config *config, struc
     info.foreign_loops = loops;
     info.user = hub;
     info.retry_and_idle_policy = NULL; /* keepalive is the hub's own (on_keepalive) */
-    info.timeout_secs = 20;
+    info.timeout_secs = LWS_TIMEOUT_S;
     hub->context = lws_create_context(&info);
     if (!hub->context) {
         snprintf(err, errlen, "cannot start libwebsockets (is libwebsockets-evlib-uv installed?)");
@@ -587,8 +588,7 @@ struct gw_hub *gw_hub_new(uv_loop_t *loop, const struct gw_config *config, struc
     uv_timer_init(loop, &hub->keepalive);
     hub->keepalive.data = hub;
     if (config->websocket_ping > 0) {
-        /* Checked a few times per interval, so a ping is never much later than due. */
-        uint64_t tick = (uint64_t)config->websocket_ping * 1000 / 4;
+        uint64_t tick = (uint64_t)config->websocket_ping * 1000 / KEEPALIVE_CHECKS;
         uv_timer_start(&hub->keepalive, on_keepalive, tick ? tick : 1, tick ? tick : 1);
     }
     hub->keepalive_on = true;
@@ -600,31 +600,12 @@ int gw_hub_admit(const struct gw_hub *hub, const char *origin, const char *host)
     return gw_ws_admit(hub->config, hub->stopping, hub->n_clients, origin, host);
 }
 
-/* nameko's hub ignores Sec-WebSocket-Protocol, where lws refuses an offer it cannot match: the head
- * is read here and handed to lws without that header. Returns the new length. */
-static size_t drop_subprotocols(char *head, size_t len)
-{
-    static const char name[] = "sec-websocket-protocol:";
-    size_t out = 0;
-    for (size_t i = 0; i < len;) {
-        const char *eol = memchr(head + i, '\n', len - i);
-        size_t line = eol ? (size_t)(eol - (head + i)) + 1 : len - i;
-        if (!(line > sizeof(name) - 1 && strncasecmp(head + i, name, sizeof(name) - 1) == 0)) {
-            memmove(head + out, head + i, line);
-            out += line;
-        }
-        i += line;
-    }
-    return out;
-}
-
 void gw_hub_adopt(struct gw_hub *hub, int fd, size_t head_len)
 {
-    /* lws takes at most its rx buffer (2048 bytes) of pre-read data; a longer head stays unread. */
-    char head[2048];
+    char head[ADOPT_HEAD_MAX];
     if (head_len > 0 && head_len <= sizeof(head) &&
         recv(fd, head, head_len, 0) == (ssize_t)head_len) {
-        size_t len = drop_subprotocols(head, head_len);
+        size_t len = gw_ws_drop_subprotocols(head, head_len);
         if (!lws_adopt_socket_vhost_readbuf(hub->vhost, fd, head, len))
             gw_warn("hub", "libwebsockets refused a connection");
         return;

@@ -4,6 +4,7 @@
 #include "core/status.h"
 #include "core/util.h"
 #include "core/xalloc.h"
+#include "routes/call.h"
 #include "routes/respond.h"
 
 #include <stdint.h>
@@ -146,4 +147,30 @@ json_t *gw_ws_call_failure(int status, const char *detail, const char *target, d
     else
         json_array_append_new(args, json_string(message));
     return gw_nameko_error(type, path, args, message);
+}
+
+int gw_ws_call_target(const struct gw_config *config, const char *target, char **service,
+                      const char **method)
+{
+    /* A second dot would change the routing key's meaning (<service>.<method>). */
+    const char *dot = strchr(target, '.');
+    if (!dot || dot == target || !dot[1] || strchr(dot + 1, '.'))
+        return GW_ENOMATCH;
+    char *name = xstrndup(target, (size_t)(dot - target));
+    if (!gw_call_exposed(config, name, dot + 1)) {
+        free(name);
+        return GW_ENOMATCH;
+    }
+    *service = name;
+    *method = dot + 1;
+    return GW_OK;
+}
+
+json_t *gw_ws_call_context(const json_t *socket_context, const char *gateway, const char *id)
+{
+    json_t *context = json_deep_copy(socket_context);
+    char *call_id = xasprintf("%s.ws.%s", gateway, id);
+    json_object_set_new(context, "call_id_stack", json_pack("[s]", call_id));
+    free(call_id);
+    return context;
 }

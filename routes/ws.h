@@ -4,6 +4,7 @@
 #ifndef ENOKI_WS_H
 #define ENOKI_WS_H
 
+#include "core/config.h"
 #include "core/wire.h" /* gw_nameko_error */
 
 #include <jansson.h>
@@ -39,6 +40,18 @@ json_t *gw_ws_incorrect_signature(const char *message);
  * reason, target "service.method", timeout_s its deadline; the message is
  * gw_describe_call_failure's. */
 json_t *gw_ws_call_failure(int status, const char *detail, const char *target, double timeout_s);
+
+/* A frame's call to the cluster (enoki's own, nameko's hub has none): "<service>.<method>", one dot
+ * with something on both sides, that config->expose lets through (gw_call_exposed). Returns GW_OK
+ * with the new service name in *service and the method (borrowed from target) in *method, or
+ * GW_ENOMATCH for anything else (answered MethodNotFound, as nameko's hub answers an unknown
+ * method). config is borrowed. */
+int gw_ws_call_target(const struct gw_config *config, const char *target, char **service,
+                      const char **method);
+
+/* The context data of a socket's call: the socket's own (borrowed, from its handshake) with
+ * call_id_stack ["<gateway>.ws.<id>"], id a new uuid4 the caller made. Returns a new object. */
+json_t *gw_ws_call_context(const json_t *socket_context, const char *gateway, const char *id);
 
 /* Python's truthiness of a JSON value: null, false, 0, 0.0, "", [] and {} are false. */
 int gw_json_truthy(const json_t *value);

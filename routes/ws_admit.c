@@ -44,3 +44,19 @@ int gw_ws_admit(const struct gw_config *config, bool stopping, size_t open_socke
     gw_ws_origin_host(host ? host : "", b, sizeof(b));
     return strcasecmp(a, b) == 0 ? 0 : FORBIDDEN;
 }
+
+size_t gw_ws_drop_subprotocols(char *head, size_t len)
+{
+    static const char name[] = "sec-websocket-protocol:";
+    size_t out = 0;
+    for (size_t i = 0; i < len;) {
+        const char *eol = memchr(head + i, '\n', len - i);
+        size_t line = eol ? (size_t)(eol - (head + i)) + 1 : len - i;
+        if (!(line > sizeof(name) - 1 && strncasecmp(head + i, name, sizeof(name) - 1) == 0)) {
+            memmove(head + out, head + i, line);
+            out += line;
+        }
+        i += line;
+    }
+    return out;
+}

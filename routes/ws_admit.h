@@ -22,4 +22,9 @@ int gw_ws_admit(const struct gw_config *config, bool stopping, size_t open_socke
  * and without the default ports :80 and :443; written to out, truncated to len. */
 void gw_ws_origin_host(const char *origin, char *out, size_t len);
 
+/* nameko's hub ignores Sec-WebSocket-Protocol, where libwebsockets refuses an offer it cannot
+ * match: removes every such header line (any case) from the len bytes of an upgrade request's head,
+ * in place. Returns the new length. */
+size_t gw_ws_drop_subprotocols(char *head, size_t len);
+
 #endif

@@ -108,6 +108,53 @@ START_TEST(call_failures_are_nameko_exceptions)
 }
 END_TEST
 
+/* A frame's call to the cluster: "<service>.<method>" that GATEWAY.expose lets through. */
+START_TEST(call_targets_are_exposed_service_methods)
+{
+    static char glob_a[] = "svc.*", glob_b[] = "other.ping";
+    char *globs[] = {glob_a, glob_b};
+    struct gw_config config = {0};
+    config.expose.items = globs;
+    config.expose.n = 2;
+    char *service = NULL;
+    const char *method = NULL;
+    ck_assert_int_eq(gw_ws_call_target(&config, "svc.echo", &service, &method), GW_OK);
+    ck_assert_str_eq(service, "svc");
+    ck_assert_str_eq(method, "echo");
+    free(service);
+    ck_assert_int_eq(gw_ws_call_target(&config, "other.ping", &service, &method), GW_OK);
+    ck_assert_str_eq(service, "other");
+    ck_assert_str_eq(method, "ping");
+    free(service);
+    static const char *const refused[] = {"other.pong", "svc", ".echo", "svc.",
+                                          "svc.a.b",    "",    "nope.x"};
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        service = NULL;
+        ck_assert_msg(gw_ws_call_target(&config, refused[i], &service, &method) == GW_ENOMATCH,
+                      "%s", refused[i]);
+        ck_assert_ptr_null(service);
+    }
+    /* Without expose nothing is callable. */
+    struct gw_config closed = {0};
+    ck_assert_int_eq(gw_ws_call_target(&closed, "svc.echo", &service, &method), GW_ENOMATCH);
+}
+END_TEST
+
+START_TEST(call_context_adds_a_call_id_stack)
+{
+    json_t *socket = json_pack("{s:s, s:s}", "auth_token", "t", "socket_id", "s1");
+    json_t *context = gw_ws_call_context(socket, "gw", "1234");
+    json_t *want = json_pack("{s:s, s:s, s:[s]}", "auth_token", "t", "socket_id", "s1",
+                             "call_id_stack", "gw.ws.1234");
+    ck_assert(json_equal(context, want));
+    /* The socket's own context is left as it was, for its next call. */
+    ck_assert_ptr_null(json_object_get(socket, "call_id_stack"));
+    json_decref(want);
+    json_decref(context);
+    json_decref(socket);
+}
+END_TEST
+
 START_TEST(truthiness_is_pythons)
 {
     const char *falsy[] = {"null", "false", "0", "0.0", "\"\"", "[]", "{}"};
@@ -132,6 +179,8 @@ Suite *ws_suite(void)
     tcase_add_test(tc, frames_parse_as_nameko_reads_them);
     tcase_add_test(tc, frames_are_what_json_dumps_writes);
     tcase_add_test(tc, truthiness_is_pythons);
+    tcase_add_test(tc, call_targets_are_exposed_service_methods);
+    tcase_add_test(tc, call_context_adds_a_call_id_stack);
     suite_add_tcase(s, tc);
     tc = tcase_create("errors");
     tcase_add_test(tc, errors_keep_every_member_for_text_cut_mid_character);

@@ -110,6 +110,32 @@ START_TEST(origin_host_drops_scheme_slash_and_default_ports)
 }
 END_TEST
 
+START_TEST(subprotocol_offers_are_dropped_from_the_head)
+{
+    char head[] = "GET /ws HTTP/1.1\r\n"
+                  "Host: h\r\n"
+                  "Sec-WebSocket-Protocol: chat, superchat\r\n"
+                  "Upgrade: websocket\r\n"
+                  "sec-websocket-PROTOCOL: v2\r\n"
+                  "Sec-WebSocket-Protocols: kept\r\n"
+                  "\r\n";
+    size_t len = gw_ws_drop_subprotocols(head, strlen(head));
+    const char *want = "GET /ws HTTP/1.1\r\n"
+                       "Host: h\r\n"
+                       "Upgrade: websocket\r\n"
+                       "Sec-WebSocket-Protocols: kept\r\n"
+                       "\r\n";
+    ck_assert_uint_eq(len, strlen(want));
+    ck_assert(memcmp(head, want, len) == 0);
+
+    /* A head without the header is left as it is; so is a last line without its newline. */
+    char plain[] = "GET /ws HTTP/1.1\r\nHost: h";
+    ck_assert_uint_eq(gw_ws_drop_subprotocols(plain, strlen(plain)), strlen(plain));
+    char last[] = "GET / HTTP/1.1\r\nSec-WebSocket-Protocol: x";
+    ck_assert_uint_eq(gw_ws_drop_subprotocols(last, strlen(last)), strlen("GET / HTTP/1.1\r\n"));
+}
+END_TEST
+
 Suite *ws_admit_suite(void)
 {
     Suite *s = suite_create("ws_admit");
@@ -120,6 +146,7 @@ Suite *ws_admit_suite(void)
     tcase_add_test(tc, a_list_names_exact_origins);
     tcase_add_test(tc, a_star_allows_any_origin);
     tcase_add_test(tc, origin_host_drops_scheme_slash_and_default_ports);
+    tcase_add_test(tc, subprotocol_offers_are_dropped_from_the_head);
     suite_add_tcase(s, tc);
     return s;
 }
