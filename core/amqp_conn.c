@@ -17,14 +17,17 @@
 /* What the topology channel owes us, in order: an -ok to skip or one to report. */
 enum topology_ok { SKIP, REPORT };
 
+/* A consumer of the connection's plan. */
+struct consumer {
+    char *tag;  /* the consumer tag, as the broker's deliveries carry it */
+    char *role; /* for messages */
+};
+
 struct gw_amqp_conn {
     amqp_connection_state_t state;
-    uint64_t next_tag; /* delivery tag of the next publish on the confirm channel */
-    bool open;         /* the AMQP connection handshake completed */
-    struct consumer {
-        char *tag;  /* the consumer tag, as the broker's deliveries carry it */
-        char *role; /* for messages */
-    } * consumers;  /* in the plan's order: a delivery's consumer is an index in it */
+    uint64_t next_tag;          /* delivery tag of the next publish on the confirm channel */
+    bool open;                  /* the AMQP connection handshake completed */
+    struct consumer *consumers; /* in the plan's order: a delivery's consumer is an index */
     size_t n_consumers;
     enum topology_ok *pending; /* FIFO of -ok frames expected on TOPOLOGY */
     size_t n_pending, cap_pending;
@@ -38,6 +41,18 @@ struct gw_amqp_conn {
 /* Channel 1 publishes (confirm mode) and consumes; channel 2 carries topology changes made while
  * running, sent without waiting so the loop never blocks on them. */
 enum { CHANNEL = 1, TOPOLOGY = 2 };
+
+/* A flush waits at most this long for the broker to take anything (a full socket buffer). */
+enum { SEND_STALL_MS = 10000 };
+
+/* The publish buffer's first size; it doubles as needed. */
+enum { OUT_BUFFER_INITIAL = 16384 };
+
+/* Room for an encoded basic.publish method: two short strings and a few bits. */
+enum { PUBLISH_METHOD_MAX = 1024 };
+
+/* Seconds a polite close waits for the broker's close-ok. */
+enum { CLOSE_TIMEOUT_S = 1 };
 
 /* Fills err from a synchronous call's reply; returns GW_OK for a normal reply, GW_EBROKER
  * otherwise. */
@@ -421,7 +436,7 @@ enum { FRAME_HEADER = 7, FRAME_END_SIZE = 1, FRAME_END = 0xCE };
 static unsigned char *out_reserve(struct gw_amqp_conn *conn, size_t len)
 {
     if (conn->out_cap - conn->out_len < len) {
-        size_t cap = conn->out_cap ? conn->out_cap : 16384;
+        size_t cap = conn->out_cap ? conn->out_cap : OUT_BUFFER_INITIAL;
         while (cap - conn->out_len < len)
             cap *= 2;
         conn->out = xrealloc(conn->out, cap);
@@ -473,9 +488,9 @@ int gw_amqp_conn_publish(struct gw_amqp_conn *conn, const char *exchange, const 
         .mandatory = mandatory,
     };
     size_t start = conn->out_len;
-    unsigned char *f = out_reserve(conn, FRAME_HEADER + 4 + 1024 + FRAME_END_SIZE);
+    unsigned char *f = out_reserve(conn, FRAME_HEADER + 4 + PUBLISH_METHOD_MAX + FRAME_END_SIZE);
     put32(f + FRAME_HEADER, AMQP_BASIC_PUBLISH_METHOD);
-    amqp_bytes_t room = {.len = 1024, .bytes = f + FRAME_HEADER + 4};
+    amqp_bytes_t room = {.len = PUBLISH_METHOD_MAX, .bytes = f + FRAME_HEADER + 4};
     int n = amqp_encode_method(AMQP_BASIC_PUBLISH_METHOD, &method, room);
     if (n < 0)
         goto too_big;
@@ -537,8 +552,8 @@ int gw_amqp_conn_flush(struct gw_amqp_conn *conn, char *err, size_t errlen)
         /* The broker reads slower than we publish: wait for room, as rabbitmq-c's own blocking
          * send would, but not forever. */
         struct pollfd pfd = {.fd = fd, .events = POLLOUT};
-        if (poll(&pfd, 1, 10000) <= 0) {
-            snprintf(err, errlen, "send: the broker took nothing for 10 s");
+        if (poll(&pfd, 1, SEND_STALL_MS) <= 0) {
+            snprintf(err, errlen, "send: the broker took nothing for %d s", SEND_STALL_MS / 1000);
             conn->out_len = 0;
             return GW_EBROKER;
         }
@@ -612,7 +627,7 @@ void gw_amqp_conn_free(struct gw_amqp_conn *conn, bool polite)
     if (polite && conn->open) {
         char err[128];
         gw_amqp_conn_flush(conn, err, sizeof(err));
-        struct timeval timeout = {1, 0};
+        struct timeval timeout = {CLOSE_TIMEOUT_S, 0};
         amqp_set_rpc_timeout(conn->state, &timeout);
         amqp_channel_close(conn->state, CHANNEL, AMQP_REPLY_SUCCESS);
         amqp_connection_close(conn->state, AMQP_REPLY_SUCCESS);

@@ -76,8 +76,8 @@ int gw_amqp_conn_publish(struct gw_amqp_conn *conn, const char *exchange, const 
 /* Whether publishes wait in the buffer. */
 bool gw_amqp_conn_has_output(const struct gw_amqp_conn *conn);
 
-/* Writes the queued publishes, waiting (at most 10 s) while the socket is full. Returns GW_OK, or
- * GW_EBROKER with a reason in err (the connection is then dead: free it). */
+/* Writes the queued publishes, waiting (at most 10 s at a time) while the socket is full. Returns
+ * GW_OK, or GW_EBROKER with a reason in err (the connection is then dead: free it). */
 int gw_amqp_conn_flush(struct gw_amqp_conn *conn, char *err, size_t errlen);
 
 /* Acknowledges a delivery of a consumer with acks (channel 1), after flushing what was published

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* nameko's events exchange of a service is "<service>" EVENTS_SUFFIX (§5). */
+/* nameko's events exchange of a service is "<service>" EVENTS_SUFFIX (docs/nameko-wire.md §5). */
 #define EVENTS_SUFFIX ".events"
 
 struct gw_hub_socket {

@@ -236,7 +236,8 @@ static void on_reply(void *arg, const struct gw_amqp_delivery *d)
     }
     struct gw_rpc_call *call = find_call(rpc, id.bytes, id.len);
     if (!call) {
-        /* Late (after its deadline), duplicate (redelivered request) or foreign: dropped (§3). */
+        /* Late (after its deadline), duplicate (redelivered request) or foreign: dropped
+         * (docs/nameko-wire.md §3). */
         gw_debug("rpc", "dropped a reply for an unknown or finished call %.*s", (int)id.len,
                  (const char *)id.bytes);
         return;

@@ -2,9 +2,9 @@
  * arguments bound to the method's Python signature with the very errors nameko raises (its
  * IncorrectSignature texts are those of inspect.getcallargs, and so Python's own TypeError texts).
  *
- * Two doors lead to these methods: a websocket frame {method, data} (nameko-wire.md §7: the hub
- * calls fn(socket_id, **data)), and an AMQP request to the native service "<name>.<method>" with
- * args and kwargs (§2: the service calls fn(self, *args, **kwargs)).
+ * Two doors lead to these methods: a websocket frame {method, data} (docs/nameko-wire.md §7: the
+ * hub calls fn(socket_id, **data)), and an AMQP request to the native service "<name>.<method>"
+ * with args and kwargs (§2: the service calls fn(self, *args, **kwargs)).
  */
 #ifndef ENOKI_HUB_ARGS_H
 #define ENOKI_HUB_ARGS_H

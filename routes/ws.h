@@ -1,6 +1,6 @@
-/* ws.h - nameko's websocket frame protocol (nameko-wire.md §7), pure: parse a client frame, build
- * the frames the hub sends, and nameko's error objects. Frames are written as Python's json.dumps
- * writes them, so a client cannot tell enoki's hub from nameko's. */
+/* ws.h - nameko's websocket frame protocol (docs/nameko-wire.md §7), pure: parse a client frame,
+ * build the frames the hub sends, and nameko's error objects. Frames are written as Python's
+ * json.dumps writes them, so a client cannot tell enoki's hub from nameko's. */
 #ifndef ENOKI_WS_H
 #define ENOKI_WS_H
 
