@@ -14,6 +14,11 @@
 
 static const char consumer_tag[] = "enoki-hub";
 
+/* The hub exchange is "<name>" HUB_EXCHANGE_SUFFIX; each process's queue
+ * HUB_QUEUE_PREFIX "<name>-<uuid>". */
+#define HUB_EXCHANGE_SUFFIX ".hub"
+#define HUB_QUEUE_PREFIX "enoki-hub-"
+
 struct gw_hub_waiter {
     struct gw_hub_waiter *next;
     gw_hub_bound_fn done; /* NULL once cancelled */
@@ -199,10 +204,10 @@ struct gw_hub_bus *gw_hub_bus_new(struct gw_broker *broker, struct gw_service *s
     bus->service = service;
     bus->handler = handler;
     bus->arg = arg;
-    bus->exchange = xasprintf("%s.hub", config->name);
+    bus->exchange = xasprintf("%s" HUB_EXCHANGE_SUFFIX, config->name);
     char uuid[GW_UUID_LEN + 1];
     gw_uuid4(uuid);
-    bus->queue = xasprintf("enoki-hub-%s-%s", config->name, uuid);
+    bus->queue = xasprintf(HUB_QUEUE_PREFIX "%s-%s", config->name, uuid);
     struct gw_broker_user user = {
         .declare = on_declare,
         .delivery = on_delivery,

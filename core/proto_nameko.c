@@ -16,6 +16,9 @@ enum { REPLY_QUEUE_EXPIRES_MS = 300000 };
 
 static const char reply_consumer_tag[] = "enoki-reply";
 
+/* The reply queue is REPLY_QUEUE_PREFIX "<name>-<uuid>", as nameko names its own (§3). */
+#define REPLY_QUEUE_PREFIX "rpc.reply-"
+
 struct nameko {
     const struct gw_config *config;
     char reply_key[GW_UUID_LEN + 1]; /* requests' reply_to, the reply queue's binding key */
@@ -102,7 +105,7 @@ struct gw_proto gw_proto_nameko(const struct gw_config *config)
     struct nameko *n = xcalloc(1, sizeof(*n));
     n->config = config;
     gw_uuid4(n->reply_key);
-    n->reply_queue = xasprintf("rpc.reply-%s-%s", config->name, n->reply_key);
+    n->reply_queue = xasprintf(REPLY_QUEUE_PREFIX "%s-%s", config->name, n->reply_key);
     return (struct gw_proto){
         .name = "nameko",
         .state = n,

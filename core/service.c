@@ -16,6 +16,10 @@ enum { SERVICE_PREFETCH = 10 };
 
 static const char consumer_tag[] = "enoki-service";
 
+/* nameko's names (§2): the queue SERVICE_QUEUE_PREFIX "<name>", bound by "<name>" METHODS_KEY. */
+#define SERVICE_QUEUE_PREFIX "rpc-"
+#define METHODS_KEY ".*"
+
 struct gw_service {
     struct gw_broker *broker;
     const struct gw_config *config;
@@ -123,8 +127,8 @@ struct gw_service *gw_service_new(struct gw_broker *broker, const struct gw_conf
     service->config = config;
     service->handler = handler;
     service->arg = arg;
-    service->queue = xasprintf("rpc-%s", config->name);
-    service->key = xasprintf("%s.*", config->name);
+    service->queue = xasprintf(SERVICE_QUEUE_PREFIX "%s", config->name);
+    service->key = xasprintf("%s" METHODS_KEY, config->name);
     struct gw_broker_user user = {
         .declare = on_declare,
         .delivery = on_request,
