@@ -1,13 +1,15 @@
 /* proto.h - an RPC protocol: how a call goes onto the wire, and how its reply is known and read.
  *
  * The call table (core/rpc) keeps calls, their ids, deadlines and outcomes, and knows no protocol;
- * the HTTP and websocket sides know only the call table. A protocol is the rest, in five verbs:
+ * the HTTP and websocket sides know only the call table. A protocol (struct gw_proto below) is
+ * the rest:
  *
  *   serves      which services it carries calls to (NULL: all; core/rpc asks the protocols
  *               added last first, and nameko's, added by gw_rpc_new, is the fallback).
  *   declare     what its replies need after every connect: nameko's exchange, the reply queue
  *               (looked for first), its binding and its consumer. Every delivery to a consumer
  *               declared here is a reply.
+ *   prepare     (optional) before each publish to a service: what must exist for it first.
  *   encode      at call time: the request's exchange, routing key, mandatory flag and body.
  *   properties  at publish time (a call made while the first connection is being made waits for
  *               it): the message's properties. The call's id must travel where its reply, a
@@ -17,6 +19,7 @@
  *   decode      a reply body into a result, or an error object shaped as nameko's
  *               {exc_type, exc_path, exc_args, value} (what the HTTP and websocket sides answer
  *               with), or GW_EBADREPLY.
+ *   free        its state, with the call table.
  *
  * nameko's (docs/nameko-wire.md §1-§4, core/proto_nameko.c) is the one today. A second one sits
  * beside it as another gw_proto without a change to the call table. amphora's, say: encode to
