@@ -17,11 +17,18 @@
 /* What the topology channel owes us, in order: an -ok to skip or one to report. */
 enum topology_ok { SKIP, REPORT };
 
+/* A consumer of the connection's plan. */
+struct consumer {
+    char *tag;  /* the consumer tag, as the broker's deliveries carry it */
+    char *role; /* for messages */
+};
+
 struct gw_amqp_conn {
     amqp_connection_state_t state;
-    uint64_t next_tag;         /* delivery tag of the next publish on the confirm channel */
-    bool open;                 /* the AMQP connection handshake completed */
-    bool reply_queue_found;    /* the reply queue existed before this connection declared it */
+    uint64_t next_tag;          /* delivery tag of the next publish on the confirm channel */
+    bool open;                  /* the AMQP connection handshake completed */
+    struct consumer *consumers; /* in the plan's order: a delivery's consumer is an index */
+    size_t n_consumers;
     enum topology_ok *pending; /* FIFO of -ok frames expected on TOPOLOGY */
     size_t n_pending, cap_pending;
     /* Publishes encoded here and written together by gw_amqp_conn_flush: rabbitmq-c would make
@@ -35,8 +42,17 @@ struct gw_amqp_conn {
  * running, sent without waiting so the loop never blocks on them. */
 enum { CHANNEL = 1, TOPOLOGY = 2 };
 
-static const char reply_tag[] = "enoki-reply", service_tag[] = "enoki-service",
-                  hub_tag[] = "enoki-hub";
+/* A flush waits at most this long for the broker to take anything (a full socket buffer). */
+enum { SEND_STALL_MS = 10000 };
+
+/* The publish buffer's first size; it doubles as needed. */
+enum { OUT_BUFFER_INITIAL = 16384 };
+
+/* Room for an encoded basic.publish method: two short strings and a few bits. */
+enum { PUBLISH_METHOD_MAX = 1024 };
+
+/* Seconds a polite close waits for the broker's close-ok. */
+enum { CLOSE_TIMEOUT_S = 1 };
 
 /* Fills err from a synchronous call's reply; returns GW_OK for a normal reply, GW_EBROKER
  * otherwise. */
@@ -80,6 +96,79 @@ static int open_confirm_channel(struct gw_amqp_conn *conn, char *err, size_t err
         return GW_EBROKER;
     conn->next_tag = 1;
     return GW_OK;
+}
+
+/* "<role> <method>" (or the method alone) for messages. */
+static void step_what(const struct gw_amqp_step *step, const char *method, char *out, size_t len)
+{
+    snprintf(out, len, "%s%s%s", step->role, step->role[0] ? " " : "", method);
+}
+
+/* A passive declare: whether the queue is there (found). A 404 closes the channel, which is then
+ * opened again. */
+static int look(struct gw_amqp_conn *conn, struct gw_amqp_step *step, char *err, size_t errlen)
+{
+    char what[128];
+    amqp_queue_declare(conn->state, CHANNEL, amqp_cstring_bytes(step->name), 1, 0, 0, 0,
+                       amqp_empty_table);
+    amqp_rpc_reply_t reply = amqp_get_rpc_reply(conn->state);
+    step->found = reply.reply_type == AMQP_RESPONSE_NORMAL;
+    if (step->found)
+        return GW_OK;
+    if (reply.reply_type != AMQP_RESPONSE_SERVER_EXCEPTION ||
+        reply.reply.id != AMQP_CHANNEL_CLOSE_METHOD ||
+        ((const amqp_channel_close_t *)reply.reply.decoded)->reply_code != AMQP_NOT_FOUND) {
+        step_what(step, "queue.declare passive", what, sizeof(what));
+        return check_reply(reply, what, err, errlen);
+    }
+    amqp_channel_close_ok_t close_ok = {0};
+    amqp_send_method(conn->state, CHANNEL, AMQP_CHANNEL_CLOSE_OK_METHOD, &close_ok);
+    return open_confirm_channel(conn, err, errlen);
+}
+
+/* Carries out one declaration of the plan on the confirm channel, waiting for its -ok. */
+static int run_step(struct gw_amqp_conn *conn, struct gw_amqp_step *step, char *err, size_t errlen)
+{
+    char what[128];
+    amqp_bytes_t name = step->name ? amqp_cstring_bytes(step->name) : amqp_empty_bytes;
+    amqp_table_entry_t expires = {
+        .key = amqp_cstring_bytes("x-expires"),
+        .value = {.kind = AMQP_FIELD_KIND_I32, .value.i32 = step->number},
+    };
+    amqp_table_t queue_args = {.num_entries = 1, .entries = &expires};
+    switch (step->kind) {
+    case GW_STEP_EXCHANGE:
+        /* As nameko declares its exchanges (docs/nameko-wire.md §1, §5): durable, kept. */
+        amqp_exchange_declare(conn->state, CHANNEL, name, amqp_cstring_bytes(step->arg), 0, 1, 0, 0,
+                              amqp_empty_table);
+        step_what(step, "exchange.declare", what, sizeof(what));
+        break;
+    case GW_STEP_LOOK:
+        return look(conn, step, err, errlen);
+    case GW_STEP_QUEUE:
+        amqp_queue_declare(conn->state, CHANNEL, name, 0, (step->flags & GW_QUEUE_DURABLE) != 0,
+                           (step->flags & GW_QUEUE_EXCLUSIVE) != 0,
+                           (step->flags & GW_QUEUE_AUTO_DELETE) != 0,
+                           step->number > 0 ? queue_args : amqp_empty_table);
+        step_what(step, "queue.declare", what, sizeof(what));
+        break;
+    case GW_STEP_BIND:
+        amqp_queue_bind(conn->state, CHANNEL, name, amqp_cstring_bytes(step->exchange),
+                        amqp_cstring_bytes(step->arg), amqp_empty_table);
+        step_what(step, "queue.bind", what, sizeof(what));
+        break;
+    case GW_STEP_QOS:
+        amqp_basic_qos(conn->state, CHANNEL, 0, (uint16_t)step->number, 0);
+        step_what(step, "basic.qos", what, sizeof(what));
+        break;
+    case GW_STEP_CONSUME:
+        amqp_basic_consume(conn->state, CHANNEL, name, amqp_cstring_bytes(step->arg), 0,
+                           (step->flags & GW_CONSUME_NO_ACK) != 0,
+                           (step->flags & GW_CONSUME_EXCLUSIVE) != 0, amqp_empty_table);
+        step_what(step, "basic.consume", what, sizeof(what));
+        break;
+    }
+    return check_reply(amqp_get_rpc_reply(conn->state), what, err, errlen);
 }
 
 int gw_amqp_conn_open(const struct gw_amqp_setup *setup, double connect_timeout_s,
@@ -130,91 +219,15 @@ int gw_amqp_conn_open(const struct gw_amqp_setup *setup, double connect_timeout_
     if (open_confirm_channel(conn, err, errlen) != GW_OK)
         goto out;
 
-    /* The same declarations as nameko's own clients (nameko-wire.md §1, §3), once per connect. */
-    amqp_exchange_declare(conn->state, CHANNEL, amqp_cstring_bytes(setup->exchange),
-                          amqp_cstring_bytes("topic"), 0, 1, 0, 0, amqp_empty_table);
-    if (check_reply(amqp_get_rpc_reply(conn->state), "exchange.declare", err, errlen) != GW_OK)
-        goto out;
-    /* A reply queue that outlived its x-expires while we were away is gone (nameko's calls hang
-     * there): look before declaring, so that the caller can say so. A 404 closes the channel. */
-    amqp_queue_declare(conn->state, CHANNEL, amqp_cstring_bytes(setup->reply_queue), 1, 0, 0, 0,
-                       amqp_empty_table);
-    reply = amqp_get_rpc_reply(conn->state);
-    conn->reply_queue_found = reply.reply_type == AMQP_RESPONSE_NORMAL;
-    if (!conn->reply_queue_found) {
-        if (reply.reply_type != AMQP_RESPONSE_SERVER_EXCEPTION ||
-            reply.reply.id != AMQP_CHANNEL_CLOSE_METHOD ||
-            ((const amqp_channel_close_t *)reply.reply.decoded)->reply_code != AMQP_NOT_FOUND) {
-            check_reply(reply, "reply queue.declare passive", err, errlen);
+    for (size_t i = 0; i < setup->plan->n; i++)
+        if (run_step(conn, &setup->plan->steps[i], err, errlen) != GW_OK)
             goto out;
-        }
-        amqp_channel_close_ok_t close_ok = {0};
-        amqp_send_method(conn->state, CHANNEL, AMQP_CHANNEL_CLOSE_OK_METHOD, &close_ok);
-        if (open_confirm_channel(conn, err, errlen) != GW_OK)
-            goto out;
-    }
-    amqp_table_entry_t queue_args[] = {
-        {.key = amqp_cstring_bytes("x-expires"),
-         .value = {.kind = AMQP_FIELD_KIND_I32, .value.i32 = setup->reply_queue_expires_ms}},
-    };
-    amqp_table_t queue_table = {.num_entries = 1, .entries = queue_args};
-    amqp_queue_declare(conn->state, CHANNEL, amqp_cstring_bytes(setup->reply_queue), 0, 1, 0, 0,
-                       queue_table);
-    if (check_reply(amqp_get_rpc_reply(conn->state), "queue.declare", err, errlen) != GW_OK)
-        goto out;
-    amqp_queue_bind(conn->state, CHANNEL, amqp_cstring_bytes(setup->reply_queue),
-                    amqp_cstring_bytes(setup->exchange), amqp_cstring_bytes(setup->reply_key),
-                    amqp_empty_table);
-    if (check_reply(amqp_get_rpc_reply(conn->state), "queue.bind", err, errlen) != GW_OK)
-        goto out;
-    /* no_ack: a reply nobody waits for any more is dropped either way (§3), and acking each one
-     * would double the frames on the hot path. */
-    amqp_basic_consume(conn->state, CHANNEL, amqp_cstring_bytes(setup->reply_queue),
-                       amqp_cstring_bytes(reply_tag), 0, 1, 0, amqp_empty_table);
-    if (check_reply(amqp_get_rpc_reply(conn->state), "basic.consume", err, errlen) != GW_OK)
-        goto out;
-    if (setup->service_queue) {
-        /* As a nameko service declares itself (§2): rpc-<name>, durable, bound <name>.*. */
-        amqp_queue_declare(conn->state, CHANNEL, amqp_cstring_bytes(setup->service_queue), 0, 1, 0,
-                           0, amqp_empty_table);
-        if (check_reply(amqp_get_rpc_reply(conn->state), "service queue.declare", err, errlen) !=
-            GW_OK)
-            goto out;
-        amqp_queue_bind(conn->state, CHANNEL, amqp_cstring_bytes(setup->service_queue),
-                        amqp_cstring_bytes(setup->exchange), amqp_cstring_bytes(setup->service_key),
-                        amqp_empty_table);
-        if (check_reply(amqp_get_rpc_reply(conn->state), "service queue.bind", err, errlen) !=
-            GW_OK)
-            goto out;
-        amqp_basic_qos(conn->state, CHANNEL, 0, (uint16_t)setup->prefetch, 0);
-        if (check_reply(amqp_get_rpc_reply(conn->state), "basic.qos", err, errlen) != GW_OK)
-            goto out;
-        amqp_basic_consume(conn->state, CHANNEL, amqp_cstring_bytes(setup->service_queue),
-                           amqp_cstring_bytes(service_tag), 0, 0, 0, amqp_empty_table);
-        if (check_reply(amqp_get_rpc_reply(conn->state), "service basic.consume", err, errlen) !=
-            GW_OK)
-            goto out;
-    }
-    if (setup->hub_queue) {
-        amqp_exchange_declare(conn->state, CHANNEL, amqp_cstring_bytes(setup->hub_exchange),
-                              amqp_cstring_bytes("topic"), 0, 1, 0, 0, amqp_empty_table);
-        if (check_reply(amqp_get_rpc_reply(conn->state), "hub exchange.declare", err, errlen) !=
-            GW_OK)
-            goto out;
-        /* This process's own: exclusive, gone with the connection. */
-        amqp_queue_declare(conn->state, CHANNEL, amqp_cstring_bytes(setup->hub_queue), 0, 0, 1, 1,
-                           amqp_empty_table);
-        if (check_reply(amqp_get_rpc_reply(conn->state), "hub queue.declare", err, errlen) != GW_OK)
-            goto out;
-        amqp_queue_bind(conn->state, CHANNEL, amqp_cstring_bytes(setup->hub_queue),
-                        amqp_cstring_bytes(setup->hub_exchange), amqp_cstring_bytes(setup->hub_key),
-                        amqp_empty_table);
-        if (check_reply(amqp_get_rpc_reply(conn->state), "hub queue.bind", err, errlen) != GW_OK)
-            goto out;
-        amqp_basic_consume(conn->state, CHANNEL, amqp_cstring_bytes(setup->hub_queue),
-                           amqp_cstring_bytes(hub_tag), 0, 1, 1, amqp_empty_table);
-        if (check_reply(amqp_get_rpc_reply(conn->state), "hub basic.consume", err, errlen) != GW_OK)
-            goto out;
+    conn->n_consumers = setup->plan->n_consumers;
+    conn->consumers = xcalloc(conn->n_consumers ? conn->n_consumers : 1, sizeof(*conn->consumers));
+    for (size_t i = 0; i < conn->n_consumers; i++) {
+        const struct gw_amqp_step *step = gw_amqp_plan_consumer(setup->plan, i);
+        conn->consumers[i].tag = xstrdup(step->arg);
+        conn->consumers[i].role = xstrdup(step->role);
     }
     amqp_channel_open(conn->state, TOPOLOGY);
     if (check_reply(amqp_get_rpc_reply(conn->state), "channel.open", err, errlen) != GW_OK)
@@ -232,11 +245,6 @@ out:
 int gw_amqp_conn_fd(const struct gw_amqp_conn *conn)
 {
     return amqp_get_sockfd(conn->state);
-}
-
-bool gw_amqp_conn_reply_queue_found(const struct gw_amqp_conn *conn)
-{
-    return conn->reply_queue_found;
 }
 
 int gw_amqp_conn_heartbeat(const struct gw_amqp_conn *conn)
@@ -292,6 +300,16 @@ static int handle_topology_frame(struct gw_amqp_conn *conn, const amqp_frame_t *
     }
 }
 
+/* The number of the consumer a delivery came to (by its tag); n_consumers for none of ours. */
+static size_t consumer_of(const struct gw_amqp_conn *conn, amqp_bytes_t tag)
+{
+    for (size_t i = 0; i < conn->n_consumers; i++)
+        if (tag.len == strlen(conn->consumers[i].tag) &&
+            memcmp(tag.bytes, conn->consumers[i].tag, tag.len) == 0)
+            return i;
+    return conn->n_consumers;
+}
+
 static int handle_method_frame(struct gw_amqp_conn *conn, const amqp_frame_t *frame,
                                const struct gw_amqp_events *events, void *arg, char *err,
                                size_t errlen)
@@ -340,10 +358,14 @@ static int handle_method_frame(struct gw_amqp_conn *conn, const amqp_frame_t *fr
         return GW_EBROKER;
     }
     default:
-        /* basic.cancel-ok, consume-ok and the like: nothing to do. A server basic.cancel (the
-         * reply queue was deleted) leaves us without replies: treat it as a lost connection. */
+        /* basic.cancel-ok, consume-ok and the like: nothing to do. A server basic.cancel (a
+         * consumed queue was deleted: the reply queue, and with it every reply) leaves a consumer
+         * without deliveries: treat it as a lost connection, which declares it all again. */
         if (frame->payload.method.id == AMQP_BASIC_CANCEL_METHOD) {
-            snprintf(err, errlen, "the broker cancelled the reply consumer");
+            const amqp_basic_cancel_t *cancel = frame->payload.method.decoded;
+            size_t i = consumer_of(conn, cancel->consumer_tag);
+            snprintf(err, errlen, "the broker cancelled the %s consumer",
+                     i < conn->n_consumers ? conn->consumers[i].role : "unknown");
             return GW_EBROKER;
         }
         return GW_OK;
@@ -367,14 +389,8 @@ int gw_amqp_conn_drain(struct gw_amqp_conn *conn, const struct gw_amqp_events *e
         amqp_envelope_t envelope;
         amqp_rpc_reply_t reply = amqp_consume_message(conn->state, &envelope, &zero, 0);
         if (reply.reply_type == AMQP_RESPONSE_NORMAL) {
-            amqp_bytes_t tag = envelope.consumer_tag;
             struct gw_amqp_delivery d = {
-                .consumer =
-                    tag.len == strlen(service_tag) && memcmp(tag.bytes, service_tag, tag.len) == 0
-                        ? GW_CONSUMER_SERVICE
-                    : tag.len == strlen(hub_tag) && memcmp(tag.bytes, hub_tag, tag.len) == 0
-                        ? GW_CONSUMER_HUB
-                        : GW_CONSUMER_REPLY,
+                .consumer = consumer_of(conn, envelope.consumer_tag),
                 .exchange = envelope.exchange,
                 .routing_key = envelope.routing_key,
                 .delivery_tag = envelope.delivery_tag,
@@ -420,7 +436,7 @@ enum { FRAME_HEADER = 7, FRAME_END_SIZE = 1, FRAME_END = 0xCE };
 static unsigned char *out_reserve(struct gw_amqp_conn *conn, size_t len)
 {
     if (conn->out_cap - conn->out_len < len) {
-        size_t cap = conn->out_cap ? conn->out_cap : 16384;
+        size_t cap = conn->out_cap ? conn->out_cap : OUT_BUFFER_INITIAL;
         while (cap - conn->out_len < len)
             cap *= 2;
         conn->out = xrealloc(conn->out, cap);
@@ -472,9 +488,9 @@ int gw_amqp_conn_publish(struct gw_amqp_conn *conn, const char *exchange, const 
         .mandatory = mandatory,
     };
     size_t start = conn->out_len;
-    unsigned char *f = out_reserve(conn, FRAME_HEADER + 4 + 1024 + FRAME_END_SIZE);
+    unsigned char *f = out_reserve(conn, FRAME_HEADER + 4 + PUBLISH_METHOD_MAX + FRAME_END_SIZE);
     put32(f + FRAME_HEADER, AMQP_BASIC_PUBLISH_METHOD);
-    amqp_bytes_t room = {.len = 1024, .bytes = f + FRAME_HEADER + 4};
+    amqp_bytes_t room = {.len = PUBLISH_METHOD_MAX, .bytes = f + FRAME_HEADER + 4};
     int n = amqp_encode_method(AMQP_BASIC_PUBLISH_METHOD, &method, room);
     if (n < 0)
         goto too_big;
@@ -536,8 +552,8 @@ int gw_amqp_conn_flush(struct gw_amqp_conn *conn, char *err, size_t errlen)
         /* The broker reads slower than we publish: wait for room, as rabbitmq-c's own blocking
          * send would, but not forever. */
         struct pollfd pfd = {.fd = fd, .events = POLLOUT};
-        if (poll(&pfd, 1, 10000) <= 0) {
-            snprintf(err, errlen, "send: the broker took nothing for 10 s");
+        if (poll(&pfd, 1, SEND_STALL_MS) <= 0) {
+            snprintf(err, errlen, "send: the broker took nothing for %d s", SEND_STALL_MS / 1000);
             conn->out_len = 0;
             return GW_EBROKER;
         }
@@ -611,12 +627,17 @@ void gw_amqp_conn_free(struct gw_amqp_conn *conn, bool polite)
     if (polite && conn->open) {
         char err[128];
         gw_amqp_conn_flush(conn, err, sizeof(err));
-        struct timeval timeout = {1, 0};
+        struct timeval timeout = {CLOSE_TIMEOUT_S, 0};
         amqp_set_rpc_timeout(conn->state, &timeout);
         amqp_channel_close(conn->state, CHANNEL, AMQP_REPLY_SUCCESS);
         amqp_connection_close(conn->state, AMQP_REPLY_SUCCESS);
     }
     amqp_destroy_connection(conn->state);
+    for (size_t i = 0; i < conn->n_consumers; i++) {
+        free(conn->consumers[i].tag);
+        free(conn->consumers[i].role);
+    }
+    free(conn->consumers);
     free(conn->pending);
     free(conn->out);
     free(conn);

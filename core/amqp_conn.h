@@ -4,11 +4,13 @@
  * a worker thread; everything else is called from the loop thread and does not wait on the network,
  * except a publish into a full socket send buffer.
  *
- * Channel 1 is in publisher-confirm mode and carries both the publishes and the reply consumer.
+ * Channel 1 is in publisher-confirm mode and carries the publishes, the declarations of the plan
+ * made at connect time and its consumers; channel 2 carries the bindings made while running.
  */
 #ifndef ENOKI_AMQP_CONN_H
 #define ENOKI_AMQP_CONN_H
 
+#include "amqp_plan.h"
 #include "config.h"
 
 #include <amqp.h>
@@ -20,25 +22,14 @@ struct gw_amqp_conn;
 struct gw_amqp_setup {
     const struct gw_amqp_uri *uri; /* borrowed */
     int heartbeat;                 /* seconds, 0 = off */
-    const char *exchange;          /* declared topic, durable */
-    const char *reply_queue; /* declared durable with x-expires, bound by reply_key, consumed */
-    const char *reply_key;
-    int reply_queue_expires_ms;
-    const char *product; /* client property "product" */
-    /* Optional, the native service and the hub (NULL: none). */
-    const char *service_queue; /* "rpc-<name>", durable, bound service_key, consumed with acks */
-    const char *service_key;   /* "<name>.*" */
-    int prefetch;              /* unacked service requests at once */
-    const char *hub_exchange;  /* "<name>.hub", topic, durable */
-    const char *hub_queue;     /* this process's exclusive queue, bound hub_key, no-ack */
-    const char *hub_key;       /* "broadcast" */
+    const char *product;           /* client property "product" */
+    /* Borrowed, carried out in order after login; its LOOK steps learn whether their queue was
+     * there. Its consumers are those of the connection. */
+    struct gw_amqp_plan *plan;
 };
 
-/* Which consumer a delivery came to. */
-enum gw_amqp_consumer { GW_CONSUMER_REPLY, GW_CONSUMER_SERVICE, GW_CONSUMER_HUB };
-
 struct gw_amqp_delivery {
-    enum gw_amqp_consumer consumer;
+    size_t consumer; /* its number in the plan (gw_amqp_plan_consume); beyond them: none of ours */
     amqp_bytes_t exchange;
     amqp_bytes_t routing_key;
     uint64_t delivery_tag;
@@ -57,7 +48,7 @@ struct gw_amqp_events {
     void (*topology)(void *arg, bool ok, const char *why);
 };
 
-/* Connects and declares everything in setup. Blocks for at most about connect_timeout_s per step.
+/* Connects and carries out setup's plan. Blocks for at most about connect_timeout_s per step.
  * Returns GW_OK and a new connection, or GW_EBROKER with a reason in err. */
 int gw_amqp_conn_open(const struct gw_amqp_setup *setup, double connect_timeout_s,
                       struct gw_amqp_conn **out, char *err, size_t errlen);
@@ -67,10 +58,6 @@ int gw_amqp_conn_fd(const struct gw_amqp_conn *conn);
 
 /* Seconds of the negotiated heartbeat (0 = none). */
 int gw_amqp_conn_heartbeat(const struct gw_amqp_conn *conn);
-
-/* Whether the reply queue was already there when this connection looked (passively) before
- * declaring it: false on the first connect, and after a reconnect when it expired meanwhile. */
-bool gw_amqp_conn_reply_queue_found(const struct gw_amqp_conn *conn);
 
 /* Processes every frame that can be read without waiting, calling events; also sends heartbeats
  * when due. Returns GW_OK, or GW_EBROKER with a reason in err when the connection or channel is
@@ -89,12 +76,12 @@ int gw_amqp_conn_publish(struct gw_amqp_conn *conn, const char *exchange, const 
 /* Whether publishes wait in the buffer. */
 bool gw_amqp_conn_has_output(const struct gw_amqp_conn *conn);
 
-/* Writes the queued publishes, waiting (at most 10 s) while the socket is full. Returns GW_OK, or
- * GW_EBROKER with a reason in err (the connection is then dead: free it). */
+/* Writes the queued publishes, waiting (at most 10 s at a time) while the socket is full. Returns
+ * GW_OK, or GW_EBROKER with a reason in err (the connection is then dead: free it). */
 int gw_amqp_conn_flush(struct gw_amqp_conn *conn, char *err, size_t errlen);
 
-/* Acknowledges a service request (channel 1), after flushing what was published before it.
- * Returns GW_OK or GW_EBROKER. */
+/* Acknowledges a delivery of a consumer with acks (channel 1), after flushing what was published
+ * before it. Returns GW_OK or GW_EBROKER. */
 int gw_amqp_conn_ack(struct gw_amqp_conn *conn, uint64_t delivery_tag);
 
 /* Sends, without waiting, the declaration of a topic exchange (when declare_exchange) and the

@@ -2,6 +2,7 @@
 
 #include "json.h"
 #include "status.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 #include <fcntl.h>
@@ -59,6 +60,16 @@ char *gw_wire_request_body(const json_t *args, const json_t *kwargs, size_t *len
     json_object_set_new(body, "kwargs", kwargs ? json_deep_copy(kwargs) : json_object());
     char *text = gw_json_encode(body, GW_JSON_PYTHON, len);
     json_decref(body);
+    return text;
+}
+
+char *gw_wire_reply_body(const json_t *result, const json_t *error, size_t *len)
+{
+    json_t *doc = json_object();
+    json_object_set(doc, "result", result ? (json_t *)(uintptr_t)result : json_null());
+    json_object_set(doc, "error", error ? (json_t *)(uintptr_t)error : json_null());
+    char *text = gw_json_encode(doc, GW_JSON_PYTHON, len);
+    json_decref(doc);
     return text;
 }
 
@@ -193,4 +204,29 @@ const char *gw_wire_exc_path(const json_t *error)
 const char *gw_wire_exc_value(const json_t *error)
 {
     return member_string(error, "value");
+}
+
+/* A JSON string of text that may not be UTF-8: callers write messages into fixed-size buffers,
+ * which can cut a character in two, and json_string would then give NULL (a member silently
+ * missing). Ill-formed parts become U+FFFD, as Python's errors="replace" would make them. */
+static json_t *text_value(const char *text)
+{
+    json_t *v = json_string(text);
+    if (v)
+        return v;
+    size_t len;
+    char *repaired = gw_utf8_repair(text, strlen(text), &len);
+    v = json_stringn(repaired, len);
+    free(repaired);
+    return v;
+}
+
+json_t *gw_nameko_error(const char *exc_type, const char *exc_path, json_t *args, const char *value)
+{
+    json_t *error = json_object();
+    json_object_set_new(error, "exc_type", text_value(exc_type));
+    json_object_set_new(error, "exc_path", text_value(exc_path));
+    json_object_set_new(error, "exc_args", args ? args : json_array());
+    json_object_set_new(error, "value", text_value(value));
+    return error;
 }

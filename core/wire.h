@@ -1,4 +1,4 @@
-/* wire.h - nameko's wire format (nameko-wire.md), pure: no sockets.
+/* wire.h - nameko's wire format (docs/nameko-wire.md), pure: no sockets.
  *
  * Request bodies, context headers as an AMQP field table, reply decoding and error objects. The
  * AMQP types come from rabbitmq-c's headers, but nothing here touches a connection.
@@ -20,6 +20,10 @@ void gw_uuid4(char out[GW_UUID_LEN + 1]);
  * string, free with free). args and kwargs are borrowed; NULL means empty. */
 char *gw_wire_request_body(const json_t *args, const json_t *kwargs, size_t *len);
 
+/* Returns a reply body {"result": ..., "error": ...} as a nameko service writes it (§2; new string,
+ * free with free). result and error are borrowed; NULL means null. */
+char *gw_wire_reply_body(const json_t *result, const json_t *error, size_t *len);
+
 /* Encodes context data as nameko's headers: each member k of context becomes "nameko.k"; strings as
  * S, integers as I (int32) or l (int64), booleans as t, reals as d, arrays of those as A; null
  * members are skipped, as nameko skips None. Memory comes from pool (freed with the pool). */
@@ -35,5 +39,11 @@ int gw_wire_reply_decode(const char *body, size_t len, json_t **result, json_t *
 const char *gw_wire_exc_type(const json_t *error);
 const char *gw_wire_exc_path(const json_t *error);
 const char *gw_wire_exc_value(const json_t *error);
+
+/* A nameko error object {exc_type, exc_path, exc_args, value}; args is stolen (NULL = []). Text
+ * that is not UTF-8 (a message cut inside a character by a fixed-size buffer) is kept with each
+ * ill-formed part replaced by U+FFFD, so every member is always there. */
+json_t *gw_nameko_error(const char *exc_type, const char *exc_path, json_t *args,
+                        const char *value);
 
 #endif

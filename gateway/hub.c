@@ -1,813 +1,29 @@
-#include "hub.h"
+/* hub.c - the libwebsockets adapter: the lws context on the libuv loop, the upgrade's admission
+ * and adoption, each socket's handshake, open and close, and keepalive. A socket's frames are
+ * gateway/hub_frames.c's. */
+#include "hub_int.h"
 
 #include "core/log.h"
 #include "core/status.h"
-#include "core/strbuf.h"
-#include "core/wire.h"
 #include "core/xalloc.h"
 #include "gateway/http_metrics.h"
-#include "routes/call.h"
-#include "routes/respond.h"
-#include "routes/ws.h"
+#include "routes/ws_admit.h"
 
 #include <libwebsockets.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 
-enum { MAX_PENDING_FRAMES = 64 };
+/* The keepalive check runs this many times per websocket_ping interval, so that a ping is never
+ * much later than due. */
+enum { KEEPALIVE_CHECKS = 4 };
 
-struct out_msg {
-    struct out_msg *next;
-    size_t len;
-    unsigned char buf[]; /* LWS_PRE bytes for lws, then the frame */
-};
+/* Seconds lws gives a handshake or a closing socket (its own timeouts). */
+enum { LWS_TIMEOUT_S = 20 };
 
-struct in_msg {
-    struct in_msg *next;
-    size_t len;
-    char text[];
-};
-
-/* One socket; lives in lws's per-session memory, from ESTABLISHED to CLOSED. */
-struct client {
-    struct gw_hub *hub;
-    struct lws *wsi;
-    struct client *prev, *next;
-    char socket_id[GW_UUID_LEN + 1];
-    json_t *context;     /* handshake context data */
-    struct gw_strbuf rx; /* the message being received */
-    struct in_msg *in_head, *in_tail;
-    size_t in_count;
-    struct out_msg *out_head, *out_tail;
-    size_t out_bytes;
-    struct gw_rpc_call *call; /* the call in flight, one at a time */
-    json_t *call_correlation_id;
-    char call_target[256];
-    char **channels; /* sorted */
-    size_t n_channels;
-    struct gw_rpc_waiter *waiter;      /* a subscribe waiting for its event binding */
-    struct gw_rpc_waiter *sock_waiter; /* the socket's own binding, before "connected" */
-    json_t *waiter_correlation_id;
-    char *waiter_channel;
-    int close_code; /* set: close with it at the next writeable */
-    bool established;
-    /* libwebsockets is closing it (a protocol error, or the peer's close): nothing more may be
-     * written, or a data frame would follow the close frame (RFC 6455 5.5.1). */
-    bool closing;
-    bool processing;    /* process_next is on the stack: a nested call leaves the work to it */
-    uint64_t last_seen; /* loop time of the last frame or pong from the client */
-    uint64_t ping_sent; /* loop time of an unanswered ping, 0 when none */
-    bool ping_due;      /* send a ping at the next writeable */
-};
-
-struct gw_hub {
-    uv_loop_t *loop;
-    const struct gw_config *config;
-    struct gw_rpc *rpc;
-    struct lws_context *context;
-    struct lws_vhost *vhost;
-    struct lws_protocols protocols[2];
-    struct client *clients;
-    size_t n_clients;
-    bool stopping;
-    struct lws_context *destroying;
-    struct gw_http_metrics *metrics; /* destroyed once more after the loop ends (foreign loop) */
-    uv_timer_t keepalive; /* pings idle sockets, hangs up on those that stopped answering */
-    bool keepalive_on;
-};
-
-static void process_next(struct client *c);
-static struct client *find_client(struct gw_hub *hub, const char *socket_id);
-
-/* --- sending ---------------------------------------------------------------------------------- */
-
-static void close_with(struct client *c, int code)
-{
-    if (!c->close_code)
-        c->close_code = code;
-    lws_callback_on_writable(c->wsi);
-}
-
-/* Queues a frame (stolen text) for the socket; a reader too far behind is closed with 1008. */
-static void send_take(struct client *c, char *text, size_t len)
-{
-    if (c->close_code) {
-        free(text);
-        return;
-    }
-    if (c->out_bytes + len > (size_t)c->hub->config->websocket_send_queue) {
-        free(text);
-        gw_warn("hub", "socket %s reads too slowly: closing it", c->socket_id);
-        close_with(c, LWS_CLOSE_STATUS_POLICY_VIOLATION);
-        return;
-    }
-    struct out_msg *m = xmalloc(sizeof(*m) + LWS_PRE + len);
-    m->next = NULL;
-    m->len = len;
-    memcpy(m->buf + LWS_PRE, text, len);
-    free(text);
-    if (c->out_tail)
-        c->out_tail->next = m;
-    else
-        c->out_head = m;
-    c->out_tail = m;
-    c->out_bytes += len;
-    lws_callback_on_writable(c->wsi);
-}
-
-static void send_error_take(struct client *c, json_t *error, const json_t *correlation_id)
-{
-    size_t len;
-    char *text = gw_ws_error_frame(error, correlation_id, &len);
-    json_decref(error);
-    send_take(c, text, len);
-}
-
-static void send_result(struct client *c, const json_t *data, const json_t *correlation_id)
-{
-    size_t len;
-    char *text = gw_ws_result_frame(data, correlation_id, &len);
-    send_take(c, text, len);
-}
-
-/* --- subscriptions ---------------------------------------------------------------------------- */
-
-static bool subscribed(const struct client *c, const char *channel)
-{
-    for (size_t i = 0; i < c->n_channels; i++)
-        if (strcmp(c->channels[i], channel) == 0)
-            return true;
-    return false;
-}
-
-static void subscribe(struct client *c, const char *channel)
-{
-    if (subscribed(c, channel))
-        return;
-    size_t at = 0;
-    while (at < c->n_channels && strcmp(c->channels[at], channel) < 0)
-        at++;
-    c->channels = xrealloc(c->channels, (c->n_channels + 1) * sizeof(*c->channels));
-    memmove(c->channels + at + 1, c->channels + at, (c->n_channels - at) * sizeof(*c->channels));
-    c->channels[at] = xstrdup(channel);
-    c->n_channels++;
-}
-
-static void unsubscribe(struct client *c, const char *channel)
-{
-    for (size_t i = 0; i < c->n_channels; i++) {
-        if (strcmp(c->channels[i], channel) == 0) {
-            free(c->channels[i]);
-            memmove(c->channels + i, c->channels + i + 1,
-                    (c->n_channels - i - 1) * sizeof(*c->channels));
-            c->n_channels--;
-            return;
-        }
-    }
-}
-
-static json_t *subscription_list(const struct client *c)
-{
-    json_t *list = json_array();
-    for (size_t i = 0; i < c->n_channels; i++)
-        json_array_append_new(list, json_string(c->channels[i]));
-    return list;
-}
-
-size_t gw_hub_publish(struct gw_hub *hub, const char *channel, const char *event,
-                      const json_t *data)
-{
-    size_t len;
-    char *frame = gw_ws_event_frame(event, data, channel, &len);
-    size_t delivered = 0;
-    for (struct client *c = hub->clients; c; c = c->next) {
-        if (!subscribed(c, channel))
-            continue;
-        send_take(c, xstrndup(frame, len), len);
-        delivered++;
-    }
-    free(frame);
-    return delivered;
-}
-
-/* --- nameko events: a channel "<service>.<event_type>" is bound to "<service>.events" --------- */
-
-/* Splits an event channel; false for a plain channel (no dot). */
-static bool event_channel(const char *channel, char **exchange, const char **event_type)
-{
-    const char *dot = strchr(channel, '.');
-    if (!dot || dot == channel || !dot[1])
-        return false;
-    *exchange = xasprintf("%.*s.events", (int)(dot - channel), channel);
-    *event_type = dot + 1;
-    return true;
-}
-
-static void release_channel(struct gw_hub *hub, const char *channel)
-{
-    char *exchange;
-    const char *event_type;
-    if (event_channel(channel, &exchange, &event_type)) {
-        gw_rpc_unbind(hub->rpc, exchange, event_type);
-        free(exchange);
-    }
-}
-
-static void on_subscribed(void *arg, int status)
-{
-    struct client *c = arg;
-    c->waiter = NULL;
-    if (status == GW_OK) {
-        json_t *list = subscription_list(c);
-        send_result(c, list, c->waiter_correlation_id);
-        json_decref(list);
-    } else {
-        /* No binding, no subscription: the client may try again. */
-        unsubscribe(c, c->waiter_channel);
-        release_channel(c->hub, c->waiter_channel);
-        char message[512];
-        snprintf(message, sizeof(message), "cannot receive the events of %s now; retry later",
-                 c->waiter_channel);
-        send_error_take(c,
-                        gw_nameko_error("BrokerUnavailable", "enoki.BrokerUnavailable",
-                                        json_pack("[s]", message), message),
-                        c->waiter_correlation_id);
-    }
-    json_decref(c->waiter_correlation_id);
-    c->waiter_correlation_id = NULL;
-    free(c->waiter_channel);
-    c->waiter_channel = NULL;
-    process_next(c);
-}
-
-/* Subscribes c; for an event channel the answer waits until the binding is in place, so no event
- * dispatched after the answer can be missed. Returns true when answered already. */
-static bool subscribe_channel(struct client *c, const char *channel, const json_t *correlation_id)
-{
-    if (subscribed(c, channel))
-        return true;
-    subscribe(c, channel);
-    char *exchange;
-    const char *event_type;
-    if (!event_channel(channel, &exchange, &event_type))
-        return true;
-    c->waiter_correlation_id = json_incref((json_t *)(uintptr_t)correlation_id);
-    c->waiter_channel = xstrdup(channel);
-    c->waiter = (struct gw_rpc_waiter *)1; /* held until on_subscribed, even if it runs now */
-    struct gw_rpc_waiter *w =
-        gw_rpc_bind(c->hub->rpc, exchange, event_type, true, on_subscribed, c);
-    free(exchange);
-    if (c->waiter)
-        c->waiter = w;
-    return false;
-}
-
-static void unsubscribe_channel(struct client *c, const char *channel)
-{
-    if (!subscribed(c, channel))
-        return;
-    unsubscribe(c, channel);
-    release_channel(c->hub, channel);
-}
-
-/* --- the hub's own methods, with Python's argument errors ----------------------------------------
- */
-
-/* kwargs must be exactly the names given (NULL-terminated); otherwise the IncorrectSignature text
- * inspect.getcallargs would raise for fn(socket_id, <names>). */
-static json_t *check_kwargs(const char *fn, const json_t *kwargs, const char *const *names)
-{
-    char message[256];
-    const char *key;
-    json_t *value;
-    json_object_foreach((json_t *)(uintptr_t)kwargs, key, value)
-    {
-        bool known = false;
-        for (size_t i = 0; names[i]; i++)
-            known = known || strcmp(key, names[i]) == 0;
-        if (!known) {
-            snprintf(message, sizeof(message), "%s() got an unexpected keyword argument '%s'", fn,
-                     key);
-            return gw_ws_incorrect_signature(message);
-        }
-    }
-    for (size_t i = 0; names[i]; i++) {
-        if (!json_object_get(kwargs, names[i])) {
-            snprintf(message, sizeof(message), "%s() missing 1 required positional argument: '%s'",
-                     fn, names[i]);
-            return gw_ws_incorrect_signature(message);
-        }
-    }
-    return NULL;
-}
-
-/* Python's type name of a decoded JSON value. */
-static const char *py_type(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
-        return "dict";
-    case JSON_ARRAY:
-        return "list";
-    case JSON_STRING:
-        return "str";
-    case JSON_INTEGER:
-        return "int";
-    case JSON_REAL:
-        return "float";
-    case JSON_TRUE:
-    case JSON_FALSE:
-        return "bool";
-    default:
-        return "NoneType";
-    }
-}
-
-/* What nameko's hub answers for fn(socket_id, **data) with a data that is not a mapping. */
-static json_t *not_a_mapping(const json_t *data)
-{
-    char message[160];
-    snprintf(message, sizeof(message),
-             "inspect.getcallargs() argument after ** must be a mapping, not %s", py_type(data));
-    return gw_ws_incorrect_signature(message);
-}
-
-/* Answers a hub method; returns false when method is not one of them. */
-static bool hub_method(struct client *c, const struct gw_ws_request *r)
-{
-    static const char *const channel_arg[] = {"channel", NULL};
-    static const char *const no_args[] = {NULL};
-    bool is_subscribe = strcmp(r->method, "subscribe") == 0;
-    bool is_unsubscribe = strcmp(r->method, "unsubscribe") == 0;
-    bool is_list = strcmp(r->method, "get_subscriptions") == 0;
-    if (!is_subscribe && !is_unsubscribe && !is_list)
-        return false;
-    json_t *error = !json_is_object(r->data)
-                        ? not_a_mapping(r->data)
-                        : check_kwargs(r->method, r->data, is_list ? no_args : channel_arg);
-    if (!error && !is_list && !json_is_string(json_object_get(r->data, "channel")))
-        error = gw_nameko_error("TypeError", "builtins.TypeError",
-                                json_pack("[s]", "channel must be a string"),
-                                "channel must be a string");
-    if (error) {
-        send_error_take(c, error, r->correlation_id);
-        return true;
-    }
-    const char *channel = json_string_value(json_object_get(r->data, "channel"));
-    if (is_subscribe && !subscribe_channel(c, channel, r->correlation_id))
-        return true; /* answered once the binding is in place */
-    if (is_unsubscribe)
-        unsubscribe_channel(c, channel);
-    json_t *list = subscription_list(c);
-    send_result(c, list, r->correlation_id);
-    json_decref(list);
-    return true;
-}
-
-/* --- calls to the cluster ------------------------------------------------------------------------
- */
-
-static json_t *failure_error(int status, const char *detail, const char *target, double timeout_s)
-{
-    static const struct {
-        int status;
-        const char *type, *path;
-    } names[] = {
-        {GW_EUNKNOWN_SERVICE, "UnknownService", "nameko.exceptions.UnknownService"},
-        {GW_ETIMEOUT, "RpcTimeout", "nameko.exceptions.RpcTimeout"},
-        {GW_EBROKER, "BrokerUnavailable", "enoki.BrokerUnavailable"},
-        {GW_EBADREPLY, "BadReply", "enoki.BadReply"},
-        {GW_ESHUTDOWN, "GatewayStopping", "enoki.GatewayStopping"},
-    };
-    const char *type = "GatewayError", *path = "enoki.GatewayError";
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        if (names[i].status == status) {
-            type = names[i].type;
-            path = names[i].path;
-        }
-    }
-    char message[512];
-    gw_describe_call_failure(status, detail, target, timeout_s, message, sizeof(message));
-    json_t *args = json_array();
-    if (status == GW_EUNKNOWN_SERVICE)
-        json_array_append_new(args, json_stringn(target, strcspn(target, ".")));
-    else
-        json_array_append_new(args, json_string(message));
-    return gw_nameko_error(type, path, args, message);
-}
-
-static void on_call_done(void *arg, int status, const json_t *result, const json_t *error,
-                         const char *detail)
-{
-    struct client *c = arg;
-    c->call = NULL;
-    if (status == GW_OK)
-        send_result(c, result, c->call_correlation_id);
-    else if (status == GW_EREMOTE)
-        send_error_take(c, json_incref((json_t *)(uintptr_t)error), c->call_correlation_id);
-    else
-        send_error_take(c,
-                        failure_error(status, detail, c->call_target, c->hub->config->rpc_timeout),
-                        c->call_correlation_id);
-    json_decref(c->call_correlation_id);
-    c->call_correlation_id = NULL;
-    process_next(c);
-}
-
-/* "service.method" through GATEWAY.expose. Returns false when the target may not be called. */
-static bool start_call(struct client *c, const struct gw_ws_request *r)
-{
-    const char *dot = strchr(r->method, '.');
-    if (!dot || dot == r->method || !dot[1] || strchr(dot + 1, '.'))
-        return false;
-    char *service = xstrndup(r->method, (size_t)(dot - r->method));
-    bool allowed = gw_call_exposed(c->hub->config, service, dot + 1);
-    if (!allowed) {
-        free(service);
-        return false;
-    }
-    snprintf(c->call_target, sizeof(c->call_target), "%s", r->method);
-    if (!json_is_object(r->data)) {
-        send_error_take(c, not_a_mapping(r->data), r->correlation_id);
-        free(service);
-        return true;
-    }
-    json_t *context = json_deep_copy(c->context);
-    char uuid[GW_UUID_LEN + 1];
-    gw_uuid4(uuid);
-    char *call_id = xasprintf("%s.ws.%s", c->hub->config->name, uuid);
-    json_object_set_new(context, "call_id_stack", json_pack("[s]", call_id));
-    free(call_id);
-    struct gw_rpc_request call = {
-        .service = service,
-        .method = dot + 1,
-        .args = NULL,
-        .kwargs = r->data,
-        .context = context,
-        .timeout_s = c->hub->config->rpc_timeout,
-    };
-    c->call_correlation_id = json_incref(r->correlation_id);
-    int status = gw_rpc_call(c->hub->rpc, &call, on_call_done, c, &c->call);
-    if (status != GW_OK) {
-        send_error_take(
-            c, failure_error(status, "not connected", c->call_target, c->hub->config->rpc_timeout),
-            r->correlation_id);
-        json_decref(c->call_correlation_id);
-        c->call_correlation_id = NULL;
-        c->call = NULL;
-    }
-    json_decref(context);
-    free(service);
-    return true;
-}
-
-/* Handles queued frames in order, one at a time: a call in flight holds back the ones after it. */
-static void process_next(struct client *c)
-{
-    if (c->processing)
-        return;
-    c->processing = true;
-    while (!c->call && !c->waiter && !c->sock_waiter && c->in_head && !c->close_code) {
-        struct in_msg *m = c->in_head;
-        c->in_head = m->next;
-        if (!c->in_head)
-            c->in_tail = NULL;
-        c->in_count--;
-        struct gw_ws_request r;
-        if (gw_ws_parse(m->text, m->len, &r) != GW_OK) {
-            /* nameko answers unparsable frames with a null correlation_id, always. */
-            send_error_take(c, gw_ws_malformed_error(), NULL);
-        } else {
-            if (!hub_method(c, &r) && !start_call(c, &r))
-                send_error_take(c, gw_ws_method_not_found(), r.correlation_id);
-            gw_ws_request_clear(&r);
-        }
-        free(m);
-    }
-    c->processing = false;
-}
-
-/* Returns -1 when the socket must close now (lws then sends the close frame). */
-static int receive(struct client *c, const void *in, size_t len)
-{
-    size_t max = (size_t)c->hub->config->websocket_max_frame;
-    c->last_seen = uv_now(c->hub->loop);
-    /* A frame that announces more than the limit is refused before its payload arrives. */
-    if (c->rx.len + len + lws_remaining_packet_payload(c->wsi) > max) {
-        lws_close_reason(c->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, NULL, 0);
-        return -1;
-    }
-    gw_strbuf_add(&c->rx, in, len);
-    if (!lws_is_final_fragment(c->wsi) || lws_remaining_packet_payload(c->wsi) > 0)
-        return 0;
-    if (c->in_count >= MAX_PENDING_FRAMES) {
-        gw_warn("hub", "socket %s sends faster than it is answered: closing it", c->socket_id);
-        lws_close_reason(c->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, NULL, 0);
-        return -1;
-    }
-    struct in_msg *m = xmalloc(sizeof(*m) + c->rx.len + 1);
-    m->next = NULL;
-    m->len = c->rx.len;
-    memcpy(m->text, c->rx.data ? c->rx.data : "", c->rx.len);
-    m->text[c->rx.len] = '\0';
-    c->rx.len = 0;
-    if (c->in_tail)
-        c->in_tail->next = m;
-    else
-        c->in_head = m;
-    c->in_tail = m;
-    c->in_count++;
-    process_next(c);
-    return 0;
-}
-
-/* --- enoki as a nameko service ------------------------------------------------------------------
- */
-
-static struct client *find_client(struct gw_hub *hub, const char *socket_id)
-{
-    for (struct client *c = hub->clients; c; c = c->next)
-        if (strcmp(c->socket_id, socket_id) == 0)
-            return c;
-    return NULL;
-}
-
-/* Binds args and kwargs to the parameter names as Python's inspect.getcallargs does for
- * fn(self, <names>); returns a new object name -> value, or NULL with nameko's IncorrectSignature
- * message in msg. */
-static json_t *bind_params(const char *fn, const json_t *args, const json_t *kwargs,
-                           const char *const *names, char *msg, size_t msglen)
-{
-    size_t n = 0;
-    while (names[n])
-        n++;
-    size_t nargs = json_array_size(args);
-    if (nargs > n) {
-        snprintf(msg, msglen, "%s() takes %zu positional arguments but %zu were given", fn, n + 1,
-                 nargs + 1);
-        return NULL;
-    }
-    json_t *bound = json_object();
-    for (size_t i = 0; i < nargs; i++)
-        json_object_set(bound, names[i], json_array_get(args, i));
-    const char *key;
-    json_t *value;
-    json_object_foreach((json_t *)(uintptr_t)kwargs, key, value)
-    {
-        size_t i = 0;
-        while (i < n && strcmp(names[i], key) != 0)
-            i++;
-        if (i == n) {
-            snprintf(msg, msglen, "%s() got an unexpected keyword argument '%s'", fn, key);
-            json_decref(bound);
-            return NULL;
-        }
-        if (i < nargs) {
-            snprintf(msg, msglen, "%s() got multiple values for argument '%s'", fn, key);
-            json_decref(bound);
-            return NULL;
-        }
-        json_object_set(bound, key, value);
-    }
-    struct gw_strbuf missing = {0};
-    size_t n_missing = 0, last = 0;
-    for (size_t i = 0; i < n; i++)
-        if (!json_object_get(bound, names[i])) {
-            n_missing++;
-            last = i;
-        }
-    if (n_missing) {
-        /* Python's wording: 'a', 'b' and 'c' */
-        size_t seen = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (json_object_get(bound, names[i]))
-                continue;
-            seen++;
-            if (seen > 1)
-                gw_strbuf_adds(&missing, i == last ? (n_missing > 2 ? ", and " : " and ") : ", ");
-            gw_strbuf_add(&missing, "'", 1);
-            gw_strbuf_adds(&missing, names[i]);
-            gw_strbuf_add(&missing, "'", 1);
-        }
-        char *list = gw_strbuf_take(&missing);
-        snprintf(msg, msglen, "%s() missing %zu required positional argument%s: %s", fn, n_missing,
-                 n_missing > 1 ? "s" : "", list);
-        free(list);
-        json_decref(bound);
-        return NULL;
-    }
-    return bound;
-}
-
-struct pending_reply {
-    struct gw_hub *hub;
-    struct gw_rpc_incoming *in;
-    const char *method;
-    char socket_id[128]; /* as bound from args or kwargs */
-};
-
-static void reply_error_take(struct gw_hub *hub, struct gw_rpc_incoming *in, json_t *error)
-{
-    gw_rpc_reply(hub->rpc, in, NULL, error);
-    json_decref(error);
-}
-
-static void on_broadcast_routed(void *arg, bool routed)
-{
-    struct pending_reply *p = arg;
-    (void)routed; /* at least this instance's own queue is bound: routed unless the broker left */
-    gw_rpc_reply(p->hub->rpc, p->in, NULL, NULL);
-    free(p);
-}
-
-/* A request for a socket of another instance came back unrouted: no instance holds it. */
-static void on_forward_routed(void *arg, bool routed)
-{
-    struct pending_reply *p = arg;
-    if (routed) {
-        if (strcmp(p->method, "unicast") == 0)
-            gw_rpc_reply(p->hub->rpc, p->in, json_true(), NULL);
-        else
-            gw_rpc_ack_only(p->hub->rpc, p->in); /* the instance holding the socket answers */
-    } else if (strcmp(p->method, "unicast") == 0) {
-        gw_rpc_reply(p->hub->rpc, p->in, json_false(), NULL);
-    } else if (strcmp(p->method, "get_subscriptions") == 0) {
-        json_t *empty = json_array();
-        gw_rpc_reply(p->hub->rpc, p->in, empty, NULL);
-        json_decref(empty);
-    } else if (strcmp(p->method, "subscribe") == 0) {
-        reply_error_take(p->hub, p->in,
-                         gw_nameko_error("ConnectionNotFound",
-                                         "nameko.exceptions.ConnectionNotFound",
-                                         json_pack("[s]", p->socket_id), p->socket_id));
-    } else {
-        gw_rpc_reply(p->hub->rpc, p->in, NULL,
-                     NULL); /* unsubscribe: an unknown socket is ignored */
-    }
-    free(p);
-}
-
-struct native_subscribe {
-    struct gw_hub *hub;
-    struct gw_rpc_incoming *in;
-};
-
-static void on_native_subscribed(void *arg, int status)
-{
-    struct native_subscribe *ns = arg;
-    if (status == GW_OK)
-        gw_rpc_reply(ns->hub->rpc, ns->in, NULL, NULL);
-    else
-        reply_error_take(ns->hub, ns->in,
-                         gw_nameko_error("BrokerUnavailable", "enoki.BrokerUnavailable",
-                                         json_pack("[s]", "cannot bind the channel's events"),
-                                         "cannot bind the channel's events"));
-    free(ns);
-}
-
-/* The socket methods, for a socket of this process. in is answered (and freed). */
-static void socket_method(struct gw_hub *hub, struct client *c, const char *method,
-                          const json_t *bound, struct gw_rpc_incoming *in)
-{
-    const char *channel = json_string_value(json_object_get(bound, "channel"));
-    if (strcmp(method, "unicast") == 0) {
-        size_t len;
-        char *frame = gw_ws_event_frame(json_string_value(json_object_get(bound, "event")),
-                                        json_object_get(bound, "data"), NULL, &len);
-        send_take(c, frame, len);
-        if (in)
-            gw_rpc_reply(hub->rpc, in, json_true(), NULL);
-    } else if (strcmp(method, "get_subscriptions") == 0) {
-        json_t *list = subscription_list(c);
-        gw_rpc_reply(hub->rpc, in, list, NULL);
-        json_decref(list);
-    } else if (strcmp(method, "unsubscribe") == 0) {
-        if (channel)
-            unsubscribe_channel(c, channel);
-        gw_rpc_reply(hub->rpc, in, NULL, NULL);
-    } else if (strcmp(method, "subscribe") == 0 && channel) {
-        char *exchange;
-        const char *event_type;
-        bool fresh = !subscribed(c, channel);
-        subscribe(c, channel);
-        if (fresh && event_channel(channel, &exchange, &event_type)) {
-            struct native_subscribe *ns = xcalloc(1, sizeof(*ns));
-            ns->hub = hub;
-            ns->in = in;
-            gw_rpc_bind(hub->rpc, exchange, event_type, true, on_native_subscribed, ns);
-            free(exchange);
-        } else {
-            gw_rpc_reply(hub->rpc, in, NULL, NULL);
-        }
-    } else {
-        reply_error_take(hub, in,
-                         gw_nameko_error("TypeError", "builtins.TypeError",
-                                         json_pack("[s]", "channel must be a string"),
-                                         "channel must be a string"));
-    }
-}
-
-static void on_service_request(void *arg, struct gw_rpc_incoming *in)
-{
-    struct gw_hub *hub = arg;
-    static const char *const broadcast_params[] = {"channel", "event", "data", NULL};
-    static const char *const unicast_params[] = {"socket_id", "event", "data", NULL};
-    static const char *const channel_params[] = {"socket_id", "channel", NULL};
-    static const char *const list_params[] = {"socket_id", NULL};
-    static const struct {
-        const char *name;
-        const char *const *params;
-    } methods[] = {
-        {"broadcast", broadcast_params},    {"unicast", unicast_params},
-        {"subscribe", channel_params},      {"unsubscribe", channel_params},
-        {"get_subscriptions", list_params},
-    };
-    const char *const *params = NULL;
-    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
-        if (strcmp(in->method, methods[i].name) == 0)
-            params = methods[i].params;
-    if (!params) {
-        reply_error_take(hub, in,
-                         gw_nameko_error("MethodNotFound", "nameko.exceptions.MethodNotFound",
-                                         json_pack("[s]", in->method), in->method));
-        return;
-    }
-    char message[512];
-    json_t *bound = bind_params(in->method, in->args, in->kwargs, params, message, sizeof(message));
-    if (!bound) {
-        reply_error_take(hub, in, gw_ws_incorrect_signature(message));
-        return;
-    }
-    if (strcmp(in->method, "broadcast") == 0) {
-        /* Every instance, this one included, delivers it from its own hub queue. */
-        struct pending_reply *p = xcalloc(1, sizeof(*p));
-        p->hub = hub;
-        p->in = in;
-        gw_rpc_publish_hub(hub->rpc, "broadcast", bound, NULL, on_broadcast_routed, p);
-        json_decref(bound);
-        return;
-    }
-    const char *socket_id = json_string_value(json_object_get(bound, "socket_id"));
-    struct client *c = socket_id ? find_client(hub, socket_id) : NULL;
-    if (c) {
-        socket_method(hub, c, in->method, bound, in);
-    } else {
-        /* Another instance may hold it: pass the request on, by the socket's key. */
-        struct pending_reply *p = xcalloc(1, sizeof(*p));
-        p->hub = hub;
-        p->in = in;
-        p->method = strcmp(in->method, "unicast") == 0             ? "unicast"
-                    : strcmp(in->method, "get_subscriptions") == 0 ? "get_subscriptions"
-                    : strcmp(in->method, "subscribe") == 0         ? "subscribe"
-                                                                   : "unsubscribe";
-        snprintf(p->socket_id, sizeof(p->socket_id), "%s", socket_id ? socket_id : "");
-        char *key = xasprintf("sock.%s", socket_id ? socket_id : "");
-        json_t *body = json_pack("{s:s, s:O}", "method", in->method, "kwargs", bound);
-        gw_rpc_publish_hub(hub->rpc, key, body, strcmp(p->method, "unicast") == 0 ? NULL : in,
-                           on_forward_routed, p);
-        json_decref(body);
-        free(key);
-    }
-    json_decref(bound);
-}
-
-static void on_hub_message(void *arg, const char *exchange, const char *routing_key,
-                           const json_t *body, struct gw_rpc_incoming *forwarded)
-{
-    struct gw_hub *hub = arg;
-    if (strcmp(exchange, gw_rpc_hub_exchange(hub->rpc)) != 0) {
-        /* A nameko event from "<service>.events": channel "<service>.<event_type>". */
-        size_t n = strlen(exchange);
-        if (n > 7 && strcmp(exchange + n - 7, ".events") == 0) {
-            char *channel = xasprintf("%.*s.%s", (int)(n - 7), exchange, routing_key);
-            gw_hub_publish(hub, channel, routing_key, body);
-            free(channel);
-        }
-        gw_rpc_incoming_free(forwarded);
-        return;
-    }
-    if (strcmp(routing_key, "broadcast") == 0) {
-        const char *channel = json_string_value(json_object_get(body, "channel"));
-        const char *event = json_string_value(json_object_get(body, "event"));
-        if (channel && event)
-            gw_hub_publish(hub, channel, event, json_object_get(body, "data"));
-        gw_rpc_incoming_free(forwarded);
-        return;
-    }
-    if (strncmp(routing_key, "sock.", 5) == 0) {
-        struct client *c = find_client(hub, routing_key + 5);
-        const char *method = json_string_value(json_object_get(body, "method"));
-        json_t *kwargs = json_object_get(body, "kwargs");
-        if (c && method && json_is_object(kwargs)) {
-            socket_method(hub, c, method, kwargs, forwarded);
-            return;
-        }
-    }
-    gw_rpc_incoming_free(forwarded);
-}
+/* lws takes at most its rx buffer of pre-read data: a longer upgrade head is left unread. */
+enum { ADOPT_HEAD_MAX = 2048 };
 
 /* --- the lws protocol ----------------------------------------------------------------------------
  */
@@ -858,20 +74,6 @@ static json_t *handshake_context(struct client *c)
     return context;
 }
 
-/* The socket is reachable from every instance (or the broker is away): tell the client its id. */
-static void on_socket_bound(void *arg, int status)
-{
-    struct client *c = arg;
-    (void)status; /* without the broker, unicasts from elsewhere fail anyway */
-    c->sock_waiter = NULL;
-    json_t *data = json_pack("{s:s}", "socket_id", c->socket_id);
-    size_t len;
-    char *frame = gw_ws_event_frame("connected", data, NULL, &len);
-    json_decref(data);
-    send_take(c, frame, len);
-    process_next(c);
-}
-
 static void on_established(struct gw_hub *hub, struct client *c, struct lws *wsi)
 {
     memset(c, 0, sizeof(*c));
@@ -888,15 +90,7 @@ static void on_established(struct gw_hub *hub, struct client *c, struct lws *wsi
     hub->n_clients++;
     if (hub->metrics)
         gw_metrics_add_websockets(hub->metrics, 1);
-    /* Other instances reach this socket through the hub exchange by "sock.<socket_id>": the client
-     * learns its id only once that binding is in place, so no instance can miss it after. */
-    char *key = xasprintf("sock.%s", c->socket_id);
-    c->sock_waiter = (struct gw_rpc_waiter *)1; /* held until on_socket_bound, even if now */
-    struct gw_rpc_waiter *w =
-        gw_rpc_bind(hub->rpc, gw_rpc_hub_exchange(hub->rpc), key, false, on_socket_bound, c);
-    if (c->sock_waiter)
-        c->sock_waiter = w;
-    free(key);
+    c->sock = gw_hub_socket_open(hub->service, c->socket_id, c);
     gw_info("hub", "socket %s connected (%zu open)", c->socket_id, hub->n_clients);
 }
 
@@ -917,72 +111,15 @@ static void on_closed(struct gw_hub *hub, struct client *c)
     hub->n_clients--;
     if (hub->metrics)
         gw_metrics_add_websockets(hub->metrics, -1);
-    for (struct out_msg *m = c->out_head, *next; m; m = next) {
-        next = m->next;
-        free(m);
-    }
-    for (struct in_msg *m = c->in_head, *next; m; m = next) {
-        next = m->next;
-        free(m);
-    }
-    if (c->waiter) {
-        gw_rpc_waiter_cancel(c->waiter);
-        c->waiter = NULL;
-    }
-    if (c->sock_waiter) {
-        gw_rpc_waiter_cancel(c->sock_waiter);
-        c->sock_waiter = NULL;
-    }
-    json_decref(c->waiter_correlation_id);
-    free(c->waiter_channel);
-    for (size_t i = 0; i < c->n_channels; i++) {
-        release_channel(hub, c->channels[i]);
-        free(c->channels[i]);
-    }
-    free(c->channels);
-    char *key = xasprintf("sock.%s", c->socket_id);
-    gw_rpc_unbind(hub->rpc, gw_rpc_hub_exchange(hub->rpc), key);
-    free(key);
+    gw_hub_drop_frames(c);
+    gw_hub_socket_close(c->sock);
+    c->sock = NULL;
+    json_decref(c->subscribe_correlation_id);
     free(c->rx.data);
     json_decref(c->context);
     json_decref(c->call_correlation_id);
     c->established = false;
     gw_info("hub", "socket %s closed (%zu open)", c->socket_id, hub->n_clients);
-}
-
-static int on_writeable(struct client *c)
-{
-    if (c->closing)
-        return 0;
-    if (c->close_code) {
-        lws_close_reason(c->wsi, (enum lws_close_status)c->close_code, NULL, 0);
-        return -1;
-    }
-    if (c->ping_due) {
-        /* With a payload: lws reports the pong of an empty ping to nobody. */
-        unsigned char ping[LWS_PRE + 5];
-        memcpy(ping + LWS_PRE, "enoki", 5);
-        c->ping_due = false;
-        if (lws_write(c->wsi, ping + LWS_PRE, 5, LWS_WRITE_PING) < 0)
-            return -1;
-        if (c->out_head)
-            lws_callback_on_writable(c->wsi);
-        return 0;
-    }
-    struct out_msg *m = c->out_head;
-    if (!m)
-        return 0;
-    c->out_head = m->next;
-    if (!c->out_head)
-        c->out_tail = NULL;
-    c->out_bytes -= m->len;
-    int n = lws_write(c->wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT);
-    free(m);
-    if (n < 0)
-        return -1;
-    if (c->out_head)
-        lws_callback_on_writable(c->wsi);
-    return 0;
 }
 
 static int hub_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -996,7 +133,7 @@ static int hub_callback(struct lws *wsi, enum lws_callback_reasons reason, void 
         break;
     case LWS_CALLBACK_RECEIVE:
         if (c && c->established)
-            return receive(c, in, len);
+            return gw_hub_receive(c, in, len);
         break;
     case LWS_CALLBACK_RECEIVE_PONG:
         if (c && c->established) {
@@ -1006,7 +143,7 @@ static int hub_callback(struct lws *wsi, enum lws_callback_reasons reason, void 
         break;
     case LWS_CALLBACK_SERVER_WRITEABLE:
         if (c && c->established)
-            return on_writeable(c);
+            return gw_hub_writeable(c);
         break;
     case LWS_CALLBACK_WS_SERVER_DROP_PROTOCOL:
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
@@ -1055,8 +192,7 @@ static void on_keepalive(uv_timer_t *timer)
     }
 }
 
-/* --- the public face
- * ------------------------------------------------------------------------------ */
+/* --- the public face -------------------------------------------------------------------------- */
 
 struct gw_hub *gw_hub_new(uv_loop_t *loop, const struct gw_config *config, struct gw_rpc *rpc,
                           char *err, size_t errlen)
@@ -1082,7 +218,7 @@ struct gw_hub *gw_hub_new(uv_loop_t *loop, const struct gw_config *config, struc
     info.foreign_loops = loops;
     info.user = hub;
     info.retry_and_idle_policy = NULL; /* keepalive is the hub's own (on_keepalive) */
-    info.timeout_secs = 20;
+    info.timeout_secs = LWS_TIMEOUT_S;
     hub->context = lws_create_context(&info);
     if (!hub->context) {
         snprintf(err, errlen, "cannot start libwebsockets (is libwebsockets-evlib-uv installed?)");
@@ -1090,84 +226,34 @@ struct gw_hub *gw_hub_new(uv_loop_t *loop, const struct gw_config *config, struc
         return NULL;
     }
     hub->vhost = lws_get_vhost_by_name(hub->context, "default");
-    struct gw_rpc_service service = {
-        .request = on_service_request,
-        .hub_message = on_hub_message,
+    struct gw_hub_socket_ops ops = {
+        .deliver = gw_hub_deliver,
+        .ready = gw_hub_on_ready,
+        .subscribed = gw_hub_on_subscribed,
         .arg = hub,
     };
-    gw_rpc_serve(rpc, &service);
+    hub->service = gw_hub_service_new(gw_rpc_broker(rpc), config, &ops);
     uv_timer_init(loop, &hub->keepalive);
     hub->keepalive.data = hub;
     if (config->websocket_ping > 0) {
-        /* Checked a few times per interval, so a ping is never much later than due. */
-        uint64_t tick = (uint64_t)config->websocket_ping * 1000 / 4;
+        uint64_t tick = (uint64_t)config->websocket_ping * 1000 / KEEPALIVE_CHECKS;
         uv_timer_start(&hub->keepalive, on_keepalive, tick ? tick : 1, tick ? tick : 1);
     }
     hub->keepalive_on = true;
     return hub;
 }
 
-/* "scheme://host[:port]" -> "host[:port]" without a default port. */
-static void origin_host(const char *origin, char *out, size_t len)
-{
-    const char *p = strstr(origin, "://");
-    p = p ? p + 3 : origin;
-    snprintf(out, len, "%s", p);
-    size_t n = strlen(out);
-    if (n > 0 && out[n - 1] == '/')
-        out[--n] = '\0';
-    if (n > 3 && strcmp(out + n - 3, ":80") == 0)
-        out[n - 3] = '\0';
-    else if (n > 4 && strcmp(out + n - 4, ":443") == 0)
-        out[n - 4] = '\0';
-}
-
 int gw_hub_admit(const struct gw_hub *hub, const char *origin, const char *host)
 {
-    const struct gw_config *config = hub->config;
-    if (hub->stopping || hub->n_clients >= (size_t)config->websocket_max_sockets)
-        return 503;
-    if (!origin)
-        return 0; /* not a browser */
-    if (config->websocket_origins.n > 0) {
-        for (size_t i = 0; i < config->websocket_origins.n; i++) {
-            const char *allowed = config->websocket_origins.items[i];
-            if (strcmp(allowed, "*") == 0 || strcasecmp(allowed, origin) == 0)
-                return 0;
-        }
-        return 403;
-    }
-    char a[256], b[256];
-    origin_host(origin, a, sizeof(a));
-    origin_host(host ? host : "", b, sizeof(b));
-    return strcasecmp(a, b) == 0 ? 0 : 403;
-}
-
-/* nameko's hub ignores Sec-WebSocket-Protocol, where lws refuses an offer it cannot match: the head
- * is read here and handed to lws without that header. Returns the new length. */
-static size_t drop_subprotocols(char *head, size_t len)
-{
-    static const char name[] = "sec-websocket-protocol:";
-    size_t out = 0;
-    for (size_t i = 0; i < len;) {
-        const char *eol = memchr(head + i, '\n', len - i);
-        size_t line = eol ? (size_t)(eol - (head + i)) + 1 : len - i;
-        if (!(line > sizeof(name) - 1 && strncasecmp(head + i, name, sizeof(name) - 1) == 0)) {
-            memmove(head + out, head + i, line);
-            out += line;
-        }
-        i += line;
-    }
-    return out;
+    return gw_ws_admit(hub->config, hub->stopping, hub->n_clients, origin, host);
 }
 
 void gw_hub_adopt(struct gw_hub *hub, int fd, size_t head_len)
 {
-    /* lws takes at most its rx buffer (2048 bytes) of pre-read data; a longer head stays unread. */
-    char head[2048];
+    char head[ADOPT_HEAD_MAX];
     if (head_len > 0 && head_len <= sizeof(head) &&
         recv(fd, head, head_len, 0) == (ssize_t)head_len) {
-        size_t len = drop_subprotocols(head, head_len);
+        size_t len = gw_ws_drop_subprotocols(head, head_len);
         if (!lws_adopt_socket_vhost_readbuf(hub->vhost, fd, head, len))
             gw_warn("hub", "libwebsockets refused a connection");
         return;
@@ -1195,7 +281,7 @@ void gw_hub_close_sockets(struct gw_hub *hub)
         return;
     hub->stopping = true;
     for (struct client *c = hub->clients; c; c = c->next)
-        close_with(c, LWS_CLOSE_STATUS_GOINGAWAY);
+        gw_hub_close_with(c, LWS_CLOSE_STATUS_GOINGAWAY);
 }
 
 static void on_keepalive_closed(uv_handle_t *handle)
@@ -1227,5 +313,6 @@ void gw_hub_free(struct gw_hub *hub)
         lws_context_destroy(hub->context);
     else if (hub->destroying)
         lws_context_destroy(hub->destroying);
+    gw_hub_service_free(hub->service);
     free(hub);
 }

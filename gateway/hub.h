@@ -1,9 +1,13 @@
-/* hub.h - the websocket hub: nameko's frame protocol (nameko-wire.md §7) on libwebsockets, run on
- * the libuv loop (DESIGN.md: Debian's lws has no external poll, but takes a foreign libuv loop).
+/* hub.h - the websocket hub: nameko's frame protocol (docs/nameko-wire.md §7) on libwebsockets, run
+ * on the libuv loop (docs/architecture.md, "The hub on libwebsockets": Debian's lws has no external
+ * poll, but takes a foreign libuv loop).
  *
  * The listener hands upgrade requests over with gw_hub_adopt. Sockets call the hub's own methods
  * (subscribe, unsubscribe, get_subscriptions) and exposed service methods over RPC; the hub pushes
- * events to them. Only this module includes libwebsockets.h.
+ * events to them. This is the libwebsockets adapter (here and gateway/hub_frames.c, sharing
+ * gateway/hub_int.h): the sockets, their frames and keepalive. Subscriptions, the bindings behind
+ * them and the hub as a nameko service are core/hub_service's; the frames and argument checks
+ * routes/ws's and routes/hub_args's. Only these gateway files include libwebsockets.h.
  */
 #ifndef ENOKI_HUB_H
 #define ENOKI_HUB_H
@@ -17,7 +21,8 @@
 
 struct gw_hub;
 
-/* config and rpc are borrowed. Returns NULL with err set when lws cannot start. */
+/* config and rpc are borrowed; the hub's broker side joins rpc's broker, so call before
+ * gw_rpc_start. Returns NULL with err set when lws cannot start. */
 struct gw_hub *gw_hub_new(uv_loop_t *loop, const struct gw_config *config, struct gw_rpc *rpc,
                           char *err, size_t errlen);
 
@@ -35,11 +40,6 @@ void gw_hub_set_metrics(struct gw_hub *hub, struct gw_http_metrics *metrics);
 
 /* Open sockets. */
 size_t gw_hub_sockets(const struct gw_hub *hub);
-
-/* Local deliveries, for the native service and events: every socket of this process subscribed to
- * channel gets the event frame (with "channel"); returns how many. */
-size_t gw_hub_publish(struct gw_hub *hub, const char *channel, const char *event,
-                      const json_t *data);
 
 /* Starts closing every socket with 1001 (going away); new upgrades are refused from now on. */
 void gw_hub_close_sockets(struct gw_hub *hub);

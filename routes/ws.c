@@ -2,8 +2,10 @@
 
 #include "core/json.h"
 #include "core/status.h"
-#include "core/utf8.h"
+#include "core/util.h"
 #include "core/xalloc.h"
+#include "routes/call.h"
+#include "routes/respond.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -97,31 +99,6 @@ char *gw_ws_event_frame(const char *event, const json_t *data, const char *chann
     return encode_take(frame, len);
 }
 
-/* A JSON string of text that may not be UTF-8: callers write messages into fixed-size buffers,
- * which can cut a character in two, and json_string would then give NULL (a member silently
- * missing). Ill-formed parts become U+FFFD, as Python's errors="replace" would make them. */
-static json_t *text_value(const char *text)
-{
-    json_t *v = json_string(text);
-    if (v)
-        return v;
-    size_t len;
-    char *repaired = gw_utf8_repair(text, strlen(text), &len);
-    v = json_stringn(repaired, len);
-    free(repaired);
-    return v;
-}
-
-json_t *gw_nameko_error(const char *exc_type, const char *exc_path, json_t *args, const char *value)
-{
-    json_t *error = json_object();
-    json_object_set_new(error, "exc_type", text_value(exc_type));
-    json_object_set_new(error, "exc_path", text_value(exc_path));
-    json_object_set_new(error, "exc_args", args ? args : json_array());
-    json_object_set_new(error, "value", text_value(value));
-    return error;
-}
-
 json_t *gw_ws_malformed_error(void)
 {
     return gw_nameko_error("MalformedRequest", "nameko.exceptions.MalformedRequest",
@@ -135,8 +112,65 @@ json_t *gw_ws_method_not_found(void)
 
 json_t *gw_ws_incorrect_signature(const char *message)
 {
+    /* exc_args holds the message as value does, repaired the same way when it was cut. */
+    json_t *error = gw_nameko_error("IncorrectSignature", "nameko.exceptions.IncorrectSignature",
+                                    NULL, message);
+    json_array_append(json_object_get(error, "exc_args"), json_object_get(error, "value"));
+    return error;
+}
+
+json_t *gw_ws_call_failure(int status, const char *detail, const char *target, double timeout_s)
+{
+    static const struct {
+        int status;
+        const char *type, *path;
+    } names[] = {
+        {GW_EUNKNOWN_SERVICE, "UnknownService", "nameko.exceptions.UnknownService"},
+        {GW_ETIMEOUT, "RpcTimeout", "nameko.exceptions.RpcTimeout"},
+        {GW_EBROKER, "BrokerUnavailable", "enoki.BrokerUnavailable"},
+        {GW_EBADREPLY, "BadReply", "enoki.BadReply"},
+        {GW_ESHUTDOWN, "GatewayStopping", "enoki.GatewayStopping"},
+    };
+    const char *type = "GatewayError", *path = "enoki.GatewayError";
+    for (size_t i = 0; i < ARRAY_LEN(names); i++) {
+        if (names[i].status == status) {
+            type = names[i].type;
+            path = names[i].path;
+        }
+    }
+    char message[512];
+    gw_describe_call_failure(status, detail, target, timeout_s, message, sizeof(message));
     json_t *args = json_array();
-    json_array_append_new(args, text_value(message));
-    return gw_nameko_error("IncorrectSignature", "nameko.exceptions.IncorrectSignature", args,
-                           message);
+    /* UnknownService's one argument is the service's name, as nameko raises it. */
+    if (status == GW_EUNKNOWN_SERVICE)
+        json_array_append_new(args, json_stringn(target, strcspn(target, ".")));
+    else
+        json_array_append_new(args, json_string(message));
+    return gw_nameko_error(type, path, args, message);
+}
+
+int gw_ws_call_target(const struct gw_config *config, const char *target, char **service,
+                      const char **method)
+{
+    /* A second dot would change the routing key's meaning (<service>.<method>). */
+    const char *dot = strchr(target, '.');
+    if (!dot || dot == target || !dot[1] || strchr(dot + 1, '.'))
+        return GW_ENOMATCH;
+    char *name = xstrndup(target, (size_t)(dot - target));
+    if (!gw_call_exposed(config, name, dot + 1)) {
+        free(name);
+        return GW_ENOMATCH;
+    }
+    *service = name;
+    *method = dot + 1;
+    return GW_OK;
+}
+
+json_t *gw_ws_call_context(const json_t *socket_context, const char *gateway, const char *id)
+{
+    json_t *context = json_deep_copy(socket_context);
+    char *call_id = xasprintf("%s.ws.%s", gateway, id);
+    json_object_set_new(context, "call_id_stack", json_pack("[s]", call_id));
+    free(call_id);
+    return context;
 }

@@ -1,8 +1,11 @@
-/* ws.h - nameko's websocket frame protocol (nameko-wire.md §7), pure: parse a client frame, build
- * the frames the hub sends, and nameko's error objects. Frames are written as Python's json.dumps
- * writes them, so a client cannot tell enoki's hub from nameko's. */
+/* ws.h - nameko's websocket frame protocol (docs/nameko-wire.md §7), pure: parse a client frame,
+ * build the frames the hub sends, and nameko's error objects. Frames are written as Python's
+ * json.dumps writes them, so a client cannot tell enoki's hub from nameko's. */
 #ifndef ENOKI_WS_H
 #define ENOKI_WS_H
+
+#include "core/config.h"
+#include "core/wire.h" /* gw_nameko_error */
 
 #include <jansson.h>
 #include <stddef.h>
@@ -25,16 +28,30 @@ char *gw_ws_error_frame(const json_t *error, const json_t *correlation_id, size_
 /* channel may be NULL (unicast, connected). */
 char *gw_ws_event_frame(const char *event, const json_t *data, const char *channel, size_t *len);
 
-/* A nameko error object {exc_type, exc_path, exc_args, value}; args is stolen (NULL = []). Text
- * that is not UTF-8 (a message cut inside a character by a fixed-size buffer) is kept with each
- * ill-formed part replaced by U+FFFD, so every member is always there. */
-json_t *gw_nameko_error(const char *exc_type, const char *exc_path, json_t *args,
-                        const char *value);
-
 /* The three bad-frame answers nameko's hub gives. */
 json_t *gw_ws_malformed_error(void);  /* MalformedRequest "Invalid JSON data" */
 json_t *gw_ws_method_not_found(void); /* MethodNotFound, exc_args [], value "" */
 json_t *gw_ws_incorrect_signature(const char *message);
+
+/* The error frame's object for a call to the cluster that ended without a reply (status a gw_status
+ * of gw_rpc_call: GW_EUNKNOWN_SERVICE, GW_ETIMEOUT, GW_EBROKER, GW_EBADREPLY, GW_ESHUTDOWN; any
+ * other is a GatewayError), as nameko's hub would raise it: UnknownService("<service>"),
+ * RpcTimeout, and enoki's own BrokerUnavailable, BadReply, GatewayStopping. detail is the call's
+ * reason, target "service.method", timeout_s its deadline; the message is
+ * gw_describe_call_failure's. */
+json_t *gw_ws_call_failure(int status, const char *detail, const char *target, double timeout_s);
+
+/* A frame's call to the cluster (enoki's own, nameko's hub has none): "<service>.<method>", one dot
+ * with something on both sides, that config->expose lets through (gw_call_exposed). Returns GW_OK
+ * with the new service name in *service and the method (borrowed from target) in *method, or
+ * GW_ENOMATCH for anything else (answered MethodNotFound, as nameko's hub answers an unknown
+ * method). config is borrowed. */
+int gw_ws_call_target(const struct gw_config *config, const char *target, char **service,
+                      const char **method);
+
+/* The context data of a socket's call: the socket's own (borrowed, from its handshake) with
+ * call_id_stack ["<gateway>.ws.<id>"], id a new uuid4 the caller made. Returns a new object. */
+json_t *gw_ws_call_context(const json_t *socket_context, const char *gateway, const char *id);
 
 /* Python's truthiness of a JSON value: null, false, 0, 0.0, "", [] and {} are false. */
 int gw_json_truthy(const json_t *value);

@@ -1,6 +1,6 @@
 /* fuzz_http_call - libFuzzer harness for an HTTP request becoming a nameko call: routes/call (path
- * and query decoding, json-mode arguments, the generic route, context data) and routes/http_mode (the
- * request object, werkzeug's URL and cookies).
+ * and query decoding, json-mode arguments, the generic route, context data) and routes/http_mode
+ * (the request object, werkzeug's URL and cookies).
  *
  * The input reads like an HTTP/1.1 request with "\n" line ends:
  *     METHOD TARGET
@@ -9,8 +9,8 @@
  *     body                 (the rest of the input, any bytes)
  * Each request takes the gateway's own steps (gateway/http.c) against a fixed config and route
  * table: decode the path, parse the query, match the table, build the call's arguments in json or
- * http mode, the generic route's target and body, and the context. Every call body and response body
- * enoki would send must read back as JSON, with the same arguments.
+ * http mode, the generic route's target and body, and the context. Every call body and response
+ * body enoki would send must read back as JSON, with the same arguments.
  */
 #include "fuzz_util.h"
 

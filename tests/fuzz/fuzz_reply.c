@@ -92,8 +92,8 @@ static void on_error(const json_t *error)
 
     for (int generic = 0; generic < 2; generic++) {
         struct gw_response r;
-        gw_respond_call_error(GW_EREMOTE, error, exc_type, "svc.method", 30, "fuzz.http.id",
-                              config, generic, &r);
+        gw_respond_call_error(GW_EREMOTE, error, exc_type, "svc.method", 30, "fuzz.http.id", config,
+                              generic, &r);
         json_t *back = fuzz_json_reread(r.body, r.body_len);
         FUZZ_ASSERT(json_is_object(back));
         static const char *const keys[] = {"exc_type", "exc_path", "exc_args", "value"};

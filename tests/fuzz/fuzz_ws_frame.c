@@ -75,8 +75,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     };
     for (size_t i = 0; i < sizeof(errors) / sizeof(errors[0]); i++) {
         check_error(errors[i]);
-        check_frame(gw_ws_error_frame(errors[i], r.correlation_id, &len), len, "result",
-                    "error", errors[i], r.correlation_id);
+        check_frame(gw_ws_error_frame(errors[i], r.correlation_id, &len), len, "result", "error",
+                    errors[i], r.correlation_id);
         json_decref(errors[i]);
     }
 

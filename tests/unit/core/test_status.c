@@ -15,12 +15,30 @@ START_TEST(every_status_has_a_text_and_a_code)
         if (strcmp(code, "unknown") != 0)
             ck_assert_str_ne(text, "unknown status");
     }
-    const int known[] = {GW_OK,        GW_AGAIN,          GW_EINVAL,           GW_ECONFIG,
-                         GW_ESUBST,    GW_EURI,           GW_EYAML,            GW_EIO,
-                         GW_ERULE,     GW_ENOMATCH,       GW_EMETHOD,          GW_EREDIRECT,
-                         GW_EDUPLICATE, GW_EFORBIDDEN, GW_EARGS,         GW_EJSON,            GW_EMEDIA,
-                         GW_EBROKER,   GW_EUNKNOWN_SERVICE, GW_ETIMEOUT,       GW_EREMOTE,
-                         GW_EBADREPLY, GW_ESHUTDOWN,      GW_ECANCELLED};
+    const int known[] = {GW_OK,
+                         GW_AGAIN,
+                         GW_EINVAL,
+                         GW_ECONFIG,
+                         GW_ESUBST,
+                         GW_EURI,
+                         GW_EYAML,
+                         GW_EIO,
+                         GW_ERULE,
+                         GW_ENOMATCH,
+                         GW_EMETHOD,
+                         GW_EREDIRECT,
+                         GW_EDUPLICATE,
+                         GW_EFORBIDDEN,
+                         GW_EARGS,
+                         GW_EJSON,
+                         GW_EMEDIA,
+                         GW_EBROKER,
+                         GW_EUNKNOWN_SERVICE,
+                         GW_ETIMEOUT,
+                         GW_EREMOTE,
+                         GW_EBADREPLY,
+                         GW_ESHUTDOWN,
+                         GW_ECANCELLED};
     for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
         ck_assert_str_ne(gw_strerror(known[i]), "unknown status");
         ck_assert_str_ne(gw_status_code(known[i]), "unknown");

@@ -92,7 +92,8 @@ END_TEST
 
 START_TEST(lenient_decoding_maps_non_finite_tokens_to_null)
 {
-    const char *text = "{\"result\": [NaN, Infinity, -Infinity, \"NaN in a string\"], \"error\": null}";
+    const char *text =
+        "{\"result\": [NaN, Infinity, -Infinity, \"NaN in a string\"], \"error\": null}";
     json_t *v = gw_json_decode_lenient(text, strlen(text), NULL);
     ck_assert_ptr_nonnull(v);
     json_t *r = json_object_get(v, "result");
@@ -129,9 +130,9 @@ START_TEST(reply_decoding)
     json_decref(error);
 
     const char *not_json = "not json";
-    ck_assert_int_eq(gw_wire_reply_decode(not_json, strlen(not_json), &result, &error, why,
-                                          sizeof(why)),
-                     GW_EBADREPLY);
+    ck_assert_int_eq(
+        gw_wire_reply_decode(not_json, strlen(not_json), &result, &error, why, sizeof(why)),
+        GW_EBADREPLY);
     ck_assert_ptr_null(result);
     ck_assert_int_eq(gw_wire_reply_decode("[1]", 3, &result, &error, why, sizeof(why)),
                      GW_EBADREPLY);
@@ -144,7 +145,8 @@ END_TEST
 static const amqp_table_entry_t *find_entry(const amqp_table_t *t, const char *key)
 {
     for (int i = 0; i < t->num_entries; i++)
-        if (t->entries[i].key.len == strlen(key) && memcmp(t->entries[i].key.bytes, key, strlen(key)) == 0)
+        if (t->entries[i].key.len == strlen(key) &&
+            memcmp(t->entries[i].key.bytes, key, strlen(key)) == 0)
             return &t->entries[i];
     return NULL;
 }
@@ -183,6 +185,28 @@ START_TEST(context_becomes_nameko_headers)
 }
 END_TEST
 
+/* The reply a nameko service sends (docs/nameko-wire.md §2, the captures). */
+START_TEST(reply_body_is_what_a_service_writes)
+{
+    json_t *result = json_pack("[s, i]", "x", 1);
+    size_t len;
+    char *body = gw_wire_reply_body(result, NULL, &len);
+    ck_assert_str_eq(body, "{\"result\": [\"x\", 1], \"error\": null}");
+    ck_assert_uint_eq(len, strlen(body));
+    free(body);
+    json_decref(result);
+
+    json_t *error = gw_nameko_error("ValueError", "builtins.ValueError",
+                                    json_pack("[s, s]", "bad", "42"), "('bad', 42)");
+    body = gw_wire_reply_body(NULL, error, &len);
+    ck_assert_str_eq(body, "{\"result\": null, \"error\": {\"exc_type\": \"ValueError\", "
+                           "\"exc_path\": \"builtins.ValueError\", \"exc_args\": [\"bad\", "
+                           "\"42\"], \"value\": \"('bad', 42)\"}}");
+    free(body);
+    json_decref(error);
+}
+END_TEST
+
 Suite *wire_suite(void)
 {
     Suite *s = suite_create("wire");
@@ -192,6 +216,7 @@ Suite *wire_suite(void)
     tcase_add_loop_test(tc, encode_python_and_compact, 0,
                         (int)(sizeof(encode_cases) / sizeof(encode_cases[0])));
     tcase_add_test(tc, context_becomes_nameko_headers);
+    tcase_add_test(tc, reply_body_is_what_a_service_writes);
     suite_add_tcase(s, tc);
     tc = tcase_create("decode");
     tcase_add_test(tc, lenient_decoding_maps_non_finite_tokens_to_null);

@@ -15,8 +15,8 @@ struct args_case {
     const char *content_type;
     const char *body;
     int status;
-    const char *args;   /* expected JSON, when GW_OK */
-    const char *kwargs; /* expected JSON, when GW_OK */
+    const char *args;    /* expected JSON, when GW_OK */
+    const char *kwargs;  /* expected JSON, when GW_OK */
     const char *err_has; /* expected substring of err, when not GW_OK */
 };
 
@@ -32,8 +32,8 @@ static const struct args_case args_cases[] = {
      "[1, \"two\"]", GW_OK, "[1, \"two\"]", "{\"id\": 1}", NULL},
     {"+json content type", NULL, NULL, "application/vnd.api+json", "{\"a\": 1}", GW_OK, "[]",
      "{\"a\": 1}", NULL},
-    {"no content type is taken for JSON", NULL, NULL, NULL, "{\"a\": 1}", GW_OK, "[]",
-     "{\"a\": 1}", NULL},
+    {"no content type is taken for JSON", NULL, NULL, NULL, "{\"a\": 1}", GW_OK, "[]", "{\"a\": 1}",
+     NULL},
     {"empty body with text type", NULL, NULL, "text/plain", "", GW_OK, "[]", "{}", NULL},
     {"path and body clash", "{\"id\": 1}", NULL, "application/json", "{\"id\": 2}", GW_EARGS, NULL,
      NULL, "argument 'id' is given twice: in the path and in the body"},
@@ -125,9 +125,9 @@ START_TEST(context_from_headers)
     static char header[] = "X-Tenant", key[] = "tenant", name[] = "gw";
     struct gw_context_header extra[] = {{header, key}};
     struct gw_config config = {.name = name, .context_headers = extra, .n_context_headers = 1};
-    struct headers h = {{"authorization", "accept-language", "user-agent", "x-tenant",
-                         "x-request-id"},
-                        {"Bearer abc", "fr-CH", "curl/7.88", "acme", "req-42_a.b"}};
+    struct headers h = {
+        {"authorization", "accept-language", "user-agent", "x-tenant", "x-request-id"},
+        {"Bearer abc", "fr-CH", "curl/7.88", "acme", "req-42_a.b"}};
     char call_id[128];
     json_t *ctx = gw_call_context_new(&config, "http", lookup, &h, call_id, sizeof(call_id));
     ck_assert_str_eq(call_id, "gw.http.req-42_a.b");
@@ -232,8 +232,8 @@ START_TEST(generic_bodies)
         int status;
         const char *args, *kwargs, *err_has;
     } cases[] = {
-        {"application/json", "{\"args\": [1], \"kwargs\": {\"x\": 2}}", GW_OK, "[1]",
-         "{\"x\": 2}", NULL},
+        {"application/json", "{\"args\": [1], \"kwargs\": {\"x\": 2}}", GW_OK, "[1]", "{\"x\": 2}",
+         NULL},
         {"application/json", "", GW_OK, "[]", "{}", NULL},
         {NULL, "{\"kwargs\": {\"a\": null}}", GW_OK, "[]", "{\"a\": null}", NULL},
         {"application/json", "{\"args\": null, \"kwargs\": null}", GW_OK, "[]", "{}", NULL},

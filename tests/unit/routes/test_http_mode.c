@@ -76,8 +76,10 @@ static const struct result_case result_cases[] = {
      NULL, NULL},
     {"[1, 2, 3, 4]", 500, text_plain,
      "Error: TypeError: Payload must be a string. Got `[1, 2, 3, 4]`\n", NULL, NULL},
-    {"null", 500, text_plain, "Error: TypeError: Payload must be a string. Got `None`\n", NULL, NULL},
-    {"true", 500, text_plain, "Error: TypeError: Payload must be a string. Got `True`\n", NULL, NULL},
+    {"null", 500, text_plain, "Error: TypeError: Payload must be a string. Got `None`\n", NULL,
+     NULL},
+    {"true", 500, text_plain, "Error: TypeError: Payload must be a string. Got `True`\n", NULL,
+     NULL},
     {"[200, {\"a\": 1}]", 500, text_plain,
      "Error: TypeError: Payload must be a string. Got `{'a': 1}`\n", NULL, NULL},
     {"[200, {\"X\": \"a\\nb\"}, \"x\"]", 500, text_plain, NULL, NULL, NULL},
@@ -125,7 +127,8 @@ START_TEST(errors_as_nameko_sends_them)
         int status;
         const char *body;
     } cases[] = {
-        {"ValueError", "builtins.ValueError", "('boom', 1)", 500, "Error: ValueError: ('boom', 1)\n"},
+        {"ValueError", "builtins.ValueError", "('boom', 1)", 500,
+         "Error: ValueError: ('boom', 1)\n"},
         {"MyErr", "peer_errors.MyErr", "nope", 400, "Error: MyErr: nope\n"},
         {"BadRequest", "nameko.exceptions.BadRequest", "bad thing", 400,
          "Error: BadRequest: bad thing\n"},
@@ -161,9 +164,12 @@ END_TEST
 
 START_TEST(header_names_as_werkzeug_spells_them)
 {
-    const char *cases[][2] = {{"x-api-key", "X-Api-Key"}, {"HOST", "Host"},
-                              {"content-type", "Content-Type"}, {"dnt", "Dnt"},
-                              {"x1y", "X1Y"}, {"X_Under", "X-Under"}};
+    const char *cases[][2] = {{"x-api-key", "X-Api-Key"},
+                              {"HOST", "Host"},
+                              {"content-type", "Content-Type"},
+                              {"dnt", "Dnt"},
+                              {"x1y", "X1Y"},
+                              {"X_Under", "X-Under"}};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char *t = gw_http_header_title(cases[i][0]);
         ck_assert_str_eq(t, cases[i][1]);
@@ -174,14 +180,22 @@ END_TEST
 
 START_TEST(request_object)
 {
-    struct gw_header_field headers[] = {{"Host", "example.com:8000"}, {"x-foo", "a"},
-                                        {"X-Foo", " b \t"}, {"content-type", "text/plain"},
-                                        {"Cookie", "s=1; t=3; s=2"}, {"x_under", "u"}};
+    struct gw_header_field headers[] = {
+        {"Host", "example.com:8000"}, {"x-foo", "a"},
+        {"X-Foo", " b \t"},           {"content-type", "text/plain"},
+        {"Cookie", "s=1; t=3; s=2"},  {"x_under", "u"}};
     struct gw_query_param query[] = {{"x", "1"}, {"x", "2"}, {"flag", ""}};
-    struct gw_http_request_view view = {
-        .method = "post", .target = "/p/caf%C3%A9?x=1&x=2&flag", .path = "/p/caf\xc3\xa9",
-        .remote_addr = "127.0.0.1", .server = "127.0.0.1:9", .headers = headers, .n_headers = 6,
-        .query = query, .n_query = 3, .body = "hi", .body_len = 2};
+    struct gw_http_request_view view = {.method = "post",
+                                        .target = "/p/caf%C3%A9?x=1&x=2&flag",
+                                        .path = "/p/caf\xc3\xa9",
+                                        .remote_addr = "127.0.0.1",
+                                        .server = "127.0.0.1:9",
+                                        .headers = headers,
+                                        .n_headers = 6,
+                                        .query = query,
+                                        .n_query = 3,
+                                        .body = "hi",
+                                        .body_len = 2};
     json_t *o = gw_http_request_object(&view);
     json_t *want = json_loads(
         "{\"method\": \"POST\", \"url\": \"http://example.com:8000/p/caf\xc3\xa9?x=1&x=2&flag\","
@@ -199,9 +213,13 @@ START_TEST(request_object)
 
     /* A body that is not UTF-8 travels base64-encoded; no Content-Type is null; no Host: the
      * server's own address, as werkzeug takes SERVER_NAME. */
-    struct gw_http_request_view binary = {.method = "PUT", .target = "/b", .path = "/b",
-                                          .remote_addr = "::1", .server = "127.0.0.1:9",
-                                          .body = "\xff\x00\x01", .body_len = 3};
+    struct gw_http_request_view binary = {.method = "PUT",
+                                          .target = "/b",
+                                          .path = "/b",
+                                          .remote_addr = "::1",
+                                          .server = "127.0.0.1:9",
+                                          .body = "\xff\x00\x01",
+                                          .body_len = 3};
     o = gw_http_request_object(&binary);
     ck_assert_ptr_null(json_object_get(o, "data"));
     ck_assert_str_eq(json_string_value(json_object_get(o, "data_base64")), "/wAB");

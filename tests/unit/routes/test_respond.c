@@ -15,8 +15,8 @@ static json_t *body_of(const struct gw_response *r)
 
 static json_t *nameko_error(const char *type, const char *path)
 {
-    return json_pack("{s:s, s:s, s:[s], s:s}", "exc_type", type, "exc_path", path, "exc_args",
-                     "x", "value", "x");
+    return json_pack("{s:s, s:s, s:[s], s:s}", "exc_type", type, "exc_path", path, "exc_args", "x",
+                     "value", "x");
 }
 
 struct remote_case {
@@ -49,8 +49,8 @@ START_TEST(remote_errors)
     struct gw_config config = {.errors = map, .n_errors = 1};
     json_t *error = nameko_error(c->type, c->path);
     struct gw_response r;
-    gw_respond_call_error(GW_EREMOTE, error, c->type, "svc.m", 30, "gw.http.1", &config,
-                          c->generic, &r);
+    gw_respond_call_error(GW_EREMOTE, error, c->type, "svc.m", 30, "gw.http.1", &config, c->generic,
+                          &r);
     ck_assert_int_eq(r.status, c->http);
     ck_assert_str_eq(r.content_type, "application/json");
     json_t *doc = body_of(&r);
@@ -89,9 +89,9 @@ START_TEST(local_outcomes)
         ck_assert_int_eq(r.retry_after, cases[i].retry_after);
         json_t *doc = body_of(&r);
         ck_assert_str_eq(json_string_value(json_object_get(doc, "error")), cases[i].code);
-        ck_assert_msg(strstr(json_string_value(json_object_get(doc, "message")),
-                             cases[i].message_has),
-                      "%s", json_string_value(json_object_get(doc, "message")));
+        ck_assert_msg(
+            strstr(json_string_value(json_object_get(doc, "message")), cases[i].message_has), "%s",
+            json_string_value(json_object_get(doc, "message")));
         ck_assert(json_is_null(json_object_get(doc, "call_id")));
         ck_assert_ptr_null(json_object_get(doc, "exc_type"));
         json_decref(doc);
@@ -131,7 +131,8 @@ Suite *respond_suite(void)
 {
     Suite *s = suite_create("respond");
     TCase *tc = tcase_create("errors");
-    tcase_add_loop_test(tc, remote_errors, 0, (int)(sizeof(remote_cases) / sizeof(remote_cases[0])));
+    tcase_add_loop_test(tc, remote_errors, 0,
+                        (int)(sizeof(remote_cases) / sizeof(remote_cases[0])));
     tcase_add_test(tc, local_outcomes);
     tcase_add_test(tc, http_status_table);
     suite_add_tcase(s, tc);

@@ -39,9 +39,8 @@ START_TEST(frames_are_what_json_dumps_writes)
     json_t *cid = json_integer(1);
     size_t len;
     char *frame = gw_ws_result_frame(data, cid, &len);
-    ck_assert_str_eq(frame,
-                     "{\"type\": \"result\", \"success\": true, \"data\": {\"a\": 1}, "
-                     "\"correlation_id\": 1}");
+    ck_assert_str_eq(frame, "{\"type\": \"result\", \"success\": true, \"data\": {\"a\": 1}, "
+                            "\"correlation_id\": 1}");
     ck_assert_uint_eq(len, strlen(frame));
     free(frame);
     json_decref(data);
@@ -77,6 +76,85 @@ START_TEST(errors_keep_every_member_for_text_cut_mid_character)
 }
 END_TEST
 
+static const struct {
+    int status;
+    const char *type, *path, *value, *arg;
+} failure_cases[] = {
+    {GW_EUNKNOWN_SERVICE, "UnknownService", "nameko.exceptions.UnknownService",
+     "Unknown service `svc`", "svc"},
+    {GW_ETIMEOUT, "RpcTimeout", "nameko.exceptions.RpcTimeout", "no reply from svc.m within 1.5 s",
+     NULL},
+    {GW_EBROKER, "BrokerUnavailable", "enoki.BrokerUnavailable",
+     "the message broker is unreachable (not connected); retry later", NULL},
+    {GW_EBADREPLY, "BadReply", "enoki.BadReply",
+     "the reply from svc.m could not be decoded: not connected", NULL},
+    {GW_ESHUTDOWN, "GatewayStopping", "enoki.GatewayStopping", "not connected", NULL},
+    {GW_EJSON, "GatewayError", "enoki.GatewayError", "not connected", NULL},
+};
+
+/* A call that ended without a reply becomes the exception nameko's hub would send. */
+START_TEST(call_failures_are_nameko_exceptions)
+{
+    json_t *error = gw_ws_call_failure(failure_cases[_i].status, "not connected", "svc.m", 1.5);
+    ck_assert_str_eq(json_string_value(json_object_get(error, "exc_type")), failure_cases[_i].type);
+    ck_assert_str_eq(json_string_value(json_object_get(error, "exc_path")), failure_cases[_i].path);
+    ck_assert_str_eq(json_string_value(json_object_get(error, "value")), failure_cases[_i].value);
+    json_t *args = json_object_get(error, "exc_args");
+    ck_assert_uint_eq(json_array_size(args), 1);
+    /* UnknownService's argument is the service; the others' the message. */
+    const char *arg = failure_cases[_i].arg ? failure_cases[_i].arg : failure_cases[_i].value;
+    ck_assert_str_eq(json_string_value(json_array_get(args, 0)), arg);
+    json_decref(error);
+}
+END_TEST
+
+/* A frame's call to the cluster: "<service>.<method>" that GATEWAY.expose lets through. */
+START_TEST(call_targets_are_exposed_service_methods)
+{
+    static char glob_a[] = "svc.*", glob_b[] = "other.ping";
+    char *globs[] = {glob_a, glob_b};
+    struct gw_config config = {0};
+    config.expose.items = globs;
+    config.expose.n = 2;
+    char *service = NULL;
+    const char *method = NULL;
+    ck_assert_int_eq(gw_ws_call_target(&config, "svc.echo", &service, &method), GW_OK);
+    ck_assert_str_eq(service, "svc");
+    ck_assert_str_eq(method, "echo");
+    free(service);
+    ck_assert_int_eq(gw_ws_call_target(&config, "other.ping", &service, &method), GW_OK);
+    ck_assert_str_eq(service, "other");
+    ck_assert_str_eq(method, "ping");
+    free(service);
+    static const char *const refused[] = {"other.pong", "svc", ".echo", "svc.",
+                                          "svc.a.b",    "",    "nope.x"};
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        service = NULL;
+        ck_assert_msg(gw_ws_call_target(&config, refused[i], &service, &method) == GW_ENOMATCH,
+                      "%s", refused[i]);
+        ck_assert_ptr_null(service);
+    }
+    /* Without expose nothing is callable. */
+    struct gw_config closed = {0};
+    ck_assert_int_eq(gw_ws_call_target(&closed, "svc.echo", &service, &method), GW_ENOMATCH);
+}
+END_TEST
+
+START_TEST(call_context_adds_a_call_id_stack)
+{
+    json_t *socket = json_pack("{s:s, s:s}", "auth_token", "t", "socket_id", "s1");
+    json_t *context = gw_ws_call_context(socket, "gw", "1234");
+    json_t *want = json_pack("{s:s, s:s, s:[s]}", "auth_token", "t", "socket_id", "s1",
+                             "call_id_stack", "gw.ws.1234");
+    ck_assert(json_equal(context, want));
+    /* The socket's own context is left as it was, for its next call. */
+    ck_assert_ptr_null(json_object_get(socket, "call_id_stack"));
+    json_decref(want);
+    json_decref(context);
+    json_decref(socket);
+}
+END_TEST
+
 START_TEST(truthiness_is_pythons)
 {
     const char *falsy[] = {"null", "false", "0", "0.0", "\"\"", "[]", "{}"};
@@ -101,9 +179,13 @@ Suite *ws_suite(void)
     tcase_add_test(tc, frames_parse_as_nameko_reads_them);
     tcase_add_test(tc, frames_are_what_json_dumps_writes);
     tcase_add_test(tc, truthiness_is_pythons);
+    tcase_add_test(tc, call_targets_are_exposed_service_methods);
+    tcase_add_test(tc, call_context_adds_a_call_id_stack);
     suite_add_tcase(s, tc);
     tc = tcase_create("errors");
     tcase_add_test(tc, errors_keep_every_member_for_text_cut_mid_character);
+    tcase_add_loop_test(tc, call_failures_are_nameko_exceptions, 0,
+                        (int)(sizeof(failure_cases) / sizeof(failure_cases[0])));
     suite_add_tcase(s, tc);
     return s;
 }

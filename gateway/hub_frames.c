@@ -1,0 +1,310 @@
+/* hub_frames.c - a socket's frames: received and queued, answered one at a time (the hub's own
+ * methods, calls to the cluster), sent when lws says the socket is writeable. */
+#include "hub_int.h"
+
+#include "core/log.h"
+#include "core/status.h"
+#include "core/xalloc.h"
+#include "routes/hub_args.h"
+#include "routes/ws.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Frames received and not yet answered one socket may hold; beyond, it is closed (1008). */
+enum { MAX_PENDING_FRAMES = 64 };
+
+/* --- sending ---------------------------------------------------------------------------------- */
+
+void gw_hub_close_with(struct client *c, int code)
+{
+    if (!c->close_code)
+        c->close_code = code;
+    lws_callback_on_writable(c->wsi);
+}
+
+/* Queues a frame (copied) for the socket; a reader too far behind is closed with 1008. */
+static void send_copy(struct client *c, const char *text, size_t len)
+{
+    if (c->close_code)
+        return;
+    if (c->out_bytes + len > (size_t)c->hub->config->websocket_send_queue) {
+        gw_warn("hub", "socket %s reads too slowly: closing it", c->socket_id);
+        gw_hub_close_with(c, LWS_CLOSE_STATUS_POLICY_VIOLATION);
+        return;
+    }
+    struct out_msg *m = xmalloc(sizeof(*m) + LWS_PRE + len);
+    m->next = NULL;
+    m->len = len;
+    memcpy(m->buf + LWS_PRE, text, len);
+    if (c->out_tail)
+        c->out_tail->next = m;
+    else
+        c->out_head = m;
+    c->out_tail = m;
+    c->out_bytes += len;
+    lws_callback_on_writable(c->wsi);
+}
+
+static void send_take(struct client *c, char *text, size_t len)
+{
+    send_copy(c, text, len);
+    free(text);
+}
+
+static void send_error_take(struct client *c, json_t *error, const json_t *correlation_id)
+{
+    size_t len;
+    char *text = gw_ws_error_frame(error, correlation_id, &len);
+    json_decref(error);
+    send_take(c, text, len);
+}
+
+static void send_result(struct client *c, const json_t *data, const json_t *correlation_id)
+{
+    size_t len;
+    char *text = gw_ws_result_frame(data, correlation_id, &len);
+    send_take(c, text, len);
+}
+
+/* --- what the hub service asks of the sockets ----------------------------------------------- */
+
+void gw_hub_deliver(void *arg, void *const *sockets, size_t n, const char *event,
+                    const json_t *data, const char *channel)
+{
+    (void)arg;
+    size_t len;
+    char *frame = gw_ws_event_frame(event, data, channel, &len);
+    for (size_t i = 0; i < n; i++)
+        send_copy(sockets[i], frame, len);
+    free(frame);
+}
+
+/* The socket is reachable from every instance (or the broker is away): tell the client its id. */
+void gw_hub_on_ready(void *socket)
+{
+    struct client *c = socket;
+    json_t *data = json_pack("{s:s}", "socket_id", c->socket_id);
+    size_t len;
+    char *frame = gw_ws_event_frame("connected", data, NULL, &len);
+    json_decref(data);
+    send_take(c, frame, len);
+    if (c->sock) /* not while it is being opened: no frame has come yet */
+        gw_hub_process(c);
+}
+
+void gw_hub_on_subscribed(void *socket, const json_t *subscriptions, json_t *error)
+{
+    struct client *c = socket;
+    json_t *correlation_id = c->subscribe_correlation_id;
+    c->subscribe_correlation_id = NULL;
+    if (error)
+        send_error_take(c, error, correlation_id);
+    else
+        send_result(c, subscriptions, correlation_id);
+    json_decref(correlation_id);
+    gw_hub_process(c);
+}
+
+/* --- the hub's own methods -------------------------------------------------------------------- */
+
+/* Answers a hub method; returns false when method is not one of them. */
+static bool hub_method(struct client *c, const struct gw_ws_request *r)
+{
+    const char *channel;
+    json_t *error;
+    enum gw_hub_method method = gw_hub_args_frame(r->method, r->data, &channel, &error);
+    if (method == GW_HUB_NONE)
+        return false;
+    if (error) {
+        send_error_take(c, error, r->correlation_id);
+        return true;
+    }
+    if (method == GW_HUB_SUBSCRIBE) {
+        /* For an event channel the answer waits until the binding is in place, so that no event
+         * dispatched after the answer can be missed (on_subscribed). */
+        c->subscribe_correlation_id = json_incref(r->correlation_id);
+        if (!gw_hub_socket_subscribe(c->sock, channel))
+            return true;
+        json_decref(c->subscribe_correlation_id);
+        c->subscribe_correlation_id = NULL;
+    }
+    if (method == GW_HUB_UNSUBSCRIBE)
+        gw_hub_socket_unsubscribe(c->sock, channel);
+    json_t *list = gw_hub_socket_subscriptions(c->sock);
+    send_result(c, list, r->correlation_id);
+    json_decref(list);
+    return true;
+}
+
+/* --- calls to the cluster ------------------------------------------------------------------------
+ */
+
+static void on_call_done(void *arg, int status, const json_t *result, const json_t *error,
+                         const char *detail)
+{
+    struct client *c = arg;
+    c->call = NULL;
+    if (status == GW_OK)
+        send_result(c, result, c->call_correlation_id);
+    else if (status == GW_EREMOTE)
+        send_error_take(c, json_incref((json_t *)(uintptr_t)error), c->call_correlation_id);
+    else
+        send_error_take(
+            c, gw_ws_call_failure(status, detail, c->call_target, c->hub->config->rpc_timeout),
+            c->call_correlation_id);
+    json_decref(c->call_correlation_id);
+    c->call_correlation_id = NULL;
+    gw_hub_process(c);
+}
+
+/* "service.method" through GATEWAY.expose. Returns false when the target may not be called. */
+static bool start_call(struct client *c, const struct gw_ws_request *r)
+{
+    const struct gw_config *config = c->hub->config;
+    char *service;
+    const char *method;
+    if (gw_ws_call_target(config, r->method, &service, &method) != GW_OK)
+        return false;
+    snprintf(c->call_target, sizeof(c->call_target), "%s", r->method);
+    if (!json_is_object(r->data)) {
+        send_error_take(c, gw_hub_args_not_a_mapping(r->data), r->correlation_id);
+        free(service);
+        return true;
+    }
+    char id[GW_UUID_LEN + 1];
+    gw_uuid4(id);
+    json_t *context = gw_ws_call_context(c->context, config->name, id);
+    struct gw_rpc_request call = {
+        .service = service,
+        .method = method,
+        .args = NULL,
+        .kwargs = r->data,
+        .context = context,
+        .timeout_s = config->rpc_timeout,
+    };
+    c->call_correlation_id = json_incref(r->correlation_id);
+    int status = gw_rpc_call(c->hub->rpc, &call, on_call_done, c, &c->call);
+    if (status != GW_OK) {
+        send_error_take(
+            c, gw_ws_call_failure(status, "not connected", c->call_target, config->rpc_timeout),
+            r->correlation_id);
+        json_decref(c->call_correlation_id);
+        c->call_correlation_id = NULL;
+        c->call = NULL;
+    }
+    json_decref(context);
+    free(service);
+    return true;
+}
+
+/* Handles queued frames in order, one at a time: a call in flight holds back the ones after it. */
+void gw_hub_process(struct client *c)
+{
+    if (c->processing)
+        return;
+    c->processing = true;
+    while (!c->call && !(c->sock && gw_hub_socket_busy(c->sock)) && c->in_head && !c->close_code) {
+        struct in_msg *m = c->in_head;
+        c->in_head = m->next;
+        if (!c->in_head)
+            c->in_tail = NULL;
+        c->in_count--;
+        struct gw_ws_request r;
+        if (gw_ws_parse(m->text, m->len, &r) != GW_OK) {
+            /* nameko answers unparsable frames with a null correlation_id, always. */
+            send_error_take(c, gw_ws_malformed_error(), NULL);
+        } else {
+            if (!hub_method(c, &r) && !start_call(c, &r))
+                send_error_take(c, gw_ws_method_not_found(), r.correlation_id);
+            gw_ws_request_clear(&r);
+        }
+        free(m);
+    }
+    c->processing = false;
+}
+
+/* Returns -1 when the socket must close now (lws then sends the close frame). */
+int gw_hub_receive(struct client *c, const void *in, size_t len)
+{
+    size_t max = (size_t)c->hub->config->websocket_max_frame;
+    c->last_seen = uv_now(c->hub->loop);
+    /* A frame that announces more than the limit is refused before its payload arrives. */
+    if (c->rx.len + len + lws_remaining_packet_payload(c->wsi) > max) {
+        lws_close_reason(c->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, NULL, 0);
+        return -1;
+    }
+    gw_strbuf_add(&c->rx, in, len);
+    if (!lws_is_final_fragment(c->wsi) || lws_remaining_packet_payload(c->wsi) > 0)
+        return 0;
+    if (c->in_count >= MAX_PENDING_FRAMES) {
+        gw_warn("hub", "socket %s sends faster than it is answered: closing it", c->socket_id);
+        lws_close_reason(c->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, NULL, 0);
+        return -1;
+    }
+    struct in_msg *m = xmalloc(sizeof(*m) + c->rx.len + 1);
+    m->next = NULL;
+    m->len = c->rx.len;
+    memcpy(m->text, c->rx.data ? c->rx.data : "", c->rx.len);
+    m->text[c->rx.len] = '\0';
+    c->rx.len = 0;
+    if (c->in_tail)
+        c->in_tail->next = m;
+    else
+        c->in_head = m;
+    c->in_tail = m;
+    c->in_count++;
+    gw_hub_process(c);
+    return 0;
+}
+
+int gw_hub_writeable(struct client *c)
+{
+    if (c->closing)
+        return 0;
+    if (c->close_code) {
+        lws_close_reason(c->wsi, (enum lws_close_status)c->close_code, NULL, 0);
+        return -1;
+    }
+    if (c->ping_due) {
+        static const char payload[] = GW_HUB_PING_PAYLOAD;
+        unsigned char ping[LWS_PRE + sizeof(payload) - 1];
+        memcpy(ping + LWS_PRE, payload, sizeof(payload) - 1);
+        c->ping_due = false;
+        if (lws_write(c->wsi, ping + LWS_PRE, sizeof(payload) - 1, LWS_WRITE_PING) < 0)
+            return -1;
+        if (c->out_head)
+            lws_callback_on_writable(c->wsi);
+        return 0;
+    }
+    struct out_msg *m = c->out_head;
+    if (!m)
+        return 0;
+    c->out_head = m->next;
+    if (!c->out_head)
+        c->out_tail = NULL;
+    c->out_bytes -= m->len;
+    int n = lws_write(c->wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT);
+    free(m);
+    if (n < 0)
+        return -1;
+    if (c->out_head)
+        lws_callback_on_writable(c->wsi);
+    return 0;
+}
+
+void gw_hub_drop_frames(struct client *c)
+{
+    for (struct out_msg *m = c->out_head, *next; m; m = next) {
+        next = m->next;
+        free(m);
+    }
+    for (struct in_msg *m = c->in_head, *next; m; m = next) {
+        next = m->next;
+        free(m);
+    }
+    c->out_head = c->out_tail = NULL;
+    c->in_head = c->in_tail = NULL;
+    c->out_bytes = 0;
+    c->in_count = 0;
+}

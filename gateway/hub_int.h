@@ -1,0 +1,107 @@
+/* hub_int.h - what gateway/hub.c (the libwebsockets adapter: context, handshake, keepalive) and
+ * gateway/hub_frames.c (a socket's frames: received, answered one at a time, sent) share. Internal
+ * to the hub: nothing else includes it. */
+#ifndef ENOKI_HUB_INT_H
+#define ENOKI_HUB_INT_H
+
+#include "hub.h"
+
+#include "core/hub_service.h"
+#include "core/rpc.h"
+#include "core/strbuf.h"
+#include "core/wire.h"
+
+#include <jansson.h>
+#include <libwebsockets.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+/* A ping carries a payload: lws reports the pong of an empty ping to nobody. */
+#define GW_HUB_PING_PAYLOAD "enoki"
+
+struct out_msg {
+    struct out_msg *next;
+    size_t len;
+    unsigned char buf[]; /* LWS_PRE bytes for lws, then the frame */
+};
+
+struct in_msg {
+    struct in_msg *next;
+    size_t len;
+    char text[];
+};
+
+/* One socket; lives in lws's per-session memory, from ESTABLISHED to CLOSED. */
+struct client {
+    struct gw_hub *hub;
+    struct lws *wsi;
+    struct client *prev, *next;
+    char socket_id[GW_UUID_LEN + 1];
+    json_t *context;     /* handshake context data */
+    struct gw_strbuf rx; /* the message being received */
+    struct in_msg *in_head, *in_tail;
+    size_t in_count;
+    struct out_msg *out_head, *out_tail;
+    size_t out_bytes;
+    struct gw_rpc_call *call; /* the call in flight, one at a time */
+    json_t *call_correlation_id;
+    char call_target[256];
+    struct gw_hub_socket *sock;       /* the hub service's record of it: subscriptions, bindings */
+    json_t *subscribe_correlation_id; /* of the subscribe waiting for its channel's binding */
+    int close_code;                   /* set: close with it at the next writeable */
+    bool established;
+    /* libwebsockets is closing it (a protocol error, or the peer's close): nothing more may be
+     * written, or a data frame would follow the close frame (RFC 6455 5.5.1). */
+    bool closing;
+    bool processing;    /* gw_hub_process is on the stack: a nested call leaves the work to it */
+    uint64_t last_seen; /* loop time of the last frame or pong from the client */
+    uint64_t ping_sent; /* loop time of an unanswered ping, 0 when none */
+    bool ping_due;      /* send a ping at the next writeable */
+};
+
+struct gw_hub {
+    uv_loop_t *loop;
+    const struct gw_config *config;
+    struct gw_rpc *rpc;
+    struct gw_hub_service *service; /* the broker side: subscriptions, the hub's methods */
+    struct lws_context *context;
+    struct lws_vhost *vhost;
+    struct lws_protocols protocols[2];
+    struct client *clients;
+    size_t n_clients;
+    bool stopping;
+    struct lws_context *destroying;
+    struct gw_http_metrics *metrics; /* destroyed once more after the loop ends (foreign loop) */
+    uv_timer_t keepalive; /* pings idle sockets, hangs up on those that stopped answering */
+    bool keepalive_on;
+};
+
+/* --- gateway/hub_frames.c -----------------------------------------------------------------------
+ */
+
+/* A piece of a message from the client (lws's RECEIVE): queued once whole, then answered in
+ * order. Returns -1 when the socket must close now (lws then sends the close frame). */
+int gw_hub_receive(struct client *c, const void *in, size_t len);
+
+/* Answers the queued frames in order, one at a time: a call in flight, or a binding the socket
+ * waits for, holds back the ones after it. */
+void gw_hub_process(struct client *c);
+
+/* lws's SERVER_WRITEABLE: the close, a ping or the next queued frame. Returns -1 to close. */
+int gw_hub_writeable(struct client *c);
+
+/* Closes the socket with code at the next writeable (the first code asked for wins). */
+void gw_hub_close_with(struct client *c, int code);
+
+/* Frees the frames still queued either way. */
+void gw_hub_drop_frames(struct client *c);
+
+/* What the hub service asks of the sockets (struct gw_hub_socket_ops). */
+void gw_hub_deliver(void *arg, void *const *sockets, size_t n, const char *event,
+                    const json_t *data, const char *channel);
+void gw_hub_on_ready(void *socket);
+void gw_hub_on_subscribed(void *socket, const json_t *subscriptions, json_t *error);
+
+#endif

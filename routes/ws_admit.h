@@ -1,0 +1,30 @@
+/* ws_admit.h - whether a websocket upgrade may open a socket, pure: the hub's limits and the
+ * Origin check browsers rely on (a page of another site must not reach the hub with the user's
+ * cookies). */
+#ifndef ENOKI_WS_ADMIT_H
+#define ENOKI_WS_ADMIT_H
+
+#include "core/config.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Whether an upgrade may go on: 0, or the HTTP status to refuse it with: 503 while the hub is
+ * stopping or websocket_max_sockets are open_sockets, 403 for an Origin that is not allowed. A
+ * request without Origin is not from a browser and is allowed. With websocket_origins, Origin must
+ * be one of them (compared without regard to case) or one of them is "*"; without, Origin must name
+ * the host the request was sent to (its Host: same host and port, default ports 80 and 443 left
+ * out, case ignored). config is borrowed; origin and host may be NULL. */
+int gw_ws_admit(const struct gw_config *config, bool stopping, size_t open_sockets,
+                const char *origin, const char *host);
+
+/* "scheme://host[:port][/]" (or a bare "host[:port]") -> "host[:port]", without a trailing '/'
+ * and without the default ports :80 and :443; written to out, truncated to len. */
+void gw_ws_origin_host(const char *origin, char *out, size_t len);
+
+/* nameko's hub ignores Sec-WebSocket-Protocol, where libwebsockets refuses an offer it cannot
+ * match: removes every such header line (any case) from the len bytes of an upgrade request's head,
+ * in place. Returns the new length. */
+size_t gw_ws_drop_subprotocols(char *head, size_t len);
+
+#endif

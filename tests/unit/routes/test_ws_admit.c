@@ -1,0 +1,152 @@
+/* Unit tests for routes/ws_admit: which upgrade may open a socket. */
+#include "routes/ws_admit.h"
+
+#include "tests/unit/suites.h"
+
+#include <string.h>
+
+static struct gw_config config_with(char **origins, size_t n)
+{
+    struct gw_config config = {0};
+    config.websocket_max_sockets = 3;
+    config.websocket_origins.items = origins;
+    config.websocket_origins.n = n;
+    return config;
+}
+
+START_TEST(limits_come_before_the_origin)
+{
+    struct gw_config config = config_with(NULL, 0);
+    ck_assert_int_eq(gw_ws_admit(&config, false, 0, NULL, NULL), 0);
+    ck_assert_int_eq(gw_ws_admit(&config, false, 2, NULL, NULL), 0);
+    ck_assert_int_eq(gw_ws_admit(&config, false, 3, NULL, NULL), 503);
+    ck_assert_int_eq(gw_ws_admit(&config, false, 4, "http://h", "h"), 503);
+    ck_assert_int_eq(gw_ws_admit(&config, true, 0, NULL, NULL), 503);
+    /* A refused Origin still gets 503 while stopping: the limit is checked first. */
+    ck_assert_int_eq(gw_ws_admit(&config, true, 0, "http://evil", "h"), 503);
+}
+END_TEST
+
+static const struct {
+    const char *origin, *host;
+    int status;
+} same_host_cases[] = {
+    {NULL, "example.com", 0}, /* not a browser */
+    {"http://example.com", "example.com", 0},
+    {"https://example.com", "example.com", 0},
+    {"http://EXAMPLE.com", "example.COM", 0},
+    {"http://example.com:8000", "example.com:8000", 0},
+    {"http://example.com:8000", "example.com:8001", 403},
+    {"http://example.com:8000", "example.com", 403},
+    {"http://example.com:80", "example.com", 0},
+    {"https://example.com:443", "example.com", 0},
+    {"http://example.com", "example.com:80", 0},
+    {"http://example.com/", "example.com", 0},
+    {"http://other.example.com", "example.com", 403},
+    {"http://example.com.evil", "example.com", 403},
+    {"null", "example.com", 403},
+    {"http://example.com", NULL, 403},
+};
+
+START_TEST(without_a_list_origin_must_be_the_host)
+{
+    struct gw_config config = config_with(NULL, 0);
+    ck_assert_msg(gw_ws_admit(&config, false, 0, same_host_cases[_i].origin,
+                              same_host_cases[_i].host) == same_host_cases[_i].status,
+                  "origin %s host %s", same_host_cases[_i].origin, same_host_cases[_i].host);
+}
+END_TEST
+
+START_TEST(a_list_names_exact_origins)
+{
+    static char a[] = "https://app.example.com", b[] = "http://localhost:3000";
+    char *origins[] = {a, b};
+    struct gw_config config = config_with(origins, 2);
+    ck_assert_int_eq(gw_ws_admit(&config, false, 0, "https://app.example.com", "x"), 0);
+    ck_assert_int_eq(gw_ws_admit(&config, false, 0, "HTTPS://App.Example.COM", "x"), 0);
+    ck_assert_int_eq(gw_ws_admit(&config, false, 0, "http://localhost:3000", "x"), 0);
+    /* Exact: another scheme or port, or the same host as the request, is not on the list. */
+    ck_assert_int_eq(gw_ws_admit(&config, false, 0, "http://app.example.com", "x"), 403);
+    ck_assert_int_eq(gw_ws_admit(&config, false, 0, "http://localhost:3001", "x"), 403);
+    ck_assert_int_eq(gw_ws_admit(&config, false, 0, "http://x", "x"), 403);
+    ck_assert_int_eq(gw_ws_admit(&config, false, 0, "https://app.example.com/", "x"), 403);
+    ck_assert_int_eq(gw_ws_admit(&config, false, 0, NULL, "x"), 0);
+}
+END_TEST
+
+START_TEST(a_star_allows_any_origin)
+{
+    static char star[] = "*", a[] = "https://app.example.com";
+    char *origins[] = {a, star};
+    struct gw_config config = config_with(origins, 2);
+    ck_assert_int_eq(gw_ws_admit(&config, false, 0, "http://anything.test:1234", "x"), 0);
+    ck_assert_int_eq(gw_ws_admit(&config, false, 0, "null", NULL), 0);
+    ck_assert_int_eq(gw_ws_admit(&config, false, 3, "http://anything.test", "x"), 503);
+}
+END_TEST
+
+START_TEST(origin_host_drops_scheme_slash_and_default_ports)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"http://example.com", "example.com"},
+        {"https://example.com:443", "example.com"},
+        {"http://example.com:80/", "example.com"},
+        {"http://example.com:8080", "example.com:8080"},
+        {"example.com:443", "example.com"},
+        {"ws://h:4430", "h:4430"},
+        {"", ""},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char out[64];
+        gw_ws_origin_host(cases[i].in, out, sizeof(out));
+        ck_assert_str_eq(out, cases[i].out);
+    }
+    /* Truncated to the room given. */
+    char small[5];
+    gw_ws_origin_host("http://example.com", small, sizeof(small));
+    ck_assert_str_eq(small, "exam");
+}
+END_TEST
+
+START_TEST(subprotocol_offers_are_dropped_from_the_head)
+{
+    char head[] = "GET /ws HTTP/1.1\r\n"
+                  "Host: h\r\n"
+                  "Sec-WebSocket-Protocol: chat, superchat\r\n"
+                  "Upgrade: websocket\r\n"
+                  "sec-websocket-PROTOCOL: v2\r\n"
+                  "Sec-WebSocket-Protocols: kept\r\n"
+                  "\r\n";
+    size_t len = gw_ws_drop_subprotocols(head, strlen(head));
+    const char *want = "GET /ws HTTP/1.1\r\n"
+                       "Host: h\r\n"
+                       "Upgrade: websocket\r\n"
+                       "Sec-WebSocket-Protocols: kept\r\n"
+                       "\r\n";
+    ck_assert_uint_eq(len, strlen(want));
+    ck_assert(memcmp(head, want, len) == 0);
+
+    /* A head without the header is left as it is; so is a last line without its newline. */
+    char plain[] = "GET /ws HTTP/1.1\r\nHost: h";
+    ck_assert_uint_eq(gw_ws_drop_subprotocols(plain, strlen(plain)), strlen(plain));
+    char last[] = "GET / HTTP/1.1\r\nSec-WebSocket-Protocol: x";
+    ck_assert_uint_eq(gw_ws_drop_subprotocols(last, strlen(last)), strlen("GET / HTTP/1.1\r\n"));
+}
+END_TEST
+
+Suite *ws_admit_suite(void)
+{
+    Suite *s = suite_create("ws_admit");
+    TCase *tc = tcase_create("admit");
+    tcase_add_test(tc, limits_come_before_the_origin);
+    tcase_add_loop_test(tc, without_a_list_origin_must_be_the_host, 0,
+                        (int)(sizeof(same_host_cases) / sizeof(same_host_cases[0])));
+    tcase_add_test(tc, a_list_names_exact_origins);
+    tcase_add_test(tc, a_star_allows_any_origin);
+    tcase_add_test(tc, origin_host_drops_scheme_slash_and_default_ports);
+    tcase_add_test(tc, subprotocol_offers_are_dropped_from_the_head);
+    suite_add_tcase(s, tc);
+    return s;
+}
