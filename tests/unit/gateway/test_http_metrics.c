@@ -1,6 +1,7 @@
 #include "tests/unit/suites.h"
 
 #include "core/metrics.h"
+#include "core/strbuf.h"
 #include "gateway/http_metrics.h"
 
 #include <stdio.h>
@@ -47,11 +48,148 @@ START_TEST(request_counters_stay_apart_across_growth)
 }
 END_TEST
 
+/* The value on the line that starts with prefix, or -1 when there is no such line. */
+static long value_of(const char *text, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    for (const char *line = text; *line; line = strchr(line, '\n') + 1) {
+        if (strncmp(line, prefix, n) == 0 && line[n] == ' ')
+            return strtol(line + n + 1, NULL, 10);
+        if (!strchr(line, '\n'))
+            break;
+    }
+    return -1;
+}
+
+static const char *const kill_labels[GW_KILL_REASONS] = {
+    [GW_KILL_STALLED] = "stalled",
+    [GW_KILL_REQUEST_TIMEOUT] = "request_timeout",
+    [GW_KILL_WRITE_TIMEOUT] = "write_timeout",
+    [GW_KILL_HEADER_TIMEOUT] = "header_timeout",
+    [GW_KILL_WEBSOCKET_TIMEOUT] = "websocket_timeout",
+    [GW_KILL_ABANDONED] = "abandoned",
+};
+
+static long killed(const char *text, enum gw_kill_reason reason)
+{
+    char prefix[96];
+    snprintf(prefix, sizeof(prefix), "enoki_connections_killed_total{reason=\"%s\"}",
+             kill_labels[reason]);
+    return value_of(text, prefix);
+}
+
+START_TEST(killed_connections_by_reason)
+{
+    struct gw_http_metrics *m = gw_http_metrics_new(NULL);
+    size_t len;
+    char *text = gw_http_metrics_render(m, &len);
+    ck_assert_uint_eq(len, strlen(text));
+    /* Every reason is listed, from 0. */
+    ck_assert_ptr_nonnull(strstr(text, "# TYPE enoki_connections_killed_total counter\n"));
+    for (int r = 0; r < GW_KILL_REASONS; r++)
+        ck_assert_int_eq(killed(text, (enum gw_kill_reason)r), 0);
+    free(text);
+
+    gw_metrics_connection_killed(m, GW_KILL_HEADER_TIMEOUT);
+    gw_metrics_connection_killed(m, GW_KILL_HEADER_TIMEOUT);
+    gw_metrics_connection_killed(m, GW_KILL_STALLED);
+    gw_metrics_connection_killed(m, GW_KILL_ABANDONED);
+    gw_metrics_connection_killed(m, GW_KILL_WEBSOCKET_TIMEOUT);
+    for (int i = 0; i < 5; i++)
+        gw_metrics_connection_killed(m, GW_KILL_WRITE_TIMEOUT);
+    gw_metrics_connection_killed(m, GW_KILL_REASONS); /* no such reason: ignored */
+    gw_metrics_connection_killed(NULL, GW_KILL_STALLED);
+    text = gw_http_metrics_render(m, NULL);
+    ck_assert_int_eq(killed(text, GW_KILL_HEADER_TIMEOUT), 2);
+    ck_assert_int_eq(killed(text, GW_KILL_STALLED), 1);
+    ck_assert_int_eq(killed(text, GW_KILL_ABANDONED), 1);
+    ck_assert_int_eq(killed(text, GW_KILL_WEBSOCKET_TIMEOUT), 1);
+    ck_assert_int_eq(killed(text, GW_KILL_WRITE_TIMEOUT), 5);
+    ck_assert_int_eq(killed(text, GW_KILL_REQUEST_TIMEOUT), 0);
+    free(text);
+    gw_http_metrics_free(m);
+    gw_http_metrics_free(NULL);
+}
+END_TEST
+
+START_TEST(websocket_gauge)
+{
+    struct gw_http_metrics *m = gw_http_metrics_new(NULL);
+    char *text = gw_http_metrics_render(m, NULL);
+    ck_assert_ptr_nonnull(strstr(text, "# HELP enoki_websocket_connections Open websockets.\n"
+                                       "# TYPE enoki_websocket_connections gauge\n"
+                                       "enoki_websocket_connections 0\n"));
+    free(text);
+    gw_metrics_add_websockets(m, 3);
+    gw_metrics_add_websockets(m, 2);
+    gw_metrics_add_websockets(m, -4);
+    gw_metrics_add_websockets(NULL, 7);
+    text = gw_http_metrics_render(m, NULL);
+    ck_assert_int_eq(value_of(text, "enoki_websocket_connections"), 1);
+    free(text);
+    gw_http_metrics_free(m);
+}
+END_TEST
+
+START_TEST(rpc_part_when_given)
+{
+    /* Without the RPC side's metrics: the HTTP side's only. */
+    struct gw_http_metrics *m = gw_http_metrics_new(NULL);
+    gw_metrics_request(m, "/r", 200);
+    char *text = gw_http_metrics_render(m, NULL);
+    ck_assert_ptr_null(strstr(text, "enoki_rpc_"));
+    ck_assert_ptr_null(strstr(text, "enoki_broker_"));
+    ck_assert_int_eq(count_of(text, "/r", 200), 1);
+    free(text);
+    gw_http_metrics_free(m);
+
+    /* With them: after the requests, before the websockets, as the RPC side renders them. */
+    struct gw_metrics *rpc = gw_metrics_new();
+    gw_metrics_reconnect(rpc);
+    gw_metrics_set_in_flight(rpc, 4);
+    m = gw_http_metrics_new(rpc);
+    gw_metrics_request(m, "/r", 200);
+    text = gw_http_metrics_render(m, NULL);
+    struct gw_strbuf own = {0};
+    gw_metrics_render(rpc, &own);
+    const char *part = strstr(text, own.data);
+    ck_assert_ptr_nonnull(part);
+    ck_assert(strstr(text, "enoki_http_requests_total{") < part);
+    ck_assert(part + own.len <= strstr(text, "# HELP enoki_websocket_connections"));
+    ck_assert_int_eq(value_of(text, "enoki_rpc_in_flight"), 4);
+    ck_assert_int_eq(value_of(text, "enoki_broker_reconnects_total"), 1);
+    free(own.data);
+    free(text);
+    gw_http_metrics_free(m);
+    gw_metrics_free(rpc);
+}
+END_TEST
+
+START_TEST(route_labels_escaped)
+{
+    struct gw_http_metrics *m = gw_http_metrics_new(NULL);
+    gw_metrics_request(m, "/a\"b\\c\nd", 404);
+    gw_metrics_request(m, "", 400);
+    char *text = gw_http_metrics_render(m, NULL);
+    ck_assert_ptr_nonnull(
+        strstr(text, "enoki_http_requests_total{route=\"/a\\\"b\\\\c\\nd\",status=\"404\"} 1\n"));
+    ck_assert_ptr_nonnull(strstr(text, "enoki_http_requests_total{route=\"\",status=\"400\"} 1\n"));
+    free(text);
+    gw_http_metrics_free(m);
+}
+END_TEST
+
 Suite *http_metrics_suite(void)
 {
     Suite *s = suite_create("http_metrics");
     TCase *tc = tcase_create("requests");
     tcase_add_test(tc, request_counters_stay_apart_across_growth);
+    tcase_add_test(tc, route_labels_escaped);
+    tcase_add_test(tc, rpc_part_when_given);
     suite_add_tcase(s, tc);
+    TCase *connections = tcase_create("connections");
+    tcase_add_test(connections, killed_connections_by_reason);
+    tcase_add_test(connections, websocket_gauge);
+    suite_add_tcase(s, connections);
     return s;
 }
