@@ -107,6 +107,7 @@ struct scan {
     bool length_conflict; /* Content-Length values that differ */
     uint64_t length;      /* the first Content-Length's value */
     bool upgrade_websocket, key_ok, version_ok;
+    bool origin_seen, host_seen;
 };
 
 /* The request line [p, eol): a plain one is METHOD SP origin-form SP HTTP/1.1 CRLF. */
@@ -236,11 +237,14 @@ static bool header_line(const char *line, size_t n, bool crlf, struct gw_h1_head
         /* 13 is RFC 6455; 8 (hybi-08) frames the same way, and nameko's eventlet hub takes both,
          * as libwebsockets does. */
         s->version_ok = (vlen == 2 && memcmp(v, "13", 2) == 0) || (vlen == 1 && *v == '8');
-    } else if (!out->origin && gw_h1_token_is(line, name_len, "Origin")) {
-        out->origin = v;
+    } else if (!s->origin_seen && gw_h1_token_is(line, name_len, "Origin")) {
+        /* The first one counts; an empty one is none: not a browser's page. */
+        s->origin_seen = true;
+        out->origin = vlen ? v : NULL;
         out->origin_len = vlen;
-    } else if (!out->host && gw_h1_token_is(line, name_len, "Host")) {
-        out->host = v;
+    } else if (!s->host_seen && gw_h1_token_is(line, name_len, "Host")) {
+        s->host_seen = true;
+        out->host = vlen ? v : NULL;
         out->host_len = vlen;
     }
     if (s->plain) {
@@ -354,6 +358,8 @@ void gw_h1_scan(const char *buf, size_t len, bool full, const struct gw_h1_limit
          * libmicrohttpd reads it, and answers 431 or 414. */
         out->verdict = full ? GW_H1_LIBRARY : GW_H1_INCOMPLETE;
         out->head_len = 0;
+        out->origin = out->host = NULL;
+        out->origin_len = out->host_len = 0;
         return;
     }
     const char *first_eol = memchr(buf, '\n', out->head_len);

@@ -258,14 +258,15 @@ void gw_h1_write_head(struct gw_strbuf *out, int status, const struct gw_h1_fiel
         }
         add_field(out, "Date", date, strlen(date));
     }
-    if (close && !fields->has_connection)
+    /* Connection comes first of the fields, as libmicrohttpd 0.9.75 puts it. */
+    if (fields->has_connection)
+        add_field(out, "Connection", fields->connection.data, fields->connection.len);
+    else if (close)
         gw_strbuf_adds(out, "Connection: close\r\n");
     for (size_t i = 0; i < fields->n; i++) {
         const struct gw_h1_out_field *f = &fields->items[i];
         if (f->value)
             add_field(out, f->name, f->value, strlen(f->value));
-        else
-            add_field(out, f->name, fields->connection.data, fields->connection.len);
     }
     /* As libmicrohttpd 0.9.75 does: 1xx and 204 have neither a Content-Length nor a body; 304 has
      * the length of the body it does not send. */

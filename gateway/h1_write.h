@@ -32,9 +32,9 @@ struct gw_h1_fields {
 bool gw_h1_fields_add(struct gw_h1_fields *fields, const char *name, const char *value);
 void gw_h1_fields_clear(struct gw_h1_fields *fields);
 
-/* Appends the head to out: the status line, Date (unless a field gives it), "Connection: close"
- * when close and no Connection field is given, the fields, Content-Length (content_length; none
- * for 1xx and 204), and the blank line. */
+/* Appends the head to out: the status line, Date (unless a field gives it), the Connection field
+ * (or "Connection: close" when close and none is given), the other fields in order,
+ * Content-Length (content_length; none for 1xx and 204), and the blank line. */
 void gw_h1_write_head(struct gw_strbuf *out, int status, const struct gw_h1_fields *fields,
                       bool close, uint64_t content_length);
 

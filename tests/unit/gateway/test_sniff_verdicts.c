@@ -603,6 +603,17 @@ START_TEST(upgrade_origin_and_host)
     ck_assert_uint_eq(h.origin_len, 0);
     ck_assert_uint_eq(h.host_len, 0);
 
+    /* The first Origin counts, and an empty one is none: the upgrade is not a browser page's
+     * (the hub admits it). */
+    static const char empty[] = WS("/ws", KEY V13 "Origin:\r\nOrigin: https://late.example\r\n");
+    scan(LIT(empty), false, &sniffer, &h);
+    ck_assert_int_eq(h.kind, GW_H1_WEBSOCKET);
+    ck_assert_ptr_null(h.origin);
+    static const char only_empty[] = WS("/ws", KEY V13 "Origin: \r\n");
+    scan(LIT(only_empty), false, &sniffer, &h);
+    ck_assert_int_eq(h.kind, GW_H1_WEBSOCKET);
+    ck_assert_ptr_null(h.origin);
+
     /* Read for upgrades only. */
     static const char plain[] = "GET /p HTTP/1.1\r\nHost: h\r\nOrigin: https://app.example\r\n\r\n";
     scan(LIT(plain), false, &sniffer, &h);
