@@ -10,7 +10,7 @@
  *     "<service>.events" for each event channel a socket is subscribed to (docs/nameko-wire.md §5);
  *   - publishing to the hub exchange, mandatory, so that the publisher learns whether any instance
  *     took the message;
- *   - what arrives on the queue, handed to one handler (core/hub_service).
+ *   - what arrives on the queue, handed to one handler (gateway/hub_service).
  *
  * All of it runs on the loop thread.
  */

@@ -2,7 +2,7 @@
  * "rpc-<name>" (durable, bound to the RPC exchange by "<name>.*", SERVICE_PREFETCH requests
  * unacknowledged at once) and answers as a nameko service does: the reply through the RPC exchange
  * to reply_to, then the ack. What a request means is its handler's business (the hub's methods,
- * core/hub_service). All of it runs on the loop thread.
+ * gateway/hub_service). All of it runs on the loop thread.
  */
 #ifndef ENOKI_SERVICE_H
 #define ENOKI_SERVICE_H

@@ -6,7 +6,7 @@
  * (subscribe, unsubscribe, get_subscriptions) and exposed service methods over RPC; the hub pushes
  * events to them. This is the libwebsockets adapter (here and gateway/hub_frames.c, sharing
  * gateway/hub_int.h): the sockets, their frames and keepalive. Subscriptions, the bindings behind
- * them and the hub as a nameko service are core/hub_service's; the frames and argument checks
+ * them and the hub as a nameko service are gateway/hub_service's; the frames and argument checks
  * routes/ws's and routes/hub_args's. Only these gateway files include libwebsockets.h.
  */
 #ifndef ENOKI_HUB_H

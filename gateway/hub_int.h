@@ -6,10 +6,10 @@
 
 #include "hub.h"
 
-#include "core/hub_service.h"
 #include "core/rpc.h"
 #include "core/strbuf.h"
 #include "core/wire.h"
+#include "gateway/hub_service.h"
 
 #include <jansson.h>
 #include <libwebsockets.h>

@@ -1,18 +1,19 @@
-/* hub_service.h - the websocket hub's broker side, as nameko's hub would have it
- * (docs/nameko-wire.md §5, §7): the sockets of this process and their subscriptions, events of
+/* hub_service.h - the websocket hub as a nameko service, on the hub bus (core/hub_bus.h), as
+ * nameko's hub would have it (docs/nameko-wire.md §5, §7): the sockets of this process and their
+ * subscriptions, events of
  * "<service>.events" and broadcasts delivered to the sockets subscribed to their channel, and the
  * hub as a nameko service named GATEWAY.name (broadcast, unicast, subscribe, unsubscribe,
  * get_subscriptions), whose requests for a socket of another instance are passed on to it over the
  * hub bus.
  *
- * It knows no websocket: the sockets are the gateway's (gateway/hub.c), which the hub service
+ * It knows no websocket: the sockets are libwebsockets' (gateway/hub.c), which the hub service
  * reaches through gw_hub_socket_ops, by the socket argument given to gw_hub_socket_open. All of it
  * runs on the loop thread.
  */
 #ifndef ENOKI_HUB_SERVICE_H
 #define ENOKI_HUB_SERVICE_H
 
-#include "config.h"
+#include "core/config.h"
 
 #include <jansson.h>
 #include <stdbool.h>

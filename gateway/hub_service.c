@@ -1,12 +1,12 @@
 #include "hub_service.h"
 
-#include "hub_bus.h"
-#include "log.h"
+#include "core/hub_bus.h"
+#include "core/log.h"
+#include "core/service.h"
+#include "core/status.h"
+#include "core/wire.h"
+#include "core/xalloc.h"
 #include "routes/hub_args.h"
-#include "service.h"
-#include "status.h"
-#include "wire.h"
-#include "xalloc.h"
 
 #include <stdint.h>
 #include <stdio.h>
