@@ -1,7 +1,7 @@
 /* echo_backend.c - a nameko RPC service in C, for the benchmarks (bench/run.sh).
  *
  * It stands where a nameko service would, speaking the wire protocol of
- * /work/shared/nameko-wire.md:
+ * docs/nameko-wire.md:
  *  - declares the `nameko-rpc` topic exchange (durable) and the queue `rpc-<service>` (durable, not
  *    auto-delete, no arguments) bound with `<service>.*` (§2);
  *  - consumes with no_ack=0 and a prefetch of 10, nameko's PREFETCH_COUNT (§2, §8);

@@ -7,7 +7,7 @@
  * answer. So it measures what libmicrohttpd itself costs on this machine, and nothing of enoki's.
  *
  * One thread, one epoll loop, two ways to run it:
- *  - default: as enoki drives MHD (gateway/http.c): MHD_USE_EPOLL without a thread of its own; this
+ *  - default: as enoki drives MHD (gateway/http_mhd.c): MHD_USE_EPOLL without a thread of its own; this
  *    loop waits on MHD's epoll fd for at most MHD_get_timeout(), then calls MHD_run();
  *  - --internal-thread: MHD_USE_EPOLL_INTERNAL_THREAD, MHD's own epoll thread.
  * The second stalls in libmicrohttpd 0.9.75 once 128 or more connections are ready at once (≥ 128

@@ -1,8 +1,8 @@
 /* json.h - JSON text in and out, the way the two sides of enoki need it.
  *
- * Decoding is lenient as nameko-wire.md §10.6 asks: Python's json.dumps may write the bare tokens
- * NaN, Infinity and -Infinity, which are not JSON; they decode as null. Encoding writes reals in
- * their shortest round-trip form (0.1, not 0.10000000000000001), as Python's repr does.
+ * Decoding is lenient as docs/nameko-wire.md §10.6 asks: Python's json.dumps may write the bare
+ * tokens NaN, Infinity and -Infinity, which are not JSON; they decode as null. Encoding writes
+ * reals in their shortest round-trip form (0.1, not 0.10000000000000001), as Python's repr does.
  */
 #ifndef ENOKI_JSON_H
 #define ENOKI_JSON_H

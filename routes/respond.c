@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* DESIGN.md's table of defaults, for the outcomes enoki decides itself. */
+/* The status of each outcome enoki decides itself (the README's table of answers). */
 static const struct {
     int status;
     int http;

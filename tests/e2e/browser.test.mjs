@@ -35,7 +35,7 @@ const CHANNEL = `room-${RUN}`;
 const CHANNEL2 = `lobby-${RUN}`;
 const UUID4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-// A nameko client in a few lines of pika (nameko-wire.md §1-3): "call" publishes one RPC on the test
+// A nameko client in a few lines of pika (docs/nameko-wire.md §1-3): "call" publishes one RPC on the test
 // exchange (mandatory, confirmed, retried while unroutable) and prints the reply body; "cleanup"
 // deletes the queues and exchanges this run made (found with rabbitmqctl: the broker is local).
 const HELPER = String.raw`

@@ -7,7 +7,7 @@
  *     Name: value          (any number of header lines, up to an empty line)
  *
  *     body                 (the rest of the input, any bytes)
- * Each request takes the gateway's own steps (gateway/http.c) against a fixed config and route
+ * Each request takes the gateway's own steps (gateway/dispatch.c) against a fixed config and route
  * table: decode the path, parse the query, match the table, build the call's arguments in json or
  * http mode, the generic route's target and body, and the context. Every call body and response
  * body enoki would send must read back as JSON, with the same arguments.

@@ -1,5 +1,5 @@
 """enoki reads the common request itself (issue 8): a complete, well-formed HTTP/1.1 GET, POST,
-PUT, PATCH or DELETE (core/h1.c), on a connection that stays in the loop's poll set while its call
+PUT, PATCH or DELETE (gateway/h1_parse.c), on a connection that stays in the loop's poll set while its call
 runs. Any other request is handed, unread, to libmicrohttpd, which then keeps the connection for that
 one request and closes it after its answer (Connection: close).
 
@@ -126,7 +126,7 @@ def build(method, path, body, headers, extra=b""):
 @pytest.mark.parametrize("method,path,body,headers", REQUESTS,
                          ids=["{} {}".format(r[0], r[1]) for r in REQUESTS])
 def test_a_request_gets_the_same_bytes_from_either_reader(gw, method, path, body, headers):
-    # A header with trailing whitespace is libmicrohttpd's to read (core/h1.c does not guess
+    # A header with trailing whitespace is libmicrohttpd's to read (gateway/h1_parse.c does not guess
     # whether to strip it); nothing in these responses depends on that header.
     before = handed_over(gw, 0)
     ours = exchange(gw, build(method, path, body, headers))[0]

@@ -1,7 +1,7 @@
 """http mode (`mode: http`): the route calls its method as nameko's @http calls a handler,
 fn(request, **path_values), over RPC, and answers as nameko/web/handlers.py answers.
 
-The expected bytes are the raw captures of nameko 3.0.0-rc11's own @http (nameko-wire.md §6):
+The expected bytes are the raw captures of nameko 3.0.0-rc11's own @http (docs/nameko-wire.md §6):
 status, Content-Type, the handler's headers and the body. Where a value lost its Python type on the
 wire (a tuple is a JSON array), the test computes the answer with Python itself, as nameko's
 response_from_result would on the decoded value (nameko_answer below): a list of length 3 returned
@@ -204,7 +204,7 @@ def test_non_string_header_values_are_python_str(hgw):
 
 
 def test_handler_headers_precede_content_type_on_the_wire(hgw):
-    """nameko-wire.md §6: status line, handler headers, Content-Type, Content-Length, Date."""
+    """docs/nameko-wire.md §6: status line, handler headers, Content-Type, Content-Length, Date."""
     resp = raw_lines(hgw.port, "GET /tuple3 HTTP/1.1")
     names = [k.lower() for k, _ in resp.headers if k.lower() in ("x-foo", "content-type")]
     assert names == ["x-foo", "content-type"], resp.headers
@@ -222,7 +222,7 @@ def test_payload_kinds(hgw, kind):
 
 
 def test_payload_reprs_are_pythons(hgw):
-    """The reprs written out, as nameko's own @http gave them (nameko-wire.md §6 and by hand)."""
+    """The reprs written out, as nameko's own @http gave them (docs/nameko-wire.md §6 and by hand)."""
     assert_text(hgw.get("/payload/dict"), 500,
                 "Error: TypeError: Payload must be a string. Got `{'a': 1}`\n")
     assert_text(hgw.get("/payload/tuple_dict"), 500,

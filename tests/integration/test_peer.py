@@ -1,5 +1,5 @@
-"""The peer itself, without enoki: it must answer as nameko 3.0.0-rc11 does (nameko-wire.md §2, §4).
-The expected bytes are the captures in nameko-wire.md and replies of a real nameko service."""
+"""The peer itself, without enoki: it must answer as nameko 3.0.0-rc11 does (docs/nameko-wire.md §2, §4).
+The expected bytes are the captures in docs/nameko-wire.md and replies of a real nameko service."""
 
 import json
 import signal

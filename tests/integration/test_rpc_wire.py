@@ -1,4 +1,4 @@
-"""What enoki puts on the wire (nameko-wire.md §1, §3, §10), seen by a spy queue bound to the test
+"""What enoki puts on the wire (docs/nameko-wire.md §1, §3, §10), seen by a spy queue bound to the test
 exchange and by the peer's context() method."""
 
 import json

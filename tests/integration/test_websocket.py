@@ -1,4 +1,4 @@
-"""The websocket hub through the binary: the contract of issue 5 (nameko-wire.md §5 and §7).
+"""The websocket hub through the binary: the contract of issue 5 (docs/nameko-wire.md §5 and §7).
 
 Every frame enoki sends is compared byte for byte with what Python's json.dumps writes for the
 expected object, keys in the order nameko's hub writes them (the `expect` helper reports the frame

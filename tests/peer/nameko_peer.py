@@ -7,10 +7,10 @@
 It prints "ready" on stdout once every queue is declared, bound and consumed, and exits 0 on
 SIGTERM/SIGINT after the calls in flight have replied (as nameko's graceful stop does).
 
-On the wire it behaves like a nameko service (nameko-wire.md §2 and §4); the source lines it copies are
+On the wire it behaves like a nameko service (docs/nameko-wire.md §2 and §4); the source lines it copies are
 named next to each step. Every service name given serves the same methods (METHODS below).
 
-Deliberate deviations, where nameko would crash (nameko-wire.md §2 "poison"): a request without
+Deliberate deviations, where nameko would crash (docs/nameko-wire.md §2 "poison"): a request without
 content_type or without reply_to is acked and dropped, and a line starting with "POISON" is written to
 stderr so that a test can assert the gateway never sends one.
 """

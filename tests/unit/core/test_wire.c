@@ -44,7 +44,7 @@ START_TEST(request_body_is_what_json_dumps_writes)
     json_t *kwargs = json_pack("{s:i}", "y", 1);
     size_t len;
     char *body = gw_wire_request_body(args, kwargs, &len);
-    /* The captured body of nameko-wire.md §1, byte for byte. */
+    /* The captured body of docs/nameko-wire.md §1, byte for byte. */
     ck_assert_str_eq(body, "{\"args\": [\"x\"], \"kwargs\": {\"y\": 1}}");
     ck_assert_uint_eq(len, 35);
     free(body);

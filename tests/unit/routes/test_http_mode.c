@@ -62,7 +62,7 @@ struct result_case {
     const char *header_name, *header_value; /* one handler header to find, or NULL */
 };
 
-/* The raw captures of nameko-wire.md §6, and nameko's handling of what is not a string. */
+/* The raw captures of docs/nameko-wire.md §6, and nameko's handling of what is not a string. */
 static const struct result_case result_cases[] = {
     {"\"hello world\"", 200, text_plain, "hello world", NULL, NULL},
     {"[201, \"created\"]", 201, text_plain, "created", NULL, NULL},
