@@ -3,6 +3,7 @@
 #include "core/json.h"
 #include "core/status.h"
 #include "core/utf8.h"
+#include "core/util.h"
 #include "core/wire.h"
 #include "core/xalloc.h"
 
@@ -10,24 +11,37 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The status of each outcome enoki decides itself (the README's table of answers). */
-static const struct {
-    int status;
-    int http;
-} http_of_status[] = {
-    {GW_ENOMATCH, 404},   {GW_EMETHOD, 405},   {GW_EREDIRECT, 308},
-    {GW_EFORBIDDEN, 403}, {GW_EARGS, 400},     {GW_EJSON, 400},
-    {GW_EMEDIA, 415},     {GW_EBROKER, 503},   {GW_EUNKNOWN_SERVICE, 503},
-    {GW_ETIMEOUT, 504},   {GW_EBADREPLY, 502}, {GW_ESHUTDOWN, 503},
-    {GW_EREMOTE, 500},
+/* The one table of the outcomes enoki decides itself: the HTTP status each is answered with (the
+ * README's table of answers), and the exception a websocket error frame names it by (nameko's own
+ * where nameko has one). */
+static const struct gw_outcome outcomes[] = {
+    {GW_ENOMATCH, 404, "GatewayError", "enoki.GatewayError"},
+    {GW_EMETHOD, 405, "GatewayError", "enoki.GatewayError"},
+    {GW_EREDIRECT, 308, "GatewayError", "enoki.GatewayError"},
+    {GW_EFORBIDDEN, 403, "GatewayError", "enoki.GatewayError"},
+    {GW_EARGS, 400, "GatewayError", "enoki.GatewayError"},
+    {GW_EJSON, 400, "GatewayError", "enoki.GatewayError"},
+    {GW_EMEDIA, 415, "GatewayError", "enoki.GatewayError"},
+    {GW_EBROKER, 503, "BrokerUnavailable", "enoki.BrokerUnavailable"},
+    {GW_EUNKNOWN_SERVICE, 503, "UnknownService", "nameko.exceptions.UnknownService"},
+    {GW_ETIMEOUT, 504, "RpcTimeout", "nameko.exceptions.RpcTimeout"},
+    {GW_EBADREPLY, 502, "BadReply", "enoki.BadReply"},
+    {GW_ESHUTDOWN, 503, "GatewayStopping", "enoki.GatewayStopping"},
+    {GW_EREMOTE, 500, "GatewayError", "enoki.GatewayError"},
 };
+
+const struct gw_outcome *gw_outcome_of(int status)
+{
+    static const struct gw_outcome other = {0, 500, "GatewayError", "enoki.GatewayError"};
+    for (size_t i = 0; i < ARRAY_LEN(outcomes); i++)
+        if (outcomes[i].status == status)
+            return &outcomes[i];
+    return &other;
+}
 
 int gw_http_status_of(int status)
 {
-    for (size_t i = 0; i < sizeof(http_of_status) / sizeof(http_of_status[0]); i++)
-        if (http_of_status[i].status == status)
-            return http_of_status[i].http;
-    return 500;
+    return gw_outcome_of(status)->http;
 }
 
 /* nameko's own exceptions, by exc_path: their HTTP status and stable code. */

@@ -64,6 +64,17 @@ void gw_describe_call_failure(int status, const char *detail, const char *target
  */
 int gw_remote_is_bad_request(const json_t *error);
 
+/* An outcome enoki decides itself (a gw_status): the HTTP status it is answered with, and the
+ * exception (exc_type, exc_path) that names it in a websocket error frame. */
+struct gw_outcome {
+    int status;
+    int http;
+    const char *exc_type, *exc_path;
+};
+
+/* The one table's row for status; never NULL (anything unexpected: 500, enoki.GatewayError). */
+const struct gw_outcome *gw_outcome_of(int status);
+
 /* The HTTP status enoki answers for a local gw_status (500 for anything unexpected). */
 int gw_http_status_of(int status);
 

@@ -121,23 +121,8 @@ json_t *gw_ws_incorrect_signature(const char *message)
 
 json_t *gw_ws_call_failure(int status, const char *detail, const char *target, double timeout_s)
 {
-    static const struct {
-        int status;
-        const char *type, *path;
-    } names[] = {
-        {GW_EUNKNOWN_SERVICE, "UnknownService", "nameko.exceptions.UnknownService"},
-        {GW_ETIMEOUT, "RpcTimeout", "nameko.exceptions.RpcTimeout"},
-        {GW_EBROKER, "BrokerUnavailable", "enoki.BrokerUnavailable"},
-        {GW_EBADREPLY, "BadReply", "enoki.BadReply"},
-        {GW_ESHUTDOWN, "GatewayStopping", "enoki.GatewayStopping"},
-    };
-    const char *type = "GatewayError", *path = "enoki.GatewayError";
-    for (size_t i = 0; i < ARRAY_LEN(names); i++) {
-        if (names[i].status == status) {
-            type = names[i].type;
-            path = names[i].path;
-        }
-    }
+    const struct gw_outcome *outcome = gw_outcome_of(status);
+    const char *type = outcome->exc_type, *path = outcome->exc_path;
     char message[512];
     gw_describe_call_failure(status, detail, target, timeout_s, message, sizeof(message));
     json_t *args = json_array();

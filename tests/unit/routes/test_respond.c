@@ -127,6 +127,25 @@ START_TEST(result_is_compact_utf8_json)
 }
 END_TEST
 
+START_TEST(one_outcome_table_for_http_and_websockets)
+{
+    /* Each outcome's HTTP status and websocket exception come from the same row. */
+    const struct gw_outcome *timeout = gw_outcome_of(GW_ETIMEOUT);
+    ck_assert_int_eq(timeout->http, 504);
+    ck_assert_str_eq(timeout->exc_type, "RpcTimeout");
+    ck_assert_str_eq(timeout->exc_path, "nameko.exceptions.RpcTimeout");
+    const struct gw_outcome *unknown = gw_outcome_of(GW_EUNKNOWN_SERVICE);
+    ck_assert_int_eq(unknown->http, 503);
+    ck_assert_str_eq(unknown->exc_path, "nameko.exceptions.UnknownService");
+    ck_assert_int_eq(gw_outcome_of(GW_EBROKER)->http, gw_http_status_of(GW_EBROKER));
+    ck_assert_str_eq(gw_outcome_of(GW_EBROKER)->exc_type, "BrokerUnavailable");
+    const struct gw_outcome *other = gw_outcome_of(GW_ECANCELLED);
+    ck_assert_int_eq(other->http, 500);
+    ck_assert_str_eq(other->exc_path, "enoki.GatewayError");
+    ck_assert_int_eq(gw_http_status_of(12345), 500);
+}
+END_TEST
+
 Suite *respond_suite(void)
 {
     Suite *s = suite_create("respond");
@@ -135,6 +154,7 @@ Suite *respond_suite(void)
                         (int)(sizeof(remote_cases) / sizeof(remote_cases[0])));
     tcase_add_test(tc, local_outcomes);
     tcase_add_test(tc, http_status_table);
+    tcase_add_test(tc, one_outcome_table_for_http_and_websockets);
     suite_add_tcase(s, tc);
     tc = tcase_create("results");
     tcase_add_test(tc, result_is_compact_utf8_json);
