@@ -2,6 +2,7 @@
 
 #include "strbuf.h"
 #include "utf8.h"
+#include "util.h"
 #include "xalloc.h"
 
 #include <math.h>
@@ -175,7 +176,7 @@ static char *replace_non_finite(const char *text, size_t len, size_t *out_len)
             in_string = 1;
             continue;
         }
-        for (size_t t = 0; t < sizeof(tokens) / sizeof(tokens[0]); t++) {
+        for (size_t t = 0; t < ARRAY_LEN(tokens); t++) {
             size_t n = strlen(tokens[t]);
             if (len - i >= n && memcmp(text + i, tokens[t], n) == 0) {
                 gw_strbuf_add(&b, text + copied, i - copied);

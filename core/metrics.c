@@ -2,6 +2,7 @@
 
 #include "status.h"
 #include "strbuf.h"
+#include "util.h"
 #include "xalloc.h"
 
 #include <stdarg.h>
@@ -13,7 +14,7 @@
 /* Seconds; Prometheus' default buckets, from 1 ms. */
 static const double buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
                                  0.25,  0.5,    1,     2.5,  5,     10};
-enum { N_BUCKETS = sizeof(buckets) / sizeof(buckets[0]) };
+enum { N_BUCKETS = ARRAY_LEN(buckets) };
 
 struct gw_metrics {
     uint64_t latency[N_BUCKETS + 1]; /* cumulative at render; here per bucket, +Inf last */

@@ -1,5 +1,9 @@
 #include "status.h"
 
+#include "util.h"
+
+#include <stddef.h>
+
 struct status_text {
     int status;
     const char *code;
@@ -35,7 +39,7 @@ static const struct status_text status_texts[] = {
 
 static const struct status_text *find(int status)
 {
-    for (unsigned i = 0; i < sizeof(status_texts) / sizeof(status_texts[0]); i++)
+    for (size_t i = 0; i < ARRAY_LEN(status_texts); i++)
         if (status_texts[i].status == status)
             return &status_texts[i];
     return 0;

@@ -1,5 +1,7 @@
 #include "text.h"
 
+#include "strbuf.h"
+
 #include <string.h>
 
 int gw_hex_value(char c)
@@ -33,4 +35,24 @@ bool gw_url_always_safe(unsigned char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
            (c != 0 && strchr("-._~$!'()*+,;", c) != NULL);
+}
+
+void gw_percent_encode(struct gw_strbuf *b, unsigned char c)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
+    gw_strbuf_add(b, esc, 3);
+}
+
+char *gw_url_quote(const char *s, const char *safe)
+{
+    struct gw_strbuf b = {0};
+    gw_strbuf_add(&b, "", 0);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (gw_url_always_safe(*p) || strchr(safe, *p))
+            gw_strbuf_add(&b, (const char *)p, 1);
+        else
+            gw_percent_encode(&b, *p);
+    }
+    return gw_strbuf_take(&b);
 }

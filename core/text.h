@@ -18,4 +18,13 @@ bool gw_is_token(const char *s, size_t n);
  * ASCII letters, digits and "-._~$!'()*+,;". */
 bool gw_url_always_safe(unsigned char c);
 
+struct gw_strbuf;
+
+/* Appends "%XX" (upper-case hex, as Python's quote writes it) for the byte c. */
+void gw_percent_encode(struct gw_strbuf *b, unsigned char c);
+
+/* werkzeug's url_quote(s, safe): every byte but the always-safe ones and those of safe
+ * percent-encoded. Returns a new string. */
+char *gw_url_quote(const char *s, const char *safe);
+
 #endif

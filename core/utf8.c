@@ -1,6 +1,7 @@
 #include "utf8.h"
 
 #include "strbuf.h"
+#include "text.h"
 
 /* The length of the well-formed sequence at s (1..4), or 0 when it is ill-formed; *consumed gets
  * the length of the maximal ill-formed subpart then (at least 1). */
@@ -83,11 +84,8 @@ static char *repair(const char *s, size_t n, size_t *out_len, int quoting)
             gw_strbuf_add(&b, "\xEF\xBF\xBD", 3);
             i += consumed;
         } else {
-            static const char hex[] = "0123456789ABCDEF";
-            for (size_t k = 0; k < consumed; k++, i++) {
-                char esc[3] = {'%', hex[p[i] >> 4], hex[p[i] & 15]};
-                gw_strbuf_add(&b, esc, 3);
-            }
+            for (size_t k = 0; k < consumed; k++, i++)
+                gw_percent_encode(&b, p[i]);
         }
     }
     if (out_len)

@@ -224,26 +224,6 @@ static void start_generic_call(struct gw_request *req, const char *url, const ch
     json_decref(context);
 }
 
-/* Percent-encodes path as werkzeug's url_quote(path, safe="/:|+") does: its always-safe set is the
- * unreserved characters and the sub-delimiters but "&" and "=". Returns a new string. */
-static char *quote_path(const char *path)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    char *out = xmalloc(strlen(path) * 3 + 1);
-    char *o = out;
-    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
-        if (gw_url_always_safe(*p) || strchr("/:|", *p)) {
-            *o++ = (char)*p;
-        } else {
-            *o++ = '%';
-            *o++ = hex[*p >> 4];
-            *o++ = hex[*p & 15];
-        }
-    }
-    *o = '\0';
-    return out;
-}
-
 static void redirect(struct gw_request *req, const char *path)
 {
     /* werkzeug's answer: an absolute URL from the Host header, the path re-quoted, the raw query
@@ -252,7 +232,8 @@ static void redirect(struct gw_request *req, const char *path)
     const char *query = strchr(req->raw_uri, '?');
     while (*path == '/')
         path++;
-    char *quoted = quote_path(path);
+    /* werkzeug's url_quote(path, safe="/:|+"). */
+    char *quoted = gw_url_quote(path, "/:|+");
     char *location = xasprintf("http://%s/%s%s%s", host && *host ? host : "localhost", quoted,
                                query && query[1] ? "?" : "", query && query[1] ? query + 1 : "");
     free(quoted);

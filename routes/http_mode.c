@@ -5,6 +5,7 @@
 #include "core/strbuf.h"
 #include "core/text.h"
 #include "core/utf8.h"
+#include "core/util.h"
 #include "core/wire.h"
 #include "core/xalloc.h"
 
@@ -84,7 +85,6 @@ static char *trimmed(const char *value)
  * is re-quoted, as the "url_quote" error handler does. */
 static void iri_part(struct gw_strbuf *b, const char *s, size_t n, const char *quote_safe)
 {
-    static const char hexdigits[] = "0123456789ABCDEF";
     struct gw_strbuf bytes = {0};
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -103,8 +103,7 @@ static void iri_part(struct gw_strbuf *b, const char *s, size_t n, const char *q
             /* Safe, or quoted and decoded again: the byte itself. */
             gw_strbuf_add(&bytes, s + i, 1);
         } else {
-            char esc[3] = {'%', hexdigits[c >> 4], hexdigits[c & 15]};
-            gw_strbuf_add(&bytes, esc, 3);
+            gw_percent_encode(&bytes, c);
         }
     }
     size_t len;
@@ -315,7 +314,7 @@ static int py_printable(unsigned long c)
         {0x3000, 0x3000}, {0xD800, 0xF8FF},   {0xFEFF, 0xFEFF},   {0xFFF9, 0xFFFB},
         {0xFFFE, 0xFFFF}, {0xE0001, 0xE0001}, {0xE0020, 0xE007F}, {0xF0000, 0x10FFFF},
     };
-    for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+    for (size_t i = 0; i < ARRAY_LEN(ranges); i++)
         if (c >= ranges[i][0] && c <= ranges[i][1])
             return 0;
     return 1;
@@ -580,7 +579,7 @@ void gw_http_respond_error(int status, const json_t *error, const char *detail, 
             {GW_ESHUTDOWN, "GatewayStopping"},
         };
         const char *exc_type = "GatewayError";
-        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        for (size_t i = 0; i < ARRAY_LEN(names); i++)
             if (names[i].status == status)
                 exc_type = names[i].exc_type;
         char message[512];

@@ -156,7 +156,7 @@ int gw_remote_is_bad_request(const json_t *error)
         "nameko.exceptions.ConnectionNotFound",
     };
     const char *exc_path = gw_wire_exc_path(error);
-    for (size_t i = 0; i < sizeof(family) / sizeof(family[0]); i++)
+    for (size_t i = 0; i < ARRAY_LEN(family); i++)
         if (strcmp(exc_path, family[i]) == 0)
             return 1;
     return 0;
@@ -178,7 +178,7 @@ void gw_respond_call_error(int status, const json_t *error, const char *detail, 
     snprintf(message, sizeof(message), "%s: %s", exc_type, gw_wire_exc_value(error));
     int http = 500;
     const char *code = "remote_error";
-    for (size_t i = 0; i < sizeof(nameko_errors) / sizeof(nameko_errors[0]); i++) {
+    for (size_t i = 0; i < ARRAY_LEN(nameko_errors); i++) {
         if (strcmp(exc_path, nameko_errors[i].exc_path) == 0) {
             http = nameko_errors[i].http;
             code = nameko_errors[i].code;
