@@ -104,8 +104,8 @@ static void step_what(const struct gw_amqp_step *step, const char *method, char 
     snprintf(out, len, "%s%s%s", step->role, step->role[0] ? " " : "", method);
 }
 
-/* A passive declare: whether the queue is there (found). A 404 closes the channel, which is then
- * opened again. */
+/* A passive declare: whether the queue is there (found). AMQP's NOT_FOUND closes the channel, which
+ * is then opened again. */
 static int look(struct gw_amqp_conn *conn, struct gw_amqp_step *step, char *err, size_t errlen)
 {
     char what[128];

@@ -125,13 +125,14 @@ struct gw_config {
     struct gw_cors cors;
 
     /* Limits. */
-    int max_body;        /* bytes of a request body, default 1 MiB (413 beyond) */
-    int max_header;      /* bytes of a request head, default 16 KiB (431 beyond) */
+    int max_body;        /* bytes of a request body, default 1 MiB (refused beyond) */
+    int max_header;      /* bytes of a request head, default 16 KiB (refused beyond) */
     int max_connections; /* open HTTP connections, default 10000 (further ones are closed) */
     int delivery_mode;   /* of RPC requests: 1 transient (default), 2 persistent as nameko's */
-    int max_in_flight;   /* calls waiting for replies, default 10000 (503 + Retry-After beyond) */
-    int idle_timeout;    /* seconds a connection may stay silent, default 60 */
-    int header_timeout;  /* seconds to send a first request's head, default 10 (slowloris) */
+    int max_in_flight;  /* calls waiting for replies, default 10000 (refused beyond, to retry later)
+                         */
+    int idle_timeout;   /* seconds a connection may stay silent, default 60 */
+    int header_timeout; /* seconds to send a first request's head, default 10 (slowloris) */
 
     struct gw_route_conf *routes;
     size_t n_routes;

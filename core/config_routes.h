@@ -24,7 +24,7 @@ struct gw_route_conf {
     char *method;
     double timeout; /* seconds; the GATEWAY.rpc_timeout when not given */
     enum gw_route_mode mode;
-    struct gw_string_list expected_exceptions; /* http mode: exc_types answered with 400 */
+    struct gw_string_list expected_exceptions; /* http mode: exc_types answered as bad requests */
     int line;      /* line of the route's mapping in the file, 1-based */
     int rule_line; /* line of its rule: where errors about the rule point */
 };

@@ -284,7 +284,7 @@ static void on_returned(void *arg, const char *key, int reply_code)
     if (!call)
         return;
     char detail[256];
-    /* A 312 NO_ROUTE return comes before the ack of the same publish: no queue is bound (§1). */
+    /* An AMQP NO_ROUTE return comes before the ack of the same publish: no queue is bound (§1). */
     snprintf(detail, sizeof(detail), "no queue is bound for %s (return %d)", call->target,
              reply_code);
     finish_call(call, GW_EUNKNOWN_SERVICE, NULL, NULL, detail);
