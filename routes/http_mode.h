@@ -1,4 +1,5 @@
-/* http_mode.h - routes in `mode: http`: the same answers nameko's own @http gives (nameko-wire §6).
+/* http_mode.h - routes in `mode: http`: the same answers nameko's own @http gives
+ * (docs/nameko-wire.md §6).
  *
  * The RPC method is called with the typed path values plus `request`, a JSON object mirroring what
  * a handler reads from werkzeug's Request; its result is read as nameko's @http reads a handler's
