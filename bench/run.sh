@@ -4,19 +4,23 @@
 #   bench/run.sh                 full run: 3 runs of each measurement, 8 s each (about 11 minutes)
 #   bench/run.sh --quick         1 run, 2 s each, fewer concurrencies (under a minute; a smoke check)
 #   bench/run.sh --json FILE     also write the figures as JSON
+#   bench/run.sh --baseline BIN  also measures the enoki binary BIN, side by side (below)
 #   NAMEKO_SRC=/path/to/nameko bench/run.sh   adds nameko's own gateway pattern (@http + ServiceRpc)
 #
 # Options: --quick, --runs N, --duration S, --json FILE, --delivery-mode 1|2 (GATEWAY.delivery_mode
 # and the ceiling's; default 1, enoki's default), --prefetch N (the backend's; default 10, nameko's
 # PREFETCH_COUNT), --pin (taskset: servers on CPU 1, load generators and the backend on CPU 0),
 # --profile (perf record -g of enoki during one more 64-connection run; top symbols printed),
+# --baseline BIN (a second enoki, e.g. an older build, on its own port and GATEWAY.name with the
+# same config; in every run it is measured right after this commit's enoki: REST at every
+# concurrency, generic route and websocket hub at 64; a "this commit / baseline" table follows),
 # --keep-logs, --help.
 #
 # It builds enoki and the tools (make all bench), makes sure the broker runs (scripts/broker.sh),
 # creates a vhost of its own (deleted at exit, with everything declared in it), starts the C echo
-# backend, enoki, a bare libmicrohttpd server (and a nameko service with NAMEKO_SRC) on 127.0.0.1,
-# measures, prints one table and the targets, and stops everything it started. Timings are not
-# asserted: the exit status is 0 whenever every measurement ran.
+# backend, enoki, a bare libmicrohttpd server (a nameko service with NAMEKO_SRC, the baseline with
+# --baseline) on 127.0.0.1, measures, prints one table and the targets, and stops everything it
+# started. Timings are not asserted: the exit status is 0 whenever every measurement ran.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,8 +36,9 @@ DELIVERY_MODE=1
 PIN=0
 PROFILE=0
 KEEP=0
+BASELINE=""
 
-usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -45,6 +50,7 @@ while [ $# -gt 0 ]; do
         --delivery-mode) DELIVERY_MODE=$2; shift ;;
         --pin) PIN=1 ;;
         --profile) PROFILE=1 ;;
+        --baseline) BASELINE=$2; shift ;;
         --keep-logs) KEEP=1 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "bench: unknown option $1" >&2; usage >&2; exit 2 ;;
@@ -68,6 +74,14 @@ case "$DELIVERY_MODE" in 1|2) ;; *) echo "bench: --delivery-mode is 1 or 2" >&2;
 OTHER_MODE=$((3 - DELIVERY_MODE))
 if [ -n "$JSON_OUT" ]; then
     case "$JSON_OUT" in /*) ;; *) JSON_OUT="$ROOT/$JSON_OUT" ;; esac
+fi
+BASELINE_COMMIT=""
+if [ -n "$BASELINE" ]; then
+    case "$BASELINE" in /*) ;; *) BASELINE="$ROOT/$BASELINE" ;; esac
+    [ -f "$BASELINE" ] && [ -x "$BASELINE" ] ||
+        { echo "bench: --baseline $BASELINE is not an executable file" >&2; exit 2; }
+    # The commit of the tree the binary sits in (a guess: the binary may be older than the tree).
+    BASELINE_COMMIT="$(git -C "$(dirname "$BASELINE")" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 fi
 
 SUDO=""
@@ -126,6 +140,9 @@ for t in echo_backend rpc_ceiling mhd_ceiling ws_bench startup_time route_match;
 done
 TOOLS="$TMP/bin"
 ENOKI="$TMP/bin/enoki"
+if [ -n "$BASELINE" ]; then
+    cp "$BASELINE" "$TMP/bin/enoki-baseline"
+fi
 COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 git diff --quiet HEAD -- core routes gateway 2>/dev/null || COMMIT="$COMMIT+local changes"
 scripts/broker.sh >&2
@@ -142,10 +159,10 @@ if [ "$NOFILE" != unlimited ] && [ "$NOFILE" -lt $((IDLE_SOCKETS + 200)) ]; then
     log "ulimit -n is $NOFILE: the idle websocket test opens $IDLE_SOCKETS sockets only"
 fi
 
-# Four distinct free ports: bound together, so the kernel cannot hand out one twice.
-read -r PORT MHD_PORT SPARE_PORT NAMEKO_PORT < <("$PYTHON" -c '
+# Five distinct free ports: bound together, so the kernel cannot hand out one twice.
+read -r PORT MHD_PORT SPARE_PORT NAMEKO_PORT BASE_PORT < <("$PYTHON" -c '
 import socket
-socks = [socket.socket() for _ in range(4)]
+socks = [socket.socket() for _ in range(5)]
 for s in socks:
     s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in socks))')
@@ -176,6 +193,7 @@ EOF
 }
 write_config "$TMP/enoki.yaml" "$PORT" enoki_bench
 write_config "$TMP/enoki-spare.yaml" "$SPARE_PORT" enoki_bench_spare
+write_config "$TMP/enoki-baseline.yaml" "$BASE_PORT" enoki_bench_baseline
 cat >"$TMP/post.lua" <<'EOF'
 wrk.method = "POST"
 wrk.body = '{"kwargs": {"value": 42}}'
@@ -203,8 +221,8 @@ wait_for_200() { # url pid what
     exit 1
 }
 
-start_enoki() { # config log -> ENOKI_PID
-    "${SERVER_CPU[@]}" "$ENOKI" --config "$1" >>"$2" 2>&1 &
+start_enoki() { # config log [binary] -> ENOKI_PID
+    "${SERVER_CPU[@]}" "${3:-$ENOKI}" --config "$1" >>"$2" 2>&1 &
     ENOKI_PID=$!
     PIDS+=("$ENOKI_PID")
 }
@@ -224,6 +242,15 @@ EP=$ENOKI_PID
 wait_for_200 "http://127.0.0.1:$PORT/readyz" "$EP" enoki
 body=$(curl -s "http://127.0.0.1:$PORT/echo/42")
 [ "$body" = '{"value":42}' ] || { log "enoki answered '$body' to /echo/42"; exit 1; }
+BP=""
+if [ -n "$BASELINE" ]; then
+    start_enoki "$TMP/enoki-baseline.yaml" "$TMP/enoki-baseline.log" "$TMP/bin/enoki-baseline"
+    BP=$ENOKI_PID
+    wait_for_200 "http://127.0.0.1:$BASE_PORT/readyz" "$BP" "the baseline enoki"
+    body=$(curl -s "http://127.0.0.1:$BASE_PORT/echo/42")
+    [ "$body" = '{"value":42}' ] || { log "the baseline answered '$body' to /echo/42"; exit 1; }
+    log "baseline enoki ($BASELINE, its tree at $BASELINE_COMMIT) on :$BASE_PORT"
+fi
 
 NAMEKO_PID=""
 if [ -n "${NAMEKO_SRC:-}" ]; then
@@ -317,10 +344,30 @@ tool_run() { # key run conns command...: appends the tool's RESULT line with the
     tail -n 1 "$RESULTS" >&2
 }
 
+# The websocket hub at 64 sockets, and the server's CPU per call (cpu_us). ws_bench counts the
+# calls of its measured window only, so the CPU of the whole run (sockets opened, warm-up, window,
+# drain) is divided by the calls of warm-up + window at the measured rate.
+ws_run() { # key run port server_pid
+    local key=$1 run=$2 port=$3 pid=$4 t0 t1 cpu
+    t0=$(cpu_ticks "$pid")
+    tool_run "$key" "$run" 64 "$TOOLS/ws_bench" --port "$port" --sockets 64 --duration "$DURATION" \
+        --warmup "$WARMUP"
+    t1=$(cpu_ticks "$pid")
+    cpu=$(tail -n 1 "$RESULTS" | awk -v ticks=$((t1 - t0)) -v hz="$CLK_TCK" -v d="$DURATION" -v w="$WARMUP" '
+        { for (i = 2; i <= NF; i++) if ($i ~ /^rps=/) rps = substr($i, 5) + 0 }
+        END { if (rps > 0) printf " cpu_us=%.1f", ticks / hz * 1e6 / (rps * (d + w)) }')
+    sed -i "\$ s/\$/$cpu/" "$RESULTS"
+    log "  $key: the server's CPU per call:$cpu"
+}
+
 ENOKI_URL="http://127.0.0.1:$PORT/echo/42"
 log "warming up"
 wrk -t 2 -c 64 -d 1s "$ENOKI_URL" >/dev/null
 wrk -t 2 -c 64 -d 1s "http://127.0.0.1:$MHD_PORT/echo/42" >/dev/null
+BASE_URL="http://127.0.0.1:$BASE_PORT/echo/42"
+if [ -n "$BP" ]; then
+    wrk -t 2 -c 64 -d 1s "$BASE_URL" >/dev/null
+fi
 "$TOOLS/rpc_ceiling" --uri "$URI" --inflight 64 --duration 1 --warmup 0 \
     --delivery-mode "$DELIVERY_MODE" >/dev/null
 
@@ -340,12 +387,22 @@ for run in $(seq 1 "$RUNS"); do
         tool_run ceiling_other "$run" "$c" "$TOOLS/rpc_ceiling" --uri "$URI" --inflight "$c" \
             --duration "$DURATION" --warmup "$WARMUP" --delivery-mode "$OTHER_MODE"
     done
+    # With --baseline, each enoki measurement is followed at once by the same on the baseline.
     for c in $CONNS; do
         wrk_run enoki "$run" "$c" "$ENOKI_URL" "$EP"
+        if [ -n "$BP" ]; then
+            wrk_run baseline "$run" "$c" "$BASE_URL" "$BP"
+        fi
     done
     wrk_run enoki_generic "$run" 64 "http://127.0.0.1:$PORT/rpc/bench_echo/echo" "$EP" "$TMP/post.lua"
-    tool_run ws "$run" 64 "$TOOLS/ws_bench" --port "$PORT" --sockets 64 --duration "$DURATION" \
-        --warmup "$WARMUP"
+    if [ -n "$BP" ]; then
+        wrk_run baseline_generic "$run" 64 "http://127.0.0.1:$BASE_PORT/rpc/bench_echo/echo" "$BP" \
+            "$TMP/post.lua"
+    fi
+    ws_run ws "$run" "$PORT" "$EP"
+    if [ -n "$BP" ]; then
+        ws_run baseline_ws "$run" "$BASE_PORT" "$BP"
+    fi
     if [ -n "$NAMEKO_PID" ]; then
         wrk_run nameko "$run" 64 "http://127.0.0.1:$NAMEKO_PORT/echo/42" "$NAMEKO_PID"
     fi
@@ -403,11 +460,11 @@ awk '$1 ~ /^[0-9]+$/ && NF >= 4 {printf "routes conc=%s run=1 hit_ns=%s miss_ns=
 MACHINE="$(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $(uname -sr)"
 "$PYTHON" - "$RESULTS" "$QUICK" "$RUNS" "$DURATION" "$MACHINE" "$COMMIT" "$JSON_OUT" \
     "$LOAD_START $(cut -d' ' -f1-3 /proc/loadavg)" "${NAMEKO_SRC:-}" "$PIN" "$TMP/profile.txt" \
-    "$PREFETCH" "$DELIVERY_MODE" <<'PYEOF'
+    "$PREFETCH" "$DELIVERY_MODE" "$BASELINE" "$BASELINE_COMMIT" <<'PYEOF'
 import json, os, statistics, sys, time
 
 (path, quick, runs, duration, machine, commit, json_out, loadavg, nameko_src, pin,
- profile, prefetch, mode) = sys.argv[1:14]
+ profile, prefetch, mode, baseline, baseline_commit) = sys.argv[1:16]
 other = 3 - int(mode)
 rows = {}
 for line in open(path):
@@ -447,32 +504,42 @@ label = {
     "ceiling": f"broker RPC ceiling, delivery_mode {mode} (C)",
     "ceiling_other": f"broker RPC ceiling, delivery_mode {other}",
     "enoki": "enoki REST GET /echo/<int:value>",
+    "baseline": "baseline REST GET /echo/<int:value>",
     "enoki_generic": "enoki generic POST /rpc/bench_echo/echo",
+    "baseline_generic": "baseline generic POST /rpc/bench_echo/echo",
     "ws": "enoki websocket hub calls (sockets)",
+    "baseline_ws": "baseline websocket hub calls (sockets)",
     "nameko": "nameko @http + ServiceRpc (gateway)",
 }
 head = f"{'measurement':<42} {'conc':>5} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'xL':>6} {'xC(n)':>6}  notes"
 out(head)
 out("-" * len(head))
 figures = {"rows": []}
+# With --baseline, each baseline row follows enoki's row of the same measurement and concurrency.
+PAIRS = {"enoki": "baseline", "enoki_generic": "baseline_generic", "ws": "baseline_ws"}
+order = []
 for key in ["mhd", "ceiling", "ceiling_other", "enoki", "enoki_generic", "ws", "nameko"]:
     for c in concs(key):
-        rps, p50, p99 = med(key, c, "rps"), med(key, c, "p50_us"), med(key, c, "p99_us")
-        notes = []
-        cpu = med(key, c, "cpu_us")
-        if key in ("enoki", "enoki_generic", "nameko") and cpu is not None:
-            notes.append(f"CPU {cpu:.0f} us/req")
-        if key == "enoki" and c == max(concs("enoki")):
-            notes.append(f"peak RSS {med(key, c, 'rss_kb') / 1024:.1f} MB")
-        errors = sum(rows[(key, c)].get("errors", [0]))
-        if errors:
-            notes.append(f"{errors:.0f} errors")
-        vs_c = None if key == "mhd" else med("ceiling", c, "rps")
-        out(f"{label[key]:<42} {c:>5} {fmt_rps(rps):>9} {fmt_ms(p50):>8} {fmt_ms(p99):>8} "
-            f"{ratio(rps, L):>6} {ratio(rps, vs_c):>6}  {', '.join(notes)}")
-        figures["rows"].append({"measurement": key, "concurrency": c, "rps": rps, "p50_us": p50,
-                                "p99_us": p99, "cpu_us_per_request": cpu,
-                                "rss_kb": med(key, c, "rss_kb"), "errors": errors})
+        order.append((key, c))
+        if key in PAIRS and (PAIRS[key], c) in rows:
+            order.append((PAIRS[key], c))
+for key, c in order:
+    rps, p50, p99 = med(key, c, "rps"), med(key, c, "p50_us"), med(key, c, "p99_us")
+    notes = []
+    cpu = med(key, c, "cpu_us")
+    if key != "mhd" and not key.startswith("ceiling") and cpu is not None:
+        notes.append(f"CPU {cpu:.0f} us/req")
+    if key in ("enoki", "baseline") and c == max(concs(key)):
+        notes.append(f"peak RSS {med(key, c, 'rss_kb') / 1024:.1f} MB")
+    errors = sum(rows[(key, c)].get("errors", [0]))
+    if errors:
+        notes.append(f"{errors:.0f} errors")
+    vs_c = None if key == "mhd" else med("ceiling", c, "rps")
+    out(f"{label[key]:<42} {c:>5} {fmt_rps(rps):>9} {fmt_ms(p50):>8} {fmt_ms(p99):>8} "
+        f"{ratio(rps, L):>6} {ratio(rps, vs_c):>6}  {', '.join(notes)}")
+    figures["rows"].append({"measurement": key, "concurrency": c, "rps": rps, "p50_us": p50,
+                            "p99_us": p99, "cpu_us_per_request": cpu,
+                            "rss_kb": med(key, c, "rss_kb"), "errors": errors})
 out("")
 for c in concs("ws_idle"):
     rss, base, open_s = med("ws_idle", c, "rss_kb"), med("ws_idle", c, "base_kb"), med("ws_idle", c, "open_s")
@@ -492,8 +559,40 @@ out("")
 out(f"xL: req/s divided by L. xC(n): divided by the broker RPC ceiling (delivery_mode {mode}, as enoki")
 out("sends) at the same concurrency. Medians of %s run(s) of %s s; p50/p99 from wrk --latency or the"
     % (runs, duration))
-out("tool's own samples.")
+out("tool's own samples. Websocket CPU: the server's CPU over the whole ws_bench run per call.")
 out("")
+
+# This commit against --baseline: ratios of the medians, and the spread of the runs' own ratios
+# (each run measures the two one right after the other).
+if baseline:
+    def run_ratios(key, base, c, field):
+        a, b = rows.get((key, c), {}).get(field, []), rows.get((base, c), {}).get(field, [])
+        return [x / y for x, y in zip(a, b) if y] if len(a) == len(b) else []
+
+    out(f"this commit ({commit}) / baseline ({baseline_commit}: {baseline}),")
+    out("ratios of the medians; below 1 is fewer req/s, or less time and CPU (better):")
+    head = f"{'measurement':<36} {'conc':>5} {'req/s':>7} {'p50':>7} {'p99':>7} {'CPU/req':>8}  req/s, each run"
+    out(head)
+    out("-" * len(head))
+    what = {"enoki": "REST GET /echo/<int:value>", "enoki_generic": "generic POST /rpc/bench_echo/echo",
+            "ws": "websocket hub calls (sockets)"}
+    figures["baseline"] = {"binary": baseline, "tree_commit": baseline_commit, "ratios": []}
+    for key, c in order:
+        base = PAIRS.get(key)
+        if base is None or (base, c) not in rows:
+            continue
+        r = {f: (lambda a, b: a / b if a is not None and b else None)(med(key, c, f), med(base, c, f))
+             for f in ("rps", "p50_us", "p99_us", "cpu_us")}
+        per_run = run_ratios(key, base, c, "rps")
+        out(f"{what[key]:<36} {c:>5} " + " ".join(
+            f"{'-' if r[f] is None else f'{r[f]:.3f}':>{w}}"
+            for f, w in (("rps", 7), ("p50_us", 7), ("p99_us", 7), ("cpu_us", 8)))
+            + "  " + " ".join(f"{x:.3f}" for x in per_run))
+        figures["baseline"]["ratios"].append({"measurement": key, "concurrency": c,
+                                              "rps": r["rps"], "p50_us": r["p50_us"],
+                                              "p99_us": r["p99_us"], "cpu_us_per_request": r["cpu_us"],
+                                              "rps_each_run": per_run})
+    out("")
 if L:
     out(f"L = 1/(1/C + 1/D) = 1/(1/{C:,.0f} + 1/{D:,.0f}) = {L:,.0f} req/s (C, D at 64)")
 figures["L"] = L
@@ -548,11 +647,14 @@ meta = {"date": time.strftime("%Y-%m-%d %H:%M %Z"), "machine": machine, "commit"
         "runs": int(runs), "duration_s": int(duration), "quick": quick == "1",
         "loadavg_at_start": loadavg.split()[:3], "loadavg_at_end": loadavg.split()[3:6],
         "pinned": pin == "1", "backend_prefetch": int(prefetch), "delivery_mode": int(mode),
-        "nameko_src": nameko_src or None}
+        "nameko_src": nameko_src or None, "baseline": baseline or None,
+        "baseline_tree_commit": baseline_commit or None}
 print(f"enoki benchmark, {meta['date']}; {machine}; commit {commit}")
 print(f"{'--quick; ' if quick == '1' else ''}delivery_mode {mode}; backend prefetch {prefetch}; load average "
       f"{' '.join(meta['loadavg_at_start'])} at the start, {' '.join(meta['loadavg_at_end'])} at the end"
       f"{'; pinned (--pin)' if pin == '1' else ''}")
+if baseline:
+    print(f"baseline: {baseline} (the tree it sits in is at {baseline_commit}), measured right after enoki")
 print()
 print("\n".join(lines))
 if json_out:
