@@ -72,6 +72,11 @@ static void usage(FILE *out)
         "  -h, --help               print this help and exit\n");
 }
 
+static void print_line(void *ctx, const char *line)
+{
+    fputs(line, ctx);
+}
+
 static void describe_route(void *target, char *buf, size_t len)
 {
     const struct gw_route_conf *route = target;
@@ -494,7 +499,7 @@ int main(int argc, char **argv)
         printf("%s: OK, %zu route(s); AMQP %s:%d vhost %s, exchange %s; listening on %s:%d\n",
                config->path, config->n_routes, config->amqp.host, config->amqp.port,
                config->amqp.vhost, config->rpc_exchange, config->web_host, config->web_port);
-        gw_route_table_dump(table, describe_route, stdout);
+        gw_route_table_dump(table, describe_route, print_line, stdout);
         if (config->expose.n > 0) {
             printf("%s/<service>/<method>\tPOST\t(generic route)  timeout=%gs  exposes:",
                    config->rpc_prefix, config->rpc_timeout);

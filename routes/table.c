@@ -602,10 +602,9 @@ void gw_route_match_clear(struct gw_route_match *match)
 }
 
 void gw_route_table_dump(const struct gw_route_table *table, gw_route_describe_fn describe,
-                         void *stream)
+                         gw_route_line_fn line, void *ctx)
 {
-    FILE *f = stream;
-    if (table == NULL || f == NULL)
+    if (table == NULL || line == NULL)
         return;
     for (size_t i = 0; i < table->nroutes; i++) {
         const struct route *route = &table->routes[i];
@@ -614,6 +613,9 @@ void gw_route_table_dump(const struct gw_route_table *table, gw_route_describe_f
         join_methods(table, route->methods, route->nmethods, NULL, ",", methods, sizeof(methods));
         if (describe != NULL)
             describe(route->target, columns, sizeof(columns));
-        fprintf(f, "%s\t%s%s%s\n", route->text, methods, describe != NULL ? "\t" : "", columns);
+        char *text =
+            xasprintf("%s\t%s%s%s\n", route->text, methods, describe != NULL ? "\t" : "", columns);
+        line(ctx, text);
+        free(text);
     }
 }

@@ -64,12 +64,13 @@ int gw_route_table_match(const struct gw_route_table *table, const char *method,
                          struct gw_route_match *out);
 void gw_route_match_clear(struct gw_route_match *match);
 
-/* Writes the compiled table, one route per line in the order added, for `enoki --check`:
- * "rule<TAB>METHODS<TAB>columns\n", methods sorted and ","-joined (HEAD included). describe is
- * called for each target to fill its columns (may be NULL: then the line ends after the methods).
- */
+/* Describes the compiled table, one route per line in the order added, for `enoki --check`: each
+ * line "rule<TAB>METHODS<TAB>columns\n" (methods sorted and ","-joined, HEAD included) goes to
+ * line(ctx, text); the caller writes it where it wants. describe is called for each target to fill
+ * its columns (may be NULL: then the line ends after the methods). */
 typedef void (*gw_route_describe_fn)(void *target, char *buf, size_t len);
+typedef void (*gw_route_line_fn)(void *ctx, const char *line);
 void gw_route_table_dump(const struct gw_route_table *table, gw_route_describe_fn describe,
-                         void *stream /* FILE * */);
+                         gw_route_line_fn line, void *ctx);
 
 #endif

@@ -31,6 +31,11 @@ struct request {
     size_t path_len;
 };
 
+static void write_line(void *ctx, const char *line)
+{
+    fputs(line, ctx);
+}
+
 static FILE *devnull;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -153,7 +158,7 @@ static void exercise_table(char **rules, char **methods, size_t n_rules,
         gw_route_match_clear(&m);
     }
     if (devnull)
-        gw_route_table_dump(table, NULL, devnull);
+        gw_route_table_dump(table, NULL, write_line, devnull);
     gw_route_table_free(table);
 }
 

@@ -465,6 +465,11 @@ static void describe_target(void *target, char *buf, size_t len)
     snprintf(buf, len, "svc.method_%d", *(int *)target);
 }
 
+static void write_line(void *ctx, const char *line)
+{
+    fputs(line, ctx);
+}
+
 START_TEST(dump_lists_routes_in_order)
 {
     struct gw_route_table *table = gw_route_table_new();
@@ -479,8 +484,8 @@ START_TEST(dump_lists_routes_in_order)
     size_t size = 0;
     FILE *f = open_memstream(&text, &size);
     ck_assert_ptr_nonnull(f);
-    gw_route_table_dump(table, describe_target, f);
-    gw_route_table_dump(table, NULL, f);
+    gw_route_table_dump(table, describe_target, write_line, f);
+    gw_route_table_dump(table, NULL, write_line, f);
     fclose(f);
     ck_assert_str_eq(text, "/b/<int:n>\tGET,HEAD,POST\tsvc.method_1\n"
                            "/a\tDELETE\tsvc.method_2\n"
