@@ -4,8 +4,10 @@
 #   make test       every test: unit (Check), the werkzeug oracle, the Python helper's tests,
 #                   integration (real broker, real binary) and the browser test; it first installs
 #                   what is missing and starts (or reuses) a local RabbitMQ
-#   make check      the C suites (unit, oracle, integration) under ASan + UBSan (build/asan)
-#   make valgrind   the C suites under valgrind (build/valgrind)
+#   make check      the C suites (unit, oracle, integration) under ASan + UBSan (build/asan), the
+#                   integration tests in two processes (time bounds x3)
+#   make valgrind   the C suites under valgrind (build/valgrind), the integration tests in two
+#                   processes
 #   make format-check  fails when a C file is not as clang-format (.clang-format) writes it
 #   make hostile    malformed, oversized and slow traffic against build/enoki for HOSTILE_SECONDS
 #   make demo       install what is missing, start a broker, a demo service and enoki
@@ -117,22 +119,28 @@ e2e: $(ENOKI)
 		ENOKI_BIN=$(abspath $(ENOKI)) node --test --test-concurrency=1 browser.test.mjs; \
 	fi
 
+# INTEGRATION_JOBS=N runs the integration tests in N processes (pytest-xdist), a file per
+# process at a time; make check and make valgrind use 2 (the machine's cores), make test runs them
+# one after the other.
+INTEGRATION_JOBS ?=
 integration: $(ENOKI)
-	ENOKI_BIN=$(abspath $(ENOKI)) GW_SYSTEM_TESTS=1 $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
+	ENOKI_BIN=$(abspath $(ENOKI)) GW_SYSTEM_TESTS=1 $(PYTHON) -m pytest -q -p no:cacheprovider \
+		$(if $(INTEGRATION_JOBS),-n $(INTEGRATION_JOBS) --dist loadfile) tests/integration
 
 # The suites that run enoki's C code; check and valgrind run these only (the Python helper's tests
 # and the browser test do not change under a sanitizer: `make test` runs them once).
 C_SUITES := unit oracle integration
 
 check:
-	$(MAKE) BUILD=build/asan SANITIZER=1 OPT="-O1 -g" \
+	$(MAKE) BUILD=build/asan SANITIZER=1 OPT="-O1 -g" INTEGRATION_JOBS=2 ENOKI_TEST_SCALE=3 \
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1 $(C_SUITES)
 
 VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect \
 	--errors-for-leak-kinds=definite,indirect --suppressions=$(abspath tests/valgrind.supp)
 valgrind:
 	$(MAKE) BUILD=build/valgrind OPT="-O0 -g" \
-		UNIT_WRAPPER="env CK_FORK=no $(VALGRIND)" ENOKI_WRAPPER="$(VALGRIND)" $(C_SUITES)
+		INTEGRATION_JOBS=2 UNIT_WRAPPER="env CK_FORK=no $(VALGRIND)" ENOKI_WRAPPER="$(VALGRIND)" \
+		$(C_SUITES)
 
 demo:
 	./examples/demo.sh

@@ -8,7 +8,7 @@ PACKAGES=(
     libmicrohttpd-dev librabbitmq-dev libjansson-dev libuv1-dev libyaml-dev check
     libwebsockets-dev libwebsockets-evlib-uv
     rabbitmq-server
-    python3 python3-pika python3-pytest python3-werkzeug python3-websocket
+    python3 python3-pika python3-pytest python3-pytest-xdist python3-werkzeug python3-websocket
     curl valgrind procps wrk strace clang-format
     clang libclang-rt-14-dev
     chromium

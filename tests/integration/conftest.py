@@ -41,7 +41,9 @@ ENABLED = os.environ.get("GW_SYSTEM_TESTS") == "1"
 AMQP_URI = os.environ.get("ENOKI_TEST_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
 ENOKI_BIN = os.environ.get("ENOKI_BIN", "")
 WRAPPER = shlex.split(os.environ.get("ENOKI_WRAPPER", ""))
-SCALE = 10 if WRAPPER else 1
+# Every time bound of the tests is multiplied by SCALE: 10 under a wrapper (valgrind), else 1;
+# ENOKI_TEST_SCALE sets it (make check runs the suite in two processes at once, on two cores).
+SCALE = int(os.environ.get("ENOKI_TEST_SCALE") or 0) or (10 if WRAPPER else 1)
 
 REPO = Path(__file__).resolve().parents[2]
 PEER_SCRIPT = REPO / "tests" / "peer" / "nameko_peer.py"
@@ -58,6 +60,14 @@ NOSVC = "nosvc_{}".format(SESSION)     # never started, never bound
 UUID4 = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
 SANITIZER_RE = re.compile(r"AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:")
 VALGRIND_RE = re.compile(r"^==\d+==", re.M)
+
+
+def pytest_make_parametrize_id(config, val, argname):
+    """Test ids without this session's random names, so that every pytest-xdist process collects
+    the same ids (each process has a session of its own)."""
+    if isinstance(val, str) and SESSION in val:
+        return val.replace(SESSION, "SESSION")
+    return None
 
 
 def pytest_collection_modifyitems(config, items):
