@@ -104,8 +104,9 @@ static bool line_value(const char *line, const char *eol, const char *name, cons
 /* What the head buf[0..end) holds, found by a walk over its lines. */
 struct seen {
     bool upgrade;              /* "GET <path>[ ?]" with an Upgrade: websocket line */
-    const char *origin, *host; /* the first of each */
+    const char *origin, *host; /* the first of each; NULL when it is empty */
     size_t origin_len, host_len;
+    bool origin_seen, host_seen;
 };
 
 static void walk(const char *buf, size_t end, const char *path, struct seen *s)
@@ -124,12 +125,14 @@ static void walk(const char *buf, size_t end, const char *path, struct seen *s)
         if (line_value(line, next, "Upgrade", &v, &vlen) && vlen == 9 &&
             strncasecmp(v, "websocket", 9) == 0)
             upgrade_line = true;
-        if (!s->origin && line_value(line, next, "Origin", &v, &vlen)) {
-            s->origin = v;
+        if (!s->origin_seen && line_value(line, next, "Origin", &v, &vlen)) {
+            s->origin_seen = true;
+            s->origin = vlen ? v : NULL;
             s->origin_len = vlen;
         }
-        if (!s->host && line_value(line, next, "Host", &v, &vlen)) {
-            s->host = v;
+        if (!s->host_seen && line_value(line, next, "Host", &v, &vlen)) {
+            s->host_seen = true;
+            s->host = vlen ? v : NULL;
             s->host_len = vlen;
         }
         line = next + 1;
