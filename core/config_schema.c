@@ -122,21 +122,12 @@ static int apply_name(const struct gw_key_err *e, const struct gw_yaml_node *v, 
     return GW_OK;
 }
 
-/* Indexed by enum gw_log_level and enum gw_log_format (core/log.h); "off" is not for the config. */
-static const char *const log_level_names[] = {[GW_LOG_DEBUG] = "debug",
-                                              [GW_LOG_INFO] = "info",
-                                              [GW_LOG_WARN] = "warn",
-                                              [GW_LOG_ERROR] = "error",
-                                              NULL};
-static const char *const log_format_names[] = {
-    [GW_LOG_TEXT] = "text", [GW_LOG_JSON] = "json", NULL};
-
 static int apply_log_level(const struct gw_key_err *e, const struct gw_yaml_node *v,
                            const char *path, void *base, const struct gw_key_spec *spec)
 {
     size_t index = 0;
     (void)spec;
-    int rc = gw_key_choose(e, v, path, log_level_names, &index);
+    int rc = gw_key_choose(e, v, path, gw_log_level_names, &index);
     if (rc == GW_OK)
         ((struct gw_config *)base)->log_level = (enum gw_log_level)index;
     return rc;
@@ -147,7 +138,7 @@ static int apply_log_format(const struct gw_key_err *e, const struct gw_yaml_nod
 {
     size_t index = 0;
     (void)spec;
-    int rc = gw_key_choose(e, v, path, log_format_names, &index);
+    int rc = gw_key_choose(e, v, path, gw_log_format_names, &index);
     if (rc == GW_OK)
         ((struct gw_config *)base)->log_format = (enum gw_log_format)index;
     return rc;

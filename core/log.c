@@ -17,7 +17,12 @@
 enum gw_log_level gw_log_threshold = GW_LOG_INFO;
 enum gw_log_format gw_log_format = GW_LOG_TEXT;
 
-static const char *const level_names[] = {"debug", "info", "warn", "error", "off"};
+const char *const gw_log_level_names[] = {[GW_LOG_DEBUG] = "debug",
+                                          [GW_LOG_INFO] = "info",
+                                          [GW_LOG_WARN] = "warn",
+                                          [GW_LOG_ERROR] = "error",
+                                          NULL};
+const char *const gw_log_format_names[] = {[GW_LOG_TEXT] = "text", [GW_LOG_JSON] = "json", NULL};
 
 /* Lines wait here until gw_log_flush (once per loop pass) when batching is on: one write for
  * many access lines instead of one each. Only whole lines are written, so lines of concurrent
@@ -110,7 +115,7 @@ void gw_log_write(enum gw_log_level level, const char *component, const char *fm
         gw_strbuf_adds(&b, "{\"ts\":\"");
         gw_strbuf_adds(&b, ts);
         gw_strbuf_adds(&b, "\",\"level\":\"");
-        gw_strbuf_adds(&b, level_names[level]);
+        gw_strbuf_adds(&b, gw_log_level_names[level]);
         gw_strbuf_adds(&b, "\",\"component\":");
         gw_json_write_string(&b, component, strlen(component), GW_JSON_COMPACT);
         gw_strbuf_adds(&b, ",\"message\":");
@@ -126,7 +131,7 @@ void gw_log_write(enum gw_log_level level, const char *component, const char *fm
     gmtime_r(&now.tv_sec, &tm);
     int n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s [%s] ",
                      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                     now.tv_nsec / 1000000, level_names[level], component);
+                     now.tv_nsec / 1000000, gw_log_level_names[level], component);
     va_list ap;
     va_start(ap, fmt);
     if (n > 0 && (size_t)n < sizeof(line))
@@ -135,15 +140,4 @@ void gw_log_write(enum gw_log_level level, const char *component, const char *fm
     size_t len = strnlen(line, sizeof(line) - 2);
     line[len++] = '\n';
     emit(level, line, len);
-}
-
-int gw_log_parse_level(const char *name, enum gw_log_level *out)
-{
-    for (int i = 0; i <= GW_LOG_OFF; i++) {
-        if (strcmp(name, level_names[i]) == 0) {
-            *out = (enum gw_log_level)i;
-            return GW_OK;
-        }
-    }
-    return GW_EINVAL;
 }

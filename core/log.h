@@ -32,8 +32,10 @@ void gw_log_emit(enum gw_log_level level, const char *line, size_t len);
 /* "2026-12-03T06:37:41.123Z" (UTC, milliseconds) into buf; returns snprintf's result. */
 int gw_log_timestamp(char *buf, size_t len);
 
-/* Parses "debug", "info", "warn", "error", "off"; returns 0 or GW_EINVAL. */
-int gw_log_parse_level(const char *name, enum gw_log_level *out);
+/* The names of the levels a line is written with and of the formats, indexed by their enums and
+ * NULL-terminated: the values GATEWAY.log_level and log_format take ("off" is a threshold only). */
+extern const char *const gw_log_level_names[];
+extern const char *const gw_log_format_names[];
 
 #define gw_log(level, component, ...)                                                              \
     do {                                                                                           \

@@ -46,7 +46,6 @@ void gw_http_add_connection(struct gw_http *http, int fd, const struct sockaddr 
         gw_http_fast_start(http->fast, fd, addr, len, head, buf);
         return;
     }
-    gw_debug("http", "a request enoki does not read itself: the connection goes to libmicrohttpd");
     gw_http_mhd_take(http->mhd, fd, addr, len);
 }
 

@@ -102,7 +102,6 @@ static void hand_over(struct fast_conn *c)
     int fd = c->fd;
     struct sockaddr_storage peer = c->peer;
     socklen_t peer_len = c->peer_len;
-    gw_debug("http", "a request enoki does not read itself: the connection goes to libmicrohttpd");
     release(c, true);
     gw_http_mhd_take(mhd, fd, (const struct sockaddr *)&peer, peer_len);
 }

@@ -271,6 +271,7 @@ struct gw_http_mhd *gw_http_mhd_new(struct gw_http_env *env, char *err, size_t e
 
 void gw_http_mhd_take(struct gw_http_mhd *mhd, int fd, const struct sockaddr *addr, socklen_t len)
 {
+    gw_debug("http", "a request enoki does not read itself: the connection goes to libmicrohttpd");
     if (MHD_add_connection(mhd->daemon, fd, addr, len) != MHD_YES)
         gw_warn("http", "cannot take a connection over");
     gw_mhd_loop_run_soon(mhd->loop);

@@ -97,8 +97,9 @@ void gw_request_response_headers(struct gw_request *req, gw_header_fn add, void 
     }
     if (req->call_id[0])
         add(ctx, "X-Call-Id", req->call_id);
-    gw_cors_headers(&req->config->cors, gw_request_header(req, "Origin"), req->is_preflight,
-                    gw_request_header(req, "Access-Control-Request-Headers"), add, ctx);
+    if (req->config->cors.enabled) /* else no header of the request is looked up for it */
+        gw_cors_headers(&req->config->cors, gw_request_header(req, "Origin"), req->is_preflight,
+                        gw_request_header(req, "Access-Control-Request-Headers"), add, ctx);
     if (req->env->draining || req->close_after)
         add(ctx, "Connection", "close");
 }
