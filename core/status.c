@@ -35,6 +35,14 @@ static const struct status_text status_texts[] = {
     {GW_EBADREPLY, "bad_reply", "the reply could not be decoded"},
     {GW_ESHUTDOWN, "shutting_down", "the gateway is shutting down"},
     {GW_ECANCELLED, "cancelled", "the call was cancelled"},
+    {GW_ETOKEN, "invalid_token", "the token is malformed"},
+    {GW_ETOKEN_ALG, "token_algorithm", "the token's algorithm is not accepted"},
+    {GW_ETOKEN_KID, "token_key_unknown", "no key for the token's kid"},
+    {GW_ETOKEN_SIG, "token_signature", "the token's signature does not verify"},
+    {GW_ETOKEN_EXPIRED, "token_expired", "the token has expired"},
+    {GW_ETOKEN_EARLY, "token_not_yet_valid", "the token is not valid yet"},
+    {GW_ETOKEN_CLAIM, "token_claim", "a claim of the token is not the expected one"},
+    {GW_EJWKS, "bad_jwks", "the JWK Set is refused"},
 };
 
 static const struct status_text *find(int status)

@@ -40,9 +40,19 @@ enum gw_status {
     GW_EBADREPLY = -44,        /* the reply cannot be decoded */
     GW_ESHUTDOWN = -45,        /* enoki is stopping */
     GW_ECANCELLED = -46,       /* the caller went away */
+
+    /* identity: bearer tokens (routes/jwt) and their keys (routes/jwk) */
+    GW_ETOKEN = -50,         /* the token is malformed */
+    GW_ETOKEN_ALG = -51,     /* its alg is not accepted, or does not fit the key */
+    GW_ETOKEN_KID = -52,     /* no key for its kid (the key set may be stale: read it again) */
+    GW_ETOKEN_SIG = -53,     /* the signature does not verify */
+    GW_ETOKEN_EXPIRED = -54, /* now >= exp + leeway */
+    GW_ETOKEN_EARLY = -55,   /* now < nbf - leeway */
+    GW_ETOKEN_CLAIM = -56,   /* iss or aud is not the expected one, or a claim has a bad type */
+    GW_EJWKS = -57,          /* a JWK Set is refused */
 };
 
-#define GW_STATUS_MIN (-46)
+#define GW_STATUS_MIN (-57)
 
 /* Returns a static, human-readable text for a status; never NULL. */
 const char *gw_strerror(int status);

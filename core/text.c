@@ -1,7 +1,11 @@
 #include "text.h"
 
+#include "status.h"
 #include "strbuf.h"
+#include "xalloc.h"
 
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 int gw_hex_value(char c)
@@ -55,4 +59,54 @@ char *gw_url_quote(const char *s, const char *safe)
             gw_percent_encode(&b, *p);
     }
     return gw_strbuf_take(&b);
+}
+
+/* The value of one base64url character, or -1. */
+static int base64url_value(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '-')
+        return 62;
+    if (c == '_')
+        return 63;
+    return -1;
+}
+
+int gw_base64url_decode(const char *in, size_t n, unsigned char **out, size_t *out_len)
+{
+    *out = NULL;
+    *out_len = 0;
+    if (n % 4 == 1)
+        return GW_EINVAL;
+    unsigned char *buf = xmalloc(n / 4 * 3 + 3);
+    size_t len = 0;
+    uint32_t acc = 0;
+    unsigned bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        int v = base64url_value((unsigned char)in[i]);
+        if (v < 0) {
+            free(buf);
+            return GW_EINVAL;
+        }
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            buf[len++] = (unsigned char)(acc >> bits);
+            acc &= (1u << bits) - 1;
+        }
+    }
+    if (acc != 0) { /* the last character's unused low bits must be zero */
+        free(buf);
+        return GW_EINVAL;
+    }
+    buf[len] = 0;
+    *out = buf;
+    *out_len = len;
+    return GW_OK;
 }

@@ -18,6 +18,13 @@ bool gw_is_token(const char *s, size_t n);
  * ASCII letters, digits and "-._~$!'()*+,;". */
 bool gw_url_always_safe(unsigned char c);
 
+/* RFC 4648 section 5 base64url without padding, as JWS (RFC 7515 section 2) writes it: in[0..n)
+ * decoded into *out (xmalloc'd, NUL-terminated past *out_len, the caller frees). Refuses '=', '+',
+ * '/', whitespace and every other byte outside the alphabet, a length with n % 4 == 1, and bits
+ * left over in the last character (one text per value: a token cannot be altered unseen). Returns
+ * 0, or GW_EINVAL with *out NULL. */
+int gw_base64url_decode(const char *in, size_t n, unsigned char **out, size_t *out_len);
+
 struct gw_strbuf;
 
 /* Appends "%XX" (upper-case hex, as Python's quote writes it) for the byte c. */

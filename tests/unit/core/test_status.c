@@ -38,7 +38,15 @@ START_TEST(every_status_has_a_text_and_a_code)
                          GW_EREMOTE,
                          GW_EBADREPLY,
                          GW_ESHUTDOWN,
-                         GW_ECANCELLED};
+                         GW_ECANCELLED,
+                         GW_ETOKEN,
+                         GW_ETOKEN_ALG,
+                         GW_ETOKEN_KID,
+                         GW_ETOKEN_SIG,
+                         GW_ETOKEN_EXPIRED,
+                         GW_ETOKEN_EARLY,
+                         GW_ETOKEN_CLAIM,
+                         GW_EJWKS};
     for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
         ck_assert_str_ne(gw_strerror(known[i]), "unknown status");
         ck_assert_str_ne(gw_status_code(known[i]), "unknown");
