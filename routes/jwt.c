@@ -124,12 +124,14 @@ static int select_key(const struct gw_jwt_policy *p, const struct gw_jwk_set *ke
 {
     *key = NULL;
     int status = GW_ETOKEN_KID;
+    if ((alg & GW_JWS_HMAC) && p->secret && !kid)
+        return GW_OK; /* the policy's secret is the HS* key of tokens without a kid */
     if (keys) {
         status = gw_jwk_set_select(keys, kid, alg, key);
         if (status == GW_OK)
             return GW_OK;
     }
-    /* the policy's secret: for HS* when no JWK of the kid is there to say otherwise */
+    /* and of those whose kid is not in the set */
     if ((alg & GW_JWS_HMAC) && p->secret && status == GW_ETOKEN_KID)
         return GW_OK;
     if (status == GW_ETOKEN_ALG)

@@ -7,6 +7,10 @@
  * "alg confusion" attack). Header parameters that name or carry keys (jku, jwk, x5u, x5c) are
  * ignored; a token with `crit` is refused, as enoki understands no extension (RFC 7515 section
  * 4.1.11). JSON with a duplicate member is refused. Pure: the time comes in as `now`.
+ *
+ * The key: an HS* token without a kid is verified with the policy's secret when there is one; any
+ * other token with a kid by the set's key of that kid (an HS* one whose kid is not in the set by
+ * the policy's secret, if any); without a kid by the only key of the set that fits its alg.
  */
 #ifndef ENOKI_JWT_H
 #define ENOKI_JWT_H
