@@ -199,7 +199,7 @@ FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_RSS_MB ?= 2048
 FUZZ_TIMEOUT ?= 10
-FUZZ_TARGETS := rules config http_call ws_frame reply h1 sniff
+FUZZ_TARGETS := rules config http_call ws_frame reply h1 sniff jwt
 FUZZ_DIR := $(BUILD)/fuzz
 FUZZ_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 $(WARNINGS) -I. \
 	$(PKG_CFLAGS) -MMD -MP -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
@@ -262,6 +262,7 @@ FUZZ_LONG_RUNS_config := 2000000
 FUZZ_LONG_RUNS_reply := 2000000
 FUZZ_LONG_RUNS_rules := 1000000
 FUZZ_LONG_RUNS_http_call := 1000000
+FUZZ_LONG_RUNS_jwt := 1000000
 FUZZ_LONG_MAX_LEN_h1 := 1024
 FUZZ_LONG_MAX_LEN_sniff := 1024
 fuzz_long_runs = $(or $(FUZZ_RUNS_$(1)),$(FUZZ_RUNS),$(FUZZ_LONG_RUNS_$(1)),1000000)
