@@ -258,6 +258,13 @@ START_TEST(malformed_tokens)
     ck_assert_uint_gt(strlen(t), GW_JWT_MAX_LEN);
     refused_as(t, GW_ETOKEN);
     free(t);
+    /* exactly 8 KiB is not over: {"alg":"HS256"} is 20 characters, the signature 43, the
+     * payload {"pad":"..."} of 6095 bytes 8127 */
+    snprintf(big, sizeof(big), "{\"pad\":\"%06085d\"}", 0);
+    t = test_jwt("HS256", NULL, big, NULL, secret, strlen(secret));
+    ck_assert_uint_eq(strlen(t), GW_JWT_MAX_LEN);
+    refused_as(t, GW_OK);
+    free(t);
     free(good);
 }
 END_TEST
