@@ -28,8 +28,15 @@
  * websocket_origins, static_dir: the hub and static files (see struct below) admin_prefix,
  * health_path, ready_path, metrics_path, cors: see the struct below max_body, max_header,
  * max_connections, delivery_mode, max_in_flight, idle_timeout, header_timeout: limits (see the
- * struct below) routes:             list of mappings {rule, methods, rpc, timeout, mode,
- * expected_exceptions} (unknown keys are errors; expected_exceptions: list of exc_type names)
+ * struct below)
+ *     auth             mapping {default, cookie, websocket, claims, jwt: {algorithms, jwks_file,
+ *                      secret, issuer, audience, leeway}}: verified bearer tokens
+ *                      (core/config_auth.h)
+ *     admin_scope      default "enoki:admin": the scope a token needs for admin_prefix
+ *     admin_token      a static bearer token for admin_prefix (without auth.jwt)
+ * routes:             list of mappings {rule, methods, rpc, timeout, mode,
+ * expected_exceptions, auth, scopes} (unknown keys are errors; expected_exceptions: list of
+ * exc_type names; auth: none, optional or required; scopes: list)
  *
  * ${VAR:default} substitution follows nameko (docs/nameko-wire.md §8): only in plain (unquoted)
  * scalars, the result is re-parsed as YAML; the default applies only when VAR is unset; VAR set to
@@ -59,6 +66,7 @@
 #define ENOKI_CONFIG_H
 
 #include "core/amqp_uri.h"
+#include "core/config_auth.h"
 #include "core/config_keys.h"
 #include "core/config_routes.h"
 #include "core/log.h"
@@ -123,6 +131,12 @@ struct gw_config {
     char *ready_path;      /* ok only while the broker connection is up; default "/readyz" */
     char *metrics_path;    /* Prometheus text format, default "/metrics" */
     struct gw_cors cors;
+
+    /* Identity (core/config_auth.h); the secret and the admin token are credentials: never log
+     * them. */
+    struct gw_auth_conf auth;
+    char *admin_scope; /* the scope a token needs for admin_prefix, default "enoki:admin" */
+    char *admin_token; /* without auth.jwt, the static bearer token of admin_prefix; NULL = none */
 
     /* Limits. */
     int max_body;        /* bytes of a request body, default 1 MiB (refused beyond) */

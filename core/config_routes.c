@@ -111,6 +111,12 @@ static const struct gw_key_spec route_keys[] = {
      .offset = offsetof(struct gw_route_conf, expected_exceptions),
      .list_what = "exception type names such as 'ValueError'",
      .item_what = "an exception type name such as 'ValueError'"},
+    {.name = "auth", .apply = gw_config_apply_route_auth},
+    {.name = "scopes",
+     .apply = gw_key_apply_string_list,
+     .offset = offsetof(struct gw_route_conf, scopes),
+     .list_what = "scopes such as 'orders:read'",
+     .item_what = "a scope such as 'orders:read'"},
 };
 
 void gw_config_routes_clear(struct gw_config *c)
@@ -122,6 +128,7 @@ void gw_config_routes_clear(struct gw_config *c)
         free(r->service);
         free(r->method);
         gw_string_list_clear(&r->expected_exceptions);
+        gw_string_list_clear(&r->scopes);
     }
     free(c->routes);
     c->routes = NULL;

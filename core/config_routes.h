@@ -1,12 +1,15 @@
 /* config_routes.h - the `routes:` list of the config: one record per route, and the table of keys
- * that loads a route (rule, methods, rpc, timeout, mode, expected_exceptions; unknown keys are
+ * that loads a route (rule, methods, rpc, timeout, mode, expected_exceptions, auth,
+ * scopes; unknown keys are
  * errors).
  */
 #ifndef ENOKI_CONFIG_ROUTES_H
 #define ENOKI_CONFIG_ROUTES_H
 
+#include "core/config_auth.h"
 #include "core/config_keys.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct gw_config;
@@ -25,8 +28,11 @@ struct gw_route_conf {
     double timeout; /* seconds; the GATEWAY.rpc_timeout when not given */
     enum gw_route_mode mode;
     struct gw_string_list expected_exceptions; /* http mode: exc_types answered as bad requests */
-    int line;      /* line of the route's mapping in the file, 1-based */
-    int rule_line; /* line of its rule: where errors about the rule point */
+    enum gw_auth_mode auth;       /* GATEWAY.auth.default when not given (see core/config_auth.h) */
+    bool auth_given;              /* routes[].auth is written */
+    struct gw_string_list scopes; /* all required of the token (its scope or scp claim) */
+    int line;                     /* line of the route's mapping in the file, 1-based */
+    int rule_line;                /* line of its rule: where errors about the rule point */
 };
 
 /* The mode's name as the config writes it: "json" or "http". */

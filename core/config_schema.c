@@ -333,6 +333,13 @@ static const struct gw_key_spec gateway_keys[] = {
     {.name = "static_dir",
      .apply = gw_key_apply_nonempty_string,
      .offset = offsetof(struct gw_config, static_dir)},
+    {.name = "auth", .apply = gw_config_apply_auth},
+    {.name = "admin_scope",
+     .apply = gw_key_apply_nonempty_string,
+     .offset = offsetof(struct gw_config, admin_scope)},
+    {.name = "admin_token",
+     .apply = gw_key_apply_nonempty_string,
+     .offset = offsetof(struct gw_config, admin_token)},
 };
 
 static int apply_gateway(const struct gw_key_err *e, const struct gw_yaml_node *v, const char *path,
@@ -399,6 +406,8 @@ struct gw_config *gw_config_new_defaults(const char *path)
     c->ready_path = xstrdup(GW_DEFAULT_READY_PATH);
     c->metrics_path = xstrdup(GW_DEFAULT_METRICS_PATH);
     c->cors.max_age = GW_DEFAULT_CORS_MAX_AGE;
+    gw_config_auth_init(&c->auth);
+    c->admin_scope = xstrdup(GW_DEFAULT_ADMIN_SCOPE);
     c->max_body = GW_DEFAULT_MAX_BODY;
     c->max_header = GW_DEFAULT_MAX_HEADER;
     c->max_connections = GW_DEFAULT_MAX_CONNECTIONS;
@@ -413,7 +422,8 @@ void gw_config_clear(struct gw_config *c)
 {
     char **strings[] = {&c->path,         &c->amqp_uri_text, &c->web_host,       &c->rpc_exchange,
                         &c->name,         &c->rpc_prefix,    &c->websocket_path, &c->static_dir,
-                        &c->admin_prefix, &c->health_path,   &c->ready_path,     &c->metrics_path};
+                        &c->admin_prefix, &c->health_path,   &c->ready_path,     &c->metrics_path,
+                        &c->admin_scope,  &c->admin_token};
     for (size_t i = 0; i < ARRAY_LEN(strings); i++) {
         free(*strings[i]);
         *strings[i] = NULL;
@@ -427,4 +437,5 @@ void gw_config_clear(struct gw_config *c)
     clear_errors(c);
     clear_context_headers(c);
     gw_config_routes_clear(c);
+    gw_config_auth_clear(&c->auth);
 }

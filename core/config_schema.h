@@ -30,6 +30,7 @@ struct gw_yaml_node;
 #define GW_DEFAULT_HEALTH_PATH "/healthz"
 #define GW_DEFAULT_READY_PATH "/readyz"
 #define GW_DEFAULT_METRICS_PATH "/metrics"
+#define GW_DEFAULT_ADMIN_SCOPE "enoki:admin"
 #define GW_DEFAULT_CORS_MAX_AGE 600      /* seconds */
 #define GW_DEFAULT_MAX_BODY (1 << 20)    /* bytes */
 #define GW_DEFAULT_MAX_HEADER (16 << 10) /* bytes */

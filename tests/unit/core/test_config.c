@@ -733,14 +733,14 @@ static const struct {
      "websocket_max_frame, websocket_max_sockets, websocket_send_queue, websocket_ping, "
      "websocket_origins, admin_prefix, health_path, ready_path, metrics_path, cors, "
      "max_body, max_header, max_connections, delivery_mode, max_in_flight, header_timeout, "
-     "idle_timeout, static_dir)"},
+     "idle_timeout, static_dir, auth, admin_scope, admin_token)"},
     {"GATEWAY: {1: y}\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:1: GATEWAY.'1': unknown key (expected one of: name, rpc_timeout, errors, "
      "context_headers, log_level, log_format, expose, rpc_prefix, websocket_path, "
      "websocket_max_frame, websocket_max_sockets, websocket_send_queue, websocket_ping, "
      "websocket_origins, admin_prefix, health_path, ready_path, metrics_path, cors, "
      "max_body, max_header, max_connections, delivery_mode, max_in_flight, header_timeout, "
-     "idle_timeout, static_dir)"},
+     "idle_timeout, static_dir, auth, admin_scope, admin_token)"},
     {"GATEWAY:\n  delivery_mode: 3\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:2: GATEWAY.delivery_mode: expected an integer from 1 to 2, got '3'"},
     {"GATEWAY:\n  delivery_mode: persistent\n", NULL, NULL, GW_ECONFIG,
@@ -835,7 +835,7 @@ static const struct {
      "t.yaml:2: routes[0].rule: expected a rule starting with '/', got '5'"},
     {"routes:\n  - rule: /a\n    rpc: a.b\n    path: /b\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:4: routes[0].path: unknown key (expected one of: rule, methods, rpc, timeout, mode, "
-     "expected_exceptions)"},
+     "expected_exceptions, auth, scopes)"},
     {"routes:\n  - rule: /a\n    rpc: a.b\n    mode: grpc\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:4: routes[0].mode: expected one of json, http, got 'grpc'"},
     {"routes:\n  - rule: /a\n    rpc: a.b\n    timeout: 0\n", NULL, NULL, GW_ECONFIG,
@@ -862,7 +862,7 @@ static const struct {
      "websocket_max_frame, websocket_max_sockets, websocket_send_queue, websocket_ping, "
      "websocket_origins, admin_prefix, health_path, ready_path, metrics_path, cors, "
      "max_body, max_header, max_connections, delivery_mode, max_in_flight, header_timeout, "
-     "idle_timeout, static_dir)"},
+     "idle_timeout, static_dir, auth, admin_scope, admin_token)"},
     {"{}", "routes", "[{rule: /a, rpc: ab}]", GW_ECONFIG,
      "--define routes: routes[0].rpc: expected 'service.method', got 'ab'"},
     {"{}", "GATEWAY", "{name: !env_var '${A:${B}}'}", GW_ESUBST,
