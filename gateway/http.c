@@ -32,6 +32,11 @@ struct gw_http *gw_http_new(uv_loop_t *loop, struct gw_generation *gen, struct g
     return http;
 }
 
+void gw_http_set_authn(struct gw_http *http, struct gw_authn *authn)
+{
+    http->env.authn = authn;
+}
+
 void gw_http_add_connection(struct gw_http *http, int fd, const struct sockaddr *addr,
                             socklen_t len, const struct gw_h1_head *head, const char *buf)
 {

@@ -27,6 +27,10 @@ struct gw_http *gw_http_new(uv_loop_t *loop, struct gw_generation *gen, struct g
 /* Counts requests into metrics and serves them at GATEWAY.metrics_path (borrowed). */
 void gw_http_set_metrics(struct gw_http *http, struct gw_http_metrics *metrics);
 
+struct gw_authn;
+/* The verifier of bearer tokens (borrowed; outlives http). */
+void gw_http_set_authn(struct gw_http *http, struct gw_authn *authn);
+
 /* Takes an accepted, non-blocking socket (stolen: closed by the server) whose first head the
  * sniffer scanned: head (verdict GW_H1_FAST or GW_H1_LIBRARY) points into buf, the peeked bytes,
  * both borrowed for the call. */

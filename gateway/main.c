@@ -6,6 +6,7 @@
 #include "core/status.h"
 #include "core/util.h"
 #include "core/xalloc.h"
+#include "gateway/authn.h"
 #include "gateway/generation.h"
 #include "gateway/http.h"
 #include "gateway/http_fast.h"
@@ -44,6 +45,7 @@ struct gateway {
     struct gw_sniff_set sniffing;
     struct gw_metrics *metrics;
     struct gw_http_metrics *http_metrics;
+    struct gw_authn *authn; /* bearer tokens, across reloads */
     const char *config_path;
     const struct gw_define *defines;
     size_t n_defines;
@@ -244,6 +246,7 @@ static void on_reload(uv_signal_t *handle, int signum)
         gw_config_free(config);
         return;
     }
+    gw_authn_reload(gw->authn, &config->auth.jwt);
     struct gw_generation *gen = gw_generation_new(config, table);
     gw_http_reload(gw->http, gen);
     gw_generation_unref(gw->current);
@@ -289,12 +292,15 @@ static void on_log_flush(uv_prepare_t *prepare)
     gw_log_flush();
 }
 
-/* Runs enoki until it stops; takes config and table. */
-static int run(struct gw_config *config, struct gw_route_table *table, const char *path,
-               const struct gw_define *defines, size_t n_defines)
+/* Runs enoki until it stops; takes config, table and authn. */
+static int run(struct gw_config *config, struct gw_route_table *table, struct gw_authn *authn,
+               const char *path, const struct gw_define *defines, size_t n_defines)
 {
-    struct gateway gw = {
-        .config = config, .config_path = path, .defines = defines, .n_defines = n_defines};
+    struct gateway gw = {.config = config,
+                         .authn = authn,
+                         .config_path = path,
+                         .defines = defines,
+                         .n_defines = n_defines};
     char err[512];
     gw.first = gw_generation_new(config, table);
     gw.current = gw_generation_ref(gw.first);
@@ -327,6 +333,7 @@ static int run(struct gw_config *config, struct gw_route_table *table, const cha
     gw.http_metrics = gw_http_metrics_new(gw.metrics);
     gw_rpc_set_metrics(gw.rpc, gw.metrics);
     gw_http_set_metrics(gw.http, gw.http_metrics);
+    gw_http_set_authn(gw.http, gw.authn);
     gw_hub_set_metrics(gw.hub, gw.http_metrics);
     gw.sniffing.metrics = gw.http_metrics;
     gw_rpc_start(gw.rpc);
@@ -359,6 +366,7 @@ static int run(struct gw_config *config, struct gw_route_table *table, const cha
     gw_sniff_set_free(&gw.sniffing);
     gw_generation_unref(gw.current);
     gw_generation_unref(gw.first);
+    gw_authn_free(gw.authn);
     uv_loop_close(gw.loop);
     gw_info("main", "stopped");
     return EXIT_SUCCESS;
@@ -439,6 +447,7 @@ int main(int argc, char **argv)
     int status = EXIT_CONFIG;
     struct gw_config *config = NULL;
     struct gw_route_table *table = NULL;
+    struct gw_authn *authn = NULL;
     int opt;
     while ((opt = getopt_long(argc, argv, "c:D:h", options, NULL)) != -1) {
         switch (opt) {
@@ -495,6 +504,12 @@ int main(int argc, char **argv)
     table = build_table(config);
     if (!table)
         goto out;
+    /* The key file is part of the config: one that does not load stops enoki here. */
+    authn = gw_authn_new(&config->auth.jwt, err, sizeof(err));
+    if (!authn) {
+        fprintf(stderr, "enoki: %s: GATEWAY.auth.jwt.jwks_file: %s\n", config->path, err);
+        goto out;
+    }
     if (check_only) {
         printf("%s: OK, %zu route(s); AMQP %s:%d vhost %s, exchange %s; listening on %s:%d\n",
                config->path, config->n_routes, config->amqp.host, config->amqp.port,
@@ -510,10 +525,12 @@ int main(int argc, char **argv)
         status = EXIT_SUCCESS;
         goto out;
     }
-    status = run(config, table, path, defines, n_defines);
+    status = run(config, table, authn, path, defines, n_defines);
     config = NULL; /* run has taken them */
     table = NULL;
+    authn = NULL;
 out:
+    gw_authn_free(authn);
     gw_route_table_free(table);
     gw_config_free(config);
     free(defines);
