@@ -127,6 +127,7 @@ struct gw_config {
         websocket_origins; /* allowed Origin values, "*" = any; none = same host */
     char *static_dir;      /* served under /static/, default "static" */
     char *admin_prefix;    /* POST <prefix>/<hub method> calls enoki's own service; NULL = off */
+    int admin_prefix_line; /* for messages */
     char *health_path;     /* ok while the process serves, default "/healthz" */
     char *ready_path;      /* ok only while the broker connection is up; default "/readyz" */
     char *metrics_path;    /* Prometheus text format, default "/metrics" */

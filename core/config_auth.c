@@ -121,6 +121,11 @@ static int apply_claims(const struct gw_key_err *e, const struct gw_yaml_node *v
         if (key->kind != GW_YAML_STRING || key->text[0] == '\0')
             return gw_key_fail(e, key, child, GW_ECONFIG, "expected a context key, got %s",
                                gw_yaml_describe(key, got, sizeof(got)));
+        /* enoki writes these itself: the call's id chain, and a socket's identity. */
+        if (strcmp(key->text, "call_id_stack") == 0 || strcmp(key->text, "socket_id") == 0 ||
+            strcmp(key->text, "gateway") == 0)
+            return gw_key_fail(e, key, child, GW_ECONFIG,
+                               "context key '%s' is enoki's own; choose another", key->text);
         /* Two claims into one key: which one the service sees would depend on the token. */
         for (size_t j = 0; j < auth->n_claims; j++) {
             if (strcmp(auth->claims[j].key, key->text) == 0)
@@ -307,6 +312,14 @@ int gw_config_auth_finish(struct gw_config *c, char *err, size_t errlen)
                        r->scopes.n > 0 ? "scopes" : "auth", needs);
             return GW_ECONFIG;
         }
+    }
+    /* The admin endpoints are never open: a token with admin_scope, or the static admin token. */
+    if (c->admin_prefix && !auth->jwt.enabled && !c->admin_token) {
+        gw_set_err(err, errlen,
+                   "%s:%d: GATEWAY.admin_prefix: the admin endpoints need a credential: "
+                   "GATEWAY.auth.jwt (a token with scope '%s') or GATEWAY.admin_token",
+                   c->path, c->admin_prefix_line, c->admin_scope);
+        return GW_ECONFIG;
     }
     /* A client sends context_headers: a key a claim fills must come from the token alone. */
     for (size_t i = 0; i < auth->n_claims; i++) {

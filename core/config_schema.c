@@ -293,6 +293,18 @@ static int apply_cors(const struct gw_key_err *e, const struct gw_yaml_node *v, 
         .name = #key, .apply = gw_key_apply_url_path, .offset = offsetof(struct gw_config, key)    \
     }
 
+/* The line is kept: a prefix with no credential to guard it is refused once the file is read. */
+static int apply_admin_prefix(const struct gw_key_err *e, const struct gw_yaml_node *v,
+                              const char *path, void *base, const struct gw_key_spec *spec)
+{
+    struct gw_config *c = base;
+    const struct gw_key_spec field = {.apply = gw_key_apply_url_path,
+                                      .offset = offsetof(struct gw_config, admin_prefix)};
+    (void)spec;
+    c->admin_prefix_line = v->line;
+    return gw_key_apply_url_path(e, v, path, base, &field);
+}
+
 static const struct gw_key_spec gateway_keys[] = {
     {.name = "name", .apply = apply_name, .offset = offsetof(struct gw_config, name)},
     {.name = "rpc_timeout",
@@ -318,7 +330,7 @@ static const struct gw_key_spec gateway_keys[] = {
      .offset = offsetof(struct gw_config, websocket_origins),
      .list_what = ORIGINS_WHAT,
      .item_what = ORIGIN_WHAT},
-    URL_PATH_KEY(admin_prefix),
+    {.name = "admin_prefix", .apply = apply_admin_prefix},
     URL_PATH_KEY(health_path),
     URL_PATH_KEY(ready_path),
     URL_PATH_KEY(metrics_path),

@@ -50,9 +50,11 @@ enum gw_status {
     GW_ETOKEN_EARLY = -55,   /* now < nbf - leeway */
     GW_ETOKEN_CLAIM = -56,   /* iss or aud is not the expected one, or a claim has a bad type */
     GW_EJWKS = -57,          /* a JWK Set is refused */
+    GW_EUNAUTHORIZED = -58,  /* the caller must show a valid token */
+    GW_EDENIED = -59,        /* the caller's token does not allow this (a scope, a channel) */
 };
 
-#define GW_STATUS_MIN (-57)
+#define GW_STATUS_MIN (-59)
 
 /* Returns a static, human-readable text for a status; never NULL. */
 const char *gw_strerror(int status);

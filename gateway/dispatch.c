@@ -71,6 +71,17 @@ static const char *lookup_header(void *ctx, const char *name)
     return gw_request_header(ctx, name);
 }
 
+/* The call's context data: the request's headers, then the verified token's claims (which no
+ * header may stand in for). */
+static json_t *new_context(struct gw_request *req)
+{
+    const struct gw_auth_conf *auth = &req->config->auth;
+    json_t *context = gw_call_context_new(req->config, "http", lookup_header, req, req->call_id,
+                                          sizeof(req->call_id));
+    gw_auth_claims_to_context(auth->claims, auth->n_claims, req->claims, context);
+    return context;
+}
+
 /* Publishes the call, whose end answers the request; or answers at once when the call cannot be
  * published. args, kwargs and context are borrowed. */
 static void publish_call(struct gw_request *req, const json_t *args, const json_t *kwargs,
@@ -131,18 +142,25 @@ static json_t *http_mode_kwargs(struct gw_request *req, const char *path, const 
     return kwargs;
 }
 
-/* A configured route matched: its arguments, by its mode. */
-static void start_route_call(struct gw_request *req, const struct gw_route_conf *route,
-                             const char *path, const json_t *path_values)
+/* A configured route matched: what it calls, under its policy. */
+static void resolve_route(struct gw_request *req, const struct gw_route_conf *route)
 {
-    char err[512];
+    req->target = GW_TARGET_ROUTE;
     req->route = route;
     req->route_label = route->rule;
     req->service = xstrdup(route->service);
     req->method_name = xstrdup(route->method);
     req->timeout = route->timeout;
-    json_t *context = gw_call_context_new(req->config, "http", lookup_header, req, req->call_id,
-                                          sizeof(req->call_id));
+    req->auth = (struct gw_auth_policy){
+        .mode = route->auth, .scopes = route->scopes.items, .n_scopes = route->scopes.n};
+}
+
+/* A configured route's call: its arguments, by its mode. */
+static void start_route_call(struct gw_request *req, const char *path, const json_t *path_values)
+{
+    char err[512];
+    const struct gw_route_conf *route = req->route;
+    json_t *context = new_context(req);
     /* The query string is parsed here, as werkzeug parses it, not by MHD (which keeps empty pairs
      * and cuts values at %00). */
     const char *raw_query = strchr(req->raw_uri, '?');
@@ -184,8 +202,8 @@ static bool require_post(struct gw_request *req, const char *url, const char *me
     return false;
 }
 
-/* POST <rpc_prefix>/<service>/<method> with {"args": [...], "kwargs": {...}}. */
-static void start_generic_call(struct gw_request *req, const char *url, const char *method)
+/* POST <rpc_prefix>/<service>/<method>: the target, if the expose list lets it through. */
+static void resolve_generic(struct gw_request *req, const char *url, const char *method)
 {
     const struct gw_config *config = req->config;
     char message[512];
@@ -206,8 +224,16 @@ static void start_generic_call(struct gw_request *req, const char *url, const ch
         respond_error(req, GW_EFORBIDDEN, message);
         return;
     }
+    req->target = GW_TARGET_GENERIC;
     req->timeout = config->rpc_timeout;
     req->generic = true;
+    req->auth = (struct gw_auth_policy){.mode = config->auth.default_mode};
+}
+
+/* The generic route's call: {"args": [...], "kwargs": {...}}. */
+static void start_generic_call(struct gw_request *req)
+{
+    char message[512];
     json_t *args = NULL;
     json_t *kwargs = NULL;
     int status = gw_call_generic_args(content_type_of(req), req->body, req->body_len, &args,
@@ -216,8 +242,7 @@ static void start_generic_call(struct gw_request *req, const char *url, const ch
         respond_error(req, status, message);
         return;
     }
-    json_t *context =
-        gw_call_context_new(config, "http", lookup_header, req, req->call_id, sizeof(req->call_id));
+    json_t *context = new_context(req);
     publish_call(req, args, kwargs, context);
     json_decref(args);
     json_decref(kwargs);
@@ -262,7 +287,8 @@ static void probe(struct gw_request *req, const char *url)
 }
 
 /* POST <admin_prefix>/<method> with the kwargs as a JSON object: an RPC to enoki's own service
- * (GATEWAY.name), so that whichever instance holds a socket answers. */
+ * (GATEWAY.name), so that whichever instance holds a socket answers. The auth stage has let the
+ * caller in before anything under the prefix is answered, even a 404. */
 static void start_admin_call(struct gw_request *req, const char *url, const char *method)
 {
     static const char *const methods[] = {"broadcast",   "unicast",           "subscribe",
@@ -294,12 +320,85 @@ static void start_admin_call(struct gw_request *req, const char *url, const char
     req->method_name = xstrdup(name + 1);
     req->timeout = config->rpc_timeout;
     req->generic = true;
-    json_t *context =
-        gw_call_context_new(config, "http", lookup_header, req, req->call_id, sizeof(req->call_id));
+    json_t *context = new_context(req);
     publish_call(req, args, kwargs, context);
     json_decref(args);
     json_decref(kwargs);
     json_decref(context);
+}
+
+/* enoki's own paths, answered at once; false when url is none of them. */
+static bool answer_own_path(struct gw_request *req, const char *url)
+{
+    const struct gw_config *config = req->config;
+    if (strcmp(url, config->metrics_path) == 0 && req->env->metrics) {
+        req->route_label = "metrics";
+        memset(&req->response, 0, sizeof(req->response));
+        req->response.status = 200;
+        req->response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+        req->response.body = gw_http_metrics_render(req->env->metrics, &req->response.body_len);
+        req->responded = true;
+        return true;
+    }
+    if (strcmp(url, config->health_path) == 0 || strcmp(url, config->ready_path) == 0) {
+        req->route_label = "probe";
+        probe(req, url);
+        return true;
+    }
+    if (strcmp(url, config->websocket_path) == 0) {
+        /* The sniffer sends upgrades to the hub: this one did not ask for one. */
+        gw_respond_status(400, "bad_request",
+                          "this path is the websocket hub: send an Upgrade: websocket request",
+                          NULL, &req->response);
+        req->responded = true;
+        return true;
+    }
+    if (strncmp(url, "/static/", 8) == 0) {
+        req->route_label = "static";
+        gw_serve_static(req, url + 8);
+        return true;
+    }
+    return false;
+}
+
+/* What url calls: sets req->target (and what the call needs), or answers the request (404, 405, a
+ * redirect). A route's path values go to *match. */
+static void resolve(struct gw_request *req, const char *url, const char *method,
+                    struct gw_route_match *match)
+{
+    const struct gw_config *config = req->config;
+    if (answer_own_path(req, url))
+        return;
+    if (config->admin_prefix && gw_call_under_prefix(config->admin_prefix, url)) {
+        req->route_label = "admin";
+        req->target = GW_TARGET_ADMIN;
+        return;
+    }
+    if (config->expose.n > 0 && gw_call_under_prefix(config->rpc_prefix, url)) {
+        req->route_label = "generic";
+        resolve_generic(req, url, method);
+        return;
+    }
+    int status = gw_route_table_match(req->gen->table, method, url, match);
+    char message[512];
+    switch (status) {
+    case GW_OK:
+        resolve_route(req, match->target);
+        break;
+    case GW_EMETHOD:
+        snprintf(message, sizeof(message), "the method %s is not allowed for %s; allowed: %s",
+                 method, url, match->allow);
+        respond_error(req, status, message);
+        snprintf(req->response.allow, sizeof(req->response.allow), "%s", match->allow);
+        break;
+    case GW_EREDIRECT:
+        redirect(req, match->redirect);
+        break;
+    default:
+        snprintf(message, sizeof(message), "no route matches %s", url);
+        respond_error(req, GW_ENOMATCH, message);
+        break;
+    }
 }
 
 static void route_request(struct gw_request *req, const char *method)
@@ -313,70 +412,22 @@ static void route_request(struct gw_request *req, const char *method)
         respond_error(req, GW_EARGS, err);
         return;
     }
-    const struct gw_config *config = req->config;
-    if (strcmp(url, config->metrics_path) == 0 && req->env->metrics) {
-        req->route_label = "metrics";
-        memset(&req->response, 0, sizeof(req->response));
-        req->response.status = 200;
-        req->response.content_type = "text/plain; version=0.0.4; charset=utf-8";
-        req->response.body = gw_http_metrics_render(req->env->metrics, &req->response.body_len);
-        req->responded = true;
-        free(url);
-        return;
-    }
-    if (strcmp(url, config->health_path) == 0 || strcmp(url, config->ready_path) == 0) {
-        req->route_label = "probe";
-        probe(req, url);
-        free(url);
-        return;
-    }
-    if (strcmp(url, config->websocket_path) == 0) {
-        /* The sniffer sends upgrades to the hub: this one did not ask for one. */
-        gw_respond_status(400, "bad_request",
-                          "this path is the websocket hub: send an Upgrade: websocket request",
-                          NULL, &req->response);
-        req->responded = true;
-        free(url);
-        return;
-    }
-    if (strncmp(url, "/static/", 8) == 0) {
-        req->route_label = "static";
-        gw_serve_static(req, url + 8);
-        free(url);
-        return;
-    }
-    if (config->admin_prefix && gw_call_under_prefix(config->admin_prefix, url)) {
-        req->route_label = "admin";
-        start_admin_call(req, url, method);
-        free(url);
-        return;
-    }
-    if (config->expose.n > 0 && gw_call_under_prefix(config->rpc_prefix, url)) {
-        req->route_label = "generic";
-        start_generic_call(req, url, method);
-        free(url);
-        return;
-    }
     struct gw_route_match match = {0};
-    int status = gw_route_table_match(req->gen->table, method, url, &match);
-    char message[512];
-    switch (status) {
-    case GW_OK:
-        start_route_call(req, match.target, url, match.values);
-        break;
-    case GW_EMETHOD:
-        snprintf(message, sizeof(message), "the method %s is not allowed for %s; allowed: %s",
-                 method, url, match.allow);
-        respond_error(req, status, message);
-        snprintf(req->response.allow, sizeof(req->response.allow), "%s", match.allow);
-        break;
-    case GW_EREDIRECT:
-        redirect(req, match.redirect);
-        break;
-    default:
-        snprintf(message, sizeof(message), "no route matches %s", url);
-        respond_error(req, GW_ENOMATCH, message);
-        break;
+    resolve(req, url, method, &match);
+    if (!req->responded && !gw_stages_run(GW_AFTER_RESOLVE, req)) {
+        switch (req->target) {
+        case GW_TARGET_ROUTE:
+            start_route_call(req, url, match.values);
+            break;
+        case GW_TARGET_GENERIC:
+            start_generic_call(req);
+            break;
+        case GW_TARGET_ADMIN:
+            start_admin_call(req, url, method);
+            break;
+        case GW_TARGET_NONE:
+            break;
+        }
     }
     gw_route_match_clear(&match);
     free(url);
@@ -384,7 +435,7 @@ static void route_request(struct gw_request *req, const char *method)
 
 bool gw_dispatch(struct gw_request *req)
 {
-    if (!gw_stages_run(req))
+    if (!gw_stages_run(GW_BEFORE_RESOLVE, req))
         route_request(req, req->method);
     return req->responded;
 }

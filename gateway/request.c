@@ -135,6 +135,7 @@ void gw_request_finish(struct gw_request *req, bool client_gone)
         close(req->file_fd);
     gw_response_clear(&req->response);
     gw_generation_unref(req->gen);
+    json_decref(req->claims);
     free(req->service);
     free(req->method_name);
     free(req->body);

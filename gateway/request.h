@@ -13,6 +13,7 @@
 
 #include "core/rpc.h"
 #include "gateway/generation.h"
+#include "routes/auth.h"
 #include "routes/cors.h"
 #include "routes/http_mode.h"
 #include "routes/respond.h"
@@ -23,6 +24,7 @@
 #include <sys/socket.h>
 #include <uv.h>
 
+struct gw_authn;
 struct gw_http_metrics;
 
 /* What every request of the HTTP side shares: owned by gw_http, borrowed by requests. */
@@ -30,10 +32,19 @@ struct gw_http_env {
     uv_loop_t *loop;
     struct gw_generation *current; /* the settings new requests begin under (a reference) */
     struct gw_rpc *rpc;
+    struct gw_authn *authn;          /* verifies bearer tokens (borrowed) */
     struct gw_http_metrics *metrics; /* NULL: not counted */
     bool draining;                   /* every response says "Connection: close" */
     size_t in_flight;                /* requests begun and not yet finished */
     size_t connections;              /* open HTTP connections, for GATEWAY.max_connections */
+};
+
+/* What a request calls, once its path is resolved (gateway/dispatch.c). */
+enum gw_target {
+    GW_TARGET_NONE,    /* answered while resolving (enoki's own paths, 404, 405, ...) */
+    GW_TARGET_ROUTE,   /* a configured route */
+    GW_TARGET_GENERIC, /* the generic route, through an expose entry */
+    GW_TARGET_ADMIN,   /* enoki's own service under GATEWAY.admin_prefix */
 };
 
 struct gw_request;
@@ -74,6 +85,11 @@ struct gw_request {
     const struct gw_route_conf *route; /* NULL for the generic route */
     const char *route_label;           /* for metrics: the rule, or what answered */
     bool is_preflight;
+    /* Who calls (the auth stage): the policy of the target, and the verified token's claims (a
+     * reference) or NULL for an anonymous caller. */
+    enum gw_target target;
+    struct gw_auth_policy auth;
+    json_t *claims;
     char call_id[160];
     uint64_t start_ns;
 };

@@ -47,20 +47,30 @@ bool gw_stage_limits(struct gw_request *req)
     return true;
 }
 
-static const struct gw_stage stages[] = {
+static const struct gw_stage before_resolve[] = {
     {"cors_preflight", gw_stage_cors_preflight},
     {"limits", gw_stage_limits},
 };
 
-const struct gw_stage *gw_stages(size_t *n)
+static const struct gw_stage after_resolve[] = {
+    {"auth", gw_stage_auth},
+};
+
+const struct gw_stage *gw_stages(enum gw_stage_phase phase, size_t *n)
 {
-    *n = ARRAY_LEN(stages);
-    return stages;
+    if (phase == GW_BEFORE_RESOLVE) {
+        *n = ARRAY_LEN(before_resolve);
+        return before_resolve;
+    }
+    *n = ARRAY_LEN(after_resolve);
+    return after_resolve;
 }
 
-bool gw_stages_run(struct gw_request *req)
+bool gw_stages_run(enum gw_stage_phase phase, struct gw_request *req)
 {
-    for (size_t i = 0; i < ARRAY_LEN(stages); i++)
+    size_t n;
+    const struct gw_stage *stages = gw_stages(phase, &n);
+    for (size_t i = 0; i < n; i++)
         if (stages[i].run(req))
             return true;
     return false;

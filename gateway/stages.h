@@ -2,9 +2,10 @@
  * (docs/architecture.md, "One REST request, end to end").
  *
  * Each stage looks at the request and either lets it go on (returns false) or answers it itself
- * (fills req->response, sets req->responded and returns true), and then no later stage runs. Today:
- * the CORS preflight and the size limits; authentication, rate limiting and tracing are to come as
- * stages of the same list.
+ * (fills req->response, sets req->responded and returns true), and then no later stage runs.
+ * Two lists: the stages before the path is resolved (the CORS preflight, the size limits) and those
+ * after it, which need to know what the request calls (authentication: the route's, the expose
+ * entry's or the admin endpoints' policy). Rate limiting and tracing are to come as stages too.
  */
 #ifndef ENOKI_STAGES_H
 #define ENOKI_STAGES_H
@@ -20,14 +21,22 @@ struct gw_stage {
     gw_stage_fn run;
 };
 
-/* The stages, in the order they run; *n gets their number. */
-const struct gw_stage *gw_stages(size_t *n);
+enum gw_stage_phase {
+    GW_BEFORE_RESOLVE, /* the request as it came */
+    GW_AFTER_RESOLVE,  /* req->target and req->auth are set */
+};
 
-/* Runs every stage in order; true when one has answered the request. */
-bool gw_stages_run(struct gw_request *req);
+/* The stages of a phase, in the order they run; *n gets their number. */
+const struct gw_stage *gw_stages(enum gw_stage_phase phase, size_t *n);
+
+/* Runs every stage of phase in order; true when one has answered the request. */
+bool gw_stages_run(enum gw_stage_phase phase, struct gw_request *req);
 
 /* The stages themselves, for their tests. */
 bool gw_stage_cors_preflight(struct gw_request *req);
 bool gw_stage_limits(struct gw_request *req);
+/* The caller's token against the target's policy (docs/auth.md): goes on, with req->claims set for
+ * a verified token, or answers 401 / 403 with RFC 6750's WWW-Authenticate. */
+bool gw_stage_auth(struct gw_request *req);
 
 #endif

@@ -167,3 +167,24 @@ enum gw_bearer gw_auth_bearer(const char *value, size_t len, const char **token,
     *token_len = end - start;
     return GW_BEARER_TOKEN;
 }
+
+bool gw_auth_claims_exp(const json_t *claims, double *exp)
+{
+    const json_t *v = json_object_get(claims, "exp");
+    if (!json_is_number(v))
+        return false;
+    *exp = json_number_value(v);
+    return true;
+}
+
+void gw_auth_claims_to_context(const struct gw_auth_claim *map, size_t n, const json_t *claims,
+                               json_t *context)
+{
+    for (size_t i = 0; i < n; i++)
+        json_object_del(context, map[i].key);
+    for (size_t i = 0; claims && i < n; i++) {
+        json_t *v = json_object_get(claims, map[i].claim);
+        if (json_is_string(v) || json_is_number(v) || json_is_boolean(v) || json_is_array(v))
+            json_object_set(context, map[i].key, v);
+    }
+}

@@ -71,6 +71,16 @@ void gw_auth_decide(const struct gw_auth_policy *p, const struct gw_auth_token_s
 /* Whether claims grant scope (see gw_auth_decide). */
 bool gw_auth_has_scope(const json_t *claims, const char *scope);
 
+/* The token's exp claim when it is a number (seconds since the epoch). */
+bool gw_auth_claims_exp(const json_t *claims, double *exp);
+
+/* Fills context with GATEWAY.auth.claims (n pairs): first every key a claim fills is removed,
+ * whatever put it there (a client's header), then each claim present in claims (NULL: an anonymous
+ * caller) is set under its key when it can travel as a nameko header (a string, number, boolean or
+ * list); so a key a claim fills only ever holds the verified token's value. */
+void gw_auth_claims_to_context(const struct gw_auth_claim *map, size_t n, const json_t *claims,
+                               json_t *context);
+
 enum gw_bearer {
     GW_BEARER_NONE,      /* no credentials of the Bearer scheme (absent, or e.g. Basic) */
     GW_BEARER_TOKEN,     /* a token */

@@ -464,6 +464,16 @@ static void raised(const char *exc_type, const char *value, struct gw_response *
     free(body);
 }
 
+void gw_http_respond_refusal(int http, const char *code, const char *exc_type, const char *message,
+                             struct gw_response *out)
+{
+    gw_response_clear(out);
+    char *body = xasprintf("Error: %s: %s\n", exc_type, message);
+    text_response(http, body, strlen(body), out);
+    out->code = code;
+    free(body);
+}
+
 /* Python's str() of a header value: strings as they are, anything else as its repr. */
 static char *header_text(const json_t *v)
 {

@@ -53,6 +53,11 @@ void gw_http_respond_error(int status, const json_t *error, const char *detail, 
                            double timeout_s, const struct gw_string_list *expected,
                            struct gw_response *out);
 
+/* A request enoki refuses itself (401, 403) in @http's text format: "Error: <exc_type>:
+ * <message>\n" with the status given; code is the error table's, for the log. */
+void gw_http_respond_refusal(int http, const char *code, const char *exc_type, const char *message,
+                             struct gw_response *out);
+
 /* Parses a Cookie header as werkzeug's parse_cookie does into cookies (an object, first value of a
  * name wins): "a=1; b=\"q v\"; c" -> {"a": "1", "b": "q v", "c": ""}. */
 void gw_http_parse_cookies(const char *header, json_t *cookies);

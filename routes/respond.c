@@ -28,6 +28,8 @@ static const struct gw_outcome outcomes[] = {
     {GW_EBADREPLY, 502, "BadReply", "enoki.BadReply"},
     {GW_ESHUTDOWN, 503, "GatewayStopping", "enoki.GatewayStopping"},
     {GW_EREMOTE, 500, "GatewayError", "enoki.GatewayError"},
+    {GW_EUNAUTHORIZED, 401, "Unauthorized", "enoki.Unauthorized"},
+    {GW_EDENIED, 403, "Forbidden", "enoki.Forbidden"},
 };
 
 const struct gw_outcome *gw_outcome_of(int status)

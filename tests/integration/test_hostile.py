@@ -85,10 +85,16 @@ def static_dir(tmp_path_factory):
     return d
 
 
+# The admin endpoints are never open: these gateways have a static admin token.
+ADMIN_TOKEN = "hostile-admin-token"
+ADMIN_AUTH = {"Authorization": "Bearer " + ADMIN_TOKEN}
+
+
 def start_gateway(tmp, broker, name, cfg, **gateway):
     keys = {"name": name, "expose": [SVC + ".*"], "header_timeout": HEADER_TIMEOUT,
             "idle_timeout": IDLE_TIMEOUT, "websocket_max_frame": MAX_FRAME,
-            "websocket_send_queue": SEND_QUEUE, "admin_prefix": "/admin"}
+            "websocket_send_queue": SEND_QUEUE, "admin_prefix": "/admin",
+            "admin_token": ADMIN_TOKEN}
     keys.update(gateway)
     broker.track_queue("rpc-" + name)
     broker.exchanges.add(name + ".hub")
@@ -806,7 +812,7 @@ def test_reader_that_never_reads_events_is_closed_1008(gw, ws, broker):
 
     def gone():
         r = gw.post("/admin/unicast", json_body={"socket_id": slow.socket_id, "event": "probe",
-                                                 "data": None})
+                                                 "data": None}, headers=ADMIN_AUTH)
         assert r.status == 200, r
         return r.json() is False
 

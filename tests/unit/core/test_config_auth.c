@@ -32,11 +32,12 @@ START_TEST(mode_names)
 }
 END_TEST
 
-/* Existing configs keep their meaning: no auth anywhere, admin_prefix alone still loads. */
+/* Existing configs keep their meaning: no auth anywhere. An admin_prefix alone no longer loads
+ * (see refusals): the admin endpoints are never open. */
 START_TEST(defaults)
 {
-    struct gw_config *c =
-        load_ok("GATEWAY: {admin_prefix: /admin}\nroutes: [{rule: /a, rpc: s.m}]\n");
+    struct gw_config *c = load_ok(
+        "GATEWAY: {admin_prefix: /admin, admin_token: t0k}\nroutes: [{rule: /a, rpc: s.m}]\n");
     ck_assert_int_eq(c->auth.default_mode, GW_AUTH_NONE);
     ck_assert_int_eq(c->auth.websocket, GW_AUTH_NONE);
     ck_assert_ptr_null(c->auth.cookie);
@@ -44,7 +45,7 @@ START_TEST(defaults)
     ck_assert(!c->auth.jwt.enabled);
     ck_assert_int_eq(c->auth.jwt.leeway, 30);
     ck_assert_str_eq(c->admin_scope, "enoki:admin");
-    ck_assert_ptr_null(c->admin_token);
+    ck_assert_str_eq(c->admin_token, "t0k");
     ck_assert_str_eq(c->admin_prefix, "/admin");
     ck_assert_int_eq(c->routes[0].auth, GW_AUTH_NONE);
     ck_assert(!c->routes[0].auth_given);
@@ -139,6 +140,12 @@ static const struct {
     const char *yaml;
     const char *message;
 } refusals[] = {
+    {"GATEWAY:\n  name: x\n  admin_prefix: /admin\n",
+     "a.yaml:3: GATEWAY.admin_prefix: the admin endpoints need a credential: GATEWAY.auth.jwt (a "
+     "token with scope 'enoki:admin') or GATEWAY.admin_token"},
+    {"GATEWAY:\n  auth:\n    claims: {sub: call_id_stack}\n",
+     "a.yaml:3: GATEWAY.auth.claims.sub: context key 'call_id_stack' is enoki's own; choose "
+     "another"},
     {"GATEWAY: {auth: 1}\n", "a.yaml:1: GATEWAY.auth: expected a mapping, got '1'"},
     {"GATEWAY:\n  auth:\n    dflt: none\n",
      "a.yaml:3: GATEWAY.auth.dflt: unknown key (expected one of: default, cookie, websocket, "

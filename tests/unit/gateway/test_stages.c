@@ -72,7 +72,7 @@ static void assert_error(const struct gw_response *r, int status, const char *er
 START_TEST(stage_order)
 {
     size_t n = 0;
-    const struct gw_stage *stages = gw_stages(&n);
+    const struct gw_stage *stages = gw_stages(GW_BEFORE_RESOLVE, &n);
     ck_assert_uint_eq(n, 2);
     ck_assert_str_eq(stages[0].name, "cors_preflight");
     ck_assert(stages[0].run == gw_stage_cors_preflight);
@@ -208,7 +208,7 @@ START_TEST(run_stops_at_the_first_answer)
     gw_request_add_field(&f.req, "Origin", "https://evil.example");
     gw_request_add_field(&f.req, "Access-Control-Request-Method", "POST");
     f.req.head_too_large = true;
-    ck_assert(gw_stages_run(&f.req));
+    ck_assert(gw_stages_run(GW_BEFORE_RESOLVE, &f.req));
     assert_error(&f.req.response, 403, "cors_forbidden",
                  "this Origin may not call enoki (GATEWAY.cors)");
     teardown(&f);
@@ -218,7 +218,7 @@ START_TEST(run_stops_at_the_first_answer)
     gw_request_add_field(&f.req, "Origin", "https://app.example");
     gw_request_add_field(&f.req, "Access-Control-Request-Method", "POST");
     f.req.body_too_large = true;
-    ck_assert(gw_stages_run(&f.req));
+    ck_assert(gw_stages_run(GW_BEFORE_RESOLVE, &f.req));
     ck_assert_int_eq(f.req.response.status, 204);
     teardown(&f);
 
@@ -226,7 +226,7 @@ START_TEST(run_stops_at_the_first_answer)
     setup(&f, CORS LIMITS, "POST");
     gw_request_add_field(&f.req, "Origin", "https://app.example");
     f.req.body_too_large = true;
-    ck_assert(gw_stages_run(&f.req));
+    ck_assert(gw_stages_run(GW_BEFORE_RESOLVE, &f.req));
     ck_assert(!f.req.is_preflight);
     assert_error(&f.req.response, 413, "body_too_large",
                  "the body is larger than 1000 bytes (GATEWAY.max_body)");
@@ -235,7 +235,7 @@ START_TEST(run_stops_at_the_first_answer)
     /* Nothing to say: the route is called. */
     setup(&f, CORS LIMITS, "POST");
     gw_request_add_field(&f.req, "Origin", "https://app.example");
-    ck_assert(!gw_stages_run(&f.req));
+    ck_assert(!gw_stages_run(GW_BEFORE_RESOLVE, &f.req));
     ck_assert(!f.req.responded);
     ck_assert_int_eq(f.req.response.status, 0);
     teardown(&f);

@@ -1,0 +1,129 @@
+/* stage_auth.c - the auth stage: the caller's bearer token against the policy of what the request
+ * calls (docs/auth.md). The decision is routes/auth's; this stage finds the token, has it verified
+ * (gateway/authn) and writes the answer. */
+#include "gateway/stages.h"
+
+#include "core/status.h"
+#include "gateway/authn.h"
+#include "routes/auth.h"
+#include "routes/http_mode.h"
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <string.h>
+
+/* A 401 or 403, as JSON or (mode: http routes) in @http's text format, with its challenge. */
+static bool refuse(struct gw_request *req, struct gw_auth_decision *d)
+{
+    if (d->http != 403 && d->http != 401) {
+        d->http = 401;
+        d->code = "unauthorized";
+        snprintf(d->challenge, sizeof(d->challenge), "Bearer realm=\"%s\"", GW_AUTH_REALM);
+        snprintf(d->message, sizeof(d->message), "a valid bearer token is needed");
+    }
+    int status = d->http == 401 ? GW_EUNAUTHORIZED : GW_EDENIED;
+    if (req->route && req->route->mode == GW_MODE_HTTP)
+        gw_http_respond_refusal(d->http, d->code, gw_outcome_of(status)->exc_type, d->message,
+                                &req->response);
+    else
+        gw_respond_status(d->http, d->code, d->message, NULL, &req->response);
+    gw_response_add_header(&req->response, "WWW-Authenticate", d->challenge);
+    req->responded = true;
+    return true;
+}
+
+/* What the Authorization header holds, and what came of verifying it (claims: a new reference). */
+static void read_token(struct gw_request *req, struct gw_auth_token_state *t, json_t **claims,
+                       char *reason, size_t reasonlen)
+{
+    const char *value = gw_request_header(req, "Authorization");
+    const char *token;
+    size_t len;
+    memset(t, 0, sizeof(*t));
+    *claims = NULL;
+    switch (gw_auth_bearer(value, value ? strlen(value) : 0, &token, &len)) {
+    case GW_BEARER_NONE:
+        return;
+    case GW_BEARER_MALFORMED:
+        t->sent = true;
+        t->verify_status = GW_ETOKEN;
+        t->reason = "the Authorization header is not 'Bearer <token>'";
+        return;
+    case GW_BEARER_TOKEN:
+        t->sent = true;
+        t->verify_status = gw_authn_verify(req->env->authn, token, len, claims, reason, reasonlen);
+        t->reason = reason;
+        t->claims = *claims;
+        return;
+    }
+}
+
+/* Whether the bearer token is GATEWAY.admin_token. The digests are compared, in constant time, so
+ * that neither the bytes nor the length of the secret leak through timing. */
+static bool is_admin_token(const char *token, size_t len, const char *admin_token)
+{
+    unsigned char a[SHA256_DIGEST_LENGTH], b[SHA256_DIGEST_LENGTH];
+    SHA256((const unsigned char *)token, len, a);
+    SHA256((const unsigned char *)admin_token, strlen(admin_token), b);
+    return CRYPTO_memcmp(a, b, sizeof(a)) == 0;
+}
+
+/* The admin endpoints: GATEWAY.admin_token, or a token with GATEWAY.admin_scope. Never open: a
+ * config with neither is refused at load, and here nothing goes through then. */
+static bool admin_auth(struct gw_request *req)
+{
+    const struct gw_config *config = req->config;
+    const char *value = gw_request_header(req, "Authorization");
+    const char *token = NULL;
+    size_t len = 0;
+    bool bearer = gw_auth_bearer(value, value ? strlen(value) : 0, &token, &len) == GW_BEARER_TOKEN;
+    if (bearer && config->admin_token && is_admin_token(token, len, config->admin_token))
+        return false;
+    struct gw_auth_decision d;
+    char *scopes[] = {config->admin_scope};
+    struct gw_auth_policy policy = {.mode = GW_AUTH_REQUIRED, .scopes = scopes, .n_scopes = 1};
+    struct gw_auth_token_state t;
+    json_t *claims = NULL;
+    char reason[GW_AUTH_MESSAGE_LEN];
+    if (config->auth.jwt.enabled) {
+        read_token(req, &t, &claims, reason, sizeof(reason));
+    } else {
+        /* Only the static token opens them: anything sent was not it. */
+        memset(&t, 0, sizeof(t));
+        t.sent = value != NULL && *value;
+        t.verify_status = GW_ETOKEN;
+        t.reason = "not the admin token";
+    }
+    gw_auth_decide(&policy, &t, &d);
+    json_decref(claims);
+    /* `required` never lets an anonymous caller through; refuse() fails closed all the same. */
+    if (d.verdict == GW_AUTH_AUTHENTIC)
+        return false;
+    return refuse(req, &d);
+}
+
+bool gw_stage_auth(struct gw_request *req)
+{
+    if (req->target == GW_TARGET_ADMIN)
+        return admin_auth(req);
+    if (req->target == GW_TARGET_NONE || req->auth.mode == GW_AUTH_NONE)
+        return false;
+    struct gw_auth_token_state t;
+    json_t *claims;
+    char reason[GW_AUTH_MESSAGE_LEN];
+    read_token(req, &t, &claims, reason, sizeof(reason));
+    struct gw_auth_decision d;
+    gw_auth_decide(&req->auth, &t, &d);
+    switch (d.verdict) {
+    case GW_AUTH_AUTHENTIC:
+        req->claims = claims;
+        return false;
+    case GW_AUTH_ANONYMOUS:
+        json_decref(claims);
+        return false;
+    default:
+        json_decref(claims);
+        return refuse(req, &d);
+    }
+}
