@@ -24,7 +24,8 @@ struct gw_authn {
     char *secret, *issuer, *audience;
     char *jwks_file;
     struct gw_jwk_set *keys;
-    uint64_t keys_read_ns; /* monotonic time of the last read of jwks_file */
+    bool kid_reread;        /* the file has been read again for an unknown kid */
+    uint64_t kid_reread_ns; /* when (monotonic) */
     struct gw_token_cache *cache;
     uint64_t checks, hits;
 };
@@ -54,7 +55,6 @@ static void set_policy(struct gw_authn *a, const struct gw_auth_jwt_conf *jwt)
 static int read_keys(struct gw_authn *a, char *err, size_t errlen)
 {
     struct gw_jwk_set *keys;
-    a->keys_read_ns = gw_now_ns();
     int rc = gw_auth_keys_load(a->jwks_file, &keys, err, errlen);
     if (rc != GW_OK)
         return rc;
