@@ -98,13 +98,18 @@ void gw_authn_reload(struct gw_authn *a, const struct gw_auth_jwt_conf *jwt)
 }
 
 /* A token names a kid the set lacks: the issuer may have rotated its keys. Read the set again,
- * unless it was read a moment ago (a client could otherwise make enoki read the file per request).
- */
+ * unless an unknown kid had it read a moment ago (a client could otherwise make enoki read the file
+ * per request). Reads at start-up and on SIGHUP do not count: a key added just after either is
+ * found by its first token. */
 static bool reread_for_kid(struct gw_authn *a)
 {
     char err[512];
-    if (!a->jwks_file || gw_now_ns() - a->keys_read_ns < GW_AUTHN_KID_RELOAD_S * NS_PER_S)
+    uint64_t now = gw_now_ns();
+    if (!a->jwks_file ||
+        (a->kid_reread && now - a->kid_reread_ns < GW_AUTHN_KID_RELOAD_S * NS_PER_S))
         return false;
+    a->kid_reread = true;
+    a->kid_reread_ns = now;
     if (read_keys(a, err, sizeof(err)) != GW_OK) {
         gw_error("auth", "a token names an unknown kid; keeping the keys read before: %s", err);
         return false;
