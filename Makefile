@@ -187,6 +187,8 @@ bench: $(ENOKI) $(LIB_OBJS)
 		$(CC) $(CFLAGS) -O2 $(LDFLAGS) -o $(BUILD)/bench/$$t bench/$$t.c $(LDLIBS) || exit 1; \
 	done
 	$(CC) $(CFLAGS) -O2 $(LDFLAGS) -o $(BUILD)/bench/route_match bench/route_match.c $(LIB_OBJS) $(LDLIBS)
+	$(CC) $(CFLAGS) -O2 $(LDFLAGS) -o $(BUILD)/bench/jwt_cost bench/jwt_cost.c \
+		tests/unit/routes/jwt_signer.c $(LIB_OBJS) $(LDLIBS)
 
 # Fuzzing with libFuzzer (Debian's clang): one harness per target in tests/fuzz/fuzz_<name>.c, built
 # with the library into $(BUILD)/fuzz (objects apart from $(BUILD)/obj). Each runs FUZZ_SECONDS on a

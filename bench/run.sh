@@ -135,7 +135,7 @@ make -s all bench >"$TMP/build.log" 2>&1 || { cat "$TMP/build.log" >&2; exit 1; 
 # Copies, so that a rebuild in the working tree while this runs changes nothing measured here.
 mkdir -p "$TMP/bin"
 cp "$BUILD/enoki" "$TMP/bin/enoki"
-for t in echo_backend rpc_ceiling mhd_ceiling ws_bench startup_time route_match; do
+for t in echo_backend rpc_ceiling mhd_ceiling ws_bench startup_time route_match jwt_cost; do
     cp "$BUILD/bench/$t" "$TMP/bin/$t"
 done
 TOOLS="$TMP/bin"
@@ -175,7 +175,11 @@ if [ "$PIN" = 1 ]; then
 fi
 
 # An enoki config: a route, the generic route (GATEWAY.expose), limits raised for 10,000 sockets.
-write_config() { # file port name
+# The bearer token of the auth measurement and its key set (bench/jwt_cost.c writes both, and
+# measures a cold RS256 and ES256 verification and a cached one).
+"$TOOLS/jwt_cost" --jwks "$TMP/jwks.json" --token "$TMP/token" >"$TMP/jwt_cost.out"
+
+write_config() { # file port name [auth]: with auth, also /auth/echo/<int:value> behind a token
     cat >"$1" <<EOF
 AMQP_URI: $URI
 WEB_SERVER_ADDRESS: 127.0.0.1:$2
@@ -186,14 +190,34 @@ GATEWAY:
   expose: [bench_echo.*]
   max_connections: 15000
   websocket_max_sockets: 15000
+EOF
+    if [ -n "${4:-}" ]; then
+        cat >>"$1" <<EOF
+  auth:
+    claims: {sub: user_id}
+    jwt: {algorithms: [RS256, ES256], jwks_file: $TMP/jwks.json}
+EOF
+    fi
+    cat >>"$1" <<EOF
 routes:
   - rule: /echo/<int:value>
     rpc: bench_echo.echo
 EOF
+    if [ -n "${4:-}" ]; then
+        cat >>"$1" <<EOF
+  - rule: /auth/echo/<int:value>
+    rpc: bench_echo.echo
+    auth: required
+    scopes: [bench:echo]
+EOF
+    fi
 }
-write_config "$TMP/enoki.yaml" "$PORT" enoki_bench
+write_config "$TMP/enoki.yaml" "$PORT" enoki_bench auth
 write_config "$TMP/enoki-spare.yaml" "$SPARE_PORT" enoki_bench_spare
 write_config "$TMP/enoki-baseline.yaml" "$BASE_PORT" enoki_bench_baseline
+cat >"$TMP/auth.lua" <<EOF
+wrk.headers["Authorization"] = "Bearer $(cat "$TMP/token")"
+EOF
 cat >"$TMP/post.lua" <<'EOF'
 wrk.method = "POST"
 wrk.body = '{"kwargs": {"value": 42}}'
@@ -290,6 +314,7 @@ fi
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 RESULTS="$TMP/results.txt"
 : >"$RESULTS"
+sed -n 's/^RESULT /jwt conc=1 run=1 /p' "$TMP/jwt_cost.out" >>"$RESULTS"
 CLK_TCK=$(getconf CLK_TCK)
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -394,6 +419,8 @@ for run in $(seq 1 "$RUNS"); do
             wrk_run baseline "$run" "$c" "$BASE_URL" "$BP"
         fi
     done
+    # The same route behind a required bearer token (RS256, repeated: the cache answers it).
+    wrk_run enoki_auth "$run" 64 "http://127.0.0.1:$PORT/auth/echo/42" "$EP" "$TMP/auth.lua"
     wrk_run enoki_generic "$run" 64 "http://127.0.0.1:$PORT/rpc/bench_echo/echo" "$EP" "$TMP/post.lua"
     if [ -n "$BP" ]; then
         wrk_run baseline_generic "$run" 64 "http://127.0.0.1:$BASE_PORT/rpc/bench_echo/echo" "$BP" \
@@ -505,6 +532,7 @@ label = {
     "ceiling_other": f"broker RPC ceiling, delivery_mode {other}",
     "enoki": "enoki REST GET /echo/<int:value>",
     "baseline": "baseline REST GET /echo/<int:value>",
+    "enoki_auth": "enoki REST, auth: required (RS256 token)",
     "enoki_generic": "enoki generic POST /rpc/bench_echo/echo",
     "baseline_generic": "baseline generic POST /rpc/bench_echo/echo",
     "ws": "enoki websocket hub calls (sockets)",
@@ -518,7 +546,7 @@ figures = {"rows": []}
 # With --baseline, each baseline row follows enoki's row of the same measurement and concurrency.
 PAIRS = {"enoki": "baseline", "enoki_generic": "baseline_generic", "ws": "baseline_ws"}
 order = []
-for key in ["mhd", "ceiling", "ceiling_other", "enoki", "enoki_generic", "ws", "nameko"]:
+for key in ["mhd", "ceiling", "ceiling_other", "enoki", "enoki_auth", "enoki_generic", "ws", "nameko"]:
     for c in concs(key):
         order.append((key, c))
         if key in PAIRS and (PAIRS[key], c) in rows:
@@ -552,6 +580,11 @@ for c in concs("routes"):
     figures.setdefault("routes", []).append({"routes": c, "hit_ns": med("routes", c, "hit_ns"),
                                              "miss_ns": med("routes", c, "miss_ns"),
                                              "m405_ns": med("routes", c, "m405_ns")})
+rs, es, cached = med("jwt", 1, "rs256_us"), med("jwt", 1, "es256_us"), med("jwt", 1, "cached_us")
+if rs is not None:
+    out(f"bearer token verification (bench/jwt_cost.c): cold RS256 {rs:.1f} us, cold ES256 {es:.1f} us, "
+        f"cached {cached:.2f} us")
+    figures["jwt"] = {"rs256_us": rs, "es256_us": es, "cached_us": cached}
 h, r = med("startup", 1, "healthz_ms"), med("startup", 1, "readyz_ms")
 out(f"start-up (exec to first 200, median): /healthz {h:.1f} ms, /readyz {r:.1f} ms")
 figures["startup"] = {"healthz_ms": h, "readyz_ms": r}
@@ -630,6 +663,11 @@ if wi and wi["sockets"] >= 10000:
 else:
     target("10,000 idle websockets in < 100 MB RSS",
            f"not measured ({wi['sockets'] if wi else 0:,} sockets opened)", None)
+ea = med("enoki_auth", 64, "rps")
+if e64 and ea:
+    each = [a / b for a, b in zip(rows[("enoki_auth", 64)]["rps"], rows[("enoki", 64)]["rps"]) if b]
+    target("auth: required route >= 0.9 x the same without auth (64)",
+           f"{ea / e64:.2f} x (each run: {' '.join(f'{x:.2f}' for x in each)})", ea >= 0.9 * e64)
 figures["targets"] = targets
 
 if os.path.exists(profile) and os.path.getsize(profile):
