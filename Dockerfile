@@ -13,6 +13,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
         build-essential pkg-config check \
         libmicrohttpd-dev librabbitmq-dev libjansson-dev libuv1-dev libyaml-dev libwebsockets-dev \
+        libssl-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Makefile ./
@@ -31,7 +32,7 @@ ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
         libmicrohttpd12 librabbitmq4 libjansson4 libuv1 libyaml-0-2 \
-        libwebsockets17 libwebsockets-evlib-uv \
+        libwebsockets17 libwebsockets-evlib-uv libssl3 \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --gid 10001 enoki \
  && useradd --uid 10001 --gid enoki --home-dir /nonexistent --no-create-home \
