@@ -112,6 +112,19 @@ def test_readme_example_config_checks():
         assert any(rule in line and target in line for line in out.stdout.splitlines()), out.stdout
 
 
+@pytest.mark.parametrize("index", range(1, len(readme_blocks("yaml"))))
+def test_readme_other_configs_check(tmp_path, index):
+    """Every other YAML block of the README is a whole config that enoki --check accepts, with the
+    environment variables it names set (those of the docs that are fragments are in docs/)."""
+    path = tmp_path / "readme-{}.yaml".format(index)
+    path.write_text(readme_blocks("yaml")[index])
+    env = {k: v for k, v in os.environ.items() if k != "ENOKI_CONFIG"}
+    env.update(JWT_SECRET="readme-secret", ENOKI_ADMIN_TOKEN="readme-admin")
+    out = subprocess.run([ENOKI_BIN, "--config", str(path), "--check"], capture_output=True,
+                         text=True, env=env)
+    assert out.returncode == 0, out.stderr
+
+
 @pytest.mark.parametrize("command,expected", console_examples(), ids=lambda v: str(v)[:60])
 def test_readme_curl_example(readme_gateway, command, expected):
     assert command.startswith("curl "), command
