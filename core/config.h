@@ -20,8 +20,11 @@
  *     context_headers  mapping HTTP header name -> context key
  *     log_level        default "info" (debug, info, warn, error)
  *     log_format       default "text" (text, json)
- *     expose           list of globs over "service.method" (fnmatch), default [] = the generic
- *                      route POST <rpc_prefix>/<service>/<method> is off
+ *     expose           list of globs over "service.method" (fnmatch), each a string or a mapping
+ *                      {pattern, auth, scopes}; default [] = the generic route
+ *                      POST <rpc_prefix>/<service>/<method> is off (core/config_policy.h)
+ *     channels         list of channel patterns a socket may subscribe to, each a string or a
+ *                      mapping {pattern, auth, scopes}; default [] = none (core/config_policy.h)
  *     rpc_prefix       default "/rpc": starts with '/', no trailing '/', no '<' or '>'; a route
  * under it while expose is on is an error (the generic route owns that space) websocket_path,
  * websocket_max_frame, websocket_max_sockets, websocket_send_queue, websocket_ping,
@@ -68,6 +71,7 @@
 #include "core/amqp_uri.h"
 #include "core/config_auth.h"
 #include "core/config_keys.h"
+#include "core/config_policy.h"
 #include "core/config_routes.h"
 #include "core/log.h"
 
@@ -113,9 +117,9 @@ struct gw_config {
     size_t n_errors;
     struct gw_context_header *context_headers;
     size_t n_context_headers;
-    struct gw_string_list
-        expose;       /* globs over "service.method" for the generic route; none = off */
-    char *rpc_prefix; /* the generic route's prefix, default "/rpc" */
+    struct gw_policy_list expose;   /* globs over "service.method" callable; none = nothing */
+    char *rpc_prefix;               /* the generic route's prefix, default "/rpc" */
+    struct gw_policy_list channels; /* what a socket may subscribe to; none = nothing */
 
     /* The websocket hub. */
     char *websocket_path;      /* default "/ws" */

@@ -19,10 +19,10 @@
 #define MAX_LEEWAY 3600
 
 /* Indexed by enum gw_auth_mode; the order is also that of the "expected one of" message. */
-static const char *const mode_names[] = {[GW_AUTH_NONE] = "none",
-                                         [GW_AUTH_OPTIONAL] = "optional",
-                                         [GW_AUTH_REQUIRED] = "required",
-                                         NULL};
+const char *const gw_auth_mode_names[] = {[GW_AUTH_NONE] = "none",
+                                          [GW_AUTH_OPTIONAL] = "optional",
+                                          [GW_AUTH_REQUIRED] = "required",
+                                          NULL};
 
 /* routes/jwk's algorithms, by name; "none" is not one. */
 static const char *const alg_names[] = {"HS256", "HS384", "HS512", "RS256", "RS384", "RS512",
@@ -30,7 +30,7 @@ static const char *const alg_names[] = {"HS256", "HS384", "HS512", "RS256", "RS3
 
 const char *gw_auth_mode_name(enum gw_auth_mode mode)
 {
-    return (size_t)mode < ARRAY_LEN(mode_names) - 1 ? mode_names[mode] : "?";
+    return (size_t)mode < ARRAY_LEN(gw_auth_mode_names) - 1 ? gw_auth_mode_names[mode] : "?";
 }
 
 static bool is_hmac(const char *alg)
@@ -42,7 +42,7 @@ static int choose_mode(const struct gw_key_err *e, const struct gw_yaml_node *v,
                        enum gw_auth_mode *out)
 {
     size_t index = 0;
-    int rc = gw_key_choose(e, v, path, mode_names, &index);
+    int rc = gw_key_choose(e, v, path, gw_auth_mode_names, &index);
     if (rc == GW_OK)
         *out = (enum gw_auth_mode)index;
     return rc;
@@ -279,9 +279,70 @@ void gw_config_auth_clear(struct gw_auth_conf *auth)
     gw_config_auth_init(auth);
 }
 
+/* Where one policy sits, for its messages: a route, an expose entry or a channel entry. */
+struct policy_site {
+    const char *key;           /* "routes[2]", "GATEWAY.expose[0]" */
+    const char *noun;          /* "a route", "an entry" */
+    const char *claim_pattern; /* a channel pattern naming a claim, else NULL */
+    int line;
+};
+
+/* Settles one policy by the rules in core/config_auth.h; the one place routes, GATEWAY.expose and
+ * GATEWAY.channels get their auth from. */
+static int settle_policy(const struct gw_config *c, const struct policy_site *at,
+                         enum gw_auth_mode *mode, bool given, const struct gw_string_list *scopes,
+                         char *err, size_t errlen)
+{
+    /* Scopes and claims come from a token: an entry that names them asks for one. */
+    if (!given)
+        *mode =
+            scopes->n > 0 || at->claim_pattern != NULL ? GW_AUTH_REQUIRED : c->auth.default_mode;
+    if (*mode == GW_AUTH_NONE && scopes->n > 0) {
+        gw_set_err(err, errlen,
+                   "%s:%d: %s.scopes: %s with auth 'none' reads no token, so no scope could be "
+                   "checked",
+                   c->path, at->line, at->key, at->noun);
+        return GW_ECONFIG;
+    }
+    if (*mode == GW_AUTH_NONE && at->claim_pattern != NULL) {
+        gw_set_err(err, errlen,
+                   "%s:%d: %s.pattern: '%s' names a claim, but %s with auth 'none' reads no "
+                   "token",
+                   c->path, at->line, at->key, at->claim_pattern, at->noun);
+        return GW_ECONFIG;
+    }
+    if (c->auth.jwt.enabled || *mode == GW_AUTH_NONE)
+        return GW_OK;
+    const char *what = scopes->n > 0                        ? "scopes"
+                       : given || at->claim_pattern == NULL ? "auth"
+                                                            : "pattern";
+    gw_set_err(err, errlen, "%s:%d: %s.%s: needs GATEWAY.auth.jwt (no token could be verified)",
+               c->path, at->line, at->key, what);
+    return GW_ECONFIG;
+}
+
+static int settle_list(const struct gw_config *c, struct gw_policy_list *list, const char *key,
+                       bool channels, char *err, size_t errlen)
+{
+    char site_key[GW_YAML_PATH_LEN];
+    for (size_t i = 0; i < list->n; i++) {
+        struct gw_policy_entry *entry = &list->items[i];
+        gw_yaml_path_printf(site_key, sizeof(site_key), "%s[%zu]", key, i);
+        struct policy_site at = {.key = site_key, .noun = "an entry", .line = entry->line};
+        if (channels && gw_channel_pattern_names_claim(entry->pattern))
+            at.claim_pattern = entry->pattern;
+        int rc =
+            settle_policy(c, &at, &entry->auth, entry->auth_given, &entry->scopes, err, errlen);
+        if (rc != GW_OK)
+            return rc;
+    }
+    return GW_OK;
+}
+
 int gw_config_auth_finish(struct gw_config *c, char *err, size_t errlen)
 {
     const struct gw_auth_conf *auth = &c->auth;
+    char site_key[GW_YAML_PATH_LEN];
     const char *needs = "needs GATEWAY.auth.jwt (no token could be verified)";
     if (!auth->jwt.enabled && auth->default_mode != GW_AUTH_NONE) {
         gw_set_err(err, errlen, "%s:%d: GATEWAY.auth.default: '%s' %s", c->path, auth->line,
@@ -295,24 +356,17 @@ int gw_config_auth_finish(struct gw_config *c, char *err, size_t errlen)
     }
     for (size_t i = 0; i < c->n_routes; i++) {
         struct gw_route_conf *r = &c->routes[i];
-        /* Scopes are claims of a token: a route that lists them asks for one. */
-        if (!r->auth_given)
-            r->auth = r->scopes.n > 0 ? GW_AUTH_REQUIRED : auth->default_mode;
-        if (r->auth == GW_AUTH_NONE && r->scopes.n > 0) {
-            gw_set_err(err, errlen,
-                       "%s:%d: routes[%zu].scopes: a route with auth 'none' reads no token, so "
-                       "no scope could be checked",
-                       c->path, r->line, i);
-            return GW_ECONFIG;
-        }
-        if (auth->jwt.enabled)
-            continue;
-        if (r->auth != GW_AUTH_NONE) {
-            gw_set_err(err, errlen, "%s:%d: routes[%zu].%s: %s", c->path, r->line, i,
-                       r->scopes.n > 0 ? "scopes" : "auth", needs);
-            return GW_ECONFIG;
-        }
+        gw_yaml_path_printf(site_key, sizeof(site_key), "routes[%zu]", i);
+        struct policy_site at = {.key = site_key, .noun = "a route", .line = r->line};
+        int rc = settle_policy(c, &at, &r->auth, r->auth_given, &r->scopes, err, errlen);
+        if (rc != GW_OK)
+            return rc;
     }
+    int rc = settle_list(c, &c->expose, "GATEWAY.expose", false, err, errlen);
+    if (rc == GW_OK)
+        rc = settle_list(c, &c->channels, "GATEWAY.channels", true, err, errlen);
+    if (rc != GW_OK)
+        return rc;
     /* The admin endpoints are never open: a token with admin_scope, or the static admin token. */
     if (c->admin_prefix && !auth->jwt.enabled && !c->admin_token) {
         gw_set_err(err, errlen,

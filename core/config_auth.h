@@ -5,11 +5,12 @@
  * routes/auth. The algorithm names are those of routes/jwk's enum gw_jws_alg (core includes nothing
  * of routes/, so they are kept here as the names the config writes).
  *
- * Checks that need the whole file (gw_config_auth_finish): a route with scopes and no auth is
- * `required` (scopes are a token's claims), one with scopes and auth `none` is refused; a route
- * with auth optional/required or scopes, and GATEWAY.auth.default or .websocket other than none,
- * need GATEWAY.auth.jwt; a context key that a claim fills may not also be filled by
- * GATEWAY.context_headers (a client could forge it).
+ * Checks that need the whole file (gw_config_auth_finish), one rule for routes and for the entries
+ * of GATEWAY.expose and GATEWAY.channels (core/config_policy.h): one without auth takes
+ * GATEWAY.auth.default, but is `required` when it lists scopes or (a channel) its pattern names a
+ * claim, since both come from a token; auth `none` with either is refused; auth optional/required,
+ * and GATEWAY.auth.default or .websocket other than none, need GATEWAY.auth.jwt; a context key that
+ * a claim fills may not also be filled by GATEWAY.context_headers (a client could forge it).
  */
 #ifndef ENOKI_CONFIG_AUTH_H
 #define ENOKI_CONFIG_AUTH_H
@@ -30,6 +31,9 @@ enum gw_auth_mode {
 
 /* The mode's name as the config writes it: "none", "optional" or "required". */
 const char *gw_auth_mode_name(enum gw_auth_mode mode);
+
+/* The names indexed by enum gw_auth_mode, then NULL (for gw_key_choose). */
+extern const char *const gw_auth_mode_names[];
 
 /* GATEWAY.auth.claims: one claim of a verified token sent as the context key nameko.<key>. */
 struct gw_auth_claim {
@@ -68,9 +72,9 @@ gw_key_apply_fn gw_config_apply_route_auth;
 /* Sets the defaults of a (zeroed) record. */
 void gw_config_auth_init(struct gw_auth_conf *auth);
 
-/* Once the whole file is applied (after gw_config_routes_finish): routes without auth take
- * GATEWAY.auth.default, then the checks above. Returns GW_OK or GW_ECONFIG with
- * "<path>:<line>: <key path>: ..." in err. */
+/* Once the whole file is applied (after gw_config_routes_finish): settles the auth of routes and
+ * of the entries of GATEWAY.expose and GATEWAY.channels, with the checks above. Returns GW_OK or
+ * GW_ECONFIG with "<path>:<line>: <key path>: ..." in err. */
 int gw_config_auth_finish(struct gw_config *c, char *err, size_t errlen);
 
 /* Frees everything auth holds and zeroes it. */

@@ -314,11 +314,8 @@ static const struct gw_key_spec gateway_keys[] = {
     {.name = "context_headers", .apply = apply_context_headers},
     {.name = "log_level", .apply = apply_log_level},
     {.name = "log_format", .apply = apply_log_format},
-    {.name = "expose",
-     .apply = gw_key_apply_string_list,
-     .offset = offsetof(struct gw_config, expose),
-     .list_what = "'service.method' globs such as 'greeting_service.*'",
-     .item_what = "a glob such as 'greeting_service.*'"},
+    {.name = "expose", .apply = gw_config_apply_expose},
+    {.name = "channels", .apply = gw_config_apply_channels},
     URL_PATH_KEY(rpc_prefix),
     URL_PATH_KEY(websocket_path),
     INT_KEY(websocket_max_frame, 64, 1 << 30),
@@ -445,7 +442,8 @@ void gw_config_clear(struct gw_config *c)
     gw_string_list_clear(&c->cors.methods);
     gw_string_list_clear(&c->cors.headers);
     gw_string_list_clear(&c->websocket_origins);
-    gw_string_list_clear(&c->expose);
+    gw_policy_list_clear(&c->expose);
+    gw_policy_list_clear(&c->channels);
     clear_errors(c);
     clear_context_headers(c);
     gw_config_routes_clear(c);

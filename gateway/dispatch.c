@@ -218,7 +218,7 @@ static void resolve_generic(struct gw_request *req, const char *url, const char 
     }
     if (!require_post(req, url, method))
         return;
-    if (!gw_call_exposed(config, req->service, req->method_name)) {
+    if (gw_call_expose_find(config, req->service, req->method_name) == NULL) {
         snprintf(message, sizeof(message), "%s.%s is not exposed (GATEWAY.expose)", req->service,
                  req->method_name);
         respond_error(req, GW_EFORBIDDEN, message);

@@ -164,7 +164,7 @@ static bool start_call(struct client *c, const struct gw_ws_request *r)
     const struct gw_config *config = c->hub->config;
     char *service;
     const char *method;
-    if (gw_ws_call_target(config, r->method, &service, &method) != GW_OK)
+    if (gw_ws_call_target(config, r->method, &service, &method, NULL) != GW_OK)
         return false;
     snprintf(c->call_target, sizeof(c->call_target), "%s", r->method);
     if (!json_is_object(r->data)) {

@@ -519,7 +519,7 @@ int main(int argc, char **argv)
             printf("%s/<service>/<method>\tPOST\t(generic route)  timeout=%gs  exposes:",
                    config->rpc_prefix, config->rpc_timeout);
             for (size_t i = 0; i < config->expose.n; i++)
-                printf(" %s", config->expose.items[i]);
+                printf(" %s", config->expose.items[i].pattern);
             printf("\n");
         }
         status = EXIT_SUCCESS;

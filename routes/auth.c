@@ -77,6 +77,11 @@ bool gw_auth_has_scope(const json_t *claims, const char *scope)
     return value_has(json_object_get(claims, "scp"), scope);
 }
 
+struct gw_auth_policy gw_auth_policy_of(enum gw_auth_mode mode, const struct gw_string_list *scopes)
+{
+    return (struct gw_auth_policy){.mode = mode, .scopes = scopes->items, .n_scopes = scopes->n};
+}
+
 static void refuse(struct gw_auth_decision *out, enum gw_auth_verdict verdict, const char *error,
                    const char *attr_name, const char *attr, bool attr_space, const char *message)
 {

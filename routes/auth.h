@@ -30,6 +30,11 @@ struct gw_auth_policy {
     size_t n_scopes;
 };
 
+/* The policy of a route, an expose entry or a channel entry: its settled mode and its scopes
+ * (borrowed: the policy lives no longer than they do). */
+struct gw_auth_policy gw_auth_policy_of(enum gw_auth_mode mode,
+                                        const struct gw_string_list *scopes);
+
 /* What was found of a token and its verification. */
 struct gw_auth_token_state {
     bool sent;            /* a bearer token came with the request */

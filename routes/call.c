@@ -271,14 +271,17 @@ int gw_call_generic_target(const char *prefix, const char *path, char **service,
     return GW_OK;
 }
 
-int gw_call_exposed(const struct gw_config *config, const char *service, const char *method)
+const struct gw_policy_entry *gw_call_expose_find(const struct gw_config *config,
+                                                  const char *service, const char *method)
 {
     char *target = xasprintf("%s.%s", service, method);
-    int allowed = 0;
-    for (size_t i = 0; i < config->expose.n && !allowed; i++)
-        allowed = fnmatch(config->expose.items[i], target, 0) == 0;
+    const struct gw_policy_entry *found = NULL;
+    for (size_t i = 0; i < config->expose.n && found == NULL; i++) {
+        if (fnmatch(config->expose.items[i].pattern, target, 0) == 0)
+            found = &config->expose.items[i];
+    }
     free(target);
-    return allowed;
+    return found;
 }
 
 int gw_call_generic_args(const char *content_type, const char *body, size_t body_len, json_t **args,

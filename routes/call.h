@@ -52,8 +52,10 @@ int gw_call_under_prefix(const char *prefix, const char *path);
  */
 int gw_call_generic_target(const char *prefix, const char *path, char **service, char **method);
 
-/* true when "service.method" matches one of config->expose (fnmatch globs). */
-int gw_call_exposed(const struct gw_config *config, const char *service, const char *method);
+/* The first entry of config->expose whose glob (fnmatch) matches "service.method", or NULL when
+ * none does (the target may not be called). Borrowed from config. */
+const struct gw_policy_entry *gw_call_expose_find(const struct gw_config *config,
+                                                  const char *service, const char *method);
 
 /* Reads the generic route's body {"args": [...], "kwargs": {...}} (both optional; an empty body is
  * no arguments). Returns GW_OK with new references, or GW_EARGS (another member, or a member of the

@@ -135,17 +135,20 @@ json_t *gw_ws_call_failure(int status, const char *detail, const char *target, d
 }
 
 int gw_ws_call_target(const struct gw_config *config, const char *target, char **service,
-                      const char **method)
+                      const char **method, const struct gw_policy_entry **entry)
 {
     /* A second dot would change the routing key's meaning (<service>.<method>). */
     const char *dot = strchr(target, '.');
     if (!dot || dot == target || !dot[1] || strchr(dot + 1, '.'))
         return GW_ENOMATCH;
     char *name = xstrndup(target, (size_t)(dot - target));
-    if (!gw_call_exposed(config, name, dot + 1)) {
+    const struct gw_policy_entry *found = gw_call_expose_find(config, name, dot + 1);
+    if (found == NULL) {
         free(name);
         return GW_ENOMATCH;
     }
+    if (entry != NULL)
+        *entry = found;
     *service = name;
     *method = dot + 1;
     return GW_OK;

@@ -42,12 +42,13 @@ json_t *gw_ws_incorrect_signature(const char *message);
 json_t *gw_ws_call_failure(int status, const char *detail, const char *target, double timeout_s);
 
 /* A frame's call to the cluster (enoki's own, nameko's hub has none): "<service>.<method>", one dot
- * with something on both sides, that config->expose lets through (gw_call_exposed). Returns GW_OK
- * with the new service name in *service and the method (borrowed from target) in *method, or
+ * with something on both sides, that config->expose lets through (gw_call_expose_find). Returns
+ * GW_OK with the new service name in *service, the method (borrowed from target) in *method and,
+ * when entry is not NULL, the expose entry that matched (borrowed from config) in *entry; or
  * GW_ENOMATCH for anything else (answered MethodNotFound, as nameko's hub answers an unknown
  * method). config is borrowed. */
 int gw_ws_call_target(const struct gw_config *config, const char *target, char **service,
-                      const char **method);
+                      const char **method, const struct gw_policy_entry **entry);
 
 /* The context data of a socket's call: the socket's own (borrowed, from its handshake) with
  * call_id_stack ["<gateway>.ws.<id>"], id a new uuid4 the caller made. Returns a new object. */

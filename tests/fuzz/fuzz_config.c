@@ -70,6 +70,23 @@ static void check_string_list(const struct gw_string_list *list)
         FUZZ_ASSERT(list->items[i] != NULL && list->items[i][0] != '\0');
 }
 
+/* Entries of GATEWAY.expose or GATEWAY.channels: settled, with a pattern. */
+static void check_policy_list(const struct gw_policy_list *list, bool channels)
+{
+    for (size_t i = 0; i < list->n; i++) {
+        const struct gw_policy_entry *entry = &list->items[i];
+        FUZZ_ASSERT(entry->pattern != NULL && entry->pattern[0] != '\0');
+        FUZZ_ASSERT(entry->auth <= GW_AUTH_REQUIRED);
+        FUZZ_ASSERT(entry->auth != GW_AUTH_NONE || entry->scopes.n == 0);
+        check_string_list(&entry->scopes);
+        if (channels) {
+            FUZZ_ASSERT(gw_channel_pattern_check(entry->pattern, NULL, 0));
+            FUZZ_ASSERT(entry->auth != GW_AUTH_NONE ||
+                        !gw_channel_pattern_names_claim(entry->pattern));
+        }
+    }
+}
+
 /* What the rest of the gateway relies on in a config that loaded. */
 static void check_config(const struct gw_config *c)
 {
@@ -80,7 +97,8 @@ static void check_config(const struct gw_config *c)
     FUZZ_ASSERT(c->websocket_path && c->static_dir && c->health_path && c->ready_path &&
                 c->metrics_path);
     FUZZ_ASSERT(c->rpc_timeout > 0);
-    check_string_list(&c->expose);
+    check_policy_list(&c->expose, false);
+    check_policy_list(&c->channels, true);
     check_string_list(&c->websocket_origins);
     for (size_t i = 0; i < c->n_errors; i++)
         FUZZ_ASSERT(c->errors[i].exc_type && c->errors[i].status >= 100 &&

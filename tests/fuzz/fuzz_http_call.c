@@ -224,7 +224,9 @@ static void generic_call(const struct request *req, const char *path)
     }
     FUZZ_ASSERT(*service && *method && !strchr(service, '.') && !strchr(method, '.'));
     FUZZ_ASSERT(!strchr(service, '/') && !strchr(method, '/'));
-    gw_call_exposed(config, service, method);
+    const struct gw_policy_entry *entry = gw_call_expose_find(config, service, method);
+    FUZZ_ASSERT(entry == NULL ||
+                (entry >= config->expose.items && entry < config->expose.items + config->expose.n));
     json_t *args = (json_t *)1, *kwargs = (json_t *)1;
     int rc = gw_call_generic_args(req->content_type, req->body, req->body_len, &args, &kwargs, err,
                                   sizeof(err));

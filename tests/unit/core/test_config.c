@@ -729,14 +729,14 @@ static const struct {
     {"GATEWAY: 1\n", NULL, NULL, GW_ECONFIG, "t.yaml:1: GATEWAY: expected a mapping, got '1'"},
     {"GATEWAY:\n  name: x\n  nmae: y\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:3: GATEWAY.nmae: unknown key (expected one of: name, rpc_timeout, errors, "
-     "context_headers, log_level, log_format, expose, rpc_prefix, websocket_path, "
+     "context_headers, log_level, log_format, expose, channels, rpc_prefix, websocket_path, "
      "websocket_max_frame, websocket_max_sockets, websocket_send_queue, websocket_ping, "
      "websocket_origins, admin_prefix, health_path, ready_path, metrics_path, cors, "
      "max_body, max_header, max_connections, delivery_mode, max_in_flight, header_timeout, "
      "idle_timeout, static_dir, auth, admin_scope, admin_token)"},
     {"GATEWAY: {1: y}\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:1: GATEWAY.'1': unknown key (expected one of: name, rpc_timeout, errors, "
-     "context_headers, log_level, log_format, expose, rpc_prefix, websocket_path, "
+     "context_headers, log_level, log_format, expose, channels, rpc_prefix, websocket_path, "
      "websocket_max_frame, websocket_max_sockets, websocket_send_queue, websocket_ping, "
      "websocket_origins, admin_prefix, health_path, ready_path, metrics_path, cors, "
      "max_body, max_header, max_connections, delivery_mode, max_in_flight, header_timeout, "
@@ -858,7 +858,7 @@ static const struct {
      "--define HEARTBEAT: invalid YAML: did not find expected ',' or ']'"},
     {"{}", "GATEWAY", "{nope: 1}", GW_ECONFIG,
      "--define GATEWAY: GATEWAY.nope: unknown key (expected one of: name, rpc_timeout, errors, "
-     "context_headers, log_level, log_format, expose, rpc_prefix, websocket_path, "
+     "context_headers, log_level, log_format, expose, channels, rpc_prefix, websocket_path, "
      "websocket_max_frame, websocket_max_sockets, websocket_send_queue, websocket_ping, "
      "websocket_origins, admin_prefix, health_path, ready_path, metrics_path, cors, "
      "max_body, max_header, max_connections, delivery_mode, max_in_flight, header_timeout, "
@@ -908,8 +908,8 @@ START_TEST(generic_route_keys)
                        "  rpc_prefix: /api/call\nroutes:\n  - {rule: /rpc/x, rpc: a.b}\n";
     ck_assert_msg(load(yaml, NULL, 0, &c, err, sizeof(err)) == GW_OK, "%s", err);
     ck_assert_uint_eq(c->expose.n, 2);
-    ck_assert_str_eq(c->expose.items[0], "greeting_service.*");
-    ck_assert_str_eq(c->expose.items[1], "admin.status");
+    ck_assert_str_eq(c->expose.items[0].pattern, "greeting_service.*");
+    ck_assert_str_eq(c->expose.items[1].pattern, "admin.status");
     ck_assert_str_eq(c->rpc_prefix, "/api/call");
     gw_config_free(c);
     /* A single glob is a list of one; without expose a route may live under the prefix. */

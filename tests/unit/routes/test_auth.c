@@ -197,6 +197,23 @@ START_TEST(bearer_bounds)
 }
 END_TEST
 
+/* One shape for a route's, an expose entry's and a channel entry's policy; the scopes borrowed. */
+START_TEST(policy_of)
+{
+    static char a[] = "orders:read", b[] = "orders:write";
+    char *items[] = {a, b};
+    struct gw_string_list list = {items, 2};
+    struct gw_auth_policy p = gw_auth_policy_of(GW_AUTH_OPTIONAL, &list);
+    ck_assert_int_eq(p.mode, GW_AUTH_OPTIONAL);
+    ck_assert_ptr_eq(p.scopes, items);
+    ck_assert_uint_eq(p.n_scopes, 2);
+    struct gw_string_list none = {0};
+    p = gw_auth_policy_of(GW_AUTH_NONE, &none);
+    ck_assert_int_eq(p.mode, GW_AUTH_NONE);
+    ck_assert_uint_eq(p.n_scopes, 0);
+}
+END_TEST
+
 Suite *auth_suite(void)
 {
     Suite *s = suite_create("auth");
@@ -206,6 +223,7 @@ Suite *auth_suite(void)
     tcase_add_test(tc, invalid_token);
     tcase_add_test(tc, authentic);
     tcase_add_test(tc, scopes);
+    tcase_add_test(tc, policy_of);
     suite_add_tcase(s, tc);
     tc = tcase_create("bearer");
     tcase_add_loop_test(tc, bearer, 0, (int)ARRAY_LEN(bearer_cases));

@@ -212,16 +212,29 @@ END_TEST
 START_TEST(exposed_globs)
 {
     static char g1[] = "greeting_service.*", g2[] = "admin.status", g3[] = "*_public.get?";
-    char *globs[] = {g1, g2, g3};
-    struct gw_config config = {.expose = {globs, 3}};
-    ck_assert(gw_call_exposed(&config, "greeting_service", "hello"));
-    ck_assert(gw_call_exposed(&config, "admin", "status"));
-    ck_assert(!gw_call_exposed(&config, "admin", "shutdown"));
-    ck_assert(gw_call_exposed(&config, "x_public", "get1"));
-    ck_assert(!gw_call_exposed(&config, "x_public", "get12"));
-    ck_assert(!gw_call_exposed(&config, "greeting", "hello"));
+    struct gw_policy_entry entries[] = {{.pattern = g1}, {.pattern = g2}, {.pattern = g3}};
+    struct gw_config config = {.expose = {entries, 3}};
+    ck_assert(gw_call_expose_find(&config, "greeting_service", "hello") != NULL);
+    ck_assert(gw_call_expose_find(&config, "admin", "status") != NULL);
+    ck_assert(gw_call_expose_find(&config, "admin", "shutdown") == NULL);
+    ck_assert(gw_call_expose_find(&config, "x_public", "get1") != NULL);
+    ck_assert(gw_call_expose_find(&config, "x_public", "get12") == NULL);
+    ck_assert(gw_call_expose_find(&config, "greeting", "hello") == NULL);
     struct gw_config none = {0};
-    ck_assert(!gw_call_exposed(&none, "greeting_service", "hello"));
+    ck_assert(gw_call_expose_find(&none, "greeting_service", "hello") == NULL);
+}
+END_TEST
+
+/* The first entry that matches decides (its auth and scopes are the target's). */
+START_TEST(expose_find_returns_the_first_match)
+{
+    static char narrow[] = "orders.cancel", wide[] = "orders.*";
+    struct gw_policy_entry entries[] = {{.pattern = narrow, .auth = GW_AUTH_REQUIRED},
+                                        {.pattern = wide, .auth = GW_AUTH_NONE}};
+    struct gw_config config = {.expose = {entries, 2}};
+    ck_assert_ptr_eq(gw_call_expose_find(&config, "orders", "cancel"), &entries[0]);
+    ck_assert_ptr_eq(gw_call_expose_find(&config, "orders", "list"), &entries[1]);
+    ck_assert_ptr_null(gw_call_expose_find(&config, "billing", "list"));
 }
 END_TEST
 
@@ -363,6 +376,7 @@ Suite *call_suite(void)
     tc = tcase_create("generic");
     tcase_add_test(tc, generic_targets);
     tcase_add_test(tc, exposed_globs);
+    tcase_add_test(tc, expose_find_returns_the_first_match);
     tcase_add_test(tc, generic_bodies);
     suite_add_tcase(s, tc);
     tc = tcase_create("context");

@@ -112,31 +112,39 @@ END_TEST
 START_TEST(call_targets_are_exposed_service_methods)
 {
     static char glob_a[] = "svc.*", glob_b[] = "other.ping";
-    char *globs[] = {glob_a, glob_b};
+    struct gw_policy_entry entries[] = {{.pattern = glob_a, .auth = GW_AUTH_REQUIRED},
+                                        {.pattern = glob_b}};
     struct gw_config config = {0};
-    config.expose.items = globs;
+    config.expose.items = entries;
     config.expose.n = 2;
     char *service = NULL;
     const char *method = NULL;
-    ck_assert_int_eq(gw_ws_call_target(&config, "svc.echo", &service, &method), GW_OK);
+    const struct gw_policy_entry *entry = NULL;
+    ck_assert_int_eq(gw_ws_call_target(&config, "svc.echo", &service, &method, &entry), GW_OK);
     ck_assert_str_eq(service, "svc");
     ck_assert_str_eq(method, "echo");
+    ck_assert_ptr_eq(entry, &entries[0]);
     free(service);
-    ck_assert_int_eq(gw_ws_call_target(&config, "other.ping", &service, &method), GW_OK);
+    ck_assert_int_eq(gw_ws_call_target(&config, "other.ping", &service, &method, &entry), GW_OK);
     ck_assert_str_eq(service, "other");
     ck_assert_str_eq(method, "ping");
+    ck_assert_ptr_eq(entry, &entries[1]);
+    free(service);
+    /* The entry is optional. */
+    ck_assert_int_eq(gw_ws_call_target(&config, "svc.x", &service, &method, NULL), GW_OK);
     free(service);
     static const char *const refused[] = {"other.pong", "svc", ".echo", "svc.",
                                           "svc.a.b",    "",    "nope.x"};
     for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
         service = NULL;
-        ck_assert_msg(gw_ws_call_target(&config, refused[i], &service, &method) == GW_ENOMATCH,
+        ck_assert_msg(gw_ws_call_target(&config, refused[i], &service, &method, NULL) ==
+                          GW_ENOMATCH,
                       "%s", refused[i]);
         ck_assert_ptr_null(service);
     }
     /* Without expose nothing is callable. */
     struct gw_config closed = {0};
-    ck_assert_int_eq(gw_ws_call_target(&closed, "svc.echo", &service, &method), GW_ENOMATCH);
+    ck_assert_int_eq(gw_ws_call_target(&closed, "svc.echo", &service, &method, NULL), GW_ENOMATCH);
 }
 END_TEST
 
