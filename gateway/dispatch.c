@@ -151,8 +151,7 @@ static void resolve_route(struct gw_request *req, const struct gw_route_conf *ro
     req->service = xstrdup(route->service);
     req->method_name = xstrdup(route->method);
     req->timeout = route->timeout;
-    req->auth = (struct gw_auth_policy){
-        .mode = route->auth, .scopes = route->scopes.items, .n_scopes = route->scopes.n};
+    req->auth = gw_auth_policy_of(route->auth, &route->scopes);
 }
 
 /* A configured route's call: its arguments, by its mode. */
@@ -218,7 +217,9 @@ static void resolve_generic(struct gw_request *req, const char *url, const char 
     }
     if (!require_post(req, url, method))
         return;
-    if (gw_call_expose_find(config, req->service, req->method_name) == NULL) {
+    const struct gw_policy_entry *entry =
+        gw_call_expose_find(config, req->service, req->method_name);
+    if (entry == NULL) {
         snprintf(message, sizeof(message), "%s.%s is not exposed (GATEWAY.expose)", req->service,
                  req->method_name);
         respond_error(req, GW_EFORBIDDEN, message);
@@ -227,7 +228,7 @@ static void resolve_generic(struct gw_request *req, const char *url, const char 
     req->target = GW_TARGET_GENERIC;
     req->timeout = config->rpc_timeout;
     req->generic = true;
-    req->auth = (struct gw_auth_policy){.mode = config->auth.default_mode};
+    req->auth = gw_auth_policy_of(entry->auth, &entry->scopes);
 }
 
 /* The generic route's call: {"args": [...], "kwargs": {...}}. */
