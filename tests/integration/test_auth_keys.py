@@ -211,3 +211,20 @@ def test_an_unknown_kid_after_sighup_is_read_at_once(tmp_path, enoki, peer):
     sighup(gw)
     a.write(jwks, extra=b.jwks())
     accepted(gw, b)
+
+
+def test_a_token_without_kid_takes_the_only_key_that_fits(tmp_path, enoki, peer):
+    """Without a kid, the one key of the set that fits the alg verifies it; with two that fit, the
+    token is refused (which of them is meant?), until the set holds one again."""
+    jwks = tmp_path / "jwks.json"
+    a, b = ring("a"), ring("b")
+    a.write(jwks)
+    gw = enoki(**config(jwks))
+    resp = gw.get("/req", headers=bearer(ak.mint("RS256", a.keys["rsa"], sub="no-kid")))
+    assert resp.status == 200 and resp.json()["user_id"] == "no-kid", resp
+    a.write(jwks, extra=b.jwks())
+    sighup(gw)
+    resp = gw.get("/req", headers=bearer(ak.mint("RS256", a.keys["rsa"])))
+    assert_refused(resp, 401, invalid_token("no kid, and several keys fit alg RS256"),
+                   "no kid, and several keys fit alg RS256")
+    accepted(gw, a)  # with its kid, it is found
