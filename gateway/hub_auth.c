@@ -145,7 +145,7 @@ static double expiry_of(const struct client *c, double now)
  * due does nothing. Not while a close is under way: that timer is the close's. */
 static void schedule_expiry(struct client *c, double now)
 {
-    if (!c->expires_at || c->close_code)
+    if (c->expires_at <= 0 || c->close_code)
         return;
     double wait = c->expires_at - now;
     if (wait < 0)
@@ -198,7 +198,7 @@ bool gw_hub_identify(struct client *c)
 void gw_hub_on_expiry(struct client *c)
 {
     double now = wall_now();
-    if (!c->expires_at)
+    if (c->expires_at <= 0)
         return;
     /* A timer may end a little early by the wall clock, or be one step of a long wait. */
     if (now < c->expires_at) {
