@@ -56,8 +56,17 @@ static void scan_copy(const char *data, size_t len, bool full, const struct gw_h
         FUZZ_ASSERT(out->origin >= copy && out->origin_len <= (size_t)(copy + len - out->origin));
     if (out->host)
         FUZZ_ASSERT(out->host >= copy && out->host_len <= (size_t)(copy + len - out->host));
+    if (out->authorization)
+        FUZZ_ASSERT(out->authorization >= copy &&
+                    out->authorization_len <= (size_t)(copy + len - out->authorization));
+    if (out->cookie)
+        FUZZ_ASSERT(out->cookie >= copy && out->cookie_len <= (size_t)(copy + len - out->cookie));
+    if (out->target)
+        FUZZ_ASSERT(out->target >= copy && out->target_len <= (size_t)(copy + len - out->target));
     out->origin = moved(out->origin, copy, data);
     out->host = moved(out->host, copy, data);
+    out->authorization = moved(out->authorization, copy, data);
+    out->cookie = moved(out->cookie, copy, data);
     out->method = moved(out->method, copy, data);
     out->target = moved(out->target, copy, data);
     free(copy);
@@ -103,11 +112,26 @@ static bool line_value(const char *line, const char *eol, const char *name, cons
 
 /* What the head buf[0..end) holds, found by a walk over its lines. */
 struct seen {
-    bool upgrade;              /* "GET <path>[ ?]" with an Upgrade: websocket line */
-    const char *origin, *host; /* the first of each; NULL when it is empty */
-    size_t origin_len, host_len;
-    bool origin_seen, host_seen;
+    bool upgrade; /* "GET <path>[ ?]" with an Upgrade: websocket line */
+    const char *origin, *host, *authorization, *cookie; /* the first of each; NULL when empty */
+    size_t origin_len, host_len, authorization_len, cookie_len;
+    bool origin_seen, host_seen, authorization_seen, cookie_seen;
+    const char *target; /* after "GET ", up to a space or the line's end */
+    size_t target_len;
 };
+
+/* The first line named name: its value (NULL when empty) into *v, *vlen; *seen once found. */
+static void first_value(const char *line, const char *next, const char *name, bool *seen,
+                        const char **v, size_t *vlen)
+{
+    const char *value;
+    size_t n;
+    if (*seen || !line_value(line, next, name, &value, &n))
+        return;
+    *seen = true;
+    *v = n ? value : NULL;
+    *vlen = n;
+}
 
 static void walk(const char *buf, size_t end, const char *path, struct seen *s)
 {
@@ -125,19 +149,20 @@ static void walk(const char *buf, size_t end, const char *path, struct seen *s)
         if (line_value(line, next, "Upgrade", &v, &vlen) && vlen == 9 &&
             strncasecmp(v, "websocket", 9) == 0)
             upgrade_line = true;
-        if (!s->origin_seen && line_value(line, next, "Origin", &v, &vlen)) {
-            s->origin_seen = true;
-            s->origin = vlen ? v : NULL;
-            s->origin_len = vlen;
-        }
-        if (!s->host_seen && line_value(line, next, "Host", &v, &vlen)) {
-            s->host_seen = true;
-            s->host = vlen ? v : NULL;
-            s->host_len = vlen;
-        }
+        first_value(line, next, "Origin", &s->origin_seen, &s->origin, &s->origin_len);
+        first_value(line, next, "Host", &s->host_seen, &s->host, &s->host_len);
+        first_value(line, next, "Authorization", &s->authorization_seen, &s->authorization,
+                    &s->authorization_len);
+        first_value(line, next, "Cookie", &s->cookie_seen, &s->cookie, &s->cookie_len);
         line = next + 1;
     }
     s->upgrade = target && upgrade_line;
+    if (target) {
+        s->target = buf + 4;
+        while (s->target + s->target_len < eol && s->target[s->target_len] != ' ' &&
+               s->target[s->target_len] != '\r')
+            s->target_len++;
+    }
 }
 
 static bool is_upgrade_refusal(const struct gw_h1_head *h)
@@ -182,12 +207,16 @@ static void check_scan(const char *buf, size_t len, const struct gw_h1_limits *l
             FUZZ_ASSERT(!h.plain);
             FUZZ_ASSERT(h.origin == seen.origin && h.origin_len == seen.origin_len);
             FUZZ_ASSERT(h.host == seen.host && h.host_len == seen.host_len);
+            FUZZ_ASSERT(h.authorization == seen.authorization &&
+                        h.authorization_len == seen.authorization_len);
+            FUZZ_ASSERT(h.cookie == seen.cookie && h.cookie_len == seen.cookie_len);
+            FUZZ_ASSERT(h.target == seen.target && h.target_len == seen.target_len);
         } else {
             FUZZ_ASSERT(!upgrade_refused);
             if (h.verdict != GW_H1_REFUSE)
                 FUZZ_ASSERT(!seen.upgrade);
             if (h.verdict != GW_H1_REFUSE)
-                FUZZ_ASSERT(!h.origin && !h.host);
+                FUZZ_ASSERT(!h.origin && !h.host && !h.authorization && !h.cookie);
         }
     } else {
         FUZZ_ASSERT(h.kind == GW_H1_HTTP);
