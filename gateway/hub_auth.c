@@ -14,6 +14,7 @@
 #include "core/xalloc.h"
 #include "gateway/authn.h"
 #include "routes/auth.h"
+#include "routes/channels.h"
 #include "routes/respond.h"
 #include "routes/ws_token.h"
 
@@ -266,4 +267,32 @@ json_t *gw_hub_refresh(struct client *c, const char *token, json_t **error)
     schedule_expiry(c, now);
     json_t *exp = json_object_get(c->claims, "exp");
     return json_pack("{s:O}", "exp", json_is_number(exp) ? exp : json_null());
+}
+
+/* --- what a socket may do -----------------------------------------------------------------------
+ */
+
+json_t *gw_hub_may_call(const struct client *c, const struct gw_policy_entry *entry)
+{
+    struct gw_auth_policy policy = gw_auth_policy_of(entry->auth, &entry->scopes);
+    /* The socket's token was verified when it came, and the socket is closed when it expires. */
+    struct gw_auth_token_state t = {.sent = c->claims != NULL, .claims = c->claims};
+    struct gw_auth_decision d;
+    gw_auth_decide(&policy, &t, &d);
+    switch (d.verdict) {
+    case GW_AUTH_ANONYMOUS:
+    case GW_AUTH_AUTHENTIC:
+        return NULL;
+    case GW_AUTH_FORBIDDEN:
+        return refusal(GW_EDENIED, d.message);
+    default:
+        return refusal(GW_EUNAUTHORIZED, d.message);
+    }
+}
+
+json_t *gw_hub_may_subscribe(const struct client *c, const char *channel)
+{
+    if (gw_channels_allow(c->hub->config, channel, c->claims))
+        return NULL;
+    return refusal(GW_EDENIED, "this socket may not subscribe to that channel");
 }

@@ -152,6 +152,10 @@ static bool hub_method(struct client *c, const struct gw_ws_request *r)
         json_decref(result);
         return true;
     }
+    if (method == GW_HUB_SUBSCRIBE && (error = gw_hub_may_subscribe(c, arg)) != NULL) {
+        send_error_take(c, error, r->correlation_id);
+        return true;
+    }
     if (method == GW_HUB_SUBSCRIBE) {
         /* For an event channel the answer waits until the binding is in place, so that no event
          * dispatched after the answer can be missed (on_subscribed). */
@@ -196,8 +200,15 @@ static bool start_call(struct client *c, const struct gw_ws_request *r)
     const struct gw_config *config = c->hub->config;
     char *service;
     const char *method;
-    if (gw_ws_call_target(config, r->method, &service, &method, NULL) != GW_OK)
+    const struct gw_policy_entry *entry;
+    if (gw_ws_call_target(config, r->method, &service, &method, &entry) != GW_OK)
         return false;
+    json_t *refused = gw_hub_may_call(c, entry);
+    if (refused) {
+        send_error_take(c, refused, r->correlation_id);
+        free(service);
+        return true;
+    }
     snprintf(c->call_target, sizeof(c->call_target), "%s", r->method);
     if (!json_is_object(r->data)) {
         send_error_take(c, gw_hub_args_not_a_mapping(r->data), r->correlation_id);

@@ -140,6 +140,14 @@ void gw_hub_on_expiry(struct client *c);
  * NULL with a new Unauthorized or Forbidden error in *error (the socket keeps its old token). */
 json_t *gw_hub_refresh(struct client *c, const char *token, json_t **error);
 
+/* Whether the socket may call a target that the expose entry allows (its auth and scopes against
+ * the socket's claims): NULL when it may, else a new Unauthorized or Forbidden error. */
+json_t *gw_hub_may_call(const struct client *c, const struct gw_policy_entry *entry);
+
+/* Whether the client may subscribe the socket to channel (GATEWAY.channels): NULL when it may,
+ * else a new Forbidden error that says nothing of which channels exist. */
+json_t *gw_hub_may_subscribe(const struct client *c, const char *channel);
+
 /* At CLOSED: frees the claims. */
 void gw_hub_forget(struct client *c);
 
