@@ -22,6 +22,20 @@
 //   reconnect       true    false: a drop closes the client for good
 //   onStatus        -       (status, info) with status "connecting", "connected", "reconnecting", "closed"
 //   WebSocket       -       the WebSocket class to use (default: globalThis.WebSocket)
+//   token           -       a bearer token (JWT) for GATEWAY.auth.websocket: a string, or a function
+//                           returning one (or a promise of one), called at every connect and before
+//                           the token expires; null, undefined or "" connects without a token
+//
+// Tokens: browsers cannot set headers on a websocket, so every connect (the first and each reconnect)
+// gets the token (the string, or await token()) and sends it as the access_token query parameter of
+// the upgrade (gw.url does not show it). When token is a function and the token's payload has a
+// numeric exp, the client calls token() again before expiry and sends it with the hub method
+// refresh {token}: the socket keeps its id and channels. The refresh is due at 80% of the remaining
+// lifetime but at least 1 s before exp (a round trip's margin for short tokens), and never sooner than
+// 0.5 s (no busy loop when the clocks disagree). If token() or the refresh fails, the client emits
+// "error" and lets the server close the socket at exp (1008 "token expired"); the client reconnects
+// as after any drop, with a fresh token. A token whose payload cannot be decoded is never refreshed;
+// neither is a string token. A token() that throws counts as a failed connection attempt.
 //
 // Errors: a call rejects with an EnokiError: excType, excPath, excArgs and value come from nameko's
 // error object; message is "<excType>: <value>". Errors made by the client itself have excPath
@@ -73,6 +87,34 @@ export function resolveUrl(url) {
   return resolved.href;
 }
 
+// Decoded from the token without verifying it (the gateway verifies): exp, or null.
+function tokenExpiry(token) {
+  try {
+    const payload = token.split(".")[1];
+    if (!payload) return null;
+    const b64 = payload.replace(/-/g, "+").replace(/_/g, "/");
+    const bytes = Uint8Array.from(atob(b64.padEnd(b64.length + ((4 - (b64.length % 4)) % 4), "=")), (c) =>
+      c.charCodeAt(0),
+    );
+    const exp = JSON.parse(new TextDecoder().decode(bytes))?.exp;
+    return typeof exp === "number" && Number.isFinite(exp) ? exp : null;
+  } catch {
+    return null;
+  }
+}
+
+const REFRESH_SHARE = 0.8; // of the remaining lifetime
+const REFRESH_LEAD = 1000; // ms before exp, at least
+const REFRESH_MIN_DELAY = 500;
+const MAX_TIMER_DELAY = 2 ** 31 - 1; // setTimeout fires at once beyond this
+
+// When to refresh a token expiring at exp (seconds), from now (ms): see "Tokens" above.
+function refreshDelay(exp, now) {
+  const remaining = exp * 1000 - now;
+  const delay = Math.min(remaining * REFRESH_SHARE, remaining - REFRESH_LEAD);
+  return Math.min(MAX_TIMER_DELAY, Math.max(REFRESH_MIN_DELAY, delay));
+}
+
 const DEFAULTS = {
   offlineTimeout: 30000,
   callTimeout: 0,
@@ -82,6 +124,7 @@ const DEFAULTS = {
   reconnect: true,
   onStatus: null,
   WebSocket: null,
+  token: null,
 };
 
 export function connect(url, options = {}) {
@@ -104,6 +147,8 @@ export function connect(url, options = {}) {
   let everConnected = false;
   let settleFirst = null; // {resolve, reject} of connect() until the first "connected"
   let firstTimer = null;
+  let refreshTimer = null;
+  let socketToken = null; // the token the current socket was opened or last refreshed with
   const inFlight = new Map(); // correlation_id -> call, in the order sent
   const queued = []; // calls waiting for a connection
   const channels = new Map(); // channel -> Set of handlers
@@ -235,6 +280,7 @@ export function connect(url, options = {}) {
     const reconnected = everConnected;
     everConnected = true;
     setStatus("connected", { socketId: gw.socketId });
+    scheduleRefresh();
     // Channels first: the hub handles frames in order, so the queued calls go out after them.
     const resubscribed = [...channels.keys()].map((channel) =>
       enqueue("subscribe", { channel }).catch((err) => {
@@ -259,18 +305,78 @@ export function connect(url, options = {}) {
     }
   };
 
+  // --- the token ---------------------------------------------------------------------------------
+
+  const getToken = async () => {
+    const token = typeof opts.token === "function" ? await opts.token() : opts.token;
+    if (token === null || token === undefined || token === "") return null;
+    if (typeof token !== "string") throw new TypeError(`enoki: token must be a string, got ${typeof token}`);
+    return token;
+  };
+
+  const scheduleRefresh = () => {
+    clearTimeout(refreshTimer);
+    refreshTimer = null;
+    if (typeof opts.token !== "function" || socketToken === null) return;
+    const exp = tokenExpiry(socketToken);
+    if (exp === null) return;
+    refreshTimer = setTimeout(refresh, refreshDelay(exp, Date.now()));
+  };
+
+  // On failure the socket keeps its old token until the server closes it at exp.
+  const refresh = async () => {
+    refreshTimer = null;
+    const socket = ws;
+    const current = () => socket === ws && status === "connected";
+    let token;
+    try {
+      token = await getToken();
+      if (token === null) throw new Error("token() returned no token");
+    } catch (err) {
+      if (current()) reportError(new Error(`could not get a token to refresh: ${err?.message ?? err}`));
+      return;
+    }
+    if (!current()) return;
+    try {
+      await enqueue("refresh", { token });
+    } catch (err) {
+      if (current()) reportError(new Error(`could not refresh the token: ${err.message}`));
+      return;
+    }
+    if (!current()) return;
+    socketToken = token;
+    scheduleRefresh();
+  };
+
   // --- the socket --------------------------------------------------------------------------------
 
-  const open = () => {
+  const open = async () => {
     retryTimer = null;
+    let token;
+    try {
+      token = await getToken();
+    } catch (err) {
+      if (status === "closed") return;
+      reportError(new Error(`could not get a token: ${err?.message ?? err}`));
+      onClose(null, { code: 1006, reason: "token() failed" });
+      return;
+    }
+    if (status === "closed") return; // closed while token() ran
+    let target = href;
+    if (token !== null) {
+      const withToken = new URL(href);
+      withToken.searchParams.set("access_token", token);
+      target = withToken.href;
+    }
     let socket;
     try {
-      socket = new WS(href);
+      socket = new WS(target);
     } catch (err) {
       onClose(null, { code: 1006, reason: String(err.message ?? err) });
       return;
     }
     ws = socket;
+    socketToken = token;
     socket.binaryType = "arraybuffer";
     socket.onmessage = (msg) => {
       if (socket !== ws) return;
@@ -293,6 +399,8 @@ export function connect(url, options = {}) {
   const onClose = (socket, ev) => {
     if (socket && socket !== ws) return;
     ws = null;
+    clearTimeout(refreshTimer);
+    refreshTimer = null;
     const info = { code: ev.code, reason: ev.reason };
     for (const call of inFlight.values()) {
       clearTimeout(call.timer);
@@ -323,6 +431,8 @@ export function connect(url, options = {}) {
     clearTimeout(retryTimer);
     retryTimer = null;
     clearTimeout(firstTimer);
+    clearTimeout(refreshTimer);
+    refreshTimer = null;
     setStatus("closed", info);
     if (typeof removeEventListener === "function") removeEventListener("online", onOnline);
     for (const call of queued.splice(0)) {
