@@ -32,10 +32,11 @@
 // numeric exp, the client calls token() again before expiry and sends it with the hub method
 // refresh {token}: the socket keeps its id and channels. The refresh is due at 80% of the remaining
 // lifetime but at least 1 s before exp (a round trip's margin for short tokens), and never sooner than
-// 0.5 s (no busy loop when the clocks disagree). If token() or the refresh fails, the client emits
-// "error" and lets the server close the socket at exp (1008 "token expired"); the client reconnects
-// as after any drop, with a fresh token. A token whose payload cannot be decoded is never refreshed;
-// neither is a string token. A token() that throws counts as a failed connection attempt.
+// 0.5 s; when this browser's clock puts the token past exp or before its iat, the whole lifetime
+// (exp - iat) counts as remaining. If token() or the refresh fails, the client emits "error" and lets
+// the server close the socket at exp (1008 "token expired"); the client reconnects as after any drop,
+// with a fresh token. A string token, or one whose payload cannot be decoded, is never refreshed. A
+// token() that throws counts as a failed connection attempt.
 //
 // Errors: a call rejects with an EnokiError: excType, excPath, excArgs and value come from nameko's
 // error object; message is "<excType>: <value>". Errors made by the client itself have excPath
@@ -87,8 +88,8 @@ export function resolveUrl(url) {
   return resolved.href;
 }
 
-// Decoded from the token without verifying it (the gateway verifies): exp, or null.
-function tokenExpiry(token) {
+// Decoded from the token without verifying it (the gateway verifies): {exp, iat}, or null.
+function tokenTimes(token) {
   try {
     const payload = token.split(".")[1];
     if (!payload) return null;
@@ -96,8 +97,10 @@ function tokenExpiry(token) {
     const bytes = Uint8Array.from(atob(b64.padEnd(b64.length + ((4 - (b64.length % 4)) % 4), "=")), (c) =>
       c.charCodeAt(0),
     );
-    const exp = JSON.parse(new TextDecoder().decode(bytes))?.exp;
-    return typeof exp === "number" && Number.isFinite(exp) ? exp : null;
+    const claims = JSON.parse(new TextDecoder().decode(bytes));
+    const numeric = (value) => (typeof value === "number" && Number.isFinite(value) ? value : null);
+    const exp = numeric(claims?.exp);
+    return exp === null ? null : { exp, iat: numeric(claims.iat) };
   } catch {
     return null;
   }
@@ -108,9 +111,12 @@ const REFRESH_LEAD = 1000; // ms before exp, at least
 const REFRESH_MIN_DELAY = 500;
 const MAX_TIMER_DELAY = 2 ** 31 - 1; // setTimeout fires at once beyond this
 
-// When to refresh a token expiring at exp (seconds), from now (ms): see "Tokens" above.
-function refreshDelay(exp, now) {
-  const remaining = exp * 1000 - now;
+// When to refresh a token with these exp and iat (seconds), from now (ms): see "Tokens" above.
+function refreshDelay({ exp, iat }, now) {
+  let remaining = exp * 1000 - now;
+  // The gateway accepted the token, so a clock that puts it past exp, or before iat, is not the
+  // issuer's: count the token's whole lifetime instead.
+  if (iat !== null && iat < exp && (remaining <= 0 || remaining > (exp - iat) * 1000)) remaining = (exp - iat) * 1000;
   const delay = Math.min(remaining * REFRESH_SHARE, remaining - REFRESH_LEAD);
   return Math.min(MAX_TIMER_DELAY, Math.max(REFRESH_MIN_DELAY, delay));
 }
@@ -318,9 +324,9 @@ export function connect(url, options = {}) {
     clearTimeout(refreshTimer);
     refreshTimer = null;
     if (typeof opts.token !== "function" || socketToken === null) return;
-    const exp = tokenExpiry(socketToken);
-    if (exp === null) return;
-    refreshTimer = setTimeout(refresh, refreshDelay(exp, Date.now()));
+    const times = tokenTimes(socketToken);
+    if (times === null) return;
+    refreshTimer = setTimeout(refresh, refreshDelay(times, Date.now()));
   };
 
   // On failure the socket keeps its old token until the server closes it at exp.
