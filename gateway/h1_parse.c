@@ -107,7 +107,7 @@ struct scan {
     bool length_conflict; /* Content-Length values that differ */
     uint64_t length;      /* the first Content-Length's value */
     bool upgrade_websocket, key_ok, version_ok;
-    bool origin_seen, host_seen;
+    bool origin_seen, host_seen, authorization_seen, cookie_seen;
 };
 
 /* The request line [p, eol): a plain one is METHOD SP origin-form SP HTTP/1.1 CRLF. */
@@ -246,6 +246,14 @@ static bool header_line(const char *line, size_t n, bool crlf, struct gw_h1_head
         s->host_seen = true;
         out->host = vlen ? v : NULL;
         out->host_len = vlen;
+    } else if (!s->authorization_seen && gw_h1_token_is(line, name_len, "Authorization")) {
+        s->authorization_seen = true;
+        out->authorization = vlen ? v : NULL;
+        out->authorization_len = vlen;
+    } else if (!s->cookie_seen && gw_h1_token_is(line, name_len, "Cookie")) {
+        s->cookie_seen = true;
+        out->cookie = vlen ? v : NULL;
+        out->cookie_len = vlen;
     }
     if (s->plain) {
         if (out->n_fields == GW_H1_MAX_FIELDS) {
@@ -256,6 +264,13 @@ static bool header_line(const char *line, size_t n, bool crlf, struct gw_h1_head
         }
     }
     return true;
+}
+
+/* The fields read for upgrades only. */
+static void clear_upgrade_fields(struct gw_h1_head *out)
+{
+    out->origin = out->host = out->authorization = out->cookie = NULL;
+    out->origin_len = out->host_len = out->authorization_len = out->cookie_len = 0;
 }
 
 /* GET of the hub's path (exactly, or with a query) asking for a websocket. */
@@ -305,8 +320,7 @@ void gw_h1_scan(const char *buf, size_t len, bool full, const struct gw_h1_limit
     out->n_fields = 0;
     out->content_length = 0;
     out->close = out->plain = false;
-    out->origin = out->host = NULL;
-    out->origin_len = out->host_len = 0;
+    clear_upgrade_fields(out);
     /* Empty lines before the request line are ignored (RFC 9112 2.2), as libmicrohttpd does; they
      * do not make a head, or "\r\n\r\n" would buy a slowloris a ticket past header_timeout. */
     const char *start = buf, *stop = buf + len;
@@ -358,13 +372,18 @@ void gw_h1_scan(const char *buf, size_t len, bool full, const struct gw_h1_limit
          * libmicrohttpd reads it, and answers 431 or 414. */
         out->verdict = full ? GW_H1_LIBRARY : GW_H1_INCOMPLETE;
         out->head_len = 0;
-        out->origin = out->host = NULL;
-        out->origin_len = out->host_len = 0;
+        clear_upgrade_fields(out);
         return;
     }
     const char *first_eol = memchr(buf, '\n', out->head_len);
     if (is_upgrade(buf, first_eol, limits->websocket_path, &s)) {
         out->kind = GW_H1_WEBSOCKET;
+        /* "GET " then the target, up to the space before the version (or the line's end). */
+        out->target = buf + 4;
+        const char *target_end = out->target;
+        while (target_end < first_eol && *target_end != ' ' && *target_end != '\r')
+            target_end++;
+        out->target_len = (size_t)(target_end - out->target);
         if (!s.version_ok) {
             out->refusal.header_name = "Sec-WebSocket-Version";
             out->refusal.header_value = "13, 8";
@@ -378,8 +397,7 @@ void gw_h1_scan(const char *buf, size_t len, bool full, const struct gw_h1_limit
         }
         return;
     }
-    out->origin = out->host = NULL; /* read for upgrades only */
-    out->origin_len = out->host_len = 0;
+    clear_upgrade_fields(out);
     check_framing(&s, limits, out);
     if (out->verdict == GW_H1_REFUSE) {
         /* These were libmicrohttpd's to answer once, and it sends a HEAD's answer without its

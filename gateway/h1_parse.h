@@ -69,7 +69,8 @@ struct gw_h1_head {
      * for a refusal of a head that has not all come, every byte scanned. 0 while incomplete. */
     size_t head_len;
     /* GW_H1_FAST: the request line, the fields in the order sent (values without OWS), the body's
-     * length and whether the client asked to close. */
+     * length and whether the client asked to close. GW_H1_WEBSOCKET: the target (query included)
+     * too, whatever the request line's version. */
     const char *method, *target;
     size_t method_len, target_len;
     struct gw_h1_field fields[GW_H1_MAX_FIELDS];
@@ -79,9 +80,10 @@ struct gw_h1_head {
     /* The head is plain enough for enoki's reader: a GW_H1_LIBRARY verdict then means that the
      * body has not all come, or is bigger than the reader holds. */
     bool plain;
-    /* GW_H1_WEBSOCKET: the Origin and Host values (NULL when absent). */
-    const char *origin, *host;
-    size_t origin_len, host_len;
+    /* GW_H1_WEBSOCKET: the Origin and Host values, and the first Authorization and Cookie
+     * values, where the socket's token may be (NULL when absent or empty). */
+    const char *origin, *host, *authorization, *cookie;
+    size_t origin_len, host_len, authorization_len, cookie_len;
     char text[192]; /* a refusal's formatted message */
 };
 

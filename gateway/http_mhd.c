@@ -6,6 +6,7 @@
 #include "gateway/http_metrics.h"
 #include "gateway/mhd_loop.h"
 #include "gateway/refuse.h"
+#include "routes/ws_token.h"
 
 #include <microhttpd.h>
 #include <stdarg.h>
@@ -240,8 +241,10 @@ static void on_log(void *cls, const char *fmt, va_list ap) __attribute__((format
 static void on_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
-    char line[512];
-    vsnprintf(line, sizeof(line), fmt, ap);
+    char raw[512], line[512];
+    vsnprintf(raw, sizeof(raw), fmt, ap);
+    /* A target libmicrohttpd names may carry a token (a websocket's access_token). */
+    gw_ws_redact(raw, line, sizeof(line));
     line[strcspn(line, "\n")] = '\0';
     gw_debug("mhd", "%s", line);
 }

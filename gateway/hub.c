@@ -1,6 +1,6 @@
 /* hub.c - the libwebsockets adapter: the lws context on the libuv loop, the upgrade's admission
  * and adoption, each socket's handshake, open and close, and keepalive. A socket's frames are
- * gateway/hub_frames.c's. */
+ * gateway/hub_frames.c's, its identity gateway/hub_auth.c's. */
 #include "hub_int.h"
 
 #include "core/log.h"
@@ -8,6 +8,7 @@
 #include "core/xalloc.h"
 #include "gateway/http_metrics.h"
 #include "routes/ws_admit.h"
+#include "routes/ws_token.h"
 
 #include <libwebsockets.h>
 #include <stdbool.h>
@@ -74,14 +75,20 @@ static json_t *handshake_context(struct client *c)
     return context;
 }
 
-static void on_established(struct gw_hub *hub, struct client *c, struct lws *wsi)
+/* Returns -1 when the socket may not open (its token: gateway/hub_auth.c); lws then closes it. */
+static int on_established(struct gw_hub *hub, struct client *c, struct lws *wsi)
 {
     memset(c, 0, sizeof(*c));
     c->hub = hub;
     c->wsi = wsi;
-    c->established = true;
     gw_uuid4(c->socket_id);
     c->context = handshake_context(c);
+    if (!gw_hub_identify(c)) {
+        json_decref(c->context);
+        c->context = NULL;
+        return -1;
+    }
+    c->established = true;
     c->last_seen = uv_now(hub->loop);
     c->next = hub->clients;
     if (hub->clients)
@@ -92,6 +99,7 @@ static void on_established(struct gw_hub *hub, struct client *c, struct lws *wsi
         gw_metrics_add_websockets(hub->metrics, 1);
     c->sock = gw_hub_socket_open(hub->service, c->socket_id, c);
     gw_info("hub", "socket %s connected (%zu open)", c->socket_id, hub->n_clients);
+    return 0;
 }
 
 static void on_closed(struct gw_hub *hub, struct client *c)
@@ -118,6 +126,7 @@ static void on_closed(struct gw_hub *hub, struct client *c)
     free(c->rx.data);
     json_decref(c->context);
     json_decref(c->call_correlation_id);
+    gw_hub_forget(c);
     c->established = false;
     gw_info("hub", "socket %s closed (%zu open)", c->socket_id, hub->n_clients);
 }
@@ -129,7 +138,10 @@ static int hub_callback(struct lws *wsi, enum lws_callback_reasons reason, void 
     struct client *c = user;
     switch (reason) {
     case LWS_CALLBACK_ESTABLISHED:
-        on_established(hub, c, wsi);
+        return on_established(hub, c, wsi);
+    case LWS_CALLBACK_TIMER:
+        if (c && c->established)
+            return gw_hub_on_timer(c);
         break;
     case LWS_CALLBACK_RECEIVE:
         if (c && c->established)
@@ -162,8 +174,9 @@ static int hub_callback(struct lws *wsi, enum lws_callback_reasons reason, void 
 
 static void lws_log(int level, const char *line)
 {
+    /* lws may name an upgrade's target, whose query may carry its token. */
     char text[512];
-    snprintf(text, sizeof(text), "%s", line);
+    gw_ws_redact(line, text, sizeof(text));
     text[strcspn(text, "\n")] = '\0';
     if (level & LLL_ERR)
         gw_warn("lws", "%s", text);
@@ -184,12 +197,19 @@ static void on_keepalive(uv_timer_t *timer)
             gw_metrics_connection_killed(hub->metrics, GW_KILL_WEBSOCKET_TIMEOUT);
             /* No closing handshake with a peer that does not answer: drop it now. */
             lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+            gw_hub_wake(hub);
         } else if (!c->ping_sent && now - c->last_seen >= interval) {
             c->ping_sent = now;
             c->ping_due = true;
             lws_callback_on_writable(c->wsi);
         }
     }
+}
+
+void gw_hub_wake(struct gw_hub *hub)
+{
+    if (hub->context)
+        lws_cancel_service(hub->context);
 }
 
 /* --- the public face -------------------------------------------------------------------------- */
@@ -281,7 +301,7 @@ void gw_hub_close_sockets(struct gw_hub *hub)
         return;
     hub->stopping = true;
     for (struct client *c = hub->clients; c; c = c->next)
-        gw_hub_close_with(c, LWS_CLOSE_STATUS_GOINGAWAY);
+        gw_hub_close_with(c, LWS_CLOSE_STATUS_GOINGAWAY, NULL);
 }
 
 static void on_keepalive_closed(uv_handle_t *handle)

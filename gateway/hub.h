@@ -7,15 +7,21 @@
  * events to them. This is the libwebsockets adapter (here and gateway/hub_frames.c, sharing
  * gateway/hub_int.h): the sockets, their frames and keepalive. Subscriptions, the bindings behind
  * them and the hub as a nameko service are gateway/hub_service's; the frames and argument checks
- * routes/ws's and routes/hub_args's. Only these gateway files include libwebsockets.h.
+ * routes/ws's and routes/hub_args's. A socket's identity (its bearer token checked at the upgrade,
+ * its claims, expiry and refresh) is gateway/hub_auth.c's. Only these gateway files include
+ * libwebsockets.h.
  */
 #ifndef ENOKI_HUB_H
 #define ENOKI_HUB_H
 
 #include "core/config.h"
 #include "core/rpc.h"
+#include "gateway/authn.h"
+#include "gateway/h1_parse.h"
+#include "routes/auth.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <uv.h>
 
@@ -30,9 +36,22 @@ struct gw_hub *gw_hub_new(uv_loop_t *loop, const struct gw_config *config, struc
  * not allowed, 503 when websocket_max_sockets are open). origin and host may be NULL. */
 int gw_hub_admit(const struct gw_hub *hub, const char *origin, const char *host);
 
+/* Whether the upgrade's bearer token lets it open a socket, under GATEWAY.auth.websocket (none:
+ * always; optional: no token, or a valid one; required: a valid one). The token is the first found
+ * of head's Authorization (Bearer), its target's access_token and its cookie GATEWAY.auth.cookie
+ * (routes/ws_token), verified by the hub's authn. Returns true, or false with the 401 to answer in
+ * *out (routes/auth's gw_auth_decide: code, message, WWW-Authenticate challenge). head is the
+ * sniffer's scan (kind GW_H1_WEBSOCKET), borrowed. Call after gw_hub_admit, before gw_hub_adopt. */
+bool gw_hub_authenticate(struct gw_hub *hub, const struct gw_h1_head *head,
+                         struct gw_auth_decision *out);
+
 /* Takes an accepted socket whose request is a websocket upgrade (stolen); its first head_len bytes
  * are the request head, still unread. */
 void gw_hub_adopt(struct gw_hub *hub, int fd, size_t head_len);
+
+/* Verifies sockets' tokens with authn (borrowed; gateway/authn, the process's one). Without one,
+ * every token is refused. */
+void gw_hub_set_authn(struct gw_hub *hub, struct gw_authn *authn);
 
 /* Counts open sockets into metrics (borrowed). */
 struct gw_http_metrics;

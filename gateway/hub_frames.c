@@ -16,21 +16,44 @@ enum { MAX_PENDING_FRAMES = 64 };
 
 /* --- sending ---------------------------------------------------------------------------------- */
 
-void gw_hub_close_with(struct client *c, int code)
+void gw_hub_close_with(struct client *c, int code, const char *reason)
 {
-    if (!c->close_code)
+    if (!c->close_code) {
         c->close_code = code;
-    lws_callback_on_writable(c->wsi);
+        c->close_reason = reason;
+    }
+    /* Closed from lws's timer callback (gw_hub_on_timer), not from a writeable one: Debian's lws
+     * 4.1.6 is a debug build, whose libuv service closes a socket a second time at once when a
+     * writeable callback returns -1, and that second close drops the connection before the close
+     * frame is out. A timer callback's -1 closes it once: close frame, code and reason. */
+    lws_set_timer_usecs(c->wsi, 0);
+    gw_hub_wake(c->hub);
 }
 
-/* Queues a frame (copied) for the socket; a reader too far behind is closed with 1008. */
+int gw_hub_on_timer(struct client *c)
+{
+    if (!c->close_code)
+        gw_hub_on_expiry(c);
+    if (!c->close_code || c->closing)
+        return 0;
+    const char *reason = c->close_reason ? c->close_reason : "";
+    lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
+                     (unsigned char *)(uintptr_t)reason, strlen(reason));
+    c->closing = true;
+    return -1;
+}
+
+/* Queues a frame (copied) for the socket; a reader too far behind is dropped. */
 static void send_copy(struct client *c, const char *text, size_t len)
 {
     if (c->close_code)
         return;
     if (c->out_bytes + len > (size_t)c->hub->config->websocket_send_queue) {
         gw_warn("hub", "socket %s reads too slowly: closing it", c->socket_id);
-        gw_hub_close_with(c, LWS_CLOSE_STATUS_POLICY_VIOLATION);
+        /* No close frame gets past what it has not read: drop it now, and queue nothing more. */
+        c->close_code = LWS_CLOSE_STATUS_POLICY_VIOLATION;
+        lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+        gw_hub_wake(c->hub);
         return;
     }
     struct out_msg *m = xmalloc(sizeof(*m) + LWS_PRE + len);
@@ -111,26 +134,35 @@ void gw_hub_on_subscribed(void *socket, const json_t *subscriptions, json_t *err
 /* Answers a hub method; returns false when method is not one of them. */
 static bool hub_method(struct client *c, const struct gw_ws_request *r)
 {
-    const char *channel;
+    const char *arg; /* the channel, or refresh's token */
     json_t *error;
-    enum gw_hub_method method = gw_hub_args_frame(r->method, r->data, &channel, &error);
+    enum gw_hub_method method = gw_hub_args_frame(r->method, r->data, &arg, &error);
     if (method == GW_HUB_NONE)
         return false;
     if (error) {
         send_error_take(c, error, r->correlation_id);
         return true;
     }
+    if (method == GW_HUB_REFRESH) {
+        json_t *result = gw_hub_refresh(c, arg, &error);
+        if (error)
+            send_error_take(c, error, r->correlation_id);
+        else
+            send_result(c, result, r->correlation_id);
+        json_decref(result);
+        return true;
+    }
     if (method == GW_HUB_SUBSCRIBE) {
         /* For an event channel the answer waits until the binding is in place, so that no event
          * dispatched after the answer can be missed (on_subscribed). */
         c->subscribe_correlation_id = json_incref(r->correlation_id);
-        if (!gw_hub_socket_subscribe(c->sock, channel))
+        if (!gw_hub_socket_subscribe(c->sock, arg))
             return true;
         json_decref(c->subscribe_correlation_id);
         c->subscribe_correlation_id = NULL;
     }
     if (method == GW_HUB_UNSUBSCRIBE)
-        gw_hub_socket_unsubscribe(c->sock, channel);
+        gw_hub_socket_unsubscribe(c->sock, arg);
     json_t *list = gw_hub_socket_subscriptions(c->sock);
     send_result(c, list, r->correlation_id);
     json_decref(list);
@@ -260,12 +292,9 @@ int gw_hub_receive(struct client *c, const void *in, size_t len)
 
 int gw_hub_writeable(struct client *c)
 {
-    if (c->closing)
+    /* A socket being closed writes nothing more: gw_hub_on_timer sends its close. */
+    if (c->closing || c->close_code)
         return 0;
-    if (c->close_code) {
-        lws_close_reason(c->wsi, (enum lws_close_status)c->close_code, NULL, 0);
-        return -1;
-    }
     if (c->ping_due) {
         static const char payload[] = GW_HUB_PING_PAYLOAD;
         unsigned char ping[LWS_PRE + sizeof(payload) - 1];

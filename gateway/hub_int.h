@@ -39,7 +39,9 @@ struct client {
     struct lws *wsi;
     struct client *prev, *next;
     char socket_id[GW_UUID_LEN + 1];
-    json_t *context;     /* handshake context data */
+    json_t *context;     /* handshake context data, with the claims' keys (gateway/hub_auth.c) */
+    json_t *claims;      /* the verified token's claims; NULL for an anonymous socket */
+    double expires_at;   /* Unix time at which the token closes the socket; 0: never */
     struct gw_strbuf rx; /* the message being received */
     struct in_msg *in_head, *in_tail;
     size_t in_count;
@@ -50,7 +52,8 @@ struct client {
     char call_target[256];
     struct gw_hub_socket *sock;       /* the hub service's record of it: subscriptions, bindings */
     json_t *subscribe_correlation_id; /* of the subscribe waiting for its channel's binding */
-    int close_code;                   /* set: close with it at the next writeable */
+    int close_code;                   /* set: close with it (gw_hub_close_with) */
+    const char *close_reason;         /* static; NULL: the close frame carries none */
     bool established;
     /* libwebsockets is closing it (a protocol error, or the peer's close): nothing more may be
      * written, or a data frame would follow the close frame (RFC 6455 5.5.1). */
@@ -74,9 +77,18 @@ struct gw_hub {
     bool stopping;
     struct lws_context *destroying;
     struct gw_http_metrics *metrics; /* destroyed once more after the loop ends (foreign loop) */
+    struct gw_authn *authn;          /* verifies sockets' tokens (borrowed); NULL: none can */
     uv_timer_t keepalive; /* pings idle sockets, hangs up on those that stopped answering */
     bool keepalive_on;
 };
+
+/* --- gateway/hub.c -------------------------------------------------------------------------------
+ */
+
+/* Has lws look at its timers soon. lws (4.1.6, libuv) re-arms the loop timer behind its own timers
+ * only after it has served a socket: a timer or timeout set from outside its callbacks (a broker
+ * message, enoki's keepalive or signals) would wait for the next socket event. */
+void gw_hub_wake(struct gw_hub *hub);
 
 /* --- gateway/hub_frames.c -----------------------------------------------------------------------
  */
@@ -92,8 +104,14 @@ void gw_hub_process(struct client *c);
 /* lws's SERVER_WRITEABLE: the close, a ping or the next queued frame. Returns -1 to close. */
 int gw_hub_writeable(struct client *c);
 
-/* Closes the socket with code at the next writeable (the first code asked for wins). */
-void gw_hub_close_with(struct client *c, int code);
+/* Closes the socket with code (the first code asked for wins), its close frame carrying reason
+ * (static, at most 123 bytes; NULL for none), from lws's timer callback at once; frames still
+ * queued are dropped. */
+void gw_hub_close_with(struct client *c, int code, const char *reason);
+
+/* lws's TIMER: a close asked for (gw_hub_close_with), or the token's expiry. Returns -1 when the
+ * socket closes now (lws sends the close frame). */
+int gw_hub_on_timer(struct client *c);
 
 /* Frees the frames still queued either way. */
 void gw_hub_drop_frames(struct client *c);
@@ -103,5 +121,26 @@ void gw_hub_deliver(void *arg, void *const *sockets, size_t n, const char *event
                     const json_t *data, const char *channel);
 void gw_hub_on_ready(void *socket);
 void gw_hub_on_subscribed(void *socket, const json_t *subscriptions, json_t *error);
+
+/* --- gateway/hub_auth.c
+ * ---------------------------------------------------------------------------
+ */
+
+/* At ESTABLISHED, once c->context holds the handshake's headers: the token found again in lws's
+ * headers (a cache hit for the one admitted), verified and decided on as at admission; its claims
+ * into c->claims and c->context, its expiry scheduled. Returns false when the socket may not open
+ * (its close reason is set: return -1 to lws); c then holds nothing to free. */
+bool gw_hub_identify(struct client *c);
+
+/* From gw_hub_on_timer: closes the socket (gw_hub_close_with 1008 "token expired") when its
+ * token has expired, unless a refresh moved the time on. */
+void gw_hub_on_expiry(struct client *c);
+
+/* The hub method refresh with the token given: the new result data ({"exp": <exp or null>}), or
+ * NULL with a new Unauthorized or Forbidden error in *error (the socket keeps its old token). */
+json_t *gw_hub_refresh(struct client *c, const char *token, json_t **error);
+
+/* At CLOSED: frees the claims. */
+void gw_hub_forget(struct client *c);
 
 #endif

@@ -127,14 +127,20 @@ static struct gw_route_table *build_table(const struct gw_config *config)
 /* --- lifecycle ----------------------------------------------------------------------------------
  */
 
-/* Refuses an upgrade with a plain HTTP answer, before libwebsockets ever sees the socket. */
-/* An upgrade the hub does not take: answered, and the connection closed. */
-static void refuse_upgrade(int fd, const struct gw_h1_head *head, int status)
+/* An upgrade the hub does not take: answered with a plain HTTP answer before libwebsockets ever
+ * sees the socket, and the connection closed. A 401 carries the decision's challenge. */
+static void refuse_upgrade(int fd, const struct gw_h1_head *head, int status,
+                           const struct gw_auth_decision *d)
 {
     char seconds[16];
     snprintf(seconds, sizeof(seconds), "%d", GW_RETRY_AFTER_S);
     struct gw_h1_refusal refusal = {.status = status};
-    if (status == 403) {
+    if (d) {
+        refusal.error = d->code;
+        refusal.message = d->message;
+        refusal.header_name = "WWW-Authenticate";
+        refusal.header_value = d->challenge;
+    } else if (status == 403) {
         refusal.error = "forbidden";
         refusal.message = "this Origin may not open a websocket";
     } else {
@@ -173,7 +179,13 @@ static void on_sniffed(void *arg, int fd, const struct sockaddr *addr, socklen_t
                      copy_value(head->host, head->host_len, host, sizeof(host)));
     if (refusal) {
         gw_info("hub", "refused a websocket upgrade: %d", refusal);
-        refuse_upgrade(fd, head, refusal);
+        refuse_upgrade(fd, head, refusal, NULL);
+        return;
+    }
+    struct gw_auth_decision d;
+    if (!gw_hub_authenticate(gw->hub, head, &d)) {
+        gw_info("hub", "refused a websocket upgrade: %d", d.http);
+        refuse_upgrade(fd, head, d.http, &d);
         return;
     }
     gw_hub_adopt(gw->hub, fd, head->head_len);
@@ -335,6 +347,7 @@ static int run(struct gw_config *config, struct gw_route_table *table, struct gw
     gw_http_set_metrics(gw.http, gw.http_metrics);
     gw_http_set_authn(gw.http, gw.authn);
     gw_hub_set_metrics(gw.hub, gw.http_metrics);
+    gw_hub_set_authn(gw.hub, gw.authn);
     gw.sniffing.metrics = gw.http_metrics;
     gw_rpc_start(gw.rpc);
     uv_signal_init(gw.loop, &gw.sigterm);

@@ -18,6 +18,7 @@ static const char *const method_names[] = {
     [GW_HUB_GET_SUBSCRIPTIONS] = "get_subscriptions",
     [GW_HUB_BROADCAST] = "broadcast",
     [GW_HUB_UNICAST] = "unicast",
+    [GW_HUB_REFRESH] = "refresh",
 };
 
 const char *gw_hub_method_name(enum gw_hub_method method)
@@ -70,6 +71,12 @@ json_t *gw_hub_args_channel_not_a_string(void)
                            "channel must be a string");
 }
 
+json_t *gw_hub_args_token_not_a_string(void)
+{
+    return gw_nameko_error("TypeError", "builtins.TypeError",
+                           json_pack("[s]", "token must be a string"), "token must be a string");
+}
+
 json_t *gw_hub_args_check_kwargs(const char *fn, const json_t *kwargs, const char *const *names)
 {
     char message[256];
@@ -96,26 +103,33 @@ json_t *gw_hub_args_check_kwargs(const char *fn, const json_t *kwargs, const cha
     return NULL;
 }
 
-enum gw_hub_method gw_hub_args_frame(const char *method, const json_t *data, const char **channel,
+enum gw_hub_method gw_hub_args_frame(const char *method, const json_t *data, const char **arg,
                                      json_t **error)
 {
     static const char *const channel_arg[] = {"channel", NULL};
+    static const char *const token_arg[] = {"token", NULL};
     static const char *const no_args[] = {NULL};
-    *channel = NULL;
+    *arg = NULL;
     *error = NULL;
     enum gw_hub_method which = gw_hub_method_of(method);
-    if (which != GW_HUB_SUBSCRIBE && which != GW_HUB_UNSUBSCRIBE &&
-        which != GW_HUB_GET_SUBSCRIPTIONS)
+    const char *const *names;
+    if (which == GW_HUB_SUBSCRIBE || which == GW_HUB_UNSUBSCRIBE)
+        names = channel_arg;
+    else if (which == GW_HUB_REFRESH)
+        names = token_arg;
+    else if (which == GW_HUB_GET_SUBSCRIPTIONS)
+        names = no_args;
+    else
         return GW_HUB_NONE;
-    bool takes_channel = which != GW_HUB_GET_SUBSCRIPTIONS;
     if (!json_is_object(data))
         *error = gw_hub_args_not_a_mapping(data);
     else
-        *error = gw_hub_args_check_kwargs(method, data, takes_channel ? channel_arg : no_args);
-    if (!*error && takes_channel) {
-        *channel = json_string_value(json_object_get(data, "channel"));
-        if (!*channel)
-            *error = gw_hub_args_channel_not_a_string();
+        *error = gw_hub_args_check_kwargs(method, data, names);
+    if (!*error && names[0]) {
+        *arg = json_string_value(json_object_get(data, names[0]));
+        if (!*arg)
+            *error = which == GW_HUB_REFRESH ? gw_hub_args_token_not_a_string()
+                                             : gw_hub_args_channel_not_a_string();
     }
     return which;
 }
@@ -210,7 +224,7 @@ enum gw_hub_method gw_hub_args_service(const char *method, const json_t *args, c
     *bound = NULL;
     *error = NULL;
     enum gw_hub_method which = gw_hub_method_of(method);
-    if (which == GW_HUB_NONE) {
+    if (which == GW_HUB_NONE || which == GW_HUB_REFRESH) {
         *error = gw_nameko_error("MethodNotFound", "nameko.exceptions.MethodNotFound",
                                  json_pack("[s]", method), method);
         return GW_HUB_NONE;

@@ -19,6 +19,7 @@ enum gw_hub_method {
     GW_HUB_GET_SUBSCRIPTIONS,
     GW_HUB_BROADCAST, /* the native service's only: (channel, event, data) */
     GW_HUB_UNICAST,   /* the native service's only: (socket_id, event, data) */
+    GW_HUB_REFRESH,   /* a frame's only: (token), the socket's new bearer token */
 };
 
 /* The method's name ("subscribe", ...); "" for GW_HUB_NONE. */
@@ -27,18 +28,20 @@ const char *gw_hub_method_name(enum gw_hub_method method);
 /* The method of that name; GW_HUB_NONE for none of them. */
 enum gw_hub_method gw_hub_method_of(const char *name);
 
-/* A frame's call of the hub's own methods (subscribe, unsubscribe, get_subscriptions), method and
- * data as gw_ws_parse gives them. Returns the method (GW_HUB_NONE for any other name: the frame is
- * then a call to the cluster) with, for subscribe and unsubscribe, the channel in *channel
- * (borrowed from data); or, when the arguments do not fit, a new error object to answer with in
- * *error (IncorrectSignature, or TypeError for a channel that is not a string). */
-enum gw_hub_method gw_hub_args_frame(const char *method, const json_t *data, const char **channel,
+/* A frame's call of the hub's own methods (subscribe, unsubscribe, get_subscriptions, refresh),
+ * method and data as gw_ws_parse gives them. Returns the method (GW_HUB_NONE for any other name:
+ * the frame is then a call to the cluster) with its one argument in *arg (borrowed from data): the
+ * channel of subscribe and unsubscribe, the token of refresh; or, when the arguments do not fit, a
+ * new error object to answer with in *error (IncorrectSignature, or TypeError for a channel or
+ * token that is not a string). */
+enum gw_hub_method gw_hub_args_frame(const char *method, const json_t *data, const char **arg,
                                      json_t **error);
 
 /* A native service request: method with args (array) and kwargs (object), both borrowed. Returns
  * the method with its arguments bound by name in *bound (new object: channel, event, data,
  * socket_id as the method takes them), or GW_HUB_NONE with a new error in *error:
- * MethodNotFound for an unknown method, IncorrectSignature when the arguments do not bind. */
+ * MethodNotFound for an unknown method (refresh included: a socket's own), IncorrectSignature when
+ * the arguments do not bind. */
 enum gw_hub_method gw_hub_args_service(const char *method, const json_t *args, const json_t *kwargs,
                                        json_t **bound, json_t **error);
 
@@ -62,5 +65,8 @@ json_t *gw_hub_args_not_a_mapping(const json_t *data);
 
 /* The new TypeError nameko's hub raises for a channel that is not a string. */
 json_t *gw_hub_args_channel_not_a_string(void);
+
+/* The same for refresh's token (enoki's own method, worded alike). */
+json_t *gw_hub_args_token_not_a_string(void);
 
 #endif

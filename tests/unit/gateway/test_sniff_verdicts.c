@@ -1,6 +1,7 @@
 /* Unit tests for gateway/h1_parse as the sniffer (gateway/sniff.c) and enoki's own reader use it:
  * gw_h1_scan's verdicts on heads that are refused (exact status, error code, message, extra header
- * and the bytes that count as the head), websocket upgrades (detection, checks, Origin and Host),
+ * and the bytes that count as the head), websocket upgrades (detection, checks, Origin and Host,
+ * the target, Authorization and Cookie where the socket's token may be),
  * heads with leading empty lines, heads still arriving, and a property over every prefix of a set
  * of inputs. The fast path's parse of plain requests is tests/unit/gateway/test_h1_parse.c.
  *
@@ -56,6 +57,8 @@ static void scan(const char *s, size_t len, bool full, const struct gw_h1_limits
     }
     out->origin = moved(out->origin, copy, s);
     out->host = moved(out->host, copy, s);
+    out->authorization = moved(out->authorization, copy, s);
+    out->cookie = moved(out->cookie, copy, s);
     free(copy);
 }
 
@@ -623,6 +626,54 @@ START_TEST(upgrade_origin_and_host)
 }
 END_TEST
 
+START_TEST(upgrade_token_sources)
+{
+    static const char req[] = "GET /ws?a=1&access_token=t.k.n HTTP/1.1\r\nHost: h\r\n"
+                              "authorization:  Bearer abc  \r\nAuthorization: Bearer late\r\n"
+                              "Cookie: sid=1; jwt=x.y.z\r\nCookie: jwt=late\r\n"
+                              "Upgrade: websocket\r\n" KEY V13 "\r\n";
+    struct gw_h1_head h;
+    scan(LIT(req), false, &sniffer, &h);
+    ck_assert_int_eq(h.verdict, GW_H1_LIBRARY);
+    ck_assert_int_eq(h.kind, GW_H1_WEBSOCKET);
+    /* The first of each counts, without its surrounding whitespace. */
+    assert_slice(h.target, h.target_len, "/ws?a=1&access_token=t.k.n");
+    assert_slice(h.authorization, h.authorization_len, "Bearer abc");
+    assert_slice(h.cookie, h.cookie_len, "sid=1; jwt=x.y.z");
+
+    /* The target whatever the version, and with a bare LF. */
+    static const char old[] = "GET /ws?x HTTP/1.0\nUpgrade: websocket\n" KEY V13 "\n";
+    scan(LIT(old), false, &sniffer, &h);
+    ck_assert_int_eq(h.kind, GW_H1_WEBSOCKET);
+    assert_slice(h.target, h.target_len, "/ws?x");
+    ck_assert_ptr_null(h.authorization);
+    ck_assert_ptr_null(h.cookie);
+
+    /* Empty values are none; a refused upgrade still has its target. */
+    static const char empty[] = WS("/ws", KEY "Authorization:\r\nCookie: \r\n");
+    scan(LIT(empty), false, &sniffer, &h);
+    ck_assert_int_eq(h.verdict, GW_H1_REFUSE);
+    ck_assert_int_eq(h.kind, GW_H1_WEBSOCKET);
+    assert_slice(h.target, h.target_len, "/ws");
+    ck_assert_ptr_null(h.authorization);
+    ck_assert_uint_eq(h.authorization_len, 0);
+    ck_assert_ptr_null(h.cookie);
+    ck_assert_uint_eq(h.cookie_len, 0);
+
+    /* Read for upgrades only, and not while the head is still arriving. */
+    static const char plain[] = "GET /ws?access_token=t HTTP/1.1\r\nHost: h\r\n"
+                                "Authorization: Bearer abc\r\nCookie: jwt=x\r\n\r\n";
+    scan(LIT(plain), false, &sniffer, &h);
+    ck_assert_int_eq(h.kind, GW_H1_HTTP);
+    ck_assert_ptr_null(h.authorization);
+    ck_assert_ptr_null(h.cookie);
+    static const char partial[] = "GET /ws HTTP/1.1\r\nAuthorization: Bearer abc\r\n";
+    scan(LIT(partial), false, &sniffer, &h);
+    ck_assert_int_eq(h.verdict, GW_H1_INCOMPLETE);
+    ck_assert_ptr_null(h.authorization);
+}
+END_TEST
+
 /* ---- leading empty lines, partial heads, bare LF -------------------------------------------- */
 
 START_TEST(leading_empty_lines_are_skipped_never_fast)
@@ -853,6 +904,7 @@ Suite *sniff_verdicts_suite(void)
     tcase_add_test(websocket, no_hub_no_upgrade_checks);
     tcase_add_test(websocket, upgrade_accepts_versions_13_and_8);
     tcase_add_test(websocket, upgrade_origin_and_host);
+    tcase_add_test(websocket, upgrade_token_sources);
     suite_add_tcase(s, websocket);
 
     TCase *heads = tcase_create("heads");

@@ -179,6 +179,56 @@ START_TEST(frames_name_the_hubs_own_methods)
 }
 END_TEST
 
+START_TEST(refresh_takes_one_token)
+{
+    const char *token;
+    json_t *error;
+    json_t *data = parse("{\"token\": \"a.b.c\"}");
+    ck_assert_int_eq(gw_hub_args_frame("refresh", data, &token, &error), GW_HUB_REFRESH);
+    ck_assert_ptr_null(error);
+    ck_assert_str_eq(token, "a.b.c");
+    json_decref(data);
+
+    json_t *empty = parse("{}");
+    ck_assert_int_eq(gw_hub_args_frame("refresh", empty, &token, &error), GW_HUB_REFRESH);
+    assert_incorrect_signature(error, "refresh() missing 1 required positional argument: 'token'");
+    ck_assert_ptr_null(token);
+    json_decref(empty);
+
+    json_t *extra = parse("{\"token\": \"a\", \"sub\": \"x\"}");
+    ck_assert_int_eq(gw_hub_args_frame("refresh", extra, &token, &error), GW_HUB_REFRESH);
+    assert_incorrect_signature(error, "refresh() got an unexpected keyword argument 'sub'");
+    json_decref(extra);
+
+    json_t *number = parse("{\"token\": 5}");
+    ck_assert_int_eq(gw_hub_args_frame("refresh", number, &token, &error), GW_HUB_REFRESH);
+    ck_assert_str_eq(gw_wire_exc_type(error), "TypeError");
+    ck_assert_str_eq(gw_wire_exc_path(error), "builtins.TypeError");
+    ck_assert_str_eq(gw_wire_exc_value(error), "token must be a string");
+    ck_assert_ptr_null(token);
+    json_decref(error);
+    json_decref(number);
+
+    json_t *text = parse("\"a.b.c\"");
+    ck_assert_int_eq(gw_hub_args_frame("refresh", text, &token, &error), GW_HUB_REFRESH);
+    assert_incorrect_signature(
+        error, "inspect.getcallargs() argument after ** must be a mapping, not str");
+    json_decref(text);
+
+    /* Not a method of enoki's nameko service: a socket refreshes its own token only. */
+    json_t *bound, *args = parse("[]"), *kwargs = parse("{\"token\": \"a\"}");
+    ck_assert_int_eq(gw_hub_args_service("refresh", args, kwargs, &bound, &error), GW_HUB_NONE);
+    ck_assert_ptr_null(bound);
+    ck_assert_str_eq(gw_wire_exc_type(error), "MethodNotFound");
+    ck_assert_str_eq(gw_wire_exc_value(error), "refresh");
+    json_decref(error);
+    json_decref(args);
+    json_decref(kwargs);
+    ck_assert_str_eq(gw_hub_method_name(GW_HUB_REFRESH), "refresh");
+    ck_assert_int_eq(gw_hub_method_of("refresh"), GW_HUB_REFRESH);
+}
+END_TEST
+
 START_TEST(service_requests_bind_to_the_methods)
 {
     json_t *bound, *error;
@@ -228,6 +278,7 @@ Suite *hub_args_suite(void)
     tcase_add_loop_test(tc, bind_fails_with_pythons_words, 0,
                         (int)(sizeof(bind_failures) / sizeof(bind_failures[0])));
     tcase_add_test(tc, bind_takes_positional_and_keyword_arguments);
+    tcase_add_test(tc, refresh_takes_one_token);
     tcase_add_test(tc, check_kwargs_wants_exactly_the_names);
     suite_add_tcase(s, tc);
     tc = tcase_create("wording");
