@@ -32,11 +32,13 @@
 // numeric exp, the client calls token() again before expiry and sends it with the hub method
 // refresh {token}: the socket keeps its id and channels. The refresh is due at 80% of the remaining
 // lifetime but at least 1 s before exp (a round trip's margin for short tokens), and never sooner than
-// 0.5 s; when this browser's clock puts the token past exp or before its iat, the whole lifetime
-// (exp - iat) counts as remaining. If token() or the refresh fails, the client emits "error" and lets
-// the server close the socket at exp (1008 "token expired"); the client reconnects as after any drop,
-// with a fresh token. A string token, or one whose payload cannot be decoded, is never refreshed. A
-// token() that throws counts as a failed connection attempt.
+// 0.1 s (a token that was nearly spent when the socket opened is replaced at once). The gateway
+// accepted the token, so when this browser's clock puts it past exp, or before its iat, the clocks
+// disagree: the whole lifetime (exp - iat) counts as remaining, and without an iat there is no
+// refresh. If token() or the refresh fails, the client emits "error" and lets the server close the
+// socket at exp (1008 "token expired"); the client reconnects as after any drop, with a fresh token.
+// A string token, or one whose payload cannot be decoded, is never refreshed. A token() that throws
+// counts as a failed connection attempt.
 //
 // Errors: a call rejects with an EnokiError: excType, excPath, excArgs and value come from nameko's
 // error object; message is "<excType>: <value>". Errors made by the client itself have excPath
@@ -108,15 +110,16 @@ function tokenTimes(token) {
 
 const REFRESH_SHARE = 0.8; // of the remaining lifetime
 const REFRESH_LEAD = 1000; // ms before exp, at least
-const REFRESH_MIN_DELAY = 500;
+const REFRESH_MIN_DELAY = 100;
 const MAX_TIMER_DELAY = 2 ** 31 - 1; // setTimeout fires at once beyond this
 
-// When to refresh a token with these exp and iat (seconds), from now (ms): see "Tokens" above.
+// When to refresh a token with these exp and iat (seconds), from now (ms), or null: see "Tokens"
+// above.
 function refreshDelay({ exp, iat }, now) {
   let remaining = exp * 1000 - now;
-  // The gateway accepted the token, so a clock that puts it past exp, or before iat, is not the
-  // issuer's: count the token's whole lifetime instead.
-  if (iat !== null && iat < exp && (remaining <= 0 || remaining > (exp - iat) * 1000)) remaining = (exp - iat) * 1000;
+  const lifetime = iat !== null && iat < exp ? (exp - iat) * 1000 : null;
+  if (lifetime !== null && (remaining <= 0 || remaining > lifetime)) remaining = lifetime;
+  else if (remaining <= 0) return null;
   const delay = Math.min(remaining * REFRESH_SHARE, remaining - REFRESH_LEAD);
   return Math.min(MAX_TIMER_DELAY, Math.max(REFRESH_MIN_DELAY, delay));
 }
@@ -325,8 +328,8 @@ export function connect(url, options = {}) {
     refreshTimer = null;
     if (typeof opts.token !== "function" || socketToken === null) return;
     const times = tokenTimes(socketToken);
-    if (times === null) return;
-    refreshTimer = setTimeout(refresh, refreshDelay(times, Date.now()));
+    const delay = times === null ? null : refreshDelay(times, Date.now());
+    if (delay !== null) refreshTimer = setTimeout(refresh, delay);
   };
 
   // On failure the socket keeps its old token until the server closes it at exp.
