@@ -582,6 +582,33 @@ function mintToken({ sub = "e2e-user", ttl = 3, secret = JWT_SECRET } = {}) {
   return { token: `${signingInput}.${signature}`, jti, exp: now + ttl };
 }
 
+// A page of enoki's origin (any page there can import the module) with window.mintToken and
+// window.a: the module, and a WebSocket that records the URLs it opens and the methods it sends.
+async function tokenPage(context, origin, pageErrors) {
+  const page = await context.newPage();
+  page.on("pageerror", (err) => pageErrors.push(String(err)));
+  await page.exposeFunction("mintToken", (options) => mintToken(options));
+  const resp = await page.goto(`${origin}/static/enoki.js`);
+  assert.equal(resp.status(), 200);
+  await page.evaluate(async () => {
+    const mod = await import("/static/enoki.js");
+    const urls = [];
+    const sent = [];
+    class RecordingWebSocket extends WebSocket {
+      constructor(url, protocols) {
+        super(url, protocols);
+        urls.push(url);
+      }
+      send(text) {
+        sent.push(JSON.parse(text).method);
+        super.send(text);
+      }
+    }
+    window.a = { mod, urls, sent, RecordingWebSocket, clients: [] };
+  });
+  return page;
+}
+
 describe("enoki.js with a token (GATEWAY.auth.websocket: required)", { timeout: 60000 }, () => {
   let tmp;
   let peer;
@@ -622,29 +649,7 @@ describe("enoki.js with a token (GATEWAY.auth.websocket: required)", { timeout: 
     peer = await startPeer();
     enoki = await startEnoki(bin, config, authPort);
     context = await launchChromium(join(tmp, "chromium-profile"));
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on("pageerror", (err) => pageErrors.push(String(err)));
-    await page.exposeFunction("mintToken", (options) => mintToken(options));
-    // Any page of enoki's origin can import the module.
-    const resp = await page.goto(`http://127.0.0.1:${authPort}/static/enoki.js`);
-    assert.equal(resp.status(), 200);
-    // The page's helpers: a WebSocket that records the URLs it opens and the methods it sends.
-    await page.evaluate(async () => {
-      const mod = await import("/static/enoki.js");
-      const urls = [];
-      const sent = [];
-      class RecordingWebSocket extends WebSocket {
-        constructor(url, protocols) {
-          super(url, protocols);
-          urls.push(url);
-        }
-        send(text) {
-          sent.push(JSON.parse(text).method);
-          super.send(text);
-        }
-      }
-      window.a = { mod, urls, sent, RecordingWebSocket, clients: [] };
-    });
+    page = await tokenPage(context, `http://127.0.0.1:${authPort}`, pageErrors);
   });
 
   after(async () => {
@@ -653,48 +658,6 @@ describe("enoki.js with a token (GATEWAY.auth.websocket: required)", { timeout: 
     await stop(peer);
     await cleanupBroker(GWNAME_AUTH);
     if (tmp) rmSync(tmp, { recursive: true, force: true });
-  });
-
-  it("a token that does not verify, or none, is refused: connect() retries, then rejects", async () => {
-    const out = await page.evaluate(async () => {
-      const { a } = window;
-      const attempt = async (token) => {
-        const seen = { calls: 0, statuses: [] };
-        const err = await a.mod
-          .connect("/ws", {
-            WebSocket: a.RecordingWebSocket,
-            connectTimeout: 2000,
-            minDelay: 100,
-            maxDelay: 400,
-            token: async () => {
-              seen.calls += 1;
-              return token === "bad" ? (await window.mintToken({ secret: "not the gateway's secret" })).token : null;
-            },
-            onStatus: (status) => seen.statuses.push(status),
-          })
-          .then(
-            () => null,
-            (e) => e,
-          );
-        return { ...seen, excType: err?.excType, message: err?.message };
-      };
-      const [bad, none] = await Promise.all([attempt("bad"), attempt(null)]);
-      return { bad, none, urls: [...a.urls] };
-    });
-    for (const [name, seen] of Object.entries({ bad: out.bad, none: out.none })) {
-      assert.equal(seen.excType, "Timeout", `${name}: ${seen.message}`);
-      assert.ok(seen.calls >= 2, `${name}: token() called at every attempt, got ${seen.calls}`);
-      assert.deepEqual([...new Set(seen.statuses)], ["connecting", "closed"], name);
-    }
-    // Every attempt opened a socket with the token in its query, or without any query when none;
-    // the timeout may fall between the last token() and its socket.
-    const base = `ws://127.0.0.1:${authPort}/ws`;
-    const withToken = out.urls.filter((u) => u !== base);
-    assert.ok(withToken.length >= out.bad.calls - 1 && withToken.length <= out.bad.calls, out.urls.join(" "));
-    assert.equal(out.urls.length - withToken.length, out.none.calls);
-    for (const url of withToken) {
-      assert.match(new URL(url).searchParams.get("access_token"), /^[\w-]+\.[\w-]+\.[\w-]+$/);
-    }
   });
 
   let firstSocketId;
@@ -800,6 +763,53 @@ describe("enoki.js with a token (GATEWAY.auth.websocket: required)", { timeout: 
   it("close() stops the token clients", async () => {
     const statuses = await page.evaluate(() => window.a.clients.map((gw) => (gw.close(), gw.status)));
     assert.deepEqual(statuses, ["closed", "closed"]);
+    assert.deepEqual(pageErrors, []);
+  });
+
+  // Last, on a page of its own: Chromium delays a page's websocket connects (by seconds) once
+  // many of its handshakes have failed.
+  it("a token that does not verify, or none, is refused: connect() retries, then rejects", async () => {
+    const refusedPage = await tokenPage(context, `http://127.0.0.1:${authPort}`, pageErrors);
+    const out = await refusedPage.evaluate(async () => {
+      const { a } = window;
+      const attempt = async (token) => {
+        const seen = { calls: 0, statuses: [] };
+        const err = await a.mod
+          .connect("/ws", {
+            WebSocket: a.RecordingWebSocket,
+            connectTimeout: 2000,
+            minDelay: 100,
+            maxDelay: 400,
+            token: async () => {
+              seen.calls += 1;
+              return token === "bad" ? (await window.mintToken({ secret: "not the gateway's secret" })).token : null;
+            },
+            onStatus: (status) => seen.statuses.push(status),
+          })
+          .then(
+            () => null,
+            (e) => e,
+          );
+        return { ...seen, excType: err?.excType, message: err?.message };
+      };
+      const [bad, none] = await Promise.all([attempt("bad"), attempt(null)]);
+      return { bad, none, urls: [...a.urls] };
+    });
+    for (const [name, seen] of Object.entries({ bad: out.bad, none: out.none })) {
+      assert.equal(seen.excType, "Timeout", `${name}: ${seen.message}`);
+      assert.ok(seen.calls >= 2, `${name}: token() called at every attempt, got ${seen.calls}`);
+      assert.deepEqual([...new Set(seen.statuses)], ["connecting", "closed"], name);
+    }
+    // Every attempt opened a socket with the token in its query, or without any query when none;
+    // the timeout may fall between the last token() and its socket.
+    const base = `ws://127.0.0.1:${authPort}/ws`;
+    const withToken = out.urls.filter((u) => u !== base);
+    assert.ok(withToken.length >= out.bad.calls - 1 && withToken.length <= out.bad.calls, out.urls.join(" "));
+    assert.equal(out.urls.length - withToken.length, out.none.calls);
+    for (const url of withToken) {
+      assert.match(new URL(url).searchParams.get("access_token"), /^[\w-]+\.[\w-]+\.[\w-]+$/);
+    }
+    await refusedPage.close();
     assert.deepEqual(pageErrors, []);
   });
 });
