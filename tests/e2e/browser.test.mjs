@@ -572,6 +572,7 @@ describe("enoki.js and demo.html in Chromium", { timeout: 60000 }, () => {
 // page.exposeFunction, as a real page would ask its identity provider.
 const JWT_SECRET = randomBytes(32).toString("hex");
 let minted = 0;
+const mintedSignatures = []; // never in enoki's output: the access_token is never logged
 
 function mintToken({ sub = "e2e-user", ttl = 3, secret = JWT_SECRET } = {}) {
   const b64url = (value) => Buffer.from(JSON.stringify(value)).toString("base64url");
@@ -579,6 +580,7 @@ function mintToken({ sub = "e2e-user", ttl = 3, secret = JWT_SECRET } = {}) {
   const jti = `t${++minted}`;
   const signingInput = `${b64url({ alg: "HS256", typ: "JWT" })}.${b64url({ sub, jti, iat: now, exp: now + ttl })}`;
   const signature = createHmac("sha256", secret).update(signingInput).digest("base64url");
+  mintedSignatures.push(signature);
   return { token: `${signingInput}.${signature}`, jti, exp: now + ttl };
 }
 
@@ -811,5 +813,8 @@ describe("enoki.js with a token (GATEWAY.auth.websocket: required)", { timeout: 
     }
     await refusedPage.close();
     assert.deepEqual(pageErrors, []);
+    assert.ok(mintedSignatures.length > 10);
+    const logged = mintedSignatures.filter((signature) => enoki.out.includes(signature));
+    assert.deepEqual(logged, [], "tokens in enoki's output");
   });
 });
