@@ -22,6 +22,23 @@
 //   reconnect       true    false: a drop closes the client for good
 //   onStatus        -       (status, info) with status "connecting", "connected", "reconnecting", "closed"
 //   WebSocket       -       the WebSocket class to use (default: globalThis.WebSocket)
+//   token           -       a bearer token (JWT) for GATEWAY.auth.websocket: a string, or a function
+//                           returning one (or a promise of one), called at every connect and before
+//                           the token expires; null, undefined or "" connects without a token
+//
+// Tokens: browsers cannot set headers on a websocket, so every connect (the first and each reconnect)
+// gets the token (the string, or await token()) and sends it as the access_token query parameter of
+// the upgrade (gw.url does not show it). When token is a function and the token's payload has a
+// numeric exp, the client calls token() again before expiry and sends it with the hub method
+// refresh {token}: the socket keeps its id and channels. The refresh is due at 80% of the remaining
+// lifetime but at least 1 s before exp (a round trip's margin for short tokens), and never sooner than
+// 0.1 s (a token that was nearly spent when the socket opened is replaced at once). The gateway
+// accepted the token, so when this browser's clock puts it past exp, or before its iat, the clocks
+// disagree: the whole lifetime (exp - iat) counts as remaining, and without an iat there is no
+// refresh. If token() or the refresh fails, the client emits "error" and lets the server close the
+// socket at exp (1008 "token expired"); the client reconnects as after any drop, with a fresh token.
+// A string token, or one whose payload cannot be decoded, is never refreshed. A token() that throws
+// counts as a failed connection attempt.
 //
 // Errors: a call rejects with an EnokiError: excType, excPath, excArgs and value come from nameko's
 // error object; message is "<excType>: <value>". Errors made by the client itself have excPath
@@ -73,6 +90,40 @@ export function resolveUrl(url) {
   return resolved.href;
 }
 
+// Decoded from the token without verifying it (the gateway verifies): {exp, iat}, or null.
+function tokenTimes(token) {
+  try {
+    const payload = token.split(".")[1];
+    if (!payload) return null;
+    const b64 = payload.replace(/-/g, "+").replace(/_/g, "/");
+    const bytes = Uint8Array.from(atob(b64.padEnd(b64.length + ((4 - (b64.length % 4)) % 4), "=")), (c) =>
+      c.charCodeAt(0),
+    );
+    const claims = JSON.parse(new TextDecoder().decode(bytes));
+    const numeric = (value) => (typeof value === "number" && Number.isFinite(value) ? value : null);
+    const exp = numeric(claims?.exp);
+    return exp === null ? null : { exp, iat: numeric(claims.iat) };
+  } catch {
+    return null;
+  }
+}
+
+const REFRESH_SHARE = 0.8; // of the remaining lifetime
+const REFRESH_LEAD = 1000; // ms before exp, at least
+const REFRESH_MIN_DELAY = 100;
+const MAX_TIMER_DELAY = 2 ** 31 - 1; // setTimeout fires at once beyond this
+
+// When to refresh a token with these exp and iat (seconds), from now (ms), or null: see "Tokens"
+// above.
+function refreshDelay({ exp, iat }, now) {
+  let remaining = exp * 1000 - now;
+  const lifetime = iat !== null && iat < exp ? (exp - iat) * 1000 : null;
+  if (lifetime !== null && (remaining <= 0 || remaining > lifetime)) remaining = lifetime;
+  else if (remaining <= 0) return null;
+  const delay = Math.min(remaining * REFRESH_SHARE, remaining - REFRESH_LEAD);
+  return Math.min(MAX_TIMER_DELAY, Math.max(REFRESH_MIN_DELAY, delay));
+}
+
 const DEFAULTS = {
   offlineTimeout: 30000,
   callTimeout: 0,
@@ -82,6 +133,7 @@ const DEFAULTS = {
   reconnect: true,
   onStatus: null,
   WebSocket: null,
+  token: null,
 };
 
 export function connect(url, options = {}) {
@@ -104,6 +156,8 @@ export function connect(url, options = {}) {
   let everConnected = false;
   let settleFirst = null; // {resolve, reject} of connect() until the first "connected"
   let firstTimer = null;
+  let refreshTimer = null;
+  let socketToken = null; // the token the current socket was opened or last refreshed with
   const inFlight = new Map(); // correlation_id -> call, in the order sent
   const queued = []; // calls waiting for a connection
   const channels = new Map(); // channel -> Set of handlers
@@ -235,6 +289,7 @@ export function connect(url, options = {}) {
     const reconnected = everConnected;
     everConnected = true;
     setStatus("connected", { socketId: gw.socketId });
+    scheduleRefresh();
     // Channels first: the hub handles frames in order, so the queued calls go out after them.
     const resubscribed = [...channels.keys()].map((channel) =>
       enqueue("subscribe", { channel }).catch((err) => {
@@ -259,18 +314,78 @@ export function connect(url, options = {}) {
     }
   };
 
+  // --- the token ---------------------------------------------------------------------------------
+
+  const getToken = async () => {
+    const token = typeof opts.token === "function" ? await opts.token() : opts.token;
+    if (token === null || token === undefined || token === "") return null;
+    if (typeof token !== "string") throw new TypeError(`enoki: token must be a string, got ${typeof token}`);
+    return token;
+  };
+
+  const scheduleRefresh = () => {
+    clearTimeout(refreshTimer);
+    refreshTimer = null;
+    if (typeof opts.token !== "function" || socketToken === null) return;
+    const times = tokenTimes(socketToken);
+    const delay = times === null ? null : refreshDelay(times, Date.now());
+    if (delay !== null) refreshTimer = setTimeout(refresh, delay);
+  };
+
+  // On failure the socket keeps its old token until the server closes it at exp.
+  const refresh = async () => {
+    refreshTimer = null;
+    const socket = ws;
+    const current = () => socket === ws && status === "connected";
+    let token;
+    try {
+      token = await getToken();
+      if (token === null) throw new Error("token() returned no token");
+    } catch (err) {
+      if (current()) reportError(new Error(`could not get a token to refresh: ${err?.message ?? err}`));
+      return;
+    }
+    if (!current()) return;
+    try {
+      await enqueue("refresh", { token });
+    } catch (err) {
+      if (current()) reportError(new Error(`could not refresh the token: ${err.message}`));
+      return;
+    }
+    if (!current()) return;
+    socketToken = token;
+    scheduleRefresh();
+  };
+
   // --- the socket --------------------------------------------------------------------------------
 
-  const open = () => {
+  const open = async () => {
     retryTimer = null;
+    let token;
+    try {
+      token = await getToken();
+    } catch (err) {
+      if (status === "closed") return;
+      reportError(new Error(`could not get a token: ${err?.message ?? err}`));
+      onClose(null, { code: 1006, reason: "token() failed" });
+      return;
+    }
+    if (status === "closed") return; // closed while token() ran
+    let target = href;
+    if (token !== null) {
+      const withToken = new URL(href);
+      withToken.searchParams.set("access_token", token);
+      target = withToken.href;
+    }
     let socket;
     try {
-      socket = new WS(href);
+      socket = new WS(target);
     } catch (err) {
       onClose(null, { code: 1006, reason: String(err.message ?? err) });
       return;
     }
     ws = socket;
+    socketToken = token;
     socket.binaryType = "arraybuffer";
     socket.onmessage = (msg) => {
       if (socket !== ws) return;
@@ -293,6 +408,8 @@ export function connect(url, options = {}) {
   const onClose = (socket, ev) => {
     if (socket && socket !== ws) return;
     ws = null;
+    clearTimeout(refreshTimer);
+    refreshTimer = null;
     const info = { code: ev.code, reason: ev.reason };
     for (const call of inFlight.values()) {
       clearTimeout(call.timer);
@@ -323,6 +440,8 @@ export function connect(url, options = {}) {
     clearTimeout(retryTimer);
     retryTimer = null;
     clearTimeout(firstTimer);
+    clearTimeout(refreshTimer);
+    refreshTimer = null;
     setStatus("closed", info);
     if (typeof removeEventListener === "function") removeEventListener("online", onOnline);
     for (const call of queued.splice(0)) {

@@ -7,14 +7,16 @@
 // CHROMIUM (default /usr/bin/chromium: Debian's package; no browser is ever downloaded).
 // It starts the peer and enoki itself, restarts enoki once (the page must reconnect by itself), and
 // deletes the exchanges and queues this run made. A screenshot of the demo page is
-// written to /tmp/enoki-demo.png.
+// written to /tmp/enoki-demo.png. A second enoki requires a token on its websocket
+// (GATEWAY.auth.websocket: required): enoki.js's token option, with HS256 tokens of 3 s minted by
+// this process, connects, calls and is refreshed before expiry.
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFile } from "node:child_process";
 import { accessSync, chmodSync, constants, copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, connect as tcpConnect } from "node:net";
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -31,6 +33,7 @@ const RUN = randomBytes(4).toString("hex");
 const EXCHANGE = `enoki-e2e-${RUN}`;
 const SVC = `e2e_${RUN}`;
 const GWNAME = `gwe2e${RUN}`;
+const GWNAME_AUTH = `${GWNAME}auth`; // the second enoki's (its queues are this run's too)
 const CHANNEL = `room-${RUN}`;
 const CHANNEL2 = `lobby-${RUN}`;
 const UUID4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -195,8 +198,8 @@ let port;
 let enokiBin; // a copy of ENOKI_BIN: a rebuild during the run must not change the restarted binary
 
 // enoki listens before its AMQP connection is up: ready once the generic route answers a call.
-async function startEnoki() {
-  const proc = start(enokiBin, ["--config", configPath], "enoki");
+async function startEnoki(bin = enokiBin, config = configPath, httpPort = port) {
+  const proc = start(bin, ["--config", config], "enoki");
   const deadline = Date.now() + 15000;
   let last = "";
   for (;;) {
@@ -206,7 +209,7 @@ async function startEnoki() {
       throw new Error(`enoki was not ready within 15 s (last answer: ${last}):\n${proc.out}`);
     }
     try {
-      const resp = await fetch(`http://127.0.0.1:${port}/rpc/${SVC}/echo`, {
+      const resp = await fetch(`http://127.0.0.1:${httpPort}/rpc/${SVC}/echo`, {
         method: "POST",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ kwargs: { ready: true } }),
@@ -221,6 +224,41 @@ async function startEnoki() {
   }
 }
 
+function launchChromium(profileDir) {
+  return chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+    viewport: { width: 1000, height: 820 },
+  });
+}
+
+// Only what this run made: its exchange, its service's queue, and its gateways' queues and exchanges
+// (rpc-<name>, rpc.reply-<name>-*, <name>.hub, ...).
+async function cleanupBroker(gatewayName) {
+  const ours = { exact: [EXCHANGE, `rpc-${SVC}`], contains: [gatewayName] };
+  const gone = await runHelper("cleanup", JSON.stringify(ours)).catch((err) => [String(err)]);
+  log("cleanup:", gone);
+}
+
+async function preflight() {
+  accessSync(ENOKI_BIN, constants.X_OK);
+  accessSync(CHROMIUM, constants.X_OK);
+  const broker = new URL(AMQP_URI);
+  if (!(await tcpOpen(broker.hostname || "127.0.0.1", Number(broker.port) || 5672))) {
+    throw new Error(`no broker at ${AMQP_URI}: start one with scripts/broker.sh`);
+  }
+}
+
 describe("enoki.js and demo.html in Chromium", { timeout: 60000 }, () => {
   let tmp;
   let peer;
@@ -230,12 +268,7 @@ describe("enoki.js and demo.html in Chromium", { timeout: 60000 }, () => {
   const pageErrors = [];
 
   before(async () => {
-    accessSync(ENOKI_BIN, constants.X_OK);
-    accessSync(CHROMIUM, constants.X_OK);
-    const broker = new URL(AMQP_URI);
-    if (!(await tcpOpen(broker.hostname || "127.0.0.1", Number(broker.port) || 5672))) {
-      throw new Error(`no broker at ${AMQP_URI}: start one with scripts/broker.sh`);
-    }
+    await preflight();
     tmp = mkdtempSync(join(tmpdir(), "enoki-e2e-"));
     enokiBin = join(tmp, "enoki");
     copyFileSync(ENOKI_BIN, enokiBin);
@@ -257,21 +290,7 @@ describe("enoki.js and demo.html in Chromium", { timeout: 60000 }, () => {
     );
     peer = await startPeer();
     enoki = await startEnoki();
-    context = await chromium.launchPersistentContext(join(tmp, "chromium-profile"), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-      viewport: { width: 1000, height: 820 },
-    });
+    context = await launchChromium(join(tmp, "chromium-profile"));
     page = context.pages()[0] ?? (await context.newPage());
     page.on("pageerror", (err) => pageErrors.push(String(err)));
   });
@@ -280,11 +299,7 @@ describe("enoki.js and demo.html in Chromium", { timeout: 60000 }, () => {
     await context?.close().catch(() => {});
     await stop(enoki);
     await stop(peer);
-    // Only what this run made: its exchange, its service's queue, and its gateway's queues and
-    // exchanges (rpc-<name>, rpc.reply-<name>-*, <name>.hub, ...).
-    const ours = { exact: [EXCHANGE, `rpc-${SVC}`], contains: [GWNAME] };
-    const gone = await runHelper("cleanup", JSON.stringify(ours)).catch((err) => [String(err)]);
-    log("cleanup:", gone);
+    await cleanupBroker(GWNAME);
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -550,5 +565,256 @@ describe("enoki.js and demo.html in Chromium", { timeout: 60000 }, () => {
     }, SVC);
     assert.deepEqual(out, { status: "closed", excType: "Closed" });
     assert.deepEqual(pageErrors, []);
+  });
+});
+
+// HS256 tokens (RFC 7519) signed here with node's crypto: the page asks for them through
+// page.exposeFunction, as a real page would ask its identity provider.
+const JWT_SECRET = randomBytes(32).toString("hex");
+let minted = 0;
+const mintedSignatures = []; // never in enoki's output: the access_token is never logged
+
+function mintToken({ sub = "e2e-user", ttl = 3, secret = JWT_SECRET } = {}) {
+  const b64url = (value) => Buffer.from(JSON.stringify(value)).toString("base64url");
+  const now = Math.floor(Date.now() / 1000);
+  const jti = `t${++minted}`;
+  const signingInput = `${b64url({ alg: "HS256", typ: "JWT" })}.${b64url({ sub, jti, iat: now, exp: now + ttl })}`;
+  const signature = createHmac("sha256", secret).update(signingInput).digest("base64url");
+  mintedSignatures.push(signature);
+  return { token: `${signingInput}.${signature}`, jti, exp: now + ttl };
+}
+
+// A page of enoki's origin (any page there can import the module) with window.mintToken and
+// window.a: the module, and a WebSocket that records the URLs it opens and the methods it sends.
+async function tokenPage(context, origin, pageErrors) {
+  const page = await context.newPage();
+  page.on("pageerror", (err) => pageErrors.push(String(err)));
+  await page.exposeFunction("mintToken", (options) => mintToken(options));
+  const resp = await page.goto(`${origin}/static/enoki.js`);
+  assert.equal(resp.status(), 200);
+  await page.evaluate(async () => {
+    const mod = await import("/static/enoki.js");
+    const urls = [];
+    const sent = [];
+    class RecordingWebSocket extends WebSocket {
+      constructor(url, protocols) {
+        super(url, protocols);
+        urls.push(url);
+      }
+      send(text) {
+        sent.push(JSON.parse(text).method);
+        super.send(text);
+      }
+    }
+    window.a = { mod, urls, sent, RecordingWebSocket, clients: [] };
+  });
+  return page;
+}
+
+describe("enoki.js with a token (GATEWAY.auth.websocket: required)", { timeout: 60000 }, () => {
+  let tmp;
+  let peer;
+  let enoki;
+  let context;
+  let page;
+  let authPort;
+  const pageErrors = [];
+
+  before(async () => {
+    await preflight();
+    tmp = mkdtempSync(join(tmpdir(), "enoki-e2e-auth-"));
+    const bin = join(tmp, "enoki");
+    copyFileSync(ENOKI_BIN, bin);
+    chmodSync(bin, 0o755);
+    authPort = await freePort();
+    const config = join(tmp, "gateway.yaml");
+    writeFileSync(
+      config,
+      [
+        `AMQP_URI: "${AMQP_URI}"`,
+        `WEB_SERVER_ADDRESS: "127.0.0.1:${authPort}"`,
+        `rpc_exchange: "${EXCHANGE}"`,
+        "GATEWAY:",
+        `  name: "${GWNAME_AUTH}"`,
+        "  rpc_timeout: 10",
+        `  expose: ["${SVC}.*"]`,
+        "  auth:",
+        "    websocket: required",
+        "    claims: {sub: user_id, jti: token_id}",
+        "    jwt:",
+        "      algorithms: [HS256]",
+        `      secret: "${JWT_SECRET}"`,
+        "      leeway: 0",
+        "",
+      ].join("\n"),
+    );
+    peer = await startPeer();
+    enoki = await startEnoki(bin, config, authPort);
+    context = await launchChromium(join(tmp, "chromium-profile"));
+    page = await tokenPage(context, `http://127.0.0.1:${authPort}`, pageErrors);
+  });
+
+  after(async () => {
+    await context?.close().catch(() => {});
+    await stop(enoki);
+    await stop(peer);
+    await cleanupBroker(GWNAME_AUTH);
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  let firstSocketId;
+
+  it("connects with a token function, calls, and is refreshed before expiry on the same socket", async () => {
+    const started = await page.evaluate(async (svc) => {
+      const { a } = window;
+      const t = (a.t = { tokens: [], errors: [], disconnected: [], statuses: [] });
+      t.gw = await a.mod.connect("/ws", {
+        WebSocket: a.RecordingWebSocket,
+        minDelay: 100,
+        maxDelay: 1000,
+        token: async () => {
+          const minted = await window.mintToken({ ttl: 3 });
+          t.tokens.push(minted);
+          return minted.token;
+        },
+        onStatus: (status) => t.statuses.push(status),
+      });
+      a.clients.push(t.gw);
+      t.gw.on("error", (e) => t.errors.push(e.message));
+      t.gw.on("disconnected", (info) => t.disconnected.push(info));
+      return {
+        socketId: t.gw.socketId,
+        url: t.gw.url,
+        lastUrl: a.urls.at(-1),
+        token: t.tokens[0],
+        context: await t.gw.call(`${svc}.context`, {}),
+      };
+    }, SVC);
+    assert.match(started.socketId, UUID4);
+    assert.equal(started.url, `ws://127.0.0.1:${authPort}/ws`); // the token is not shown
+    assert.equal(new URL(started.lastUrl).searchParams.get("access_token"), started.token.token);
+    assert.equal(started.context.user_id, "e2e-user");
+    assert.equal(started.context.token_id, started.token.jti);
+    firstSocketId = started.socketId;
+
+    // More than two lifetimes of a 3 s token, a call every second, on the one socket.
+    const until = (started.token.exp + 4) * 1000;
+    const seen = [];
+    while (Date.now() < until) {
+      await sleep(1000);
+      seen.push(
+        await page.evaluate(async (svc) => {
+          const { t } = window.a;
+          const ctx = await t.gw.call(`${svc}.context`, {});
+          return { socketId: t.gw.socketId, status: t.gw.status, tokenId: ctx.token_id };
+        }, SVC),
+      );
+    }
+    const end = await page.evaluate(() => {
+      const { a } = window;
+      return { ...a.t, gw: undefined, sent: [...a.sent] };
+    });
+    log("token refresh:", JSON.stringify({ seen, tokens: end.tokens }));
+    assert.deepEqual(end.errors, []);
+    assert.deepEqual(end.disconnected, []);
+    assert.deepEqual(end.statuses, ["connecting", "connected"]);
+    for (const s of seen) assert.deepEqual([s.socketId, s.status], [firstSocketId, "connected"]);
+    assert.ok(end.tokens.length > 2, `token() called at connect and per refresh, got ${end.tokens.length}`);
+    assert.ok(end.sent.filter((m) => m === "refresh").length >= end.tokens.length - 1);
+    // The socket now carries a refreshed token's claims, and outlived the first token by a lifetime.
+    assert.notEqual(seen.at(-1).tokenId, started.token.jti);
+    assert.ok(end.tokens.map((t) => t.jti).includes(seen.at(-1).tokenId));
+    assert.ok(Date.now() / 1000 > started.token.exp + 3);
+  });
+
+  it("a refused refresh reports an error; the 1008 'token expired' close reconnects with a fresh token", async () => {
+    const out = await page.evaluate(async (svc) => {
+      const { a } = window;
+      const r = (a.r = { tokens: 0, errors: [], disconnected: [], reconnected: [] });
+      // 1: the socket's token; 2: another user's (refused: Forbidden); then the user's own again.
+      r.gw = await a.mod.connect("/ws", {
+        WebSocket: a.RecordingWebSocket,
+        minDelay: 100,
+        maxDelay: 1000,
+        token: async () => {
+          r.tokens += 1;
+          const sub = r.tokens === 2 ? "someone-else" : "e2e-user";
+          return (await window.mintToken({ sub, ttl: r.tokens === 1 ? 3 : 60 })).token;
+        },
+      });
+      a.clients.push(r.gw);
+      r.gw.on("error", (e) => r.errors.push(e.message));
+      r.gw.on("disconnected", (info) => r.disconnected.push(info));
+      r.gw.on("reconnected", (info) => r.reconnected.push(info));
+      const first = r.gw.socketId;
+      const deadline = Date.now() + 8000;
+      while (r.reconnected.length === 0 && Date.now() < deadline) await new Promise((ok) => setTimeout(ok, 100));
+      const ctx = await r.gw.call(`${svc}.context`, {});
+      return { first, socketId: r.gw.socketId, ...r, gw: undefined, userId: ctx.user_id };
+    }, SVC);
+    assert.equal(out.errors.length, 1, JSON.stringify(out.errors));
+    assert.match(out.errors[0], /^could not refresh the token: Forbidden/);
+    assert.deepEqual(out.disconnected, [{ code: 1008, reason: "token expired" }]);
+    assert.match(out.socketId, UUID4);
+    assert.notEqual(out.socketId, out.first);
+    assert.deepEqual(out.reconnected, [{ socketId: out.socketId, previousSocketId: out.first }]);
+    assert.equal(out.tokens, 3);
+    assert.equal(out.userId, "e2e-user");
+  });
+
+  it("close() stops the token clients", async () => {
+    const statuses = await page.evaluate(() => window.a.clients.map((gw) => (gw.close(), gw.status)));
+    assert.deepEqual(statuses, ["closed", "closed"]);
+    assert.deepEqual(pageErrors, []);
+  });
+
+  // Last, on a page of its own: Chromium delays a page's websocket connects (by seconds) once
+  // many of its handshakes have failed.
+  it("a token that does not verify, or none, is refused: connect() retries, then rejects", async () => {
+    const refusedPage = await tokenPage(context, `http://127.0.0.1:${authPort}`, pageErrors);
+    const out = await refusedPage.evaluate(async () => {
+      const { a } = window;
+      const attempt = async (token) => {
+        const seen = { calls: 0, statuses: [] };
+        const err = await a.mod
+          .connect("/ws", {
+            WebSocket: a.RecordingWebSocket,
+            connectTimeout: 2000,
+            minDelay: 100,
+            maxDelay: 400,
+            token: async () => {
+              seen.calls += 1;
+              return token === "bad" ? (await window.mintToken({ secret: "not the gateway's secret" })).token : null;
+            },
+            onStatus: (status) => seen.statuses.push(status),
+          })
+          .then(
+            () => null,
+            (e) => e,
+          );
+        return { ...seen, excType: err?.excType, message: err?.message };
+      };
+      const [bad, none] = await Promise.all([attempt("bad"), attempt(null)]);
+      return { bad, none, urls: [...a.urls] };
+    });
+    for (const [name, seen] of Object.entries({ bad: out.bad, none: out.none })) {
+      assert.equal(seen.excType, "Timeout", `${name}: ${seen.message}`);
+      assert.ok(seen.calls >= 2, `${name}: token() called at every attempt, got ${seen.calls}`);
+      assert.deepEqual([...new Set(seen.statuses)], ["connecting", "closed"], name);
+    }
+    // Every attempt opened a socket with the token in its query, or without any query when none;
+    // the timeout may fall between the last token() and its socket.
+    const base = `ws://127.0.0.1:${authPort}/ws`;
+    const withToken = out.urls.filter((u) => u !== base);
+    assert.ok(withToken.length >= out.bad.calls - 1 && withToken.length <= out.bad.calls, out.urls.join(" "));
+    assert.equal(out.urls.length - withToken.length, out.none.calls);
+    for (const url of withToken) {
+      assert.match(new URL(url).searchParams.get("access_token"), /^[\w-]+\.[\w-]+\.[\w-]+$/);
+    }
+    await refusedPage.close();
+    assert.deepEqual(pageErrors, []);
+    assert.ok(mintedSignatures.length > 10);
+    const logged = mintedSignatures.filter((signature) => enoki.out.includes(signature));
+    assert.deepEqual(logged, [], "tokens in enoki's output");
   });
 });
