@@ -285,6 +285,8 @@ describe("enoki.js and demo.html in Chromium", { timeout: 60000 }, () => {
         `  name: "${GWNAME}"`,
         "  rpc_timeout: 10",
         `  expose: ["${SVC}.*"]`,
+        // Channels are closed unless listed: the page subscribes to these two.
+        `  channels: ["room-*", "lobby-*"]`,
         "",
       ].join("\n"),
     );

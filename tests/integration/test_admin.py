@@ -20,7 +20,7 @@ AUTH = {"Authorization": "Bearer " + ADMIN_TOKEN}
 def admin(tmp_path_factory, broker, peer):
     gw = Enoki(tmp_path_factory.mktemp("admin"), routes=[],
                gateway={"name": GWNAME + "adm", "admin_prefix": "/admin",
-                        "admin_token": ADMIN_TOKEN},
+                        "admin_token": ADMIN_TOKEN, "channels": ["news"]},
                name="admin.yaml")
     # Listening comes before the broker connection: wait until the admin route gets through.
     from conftest import wait_for

@@ -94,7 +94,7 @@ def start_gateway(tmp, broker, name, cfg, **gateway):
     keys = {"name": name, "expose": [SVC + ".*"], "header_timeout": HEADER_TIMEOUT,
             "idle_timeout": IDLE_TIMEOUT, "websocket_max_frame": MAX_FRAME,
             "websocket_send_queue": SEND_QUEUE, "admin_prefix": "/admin",
-            "admin_token": ADMIN_TOKEN}
+            "admin_token": ADMIN_TOKEN, "channels": ["**"]}
     keys.update(gateway)
     broker.track_queue("rpc-" + name)
     broker.exchanges.add(name + ".hub")

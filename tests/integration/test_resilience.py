@@ -245,7 +245,8 @@ def chaos_gateway(enoki, uri, heartbeat=None, exchange=EXCHANGE, svc=CHAOS_SVC, 
     ready_path is answered by the service (at once when ready_path is None)."""
     routes = [route("/echo", svc + ".echo", timeout=2),
               route("/slow", svc + ".slow", timeout=30)]
-    gateway = {"name": "gw{}r{}".format(SESSION, uuid.uuid4().hex[:4]), "expose": [svc + ".*"]}
+    gateway = {"name": "gw{}r{}".format(SESSION, uuid.uuid4().hex[:4]), "expose": [svc + ".*"],
+               "channels": ["**"]}
     gateway.update(extra or {})
     text = config_text(routes, port="@PORT@", gateway=gateway, amqp_uri=uri, exchange=exchange)
     if heartbeat is not None:
