@@ -3,7 +3,9 @@
 
 #include "core/xalloc.h"
 
+#include <openssl/evp.h>
 #include <openssl/sha.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define SETS (GW_TOKEN_CACHE_ENTRIES / GW_TOKEN_CACHE_WAYS)
@@ -16,6 +18,10 @@ struct entry {
 };
 
 struct gw_token_cache {
+    /* SHA-256 fetched once: OpenSSL 3's SHA256() looks the algorithm up on every call, which
+     * costs more than hashing a token. */
+    EVP_MD *sha256;
+    EVP_MD_CTX *md_ctx;
     struct entry entries[GW_TOKEN_CACHE_ENTRIES];
     size_t count;
     size_t bytes;
@@ -23,7 +29,12 @@ struct gw_token_cache {
 
 struct gw_token_cache *gw_token_cache_new(void)
 {
-    return xcalloc(1, sizeof(struct gw_token_cache));
+    struct gw_token_cache *cache = xcalloc(1, sizeof(*cache));
+    cache->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    cache->md_ctx = EVP_MD_CTX_new();
+    if (!cache->sha256 || !cache->md_ctx)
+        abort(); /* as an allocation failure: OpenSSL without SHA-256 cannot verify a token */
+    return cache;
 }
 
 static void drop(struct gw_token_cache *cache, struct entry *e)
@@ -47,6 +58,8 @@ void gw_token_cache_free(struct gw_token_cache *cache)
     if (!cache)
         return;
     gw_token_cache_clear(cache);
+    EVP_MD_CTX_free(cache->md_ctx);
+    EVP_MD_free(cache->sha256);
     free(cache);
 }
 
@@ -54,7 +67,10 @@ void gw_token_cache_free(struct gw_token_cache *cache)
 static struct entry *set_of(struct gw_token_cache *cache, const char *token, size_t len,
                             unsigned char digest[SHA256_DIGEST_LENGTH])
 {
-    SHA256((const unsigned char *)token, len, digest);
+    if (EVP_DigestInit_ex2(cache->md_ctx, cache->sha256, NULL) != 1 ||
+        EVP_DigestUpdate(cache->md_ctx, token, len) != 1 ||
+        EVP_DigestFinal_ex(cache->md_ctx, digest, NULL) != 1)
+        abort();
     uint32_t h = (uint32_t)digest[0] | (uint32_t)digest[1] << 8 | (uint32_t)digest[2] << 16 |
                  (uint32_t)digest[3] << 24;
     return &cache->entries[(size_t)(h % SETS) * GW_TOKEN_CACHE_WAYS];
