@@ -1,6 +1,7 @@
 /* ws_token.c - a websocket upgrade's bearer token: its sources, and redacting the query's. */
 #include "ws_token.h"
 
+#include "core/text.h"
 #include "core/xalloc.h"
 #include "routes/call.h"
 #include "routes/http_mode.h"
@@ -89,17 +90,6 @@ char *gw_ws_query_token(const char *target, size_t len)
     return value;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Whether name[0..len), percent-decoded, is access_token in any case. */
 static bool is_token_name(const char *name, size_t len)
 {
@@ -108,8 +98,8 @@ static bool is_token_name(const char *name, size_t len)
     for (size_t i = 0; i < len; i++) {
         if (n == sizeof(decoded))
             return false;
-        int hi = i + 2 < len && name[i] == '%' ? hex_value(name[i + 1]) : -1;
-        int lo = hi >= 0 ? hex_value(name[i + 2]) : -1;
+        int hi = i + 2 < len && name[i] == '%' ? gw_hex_value(name[i + 1]) : -1;
+        int lo = hi >= 0 ? gw_hex_value(name[i + 2]) : -1;
         if (lo >= 0) {
             decoded[n++] = (char)(hi * 16 + lo);
             i += 2;

@@ -767,3 +767,36 @@ def remote_error_body(resp, status, code, exc_type, exc_path, exc_args, value):
     assert body["call_id"] is not None and body["call_id"] == resp.header("X-Call-Id"), (
         body, resp.header("X-Call-Id"))
     return body
+
+
+@pytest.fixture
+def connect():
+    """connect(enoki, **WSClient kwargs) -> an upgraded WSClient (timeout 5 s x SCALE unless given;
+    .port_owner is the Enoki); dropped after the test."""
+    from wsclient import WSClient
+
+    made = []
+
+    def make(gw, **kw):
+        kw.setdefault("timeout", 5 * SCALE)
+        c = WSClient(gw.port, **kw)
+        c.port_owner = gw
+        made.append(c)
+        return c
+
+    yield make
+    for c in made:
+        c.abort()
+
+
+def refused(gw, **kw):
+    """The HandshakeRefused of an upgrade (to an Enoki, or a port) that must not succeed."""
+    from wsclient import HandshakeRefused, WSClient
+
+    kw.setdefault("timeout", 5 * SCALE)
+    try:
+        c = WSClient(gw if isinstance(gw, int) else gw.port, **kw)
+    except HandshakeRefused as exc:
+        return exc
+    c.abort()
+    pytest.fail("the upgrade with {} succeeded (101); expected a refusal".format(kw))

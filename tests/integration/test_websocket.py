@@ -37,7 +37,7 @@ import uuid
 import pytest
 
 from conftest import (EXCHANGE, GWNAME, NOSVC, SCALE, SESSION, SVC, SVC2, UUID4, Background,
-                      Enoki, error_body, memory_is_measurable, route, rss_kb, wait_for)
+                      Enoki, error_body, memory_is_measurable, refused, route, rss_kb, wait_for)
 from wsclient import (OP_BINARY, OP_CONT, OP_PING, OP_PONG, OP_TEXT, HandshakeRefused, WSClient,
                       accept_key, encode_frame)
 
@@ -357,34 +357,6 @@ def events(broker):
     """The event exchange of EVSVC, declared as nameko's EventDispatcher declares it."""
     broker.declare_exchange(EVX)
     return EVX
-
-
-@pytest.fixture
-def connect():
-    """connect(enoki, **WSClient kwargs) -> an upgraded WSClient; dropped after the test."""
-    made = []
-
-    def make(gw, **kw):
-        kw.setdefault("timeout", T)
-        c = WSClient(gw.port, **kw)
-        c.port_owner = gw
-        made.append(c)
-        return c
-
-    yield make
-    for c in made:
-        c.abort()
-
-
-def refused(gw, **kw):
-    """The HandshakeRefused of an upgrade that must not succeed."""
-    kw.setdefault("timeout", T)
-    try:
-        c = WSClient(gw.port, **kw)
-    except HandshakeRefused as exc:
-        return exc
-    c.abort()
-    pytest.fail("the upgrade with {} succeeded (101); expected a refusal".format(kw))
 
 
 # === p1: the upgrade ==============================================================================

@@ -25,7 +25,7 @@ import pytest
 
 jwt = pytest.importorskip("jwt")
 
-from conftest import (ENOKI_BIN, GWNAME, SCALE, SVC, WRAPPER, Enoki, config_text,  # noqa: E402
+from conftest import (ENOKI_BIN, GWNAME, SCALE, SVC, WRAPPER, Enoki, config_text, refused,  # noqa: E402
                       free_port, http_request, route, wait_for)
 from wsclient import Closed, HandshakeRefused, WSClient  # noqa: E402
 
@@ -129,33 +129,6 @@ def lee(peer, broker, session_tmp):
     e = start(session_tmp, broker, LEE, "required", leeway=3)
     yield e
     e.stop()
-
-
-@pytest.fixture
-def connect():
-    """connect(enoki, **WSClient kwargs) -> an upgraded WSClient; dropped after the test."""
-    made = []
-
-    def make(gw, **kw):
-        kw.setdefault("timeout", T)
-        c = WSClient(gw.port, **kw)
-        made.append(c)
-        return c
-
-    yield make
-    for c in made:
-        c.abort()
-
-
-def refused(gw, **kw):
-    """The HandshakeRefused of an upgrade (to an Enoki, or a port) that must not succeed."""
-    kw.setdefault("timeout", T)
-    try:
-        c = WSClient(gw if isinstance(gw, int) else gw.port, **kw)
-    except HandshakeRefused as exc:
-        return exc
-    c.abort()
-    pytest.fail("the upgrade with {} succeeded (101); expected a refusal".format(kw))
 
 
 def context_of(ws, cid="ctx"):

@@ -5,23 +5,10 @@
 #include "core/status.h"
 #include "core/util.h"
 
+#include "tests/unit/core/config_load.h"
 #include "tests/unit/suites.h"
 
 #include <string.h>
-
-static int load(const char *yaml, struct gw_config **out, char *err, size_t errlen)
-{
-    return gw_config_load_string("a.yaml", yaml, strlen(yaml), NULL, 0, out, err, errlen);
-}
-
-static struct gw_config *load_ok(const char *yaml)
-{
-    struct gw_config *c = NULL;
-    char err[512] = "";
-    int rc = load(yaml, &c, err, sizeof(err));
-    ck_assert_msg(rc == GW_OK, "%s: %s", yaml, err);
-    return c;
-}
 
 START_TEST(mode_names)
 {
@@ -36,7 +23,7 @@ END_TEST
  * (see refusals): the admin endpoints are never open. */
 START_TEST(defaults)
 {
-    struct gw_config *c = load_ok(
+    struct gw_config *c = test_config_ok(
         "GATEWAY: {admin_prefix: /admin, admin_token: t0k}\nroutes: [{rule: /a, rpc: s.m}]\n");
     ck_assert_int_eq(c->auth.default_mode, GW_AUTH_NONE);
     ck_assert_int_eq(c->auth.websocket, GW_AUTH_NONE);
@@ -78,7 +65,7 @@ START_TEST(every_key)
         "  - {rule: /b, rpc: s.b, auth: none}\n"
         "  - {rule: /c, rpc: s.c, auth: required, scopes: [orders:read, x]}\n"
         "  - {rule: /d, rpc: s.d, scopes: orders:write}\n";
-    struct gw_config *c = load_ok(yaml);
+    struct gw_config *c = test_config_ok(yaml);
     ck_assert_str_eq(c->admin_scope, "ops:admin");
     ck_assert_str_eq(c->admin_token, "s3cret");
     ck_assert_int_eq(c->auth.default_mode, GW_AUTH_OPTIONAL);
@@ -113,9 +100,10 @@ END_TEST
 /* GATEWAY may come after the routes: their default is read once the whole file is. */
 START_TEST(default_after_routes)
 {
-    struct gw_config *c = load_ok("routes: [{rule: /a, rpc: s.m}]\n"
-                                  "GATEWAY: {auth: {default: required, jwt: {algorithms: HS512, "
-                                  "secret: k}}}\n");
+    struct gw_config *c =
+        test_config_ok("routes: [{rule: /a, rpc: s.m}]\n"
+                       "GATEWAY: {auth: {default: required, jwt: {algorithms: HS512, "
+                       "secret: k}}}\n");
     ck_assert_int_eq(c->routes[0].auth, GW_AUTH_REQUIRED);
     ck_assert_uint_eq(c->auth.jwt.algorithms.n, 1);
     ck_assert_str_eq(c->auth.jwt.algorithms.items[0], "HS512");
@@ -127,9 +115,10 @@ END_TEST
 /* Every algorithm name is accepted; a JWKS alone serves HS* too (oct keys). */
 START_TEST(algorithm_names)
 {
-    struct gw_config *c = load_ok("GATEWAY: {auth: {jwt: {jwks_file: k.json, algorithms: [HS256, "
-                                  "HS384, HS512, RS256, RS384, RS512, PS256, ES256, ES384, "
-                                  "EdDSA]}}}\n");
+    struct gw_config *c =
+        test_config_ok("GATEWAY: {auth: {jwt: {jwks_file: k.json, algorithms: [HS256, "
+                       "HS384, HS512, RS256, RS384, RS512, PS256, ES256, ES384, "
+                       "EdDSA]}}}\n");
     ck_assert_uint_eq(c->auth.jwt.algorithms.n, 10);
     ck_assert_str_eq(c->auth.jwt.algorithms.items[9], "EdDSA");
     gw_config_free(c);
@@ -218,20 +207,15 @@ static const struct {
 
 START_TEST(refused)
 {
-    struct gw_config *c = NULL;
-    char err[512] = "";
-    int rc = load(refusals[_i].yaml, &c, err, sizeof(err));
-    ck_assert_msg(rc == GW_ECONFIG, "case %d: rc %d (%s)", _i, rc, err);
-    ck_assert_ptr_null(c);
-    ck_assert_str_eq(err, refusals[_i].message);
+    test_config_refused(refusals[_i].yaml, refusals[_i].message);
 }
 END_TEST
 
 /* A later GATEWAY.auth replaces an earlier one whole (a --define of GATEWAY does too). */
 START_TEST(duplicate_auth_replaces)
 {
-    struct gw_config *c = load_ok("GATEWAY:\n  auth: {cookie: a, claims: {sub: u}}\n"
-                                  "  auth: {cookie: b}\n");
+    struct gw_config *c = test_config_ok("GATEWAY:\n  auth: {cookie: a, claims: {sub: u}}\n"
+                                         "  auth: {cookie: b}\n");
     ck_assert_str_eq(c->auth.cookie, "b");
     ck_assert_uint_eq(c->auth.n_claims, 0);
     gw_config_free(c);

@@ -6,25 +6,12 @@
 #include "core/status.h"
 #include "core/util.h"
 
+#include "tests/unit/core/config_load.h"
 #include "tests/unit/suites.h"
 
 #include <string.h>
 
 #define JWT "  auth:\n    jwt: {algorithms: [HS256], secret: k}\n"
-
-static int load(const char *yaml, struct gw_config **out, char *err, size_t errlen)
-{
-    return gw_config_load_string("a.yaml", yaml, strlen(yaml), NULL, 0, out, err, errlen);
-}
-
-static struct gw_config *load_ok(const char *yaml)
-{
-    struct gw_config *c = NULL;
-    char err[512] = "";
-    int rc = load(yaml, &c, err, sizeof(err));
-    ck_assert_msg(rc == GW_OK, "%s: %s", yaml, err);
-    return c;
-}
 
 static void assert_entry(const struct gw_policy_entry *e, const char *pattern,
                          enum gw_auth_mode auth, bool given, size_t n_scopes, int line)
@@ -39,11 +26,11 @@ static void assert_entry(const struct gw_policy_entry *e, const char *pattern,
 /* Neither key: nothing is exposed and no channel may be subscribed to. */
 START_TEST(absent_means_none)
 {
-    struct gw_config *c = load_ok("GATEWAY: {name: x}\n");
+    struct gw_config *c = test_config_ok("GATEWAY: {name: x}\n");
     ck_assert_uint_eq(c->expose.n, 0);
     ck_assert_uint_eq(c->channels.n, 0);
     gw_config_free(c);
-    c = load_ok("GATEWAY: {expose: [], channels: []}\n");
+    c = test_config_ok("GATEWAY: {expose: [], channels: []}\n");
     ck_assert_uint_eq(c->expose.n, 0);
     ck_assert_uint_eq(c->channels.n, 0);
     gw_config_free(c);
@@ -53,8 +40,8 @@ END_TEST
 /* Today's plain globs keep their meaning: auth none (the default's default), no scopes. */
 START_TEST(plain_strings)
 {
-    struct gw_config *c = load_ok("GATEWAY:\n  expose: [greeting_service.*, admin.status]\n"
-                                  "  channels:\n    - room1\n    - 'orders.*'\n");
+    struct gw_config *c = test_config_ok("GATEWAY:\n  expose: [greeting_service.*, admin.status]\n"
+                                         "  channels:\n    - room1\n    - 'orders.*'\n");
     ck_assert_uint_eq(c->expose.n, 2);
     assert_entry(&c->expose.items[0], "greeting_service.*", GW_AUTH_NONE, false, 0, 2);
     assert_entry(&c->expose.items[1], "admin.status", GW_AUTH_NONE, false, 0, 2);
@@ -63,7 +50,7 @@ START_TEST(plain_strings)
     assert_entry(&c->channels.items[1], "orders.*", GW_AUTH_NONE, false, 0, 5);
     gw_config_free(c);
     /* One string alone is a list of one. */
-    c = load_ok("GATEWAY: {expose: 'x.*', channels: 'room.**'}\n");
+    c = test_config_ok("GATEWAY: {expose: 'x.*', channels: 'room.**'}\n");
     ck_assert_uint_eq(c->expose.n, 1);
     assert_entry(&c->expose.items[0], "x.*", GW_AUTH_NONE, false, 0, 1);
     ck_assert_uint_eq(c->channels.n, 1);
@@ -86,7 +73,7 @@ START_TEST(mappings)
                                "    - user.{sub}\n"
                                "    - {pattern: 'tenant.{tenant_id}.**', auth: optional}\n"
                                "    - {pattern: 'ops.**', scopes: [ops]}\n";
-    struct gw_config *c = load_ok(yaml);
+    struct gw_config *c = test_config_ok(yaml);
     ck_assert_uint_eq(c->expose.n, 4);
     assert_entry(&c->expose.items[0], "public.*", GW_AUTH_NONE, false, 0, 5);
     assert_entry(&c->expose.items[1], "orders.*", GW_AUTH_REQUIRED, true, 2, 6);
@@ -107,15 +94,16 @@ END_TEST
 /* Entries without auth take GATEWAY.auth.default, wherever GATEWAY.auth sits in the file. */
 START_TEST(default_is_inherited)
 {
-    struct gw_config *c = load_ok("GATEWAY:\n  expose: [a.*, {pattern: b.*, auth: none}]\n"
-                                  "  channels: [room, {pattern: lobby, auth: optional}]\n" JWT
-                                  "    default: optional\n");
+    struct gw_config *c = test_config_ok(
+        "GATEWAY:\n  expose: [a.*, {pattern: b.*, auth: none}]\n"
+        "  channels: [room, {pattern: lobby, auth: optional}]\n" JWT "    default: optional\n");
     assert_entry(&c->expose.items[0], "a.*", GW_AUTH_OPTIONAL, false, 0, 2);
     assert_entry(&c->expose.items[1], "b.*", GW_AUTH_NONE, true, 0, 2);
     assert_entry(&c->channels.items[0], "room", GW_AUTH_OPTIONAL, false, 0, 3);
     assert_entry(&c->channels.items[1], "lobby", GW_AUTH_OPTIONAL, true, 0, 3);
     gw_config_free(c);
-    c = load_ok("GATEWAY:\n  expose: [a.*]\n  channels: [room]\n" JWT "    default: required\n");
+    c = test_config_ok("GATEWAY:\n  expose: [a.*]\n  channels: [room]\n" JWT
+                       "    default: required\n");
     ck_assert_int_eq(c->expose.items[0].auth, GW_AUTH_REQUIRED);
     ck_assert_int_eq(c->channels.items[0].auth, GW_AUTH_REQUIRED);
     gw_config_free(c);
@@ -127,8 +115,9 @@ START_TEST(mapping_form_turns_the_generic_route_on)
 {
     struct gw_config *c = NULL;
     char err[512] = "";
-    int rc = load("GATEWAY:\n  expose: [{pattern: a.*}]\nroutes: [{rule: /rpc/x, rpc: a.b}]\n", &c,
-                  err, sizeof(err));
+    int rc = test_config_load(
+        "GATEWAY:\n  expose: [{pattern: a.*}]\nroutes: [{rule: /rpc/x, rpc: a.b}]\n", &c, err,
+        sizeof(err));
     ck_assert_int_eq(rc, GW_ECONFIG);
     ck_assert_str_eq(err, "a.yaml:3: routes[0].rule: '/rpc/x' is under GATEWAY.rpc_prefix '/rpc', "
                           "which the generic RPC route serves while GATEWAY.expose is set");
@@ -138,7 +127,7 @@ END_TEST
 /* A later key replaces an earlier one whole. */
 START_TEST(duplicate_key_replaces)
 {
-    struct gw_config *c = load_ok("GATEWAY:\n  channels: [a, b, c]\n  channels: [d]\n");
+    struct gw_config *c = test_config_ok("GATEWAY:\n  channels: [a, b, c]\n  channels: [d]\n");
     ck_assert_uint_eq(c->channels.n, 1);
     ck_assert_str_eq(c->channels.items[0].pattern, "d");
     gw_config_free(c);
@@ -285,12 +274,7 @@ static const struct {
 
 START_TEST(refused)
 {
-    struct gw_config *c = NULL;
-    char err[512] = "";
-    int rc = load(refusals[_i].yaml, &c, err, sizeof(err));
-    ck_assert_msg(rc == GW_ECONFIG, "case %d: rc %d (%s)", _i, rc, err);
-    ck_assert_ptr_null(c);
-    ck_assert_str_eq(err, refusals[_i].message);
+    test_config_refused(refusals[_i].yaml, refusals[_i].message);
 }
 END_TEST
 
