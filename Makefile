@@ -120,9 +120,9 @@ e2e: $(ENOKI)
 	fi
 
 # INTEGRATION_JOBS=N runs the integration tests in N processes (pytest-xdist), a file per
-# process at a time; make check and make valgrind use 2 (the machine's cores), make test runs them
-# one after the other.
-INTEGRATION_JOBS ?=
+# process at a time: 2 by default (the CI machine's cores), as make check and make valgrind do;
+# INTEGRATION_JOBS= runs them one after the other.
+INTEGRATION_JOBS ?= 2
 integration: $(ENOKI)
 	ENOKI_BIN=$(abspath $(ENOKI)) GW_SYSTEM_TESTS=1 $(PYTHON) -m pytest -q -p no:cacheprovider \
 		$(if $(INTEGRATION_JOBS),-n $(INTEGRATION_JOBS) --dist loadfile) tests/integration

@@ -328,6 +328,7 @@ static int run(struct gw_config *config, struct gw_route_table *table, struct gw
         uv_loop_close(gw.loop);
         gw_generation_unref(gw.current);
         gw_generation_unref(gw.first);
+        gw_authn_free(gw.authn);
         return EXIT_FAILURE;
     }
     gw.rpc = gw_rpc_new(gw.loop, config);
