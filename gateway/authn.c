@@ -159,6 +159,26 @@ int gw_authn_verify(struct gw_authn *a, const char *token, size_t len, json_t **
     return rc;
 }
 
+void gw_authn_token_state(struct gw_authn *authn, enum gw_bearer found, const char *token,
+                          size_t len, struct gw_auth_token_state *t, json_t **claims, char *reason,
+                          size_t reasonlen)
+{
+    memset(t, 0, sizeof(*t));
+    *claims = NULL;
+    t->sent = found != GW_BEARER_NONE;
+    if (found == GW_BEARER_MALFORMED) {
+        t->verify_status = GW_ETOKEN;
+        t->reason = "the Authorization header is not 'Bearer <token>'";
+    } else if (found == GW_BEARER_TOKEN) {
+        t->verify_status =
+            authn ? gw_authn_verify(authn, token, len, claims, reason, reasonlen) : GW_ETOKEN;
+        if (!authn)
+            gw_set_err(reason, reasonlen, "no token can be verified");
+        t->reason = reason;
+        t->claims = *claims;
+    }
+}
+
 uint64_t gw_authn_checks(const struct gw_authn *a)
 {
     return a->checks;

@@ -11,6 +11,7 @@
 #define ENOKI_AUTHN_H
 
 #include "core/config_auth.h"
+#include "routes/auth.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -32,6 +33,14 @@ void gw_authn_reload(struct gw_authn *authn, const struct gw_auth_jwt_conf *jwt)
  * status of gw_jwt_verify with a short reason in reason (never the token) and *claims NULL. */
 int gw_authn_verify(struct gw_authn *authn, const char *token, size_t len, json_t **claims,
                     char *reason, size_t reasonlen);
+
+/* What credentials come to, for gw_auth_decide: found is what the Authorization value (or a
+ * websocket's token source) held, token[0..len) the token when found is GW_BEARER_TOKEN. A
+ * malformed value is an invalid token; a token is verified (authn NULL: none verifies). *t is
+ * filled (its reason points into reason), *claims is a new reference when verified, else NULL. */
+void gw_authn_token_state(struct gw_authn *authn, enum gw_bearer found, const char *token,
+                          size_t len, struct gw_auth_token_state *t, json_t **claims, char *reason,
+                          size_t reasonlen);
 
 /* Counts, for the tests and metrics: signature checks done, and tokens answered by the cache. */
 uint64_t gw_authn_checks(const struct gw_authn *authn);

@@ -30,7 +30,6 @@
 #define REFUSED_REASON "unauthorized"
 #define NO_TOKENS "this gateway's sockets carry no token"
 #define OTHER_SUBJECT "the token is for another subject than the socket's"
-#define MALFORMED_HEADER "the Authorization header is not 'Bearer <token>'"
 
 static double wall_now(void)
 {
@@ -46,19 +45,13 @@ static int decide(struct gw_hub *hub, const struct gw_ws_token *t, json_t **clai
                   struct gw_auth_decision *out)
 {
     struct gw_auth_policy policy = {.mode = hub->config->auth.websocket};
-    struct gw_auth_token_state state = {.sent = t->found != GW_BEARER_NONE};
+    struct gw_auth_token_state state;
     char reason[GW_AUTH_MESSAGE_LEN] = "";
-    *claims = NULL;
-    if (t->found == GW_BEARER_MALFORMED) {
-        state.verify_status = GW_ETOKEN;
-        state.reason = MALFORMED_HEADER;
-    } else if (t->found == GW_BEARER_TOKEN && policy.mode != GW_AUTH_NONE) {
-        state.verify_status = hub->authn ? gw_authn_verify(hub->authn, t->token, t->len, claims,
-                                                           reason, sizeof(reason))
-                                         : GW_ETOKEN;
-        state.reason = reason;
-        state.claims = *claims;
-    }
+    /* Under `none` no token is read. */
+    gw_authn_token_state(hub->authn,
+                         policy.mode == GW_AUTH_NONE && t->found == GW_BEARER_TOKEN ? GW_BEARER_NONE
+                                                                                    : t->found,
+                         t->token, t->len, &state, claims, reason, sizeof(reason));
     gw_auth_decide(&policy, &state, out);
     if (out->verdict != GW_AUTH_AUTHENTIC) {
         json_decref(*claims);

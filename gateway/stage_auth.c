@@ -33,30 +33,20 @@ static bool refuse(struct gw_request *req, struct gw_auth_decision *d)
     return true;
 }
 
-/* What the Authorization header holds, and what came of verifying it (claims: a new reference). */
-static void read_token(struct gw_request *req, struct gw_auth_token_state *t, json_t **claims,
-                       char *reason, size_t reasonlen)
-{
-    const char *value = gw_request_header(req, "Authorization");
+/* The Authorization header's bearer credentials, read once. */
+struct bearer {
+    const char *value; /* the header, or NULL */
+    enum gw_bearer found;
     const char *token;
     size_t len;
-    memset(t, 0, sizeof(*t));
-    *claims = NULL;
-    switch (gw_auth_bearer(value, value ? strlen(value) : 0, &token, &len)) {
-    case GW_BEARER_NONE:
-        return;
-    case GW_BEARER_MALFORMED:
-        t->sent = true;
-        t->verify_status = GW_ETOKEN;
-        t->reason = "the Authorization header is not 'Bearer <token>'";
-        return;
-    case GW_BEARER_TOKEN:
-        t->sent = true;
-        t->verify_status = gw_authn_verify(req->env->authn, token, len, claims, reason, reasonlen);
-        t->reason = reason;
-        t->claims = *claims;
-        return;
-    }
+};
+
+static void read_bearer(struct gw_request *req, struct bearer *b)
+{
+    b->value = gw_request_header(req, "Authorization");
+    b->token = NULL;
+    b->len = 0;
+    b->found = gw_auth_bearer(b->value, b->value ? strlen(b->value) : 0, &b->token, &b->len);
 }
 
 /* Whether the bearer token is GATEWAY.admin_token. The digests are compared, in constant time, so
@@ -74,11 +64,10 @@ static bool is_admin_token(const char *token, size_t len, const char *admin_toke
 static bool admin_auth(struct gw_request *req)
 {
     const struct gw_config *config = req->config;
-    const char *value = gw_request_header(req, "Authorization");
-    const char *token = NULL;
-    size_t len = 0;
-    bool bearer = gw_auth_bearer(value, value ? strlen(value) : 0, &token, &len) == GW_BEARER_TOKEN;
-    if (bearer && config->admin_token && is_admin_token(token, len, config->admin_token))
+    struct bearer b;
+    read_bearer(req, &b);
+    if (b.found == GW_BEARER_TOKEN && config->admin_token &&
+        is_admin_token(b.token, b.len, config->admin_token))
         return false;
     struct gw_auth_decision d;
     char *scopes[] = {config->admin_scope};
@@ -87,11 +76,12 @@ static bool admin_auth(struct gw_request *req)
     json_t *claims = NULL;
     char reason[GW_AUTH_MESSAGE_LEN];
     if (config->auth.jwt.enabled) {
-        read_token(req, &t, &claims, reason, sizeof(reason));
+        gw_authn_token_state(req->env->authn, b.found, b.token, b.len, &t, &claims, reason,
+                             sizeof(reason));
     } else {
         /* Only the static token opens them: anything sent was not it. */
         memset(&t, 0, sizeof(t));
-        t.sent = value != NULL && *value;
+        t.sent = b.value != NULL && *b.value;
         t.verify_status = GW_ETOKEN;
         t.reason = "not the admin token";
     }
@@ -109,10 +99,13 @@ bool gw_stage_auth(struct gw_request *req)
         return admin_auth(req);
     if (req->target == GW_TARGET_NONE || req->auth.mode == GW_AUTH_NONE)
         return false;
+    struct bearer b;
+    read_bearer(req, &b);
     struct gw_auth_token_state t;
     json_t *claims;
     char reason[GW_AUTH_MESSAGE_LEN];
-    read_token(req, &t, &claims, reason, sizeof(reason));
+    gw_authn_token_state(req->env->authn, b.found, b.token, b.len, &t, &claims, reason,
+                         sizeof(reason));
     struct gw_auth_decision d;
     gw_auth_decide(&req->auth, &t, &d);
     switch (d.verdict) {
