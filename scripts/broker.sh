@@ -25,16 +25,40 @@ if answers; then
     exit 0
 fi
 
+# Debian's wrapper starts the server through `su`, whose session gets a soft limit of 1024 open
+# files; a node that kept many durable queues from earlier runs then stalls recovering them. As root
+# we start the server as the rabbitmq user ourselves (setpriv keeps the limits), raised to the hard
+# limit. setsid: the broker must outlive this script and not take its signals.
+start_server() {
+    if [ "$(id -u)" -eq 0 ] && id -u rabbitmq >/dev/null 2>&1 && command -v setpriv >/dev/null &&
+        [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; then
+        hard=$(ulimit -Hn)
+        [ "$hard" = unlimited ] && hard=65536
+        ulimit -n "$hard" 2>/dev/null || true
+        (cd /var/lib/rabbitmq &&
+            HOME=/var/lib/rabbitmq exec setsid setpriv --reuid=rabbitmq --regid=rabbitmq \
+                --init-groups /usr/lib/rabbitmq/bin/rabbitmq-server) >"$LOG" 2>&1 </dev/null &
+    else
+        $SUDO setsid rabbitmq-server >"$LOG" 2>&1 </dev/null &
+    fi
+}
+
 echo "broker: starting rabbitmq-server (log: $LOG)"
-# setsid: the broker must outlive this script and not take its signals.
-$SUDO setsid rabbitmq-server >"$LOG" 2>&1 < /dev/null &
-for _ in $(seq 1 120); do
+start_server
+# A deadline in seconds, not a count of tries: one `rabbitmqctl status` can itself take seconds.
+deadline=$((SECONDS + ${ENOKI_BROKER_WAIT:-240}))
+while [ "$SECONDS" -lt "$deadline" ]; do
     if answers; then
-        echo "broker: up"
+        echo "broker: up after ${SECONDS} s"
         exit 0
     fi
     sleep 1
 done
-echo "broker: rabbitmq-server did not answer within 120 s; its log:" >&2
-tail -n 50 "$LOG" >&2 || true
+echo "broker: rabbitmq-server did not answer within ${ENOKI_BROKER_WAIT:-240} s; its logs:" >&2
+tail -n 30 "$LOG" >&2 || true
+for node_log in /var/log/rabbitmq/rabbit@*.log; do
+    [ -f "$node_log" ] || continue
+    echo "--- $node_log" >&2
+    tail -n 30 "$node_log" >&2 || true
+done
 exit 1

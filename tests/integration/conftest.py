@@ -265,10 +265,12 @@ class Broker:
         self.channel.basic_publish(exchange, routing_key, body, self.pika.BasicProperties(**props))
 
     def cleanup(self):
-        # Reply queues of this session's gateways (all stopped by now); they would expire anyway.
+        # This session's gateways are all stopped by now. Their reply queues would expire anyway, but
+        # their native service queues (rpc-<GATEWAY.name>) are durable, as nameko's are: left behind,
+        # they pile up run after run and slow every later start of the broker.
         listed = rabbitmqctl_json("list_queues", "name") or []
-        prefix = "rpc.reply-gw{}".format(SESSION)
-        self.queues.update(q["name"] for q in listed if q["name"].startswith(prefix))
+        prefixes = ("rpc.reply-gw{}".format(SESSION), "rpc-gw{}".format(SESSION))
+        self.queues.update(q["name"] for q in listed if q["name"].startswith(prefixes))
         for queue in sorted(self.queues):
             self.try_on_fresh_channel(lambda ch: ch.queue_delete(queue))
         for exchange in sorted(self.exchanges):
