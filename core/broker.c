@@ -353,8 +353,8 @@ static void log_connected(const struct gw_broker *broker)
         gw_strbuf_adds(&queues, step->name);
     }
     char *list = gw_strbuf_take(&queues);
-    gw_info("rpc", "connected to %s:%d vhost %s, consuming %s", broker->config->amqp.host,
-            broker->config->amqp.port, broker->config->amqp.vhost, list);
+    gw_info("rpc", "connected to %s:%d vhost %s, consuming %s", broker->config->amqp_nodes[0].host,
+            broker->config->amqp_nodes[0].port, broker->config->amqp_nodes[0].vhost, list);
     free(list);
     /* A queue that outlived its x-expires while we were away was declared again, empty. */
     for (size_t i = 0; i < broker->plan.n; i++) {
@@ -377,8 +377,8 @@ static void connect_done(uv_work_t *work, int status)
         return;
     }
     if (status < 0 || job->status != GW_OK) {
-        gw_warn("rpc", "cannot reach the broker at %s:%d: %s", broker->config->amqp.host,
-                broker->config->amqp.port, status < 0 ? uv_strerror(status) : job->err);
+        gw_warn("rpc", "cannot reach the broker at %s:%d: %s", broker->config->amqp_nodes[0].host,
+                broker->config->amqp_nodes[0].port, status < 0 ? uv_strerror(status) : job->err);
         broker->state = DISCONNECTED;
         free(job);
         broker->starting = false;
@@ -440,7 +440,7 @@ static void start_connect(struct gw_broker *broker)
     job->broker = broker;
     job->work.data = job;
     job->setup = (struct gw_amqp_setup){
-        .uri = &broker->config->amqp,
+        .uri = &broker->config->amqp_nodes[0],
         .heartbeat = broker->config->heartbeat,
         .product = PRODUCT,
         .plan = &broker->plan,

@@ -518,6 +518,17 @@ int main(int argc, char **argv)
     table = build_table(config);
     if (!table)
         goto out;
+    /* Issue 16 in progress: the config reads TLS and EXTERNAL, the connection does not speak them
+     * yet. Refuse rather than connect in clear text to a TLS port. */
+    for (size_t i = 0; i < config->n_amqp_nodes; i++) {
+        if (config->amqp_nodes[i].tls || config->login_method != GW_LOGIN_PLAIN) {
+            fprintf(stderr,
+                    "enoki: %s: TLS to the broker (amqps://, AMQP_SSL, LOGIN_METHOD "
+                    "EXTERNAL) is not wired into the connection yet\n",
+                    config->path);
+            goto out;
+        }
+    }
     /* The key file is part of the config: one that does not load stops enoki here. */
     authn = gw_authn_new(&config->auth.jwt, err, sizeof(err));
     if (!authn) {
@@ -526,8 +537,9 @@ int main(int argc, char **argv)
     }
     if (check_only) {
         printf("%s: OK, %zu route(s); AMQP %s:%d vhost %s, exchange %s; listening on %s:%d\n",
-               config->path, config->n_routes, config->amqp.host, config->amqp.port,
-               config->amqp.vhost, config->rpc_exchange, config->web_host, config->web_port);
+               config->path, config->n_routes, config->amqp_nodes[0].host,
+               config->amqp_nodes[0].port, config->amqp_nodes[0].vhost, config->rpc_exchange,
+               config->web_host, config->web_port);
         gw_route_table_dump(table, describe_route, print_line, stdout);
         if (config->expose.n > 0) {
             printf("%s/<service>/<method>\tPOST\t(generic route)  timeout=%gs  exposes:",

@@ -1,0 +1,91 @@
+/* amqp_tls.c - AMQP_SSL's PEM files checked with OpenSSL. */
+#include "core/amqp_tls.h"
+
+#include "core/status.h"
+#include "core/strbuf.h"
+
+#include <errno.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <string.h>
+
+/* OpenSSL's reason for the last failure, or what when it has none; its error queue is emptied. */
+static const char *openssl_reason(const char *what, char *buf, size_t len)
+{
+    unsigned long code = ERR_peek_last_error();
+    if (code == 0) {
+        snprintf(buf, len, "%s", what);
+    } else {
+        char text[256];
+        ERR_error_string_n(code, text, sizeof(text));
+        snprintf(buf, len, "%s (%s)", what, text);
+    }
+    ERR_clear_error();
+    return buf;
+}
+
+static FILE *open_file(const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        gw_set_err(err, errlen, "cannot read %s: %s", path, strerror(errno));
+    return f;
+}
+
+int gw_amqp_tls_check_certs(const char *path, char *err, size_t errlen)
+{
+    char reason[320];
+    FILE *f = open_file(path, err, errlen);
+    if (!f)
+        return GW_EIO;
+    X509 *cert = PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    if (!cert) {
+        gw_set_err(err, errlen, "%s: %s", path,
+                   openssl_reason("no PEM certificate in it", reason, sizeof(reason)));
+        return GW_ECONFIG;
+    }
+    X509_free(cert);
+    return GW_OK;
+}
+
+int gw_amqp_tls_check_key(const char *certfile, const char *keyfile, char *err, size_t errlen)
+{
+    char reason[320];
+    const char *key_path = keyfile ? keyfile : certfile;
+    FILE *f = open_file(certfile, err, errlen);
+    if (!f)
+        return GW_EIO;
+    X509 *cert = PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    if (!cert) {
+        gw_set_err(err, errlen, "%s: %s", certfile,
+                   openssl_reason("no PEM certificate in it", reason, sizeof(reason)));
+        return GW_ECONFIG;
+    }
+    f = open_file(key_path, err, errlen);
+    if (!f) {
+        X509_free(cert);
+        return GW_EIO;
+    }
+    /* An empty passphrase: an encrypted key fails here rather than prompting on the terminal. */
+    static char no_passphrase[] = "";
+    EVP_PKEY *key = PEM_read_PrivateKey(f, NULL, NULL, no_passphrase);
+    fclose(f);
+    int rc = GW_OK;
+    if (!key) {
+        gw_set_err(err, errlen, "%s: %s", key_path,
+                   openssl_reason("no unencrypted PEM private key in it", reason, sizeof(reason)));
+        rc = GW_ECONFIG;
+    } else if (X509_check_private_key(cert, key) != 1) {
+        ERR_clear_error();
+        gw_set_err(err, errlen, "%s: the key is not the one of the certificate in %s", key_path,
+                   certfile);
+        rc = GW_ECONFIG;
+    }
+    EVP_PKEY_free(key);
+    X509_free(cert);
+    return rc;
+}
