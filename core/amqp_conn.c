@@ -199,15 +199,24 @@ int gw_amqp_conn_open(const struct gw_amqp_setup *setup, double connect_timeout_
         {.key = amqp_cstring_bytes("consumer_cancel_notify"),
          .value = {.kind = AMQP_FIELD_KIND_BOOLEAN, .value.boolean = 1}},
     };
+    /* What operators see of the connection (rabbitmqctl list_connections, the management UI). */
     amqp_table_entry_t props[] = {
         {.key = amqp_cstring_bytes("product"),
          .value = {.kind = AMQP_FIELD_KIND_UTF8,
                    .value.bytes = amqp_cstring_bytes(setup->product)}},
+        {.key = amqp_cstring_bytes("version"),
+         .value = {.kind = AMQP_FIELD_KIND_UTF8,
+                   .value.bytes = amqp_cstring_bytes(setup->version)}},
+        {.key = amqp_cstring_bytes("platform"),
+         .value = {.kind = AMQP_FIELD_KIND_UTF8, .value.bytes = amqp_cstring_bytes("C")}},
+        {.key = amqp_cstring_bytes("connection_name"),
+         .value = {.kind = AMQP_FIELD_KIND_UTF8,
+                   .value.bytes = amqp_cstring_bytes(setup->connection_name)}},
         {.key = amqp_cstring_bytes("capabilities"),
          .value = {.kind = AMQP_FIELD_KIND_TABLE,
                    .value.table = {.num_entries = 1, .entries = capabilities}}},
     };
-    amqp_table_t client_props = {.num_entries = 2, .entries = props};
+    amqp_table_t client_props = {.num_entries = sizeof(props) / sizeof(props[0]), .entries = props};
     amqp_rpc_reply_t reply = amqp_login_with_properties(
         conn->state, setup->uri->vhost, 0, AMQP_DEFAULT_FRAME_SIZE, setup->heartbeat, &client_props,
         AMQP_SASL_METHOD_PLAIN, setup->uri->user, setup->uri->password);

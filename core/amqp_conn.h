@@ -23,6 +23,9 @@ struct gw_amqp_setup {
     const struct gw_amqp_uri *uri; /* borrowed */
     int heartbeat;                 /* seconds, 0 = off */
     const char *product;           /* client property "product" */
+    const char *version;           /* client property "version" */
+    const char
+        *connection_name; /* client property "connection_name" (management UI, rabbitmqctl) */
     /* Borrowed, carried out in order after login; its LOOK steps learn whether their queue was
      * there. Its consumers are those of the connection. */
     struct gw_amqp_plan *plan;

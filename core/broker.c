@@ -4,12 +4,14 @@
 #include "metrics.h"
 #include "status.h"
 #include "strbuf.h"
+#include "version.h"
 #include "xalloc.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Seconds each blocking step of a connection attempt (TCP connect, login, a declaration) may take.
  */
@@ -61,6 +63,7 @@ struct connect_job {
 struct gw_broker {
     uv_loop_t *loop;
     const struct gw_config *config;
+    char connection_name[320]; /* the client property: <GATEWAY.name>@<hostname> */
     enum conn_state state;
     struct gw_amqp_conn *conn;
     uv_poll_t *poll; /* watches conn's socket; freed by its close callback */
@@ -443,6 +446,8 @@ static void start_connect(struct gw_broker *broker)
         .uri = &broker->config->amqp_nodes[0],
         .heartbeat = broker->config->heartbeat,
         .product = PRODUCT,
+        .version = GW_VERSION,
+        .connection_name = broker->connection_name,
         .plan = &broker->plan,
     };
     broker->state = CONNECTING;
@@ -458,6 +463,11 @@ struct gw_broker *gw_broker_new(uv_loop_t *loop, const struct gw_config *config)
     broker->loop = loop;
     broker->config = config;
     broker->state = DISCONNECTED;
+    /* <GATEWAY.name>@<hostname>: which gateway, on which machine (a container's hostname). */
+    char host[256] = "";
+    if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0')
+        snprintf(host, sizeof(host), "unknown");
+    snprintf(broker->connection_name, sizeof(broker->connection_name), "%s@%s", config->name, host);
     broker->starting = true;
     broker->backoff_s = BACKOFF_INITIAL_S;
     uv_timer_init(loop, &broker->heartbeat);

@@ -5,6 +5,7 @@
 #include "core/rpc.h"
 #include "core/status.h"
 #include "core/util.h"
+#include "core/version.h"
 #include "core/xalloc.h"
 #include "gateway/authn.h"
 #include "gateway/generation.h"
@@ -27,8 +28,6 @@
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
-
-#define ENOKI_VERSION "0.1.0"
 
 enum { EXIT_CONFIG = 2 };
 
@@ -361,7 +360,7 @@ static int run(struct gw_config *config, struct gw_route_table *table, struct gw
     uv_signal_start(&gw.sighup, on_reload, SIGHUP);
     uv_timer_init(gw.loop, &gw.drain_timer);
     gw.drain_timer.data = &gw;
-    gw_info("main", "enoki %s listening on %s:%d, %zu route(s), exchange %s", ENOKI_VERSION,
+    gw_info("main", "enoki %s listening on %s:%d, %zu route(s), exchange %s", GW_VERSION,
             config->web_host, gw_listener_port(gw.listener), config->n_routes,
             config->rpc_exchange);
 
@@ -487,7 +486,7 @@ int main(int argc, char **argv)
             status = probe_url(optarg);
             goto out;
         case 'V':
-            printf("enoki %s\n", ENOKI_VERSION);
+            printf("enoki %s\n", GW_VERSION);
             status = EXIT_SUCCESS;
             goto out;
         case 'h':
