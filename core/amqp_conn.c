@@ -1,5 +1,6 @@
 #include "amqp_conn.h"
 
+#include "amqp_tls.h"
 #include "status.h"
 #include "xalloc.h"
 
@@ -36,6 +37,9 @@ struct gw_amqp_conn {
     unsigned char *out;
     size_t out_len, out_cap;
     size_t frame_max;
+    /* TLS: the bytes must go through rabbitmq-c's SSL socket, so publishes are sent as they come
+     * (amqp_basic_publish) instead of queued for one raw write. */
+    bool tls;
 };
 
 /* Channel 1 publishes (confirm mode) and consumes; channel 2 carries topology changes made while
@@ -180,17 +184,21 @@ int gw_amqp_conn_open(const struct gw_amqp_setup *setup, double connect_timeout_
         .tv_sec = (time_t)connect_timeout_s,
         .tv_usec = (suseconds_t)((connect_timeout_s - (double)(time_t)connect_timeout_s) * 1e6)};
     conn->state = amqp_new_connection();
-    amqp_socket_t *socket = amqp_tcp_socket_new(conn->state);
+    conn->tls = setup->uri->tls;
+    amqp_socket_t *socket = conn->tls ? gw_amqp_tls_socket(conn->state, setup->tls, err, errlen)
+                                      : amqp_tcp_socket_new(conn->state);
     if (!socket) {
-        snprintf(err, errlen, "cannot create a socket");
+        if (!conn->tls)
+            snprintf(err, errlen, "cannot create a socket");
         goto out;
     }
     amqp_set_handshake_timeout(conn->state, &timeout);
     amqp_set_rpc_timeout(conn->state, &timeout);
     int rc = amqp_socket_open_noblock(socket, setup->uri->host, setup->uri->port, &timeout);
     if (rc != AMQP_STATUS_OK) {
-        snprintf(err, errlen, "cannot connect to %s:%d: %s", setup->uri->host, setup->uri->port,
-                 amqp_error_string2(rc));
+        char why[256];
+        snprintf(err, errlen, "cannot connect to %s:%d%s: %s", setup->uri->host, setup->uri->port,
+                 conn->tls ? " (TLS)" : "", gw_amqp_tls_reason(rc, why, sizeof(why)));
         goto out;
     }
     /* consumer_cancel_notify: without it the broker deletes a consumed queue (an operator, a
@@ -217,9 +225,16 @@ int gw_amqp_conn_open(const struct gw_amqp_setup *setup, double connect_timeout_
                    .value.table = {.num_entries = 1, .entries = capabilities}}},
     };
     amqp_table_t client_props = {.num_entries = sizeof(props) / sizeof(props[0]), .entries = props};
-    amqp_rpc_reply_t reply = amqp_login_with_properties(
-        conn->state, setup->uri->vhost, 0, AMQP_DEFAULT_FRAME_SIZE, setup->heartbeat, &client_props,
-        AMQP_SASL_METHOD_PLAIN, setup->uri->user, setup->uri->password);
+    /* EXTERNAL: RabbitMQ takes the user from the client certificate and ignores the response;
+     * rabbitmq-c refuses an empty one (a malloc of 0 bytes), so it carries the URI's user name. */
+    amqp_rpc_reply_t reply =
+        setup->login == GW_LOGIN_EXTERNAL
+            ? amqp_login_with_properties(conn->state, setup->uri->vhost, 0, AMQP_DEFAULT_FRAME_SIZE,
+                                         setup->heartbeat, &client_props, AMQP_SASL_METHOD_EXTERNAL,
+                                         setup->uri->user)
+            : amqp_login_with_properties(conn->state, setup->uri->vhost, 0, AMQP_DEFAULT_FRAME_SIZE,
+                                         setup->heartbeat, &client_props, AMQP_SASL_METHOD_PLAIN,
+                                         setup->uri->user, setup->uri->password);
     if (check_reply(reply, "login", err, errlen) != GW_OK)
         goto out;
     conn->open = true;
@@ -487,6 +502,17 @@ int gw_amqp_conn_publish(struct gw_amqp_conn *conn, const char *exchange, const 
                          bool mandatory, const amqp_basic_properties_t *props, const void *body,
                          size_t len, uint64_t *delivery_tag, char *err, size_t errlen)
 {
+    if (conn->tls) {
+        int rc = amqp_basic_publish(conn->state, CHANNEL, amqp_cstring_bytes(exchange),
+                                    amqp_cstring_bytes(routing_key), mandatory, 0, props,
+                                    (amqp_bytes_t){.len = len, .bytes = (void *)(uintptr_t)body});
+        if (rc != AMQP_STATUS_OK) {
+            snprintf(err, errlen, "publish: %s", amqp_error_string2(rc));
+            return GW_EBROKER;
+        }
+        *delivery_tag = conn->next_tag++;
+        return GW_OK;
+    }
     size_t rollback = conn->out_len;
     size_t max_payload = conn->frame_max - FRAME_HEADER - FRAME_END_SIZE;
 

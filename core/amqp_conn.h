@@ -20,7 +20,9 @@
 struct gw_amqp_conn;
 
 struct gw_amqp_setup {
-    const struct gw_amqp_uri *uri; /* borrowed */
+    const struct gw_amqp_uri *uri; /* borrowed; uri->tls: TLS with tls's settings */
+    const struct gw_amqp_tls *tls; /* borrowed, AMQP_SSL */
+    enum gw_login_method login;    /* PLAIN (the URI's user and password) or EXTERNAL */
     int heartbeat;                 /* seconds, 0 = off */
     const char *product;           /* client property "product" */
     const char *version;           /* client property "version" */

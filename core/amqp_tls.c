@@ -4,10 +4,13 @@
 #include "core/status.h"
 #include "core/strbuf.h"
 
+#include <amqp_ssl_socket.h>
 #include <errno.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -88,4 +91,72 @@ int gw_amqp_tls_check_key(const char *certfile, const char *keyfile, char *err, 
     EVP_PKEY_free(key);
     X509_free(cert);
     return rc;
+}
+
+/* rabbitmq-c reports a refused certificate as "SSL peer cert verification failed" and leaves no
+ * OpenSSL error behind: the chain's verdict is caught here instead, on the connecting thread,
+ * without changing it. */
+static _Thread_local int last_verify_error;
+
+static int note_verify_error(int ok, X509_STORE_CTX *ctx)
+{
+    if (!ok && last_verify_error == X509_V_OK)
+        last_verify_error = X509_STORE_CTX_get_error(ctx);
+    return ok;
+}
+
+amqp_socket_t *gw_amqp_tls_socket(amqp_connection_state_t state, const struct gw_amqp_tls *tls,
+                                  char *err, size_t errlen)
+{
+    amqp_socket_t *socket = amqp_ssl_socket_new(state);
+    if (!socket) {
+        gw_set_err(err, errlen, "cannot create a TLS socket");
+        return NULL;
+    }
+    bool verify = tls->cert_reqs != GW_CERT_NONE;
+    last_verify_error = X509_V_OK;
+    SSL_CTX *ctx = amqp_ssl_socket_get_context(socket);
+    if (ctx)
+        X509_STORE_set_verify_cb(SSL_CTX_get_cert_store(ctx), note_verify_error);
+    amqp_ssl_socket_set_verify_peer(socket, verify);
+    amqp_ssl_socket_set_verify_hostname(socket, verify);
+    int rc = AMQP_STATUS_OK;
+    if (tls->ca_certs) {
+        rc = amqp_ssl_socket_set_cacert(socket, tls->ca_certs);
+        if (rc != AMQP_STATUS_OK) {
+            gw_set_err(err, errlen, "AMQP_SSL.ca_certs %s: %s", tls->ca_certs,
+                       amqp_error_string2(rc));
+            return NULL;
+        }
+    } else if (ctx) {
+        SSL_CTX_set_default_verify_paths(ctx);
+    }
+    if (tls->certfile) {
+        rc = amqp_ssl_socket_set_key(socket, tls->certfile,
+                                     tls->keyfile ? tls->keyfile : tls->certfile);
+        if (rc != AMQP_STATUS_OK) {
+            gw_set_err(err, errlen, "AMQP_SSL.certfile %s: %s", tls->certfile,
+                       amqp_error_string2(rc));
+            return NULL;
+        }
+    }
+    return socket;
+}
+
+const char *gw_amqp_tls_reason(int status, char *buf, size_t len)
+{
+    unsigned long code = ERR_peek_last_error();
+    if (last_verify_error != X509_V_OK) {
+        snprintf(buf, len, "%s (%s)", amqp_error_string2(status),
+                 X509_verify_cert_error_string(last_verify_error));
+        last_verify_error = X509_V_OK;
+    } else if (code != 0) {
+        char text[256];
+        ERR_error_string_n(code, text, sizeof(text));
+        snprintf(buf, len, "%s (%s)", amqp_error_string2(status), text);
+    } else {
+        snprintf(buf, len, "%s", amqp_error_string2(status));
+    }
+    ERR_clear_error();
+    return buf;
 }

@@ -4,6 +4,9 @@
 #ifndef ENOKI_AMQP_TLS_H
 #define ENOKI_AMQP_TLS_H
 
+#include "core/config_amqp.h"
+
+#include <amqp.h>
 #include <stddef.h>
 
 /* A PEM file of at least one certificate (a CA bundle, or a certificate chain). Returns GW_OK or
@@ -13,5 +16,17 @@ int gw_amqp_tls_check_certs(const char *path, char *err, size_t errlen);
 /* keyfile's private key (unencrypted PEM; keyfile NULL: read from certfile) belongs to certfile's
  * first certificate. Same statuses; the reason names which file. */
 int gw_amqp_tls_check_key(const char *certfile, const char *keyfile, char *err, size_t errlen);
+
+/* A TLS socket of state set up by tls: the broker's certificate chain (ca_certs, or OpenSSL's
+ * default trust store) and host name verified unless cert_reqs is CERT_NONE, the client
+ * certificate and key when given. NULL with the reason in err when it cannot be made (a file that
+ * stopped reading since the load, say). Called on the connecting thread. */
+amqp_socket_t *gw_amqp_tls_socket(amqp_connection_state_t state, const struct gw_amqp_tls *tls,
+                                  char *err, size_t errlen);
+
+/* Why amqp_socket_open failed with status: rabbitmq-c's text, and OpenSSL's reason when it has one
+ * (unknown CA, wrong host name, expired certificate, ...); this thread's OpenSSL errors are
+ * cleared. Returns buf. */
+const char *gw_amqp_tls_reason(int status, char *buf, size_t len);
 
 #endif

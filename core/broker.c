@@ -444,6 +444,8 @@ static void start_connect(struct gw_broker *broker)
     job->work.data = job;
     job->setup = (struct gw_amqp_setup){
         .uri = &broker->config->amqp_nodes[0],
+        .tls = &broker->config->amqp_tls,
+        .login = broker->config->login_method,
         .heartbeat = broker->config->heartbeat,
         .product = PRODUCT,
         .version = GW_VERSION,
