@@ -75,6 +75,10 @@ struct gw_broker {
     bool draining;      /* inside gw_amqp_conn_drain: the connection must not be freed */
     char lost_why[256]; /* a loss found meanwhile, handled when the drain returns */
     double backoff_s;
+    /* AMQP_URI's nodes are tried in turn (kombu's round robin): node is the one connected to or
+     * tried next; tried counts the failed attempts of this round (a full round waits backoff_s). */
+    size_t node;
+    size_t tried;
     bool starting; /* the first connection attempt is under way */
     bool job_running;
     uint64_t generation;
@@ -316,6 +320,20 @@ static void schedule_reconnect(struct gw_broker *broker)
     uv_timer_start(&broker->reconnect, on_reconnect_timer, (uint64_t)(delay * 1000), 0);
 }
 
+/* After a failed attempt or a lost connection: the next node at once, or, once every node of the
+ * round has failed, the first again after the backoff. */
+static void next_node(struct gw_broker *broker)
+{
+    size_t n = broker->config->n_amqp_nodes;
+    broker->node = (broker->node + 1) % n;
+    if (++broker->tried < n) {
+        uv_timer_start(&broker->reconnect, on_reconnect_timer, 0, 0);
+        return;
+    }
+    broker->tried = 0;
+    schedule_reconnect(broker);
+}
+
 static void connection_lost(struct gw_broker *broker, const char *why)
 {
     if (broker->state != CONNECTED)
@@ -333,8 +351,16 @@ static void connection_lost(struct gw_broker *broker, const char *why)
     broker->conn = NULL;
     broker->state = DISCONNECTED;
     forget_pending(broker);
+    if (broker->metrics)
+        gw_metrics_set_connected_node(broker->metrics, -1);
     tell_down(broker, GW_EBROKER, "the broker connection was lost");
-    schedule_reconnect(broker);
+    /* The node just lost is the last one of the new round: the others are tried first. */
+    if (broker->config->n_amqp_nodes > 1) {
+        broker->tried = 0;
+        next_node(broker);
+    } else {
+        schedule_reconnect(broker);
+    }
 }
 
 static void connect_work(uv_work_t *work)
@@ -356,8 +382,9 @@ static void log_connected(const struct gw_broker *broker)
         gw_strbuf_adds(&queues, step->name);
     }
     char *list = gw_strbuf_take(&queues);
-    gw_info("rpc", "connected to %s:%d vhost %s, consuming %s", broker->config->amqp_nodes[0].host,
-            broker->config->amqp_nodes[0].port, broker->config->amqp_nodes[0].vhost, list);
+    const struct gw_amqp_uri *node = &broker->config->amqp_nodes[broker->node];
+    gw_info("rpc", "connected to %s:%d vhost %s (node %zu of %zu), consuming %s", node->host,
+            node->port, node->vhost, broker->node + 1, broker->config->n_amqp_nodes, list);
     free(list);
     /* A queue that outlived its x-expires while we were away was declared again, empty. */
     for (size_t i = 0; i < broker->plan.n; i++) {
@@ -380,13 +407,14 @@ static void connect_done(uv_work_t *work, int status)
         return;
     }
     if (status < 0 || job->status != GW_OK) {
-        gw_warn("rpc", "cannot reach the broker at %s:%d: %s", broker->config->amqp_nodes[0].host,
-                broker->config->amqp_nodes[0].port, status < 0 ? uv_strerror(status) : job->err);
+        const struct gw_amqp_uri *node = &broker->config->amqp_nodes[broker->node];
+        gw_warn("rpc", "cannot reach the broker at %s:%d: %s", node->host, node->port,
+                status < 0 ? uv_strerror(status) : job->err);
         broker->state = DISCONNECTED;
         free(job);
         broker->starting = false;
         tell_down(broker, GW_EBROKER, "cannot reach the broker");
-        schedule_reconnect(broker);
+        next_node(broker);
         return;
     }
     broker->conn = job->conn;
@@ -404,6 +432,9 @@ static void connect_done(uv_work_t *work, int status)
     }
     broker->state = CONNECTED;
     broker->backoff_s = BACKOFF_INITIAL_S;
+    broker->tried = 0;
+    if (broker->metrics)
+        gw_metrics_set_connected_node(broker->metrics, (int)broker->node);
     if (broker->generation > 0 && broker->metrics)
         gw_metrics_reconnect(broker->metrics);
     broker->generation++;
@@ -443,7 +474,7 @@ static void start_connect(struct gw_broker *broker)
     job->broker = broker;
     job->work.data = job;
     job->setup = (struct gw_amqp_setup){
-        .uri = &broker->config->amqp_nodes[0],
+        .uri = &broker->config->amqp_nodes[broker->node],
         .tls = &broker->config->amqp_tls,
         .login = broker->config->login_method,
         .heartbeat = broker->config->heartbeat,
@@ -497,6 +528,18 @@ int gw_broker_add_user(struct gw_broker *broker, const struct gw_broker_user *us
 void gw_broker_set_metrics(struct gw_broker *broker, struct gw_metrics *metrics)
 {
     broker->metrics = metrics;
+    if (!metrics)
+        return;
+    size_t n = broker->config->n_amqp_nodes;
+    char **names = xcalloc(n, sizeof(*names));
+    for (size_t i = 0; i < n; i++)
+        names[i] = xasprintf("%s:%d", broker->config->amqp_nodes[i].host,
+                             broker->config->amqp_nodes[i].port);
+    gw_metrics_set_nodes(metrics, (const char *const *)names, n);
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    gw_metrics_set_connected_node(metrics, broker->state == CONNECTED ? (int)broker->node : -1);
 }
 
 void gw_broker_start(struct gw_broker *broker)
