@@ -130,6 +130,21 @@ static int look(struct gw_amqp_conn *conn, struct gw_amqp_step *step, char *err,
     return open_confirm_channel(conn, err, errlen);
 }
 
+/* Whether reply is the broker closing the channel with NOT_FOUND; if so the close is answered and
+ * the confirm channel opened again (*reopened says whether that worked). */
+static bool not_found(struct gw_amqp_conn *conn, amqp_rpc_reply_t reply, int *reopened, char *err,
+                      size_t errlen)
+{
+    if (reply.reply_type != AMQP_RESPONSE_SERVER_EXCEPTION ||
+        reply.reply.id != AMQP_CHANNEL_CLOSE_METHOD ||
+        ((const amqp_channel_close_t *)reply.reply.decoded)->reply_code != AMQP_NOT_FOUND)
+        return false;
+    amqp_channel_close_ok_t close_ok = {0};
+    amqp_send_method(conn->state, CHANNEL, AMQP_CHANNEL_CLOSE_OK_METHOD, &close_ok);
+    *reopened = open_confirm_channel(conn, err, errlen);
+    return true;
+}
+
 /* Carries out one declaration of the plan on the confirm channel, waiting for its -ok. */
 static int run_step(struct gw_amqp_conn *conn, struct gw_amqp_step *step, char *err, size_t errlen)
 {
@@ -172,7 +187,48 @@ static int run_step(struct gw_amqp_conn *conn, struct gw_amqp_step *step, char *
         step_what(step, "basic.consume", what, sizeof(what));
         break;
     }
-    return check_reply(amqp_get_rpc_reply(conn->state), what, err, errlen);
+    amqp_rpc_reply_t reply = amqp_get_rpc_reply(conn->state);
+    int reopened;
+    if (step->kind == GW_STEP_QUEUE && (step->flags & GW_QUEUE_OPTIONAL) &&
+        not_found(conn, reply, &reopened, err, errlen)) {
+        step->missing = true;
+        return reopened;
+    }
+    return check_reply(reply, what, err, errlen);
+}
+
+/* Whether step works on an optional queue that could not be declared. */
+static bool on_missing_queue(const struct gw_amqp_plan *plan, size_t i)
+{
+    const struct gw_amqp_step *step = &plan->steps[i];
+    if (step->kind == GW_STEP_EXCHANGE || step->kind == GW_STEP_QOS || !step->name)
+        return false;
+    for (size_t j = 0; j < plan->n; j++) {
+        const struct gw_amqp_step *q = &plan->steps[j];
+        if (q->kind == GW_STEP_QUEUE && q->missing && strcmp(q->name, step->name) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Carries out the plan. An optional queue that cannot be declared closes the channel, and with it
+ * the consumers made so far: the plan is then carried out again from the start on the new channel
+ * without that queue (the passive looks keep what they found the first time). */
+static int run_plan(struct gw_amqp_conn *conn, struct gw_amqp_plan *plan, char *err, size_t errlen)
+{
+    bool again = false;
+    for (size_t i = 0; i < plan->n; i++) {
+        struct gw_amqp_step *step = &plan->steps[i];
+        if (on_missing_queue(plan, i) || (again && step->kind == GW_STEP_LOOK))
+            continue;
+        if (run_step(conn, step, err, errlen) != GW_OK)
+            return GW_EBROKER;
+        if (step->missing) {
+            again = true;
+            i = (size_t)-1; /* from the first step again */
+        }
+    }
+    return GW_OK;
 }
 
 int gw_amqp_conn_open(const struct gw_amqp_setup *setup, double connect_timeout_s,
@@ -243,9 +299,8 @@ int gw_amqp_conn_open(const struct gw_amqp_setup *setup, double connect_timeout_
     if (open_confirm_channel(conn, err, errlen) != GW_OK)
         goto out;
 
-    for (size_t i = 0; i < setup->plan->n; i++)
-        if (run_step(conn, &setup->plan->steps[i], err, errlen) != GW_OK)
-            goto out;
+    if (run_plan(conn, setup->plan, err, errlen) != GW_OK)
+        goto out;
     conn->n_consumers = setup->plan->n_consumers;
     conn->consumers = xcalloc(conn->n_consumers ? conn->n_consumers : 1, sizeof(*conn->consumers));
     for (size_t i = 0; i < conn->n_consumers; i++) {

@@ -79,7 +79,8 @@ struct gw_broker {
      * tried next; tried counts the failed attempts of this round (a full round waits backoff_s). */
     size_t node;
     size_t tried;
-    bool starting; /* the first connection attempt is under way */
+    size_t last_node; /* the node of the last connection made */
+    bool starting;    /* the first connection attempt is under way */
     bool job_running;
     uint64_t generation;
     struct gw_metrics *metrics;
@@ -386,6 +387,14 @@ static void log_connected(const struct gw_broker *broker)
     gw_info("rpc", "connected to %s:%d vhost %s (node %zu of %zu), consuming %s", node->host,
             node->port, node->vhost, broker->node + 1, broker->config->n_amqp_nodes, list);
     free(list);
+    for (size_t i = 0; i < broker->plan.n; i++) {
+        const struct gw_amqp_step *step = &broker->plan.steps[i];
+        if (step->kind == GW_STEP_QUEUE && step->missing)
+            gw_warn("rpc",
+                    "%s queue %s is unavailable (its home node in the cluster is down): not "
+                    "consumed on this connection",
+                    step->role, step->name);
+    }
     /* A queue that outlived its x-expires while we were away was declared again, empty. */
     for (size_t i = 0; i < broker->plan.n; i++) {
         const struct gw_amqp_step *step = &broker->plan.steps[i];
@@ -433,6 +442,7 @@ static void connect_done(uv_work_t *work, int status)
     broker->state = CONNECTED;
     broker->backoff_s = BACKOFF_INITIAL_S;
     broker->tried = 0;
+    broker->last_node = broker->node;
     if (broker->metrics)
         gw_metrics_set_connected_node(broker->metrics, (int)broker->node);
     if (broker->generation > 0 && broker->metrics)
@@ -451,6 +461,7 @@ static void connect_done(uv_work_t *work, int status)
 static void make_plan(struct gw_broker *broker)
 {
     gw_amqp_plan_clear(&broker->plan);
+    broker->plan.new_node = broker->generation > 0 && broker->node != broker->last_node;
     free(broker->consumer_user);
     broker->consumer_user = NULL;
     for (int i = 0; i < broker->n_users; i++) {

@@ -25,11 +25,16 @@ def metric_line(gw, node):
     return [l for l in text.splitlines() if l.startswith('enoki_broker_connected{node="%s"}' % node)]
 
 
-def test_losing_the_node_moves_to_the_next(rabbit_cluster, tmp_path):
+@pytest.mark.parametrize("mirrored", [False, True], ids=["classic", "mirrored"])
+def test_losing_the_node_moves_to_the_next(rabbit_cluster, tmp_path, mirrored):
     rabbit_cluster.ensure_running()
     a, b = rabbit_cluster.a, rabbit_cluster.b
-    # As operators run a cluster: queues mirrored to every node, so a queue outlives its node.
-    a.ctl("set_policy", "ha-all", "^(rpc|enoki)", '{"ha-mode": "all", "ha-sync-mode": "automatic"}')
+    if mirrored:
+        # Queues mirrored to every node (an ha-mode policy): a queue outlives its node.
+        a.ctl("set_policy", "ha-all", "^(rpc|enoki)",
+              '{"ha-mode": "all", "ha-sync-mode": "automatic"}')
+    else:
+        a.ctl("clear_policy", "ha-all") if "ha-all" in a.ctl("list_policies") else None
     peer = Peer([SVC], tmp_path, exchange=EXCHANGE, amqp_uri=b.amqp_uri())
     text = config_text([route("/echo", SVC + ".echo", methods="GET", timeout=3 * SCALE)],
                        port="@PORT@", gateway={"name": "gw" + SVC}, amqp_uri=rabbit_cluster.uris(),
