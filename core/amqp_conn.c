@@ -259,8 +259,12 @@ int gw_amqp_conn_open(const struct gw_amqp_setup *setup, double connect_timeout_
     }
     /* consumer_cancel_notify: without it the broker deletes a consumed queue (an operator, a
      * policy) silently, and the calls waiting on its replies would only end at their deadlines. */
+    /* connection.blocked: told when the broker blocks publishers (a memory or disk alarm), new
+     * calls are refused at once instead of queueing behind the alarm. */
     amqp_table_entry_t capabilities[] = {
         {.key = amqp_cstring_bytes("consumer_cancel_notify"),
+         .value = {.kind = AMQP_FIELD_KIND_BOOLEAN, .value.boolean = 1}},
+        {.key = amqp_cstring_bytes("connection.blocked"),
          .value = {.kind = AMQP_FIELD_KIND_BOOLEAN, .value.boolean = 1}},
     };
     /* What operators see of the connection (rabbitmqctl list_connections, the management UI). */
@@ -278,7 +282,7 @@ int gw_amqp_conn_open(const struct gw_amqp_setup *setup, double connect_timeout_
                    .value.bytes = amqp_cstring_bytes(setup->connection_name)}},
         {.key = amqp_cstring_bytes("capabilities"),
          .value = {.kind = AMQP_FIELD_KIND_TABLE,
-                   .value.table = {.num_entries = 1, .entries = capabilities}}},
+                   .value.table = {.num_entries = 2, .entries = capabilities}}},
     };
     amqp_table_t client_props = {.num_entries = sizeof(props) / sizeof(props[0]), .entries = props};
     /* EXTERNAL: RabbitMQ takes the user from the client certificate and ignores the response;
@@ -427,6 +431,18 @@ static int handle_method_frame(struct gw_amqp_conn *conn, const amqp_frame_t *fr
         amqp_send_method(conn->state, frame->channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
         return GW_EBROKER;
     }
+    case AMQP_CONNECTION_BLOCKED_METHOD: {
+        const amqp_connection_blocked_t *b = frame->payload.method.decoded;
+        char reason[128];
+        snprintf(reason, sizeof(reason), "%.*s", (int)b->reason.len, (const char *)b->reason.bytes);
+        if (events->blocked)
+            events->blocked(arg, true, reason);
+        return GW_OK;
+    }
+    case AMQP_CONNECTION_UNBLOCKED_METHOD:
+        if (events->blocked)
+            events->blocked(arg, false, "");
+        return GW_OK;
     case AMQP_CONNECTION_CLOSE_METHOD: {
         const amqp_connection_close_t *c = frame->payload.method.decoded;
         snprintf(err, errlen, "connection closed by the broker: %d %.*s", c->reply_code,

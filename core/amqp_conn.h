@@ -51,6 +51,8 @@ struct gw_amqp_events {
      * topology channel was closed by the broker and every operation still pending failed with it;
      * the connection reopens the channel by itself. */
     void (*topology)(void *arg, bool ok, const char *why);
+    /* connection.blocked (blocked, with the broker's reason) or connection.unblocked. */
+    void (*blocked)(void *arg, bool blocked, const char *reason);
 };
 
 /* Connects and carries out setup's plan. Blocks for at most about connect_timeout_s per step.

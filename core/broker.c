@@ -80,6 +80,7 @@ struct gw_broker {
     size_t node;
     size_t tried;
     size_t last_node; /* the node of the last connection made */
+    bool blocked;     /* connection.blocked: the broker takes no publishes (a resource alarm) */
     bool starting;    /* the first connection attempt is under way */
     bool job_running;
     uint64_t generation;
@@ -217,11 +218,27 @@ static void on_topology(void *arg, bool ok, const char *why)
     free(op.key);
 }
 
+static void on_blocked(void *arg, bool blocked, const char *reason)
+{
+    struct gw_broker *broker = arg;
+    if (blocked == broker->blocked)
+        return;
+    broker->blocked = blocked;
+    if (blocked)
+        gw_warn("rpc", "the broker blocks publishers (%s): new calls get 503 until it unblocks",
+                reason[0] ? reason : "a resource alarm");
+    else
+        gw_info("rpc", "the broker takes publishes again");
+    if (broker->metrics)
+        gw_metrics_set_blocked(broker->metrics, blocked);
+}
+
 static const struct gw_amqp_events events = {
     .delivery = on_delivery,
     .returned = on_returned,
     .confirmed = on_confirmed,
     .topology = on_topology,
+    .blocked = on_blocked,
 };
 
 static void drain(struct gw_broker *broker)
@@ -384,8 +401,12 @@ static void log_connected(const struct gw_broker *broker)
     }
     char *list = gw_strbuf_take(&queues);
     const struct gw_amqp_uri *node = &broker->config->amqp_nodes[broker->node];
-    gw_info("rpc", "connected to %s:%d vhost %s (node %zu of %zu), consuming %s", node->host,
-            node->port, node->vhost, broker->node + 1, broker->config->n_amqp_nodes, list);
+    char which[48] = "";
+    if (broker->config->n_amqp_nodes > 1)
+        snprintf(which, sizeof(which), " (node %zu of %zu)", broker->node + 1,
+                 broker->config->n_amqp_nodes);
+    gw_info("rpc", "connected to %s:%d vhost %s%s, consuming %s", node->host, node->port,
+            node->vhost, which, list);
     free(list);
     for (size_t i = 0; i < broker->plan.n; i++) {
         const struct gw_amqp_step *step = &broker->plan.steps[i];
@@ -443,6 +464,9 @@ static void connect_done(uv_work_t *work, int status)
     broker->backoff_s = BACKOFF_INITIAL_S;
     broker->tried = 0;
     broker->last_node = broker->node;
+    broker->blocked = false;
+    if (broker->metrics)
+        gw_metrics_set_blocked(broker->metrics, false);
     if (broker->metrics)
         gw_metrics_set_connected_node(broker->metrics, (int)broker->node);
     if (broker->generation > 0 && broker->metrics)
@@ -556,6 +580,11 @@ void gw_broker_set_metrics(struct gw_broker *broker, struct gw_metrics *metrics)
 void gw_broker_start(struct gw_broker *broker)
 {
     start_connect(broker);
+}
+
+bool gw_broker_blocked(const struct gw_broker *broker)
+{
+    return broker->state == CONNECTED && broker->blocked;
 }
 
 bool gw_broker_ready(const struct gw_broker *broker)

@@ -78,6 +78,9 @@ void gw_broker_start(struct gw_broker *broker);
 /* true while the connection is up. */
 bool gw_broker_ready(const struct gw_broker *broker);
 
+/* true while the broker blocks publishers (connection.blocked: a memory or disk alarm). */
+bool gw_broker_blocked(const struct gw_broker *broker);
+
 /* true while the first connection attempt is under way. enoki listens before it has reached the
  * broker, and a client that connects in those few milliseconds (a browser reconnecting after a
  * restart) should not see BrokerUnavailable: users let what is asked of them meanwhile wait for

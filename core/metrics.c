@@ -26,6 +26,7 @@ struct gw_metrics {
     char **nodes; /* "host:port" of AMQP_URI's nodes */
     size_t n_nodes;
     int connected_node; /* -1: none */
+    bool blocked;
 };
 
 struct gw_metrics *gw_metrics_new(void)
@@ -49,6 +50,11 @@ void gw_metrics_set_nodes(struct gw_metrics *m, const char *const *nodes, size_t
 void gw_metrics_set_connected_node(struct gw_metrics *m, int node)
 {
     m->connected_node = node;
+}
+
+void gw_metrics_set_blocked(struct gw_metrics *m, bool blocked)
+{
+    m->blocked = blocked;
 }
 
 void gw_metrics_free(struct gw_metrics *m)
@@ -139,6 +145,10 @@ void gw_metrics_render(const struct gw_metrics *m, struct gw_strbuf *out)
              "# TYPE enoki_rpc_broker_failures_total counter\n"
              "enoki_rpc_broker_failures_total %llu\n",
              (unsigned long long)m->remote_errors, (unsigned long long)m->broker_failures);
+    add_line(&b,
+             "# HELP enoki_broker_blocked 1 while the broker blocks publishers (a resource "
+             "alarm).\n# TYPE enoki_broker_blocked gauge\nenoki_broker_blocked %d\n",
+             m->blocked);
     if (m->n_nodes > 0)
         add_line(&b, "# HELP enoki_broker_connected The broker node enoki is connected to (1).\n"
                      "# TYPE enoki_broker_connected gauge\n");

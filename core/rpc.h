@@ -58,6 +58,9 @@ void gw_rpc_start(struct gw_rpc *rpc);
 void gw_rpc_set_metrics(struct gw_rpc *rpc, struct gw_metrics *metrics);
 
 /* true while the connection and the reply consumer are up. */
+/* true while the broker blocks publishers (connection.blocked): calls get GW_EBLOCKED. */
+bool gw_rpc_blocked(const struct gw_rpc *rpc);
+
 bool gw_rpc_ready(const struct gw_rpc *rpc);
 
 /* Publishes a call. Returns GW_OK and (if out is not NULL) a borrowed handle valid until done runs

@@ -106,7 +106,10 @@ static void publish_call(struct gw_request *req, const json_t *args, const json_
     int status = gw_rpc_call(req->env->rpc, &call, on_call_done, req, &req->call);
     if (status != GW_OK) {
         /* Answered now, as if the call had ended at once. */
-        on_call_done_now(req, status, status == GW_EBROKER ? "not connected" : "shutting down");
+        on_call_done_now(req, status,
+                         status == GW_EBROKER    ? "not connected"
+                         : status == GW_EBLOCKED ? "blocked"
+                                                 : "shutting down");
         return;
     }
 }
@@ -281,8 +284,13 @@ static void probe(struct gw_request *req, const char *url)
         req->response.body = xstrdup("{\"status\":\"ok\"}");
         req->response.body_len = strlen(req->response.body);
     } else {
-        gw_respond_status(503, "not_ready", "the broker connection is not up", NULL,
-                          &req->response);
+        if (gw_rpc_blocked(req->env->rpc))
+            gw_respond_status(503, "broker_blocked",
+                              "the broker blocks publishers (a memory or disk alarm)", NULL,
+                              &req->response);
+        else
+            gw_respond_status(503, "not_ready", "the broker connection is not up", NULL,
+                              &req->response);
     }
     req->responded = true;
 }

@@ -3,9 +3,9 @@ connects to the first that answers; when it loses that node it moves to the next
 queues there again, and calls succeed through it with no restart. The nameko-wire peer serves from
 the surviving node b (tests/integration/rabbit_nodes.py starts the two-node cluster).
 
-The cluster mirrors queues (an ha-mode policy), as clusters that fail over usually do. Without it,
-enoki's own queues that lived on the lost node cannot be declared on the next one (404 "process is
-stopped by supervisor"): issue 16's next step gives its private queues new names on a new node."""
+Both with classic queues (enoki's own that lived on the lost node are stuck there: on the new node
+its reply queue takes a new name, and its shared service queue rpc-<name> is left out until its node
+is back, logged) and with the queues mirrored by an ha-mode policy."""
 
 import http.client
 import threading
