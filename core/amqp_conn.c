@@ -638,6 +638,35 @@ bool gw_amqp_conn_has_output(const struct gw_amqp_conn *conn)
     return conn->out_len > 0;
 }
 
+size_t gw_amqp_conn_output_bytes(const struct gw_amqp_conn *conn)
+{
+    return conn->out_len;
+}
+
+int gw_amqp_conn_flush_some(struct gw_amqp_conn *conn, char *err, size_t errlen)
+{
+    int fd = amqp_get_sockfd(conn->state);
+    size_t off = 0;
+    int status = GW_OK;
+    while (off < conn->out_len) {
+        ssize_t n = send(fd, conn->out + off, conn->out_len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n >= 0) {
+            off += (size_t)n;
+        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            status = GW_AGAIN;
+            break;
+        } else if (errno != EINTR) {
+            snprintf(err, errlen, "send: %s", strerror(errno));
+            conn->out_len = 0;
+            return GW_EBROKER;
+        }
+    }
+    /* What did not go stays, in order, ahead of later publishes. */
+    memmove(conn->out, conn->out + off, conn->out_len - off);
+    conn->out_len -= off;
+    return status;
+}
+
 int gw_amqp_conn_flush(struct gw_amqp_conn *conn, char *err, size_t errlen)
 {
     int fd = amqp_get_sockfd(conn->state);

@@ -80,8 +80,14 @@ int gw_amqp_conn_publish(struct gw_amqp_conn *conn, const char *exchange, const 
                          bool mandatory, const amqp_basic_properties_t *props, const void *body,
                          size_t len, uint64_t *delivery_tag, char *err, size_t errlen);
 
-/* Whether publishes wait in the buffer. */
+/* Whether publishes wait in the buffer, and how many bytes. */
 bool gw_amqp_conn_has_output(const struct gw_amqp_conn *conn);
+size_t gw_amqp_conn_output_bytes(const struct gw_amqp_conn *conn);
+
+/* Writes what the socket takes of the queued publishes without waiting: GW_OK when all went,
+ * GW_AGAIN when the rest waits for the socket to be writable (the loop watches it), GW_EBROKER
+ * with a reason in err when the connection is dead. */
+int gw_amqp_conn_flush_some(struct gw_amqp_conn *conn, char *err, size_t errlen);
 
 /* Writes the queued publishes, waiting (at most 10 s at a time) while the socket is full. Returns
  * GW_OK, or GW_EBROKER with a reason in err (the connection is then dead: free it). */

@@ -81,7 +81,8 @@ struct gw_broker {
     size_t tried;
     size_t last_node; /* the node of the last connection made */
     bool blocked;     /* connection.blocked: the broker takes no publishes (a resource alarm) */
-    bool starting;    /* the first connection attempt is under way */
+    bool watching_writable; /* publishes wait for room in the socket */
+    bool starting;          /* the first connection attempt is under way */
     bool job_running;
     uint64_t generation;
     struct gw_metrics *metrics;
@@ -258,14 +259,39 @@ static void drain(struct gw_broker *broker)
         connection_lost(broker, err);
 }
 
+static void on_readable(uv_poll_t *poll, int status, int revents);
+
+/* Writes what the socket takes; what it does not take waits for writability, watched here, so the
+ * loop never waits on a full socket (a slow or blocked broker). */
+static void flush_some(struct gw_broker *broker)
+{
+    char err[256];
+    if (broker->state != CONNECTED)
+        return;
+    int status = gw_amqp_conn_flush_some(broker->conn, err, sizeof(err));
+    if (status == GW_EBROKER) {
+        connection_lost(broker, err);
+        return;
+    }
+    bool waiting = status == GW_AGAIN;
+    if (waiting != broker->watching_writable) {
+        broker->watching_writable = waiting;
+        uv_poll_start(broker->poll, UV_READABLE | UV_DISCONNECT | (waiting ? UV_WRITABLE : 0),
+                      on_readable);
+    }
+}
+
 static void on_readable(uv_poll_t *poll, int status, int revents)
 {
-    (void)revents;
     struct gw_broker *broker = poll->data;
     if (status < 0) {
         connection_lost(broker, uv_strerror(status));
         return;
     }
+    if (revents & UV_WRITABLE)
+        flush_some(broker);
+    if (broker->state != CONNECTED || !(revents & (UV_READABLE | UV_DISCONNECT)))
+        return;
     broker->last_heard_ms = uv_now(broker->loop);
     drain(broker);
 }
@@ -273,10 +299,8 @@ static void on_readable(uv_poll_t *poll, int status, int revents)
 static void on_flush(uv_prepare_t *prepare)
 {
     struct gw_broker *broker = prepare->data;
-    char err[256];
-    if (broker->state == CONNECTED && gw_amqp_conn_has_output(broker->conn) &&
-        gw_amqp_conn_flush(broker->conn, err, sizeof(err)) != GW_OK)
-        connection_lost(broker, err);
+    if (broker->state == CONNECTED && gw_amqp_conn_has_output(broker->conn))
+        flush_some(broker);
 }
 
 static void on_heartbeat_tick(uv_timer_t *timer)
@@ -453,6 +477,7 @@ static void connect_done(uv_work_t *work, int status)
     broker->poll->data = broker;
     uv_poll_init(broker->loop, broker->poll, gw_amqp_conn_fd(broker->conn));
     broker->handles_open++;
+    broker->watching_writable = false;
     uv_poll_start(broker->poll, UV_READABLE | UV_DISCONNECT, on_readable);
     broker->heartbeat_s = gw_amqp_conn_heartbeat(broker->conn);
     broker->last_heard_ms = uv_now(broker->loop);
@@ -584,7 +609,8 @@ void gw_broker_start(struct gw_broker *broker)
 
 bool gw_broker_blocked(const struct gw_broker *broker)
 {
-    return broker->state == CONNECTED && broker->blocked;
+    return broker->state == CONNECTED &&
+           (broker->blocked || gw_amqp_conn_output_bytes(broker->conn) > GW_BROKER_MAX_BACKLOG);
 }
 
 bool gw_broker_ready(const struct gw_broker *broker)

@@ -78,7 +78,12 @@ void gw_broker_start(struct gw_broker *broker);
 /* true while the connection is up. */
 bool gw_broker_ready(const struct gw_broker *broker);
 
-/* true while the broker blocks publishers (connection.blocked: a memory or disk alarm). */
+/* The most bytes of publishes waiting for the broker's socket: beyond, new calls are refused
+ * (gw_broker_blocked) rather than queued without bound. */
+#define GW_BROKER_MAX_BACKLOG (4u << 20)
+
+/* true while the broker blocks publishers (connection.blocked: a memory or disk alarm), or while
+ * more than GW_BROKER_MAX_BACKLOG bytes wait for its socket. */
 bool gw_broker_blocked(const struct gw_broker *broker);
 
 /* true while the first connection attempt is under way. enoki listens before it has reached the

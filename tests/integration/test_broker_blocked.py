@@ -54,3 +54,41 @@ def test_a_memory_alarm_answers_503_broker_blocked(tls_node, tmp_path):
     finally:
         gw.stop()
         peer.stop()
+
+
+def test_a_full_socket_never_stalls_the_loop(tls_node, tmp_path):
+    """A 16 MB call meets the alarm: the broker stops reading, the socket fills. enoki keeps what
+    does not fit and watches for room: it still answers at once (probes, 503s), and sends the rest
+    when the alarm is lifted."""
+    import threading
+
+    peer = Peer([SVC], tmp_path, exchange=EXCHANGE, amqp_uri=tls_node.amqp_uri())
+    text = config_text([route("/echo", SVC + ".echo", methods="GET,POST", timeout=60)],
+                       port="@PORT@", gateway={"name": "gw2" + SVC, "max_body": 32 << 20},
+                       amqp_uri=tls_node.amqp_uri(), exchange=EXCHANGE)
+    gw = Enoki(tmp_path, text=text)
+    big = {}
+    try:
+        wait_for(lambda: gw.get("/echo?a=1").status == 200, 15 * SCALE, interval=0.1,
+                 what="the first call")
+        tls_node.set_memory_alarm(True)
+        try:
+            thread = threading.Thread(target=lambda: big.setdefault("r", gw.post(
+                "/echo", json_body={"data": "x" * (16 << 20)}, timeout=120)))
+            thread.start()
+            wait_for(lambda: blocked_gauge(gw) == "1", 15 * SCALE, interval=0.1,
+                     what="the broker's block")
+            for _ in range(20):
+                r = gw.get("/healthz", timeout=5)
+                assert r.status == 200 and r.elapsed < 0.2 * SCALE, r
+                r = gw.get("/echo?a=2", timeout=5)
+                assert r.status == 503 and r.json()["error"] == "broker_blocked", r
+        finally:
+            tls_node.set_memory_alarm(False)
+        thread.join(120)
+        assert big["r"].status == 200, big["r"]
+        wait_for(lambda: gw.get("/echo?a=3").status == 200, 15 * SCALE, interval=0.1,
+                 what="calls again after the alarm")
+    finally:
+        gw.stop()
+        peer.stop()
