@@ -6,6 +6,7 @@
 
 #include <amqp_ssl_socket.h>
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -159,4 +160,9 @@ const char *gw_amqp_tls_reason(int status, char *buf, size_t len)
     }
     ERR_clear_error();
     return buf;
+}
+
+void gw_amqp_tls_thread_done(void)
+{
+    OPENSSL_thread_stop();
 }

@@ -29,4 +29,8 @@ amqp_socket_t *gw_amqp_tls_socket(amqp_connection_state_t state, const struct gw
  * cleared. Returns buf. */
 const char *gw_amqp_tls_reason(int status, char *buf, size_t len);
 
+/* At the end of a connect on a worker thread: OpenSSL's state of this thread (its error queue,
+ * its random generator) is freed, since libuv's threads live until the process ends. */
+void gw_amqp_tls_thread_done(void);
+
 #endif

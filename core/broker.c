@@ -1,5 +1,7 @@
 #include "broker.h"
 
+#include "amqp_tls.h"
+
 #include "log.h"
 #include "metrics.h"
 #include "status.h"
@@ -410,6 +412,8 @@ static void connect_work(uv_work_t *work)
     struct connect_job *job = work->data;
     job->status =
         gw_amqp_conn_open(&job->setup, CONNECT_TIMEOUT_S, &job->conn, job->err, sizeof(job->err));
+    if (job->setup.uri->tls)
+        gw_amqp_tls_thread_done();
 }
 
 /* The log line of a new connection names the queues it consumes. */
