@@ -38,37 +38,42 @@ static FILE *open_file(const char *path, char *err, size_t errlen)
     return f;
 }
 
-int gw_amqp_tls_check_certs(const char *path, char *err, size_t errlen)
+/* The first certificate of the PEM file at path (new), or NULL with *status and err saying why. */
+static X509 *read_cert(const char *path, int *status, char *err, size_t errlen)
 {
     char reason[320];
     FILE *f = open_file(path, err, errlen);
-    if (!f)
-        return GW_EIO;
+    if (!f) {
+        *status = GW_EIO;
+        return NULL;
+    }
     X509 *cert = PEM_read_X509(f, NULL, NULL, NULL);
     fclose(f);
     if (!cert) {
         gw_set_err(err, errlen, "%s: %s", path,
                    openssl_reason("no PEM certificate in it", reason, sizeof(reason)));
-        return GW_ECONFIG;
+        *status = GW_ECONFIG;
     }
+    return cert;
+}
+
+int gw_amqp_tls_check_certs(const char *path, char *err, size_t errlen)
+{
+    int status = GW_OK;
+    X509 *cert = read_cert(path, &status, err, errlen);
     X509_free(cert);
-    return GW_OK;
+    return status;
 }
 
 int gw_amqp_tls_check_key(const char *certfile, const char *keyfile, char *err, size_t errlen)
 {
     char reason[320];
     const char *key_path = keyfile ? keyfile : certfile;
-    FILE *f = open_file(certfile, err, errlen);
-    if (!f)
-        return GW_EIO;
-    X509 *cert = PEM_read_X509(f, NULL, NULL, NULL);
-    fclose(f);
-    if (!cert) {
-        gw_set_err(err, errlen, "%s: %s", certfile,
-                   openssl_reason("no PEM certificate in it", reason, sizeof(reason)));
-        return GW_ECONFIG;
-    }
+    int status = GW_OK;
+    X509 *cert = read_cert(certfile, &status, err, errlen);
+    if (!cert)
+        return status;
+    FILE *f;
     f = open_file(key_path, err, errlen);
     if (!f) {
         X509_free(cert);
