@@ -66,9 +66,13 @@ int gw_amqp_conn_fd(const struct gw_amqp_conn *conn);
 /* Seconds of the negotiated heartbeat (0 = none). */
 int gw_amqp_conn_heartbeat(const struct gw_amqp_conn *conn);
 
-/* Processes every frame that can be read without waiting, calling events; also sends heartbeats
- * when due. Returns GW_OK, or GW_EBROKER with a reason in err when the connection or channel is
- * gone (the connection is then dead: free it). */
+/* Queues a heartbeat frame when nothing was queued for half the negotiated interval; the loop
+ * calls it several times per interval. */
+void gw_amqp_conn_beat(struct gw_amqp_conn *conn);
+
+/* Processes every frame that can be read without waiting, calling events (a reply it owes the
+ * broker, a close-ok say, is queued as publishes are). Returns GW_OK, or GW_EBROKER with a reason
+ * in err when the connection or channel is gone (the connection is then dead: free it). */
 int gw_amqp_conn_drain(struct gw_amqp_conn *conn, const struct gw_amqp_events *events, void *arg,
                        char *err, size_t errlen);
 
@@ -80,24 +84,24 @@ int gw_amqp_conn_publish(struct gw_amqp_conn *conn, const char *exchange, const 
                          bool mandatory, const amqp_basic_properties_t *props, const void *body,
                          size_t len, uint64_t *delivery_tag, char *err, size_t errlen);
 
-/* Whether publishes wait in the buffer, and how many bytes. */
+/* Whether frames (publishes, acks, bindings, heartbeats) wait in the buffer, and how many bytes. */
 bool gw_amqp_conn_has_output(const struct gw_amqp_conn *conn);
 size_t gw_amqp_conn_output_bytes(const struct gw_amqp_conn *conn);
 
-/* Writes what the socket takes of the queued publishes without waiting: GW_OK when all went,
+/* Writes what the socket takes of the queued frames without waiting: GW_OK when all went,
  * GW_AGAIN when the rest waits for the socket to be writable (the loop watches it), GW_EBROKER
  * with a reason in err when the connection is dead. */
 int gw_amqp_conn_flush_some(struct gw_amqp_conn *conn, char *err, size_t errlen);
 
-/* Writes the queued publishes, waiting (at most 10 s at a time) while the socket is full. Returns
+/* Writes the queued frames, waiting (at most 10 s at a time) while the socket is full. Returns
  * GW_OK, or GW_EBROKER with a reason in err (the connection is then dead: free it). */
 int gw_amqp_conn_flush(struct gw_amqp_conn *conn, char *err, size_t errlen);
 
-/* Acknowledges a delivery of a consumer with acks (channel 1), after flushing what was published
- * before it. Returns GW_OK or GW_EBROKER. */
+/* Queues the acknowledgement of a delivery of a consumer with acks (channel 1), after what was
+ * queued before it. Returns GW_OK or GW_EBROKER. */
 int gw_amqp_conn_ack(struct gw_amqp_conn *conn, uint64_t delivery_tag);
 
-/* Sends, without waiting, the declaration of a topic exchange (when declare_exchange) and the
+/* Queues the declaration of a topic exchange (when declare_exchange) and the
  * binding (or unbinding) of queue to it by key, on the topology channel. Each operation is reported
  * once through events->topology, in the order sent: one report for the pair. */
 int gw_amqp_conn_bind(struct gw_amqp_conn *conn, const char *queue, const char *exchange,

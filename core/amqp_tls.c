@@ -6,12 +6,14 @@
 
 #include <amqp_ssl_socket.h>
 #include <errno.h>
+#include <limits.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -111,6 +113,15 @@ static int note_verify_error(int ok, X509_STORE_CTX *ctx)
     return ok;
 }
 
+/* rabbitmq-c keeps the session it makes private; its context (one per socket) is not: the session
+ * is caught when its handshake starts and kept as the context's application data. */
+static void remember_session(const SSL *ssl, int where, int ret)
+{
+    (void)ret;
+    if (where & SSL_CB_HANDSHAKE_START)
+        SSL_CTX_set_app_data(SSL_get_SSL_CTX(ssl), (void *)(uintptr_t)ssl);
+}
+
 amqp_socket_t *gw_amqp_tls_socket(amqp_connection_state_t state, const struct gw_amqp_tls *tls,
                                   char *err, size_t errlen)
 {
@@ -122,8 +133,11 @@ amqp_socket_t *gw_amqp_tls_socket(amqp_connection_state_t state, const struct gw
     bool verify = tls->cert_reqs != GW_CERT_NONE;
     last_verify_error = X509_V_OK;
     SSL_CTX *ctx = amqp_ssl_socket_get_context(socket);
-    if (ctx)
+    if (ctx) {
         X509_STORE_set_verify_cb(SSL_CTX_get_cert_store(ctx), note_verify_error);
+        SSL_CTX_set_app_data(ctx, NULL);
+        SSL_CTX_set_info_callback(ctx, remember_session);
+    }
     amqp_ssl_socket_set_verify_peer(socket, verify);
     amqp_ssl_socket_set_verify_hostname(socket, verify);
     int rc = AMQP_STATUS_OK;
@@ -147,6 +161,37 @@ amqp_socket_t *gw_amqp_tls_socket(amqp_connection_state_t state, const struct gw
         }
     }
     return socket;
+}
+
+struct ssl_st *gw_amqp_tls_session(amqp_socket_t *socket)
+{
+    SSL_CTX *ctx = amqp_ssl_socket_get_context(socket);
+    SSL *ssl = ctx ? SSL_CTX_get_app_data(ctx) : NULL;
+    /* A write that waits is retried from the same bytes, but from a buffer that may have moved
+     * (grown, or shifted to its start). rabbitmq-c already asks for partial writes. */
+    if (ssl)
+        SSL_set_mode(ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_ENABLE_PARTIAL_WRITE);
+    return ssl;
+}
+
+long gw_amqp_tls_write(struct ssl_st *ssl, const void *buf, size_t len, char *err, size_t errlen)
+{
+    ERR_clear_error();
+    int n = SSL_write(ssl, buf, len > INT_MAX ? INT_MAX : (int)len);
+    if (n > 0)
+        return n;
+    switch (SSL_get_error(ssl, n)) {
+    case SSL_ERROR_WANT_WRITE:
+    case SSL_ERROR_WANT_READ: /* a handshake message first: the reads the loop makes carry it */
+        return 0;
+    case SSL_ERROR_SYSCALL:
+        gw_set_err(err, errlen, "TLS write: %s", errno ? strerror(errno) : "connection closed");
+        ERR_clear_error();
+        return GW_EBROKER;
+    default:
+        openssl_reason("TLS write", err, errlen);
+        return GW_EBROKER;
+    }
 }
 
 const char *gw_amqp_tls_reason(int status, char *buf, size_t len)

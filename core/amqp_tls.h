@@ -24,6 +24,16 @@ int gw_amqp_tls_check_key(const char *certfile, const char *keyfile, char *err, 
 amqp_socket_t *gw_amqp_tls_socket(amqp_connection_state_t state, const struct gw_amqp_tls *tls,
                                   char *err, size_t errlen);
 
+/* The TLS session of socket once it is open (NULL before, or if OpenSSL never started one), for
+ * enoki's own non-blocking writes (gw_amqp_tls_write); rabbitmq-c keeps owning it and reading from
+ * it. Borrowed: it lives as long as socket. */
+struct ssl_st *gw_amqp_tls_session(amqp_socket_t *socket);
+
+/* Writes from buf what the TLS session takes without waiting: the count written (> 0), 0 when it
+ * would wait (call again with the same bytes first, possibly more after them, when the socket is
+ * writable), or GW_EBROKER with OpenSSL's reason in err. */
+long gw_amqp_tls_write(struct ssl_st *ssl, const void *buf, size_t len, char *err, size_t errlen);
+
 /* Why amqp_socket_open failed with status: rabbitmq-c's text, and OpenSSL's reason when it has one
  * (unknown CA, wrong host name, expired certificate, ...); this thread's OpenSSL errors are
  * cleared. Returns buf. */

@@ -319,8 +319,9 @@ static void on_heartbeat_tick(uv_timer_t *timer)
         connection_lost(broker, why);
         return;
     }
-    /* rabbitmq-c sends heartbeats only from inside its own calls: a zero-timeout drain does it. */
-    drain(broker);
+    /* Ours: queued here, written with the next flush. */
+    if (broker->state == CONNECTED)
+        gw_amqp_conn_beat(broker->conn);
 }
 
 /* --- connecting ----------------------------------------------------------------------------- */

@@ -56,16 +56,21 @@ def test_a_memory_alarm_answers_503_broker_blocked(tls_node, tmp_path):
         peer.stop()
 
 
-def test_a_full_socket_never_stalls_the_loop(tls_node, tmp_path):
+@pytest.mark.parametrize("transport", ["amqp", "amqps"])
+def test_a_full_socket_never_stalls_the_loop(tls_node, rabbit_certs, tmp_path, transport):
     """A 16 MB call meets the alarm: the broker stops reading, the socket fills. enoki keeps what
     does not fit and watches for room: it still answers at once (probes, 503s), and sends the rest
-    when the alarm is lifted."""
+    when the alarm is lifted. Over TLS too, where the bytes go through OpenSSL's session."""
     import threading
 
     peer = Peer([SVC], tmp_path, exchange=EXCHANGE, amqp_uri=tls_node.amqp_uri())
+    tls = transport == "amqps"
     text = config_text([route("/echo", SVC + ".echo", methods="GET,POST", timeout=60)],
-                       port="@PORT@", gateway={"name": "gw2" + SVC, "max_body": 32 << 20},
-                       amqp_uri=tls_node.amqp_uri(), exchange=EXCHANGE)
+                       port="@PORT@", gateway={"name": "gw2" + transport + SVC,
+                                               "max_body": 32 << 20},
+                       amqp_uri=tls_node.amqps_uri() if tls else tls_node.amqp_uri(),
+                       exchange=EXCHANGE,
+                       extra="AMQP_SSL: {{ca_certs: {}}}\n".format(rabbit_certs.ca) if tls else "")
     gw = Enoki(tmp_path, text=text)
     big = {}
     try:
