@@ -1,19 +1,16 @@
 #include "amqp_conn.h"
 
+#include "amqp_out.h"
 #include "amqp_tls.h"
-#include "clock.h"
 #include "status.h"
 #include "xalloc.h"
 
 #include <amqp_framing.h>
 #include <amqp_tcp_socket.h>
-#include <errno.h>
-#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/time.h>
 
 /* What the topology channel owes us, in order: an -ok to skip or one to report. */
@@ -33,16 +30,11 @@ struct gw_amqp_conn {
     size_t n_consumers;
     enum topology_ok *pending; /* FIFO of -ok frames expected on TOPOLOGY */
     size_t n_pending, cap_pending;
-    /* Once open, every frame enoki sends is encoded here and written by gw_amqp_conn_flush_some,
-     * as much as the socket takes: rabbitmq-c would make one blocking send per frame. Nothing else
-     * writes to the socket, so a frame the socket took only in part is never cut by another. */
-    unsigned char *out;
-    size_t out_len, out_cap;
+    /* Once open, every frame enoki sends goes through out (core/amqp_out.h): rabbitmq-c writes
+     * only during the handshake and the polite close. */
+    struct gw_amqp_out *out;
     size_t frame_max;
-    uint64_t last_out_ns; /* when a frame was last queued: heartbeats fill the silences */
-    int heartbeat_s;      /* negotiated; rabbitmq-c is told 0 so that it never writes one itself */
-    /* Over TLS the same bytes go through the session rabbitmq-c opened (gw_amqp_tls_write). */
-    struct ssl_st *ssl;
+    int heartbeat_s; /* negotiated; rabbitmq-c is told 0 so that it never writes one itself */
 };
 
 /* Channel 1 publishes (confirm mode) and consumes; channel 2 carries topology changes made while
@@ -51,13 +43,6 @@ enum { CHANNEL = 1, TOPOLOGY = 2 };
 
 /* A flush waits at most this long for the broker to take anything (a full socket buffer). */
 enum { SEND_STALL_MS = 10000 };
-
-/* The publish buffer's first size; it doubles as needed. */
-enum { OUT_BUFFER_INITIAL = 16384 };
-
-/* Room for an encoded method enoki sends once open (basic.publish, queue.bind, ...): a few short
- * strings, bits and an empty table. */
-enum { METHOD_MAX = 1024 };
 
 /* Seconds a polite close waits for the broker's close-ok. */
 enum { CLOSE_TIMEOUT_S = 1 };
@@ -261,11 +246,13 @@ int gw_amqp_conn_open(const struct gw_amqp_setup *setup, double connect_timeout_
                  tls ? " (TLS)" : "", gw_amqp_tls_reason(rc, why, sizeof(why)));
         goto out;
     }
-    if (tls && !(conn->ssl = gw_amqp_tls_session(socket))) {
+    struct ssl_st *session = tls ? gw_amqp_tls_session(socket) : NULL;
+    if (tls && !session) {
         snprintf(err, errlen, "cannot connect to %s:%d (TLS): no TLS session", setup->uri->host,
                  setup->uri->port);
         goto out;
     }
+    conn->out = gw_amqp_out_new(amqp_get_sockfd(conn->state), session);
     /* consumer_cancel_notify: without it the broker deletes a consumed queue (an operator, a
      * policy) silently, and the calls waiting on its replies would only end at their deadlines. */
     /* connection.blocked: told when the broker blocks publishers (a memory or disk alarm), new
@@ -333,7 +320,6 @@ int gw_amqp_conn_open(const struct gw_amqp_setup *setup, double connect_timeout_
         snprintf(err, errlen, "tune: %s", amqp_error_string2(rc));
         goto out;
     }
-    conn->last_out_ns = gw_now_ns();
     status = GW_OK;
 out:
     if (status != GW_OK) {
@@ -354,80 +340,11 @@ int gw_amqp_conn_heartbeat(const struct gw_amqp_conn *conn)
     return conn->heartbeat_s;
 }
 
-/* --- frames enoki writes itself ----------------------------------------------------------- */
-
-enum { FRAME_HEADER = 7, FRAME_END_SIZE = 1, FRAME_END = 0xCE };
-
-/* Room for len more bytes in the output buffer. */
-static unsigned char *out_reserve(struct gw_amqp_conn *conn, size_t len)
-{
-    if (conn->out_cap - conn->out_len < len) {
-        size_t cap = conn->out_cap ? conn->out_cap : OUT_BUFFER_INITIAL;
-        while (cap - conn->out_len < len)
-            cap *= 2;
-        conn->out = xrealloc(conn->out, cap);
-        conn->out_cap = cap;
-    }
-    return conn->out + conn->out_len;
-}
-
-static void put16(unsigned char *p, uint16_t v)
-{
-    p[0] = (unsigned char)(v >> 8);
-    p[1] = (unsigned char)v;
-}
-
-static void put32(unsigned char *p, uint32_t v)
-{
-    put16(p, (uint16_t)(v >> 16));
-    put16(p + 2, (uint16_t)v);
-}
-
-static void put64(unsigned char *p, uint64_t v)
-{
-    put32(p, (uint32_t)(v >> 32));
-    put32(p + 4, (uint32_t)v);
-}
-
-/* Frames the payload_len bytes already written after a frame header reserved at start. */
-static void frame_close(struct gw_amqp_conn *conn, size_t start, amqp_channel_t channel,
-                        uint8_t type, size_t payload_len)
-{
-    unsigned char *f = conn->out + start;
-    f[0] = type;
-    put16(f + 1, channel);
-    put32(f + 3, (uint32_t)payload_len);
-    f[FRAME_HEADER + payload_len] = FRAME_END;
-    conn->out_len = start + FRAME_HEADER + payload_len + FRAME_END_SIZE;
-    conn->last_out_ns = gw_now_ns();
-}
-
-/* Queues a method frame on channel. */
-static int out_method(struct gw_amqp_conn *conn, amqp_channel_t channel, amqp_method_number_t id,
-                      void *decoded)
-{
-    size_t start = conn->out_len;
-    unsigned char *f = out_reserve(conn, FRAME_HEADER + 4 + METHOD_MAX + FRAME_END_SIZE);
-    put32(f + FRAME_HEADER, id);
-    amqp_bytes_t room = {.len = METHOD_MAX, .bytes = f + FRAME_HEADER + 4};
-    int n = amqp_encode_method(id, decoded, room);
-    if (n < 0)
-        return GW_EBROKER;
-    frame_close(conn, start, channel, AMQP_FRAME_METHOD, 4 + (size_t)n);
-    return GW_OK;
-}
-
 void gw_amqp_conn_beat(struct gw_amqp_conn *conn)
 {
-    if (conn->heartbeat_s <= 0 ||
-        gw_now_ns() - conn->last_out_ns < (uint64_t)conn->heartbeat_s * 1000000000u / 2)
-        return;
-    size_t start = conn->out_len;
-    out_reserve(conn, FRAME_HEADER + FRAME_END_SIZE);
-    frame_close(conn, start, 0, AMQP_FRAME_HEARTBEAT, 0);
+    if (conn->heartbeat_s > 0)
+        gw_amqp_out_beat(conn->out, (uint64_t)conn->heartbeat_s * 1000 / 2);
 }
-
-/* --- reading ------------------------------------------------------------------------------ */
 
 static void topology_pop(struct gw_amqp_conn *conn, const struct gw_amqp_events *events, void *arg)
 {
@@ -457,7 +374,7 @@ static int handle_topology_frame(struct gw_amqp_conn *conn, const amqp_frame_t *
         snprintf(why, sizeof(why), "%d %.*s", c->reply_code, (int)c->reply_text.len,
                  (const char *)c->reply_text.bytes);
         amqp_channel_close_ok_t ok = {0};
-        out_method(conn, TOPOLOGY, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
+        gw_amqp_out_method(conn->out, TOPOLOGY, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
         size_t n = conn->n_pending;
         enum topology_ok *pending = conn->pending;
         conn->pending = NULL;
@@ -467,7 +384,7 @@ static int handle_topology_frame(struct gw_amqp_conn *conn, const amqp_frame_t *
                 events->topology(arg, false, why);
         free(pending);
         amqp_channel_open_t open = {.out_of_band = amqp_empty_bytes};
-        return out_method(conn, TOPOLOGY, AMQP_CHANNEL_OPEN_METHOD, &open);
+        return gw_amqp_out_method(conn->out, TOPOLOGY, AMQP_CHANNEL_OPEN_METHOD, &open);
     }
     default:
         return GW_OK; /* channel.open-ok and the like */
@@ -519,7 +436,7 @@ static int handle_method_frame(struct gw_amqp_conn *conn, const amqp_frame_t *fr
         snprintf(err, errlen, "channel closed by the broker: %d %.*s", c->reply_code,
                  (int)c->reply_text.len, (const char *)c->reply_text.bytes);
         amqp_channel_close_ok_t ok = {0};
-        out_method(conn, frame->channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
+        gw_amqp_out_method(conn->out, frame->channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
         return GW_EBROKER;
     }
     case AMQP_CONNECTION_BLOCKED_METHOD: {
@@ -539,7 +456,7 @@ static int handle_method_frame(struct gw_amqp_conn *conn, const amqp_frame_t *fr
         snprintf(err, errlen, "connection closed by the broker: %d %.*s", c->reply_code,
                  (int)c->reply_text.len, (const char *)c->reply_text.bytes);
         amqp_connection_close_ok_t ok = {0};
-        out_method(conn, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
+        gw_amqp_out_method(conn->out, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
         conn->open = false;
         return GW_EBROKER;
     }
@@ -620,128 +537,43 @@ int gw_amqp_conn_publish(struct gw_amqp_conn *conn, const char *exchange, const 
                          bool mandatory, const amqp_basic_properties_t *props, const void *body,
                          size_t len, uint64_t *delivery_tag, char *err, size_t errlen)
 {
-    size_t rollback = conn->out_len;
-    size_t max_payload = conn->frame_max - FRAME_HEADER - FRAME_END_SIZE;
-
-    /* The method frame: basic.publish. */
     amqp_basic_publish_t method = {
         .exchange = amqp_cstring_bytes(exchange),
         .routing_key = amqp_cstring_bytes(routing_key),
         .mandatory = mandatory,
     };
-    size_t start = conn->out_len;
-    unsigned char *f = out_reserve(conn, FRAME_HEADER + 4 + METHOD_MAX + FRAME_END_SIZE);
-    put32(f + FRAME_HEADER, AMQP_BASIC_PUBLISH_METHOD);
-    amqp_bytes_t room = {.len = METHOD_MAX, .bytes = f + FRAME_HEADER + 4};
-    int n = amqp_encode_method(AMQP_BASIC_PUBLISH_METHOD, &method, room);
-    if (n < 0)
-        goto too_big;
-    frame_close(conn, start, CHANNEL, AMQP_FRAME_METHOD, 4 + (size_t)n);
-
-    /* The content header: class, weight, body size, properties (headers can be large). */
-    start = conn->out_len;
-    size_t props_room = max_payload - 12;
-    f = out_reserve(conn, FRAME_HEADER + 12 + props_room + FRAME_END_SIZE);
-    put16(f + FRAME_HEADER, AMQP_BASIC_CLASS);
-    put16(f + FRAME_HEADER + 2, 0);
-    put64(f + FRAME_HEADER + 4, len);
-    room = (amqp_bytes_t){.len = props_room, .bytes = f + FRAME_HEADER + 12};
-    n = amqp_encode_properties(AMQP_BASIC_CLASS, (void *)(uintptr_t)props, room);
-    if (n < 0)
-        goto too_big;
-    frame_close(conn, start, CHANNEL, AMQP_FRAME_HEADER, 12 + (size_t)n);
-
-    /* The body, in frames of at most frame_max. */
-    for (size_t done = 0; done < len;) {
-        size_t chunk = len - done < max_payload ? len - done : max_payload;
-        start = conn->out_len;
-        f = out_reserve(conn, FRAME_HEADER + chunk + FRAME_END_SIZE);
-        memcpy(f + FRAME_HEADER, (const unsigned char *)body + done, chunk);
-        frame_close(conn, start, CHANNEL, AMQP_FRAME_BODY, chunk);
-        done += chunk;
-    }
-    *delivery_tag = conn->next_tag++;
-    return GW_OK;
-
-too_big:
-    conn->out_len = rollback;
-    snprintf(err, errlen, "publish: %s", amqp_error_string2(n));
-    return GW_EBROKER;
+    int status = gw_amqp_out_publish(conn->out, CHANNEL, conn->frame_max, &method, props, body, len,
+                                     err, errlen);
+    if (status == GW_OK)
+        *delivery_tag = conn->next_tag++;
+    return status;
 }
 
 bool gw_amqp_conn_has_output(const struct gw_amqp_conn *conn)
 {
-    return conn->out_len > 0;
+    return gw_amqp_out_bytes(conn->out) > 0;
 }
 
 size_t gw_amqp_conn_output_bytes(const struct gw_amqp_conn *conn)
 {
-    return conn->out_len;
-}
-
-/* Writes from buf what the socket takes now: the count (> 0), 0 when it would wait, or GW_EBROKER
- * with the reason in err. */
-static long write_some(struct gw_amqp_conn *conn, const unsigned char *buf, size_t len, char *err,
-                       size_t errlen)
-{
-    if (conn->ssl)
-        return gw_amqp_tls_write(conn->ssl, buf, len, err, errlen);
-    for (;;) {
-        ssize_t n = send(amqp_get_sockfd(conn->state), buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n > 0)
-            return (long)n;
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n == 0 || errno == EAGAIN || errno == EWOULDBLOCK)
-            return 0;
-        snprintf(err, errlen, "send: %s", strerror(errno));
-        return GW_EBROKER;
-    }
+    return gw_amqp_out_bytes(conn->out);
 }
 
 int gw_amqp_conn_flush_some(struct gw_amqp_conn *conn, char *err, size_t errlen)
 {
-    size_t off = 0;
-    int status = GW_OK;
-    while (off < conn->out_len) {
-        long n = write_some(conn, conn->out + off, conn->out_len - off, err, errlen);
-        if (n < 0) {
-            conn->out_len = 0;
-            return GW_EBROKER;
-        }
-        if (n == 0) {
-            status = GW_AGAIN;
-            break;
-        }
-        off += (size_t)n;
-    }
-    /* What did not go stays, in order, ahead of later frames. */
-    memmove(conn->out, conn->out + off, conn->out_len - off);
-    conn->out_len -= off;
-    return status;
+    return gw_amqp_out_flush_some(conn->out, err, errlen);
 }
 
 int gw_amqp_conn_flush(struct gw_amqp_conn *conn, char *err, size_t errlen)
 {
-    for (;;) {
-        int status = gw_amqp_conn_flush_some(conn, err, errlen);
-        if (status != GW_AGAIN)
-            return status;
-        /* The broker reads slower than we write: wait for room, but not forever. */
-        struct pollfd pfd = {.fd = amqp_get_sockfd(conn->state), .events = POLLOUT};
-        if (poll(&pfd, 1, SEND_STALL_MS) <= 0) {
-            snprintf(err, errlen, "send: the broker took nothing for %d s", SEND_STALL_MS / 1000);
-            conn->out_len = 0;
-            return GW_EBROKER;
-        }
-    }
+    return gw_amqp_out_flush(conn->out, SEND_STALL_MS, err, errlen);
 }
 
 int gw_amqp_conn_ack(struct gw_amqp_conn *conn, uint64_t delivery_tag)
 {
     /* Queued after the reply it follows (nameko acks once the reply is out). */
     amqp_basic_ack_t ack = {.delivery_tag = delivery_tag};
-    return out_method(conn, CHANNEL, AMQP_BASIC_ACK_METHOD, &ack);
+    return gw_amqp_out_method(conn->out, CHANNEL, AMQP_BASIC_ACK_METHOD, &ack);
 }
 
 static void topology_push(struct gw_amqp_conn *conn, enum topology_ok what)
@@ -765,7 +597,7 @@ int gw_amqp_conn_bind(struct gw_amqp_conn *conn, const char *queue, const char *
             .durable = 1,
             .arguments = amqp_empty_table,
         };
-        rc = out_method(conn, TOPOLOGY, AMQP_EXCHANGE_DECLARE_METHOD, &declare);
+        rc = gw_amqp_out_method(conn->out, TOPOLOGY, AMQP_EXCHANGE_DECLARE_METHOD, &declare);
         topology_push(conn, SKIP);
     }
     if (rc == GW_OK && unbind) {
@@ -775,7 +607,7 @@ int gw_amqp_conn_bind(struct gw_amqp_conn *conn, const char *queue, const char *
             .routing_key = amqp_cstring_bytes(key),
             .arguments = amqp_empty_table,
         };
-        rc = out_method(conn, TOPOLOGY, AMQP_QUEUE_UNBIND_METHOD, &req);
+        rc = gw_amqp_out_method(conn->out, TOPOLOGY, AMQP_QUEUE_UNBIND_METHOD, &req);
     } else if (rc == GW_OK) {
         amqp_queue_bind_t req = {
             .queue = amqp_cstring_bytes(queue),
@@ -783,7 +615,7 @@ int gw_amqp_conn_bind(struct gw_amqp_conn *conn, const char *queue, const char *
             .routing_key = amqp_cstring_bytes(key),
             .arguments = amqp_empty_table,
         };
-        rc = out_method(conn, TOPOLOGY, AMQP_QUEUE_BIND_METHOD, &req);
+        rc = gw_amqp_out_method(conn->out, TOPOLOGY, AMQP_QUEUE_BIND_METHOD, &req);
     }
     topology_push(conn, REPORT);
     return rc;
@@ -794,15 +626,15 @@ void gw_amqp_conn_free(struct gw_amqp_conn *conn, bool polite)
     if (!conn)
         return;
     char err[128];
-    if (polite && conn->open) {
+    if (polite && conn->open && conn->out) {
         gw_amqp_conn_flush(conn, err, sizeof(err));
         struct timeval timeout = {CLOSE_TIMEOUT_S, 0};
         amqp_set_rpc_timeout(conn->state, &timeout);
         amqp_channel_close(conn->state, CHANNEL, AMQP_REPLY_SUCCESS);
         amqp_connection_close(conn->state, AMQP_REPLY_SUCCESS);
-    } else if (conn->out_len > 0) {
-        gw_amqp_conn_flush_some(conn, err,
-                                sizeof(err)); /* a close-ok, say, if the socket takes it */
+    } else if (conn->out) {
+        gw_amqp_out_flush_some(conn->out, err,
+                               sizeof(err)); /* a close-ok, if the socket takes it */
     }
     amqp_destroy_connection(conn->state);
     for (size_t i = 0; i < conn->n_consumers; i++) {
@@ -811,6 +643,6 @@ void gw_amqp_conn_free(struct gw_amqp_conn *conn, bool polite)
     }
     free(conn->consumers);
     free(conn->pending);
-    free(conn->out);
+    gw_amqp_out_free(conn->out);
     free(conn);
 }
