@@ -459,10 +459,20 @@ class RabbitCluster:
         try:
             self.a.wait_ready()
             self.b.wait_ready()
-            # rabbitmqctl stop_app; join_cluster a; start_app, in one rabbitmqctl run.
+            # rabbitmqctl stop_app; join_cluster a; start_app, in one rabbitmqctl run. Mnesia
+            # sometimes cannot reach a node that has only just started ("could not connect to any
+            # nodes"): then again, a few times.
             t1 = time.monotonic()
-            self.b.eval('ok = rabbit:stop(), ok = rabbit_mnesia:join_cluster(\'{}\', disc), '
-                        'ok = rabbit:start().'.format(self.a.nodename))
+            for attempt in range(3):
+                try:
+                    self.b.eval('_ = rabbit:stop(), pong = net_adm:ping(\'{0}\'), '
+                                'ok = rabbit_mnesia:join_cluster(\'{0}\', disc), '
+                                'ok = rabbit:start().'.format(self.a.nodename))
+                    break
+                except RuntimeError:
+                    if attempt == 2:
+                        raise
+                    time.sleep(1)
             self.join_seconds = time.monotonic() - t1
         except BaseException:
             self.stop()
