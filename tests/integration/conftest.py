@@ -78,15 +78,20 @@ def pytest_collection_modifyitems(config, items):
         item.add_marker(skip)
 
 
-def memory_is_measurable():
-    """False under valgrind or with an ASan build: they keep freed memory, so RSS means nothing."""
-    if WRAPPER or not ENOKI_BIN:
-        return False
+def enoki_is_instrumented():
+    """True under valgrind (ENOKI_WRAPPER) or with an ASan build (make check, make valgrind)."""
+    if WRAPPER:
+        return True
     try:
         with open(ENOKI_BIN, "rb") as f:
-            return b"__asan_init" not in f.read()
+            return b"__asan_init" in f.read()
     except OSError:
         return False
+
+
+def memory_is_measurable():
+    """False under valgrind or with an ASan build: they keep freed memory, so RSS means nothing."""
+    return bool(ENOKI_BIN) and not enoki_is_instrumented()
 
 
 def rss_kb(pid):

@@ -10,7 +10,13 @@ import pytest
 
 from rabbit_nodes import WRONG_HOST
 
+from conftest import enoki_is_instrumented
+
 pika = pytest.importorskip("pika")
+
+# They check the helper, not enoki: once, in make test, not again under ASan and valgrind.
+pytestmark = pytest.mark.skipif(enoki_is_instrumented(),
+                                reason="tests of the test helper: make test runs them")
 
 
 def tls_params(node, certs, cafile=None, client=None, host="localhost", check_host=True,
