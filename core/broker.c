@@ -623,6 +623,17 @@ bool gw_broker_ready(const struct gw_broker *broker)
     return broker->state == CONNECTED;
 }
 
+bool gw_broker_node(const struct gw_broker *broker, char *buf, size_t len)
+{
+    if (len)
+        buf[0] = '\0';
+    if (broker->state != CONNECTED)
+        return false;
+    const struct gw_amqp_uri *node = &broker->config->amqp_nodes[broker->node];
+    snprintf(buf, len, "%s:%d", node->host, node->port);
+    return true;
+}
+
 bool gw_broker_starting(const struct gw_broker *broker)
 {
     return broker->state == CONNECTING && broker->starting;

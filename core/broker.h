@@ -78,6 +78,9 @@ void gw_broker_start(struct gw_broker *broker);
 /* true while the connection is up. */
 bool gw_broker_ready(const struct gw_broker *broker);
 
+/* The node in use as "host:port" into buf (len bytes); false (buf empty) while not connected. */
+bool gw_broker_node(const struct gw_broker *broker, char *buf, size_t len);
+
 /* The most bytes of publishes waiting for the broker's socket: beyond, new calls are refused
  * (gw_broker_blocked) rather than queued without bound. */
 #define GW_BROKER_MAX_BACKLOG (4u << 20)

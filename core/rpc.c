@@ -354,6 +354,11 @@ bool gw_rpc_ready(const struct gw_rpc *rpc)
     return gw_broker_ready(rpc->broker) && !gw_broker_blocked(rpc->broker);
 }
 
+bool gw_rpc_node(const struct gw_rpc *rpc, char *buf, size_t len)
+{
+    return gw_broker_node(rpc->broker, buf, len);
+}
+
 size_t gw_rpc_pending(const struct gw_rpc *rpc)
 {
     return rpc->pending;

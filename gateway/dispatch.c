@@ -276,13 +276,20 @@ static void redirect(struct gw_request *req, const char *path)
 /* Load balancers and Kubernetes: alive while the loop answers, ready while the broker is there. */
 static void probe(struct gw_request *req, const char *url)
 {
-    bool ready = strcmp(url, req->config->health_path) == 0 || gw_rpc_ready(req->env->rpc);
+    bool health = strcmp(url, req->config->health_path) == 0;
+    bool ready = health || gw_rpc_ready(req->env->rpc);
     memset(&req->response, 0, sizeof(req->response));
     if (ready) {
+        /* Readiness names the broker node in use: with a cluster, operators see which. */
+        char node[300];
+        json_t *body = json_pack("{s:s}", "status", "ok");
+        if (!health && gw_rpc_node(req->env->rpc, node, sizeof(node)))
+            json_object_set_new(body, "node", json_string(node));
         req->response.status = 200;
         req->response.content_type = "application/json";
-        req->response.body = xstrdup("{\"status\":\"ok\"}");
+        req->response.body = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
         req->response.body_len = strlen(req->response.body);
+        json_decref(body);
     } else {
         if (gw_rpc_blocked(req->env->rpc))
             gw_respond_status(503, "broker_blocked",

@@ -47,6 +47,7 @@ def test_losing_the_node_moves_to_the_next(rabbit_cluster, tmp_path, mirrored):
             'enoki_broker_connected{node="localhost:%d"} 1' % a.port]
         assert metric_line(gw, "localhost:%d" % b.port) == [
             'enoki_broker_connected{node="localhost:%d"} 0' % b.port]
+        assert gw.get("/readyz").json() == {"status": "ok", "node": "localhost:%d" % a.port}
 
         # Load while the node goes: every request is answered, 200 or 503, none hangs.
         statuses, stop = [], threading.Event()
@@ -78,6 +79,7 @@ def test_losing_the_node_moves_to_the_next(rabbit_cluster, tmp_path, mirrored):
         assert metric_line(gw, "localhost:%d" % b.port) == [
             'enoki_broker_connected{node="localhost:%d"} 1' % b.port]
         assert "node 2 of 2" in gw.stderr_text()
+        assert gw.get("/readyz").json() == {"status": "ok", "node": "localhost:%d" % b.port}
     finally:
         gw.stop()
         peer.stop()
