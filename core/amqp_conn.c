@@ -7,10 +7,13 @@
 
 #include <amqp_framing.h>
 #include <amqp_tcp_socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 
 /* What the topology channel owes us, in order: an -ok to skip or one to report. */
@@ -40,9 +43,6 @@ struct gw_amqp_conn {
 /* Channel 1 publishes (confirm mode) and consumes; channel 2 carries topology changes made while
  * running, sent without waiting so the loop never blocks on them. */
 enum { CHANNEL = 1, TOPOLOGY = 2 };
-
-/* A flush waits at most this long for the broker to take anything (a full socket buffer). */
-enum { SEND_STALL_MS = 10000 };
 
 /* Seconds a polite close waits for the broker's close-ok. */
 enum { CLOSE_TIMEOUT_S = 1 };
@@ -220,6 +220,22 @@ static int run_plan(struct gw_amqp_conn *conn, struct gw_amqp_plan *plan, char *
     return GW_OK;
 }
 
+/* rabbitmq-c, told there is no heartbeat, reads the rest of a message it has begun without a
+ * deadline: the kernel ends a connection that goes silent instead, within about two heartbeat
+ * intervals, as rabbitmq-c's own heartbeat check would have (the loop's check covers the rest). */
+static void keep_alive(int fd, int heartbeat_s)
+{
+    if (heartbeat_s <= 0)
+        return;
+    int on = 1, idle = heartbeat_s, interval = heartbeat_s > 2 ? heartbeat_s / 2 : 1, count = 2;
+    unsigned int user_timeout_ms = (unsigned int)heartbeat_s * 2000u;
+    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof(interval));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof(count));
+    setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms, sizeof(user_timeout_ms));
+}
+
 int gw_amqp_conn_open(const struct gw_amqp_setup *setup, double connect_timeout_s,
                       struct gw_amqp_conn **out, char *err, size_t errlen)
 {
@@ -295,6 +311,12 @@ int gw_amqp_conn_open(const struct gw_amqp_setup *setup, double connect_timeout_
         goto out;
     conn->open = true;
     conn->frame_max = (size_t)amqp_get_frame_max(conn->state);
+    /* The spec's frame-min-size: enoki's own frames assume at least that much room. */
+    if (conn->frame_max < AMQP_FRAME_MIN_SIZE) {
+        snprintf(err, errlen, "login: the broker's frame_max %zu is below AMQP's minimum %d",
+                 conn->frame_max, AMQP_FRAME_MIN_SIZE);
+        goto out;
+    }
 
     if (open_confirm_channel(conn, err, errlen) != GW_OK)
         goto out;
@@ -320,6 +342,7 @@ int gw_amqp_conn_open(const struct gw_amqp_setup *setup, double connect_timeout_
         snprintf(err, errlen, "tune: %s", amqp_error_string2(rc));
         goto out;
     }
+    keep_alive(amqp_get_sockfd(conn->state), conn->heartbeat_s);
     status = GW_OK;
 out:
     if (status != GW_OK) {
@@ -564,11 +587,6 @@ int gw_amqp_conn_flush_some(struct gw_amqp_conn *conn, char *err, size_t errlen)
     return gw_amqp_out_flush_some(conn->out, err, errlen);
 }
 
-int gw_amqp_conn_flush(struct gw_amqp_conn *conn, char *err, size_t errlen)
-{
-    return gw_amqp_out_flush(conn->out, SEND_STALL_MS, err, errlen);
-}
-
 int gw_amqp_conn_ack(struct gw_amqp_conn *conn, uint64_t delivery_tag)
 {
     /* Queued after the reply it follows (nameko acks once the reply is out). */
@@ -588,6 +606,9 @@ static void topology_push(struct gw_amqp_conn *conn, enum topology_ok what)
 int gw_amqp_conn_bind(struct gw_amqp_conn *conn, const char *queue, const char *exchange,
                       const char *key, bool declare_exchange, bool unbind)
 {
+    if (strlen(queue) > GW_AMQP_NAME_MAX || strlen(exchange) > GW_AMQP_NAME_MAX ||
+        strlen(key) > GW_AMQP_NAME_MAX)
+        return GW_EINVAL;
     int rc = GW_OK;
     if (declare_exchange) {
         /* As nameko declares an events exchange (§5): topic, durable. */
@@ -626,8 +647,9 @@ void gw_amqp_conn_free(struct gw_amqp_conn *conn, bool polite)
     if (!conn)
         return;
     char err[128];
-    if (polite && conn->open && conn->out) {
-        gw_amqp_conn_flush(conn, err, sizeof(err));
+    /* rabbitmq-c writes the close itself: only once every frame of enoki's went whole. */
+    if (polite && conn->open && conn->out &&
+        gw_amqp_out_flush(conn->out, CLOSE_TIMEOUT_S * 1000, err, sizeof(err)) == GW_OK) {
         struct timeval timeout = {CLOSE_TIMEOUT_S, 0};
         amqp_set_rpc_timeout(conn->state, &timeout);
         amqp_channel_close(conn->state, CHANNEL, AMQP_REPLY_SUCCESS);

@@ -17,6 +17,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* The longest exchange, queue or routing key AMQP can carry (a short string). */
+#define GW_AMQP_NAME_MAX 255
+
 struct gw_amqp_conn;
 
 struct gw_amqp_setup {
@@ -77,8 +80,8 @@ int gw_amqp_conn_drain(struct gw_amqp_conn *conn, const struct gw_amqp_events *e
                        char *err, size_t errlen);
 
 /* Publishes on the confirm channel; *delivery_tag receives the tag the broker's ack will carry.
- * The frames are only queued: gw_amqp_conn_flush sends everything queued in one write (the loop
- * does it once per pass, so the publishes of one pass share a syscall). Returns GW_OK, or
+ * The frames are only queued: gw_amqp_conn_flush_some sends everything queued in one write (the
+ * loop does it once per pass, so the publishes of one pass share a syscall). Returns GW_OK, or
  * GW_EBROKER when the message cannot be framed. */
 int gw_amqp_conn_publish(struct gw_amqp_conn *conn, const char *exchange, const char *routing_key,
                          bool mandatory, const amqp_basic_properties_t *props, const void *body,
@@ -92,10 +95,6 @@ size_t gw_amqp_conn_output_bytes(const struct gw_amqp_conn *conn);
  * GW_AGAIN when the rest waits for the socket to be writable (the loop watches it), GW_EBROKER
  * with a reason in err when the connection is dead. */
 int gw_amqp_conn_flush_some(struct gw_amqp_conn *conn, char *err, size_t errlen);
-
-/* Writes the queued frames, waiting (at most 10 s at a time) while the socket is full. Returns
- * GW_OK, or GW_EBROKER with a reason in err (the connection is then dead: free it). */
-int gw_amqp_conn_flush(struct gw_amqp_conn *conn, char *err, size_t errlen);
 
 /* Queues the acknowledgement of a delivery of a consumer with acks (channel 1), after what was
  * queued before it. Returns GW_OK or GW_EBROKER. */

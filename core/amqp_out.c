@@ -213,7 +213,10 @@ int gw_amqp_out_flush(struct gw_amqp_out *out, int stall_ms, char *err, size_t e
         if (status != GW_AGAIN)
             return status;
         struct pollfd pfd = {.fd = out->fd, .events = POLLOUT};
-        if (poll(&pfd, 1, stall_ms) <= 0) {
+        int ready;
+        while ((ready = poll(&pfd, 1, stall_ms)) < 0 && errno == EINTR)
+            continue;
+        if (ready <= 0) {
             snprintf(err, errlen, "send: the broker took nothing for %d s", stall_ms / 1000);
             out->len = 0;
             return GW_EBROKER;

@@ -137,6 +137,9 @@ amqp_socket_t *gw_amqp_tls_socket(amqp_connection_state_t state, const struct gw
         X509_STORE_set_verify_cb(SSL_CTX_get_cert_store(ctx), note_verify_error);
         SSL_CTX_set_app_data(ctx, NULL);
         SSL_CTX_set_info_callback(ctx, remember_session);
+        /* A write that must first read (a renegotiation) would have the loop wait for writability
+         * that is already there; RabbitMQ never needs one. */
+        SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
     }
     amqp_ssl_socket_set_verify_peer(socket, verify);
     amqp_ssl_socket_set_verify_hostname(socket, verify);

@@ -4,12 +4,12 @@
 
 #include "log.h"
 #include "metrics.h"
+#include "node_round.h"
 #include "status.h"
 #include "strbuf.h"
 #include "version.h"
 #include "xalloc.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,12 +18,6 @@
 /* Seconds each blocking step of a connection attempt (TCP connect, login, a declaration) may take.
  */
 #define CONNECT_TIMEOUT_S 5.0
-
-/* Reconnect backoff: the first wait, doubled after each failure up to the longest, each wait
- * jittered by +-BACKOFF_JITTER of itself. */
-#define BACKOFF_INITIAL_S 0.5
-#define BACKOFF_MAX_S 5.0
-#define BACKOFF_JITTER 0.25
 
 /* The client property "product" the broker shows for our connections. */
 #define PRODUCT "enoki"
@@ -74,15 +68,10 @@ struct gw_broker {
     uint64_t last_heard_ms; /* uv_now when the broker's socket was last readable */
     uv_timer_t reconnect;
     uv_prepare_t flusher;
-    bool draining;      /* inside gw_amqp_conn_drain: the connection must not be freed */
-    char lost_why[256]; /* a loss found meanwhile, handled when the drain returns */
-    double backoff_s;
-    /* AMQP_URI's nodes are tried in turn (kombu's round robin): node is the one connected to or
-     * tried next; tried counts the failed attempts of this round (a full round waits backoff_s). */
-    size_t node;
-    size_t tried;
-    size_t last_node; /* the node of the last connection made */
-    bool blocked;     /* connection.blocked: the broker takes no publishes (a resource alarm) */
+    bool draining;               /* inside gw_amqp_conn_drain: the connection must not be freed */
+    char lost_why[256];          /* a loss found meanwhile, handled when the drain returns */
+    struct gw_node_round *round; /* AMQP_URI's nodes, tried in turn */
+    bool blocked; /* connection.blocked: the broker takes no publishes (a resource alarm) */
     bool watching_writable; /* publishes wait for room in the socket */
     bool starting;          /* the first connection attempt is under way */
     bool job_running;
@@ -356,27 +345,20 @@ static void on_reconnect_timer(uv_timer_t *timer)
     start_connect(timer->data);
 }
 
-static void schedule_reconnect(struct gw_broker *broker)
+static void reconnect_after(struct gw_broker *broker, uint64_t delay_ms)
 {
-    /* Jittered, so that many gateways do not all knock at a restarting broker in one instant. */
-    double jitter = 1.0 - BACKOFF_JITTER + 2 * BACKOFF_JITTER * (double)rand() / RAND_MAX;
-    double delay = broker->backoff_s * jitter;
-    broker->backoff_s = fmin(broker->backoff_s * 2, BACKOFF_MAX_S);
-    uv_timer_start(&broker->reconnect, on_reconnect_timer, (uint64_t)(delay * 1000), 0);
+    uv_timer_start(&broker->reconnect, on_reconnect_timer, delay_ms, 0);
 }
 
-/* After a failed attempt or a lost connection: the next node at once, or, once every node of the
- * round has failed, the first again after the backoff. */
-static void next_node(struct gw_broker *broker)
+static double jitter(void)
 {
-    size_t n = broker->config->n_amqp_nodes;
-    broker->node = (broker->node + 1) % n;
-    if (++broker->tried < n) {
-        uv_timer_start(&broker->reconnect, on_reconnect_timer, 0, 0);
-        return;
-    }
-    broker->tried = 0;
-    schedule_reconnect(broker);
+    return (double)rand() / RAND_MAX;
+}
+
+/* The node in use or tried next. */
+static const struct gw_amqp_uri *current_node(const struct gw_broker *broker)
+{
+    return &broker->config->amqp_nodes[gw_node_round_node(broker->round)];
 }
 
 static void connection_lost(struct gw_broker *broker, const char *why)
@@ -396,16 +378,13 @@ static void connection_lost(struct gw_broker *broker, const char *why)
     broker->conn = NULL;
     broker->state = DISCONNECTED;
     forget_pending(broker);
-    if (broker->metrics)
+    if (broker->metrics) {
         gw_metrics_set_connected_node(broker->metrics, -1);
-    tell_down(broker, GW_EBROKER, "the broker connection was lost");
-    /* The node just lost is the last one of the new round: the others are tried first. */
-    if (broker->config->n_amqp_nodes > 1) {
-        broker->tried = 0;
-        next_node(broker);
-    } else {
-        schedule_reconnect(broker);
+        gw_metrics_set_blocked(broker->metrics, false);
     }
+    broker->blocked = false;
+    tell_down(broker, GW_EBROKER, "the broker connection was lost");
+    reconnect_after(broker, gw_node_round_lost(broker->round, uv_now(broker->loop), jitter()));
 }
 
 static void connect_work(uv_work_t *work)
@@ -429,10 +408,10 @@ static void log_connected(const struct gw_broker *broker)
         gw_strbuf_adds(&queues, step->name);
     }
     char *list = gw_strbuf_take(&queues);
-    const struct gw_amqp_uri *node = &broker->config->amqp_nodes[broker->node];
+    const struct gw_amqp_uri *node = current_node(broker);
     char which[48] = "";
     if (broker->config->n_amqp_nodes > 1)
-        snprintf(which, sizeof(which), " (node %zu of %zu)", broker->node + 1,
+        snprintf(which, sizeof(which), " (node %zu of %zu)", gw_node_round_node(broker->round) + 1,
                  broker->config->n_amqp_nodes);
     gw_info("rpc", "connected to %s:%d vhost %s%s, consuming %s", node->host, node->port,
             node->vhost, which, list);
@@ -466,14 +445,19 @@ static void connect_done(uv_work_t *work, int status)
         return;
     }
     if (status < 0 || job->status != GW_OK) {
-        const struct gw_amqp_uri *node = &broker->config->amqp_nodes[broker->node];
+        const struct gw_amqp_uri *node = current_node(broker);
         gw_warn("rpc", "cannot reach the broker at %s:%d: %s", node->host, node->port,
                 status < 0 ? uv_strerror(status) : job->err);
         broker->state = DISCONNECTED;
         free(job);
-        broker->starting = false;
-        tell_down(broker, GW_EBROKER, "cannot reach the broker");
-        next_node(broker);
+        bool round_over;
+        uint64_t delay_ms = gw_node_round_failed(broker->round, jitter(), &round_over);
+        /* Calls made while enoki starts wait until every node has been tried once. */
+        if (round_over) {
+            broker->starting = false;
+            tell_down(broker, GW_EBROKER, "cannot reach the broker");
+        }
+        reconnect_after(broker, delay_ms);
         return;
     }
     broker->conn = job->conn;
@@ -491,14 +475,12 @@ static void connect_done(uv_work_t *work, int status)
         uv_timer_start(&broker->heartbeat, on_heartbeat_tick, every, every);
     }
     broker->state = CONNECTED;
-    broker->backoff_s = BACKOFF_INITIAL_S;
-    broker->tried = 0;
-    broker->last_node = broker->node;
+    gw_node_round_connected(broker->round, uv_now(broker->loop));
     broker->blocked = false;
     if (broker->metrics)
         gw_metrics_set_blocked(broker->metrics, false);
     if (broker->metrics)
-        gw_metrics_set_connected_node(broker->metrics, (int)broker->node);
+        gw_metrics_set_connected_node(broker->metrics, (int)gw_node_round_node(broker->round));
     if (broker->generation > 0 && broker->metrics)
         gw_metrics_reconnect(broker->metrics);
     broker->generation++;
@@ -515,7 +497,7 @@ static void connect_done(uv_work_t *work, int status)
 static void make_plan(struct gw_broker *broker)
 {
     gw_amqp_plan_clear(&broker->plan);
-    broker->plan.new_node = broker->generation > 0 && broker->node != broker->last_node;
+    broker->plan.new_node = gw_node_round_moved(broker->round);
     free(broker->consumer_user);
     broker->consumer_user = NULL;
     for (int i = 0; i < broker->n_users; i++) {
@@ -539,7 +521,7 @@ static void start_connect(struct gw_broker *broker)
     job->broker = broker;
     job->work.data = job;
     job->setup = (struct gw_amqp_setup){
-        .uri = &broker->config->amqp_nodes[broker->node],
+        .uri = current_node(broker),
         .tls = &broker->config->amqp_tls,
         .login = broker->config->login_method,
         .heartbeat = broker->config->heartbeat,
@@ -567,7 +549,7 @@ struct gw_broker *gw_broker_new(uv_loop_t *loop, const struct gw_config *config)
         snprintf(host, sizeof(host), "unknown");
     snprintf(broker->connection_name, sizeof(broker->connection_name), "%s@%s", config->name, host);
     broker->starting = true;
-    broker->backoff_s = BACKOFF_INITIAL_S;
+    broker->round = gw_node_round_new(config->n_amqp_nodes);
     uv_timer_init(loop, &broker->heartbeat);
     broker->heartbeat.data = broker;
     uv_timer_init(loop, &broker->reconnect);
@@ -604,7 +586,8 @@ void gw_broker_set_metrics(struct gw_broker *broker, struct gw_metrics *metrics)
     for (size_t i = 0; i < n; i++)
         free(names[i]);
     free(names);
-    gw_metrics_set_connected_node(metrics, broker->state == CONNECTED ? (int)broker->node : -1);
+    gw_metrics_set_connected_node(
+        metrics, broker->state == CONNECTED ? (int)gw_node_round_node(broker->round) : -1);
 }
 
 void gw_broker_start(struct gw_broker *broker)
@@ -629,14 +612,15 @@ bool gw_broker_node(const struct gw_broker *broker, char *buf, size_t len)
         buf[0] = '\0';
     if (broker->state != CONNECTED)
         return false;
-    const struct gw_amqp_uri *node = &broker->config->amqp_nodes[broker->node];
+    const struct gw_amqp_uri *node = current_node(broker);
     snprintf(buf, len, "%s:%d", node->host, node->port);
     return true;
 }
 
 bool gw_broker_starting(const struct gw_broker *broker)
 {
-    return broker->state == CONNECTING && broker->starting;
+    /* Between two nodes of the first round too. */
+    return broker->starting && (broker->state == CONNECTING || broker->state == DISCONNECTED);
 }
 
 bool gw_broker_closing(const struct gw_broker *broker)
@@ -690,7 +674,10 @@ int gw_broker_bind(struct gw_broker *broker, int user, const char *queue, const 
 {
     if (broker->state != CONNECTED)
         return GW_EBROKER;
-    if (gw_amqp_conn_bind(broker->conn, queue, exchange, key, declare_exchange, unbind) != GW_OK)
+    int status = gw_amqp_conn_bind(broker->conn, queue, exchange, key, declare_exchange, unbind);
+    if (status == GW_EINVAL)
+        return status; /* nothing was sent */
+    if (status != GW_OK)
         return GW_EBROKER; /* the drain will find the connection broken */
     if (broker->n_ops == broker->cap_ops) {
         broker->cap_ops = broker->cap_ops ? broker->cap_ops * 2 : 16;
@@ -731,5 +718,6 @@ void gw_broker_free(struct gw_broker *broker)
     free(broker->unconfirmed);
     free(broker->consumer_user);
     gw_amqp_plan_clear(&broker->plan);
+    gw_node_round_free(broker->round);
     free(broker);
 }
