@@ -1,12 +1,14 @@
 #include "amqp_conn.h"
 
+#include "amqp_out.h"
+#include "amqp_tls.h"
 #include "status.h"
 #include "xalloc.h"
 
 #include <amqp_framing.h>
 #include <amqp_tcp_socket.h>
-#include <errno.h>
-#include <poll.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,25 +33,16 @@ struct gw_amqp_conn {
     size_t n_consumers;
     enum topology_ok *pending; /* FIFO of -ok frames expected on TOPOLOGY */
     size_t n_pending, cap_pending;
-    /* Publishes encoded here and written together by gw_amqp_conn_flush: rabbitmq-c would make
-     * one send per frame, three per message. */
-    unsigned char *out;
-    size_t out_len, out_cap;
+    /* Once open, every frame enoki sends goes through out (core/amqp_out.h): rabbitmq-c writes
+     * only during the handshake and the polite close. */
+    struct gw_amqp_out *out;
     size_t frame_max;
+    int heartbeat_s; /* negotiated; rabbitmq-c is told 0 so that it never writes one itself */
 };
 
 /* Channel 1 publishes (confirm mode) and consumes; channel 2 carries topology changes made while
  * running, sent without waiting so the loop never blocks on them. */
 enum { CHANNEL = 1, TOPOLOGY = 2 };
-
-/* A flush waits at most this long for the broker to take anything (a full socket buffer). */
-enum { SEND_STALL_MS = 10000 };
-
-/* The publish buffer's first size; it doubles as needed. */
-enum { OUT_BUFFER_INITIAL = 16384 };
-
-/* Room for an encoded basic.publish method: two short strings and a few bits. */
-enum { PUBLISH_METHOD_MAX = 1024 };
 
 /* Seconds a polite close waits for the broker's close-ok. */
 enum { CLOSE_TIMEOUT_S = 1 };
@@ -126,6 +119,21 @@ static int look(struct gw_amqp_conn *conn, struct gw_amqp_step *step, char *err,
     return open_confirm_channel(conn, err, errlen);
 }
 
+/* Whether reply is the broker closing the channel with NOT_FOUND; if so the close is answered and
+ * the confirm channel opened again (*reopened says whether that worked). */
+static bool not_found(struct gw_amqp_conn *conn, amqp_rpc_reply_t reply, int *reopened, char *err,
+                      size_t errlen)
+{
+    if (reply.reply_type != AMQP_RESPONSE_SERVER_EXCEPTION ||
+        reply.reply.id != AMQP_CHANNEL_CLOSE_METHOD ||
+        ((const amqp_channel_close_t *)reply.reply.decoded)->reply_code != AMQP_NOT_FOUND)
+        return false;
+    amqp_channel_close_ok_t close_ok = {0};
+    amqp_send_method(conn->state, CHANNEL, AMQP_CHANNEL_CLOSE_OK_METHOD, &close_ok);
+    *reopened = open_confirm_channel(conn, err, errlen);
+    return true;
+}
+
 /* Carries out one declaration of the plan on the confirm channel, waiting for its -ok. */
 static int run_step(struct gw_amqp_conn *conn, struct gw_amqp_step *step, char *err, size_t errlen)
 {
@@ -168,7 +176,64 @@ static int run_step(struct gw_amqp_conn *conn, struct gw_amqp_step *step, char *
         step_what(step, "basic.consume", what, sizeof(what));
         break;
     }
-    return check_reply(amqp_get_rpc_reply(conn->state), what, err, errlen);
+    amqp_rpc_reply_t reply = amqp_get_rpc_reply(conn->state);
+    int reopened;
+    if (step->kind == GW_STEP_QUEUE && (step->flags & GW_QUEUE_OPTIONAL) &&
+        not_found(conn, reply, &reopened, err, errlen)) {
+        step->missing = true;
+        return reopened;
+    }
+    return check_reply(reply, what, err, errlen);
+}
+
+/* Whether step works on an optional queue that could not be declared. */
+static bool on_missing_queue(const struct gw_amqp_plan *plan, size_t i)
+{
+    const struct gw_amqp_step *step = &plan->steps[i];
+    if (step->kind == GW_STEP_EXCHANGE || step->kind == GW_STEP_QOS || !step->name)
+        return false;
+    for (size_t j = 0; j < plan->n; j++) {
+        const struct gw_amqp_step *q = &plan->steps[j];
+        if (q->kind == GW_STEP_QUEUE && q->missing && strcmp(q->name, step->name) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Carries out the plan. An optional queue that cannot be declared closes the channel, and with it
+ * the consumers made so far: the plan is then carried out again from the start on the new channel
+ * without that queue (the passive looks keep what they found the first time). */
+static int run_plan(struct gw_amqp_conn *conn, struct gw_amqp_plan *plan, char *err, size_t errlen)
+{
+    bool again = false;
+    for (size_t i = 0; i < plan->n; i++) {
+        struct gw_amqp_step *step = &plan->steps[i];
+        if (on_missing_queue(plan, i) || (again && step->kind == GW_STEP_LOOK))
+            continue;
+        if (run_step(conn, step, err, errlen) != GW_OK)
+            return GW_EBROKER;
+        if (step->missing) {
+            again = true;
+            i = (size_t)-1; /* from the first step again */
+        }
+    }
+    return GW_OK;
+}
+
+/* rabbitmq-c, told there is no heartbeat, reads the rest of a message it has begun without a
+ * deadline: the kernel ends a connection that goes silent instead, within about two heartbeat
+ * intervals, as rabbitmq-c's own heartbeat check would have (the loop's check covers the rest). */
+static void keep_alive(int fd, int heartbeat_s)
+{
+    if (heartbeat_s <= 0)
+        return;
+    int on = 1, idle = heartbeat_s, interval = heartbeat_s > 2 ? heartbeat_s / 2 : 1, count = 2;
+    unsigned int user_timeout_ms = (unsigned int)heartbeat_s * 2000u;
+    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof(interval));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof(count));
+    setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms, sizeof(user_timeout_ms));
 }
 
 int gw_amqp_conn_open(const struct gw_amqp_setup *setup, double connect_timeout_s,
@@ -180,48 +245,84 @@ int gw_amqp_conn_open(const struct gw_amqp_setup *setup, double connect_timeout_
         .tv_sec = (time_t)connect_timeout_s,
         .tv_usec = (suseconds_t)((connect_timeout_s - (double)(time_t)connect_timeout_s) * 1e6)};
     conn->state = amqp_new_connection();
-    amqp_socket_t *socket = amqp_tcp_socket_new(conn->state);
+    bool tls = setup->uri->tls;
+    amqp_socket_t *socket = tls ? gw_amqp_tls_socket(conn->state, setup->tls, err, errlen)
+                                : amqp_tcp_socket_new(conn->state);
     if (!socket) {
-        snprintf(err, errlen, "cannot create a socket");
+        if (!tls)
+            snprintf(err, errlen, "cannot create a socket");
         goto out;
     }
     amqp_set_handshake_timeout(conn->state, &timeout);
     amqp_set_rpc_timeout(conn->state, &timeout);
     int rc = amqp_socket_open_noblock(socket, setup->uri->host, setup->uri->port, &timeout);
     if (rc != AMQP_STATUS_OK) {
-        snprintf(err, errlen, "cannot connect to %s:%d: %s", setup->uri->host, setup->uri->port,
-                 amqp_error_string2(rc));
+        char why[256];
+        snprintf(err, errlen, "cannot connect to %s:%d%s: %s", setup->uri->host, setup->uri->port,
+                 tls ? " (TLS)" : "", gw_amqp_tls_reason(rc, why, sizeof(why)));
         goto out;
     }
+    struct ssl_st *session = tls ? gw_amqp_tls_session(socket) : NULL;
+    if (tls && !session) {
+        snprintf(err, errlen, "cannot connect to %s:%d (TLS): no TLS session", setup->uri->host,
+                 setup->uri->port);
+        goto out;
+    }
+    conn->out = gw_amqp_out_new(amqp_get_sockfd(conn->state), session);
     /* consumer_cancel_notify: without it the broker deletes a consumed queue (an operator, a
      * policy) silently, and the calls waiting on its replies would only end at their deadlines. */
+    /* connection.blocked: told when the broker blocks publishers (a memory or disk alarm), new
+     * calls are refused at once instead of queueing behind the alarm. */
     amqp_table_entry_t capabilities[] = {
         {.key = amqp_cstring_bytes("consumer_cancel_notify"),
          .value = {.kind = AMQP_FIELD_KIND_BOOLEAN, .value.boolean = 1}},
+        {.key = amqp_cstring_bytes("connection.blocked"),
+         .value = {.kind = AMQP_FIELD_KIND_BOOLEAN, .value.boolean = 1}},
     };
+    /* What operators see of the connection (rabbitmqctl list_connections, the management UI). */
     amqp_table_entry_t props[] = {
         {.key = amqp_cstring_bytes("product"),
          .value = {.kind = AMQP_FIELD_KIND_UTF8,
                    .value.bytes = amqp_cstring_bytes(setup->product)}},
+        {.key = amqp_cstring_bytes("version"),
+         .value = {.kind = AMQP_FIELD_KIND_UTF8,
+                   .value.bytes = amqp_cstring_bytes(setup->version)}},
+        {.key = amqp_cstring_bytes("platform"),
+         .value = {.kind = AMQP_FIELD_KIND_UTF8, .value.bytes = amqp_cstring_bytes("C")}},
+        {.key = amqp_cstring_bytes("connection_name"),
+         .value = {.kind = AMQP_FIELD_KIND_UTF8,
+                   .value.bytes = amqp_cstring_bytes(setup->connection_name)}},
         {.key = amqp_cstring_bytes("capabilities"),
          .value = {.kind = AMQP_FIELD_KIND_TABLE,
-                   .value.table = {.num_entries = 1, .entries = capabilities}}},
+                   .value.table = {.num_entries = 2, .entries = capabilities}}},
     };
-    amqp_table_t client_props = {.num_entries = 2, .entries = props};
-    amqp_rpc_reply_t reply = amqp_login_with_properties(
-        conn->state, setup->uri->vhost, 0, AMQP_DEFAULT_FRAME_SIZE, setup->heartbeat, &client_props,
-        AMQP_SASL_METHOD_PLAIN, setup->uri->user, setup->uri->password);
+    amqp_table_t client_props = {.num_entries = sizeof(props) / sizeof(props[0]), .entries = props};
+    /* EXTERNAL: RabbitMQ takes the user from the client certificate and ignores the response;
+     * rabbitmq-c refuses an empty one (a malloc of 0 bytes), so it carries the URI's user name. */
+    amqp_rpc_reply_t reply =
+        setup->login == GW_LOGIN_EXTERNAL
+            ? amqp_login_with_properties(conn->state, setup->uri->vhost, 0, AMQP_DEFAULT_FRAME_SIZE,
+                                         setup->heartbeat, &client_props, AMQP_SASL_METHOD_EXTERNAL,
+                                         setup->uri->user)
+            : amqp_login_with_properties(conn->state, setup->uri->vhost, 0, AMQP_DEFAULT_FRAME_SIZE,
+                                         setup->heartbeat, &client_props, AMQP_SASL_METHOD_PLAIN,
+                                         setup->uri->user, setup->uri->password);
     if (check_reply(reply, "login", err, errlen) != GW_OK)
         goto out;
     conn->open = true;
     conn->frame_max = (size_t)amqp_get_frame_max(conn->state);
+    /* The spec's frame-min-size: enoki's own frames assume at least that much room. */
+    if (conn->frame_max < AMQP_FRAME_MIN_SIZE) {
+        snprintf(err, errlen, "login: the broker's frame_max %zu is below AMQP's minimum %d",
+                 conn->frame_max, AMQP_FRAME_MIN_SIZE);
+        goto out;
+    }
 
     if (open_confirm_channel(conn, err, errlen) != GW_OK)
         goto out;
 
-    for (size_t i = 0; i < setup->plan->n; i++)
-        if (run_step(conn, &setup->plan->steps[i], err, errlen) != GW_OK)
-            goto out;
+    if (run_plan(conn, setup->plan, err, errlen) != GW_OK)
+        goto out;
     conn->n_consumers = setup->plan->n_consumers;
     conn->consumers = xcalloc(conn->n_consumers ? conn->n_consumers : 1, sizeof(*conn->consumers));
     for (size_t i = 0; i < conn->n_consumers; i++) {
@@ -232,6 +333,16 @@ int gw_amqp_conn_open(const struct gw_amqp_setup *setup, double connect_timeout_
     amqp_channel_open(conn->state, TOPOLOGY);
     if (check_reply(amqp_get_rpc_reply(conn->state), "channel.open", err, errlen) != GW_OK)
         goto out;
+    /* From here on enoki writes every frame itself (see struct gw_amqp_conn), heartbeats too: the
+     * broker keeps the negotiated interval, rabbitmq-c is told there is none. */
+    conn->heartbeat_s = amqp_get_heartbeat(conn->state);
+    rc = amqp_tune_connection(conn->state, amqp_get_channel_max(conn->state),
+                              amqp_get_frame_max(conn->state), 0);
+    if (rc != AMQP_STATUS_OK) {
+        snprintf(err, errlen, "tune: %s", amqp_error_string2(rc));
+        goto out;
+    }
+    keep_alive(amqp_get_sockfd(conn->state), conn->heartbeat_s);
     status = GW_OK;
 out:
     if (status != GW_OK) {
@@ -249,7 +360,13 @@ int gw_amqp_conn_fd(const struct gw_amqp_conn *conn)
 
 int gw_amqp_conn_heartbeat(const struct gw_amqp_conn *conn)
 {
-    return amqp_get_heartbeat(conn->state);
+    return conn->heartbeat_s;
+}
+
+void gw_amqp_conn_beat(struct gw_amqp_conn *conn)
+{
+    if (conn->heartbeat_s > 0)
+        gw_amqp_out_beat(conn->out, (uint64_t)conn->heartbeat_s * 1000 / 2);
 }
 
 static void topology_pop(struct gw_amqp_conn *conn, const struct gw_amqp_events *events, void *arg)
@@ -280,7 +397,7 @@ static int handle_topology_frame(struct gw_amqp_conn *conn, const amqp_frame_t *
         snprintf(why, sizeof(why), "%d %.*s", c->reply_code, (int)c->reply_text.len,
                  (const char *)c->reply_text.bytes);
         amqp_channel_close_ok_t ok = {0};
-        amqp_send_method(conn->state, TOPOLOGY, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
+        gw_amqp_out_method(conn->out, TOPOLOGY, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
         size_t n = conn->n_pending;
         enum topology_ok *pending = conn->pending;
         conn->pending = NULL;
@@ -290,10 +407,7 @@ static int handle_topology_frame(struct gw_amqp_conn *conn, const amqp_frame_t *
                 events->topology(arg, false, why);
         free(pending);
         amqp_channel_open_t open = {.out_of_band = amqp_empty_bytes};
-        return amqp_send_method(conn->state, TOPOLOGY, AMQP_CHANNEL_OPEN_METHOD, &open) ==
-                       AMQP_STATUS_OK
-                   ? GW_OK
-                   : GW_EBROKER;
+        return gw_amqp_out_method(conn->out, TOPOLOGY, AMQP_CHANNEL_OPEN_METHOD, &open);
     }
     default:
         return GW_OK; /* channel.open-ok and the like */
@@ -345,15 +459,27 @@ static int handle_method_frame(struct gw_amqp_conn *conn, const amqp_frame_t *fr
         snprintf(err, errlen, "channel closed by the broker: %d %.*s", c->reply_code,
                  (int)c->reply_text.len, (const char *)c->reply_text.bytes);
         amqp_channel_close_ok_t ok = {0};
-        amqp_send_method(conn->state, frame->channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
+        gw_amqp_out_method(conn->out, frame->channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
         return GW_EBROKER;
     }
+    case AMQP_CONNECTION_BLOCKED_METHOD: {
+        const amqp_connection_blocked_t *b = frame->payload.method.decoded;
+        char reason[128];
+        snprintf(reason, sizeof(reason), "%.*s", (int)b->reason.len, (const char *)b->reason.bytes);
+        if (events->blocked)
+            events->blocked(arg, true, reason);
+        return GW_OK;
+    }
+    case AMQP_CONNECTION_UNBLOCKED_METHOD:
+        if (events->blocked)
+            events->blocked(arg, false, "");
+        return GW_OK;
     case AMQP_CONNECTION_CLOSE_METHOD: {
         const amqp_connection_close_t *c = frame->payload.method.decoded;
         snprintf(err, errlen, "connection closed by the broker: %d %.*s", c->reply_code,
                  (int)c->reply_text.len, (const char *)c->reply_text.bytes);
         amqp_connection_close_ok_t ok = {0};
-        amqp_send_method(conn->state, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
+        gw_amqp_out_method(conn->out, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
         conn->open = false;
         return GW_EBROKER;
     }
@@ -430,146 +556,42 @@ int gw_amqp_conn_drain(struct gw_amqp_conn *conn, const struct gw_amqp_events *e
     }
 }
 
-enum { FRAME_HEADER = 7, FRAME_END_SIZE = 1, FRAME_END = 0xCE };
-
-/* Room for len more bytes in the publish buffer. */
-static unsigned char *out_reserve(struct gw_amqp_conn *conn, size_t len)
-{
-    if (conn->out_cap - conn->out_len < len) {
-        size_t cap = conn->out_cap ? conn->out_cap : OUT_BUFFER_INITIAL;
-        while (cap - conn->out_len < len)
-            cap *= 2;
-        conn->out = xrealloc(conn->out, cap);
-        conn->out_cap = cap;
-    }
-    return conn->out + conn->out_len;
-}
-
-static void put16(unsigned char *p, uint16_t v)
-{
-    p[0] = (unsigned char)(v >> 8);
-    p[1] = (unsigned char)v;
-}
-
-static void put32(unsigned char *p, uint32_t v)
-{
-    put16(p, (uint16_t)(v >> 16));
-    put16(p + 2, (uint16_t)v);
-}
-
-static void put64(unsigned char *p, uint64_t v)
-{
-    put32(p, (uint32_t)(v >> 32));
-    put32(p + 4, (uint32_t)v);
-}
-
-/* Frames the payload_len bytes already written after a frame header reserved at start. */
-static void frame_close(struct gw_amqp_conn *conn, size_t start, uint8_t type, size_t payload_len)
-{
-    unsigned char *f = conn->out + start;
-    f[0] = type;
-    put16(f + 1, CHANNEL);
-    put32(f + 3, (uint32_t)payload_len);
-    f[FRAME_HEADER + payload_len] = FRAME_END;
-    conn->out_len = start + FRAME_HEADER + payload_len + FRAME_END_SIZE;
-}
-
 int gw_amqp_conn_publish(struct gw_amqp_conn *conn, const char *exchange, const char *routing_key,
                          bool mandatory, const amqp_basic_properties_t *props, const void *body,
                          size_t len, uint64_t *delivery_tag, char *err, size_t errlen)
 {
-    size_t rollback = conn->out_len;
-    size_t max_payload = conn->frame_max - FRAME_HEADER - FRAME_END_SIZE;
-
-    /* The method frame: basic.publish. */
     amqp_basic_publish_t method = {
         .exchange = amqp_cstring_bytes(exchange),
         .routing_key = amqp_cstring_bytes(routing_key),
         .mandatory = mandatory,
     };
-    size_t start = conn->out_len;
-    unsigned char *f = out_reserve(conn, FRAME_HEADER + 4 + PUBLISH_METHOD_MAX + FRAME_END_SIZE);
-    put32(f + FRAME_HEADER, AMQP_BASIC_PUBLISH_METHOD);
-    amqp_bytes_t room = {.len = PUBLISH_METHOD_MAX, .bytes = f + FRAME_HEADER + 4};
-    int n = amqp_encode_method(AMQP_BASIC_PUBLISH_METHOD, &method, room);
-    if (n < 0)
-        goto too_big;
-    frame_close(conn, start, AMQP_FRAME_METHOD, 4 + (size_t)n);
-
-    /* The content header: class, weight, body size, properties (headers can be large). */
-    start = conn->out_len;
-    size_t props_room = max_payload - 12;
-    f = out_reserve(conn, FRAME_HEADER + 12 + props_room + FRAME_END_SIZE);
-    put16(f + FRAME_HEADER, AMQP_BASIC_CLASS);
-    put16(f + FRAME_HEADER + 2, 0);
-    put64(f + FRAME_HEADER + 4, len);
-    room = (amqp_bytes_t){.len = props_room, .bytes = f + FRAME_HEADER + 12};
-    n = amqp_encode_properties(AMQP_BASIC_CLASS, (void *)(uintptr_t)props, room);
-    if (n < 0)
-        goto too_big;
-    frame_close(conn, start, AMQP_FRAME_HEADER, 12 + (size_t)n);
-
-    /* The body, in frames of at most frame_max. */
-    for (size_t done = 0; done < len;) {
-        size_t chunk = len - done < max_payload ? len - done : max_payload;
-        start = conn->out_len;
-        f = out_reserve(conn, FRAME_HEADER + chunk + FRAME_END_SIZE);
-        memcpy(f + FRAME_HEADER, (const unsigned char *)body + done, chunk);
-        frame_close(conn, start, AMQP_FRAME_BODY, chunk);
-        done += chunk;
-    }
-    *delivery_tag = conn->next_tag++;
-    return GW_OK;
-
-too_big:
-    conn->out_len = rollback;
-    snprintf(err, errlen, "publish: %s", amqp_error_string2(n));
-    return GW_EBROKER;
+    int status = gw_amqp_out_publish(conn->out, CHANNEL, conn->frame_max, &method, props, body, len,
+                                     err, errlen);
+    if (status == GW_OK)
+        *delivery_tag = conn->next_tag++;
+    return status;
 }
 
 bool gw_amqp_conn_has_output(const struct gw_amqp_conn *conn)
 {
-    return conn->out_len > 0;
+    return gw_amqp_out_bytes(conn->out) > 0;
 }
 
-int gw_amqp_conn_flush(struct gw_amqp_conn *conn, char *err, size_t errlen)
+size_t gw_amqp_conn_output_bytes(const struct gw_amqp_conn *conn)
 {
-    int fd = amqp_get_sockfd(conn->state);
-    size_t off = 0;
-    while (off < conn->out_len) {
-        ssize_t n = send(fd, conn->out + off, conn->out_len - off, MSG_NOSIGNAL);
-        if (n >= 0) {
-            off += (size_t)n;
-            continue;
-        }
-        if (errno == EINTR)
-            continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK) {
-            snprintf(err, errlen, "send: %s", strerror(errno));
-            conn->out_len = 0;
-            return GW_EBROKER;
-        }
-        /* The broker reads slower than we publish: wait for room, as rabbitmq-c's own blocking
-         * send would, but not forever. */
-        struct pollfd pfd = {.fd = fd, .events = POLLOUT};
-        if (poll(&pfd, 1, SEND_STALL_MS) <= 0) {
-            snprintf(err, errlen, "send: the broker took nothing for %d s", SEND_STALL_MS / 1000);
-            conn->out_len = 0;
-            return GW_EBROKER;
-        }
-    }
-    conn->out_len = 0;
-    return GW_OK;
+    return gw_amqp_out_bytes(conn->out);
+}
+
+int gw_amqp_conn_flush_some(struct gw_amqp_conn *conn, char *err, size_t errlen)
+{
+    return gw_amqp_out_flush_some(conn->out, err, errlen);
 }
 
 int gw_amqp_conn_ack(struct gw_amqp_conn *conn, uint64_t delivery_tag)
 {
-    /* After the reply it follows (nameko acks once the reply is out). */
-    char err[128];
-    if (gw_amqp_conn_flush(conn, err, sizeof(err)) != GW_OK)
-        return GW_EBROKER;
-    return amqp_basic_ack(conn->state, CHANNEL, delivery_tag, 0) == AMQP_STATUS_OK ? GW_OK
-                                                                                   : GW_EBROKER;
+    /* Queued after the reply it follows (nameko acks once the reply is out). */
+    amqp_basic_ack_t ack = {.delivery_tag = delivery_tag};
+    return gw_amqp_out_method(conn->out, CHANNEL, AMQP_BASIC_ACK_METHOD, &ack);
 }
 
 static void topology_push(struct gw_amqp_conn *conn, enum topology_ok what)
@@ -584,10 +606,10 @@ static void topology_push(struct gw_amqp_conn *conn, enum topology_ok what)
 int gw_amqp_conn_bind(struct gw_amqp_conn *conn, const char *queue, const char *exchange,
                       const char *key, bool declare_exchange, bool unbind)
 {
-    char err[128];
-    if (gw_amqp_conn_flush(conn, err, sizeof(err)) != GW_OK)
-        return GW_EBROKER;
-    int rc = AMQP_STATUS_OK;
+    if (strlen(queue) > GW_AMQP_NAME_MAX || strlen(exchange) > GW_AMQP_NAME_MAX ||
+        strlen(key) > GW_AMQP_NAME_MAX)
+        return GW_EINVAL;
+    int rc = GW_OK;
     if (declare_exchange) {
         /* As nameko declares an events exchange (§5): topic, durable. */
         amqp_exchange_declare_t declare = {
@@ -596,41 +618,45 @@ int gw_amqp_conn_bind(struct gw_amqp_conn *conn, const char *queue, const char *
             .durable = 1,
             .arguments = amqp_empty_table,
         };
-        rc = amqp_send_method(conn->state, TOPOLOGY, AMQP_EXCHANGE_DECLARE_METHOD, &declare);
+        rc = gw_amqp_out_method(conn->out, TOPOLOGY, AMQP_EXCHANGE_DECLARE_METHOD, &declare);
         topology_push(conn, SKIP);
     }
-    if (rc == AMQP_STATUS_OK && unbind) {
+    if (rc == GW_OK && unbind) {
         amqp_queue_unbind_t req = {
             .queue = amqp_cstring_bytes(queue),
             .exchange = amqp_cstring_bytes(exchange),
             .routing_key = amqp_cstring_bytes(key),
             .arguments = amqp_empty_table,
         };
-        rc = amqp_send_method(conn->state, TOPOLOGY, AMQP_QUEUE_UNBIND_METHOD, &req);
-    } else if (rc == AMQP_STATUS_OK) {
+        rc = gw_amqp_out_method(conn->out, TOPOLOGY, AMQP_QUEUE_UNBIND_METHOD, &req);
+    } else if (rc == GW_OK) {
         amqp_queue_bind_t req = {
             .queue = amqp_cstring_bytes(queue),
             .exchange = amqp_cstring_bytes(exchange),
             .routing_key = amqp_cstring_bytes(key),
             .arguments = amqp_empty_table,
         };
-        rc = amqp_send_method(conn->state, TOPOLOGY, AMQP_QUEUE_BIND_METHOD, &req);
+        rc = gw_amqp_out_method(conn->out, TOPOLOGY, AMQP_QUEUE_BIND_METHOD, &req);
     }
     topology_push(conn, REPORT);
-    return rc == AMQP_STATUS_OK ? GW_OK : GW_EBROKER;
+    return rc;
 }
 
 void gw_amqp_conn_free(struct gw_amqp_conn *conn, bool polite)
 {
     if (!conn)
         return;
-    if (polite && conn->open) {
-        char err[128];
-        gw_amqp_conn_flush(conn, err, sizeof(err));
+    char err[128];
+    /* rabbitmq-c writes the close itself: only once every frame of enoki's went whole. */
+    if (polite && conn->open && conn->out &&
+        gw_amqp_out_flush(conn->out, CLOSE_TIMEOUT_S * 1000, err, sizeof(err)) == GW_OK) {
         struct timeval timeout = {CLOSE_TIMEOUT_S, 0};
         amqp_set_rpc_timeout(conn->state, &timeout);
         amqp_channel_close(conn->state, CHANNEL, AMQP_REPLY_SUCCESS);
         amqp_connection_close(conn->state, AMQP_REPLY_SUCCESS);
+    } else if (conn->out) {
+        gw_amqp_out_flush_some(conn->out, err,
+                               sizeof(err)); /* a close-ok, if the socket takes it */
     }
     amqp_destroy_connection(conn->state);
     for (size_t i = 0; i < conn->n_consumers; i++) {
@@ -639,6 +665,6 @@ void gw_amqp_conn_free(struct gw_amqp_conn *conn, bool polite)
     }
     free(conn->consumers);
     free(conn->pending);
-    free(conn->out);
+    gw_amqp_out_free(conn->out);
     free(conn);
 }

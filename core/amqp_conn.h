@@ -17,12 +17,20 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* The longest exchange, queue or routing key AMQP can carry (a short string). */
+#define GW_AMQP_NAME_MAX 255
+
 struct gw_amqp_conn;
 
 struct gw_amqp_setup {
-    const struct gw_amqp_uri *uri; /* borrowed */
+    const struct gw_amqp_uri *uri; /* borrowed; uri->tls: TLS with tls's settings */
+    const struct gw_amqp_tls *tls; /* borrowed, AMQP_SSL */
+    enum gw_login_method login;    /* PLAIN (the URI's user and password) or EXTERNAL */
     int heartbeat;                 /* seconds, 0 = off */
     const char *product;           /* client property "product" */
+    const char *version;           /* client property "version" */
+    const char
+        *connection_name; /* client property "connection_name" (management UI, rabbitmqctl) */
     /* Borrowed, carried out in order after login; its LOOK steps learn whether their queue was
      * there. Its consumers are those of the connection. */
     struct gw_amqp_plan *plan;
@@ -46,6 +54,8 @@ struct gw_amqp_events {
      * topology channel was closed by the broker and every operation still pending failed with it;
      * the connection reopens the channel by itself. */
     void (*topology)(void *arg, bool ok, const char *why);
+    /* connection.blocked (blocked, with the broker's reason) or connection.unblocked. */
+    void (*blocked)(void *arg, bool blocked, const char *reason);
 };
 
 /* Connects and carries out setup's plan. Blocks for at most about connect_timeout_s per step.
@@ -59,32 +69,38 @@ int gw_amqp_conn_fd(const struct gw_amqp_conn *conn);
 /* Seconds of the negotiated heartbeat (0 = none). */
 int gw_amqp_conn_heartbeat(const struct gw_amqp_conn *conn);
 
-/* Processes every frame that can be read without waiting, calling events; also sends heartbeats
- * when due. Returns GW_OK, or GW_EBROKER with a reason in err when the connection or channel is
- * gone (the connection is then dead: free it). */
+/* Queues a heartbeat frame when nothing was queued for half the negotiated interval; the loop
+ * calls it several times per interval. */
+void gw_amqp_conn_beat(struct gw_amqp_conn *conn);
+
+/* Processes every frame that can be read without waiting, calling events (a reply it owes the
+ * broker, a close-ok say, is queued as publishes are). Returns GW_OK, or GW_EBROKER with a reason
+ * in err when the connection or channel is gone (the connection is then dead: free it). */
 int gw_amqp_conn_drain(struct gw_amqp_conn *conn, const struct gw_amqp_events *events, void *arg,
                        char *err, size_t errlen);
 
 /* Publishes on the confirm channel; *delivery_tag receives the tag the broker's ack will carry.
- * The frames are only queued: gw_amqp_conn_flush sends everything queued in one write (the loop
- * does it once per pass, so the publishes of one pass share a syscall). Returns GW_OK, or
+ * The frames are only queued: gw_amqp_conn_flush_some sends everything queued in one write (the
+ * loop does it once per pass, so the publishes of one pass share a syscall). Returns GW_OK, or
  * GW_EBROKER when the message cannot be framed. */
 int gw_amqp_conn_publish(struct gw_amqp_conn *conn, const char *exchange, const char *routing_key,
                          bool mandatory, const amqp_basic_properties_t *props, const void *body,
                          size_t len, uint64_t *delivery_tag, char *err, size_t errlen);
 
-/* Whether publishes wait in the buffer. */
+/* Whether frames (publishes, acks, bindings, heartbeats) wait in the buffer, and how many bytes. */
 bool gw_amqp_conn_has_output(const struct gw_amqp_conn *conn);
+size_t gw_amqp_conn_output_bytes(const struct gw_amqp_conn *conn);
 
-/* Writes the queued publishes, waiting (at most 10 s at a time) while the socket is full. Returns
- * GW_OK, or GW_EBROKER with a reason in err (the connection is then dead: free it). */
-int gw_amqp_conn_flush(struct gw_amqp_conn *conn, char *err, size_t errlen);
+/* Writes what the socket takes of the queued frames without waiting: GW_OK when all went,
+ * GW_AGAIN when the rest waits for the socket to be writable (the loop watches it), GW_EBROKER
+ * with a reason in err when the connection is dead. */
+int gw_amqp_conn_flush_some(struct gw_amqp_conn *conn, char *err, size_t errlen);
 
-/* Acknowledges a delivery of a consumer with acks (channel 1), after flushing what was published
- * before it. Returns GW_OK or GW_EBROKER. */
+/* Queues the acknowledgement of a delivery of a consumer with acks (channel 1), after what was
+ * queued before it. Returns GW_OK or GW_EBROKER. */
 int gw_amqp_conn_ack(struct gw_amqp_conn *conn, uint64_t delivery_tag);
 
-/* Sends, without waiting, the declaration of a topic exchange (when declare_exchange) and the
+/* Queues the declaration of a topic exchange (when declare_exchange) and the
  * binding (or unbinding) of queue to it by key, on the topology channel. Each operation is reported
  * once through events->topology, in the order sent: one report for the pair. */
 int gw_amqp_conn_bind(struct gw_amqp_conn *conn, const char *queue, const char *exchange,

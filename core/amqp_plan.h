@@ -25,6 +25,9 @@ enum {
     GW_QUEUE_AUTO_DELETE = 1 << 2,
     GW_CONSUME_NO_ACK = 1 << 3,    /* the broker forgets a delivery once it is sent */
     GW_CONSUME_EXCLUSIVE = 1 << 4, /* no other consumer on the queue */
+    /* A shared durable queue whose home node may be down in a cluster (404 on declare): the
+     * connection goes on without it and its other steps (the step's missing is set). */
+    GW_QUEUE_OPTIONAL = 1 << 5,
 };
 
 struct gw_amqp_step {
@@ -36,6 +39,7 @@ struct gw_amqp_step {
     unsigned flags; /* QUEUE, CONSUME: the flags above */
     int number;     /* QUEUE: its x-expires in ms (0 = none); QOS: the prefetch count */
     bool found;     /* LOOK: whether the queue was there; written by gw_amqp_conn_open */
+    bool missing;   /* QUEUE (optional): it could not be declared; written by gw_amqp_conn_open */
 };
 
 /* Zero-initialise ({0}) to start empty. Every string is copied. */
@@ -43,6 +47,10 @@ struct gw_amqp_plan {
     struct gw_amqp_step *steps;
     size_t n, cap;
     size_t n_consumers;
+    /* Set by the broker before the users declare: this connect goes to another node of the
+     * cluster than the last one. A durable queue of enoki's own may be stuck on the node that is
+     * gone (a classic queue lives on one node), so a user gives such queues new names. */
+    bool new_node;
 };
 
 void gw_amqp_plan_exchange(struct gw_amqp_plan *plan, const char *role, const char *exchange,

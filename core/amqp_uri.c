@@ -157,14 +157,11 @@ int gw_amqp_uri_parse(const char *text, struct gw_amqp_uri *out, char *err, size
         gw_set_err(err, errlen, "expected amqp://[user[:password]@]host[:port][/vhost]");
         goto out;
     }
-    if (lower_equal(text, scheme_len, "amqps")) {
-        /* TODO: TLS (amqps://, AMQP_SSL) needs rabbitmq-c's SSL socket; refuse rather than
-         * silently connecting in clear text. */
-        gw_set_err(err, errlen, "amqps:// (TLS) is not supported yet; use amqp:// or pyamqp://");
-        goto out;
-    }
-    if (!lower_equal(text, scheme_len, "amqp") && !lower_equal(text, scheme_len, "pyamqp")) {
-        gw_set_err(err, errlen, "unsupported scheme '%.*s' (expected amqp:// or pyamqp://)",
+    uri.tls = lower_equal(text, scheme_len, "amqps");
+    if (!uri.tls && !lower_equal(text, scheme_len, "amqp") &&
+        !lower_equal(text, scheme_len, "pyamqp")) {
+        gw_set_err(err, errlen,
+                   "unsupported scheme '%.*s' (expected amqp://, pyamqp:// or amqps://)",
                    (int)(scheme_len > QUOTE_SCHEME_MAX ? QUOTE_SCHEME_MAX : scheme_len), text);
         goto out;
     }
@@ -197,6 +194,9 @@ int gw_amqp_uri_parse(const char *text, struct gw_amqp_uri *out, char *err, size
     rc = parse_port(port, &uri.port, err, errlen);
     if (rc != GW_OK)
         goto out;
+    uri.port_given = port.p != NULL && port.n > 0;
+    if (!uri.port_given && uri.tls)
+        uri.port = GW_AMQP_DEFAULT_TLS_PORT;
     rc = uri_part(host.p, host.n, GW_AMQP_DEFAULT_HOST, "host", &uri.host, err, errlen);
     if (rc != GW_OK)
         goto out;
@@ -225,4 +225,60 @@ int gw_amqp_uri_parse(const char *text, struct gw_amqp_uri *out, char *err, size
 out:
     gw_amqp_uri_clear(&uri);
     return rc;
+}
+
+int gw_amqp_uri_list_parse(const char *text, struct gw_amqp_uri **out, size_t *n, char *err,
+                           size_t errlen)
+{
+    struct gw_amqp_uri *nodes = xcalloc(GW_AMQP_MAX_NODES, sizeof(*nodes));
+    size_t count = 0;
+    char reason[160];
+    *out = NULL;
+    *n = 0;
+    for (const char *p = text;; p++) {
+        size_t len = strcspn(p, ";");
+        while (len > 0 && (*p == ' ' || *p == '\t')) {
+            p++;
+            len--;
+        }
+        while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+            len--;
+        const bool more = p[strcspn(p, ";")] == ';';
+        if (len == 0) {
+            gw_set_err(err, errlen, "URI %zu of the list is empty", count + 1);
+            break;
+        }
+        if (count == GW_AMQP_MAX_NODES) {
+            gw_set_err(err, errlen, "more than %d URIs", GW_AMQP_MAX_NODES);
+            break;
+        }
+        char *one = xstrndup(p, len);
+        int rc = gw_amqp_uri_parse(one, &nodes[count], reason, sizeof(reason));
+        free(one);
+        if (rc != GW_OK) {
+            if (count == 0 && !more)
+                gw_set_err(err, errlen, "%s", reason);
+            else
+                gw_set_err(err, errlen, "URI %zu of the list: %s", count + 1, reason);
+            break;
+        }
+        count++;
+        if (!more) {
+            *out = nodes;
+            *n = count;
+            return GW_OK;
+        }
+        p += strcspn(p, ";");
+    }
+    gw_amqp_uri_list_free(nodes, count);
+    return GW_EURI;
+}
+
+void gw_amqp_uri_list_free(struct gw_amqp_uri *nodes, size_t n)
+{
+    if (!nodes)
+        return;
+    for (size_t i = 0; i < n; i++)
+        gw_amqp_uri_clear(&nodes[i]);
+    free(nodes);
 }

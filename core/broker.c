@@ -1,25 +1,23 @@
 #include "broker.h"
 
+#include "amqp_tls.h"
+
 #include "log.h"
 #include "metrics.h"
+#include "node_round.h"
 #include "status.h"
 #include "strbuf.h"
+#include "version.h"
 #include "xalloc.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Seconds each blocking step of a connection attempt (TCP connect, login, a declaration) may take.
  */
 #define CONNECT_TIMEOUT_S 5.0
-
-/* Reconnect backoff: the first wait, doubled after each failure up to the longest, each wait
- * jittered by +-BACKOFF_JITTER of itself. */
-#define BACKOFF_INITIAL_S 0.5
-#define BACKOFF_MAX_S 5.0
-#define BACKOFF_JITTER 0.25
 
 /* The client property "product" the broker shows for our connections. */
 #define PRODUCT "enoki"
@@ -61,6 +59,7 @@ struct connect_job {
 struct gw_broker {
     uv_loop_t *loop;
     const struct gw_config *config;
+    char connection_name[320]; /* the client property: <GATEWAY.name>@<hostname> */
     enum conn_state state;
     struct gw_amqp_conn *conn;
     uv_poll_t *poll; /* watches conn's socket; freed by its close callback */
@@ -69,10 +68,12 @@ struct gw_broker {
     uint64_t last_heard_ms; /* uv_now when the broker's socket was last readable */
     uv_timer_t reconnect;
     uv_prepare_t flusher;
-    bool draining;      /* inside gw_amqp_conn_drain: the connection must not be freed */
-    char lost_why[256]; /* a loss found meanwhile, handled when the drain returns */
-    double backoff_s;
-    bool starting; /* the first connection attempt is under way */
+    bool draining;               /* inside gw_amqp_conn_drain: the connection must not be freed */
+    char lost_why[256];          /* a loss found meanwhile, handled when the drain returns */
+    struct gw_node_round *round; /* AMQP_URI's nodes, tried in turn */
+    bool blocked; /* connection.blocked: the broker takes no publishes (a resource alarm) */
+    bool watching_writable; /* publishes wait for room in the socket */
+    bool starting;          /* the first connection attempt is under way */
     bool job_running;
     uint64_t generation;
     struct gw_metrics *metrics;
@@ -209,11 +210,27 @@ static void on_topology(void *arg, bool ok, const char *why)
     free(op.key);
 }
 
+static void on_blocked(void *arg, bool blocked, const char *reason)
+{
+    struct gw_broker *broker = arg;
+    if (blocked == broker->blocked)
+        return;
+    broker->blocked = blocked;
+    if (blocked)
+        gw_warn("rpc", "the broker blocks publishers (%s): new calls get 503 until it unblocks",
+                reason[0] ? reason : "a resource alarm");
+    else
+        gw_info("rpc", "the broker takes publishes again");
+    if (broker->metrics)
+        gw_metrics_set_blocked(broker->metrics, blocked);
+}
+
 static const struct gw_amqp_events events = {
     .delivery = on_delivery,
     .returned = on_returned,
     .confirmed = on_confirmed,
     .topology = on_topology,
+    .blocked = on_blocked,
 };
 
 static void drain(struct gw_broker *broker)
@@ -233,14 +250,39 @@ static void drain(struct gw_broker *broker)
         connection_lost(broker, err);
 }
 
+static void on_readable(uv_poll_t *poll, int status, int revents);
+
+/* Writes what the socket takes; what it does not take waits for writability, watched here, so the
+ * loop never waits on a full socket (a slow or blocked broker). */
+static void flush_some(struct gw_broker *broker)
+{
+    char err[256];
+    if (broker->state != CONNECTED)
+        return;
+    int status = gw_amqp_conn_flush_some(broker->conn, err, sizeof(err));
+    if (status == GW_EBROKER) {
+        connection_lost(broker, err);
+        return;
+    }
+    bool waiting = status == GW_AGAIN;
+    if (waiting != broker->watching_writable) {
+        broker->watching_writable = waiting;
+        uv_poll_start(broker->poll, UV_READABLE | UV_DISCONNECT | (waiting ? UV_WRITABLE : 0),
+                      on_readable);
+    }
+}
+
 static void on_readable(uv_poll_t *poll, int status, int revents)
 {
-    (void)revents;
     struct gw_broker *broker = poll->data;
     if (status < 0) {
         connection_lost(broker, uv_strerror(status));
         return;
     }
+    if (revents & UV_WRITABLE)
+        flush_some(broker);
+    if (broker->state != CONNECTED || !(revents & (UV_READABLE | UV_DISCONNECT)))
+        return;
     broker->last_heard_ms = uv_now(broker->loop);
     drain(broker);
 }
@@ -248,10 +290,8 @@ static void on_readable(uv_poll_t *poll, int status, int revents)
 static void on_flush(uv_prepare_t *prepare)
 {
     struct gw_broker *broker = prepare->data;
-    char err[256];
-    if (broker->state == CONNECTED && gw_amqp_conn_has_output(broker->conn) &&
-        gw_amqp_conn_flush(broker->conn, err, sizeof(err)) != GW_OK)
-        connection_lost(broker, err);
+    if (broker->state == CONNECTED && gw_amqp_conn_has_output(broker->conn))
+        flush_some(broker);
 }
 
 static void on_heartbeat_tick(uv_timer_t *timer)
@@ -268,8 +308,9 @@ static void on_heartbeat_tick(uv_timer_t *timer)
         connection_lost(broker, why);
         return;
     }
-    /* rabbitmq-c sends heartbeats only from inside its own calls: a zero-timeout drain does it. */
-    drain(broker);
+    /* Ours: queued here, written with the next flush. */
+    if (broker->state == CONNECTED)
+        gw_amqp_conn_beat(broker->conn);
 }
 
 /* --- connecting ----------------------------------------------------------------------------- */
@@ -304,13 +345,20 @@ static void on_reconnect_timer(uv_timer_t *timer)
     start_connect(timer->data);
 }
 
-static void schedule_reconnect(struct gw_broker *broker)
+static void reconnect_after(struct gw_broker *broker, uint64_t delay_ms)
 {
-    /* Jittered, so that many gateways do not all knock at a restarting broker in one instant. */
-    double jitter = 1.0 - BACKOFF_JITTER + 2 * BACKOFF_JITTER * (double)rand() / RAND_MAX;
-    double delay = broker->backoff_s * jitter;
-    broker->backoff_s = fmin(broker->backoff_s * 2, BACKOFF_MAX_S);
-    uv_timer_start(&broker->reconnect, on_reconnect_timer, (uint64_t)(delay * 1000), 0);
+    uv_timer_start(&broker->reconnect, on_reconnect_timer, delay_ms, 0);
+}
+
+static double jitter(void)
+{
+    return (double)rand() / RAND_MAX;
+}
+
+/* The node in use or tried next. */
+static const struct gw_amqp_uri *current_node(const struct gw_broker *broker)
+{
+    return &broker->config->amqp_nodes[gw_node_round_node(broker->round)];
 }
 
 static void connection_lost(struct gw_broker *broker, const char *why)
@@ -330,8 +378,13 @@ static void connection_lost(struct gw_broker *broker, const char *why)
     broker->conn = NULL;
     broker->state = DISCONNECTED;
     forget_pending(broker);
+    if (broker->metrics) {
+        gw_metrics_set_connected_node(broker->metrics, -1);
+        gw_metrics_set_blocked(broker->metrics, false);
+    }
+    broker->blocked = false;
     tell_down(broker, GW_EBROKER, "the broker connection was lost");
-    schedule_reconnect(broker);
+    reconnect_after(broker, gw_node_round_lost(broker->round, uv_now(broker->loop), jitter()));
 }
 
 static void connect_work(uv_work_t *work)
@@ -339,6 +392,8 @@ static void connect_work(uv_work_t *work)
     struct connect_job *job = work->data;
     job->status =
         gw_amqp_conn_open(&job->setup, CONNECT_TIMEOUT_S, &job->conn, job->err, sizeof(job->err));
+    if (job->setup.uri->tls)
+        gw_amqp_tls_thread_done();
 }
 
 /* The log line of a new connection names the queues it consumes. */
@@ -353,9 +408,22 @@ static void log_connected(const struct gw_broker *broker)
         gw_strbuf_adds(&queues, step->name);
     }
     char *list = gw_strbuf_take(&queues);
-    gw_info("rpc", "connected to %s:%d vhost %s, consuming %s", broker->config->amqp.host,
-            broker->config->amqp.port, broker->config->amqp.vhost, list);
+    const struct gw_amqp_uri *node = current_node(broker);
+    char which[48] = "";
+    if (broker->config->n_amqp_nodes > 1)
+        snprintf(which, sizeof(which), " (node %zu of %zu)", gw_node_round_node(broker->round) + 1,
+                 broker->config->n_amqp_nodes);
+    gw_info("rpc", "connected to %s:%d vhost %s%s, consuming %s", node->host, node->port,
+            node->vhost, which, list);
     free(list);
+    for (size_t i = 0; i < broker->plan.n; i++) {
+        const struct gw_amqp_step *step = &broker->plan.steps[i];
+        if (step->kind == GW_STEP_QUEUE && step->missing)
+            gw_warn("rpc",
+                    "%s queue %s is unavailable (its home node in the cluster is down): not "
+                    "consumed on this connection",
+                    step->role, step->name);
+    }
     /* A queue that outlived its x-expires while we were away was declared again, empty. */
     for (size_t i = 0; i < broker->plan.n; i++) {
         const struct gw_amqp_step *step = &broker->plan.steps[i];
@@ -377,13 +445,19 @@ static void connect_done(uv_work_t *work, int status)
         return;
     }
     if (status < 0 || job->status != GW_OK) {
-        gw_warn("rpc", "cannot reach the broker at %s:%d: %s", broker->config->amqp.host,
-                broker->config->amqp.port, status < 0 ? uv_strerror(status) : job->err);
+        const struct gw_amqp_uri *node = current_node(broker);
+        gw_warn("rpc", "cannot reach the broker at %s:%d: %s", node->host, node->port,
+                status < 0 ? uv_strerror(status) : job->err);
         broker->state = DISCONNECTED;
         free(job);
-        broker->starting = false;
-        tell_down(broker, GW_EBROKER, "cannot reach the broker");
-        schedule_reconnect(broker);
+        bool round_over;
+        uint64_t delay_ms = gw_node_round_failed(broker->round, jitter(), &round_over);
+        /* Calls made while enoki starts wait until every node has been tried once. */
+        if (round_over) {
+            broker->starting = false;
+            tell_down(broker, GW_EBROKER, "cannot reach the broker");
+        }
+        reconnect_after(broker, delay_ms);
         return;
     }
     broker->conn = job->conn;
@@ -392,6 +466,7 @@ static void connect_done(uv_work_t *work, int status)
     broker->poll->data = broker;
     uv_poll_init(broker->loop, broker->poll, gw_amqp_conn_fd(broker->conn));
     broker->handles_open++;
+    broker->watching_writable = false;
     uv_poll_start(broker->poll, UV_READABLE | UV_DISCONNECT, on_readable);
     broker->heartbeat_s = gw_amqp_conn_heartbeat(broker->conn);
     broker->last_heard_ms = uv_now(broker->loop);
@@ -400,7 +475,12 @@ static void connect_done(uv_work_t *work, int status)
         uv_timer_start(&broker->heartbeat, on_heartbeat_tick, every, every);
     }
     broker->state = CONNECTED;
-    broker->backoff_s = BACKOFF_INITIAL_S;
+    gw_node_round_connected(broker->round, uv_now(broker->loop));
+    broker->blocked = false;
+    if (broker->metrics)
+        gw_metrics_set_blocked(broker->metrics, false);
+    if (broker->metrics)
+        gw_metrics_set_connected_node(broker->metrics, (int)gw_node_round_node(broker->round));
     if (broker->generation > 0 && broker->metrics)
         gw_metrics_reconnect(broker->metrics);
     broker->generation++;
@@ -417,6 +497,7 @@ static void connect_done(uv_work_t *work, int status)
 static void make_plan(struct gw_broker *broker)
 {
     gw_amqp_plan_clear(&broker->plan);
+    broker->plan.new_node = gw_node_round_moved(broker->round);
     free(broker->consumer_user);
     broker->consumer_user = NULL;
     for (int i = 0; i < broker->n_users; i++) {
@@ -440,9 +521,13 @@ static void start_connect(struct gw_broker *broker)
     job->broker = broker;
     job->work.data = job;
     job->setup = (struct gw_amqp_setup){
-        .uri = &broker->config->amqp,
+        .uri = current_node(broker),
+        .tls = &broker->config->amqp_tls,
+        .login = broker->config->login_method,
         .heartbeat = broker->config->heartbeat,
         .product = PRODUCT,
+        .version = GW_VERSION,
+        .connection_name = broker->connection_name,
         .plan = &broker->plan,
     };
     broker->state = CONNECTING;
@@ -458,8 +543,13 @@ struct gw_broker *gw_broker_new(uv_loop_t *loop, const struct gw_config *config)
     broker->loop = loop;
     broker->config = config;
     broker->state = DISCONNECTED;
+    /* <GATEWAY.name>@<hostname>: which gateway, on which machine (a container's hostname). */
+    char host[256] = "";
+    if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0')
+        snprintf(host, sizeof(host), "unknown");
+    snprintf(broker->connection_name, sizeof(broker->connection_name), "%s@%s", config->name, host);
     broker->starting = true;
-    broker->backoff_s = BACKOFF_INITIAL_S;
+    broker->round = gw_node_round_new(config->n_amqp_nodes);
     uv_timer_init(loop, &broker->heartbeat);
     broker->heartbeat.data = broker;
     uv_timer_init(loop, &broker->reconnect);
@@ -485,6 +575,19 @@ int gw_broker_add_user(struct gw_broker *broker, const struct gw_broker_user *us
 void gw_broker_set_metrics(struct gw_broker *broker, struct gw_metrics *metrics)
 {
     broker->metrics = metrics;
+    if (!metrics)
+        return;
+    size_t n = broker->config->n_amqp_nodes;
+    char **names = xcalloc(n, sizeof(*names));
+    for (size_t i = 0; i < n; i++)
+        names[i] = xasprintf("%s:%d", broker->config->amqp_nodes[i].host,
+                             broker->config->amqp_nodes[i].port);
+    gw_metrics_set_nodes(metrics, (const char *const *)names, n);
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    gw_metrics_set_connected_node(
+        metrics, broker->state == CONNECTED ? (int)gw_node_round_node(broker->round) : -1);
 }
 
 void gw_broker_start(struct gw_broker *broker)
@@ -492,14 +595,32 @@ void gw_broker_start(struct gw_broker *broker)
     start_connect(broker);
 }
 
+bool gw_broker_blocked(const struct gw_broker *broker)
+{
+    return broker->state == CONNECTED &&
+           (broker->blocked || gw_amqp_conn_output_bytes(broker->conn) > GW_BROKER_MAX_BACKLOG);
+}
+
 bool gw_broker_ready(const struct gw_broker *broker)
 {
     return broker->state == CONNECTED;
 }
 
+bool gw_broker_node(const struct gw_broker *broker, char *buf, size_t len)
+{
+    if (len)
+        buf[0] = '\0';
+    if (broker->state != CONNECTED)
+        return false;
+    const struct gw_amqp_uri *node = current_node(broker);
+    snprintf(buf, len, "%s:%d", node->host, node->port);
+    return true;
+}
+
 bool gw_broker_starting(const struct gw_broker *broker)
 {
-    return broker->state == CONNECTING && broker->starting;
+    /* Between two nodes of the first round too. */
+    return broker->starting && (broker->state == CONNECTING || broker->state == DISCONNECTED);
 }
 
 bool gw_broker_closing(const struct gw_broker *broker)
@@ -553,7 +674,10 @@ int gw_broker_bind(struct gw_broker *broker, int user, const char *queue, const 
 {
     if (broker->state != CONNECTED)
         return GW_EBROKER;
-    if (gw_amqp_conn_bind(broker->conn, queue, exchange, key, declare_exchange, unbind) != GW_OK)
+    int status = gw_amqp_conn_bind(broker->conn, queue, exchange, key, declare_exchange, unbind);
+    if (status == GW_EINVAL)
+        return status; /* nothing was sent */
+    if (status != GW_OK)
         return GW_EBROKER; /* the drain will find the connection broken */
     if (broker->n_ops == broker->cap_ops) {
         broker->cap_ops = broker->cap_ops ? broker->cap_ops * 2 : 16;
@@ -594,5 +718,6 @@ void gw_broker_free(struct gw_broker *broker)
     free(broker->unconfirmed);
     free(broker->consumer_user);
     gw_amqp_plan_clear(&broker->plan);
+    gw_node_round_free(broker->round);
     free(broker);
 }

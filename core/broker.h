@@ -78,6 +78,17 @@ void gw_broker_start(struct gw_broker *broker);
 /* true while the connection is up. */
 bool gw_broker_ready(const struct gw_broker *broker);
 
+/* The node in use as "host:port" into buf (len bytes); false (buf empty) while not connected. */
+bool gw_broker_node(const struct gw_broker *broker, char *buf, size_t len);
+
+/* The most bytes of publishes waiting for the broker's socket: beyond, new calls are refused
+ * (gw_broker_blocked) rather than queued without bound. */
+#define GW_BROKER_MAX_BACKLOG (4u << 20)
+
+/* true while the broker blocks publishers (connection.blocked: a memory or disk alarm), or while
+ * more than GW_BROKER_MAX_BACKLOG bytes wait for its socket. */
+bool gw_broker_blocked(const struct gw_broker *broker);
+
 /* true while the first connection attempt is under way. enoki listens before it has reached the
  * broker, and a client that connects in those few milliseconds (a browser reconnecting after a
  * restart) should not see BrokerUnavailable: users let what is asked of them meanwhile wait for

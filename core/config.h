@@ -8,8 +8,10 @@
  * core/config_routes holds routes'), with AMQP_URI parsed by core/amqp_uri.
  *
  * Top-level keys read (all others are ignored, so one file can serve nameko services too):
- *   AMQP_URI            default "pyamqp://guest:guest@localhost"
+ *   AMQP_URI            default "pyamqp://guest:guest@localhost"; several separated by ';'
  *                       (kombu's rules, docs/nameko-wire.md §8; see core/amqp_uri.h)
+ *   AMQP_SSL            true, or {ca_certs, certfile, keyfile, cert_reqs} (core/config_amqp.h)
+ *   LOGIN_METHOD        PLAIN (default) or EXTERNAL
  *   WEB_SERVER_ADDRESS  default "0.0.0.0:8000"  ("host:port" or "port")
  *   rpc_exchange        default "nameko-rpc"
  *   HEARTBEAT           default 60 (seconds, 0 disables)
@@ -62,13 +64,15 @@
  *   - Duplicate keys: the last wins, as in PyYAML. Aliases work; merge keys (<<) and timestamps
  *     are not supported (<< is an unknown key under GATEWAY: and in a route).
  *   - WEB_SERVER_ADDRESS follows nameko's ^([^:]+:)?\d+$ (no IPv6 literal), or an integer port.
- *   - amqps:// is refused until TLS is implemented.
+ *   - amqps:// and AMQP_SSL mean TLS (core/amqp_tls); several AMQP_URI nodes are read, the
+ *     first is used (failover is issue 16's next step).
  *   - A file that is empty or not a mapping is an error; a caller without a file can load "{}".
  */
 #ifndef ENOKI_CONFIG_H
 #define ENOKI_CONFIG_H
 
 #include "core/amqp_uri.h"
+#include "core/config_amqp.h"
 #include "core/config_auth.h"
 #include "core/config_keys.h"
 #include "core/config_policy.h"
@@ -102,8 +106,12 @@ struct gw_context_header {
 struct gw_config {
     char *path; /* the file it was loaded from */
 
-    char *amqp_uri_text; /* as written; contains the password: never log it */
-    struct gw_amqp_uri amqp;
+    char *amqp_uri_text;            /* as written; contains the passwords: never log it */
+    struct gw_amqp_uri *amqp_nodes; /* AMQP_URI's nodes, in order (core/config_amqp.h) */
+    size_t n_amqp_nodes;            /* at least 1 */
+    struct gw_amqp_tls amqp_tls;    /* AMQP_SSL */
+    enum gw_login_method login_method;
+    int login_method_line;
     char *web_host; /* default "0.0.0.0" */
     int web_port;   /* default 8000 */
     char *rpc_exchange;

@@ -14,8 +14,6 @@
 #include <string.h>
 #include <strings.h>
 
-/* Room for the reason gw_amqp_uri_parse gives. */
-#define URI_REASON_LEN 160
 /* The longest WEB_SERVER_ADDRESS port ("65535"). */
 #define PORT_DIGITS_MAX 5
 /* The characters of GATEWAY.name, which becomes part of queue names (rpc.reply-<name>-<uuid>). */
@@ -24,27 +22,6 @@
 /* ---------------------------------------------------------------------------------------------
  * The top level
  */
-
-static int apply_amqp_uri(const struct gw_key_err *e, const struct gw_yaml_node *v,
-                          const char *path, void *base, const struct gw_key_spec *spec)
-{
-    struct gw_config *c = base;
-    struct gw_amqp_uri uri;
-    char got[GW_YAML_DESCRIBE_LEN];
-    char reason[URI_REASON_LEN];
-    (void)spec;
-    if (v->kind != GW_YAML_STRING)
-        return gw_key_fail(e, v, path, GW_ECONFIG, "expected a string, got %s",
-                           gw_yaml_describe(v, got, sizeof(got)));
-    /* The reason never quotes the whole URI: it holds the password. */
-    int rc = gw_amqp_uri_parse(v->text, &uri, reason, sizeof(reason));
-    if (rc != GW_OK)
-        return gw_key_fail(e, v, path, rc, "%s", reason);
-    gw_amqp_uri_clear(&c->amqp);
-    c->amqp = uri;
-    gw_key_replace_string(&c->amqp_uri_text, v->text);
-    return GW_OK;
-}
 
 /* nameko's parse_address: ^((?P<address>[^:]+):)?(?P<port>\d+)$, plus a plain integer port. */
 static int apply_web_address(const struct gw_key_err *e, const struct gw_yaml_node *v,
@@ -78,31 +55,6 @@ static int apply_web_address(const struct gw_key_err *e, const struct gw_yaml_no
     c->web_host = xstrndup(host, host_len);
     c->web_port = (int)port;
     return GW_OK;
-}
-
-/* nameko's TLS and login settings. enoki speaks plain AMQP with PLAIN login for now: a file that
- * asks for more must fail loudly rather than connect in clear text or with another mechanism. */
-static int apply_amqp_ssl(const struct gw_key_err *e, const struct gw_yaml_node *v,
-                          const char *path, void *base, const struct gw_key_spec *spec)
-{
-    (void)base;
-    (void)spec;
-    if (v->kind == GW_YAML_BOOL && !v->bval)
-        return GW_OK;
-    return gw_key_fail(e, v, path, GW_ECONFIG,
-                       "TLS to the broker is not supported yet; remove the key or set it to false");
-}
-
-static int apply_login_method(const struct gw_key_err *e, const struct gw_yaml_node *v,
-                              const char *path, void *base, const struct gw_key_spec *spec)
-{
-    char got[GW_YAML_DESCRIBE_LEN];
-    (void)base;
-    (void)spec;
-    if (v->kind == GW_YAML_STRING && strcmp(v->text, "PLAIN") == 0)
-        return GW_OK;
-    return gw_key_fail(e, v, path, GW_ECONFIG, "only PLAIN is supported, got %s",
-                       gw_yaml_describe(v, got, sizeof(got)));
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -363,9 +315,9 @@ static int apply_gateway(const struct gw_key_err *e, const struct gw_yaml_node *
 }
 
 static const struct gw_key_spec top_keys[] = {
-    {.name = "AMQP_SSL", .apply = apply_amqp_ssl},
-    {.name = "LOGIN_METHOD", .apply = apply_login_method},
-    {.name = "AMQP_URI", .apply = apply_amqp_uri},
+    {.name = "AMQP_SSL", .apply = gw_config_apply_amqp_ssl},
+    {.name = "LOGIN_METHOD", .apply = gw_config_apply_login_method},
+    {.name = "AMQP_URI", .apply = gw_config_apply_amqp_uri},
     {.name = "WEB_SERVER_ADDRESS", .apply = apply_web_address},
     {.name = "rpc_exchange",
      .apply = gw_key_apply_nonempty_string,
@@ -394,8 +346,10 @@ struct gw_config *gw_config_new_defaults(const char *path)
     struct gw_config *c = xcalloc(1, sizeof(*c));
     c->path = xstrdup(path);
     c->amqp_uri_text = xstrdup(GW_DEFAULT_AMQP_URI);
-    if (gw_amqp_uri_parse(GW_DEFAULT_AMQP_URI, &c->amqp, NULL, 0) != GW_OK)
+    if (gw_amqp_uri_list_parse(GW_DEFAULT_AMQP_URI, &c->amqp_nodes, &c->n_amqp_nodes, NULL, 0) !=
+        GW_OK)
         abort(); /* the default is a constant */
+    c->amqp_tls.cert_reqs = GW_CERT_REQUIRED;
     c->web_host = xstrdup(GW_DEFAULT_WEB_HOST);
     c->web_port = GW_DEFAULT_WEB_PORT;
     c->rpc_exchange = xstrdup(GW_DEFAULT_RPC_EXCHANGE);
@@ -437,7 +391,8 @@ void gw_config_clear(struct gw_config *c)
         free(*strings[i]);
         *strings[i] = NULL;
     }
-    gw_amqp_uri_clear(&c->amqp);
+    gw_amqp_uri_list_free(c->amqp_nodes, c->n_amqp_nodes);
+    gw_amqp_tls_clear(&c->amqp_tls);
     gw_string_list_clear(&c->cors.origins);
     gw_string_list_clear(&c->cors.methods);
     gw_string_list_clear(&c->cors.headers);

@@ -250,6 +250,12 @@ const char *gw_hub_bus_exchange(const struct gw_hub_bus *bus)
 struct gw_hub_waiter *gw_hub_bus_bind(struct gw_hub_bus *bus, const char *exchange, const char *key,
                                       bool declare_exchange, gw_hub_bound_fn done, void *arg)
 {
+    /* AMQP names are short strings: a longer one cannot be sent at all. */
+    if (strlen(exchange) > GW_AMQP_NAME_MAX || strlen(key) > GW_AMQP_NAME_MAX) {
+        if (done)
+            done(arg, GW_EINVAL);
+        return NULL;
+    }
     struct binding *b = find_binding(bus, exchange, key);
     if (!b) {
         if (bus->n_bindings == bus->cap_bindings) {

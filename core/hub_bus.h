@@ -63,7 +63,8 @@ const char *gw_hub_bus_exchange(const struct gw_hub_bus *bus);
  * gw_hub_bus_unbind, and made again after a reconnect. done (may be NULL) runs once the binding is
  * in place or failed, maybe before this returns (and then NULL is returned); while the first
  * connection is being made it waits for it. The waiter returned may be cancelled (done is then
- * never called); it is the bus's. */
+ * never called); it is the bus's. A name over GW_AMQP_NAME_MAX bytes is done at once with
+ * GW_EINVAL. */
 struct gw_hub_waiter *gw_hub_bus_bind(struct gw_hub_bus *bus, const char *exchange, const char *key,
                                       bool declare_exchange, gw_hub_bound_fn done, void *arg);
 void gw_hub_bus_unbind(struct gw_hub_bus *bus, const char *exchange, const char *key);

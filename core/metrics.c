@@ -23,17 +23,46 @@ struct gw_metrics {
     uint64_t timeouts, unknown_services, remote_errors, broker_failures;
     uint64_t reconnects;
     size_t in_flight;
+    char **nodes; /* "host:port" of AMQP_URI's nodes */
+    size_t n_nodes;
+    int connected_node; /* -1: none */
+    bool blocked;
 };
 
 struct gw_metrics *gw_metrics_new(void)
 {
-    return xcalloc(1, sizeof(struct gw_metrics));
+    struct gw_metrics *m = xcalloc(1, sizeof(struct gw_metrics));
+    m->connected_node = -1;
+    return m;
+}
+
+void gw_metrics_set_nodes(struct gw_metrics *m, const char *const *nodes, size_t n)
+{
+    for (size_t i = 0; i < m->n_nodes; i++)
+        free(m->nodes[i]);
+    free(m->nodes);
+    m->nodes = xcalloc(n ? n : 1, sizeof(*m->nodes));
+    for (size_t i = 0; i < n; i++)
+        m->nodes[i] = xstrdup(nodes[i]);
+    m->n_nodes = n;
+}
+
+void gw_metrics_set_connected_node(struct gw_metrics *m, int node)
+{
+    m->connected_node = node;
+}
+
+void gw_metrics_set_blocked(struct gw_metrics *m, bool blocked)
+{
+    m->blocked = blocked;
 }
 
 void gw_metrics_free(struct gw_metrics *m)
 {
     if (!m)
         return;
+    gw_metrics_set_nodes(m, NULL, 0);
+    free(m->nodes);
     free(m);
 }
 
@@ -116,5 +145,15 @@ void gw_metrics_render(const struct gw_metrics *m, struct gw_strbuf *out)
              "# TYPE enoki_rpc_broker_failures_total counter\n"
              "enoki_rpc_broker_failures_total %llu\n",
              (unsigned long long)m->remote_errors, (unsigned long long)m->broker_failures);
+    add_line(&b,
+             "# HELP enoki_broker_blocked 1 while the broker blocks publishers (a resource "
+             "alarm).\n# TYPE enoki_broker_blocked gauge\nenoki_broker_blocked %d\n",
+             m->blocked);
+    if (m->n_nodes > 0)
+        add_line(&b, "# HELP enoki_broker_connected The broker node enoki is connected to (1).\n"
+                     "# TYPE enoki_broker_connected gauge\n");
+    for (size_t i = 0; i < m->n_nodes; i++)
+        add_line(&b, "enoki_broker_connected{node=\"%s\"} %d\n", m->nodes[i],
+                 (int)i == m->connected_node);
     *out = b;
 }

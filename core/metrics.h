@@ -6,6 +6,7 @@
 #ifndef ENOKI_METRICS_H
 #define ENOKI_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +21,14 @@ void gw_metrics_free(struct gw_metrics *metrics);
 void gw_metrics_rpc(struct gw_metrics *metrics, double seconds, int outcome);
 
 void gw_metrics_reconnect(struct gw_metrics *metrics);
+
+/* The broker nodes (AMQP_URI's, "host:port" each, copied) and the one connected to (-1: none):
+ * the gauge enoki_broker_connected{node} is 1 for it and 0 for the others. */
+void gw_metrics_set_nodes(struct gw_metrics *metrics, const char *const *nodes, size_t n);
+void gw_metrics_set_connected_node(struct gw_metrics *metrics, int node);
+
+/* The gauge enoki_broker_blocked: 1 while the broker blocks publishers. */
+void gw_metrics_set_blocked(struct gw_metrics *metrics, bool blocked);
 
 /* The gauge of calls waiting for replies, set by the call table. */
 void gw_metrics_set_in_flight(struct gw_metrics *metrics, size_t calls);

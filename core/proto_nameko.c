@@ -25,14 +25,26 @@ struct nameko {
     char *reply_queue;
 };
 
+/* A reply queue of a new name (and binding key): the calls of the old one have all ended. */
+static void new_reply_queue(struct nameko *n)
+{
+    free(n->reply_queue);
+    gw_uuid4(n->reply_key);
+    n->reply_queue = xasprintf(REPLY_QUEUE_PREFIX "%s-%s", n->config->name, n->reply_key);
+}
+
 static void declare(void *state, struct gw_amqp_plan *plan)
 {
     struct nameko *n = state;
     /* The same declarations as nameko's own clients (§1, §3), once per connect. */
     gw_amqp_plan_exchange(plan, "", n->config->rpc_exchange, "topic");
+    /* On another node of the cluster the old reply queue may be stuck where it lived. */
+    if (plan->new_node)
+        new_reply_queue(n);
     /* A reply queue that outlived its x-expires while we were away is gone (nameko's calls hang
      * there): looked for before it is declared, so that the broker can say so. */
-    gw_amqp_plan_look(plan, "reply", n->reply_queue);
+    else
+        gw_amqp_plan_look(plan, "reply", n->reply_queue);
     gw_amqp_plan_queue(plan, "reply", n->reply_queue, GW_QUEUE_DURABLE, REPLY_QUEUE_EXPIRES_MS);
     gw_amqp_plan_bind(plan, "reply", n->reply_queue, n->config->rpc_exchange, n->reply_key);
     /* no_ack: a reply nobody waits for any more is dropped either way (§3), and acking each one
@@ -104,8 +116,7 @@ struct gw_proto gw_proto_nameko(const struct gw_config *config)
 {
     struct nameko *n = xcalloc(1, sizeof(*n));
     n->config = config;
-    gw_uuid4(n->reply_key);
-    n->reply_queue = xasprintf(REPLY_QUEUE_PREFIX "%s-%s", config->name, n->reply_key);
+    new_reply_queue(n);
     return (struct gw_proto){
         .name = "nameko",
         .state = n,

@@ -344,9 +344,19 @@ void gw_rpc_start(struct gw_rpc *rpc)
     gw_broker_start(rpc->broker);
 }
 
+bool gw_rpc_blocked(const struct gw_rpc *rpc)
+{
+    return gw_broker_blocked(rpc->broker);
+}
+
 bool gw_rpc_ready(const struct gw_rpc *rpc)
 {
-    return gw_broker_ready(rpc->broker);
+    return gw_broker_ready(rpc->broker) && !gw_broker_blocked(rpc->broker);
+}
+
+bool gw_rpc_node(const struct gw_rpc *rpc, char *buf, size_t len)
+{
+    return gw_broker_node(rpc->broker, buf, len);
 }
 
 size_t gw_rpc_pending(const struct gw_rpc *rpc)
@@ -368,6 +378,9 @@ int gw_rpc_call(struct gw_rpc *rpc, const struct gw_rpc_request *request, gw_rpc
 {
     if (rpc->closing || gw_broker_closing(rpc->broker))
         return GW_ESHUTDOWN;
+    /* Behind an alarm a publish would wait for minutes: refused now, to be retried. */
+    if (gw_broker_blocked(rpc->broker))
+        return GW_EBLOCKED;
     bool park = gw_broker_starting(rpc->broker);
     if (!gw_broker_ready(rpc->broker) && !park)
         return GW_EBROKER;

@@ -57,8 +57,14 @@ void gw_rpc_start(struct gw_rpc *rpc);
 /* Counts calls, their latency and outcome, and reconnects into metrics (borrowed; NULL = none). */
 void gw_rpc_set_metrics(struct gw_rpc *rpc, struct gw_metrics *metrics);
 
-/* true while the connection and the reply consumer are up. */
+/* true while the broker blocks publishers (connection.blocked): calls get GW_EBLOCKED. */
+bool gw_rpc_blocked(const struct gw_rpc *rpc);
+
+/* true while the connection and the reply consumer are up, and the broker takes publishes. */
 bool gw_rpc_ready(const struct gw_rpc *rpc);
+
+/* The broker node in use, "host:port" (gw_broker_node). */
+bool gw_rpc_node(const struct gw_rpc *rpc, char *buf, size_t len);
 
 /* Publishes a call. Returns GW_OK and (if out is not NULL) a borrowed handle valid until done runs
  * or the call is cancelled; or GW_EBROKER / GW_ESHUTDOWN at once (done is then never called). While

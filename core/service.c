@@ -93,7 +93,9 @@ static void on_declare(void *arg, struct gw_amqp_plan *plan)
 {
     struct gw_service *service = arg;
     /* As a nameko service declares itself (§2): rpc-<name>, durable, bound <name>.*. */
-    gw_amqp_plan_queue(plan, "service", service->queue, GW_QUEUE_DURABLE, 0);
+    /* Shared by every instance of the gateway: when its home node in a cluster is down the
+     * connection goes on without it (core/broker.c logs it). */
+    gw_amqp_plan_queue(plan, "service", service->queue, GW_QUEUE_DURABLE | GW_QUEUE_OPTIONAL, 0);
     gw_amqp_plan_bind(plan, "service", service->queue, service->config->rpc_exchange, service->key);
     gw_amqp_plan_qos(plan, "service", SERVICE_PREFETCH);
     gw_amqp_plan_consume(plan, "service", service->queue, consumer_tag, 0);

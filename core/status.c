@@ -42,6 +42,7 @@ static const struct status_text status_texts[] = {
     {GW_ETOKEN_EXPIRED, "token_expired", "the token has expired"},
     {GW_ETOKEN_EARLY, "token_not_yet_valid", "the token is not valid yet"},
     {GW_ETOKEN_CLAIM, "token_claim", "a claim of the token is not the expected one"},
+    {GW_EBLOCKED, "broker_blocked", "the broker blocks publishers (a memory or disk alarm)"},
     {GW_EJWKS, "bad_jwks", "the JWK Set is refused"},
     {GW_EUNAUTHORIZED, "unauthorized", "a valid bearer token is needed"},
     {GW_EDENIED, "forbidden", "the token does not allow this"},

@@ -40,6 +40,7 @@ enum gw_status {
     GW_EBADREPLY = -44,        /* the reply cannot be decoded */
     GW_ESHUTDOWN = -45,        /* enoki is stopping */
     GW_ECANCELLED = -46,       /* the caller went away */
+    GW_EBLOCKED = -47,         /* the broker blocks publishers (a memory or disk alarm) */
 
     /* identity: bearer tokens (routes/jwt) and their keys (routes/jwk) */
     GW_ETOKEN = -50,         /* the token is malformed */

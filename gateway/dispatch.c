@@ -106,7 +106,10 @@ static void publish_call(struct gw_request *req, const json_t *args, const json_
     int status = gw_rpc_call(req->env->rpc, &call, on_call_done, req, &req->call);
     if (status != GW_OK) {
         /* Answered now, as if the call had ended at once. */
-        on_call_done_now(req, status, status == GW_EBROKER ? "not connected" : "shutting down");
+        on_call_done_now(req, status,
+                         status == GW_EBROKER    ? "not connected"
+                         : status == GW_EBLOCKED ? "blocked"
+                                                 : "shutting down");
         return;
     }
 }
@@ -273,16 +276,28 @@ static void redirect(struct gw_request *req, const char *path)
 /* Load balancers and Kubernetes: alive while the loop answers, ready while the broker is there. */
 static void probe(struct gw_request *req, const char *url)
 {
-    bool ready = strcmp(url, req->config->health_path) == 0 || gw_rpc_ready(req->env->rpc);
+    bool health = strcmp(url, req->config->health_path) == 0;
+    bool ready = health || gw_rpc_ready(req->env->rpc);
     memset(&req->response, 0, sizeof(req->response));
     if (ready) {
+        /* Readiness names the broker node in use: with a cluster, operators see which. */
+        char node[300];
+        json_t *body = json_pack("{s:s}", "status", "ok");
+        if (!health && gw_rpc_node(req->env->rpc, node, sizeof(node)))
+            json_object_set_new(body, "node", json_string(node));
         req->response.status = 200;
         req->response.content_type = "application/json";
-        req->response.body = xstrdup("{\"status\":\"ok\"}");
+        req->response.body = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
         req->response.body_len = strlen(req->response.body);
+        json_decref(body);
     } else {
-        gw_respond_status(503, "not_ready", "the broker connection is not up", NULL,
-                          &req->response);
+        if (gw_rpc_blocked(req->env->rpc))
+            gw_respond_status(503, "broker_blocked",
+                              "the broker blocks publishers (a memory or disk alarm)", NULL,
+                              &req->response);
+        else
+            gw_respond_status(503, "not_ready", "the broker connection is not up", NULL,
+                              &req->response);
     }
     req->responded = true;
 }

@@ -59,6 +59,27 @@ static json_t *broker_unavailable(const char *message)
                            json_pack("[s]", message), message);
 }
 
+/* Why a channel's binding failed (channel may be NULL): a name AMQP cannot carry is the caller's
+ * error; anything else is the broker's, and worth a retry. */
+static json_t *bind_error(int status, const char *channel)
+{
+    char message[512];
+    if (status == GW_EINVAL) {
+        snprintf(message, sizeof(message),
+                 "channel name too long: its service and event type are AMQP names, at most %d "
+                 "bytes each",
+                 GW_AMQP_NAME_MAX);
+        return gw_nameko_error("ValueError", "builtins.ValueError", json_pack("[s]", message),
+                               message);
+    }
+    if (channel)
+        snprintf(message, sizeof(message), "cannot receive the events of %s now; retry later",
+                 channel);
+    else
+        snprintf(message, sizeof(message), "cannot bind the channel's events");
+    return broker_unavailable(message);
+}
+
 /* --- subscriptions ---------------------------------------------------------------------------- */
 
 static bool subscribed(const struct gw_hub_socket *s, const char *channel)
@@ -158,10 +179,7 @@ static void on_subscribed(void *arg, int status)
         /* No binding, no subscription: the client may try again. */
         remove_channel(s, channel);
         release_channel(s->hub, channel);
-        char message[512];
-        snprintf(message, sizeof(message), "cannot receive the events of %s now; retry later",
-                 channel);
-        s->hub->ops.subscribed(s->socket, NULL, broker_unavailable(message));
+        s->hub->ops.subscribed(s->socket, NULL, bind_error(status, channel));
     }
     free(channel);
 }
@@ -317,7 +335,7 @@ static void on_native_subscribed(void *arg, int status)
     if (status == GW_OK)
         answer(ns->hub, ns->in, NULL, NULL);
     else
-        answer_error_take(ns->hub, ns->in, broker_unavailable("cannot bind the channel's events"));
+        answer_error_take(ns->hub, ns->in, bind_error(status, NULL));
     free(ns);
 }
 

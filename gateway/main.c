@@ -5,6 +5,7 @@
 #include "core/rpc.h"
 #include "core/status.h"
 #include "core/util.h"
+#include "core/version.h"
 #include "core/xalloc.h"
 #include "gateway/authn.h"
 #include "gateway/generation.h"
@@ -27,8 +28,6 @@
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
-
-#define ENOKI_VERSION "0.1.0"
 
 enum { EXIT_CONFIG = 2 };
 
@@ -361,7 +360,7 @@ static int run(struct gw_config *config, struct gw_route_table *table, struct gw
     uv_signal_start(&gw.sighup, on_reload, SIGHUP);
     uv_timer_init(gw.loop, &gw.drain_timer);
     gw.drain_timer.data = &gw;
-    gw_info("main", "enoki %s listening on %s:%d, %zu route(s), exchange %s", ENOKI_VERSION,
+    gw_info("main", "enoki %s listening on %s:%d, %zu route(s), exchange %s", GW_VERSION,
             config->web_host, gw_listener_port(gw.listener), config->n_routes,
             config->rpc_exchange);
 
@@ -487,7 +486,7 @@ int main(int argc, char **argv)
             status = probe_url(optarg);
             goto out;
         case 'V':
-            printf("enoki %s\n", ENOKI_VERSION);
+            printf("enoki %s\n", GW_VERSION);
             status = EXIT_SUCCESS;
             goto out;
         case 'h':
@@ -518,6 +517,12 @@ int main(int argc, char **argv)
     table = build_table(config);
     if (!table)
         goto out;
+    for (size_t i = 0; i < config->n_amqp_nodes; i++)
+        if (config->amqp_nodes[i].tls && config->amqp_tls.cert_reqs == GW_CERT_NONE) {
+            gw_warn("main", "AMQP_SSL.cert_reqs is CERT_NONE: the broker's certificate is not "
+                            "verified, anyone on the path can pose as the broker");
+            break;
+        }
     /* The key file is part of the config: one that does not load stops enoki here. */
     authn = gw_authn_new(&config->auth.jwt, err, sizeof(err));
     if (!authn) {
@@ -526,8 +531,9 @@ int main(int argc, char **argv)
     }
     if (check_only) {
         printf("%s: OK, %zu route(s); AMQP %s:%d vhost %s, exchange %s; listening on %s:%d\n",
-               config->path, config->n_routes, config->amqp.host, config->amqp.port,
-               config->amqp.vhost, config->rpc_exchange, config->web_host, config->web_port);
+               config->path, config->n_routes, config->amqp_nodes[0].host,
+               config->amqp_nodes[0].port, config->amqp_nodes[0].vhost, config->rpc_exchange,
+               config->web_host, config->web_port);
         gw_route_table_dump(table, describe_route, print_line, stdout);
         if (config->expose.n > 0) {
             printf("%s/<service>/<method>\tPOST\t(generic route)  timeout=%gs  exposes:",

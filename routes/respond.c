@@ -27,6 +27,7 @@ static const struct gw_outcome outcomes[] = {
     {GW_ETIMEOUT, 504, "RpcTimeout", "nameko.exceptions.RpcTimeout"},
     {GW_EBADREPLY, 502, "BadReply", "enoki.BadReply"},
     {GW_ESHUTDOWN, 503, "GatewayStopping", "enoki.GatewayStopping"},
+    {GW_EBLOCKED, 503, "BrokerBlocked", "enoki.BrokerBlocked"},
     {GW_EREMOTE, 500, "GatewayError", "enoki.GatewayError"},
     {GW_EUNAUTHORIZED, 401, "Unauthorized", "enoki.Unauthorized"},
     {GW_EDENIED, 403, "Forbidden", "enoki.Forbidden"},
@@ -143,6 +144,10 @@ void gw_describe_call_failure(int status, const char *detail, const char *target
         break;
     case GW_EBADREPLY:
         snprintf(buf, len, "the reply from %s could not be decoded: %s", target, detail);
+        break;
+    case GW_EBLOCKED:
+        snprintf(buf, len,
+                 "the message broker blocks publishers (a memory or disk alarm); retry later");
         break;
     default:
         snprintf(buf, len, "%s", detail);

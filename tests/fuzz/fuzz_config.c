@@ -90,7 +90,10 @@ static void check_policy_list(const struct gw_policy_list *list, bool channels)
 /* What the rest of the gateway relies on in a config that loaded. */
 static void check_config(const struct gw_config *c)
 {
-    FUZZ_ASSERT(c->amqp.host && c->amqp.user && c->amqp.password && c->amqp.vhost);
+    FUZZ_ASSERT(c->n_amqp_nodes >= 1 && c->n_amqp_nodes <= GW_AMQP_MAX_NODES);
+    for (size_t i = 0; i < c->n_amqp_nodes; i++)
+        FUZZ_ASSERT(c->amqp_nodes[i].host && c->amqp_nodes[i].user && c->amqp_nodes[i].password &&
+                    c->amqp_nodes[i].vhost);
     FUZZ_ASSERT(c->web_host && c->rpc_exchange && c->name);
     FUZZ_ASSERT(c->log_level <= GW_LOG_ERROR && c->log_format <= GW_LOG_JSON);
     FUZZ_ASSERT(c->rpc_prefix && c->rpc_prefix[0] == '/');

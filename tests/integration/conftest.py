@@ -78,15 +78,20 @@ def pytest_collection_modifyitems(config, items):
         item.add_marker(skip)
 
 
-def memory_is_measurable():
-    """False under valgrind or with an ASan build: they keep freed memory, so RSS means nothing."""
-    if WRAPPER or not ENOKI_BIN:
-        return False
+def enoki_is_instrumented():
+    """True under valgrind (ENOKI_WRAPPER) or with an ASan build (make check, make valgrind)."""
+    if WRAPPER:
+        return True
     try:
         with open(ENOKI_BIN, "rb") as f:
-            return b"__asan_init" not in f.read()
+            return b"__asan_init" in f.read()
     except OSError:
         return False
+
+
+def memory_is_measurable():
+    """False under valgrind or with an ASan build: they keep freed memory, so RSS means nothing."""
+    return bool(ENOKI_BIN) and not enoki_is_instrumented()
 
 
 def rss_kb(pid):
@@ -802,3 +807,42 @@ def refused(gw, **kw):
         return exc
     c.abort()
     pytest.fail("the upgrade with {} succeeded (101); expected a refusal".format(kw))
+
+
+# --- extra RabbitMQ nodes (tests/integration/rabbit_nodes.py) ---------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def rabbit_certs(tmp_path_factory):
+    """The test certificates (rabbit_nodes.Certs), made once per session with openssl (~0.3 s)."""
+    from rabbit_nodes import Certs
+
+    return Certs(tmp_path_factory.mktemp("certs"))
+
+
+@pytest.fixture(scope="module")
+def tls_node(rabbit_certs, tmp_path_factory):
+    """A RabbitMQ node of its own with a TLS listener (tls_node.tls_port, amqps_uri()) serving the
+    localhost certificate, EXTERNAL login enabled and the user "enoki-client" (no password) created;
+    plain AMQP on tls_node.port. Stopped, with nothing left running, after the module."""
+    from rabbit_nodes import RabbitNode
+
+    node = RabbitNode(tmp_path_factory.mktemp("tls-node"), tls=rabbit_certs,
+                      users={"enoki-client": None})
+    node.start()
+    yield node
+    node.stop()
+
+
+@pytest.fixture(scope="module")
+def rabbit_cluster(rabbit_certs, tmp_path_factory):
+    """Two RabbitMQ nodes of their own joined in one cluster (rabbit_cluster.a, .b), each with plain
+    AMQP and a TLS listener like tls_node's. Module scope: a test that stops a node calls
+    rabbit_cluster.ensure_running() first if it needs both. Stopped after the module."""
+    from rabbit_nodes import RabbitCluster
+
+    cluster = RabbitCluster(tmp_path_factory.mktemp("cluster"), tls=rabbit_certs,
+                            users={"enoki-client": None})
+    cluster.start()
+    yield cluster
+    cluster.stop()

@@ -1,8 +1,10 @@
 """Operations (issue 6): probes for load balancers and Kubernetes, and `enoki --probe`."""
 
+import re
+
 import pytest
 
-from conftest import ENOKI_BIN, Enoki, run_enoki, wait_for
+from conftest import AMQP_URI, ENOKI_BIN, Enoki, run_enoki, wait_for
 
 
 @pytest.fixture
@@ -16,7 +18,9 @@ def test_healthz_and_readyz_when_connected(up):
     r = up.get("/healthz")
     assert r.status == 200 and r.json() == {"status": "ok"}, r
     wait_for(lambda: up.get("/readyz").status == 200, 10, what="readyz")
-    assert up.get("/readyz").json() == {"status": "ok"}
+    # Readiness names the broker node in use (the test broker's host:port from AMQP_URI).
+    host, port = re.match(r"^amqps?://(?:[^@/]*@)?([^:/]*)(?::(\d+))?", AMQP_URI).groups()
+    assert up.get("/readyz").json() == {"status": "ok", "node": "{}:{}".format(host, port or 5672)}
 
 
 def test_readyz_is_503_without_the_broker(tmp_path):

@@ -117,7 +117,16 @@ def test_readme_other_configs_check(tmp_path, index):
     """Every other YAML block of the README is a whole config that enoki --check accepts, with the
     environment variables it names set (those of the docs that are fragments are in docs/)."""
     path = tmp_path / "readme-{}.yaml".format(index)
-    path.write_text(readme_blocks("yaml")[index])
+    text = readme_blocks("yaml")[index]
+    if "/etc/enoki/" in text:
+        # The TLS example's files, made here: a self-signed client certificate that is its own CA.
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=enoki", "-days", "1",
+                        "-keyout", str(tmp_path / "client.key"), "-out",
+                        str(tmp_path / "client.pem")], check=True, capture_output=True)
+        (tmp_path / "ca.pem").write_bytes((tmp_path / "client.pem").read_bytes())
+        text = text.replace("/etc/enoki/", str(tmp_path) + "/")
+    path.write_text(text)
     env = {k: v for k, v in os.environ.items() if k != "ENOKI_CONFIG"}
     env.update(JWT_SECRET="readme-secret", ENOKI_ADMIN_TOKEN="readme-admin")
     out = subprocess.run([ENOKI_BIN, "--config", str(path), "--check"], capture_output=True,

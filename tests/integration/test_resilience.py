@@ -363,8 +363,9 @@ def test_a_silent_broker_is_noticed_within_a_heartbeat(peer, tmp_path, enoki):
     relay = Relay(broker_port())
     try:
         gw = chaos_gateway(enoki, relay.uri(), heartbeat=2, svc=SVC)
-        # An idle connection that the broker keeps alive with its heartbeats is not "silent".
-        time.sleep(5)
+        # An idle connection that the broker keeps alive with its heartbeats is not "silent"; and
+        # enoki's own heartbeats keep the broker from closing it (it does after two missed).
+        time.sleep(7)
         assert "no heartbeat" not in gw.stderr_text() and "lost the broker" not in gw.stderr_text()
         assert gw.get("/echo").status == 200
         call = Background(lambda: gw.get("/slow?seconds=20&value=x"))

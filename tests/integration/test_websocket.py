@@ -946,6 +946,21 @@ def test_p5_unsubscribe_stops_events(hub, events, broker, connect):
     assert roundtrip(b) == []
 
 
+def test_p5_an_event_type_amqp_cannot_carry_is_a_clear_error(hub, events, broker, connect):
+    """An event type over 255 bytes cannot be a routing key: the subscribe fails with a ValueError
+    that says so, the socket and the connection go on (its other channels still get events)."""
+    c = connect(hub)
+    ok = EVSVC + ".t_long_ok"
+    assert c.call("subscribe", {"channel": ok}, "s")["data"] == [ok]
+    frame = c.call("subscribe", {"channel": EVSVC + "." + "e" * 256}, "long")
+    assert frame["success"] is False, frame
+    assert frame["error"]["exc_type"] == "ValueError", frame
+    assert "at most 255 bytes" in frame["error"]["value"], frame
+    assert c.call("get_subscriptions", {}, "g")["data"] == [ok]
+    publish_event(broker, "t_long_ok", {"n": 1})
+    expect(c, "t_long_ok", event_frame("t_long_ok", {"n": 1}, ok))
+
+
 def test_p5_each_event_once_per_socket(hub, events, broker, connect):
     a, b = connect(hub), connect(hub)
     once, other = EVSVC + ".t_once", EVSVC + ".t_other"

@@ -466,6 +466,13 @@ class Peer:
         # again, consume again. Calls in flight on the old connection are lost with it; the broker
         # redelivers their requests.
         log("lost the broker connection:", repr(why), "; reconnecting")
+        # A connection that is still open (a nacked reply, say) is closed first: its consumers hold
+        # unacknowledged requests, which the broker redelivers only once it is gone.
+        try:
+            if self.connection.is_open:
+                self.connection.close()
+        except Exception as exc:  # it is being given up either way
+            log("closing the old connection:", repr(exc))
         self.channels = {}
         self.in_flight = 0
         while not self.stopping:

@@ -50,9 +50,10 @@ static const struct {
     {"amqp://[::1]:5673/x", GW_OK, "::1", 5673, "guest", "guest", "x", NULL},
     {"amqp://u:p@[fe80::1]", GW_OK, "fe80::1", 5672, "u", "p", "/", NULL},
     {"redis://localhost", GW_EURI, NULL, 0, NULL, NULL, NULL,
-     "unsupported scheme 'redis' (expected amqp:// or pyamqp://)"},
-    {"amqps://h", GW_EURI, NULL, 0, NULL, NULL, NULL,
-     "amqps:// (TLS) is not supported yet; use amqp:// or pyamqp://"},
+     "unsupported scheme 'redis' (expected amqp://, pyamqp:// or amqps://)"},
+    /* kombu's SSL transport: port 5671 unless given. */
+    {"amqps://h", GW_OK, "h", 5671, "guest", "guest", "/", NULL},
+    {"AMQPS://u:p@h:5673/v", GW_OK, "h", 5673, "u", "p", "v", NULL},
     {"localhost", GW_EURI, NULL, 0, NULL, NULL, NULL,
      "expected amqp://[user[:password]@]host[:port][/vhost]"},
     {"://h", GW_EURI, NULL, 0, NULL, NULL, NULL,
@@ -114,10 +115,55 @@ START_TEST(amqp_uri_without_err)
 }
 END_TEST
 
+/* AMQP_URI as kombu's failover list: ';' between URIs, each parsed alone, tls per scheme. */
+START_TEST(uri_list)
+{
+    struct gw_amqp_uri *nodes;
+    size_t n;
+    char err[256] = "";
+    ck_assert_int_eq(gw_amqp_uri_list_parse("amqp://a", &nodes, &n, err, sizeof(err)), GW_OK);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_str_eq(nodes[0].host, "a");
+    ck_assert(!nodes[0].tls && !nodes[0].port_given);
+    gw_amqp_uri_list_free(nodes, n);
+
+    ck_assert_int_eq(
+        gw_amqp_uri_list_parse("amqps://u:p@rmq-0:5671/; amqp://rmq-1:5673/v ;amqps://rmq-2",
+                               &nodes, &n, err, sizeof(err)),
+        GW_OK);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_str_eq(nodes[0].host, "rmq-0");
+    ck_assert(nodes[0].tls && nodes[0].port_given && nodes[0].port == 5671);
+    ck_assert_str_eq(nodes[1].host, "rmq-1");
+    ck_assert(!nodes[1].tls && nodes[1].port == 5673);
+    ck_assert_str_eq(nodes[1].vhost, "v");
+    ck_assert(nodes[2].tls && !nodes[2].port_given && nodes[2].port == 5671);
+    gw_amqp_uri_list_free(nodes, n);
+
+    ck_assert_int_eq(gw_amqp_uri_list_parse("amqp://a;", &nodes, &n, err, sizeof(err)), GW_EURI);
+    ck_assert_str_eq(err, "URI 2 of the list is empty");
+    ck_assert_ptr_null(nodes);
+    ck_assert_int_eq(gw_amqp_uri_list_parse("amqp://a; ;amqp://b", &nodes, &n, err, sizeof(err)),
+                     GW_EURI);
+    ck_assert_str_eq(err, "URI 2 of the list is empty");
+    ck_assert_int_eq(
+        gw_amqp_uri_list_parse("amqp://a;redis://secret@b", &nodes, &n, err, sizeof(err)), GW_EURI);
+    ck_assert_str_eq(err, "URI 2 of the list: unsupported scheme 'redis' (expected amqp://, "
+                          "pyamqp:// or amqps://)");
+    ck_assert_ptr_null(strstr(err, "secret"));
+    char many[2048] = "";
+    for (int i = 0; i <= GW_AMQP_MAX_NODES; i++)
+        strcat(many, i ? ";amqp://h" : "amqp://h");
+    ck_assert_int_eq(gw_amqp_uri_list_parse(many, &nodes, &n, err, sizeof(err)), GW_EURI);
+    ck_assert_str_eq(err, "more than 16 URIs");
+}
+END_TEST
+
 Suite *amqp_uri_suite(void)
 {
     Suite *s = suite_create("amqp_uri");
     TCase *tc = tcase_create("amqp_uri");
+    tcase_add_test(tc, uri_list);
     tcase_add_loop_test(tc, amqp_uri, 0, (int)ARRAY_LEN(uri_cases));
     tcase_add_test(tc, amqp_uri_without_err);
     suite_add_tcase(s, tc);

@@ -61,11 +61,11 @@ static void assert_defaults(const struct gw_config *c)
 {
     ck_assert_str_eq(c->path, "t.yaml");
     ck_assert_str_eq(c->amqp_uri_text, "pyamqp://guest:guest@localhost");
-    ck_assert_str_eq(c->amqp.host, "localhost");
-    ck_assert_int_eq(c->amqp.port, 5672);
-    ck_assert_str_eq(c->amqp.user, "guest");
-    ck_assert_str_eq(c->amqp.password, "guest");
-    ck_assert_str_eq(c->amqp.vhost, "/");
+    ck_assert_str_eq(c->amqp_nodes[0].host, "localhost");
+    ck_assert_int_eq(c->amqp_nodes[0].port, 5672);
+    ck_assert_str_eq(c->amqp_nodes[0].user, "guest");
+    ck_assert_str_eq(c->amqp_nodes[0].password, "guest");
+    ck_assert_str_eq(c->amqp_nodes[0].vhost, "/");
     ck_assert_str_eq(c->web_host, "0.0.0.0");
     ck_assert_int_eq(c->web_port, 8000);
     ck_assert_str_eq(c->rpc_exchange, "nameko-rpc");
@@ -149,11 +149,11 @@ START_TEST(every_key)
     int rc = load(full_file, NULL, 0, &c, err, sizeof(err));
     ck_assert_msg(rc == GW_OK, "%s", err);
     ck_assert_str_eq(c->amqp_uri_text, "amqp://user:pw@rabbit:5673/vh");
-    ck_assert_str_eq(c->amqp.host, "rabbit");
-    ck_assert_int_eq(c->amqp.port, 5673);
-    ck_assert_str_eq(c->amqp.user, "user");
-    ck_assert_str_eq(c->amqp.password, "pw");
-    ck_assert_str_eq(c->amqp.vhost, "vh");
+    ck_assert_str_eq(c->amqp_nodes[0].host, "rabbit");
+    ck_assert_int_eq(c->amqp_nodes[0].port, 5673);
+    ck_assert_str_eq(c->amqp_nodes[0].user, "user");
+    ck_assert_str_eq(c->amqp_nodes[0].password, "pw");
+    ck_assert_str_eq(c->amqp_nodes[0].vhost, "vh");
     ck_assert_str_eq(c->web_host, "127.0.0.1");
     ck_assert_int_eq(c->web_port, 8080);
     ck_assert_str_eq(c->rpc_exchange, "my-rpc");
@@ -250,13 +250,13 @@ static const char *field_str(const struct gw_config *c, enum field f)
     case F_AMQP_TEXT:
         return c->amqp_uri_text;
     case F_AMQP_HOST:
-        return c->amqp.host;
+        return c->amqp_nodes[0].host;
     case F_AMQP_USER:
-        return c->amqp.user;
+        return c->amqp_nodes[0].user;
     case F_AMQP_PASSWORD:
-        return c->amqp.password;
+        return c->amqp_nodes[0].password;
     case F_AMQP_VHOST:
-        return c->amqp.vhost;
+        return c->amqp_nodes[0].vhost;
     case F_WEB_HOST:
         return c->web_host;
     case F_RPC_EXCHANGE:
@@ -288,7 +288,7 @@ static double field_num(const struct gw_config *c, enum field f)
 {
     switch (f) {
     case F_AMQP_PORT:
-        return c->amqp.port;
+        return c->amqp_nodes[0].port;
     case F_WEB_PORT:
         return c->web_port;
     case F_HEARTBEAT:
@@ -643,7 +643,7 @@ static const struct {
 
     /* AMQP_URI. */
     {"AMQP_URI: redis://localhost\n", NULL, NULL, GW_EURI,
-     "t.yaml:1: AMQP_URI: unsupported scheme 'redis' (expected amqp:// or pyamqp://)"},
+     "t.yaml:1: AMQP_URI: unsupported scheme 'redis' (expected amqp://, pyamqp:// or amqps://)"},
     {"x: 1\nAMQP_URI: amqp://u:secret@h:99999/\n", NULL, NULL, GW_EURI,
      "t.yaml:2: AMQP_URI: invalid port '99999' (expected 1 to 65535)"},
     {"AMQP_URI: 5\n", NULL, NULL, GW_ECONFIG, "t.yaml:1: AMQP_URI: expected a string, got '5'"},
@@ -702,14 +702,24 @@ static const struct {
      GW_ECONFIG,
      "t.yaml:4: routes[0].expected_exceptions[1]: expected an exception type name such as "
      "'ValueError', got '3'"},
-    {"AMQP_SSL: true\n", NULL, NULL, GW_ECONFIG,
-     "t.yaml:1: AMQP_SSL: TLS to the broker is not supported yet; remove the key or set it to "
-     "false"},
-    {"x: 1\nAMQP_SSL: {certfile: a.pem}\n", NULL, NULL, GW_ECONFIG,
-     "t.yaml:2: AMQP_SSL: TLS to the broker is not supported yet; remove the key or set it to "
-     "false"},
+    {"AMQP_SSL: 1\n", NULL, NULL, GW_ECONFIG,
+     "t.yaml:1: AMQP_SSL: expected true, false or a mapping {ca_certs, certfile, keyfile, "
+     "cert_reqs}, got '1'"},
+    {"x: 1\nAMQP_SSL: {certfile: /nonexistent/a.pem}\n", NULL, NULL, GW_ECONFIG,
+     "t.yaml:2: AMQP_SSL.certfile: cannot read /nonexistent/a.pem: No such file or directory"},
+    {"AMQP_SSL: {ca_certs: /nonexistent/ca.pem}\n", NULL, NULL, GW_ECONFIG,
+     "t.yaml:1: AMQP_SSL.ca_certs: cannot read /nonexistent/ca.pem: No such file or directory"},
+    {"AMQP_SSL: {cert_reqs: CERT_SOMETIMES}\n", NULL, NULL, GW_ECONFIG,
+     "t.yaml:1: AMQP_SSL.cert_reqs: expected CERT_REQUIRED, CERT_OPTIONAL or CERT_NONE, got "
+     "'CERT_SOMETIMES'"},
+    {"AMQP_SSL: {verify: yes}\n", NULL, NULL, GW_ECONFIG,
+     "t.yaml:1: AMQP_SSL.verify: unknown key (expected one of: ca_certs, certfile, keyfile, "
+     "cert_reqs)"},
     {"LOGIN_METHOD: AMQPLAIN\n", NULL, NULL, GW_ECONFIG,
-     "t.yaml:1: LOGIN_METHOD: only PLAIN is supported, got 'AMQPLAIN'"},
+     "t.yaml:1: LOGIN_METHOD: expected PLAIN or EXTERNAL, got 'AMQPLAIN'"},
+    {"LOGIN_METHOD: EXTERNAL\n", NULL, NULL, GW_ECONFIG,
+     "t.yaml:1: LOGIN_METHOD: EXTERNAL logs in with a client certificate: it needs AMQP_SSL with "
+     "certfile (and keyfile)"},
     {"HEARTBEAT: -1\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:1: HEARTBEAT: expected an integer from 0 to 65535, got '-1'"},
     {"HEARTBEAT: 65536\n", NULL, NULL, GW_ECONFIG,
@@ -867,9 +877,8 @@ static const struct {
      "--define routes: routes[0].rpc: expected 'service.method', got 'ab'"},
     {"{}", "GATEWAY", "{name: !env_var '${A:${B}}'}", GW_ESUBST,
      "--define GATEWAY: GATEWAY.name: nested ${...} references are not supported"},
-    {"{}", "AMQP_URI", "amqps://h", GW_EURI,
-     "--define AMQP_URI: AMQP_URI: amqps:// (TLS) is not supported yet; use amqp:// or "
-     "pyamqp://"},
+    {"{}", "AMQP_URI", "amqp://h;", GW_EURI,
+     "--define AMQP_URI: AMQP_URI: URI 2 of the list is empty"},
     {"{}", "", "1", GW_ECONFIG, "--define: expected KEY=VALUE, got an empty KEY"},
     /* A define never rescues a file that is not a mapping. */
     {"", "HEARTBEAT", "1", GW_ECONFIG,
