@@ -55,6 +55,7 @@ static void declare(void *state, struct gw_amqp_plan *plan)
 static void encode(void *state, const struct gw_rpc_request *request, struct gw_proto_request *out)
 {
     struct nameko *n = state;
+    out->service = xstrdup(request->service);
     out->exchange = xstrdup(n->config->rpc_exchange);
     out->routing_key = xasprintf("%s.%s", request->service, request->method);
     out->mandatory = true; /* a basic.return is how an unknown service shows (§1) */
@@ -118,9 +119,8 @@ struct gw_proto gw_proto_nameko(const struct gw_config *config)
     n->config = config;
     new_reply_queue(n);
     return (struct gw_proto){
-        .name = "nameko",
+        .protocol = GW_PROTO_NAMEKO,
         .state = n,
-        .serves = NULL,
         .declare = declare,
         .prepare = NULL,
         .encode = encode,
@@ -133,6 +133,7 @@ struct gw_proto gw_proto_nameko(const struct gw_config *config)
 
 void gw_proto_request_clear(struct gw_proto_request *request)
 {
+    free(request->service);
     free(request->exchange);
     free(request->routing_key);
     free(request->body);

@@ -149,3 +149,17 @@ char *gw_python_repr(const json_t *value)
     gw_json_write(&b, value, &python_repr);
     return gw_strbuf_take(&b);
 }
+
+char *gw_python_repr_tuple(const json_t *array)
+{
+    struct gw_strbuf b = {0};
+    size_t n = json_array_size(array);
+    gw_strbuf_adds(&b, "(");
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            gw_strbuf_adds(&b, ", ");
+        gw_json_write(&b, json_array_get(array, i), &python_repr);
+    }
+    gw_strbuf_adds(&b, n == 1 ? ",)" : ")");
+    return gw_strbuf_take(&b);
+}

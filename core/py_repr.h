@@ -9,4 +9,7 @@
 /* A new string. */
 char *gw_python_repr(const json_t *value);
 
+/* The repr of a tuple of array's items: "(1, 'a')", "(1,)", "()". A new string. */
+char *gw_python_repr_tuple(const json_t *array);
+
 #endif
