@@ -8,6 +8,7 @@
 
 #include "core/config_auth.h"
 #include "core/config_keys.h"
+#include "core/config_services.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -36,6 +37,7 @@ struct gw_route_conf {
     struct gw_string_list scopes; /* all required of the token (its scope or scp claim) */
     char *routing_key; /* amphora: a template over the path and query values, "{user_id}" */
     int collect;       /* amphora fanout: 0 the first reply, GW_COLLECT_ALL, or that many */
+    enum gw_protocol protocol; /* its service's (GATEWAY.services), settled once the file is read */
     int line;          /* line of the route's mapping in the file, 1-based */
     int rule_line;     /* line of its rule: where errors about the rule point */
     int rpc_line, routing_key_line, collect_line;

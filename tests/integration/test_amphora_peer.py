@@ -16,42 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from amphorakit import AmphoraPeer
 from conftest import SCALE, AMQP_URI, pika_params, wait_for
 
 PEER = Path(__file__).resolve().parents[2] / "tests" / "peer" / "amphora_peer.py"
-
-
-class AmphoraPeer:
-    def __init__(self, tmpdir, *args):
-        self.stderr_path = Path(tmpdir) / "amphora-peer-{}.stderr".format(uuid.uuid4().hex[:8])
-        self.stderr = open(self.stderr_path, "w")
-        cmd = [sys.executable, str(PEER), "--amqp-uri", AMQP_URI, *args]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self.stderr, text=True)
-        deadline = time.monotonic() + 10 * SCALE
-        line = ""
-        while time.monotonic() < deadline and self.proc.poll() is None:
-            if select.select([self.proc.stdout], [], [], 0.1)[0]:
-                line = self.proc.stdout.readline()
-                break
-        if line.strip() != "ready":
-            self.proc.kill()
-            self.proc.wait()
-            pytest.fail("the amphora peer did not start:\n" + self.stderr_path.read_text())
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            rc = self.proc.wait(20 * SCALE)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            rc = self.proc.wait()
-        self.proc.stdout.close()
-        self.stderr.close()
-        text = self.stderr_path.read_text()
-        assert rc == 0, "amphora peer exit code {}; stderr:\n{}".format(rc, text)
-        assert "POISON" not in text, text
-        return text
 
 
 class Amqp:
