@@ -739,14 +739,16 @@ static const struct {
     {"GATEWAY: 1\n", NULL, NULL, GW_ECONFIG, "t.yaml:1: GATEWAY: expected a mapping, got '1'"},
     {"GATEWAY:\n  name: x\n  nmae: y\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:3: GATEWAY.nmae: unknown key (expected one of: name, rpc_timeout, errors, "
-     "context_headers, log_level, log_format, expose, channels, services, rpc_prefix, websocket_path, "
+     "context_headers, log_level, log_format, expose, channels, services, rpc_prefix, "
+     "websocket_path, "
      "websocket_max_frame, websocket_max_sockets, websocket_send_queue, websocket_ping, "
      "websocket_origins, admin_prefix, health_path, ready_path, metrics_path, cors, "
      "max_body, max_header, max_connections, delivery_mode, max_in_flight, header_timeout, "
      "idle_timeout, static_dir, auth, admin_scope, admin_token)"},
     {"GATEWAY: {1: y}\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:1: GATEWAY.'1': unknown key (expected one of: name, rpc_timeout, errors, "
-     "context_headers, log_level, log_format, expose, channels, services, rpc_prefix, websocket_path, "
+     "context_headers, log_level, log_format, expose, channels, services, rpc_prefix, "
+     "websocket_path, "
      "websocket_max_frame, websocket_max_sockets, websocket_send_queue, websocket_ping, "
      "websocket_origins, admin_prefix, health_path, ready_path, metrics_path, cors, "
      "max_body, max_header, max_connections, delivery_mode, max_in_flight, header_timeout, "
@@ -869,7 +871,8 @@ static const struct {
      "--define HEARTBEAT: invalid YAML: did not find expected ',' or ']'"},
     {"{}", "GATEWAY", "{nope: 1}", GW_ECONFIG,
      "--define GATEWAY: GATEWAY.nope: unknown key (expected one of: name, rpc_timeout, errors, "
-     "context_headers, log_level, log_format, expose, channels, services, rpc_prefix, websocket_path, "
+     "context_headers, log_level, log_format, expose, channels, services, rpc_prefix, "
+     "websocket_path, "
      "websocket_max_frame, websocket_max_sockets, websocket_send_queue, websocket_ping, "
      "websocket_origins, admin_prefix, health_path, ready_path, metrics_path, cors, "
      "max_body, max_header, max_connections, delivery_mode, max_in_flight, header_timeout, "
