@@ -201,8 +201,10 @@ int gw_amqp_out_flush_some(struct gw_amqp_out *out, char *err, size_t errlen)
     }
     /* What did not go stays, in order, ahead of later frames (a TLS write that waits is retried
      * from the same bytes, which the session allows to have moved: gw_amqp_tls_session). */
-    memmove(out->buf, out->buf + off, out->len - off);
-    out->len -= off;
+    if (off > 0) {
+        memmove(out->buf, out->buf + off, out->len - off);
+        out->len -= off;
+    }
     return status;
 }
 
