@@ -40,8 +40,8 @@ ROUTES = [
 ]
 
 
-def config(port, sw_protocol="nameko", amqp_uri=AMQP_URI, name=GWNAME + "am"):
-    services = {SM: {"protocol": "amphora"}, FAN: {"protocol": "amphora", "fanout": True},
+def config(port, sw_protocol="nameko", amqp_uri=AMQP_URI, name=GWNAME + "am", sm_fanout=False):
+    services = {SM: {"protocol": "amphora", "fanout": sm_fanout}, FAN: {"protocol": "amphora", "fanout": True},
                 GHOST: {"protocol": "amphora"}, SW: {"protocol": sw_protocol}}
     lines = ["AMQP_URI: " + yaml_value(amqp_uri),
              "WEB_SERVER_ADDRESS: " + yaml_value("127.0.0.1:{}".format(port)),
@@ -301,3 +301,19 @@ def test_a_broker_restart_declares_and_binds_again(tls_node, tmp_path):
     finally:
         g.stop()
         peer.stop()
+
+
+def test_an_exchange_declared_otherwise_is_a_clear_503(amphora, tmp_path):
+    """SM's request exchange is a direct one; a gateway that says SM is a fanout service gets the
+    broker's 406 for its declaration: the call ends 503 naming it, the connection goes on."""
+    g = Enoki(tmp_path, text=config("@PORT@", name=GWNAME + "mis", sm_fanout=True),
+              ready_path="/alerts/first")
+    try:
+        r = g.get("/add/1/2")
+        assert r.status == 503 and r.json()["error"] == "broker_unavailable", r
+        assert "PRECONDITION_FAILED" in r.json()["message"], r
+        assert "rpc_{}_request".format(SM) in r.json()["message"], r
+        # The rest goes on: the fanout service answers.
+        assert g.get("/alerts/first").status == 200
+    finally:
+        g.stop()
