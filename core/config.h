@@ -64,8 +64,8 @@
  *   - Duplicate keys: the last wins, as in PyYAML. Aliases work; merge keys (<<) and timestamps
  *     are not supported (<< is an unknown key under GATEWAY: and in a route).
  *   - WEB_SERVER_ADDRESS follows nameko's ^([^:]+:)?\d+$ (no IPv6 literal), or an integer port.
- *   - amqps:// and AMQP_SSL mean TLS (core/amqp_tls); several AMQP_URI nodes are read, the
- *     first is used (failover is issue 16's next step).
+ *   - amqps:// and AMQP_SSL mean TLS (core/amqp_tls); AMQP_URI's nodes (kombu's ';' list) are
+ *     tried in turn (core/node_round).
  *   - A file that is empty or not a mapping is an error; a caller without a file can load "{}".
  */
 #ifndef ENOKI_CONFIG_H
