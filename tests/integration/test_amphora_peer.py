@@ -6,10 +6,6 @@ key sent as reply_to, a message_id per request) and checks the replies, the decl
 """
 
 import json
-import select
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -17,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from amphorakit import AmphoraPeer
-from conftest import SCALE, AMQP_URI, pika_params, wait_for
+from conftest import SCALE, pika_params, wait_for
 
 PEER = Path(__file__).resolve().parents[2] / "tests" / "peer" / "amphora_peer.py"
 
