@@ -180,17 +180,6 @@ static void encode(void *state, const struct gw_rpc_request *request, struct gw_
         gw_amphora_request_body(request->method, request->args, request->kwargs, &out->body_len);
 }
 
-static amqp_bytes_t pool_string(amqp_pool_t *pool, const char *s)
-{
-    amqp_bytes_t out;
-    size_t len = strlen(s);
-    amqp_pool_alloc_bytes(pool, len, &out);
-    if (!out.bytes)
-        abort();
-    memcpy(out.bytes, s, len);
-    return out;
-}
-
 static void properties(void *state, const struct gw_proto_call *call, amqp_pool_t *pool,
                        amqp_basic_properties_t *props)
 {
@@ -203,10 +192,10 @@ static void properties(void *state, const struct gw_proto_call *call, amqp_pool_
      * headers: amphora has no context. */
     props->_flags = AMQP_BASIC_MESSAGE_ID_FLAG | AMQP_BASIC_REPLY_TO_FLAG |
                     AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_EXPIRATION_FLAG;
-    props->message_id = pool_string(pool, call->id);
+    props->message_id = gw_wire_pool_string(pool, call->id);
     props->reply_to = amqp_cstring_bytes(a->reply_key);
     props->delivery_mode = 2;
-    props->expiration = pool_string(pool, expiration);
+    props->expiration = gw_wire_pool_string(pool, expiration);
 }
 
 static bool reply_id(const amqp_basic_properties_t *props, amqp_bytes_t *id)

@@ -62,17 +62,6 @@ static void encode(void *state, const struct gw_rpc_request *request, struct gw_
     out->body = gw_wire_request_body(request->args, request->kwargs, &out->body_len);
 }
 
-static amqp_bytes_t pool_string(amqp_pool_t *pool, const char *s)
-{
-    amqp_bytes_t out;
-    size_t len = strlen(s);
-    amqp_pool_alloc_bytes(pool, len, &out);
-    if (!out.bytes)
-        abort();
-    memcpy(out.bytes, s, len);
-    return out;
-}
-
 static void properties(void *state, const struct gw_proto_call *call, amqp_pool_t *pool,
                        amqp_basic_properties_t *props)
 {
@@ -90,9 +79,9 @@ static void properties(void *state, const struct gw_proto_call *call, amqp_pool_
     props->content_encoding = amqp_cstring_bytes("utf-8");
     props->delivery_mode = (uint8_t)n->config->delivery_mode;
     props->priority = 0;
-    props->correlation_id = pool_string(pool, call->id);
+    props->correlation_id = gw_wire_pool_string(pool, call->id);
     props->reply_to = amqp_cstring_bytes(n->reply_key);
-    props->expiration = pool_string(pool, expiration);
+    props->expiration = gw_wire_pool_string(pool, expiration);
     gw_wire_context_headers(call->context, pool, &props->headers);
 }
 
