@@ -392,8 +392,8 @@ static void connect_work(uv_work_t *work)
     struct connect_job *job = work->data;
     job->status =
         gw_amqp_conn_open(&job->setup, CONNECT_TIMEOUT_S, &job->conn, job->err, sizeof(job->err));
-    if (job->setup.uri->tls)
-        gw_amqp_tls_thread_done();
+    /* Plain connections too: a failed attempt asks OpenSSL for a reason (gw_amqp_tls_reason). */
+    gw_amqp_tls_thread_done();
 }
 
 /* The log line of a new connection names the queues it consumes. */
