@@ -189,12 +189,14 @@ static void properties(void *state, const struct gw_proto_call *call, amqp_pool_
     memset(props, 0, sizeof(*props));
     /* amphora's three (§2), and the deadline as the expiration: a request nobody waits for any
      * more is dropped by the broker instead of run (amphora's servers ignore the property). No
-     * headers: amphora has no context. */
+     * headers: amphora has no context. delivery_mode is GATEWAY.delivery_mode's, as for nameko:
+     * transient by default (a request lives only until its deadline; persisting it would cost the
+     * broker a disk write per call), 2 as amphora's own client sends it. */
     props->_flags = AMQP_BASIC_MESSAGE_ID_FLAG | AMQP_BASIC_REPLY_TO_FLAG |
                     AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_EXPIRATION_FLAG;
     props->message_id = gw_wire_pool_string(pool, call->id);
     props->reply_to = amqp_cstring_bytes(a->reply_key);
-    props->delivery_mode = 2;
+    props->delivery_mode = (uint8_t)a->config->delivery_mode;
     props->expiration = gw_wire_pool_string(pool, expiration);
 }
 

@@ -133,7 +133,8 @@ def test_the_request_on_the_wire(gw, amphora):
     assert json.loads(req["body"]) == {"func": "add", "args": [], "kwargs": {"a": 20, "b": 22}}
     props = req["properties"]
     assert re.fullmatch(UUID4, props["message_id"]), props
-    assert props["delivery_mode"] == 2, props
+    # GATEWAY.delivery_mode's default, as for nameko calls (2, as amphora's client, when set).
+    assert props["delivery_mode"] == 1, props
     assert re.fullmatch(r"[0-9a-f-]{36}", props["reply_to"]), props
     # The deadline (the default 30 s) as the expiration, so a stale request is dropped.
     assert 25000 <= int(props["expiration"]) <= 30000, props
