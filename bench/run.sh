@@ -625,7 +625,7 @@ for key, c in order:
     if key == "pair_nameko":
         notes.append(f"requests delivery_mode {mode}")
     if key == "pair_amphora":
-        notes.append("requests delivery_mode 2 (amphora's)")
+        notes.append(f"requests delivery_mode {mode} (GATEWAY.delivery_mode, as for nameko)")
     errors = sum(rows[(key, c)].get("errors", [0]))
     if errors:
         notes.append(f"{errors:.0f} errors")
