@@ -20,11 +20,30 @@
  * sends one ack for the batch. The reply body is written into
  * one reused buffer; the only allocations per message are rabbitmq-c's own pools.
  *
- * Usage: echo_backend [--uri URI] [--service NAME] [--exchange NAME] [--prefetch N] [--no-confirm]
+ * With --protocol amphora it stands where an amphora 0.1.3 RPC server would instead
+ * (/work/shared/amphora-wire.md, §1-3):
+ *  - declares the exchanges `rpc_<service>_request` and `rpc_<service>_response` (both direct,
+ *    durable, not auto-delete, no arguments) and the queue `rpc_<service>_request` (durable, not
+ *    auto-delete, not exclusive, no arguments) bound to the request exchange with key "" (§1);
+ *  - consumes it with manual acks and the same prefetch as the nameko mode (amphora itself sets
+ *    no basic.qos; a bound keeps the two modes comparable);
+ *  - parses each body with jansson: `echo` answers {"result": <kwargs, or args when kwargs is
+ *    empty>} (so /amph/echo/42 answers the same {"value": 42} as the nameko echo); another
+ *    function gets {"exception": {"type": "WrongRequest", "args": ["No function <f> defined"]}},
+ *    a body that is not an object with func, args and kwargs the same with the raw body (§3);
+ *  - publishes the reply to `rpc_<service>_response` with routing key = the request's reply_to,
+ *    message_id copied and delivery_mode 2 (§3); a request without reply_to or message_id is
+ *    acked without a reply (§4). The confirm channel and the ack after the confirm are the nameko
+ *    mode's, so the two modes differ only in the wire protocol.
+ *
+ * Usage: echo_backend [--uri URI] [--protocol nameko|amphora] [--service NAME] [--exchange NAME]
+ *                     [--prefetch N] [--no-confirm]
+ * (--exchange is nameko's; amphora's exchanges are named after the service.)
  * Prints "ready" on stdout once it consumes; runs until SIGTERM or SIGINT, then prints its count.
  */
 #include "bench/bench_common.h"
 
+#include <jansson.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <sys/time.h>
@@ -41,7 +60,8 @@ struct pending_ack {
 
 struct backend {
     amqp_connection_state_t state;
-    const char *exchange;
+    const char *exchange;      /* where replies go: nameko-rpc, or rpc_<service>_response */
+    bool amphora;              /* amphora's wire protocol instead of nameko's */
     const char *method_prefix; /* "<service>." */
     size_t prefix_len;
     bool confirm;
@@ -227,6 +247,63 @@ static size_t reply_body(struct backend *b, const amqp_envelope_t *env)
     return used;
 }
 
+/* Appends value as compact JSON (jansson) to the reply buffer at *used. */
+static void out_json(struct backend *b, size_t *used, const json_t *value)
+{
+    for (;;) {
+        size_t n =
+            json_dumpb(value, b->out + *used, b->out_cap - *used, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (n == 0)
+            bench_die(TOOL, "cannot encode a reply");
+        if (*used + n <= b->out_cap) {
+            *used += n;
+            return;
+        }
+        while (*used + n > b->out_cap)
+            b->out_cap *= 2;
+        b->out = realloc(b->out, b->out_cap);
+        if (!b->out)
+            abort();
+    }
+}
+
+/* amphora's WrongRequest reply (§3) with one string argument. */
+static void out_wrong_request(struct backend *b, size_t *used, json_t *text)
+{
+    json_t *args = json_array();
+    json_array_append_new(args, text ? text : json_string("?"));
+    out_str(b, used, "{\"exception\": {\"type\": \"WrongRequest\", \"args\": ");
+    out_json(b, used, args);
+    out_str(b, used, "}}");
+    json_decref(args);
+}
+
+/* Writes amphora's reply body for one request into b->out; returns its length. */
+static size_t amphora_reply_body(struct backend *b, const amqp_envelope_t *env)
+{
+    size_t used = 0;
+    const char *body = env->message.body.bytes;
+    size_t body_len = env->message.body.len;
+    json_t *request = json_loadb(body, body_len, 0, NULL);
+    json_t *func = json_object_get(request, "func");
+    json_t *args = json_object_get(request, "args");
+    json_t *kwargs = json_object_get(request, "kwargs");
+    if (!json_is_string(func) || !json_is_array(args) || !json_is_object(kwargs)) {
+        /* The raw body as the argument; a body that is not UTF-8 gets "?". */
+        out_wrong_request(b, &used, json_stringn(body, body_len));
+    } else if (strcmp(json_string_value(func), "echo") != 0) {
+        char text[300];
+        snprintf(text, sizeof(text), "No function %s defined", json_string_value(func));
+        out_wrong_request(b, &used, json_string(text));
+    } else {
+        out_str(b, &used, "{\"result\": ");
+        out_json(b, &used, json_object_size(kwargs) ? kwargs : args);
+        out_str(b, &used, "}");
+    }
+    json_decref(request);
+    return used;
+}
+
 static void push_ack(struct backend *b, uint64_t publish_seq, uint64_t delivery_tag)
 {
     if (b->ack_len == WINDOW)
@@ -236,8 +313,34 @@ static void push_ack(struct backend *b, uint64_t publish_seq, uint64_t delivery_
     b->ack_len++;
 }
 
+/* amphora (§3, §4): a request without reply_to or message_id is acked without a reply. */
+static void handle_amphora_delivery(struct backend *b, const amqp_envelope_t *env)
+{
+    const amqp_basic_properties_t *req = &env->message.properties;
+    b->handled++;
+    if (!(req->_flags & AMQP_BASIC_REPLY_TO_FLAG) || !(req->_flags & AMQP_BASIC_MESSAGE_ID_FLAG)) {
+        push_ack(b, b->next_seq - 1, env->delivery_tag);
+        return;
+    }
+    size_t len = amphora_reply_body(b, env);
+    amqp_basic_properties_t props;
+    props._flags = AMQP_BASIC_MESSAGE_ID_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG;
+    props.message_id = req->message_id;
+    props.delivery_mode = 2;
+    amqp_bytes_t body = {.len = len, .bytes = b->out};
+    int rc = amqp_basic_publish(b->state, 1, amqp_cstring_bytes(b->exchange), req->reply_to, 0, 0,
+                                &props, body);
+    if (rc != AMQP_STATUS_OK)
+        bench_die(TOOL, "publish: %s", amqp_error_string2(rc));
+    push_ack(b, b->next_seq++, env->delivery_tag);
+}
+
 static void handle_delivery(struct backend *b, const amqp_envelope_t *env)
 {
+    if (b->amphora) {
+        handle_amphora_delivery(b, env);
+        return;
+    }
     const amqp_basic_properties_t *req = &env->message.properties;
     b->handled++;
     if (!(req->_flags & AMQP_BASIC_REPLY_TO_FLAG)) {
@@ -390,6 +493,7 @@ int main(int argc, char **argv)
     const char *uri = "amqp://guest:guest@127.0.0.1:5672/";
     const char *service = "bench_echo";
     const char *exchange = "nameko-rpc";
+    const char *protocol = "nameko";
     int prefetch = 10;
     bool confirm = true;
     for (int i = 1; i < argc; i++) {
@@ -400,10 +504,12 @@ int main(int argc, char **argv)
             continue;
         }
         if (!v)
-            bench_die(TOOL, "usage: echo_backend [--uri URI] [--service NAME] [--exchange NAME] "
-                            "[--prefetch N] [--no-confirm]");
+            bench_die(TOOL, "usage: echo_backend [--uri URI] [--protocol nameko|amphora] "
+                            "[--service NAME] [--exchange NAME] [--prefetch N] [--no-confirm]");
         if (strcmp(a, "--uri") == 0)
             uri = v;
+        else if (strcmp(a, "--protocol") == 0)
+            protocol = v;
         else if (strcmp(a, "--service") == 0)
             service = v;
         else if (strcmp(a, "--exchange") == 0)
@@ -416,12 +522,23 @@ int main(int argc, char **argv)
     }
     if (prefetch < 1 || prefetch > 65535)
         bench_die(TOOL, "--prefetch must be 1..65535");
+    bool amphora = strcmp(protocol, "amphora") == 0;
+    if (!amphora && strcmp(protocol, "nameko") != 0)
+        bench_die(TOOL, "--protocol is nameko or amphora");
+    if (strlen(service) > 200)
+        bench_die(TOOL, "--service is too long");
 
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
 
-    struct backend b = {.exchange = exchange, .confirm = confirm, .next_seq = 1};
+    char request_exchange[256], response_exchange[256];
+    snprintf(request_exchange, sizeof(request_exchange), "rpc_%s_request", service);
+    snprintf(response_exchange, sizeof(response_exchange), "rpc_%s_response", service);
+    struct backend b = {.exchange = amphora ? response_exchange : exchange,
+                        .amphora = amphora,
+                        .confirm = confirm,
+                        .next_seq = 1};
     char prefix[256];
     snprintf(prefix, sizeof(prefix), "%s.", service);
     b.method_prefix = prefix;
@@ -437,16 +554,32 @@ int main(int argc, char **argv)
         amqp_confirm_select(b.state, 1);
         bench_amqp_check(TOOL, amqp_get_rpc_reply(b.state), "confirm.select");
     }
-    /* As a nameko service declares itself (§2). */
-    amqp_exchange_declare(b.state, 1, amqp_cstring_bytes(exchange), amqp_cstring_bytes("topic"), 0,
-                          1, 0, 0, amqp_empty_table);
-    bench_amqp_check(TOOL, amqp_get_rpc_reply(b.state), "exchange.declare");
     char queue[300], key[300];
-    snprintf(queue, sizeof(queue), "rpc-%s", service);
-    snprintf(key, sizeof(key), "%s.*", service);
+    const char *bind_exchange;
+    if (amphora) {
+        /* As an amphora server declares itself (amphora-wire.md §1): both exchanges direct and
+         * durable, the request queue durable and bound with "". */
+        amqp_exchange_declare(b.state, 1, amqp_cstring_bytes(request_exchange),
+                              amqp_cstring_bytes("direct"), 0, 1, 0, 0, amqp_empty_table);
+        bench_amqp_check(TOOL, amqp_get_rpc_reply(b.state), "exchange.declare (request)");
+        amqp_exchange_declare(b.state, 1, amqp_cstring_bytes(response_exchange),
+                              amqp_cstring_bytes("direct"), 0, 1, 0, 0, amqp_empty_table);
+        bench_amqp_check(TOOL, amqp_get_rpc_reply(b.state), "exchange.declare (response)");
+        snprintf(queue, sizeof(queue), "rpc_%s_request", service);
+        key[0] = '\0';
+        bind_exchange = request_exchange;
+    } else {
+        /* As a nameko service declares itself (§2). */
+        amqp_exchange_declare(b.state, 1, amqp_cstring_bytes(exchange), amqp_cstring_bytes("topic"),
+                              0, 1, 0, 0, amqp_empty_table);
+        bench_amqp_check(TOOL, amqp_get_rpc_reply(b.state), "exchange.declare");
+        snprintf(queue, sizeof(queue), "rpc-%s", service);
+        snprintf(key, sizeof(key), "%s.*", service);
+        bind_exchange = exchange;
+    }
     amqp_queue_declare(b.state, 1, amqp_cstring_bytes(queue), 0, 1, 0, 0, amqp_empty_table);
     bench_amqp_check(TOOL, amqp_get_rpc_reply(b.state), "queue.declare");
-    amqp_queue_bind(b.state, 1, amqp_cstring_bytes(queue), amqp_cstring_bytes(exchange),
+    amqp_queue_bind(b.state, 1, amqp_cstring_bytes(queue), amqp_cstring_bytes(bind_exchange),
                     amqp_cstring_bytes(key), amqp_empty_table);
     bench_amqp_check(TOOL, amqp_get_rpc_reply(b.state), "queue.bind");
     amqp_basic_qos(b.state, 1, 0, (uint16_t)prefetch, 0);
@@ -454,7 +587,7 @@ int main(int argc, char **argv)
     amqp_basic_consume(b.state, 1, amqp_cstring_bytes(queue), amqp_empty_bytes, 0, 0, 0,
                        amqp_empty_table);
     bench_amqp_check(TOOL, amqp_get_rpc_reply(b.state), "basic.consume");
-    printf("ready: consuming %s (prefetch %d, confirms %s)\n", queue, prefetch,
+    printf("ready: consuming %s (%s, prefetch %d, confirms %s)\n", queue, protocol, prefetch,
            confirm ? "on" : "off");
     fflush(stdout);
 

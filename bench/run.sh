@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # bench/run.sh - enoki's benchmark harness (bench/README.md says what it measures and why).
 #
-#   bench/run.sh                 full run: 3 runs of each measurement, 8 s each (about 11 minutes)
+#   bench/run.sh                 full run: 3 runs of each measurement, 8 s each (about 12 minutes)
 #   bench/run.sh --quick         1 run, 2 s each, fewer concurrencies (under a minute; a smoke check)
 #   bench/run.sh --json FILE     also write the figures as JSON
 #   bench/run.sh --baseline BIN  also measures the enoki binary BIN, side by side (below)
 #   NAMEKO_SRC=/path/to/nameko bench/run.sh   adds nameko's own gateway pattern (@http + ServiceRpc)
+#   bench/run.sh --only amphora  only the amphora echo against the nameko echo (issue 17)
 #
 # Options: --quick, --runs N, --duration S, --json FILE, --delivery-mode 1|2 (GATEWAY.delivery_mode
 # and the ceiling's; default 1, enoki's default), --prefetch N (the backend's; default 10, nameko's
@@ -14,13 +15,16 @@
 # --baseline BIN (a second enoki, e.g. an older build, on its own port and GATEWAY.name with the
 # same config; in every run it is measured right after this commit's enoki: REST at every
 # concurrency, generic route and websocket hub at 64; a "this commit / baseline" table follows),
+# --only amphora (only the "amphora echo vs nameko echo" pair at 64 connections: no other row,
+# no idle websockets, start-up or route matching; with --profile, enoki is profiled on both routes),
 # --keep-logs, --help.
 #
 # It builds enoki and the tools (make all bench), makes sure the broker runs (scripts/broker.sh),
 # creates a vhost of its own (deleted at exit, with everything declared in it), starts the C echo
-# backend, enoki, a bare libmicrohttpd server (a nameko service with NAMEKO_SRC, the baseline with
-# --baseline) on 127.0.0.1, measures, prints one table and the targets, and stops everything it
-# started. Timings are not asserted: the exit status is 0 whenever every measurement ran.
+# backend twice (nameko's protocol, and amphora's for bench_amph), enoki, a bare libmicrohttpd
+# server (a nameko service with NAMEKO_SRC, the baseline with --baseline) on 127.0.0.1, measures,
+# prints one table and the targets, and stops everything it started. Timings are not asserted: the
+# exit status is 0 whenever every measurement ran.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,8 +41,9 @@ PIN=0
 PROFILE=0
 KEEP=0
 BASELINE=""
+ONLY=""
 
-usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -51,6 +56,7 @@ while [ $# -gt 0 ]; do
         --pin) PIN=1 ;;
         --profile) PROFILE=1 ;;
         --baseline) BASELINE=$2; shift ;;
+        --only) ONLY=$2; shift ;;
         --keep-logs) KEEP=1 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "bench: unknown option $1" >&2; usage >&2; exit 2 ;;
@@ -71,6 +77,7 @@ if [ "$DURATION" -gt 10 ]; then
     exit 2
 fi
 case "$DELIVERY_MODE" in 1|2) ;; *) echo "bench: --delivery-mode is 1 or 2" >&2; exit 2 ;; esac
+case "$ONLY" in ''|amphora) ;; *) echo "bench: --only takes amphora" >&2; exit 2 ;; esac
 OTHER_MODE=$((3 - DELIVERY_MODE))
 if [ -n "$JSON_OUT" ]; then
     case "$JSON_OUT" in /*) ;; *) JSON_OUT="$ROOT/$JSON_OUT" ;; esac
@@ -179,7 +186,10 @@ fi
 # measures a cold RS256 and ES256 verification and a cached one).
 "$TOOLS/jwt_cost" --jwks "$TMP/jwks.json" --token "$TMP/token" >"$TMP/jwt_cost.out"
 
-write_config() { # file port name [auth]: with auth, also /auth/echo/<int:value> behind a token
+# With the 4th argument (enoki's own config, not the spare's or the baseline's, which may be an enoki
+# without GATEWAY.services): /auth/echo/<int:value> behind a token, and the amphora service
+# bench_amph (served by the second backend) behind /amph/echo/<int:value>.
+write_config() { # file port name [main]
     cat >"$1" <<EOF
 AMQP_URI: $URI
 WEB_SERVER_ADDRESS: 127.0.0.1:$2
@@ -196,6 +206,7 @@ EOF
   auth:
     claims: {sub: user_id}
     jwt: {algorithms: [RS256, ES256], jwks_file: $TMP/jwks.json}
+  services: {bench_amph: {protocol: amphora}}
 EOF
     fi
     cat >>"$1" <<EOF
@@ -209,10 +220,12 @@ EOF
     rpc: bench_echo.echo
     auth: required
     scopes: [bench:echo]
+  - rule: /amph/echo/<int:value>
+    rpc: bench_amph.echo
 EOF
     fi
 }
-write_config "$TMP/enoki.yaml" "$PORT" enoki_bench auth
+write_config "$TMP/enoki.yaml" "$PORT" enoki_bench main
 write_config "$TMP/enoki-spare.yaml" "$SPARE_PORT" enoki_bench_spare
 write_config "$TMP/enoki-baseline.yaml" "$BASE_PORT" enoki_bench_baseline
 cat >"$TMP/auth.lua" <<EOF
@@ -257,6 +270,12 @@ log "vhost $VHOST; enoki on :$PORT, libmicrohttpd on :$MHD_PORT; logs in $TMP"
 BACKEND_PID=$!
 PIDS+=("$BACKEND_PID")
 wait_for_line "$TMP/backend.log" ready "$BACKEND_PID" "the echo backend"
+# The same backend speaking amphora's protocol, for the service bench_amph (same prefetch).
+"${LOAD_CPU[@]}" "$TOOLS/echo_backend" --uri "$URI" --protocol amphora --service bench_amph \
+    --prefetch "$PREFETCH" >"$TMP/backend-amph.log" 2>&1 &
+AMPH_BACKEND_PID=$!
+PIDS+=("$AMPH_BACKEND_PID")
+wait_for_line "$TMP/backend-amph.log" ready "$AMPH_BACKEND_PID" "the amphora echo backend"
 "${SERVER_CPU[@]}" "$TOOLS/mhd_ceiling" --port "$MHD_PORT" >"$TMP/mhd.log" 2>&1 &
 MHD_PID=$!
 PIDS+=("$MHD_PID")
@@ -266,6 +285,8 @@ EP=$ENOKI_PID
 wait_for_200 "http://127.0.0.1:$PORT/readyz" "$EP" enoki
 body=$(curl -s "http://127.0.0.1:$PORT/echo/42")
 [ "$body" = '{"value":42}' ] || { log "enoki answered '$body' to /echo/42"; exit 1; }
+body=$(curl -s "http://127.0.0.1:$PORT/amph/echo/42")
+[ "$body" = '{"value":42}' ] || { log "enoki answered '$body' to /amph/echo/42 (amphora)"; exit 1; }
 BP=""
 if [ -n "$BASELINE" ]; then
     start_enoki "$TMP/enoki-baseline.yaml" "$TMP/enoki-baseline.log" "$TMP/bin/enoki-baseline"
@@ -386,8 +407,10 @@ ws_run() { # key run port server_pid
 }
 
 ENOKI_URL="http://127.0.0.1:$PORT/echo/42"
+AMPH_URL="http://127.0.0.1:$PORT/amph/echo/42"
 log "warming up"
 wrk -t 2 -c 64 -d 1s "$ENOKI_URL" >/dev/null
+wrk -t 2 -c 64 -d 1s "$AMPH_URL" >/dev/null
 wrk -t 2 -c 64 -d 1s "http://127.0.0.1:$MHD_PORT/echo/42" >/dev/null
 BASE_URL="http://127.0.0.1:$BASE_PORT/echo/42"
 if [ -n "$BP" ]; then
@@ -398,8 +421,35 @@ fi
 
 # The measurements take turns within each run, so a slow moment of this shared machine touches
 # all of them rather than one.
+# The amphora echo and the nameko echo, at 64 connections, back to back on the same enoki: the nameko
+# route first in odd runs, the amphora route first in even ones.
+# Each row also gets its echo backend's CPU per request (backend_cpu_us).
+pair_run() { # key run url backend_pid
+    local t0 t1 cpu
+    t0=$(cpu_ticks "$4")
+    wrk_run "$1" "$2" 64 "$3" "$EP"
+    t1=$(cpu_ticks "$4")
+    cpu=$(tail -n 1 "$RESULTS" | awk -v ticks=$((t1 - t0)) -v hz="$CLK_TCK" '
+        { for (i = 2; i <= NF; i++) if ($i ~ /^requests=/) n = substr($i, 10) + 0 }
+        END { if (n > 0) printf " backend_cpu_us=%.1f", ticks / hz * 1e6 / n }')
+    sed -i "\$ s/\$/$cpu/" "$RESULTS"
+}
+amphora_pair() { # run
+    if [ $(($1 % 2)) = 1 ]; then
+        pair_run pair_nameko "$1" "$ENOKI_URL" "$BACKEND_PID"
+        pair_run pair_amphora "$1" "$AMPH_URL" "$AMPH_BACKEND_PID"
+    else
+        pair_run pair_amphora "$1" "$AMPH_URL" "$AMPH_BACKEND_PID"
+        pair_run pair_nameko "$1" "$ENOKI_URL" "$BACKEND_PID"
+    fi
+}
+
 for run in $(seq 1 "$RUNS"); do
     log "run $run of $RUNS"
+    if [ "$ONLY" = amphora ]; then
+        amphora_pair "$run"
+        continue
+    fi
     for c in $CONNS; do
         wrk_run mhd "$run" "$c" "http://127.0.0.1:$MHD_PORT/echo/42" "$MHD_PID"
     done
@@ -421,6 +471,7 @@ for run in $(seq 1 "$RUNS"); do
     done
     # The same route behind a required bearer token (RS256, repeated: the cache answers it).
     wrk_run enoki_auth "$run" 64 "http://127.0.0.1:$PORT/auth/echo/42" "$EP" "$TMP/auth.lua"
+    amphora_pair "$run"
     wrk_run enoki_generic "$run" 64 "http://127.0.0.1:$PORT/rpc/bench_echo/echo" "$EP" "$TMP/post.lua"
     if [ -n "$BP" ]; then
         wrk_run baseline_generic "$run" 64 "http://127.0.0.1:$BASE_PORT/rpc/bench_echo/echo" "$BP" \
@@ -435,63 +486,72 @@ for run in $(seq 1 "$RUNS"); do
     fi
 done
 
-# enoki's own CPU profile during one more 64-connection run (not part of the figures).
-if [ "$PROFILE" = 1 ]; then
-    log "profiling enoki (perf record -g) during a 64-connection run"
-    perf record -g -o "$TMP/perf.data" -p "$EP" -- sleep "$DURATION" >"$TMP/perf.log" 2>&1 &
+# enoki's own CPU profile during one more 64-connection run (not part of the figures): the REST
+# route, and with --only amphora the amphora route too.
+profile_run() { # name url
+    log "profiling enoki (perf record -g) during a 64-connection run on $2"
+    perf record -g -o "$TMP/perf-$1.data" -p "$EP" -- sleep "$DURATION" >"$TMP/perf-$1.log" 2>&1 &
     perf_pid=$!
-    wrk -t 2 -c 64 -d "${DURATION}s" "$ENOKI_URL" >/dev/null
-    wait "$perf_pid" || { cat "$TMP/perf.log" >&2; log "perf record failed"; }
-    perf report -i "$TMP/perf.data" --no-children -g none --sort dso,symbol --stdio 2>/dev/null |
-        grep -E '^ +[0-9.]+%' | head -n 15 | sed 's/ *- *- *$//' >"$TMP/profile.txt" || true
-    perf report -i "$TMP/perf.data" --no-children -g none --sort dso --stdio 2>/dev/null |
-        grep -E '^ +[0-9.]+%' | head -n 8 | sed 's/ *- *- *$//' >"$TMP/profile-dso.txt" || true
+    wrk -t 2 -c 64 -d "${DURATION}s" "$2" >/dev/null
+    wait "$perf_pid" || { cat "$TMP/perf-$1.log" >&2; log "perf record failed"; }
+    perf report -i "$TMP/perf-$1.data" --no-children -g none --sort dso,symbol --stdio 2>/dev/null |
+        grep -E '^ +[0-9.]+%' | head -n 15 | sed 's/ *- *- *$//' >"$TMP/profile-$1.txt" || true
+    perf report -i "$TMP/perf-$1.data" --no-children -g none --sort dso --stdio 2>/dev/null |
+        grep -E '^ +[0-9.]+%' | head -n 8 | sed 's/ *- *- *$//' >"$TMP/profile-$1-dso.txt" || true
+}
+if [ "$PROFILE" = 1 ]; then
+    profile_run rest "$ENOKI_URL"
+    if [ "$ONLY" = amphora ]; then
+        profile_run amphora "$AMPH_URL"
+    fi
 fi
 
-# Idle websockets: a fresh enoki each time, so earlier load does not count in its RSS.
-for run in $(seq 1 "$RUNS"); do
-    start_enoki "$TMP/enoki-spare.yaml" "$TMP/enoki-idle.log"
-    wait_for_200 "http://127.0.0.1:$SPARE_PORT/readyz" "$ENOKI_PID" "enoki (idle websockets)"
-    base=$(rss_kb "$ENOKI_PID")
-    "${LOAD_CPU[@]}" "$TOOLS/ws_bench" --port "$SPARE_PORT" --mode idle --sockets "$IDLE_SOCKETS" \
-        --hold 120 >"$TMP/idle.out" 2>"$TMP/idle.err" &
-    idle_pid=$!
-    PIDS+=("$idle_pid")
-    for _ in $(seq 1 1200); do
-        grep -q '^ready' "$TMP/idle.out" && break
-        kill -0 "$idle_pid" 2>/dev/null || { cat "$TMP/idle.err" >&2; exit 1; }
-        sleep 0.1
+if [ "$ONLY" != amphora ]; then
+    # Idle websockets: a fresh enoki each time, so earlier load does not count in its RSS.
+    for run in $(seq 1 "$RUNS"); do
+        start_enoki "$TMP/enoki-spare.yaml" "$TMP/enoki-idle.log"
+        wait_for_200 "http://127.0.0.1:$SPARE_PORT/readyz" "$ENOKI_PID" "enoki (idle websockets)"
+        base=$(rss_kb "$ENOKI_PID")
+        "${LOAD_CPU[@]}" "$TOOLS/ws_bench" --port "$SPARE_PORT" --mode idle --sockets "$IDLE_SOCKETS" \
+            --hold 120 >"$TMP/idle.out" 2>"$TMP/idle.err" &
+        idle_pid=$!
+        PIDS+=("$idle_pid")
+        for _ in $(seq 1 1200); do
+            grep -q '^ready' "$TMP/idle.out" && break
+            kill -0 "$idle_pid" 2>/dev/null || { cat "$TMP/idle.err" >&2; exit 1; }
+            sleep 0.1
+        done
+        grep -q '^ready' "$TMP/idle.out" || { log "the idle sockets did not open"; exit 1; }
+        sleep 1 # let the allocations settle
+        rss=$(rss_kb "$ENOKI_PID")
+        open_s=$(sed -n 's/.*opened in \([0-9.]*\) s.*/\1/p' "$TMP/idle.out")
+        echo "ws_idle conc=$IDLE_SOCKETS run=$run rss_kb=$rss base_kb=$base open_s=$open_s" >>"$RESULTS"
+        tail -n 1 "$RESULTS" >&2
+        stop_pid "$idle_pid"
+        stop_pid "$ENOKI_PID"
     done
-    grep -q '^ready' "$TMP/idle.out" || { log "the idle sockets did not open"; exit 1; }
-    sleep 1 # let the allocations settle
-    rss=$(rss_kb "$ENOKI_PID")
-    open_s=$(sed -n 's/.*opened in \([0-9.]*\) s.*/\1/p' "$TMP/idle.out")
-    echo "ws_idle conc=$IDLE_SOCKETS run=$run rss_kb=$rss base_kb=$base open_s=$open_s" >>"$RESULTS"
+
+    # Start-up: from exec to the first 200 on /healthz and on /readyz.
+    "$TOOLS/startup_time" --port "$SPARE_PORT" --runs "$STARTUP_RUNS" --log "$TMP/enoki-startup.log" \
+        -- "${SERVER_CPU[@]}" "$ENOKI" --config "$TMP/enoki-spare.yaml" >"$TMP/startup.out"
+    sed -n 's/^RESULT /startup conc=1 run=1 /p' "$TMP/startup.out" >>"$RESULTS"
     tail -n 1 "$RESULTS" >&2
-    stop_pid "$idle_pid"
-    stop_pid "$ENOKI_PID"
-done
 
-# Start-up: from exec to the first 200 on /healthz and on /readyz.
-"$TOOLS/startup_time" --port "$SPARE_PORT" --runs "$STARTUP_RUNS" --log "$TMP/enoki-startup.log" \
-    -- "${SERVER_CPU[@]}" "$ENOKI" --config "$TMP/enoki-spare.yaml" >"$TMP/startup.out"
-sed -n 's/^RESULT /startup conc=1 run=1 /p' "$TMP/startup.out" >>"$RESULTS"
-tail -n 1 "$RESULTS" >&2
-
-# Route matching (bench/route_match.c; median of its own 7 runs).
-"$TOOLS/route_match" >"$TMP/routes.out"
-awk '$1 ~ /^[0-9]+$/ && NF >= 4 {printf "routes conc=%s run=1 hit_ns=%s miss_ns=%s m405_ns=%s\n", $1, $2, $3, $4}' \
-    "$TMP/routes.out" >>"$RESULTS"
+    # Route matching (bench/route_match.c; median of its own 7 runs).
+    "$TOOLS/route_match" >"$TMP/routes.out"
+    awk '$1 ~ /^[0-9]+$/ && NF >= 4 {printf "routes conc=%s run=1 hit_ns=%s miss_ns=%s m405_ns=%s\n", $1, $2, $3, $4}' \
+        "$TMP/routes.out" >>"$RESULTS"
+fi # --only amphora skips the idle websockets, the start-up and route matching
 
 # --- report --------------------------------------------------------------------------------------
 MACHINE="$(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $(uname -sr)"
 "$PYTHON" - "$RESULTS" "$QUICK" "$RUNS" "$DURATION" "$MACHINE" "$COMMIT" "$JSON_OUT" \
-    "$LOAD_START $(cut -d' ' -f1-3 /proc/loadavg)" "${NAMEKO_SRC:-}" "$PIN" "$TMP/profile.txt" \
-    "$PREFETCH" "$DELIVERY_MODE" "$BASELINE" "$BASELINE_COMMIT" <<'PYEOF'
+    "$LOAD_START $(cut -d' ' -f1-3 /proc/loadavg)" "${NAMEKO_SRC:-}" "$PIN" "$TMP" \
+    "$PREFETCH" "$DELIVERY_MODE" "$BASELINE" "$BASELINE_COMMIT" "$ONLY" <<'PYEOF'
 import json, os, statistics, sys, time
 
 (path, quick, runs, duration, machine, commit, json_out, loadavg, nameko_src, pin,
- profile, prefetch, mode, baseline, baseline_commit) = sys.argv[1:16]
+ tmpdir, prefetch, mode, baseline, baseline_commit, only) = sys.argv[1:17]
 other = 3 - int(mode)
 rows = {}
 for line in open(path):
@@ -533,6 +593,8 @@ label = {
     "enoki": "enoki REST GET /echo/<int:value>",
     "baseline": "baseline REST GET /echo/<int:value>",
     "enoki_auth": "enoki REST, auth: required (RS256 token)",
+    "pair_nameko": "enoki REST, nameko echo (pair)",
+    "pair_amphora": "enoki REST, amphora echo (pair)",
     "enoki_generic": "enoki generic POST /rpc/bench_echo/echo",
     "baseline_generic": "baseline generic POST /rpc/bench_echo/echo",
     "ws": "enoki websocket hub calls (sockets)",
@@ -546,7 +608,8 @@ figures = {"rows": []}
 # With --baseline, each baseline row follows enoki's row of the same measurement and concurrency.
 PAIRS = {"enoki": "baseline", "enoki_generic": "baseline_generic", "ws": "baseline_ws"}
 order = []
-for key in ["mhd", "ceiling", "ceiling_other", "enoki", "enoki_auth", "enoki_generic", "ws", "nameko"]:
+for key in ["mhd", "ceiling", "ceiling_other", "enoki", "enoki_auth", "pair_nameko", "pair_amphora",
+            "enoki_generic", "ws", "nameko"]:
     for c in concs(key):
         order.append((key, c))
         if key in PAIRS and (PAIRS[key], c) in rows:
@@ -559,6 +622,10 @@ for key, c in order:
         notes.append(f"CPU {cpu:.0f} us/req")
     if key in ("enoki", "baseline") and c == max(concs(key)):
         notes.append(f"peak RSS {med(key, c, 'rss_kb') / 1024:.1f} MB")
+    if key == "pair_nameko":
+        notes.append(f"requests delivery_mode {mode}")
+    if key == "pair_amphora":
+        notes.append(f"requests delivery_mode {mode} (GATEWAY.delivery_mode, as for nameko)")
     errors = sum(rows[(key, c)].get("errors", [0]))
     if errors:
         notes.append(f"{errors:.0f} errors")
@@ -586,8 +653,9 @@ if rs is not None:
         f"cached {cached:.2f} us")
     figures["jwt"] = {"rs256_us": rs, "es256_us": es, "cached_us": cached}
 h, r = med("startup", 1, "healthz_ms"), med("startup", 1, "readyz_ms")
-out(f"start-up (exec to first 200, median): /healthz {h:.1f} ms, /readyz {r:.1f} ms")
-figures["startup"] = {"healthz_ms": h, "readyz_ms": r}
+if h is not None:
+    out(f"start-up (exec to first 200, median): /healthz {h:.1f} ms, /readyz {r:.1f} ms")
+    figures["startup"] = {"healthz_ms": h, "readyz_ms": r}
 out("")
 out(f"xL: req/s divided by L. xC(n): divided by the broker RPC ceiling (delivery_mode {mode}, as enoki")
 out("sends) at the same concurrency. Medians of %s run(s) of %s s; p50/p99 from wrk --latency or the"
@@ -626,6 +694,47 @@ if baseline:
                                               "p99_us": r["p99_us"], "cpu_us_per_request": r["cpu_us"],
                                               "rps_each_run": per_run})
     out("")
+# The amphora echo against the nameko echo (issue 17): both routes on the same enoki, measured back
+# to back in every run at 64 connections, in alternating order.
+def pair_ratios(field):
+    a, b = rows.get(("pair_amphora", 64), {}).get(field, []), rows.get(("pair_nameko", 64), {}).get(field, [])
+    return [x / y for x, y in zip(a, b) if y] if len(a) == len(b) else []
+
+def fmt_cpu(v):
+    return "-" if v is None else f"{v:.1f}"
+
+if ("pair_amphora", 64) in rows and ("pair_nameko", 64) in rows:
+    out("amphora echo (GET /amph/echo/<int:value>, bench_amph) vs nameko echo (GET /echo/<int:value>,")
+    out("bench_echo), 64 connections, back to back in each run (nameko first in odd runs); CPU us/req")
+    out("is enoki's, backend the echo backend's (CPU per request):")
+    head = (f"{'':<16} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU us/req':>11} {'backend':>8}"
+            "  req/s, each run")
+    out(head)
+    out("-" * len(head))
+    pair = {"concurrency": 64}
+    for name, key in (("nameko", "pair_nameko"), ("amphora", "pair_amphora")):
+        v = {f: med(key, 64, f) for f in ("rps", "p50_us", "p99_us", "cpu_us", "backend_cpu_us")}
+        each = rows[(key, 64)]["rps"]
+        out(f"{name:<16} {fmt_rps(v['rps']):>9} {fmt_ms(v['p50_us']):>8} {fmt_ms(v['p99_us']):>8} "
+            f"{fmt_cpu(v['cpu_us']):>11} {fmt_cpu(v['backend_cpu_us']):>8}  "
+            + " ".join(f"{x:,.0f}" for x in each))
+        pair[name] = {"rps": v["rps"], "p50_us": v["p50_us"], "p99_us": v["p99_us"],
+                      "cpu_us_per_request": v["cpu_us"],
+                      "backend_cpu_us_per_request": v["backend_cpu_us"], "rps_each_run": each}
+    r = {f: (lambda a, b: a / b if a is not None and b else None)(med("pair_amphora", 64, f),
+                                                                 med("pair_nameko", 64, f))
+         for f in ("rps", "p50_us", "p99_us", "cpu_us", "backend_cpu_us")}
+    per_run = pair_ratios("rps")
+    out(f"{'amphora/nameko':<16} " + " ".join(
+        f"{'-' if r[f] is None else f'{r[f]:.3f}':>{w}}"
+        for f, w in (("rps", 9), ("p50_us", 8), ("p99_us", 8), ("cpu_us", 11), ("backend_cpu_us", 8)))
+        + "  " + " ".join(f"{x:.3f}" for x in per_run))
+    pair["ratios"] = {"rps": r["rps"], "p50_us": r["p50_us"], "p99_us": r["p99_us"],
+                      "cpu_us_per_request": r["cpu_us"],
+                      "backend_cpu_us_per_request": r["backend_cpu_us"], "rps_each_run": per_run}
+    pair["request_delivery_mode"] = {"nameko": int(mode), "amphora": 2}
+    figures["amphora_vs_nameko"] = pair
+    out("")
 if L:
     out(f"L = 1/(1/C + 1/D) = 1/(1/{C:,.0f} + 1/{D:,.0f}) = {L:,.0f} req/s (C, D at 64)")
 figures["L"] = L
@@ -655,10 +764,12 @@ if cpu is not None:
 if 256 in concs("enoki"):
     rss = med("enoki", 256, "rss_kb")
     target("<= 16 MB RSS at 256 connections", f"{rss / 1024:.1f} MB (peak VmRSS)", rss <= 16 * 1024)
-else:
+elif not only:
     target("<= 16 MB RSS at 256 connections", "not measured (--quick)", None)
 wi = figures.get("ws_idle")
-if wi and wi["sockets"] >= 10000:
+if only:
+    pass
+elif wi and wi["sockets"] >= 10000:
     target("10,000 idle websockets in < 100 MB RSS", f"{wi['rss_kb'] / 1024:.1f} MB", wi["rss_kb"] < 100 * 1024)
 else:
     target("10,000 idle websockets in < 100 MB RSS",
@@ -668,12 +779,20 @@ if e64 and ea:
     each = [a / b for a, b in zip(rows[("enoki_auth", 64)]["rps"], rows[("enoki", 64)]["rps"]) if b]
     target("auth: required route >= 0.9 x the same without auth (64)",
            f"{ea / e64:.2f} x (each run: {' '.join(f'{x:.2f}' for x in each)})", ea >= 0.9 * e64)
+pa, pn = med("pair_amphora", 64, "rps"), med("pair_nameko", 64, "rps")
+if pa and pn:
+    target("amphora echo >= 0.90 x nameko echo (req/s at 64)",
+           f"{pa / pn:.2f} x (each run: {' '.join(f'{x:.2f}' for x in pair_ratios('rps'))})",
+           pa >= 0.9 * pn)
 figures["targets"] = targets
 
-if os.path.exists(profile) and os.path.getsize(profile):
+for name, route in (("rest", "GET /echo/<int:value>"), ("amphora", "GET /amph/echo/<int:value>")):
+    profile = os.path.join(tmpdir, f"profile-{name}.txt")
+    if not (os.path.exists(profile) and os.path.getsize(profile)):
+        continue
     out("")
-    out("enoki profile (perf record, self time, 64 connections), by library:")
-    dso = profile.replace("profile.txt", "profile-dso.txt")
+    out(f"enoki profile (perf record, self time, 64 connections, {route}), by library:")
+    dso = os.path.join(tmpdir, f"profile-{name}-dso.txt")
     if os.path.exists(dso):
         for line in open(dso):
             out("  " + line.rstrip())
@@ -687,6 +806,8 @@ meta = {"date": time.strftime("%Y-%m-%d %H:%M %Z"), "machine": machine, "commit"
         "pinned": pin == "1", "backend_prefetch": int(prefetch), "delivery_mode": int(mode),
         "nameko_src": nameko_src or None, "baseline": baseline or None,
         "baseline_tree_commit": baseline_commit or None}
+if only:
+    meta["only"] = only
 print(f"enoki benchmark, {meta['date']}; {machine}; commit {commit}")
 print(f"{'--quick; ' if quick == '1' else ''}delivery_mode {mode}; backend prefetch {prefetch}; load average "
       f"{' '.join(meta['loadavg_at_start'])} at the start, {' '.join(meta['loadavg_at_end'])} at the end"

@@ -604,22 +604,24 @@ static void topology_push(struct gw_amqp_conn *conn, enum topology_ok what)
 }
 
 int gw_amqp_conn_bind(struct gw_amqp_conn *conn, const char *queue, const char *exchange,
-                      const char *key, bool declare_exchange, bool unbind)
+                      const char *key, const char *declare_type, bool unbind)
 {
-    if (strlen(queue) > GW_AMQP_NAME_MAX || strlen(exchange) > GW_AMQP_NAME_MAX ||
+    if ((queue && strlen(queue) > GW_AMQP_NAME_MAX) || strlen(exchange) > GW_AMQP_NAME_MAX ||
         strlen(key) > GW_AMQP_NAME_MAX)
         return GW_EINVAL;
     int rc = GW_OK;
-    if (declare_exchange) {
-        /* As nameko declares an events exchange (§5): topic, durable. */
+    if (declare_type) {
+        /* Durable and kept, as nameko declares an events exchange (§5) and amphora its own. */
         amqp_exchange_declare_t declare = {
             .exchange = amqp_cstring_bytes(exchange),
-            .type = amqp_cstring_bytes("topic"),
+            .type = amqp_cstring_bytes(declare_type),
             .durable = 1,
             .arguments = amqp_empty_table,
         };
         rc = gw_amqp_out_method(conn->out, TOPOLOGY, AMQP_EXCHANGE_DECLARE_METHOD, &declare);
-        topology_push(conn, SKIP);
+        topology_push(conn, queue ? SKIP : REPORT);
+        if (!queue)
+            return rc;
     }
     if (rc == GW_OK && unbind) {
         amqp_queue_unbind_t req = {

@@ -100,11 +100,12 @@ int gw_amqp_conn_flush_some(struct gw_amqp_conn *conn, char *err, size_t errlen)
  * queued before it. Returns GW_OK or GW_EBROKER. */
 int gw_amqp_conn_ack(struct gw_amqp_conn *conn, uint64_t delivery_tag);
 
-/* Queues the declaration of a topic exchange (when declare_exchange) and the
- * binding (or unbinding) of queue to it by key, on the topology channel. Each operation is reported
- * once through events->topology, in the order sent: one report for the pair. */
+/* Queues the declaration of exchange, durable, of declare_type ("topic", "direct", "fanout"; NULL:
+ * none) and the binding (or unbinding) of queue to it by key (queue NULL: none), on the topology
+ * channel. Each operation is reported once through events->topology, in the order sent: one report
+ * for the pair. GW_EINVAL, with nothing sent, for a name over GW_AMQP_NAME_MAX bytes. */
 int gw_amqp_conn_bind(struct gw_amqp_conn *conn, const char *queue, const char *exchange,
-                      const char *key, bool declare_exchange, bool unbind);
+                      const char *key, const char *declare_type, bool unbind);
 
 /* Closes the connection politely when it is still up (short blocking handshake) and frees it.
  * NULL is a no-op. */

@@ -670,11 +670,11 @@ int gw_broker_ack(struct gw_broker *broker, uint64_t generation, uint64_t delive
 }
 
 int gw_broker_bind(struct gw_broker *broker, int user, const char *queue, const char *exchange,
-                   const char *key, bool declare_exchange, bool unbind)
+                   const char *key, const char *declare_type, bool unbind)
 {
     if (broker->state != CONNECTED)
         return GW_EBROKER;
-    int status = gw_amqp_conn_bind(broker->conn, queue, exchange, key, declare_exchange, unbind);
+    int status = gw_amqp_conn_bind(broker->conn, queue, exchange, key, declare_type, unbind);
     if (status == GW_EINVAL)
         return status; /* nothing was sent */
     if (status != GW_OK)

@@ -116,11 +116,12 @@ int gw_broker_publish(struct gw_broker *broker, const struct gw_broker_message *
 int gw_broker_ack(struct gw_broker *broker, uint64_t generation, uint64_t delivery_tag);
 
 /* Binds (or unbinds) queue to exchange by key on the topology channel without waiting, declaring
- * exchange as a durable topic one first when declare_exchange; user is told by bound. Returns
- * GW_OK once sent, or GW_EBROKER (not connected, or the connection broke: it is being let go) and
- * then user is never told. */
+ * exchange (durable, of declare_type: "topic", "direct", "fanout") first unless declare_type is
+ * NULL; queue NULL only declares. user is told by bound, once. Returns GW_OK once sent; GW_EINVAL
+ * for a name AMQP cannot carry (nothing sent); or GW_EBROKER (not connected, or the connection
+ * broke: it is being let go). user is never told then. */
 int gw_broker_bind(struct gw_broker *broker, int user, const char *queue, const char *exchange,
-                   const char *key, bool declare_exchange, bool unbind);
+                   const char *key, const char *declare_type, bool unbind);
 
 /* Tells every user down (GW_ESHUTDOWN), closes the connection and every handle; closed(arg) runs
  * on the loop once all is released, after which gw_broker_free may be called. */

@@ -64,8 +64,8 @@
  *   - Duplicate keys: the last wins, as in PyYAML. Aliases work; merge keys (<<) and timestamps
  *     are not supported (<< is an unknown key under GATEWAY: and in a route).
  *   - WEB_SERVER_ADDRESS follows nameko's ^([^:]+:)?\d+$ (no IPv6 literal), or an integer port.
- *   - amqps:// and AMQP_SSL mean TLS (core/amqp_tls); several AMQP_URI nodes are read, the
- *     first is used (failover is issue 16's next step).
+ *   - amqps:// and AMQP_SSL mean TLS (core/amqp_tls); AMQP_URI's nodes (kombu's ';' list) are
+ *     tried in turn (core/node_round).
  *   - A file that is empty or not a mapping is an error; a caller without a file can load "{}".
  */
 #ifndef ENOKI_CONFIG_H
@@ -77,6 +77,7 @@
 #include "core/config_keys.h"
 #include "core/config_policy.h"
 #include "core/config_routes.h"
+#include "core/config_services.h"
 #include "core/log.h"
 
 #include <stdbool.h>
@@ -125,9 +126,10 @@ struct gw_config {
     size_t n_errors;
     struct gw_context_header *context_headers;
     size_t n_context_headers;
-    struct gw_policy_list expose;   /* globs over "service.method" callable; none = nothing */
-    char *rpc_prefix;               /* the generic route's prefix, default "/rpc" */
-    struct gw_policy_list channels; /* what a socket may subscribe to; none = nothing */
+    struct gw_policy_list expose;    /* globs over "service.method" callable; none = nothing */
+    char *rpc_prefix;                /* the generic route's prefix, default "/rpc" */
+    struct gw_policy_list channels;  /* what a socket may subscribe to; none = nothing */
+    struct gw_service_list services; /* the protocol of each service listed; others: nameko */
 
     /* The websocket hub. */
     char *websocket_path;      /* default "/ws" */

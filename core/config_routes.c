@@ -2,6 +2,7 @@
 #include "core/config_routes.h"
 
 #include "core/config.h"
+#include "core/key_template.h"
 #include "core/status.h"
 #include "core/strbuf.h"
 #include "core/util.h"
@@ -80,7 +81,8 @@ static int apply_methods(const struct gw_key_err *e, const struct gw_yaml_node *
     return GW_OK;
 }
 
-/* Exactly "service.method": nameko's routing keys with no dot or two dots never reach a method. */
+/* "service.method". An amphora function's name may hold dots ("send_message.email.text"); a
+ * nameko method's may not (gw_config_routes_finish checks, once the services are known). */
 static int apply_rpc(const struct gw_key_err *e, const struct gw_yaml_node *v, const char *path,
                      void *base, const struct gw_key_spec *spec)
 {
@@ -88,13 +90,51 @@ static int apply_rpc(const struct gw_key_err *e, const struct gw_yaml_node *v, c
     char got[GW_YAML_DESCRIBE_LEN];
     const char *dot = v->kind == GW_YAML_STRING ? strchr(v->text, '.') : NULL;
     (void)spec;
-    if (dot == NULL || dot == v->text || dot[1] == '\0' || strchr(dot + 1, '.') != NULL)
+    if (dot == NULL || dot == v->text || dot[1] == '\0')
         return gw_key_fail(e, v, path, GW_ECONFIG, "expected 'service.method', got %s",
                            gw_yaml_describe(v, got, sizeof(got)));
+    r->rpc_line = v->line;
     free(r->service);
     free(r->method);
     r->service = xstrndup(v->text, (size_t)(dot - v->text));
     r->method = xstrdup(dot + 1);
+    return GW_OK;
+}
+
+/* "all", or how many replies answer the call. */
+static int apply_collect(const struct gw_key_err *e, const struct gw_yaml_node *v, const char *path,
+                         void *base, const struct gw_key_spec *spec)
+{
+    struct gw_route_conf *r = base;
+    char got[GW_YAML_DESCRIBE_LEN];
+    (void)spec;
+    if (v->kind == GW_YAML_STRING && strcmp(v->text, "all") == 0)
+        r->collect = GW_COLLECT_ALL;
+    else if (v->kind == GW_YAML_INT && v->ival >= 1 && v->ival <= 100000)
+        r->collect = (int)v->ival;
+    else
+        return gw_key_fail(e, v, path, GW_ECONFIG,
+                           "expected 'all' or a number of replies from 1 to 100000, got %s",
+                           gw_yaml_describe(v, got, sizeof(got)));
+    r->collect_line = v->line;
+    return GW_OK;
+}
+
+/* A routing key template: text with {name} fields ({{ and }} for braces). */
+static int apply_routing_key(const struct gw_key_err *e, const struct gw_yaml_node *v,
+                             const char *path, void *base, const struct gw_key_spec *spec)
+{
+    struct gw_route_conf *r = base;
+    char got[GW_YAML_DESCRIBE_LEN];
+    char why[160];
+    (void)spec;
+    if (v->kind != GW_YAML_STRING && v->kind != GW_YAML_INT)
+        return gw_key_fail(e, v, path, GW_ECONFIG, "expected a routing key template, got %s",
+                           gw_yaml_describe(v, got, sizeof(got)));
+    if (gw_key_template_check(v->text, why, sizeof(why)) != GW_OK)
+        return gw_key_fail(e, v, path, GW_ECONFIG, "%s", why);
+    gw_key_replace_string(&r->routing_key, v->text);
+    r->routing_key_line = v->line;
     return GW_OK;
 }
 
@@ -117,6 +157,8 @@ static const struct gw_key_spec route_keys[] = {
      .offset = offsetof(struct gw_route_conf, scopes),
      .list_what = "scopes such as 'orders:read'",
      .item_what = "a scope such as 'orders:read'"},
+    {.name = "routing_key", .apply = apply_routing_key},
+    {.name = "collect", .apply = apply_collect},
 };
 
 void gw_config_routes_clear(struct gw_config *c)
@@ -127,6 +169,7 @@ void gw_config_routes_clear(struct gw_config *c)
         free(r->methods);
         free(r->service);
         free(r->method);
+        free(r->routing_key);
         gw_string_list_clear(&r->expected_exceptions);
         gw_string_list_clear(&r->scopes);
     }
@@ -171,6 +214,37 @@ int gw_config_apply_routes(const struct gw_key_err *e, const struct gw_yaml_node
     return GW_OK;
 }
 
+/* What a route asks of its service's protocol: amphora's keys on an amphora service only. */
+static int check_protocol(const struct gw_config *c, struct gw_route_conf *r, size_t i,
+                          char *err, size_t errlen)
+{
+    const struct gw_service_conf *s = gw_service_find(&c->services, r->service);
+    bool amphora = s && s->protocol == GW_PROTO_AMPHORA;
+    r->protocol = amphora ? GW_PROTO_AMPHORA : GW_PROTO_NAMEKO;
+    if (!amphora && strchr(r->method, '.')) {
+        gw_set_err(err, errlen,
+                   "%s:%d: routes[%zu].rpc: expected 'service.method', got '%s.%s' (a dotted "
+                   "function name is amphora's: list %s under GATEWAY.services)",
+                   c->path, r->rpc_line, i, r->service, r->method, r->service);
+        return GW_ECONFIG;
+    }
+    if (!amphora && r->routing_key) {
+        gw_set_err(err, errlen,
+                   "%s:%d: routes[%zu].routing_key: only an amphora service's calls take a "
+                   "routing key; %s speaks nameko (GATEWAY.services)",
+                   c->path, r->routing_key_line, i, r->service);
+        return GW_ECONFIG;
+    }
+    if (r->collect != 0 && !(amphora && s->fanout)) {
+        gw_set_err(err, errlen,
+                   "%s:%d: routes[%zu].collect: only a fanout amphora service answers more than "
+                   "once; %s is not one (GATEWAY.services.%s.fanout)",
+                   c->path, r->collect_line, i, r->service, r->service);
+        return GW_ECONFIG;
+    }
+    return GW_OK;
+}
+
 int gw_config_routes_finish(struct gw_config *c, char *err, size_t errlen)
 {
     size_t prefix_len = strlen(c->rpc_prefix);
@@ -178,6 +252,9 @@ int gw_config_routes_finish(struct gw_config *c, char *err, size_t errlen)
         struct gw_route_conf *r = &c->routes[i];
         if (r->timeout == 0)
             r->timeout = c->rpc_timeout;
+        int rc = check_protocol(c, r, i, err, errlen);
+        if (rc != GW_OK)
+            return rc;
         if (c->expose.n > 0 && strncmp(r->rule, c->rpc_prefix, prefix_len) == 0 &&
             (r->rule[prefix_len] == '/' || r->rule[prefix_len] == '\0')) {
             gw_set_err(err, errlen,

@@ -8,6 +8,7 @@
 
 #include "core/config_auth.h"
 #include "core/config_keys.h"
+#include "core/config_services.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -20,6 +21,9 @@ enum gw_route_mode {
     GW_MODE_HTTP, /* nameko's @http (see routes/http_mode.h) */
 };
 
+/* routes[].collect: all: every reply before the deadline. */
+#define GW_COLLECT_ALL (-1)
+
 struct gw_route_conf {
     char *rule;    /* e.g. "/get/<int:value>" */
     char *methods; /* nameko's comma-separated list, default "GET", as written */
@@ -31,8 +35,12 @@ struct gw_route_conf {
     enum gw_auth_mode auth;       /* GATEWAY.auth.default when not given (see core/config_auth.h) */
     bool auth_given;              /* routes[].auth is written */
     struct gw_string_list scopes; /* all required of the token (its scope or scp claim) */
-    int line;                     /* line of the route's mapping in the file, 1-based */
-    int rule_line;                /* line of its rule: where errors about the rule point */
+    char *routing_key; /* amphora: a template over the path and query values, "{user_id}" */
+    int collect;       /* amphora fanout: 0 the first reply, GW_COLLECT_ALL, or that many */
+    enum gw_protocol protocol; /* its service's (GATEWAY.services), settled once the file is read */
+    int line;          /* line of the route's mapping in the file, 1-based */
+    int rule_line;     /* line of its rule: where errors about the rule point */
+    int rpc_line, routing_key_line, collect_line;
 };
 
 /* The mode's name as the config writes it: "json" or "http". */

@@ -268,6 +268,7 @@ static const struct gw_key_spec gateway_keys[] = {
     {.name = "log_format", .apply = apply_log_format},
     {.name = "expose", .apply = gw_config_apply_expose},
     {.name = "channels", .apply = gw_config_apply_channels},
+    {.name = "services", .apply = gw_config_apply_services},
     URL_PATH_KEY(rpc_prefix),
     URL_PATH_KEY(websocket_path),
     INT_KEY(websocket_max_frame, 64, 1 << 30),
@@ -399,6 +400,7 @@ void gw_config_clear(struct gw_config *c)
     gw_string_list_clear(&c->websocket_origins);
     gw_policy_list_clear(&c->expose);
     gw_policy_list_clear(&c->channels);
+    gw_service_list_clear(&c->services);
     clear_errors(c);
     clear_context_headers(c);
     gw_config_routes_clear(c);

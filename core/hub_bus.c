@@ -82,7 +82,8 @@ static void send_bind(struct gw_hub_bus *bus, const char *exchange, const char *
                       bool unbind)
 {
     /* When it cannot be sent, the connection is away or being let go: up makes it again. */
-    gw_broker_bind(bus->broker, bus->user, bus->queue, exchange, key, declare, unbind);
+    gw_broker_bind(bus->broker, bus->user, bus->queue, exchange, key, declare ? "topic" : NULL,
+                   unbind);
 }
 
 static struct hub_publish *take_publish(struct gw_hub_bus *bus, const char *message_id)

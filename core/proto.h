@@ -4,12 +4,17 @@
  * the HTTP and websocket sides know only the call table. A protocol (struct gw_proto below) is
  * the rest:
  *
- *   serves      which services it carries calls to (NULL: all; core/rpc asks the protocols
- *               added last first, and nameko's, added by gw_rpc_new, is the fallback).
+ *   protocol    which one it is: a call names its protocol (GATEWAY.services says which a service
+ *               speaks), so a SIGHUP that changes it applies to the calls made after it.
  *   declare     what its replies need after every connect: nameko's exchange, the reply queue
  *               (looked for first), its binding and its consumer. Every delivery to a consumer
  *               declared here is a reply.
- *   prepare     (optional) before each publish to a service: what must exist for it first.
+ *   prepare     (optional) before each publish: what must exist for the call first. GW_AGAIN
+ *               keeps the call unsent until the declarations it asked for are reported (bound);
+ *               the table asks again then.
+ *   bound       (optional) a declaration or binding it asked gw_broker_bind for is in place or
+ *               failed.
+ *   down        (optional) the connection is gone: what was being declared is lost with it.
  *   encode      at call time: the request's exchange, routing key, mandatory flag and body.
  *   properties  at publish time (a call made while the first connection is being made waits for
  *               it): the message's properties. The call's id must travel where its reply, a
@@ -21,14 +26,8 @@
  *               with), or GW_EBADREPLY.
  *   free        its state, with the call table.
  *
- * nameko's (docs/nameko-wire.md §1-§4, core/proto_nameko.c) is the one today. A second one sits
- * beside it as another gw_proto without a change to the call table. amphora's, say: encode to
- * exchange "rpc_<svc>_request", key "", body {"func", "args", "kwargs"}; properties message_id =
- * the call id, reply_to = its own reply key, delivery_mode 2, no headers; reply_id the message_id;
- * decode {"result": x} or {"exception": {"type", "args"}} into a nameko-shaped error. Its
- * per-service exchanges and the binding of its reply queue to "rpc_<svc>_response" are what
- * prepare is for: called before each publish to the service, it sends what is missing on the
- * publish channel ahead of the request (a verb the broker gains with that protocol).
+ * nameko's is core/proto_nameko.c (docs/nameko-wire.md §1-§4), amphora's core/proto_amphora.c
+ * (docs/amphora.md).
  */
 #ifndef ENOKI_PROTO_H
 #define ENOKI_PROTO_H
@@ -47,6 +46,8 @@ struct gw_rpc_request;
 
 /* A request as encode makes it, at call time; every member is new. */
 struct gw_proto_request {
+    char *service; /* whom it is for */
+    bool fanout;   /* amphora: its request exchange is a fanout one */
     char *exchange;
     char *routing_key;
     bool mandatory; /* a request no queue is bound for comes back: the service is unknown */
@@ -62,13 +63,15 @@ struct gw_proto_call {
 };
 
 struct gw_proto {
-    const char *name; /* "nameko" */
-    void *state;      /* the protocol's own (names of its reply queue and the like) */
-    /* Whether it carries the calls to service; NULL: every service (nameko's, the fallback). */
-    bool (*serves)(void *state, const char *service);
+    enum gw_protocol protocol;
+    void *state; /* the protocol's own (names of its reply queue and the like) */
     void (*declare)(void *state, struct gw_amqp_plan *plan);
-    /* May be NULL. Returns GW_OK, or GW_EBROKER when the service cannot be reached now. */
-    int (*prepare)(void *state, struct gw_broker *broker, const char *service);
+    /* May be NULL. GW_OK: publish now; GW_AGAIN: not yet (see above); GW_EBROKER with why: the
+     * call cannot be made. user is the table's, for gw_broker_bind. */
+    int (*prepare)(void *state, struct gw_broker *broker, int user,
+                   const struct gw_proto_request *request, char *why, size_t whylen);
+    void (*bound)(void *state, const char *exchange, const char *key, bool ok, const char *why);
+    void (*down)(void *state);
     void (*encode)(void *state, const struct gw_rpc_request *request, struct gw_proto_request *out);
     /* Fills props; the memory it takes comes from pool (emptied after the publish). */
     void (*properties)(void *state, const struct gw_proto_call *call, amqp_pool_t *pool,
@@ -82,6 +85,11 @@ struct gw_proto {
 
 /* Frees what encode made. */
 void gw_proto_request_clear(struct gw_proto_request *request);
+
+/* amphora's protocol (docs/amphora.md) for config (borrowed; must outlive it): one exclusive
+ * reply queue of enoki's, bound to rpc_<svc>_response with its key for each service called,
+ * declared with the service's exchanges on first use and again after every reconnect. */
+struct gw_proto gw_proto_amphora(const struct gw_config *config);
 
 /* nameko's protocol for config (borrowed; must outlive it). Its reply queue is
  * "rpc.reply-<name>-<uuid>", durable, expiring REPLY_QUEUE_EXPIRES_MS after its last consumer

@@ -55,21 +55,11 @@ static void declare(void *state, struct gw_amqp_plan *plan)
 static void encode(void *state, const struct gw_rpc_request *request, struct gw_proto_request *out)
 {
     struct nameko *n = state;
+    out->service = xstrdup(request->service);
     out->exchange = xstrdup(n->config->rpc_exchange);
     out->routing_key = xasprintf("%s.%s", request->service, request->method);
     out->mandatory = true; /* a basic.return is how an unknown service shows (§1) */
     out->body = gw_wire_request_body(request->args, request->kwargs, &out->body_len);
-}
-
-static amqp_bytes_t pool_string(amqp_pool_t *pool, const char *s)
-{
-    amqp_bytes_t out;
-    size_t len = strlen(s);
-    amqp_pool_alloc_bytes(pool, len, &out);
-    if (!out.bytes)
-        abort();
-    memcpy(out.bytes, s, len);
-    return out;
 }
 
 static void properties(void *state, const struct gw_proto_call *call, amqp_pool_t *pool,
@@ -89,9 +79,9 @@ static void properties(void *state, const struct gw_proto_call *call, amqp_pool_
     props->content_encoding = amqp_cstring_bytes("utf-8");
     props->delivery_mode = (uint8_t)n->config->delivery_mode;
     props->priority = 0;
-    props->correlation_id = pool_string(pool, call->id);
+    props->correlation_id = gw_wire_pool_string(pool, call->id);
     props->reply_to = amqp_cstring_bytes(n->reply_key);
-    props->expiration = pool_string(pool, expiration);
+    props->expiration = gw_wire_pool_string(pool, expiration);
     gw_wire_context_headers(call->context, pool, &props->headers);
 }
 
@@ -118,9 +108,8 @@ struct gw_proto gw_proto_nameko(const struct gw_config *config)
     n->config = config;
     new_reply_queue(n);
     return (struct gw_proto){
-        .name = "nameko",
+        .protocol = GW_PROTO_NAMEKO,
         .state = n,
-        .serves = NULL,
         .declare = declare,
         .prepare = NULL,
         .encode = encode,
@@ -133,6 +122,7 @@ struct gw_proto gw_proto_nameko(const struct gw_config *config)
 
 void gw_proto_request_clear(struct gw_proto_request *request)
 {
+    free(request->service);
     free(request->exchange);
     free(request->routing_key);
     free(request->body);

@@ -33,8 +33,10 @@ struct gw_rpc_call {
     char *service;
     char *target; /* "service.method", for messages */
     const struct gw_proto *proto;
-    /* A call made while the first connection is being made waits for it, unsent: */
+    /* A call waits, unsent, for the first connection or for its protocol's declarations: */
     bool parked;
+    int collect;     /* replies it waits for: 0 one (the usual), GW_COLLECT_ALL, or that many */
+    json_t *replies; /* collected so far, when it collects */
     struct gw_proto_request request; /* encoded, until published */
     json_t *context;                 /* for the headers, until published */
 };
@@ -116,6 +118,7 @@ static void free_call_memory(struct gw_rpc_call *call)
     free(call->target);
     gw_proto_request_clear(&call->request);
     json_decref(call->context);
+    json_decref(call->replies);
     free(call);
 }
 
@@ -143,12 +146,28 @@ static void finish_call(struct gw_rpc_call *call, int status, const json_t *resu
         call->done(call->arg, status, result, error, detail);
 }
 
+/* A collecting call ends with what it has: {"replies": [...], "complete": bool}. */
+static void finish_collected(struct gw_rpc_call *call, bool complete)
+{
+    json_t *result = json_pack("{s:O,s:b}", "replies", call->replies, "complete", complete);
+    finish_call(call, GW_OK, result, NULL, "ok");
+    json_decref(result);
+}
+
 static void on_deadline(uv_timer_t *timer)
 {
     struct gw_rpc_call *call = timer->data;
     if (call->parked) {
         /* Never sent: the broker was not reached in time, which is not the service's fault. */
-        finish_call(call, GW_EBROKER, NULL, NULL, "not connected to the broker yet");
+        finish_call(call, GW_EBROKER, NULL, NULL,
+                    gw_broker_ready(call->rpc->broker)
+                        ? "the service's exchanges were not declared before the deadline"
+                        : "not connected to the broker yet");
+        return;
+    }
+    if (call->collect != 0 && json_array_size(call->replies) > 0) {
+        /* "all" is complete by its deadline; a number is complete only when it is reached. */
+        finish_collected(call, call->collect == GW_COLLECT_ALL);
         return;
     }
     char detail[256];
@@ -170,12 +189,19 @@ static void fail_all(struct gw_rpc *rpc, int status, const char *detail)
     fail_parked(rpc, status, detail);
 }
 
-/* Sends a call and files it for its reply; what was encoded for it goes. On failure the call is in
- * no list (its caller ends it) and the connection is being let go. */
-static int publish_call(struct gw_rpc *rpc, struct gw_rpc_call *call, uint64_t expiration_ms)
+/* Sends a call and files it for its reply; what was encoded for it goes. GW_AGAIN: its protocol
+ * is not ready for it yet (nothing sent, nothing filed, still encoded). On failure the call is in
+ * no list (its caller ends it) with why. */
+static int publish_call(struct gw_rpc *rpc, struct gw_rpc_call *call, uint64_t expiration_ms,
+                        char *why, size_t whylen)
 {
     const struct gw_proto *proto = call->proto;
-    int status = proto->prepare ? proto->prepare(proto->state, rpc->broker, call->service) : GW_OK;
+    snprintf(why, whylen, "the broker connection was lost");
+    int status = proto->prepare ? proto->prepare(proto->state, rpc->broker, rpc->user,
+                                                 &call->request, why, whylen)
+                                : GW_OK;
+    if (status == GW_AGAIN)
+        return GW_AGAIN;
     if (status == GW_OK) {
         struct gw_proto_call about = {
             .id = call->id,
@@ -246,7 +272,17 @@ static void on_reply(void *arg, const struct gw_amqp_delivery *d)
     json_t *error = NULL;
     char why[256];
     int status = proto->decode(d->body.bytes, d->body.len, &result, &error, why, sizeof(why));
-    if (status != GW_OK) {
+    if (call->collect != 0) {
+        /* One more of several: a result, or {"error": ...} for a remote exception. */
+        if (status != GW_OK)
+            gw_warn("rpc", "undecodable reply from %s (not collected): %s", call->target, why);
+        else if (error)
+            json_array_append_new(call->replies, json_pack("{s:O}", "error", error));
+        else
+            json_array_append(call->replies, result);
+        if (call->collect > 0 && json_array_size(call->replies) >= (size_t)call->collect)
+            finish_collected(call, true);
+    } else if (status != GW_OK) {
         gw_warn("rpc", "undecodable reply from %s: %s", call->target, why);
         finish_call(call, GW_EBADREPLY, NULL, NULL, why);
     } else if (error) {
@@ -258,24 +294,74 @@ static void on_reply(void *arg, const struct gw_amqp_delivery *d)
     json_decref(error);
 }
 
-/* The first connection is up: the calls that waited for it go out in the order they came, each
- * with what is left of its deadline as its expiration. */
+/* Appends call to the parked list. */
+static void park(struct gw_rpc *rpc, struct gw_rpc_call *call)
+{
+    call->parked = true;
+    call->next = NULL;
+    *rpc->parked_tail = call;
+    rpc->parked_tail = &call->next;
+    rpc->pending++;
+}
+
+/* The calls that waited (for the first connection, or for their protocol's declarations) go out
+ * in the order they came, each with what is left of its deadline as its expiration; those whose
+ * protocol is still not ready wait on. */
+static void send_parked(struct gw_rpc *rpc)
+{
+    struct gw_rpc_call *list = rpc->parked;
+    size_t n = 0;
+    for (struct gw_rpc_call *c = list; c; c = c->next)
+        n++;
+    rpc->parked = NULL;
+    rpc->parked_tail = &rpc->parked;
+    rpc->pending -= n;
+    while (list) {
+        struct gw_rpc_call *call = list;
+        list = call->next;
+        call->next = NULL;
+        call->parked = false;
+        if (!gw_broker_ready(rpc->broker)) {
+            park(rpc, call);
+            continue;
+        }
+        char why[256];
+        uint64_t left_ms = uv_timer_get_due_in(&call->deadline);
+        int status = publish_call(rpc, call, left_ms > 0 ? left_ms : 1, why, sizeof(why));
+        if (status == GW_AGAIN) {
+            park(rpc, call);
+        } else if (status != GW_OK) {
+            rpc->pending++; /* finish_call counts it out */
+            finish_call(call, GW_EBROKER, NULL, NULL, why);
+        }
+    }
+}
+
 static void on_up(void *arg)
 {
     struct gw_rpc *rpc = arg;
-    while (rpc->parked && gw_broker_ready(rpc->broker)) {
-        struct gw_rpc_call *call = rpc->parked;
-        unlink_call(call);
-        uint64_t left_ms = uv_timer_get_due_in(&call->deadline);
-        if (publish_call(rpc, call, left_ms > 0 ? left_ms : 1) != GW_OK)
-            finish_call(call, GW_EBROKER, NULL, NULL, "the broker connection was lost");
-    }
-    fail_parked(rpc, GW_EBROKER, "the broker connection was lost");
+    send_parked(rpc);
+    if (!gw_broker_ready(rpc->broker))
+        fail_parked(rpc, GW_EBROKER, "the broker connection was lost");
+}
+
+/* A declaration a protocol asked for is reported: it may be what parked calls wait for. */
+static void on_bound(void *arg, const char *exchange, const char *key, bool ok, const char *why)
+{
+    struct gw_rpc *rpc = arg;
+    for (size_t p = 0; p < rpc->n_protos; p++)
+        if (rpc->protos[p].bound)
+            rpc->protos[p].bound(rpc->protos[p].state, exchange, key, ok, why);
+    send_parked(rpc);
 }
 
 static void on_down(void *arg, int status, const char *detail)
 {
-    fail_all(arg, status, detail);
+    struct gw_rpc *rpc = arg;
+    for (size_t p = 0; p < rpc->n_protos; p++)
+        if (rpc->protos[p].down)
+            rpc->protos[p].down(rpc->protos[p].state);
+    fail_all(rpc, status, detail);
 }
 
 static void on_returned(void *arg, const char *key, int reply_code)
@@ -314,10 +400,12 @@ struct gw_rpc *gw_rpc_new(uv_loop_t *loop, const struct gw_config *config)
         .down = on_down,
         .returned = on_returned,
         .confirmed = on_confirmed,
+        .bound = on_bound,
         .arg = rpc,
     };
     rpc->user = gw_broker_add_user(rpc->broker, &user);
     gw_rpc_add_proto(rpc, gw_proto_nameko(config));
+    gw_rpc_add_proto(rpc, gw_proto_amphora(config));
     return rpc;
 }
 
@@ -364,11 +452,11 @@ size_t gw_rpc_pending(const struct gw_rpc *rpc)
     return rpc->pending;
 }
 
-/* The protocol of the calls to service: the last added that serves it. */
-static const struct gw_proto *proto_for(const struct gw_rpc *rpc, const char *service)
+/* The protocol a call speaks (nameko's when none other is added). */
+static const struct gw_proto *proto_for(const struct gw_rpc *rpc, enum gw_protocol protocol)
 {
-    for (size_t i = rpc->n_protos; i-- > 0;)
-        if (!rpc->protos[i].serves || rpc->protos[i].serves(rpc->protos[i].state, service))
+    for (size_t i = 0; i < rpc->n_protos; i++)
+        if (rpc->protos[i].protocol == protocol)
             return &rpc->protos[i];
     return &rpc->protos[0];
 }
@@ -381,8 +469,8 @@ int gw_rpc_call(struct gw_rpc *rpc, const struct gw_rpc_request *request, gw_rpc
     /* Behind an alarm a publish would wait for minutes: refused now, to be retried. */
     if (gw_broker_blocked(rpc->broker))
         return GW_EBLOCKED;
-    bool park = gw_broker_starting(rpc->broker);
-    if (!gw_broker_ready(rpc->broker) && !park)
+    bool wait_for_broker = gw_broker_starting(rpc->broker);
+    if (!gw_broker_ready(rpc->broker) && !wait_for_broker)
         return GW_EBROKER;
 
     struct gw_rpc_call *call = xcalloc(1, sizeof(*call));
@@ -392,21 +480,24 @@ int gw_rpc_call(struct gw_rpc *rpc, const struct gw_rpc_request *request, gw_rpc
     call->service = xstrdup(request->service);
     call->target = xasprintf("%s.%s", request->service, request->method);
     gw_uuid4(call->id);
-    call->proto = proto_for(rpc, request->service);
+    call->proto = proto_for(rpc, request->protocol);
     call->proto->encode(call->proto->state, request, &call->request);
     call->context = json_incref((json_t *)(uintptr_t)request->context);
+    call->collect = request->collect;
+    if (call->collect != 0)
+        call->replies = json_array();
 
     /* The deadline is also the message's expiration, so a request that nobody waits for any more
      * is dropped by the broker instead of being run (§3). */
     double ms = ceil(request->timeout_s * 1000.0);
     if (ms < 1)
         ms = 1;
-    if (park) {
-        call->parked = true;
-        *rpc->parked_tail = call;
-        rpc->parked_tail = &call->next;
-        rpc->pending++;
-    } else if (publish_call(rpc, call, (uint64_t)ms) != GW_OK) {
+    char why[256];
+    int status =
+        wait_for_broker ? GW_AGAIN : publish_call(rpc, call, (uint64_t)ms, why, sizeof(why));
+    if (status == GW_AGAIN) {
+        park(rpc, call);
+    } else if (status != GW_OK) {
         free_call_memory(call);
         return GW_EBROKER;
     }

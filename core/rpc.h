@@ -7,6 +7,8 @@
  *
  * Every call ends exactly once: by its reply, its deadline, a basic.return (unknown service), a
  * nack or the loss of the broker, unless the caller cancels it first; then done is never called.
+ * A call that collects replies (amphora fanout, collect) ends GW_OK with {"replies": [...],
+ * "complete": bool} once it has them all, or at its deadline with those that came (none: timeout).
  * All of it runs on the loop thread.
  */
 #ifndef ENOKI_RPC_H
@@ -31,6 +33,12 @@ struct gw_rpc_request {
     const json_t *kwargs;  /* borrowed object; NULL = {} */
     const json_t *context; /* borrowed object of context data; sent as nameko.<key> headers */
     double timeout_s;      /* the deadline, from now; also the message's expiration */
+    /* The service's protocol (GATEWAY.services; GW_PROTO_NAMEKO when not listed) and what amphora
+     * takes besides: */
+    enum gw_protocol protocol;
+    bool fanout;             /* its request exchange is a fanout one */
+    const char *routing_key; /* the call's own key (routes[].routing_key), borrowed; NULL: "" */
+    int collect;             /* fanout: 0 the first reply answers, GW_COLLECT_ALL, or that many */
 };
 
 /* Called on the loop thread when a call ends. status is GW_OK (result set), GW_EREMOTE (error set:

@@ -230,3 +230,14 @@ json_t *gw_nameko_error(const char *exc_type, const char *exc_path, json_t *args
     json_object_set_new(error, "value", text_value(value));
     return error;
 }
+
+amqp_bytes_t gw_wire_pool_string(amqp_pool_t *pool, const char *s)
+{
+    amqp_bytes_t out;
+    size_t len = strlen(s);
+    amqp_pool_alloc_bytes(pool, len, &out);
+    if (!out.bytes)
+        abort();
+    memcpy(out.bytes, s, len);
+    return out;
+}

@@ -40,6 +40,9 @@ const char *gw_wire_exc_type(const json_t *error);
 const char *gw_wire_exc_path(const json_t *error);
 const char *gw_wire_exc_value(const json_t *error);
 
+/* s copied into pool (for a message's properties, which live until the pool is emptied). */
+amqp_bytes_t gw_wire_pool_string(amqp_pool_t *pool, const char *s);
+
 /* A nameko error object {exc_type, exc_path, exc_args, value}; args is stolen (NULL = []). Text
  * that is not UTF-8 (a message cut inside a character by a fixed-size buffer) is kept with each
  * ill-formed part replaced by U+FFFD, so every member is always there. */

@@ -1,5 +1,6 @@
 #include "dispatch.h"
 
+#include "core/key_template.h"
 #include "core/log.h"
 #include "core/status.h"
 #include "core/text.h"
@@ -83,10 +84,12 @@ static json_t *new_context(struct gw_request *req)
 }
 
 /* Publishes the call, whose end answers the request; or answers at once when the call cannot be
- * published. args, kwargs and context are borrowed. */
+ * published. args, kwargs, context and routing_key (amphora's per-call key, NULL: none) are
+ * borrowed. The service's protocol is the request's generation's (GATEWAY.services). */
 static void publish_call(struct gw_request *req, const json_t *args, const json_t *kwargs,
-                         const json_t *context)
+                         const json_t *context, const char *routing_key)
 {
+    const struct gw_service_conf *speaks = gw_service_find(&req->config->services, req->service);
     if (gw_rpc_pending(req->env->rpc) >= (size_t)req->config->max_in_flight) {
         gw_respond_status(503, "too_busy",
                           "too many calls are waiting for their replies (GATEWAY.max_in_flight); "
@@ -102,6 +105,10 @@ static void publish_call(struct gw_request *req, const json_t *args, const json_
         .kwargs = kwargs,
         .context = context,
         .timeout_s = req->timeout,
+        .protocol = speaks ? speaks->protocol : GW_PROTO_NAMEKO,
+        .fanout = speaks && speaks->fanout,
+        .routing_key = routing_key,
+        .collect = req->route ? req->route->collect : 0,
     };
     int status = gw_rpc_call(req->env->rpc, &call, on_call_done, req, &req->call);
     if (status != GW_OK) {
@@ -158,6 +165,28 @@ static void resolve_route(struct gw_request *req, const struct gw_route_conf *ro
 }
 
 /* A configured route's call: its arguments, by its mode. */
+/* Where a routing key template's fields come from: the typed path values, then the query. */
+struct key_values {
+    const json_t *path_values;
+    const struct gw_query *query;
+};
+
+/* A field's text as Python's str() writes the value (amphora's tune_function: str(routing_key)). */
+static char *key_value(void *arg, const char *name, size_t len)
+{
+    const struct key_values *kv = arg;
+    char *key = xstrndup(name, len);
+    const json_t *v = kv->path_values ? json_object_get(kv->path_values, key) : NULL;
+    char *text = NULL;
+    if (v)
+        text = json_is_string(v) ? xstrdup(json_string_value(v)) : gw_python_repr(v);
+    for (size_t i = 0; !text && i < kv->query->n; i++)
+        if (strcmp(kv->query->params[i].name, key) == 0)
+            text = xstrdup(kv->query->params[i].value ? kv->query->params[i].value : "");
+    free(key);
+    return text;
+}
+
 static void start_route_call(struct gw_request *req, const char *path, const json_t *path_values)
 {
     char err[512];
@@ -181,11 +210,19 @@ static void start_route_call(struct gw_request *req, const char *path, const jso
         status = gw_call_build_args(path_values, query.params, query.n, content_type_of(req),
                                     req->body, req->body_len, &args, &kwargs, err, sizeof(err));
     }
+    char *routing_key = NULL;
+    if (status == GW_OK && route->routing_key) {
+        struct key_values kv = {.path_values = path_values, .query = &query};
+        routing_key = gw_key_template_render(route->routing_key, key_value, &kv, err, sizeof(err));
+        if (!routing_key)
+            status = GW_EARGS;
+    }
     gw_query_clear(&query);
     if (status == GW_OK)
-        publish_call(req, args, kwargs, context);
+        publish_call(req, args, kwargs, context, routing_key);
     else
         respond_error(req, status, err);
+    free(routing_key);
     json_decref(args);
     json_decref(kwargs);
     json_decref(context);
@@ -210,7 +247,8 @@ static void resolve_generic(struct gw_request *req, const char *url, const char 
     const struct gw_config *config = req->config;
     char message[512];
     if (gw_call_generic_target(config->rpc_prefix, url, &req->service, &req->method_name) !=
-        GW_OK) {
+            GW_OK ||
+        !gw_call_method_fits(config, req->service, req->method_name)) {
         snprintf(message, sizeof(message),
                  "no route matches %s; the generic route is POST "
                  "%s/<service>/<method>",
@@ -247,7 +285,7 @@ static void start_generic_call(struct gw_request *req)
         return;
     }
     json_t *context = new_context(req);
-    publish_call(req, args, kwargs, context);
+    publish_call(req, args, kwargs, context, NULL);
     json_decref(args);
     json_decref(kwargs);
     json_decref(context);
@@ -337,7 +375,7 @@ static void start_admin_call(struct gw_request *req, const char *url, const char
     req->timeout = config->rpc_timeout;
     req->generic = true;
     json_t *context = new_context(req);
-    publish_call(req, args, kwargs, context);
+    publish_call(req, args, kwargs, context, NULL);
     json_decref(args);
     json_decref(kwargs);
     json_decref(context);

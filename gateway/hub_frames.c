@@ -226,6 +226,11 @@ static bool start_call(struct client *c, const struct gw_ws_request *r)
         .context = context,
         .timeout_s = config->rpc_timeout,
     };
+    const struct gw_service_conf *speaks = gw_service_find(&config->services, service);
+    if (speaks) {
+        call.protocol = speaks->protocol;
+        call.fanout = speaks->fanout;
+    }
     c->call_correlation_id = json_incref(r->correlation_id);
     int status = gw_rpc_call(c->hub->rpc, &call, on_call_done, c, &c->call);
     if (status != GW_OK) {

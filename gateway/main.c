@@ -81,8 +81,15 @@ static void print_line(void *ctx, const char *line)
 static void describe_route(void *target, char *buf, size_t len)
 {
     const struct gw_route_conf *route = target;
-    snprintf(buf, len, "%s.%s  mode=%s  timeout=%gs", route->service, route->method,
-             gw_route_mode_name(route->mode), route->timeout);
+    char collect[32] = "";
+    if (route->collect == GW_COLLECT_ALL)
+        snprintf(collect, sizeof(collect), "  collect=all");
+    else if (route->collect > 0)
+        snprintf(collect, sizeof(collect), "  collect=%d", route->collect);
+    snprintf(buf, len, "%s.%s  protocol=%s  mode=%s  timeout=%gs%s%s%s", route->service,
+             route->method, gw_protocol_name(route->protocol), gw_route_mode_name(route->mode),
+             route->timeout, route->routing_key ? "  routing_key=" : "",
+             route->routing_key ? route->routing_key : "", collect);
 }
 
 /* Compiles the routes of config into a new table; on error prints "<file>:<line>: routes[i].rule:

@@ -264,11 +264,17 @@ int gw_call_generic_target(const char *prefix, const char *path, char **service,
     if (!slash || slash == s || slash[1] == '\0' || strchr(slash + 1, '/'))
         return GW_ENOMATCH;
     size_t service_len = (size_t)(slash - s);
-    if (memchr(s, '.', service_len) || strchr(slash + 1, '.'))
+    if (memchr(s, '.', service_len))
         return GW_ENOMATCH;
     *service = xstrndup(s, service_len);
     *method = xstrdup(slash + 1);
     return GW_OK;
+}
+
+int gw_call_method_fits(const struct gw_config *config, const char *service, const char *method)
+{
+    const struct gw_service_conf *s = gw_service_find(&config->services, service);
+    return !strchr(method, '.') || (s && s->protocol == GW_PROTO_AMPHORA);
 }
 
 const struct gw_policy_entry *gw_call_expose_find(const struct gw_config *config,

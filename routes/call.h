@@ -47,10 +47,15 @@ int gw_call_build_args(const json_t *path_values, const struct gw_query_param *q
 /* true when path is prefix itself or lies below it ("/rpc", "/rpc/..."). */
 int gw_call_under_prefix(const char *prefix, const char *path);
 
-/* Reads "<prefix>/<service>/<method>": exactly two non-empty segments without '.' (a dot would
- * change the routing key). Returns GW_OK with new strings in *service and *method, or GW_ENOMATCH.
- */
+/* Reads "<prefix>/<service>/<method>": exactly two non-empty segments, the service's without '.'.
+ * The method's may hold dots (an amphora function's name); a nameko method's must not (a dot would
+ * change the routing key): gw_call_method_fits says. Returns GW_OK with new strings in *service
+ * and *method, or GW_ENOMATCH. */
 int gw_call_generic_target(const char *prefix, const char *path, char **service, char **method);
+
+/* Whether method can be called on service by its protocol: a dotted name only on an amphora
+ * service (GATEWAY.services), where dots mean nothing to routing. */
+int gw_call_method_fits(const struct gw_config *config, const char *service, const char *method);
 
 /* The first entry of config->expose whose glob (fnmatch) matches "service.method", or NULL when
  * none does (the target may not be called). Borrowed from config. */

@@ -9,6 +9,7 @@
 #define ENOKI_HTTP_MODE_H
 
 #include "core/config.h"
+#include "core/py_repr.h" /* gw_python_repr, which this module's texts use */
 #include "routes/call.h"
 #include "routes/respond.h"
 
@@ -65,9 +66,6 @@ void gw_http_parse_cookies(const char *header, json_t *cookies);
 /* werkzeug's request.url: uri_to_iri("http://" + host + "/" + url_quote(path.lstrip("/")) + "?" +
  * url_quote(query)). host drops a default ":80". Returns a new string. */
 char *gw_http_werkzeug_url(const char *host, const char *path, const char *raw_query);
-
-/* Python's repr() of a decoded JSON value ({'a': 1}, [1, 2], None, True, 'x', 1.5), new string. */
-char *gw_python_repr(const json_t *value);
 
 /* A header name as werkzeug's EnvironHeaders spells it: '_' becomes '-' (the WSGI environ cannot
  * tell them apart), then Python's str.title() ("x-api-key" -> "X-Api-Key"). Returns a new string.

@@ -166,7 +166,8 @@ int gw_remote_is_bad_request(const json_t *error)
     for (size_t i = 0; i < ARRAY_LEN(family); i++)
         if (strcmp(exc_path, family[i]) == 0)
             return 1;
-    return 0;
+    /* amphora's WrongRequest stands for MethodNotFound. */
+    return exc_path[0] == '\0' && strcmp(gw_wire_exc_type(error), "WrongRequest") == 0;
 }
 
 void gw_respond_call_error(int status, const json_t *error, const char *detail, const char *target,
@@ -190,6 +191,12 @@ void gw_respond_call_error(int status, const json_t *error, const char *detail, 
             http = nameko_errors[i].http;
             code = nameko_errors[i].code;
         }
+    }
+    /* amphora's WrongRequest (an unknown function; it names no module) is nameko's
+     * MethodNotFound: the same status and code (docs/amphora.md). */
+    if (exc_path[0] == '\0' && strcmp(exc_type, "WrongRequest") == 0) {
+        http = 502;
+        code = "method_not_found";
     }
     if (generic && http == 502)
         http = 404;

@@ -137,12 +137,15 @@ json_t *gw_ws_call_failure(int status, const char *detail, const char *target, d
 int gw_ws_call_target(const struct gw_config *config, const char *target, char **service,
                       const char **method, const struct gw_policy_entry **entry)
 {
-    /* A second dot would change the routing key's meaning (<service>.<method>). */
+    /* A second dot would change a nameko routing key's meaning (<service>.<method>); an amphora
+     * function's name may hold dots (gw_call_method_fits). */
     const char *dot = strchr(target, '.');
-    if (!dot || dot == target || !dot[1] || strchr(dot + 1, '.'))
+    if (!dot || dot == target || !dot[1])
         return GW_ENOMATCH;
     char *name = xstrndup(target, (size_t)(dot - target));
-    const struct gw_policy_entry *found = gw_call_expose_find(config, name, dot + 1);
+    const struct gw_policy_entry *found = gw_call_method_fits(config, name, dot + 1)
+                                              ? gw_call_expose_find(config, name, dot + 1)
+                                              : NULL;
     if (found == NULL) {
         free(name);
         return GW_ENOMATCH;

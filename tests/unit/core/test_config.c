@@ -739,14 +739,16 @@ static const struct {
     {"GATEWAY: 1\n", NULL, NULL, GW_ECONFIG, "t.yaml:1: GATEWAY: expected a mapping, got '1'"},
     {"GATEWAY:\n  name: x\n  nmae: y\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:3: GATEWAY.nmae: unknown key (expected one of: name, rpc_timeout, errors, "
-     "context_headers, log_level, log_format, expose, channels, rpc_prefix, websocket_path, "
+     "context_headers, log_level, log_format, expose, channels, services, rpc_prefix, "
+     "websocket_path, "
      "websocket_max_frame, websocket_max_sockets, websocket_send_queue, websocket_ping, "
      "websocket_origins, admin_prefix, health_path, ready_path, metrics_path, cors, "
      "max_body, max_header, max_connections, delivery_mode, max_in_flight, header_timeout, "
      "idle_timeout, static_dir, auth, admin_scope, admin_token)"},
     {"GATEWAY: {1: y}\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:1: GATEWAY.'1': unknown key (expected one of: name, rpc_timeout, errors, "
-     "context_headers, log_level, log_format, expose, channels, rpc_prefix, websocket_path, "
+     "context_headers, log_level, log_format, expose, channels, services, rpc_prefix, "
+     "websocket_path, "
      "websocket_max_frame, websocket_max_sockets, websocket_send_queue, websocket_ping, "
      "websocket_origins, admin_prefix, health_path, ready_path, metrics_path, cors, "
      "max_body, max_header, max_connections, delivery_mode, max_in_flight, header_timeout, "
@@ -824,7 +826,8 @@ static const struct {
     {"routes:\n  - rule: /a\n    rpc: a.b\n  - rule: /b\n    rpc: foo\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:5: routes[1].rpc: expected 'service.method', got 'foo'"},
     {"routes:\n  - rule: /a\n    rpc: a.b.c\n", NULL, NULL, GW_ECONFIG,
-     "t.yaml:3: routes[0].rpc: expected 'service.method', got 'a.b.c'"},
+     "t.yaml:3: routes[0].rpc: expected 'service.method', got 'a.b.c' (a dotted function name is "
+     "amphora's: list a under GATEWAY.services)"},
     {"routes:\n  - rule: /a\n    rpc: .b\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:3: routes[0].rpc: expected 'service.method', got '.b'"},
     {"routes:\n  - rule: /a\n    rpc: a.\n", NULL, NULL, GW_ECONFIG,
@@ -845,7 +848,7 @@ static const struct {
      "t.yaml:2: routes[0].rule: expected a rule starting with '/', got '5'"},
     {"routes:\n  - rule: /a\n    rpc: a.b\n    path: /b\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:4: routes[0].path: unknown key (expected one of: rule, methods, rpc, timeout, mode, "
-     "expected_exceptions, auth, scopes)"},
+     "expected_exceptions, auth, scopes, routing_key, collect)"},
     {"routes:\n  - rule: /a\n    rpc: a.b\n    mode: grpc\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:4: routes[0].mode: expected one of json, http, got 'grpc'"},
     {"routes:\n  - rule: /a\n    rpc: a.b\n    timeout: 0\n", NULL, NULL, GW_ECONFIG,
@@ -868,7 +871,8 @@ static const struct {
      "--define HEARTBEAT: invalid YAML: did not find expected ',' or ']'"},
     {"{}", "GATEWAY", "{nope: 1}", GW_ECONFIG,
      "--define GATEWAY: GATEWAY.nope: unknown key (expected one of: name, rpc_timeout, errors, "
-     "context_headers, log_level, log_format, expose, channels, rpc_prefix, websocket_path, "
+     "context_headers, log_level, log_format, expose, channels, services, rpc_prefix, "
+     "websocket_path, "
      "websocket_max_frame, websocket_max_sockets, websocket_send_queue, websocket_ping, "
      "websocket_origins, admin_prefix, health_path, ready_path, metrics_path, cors, "
      "max_body, max_header, max_connections, delivery_mode, max_in_flight, header_timeout, "

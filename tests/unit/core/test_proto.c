@@ -32,8 +32,7 @@ START_TEST(nameko_declares_its_reply_queue)
 {
     struct gw_config config = test_config();
     struct gw_proto proto = gw_proto_nameko(&config);
-    ck_assert_str_eq(proto.name, "nameko");
-    ck_assert(proto.serves == NULL); /* the fallback: every service */
+    ck_assert_int_eq(proto.protocol, GW_PROTO_NAMEKO);
     struct gw_amqp_plan plan = {0};
     proto.declare(proto.state, &plan);
     ck_assert_uint_eq(plan.n, 5);
