@@ -215,8 +215,8 @@ int gw_config_apply_routes(const struct gw_key_err *e, const struct gw_yaml_node
 }
 
 /* What a route asks of its service's protocol: amphora's keys on an amphora service only. */
-static int check_protocol(const struct gw_config *c, struct gw_route_conf *r, size_t i,
-                          char *err, size_t errlen)
+static int check_protocol(const struct gw_config *c, struct gw_route_conf *r, size_t i, char *err,
+                          size_t errlen)
 {
     const struct gw_service_conf *s = gw_service_find(&c->services, r->service);
     bool amphora = s && s->protocol == GW_PROTO_AMPHORA;

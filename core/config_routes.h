@@ -35,11 +35,11 @@ struct gw_route_conf {
     enum gw_auth_mode auth;       /* GATEWAY.auth.default when not given (see core/config_auth.h) */
     bool auth_given;              /* routes[].auth is written */
     struct gw_string_list scopes; /* all required of the token (its scope or scp claim) */
-    char *routing_key; /* amphora: a template over the path and query values, "{user_id}" */
-    int collect;       /* amphora fanout: 0 the first reply, GW_COLLECT_ALL, or that many */
+    char *routing_key;         /* amphora: a template over the path and query values, "{user_id}" */
+    int collect;               /* amphora fanout: 0 the first reply, GW_COLLECT_ALL, or that many */
     enum gw_protocol protocol; /* its service's (GATEWAY.services), settled once the file is read */
-    int line;          /* line of the route's mapping in the file, 1-based */
-    int rule_line;     /* line of its rule: where errors about the rule point */
+    int line;                  /* line of the route's mapping in the file, 1-based */
+    int rule_line;             /* line of its rule: where errors about the rule point */
     int rpc_line, routing_key_line, collect_line;
 };
 
