@@ -2,6 +2,7 @@
 
 #include "amqp_tls.h"
 
+#include "confirms.h"
 #include "log.h"
 #include "metrics.h"
 #include "node_round.h"
@@ -29,16 +30,10 @@ enum { HEARTBEAT_CHECKS = 8 };
 /* Users of one broker: the call table, the native service, the hub bus. */
 enum { MAX_USERS = 8 };
 
-enum { NO_USER = -1 };
+enum { NO_USER = GW_CONFIRMS_NO_USER };
+_Static_assert(GW_CONFIRMS_KEY_MAX == GW_BROKER_KEY_MAX, "one key size for publishes");
 
 enum conn_state { DISCONNECTED, CONNECTING, CONNECTED, CLOSING };
-
-/* A publish the broker has not confirmed yet, in tag order. */
-struct unconfirmed {
-    uint64_t tag;
-    int user; /* told of its return and confirm, or NO_USER */
-    char key[GW_BROKER_KEY_MAX];
-};
 
 /* A binding sent on the topology channel and not yet answered (answers come in order). */
 struct topology_op {
@@ -79,11 +74,10 @@ struct gw_broker {
     struct gw_metrics *metrics;
     struct gw_broker_user users[MAX_USERS];
     int n_users;
-    struct gw_amqp_plan plan; /* of the last connect */
-    int *consumer_user;       /* by consumer number: whose it is */
-    struct unconfirmed *unconfirmed;
-    size_t n_unconfirmed, cap_unconfirmed;
-    struct topology_op *ops; /* FIFO */
+    struct gw_amqp_plan plan;     /* of the last connect */
+    int *consumer_user;           /* by consumer number: whose it is */
+    struct gw_confirms *confirms; /* publishes not confirmed yet */
+    struct topology_op *ops;      /* FIFO */
     size_t n_ops, cap_ops;
     int handles_open;
     void (*closed)(void *arg);
@@ -114,7 +108,7 @@ static void tell_down(struct gw_broker *broker, int status, const char *detail)
 /* What waited on the connection that is gone: its confirms and bindings will never come. */
 static void forget_pending(struct gw_broker *broker)
 {
-    broker->n_unconfirmed = 0;
+    gw_confirms_clear(broker->confirms);
     for (size_t i = 0; i < broker->n_ops; i++) {
         free(broker->ops[i].exchange);
         free(broker->ops[i].key);
@@ -157,36 +151,17 @@ static void on_returned(void *arg, const amqp_basic_properties_t *props, int rep
     char key[GW_BROKER_KEY_MAX];
     if (!returned_key(props, key))
         return;
-    /* A return comes before the confirm of the same publish, so the publish is still here. */
-    for (size_t i = 0; i < broker->n_unconfirmed; i++) {
-        struct unconfirmed *u = &broker->unconfirmed[i];
-        if (u->user == NO_USER || strcmp(u->key, key) != 0)
-            continue;
-        int user = u->user;
-        u->user = NO_USER; /* its confirm has nothing more to say */
-        if (broker->users[user].returned)
-            broker->users[user].returned(broker->users[user].arg, key, reply_code);
-        return;
-    }
+    int user = gw_confirms_returned(broker->confirms, key);
+    if (user != NO_USER && broker->users[user].returned)
+        broker->users[user].returned(broker->users[user].arg, key, reply_code);
 }
 
 static void on_confirmed(void *arg, uint64_t tag, bool multiple, bool ack)
 {
     struct gw_broker *broker = arg;
     /* The confirmed ones are taken out before anyone is told: a user may publish meanwhile. */
-    struct unconfirmed *done = NULL;
-    size_t n_done = 0, keep = 0;
-    for (size_t i = 0; i < broker->n_unconfirmed; i++) {
-        struct unconfirmed *u = &broker->unconfirmed[i];
-        bool covered = multiple ? u->tag <= tag : u->tag == tag;
-        if (!covered) {
-            broker->unconfirmed[keep++] = *u;
-        } else if (u->user != NO_USER) {
-            done = xrealloc(done, (n_done + 1) * sizeof(*done));
-            done[n_done++] = *u;
-        }
-    }
-    broker->n_unconfirmed = keep;
+    struct gw_confirm *done;
+    size_t n_done = gw_confirms_settle(broker->confirms, tag, multiple, &done);
     for (size_t i = 0; i < n_done; i++) {
         const struct gw_broker_user *user = &broker->users[done[i].user];
         if (user->confirmed)
@@ -550,6 +525,7 @@ struct gw_broker *gw_broker_new(uv_loop_t *loop, const struct gw_config *config)
     snprintf(broker->connection_name, sizeof(broker->connection_name), "%s@%s", config->name, host);
     broker->starting = true;
     broker->round = gw_node_round_new(config->n_amqp_nodes);
+    broker->confirms = gw_confirms_new();
     uv_timer_init(loop, &broker->heartbeat);
     broker->heartbeat.data = broker;
     uv_timer_init(loop, &broker->reconnect);
@@ -647,15 +623,7 @@ int gw_broker_publish(struct gw_broker *broker, const struct gw_broker_message *
         connection_lost(broker, err);
         return GW_EBROKER;
     }
-    if (broker->n_unconfirmed == broker->cap_unconfirmed) {
-        broker->cap_unconfirmed = broker->cap_unconfirmed ? broker->cap_unconfirmed * 2 : 64;
-        broker->unconfirmed =
-            xrealloc(broker->unconfirmed, broker->cap_unconfirmed * sizeof(*broker->unconfirmed));
-    }
-    struct unconfirmed *u = &broker->unconfirmed[broker->n_unconfirmed++];
-    u->tag = tag;
-    u->user = key ? user : NO_USER;
-    snprintf(u->key, sizeof(u->key), "%s", key ? key : "");
+    gw_confirms_add(broker->confirms, tag, user, key);
     return GW_OK;
 }
 
@@ -715,7 +683,7 @@ void gw_broker_free(struct gw_broker *broker)
         return;
     forget_pending(broker);
     free(broker->ops);
-    free(broker->unconfirmed);
+    gw_confirms_free(broker->confirms);
     free(broker->consumer_user);
     gw_amqp_plan_clear(&broker->plan);
     gw_node_round_free(broker->round);
