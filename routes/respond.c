@@ -155,6 +155,16 @@ void gw_describe_call_failure(int status, const char *detail, const char *target
     }
 }
 
+/* The exc_path an error is classified by: its own, except for amphora's WrongRequest (an unknown
+ * function; it names no module), which stands for nameko's MethodNotFound (docs/amphora.md). */
+static const char *classified_path(const json_t *error)
+{
+    const char *exc_path = gw_wire_exc_path(error);
+    if (exc_path[0] == '\0' && strcmp(gw_wire_exc_type(error), "WrongRequest") == 0)
+        return "nameko.exceptions.MethodNotFound";
+    return exc_path;
+}
+
 int gw_remote_is_bad_request(const json_t *error)
 {
     static const char *const family[] = {
@@ -162,12 +172,11 @@ int gw_remote_is_bad_request(const json_t *error)
         "nameko.exceptions.MethodNotFound",     "nameko.exceptions.IncorrectSignature",
         "nameko.exceptions.ConnectionNotFound",
     };
-    const char *exc_path = gw_wire_exc_path(error);
+    const char *exc_path = classified_path(error);
     for (size_t i = 0; i < ARRAY_LEN(family); i++)
         if (strcmp(exc_path, family[i]) == 0)
             return 1;
-    /* amphora's WrongRequest stands for MethodNotFound. */
-    return exc_path[0] == '\0' && strcmp(gw_wire_exc_type(error), "WrongRequest") == 0;
+    return 0;
 }
 
 void gw_respond_call_error(int status, const json_t *error, const char *detail, const char *target,
@@ -182,7 +191,7 @@ void gw_respond_call_error(int status, const json_t *error, const char *detail, 
     }
 
     const char *exc_type = gw_wire_exc_type(error);
-    const char *exc_path = gw_wire_exc_path(error);
+    const char *exc_path = classified_path(error);
     snprintf(message, sizeof(message), "%s: %s", exc_type, gw_wire_exc_value(error));
     int http = 500;
     const char *code = "remote_error";
@@ -191,12 +200,6 @@ void gw_respond_call_error(int status, const json_t *error, const char *detail, 
             http = nameko_errors[i].http;
             code = nameko_errors[i].code;
         }
-    }
-    /* amphora's WrongRequest (an unknown function; it names no module) is nameko's
-     * MethodNotFound: the same status and code (docs/amphora.md). */
-    if (exc_path[0] == '\0' && strcmp(exc_type, "WrongRequest") == 0) {
-        http = 502;
-        code = "method_not_found";
     }
     if (generic && http == 502)
         http = 404;
