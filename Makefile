@@ -19,7 +19,7 @@ BUILD ?= build
 OPT ?= -O2 -g
 PYTHON ?= /usr/bin/python3
 
-PKGS := libmicrohttpd librabbitmq jansson libuv yaml-0.1 libwebsockets libssl libcrypto
+PKGS := libmicrohttpd librabbitmq jansson libuv yaml-0.1 libwebsockets libssl libcrypto zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null | sed 's/-I/-isystem /g')
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null | sed 's/-I/-isystem /g')

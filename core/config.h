@@ -154,7 +154,9 @@ struct gw_config {
     char *admin_token; /* without auth.jwt, the static bearer token of admin_prefix; NULL = none */
 
     /* Limits. */
-    int max_body;        /* bytes of a request body, default 1 MiB (refused beyond) */
+    int max_body;     /* bytes of a request body, default 1 MiB (refused beyond) */
+    int compress_min; /* JSON and text bodies from this many bytes are gzip-coded, default 1 KiB */
+    int compress_level;  /* zlib's level for them, 1-9, default 6 */
     int max_header;      /* bytes of a request head, default 16 KiB (refused beyond) */
     int max_connections; /* open HTTP connections, default 10000 (further ones are closed) */
     int delivery_mode;   /* of RPC requests: 1 transient (default), 2 persistent as nameko's */

@@ -286,6 +286,8 @@ static const struct gw_key_spec gateway_keys[] = {
     URL_PATH_KEY(metrics_path),
     {.name = "cors", .apply = apply_cors},
     INT_KEY(max_body, 0, 1 << 30),
+    INT_KEY(compress_min, 0, 1 << 30),
+    INT_KEY(compress_level, 1, 9),
     INT_KEY(max_header, 1024, 1 << 20),
     INT_KEY(max_connections, 1, 1000000),
     INT_KEY(delivery_mode, 1, 2),
@@ -373,6 +375,8 @@ struct gw_config *gw_config_new_defaults(const char *path)
     gw_config_auth_init(&c->auth);
     c->admin_scope = xstrdup(GW_DEFAULT_ADMIN_SCOPE);
     c->max_body = GW_DEFAULT_MAX_BODY;
+    c->compress_min = GW_DEFAULT_COMPRESS_MIN;
+    c->compress_level = GW_DEFAULT_COMPRESS_LEVEL;
     c->max_header = GW_DEFAULT_MAX_HEADER;
     c->max_connections = GW_DEFAULT_MAX_CONNECTIONS;
     c->max_in_flight = GW_DEFAULT_MAX_IN_FLIGHT;

@@ -31,8 +31,11 @@ struct gw_yaml_node;
 #define GW_DEFAULT_READY_PATH "/readyz"
 #define GW_DEFAULT_METRICS_PATH "/metrics"
 #define GW_DEFAULT_ADMIN_SCOPE "enoki:admin"
-#define GW_DEFAULT_CORS_MAX_AGE 600      /* seconds */
-#define GW_DEFAULT_MAX_BODY (1 << 20)    /* bytes */
+#define GW_DEFAULT_CORS_MAX_AGE 600   /* seconds */
+#define GW_DEFAULT_MAX_BODY (1 << 20) /* bytes */
+#define GW_DEFAULT_COMPRESS_MIN 1024  /* bytes; 0 = never */
+#define GW_DEFAULT_COMPRESS_LEVEL                                                                  \
+    6 /* zlib's default: most of level 9's gain at a third of its cost */
 #define GW_DEFAULT_MAX_HEADER (16 << 10) /* bytes */
 #define GW_DEFAULT_MAX_CONNECTIONS 10000
 #define GW_DEFAULT_MAX_IN_FLIGHT 10000

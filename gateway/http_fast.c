@@ -3,6 +3,7 @@
 #include "core/log.h"
 #include "core/strbuf.h"
 #include "core/xalloc.h"
+#include "gateway/compress.h"
 #include "gateway/dispatch.h"
 #include "gateway/h1_write.h"
 #include "gateway/http_metrics.h"
@@ -251,6 +252,7 @@ static void respond(struct gw_request *req)
 {
     struct fast_conn *c = req->transport;
     struct gw_response *r = &req->response;
+    gw_compress_response(req);
     struct gw_h1_fields fields = {0};
     gw_request_response_headers(req, add_field, &fields);
     c->head.len = 0;

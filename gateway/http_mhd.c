@@ -2,6 +2,7 @@
 
 #include "core/log.h"
 #include "core/xalloc.h"
+#include "gateway/compress.h"
 #include "gateway/dispatch.h"
 #include "gateway/http_metrics.h"
 #include "gateway/mhd_loop.h"
@@ -48,6 +49,7 @@ static enum MHD_Result queue_response(struct mhd_request *r)
     struct gw_request *req = r->req;
     struct gw_response *res = &req->response;
     struct MHD_Response *response;
+    gw_compress_response(req);
     if (req->file_fd >= 0) {
         response = MHD_create_response_from_fd(req->file_size, req->file_fd);
         if (response)

@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
     build-essential pkg-config
     libmicrohttpd-dev librabbitmq-dev libjansson-dev libuv1-dev libyaml-dev check
-    libwebsockets-dev libwebsockets-evlib-uv libssl-dev
+    libwebsockets-dev libwebsockets-evlib-uv libssl-dev zlib1g-dev
     rabbitmq-server
     python3 python3-pika python3-pytest python3-pytest-xdist python3-werkzeug python3-websocket
     python3-jwt python3-cryptography

@@ -743,7 +743,8 @@ static const struct {
      "websocket_path, "
      "websocket_max_frame, websocket_max_sockets, websocket_send_queue, websocket_ping, "
      "websocket_origins, admin_prefix, health_path, ready_path, metrics_path, cors, "
-     "max_body, max_header, max_connections, delivery_mode, max_in_flight, header_timeout, "
+     "max_body, compress_min, compress_level, max_header, max_connections, delivery_mode, "
+     "max_in_flight, header_timeout, "
      "idle_timeout, static_dir, auth, admin_scope, admin_token)"},
     {"GATEWAY: {1: y}\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:1: GATEWAY.'1': unknown key (expected one of: name, rpc_timeout, errors, "
@@ -751,7 +752,8 @@ static const struct {
      "websocket_path, "
      "websocket_max_frame, websocket_max_sockets, websocket_send_queue, websocket_ping, "
      "websocket_origins, admin_prefix, health_path, ready_path, metrics_path, cors, "
-     "max_body, max_header, max_connections, delivery_mode, max_in_flight, header_timeout, "
+     "max_body, compress_min, compress_level, max_header, max_connections, delivery_mode, "
+     "max_in_flight, header_timeout, "
      "idle_timeout, static_dir, auth, admin_scope, admin_token)"},
     {"GATEWAY:\n  delivery_mode: 3\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:2: GATEWAY.delivery_mode: expected an integer from 1 to 2, got '3'"},
@@ -875,7 +877,8 @@ static const struct {
      "websocket_path, "
      "websocket_max_frame, websocket_max_sockets, websocket_send_queue, websocket_ping, "
      "websocket_origins, admin_prefix, health_path, ready_path, metrics_path, cors, "
-     "max_body, max_header, max_connections, delivery_mode, max_in_flight, header_timeout, "
+     "max_body, compress_min, compress_level, max_header, max_connections, delivery_mode, "
+     "max_in_flight, header_timeout, "
      "idle_timeout, static_dir, auth, admin_scope, admin_token)"},
     {"{}", "routes", "[{rule: /a, rpc: ab}]", GW_ECONFIG,
      "--define routes: routes[0].rpc: expected 'service.method', got 'ab'"},
@@ -948,7 +951,7 @@ START_TEST(validation_errors)
 {
     struct gw_define d = {error_cases[_i].define_key, error_cases[_i].define_value};
     struct gw_config *c = (struct gw_config *)&d; /* must be reset to NULL on failure */
-    char err[512] = "";
+    char err[1024] = "";
     int rc = load(error_cases[_i].yaml, &d, d.key != NULL ? 1 : 0, &c, err, sizeof(err));
     ck_assert_msg(rc == error_cases[_i].rc, "case %d (%s): rc %d, message: %s", _i,
                   error_cases[_i].yaml, rc, err);
