@@ -275,6 +275,9 @@ static const struct gw_key_spec gateway_keys[] = {
     INT_KEY(websocket_max_sockets, 1, 1000000),
     INT_KEY(websocket_send_queue, 1024, 1 << 30),
     INT_KEY(websocket_ping, 0, 3600),
+    {.name = "websocket_deflate",
+     .apply = gw_key_apply_bool,
+     .offset = offsetof(struct gw_config, websocket_deflate)},
     {.name = "websocket_origins",
      .apply = gw_key_apply_string_list,
      .offset = offsetof(struct gw_config, websocket_origins),
@@ -367,6 +370,7 @@ struct gw_config *gw_config_new_defaults(const char *path)
     c->websocket_max_sockets = GW_DEFAULT_WEBSOCKET_MAX_SOCKETS;
     c->websocket_send_queue = GW_DEFAULT_WEBSOCKET_SEND_QUEUE;
     c->websocket_ping = GW_DEFAULT_WEBSOCKET_PING;
+    c->websocket_deflate = false; /* not yet: see the branch note (issue 18) */
     c->static_dir = xstrdup(GW_DEFAULT_STATIC_DIR);
     c->health_path = xstrdup(GW_DEFAULT_HEALTH_PATH);
     c->ready_path = xstrdup(GW_DEFAULT_READY_PATH);

@@ -239,6 +239,16 @@ struct gw_hub *gw_hub_new(uv_loop_t *loop, const struct gw_config *config, struc
     info.user = hub;
     info.retry_and_idle_policy = NULL; /* keepalive is the hub's own (on_keepalive) */
     info.timeout_secs = LWS_TIMEOUT_S;
+    /* RFC 7692, when the client offers it. libwebsockets inflates a message in rx_buf_size pieces
+     * (1 KiB here), so a small frame that inflates to a lot never needs more than that at once; the
+     * hub's websocket_max_frame counts the inflated bytes and closes with 1009 beyond them. */
+    static const struct lws_extension deflate[] = {
+        {"permessage-deflate", lws_extension_callback_pm_deflate,
+         "permessage-deflate; client_no_context_takeover; client_max_window_bits"},
+        {NULL, NULL, NULL},
+    };
+    if (config->websocket_deflate)
+        info.extensions = deflate;
     hub->context = lws_create_context(&info);
     if (!hub->context) {
         snprintf(err, errlen, "cannot start libwebsockets (is libwebsockets-evlib-uv installed?)");

@@ -19,6 +19,7 @@ import os
 import socket
 import struct
 import time
+import zlib
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
@@ -147,6 +148,8 @@ class WSClient:
         self.pings = []          # payloads of the pings received
         self.pongs = []          # payloads of the pongs received
         self.close_code = None   # the server's close code, once a close frame was read
+        self.allow_rsv1 = False  # permessage-deflate negotiated: RSV1 marks a compressed message
+        self.last_rsv = 0        # the RSV bits of the last frame read
         self.close_sent = False
         self.buf = bytearray()
         self.last_raw = None
@@ -178,6 +181,8 @@ class WSClient:
             self.sock.close()
             raise HandshakeRefused(status, self.headers, body)
         self.buf += rest
+        # permessage-deflate (RFC 7692) when the server took the offer: RSV1 messages are inflated.
+        self.allow_rsv1 = "permessage-deflate" in self.headers.get("sec-websocket-extensions", "")
         self.connected = None
         self.socket_id = None
         if read_connected:
@@ -261,8 +266,9 @@ class WSClient:
             pos = 10
         if masked:
             raise ProtocolViolation("the server sent a masked frame")
-        if rsv:
+        if rsv and not (rsv == 4 and self.allow_rsv1):
             raise ProtocolViolation("the server set RSV bits {:#x}".format(rsv))
+        self.last_rsv = rsv
         if opcode not in (OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG):
             raise ProtocolViolation("the server sent opcode {:#x}".format(opcode))
         if opcode >= 0x8 and (n > 125 or not fin):
@@ -304,11 +310,15 @@ class WSClient:
                 if opcode == OP_CONT:
                     raise ProtocolViolation("continuation frame without a message")
                 first_opcode = opcode
+                compressed = self.last_rsv == 4
             elif opcode != OP_CONT:
                 raise ProtocolViolation("a new message inside a fragmented one")
             parts.append(payload)
             if fin:
-                return first_opcode, b"".join(parts)
+                data = b"".join(parts)
+                if compressed:
+                    data = zlib.decompressobj(-15).decompress(data + b"\x00\x00\xff\xff")
+                return first_opcode, data
 
     def recv_text(self, timeout=None):
         """The next message, which must be a text frame of valid UTF-8; returns the str."""

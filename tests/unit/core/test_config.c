@@ -742,7 +742,8 @@ static const struct {
      "context_headers, log_level, log_format, expose, channels, services, rpc_prefix, "
      "websocket_path, "
      "websocket_max_frame, websocket_max_sockets, websocket_send_queue, websocket_ping, "
-     "websocket_origins, admin_prefix, health_path, ready_path, metrics_path, cors, "
+     "websocket_deflate, websocket_origins, admin_prefix, health_path, ready_path, "
+     "metrics_path, cors, "
      "max_body, compress_min, compress_level, max_header, max_connections, delivery_mode, "
      "max_in_flight, header_timeout, "
      "idle_timeout, static_dir, auth, admin_scope, admin_token)"},
@@ -751,7 +752,8 @@ static const struct {
      "context_headers, log_level, log_format, expose, channels, services, rpc_prefix, "
      "websocket_path, "
      "websocket_max_frame, websocket_max_sockets, websocket_send_queue, websocket_ping, "
-     "websocket_origins, admin_prefix, health_path, ready_path, metrics_path, cors, "
+     "websocket_deflate, websocket_origins, admin_prefix, health_path, ready_path, "
+     "metrics_path, cors, "
      "max_body, compress_min, compress_level, max_header, max_connections, delivery_mode, "
      "max_in_flight, header_timeout, "
      "idle_timeout, static_dir, auth, admin_scope, admin_token)"},
@@ -876,7 +878,8 @@ static const struct {
      "context_headers, log_level, log_format, expose, channels, services, rpc_prefix, "
      "websocket_path, "
      "websocket_max_frame, websocket_max_sockets, websocket_send_queue, websocket_ping, "
-     "websocket_origins, admin_prefix, health_path, ready_path, metrics_path, cors, "
+     "websocket_deflate, websocket_origins, admin_prefix, health_path, ready_path, "
+     "metrics_path, cors, "
      "max_body, compress_min, compress_level, max_header, max_connections, delivery_mode, "
      "max_in_flight, header_timeout, "
      "idle_timeout, static_dir, auth, admin_scope, admin_token)"},

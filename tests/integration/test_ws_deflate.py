@@ -1,0 +1,84 @@
+"""Issue 18, point 3 (websockets): permessage-deflate (RFC 7692) when the client offers it, off with
+GATEWAY.websocket_deflate: false; a small compressed frame that inflates beyond
+GATEWAY.websocket_max_frame is closed with 1009, like an uncompressed one."""
+
+import json
+import zlib
+
+import pytest
+
+from conftest import SCALE, SVC, Enoki, route
+from wsclient import OP_TEXT, Closed, WSClient
+
+OFFER = {"Sec-WebSocket-Extensions": "permessage-deflate; client_max_window_bits"}
+MAX_FRAME = 65536
+
+
+def deflate(data):
+    """A message's payload as RFC 7692 §7.2.1 sends it: raw deflate, the final empty block's
+    0x00 0x00 0xff 0xff taken off."""
+    c = zlib.compressobj(6, zlib.DEFLATED, -15)
+    out = c.compress(data) + c.flush(zlib.Z_SYNC_FLUSH)
+    assert out.endswith(b"\x00\x00\xff\xff")
+    return out[:-4]
+
+
+def inflate(payload):
+    return zlib.decompressobj(-15).decompress(payload + b"\x00\x00\xff\xff")
+
+
+def gateway(tmp_path, **keys):
+    g = dict({"expose": [SVC + ".*"], "websocket_max_frame": MAX_FRAME, "websocket_deflate": True},
+             **keys)
+    return Enoki(tmp_path, routes=[route("/echo", SVC + ".echo")], gateway=g, ready_path="/echo")
+
+
+def test_a_compressed_call_and_its_compressed_answer(peer, tmp_path):
+    g = gateway(tmp_path)
+    try:
+        c = WSClient(g.port, headers=OFFER, timeout=5 * SCALE)
+        ext = c.headers.get("sec-websocket-extensions", "")
+        assert ext.startswith("permessage-deflate"), c.headers
+        assert c.allow_rsv1 and c.connected["data"]["socket_id"], c.connected
+        data = {"text": "y" * 5000}
+        request = json.dumps({"method": SVC + ".echo", "data": data, "correlation_id": "z"})
+        c.send_frame(OP_TEXT, deflate(request.encode()), rsv=4)
+        fin, opcode, payload = c.recv_frame()
+        assert fin and opcode == OP_TEXT and c.last_rsv == 4, (fin, opcode, c.last_rsv)
+        frame = json.loads(inflate(payload))
+        assert frame["success"] is True and frame["data"] == {"args": [], "kwargs": data}, frame
+        # An uncompressed message on the same socket is fine too.
+        c.send_frame(OP_TEXT, json.dumps({"method": SVC + ".echo", "data": {"a": 1},
+                                          "correlation_id": "u"}).encode())
+        fin, opcode, payload = c.recv_frame()
+        frame = json.loads(inflate(payload) if c.last_rsv == 4 else payload)
+        assert frame["data"] == {"args": [], "kwargs": {"a": 1}}, frame
+        c.close()
+    finally:
+        g.stop()
+
+
+def test_a_decompression_bomb_is_closed_with_1009(peer, tmp_path):
+    g = gateway(tmp_path)
+    try:
+        c = WSClient(g.port, headers=OFFER, timeout=5 * SCALE)
+        bomb = deflate(b" " * (16 << 20))  # 16 MiB of spaces in about 16 KiB
+        assert len(bomb) < 32 << 10
+        c.send_frame(OP_TEXT, bomb, rsv=4)
+        with pytest.raises(Closed):
+            while True:
+                c.recv_message()
+        assert c.close_code == 1009, c.close_code
+        assert g.get("/healthz").status == 200
+    finally:
+        g.stop()
+
+
+def test_websocket_deflate_false_turns_it_off(peer, tmp_path):
+    g = gateway(tmp_path, websocket_deflate=False)
+    try:
+        c = WSClient(g.port, headers=OFFER, timeout=5 * SCALE)
+        assert "sec-websocket-extensions" not in c.headers, c.headers
+        c.close()
+    finally:
+        g.stop()
