@@ -137,7 +137,7 @@ struct gw_config {
     int websocket_max_sockets; /* default 10000 (beyond: the upgrade gets 503) */
     int websocket_send_queue;  /* bytes queued for one socket, default 1 MiB (beyond: 1008) */
     int websocket_ping;        /* seconds idle before a ping, default 30; 0 = never */
-    bool websocket_deflate;    /* permessage-deflate when a client offers it; default false (WIP) */
+    bool websocket_deflate;    /* permessage-deflate when a client offers it; default true */
     struct gw_string_list
         websocket_origins; /* allowed Origin values, "*" = any; none = same host */
     char *static_dir;      /* served under /static/, default "static" */

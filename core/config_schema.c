@@ -370,7 +370,7 @@ struct gw_config *gw_config_new_defaults(const char *path)
     c->websocket_max_sockets = GW_DEFAULT_WEBSOCKET_MAX_SOCKETS;
     c->websocket_send_queue = GW_DEFAULT_WEBSOCKET_SEND_QUEUE;
     c->websocket_ping = GW_DEFAULT_WEBSOCKET_PING;
-    c->websocket_deflate = false; /* not yet: see the branch note (issue 18) */
+    c->websocket_deflate = true;
     c->static_dir = xstrdup(GW_DEFAULT_STATIC_DIR);
     c->health_path = xstrdup(GW_DEFAULT_HEALTH_PATH);
     c->ready_path = xstrdup(GW_DEFAULT_READY_PATH);

@@ -272,23 +272,27 @@ void gw_hub_process(struct client *c)
     c->processing = false;
 }
 
-/* Returns -1 when the socket must close now (lws then sends the close frame). */
-int gw_hub_receive(struct client *c, const void *in, size_t len)
+/* A socket being closed reads nothing more. Closes go through gw_hub_close_with: lws 4.1.6 drops a
+ * receive callback's -1 while it inflates a compressed message, and would go on inflating. */
+void gw_hub_receive(struct client *c, const void *in, size_t len)
 {
     size_t max = (size_t)c->hub->config->websocket_max_frame;
+    if (c->close_code)
+        return;
     c->last_seen = uv_now(c->hub->loop);
-    /* A frame that announces more than the limit is refused before its payload arrives. */
+    /* A frame that announces more than the limit is refused before its payload arrives; a
+     * compressed one as soon as what it inflates to passes the limit. */
     if (c->rx.len + len + lws_remaining_packet_payload(c->wsi) > max) {
-        lws_close_reason(c->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, NULL, 0);
-        return -1;
+        gw_hub_close_with(c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "");
+        return;
     }
     gw_strbuf_add(&c->rx, in, len);
     if (!lws_is_final_fragment(c->wsi) || lws_remaining_packet_payload(c->wsi) > 0)
-        return 0;
+        return;
     if (c->in_count >= MAX_PENDING_FRAMES) {
         gw_warn("hub", "socket %s sends faster than it is answered: closing it", c->socket_id);
-        lws_close_reason(c->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, NULL, 0);
-        return -1;
+        gw_hub_close_with(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "");
+        return;
     }
     struct in_msg *m = xmalloc(sizeof(*m) + c->rx.len + 1);
     m->next = NULL;
@@ -303,7 +307,6 @@ int gw_hub_receive(struct client *c, const void *in, size_t len)
     c->in_tail = m;
     c->in_count++;
     gw_hub_process(c);
-    return 0;
 }
 
 int gw_hub_writeable(struct client *c)

@@ -94,8 +94,9 @@ void gw_hub_wake(struct gw_hub *hub);
  */
 
 /* A piece of a message from the client (lws's RECEIVE): queued once whole, then answered in
- * order. Returns -1 when the socket must close now (lws then sends the close frame). */
-int gw_hub_receive(struct client *c, const void *in, size_t len);
+ * order. A message over websocket_max_frame (1009) or too many unanswered (1008) close the socket
+ * through gw_hub_close_with; a socket being closed takes no more. */
+void gw_hub_receive(struct client *c, const void *in, size_t len);
 
 /* Answers the queued frames in order, one at a time: a call in flight, or a binding the socket
  * waits for, holds back the ones after it. */

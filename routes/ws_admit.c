@@ -60,3 +60,67 @@ size_t gw_ws_drop_subprotocols(char *head, size_t len)
     }
     return out;
 }
+
+/* One ';'-separated element of an offer, blanks trimmed: [*start, *start + return). */
+static size_t next_element(const char **p, const char *end, const char **start)
+{
+    const char *s = *p;
+    while (s < end && (*s == ' ' || *s == '\t'))
+        s++;
+    const char *e = s;
+    while (e < end && *e != ';')
+        e++;
+    *p = e < end ? e + 1 : e;
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+        e--;
+    *start = s;
+    return (size_t)(e - s);
+}
+
+/* The server_max_window_bits of one offer (p..end), or 0 when it has none or a malformed one. */
+static int offer_window(const char *p, const char *end)
+{
+    static const char param[] = "server_max_window_bits";
+    const char *s;
+    size_t n = next_element(&p, end, &s);
+    if (n != strlen("permessage-deflate") || strncasecmp(s, "permessage-deflate", n) != 0)
+        return 0;
+    while (p < end) {
+        n = next_element(&p, end, &s);
+        size_t name = 0;
+        while (name < n && s[name] != '=' && s[name] != ' ' && s[name] != '\t')
+            name++;
+        if (name != sizeof(param) - 1 || strncasecmp(s, param, name) != 0)
+            continue;
+        const char *v = memchr(s, '=', n);
+        if (!v)
+            return 0;
+        v++;
+        const char *v_end = s + n;
+        while (v < v_end && (*v == ' ' || *v == '\t' || *v == '"'))
+            v++;
+        while (v_end > v && v_end[-1] == '"')
+            v_end--;
+        if (v_end - v == 1 && (*v == '8' || *v == '9'))
+            return 9;
+        if (v_end - v == 2 && v[0] == '1' && v[1] >= '0' && v[1] <= '5')
+            return 10 + (v[1] - '0');
+        return 0;
+    }
+    return 0;
+}
+
+int gw_ws_deflate_window(const char *offer, int cap)
+{
+    int bits = cap;
+    for (const char *p = offer; p && *p;) {
+        const char *end = strchr(p, ',');
+        if (!end)
+            end = p + strlen(p);
+        int asked = offer_window(p, end);
+        if (asked > 0 && asked < bits)
+            bits = asked;
+        p = *end ? end + 1 : end;
+    }
+    return bits;
+}

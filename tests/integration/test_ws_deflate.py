@@ -23,10 +23,6 @@ def deflate(data):
     return out[:-4]
 
 
-def inflate(payload):
-    return zlib.decompressobj(-15).decompress(payload + b"\x00\x00\xff\xff")
-
-
 def gateway(tmp_path, **keys):
     g = dict({"expose": [SVC + ".*"], "websocket_max_frame": MAX_FRAME, "websocket_deflate": True},
              **keys)
@@ -45,13 +41,13 @@ def test_a_compressed_call_and_its_compressed_answer(peer, tmp_path):
         c.send_frame(OP_TEXT, deflate(request.encode()), rsv=4)
         fin, opcode, payload = c.recv_frame()
         assert fin and opcode == OP_TEXT and c.last_rsv == 4, (fin, opcode, c.last_rsv)
-        frame = json.loads(inflate(payload))
+        frame = json.loads(c.inflate(payload))
         assert frame["success"] is True and frame["data"] == {"args": [], "kwargs": data}, frame
         # An uncompressed message on the same socket is fine too.
         c.send_frame(OP_TEXT, json.dumps({"method": SVC + ".echo", "data": {"a": 1},
                                           "correlation_id": "u"}).encode())
         fin, opcode, payload = c.recv_frame()
-        frame = json.loads(inflate(payload) if c.last_rsv == 4 else payload)
+        frame = json.loads(c.inflate(payload) if c.last_rsv == 4 else payload)
         assert frame["data"] == {"args": [], "kwargs": {"a": 1}}, frame
         c.close()
     finally:
@@ -70,6 +66,37 @@ def test_a_decompression_bomb_is_closed_with_1009(peer, tmp_path):
                 c.recv_message()
         assert c.close_code == 1009, c.close_code
         assert g.get("/healthz").status == 200
+    finally:
+        g.stop()
+
+
+def test_it_is_on_by_default_and_keeps_to_the_window_a_client_asks_for(peer, tmp_path):
+    """server_max_window_bits=9: enoki's deflater may look back 512 bytes at most, so an inflater
+    with a 512-byte window reads every message (a wider window fails with "distance too far
+    back" on text that repeats 2 KiB later). Without the offer's parameter enoki uses its own
+    bound, 8 KiB."""
+    g = Enoki(tmp_path, routes=[route("/echo", SVC + ".echo")],
+              gateway={"expose": [SVC + ".*"]}, ready_path="/echo")
+    try:
+        import random
+        rnd = random.Random(7)
+        chunk = "".join(rnd.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(2000))
+        for offer, bits in (("permessage-deflate; server_max_window_bits=9", 9),
+                            ("permessage-deflate", 13)):
+            c = WSClient(g.port, headers={"Sec-WebSocket-Extensions": offer}, timeout=5 * SCALE,
+                         read_connected=False)
+            assert c.allow_rsv1, c.headers
+            # One inflater from the first message on (the connected event): they share a window.
+            c.inflater = zlib.decompressobj(-bits)
+            assert c.recv_json()["event"] == "connected"
+            for i in range(3):
+                data = {"text": chunk + str(i) + chunk}
+                c.send_frame(OP_TEXT, json.dumps({"method": SVC + ".echo", "data": data,
+                                                  "correlation_id": i}).encode())
+                frame = c.recv_json()  # lws sends it in 1 KiB fragments
+                assert c.last_compressed
+                assert frame["data"]["kwargs"] == data, frame
+            c.close()
     finally:
         g.stop()
 

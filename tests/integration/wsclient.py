@@ -150,6 +150,7 @@ class WSClient:
         self.close_code = None   # the server's close code, once a close frame was read
         self.allow_rsv1 = False  # permessage-deflate negotiated: RSV1 marks a compressed message
         self.last_rsv = 0        # the RSV bits of the last frame read
+        self.last_compressed = False  # whether the last message read came compressed
         self.close_sent = False
         self.buf = bytearray()
         self.last_raw = None
@@ -182,7 +183,12 @@ class WSClient:
             raise HandshakeRefused(status, self.headers, body)
         self.buf += rest
         # permessage-deflate (RFC 7692) when the server took the offer: RSV1 messages are inflated.
-        self.allow_rsv1 = "permessage-deflate" in self.headers.get("sec-websocket-extensions", "")
+        ext = self.headers.get("sec-websocket-extensions", "")
+        self.allow_rsv1 = "permessage-deflate" in ext
+        # Without server_no_context_takeover the server's messages share one LZ77 window (RFC 7692
+        # §7.2.2): one inflater for the connection's life.
+        self.fresh_window = "server_no_context_takeover" in ext
+        self.inflater = zlib.decompressobj(-15)
         self.connected = None
         self.socket_id = None
         if read_connected:
@@ -316,9 +322,17 @@ class WSClient:
             parts.append(payload)
             if fin:
                 data = b"".join(parts)
+                self.last_compressed = compressed
                 if compressed:
-                    data = zlib.decompressobj(-15).decompress(data + b"\x00\x00\xff\xff")
+                    data = self.inflate(data)
                 return first_opcode, data
+
+    def inflate(self, payload):
+        """A compressed message's payload inflated (RFC 7692 §7.2.2: the 0x00 0x00 0xff 0xff the
+        sender took off put back)."""
+        if self.fresh_window:
+            self.inflater = zlib.decompressobj(-15)
+        return self.inflater.decompress(payload + b"\x00\x00\xff\xff")
 
     def recv_text(self, timeout=None):
         """The next message, which must be a text frame of valid UTF-8; returns the str."""

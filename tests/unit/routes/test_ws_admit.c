@@ -136,6 +136,33 @@ START_TEST(subprotocol_offers_are_dropped_from_the_head)
 }
 END_TEST
 
+START_TEST(deflate_window_follows_the_smallest_server_max_window_bits)
+{
+    ck_assert_int_eq(gw_ws_deflate_window(NULL, 13), 13);
+    ck_assert_int_eq(gw_ws_deflate_window("", 13), 13);
+    ck_assert_int_eq(gw_ws_deflate_window("permessage-deflate; client_max_window_bits", 13), 13);
+    ck_assert_int_eq(gw_ws_deflate_window("permessage-deflate; server_max_window_bits=10", 13), 10);
+    ck_assert_int_eq(gw_ws_deflate_window("Permessage-Deflate;Server_Max_Window_Bits = \"11\"", 13),
+                     11);
+    /* Above the cap: the cap. 8 is 9 (zlib's raw deflate has no 8). */
+    ck_assert_int_eq(gw_ws_deflate_window("permessage-deflate; server_max_window_bits=15", 13), 13);
+    ck_assert_int_eq(gw_ws_deflate_window("permessage-deflate; server_max_window_bits=8", 13), 9);
+    /* The smallest of several offers; another extension's parameter is not ours. */
+    ck_assert_int_eq(gw_ws_deflate_window("permessage-deflate; server_max_window_bits=12, "
+                                          "permessage-deflate; server_max_window_bits=10",
+                                          13),
+                     10);
+    ck_assert_int_eq(gw_ws_deflate_window("x-webkit-deflate-frame; server_max_window_bits=9", 13),
+                     13);
+    /* Malformed values are ignored. */
+    ck_assert_int_eq(gw_ws_deflate_window("permessage-deflate; server_max_window_bits=16", 13), 13);
+    ck_assert_int_eq(gw_ws_deflate_window("permessage-deflate; server_max_window_bits=7", 13), 13);
+    ck_assert_int_eq(gw_ws_deflate_window("permessage-deflate; server_max_window_bits=", 13), 13);
+    ck_assert_int_eq(gw_ws_deflate_window("permessage-deflate; server_max_window_bits", 13), 13);
+    ck_assert_int_eq(gw_ws_deflate_window("permessage-deflate; server_max_window_bitsx=9", 13), 13);
+}
+END_TEST
+
 Suite *ws_admit_suite(void)
 {
     Suite *s = suite_create("ws_admit");
@@ -147,6 +174,7 @@ Suite *ws_admit_suite(void)
     tcase_add_test(tc, a_star_allows_any_origin);
     tcase_add_test(tc, origin_host_drops_scheme_slash_and_default_ports);
     tcase_add_test(tc, subprotocol_offers_are_dropped_from_the_head);
+    tcase_add_test(tc, deflate_window_follows_the_smallest_server_max_window_bits);
     suite_add_tcase(s, tc);
     return s;
 }
