@@ -237,6 +237,18 @@ wrk.body = '{"kwargs": {"value": 42}}'
 wrk.headers["Content-Type"] = "application/json"
 EOF
 
+# A 4 KiB JSON reply (the generic route echoes its kwargs), read plain and gzip-coded
+# (GATEWAY.compress_min 1 KiB, compress_level 6: the defaults).
+BIG_TEXT=$(head -c 3000 /dev/urandom | base64 -w 0 | tr '+/' 'ab' | head -c 4000)
+for coding in identity gzip; do
+    cat >"$TMP/big-$coding.lua" <<EOF
+wrk.method = "POST"
+wrk.body = '{"kwargs": {"value": "$BIG_TEXT"}}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Accept-Encoding"] = "$coding"
+EOF
+done
+
 wait_for_line() { # file pattern pid what
     for _ in $(seq 1 300); do
         grep -q "$2" "$1" 2>/dev/null && return 0
@@ -473,6 +485,11 @@ for run in $(seq 1 "$RUNS"); do
     wrk_run enoki_auth "$run" 64 "http://127.0.0.1:$PORT/auth/echo/42" "$EP" "$TMP/auth.lua"
     amphora_pair "$run"
     wrk_run enoki_generic "$run" 64 "http://127.0.0.1:$PORT/rpc/bench_echo/echo" "$EP" "$TMP/post.lua"
+    # The 4 KiB reply plain and gzip-coded, back to back, in alternating order.
+    for coding in $( [ $((run % 2)) = 1 ] && echo identity gzip || echo gzip identity); do
+        wrk_run "big_$coding" "$run" 64 "http://127.0.0.1:$PORT/rpc/bench_echo/echo" "$EP" \
+            "$TMP/big-$coding.lua"
+    done
     if [ -n "$BP" ]; then
         wrk_run baseline_generic "$run" 64 "http://127.0.0.1:$BASE_PORT/rpc/bench_echo/echo" "$BP" \
             "$TMP/post.lua"
@@ -596,6 +613,8 @@ label = {
     "pair_nameko": "enoki REST, nameko echo (pair)",
     "pair_amphora": "enoki REST, amphora echo (pair)",
     "enoki_generic": "enoki generic POST /rpc/bench_echo/echo",
+    "big_identity": "enoki generic, 4 KiB JSON reply, plain",
+    "big_gzip": "enoki generic, 4 KiB JSON reply, gzip",
     "baseline_generic": "baseline generic POST /rpc/bench_echo/echo",
     "ws": "enoki websocket hub calls (sockets)",
     "baseline_ws": "baseline websocket hub calls (sockets)",
@@ -609,7 +628,7 @@ figures = {"rows": []}
 PAIRS = {"enoki": "baseline", "enoki_generic": "baseline_generic", "ws": "baseline_ws"}
 order = []
 for key in ["mhd", "ceiling", "ceiling_other", "enoki", "enoki_auth", "pair_nameko", "pair_amphora",
-            "enoki_generic", "ws", "nameko"]:
+            "enoki_generic", "big_identity", "big_gzip", "ws", "nameko"]:
     for c in concs(key):
         order.append((key, c))
         if key in PAIRS and (PAIRS[key], c) in rows:
@@ -779,6 +798,11 @@ if e64 and ea:
     each = [a / b for a, b in zip(rows[("enoki_auth", 64)]["rps"], rows[("enoki", 64)]["rps"]) if b]
     target("auth: required route >= 0.9 x the same without auth (64)",
            f"{ea / e64:.2f} x (each run: {' '.join(f'{x:.2f}' for x in each)})", ea >= 0.9 * e64)
+bg, bi = med("big_gzip", 64, "rps"), med("big_identity", 64, "rps")
+if bg and bi:
+    cg, ci = med("big_gzip", 64, "cpu_us"), med("big_identity", 64, "cpu_us")
+    target("gzip cost: 4 KiB JSON reply coded / plain (64)",
+           f"{bg / bi:.2f} x req/s, +{cg - ci:.0f} us CPU/req", None)
 pa, pn = med("pair_amphora", 64, "rps"), med("pair_nameko", 64, "rps")
 if pa and pn:
     target("amphora echo >= 0.90 x nameko echo (req/s at 64)",
