@@ -11,6 +11,8 @@
 #   make format-check  fails when a C file is not as clang-format (.clang-format) writes it
 #   make hostile    malformed, oversized and slow traffic against build/enoki for HOSTILE_SECONDS
 #   make demo       install what is missing, start a broker, a demo service and enoki
+#   make viewer     the docs page's OpenAPI viewer (swagger-ui-dist, pinned in docs/viewer) from npm
+#                   into build/viewer
 #   make format     clang-format the sources
 #   make fuzz       libFuzzer over the parsers and decoders, FUZZ_SECONDS each
 #   make fuzz-long  the long pass before a release: FUZZ_RUNS executions each, corpus merged back
@@ -54,7 +56,7 @@ ENOKI := $(BUILD)/enoki
 UNIT := $(BUILD)/unit-tests
 
 .PHONY: all deps test unit oracle python integration e2e check valgrind demo format clean bench-routes fuzz \
-	hostile
+	hostile viewer
 all: $(ENOKI)
 
 $(ENOKI): $(LIB_OBJS) $(GATEWAY_OBJS)
@@ -123,7 +125,7 @@ e2e: $(ENOKI)
 # process at a time: 2 by default (the CI machine's cores), as make check and make valgrind do;
 # INTEGRATION_JOBS= runs them one after the other.
 INTEGRATION_JOBS ?= 2
-integration: $(ENOKI)
+integration: $(ENOKI) viewer
 	ENOKI_BIN=$(abspath $(ENOKI)) GW_SYSTEM_TESTS=1 $(PYTHON) -m pytest -q -p no:cacheprovider \
 		$(if $(INTEGRATION_JOBS),-n $(INTEGRATION_JOBS) --dist loadfile) tests/integration
 
@@ -144,6 +146,20 @@ valgrind:
 
 demo:
 	./examples/demo.sh
+
+# The docs page's viewer (GATEWAY.docs_dir): installed from npm with the versions docs/viewer's lock
+# file pins (no install scripts run), and only the files the page loads, with the licence, copied to
+# build/viewer. The repository holds none of them.
+VIEWER_DIR := build/viewer
+VIEWER_NPM := build/viewer-npm
+viewer: $(VIEWER_DIR)/swagger-ui-bundle.js
+$(VIEWER_DIR)/swagger-ui-bundle.js: docs/viewer/package.json docs/viewer/package-lock.json
+	rm -rf $(VIEWER_NPM) $(VIEWER_DIR)
+	mkdir -p $(VIEWER_NPM) $(VIEWER_DIR)
+	cp docs/viewer/package.json docs/viewer/package-lock.json $(VIEWER_NPM)/
+	cd $(VIEWER_NPM) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	cp $(addprefix $(VIEWER_NPM)/node_modules/swagger-ui-dist/,swagger-ui.css LICENSE NOTICE \
+		swagger-ui-bundle.js) $(VIEWER_DIR)/
 
 # The hostile-traffic harness (tests/hostile/hostile.py): batches of generated malformed, oversized
 # and slow requests and websocket frames against build/enoki (started with the test peer on the

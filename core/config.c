@@ -107,6 +107,9 @@ int gw_config_load_string(const char *name, const char *yaml, size_t len,
     rc = gw_config_amqp_finish(config, err, errlen);
     if (rc != GW_OK)
         goto out;
+    rc = gw_config_docs_finish(config, err, errlen);
+    if (rc != GW_OK)
+        goto out;
     *out = config;
     config = NULL;
 out:

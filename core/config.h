@@ -146,6 +146,9 @@ struct gw_config {
     char *health_path;     /* ok while the process serves, default "/healthz" */
     char *ready_path;      /* ok only while the broker connection is up; default "/readyz" */
     char *metrics_path;    /* Prometheus text format, default "/metrics" */
+    char *openapi_path;    /* the OpenAPI document of the routes; NULL = off */
+    char *docs_path;       /* a page that shows that document (docs/openapi.md); NULL = off */
+    char *docs_dir;        /* the viewer's files (make viewer: build/viewer), default "viewer" */
     struct gw_cors cors;
 
     /* Identity (core/config_auth.h); the secret and the admin token are credentials: never log

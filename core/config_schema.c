@@ -5,6 +5,7 @@
 
 #include "core/amqp_uri.h"
 #include "core/status.h"
+#include "core/strbuf.h"
 #include "core/text.h"
 #include "core/util.h"
 #include "core/xalloc.h"
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 /* The longest WEB_SERVER_ADDRESS port ("65535"). */
 #define PORT_DIGITS_MAX 5
@@ -287,6 +289,11 @@ static const struct gw_key_spec gateway_keys[] = {
     URL_PATH_KEY(health_path),
     URL_PATH_KEY(ready_path),
     URL_PATH_KEY(metrics_path),
+    URL_PATH_KEY(openapi_path),
+    URL_PATH_KEY(docs_path),
+    {.name = "docs_dir",
+     .apply = gw_key_apply_nonempty_string,
+     .offset = offsetof(struct gw_config, docs_dir)},
     {.name = "cors", .apply = apply_cors},
     INT_KEY(max_body, 0, 1 << 30),
     INT_KEY(compress_min, 0, 1 << 30),
@@ -372,6 +379,7 @@ struct gw_config *gw_config_new_defaults(const char *path)
     c->websocket_ping = GW_DEFAULT_WEBSOCKET_PING;
     c->websocket_deflate = true;
     c->static_dir = xstrdup(GW_DEFAULT_STATIC_DIR);
+    c->docs_dir = xstrdup(GW_DEFAULT_DOCS_DIR);
     c->health_path = xstrdup(GW_DEFAULT_HEALTH_PATH);
     c->ready_path = xstrdup(GW_DEFAULT_READY_PATH);
     c->metrics_path = xstrdup(GW_DEFAULT_METRICS_PATH);
@@ -395,7 +403,8 @@ void gw_config_clear(struct gw_config *c)
     char **strings[] = {&c->path,         &c->amqp_uri_text, &c->web_host,       &c->rpc_exchange,
                         &c->name,         &c->rpc_prefix,    &c->websocket_path, &c->static_dir,
                         &c->admin_prefix, &c->health_path,   &c->ready_path,     &c->metrics_path,
-                        &c->admin_scope,  &c->admin_token};
+                        &c->admin_scope,  &c->admin_token,   &c->openapi_path,   &c->docs_path,
+                        &c->docs_dir};
     for (size_t i = 0; i < ARRAY_LEN(strings); i++) {
         free(*strings[i]);
         *strings[i] = NULL;
@@ -413,4 +422,41 @@ void gw_config_clear(struct gw_config *c)
     clear_context_headers(c);
     gw_config_routes_clear(c);
     gw_config_auth_clear(&c->auth);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * The docs page
+ */
+
+const char *const GW_VIEWER_FILES[] = {"swagger-ui-bundle.js", "swagger-ui.css", NULL};
+
+int gw_config_docs_finish(const struct gw_config *c, char *err, size_t errlen)
+{
+    if (!c->docs_path)
+        return GW_OK;
+    if (!c->openapi_path) {
+        gw_set_err(err, errlen,
+                   "%s: GATEWAY.docs_path: the docs page shows the OpenAPI document: set "
+                   "GATEWAY.openapi_path too",
+                   c->path);
+        return GW_ECONFIG;
+    }
+    if (strcmp(c->docs_path, c->openapi_path) == 0) {
+        gw_set_err(err, errlen, "%s: GATEWAY.docs_path: '%s' is GATEWAY.openapi_path too", c->path,
+                   c->docs_path);
+        return GW_ECONFIG;
+    }
+    for (size_t i = 0; GW_VIEWER_FILES[i]; i++) {
+        char *file = xasprintf("%s/%s", c->docs_dir, GW_VIEWER_FILES[i]);
+        bool readable = access(file, R_OK) == 0;
+        free(file);
+        if (!readable) {
+            gw_set_err(err, errlen,
+                       "%s: GATEWAY.docs_dir: no %s in '%s' (the OpenAPI viewer: `make viewer` "
+                       "puts it in build/viewer)",
+                       c->path, GW_VIEWER_FILES[i], c->docs_dir);
+            return GW_ECONFIG;
+        }
+    }
+    return GW_OK;
 }

@@ -27,6 +27,7 @@ struct gw_yaml_node;
 #define GW_DEFAULT_WEBSOCKET_SEND_QUEUE (1 << 20) /* bytes */
 #define GW_DEFAULT_WEBSOCKET_PING 30              /* seconds */
 #define GW_DEFAULT_STATIC_DIR "static"
+#define GW_DEFAULT_DOCS_DIR "viewer"
 #define GW_DEFAULT_HEALTH_PATH "/healthz"
 #define GW_DEFAULT_READY_PATH "/readyz"
 #define GW_DEFAULT_METRICS_PATH "/metrics"
@@ -57,5 +58,12 @@ int gw_config_apply_schema(const struct gw_key_err *e, const struct gw_yaml_node
 
 /* Frees every field of c (not c itself) and zeroes the pointers. */
 void gw_config_clear(struct gw_config *c);
+
+/* Checked once the file is read: docs_path shows openapi_path's document, so it needs it, and the
+ * viewer's files (GW_VIEWER_FILES) in docs_dir. Returns GW_OK or GW_ECONFIG with a message. */
+int gw_config_docs_finish(const struct gw_config *c, char *err, size_t errlen);
+
+/* The files of the viewer the docs page loads from docs_dir, NULL-terminated. */
+extern const char *const GW_VIEWER_FILES[];
 
 #endif

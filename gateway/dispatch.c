@@ -5,6 +5,7 @@
 #include "core/status.h"
 #include "core/text.h"
 #include "core/xalloc.h"
+#include "gateway/docs_page.h"
 #include "gateway/http_metrics.h"
 #include "gateway/stages.h"
 #include "gateway/static_files.h"
@@ -407,9 +408,11 @@ static bool answer_own_path(struct gw_request *req, const char *url)
         req->responded = true;
         return true;
     }
+    if (gw_docs_page_answer(req, url))
+        return true;
     if (strncmp(url, "/static/", 8) == 0) {
         req->route_label = "static";
-        gw_serve_static(req, url + 8);
+        gw_serve_file(req, config->static_dir, url + 8);
         return true;
     }
     return false;

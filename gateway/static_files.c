@@ -78,10 +78,9 @@ static bool not_modified(struct gw_request *req, const struct stat *st)
     return true;
 }
 
-/* GET /static/<name>: a file of GATEWAY.static_dir, never anything outside it. The file is sent
- * from its descriptor, never read into memory: a client that asks for a big file and never reads
- * it costs a descriptor, not the file's size. */
-void gw_serve_static(struct gw_request *req, const char *name)
+/* The file is sent from its descriptor, never read into memory: a client that asks for a big file
+ * and never reads it costs a descriptor, not the file's size. */
+void gw_serve_file(struct gw_request *req, const char *dir_name, const char *name)
 {
     char message[512];
     if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
@@ -93,9 +92,9 @@ void gw_serve_static(struct gw_request *req, const char *name)
     bool bad = !*name || *name == '/' || strstr(name, "/.") || *name == '.' || strstr(name, "//");
     char *dir = NULL, *file = NULL;
     int fd = -1;
-    char *path = xasprintf("%s/%s", req->config->static_dir, name);
+    char *path = xasprintf("%s/%s", dir_name, name);
     if (!bad) {
-        dir = realpath(req->config->static_dir, NULL);
+        dir = realpath(dir_name, NULL);
         file = realpath(path, NULL);
         bad = !dir || !file || strncmp(file, dir, strlen(dir)) != 0 || file[strlen(dir)] != '/';
     }
