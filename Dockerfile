@@ -7,13 +7,28 @@
 # environment and has no routes; mount your own config over it to serve routes.
 # Build with --format docker under podman/buildah, or the HEALTHCHECK is dropped (OCI has none).
 
+# The docs page's viewer (GATEWAY.docs_dir): `make viewer` installs it from npm, as the lock file in
+# docs/viewer pins it. Behind a TLS-inspecting proxy, give npm the proxy's CA bundle as a build
+# secret: --secret id=npm_ca,src=/path/to/ca-bundle.crt (scripts/image-check.sh does).
+FROM debian:bookworm-slim AS viewer
+ARG DEBIAN_FRONTEND=noninteractive
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends make nodejs npm ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY Makefile ./
+COPY docs/viewer docs/viewer
+RUN --mount=type=secret,id=npm_ca,required=false \
+    if [ -s /run/secrets/npm_ca ]; then export npm_config_cafile=/run/secrets/npm_ca; fi \
+ && make viewer
+
 FROM debian:bookworm-slim AS build
 ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
         build-essential pkg-config check \
         libmicrohttpd-dev librabbitmq-dev libjansson-dev libuv1-dev libyaml-dev libwebsockets-dev \
-        libssl-dev \
+        libssl-dev zlib1g-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Makefile ./
@@ -39,6 +54,7 @@ RUN apt-get update \
         --shell /usr/sbin/nologin enoki
 COPY --from=build /src/build/enoki /usr/local/bin/enoki
 COPY static/enoki.js static/demo.html /usr/share/enoki/static/
+COPY --from=viewer /src/build/viewer /usr/share/enoki/viewer
 COPY docker/config.yaml /etc/enoki/config.yaml
 ENV ENOKI_CONFIG=/etc/enoki/config.yaml
 # A mounted config without GATEWAY.static_dir still finds static/ (relative to here).

@@ -12,7 +12,8 @@
 #    a. the image's own config, everything from the environment (-e AMQP_URI, WEB_SERVER_ADDRESS,
 #       RPC_EXCHANGE, GATEWAY_NAME, GATEWAY_EXPOSE): /healthz 200, /readyz 200 once connected,
 #       the image's HEALTHCHECK, POST /rpc/<service>/echo, and a graceful stop (exit 0);
-#    b. a config mounted at /etc/enoki/config.yaml with one route: GET /echo?greeting=hello;
+#    b. a config mounted at /etc/enoki/config.yaml with one route: GET /echo?greeting=hello, and
+#       the docs page (/docs and its viewer's files) and /openapi.json;
 # 4. removes the containers, the peer, the exchange and the queues it made (the image stays,
 #    as localhost/enoki:check, so that the next build reuses its layers).
 #
@@ -124,7 +125,13 @@ scripts/broker.sh
 
 say "building $TAG from $CONTEXT"
 B0=$(date +%s)
-plocal build "$CONTEXT" "$TAG" --format docker   # docker format: OCI images have no HEALTHCHECK
+# npm in the viewer stage trusts what the host's npm trusts (a TLS-inspecting proxy's CA).
+SECRET=()
+CAFILE=$(npm config get cafile 2>/dev/null || true)
+if [ -n "$CAFILE" ] && [ "$CAFILE" != null ] && [ -s "$CAFILE" ]; then
+    SECRET=(--secret "id=npm_ca,src=$CAFILE")
+fi
+plocal build "$CONTEXT" "$TAG" --format docker "${SECRET[@]}"   # docker format: OCI images have no HEALTHCHECK
 SIZE=$(podman image inspect --format '{{.Size}}' "$TAG")
 say "built in $(($(date +%s) - B0)) s; image size: $SIZE bytes ($((SIZE / 1000000)) MB, limit $((MAX_BYTES / 1000000)) MB)"
 [ "$SIZE" -lt "$MAX_BYTES" ] || fail "the image is $SIZE bytes, the limit is $MAX_BYTES"
@@ -257,6 +264,8 @@ rpc_exchange: $EXCHANGE
 
 GATEWAY:
   name: $GATEWAY
+  openapi_path: /openapi.json
+  docs_path: /docs
 
 routes:
   - rule: /echo
@@ -276,6 +285,13 @@ say "GET /echo?greeting=hello -> 200 $(cat "$WORK/body")"
 got=$(status "$PORT" /static/enoki.js)
 [ "$got" = 200 ] || fail "GET /static/enoki.js -> $got"
 say "GET /static/enoki.js -> 200"
+# The docs page, with the viewer the image's build installed (GATEWAY.docs_dir's default, viewer,
+# is /usr/share/enoki/viewer from the image's working directory).
+for path in /docs /docs/swagger-ui-bundle.js /docs/swagger-ui.css /openapi.json; do
+    got=$(status "$PORT" "$path")
+    [ "$got" = 200 ] || fail "GET $path -> $got"
+done
+say "GET /docs, its viewer's files and /openapi.json -> 200"
 podman stop -t 20 "$NAME" >/dev/null 2>>"$PODMAN_ERR"
 
 # c. No broker: the process serves (/healthz, HEALTHCHECK) but is not ready (/readyz 503).
