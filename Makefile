@@ -118,7 +118,7 @@ e2e: $(ENOKI)
 		echo "e2e: SKIPPED: the browser test needs Node >= 20, found $$(node --version)"; \
 	else \
 		cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error && \
-		ENOKI_BIN=$(abspath $(ENOKI)) node --test --test-concurrency=1 browser.test.mjs; \
+		ENOKI_BIN=$(abspath $(ENOKI)) node --test --test-concurrency=1 *.test.mjs; \
 	fi
 
 # INTEGRATION_JOBS=N runs the integration tests in N processes (pytest-xdist), a file per

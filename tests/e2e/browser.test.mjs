@@ -10,112 +10,23 @@
 // written to /tmp/enoki-demo.png. A second enoki requires a token on its websocket
 // (GATEWAY.auth.websocket: required): enoki.js's token option, with HS256 tokens of 3 s minted by
 // this process, connects, calls and is refreshed before expiry.
-
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFile } from "node:child_process";
-import { accessSync, chmodSync, constants, copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, connect as tcpConnect } from "node:net";
+import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createHmac, randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { join } from "node:path";
+import {
+  AMQP_URI, ENOKI_BIN, EXCHANGE, RUN, SVC, cleanupBroker, freePort, launchChromium, log, preflight,
+  runHelper, sleep, startEnoki as startEnokiOn, startPeer, stop,
+} from "./harness.mjs";
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const ENOKI_BIN = resolve(REPO, process.env.ENOKI_BIN || "build/enoki");
-const AMQP_URI = process.env.ENOKI_TEST_AMQP_URI || "amqp://guest:guest@127.0.0.1:5672/";
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-const PYTHON = "/usr/bin/python3";
 const SCREENSHOT = "/tmp/enoki-demo.png";
-
-const RUN = randomBytes(4).toString("hex");
-const EXCHANGE = `enoki-e2e-${RUN}`;
-const SVC = `e2e_${RUN}`;
 const GWNAME = `gwe2e${RUN}`;
 const GWNAME_AUTH = `${GWNAME}auth`; // the second enoki's (its queues are this run's too)
 const CHANNEL = `room-${RUN}`;
 const CHANNEL2 = `lobby-${RUN}`;
 const UUID4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-
-// A nameko client in a few lines of pika (docs/nameko-wire.md §1-3): "call" publishes one RPC on the test
-// exchange (mandatory, confirmed, retried while unroutable) and prints the reply body; "cleanup"
-// deletes the queues and exchanges this run made (found with rabbitmqctl: the broker is local).
-const HELPER = String.raw`
-import json, subprocess, sys, time, uuid
-import pika
-
-uri, cmd = sys.argv[1], sys.argv[2]
-params = pika.URLParameters(uri)
-params.heartbeat = 0
-params.connection_attempts = 1
-conn = pika.BlockingConnection(params)
-ch = conn.channel()
-
-if cmd == "call":
-    exchange, routing_key, kwargs = sys.argv[3], sys.argv[4], json.loads(sys.argv[5])
-    ch.confirm_delivery()
-    key = str(uuid.uuid4())
-    queue = ch.queue_declare("", exclusive=True, auto_delete=True).method.queue
-    ch.queue_bind(queue, exchange, routing_key=key)
-    corr = str(uuid.uuid4())
-    props = pika.BasicProperties(
-        content_type="application/json", content_encoding="utf-8",
-        headers={"nameko.call_id_stack": ["enoki_e2e." + corr]},
-        delivery_mode=2, priority=0, correlation_id=corr, reply_to=key)
-    body = json.dumps({"args": [], "kwargs": kwargs}).encode("utf-8")
-    # enoki binds its queue once its AMQP connection is up, which may come a moment after HTTP.
-    unroutable_until = time.monotonic() + 3
-    while True:
-        try:
-            ch.basic_publish(exchange, routing_key, body, props, mandatory=True)
-            break
-        except pika.exceptions.UnroutableError:
-            if time.monotonic() > unroutable_until:
-                print(json.dumps({"helper_error": "unroutable (no queue bound): " + routing_key}))
-                sys.exit(0)
-            time.sleep(0.1)
-    deadline = time.monotonic() + 10
-    for method, p, b in ch.consume(queue, auto_ack=True, inactivity_timeout=max(0.1, deadline - time.monotonic())):
-        if method is None:
-            print(json.dumps({"helper_error": "no reply from " + routing_key}))
-            break
-        if p.correlation_id == corr:
-            print(b.decode("utf-8"))
-            break
-    ch.cancel()
-elif cmd == "cleanup":
-    wanted = json.loads(sys.argv[3])
-    def ours(name):
-        return name in wanted["exact"] or any(part in name for part in wanted["contains"])
-    def names(what):
-        out = subprocess.run(["rabbitmqctl", "-q", what, "name", "--formatter", "json"],
-                             capture_output=True, text=True, timeout=20)
-        return [row["name"] for row in json.loads(out.stdout or "[]")] if out.returncode == 0 else []
-    gone = []
-    for kind, listing in (("queue", "list_queues"), ("exchange", "list_exchanges")):
-        for name in names(listing):
-            if not ours(name):
-                continue
-            if ch.is_closed:
-                ch = conn.channel()
-            try:
-                (ch.queue_delete if kind == "queue" else ch.exchange_delete)(name)
-                gone.append(kind + " " + name)
-            except Exception as exc:
-                gone.append(kind + " " + name + " (failed: " + str(exc) + ")")
-    print(json.dumps(gone))
-conn.close()
-`;
-
-function runHelper(...args) {
-  return new Promise((resolvePromise, reject) => {
-    execFile(PYTHON, ["-c", HELPER, AMQP_URI, ...args], { timeout: 30000 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`helper ${args[0]} failed: ${err.message}\n${stderr}`));
-      else resolvePromise(JSON.parse(stdout));
-    });
-  });
-}
 
 // An RPC to enoki's own service <GATEWAY.name>.<method>, as a nameko service would make it.
 async function gatewayRpc(method, kwargs) {
@@ -125,139 +36,11 @@ async function gatewayRpc(method, kwargs) {
   return reply.result;
 }
 
-const log = (...args) => {
-  if (process.env.ENOKI_E2E_VERBOSE) console.log("#", ...args);
-};
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function freePort() {
-  return new Promise((resolvePromise, reject) => {
-    const srv = createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolvePromise(port));
-    });
-  });
-}
-
-function tcpOpen(host, port) {
-  return new Promise((resolvePromise) => {
-    const sock = tcpConnect({ host, port });
-    sock.setTimeout(2000);
-    sock.on("connect", () => {
-      sock.destroy();
-      resolvePromise(true);
-    });
-    sock.on("error", () => resolvePromise(false));
-    sock.on("timeout", () => {
-      sock.destroy();
-      resolvePromise(false);
-    });
-  });
-}
-
-// A child process whose output is kept (bounded) for the failure messages.
-function start(cmd, args, name) {
-  const child = spawn(cmd, args, { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
-  const proc = { child, name, out: "", exited: null };
-  const keep = (chunk) => {
-    proc.out = (proc.out + chunk.toString()).slice(-20000);
-  };
-  child.stdout.on("data", keep);
-  child.stderr.on("data", keep);
-  proc.exited = new Promise((r) => child.on("exit", (code, signal) => r({ code, signal })));
-  child.on("exit", () => {
-    proc.done = true;
-  });
-  return proc;
-}
-
-async function stop(proc, ms = 15000) {
-  if (!proc || proc.done) return proc ? proc.exited : null;
-  proc.child.kill("SIGTERM");
-  const timer = setTimeout(() => proc.child.kill("SIGKILL"), ms);
-  const result = await proc.exited;
-  clearTimeout(timer);
-  return result;
-}
-
-async function startPeer() {
-  const proc = start(PYTHON, ["tests/peer/nameko_peer.py", "--amqp-uri", AMQP_URI, "--exchange", EXCHANGE,
-    "--service", SVC], "peer");
-  const deadline = Date.now() + 15000;
-  while (!/^ready$/m.test(proc.out)) {
-    if (proc.done || Date.now() > deadline) throw new Error(`the peer did not start:\n${proc.out}`);
-    await sleep(50);
-  }
-  return proc;
-}
-
 let configPath;
 let port;
 let enokiBin; // a copy of ENOKI_BIN: a rebuild during the run must not change the restarted binary
 
-// enoki listens before its AMQP connection is up: ready once the generic route answers a call.
-async function startEnoki(bin = enokiBin, config = configPath, httpPort = port) {
-  const proc = start(bin, ["--config", config], "enoki");
-  const deadline = Date.now() + 15000;
-  let last = "";
-  for (;;) {
-    if (proc.done) throw new Error(`enoki exited before it was ready:\n${proc.out}`);
-    if (Date.now() > deadline) {
-      await stop(proc);
-      throw new Error(`enoki was not ready within 15 s (last answer: ${last}):\n${proc.out}`);
-    }
-    try {
-      const resp = await fetch(`http://127.0.0.1:${httpPort}/rpc/${SVC}/echo`, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ kwargs: { ready: true } }),
-        signal: AbortSignal.timeout(2000),
-      });
-      last = `${resp.status} ${await resp.text()}`;
-      if (resp.status === 200) return proc;
-    } catch (err) {
-      last = String(err.cause?.code ?? err.message);
-    }
-    await sleep(50);
-  }
-}
-
-function launchChromium(profileDir) {
-  return chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-    viewport: { width: 1000, height: 820 },
-  });
-}
-
-// Only what this run made: its exchange, its service's queue, and its gateways' queues and exchanges
-// (rpc-<name>, rpc.reply-<name>-*, <name>.hub, ...).
-async function cleanupBroker(gatewayName) {
-  const ours = { exact: [EXCHANGE, `rpc-${SVC}`], contains: [gatewayName] };
-  const gone = await runHelper("cleanup", JSON.stringify(ours)).catch((err) => [String(err)]);
-  log("cleanup:", gone);
-}
-
-async function preflight() {
-  accessSync(ENOKI_BIN, constants.X_OK);
-  accessSync(CHROMIUM, constants.X_OK);
-  const broker = new URL(AMQP_URI);
-  if (!(await tcpOpen(broker.hostname || "127.0.0.1", Number(broker.port) || 5672))) {
-    throw new Error(`no broker at ${AMQP_URI}: start one with scripts/broker.sh`);
-  }
-}
+const startEnoki = (bin = enokiBin, config = configPath, httpPort = port) => startEnokiOn(bin, config, httpPort);
 
 describe("enoki.js and demo.html in Chromium", { timeout: 60000 }, () => {
   let tmp;
