@@ -743,7 +743,7 @@ static const struct {
      "websocket_path, "
      "websocket_max_frame, websocket_max_sockets, websocket_send_queue, websocket_ping, "
      "websocket_deflate, websocket_origins, admin_prefix, health_path, ready_path, "
-     "metrics_path, cors, "
+     "metrics_path, openapi_path, cors, "
      "max_body, compress_min, compress_level, max_header, max_connections, delivery_mode, "
      "max_in_flight, header_timeout, "
      "idle_timeout, static_dir, auth, admin_scope, admin_token)"},
@@ -753,7 +753,7 @@ static const struct {
      "websocket_path, "
      "websocket_max_frame, websocket_max_sockets, websocket_send_queue, websocket_ping, "
      "websocket_deflate, websocket_origins, admin_prefix, health_path, ready_path, "
-     "metrics_path, cors, "
+     "metrics_path, openapi_path, cors, "
      "max_body, compress_min, compress_level, max_header, max_connections, delivery_mode, "
      "max_in_flight, header_timeout, "
      "idle_timeout, static_dir, auth, admin_scope, admin_token)"},
@@ -852,7 +852,8 @@ static const struct {
      "t.yaml:2: routes[0].rule: expected a rule starting with '/', got '5'"},
     {"routes:\n  - rule: /a\n    rpc: a.b\n    path: /b\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:4: routes[0].path: unknown key (expected one of: rule, methods, rpc, timeout, mode, "
-     "expected_exceptions, auth, scopes, routing_key, collect)"},
+     "expected_exceptions, auth, scopes, routing_key, collect, summary, description, tags, "
+     "request_schema, response_schema)"},
     {"routes:\n  - rule: /a\n    rpc: a.b\n    mode: grpc\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:4: routes[0].mode: expected one of json, http, got 'grpc'"},
     {"routes:\n  - rule: /a\n    rpc: a.b\n    timeout: 0\n", NULL, NULL, GW_ECONFIG,
@@ -879,7 +880,7 @@ static const struct {
      "websocket_path, "
      "websocket_max_frame, websocket_max_sockets, websocket_send_queue, websocket_ping, "
      "websocket_deflate, websocket_origins, admin_prefix, health_path, ready_path, "
-     "metrics_path, cors, "
+     "metrics_path, openapi_path, cors, "
      "max_body, compress_min, compress_level, max_header, max_connections, delivery_mode, "
      "max_in_flight, header_timeout, "
      "idle_timeout, static_dir, auth, admin_scope, admin_token)"},
