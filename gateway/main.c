@@ -113,8 +113,8 @@ static struct gw_route_table *build_table(const struct gw_config *config)
     /* enoki's own paths answer before the routes: a route that one of them would hide is an
      * error, not a surprise. */
     const char *own[] = {config->health_path, config->ready_path, config->metrics_path,
-                         config->websocket_path};
-    for (size_t i = 0; i < ARRAY_LEN(own); i++) {
+                         config->websocket_path, config->openapi_path};
+    for (size_t i = 0; i < ARRAY_LEN(own) && own[i]; i++) {
         struct gw_route_match match = {0};
         int status = gw_route_table_match(table, "GET", own[i], &match);
         const struct gw_route_conf *route = match.target;
