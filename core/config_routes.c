@@ -9,10 +9,14 @@
 #include "core/xalloc.h"
 #include "core/yaml_tree.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* nameko's @http default, and enoki's own mode. */
 #define DEFAULT_METHODS "GET"
@@ -360,6 +364,56 @@ static int check_protocol(const struct gw_config *c, struct gw_route_conf *r, si
     return GW_OK;
 }
 
+/* A schema file is read whole; bigger than this it is refused (a schema is a page or two). */
+#define SCHEMA_FILE_MAX (1 << 20)
+
+/* Reads a regular file of at most SCHEMA_FILE_MAX bytes into *text (new). Never waits: a FIFO or a
+ * device named by mistake would block the load (and a SIGHUP, on the loop thread). Returns GW_OK,
+ * or GW_EIO with why (why_len bytes). */
+static int read_small_file(const char *name, char **text, size_t *len, char *why, size_t why_len)
+{
+    struct stat st;
+    *text = NULL;
+    int fd = open(name, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(why, why_len, "%s", strerror(errno));
+        return GW_EIO;
+    }
+    int rc = GW_EIO;
+    if (fstat(fd, &st) != 0) {
+        snprintf(why, why_len, "%s", strerror(errno));
+    } else if (!S_ISREG(st.st_mode)) {
+        snprintf(why, why_len, "not a regular file");
+    } else if (st.st_size > SCHEMA_FILE_MAX) {
+        snprintf(why, why_len, "larger than %d bytes", SCHEMA_FILE_MAX);
+    } else {
+        /* One byte more than the size tells a file that grew meanwhile. */
+        size_t want = (size_t)st.st_size + 1, got = 0;
+        *text = xmalloc(want);
+        for (;;) {
+            ssize_t n = read(fd, *text + got, want - got);
+            if (n > 0 && (got += (size_t)n) < want)
+                continue;
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0)
+                snprintf(why, why_len, "%s", strerror(errno));
+            else if (got > (size_t)st.st_size)
+                snprintf(why, why_len, "changed while being read");
+            else
+                rc = GW_OK;
+            break;
+        }
+        *len = got;
+    }
+    close(fd);
+    if (rc != GW_OK) {
+        free(*text);
+        *text = NULL;
+    }
+    return rc;
+}
+
 /* Reads a schema file named relative to the config file's folder (as written when absolute). */
 static int read_schema_file(const struct gw_config *c, struct gw_route_schema *s, size_t i,
                             const char *key, char *err, size_t errlen)
@@ -370,16 +424,20 @@ static int read_schema_file(const struct gw_config *c, struct gw_route_schema *s
     char *name = s->file[0] == '/' || slash == NULL
                      ? xstrdup(s->file)
                      : xasprintf("%.*s/%s", (int)(slash - c->path), c->path, s->file);
-    json_error_t jerr;
-    json_t *schema = json_load_file(name, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
-    int rc = GW_OK;
+    char why[JSON_ERROR_TEXT_LENGTH + 32] = "";
+    char *text = NULL;
+    size_t len = 0;
+    json_t *schema = NULL;
+    int rc = read_small_file(name, &text, &len, why, sizeof(why));
+    if (rc == GW_OK) {
+        json_error_t jerr;
+        schema = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+        if (schema == NULL)
+            snprintf(why, sizeof(why), "line %d: %s", jerr.line, jerr.text);
+    }
     if (schema == NULL) {
-        char where[32] = "";
-        if (jerr.line > 0)
-            snprintf(where, sizeof(where), "line %d: ", jerr.line);
-        gw_set_err(err, errlen,
-                   "%s:%d: routes[%zu].%s: cannot read the JSON Schema file '%s': %s%s", c->path,
-                   s->line, i, key, name, where, jerr.text);
+        gw_set_err(err, errlen, "%s:%d: routes[%zu].%s: cannot read the JSON Schema file '%s': %s",
+                   c->path, s->line, i, key, name, why);
         rc = GW_ECONFIG;
     } else if (!json_is_object(schema) && !json_is_boolean(schema)) {
         gw_set_err(err, errlen,
@@ -389,7 +447,9 @@ static int read_schema_file(const struct gw_config *c, struct gw_route_schema *s
         rc = GW_ECONFIG;
     } else {
         s->schema = schema;
+        rc = GW_OK;
     }
+    free(text);
     free(name);
     return rc;
 }

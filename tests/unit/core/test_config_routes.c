@@ -101,8 +101,13 @@ START_TEST(documentation_keys_refused)
                         "a.yaml:1: routes[0].tags[1]: expected a tag such as 'orders', got '1.5'");
     test_config_refused("routes: [{rule: /a, rpc: s.m, request_schema: no-such-file.json}]\n",
                         "a.yaml:1: routes[0].request_schema: cannot read the JSON Schema file "
-                        "'no-such-file.json': unable to open no-such-file.json: No such file or "
-                        "directory");
+                        "'no-such-file.json': No such file or directory");
+    test_config_refused("routes: [{rule: /a, rpc: s.m, request_schema: /dev/null}]\n",
+                        "a.yaml:1: routes[0].request_schema: cannot read the JSON Schema file "
+                        "'/dev/null': not a regular file");
+    test_config_refused("routes: [{rule: /a, rpc: s.m, request_schema: /}]\n",
+                        "a.yaml:1: routes[0].request_schema: cannot read the JSON Schema file "
+                        "'/': not a regular file");
 }
 END_TEST
 
