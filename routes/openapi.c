@@ -189,6 +189,16 @@ static json_t *text_content(void)
     return json_pack("{s:{s:{s:s}}}", "text/plain", "schema", "type", "string");
 }
 
+/* Text, and the JSON error enoki itself answers before a mode: http handler runs. */
+static json_t *text_or_error_content(void)
+{
+    json_t *content = text_content();
+    json_t *error = error_content();
+    json_object_update(content, error);
+    json_decref(error);
+    return content;
+}
+
 /* Sets the response for status, or appends to the description of the one already there. */
 static void add_response(json_t *responses, int status, const char *description, json_t *content)
 {
@@ -259,8 +269,7 @@ static json_t *responses_of(const struct gw_config *config, const struct op_trai
                               : "The method's result",
                  success_content(t));
     if (t->http_mode) {
-        json_t *both = text_content();
-        json_object_update(both, error_content());
+        json_t *both = text_or_error_content();
         add_response(r, 400,
                      "A remote exception of nameko's BadRequest family or in expected_exceptions "
                      "(text); a path enoki cannot decode (JSON)",
@@ -294,9 +303,8 @@ static json_t *responses_of(const struct gw_config *config, const struct op_trai
     if (!t->generic)
         add_response(r, 502, "The route's method does not exist (method_not_found)", err());
     add_response(r, 502, "The reply is not JSON (bad_reply)", err());
-    json_t *unavailable = err();
-    if (t->http_mode)
-        json_object_update(unavailable, error_content()); /* too_busy is JSON in both modes */
+    /* too_busy is JSON in both modes. */
+    json_t *unavailable = t->http_mode ? text_or_error_content() : error_content();
     add_response(r, 503,
                  "No queue for the service (unknown_service), the broker unreachable "
                  "(broker_unavailable) or blocking (broker_blocked), too many calls waiting "
