@@ -230,30 +230,30 @@ static json_t *success_content(const struct op_traits *t)
     return json_pack("{s:{s:o}}", "application/json", "schema", schema);
 }
 
+static int status_cmp(const void *a, const void *b)
+{
+    return *(const int *)a - *(const int *)b;
+}
+
 /* Statuses sorted by number: JSON objects keep insertion order, and a reader expects 200 first. */
 static json_t *sorted_responses(json_t *responses)
 {
-    int codes[64];
+    int *codes = xcalloc(json_object_size(responses) + 1, sizeof(int));
     size_t n = 0;
     const char *key;
     json_t *value;
     json_object_foreach(responses, key, value)
     {
-        if (n < ARRAY_LEN(codes))
-            codes[n++] = atoi(key);
+        codes[n++] = atoi(key);
     }
-    for (size_t i = 1; i < n; i++)
-        for (size_t j = i; j > 0 && codes[j - 1] > codes[j]; j--) {
-            int swap = codes[j];
-            codes[j] = codes[j - 1];
-            codes[j - 1] = swap;
-        }
+    qsort(codes, n, sizeof(int), status_cmp);
     json_t *sorted = json_object();
     for (size_t i = 0; i < n; i++) {
         char k[8];
         snprintf(k, sizeof(k), "%d", codes[i]);
         json_object_set(sorted, k, json_object_get(responses, k));
     }
+    free(codes);
     json_decref(responses);
     return sorted;
 }
@@ -556,8 +556,8 @@ int gw_openapi_build(const struct gw_config *config, const struct gw_route_table
             char lower[16] = "";
             for (size_t k = 0; m[k] && k + 1 < sizeof(lower); k++)
                 lower[k] = (char)tolower((unsigned char)m[k]);
-            /* Two rules with one template and method ("/a/<int:x>", "/a/<x>"): the first added
-             * is documented (werkzeug tries an int before a string, docs/openapi.md). */
+            /* Two rules with one template and method ("/a/<int:x>", "/a/<x>", both kept by
+             * werkzeug) make one operation: the first route's (docs/openapi.md). */
             if (documented_method(m) && json_object_get(item, lower) == NULL)
                 json_object_set_new(item, lower, route_operation(config, &info, m));
         }

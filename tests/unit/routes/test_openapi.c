@@ -3,6 +3,7 @@
  * is checked against the OpenAPI 3.1 schema by tests/integration/test_openapi.py. */
 #include "core/config.h"
 #include "core/status.h"
+#include "core/strbuf.h"
 #include "core/util.h"
 #include "routes/openapi.h"
 #include "routes/rule.h"
@@ -11,6 +12,7 @@
 #include "tests/unit/suites.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -190,6 +192,51 @@ START_TEST(methods_without_head_and_options)
         ck_assert_ptr_nonnull(AT(op, "requestBody", "content", "application/json", "schema"));
         ck_assert_ptr_nonnull(AT(op, "responses", "415"));
     }
+    fixture_free(&fx);
+}
+END_TEST
+
+START_TEST(one_operation_per_template_and_method)
+{
+    struct fixture fx;
+    fixture_load(&fx, "routes:\n"
+                      "  - {rule: '/a/<int:x>', rpc: s.int, methods: 'GET,POST'}\n"
+                      "  - {rule: '/a/<x>', rpc: s.str, methods: 'GET,PUT'}\n");
+    json_t *a = AT(fx.doc, "paths", "/a/{x}");
+    ck_assert_uint_eq(json_object_size(a), 3);
+    ck_assert_str_eq(json_string_value(AT(a, "get", "operationId")), "s.int_get");
+    ck_assert_str_eq(json_string_value(AT(a, "put", "operationId")), "s.str");
+    ck_assert_str_eq(json_string_value(AT(a, "get", "x-enoki-rule")), "/a/<int:x>");
+    fixture_free(&fx);
+}
+END_TEST
+
+START_TEST(many_error_statuses_in_order)
+{
+    /* More GATEWAY.errors statuses than a small fixed array would hold, written out of order. */
+    struct gw_strbuf yaml = {0};
+    gw_strbuf_adds(&yaml, "GATEWAY:\n  errors:\n");
+    for (int i = 99; i >= 0; i--) {
+        char line[64];
+        snprintf(line, sizeof(line), "    E%d: %d\n", i, 400 + i);
+        gw_strbuf_adds(&yaml, line);
+    }
+    gw_strbuf_adds(&yaml, "routes: [{rule: /a, rpc: s.a}]\n");
+    char *text = gw_strbuf_take(&yaml);
+    struct fixture fx;
+    fixture_load(&fx, text);
+    free(text);
+    json_t *responses = AT(fx.doc, "paths", "/a", "get", "responses");
+    ck_assert_uint_eq(json_object_size(responses), 1 + 100 + 4); /* 200, 400-499, 500, 502-504 */
+    int last = 0;
+    const char *key;
+    json_t *r;
+    json_object_foreach(responses, key, r)
+    {
+        ck_assert_int_gt(atoi(key), last);
+        last = atoi(key);
+    }
+    ck_assert_ptr_nonnull(strstr(json_string_value(AT(responses, "400", "description")), "E0"));
     fixture_free(&fx);
 }
 END_TEST
@@ -395,6 +442,8 @@ Suite *openapi_suite(void)
 
     tc = tcase_create("operations");
     tcase_add_test(tc, methods_without_head_and_options);
+    tcase_add_test(tc, one_operation_per_template_and_method);
+    tcase_add_test(tc, many_error_statuses_in_order);
     tcase_add_test(tc, operation_ids_are_unique);
     tcase_add_test(tc, responses_of_a_json_route);
     tcase_add_test(tc, http_mode_answers_text);
