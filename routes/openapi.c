@@ -217,6 +217,17 @@ static void add_response(json_t *responses, int status, const char *description,
     json_object_set_new(responses, key, r);
 }
 
+/* Documents a header of the response for status, when the operation has that status. */
+static void add_header(json_t *responses, const char *status, const char *name,
+                       const char *description, const char *type)
+{
+    json_t *response = json_object_get(responses, status);
+    if (response)
+        json_object_set_new(response, "headers",
+                            json_pack("{s:{s:s, s:{s:s}}}", name, "description", description,
+                                      "schema", "type", type));
+}
+
 static json_t *success_content(const struct op_traits *t)
 {
     /* A mode: http handler answers text unless the route documents a JSON result. */
@@ -300,7 +311,8 @@ static json_t *responses_of(const struct gw_config *config, const struct op_trai
         add_response(r, config->errors[i].status, text, error_content());
     }
     add_response(r, 500, "Any other remote exception (remote_error)", err());
-    if (!t->generic)
+    /* In mode: http a MethodNotFound is of nameko's BadRequest family: a 400, as @http has it. */
+    if (!t->generic && !t->http_mode)
         add_response(r, 502, "The route's method does not exist (method_not_found)", err());
     add_response(r, 502, "The reply is not JSON (bad_reply)", err());
     /* too_busy is JSON in both modes. */
@@ -311,6 +323,8 @@ static json_t *responses_of(const struct gw_config *config, const struct op_trai
                  "(too_busy); with Retry-After",
                  unavailable);
     add_response(r, 504, "No reply by the deadline (timeout)", err());
+    add_header(r, "503", "Retry-After", "Seconds to wait before retrying", "integer");
+    add_header(r, "401", "WWW-Authenticate", "The bearer challenge (RFC 6750)", "string");
     return sorted_responses(r);
 }
 

@@ -287,6 +287,9 @@ START_TEST(responses_of_a_json_route)
                 "{\"type\": \"array\"}");
     ck_assert_ptr_nonnull(
         strstr(json_string_value(AT(responses, "500", "description")), "KeyError"));
+    ck_assert_ptr_nonnull(
+        strstr(json_string_value(AT(responses, "502", "description")), "method_not_found"));
+    ck_assert_ptr_nonnull(AT(responses, "503", "headers", "Retry-After", "schema"));
     json_t *error = AT(fx.doc, "components", "schemas", "Error");
     assert_json(json_object_get(error, "required"), "[\"error\", \"message\", \"call_id\"]");
     const char *members[] = {"error",    "message",  "call_id", "exc_type",
@@ -309,6 +312,10 @@ START_TEST(http_mode_answers_text)
     assert_json(AT(get, "responses", "500", "content"),
                 "{\"text/plain\": {\"schema\": {\"type\": \"string\"}}}");
     ck_assert_ptr_null(AT(fx.doc, "paths", "/t", "post", "responses", "415"));
+    /* A MethodNotFound is a 400 in mode: http (nameko's BadRequest family), never a 502. */
+    ck_assert_ptr_null(
+        strstr(json_string_value(AT(get, "responses", "502", "description")), "method_not_found"));
+    ck_assert_ptr_nonnull(AT(get, "responses", "503", "content", "application/json"));
     ck_assert_ptr_nonnull(AT(fx.doc, "paths", "/t", "post", "requestBody", "content", "*/*"));
     assert_json(AT(fx.doc, "paths", "/j", "get", "responses", "200", "content"),
                 "{\"application/json\": {\"schema\": {\"type\": \"object\"}}}");
@@ -381,7 +388,8 @@ START_TEST(auth_requirements)
     assert_json(AT(fx.doc, "paths", "/none", "get", "security"), "[]");
     ck_assert_ptr_null(AT(fx.doc, "paths", "/none", "get", "responses", "401"));
     assert_json(AT(fx.doc, "paths", "/optional", "get", "security"), "[{}, {\"bearer\": []}]");
-    ck_assert_ptr_nonnull(AT(fx.doc, "paths", "/optional", "get", "responses", "401"));
+    ck_assert_ptr_nonnull(
+        AT(fx.doc, "paths", "/optional", "get", "responses", "401", "headers", "WWW-Authenticate"));
     ck_assert_ptr_null(AT(fx.doc, "paths", "/optional", "get", "responses", "403"));
     assert_json(AT(fx.doc, "paths", "/required", "get", "security"), "[{\"bearer\": []}]");
     assert_json(AT(fx.doc, "paths", "/scoped", "get", "security"),
