@@ -124,6 +124,8 @@ e2e: $(ENOKI)
 # INTEGRATION_JOBS=N runs the integration tests in N processes (pytest-xdist), a file per
 # process at a time: 2 by default (the CI machine's cores), as make check and make valgrind do;
 # INTEGRATION_JOBS= runs them one after the other.
+# tests/integration/test_openapi.py validates the OpenAPI document with the pinned npm package of
+# tests/openapi (Node >= 18), running `npm ci` there itself when its node_modules is missing.
 INTEGRATION_JOBS ?= 2
 integration: $(ENOKI) viewer
 	ENOKI_BIN=$(abspath $(ENOKI)) GW_SYSTEM_TESTS=1 $(PYTHON) -m pytest -q -p no:cacheprovider \

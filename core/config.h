@@ -40,8 +40,9 @@
  *     admin_scope      default "enoki:admin": the scope a token needs for admin_prefix
  *     admin_token      a static bearer token for admin_prefix (without auth.jwt)
  * routes:             list of mappings {rule, methods, rpc, timeout, mode,
- * expected_exceptions, auth, scopes} (unknown keys are errors; expected_exceptions: list of
- * exc_type names; auth: none, optional or required; scopes: list)
+ * expected_exceptions, auth, scopes, routing_key, collect, summary, description, tags,
+ * request_schema, response_schema} (unknown keys are errors; expected_exceptions: list of
+ * exc_type names; auth: none, optional or required; scopes: list; see core/config_routes.h)
  *
  * ${VAR:default} substitution follows nameko (docs/nameko-wire.md §8): only in plain (unquoted)
  * scalars, the result is re-parsed as YAML; the default applies only when VAR is unset; VAR set to
@@ -146,9 +147,9 @@ struct gw_config {
     char *health_path;     /* ok while the process serves, default "/healthz" */
     char *ready_path;      /* ok only while the broker connection is up; default "/readyz" */
     char *metrics_path;    /* Prometheus text format, default "/metrics" */
-    char *openapi_path;    /* the OpenAPI document of the routes; NULL = off */
-    char *docs_path;       /* a page that shows that document (docs/openapi.md); NULL = off */
-    char *docs_dir;        /* the viewer's files (make viewer: build/viewer), default "viewer" */
+    char *openapi_path; /* the OpenAPI 3.1 document of the routes (routes/openapi.h); NULL = off */
+    char *docs_path;    /* a page that shows that document (docs/openapi.md); NULL = off */
+    char *docs_dir;     /* the viewer's files (make viewer: build/viewer), default "viewer" */
     struct gw_cors cors;
 
     /* Identity (core/config_auth.h); the secret and the admin token are credentials: never log

@@ -9,8 +9,14 @@
 #include "core/xalloc.h"
 #include "core/yaml_tree.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* nameko's @http default, and enoki's own mode. */
 #define DEFAULT_METHODS "GET"
@@ -138,6 +144,97 @@ static int apply_routing_key(const struct gw_key_err *e, const struct gw_yaml_no
     return GW_OK;
 }
 
+/* A YAML value as JSON, for an inline schema: mappings need string keys, numbers must be finite.
+ * Returns GW_OK and a new reference in *out, or fails with the message written. */
+static int yaml_to_json(const struct gw_key_err *e, const struct gw_yaml_node *v, const char *path,
+                        json_t **out)
+{
+    char child[GW_YAML_PATH_LEN];
+    char got[GW_YAML_DESCRIBE_LEN];
+    *out = NULL;
+    switch (v->kind) {
+    case GW_YAML_NULL:
+        *out = json_null();
+        return GW_OK;
+    case GW_YAML_BOOL:
+        *out = json_boolean(v->bval);
+        return GW_OK;
+    case GW_YAML_INT:
+        *out = json_integer(v->ival);
+        return GW_OK;
+    case GW_YAML_FLOAT:
+        if (!isfinite(v->fval))
+            return gw_key_fail(e, v, path, GW_ECONFIG, "JSON has no %s", v->text);
+        *out = json_real(v->fval);
+        return GW_OK;
+    case GW_YAML_STRING:
+        *out = json_string(v->text);
+        return *out ? GW_OK : gw_key_fail(e, v, path, GW_ECONFIG, "expected UTF-8 text");
+    case GW_YAML_SEQ:
+        *out = json_array();
+        for (size_t i = 0; i < v->n_items; i++) {
+            json_t *item;
+            gw_yaml_path_printf(child, sizeof(child), "%s[%zu]", path, i);
+            int rc = yaml_to_json(e, v->items[i], child, &item);
+            if (rc != GW_OK) {
+                json_decref(*out);
+                *out = NULL;
+                return rc;
+            }
+            json_array_append_new(*out, item);
+        }
+        return GW_OK;
+    case GW_YAML_MAP:
+        *out = json_object();
+        for (size_t i = 0; i < gw_yaml_map_pairs(v); i++) {
+            const struct gw_yaml_node *key = v->items[2 * i];
+            json_t *value;
+            if (key->kind != GW_YAML_STRING) {
+                json_decref(*out);
+                *out = NULL;
+                return gw_key_fail(e, key, path, GW_ECONFIG, "JSON keys are strings, got %s",
+                                   gw_yaml_describe(key, got, sizeof(got)));
+            }
+            gw_yaml_path_join(child, sizeof(child), path, key->text);
+            int rc = yaml_to_json(e, v->items[2 * i + 1], child, &value);
+            if (rc != GW_OK) {
+                json_decref(*out);
+                *out = NULL;
+                return rc;
+            }
+            json_object_set_new(*out, key->text, value); /* the last of duplicate keys wins */
+        }
+        return GW_OK;
+    }
+    return gw_key_fail(e, v, path, GW_ECONFIG, "expected a JSON value");
+}
+
+static void schema_clear(struct gw_route_schema *s)
+{
+    json_decref(s->schema);
+    free(s->file);
+    memset(s, 0, sizeof(*s));
+}
+
+/* A JSON Schema inline (a mapping) or the name of a JSON file, read once the file is applied. */
+static int apply_schema(const struct gw_key_err *e, const struct gw_yaml_node *v, const char *path,
+                        void *base, const struct gw_key_spec *spec)
+{
+    struct gw_route_schema *s = gw_key_field(base, spec);
+    char got[GW_YAML_DESCRIBE_LEN];
+    schema_clear(s);
+    s->line = v->line;
+    if (v->kind == GW_YAML_STRING && v->text[0] != '\0') {
+        s->file = xstrdup(v->text);
+        return GW_OK;
+    }
+    if (v->kind != GW_YAML_MAP)
+        return gw_key_fail(e, v, path, GW_ECONFIG,
+                           "expected a JSON Schema (a mapping) or the name of a JSON file, got %s",
+                           gw_yaml_describe(v, got, sizeof(got)));
+    return yaml_to_json(e, v, path, &s->schema);
+}
+
 static const struct gw_key_spec route_keys[] = {
     {.name = "rule", .apply = apply_rule, .offset = offsetof(struct gw_route_conf, rule)},
     {.name = "methods", .apply = apply_methods, .offset = offsetof(struct gw_route_conf, methods)},
@@ -159,6 +256,23 @@ static const struct gw_key_spec route_keys[] = {
      .item_what = "a scope such as 'orders:read'"},
     {.name = "routing_key", .apply = apply_routing_key},
     {.name = "collect", .apply = apply_collect},
+    {.name = "summary",
+     .apply = gw_key_apply_nonempty_string,
+     .offset = offsetof(struct gw_route_conf, summary)},
+    {.name = "description",
+     .apply = gw_key_apply_nonempty_string,
+     .offset = offsetof(struct gw_route_conf, description)},
+    {.name = "tags",
+     .apply = gw_key_apply_string_list,
+     .offset = offsetof(struct gw_route_conf, tags),
+     .list_what = "tags such as 'orders'",
+     .item_what = "a tag such as 'orders'"},
+    {.name = "request_schema",
+     .apply = apply_schema,
+     .offset = offsetof(struct gw_route_conf, request_schema)},
+    {.name = "response_schema",
+     .apply = apply_schema,
+     .offset = offsetof(struct gw_route_conf, response_schema)},
 };
 
 void gw_config_routes_clear(struct gw_config *c)
@@ -172,6 +286,11 @@ void gw_config_routes_clear(struct gw_config *c)
         free(r->routing_key);
         gw_string_list_clear(&r->expected_exceptions);
         gw_string_list_clear(&r->scopes);
+        free(r->summary);
+        free(r->description);
+        gw_string_list_clear(&r->tags);
+        schema_clear(&r->request_schema);
+        schema_clear(&r->response_schema);
     }
     free(c->routes);
     c->routes = NULL;
@@ -245,6 +364,96 @@ static int check_protocol(const struct gw_config *c, struct gw_route_conf *r, si
     return GW_OK;
 }
 
+/* A schema file is read whole; bigger than this it is refused (a schema is a page or two). */
+#define SCHEMA_FILE_MAX (1 << 20)
+
+/* Reads a regular file of at most SCHEMA_FILE_MAX bytes into *text (new). Never waits: a FIFO or a
+ * device named by mistake would block the load (and a SIGHUP, on the loop thread). Returns GW_OK,
+ * or GW_EIO with why (why_len bytes). */
+static int read_small_file(const char *name, char **text, size_t *len, char *why, size_t why_len)
+{
+    struct stat st;
+    *text = NULL;
+    int fd = open(name, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(why, why_len, "%s", strerror(errno));
+        return GW_EIO;
+    }
+    int rc = GW_EIO;
+    if (fstat(fd, &st) != 0) {
+        snprintf(why, why_len, "%s", strerror(errno));
+    } else if (!S_ISREG(st.st_mode)) {
+        snprintf(why, why_len, "not a regular file");
+    } else if (st.st_size > SCHEMA_FILE_MAX) {
+        snprintf(why, why_len, "larger than %d bytes", SCHEMA_FILE_MAX);
+    } else {
+        /* One byte more than the size tells a file that grew meanwhile. */
+        size_t want = (size_t)st.st_size + 1, got = 0;
+        *text = xmalloc(want);
+        for (;;) {
+            ssize_t n = read(fd, *text + got, want - got);
+            if (n > 0 && (got += (size_t)n) < want)
+                continue;
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0)
+                snprintf(why, why_len, "%s", strerror(errno));
+            else if (got > (size_t)st.st_size)
+                snprintf(why, why_len, "changed while being read");
+            else
+                rc = GW_OK;
+            break;
+        }
+        *len = got;
+    }
+    close(fd);
+    if (rc != GW_OK) {
+        free(*text);
+        *text = NULL;
+    }
+    return rc;
+}
+
+/* Reads a schema file named relative to the config file's folder (as written when absolute). */
+static int read_schema_file(const struct gw_config *c, struct gw_route_schema *s, size_t i,
+                            const char *key, char *err, size_t errlen)
+{
+    if (s->file == NULL || s->schema != NULL)
+        return GW_OK;
+    const char *slash = strrchr(c->path, '/');
+    char *name = s->file[0] == '/' || slash == NULL
+                     ? xstrdup(s->file)
+                     : xasprintf("%.*s/%s", (int)(slash - c->path), c->path, s->file);
+    char why[JSON_ERROR_TEXT_LENGTH + 32] = "";
+    char *text = NULL;
+    size_t len = 0;
+    json_t *schema = NULL;
+    int rc = read_small_file(name, &text, &len, why, sizeof(why));
+    if (rc == GW_OK) {
+        json_error_t jerr;
+        schema = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+        if (schema == NULL)
+            snprintf(why, sizeof(why), "line %d: %s", jerr.line, jerr.text);
+    }
+    if (schema == NULL) {
+        gw_set_err(err, errlen, "%s:%d: routes[%zu].%s: cannot read the JSON Schema file '%s': %s",
+                   c->path, s->line, i, key, name, why);
+        rc = GW_ECONFIG;
+    } else if (!json_is_object(schema) && !json_is_boolean(schema)) {
+        gw_set_err(err, errlen,
+                   "%s:%d: routes[%zu].%s: '%s' holds no JSON Schema (an object or a boolean)",
+                   c->path, s->line, i, key, name);
+        json_decref(schema);
+        rc = GW_ECONFIG;
+    } else {
+        s->schema = schema;
+        rc = GW_OK;
+    }
+    free(text);
+    free(name);
+    return rc;
+}
+
 int gw_config_routes_finish(struct gw_config *c, char *err, size_t errlen)
 {
     size_t prefix_len = strlen(c->rpc_prefix);
@@ -253,6 +462,10 @@ int gw_config_routes_finish(struct gw_config *c, char *err, size_t errlen)
         if (r->timeout == 0)
             r->timeout = c->rpc_timeout;
         int rc = check_protocol(c, r, i, err, errlen);
+        if (rc == GW_OK)
+            rc = read_schema_file(c, &r->request_schema, i, "request_schema", err, errlen);
+        if (rc == GW_OK)
+            rc = read_schema_file(c, &r->response_schema, i, "response_schema", err, errlen);
         if (rc != GW_OK)
             return rc;
         if (c->expose.n > 0 && strncmp(r->rule, c->rpc_prefix, prefix_len) == 0 &&

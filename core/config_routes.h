@@ -1,7 +1,12 @@
 /* config_routes.h - the `routes:` list of the config: one record per route, and the table of keys
- * that loads a route (rule, methods, rpc, timeout, mode, expected_exceptions, auth,
- * scopes; unknown keys are
- * errors).
+ * that loads a route (rule, methods, rpc, timeout, mode, expected_exceptions, auth, scopes,
+ * routing_key, collect, and the OpenAPI document's summary, description, tags, request_schema and
+ * response_schema; unknown keys are errors).
+ *
+ * A schema key holds a JSON Schema written inline (a YAML mapping, read as JSON) or the name of a
+ * JSON file, relative to the config file's folder; the file is read by gw_config_routes_finish, so
+ * a missing or invalid one fails the load (and `enoki --check`, and a SIGHUP) like any config
+ * error.
  */
 #ifndef ENOKI_CONFIG_ROUTES_H
 #define ENOKI_CONFIG_ROUTES_H
@@ -10,10 +15,18 @@
 #include "core/config_keys.h"
 #include "core/config_services.h"
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 struct gw_config;
+
+/* routes[].request_schema or response_schema: documented only, never enforced (docs/openapi.md). */
+struct gw_route_schema {
+    json_t *schema; /* new reference: an object or a boolean; NULL = none (or not read yet) */
+    char *file;     /* new: the file named, as written; NULL when written inline */
+    int line;       /* of the key's value, for messages */
+};
 
 /* How a route turns a request into a call and a reply into a response. */
 enum gw_route_mode {
@@ -38,8 +51,12 @@ struct gw_route_conf {
     char *routing_key;         /* amphora: a template over the path and query values, "{user_id}" */
     int collect;               /* amphora fanout: 0 the first reply, GW_COLLECT_ALL, or that many */
     enum gw_protocol protocol; /* its service's (GATEWAY.services), settled once the file is read */
-    int line;                  /* line of the route's mapping in the file, 1-based */
-    int rule_line;             /* line of its rule: where errors about the rule point */
+    char *summary;             /* OpenAPI only; NULL = none */
+    char *description;         /* OpenAPI only; NULL = none */
+    struct gw_string_list tags; /* OpenAPI only; none = the service's name */
+    struct gw_route_schema request_schema, response_schema;
+    int line;      /* line of the route's mapping in the file, 1-based */
+    int rule_line; /* line of its rule: where errors about the rule point */
     int rpc_line, routing_key_line, collect_line;
 };
 
@@ -52,8 +69,9 @@ const char *gw_route_mode_name(enum gw_route_mode mode);
 gw_key_apply_fn gw_config_apply_routes;
 
 /* Once the whole file is applied: a route without a timeout takes GATEWAY.rpc_timeout (wherever
- * GATEWAY sits in the file), and while GATEWAY.expose is on no rule may lie under
- * GATEWAY.rpc_prefix (the generic route owns that space). Returns GW_OK or GW_ECONFIG with
+ * GATEWAY sits in the file), while GATEWAY.expose is on no rule may lie under GATEWAY.rpc_prefix
+ * (the generic route owns that space), and the schema files are read. Returns GW_OK or GW_ECONFIG
+ * with
  * "<path>:<line>: routes[i].rule: ..." in err. */
 int gw_config_routes_finish(struct gw_config *c, char *err, size_t errlen);
 

@@ -383,9 +383,33 @@ static void start_admin_call(struct gw_request *req, const char *url, const char
 }
 
 /* enoki's own paths, answered at once; false when url is none of them. */
+/* GET <openapi_path>: the generation's OpenAPI document (docs/openapi.md), GET and HEAD only. */
+static void serve_openapi(struct gw_request *req)
+{
+    req->route_label = "openapi";
+    if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
+        respond_error(req, GW_EMETHOD, "the OpenAPI document answers GET and HEAD");
+        snprintf(req->response.allow, sizeof(req->response.allow), "GET, HEAD");
+        return;
+    }
+    size_t len;
+    const char *doc = gw_generation_openapi(req->gen, &len);
+    memset(&req->response, 0, sizeof(req->response));
+    req->response.status = 200;
+    req->response.content_type = "application/json";
+    req->response.body = xmalloc(len + 1);
+    memcpy(req->response.body, doc, len + 1);
+    req->response.body_len = len;
+    req->responded = true;
+}
+
 static bool answer_own_path(struct gw_request *req, const char *url)
 {
     const struct gw_config *config = req->config;
+    if (config->openapi_path && strcmp(url, config->openapi_path) == 0) {
+        serve_openapi(req);
+        return true;
+    }
     if (strcmp(url, config->metrics_path) == 0 && req->env->metrics) {
         req->route_label = "metrics";
         memset(&req->response, 0, sizeof(req->response));

@@ -1,8 +1,10 @@
 #include "generation.h"
 
 #include "core/xalloc.h"
+#include "routes/openapi.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static unsigned alive;
 
@@ -28,8 +30,26 @@ void gw_generation_unref(struct gw_generation *gen)
         return;
     gw_route_table_free(gen->table);
     gw_config_free(gen->config);
+    free(gen->openapi);
     free(gen);
     alive--;
+}
+
+const char *gw_generation_openapi(struct gw_generation *gen, size_t *len)
+{
+    if (gen->openapi == NULL) {
+        json_t *doc = NULL;
+        gw_openapi_build(gen->config, gen->table, &doc);
+        /* Indented: the document is read by people as much as by tools. */
+        char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        if (text == NULL)
+            abort(); /* jansson fails only when out of memory: enoki aborts then (core/xalloc) */
+        gen->openapi = text;
+        gen->openapi_len = strlen(gen->openapi);
+        json_decref(doc);
+    }
+    *len = gen->openapi_len;
+    return gen->openapi;
 }
 
 unsigned gw_generation_count(void)

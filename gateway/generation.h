@@ -1,7 +1,8 @@
-/* generation.h - one generation of the reloadable settings: a config and the route table compiled
- * from it. SIGHUP makes a new one current; a request keeps a reference to the generation it began
- * under, so it finishes with the settings it started with, and a generation is freed when the last
- * reference goes (docs/architecture.md, "SIGHUP reload"). Loop thread only.
+/* generation.h - one generation of the reloadable settings: a config, the route table compiled
+ * from it and, once asked for, their OpenAPI document. SIGHUP makes a new one current; a request
+ * keeps a reference to the generation it began under, so it finishes with the settings it started
+ * with, and a generation is freed when the last reference goes (docs/architecture.md, "SIGHUP
+ * reload"). Loop thread only.
  */
 #ifndef ENOKI_GENERATION_H
 #define ENOKI_GENERATION_H
@@ -13,6 +14,8 @@ struct gw_generation {
     struct gw_config *config;     /* owned */
     struct gw_route_table *table; /* owned */
     unsigned refs;
+    char *openapi; /* owned: the OpenAPI document, serialized on first use; NULL until then */
+    size_t openapi_len;
 };
 
 /* Takes config and table; the caller holds the one reference. */
@@ -23,6 +26,12 @@ struct gw_generation *gw_generation_ref(struct gw_generation *gen);
 
 /* Drops a reference; the last one frees the config and the table. NULL is a no-op. */
 void gw_generation_unref(struct gw_generation *gen);
+
+/* The OpenAPI document of the generation's config and routes (routes/openapi.h), JSON text of
+ * *len bytes: built on the first request for it, so a config without GATEWAY.openapi_path never
+ * pays for it, then kept until the generation goes (a SIGHUP's new generation builds its own).
+ * Borrowed: valid while the caller holds its reference. */
+const char *gw_generation_openapi(struct gw_generation *gen, size_t *len);
 
 /* Generations alive, for the tests and the log. */
 unsigned gw_generation_count(void);

@@ -619,3 +619,21 @@ void gw_route_table_dump(const struct gw_route_table *table, gw_route_describe_f
         free(text);
     }
 }
+
+size_t gw_route_table_count(const struct gw_route_table *table)
+{
+    return table ? table->nroutes : 0;
+}
+
+int gw_route_table_get(const struct gw_route_table *table, size_t i, struct gw_route_info *out)
+{
+    if (table == NULL || out == NULL || i >= table->nroutes)
+        return GW_EINVAL;
+    const struct route *route = &table->routes[i];
+    out->text = route->text;
+    out->rule = route->rule;
+    out->target = route->target;
+    join_methods(table, route->methods, route->nmethods, NULL, ",", out->methods,
+                 sizeof(out->methods));
+    return GW_OK;
+}

@@ -25,6 +25,7 @@
 #include <stddef.h>
 
 struct gw_route_table;
+struct gw_rule;
 
 struct gw_route_match {
     void *target;    /* borrowed: the target given to gw_route_table_add */
@@ -72,5 +73,20 @@ typedef void (*gw_route_describe_fn)(void *target, char *buf, size_t len);
 typedef void (*gw_route_line_fn)(void *ctx, const char *line);
 void gw_route_table_dump(const struct gw_route_table *table, gw_route_describe_fn describe,
                          gw_route_line_fn line, void *ctx);
+
+/* One route of the table, as added: what the OpenAPI document is made of (routes/openapi.h). */
+struct gw_route_info {
+    const char *text;           /* borrowed: the rule as given */
+    const struct gw_rule *rule; /* borrowed: its parts and converters, slashes merged */
+    char methods[256];          /* sorted, ","-joined, HEAD included when GET is there */
+    void *target;               /* borrowed: the target given to gw_route_table_add */
+};
+
+/* How many routes the table holds. */
+size_t gw_route_table_count(const struct gw_route_table *table);
+
+/* Fills out with route i in the order added (what it borrows lives as long as the table). Returns
+ * GW_OK, or GW_EINVAL for a NULL argument or i out of range. */
+int gw_route_table_get(const struct gw_route_table *table, size_t i, struct gw_route_info *out);
 
 #endif

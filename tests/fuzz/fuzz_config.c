@@ -4,8 +4,8 @@
  *
  * The input is a YAML file, optionally preceded by up to four "--define KEY=VALUE" lines. It is
  * loaded as the gateway loads its file; a loaded config's routes then go into a route table, as the
- * gateway builds it. The whole input is also given to gw_config_substitute (core/config_subst) and
- * gw_amqp_uri_parse (core/amqp_uri).
+ * gateway builds it, and the table into its OpenAPI document (routes/openapi). The whole input is
+ * also given to gw_config_substitute (core/config_subst) and gw_amqp_uri_parse (core/amqp_uri).
  *
  * Substitution reads the environment, so LLVMFuzzerInitialize replaces it with a fixed one: the
  * same input always reads the same variables (PATH and the sanitizers' own are kept).
@@ -16,6 +16,7 @@
 #include "core/config_subst.h"
 #include "core/status.h"
 #include "core/util.h"
+#include "routes/openapi.h"
 #include "routes/table.h"
 
 #include <stdlib.h>
@@ -114,6 +115,10 @@ static void check_config(const struct gw_config *c)
         FUZZ_ASSERT(r->mode == GW_MODE_JSON || r->mode == GW_MODE_HTTP);
         FUZZ_ASSERT(r->timeout > 0);
         check_string_list(&r->expected_exceptions);
+        check_string_list(&r->tags);
+        const json_t *schemas[] = {r->request_schema.schema, r->response_schema.schema};
+        for (size_t k = 0; k < ARRAY_LEN(schemas); k++)
+            FUZZ_ASSERT(!schemas[k] || json_is_object(schemas[k]) || json_is_boolean(schemas[k]));
     }
 
     /* The gateway's next step: the routes become a table. */
@@ -123,6 +128,13 @@ static void check_config(const struct gw_config *c)
         gw_route_table_add(table, c->routes[i].rule, c->routes[i].methods, &c->routes[i], err,
                            sizeof(err));
     FUZZ_ASSERT(gw_route_table_compile(table) == GW_OK);
+    /* And, when asked for, the table's OpenAPI document, serialized as gateway/generation does. */
+    json_t *doc = NULL;
+    FUZZ_ASSERT(gw_openapi_build(c, table, &doc) == GW_OK && json_is_object(doc));
+    char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    FUZZ_ASSERT(text != NULL);
+    free(text);
+    json_decref(doc);
     gw_route_table_free(table);
 
     struct gw_amqp_uri uri;

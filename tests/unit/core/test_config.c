@@ -852,7 +852,8 @@ static const struct {
      "t.yaml:2: routes[0].rule: expected a rule starting with '/', got '5'"},
     {"routes:\n  - rule: /a\n    rpc: a.b\n    path: /b\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:4: routes[0].path: unknown key (expected one of: rule, methods, rpc, timeout, mode, "
-     "expected_exceptions, auth, scopes, routing_key, collect)"},
+     "expected_exceptions, auth, scopes, routing_key, collect, summary, description, tags, "
+     "request_schema, response_schema)"},
     {"routes:\n  - rule: /a\n    rpc: a.b\n    mode: grpc\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:4: routes[0].mode: expected one of json, http, got 'grpc'"},
     {"routes:\n  - rule: /a\n    rpc: a.b\n    timeout: 0\n", NULL, NULL, GW_ECONFIG,

@@ -47,6 +47,21 @@ START_TEST(references)
 }
 END_TEST
 
+START_TEST(openapi_document_built_once)
+{
+    struct gw_generation *gen = new_generation("GATEWAY:\n  name: docs\n");
+    ck_assert_ptr_null(gen->openapi);
+    size_t len = 0, again = 0;
+    const char *doc = gw_generation_openapi(gen, &len);
+    ck_assert_uint_eq(len, strlen(doc));
+    ck_assert_ptr_nonnull(strstr(doc, "\"title\": \"docs\""));
+    /* Kept: the second request gets the same text, not a new build. */
+    ck_assert_ptr_eq(gw_generation_openapi(gen, &again), doc);
+    ck_assert_uint_eq(again, len);
+    gw_generation_unref(gen);
+}
+END_TEST
+
 START_TEST(reload_while_a_request_runs)
 {
     unsigned before = gw_generation_count();
@@ -73,6 +88,7 @@ Suite *generation_suite(void)
     Suite *s = suite_create("generation");
     TCase *tc = tcase_create("refs");
     tcase_add_test(tc, references);
+    tcase_add_test(tc, openapi_document_built_once);
     tcase_add_test(tc, reload_while_a_request_runs);
     suite_add_tcase(s, tc);
     return s;
