@@ -47,7 +47,7 @@ describe("the docs and status pages in Chromium", { timeout: 90000 }, () => {
         "  docs_path: /docs",
         `  docs_dir: "${join(REPO, "build", "viewer")}"`,
         "routes:",
-        "  - rule: /items/<int(min=1):item_id>",
+        "  - rule: /items/<int(min=1):value>",
         `    rpc: ${SVC}.get_method`,
         "    summary: One item",
         "    tags: [items]",
@@ -84,20 +84,20 @@ describe("the docs and status pages in Chromium", { timeout: 90000 }, () => {
     await ops.first().waitFor({ timeout: 15000 });
     const summaries = await page.locator(".opblock-summary-path").allInnerTexts();
     const paths = summaries.map((t) => t.replace(/\u200b/g, "").trim());
-    for (const want of ["/items/{item_id}", "/echo", `/rpc/{service}/{method}`]) {
+    for (const want of ["/items/{value}", "/echo", `/rpc/{service}/{method}`]) {
       assert.ok(paths.some((p) => p === want || p.endsWith(want)), `no ${want} among ${paths}`);
     }
-    // GET /items/{item_id}: "Try it out", 7, Execute -> the service's answer, through enoki.
+    // GET /items/{value}: "Try it out", 7, Execute -> the service's answer, through enoki.
     const op = page.locator(".opblock-get").filter({ hasText: "/items/" }).first();
     await op.locator(".opblock-summary").click();
     await op.getByRole("button", { name: "Try it out" }).click();
-    await op.locator('input[placeholder="item_id"], tr[data-param-name="item_id"] input').first().fill("7");
+    await op.locator('input[placeholder="value"], tr[data-param-name="value"] input').first().fill("7");
     await op.getByRole("button", { name: "Execute" }).click();
     const body = op.locator(".live-responses-table .response-col_description pre").first();
     await body.waitFor({ timeout: 15000 });
     const text = await body.innerText();
     assert.deepEqual(JSON.parse(text), { value: 7 }, text);
-    const status = await op.locator(".live-responses-table .response-col_status").first().innerText();
+    const status = await op.locator(".live-responses-table tr.response .response-col_status").first().innerText();
     assert.equal(status.trim(), "200");
     if (SHOTS) await page.screenshot({ path: join(SHOTS, "docs-page.png"), fullPage: false });
     assert.deepEqual(foreign, [], "the docs page loaded something from another origin");
