@@ -287,6 +287,7 @@ static const struct gw_key_spec gateway_keys[] = {
     URL_PATH_KEY(health_path),
     URL_PATH_KEY(ready_path),
     URL_PATH_KEY(metrics_path),
+    URL_PATH_KEY(status_path),
     {.name = "cors", .apply = apply_cors},
     INT_KEY(max_body, 0, 1 << 30),
     INT_KEY(compress_min, 0, 1 << 30),
@@ -395,7 +396,7 @@ void gw_config_clear(struct gw_config *c)
     char **strings[] = {&c->path,         &c->amqp_uri_text, &c->web_host,       &c->rpc_exchange,
                         &c->name,         &c->rpc_prefix,    &c->websocket_path, &c->static_dir,
                         &c->admin_prefix, &c->health_path,   &c->ready_path,     &c->metrics_path,
-                        &c->admin_scope,  &c->admin_token};
+                        &c->admin_scope,  &c->admin_token,   &c->status_path};
     for (size_t i = 0; i < ARRAY_LEN(strings); i++) {
         free(*strings[i]);
         *strings[i] = NULL;

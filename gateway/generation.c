@@ -3,8 +3,10 @@
 #include "core/xalloc.h"
 
 #include <stdlib.h>
+#include <time.h>
 
 static unsigned alive;
+static unsigned long made;
 
 struct gw_generation *gw_generation_new(struct gw_config *config, struct gw_route_table *table)
 {
@@ -12,6 +14,10 @@ struct gw_generation *gw_generation_new(struct gw_config *config, struct gw_rout
     gen->config = config;
     gen->table = table;
     gen->refs = 1;
+    gen->number = ++made;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    gen->loaded_at = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
     alive++;
     return gen;
 }
@@ -28,6 +34,7 @@ void gw_generation_unref(struct gw_generation *gen)
         return;
     gw_route_table_free(gen->table);
     gw_config_free(gen->config);
+    free(gen->route_stats);
     free(gen);
     alive--;
 }
