@@ -129,7 +129,7 @@ static int route_series(const struct gw_status_page *page, const struct gw_reque
 void gw_status_page_note_http(struct gw_status_page *page, const struct gw_request *req,
                               uint64_t now_ns)
 {
-    if (!page || !req->response.status || (req->route_label && !strcmp(req->route_label, "status")))
+    if (!page || !req->response.status || req->target == GW_TARGET_STATUS)
         return;
     uint64_t duration = now_ns - req->start_ns;
     bool failed = req->response.status >= 500 || req->call_failed;
