@@ -279,10 +279,11 @@ void gw_live_stats_record(struct gw_live_stats *s, int id, uint64_t now_ns, uint
     l->buckets[gw_live_bucket(duration_ns)]++;
 }
 
-void gw_live_stats_gauge(struct gw_live_stats *s, int id, long delta)
+long gw_live_stats_gauge(struct gw_live_stats *s, int id, long delta)
 {
-    if (id >= 0)
-        s->series[id]->gauge += delta;
+    if (id < 0)
+        return 0;
+    return s->series[id]->gauge += delta;
 }
 
 size_t gw_live_stats_count(const struct gw_live_stats *s)

@@ -58,8 +58,9 @@ void gw_live_stats_drop(struct gw_live_stats *stats, int id);
 void gw_live_stats_record(struct gw_live_stats *stats, int id, uint64_t now_ns,
                           uint64_t duration_ns, bool error);
 
-/* A gauge of the series (a channel's subscribers), moved by delta. */
-void gw_live_stats_gauge(struct gw_live_stats *stats, int id, long delta);
+/* A gauge of the series (a channel's subscribers), moved by delta; returns its new value (0 for id
+ * -1). */
+long gw_live_stats_gauge(struct gw_live_stats *stats, int id, long delta);
 
 /* What a series shows at now_ns. */
 struct gw_live_summary {

@@ -161,11 +161,8 @@ void gw_status_page_note_subscribers(struct gw_status_page *page, const char *ch
         id = gw_live_stats_id(page->channels, channel, NULL, gw_now_ns());
     if (id < 0)
         return;
-    gw_live_stats_gauge(page->channels, id, delta);
-    struct gw_live_summary sum;
-    gw_live_stats_summary(page->channels, id, gw_now_ns(), &sum);
     /* A channel nobody here listens to any more goes: the store holds the channels in use. */
-    if (sum.gauge <= 0)
+    if (gw_live_stats_gauge(page->channels, id, delta) <= 0)
         gw_live_stats_drop(page->channels, id);
 }
 

@@ -199,8 +199,9 @@ START_TEST(drop_keeps_the_others_findable)
             ck_assert_int_eq(id, -1);
     }
     int id = gw_live_stats_find(s, "chan.1");
-    gw_live_stats_gauge(s, id, 3);
-    gw_live_stats_gauge(s, id, -1);
+    ck_assert_int_eq(gw_live_stats_gauge(s, id, 3), 3);
+    ck_assert_int_eq(gw_live_stats_gauge(s, id, -1), 2);
+    ck_assert_int_eq(gw_live_stats_gauge(s, -1, 5), 0);
     struct gw_live_summary sum;
     gw_live_stats_summary(s, id, T0, &sum);
     ck_assert_int_eq(sum.gauge, 2);
