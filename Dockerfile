@@ -53,7 +53,7 @@ RUN apt-get update \
  && useradd --uid 10001 --gid enoki --home-dir /nonexistent --no-create-home \
         --shell /usr/sbin/nologin enoki
 COPY --from=build /src/build/enoki /usr/local/bin/enoki
-COPY static/enoki.js static/demo.html /usr/share/enoki/static/
+COPY static/enoki.js static/demo.html static/status.html /usr/share/enoki/static/
 COPY --from=viewer /src/build/viewer /usr/share/enoki/viewer
 COPY docker/config.yaml /etc/enoki/config.yaml
 ENV ENOKI_CONFIG=/etc/enoki/config.yaml

@@ -31,11 +31,10 @@
  * under it while expose is on is an error (the generic route owns that space) websocket_path,
  * websocket_max_frame, websocket_max_sockets, websocket_send_queue, websocket_ping,
  * websocket_origins, static_dir: the hub and static files (see struct below) admin_prefix,
- * health_path, ready_path, metrics_path, cors: see the struct below max_body, max_header,
- * max_connections, delivery_mode, max_in_flight, idle_timeout, header_timeout: limits (see the
- * struct below)
- *     auth             mapping {default, cookie, websocket, claims, jwt: {algorithms, jwks_file,
- *                      secret, issuer, audience, leeway}}: verified bearer tokens
+ * health_path, ready_path, metrics_path, status_path, cors: see the struct below max_body,
+ * max_header, max_connections, delivery_mode, max_in_flight, idle_timeout, header_timeout: limits
+ * (see the struct below) auth             mapping {default, cookie, websocket, claims, jwt:
+ * {algorithms, jwks_file, secret, issuer, audience, leeway}}: verified bearer tokens
  *                      (core/config_auth.h)
  *     admin_scope      default "enoki:admin": the scope a token needs for admin_prefix
  *     admin_token      a static bearer token for admin_prefix (without auth.jwt)
@@ -150,6 +149,7 @@ struct gw_config {
     char *openapi_path; /* the OpenAPI 3.1 document of the routes (routes/openapi.h); NULL = off */
     char *docs_path;    /* a page that shows that document (docs/openapi.md); NULL = off */
     char *docs_dir;     /* the viewer's files (make viewer: build/viewer), default "viewer" */
+    char *status_path;  /* the live status page and <path>/data (docs/status.md); NULL = off */
     struct gw_cors cors;
 
     /* Identity (core/config_auth.h); the secret and the admin token are credentials: never log

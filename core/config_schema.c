@@ -294,6 +294,7 @@ static const struct gw_key_spec gateway_keys[] = {
     {.name = "docs_dir",
      .apply = gw_key_apply_nonempty_string,
      .offset = offsetof(struct gw_config, docs_dir)},
+    URL_PATH_KEY(status_path),
     {.name = "cors", .apply = apply_cors},
     INT_KEY(max_body, 0, 1 << 30),
     INT_KEY(compress_min, 0, 1 << 30),
@@ -404,7 +405,7 @@ void gw_config_clear(struct gw_config *c)
                         &c->name,         &c->rpc_prefix,    &c->websocket_path, &c->static_dir,
                         &c->admin_prefix, &c->health_path,   &c->ready_path,     &c->metrics_path,
                         &c->admin_scope,  &c->admin_token,   &c->openapi_path,   &c->docs_path,
-                        &c->docs_dir};
+                        &c->docs_dir,     &c->status_path};
     for (size_t i = 0; i < ARRAY_LEN(strings); i++) {
         free(*strings[i]);
         *strings[i] = NULL;

@@ -9,6 +9,7 @@
 #include "gateway/http_metrics.h"
 #include "gateway/stages.h"
 #include "gateway/static_files.h"
+#include "gateway/status_page.h"
 #include "routes/call.h"
 #include "routes/http_mode.h"
 
@@ -36,6 +37,7 @@ static void fill_call_response(struct gw_request *req, int status, const json_t 
 /* For a call that could not even be published. */
 static void on_call_done_now(struct gw_request *req, int status, const char *detail)
 {
+    req->call_failed = true;
     fill_call_response(req, status, NULL, NULL, detail);
     req->responded = true;
 }
@@ -45,6 +47,7 @@ static void on_call_done(void *arg, int status, const json_t *result, const json
 {
     struct gw_request *req = arg;
     req->call = NULL;
+    req->call_failed = status != GW_OK;
     fill_call_response(req, status, result, error, detail);
     req->responded = true;
     req->respond(req);
@@ -432,6 +435,12 @@ static bool answer_own_path(struct gw_request *req, const char *url)
         req->responded = true;
         return true;
     }
+    if (gw_status_page_owns(config, url) && req->env->status) {
+        /* Answered once the auth stage has let the caller in (gateway/stage_auth.c). */
+        req->route_label = "status";
+        req->target = GW_TARGET_STATUS;
+        return true;
+    }
     if (gw_docs_page_answer(req, url))
         return true;
     if (strncmp(url, "/static/", 8) == 0) {
@@ -505,6 +514,9 @@ static void route_request(struct gw_request *req, const char *method)
             break;
         case GW_TARGET_ADMIN:
             start_admin_call(req, url, method);
+            break;
+        case GW_TARGET_STATUS:
+            gw_status_page_answer(req->env->status, req, url);
             break;
         case GW_TARGET_NONE:
             break;

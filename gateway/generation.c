@@ -5,8 +5,10 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static unsigned alive;
+static unsigned long made;
 
 struct gw_generation *gw_generation_new(struct gw_config *config, struct gw_route_table *table)
 {
@@ -14,6 +16,10 @@ struct gw_generation *gw_generation_new(struct gw_config *config, struct gw_rout
     gen->config = config;
     gen->table = table;
     gen->refs = 1;
+    gen->number = ++made;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    gen->loaded_at = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
     alive++;
     return gen;
 }
@@ -31,6 +37,7 @@ void gw_generation_unref(struct gw_generation *gen)
     gw_route_table_free(gen->table);
     gw_config_free(gen->config);
     free(gen->openapi);
+    free(gen->route_stats);
     free(gen);
     alive--;
 }

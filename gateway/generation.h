@@ -10,15 +10,24 @@
 #include "core/config.h"
 #include "routes/table.h"
 
+#include <stdint.h>
+
 struct gw_generation {
     struct gw_config *config;     /* owned */
     struct gw_route_table *table; /* owned */
     unsigned refs;
     char *openapi; /* owned: the OpenAPI document, serialized on first use; NULL until then */
     size_t openapi_len;
+    unsigned long number; /* 1 for the config enoki started with, one more for each reload */
+    double loaded_at;     /* Unix time it was made */
+    /* Each route's live series (core/live_stats), by its index in config->routes (owned; NULL
+     * until the status page binds it), valid while the store's epoch is stats_epoch. */
+    int *route_stats;
+    uint64_t stats_epoch;
 };
 
-/* Takes config and table; the caller holds the one reference. */
+/* Takes config and table; the caller holds the one reference. Numbered one past the last one
+ * made. */
 struct gw_generation *gw_generation_new(struct gw_config *config, struct gw_route_table *table);
 
 /* Returns gen, with one more reference. */

@@ -67,6 +67,11 @@ void gw_http_set_metrics(struct gw_http *http, struct gw_http_metrics *metrics)
     http->env.metrics = metrics;
 }
 
+void gw_http_set_status_page(struct gw_http *http, struct gw_status_page *status)
+{
+    http->env.status = status;
+}
+
 void gw_http_drain(struct gw_http *http)
 {
     http->env.draining = true;

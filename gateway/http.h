@@ -27,6 +27,11 @@ struct gw_http *gw_http_new(uv_loop_t *loop, struct gw_generation *gen, struct g
 /* Counts requests into metrics and serves them at GATEWAY.metrics_path (borrowed). */
 void gw_http_set_metrics(struct gw_http *http, struct gw_http_metrics *metrics);
 
+struct gw_status_page;
+/* Counts requests into the status page's numbers and serves it at GATEWAY.status_path (borrowed).
+ */
+void gw_http_set_status_page(struct gw_http *http, struct gw_status_page *status);
+
 struct gw_authn;
 /* The verifier of bearer tokens (borrowed; outlives http). */
 void gw_http_set_authn(struct gw_http *http, struct gw_authn *authn);

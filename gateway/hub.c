@@ -334,6 +334,12 @@ void gw_hub_set_metrics(struct gw_hub *hub, struct gw_http_metrics *metrics)
     hub->metrics = metrics;
 }
 
+void gw_hub_set_status_page(struct gw_hub *hub, struct gw_status_page *status)
+{
+    hub->status = status;
+    gw_hub_service_set_status_page(hub->service, status);
+}
+
 size_t gw_hub_sockets(const struct gw_hub *hub)
 {
     return hub->n_clients;

@@ -57,6 +57,10 @@ void gw_hub_set_authn(struct gw_hub *hub, struct gw_authn *authn);
 struct gw_http_metrics;
 void gw_hub_set_metrics(struct gw_hub *hub, struct gw_http_metrics *metrics);
 
+/* Counts answered frames and channels into status (borrowed; gateway/status_page.h). */
+struct gw_status_page;
+void gw_hub_set_status_page(struct gw_hub *hub, struct gw_status_page *status);
+
 /* Open sockets. */
 size_t gw_hub_sockets(const struct gw_hub *hub);
 

@@ -2,9 +2,11 @@
  * methods, calls to the cluster), sent when lws says the socket is writeable. */
 #include "hub_int.h"
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/status.h"
 #include "core/xalloc.h"
+#include "gateway/status_page.h"
 #include "routes/hub_args.h"
 #include "routes/ws.h"
 
@@ -90,6 +92,13 @@ static void send_result(struct client *c, const json_t *data, const json_t *corr
     send_take(c, text, len);
 }
 
+/* The frame being answered is answered, for the status page's numbers. */
+static void note_answered(struct client *c, const char *method, bool failed)
+{
+    c->frame_counted = true;
+    gw_status_page_note_ws(c->hub->status, method, c->frame_start_ns, gw_now_ns(), failed);
+}
+
 /* --- what the hub service asks of the sockets ----------------------------------------------- */
 
 void gw_hub_deliver(void *arg, void *const *sockets, size_t n, const char *event,
@@ -121,6 +130,7 @@ void gw_hub_on_subscribed(void *socket, const json_t *subscriptions, json_t *err
     struct client *c = socket;
     json_t *correlation_id = c->subscribe_correlation_id;
     c->subscribe_correlation_id = NULL;
+    note_answered(c, "subscribe", error != NULL);
     if (error)
         send_error_take(c, error, correlation_id);
     else
@@ -181,6 +191,7 @@ static void on_call_done(void *arg, int status, const json_t *result, const json
 {
     struct client *c = arg;
     c->call = NULL;
+    note_answered(c, c->call_target, status != GW_OK);
     if (status == GW_OK)
         send_result(c, result, c->call_correlation_id);
     else if (status == GW_EREMOTE)
@@ -233,6 +244,7 @@ static bool start_call(struct client *c, const struct gw_ws_request *r)
     }
     c->call_correlation_id = json_incref(r->correlation_id);
     int status = gw_rpc_call(c->hub->rpc, &call, on_call_done, c, &c->call);
+    c->frame_failed = status != GW_OK;
     if (status != GW_OK) {
         send_error_take(
             c, gw_ws_call_failure(status, "not connected", c->call_target, config->rpc_timeout),
@@ -259,14 +271,25 @@ void gw_hub_process(struct client *c)
             c->in_tail = NULL;
         c->in_count--;
         struct gw_ws_request r;
-        if (gw_ws_parse(m->text, m->len, &r) != GW_OK) {
+        bool parsed = gw_ws_parse(m->text, m->len, &r) == GW_OK;
+        const char *counted_as = "(malformed)";
+        c->frame_start_ns = gw_now_ns();
+        c->frame_failed = false;
+        c->frame_counted = false;
+        if (!parsed) {
             /* nameko answers unparsable frames with a null correlation_id, always. */
             send_error_take(c, gw_ws_malformed_error(), NULL);
+        } else if (hub_method(c, &r) || start_call(c, &r)) {
+            counted_as = r.method;
         } else {
-            if (!hub_method(c, &r) && !start_call(c, &r))
-                send_error_take(c, gw_ws_method_not_found(), r.correlation_id);
-            gw_ws_request_clear(&r);
+            send_error_take(c, gw_ws_method_not_found(), r.correlation_id);
+            counted_as = "(unknown)";
         }
+        /* A call in flight, or a subscribe waiting for its binding, is counted at its end. */
+        if (!c->frame_counted && !c->call && !c->subscribe_correlation_id)
+            note_answered(c, counted_as, c->frame_failed);
+        if (parsed)
+            gw_ws_request_clear(&r);
         free(m);
     }
     c->processing = false;

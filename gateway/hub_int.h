@@ -58,10 +58,13 @@ struct client {
     /* libwebsockets is closing it (a protocol error, or the peer's close): nothing more may be
      * written, or a data frame would follow the close frame (RFC 6455 5.5.1). */
     bool closing;
-    bool processing;    /* gw_hub_process is on the stack: a nested call leaves the work to it */
-    uint64_t last_seen; /* loop time of the last frame or pong from the client */
-    uint64_t ping_sent; /* loop time of an unanswered ping, 0 when none */
-    bool ping_due;      /* send a ping at the next writeable */
+    bool processing; /* gw_hub_process is on the stack: a nested call leaves the work to it */
+    uint64_t frame_start_ns; /* when the frame being answered was taken up (the status page) */
+    bool frame_failed;       /* its call could not even be published */
+    bool frame_counted;      /* it has been counted */
+    uint64_t last_seen;      /* loop time of the last frame or pong from the client */
+    uint64_t ping_sent;      /* loop time of an unanswered ping, 0 when none */
+    bool ping_due;           /* send a ping at the next writeable */
 };
 
 struct gw_hub {
@@ -78,6 +81,7 @@ struct gw_hub {
     struct lws_context *destroying;
     struct gw_http_metrics *metrics; /* destroyed once more after the loop ends (foreign loop) */
     struct gw_authn *authn;          /* verifies sockets' tokens (borrowed); NULL: none can */
+    struct gw_status_page *status;   /* counts answered frames (borrowed); NULL: not counted */
     uv_timer_t keepalive; /* pings idle sockets, hangs up on those that stopped answering */
     bool keepalive_on;
 };

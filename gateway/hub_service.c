@@ -6,6 +6,7 @@
 #include "core/status.h"
 #include "core/wire.h"
 #include "core/xalloc.h"
+#include "gateway/status_page.h"
 #include "routes/hub_args.h"
 
 #include <stdint.h>
@@ -36,6 +37,7 @@ struct gw_hub_service {
     struct gw_service *service;
     struct gw_hub_bus *bus;
     struct gw_hub_socket *sockets;
+    struct gw_status_page *status; /* counts subscribers and messages per channel; may be NULL */
 };
 
 /* Answers a native request; one passed on without a reply address (a unicast) has none. */
@@ -101,12 +103,14 @@ static void add_channel(struct gw_hub_socket *s, const char *channel)
     memmove(s->channels + at + 1, s->channels + at, (s->n_channels - at) * sizeof(*s->channels));
     s->channels[at] = xstrdup(channel);
     s->n_channels++;
+    gw_status_page_note_subscribers(s->hub->status, channel, 1);
 }
 
 static void remove_channel(struct gw_hub_socket *s, const char *channel)
 {
     for (size_t i = 0; i < s->n_channels; i++) {
         if (strcmp(s->channels[i], channel) == 0) {
+            gw_status_page_note_subscribers(s->hub->status, channel, -1);
             free(s->channels[i]);
             memmove(s->channels + i, s->channels + i + 1,
                     (s->n_channels - i - 1) * sizeof(*s->channels));
@@ -124,6 +128,11 @@ json_t *gw_hub_socket_subscriptions(const struct gw_hub_socket *s)
     return list;
 }
 
+void gw_hub_service_set_status_page(struct gw_hub_service *hub, struct gw_status_page *status)
+{
+    hub->status = status;
+}
+
 size_t gw_hub_service_publish(struct gw_hub_service *hub, const char *channel, const char *event,
                               const json_t *data)
 {
@@ -135,8 +144,10 @@ size_t gw_hub_service_publish(struct gw_hub_service *hub, const char *channel, c
         to = xrealloc(to, (n + 1) * sizeof(*to));
         to[n++] = s->socket;
     }
-    if (n)
+    if (n) {
         hub->ops.deliver(hub->ops.arg, to, n, event, data, channel);
+        gw_status_page_note_message(hub->status, channel);
+    }
     free(to);
     return n;
 }
@@ -262,6 +273,7 @@ void gw_hub_socket_close(struct gw_hub_socket *s)
     free(s->waiter_channel);
     for (size_t i = 0; i < s->n_channels; i++) {
         release_channel(hub, s->channels[i]);
+        gw_status_page_note_subscribers(hub->status, s->channels[i], -1);
         free(s->channels[i]);
     }
     free(s->channels);

@@ -46,6 +46,10 @@ struct gw_hub_service *gw_hub_service_new(struct gw_broker *broker, const struct
                                           const struct gw_hub_socket_ops *ops);
 void gw_hub_service_free(struct gw_hub_service *hub);
 
+/* Counts each channel's subscribers and messages into status (borrowed; NULL: not counted). */
+struct gw_status_page;
+void gw_hub_service_set_status_page(struct gw_hub_service *hub, struct gw_status_page *status);
+
 /* Delivers an event to every socket of this process subscribed to channel; returns how many. */
 size_t gw_hub_service_publish(struct gw_hub_service *hub, const char *channel, const char *event,
                               const json_t *data);

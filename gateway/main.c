@@ -16,6 +16,7 @@
 #include "gateway/listener.h"
 #include "gateway/refuse.h"
 #include "gateway/sniff.h"
+#include "gateway/status_page.h"
 #include "routes/table.h"
 
 #include <getopt.h>
@@ -44,7 +45,8 @@ struct gateway {
     struct gw_sniff_set sniffing;
     struct gw_metrics *metrics;
     struct gw_http_metrics *http_metrics;
-    struct gw_authn *authn; /* bearer tokens, across reloads */
+    struct gw_status_page *status; /* GATEWAY.status_path's numbers, kept whether it is on or not */
+    struct gw_authn *authn;        /* bearer tokens, across reloads */
     const char *config_path;
     const struct gw_define *defines;
     size_t n_defines;
@@ -112,8 +114,11 @@ static struct gw_route_table *build_table(const struct gw_config *config)
     gw_route_table_compile(table);
     /* enoki's own paths answer before the routes: a route that one of them would hide is an
      * error, not a surprise. */
+    char *status_data =
+        config->status_path ? xasprintf("%s" GW_STATUS_DATA, config->status_path) : NULL;
     const char *own[] = {config->health_path,    config->ready_path,   config->metrics_path,
-                         config->websocket_path, config->openapi_path, config->docs_path};
+                         config->websocket_path, config->openapi_path, config->docs_path,
+                         config->status_path,    status_data};
     for (size_t i = 0; i < ARRAY_LEN(own); i++) {
         if (!own[i])
             continue; /* off */
@@ -126,9 +131,11 @@ static struct gw_route_table *build_table(const struct gw_config *config)
                     config->path, route->rule_line, (size_t)(route - config->routes), route->rule,
                     own[i]);
             gw_route_table_free(table);
+            free(status_data);
             return NULL;
         }
     }
+    free(status_data);
     return table;
 }
 
@@ -268,6 +275,7 @@ static void on_reload(uv_signal_t *handle, int signum)
     }
     gw_authn_reload(gw->authn, &config->auth.jwt);
     struct gw_generation *gen = gw_generation_new(config, table);
+    gw_status_page_bind(gw->status, gen);
     gw_http_reload(gw->http, gen);
     gw_generation_unref(gw->current);
     gw->current = gen;
@@ -354,6 +362,12 @@ static int run(struct gw_config *config, struct gw_route_table *table, struct gw
     gw.http_metrics = gw_http_metrics_new(gw.metrics);
     gw_rpc_set_metrics(gw.rpc, gw.metrics);
     gw_http_set_metrics(gw.http, gw.http_metrics);
+    /* Counted whether the page is on or not: turning it on by SIGHUP shows numbers at once. */
+    gw.status = gw_status_page_new(gw.rpc);
+    gw_status_page_bind(gw.status, gw.first);
+    gw_status_page_set_hub(gw.status, gw.hub);
+    gw_http_set_status_page(gw.http, gw.status);
+    gw_hub_set_status_page(gw.hub, gw.status);
     gw_http_set_authn(gw.http, gw.authn);
     gw_hub_set_metrics(gw.hub, gw.http_metrics);
     gw_hub_set_authn(gw.hub, gw.authn);
@@ -384,6 +398,7 @@ static int run(struct gw_config *config, struct gw_route_table *table, struct gw
     gw_hub_free(gw.hub);
     gw_rpc_free(gw.rpc);
     gw_http_metrics_free(gw.http_metrics);
+    gw_status_page_free(gw.status);
     gw_metrics_free(gw.metrics);
     gw_sniff_set_free(&gw.sniffing);
     gw_generation_unref(gw.current);

@@ -4,6 +4,7 @@
 #include "core/xalloc.h"
 #include "gateway/access_log.h"
 #include "gateway/http_metrics.h"
+#include "gateway/status_page.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -114,10 +115,12 @@ void gw_request_finish(struct gw_request *req, bool client_gone)
     }
     char addr[INET6_ADDRSTRLEN];
     gw_request_client_address(req, addr, sizeof(addr));
-    double ms = (double)(gw_now_ns() - req->start_ns) / 1e6;
+    uint64_t now = gw_now_ns();
+    double ms = (double)(now - req->start_ns) / 1e6;
     if (env->metrics && req->response.status)
         gw_metrics_request(env->metrics, req->route_label ? req->route_label : "",
                            req->response.status);
+    gw_status_page_note_http(env->status, req, now);
     /* The path without its query string: queries may carry secrets. */
     const char *uri = req->raw_uri ? req->raw_uri : "";
     struct gw_access access = {

@@ -26,6 +26,7 @@
 
 struct gw_authn;
 struct gw_http_metrics;
+struct gw_status_page;
 
 /* What every request of the HTTP side shares: owned by gw_http, borrowed by requests. */
 struct gw_http_env {
@@ -34,6 +35,7 @@ struct gw_http_env {
     struct gw_rpc *rpc;
     struct gw_authn *authn;          /* verifies bearer tokens (borrowed) */
     struct gw_http_metrics *metrics; /* NULL: not counted */
+    struct gw_status_page *status;   /* GATEWAY.status_path's numbers; NULL: not counted */
     bool draining;                   /* every response says "Connection: close" */
     size_t in_flight;                /* requests begun and not yet finished */
     size_t connections;              /* open HTTP connections, for GATEWAY.max_connections */
@@ -45,6 +47,7 @@ enum gw_target {
     GW_TARGET_ROUTE,   /* a configured route */
     GW_TARGET_GENERIC, /* the generic route, through an expose entry */
     GW_TARGET_ADMIN,   /* enoki's own service under GATEWAY.admin_prefix */
+    GW_TARGET_STATUS,  /* the status page or its JSON (GATEWAY.status_path) */
 };
 
 struct gw_request;
@@ -77,6 +80,7 @@ struct gw_request {
     int file_fd; /* a static file to send instead of response.body, or -1 */
     uint64_t file_size;
     struct gw_rpc_call *call; /* in flight, or NULL */
+    bool call_failed;         /* the call ended in anything but a result */
     /* What the request calls: a configured route's target, or the generic route's. */
     char *service;
     char *method_name;

@@ -5,8 +5,10 @@
 
 #include "core/status.h"
 #include "gateway/authn.h"
+#include "gateway/status_page.h"
 #include "routes/auth.h"
 #include "routes/http_mode.h"
+#include "routes/ws_token.h"
 
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
@@ -23,7 +25,9 @@ static bool refuse(struct gw_request *req, struct gw_auth_decision *d)
         snprintf(d->message, sizeof(d->message), "a valid bearer token is needed");
     }
     int status = d->http == 401 ? GW_EUNAUTHORIZED : GW_EDENIED;
-    if (req->route && req->route->mode == GW_MODE_HTTP)
+    if (req->target == GW_TARGET_STATUS && gw_status_page_wants_login(req))
+        gw_status_page_login(req, d->http, d->message);
+    else if (req->route && req->route->mode == GW_MODE_HTTP)
         gw_http_respond_refusal(d->http, d->code, gw_outcome_of(status)->exc_type, d->message,
                                 &req->response);
     else
@@ -59,13 +63,13 @@ static bool is_admin_token(const char *token, size_t len, const char *admin_toke
     return CRYPTO_memcmp(a, b, sizeof(a)) == 0;
 }
 
-/* The admin endpoints: GATEWAY.admin_token, or a token with GATEWAY.admin_scope. Never open: a
- * config with neither is refused at load, and here nothing goes through then. */
-static bool admin_auth(struct gw_request *req)
+/* The admin endpoints' credential in b: GATEWAY.admin_token, or a token with
+ * GATEWAY.admin_scope. Never open: a config with neither is refused at load (admin_prefix), or
+ * leaves the status page open (gw_status_page_protected), and here nothing goes through then. */
+static bool admin_check(struct gw_request *req, const struct bearer *bearer)
 {
     const struct gw_config *config = req->config;
-    struct bearer b;
-    read_bearer(req, &b);
+    struct bearer b = *bearer;
     if (b.found == GW_BEARER_TOKEN && config->admin_token &&
         is_admin_token(b.token, b.len, config->admin_token))
         return false;
@@ -93,10 +97,50 @@ static bool admin_auth(struct gw_request *req)
     return refuse(req, &d);
 }
 
+static bool admin_auth(struct gw_request *req)
+{
+    struct bearer b;
+    read_bearer(req, &b);
+    return admin_check(req, &b);
+}
+
+/* The status page and its JSON, when a credential protects them: the admin endpoints' one, from
+ * the Authorization header or else the cookie a browser carries to the page (GATEWAY.auth.cookie,
+ * or GW_STATUS_COOKIE), read as a websocket upgrade's is (routes/ws_token). */
+static bool status_auth(struct gw_request *req)
+{
+    const struct gw_config *config = req->config;
+    if (!gw_status_page_protected(config))
+        return false;
+    const char *authorization = gw_request_header(req, "Authorization");
+    const char *cookie = gw_request_header(req, "Cookie");
+    struct gw_ws_token_sources sources = {
+        .authorization = authorization,
+        .authorization_len = authorization ? strlen(authorization) : 0,
+        .cookie = cookie,
+        .cookie_len = cookie ? strlen(cookie) : 0,
+        .cookie_name = config->auth.cookie ? config->auth.cookie : GW_STATUS_COOKIE,
+    };
+    struct gw_ws_token found;
+    gw_ws_find_token(&sources, &found);
+    struct bearer b = {
+        .value = found.found != GW_BEARER_NONE ? (found.token ? found.token : authorization)
+                                               : authorization,
+        .found = found.found,
+        .token = found.token,
+        .len = found.len,
+    };
+    bool refused = admin_check(req, &b);
+    gw_ws_token_clear(&found);
+    return refused;
+}
+
 bool gw_stage_auth(struct gw_request *req)
 {
     if (req->target == GW_TARGET_ADMIN)
         return admin_auth(req);
+    if (req->target == GW_TARGET_STATUS)
+        return status_auth(req);
     if (req->target == GW_TARGET_NONE || req->auth.mode == GW_AUTH_NONE)
         return false;
     struct bearer b;

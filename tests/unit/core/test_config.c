@@ -743,7 +743,7 @@ static const struct {
      "websocket_path, "
      "websocket_max_frame, websocket_max_sockets, websocket_send_queue, websocket_ping, "
      "websocket_deflate, websocket_origins, admin_prefix, health_path, ready_path, "
-     "metrics_path, openapi_path, docs_path, docs_dir, cors, "
+     "metrics_path, openapi_path, docs_path, docs_dir, status_path, cors, "
      "max_body, compress_min, compress_level, max_header, max_connections, delivery_mode, "
      "max_in_flight, header_timeout, "
      "idle_timeout, static_dir, auth, admin_scope, admin_token)"},
@@ -753,7 +753,7 @@ static const struct {
      "websocket_path, "
      "websocket_max_frame, websocket_max_sockets, websocket_send_queue, websocket_ping, "
      "websocket_deflate, websocket_origins, admin_prefix, health_path, ready_path, "
-     "metrics_path, openapi_path, docs_path, docs_dir, cors, "
+     "metrics_path, openapi_path, docs_path, docs_dir, status_path, cors, "
      "max_body, compress_min, compress_level, max_header, max_connections, delivery_mode, "
      "max_in_flight, header_timeout, "
      "idle_timeout, static_dir, auth, admin_scope, admin_token)"},
@@ -880,7 +880,7 @@ static const struct {
      "websocket_path, "
      "websocket_max_frame, websocket_max_sockets, websocket_send_queue, websocket_ping, "
      "websocket_deflate, websocket_origins, admin_prefix, health_path, ready_path, "
-     "metrics_path, openapi_path, docs_path, docs_dir, cors, "
+     "metrics_path, openapi_path, docs_path, docs_dir, status_path, cors, "
      "max_body, compress_min, compress_level, max_header, max_connections, delivery_mode, "
      "max_in_flight, header_timeout, "
      "idle_timeout, static_dir, auth, admin_scope, admin_token)"},

@@ -83,6 +83,19 @@ START_TEST(reload_while_a_request_runs)
 }
 END_TEST
 
+/* The status page shows which generation is current and when it was loaded. */
+START_TEST(numbered_and_stamped)
+{
+    struct gw_generation *a = new_generation("GATEWAY:\n  name: a\n");
+    struct gw_generation *b = new_generation("GATEWAY:\n  name: b\n");
+    ck_assert_uint_eq(b->number, a->number + 1);
+    ck_assert(a->loaded_at > 1.5e9 && b->loaded_at >= a->loaded_at);
+    ck_assert_ptr_null(a->route_stats);
+    gw_generation_unref(a);
+    gw_generation_unref(b);
+}
+END_TEST
+
 Suite *generation_suite(void)
 {
     Suite *s = suite_create("generation");
@@ -90,6 +103,7 @@ Suite *generation_suite(void)
     tcase_add_test(tc, references);
     tcase_add_test(tc, openapi_document_built_once);
     tcase_add_test(tc, reload_while_a_request_runs);
+    tcase_add_test(tc, numbered_and_stamped);
     suite_add_tcase(s, tc);
     return s;
 }
