@@ -8,12 +8,12 @@
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  AMQP_URI, EXCHANGE, REPO, RUN, SVC, cleanupBroker, freePort, launchChromium, preflight, startEnoki,
-  startPeer, stop, ENOKI_BIN,
+  AMQP_URI, ENOKI_BIN, EXCHANGE, REPO, RUN, SVC, cleanupBroker, freePort, launchChromium, preflight,
+  sleep, startEnoki, startPeer, stop,
 } from "./harness.mjs";
 
 const GWNAME = `gwpages${RUN}`;
@@ -103,5 +103,118 @@ describe("the docs and status pages in Chromium", { timeout: 90000 }, () => {
     assert.deepEqual(foreign, [], "the docs page loaded something from another origin");
     assert.deepEqual(pageErrors, []);
     await page.close();
+  });
+});
+
+// The live status page (docs/status.md) behind GATEWAY.admin_token: the sign-in form keeps the
+// token in the page's cookie, then the page polls <status_path>/data and shows a route's numbers
+// moving under a small load, with its charts, and asks nothing of any other origin.
+describe("the status page (GATEWAY.status_path)", { timeout: 60000 }, () => {
+  const GWNAME_STATUS = `${GWNAME}status`;
+  const ADMIN_TOKEN = `e2e-status-${RUN}`;
+  let tmp;
+  let peer;
+  let enoki;
+  let context;
+  let statusPort;
+  const requested = [];
+  const pageErrors = [];
+
+  before(async () => {
+    await preflight();
+    tmp = mkdtempSync(join(tmpdir(), "enoki-e2e-status-"));
+    const bin = join(tmp, "enoki");
+    copyFileSync(ENOKI_BIN, bin);
+    chmodSync(bin, 0o755);
+    statusPort = await freePort();
+    const config = join(tmp, "gateway.yaml");
+    writeFileSync(
+      config,
+      [
+        `AMQP_URI: "${AMQP_URI}"`,
+        `WEB_SERVER_ADDRESS: "127.0.0.1:${statusPort}"`,
+        `rpc_exchange: "${EXCHANGE}"`,
+        "GATEWAY:",
+        `  name: "${GWNAME_STATUS}"`,
+        `  expose: ["${SVC}.*"]`,
+        "  status_path: /status",
+        `  static_dir: "${join(REPO, "static")}"`,
+        `  admin_token: "${ADMIN_TOKEN}"`,
+        "routes:",
+        `  - {rule: /echo, rpc: ${SVC}.echo}`,
+        `  - {rule: /fail, rpc: ${SVC}.fail}`,
+        "",
+      ].join("\n"),
+    );
+    peer = await startPeer();
+    enoki = await startEnoki(bin, config, statusPort);
+    context = await launchChromium(join(tmp, "chromium-profile"));
+    context.on("request", (req) => requested.push(req.url()));
+  });
+
+  after(async () => {
+    await context?.close().catch(() => {});
+    await stop(enoki);
+    await stop(peer);
+    await cleanupBroker(GWNAME_STATUS);
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it("signs in, then shows live numbers changing under a small load", async () => {
+    const page = context.pages()[0] ?? (await context.newPage());
+    page.on("pageerror", (err) => pageErrors.push(String(err)));
+    const base = `http://127.0.0.1:${statusPort}`;
+    const first = await page.goto(`${base}/status`);
+    assert.equal(first.status(), 401);
+    await page.fill("#token", ADMIN_TOKEN);
+    await Promise.all([page.waitForNavigation(), page.click("button")]);
+    await page.waitForFunction(() => Number(document.body.dataset.polled || 0) >= 1, null, { timeout: 10000 });
+    assert.equal(await page.textContent("#broker-state"), "connected");
+    assert.match(await page.textContent("#generation"), /^generation \d+$/);
+    const cell = (name) =>
+      page.evaluate((n) => document.querySelector(`#routes tr[data-key="GET /echo"] .${n}`)?.textContent, name);
+    const before = Number((await cell("requests")) ?? "0");
+
+    // A small load: 30 calls and 3 failures, spread over a second.
+    for (let i = 0; i < 10; i++) {
+      await Promise.all([1, 2, 3].map(() => fetch(`${base}/echo?i=${i}`).then((r) => r.text())));
+      await sleep(100);
+    }
+    for (let i = 0; i < 3; i++) await fetch(`${base}/fail`).then((r) => r.text());
+
+    await page.waitForFunction(
+      (want) => {
+        const row = document.querySelector('#routes tr[data-key="GET /echo"]');
+        return row && Number(row.querySelector(".requests").textContent.replace(/,/g, "")) >= want;
+      },
+      before + 30,
+      { timeout: 10000 },
+    );
+    assert.ok(Number(await cell("rate")) > 0, `rate ${await cell("rate")}`);
+    assert.notEqual(await cell("p50"), "–");
+    const fail = await page.evaluate(() => document.querySelector('#routes tr[data-key="GET /fail"] .errors')?.textContent);
+    assert.match(fail ?? "", /^3 \(100(\.0)?%\)$/);
+    // The charts: canvases drawn by the page itself, a sparkline per route.
+    const drawn = await page.evaluate(() => {
+      const c = document.getElementById("chart-http");
+      const pixels = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+      let inked = 0;
+      for (let i = 3; i < pixels.length; i += 4) if (pixels[i]) inked++;
+      return { inked, sparks: document.querySelectorAll("#routes svg.spark polyline").length };
+    });
+    assert.ok(drawn.inked > 100, `chart pixels: ${drawn.inked}`);
+    assert.ok(drawn.sparks >= 2);
+    if (SHOTS) await page.screenshot({ path: join(SHOTS, "status-page.png"), fullPage: false });
+    // The search box asks enoki for the rest.
+    await page.fill("#search", "fail");
+    await page.waitForFunction(() => {
+      const rows = [...document.querySelectorAll("#routes tbody tr")].map((r) => r.dataset.key);
+      return rows.length === 1 && rows[0] === "GET /fail";
+    }, null, { timeout: 10000 });
+
+    const foreign = requested.filter((url) => new URL(url).origin !== base);
+    assert.deepEqual(foreign, [], "requests to another origin");
+    assert.ok(requested.some((url) => url.startsWith(`${base}/status/data`)));
+    assert.deepEqual(pageErrors, []);
   });
 });
