@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
 scripts/broker.sh
-make -s
+make -s all viewer
 
 PORT=${ENOKI_DEMO_PORT:-8000}
 /usr/bin/python3 tests/peer/nameko_peer.py --amqp-uri amqp://guest:guest@localhost:5672/ \
@@ -38,7 +38,8 @@ Try, from another terminal:
   curl -i -X POST localhost:$PORT/rpc/http_service/echo -H 'Content-Type: application/json' -d '{"args": [1]}'
 
 In a browser, http://localhost:$PORT/static/demo.html calls the service over the websocket hub
-(try http_service.echo with {"x": 1}) and watches a channel.
+(try http_service.echo with {"x": 1}) and watches a channel; http://localhost:$PORT/docs shows the
+routes' OpenAPI document (try them out there), http://localhost:$PORT/status what enoki is doing.
 
 Ctrl-C stops the demo.
 TRY
