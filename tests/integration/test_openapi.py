@@ -249,8 +249,10 @@ def fetch(gw):
 
 
 def example_text(openapi_path):
-    """examples/gateway.yaml on a port of the test's, with GATEWAY.openapi_path when given."""
-    text = EXAMPLE.read_text()
+    """examples/gateway.yaml on a port of the test's, with GATEWAY.openapi_path when given (the
+    example's own, and its docs page, taken out)."""
+    text = "".join(line for line in EXAMPLE.read_text().splitlines(True)
+                   if not line.startswith(("  openapi_path:", "  docs_path:", "  docs_dir:")))
     listen = "${WEB_SERVER_ADDRESS:0.0.0.0:8000}"
     assert listen in text and "\nGATEWAY:\n" in text
     text = text.replace(listen, "127.0.0.1:@PORT@")
