@@ -27,11 +27,6 @@ enum { LWS_TIMEOUT_S = 20 };
 /* lws takes at most its rx buffer of pre-read data: a longer upgrade head is left unread. */
 enum { ADOPT_HEAD_MAX = 2048 };
 
-/* permessage-deflate's zlib state per socket, allocated by libwebsockets at the socket's first
- * compressed message: a deflater of at most 2^13 window bits at memory level 7 (96 KiB) and an
- * inflater of 2^15 (the client may use that; 39 KiB), level 1 (docs/decisions.md). */
-enum { DEFLATE_WINDOW_BITS = 13, DEFLATE_MEM_LEVEL = 7, INFLATE_WINDOW_BITS = 15 };
-
 /* --- the lws protocol ----------------------------------------------------------------------------
  */
 
@@ -81,27 +76,6 @@ static json_t *handshake_context(struct client *c)
     return context;
 }
 
-/* Bounds the zlib state of a socket that negotiated permessage-deflate (none otherwise). lws 4.1.6
- * reads the window it deflates with from the client_max_window_bits slot on a vhost that does not
- * listen, as the hub's does, and the one it inflates with from server_max_window_bits; the first
- * also honours the client's server_max_window_bits. */
-static void bound_deflate(struct client *c)
-{
-    if (!c->hub->config->websocket_deflate)
-        return;
-    char offer[512] = "";
-    if (lws_hdr_copy(c->wsi, offer, sizeof(offer), WSI_TOKEN_EXTENSIONS) < 0)
-        offer[0] = '\0';
-    char bits[8];
-    snprintf(bits, sizeof(bits), "%d", gw_ws_deflate_window(offer, DEFLATE_WINDOW_BITS));
-    if (lws_set_extension_option(c->wsi, "permessage-deflate", "client_max_window_bits", bits) < 0)
-        return; /* not negotiated */
-    snprintf(bits, sizeof(bits), "%d", INFLATE_WINDOW_BITS);
-    lws_set_extension_option(c->wsi, "permessage-deflate", "server_max_window_bits", bits);
-    snprintf(bits, sizeof(bits), "%d", DEFLATE_MEM_LEVEL);
-    lws_set_extension_option(c->wsi, "permessage-deflate", "mem_level", bits);
-}
-
 /* Returns -1 when the socket may not open (its token: gateway/hub_auth.c); lws then closes it. */
 static int on_established(struct gw_hub *hub, struct client *c, struct lws *wsi)
 {
@@ -116,7 +90,7 @@ static int on_established(struct gw_hub *hub, struct client *c, struct lws *wsi)
         return -1;
     }
     c->established = true;
-    bound_deflate(c);
+    gw_hub_deflate_bound(c);
     c->last_seen = uv_now(hub->loop);
     c->next = hub->clients;
     if (hub->clients)
@@ -272,17 +246,9 @@ struct gw_hub *gw_hub_new(uv_loop_t *loop, const struct gw_config *config, struc
     info.user = hub;
     info.retry_and_idle_policy = NULL; /* keepalive is the hub's own (on_keepalive) */
     info.timeout_secs = LWS_TIMEOUT_S;
-    /* RFC 7692, when the client offers it. libwebsockets inflates a message in rx_buf_size pieces
-     * (1 KiB here), so a small frame that inflates to a lot never needs more than that at once; the
-     * hub's websocket_max_frame counts the inflated bytes and closes with 1009 beyond them. The
-     * window and memory each socket may use are set in bound_deflate. */
-    static const struct lws_extension deflate[] = {
-        {"permessage-deflate", lws_extension_callback_pm_deflate,
-         "permessage-deflate; client_no_context_takeover; client_max_window_bits"},
-        {NULL, NULL, NULL},
-    };
+    /* RFC 7692, when the client offers it (gateway/hub_deflate.c). */
     if (config->websocket_deflate)
-        info.extensions = deflate;
+        info.extensions = gw_hub_extensions;
     hub->context = lws_create_context(&info);
     if (!hub->context) {
         snprintf(err, errlen, "cannot start libwebsockets (is libwebsockets-evlib-uv installed?)");

@@ -334,6 +334,8 @@ void gw_hub_receive(struct client *c, const void *in, size_t len)
 
 int gw_hub_writeable(struct client *c)
 {
+    /* lws calls this once it is done with the last message (it deflates before anything else). */
+    gw_hub_deflate_hold(c, NULL);
     /* A socket being closed writes nothing more: gw_hub_on_timer sends its close. */
     if (c->closing || c->close_code)
         return 0;
@@ -356,7 +358,7 @@ int gw_hub_writeable(struct client *c)
         c->out_tail = NULL;
     c->out_bytes -= m->len;
     int n = lws_write(c->wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT);
-    free(m);
+    gw_hub_deflate_hold(c, m);
     if (n < 0)
         return -1;
     if (c->out_head)
@@ -374,6 +376,9 @@ void gw_hub_drop_frames(struct client *c)
         next = m->next;
         free(m);
     }
+    gw_hub_deflate_hold(c, NULL);
+    free(c->inflating.data);
+    c->inflating = (struct gw_strbuf){0};
     c->out_head = c->out_tail = NULL;
     c->in_head = c->in_tail = NULL;
     c->out_bytes = 0;

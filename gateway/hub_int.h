@@ -43,6 +43,10 @@ struct client {
     json_t *claims;      /* the verified token's claims; NULL for an anonymous socket */
     double expires_at;   /* Unix time at which the token closes the socket; 0: never */
     struct gw_strbuf rx; /* the message being received */
+    /* permessage-deflate (gateway/hub_deflate.c): the compressed bytes being inflated, and the
+     * message being deflated, kept until libwebsockets has read them all. */
+    struct gw_strbuf inflating;
+    struct out_msg *deflating;
     struct in_msg *in_head, *in_tail;
     size_t in_count;
     struct out_msg *out_head, *out_tail;
@@ -93,6 +97,20 @@ struct gw_hub {
  * only after it has served a socket: a timer or timeout set from outside its callbacks (a broker
  * message, enoki's keepalive or signals) would wait for the next socket event. */
 void gw_hub_wake(struct gw_hub *hub);
+
+/* --- gateway/hub_deflate.c ----------------------------------------------------------------------
+ */
+
+/* The extensions the hub offers: permessage-deflate (RFC 7692), through libwebsockets' own with
+ * the buffers it reads kept alive (docs/decisions.md, "Compression is bounded"). */
+extern const struct lws_extension gw_hub_extensions[];
+
+/* At ESTABLISHED: bounds the socket's zlib state and keeps to the terms its client asked for. */
+void gw_hub_deflate_bound(struct client *c);
+
+/* The message just given to lws_write: kept until the next writeable (lws may still be deflating
+ * it), then freed; NULL frees the last one. */
+void gw_hub_deflate_hold(struct client *c, struct out_msg *m);
 
 /* --- gateway/hub_frames.c -----------------------------------------------------------------------
  */

@@ -77,50 +77,71 @@ static size_t next_element(const char **p, const char *end, const char **start)
     return (size_t)(e - s);
 }
 
-/* The server_max_window_bits of one offer (p..end), or 0 when it has none or a malformed one. */
-static int offer_window(const char *p, const char *end)
+static bool is_param(const char *s, size_t name_len, const char *param)
 {
-    static const char param[] = "server_max_window_bits";
+    return name_len == strlen(param) && strncasecmp(s, param, name_len) == 0;
+}
+
+/* A window size parameter's value (8-15, 8 read as 9), or 0 when it is malformed. */
+static int window_value(const char *s, size_t n)
+{
+    const char *v = memchr(s, '=', n);
+    if (!v)
+        return 0;
+    v++;
+    const char *v_end = s + n;
+    while (v < v_end && (*v == ' ' || *v == '\t' || *v == '"'))
+        v++;
+    while (v_end > v && v_end[-1] == '"')
+        v_end--;
+    if (v_end - v == 1 && (*v == '8' || *v == '9'))
+        return 9;
+    if (v_end - v == 2 && v[0] == '1' && v[1] >= '0' && v[1] <= '5')
+        return 10 + (v[1] - '0');
+    return 0;
+}
+
+/* One offer (p..end): false when it is not permessage-deflate; else its server_max_window_bits (0
+ * when it has none or a malformed one) and whether it asks for server_no_context_takeover. */
+static bool offer_terms(const char *p, const char *end, int *window, bool *no_takeover)
+{
     const char *s;
     size_t n = next_element(&p, end, &s);
-    if (n != strlen("permessage-deflate") || strncasecmp(s, "permessage-deflate", n) != 0)
-        return 0;
+    if (!is_param(s, n, "permessage-deflate"))
+        return false;
+    *window = 0;
+    *no_takeover = false;
     while (p < end) {
         n = next_element(&p, end, &s);
         size_t name = 0;
         while (name < n && s[name] != '=' && s[name] != ' ' && s[name] != '\t')
             name++;
-        if (name != sizeof(param) - 1 || strncasecmp(s, param, name) != 0)
-            continue;
-        const char *v = memchr(s, '=', n);
-        if (!v)
-            return 0;
-        v++;
-        const char *v_end = s + n;
-        while (v < v_end && (*v == ' ' || *v == '\t' || *v == '"'))
-            v++;
-        while (v_end > v && v_end[-1] == '"')
-            v_end--;
-        if (v_end - v == 1 && (*v == '8' || *v == '9'))
-            return 9;
-        if (v_end - v == 2 && v[0] == '1' && v[1] >= '0' && v[1] <= '5')
-            return 10 + (v[1] - '0');
-        return 0;
+        if (is_param(s, name, "server_max_window_bits"))
+            *window = window_value(s, n);
+        else if (is_param(s, name, "server_no_context_takeover"))
+            *no_takeover = true;
     }
-    return 0;
+    return true;
 }
 
-int gw_ws_deflate_window(const char *offer, int cap)
+void gw_ws_deflate_terms(const char *offer, int cap, struct gw_ws_deflate_terms *terms)
 {
-    int bits = cap;
+    terms->window_bits = cap;
+    terms->fresh_window = false;
+    bool first = true;
     for (const char *p = offer; p && *p;) {
         const char *end = strchr(p, ',');
         if (!end)
             end = p + strlen(p);
-        int asked = offer_window(p, end);
-        if (asked > 0 && asked < bits)
-            bits = asked;
+        int window;
+        bool no_takeover;
+        if (offer_terms(p, end, &window, &no_takeover)) {
+            if (window > 0 && window < terms->window_bits)
+                terms->window_bits = window;
+            if (first)
+                terms->fresh_window = no_takeover;
+            first = false;
+        }
         p = *end ? end + 1 : end;
     }
-    return bits;
 }

@@ -27,11 +27,18 @@ void gw_ws_origin_host(const char *origin, char *out, size_t len);
  * in place. Returns the new length. */
 size_t gw_ws_drop_subprotocols(char *head, size_t len);
 
-/* The window (in bits, 9-15) enoki may deflate its messages with on a permessage-deflate socket
- * (RFC 7692 §7.1.2.1): cap, lowered to the smallest server_max_window_bits any permessage-deflate
- * offer in the Sec-WebSocket-Extensions value asks for (a client may offer several; the smallest is
- * safe for whichever was taken). 8 is read as 9, which zlib's raw deflate needs; a malformed value
- * is ignored (the handshake has already accepted or refused the offer). offer may be NULL. */
-int gw_ws_deflate_window(const char *offer, int cap);
+/* How enoki may deflate its messages on a permessage-deflate socket (RFC 7692 §7.1), from the
+ * client's Sec-WebSocket-Extensions value (NULL: none). */
+struct gw_ws_deflate_terms {
+    /* The window in bits (9-15): cap, lowered to the smallest server_max_window_bits any
+     * permessage-deflate offer asks for (a client may offer several; the smallest is safe for
+     * whichever was taken); 8 is read as 9, which zlib's raw deflate needs; a malformed value is
+     * ignored (the handshake has already accepted or refused the offer). */
+    int window_bits;
+    /* The first permessage-deflate offer (the one libwebsockets takes) asks for
+     * server_no_context_takeover: each message from a fresh window. */
+    bool fresh_window;
+};
+void gw_ws_deflate_terms(const char *offer, int cap, struct gw_ws_deflate_terms *terms);
 
 #endif

@@ -101,6 +101,39 @@ def test_it_is_on_by_default_and_keeps_to_the_window_a_client_asks_for(peer, tmp
         g.stop()
 
 
+def test_many_sockets_at_once_with_messages_of_many_pieces(peer, tmp_path):
+    """Calls that inflate to several 1 KiB pieces, on 16 sockets at once, and answers of 40 KiB
+    that deflate to several: libwebsockets 4.1.6 reads a piece's compressed bytes from a buffer
+    another socket's read reuses, and deflates from the hub's message after lws_write returned
+    (gateway/hub_deflate.c). Every answer must be the call's data, byte for byte."""
+    g = gateway(tmp_path)
+    try:
+        import random
+        rnd = random.Random(18)
+        words = "order customer status shipped pending total price item quantity name".split()
+        socks = [WSClient(g.port, headers=OFFER, timeout=10 * SCALE) for _ in range(16)]
+        deflaters = [zlib.compressobj(6, zlib.DEFLATED, -15) for _ in socks]
+        for size in (4000, 4000, 40000):
+            sent = []
+            for i, c in enumerate(socks):
+                text = " ".join(rnd.choice(words) + str(rnd.randrange(1000)) for _ in range(size // 8))
+                request = json.dumps({"method": SVC + ".echo", "data": {"text": text},
+                                      "correlation_id": i}).encode()
+                out = deflaters[i].compress(request) + deflaters[i].flush(zlib.Z_SYNC_FLUSH)
+                c.send_frame(OP_TEXT, out[:-4], rsv=4)
+                sent.append(text)
+            for i, c in enumerate(socks):
+                frame = c.recv_json()
+                assert c.last_compressed, i
+                assert frame.get("success") is True, (i, str(frame)[:300])
+                assert frame["data"] == {"args": [], "kwargs": {"text": sent[i]}}, i
+        for c in socks:
+            c.close()
+        assert g.get("/healthz").status == 200
+    finally:
+        g.stop()
+
+
 def test_websocket_deflate_false_turns_it_off(peer, tmp_path):
     g = gateway(tmp_path, websocket_deflate=False)
     try:

@@ -136,30 +136,56 @@ START_TEST(subprotocol_offers_are_dropped_from_the_head)
 }
 END_TEST
 
+static int window(const char *offer)
+{
+    struct gw_ws_deflate_terms terms;
+    gw_ws_deflate_terms(offer, 13, &terms);
+    return terms.window_bits;
+}
+
+static bool fresh(const char *offer)
+{
+    struct gw_ws_deflate_terms terms;
+    gw_ws_deflate_terms(offer, 13, &terms);
+    return terms.fresh_window;
+}
+
 START_TEST(deflate_window_follows_the_smallest_server_max_window_bits)
 {
-    ck_assert_int_eq(gw_ws_deflate_window(NULL, 13), 13);
-    ck_assert_int_eq(gw_ws_deflate_window("", 13), 13);
-    ck_assert_int_eq(gw_ws_deflate_window("permessage-deflate; client_max_window_bits", 13), 13);
-    ck_assert_int_eq(gw_ws_deflate_window("permessage-deflate; server_max_window_bits=10", 13), 10);
-    ck_assert_int_eq(gw_ws_deflate_window("Permessage-Deflate;Server_Max_Window_Bits = \"11\"", 13),
-                     11);
+    ck_assert_int_eq(window(NULL), 13);
+    ck_assert_int_eq(window(""), 13);
+    ck_assert_int_eq(window("permessage-deflate; client_max_window_bits"), 13);
+    ck_assert_int_eq(window("permessage-deflate; server_max_window_bits=10"), 10);
+    ck_assert_int_eq(window("Permessage-Deflate;Server_Max_Window_Bits = \"11\""), 11);
     /* Above the cap: the cap. 8 is 9 (zlib's raw deflate has no 8). */
-    ck_assert_int_eq(gw_ws_deflate_window("permessage-deflate; server_max_window_bits=15", 13), 13);
-    ck_assert_int_eq(gw_ws_deflate_window("permessage-deflate; server_max_window_bits=8", 13), 9);
+    ck_assert_int_eq(window("permessage-deflate; server_max_window_bits=15"), 13);
+    ck_assert_int_eq(window("permessage-deflate; server_max_window_bits=8"), 9);
     /* The smallest of several offers; another extension's parameter is not ours. */
-    ck_assert_int_eq(gw_ws_deflate_window("permessage-deflate; server_max_window_bits=12, "
-                                          "permessage-deflate; server_max_window_bits=10",
-                                          13),
+    ck_assert_int_eq(window("permessage-deflate; server_max_window_bits=12, "
+                            "permessage-deflate; server_max_window_bits=10"),
                      10);
-    ck_assert_int_eq(gw_ws_deflate_window("x-webkit-deflate-frame; server_max_window_bits=9", 13),
-                     13);
+    ck_assert_int_eq(window("x-webkit-deflate-frame; server_max_window_bits=9"), 13);
     /* Malformed values are ignored. */
-    ck_assert_int_eq(gw_ws_deflate_window("permessage-deflate; server_max_window_bits=16", 13), 13);
-    ck_assert_int_eq(gw_ws_deflate_window("permessage-deflate; server_max_window_bits=7", 13), 13);
-    ck_assert_int_eq(gw_ws_deflate_window("permessage-deflate; server_max_window_bits=", 13), 13);
-    ck_assert_int_eq(gw_ws_deflate_window("permessage-deflate; server_max_window_bits", 13), 13);
-    ck_assert_int_eq(gw_ws_deflate_window("permessage-deflate; server_max_window_bitsx=9", 13), 13);
+    ck_assert_int_eq(window("permessage-deflate; server_max_window_bits=16"), 13);
+    ck_assert_int_eq(window("permessage-deflate; server_max_window_bits=7"), 13);
+    ck_assert_int_eq(window("permessage-deflate; server_max_window_bits="), 13);
+    ck_assert_int_eq(window("permessage-deflate; server_max_window_bits"), 13);
+    ck_assert_int_eq(window("permessage-deflate; server_max_window_bitsx=9"), 13);
+}
+END_TEST
+
+START_TEST(deflate_context_takeover_as_the_first_offer_asks)
+{
+    ck_assert(!fresh(NULL));
+    ck_assert(!fresh("permessage-deflate"));
+    ck_assert(!fresh("permessage-deflate; client_no_context_takeover"));
+    ck_assert(fresh("permessage-deflate; server_no_context_takeover"));
+    ck_assert(fresh("permessage-deflate;SERVER_NO_CONTEXT_TAKEOVER; client_max_window_bits"));
+    /* libwebsockets takes the first permessage-deflate offer; another extension is not one. */
+    ck_assert(!fresh("permessage-deflate, permessage-deflate; server_no_context_takeover"));
+    ck_assert(fresh("x-other; a, permessage-deflate; server_no_context_takeover"));
+    ck_assert(!fresh("x-other; server_no_context_takeover, permessage-deflate"));
+    ck_assert(!fresh("permessage-deflate; server_no_context_takeoverx"));
 }
 END_TEST
 
@@ -175,6 +201,7 @@ Suite *ws_admit_suite(void)
     tcase_add_test(tc, origin_host_drops_scheme_slash_and_default_ports);
     tcase_add_test(tc, subprotocol_offers_are_dropped_from_the_head);
     tcase_add_test(tc, deflate_window_follows_the_smallest_server_max_window_bits);
+    tcase_add_test(tc, deflate_context_takeover_as_the_first_offer_asks);
     suite_add_tcase(s, tc);
     return s;
 }
