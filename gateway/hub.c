@@ -11,6 +11,8 @@
 #include "routes/ws_token.h"
 
 #include <libwebsockets.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -280,6 +282,11 @@ int gw_hub_admit(const struct gw_hub *hub, const char *origin, const char *host)
 
 void gw_hub_adopt(struct gw_hub *hub, int fd, size_t head_len)
 {
+    /* A message goes out as soon as it is written: lws sends a frame's head and the end of a big
+     * payload in separate writes, and with Nagle the second waited for the client's delayed ACK
+     * (40 ms on Linux). */
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     char head[ADOPT_HEAD_MAX];
     if (head_len > 0 && head_len <= sizeof(head) &&
         recv(fd, head, head_len, 0) == (ssize_t)head_len) {
