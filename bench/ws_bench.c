@@ -4,8 +4,10 @@
  * one call in flight per socket (the hub answers a socket's frames in order):
  *     >> {"method": "<service>.<method>", "data": {"value": <n>}, "correlation_id": <k>}
  *     << {"type": "result", "success": true, "data": ..., "correlation_id": <k>}
- * Client frames are masked text frames. Reports round trips/s and p50/p99 over the measured window.
- * Every result is checked (success true, the correlation id sent); a wrong one stops the run.
+ * Client frames are masked text frames. A message the server sends in several frames (RFC 6455
+ * §5.4) is put together before it is read. Reports round trips/s and p50/p99 over the measured
+ * window. Every result is checked (success true, the correlation id sent); a wrong one stops the
+ * run.
  *
  * idle mode: opens N sockets (at most 256 handshakes at a time, below the listen backlog), waits
  * until every one got its "connected" event, prints "ready N" and holds them, answering pings,
@@ -29,7 +31,9 @@
 
 #define TOOL "ws_bench"
 
-enum { BUF = 4096, MAX_PENDING_HANDSHAKES = 256 };
+/* BUF is a socket's first input buffer; it grows to hold a bigger frame. A message (one frame
+ * or several) may be at most MAX_MESSAGE bytes. */
+enum { BUF = 4096, MAX_MESSAGE = 16 << 20, MAX_PENDING_HANDSHAKES = 256 };
 
 enum state { CONNECTING, HANDSHAKE, WAIT_CONNECTED, OPEN, CLOSED };
 
@@ -38,8 +42,12 @@ struct sock {
     enum state state;
     uint64_t expect;   /* the correlation id of the call in flight, 0 when none */
     uint64_t start_ns; /* when it was sent */
-    size_t len;        /* bytes in buf */
+    size_t len, cap;   /* bytes in buf, and its size */
     char *buf;
+    /* A fragmented message being put together: its opcode (0 when none is open) and its bytes. */
+    int msg_opcode;
+    size_t msg_len, msg_cap;
+    char *msg;
 };
 
 struct bench {
@@ -53,6 +61,8 @@ struct bench {
     bool calling;
     unsigned long measured;
     struct bench_samples lat;
+    unsigned char *frame; /* scratch for an outgoing frame, grown as needed */
+    size_t frame_cap;
 };
 
 static volatile sig_atomic_t stop;
@@ -70,6 +80,21 @@ static uint64_t xorshift(uint64_t *s)
     x ^= x >> 7;
     x ^= x << 17;
     return *s = x;
+}
+
+/* Returns buf (of *cap bytes) grown to hold at least need bytes, and sets *cap. */
+static void *grow(void *buf, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return buf;
+    size_t n = *cap ? *cap : BUF;
+    while (n < need)
+        n *= 2;
+    buf = realloc(buf, n);
+    if (!buf)
+        abort();
+    *cap = n;
+    return buf;
 }
 
 static void write_all(struct sock *s, const void *data, size_t len)
@@ -90,17 +115,20 @@ static void write_all(struct sock *s, const void *data, size_t len)
 /* Sends one masked client frame. */
 static void send_frame(struct bench *b, struct sock *s, int opcode, const char *payload, size_t len)
 {
-    unsigned char frame[BUF + 14];
+    b->frame = grow(b->frame, &b->frame_cap, len + 14);
+    unsigned char *frame = b->frame;
     size_t h = 0;
-    if (len > BUF)
-        bench_die(TOOL, "frame too big");
     frame[h++] = (unsigned char)(0x80 | opcode);
     if (len < 126) {
         frame[h++] = (unsigned char)(0x80 | len);
-    } else {
+    } else if (len < 65536) {
         frame[h++] = 0x80 | 126;
         frame[h++] = (unsigned char)(len >> 8);
         frame[h++] = (unsigned char)(len & 0xff);
+    } else {
+        frame[h++] = 0x80 | 127;
+        for (int i = 7; i >= 0; i--)
+            frame[h++] = (unsigned char)((uint64_t)len >> (8 * i));
     }
     uint32_t mask = (uint32_t)xorshift(&b->rng);
     unsigned char key[4] = {(unsigned char)(mask >> 24), (unsigned char)(mask >> 16),
@@ -232,13 +260,62 @@ static void on_text(struct bench *b, struct sock *s, const char *text, size_t le
         send_call(b, s);
 }
 
-/* Takes whole frames out of s->buf. */
+/* A whole message: text or binary is checked, other data opcodes are reserved. */
+static void on_message(struct bench *b, struct sock *s, int opcode, const char *data, size_t len)
+{
+    if (opcode != 0x1 && opcode != 0x2)
+        bench_die(TOOL, "a message with the reserved opcode 0x%x", opcode);
+    on_text(b, s, data, len);
+}
+
+/* One frame. A message may come in several (RFC 6455 §5.4): the first has its opcode, the others
+ * are continuations (opcode 0), the last has FIN; control frames may come between them. */
+static void on_frame(struct bench *b, struct sock *s, unsigned char b0, const char *payload,
+                     size_t len)
+{
+    int opcode = b0 & 0x0f;
+    bool fin = b0 & 0x80;
+    if (b0 & 0x70)
+        bench_die(TOOL, "a frame with RSV bits 0x%x and no extension negotiated", b0 & 0x70);
+    if (opcode >= 0x8) {
+        if (!fin || len > 125)
+            bench_die(TOOL, "a fragmented or oversized control frame (opcode 0x%x)", opcode);
+        if (opcode == 0x9)
+            send_frame(b, s, 0xA, payload, len);
+        else if (opcode == 0x8)
+            close_sock(b, s, "close frame from the server");
+        return;
+    }
+    if (opcode == 0 && s->msg_opcode == 0)
+        bench_die(TOOL, "a continuation frame with no message open");
+    if (opcode != 0 && s->msg_opcode != 0)
+        bench_die(TOOL, "a new message (opcode 0x%x) before the previous one ended", opcode);
+    if (opcode != 0 && fin) {
+        on_message(b, s, opcode, payload, len); /* the usual case: no copy */
+        return;
+    }
+    if (opcode != 0) {
+        s->msg_opcode = opcode;
+        s->msg_len = 0;
+    }
+    if (s->msg_len + len > MAX_MESSAGE)
+        bench_die(TOOL, "a message of over %d bytes", MAX_MESSAGE);
+    s->msg = grow(s->msg, &s->msg_cap, s->msg_len + len);
+    memcpy(s->msg + s->msg_len, payload, len);
+    s->msg_len += len;
+    if (fin) {
+        opcode = s->msg_opcode;
+        s->msg_opcode = 0;
+        on_message(b, s, opcode, s->msg, s->msg_len);
+    }
+}
+
+/* Takes whole frames out of s->buf, and grows it when a frame is bigger. */
 static void parse_frames(struct bench *b, struct sock *s)
 {
     size_t off = 0;
     while (s->state != CLOSED && s->len - off >= 2) {
         const unsigned char *p = (const unsigned char *)s->buf + off;
-        int opcode = p[0] & 0x0f;
         uint64_t plen = p[1] & 0x7f;
         size_t h = 2;
         if (p[1] & 0x80)
@@ -256,20 +333,18 @@ static void parse_frames(struct bench *b, struct sock *s)
                 plen = (plen << 8) | p[2 + i];
             h = 10;
         }
-        if (h + plen > BUF)
-            bench_die(TOOL, "a frame of %llu bytes does not fit the buffer",
-                      (unsigned long long)plen);
-        if (s->len - off < h + plen)
+        if (plen > MAX_MESSAGE)
+            bench_die(TOOL, "a frame of %llu bytes", (unsigned long long)plen);
+        if (s->len - off < h + plen) {
+            if (h + plen > s->cap) {
+                memmove(s->buf, s->buf + off, s->len - off);
+                s->len -= off;
+                off = 0;
+                s->buf = grow(s->buf, &s->cap, h + plen);
+            }
             break;
-        const char *payload = s->buf + off + h;
-        if (!(p[0] & 0x80))
-            bench_die(TOOL, "fragmented frames are not expected here");
-        if (opcode == 0x1 || opcode == 0x2)
-            on_text(b, s, payload, (size_t)plen);
-        else if (opcode == 0x9)
-            send_frame(b, s, 0xA, payload, (size_t)plen);
-        else if (opcode == 0x8)
-            close_sock(b, s, "close frame from the server");
+        }
+        on_frame(b, s, p[0], s->buf + off + h, (size_t)plen);
         off += h + (size_t)plen;
     }
     if (s->state != CLOSED && off > 0) {
@@ -281,9 +356,9 @@ static void parse_frames(struct bench *b, struct sock *s)
 static void on_readable(struct bench *b, struct sock *s)
 {
     for (;;) {
-        if (s->len == BUF)
-            bench_die(TOOL, "input buffer full");
-        ssize_t n = read(s->fd, s->buf + s->len, BUF - s->len);
+        if (s->len == s->cap)
+            s->buf = grow(s->buf, &s->cap, s->cap + 1); /* a handshake answer longer than BUF */
+        ssize_t n = read(s->fd, s->buf + s->len, s->cap - s->len);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && errno == EAGAIN)
@@ -387,11 +462,8 @@ int main(int argc, char **argv)
     b.socks = calloc(b.n, sizeof(*b.socks));
     if (!b.socks)
         abort();
-    for (size_t i = 0; i < b.n; i++) {
-        b.socks[i].buf = malloc(BUF);
-        if (!b.socks[i].buf)
-            abort();
-    }
+    for (size_t i = 0; i < b.n; i++)
+        b.socks[i].buf = grow(NULL, &b.socks[i].cap, BUF);
 
     /* Open every socket, a bounded number of handshakes at a time. */
     uint64_t open_start = bench_now_ns();
