@@ -4,6 +4,8 @@
  * one call in flight per socket (the hub answers a socket's frames in order):
  *     >> {"method": "<service>.<method>", "data": {"value": <n>}, "correlation_id": <k>}
  *     << {"type": "result", "success": true, "data": ..., "correlation_id": <k>}
+ * With --payload BYTES the value is a string of that many characters instead (words picked at
+ * random for each call), which the result must echo.
  * Client frames are masked text frames. A message the server sends in several frames (RFC 6455
  * §5.4) is put together before it is read. Reports round trips/s and p50/p99 over the measured
  * window. Every result is checked (success true, the correlation id sent); a wrong one stops the
@@ -15,6 +17,7 @@
  *
  * Usage: ws_bench --port P [--host 127.0.0.1] [--path /ws] [--mode calls|idle] [--sockets N]
  *                 [--duration S] [--warmup S] [--target service.method] [--hold S]
+ *                 [--payload BYTES]
  * Output (calls): "RESULT rps=... p50_us=... p99_us=... calls=... seconds=... sockets=N".
  */
 #include "bench/bench_common.h"
@@ -35,6 +38,9 @@
  * or several) may be at most MAX_MESSAGE bytes. */
 enum { BUF = 4096, MAX_MESSAGE = 16 << 20, MAX_PENDING_HANDSHAKES = 256 };
 
+/* --payload's bound: enoki's websocket_max_frame is 1 MiB by default. */
+enum { MAX_PAYLOAD = 1000000 };
+
 enum state { CONNECTING, HANDSHAKE, WAIT_CONNECTED, OPEN, CLOSED };
 
 struct sock {
@@ -48,6 +54,7 @@ struct sock {
     int msg_opcode;
     size_t msg_len, msg_cap;
     char *msg;
+    char *sent; /* with --payload: the string the call in flight sent, which its result echoes */
 };
 
 struct bench {
@@ -63,6 +70,9 @@ struct bench {
     struct bench_samples lat;
     unsigned char *frame; /* scratch for an outgoing frame, grown as needed */
     size_t frame_cap;
+    size_t payload; /* --payload: the length of the string each call sends, 0 for a number */
+    char *text;     /* scratch for a call's JSON */
+    size_t text_cap;
 };
 
 static volatile sig_atomic_t stop;
@@ -140,17 +150,51 @@ static void send_frame(struct bench *b, struct sock *s, int opcode, const char *
     write_all(s, frame, h + len);
 }
 
+/* The words a --payload string is made of, picked at random for each call: the string changes
+ * from call to call (no message repeats the last one) but compresses about as real JSON does. */
+static const char *const words[] = {
+    "order", "customer", "status", "shipped", "pending", "total",   "price",      "EUR",
+    "item",  "quantity", "name",   "id",      "created", "updated", "true",       "false",
+    "null",  "address",  "street", "city",    "Berlin",  "Lyon",    "note",       "express",
+    "gift",  "A7",       "B12",    "42",      "1999",    "0.5",     "2026-12-03", "warehouse"};
+
+static void fill_payload(struct bench *b, char *out, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        const char *w = words[xorshift(&b->rng) % (sizeof(words) / sizeof(words[0]))];
+        while (*w && i < n)
+            out[i++] = *w++;
+        if (i < n)
+            out[i++] = ' ';
+    }
+}
+
 static void send_call(struct bench *b, struct sock *s)
 {
-    char text[512];
     uint64_t id = ++b->next_id;
-    int len =
-        snprintf(text, sizeof(text),
-                 "{\"method\": \"%s\", \"data\": {\"value\": %llu}, \"correlation_id\": %llu}",
-                 b->target, (unsigned long long)(id % 1000000), (unsigned long long)id);
+    size_t cap = b->payload + strlen(b->target) + 128;
+    b->text = grow(b->text, &b->text_cap, cap);
+    int len;
+    if (b->payload == 0) {
+        len =
+            snprintf(b->text, cap,
+                     "{\"method\": \"%s\", \"data\": {\"value\": %llu}, \"correlation_id\": %llu}",
+                     b->target, (unsigned long long)(id % 1000000), (unsigned long long)id);
+    } else {
+        if (!s->sent && !(s->sent = malloc(b->payload)))
+            abort();
+        fill_payload(b, s->sent, b->payload);
+        len = snprintf(b->text, cap,
+                       "{\"method\": \"%s\", \"data\": {\"value\": \"%.*s\"}, "
+                       "\"correlation_id\": %llu}",
+                       b->target, (int)b->payload, s->sent, (unsigned long long)id);
+    }
+    if (len < 0 || (size_t)len >= cap)
+        bench_die(TOOL, "the call does not fit its buffer");
     s->expect = id;
     s->start_ns = bench_now_ns();
-    send_frame(b, s, 0x1, text, (size_t)len);
+    send_frame(b, s, 0x1, b->text, (size_t)len);
 }
 
 static void close_sock(struct bench *b, struct sock *s, const char *why)
@@ -221,13 +265,17 @@ static bool json_uint(const char *text, size_t len, const char *key, uint64_t *o
     return false;
 }
 
-static bool contains(const char *text, size_t len, const char *needle)
+static bool contains_n(const char *text, size_t len, const char *needle, size_t n)
 {
-    size_t n = strlen(needle);
     for (size_t i = 0; i + n <= len; i++)
-        if (memcmp(text + i, needle, n) == 0)
+        if (text[i] == needle[0] && memcmp(text + i, needle, n) == 0)
             return true;
     return false;
+}
+
+static bool contains(const char *text, size_t len, const char *needle)
+{
+    return contains_n(text, len, needle, strlen(needle));
 }
 
 static void on_text(struct bench *b, struct sock *s, const char *text, size_t len)
@@ -247,9 +295,10 @@ static void on_text(struct bench *b, struct sock *s, const char *text, size_t le
     if (!contains(text, len, "\"type\": \"result\""))
         return; /* an event */
     if (!contains(text, len, "\"success\": true") || !json_uint(text, len, "correlation_id", &id) ||
-        id != s->expect)
-        bench_die(TOOL, "unexpected result (wanted correlation_id %llu): %.*s",
-                  (unsigned long long)s->expect, (int)len, text);
+        id != s->expect || (b->payload && !contains_n(text, len, s->sent, b->payload)))
+        bench_die(TOOL, "unexpected result (wanted correlation_id %llu%s): %.*s",
+                  (unsigned long long)s->expect, b->payload ? " and the string sent" : "",
+                  (int)(len < 600 ? len : 600), text);
     uint64_t now = bench_now_ns();
     if (now >= b->measure_from && now < b->measure_until) {
         b->measured++;
@@ -444,13 +493,16 @@ int main(int argc, char **argv)
             b.target = v;
         else if (strcmp(a, "--hold") == 0)
             hold = strtod(v, NULL);
+        else if (strcmp(a, "--payload") == 0)
+            b.payload = (size_t)strtoul(v, NULL, 10);
         else
             bench_die(TOOL, "unknown option %s", a);
     }
-    if (b.port <= 0 || b.n == 0 || (strcmp(mode, "calls") != 0 && strcmp(mode, "idle") != 0))
+    if (b.port <= 0 || b.n == 0 || b.payload > MAX_PAYLOAD ||
+        (strcmp(mode, "calls") != 0 && strcmp(mode, "idle") != 0))
         bench_die(TOOL, "usage: ws_bench --port P [--host H] [--path /ws] [--mode calls|idle] "
                         "[--sockets N] [--duration S] [--warmup S] [--target svc.method] "
-                        "[--hold S]");
+                        "[--hold S] [--payload BYTES]");
     b.idle = strcmp(mode, "idle") == 0;
     b.rng = bench_now_ns() | 1;
     struct sigaction sa = {.sa_handler = on_signal};
