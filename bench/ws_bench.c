@@ -6,6 +6,10 @@
  *     << {"type": "result", "success": true, "data": ..., "correlation_id": <k>}
  * With --payload BYTES the value is a string of that many characters instead (words picked at
  * random for each call), which the result must echo.
+ * --deflate offers permessage-deflate (RFC 7692; bench/ws_deflate.h), which the 101 must accept:
+ * each call goes out deflated (RSV1) by one deflater per socket, keeping its context from call to
+ * call as browsers do unless the server asks otherwise, and each compressed message is inflated
+ * by one inflater per socket before it is checked as a plain one is.
  * Client frames are masked text frames. A message the server sends in several frames (RFC 6455
  * §5.4) is put together before it is read. Reports round trips/s and p50/p99 over the measured
  * window. Every result is checked (success true, the correlation id sent); a wrong one stops the
@@ -17,10 +21,12 @@
  *
  * Usage: ws_bench --port P [--host 127.0.0.1] [--path /ws] [--mode calls|idle] [--sockets N]
  *                 [--duration S] [--warmup S] [--target service.method] [--hold S]
- *                 [--payload BYTES]
+ *                 [--payload BYTES] [--deflate]
  * Output (calls): "RESULT rps=... p50_us=... p99_us=... calls=... seconds=... sockets=N".
+ * With --deflate it adds deflate_out=... deflate_in=...: compressed / plain bytes, each way.
  */
 #include "bench/bench_common.h"
+#include "bench/ws_deflate.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -28,6 +34,7 @@
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -55,6 +62,8 @@ struct sock {
     size_t msg_len, msg_cap;
     char *msg;
     char *sent; /* with --payload: the string the call in flight sent, which its result echoes */
+    bool deflate, msg_deflated; /* permessage-deflate agreed; the open message is compressed */
+    struct ws_deflate z;
 };
 
 struct bench {
@@ -73,6 +82,10 @@ struct bench {
     size_t payload; /* --payload: the length of the string each call sends, 0 for a number */
     char *text;     /* scratch for a call's JSON */
     size_t text_cap;
+    bool deflate;                /* --deflate: offered, and every socket must get it */
+    struct ws_bytes zout, plain; /* scratch: a deflated call, an inflated message */
+    /* Bytes deflated and inflated, before and after, for the ratios printed with --deflate. */
+    unsigned long long out_plain, out_wire, in_wire, in_plain;
 };
 
 static volatile sig_atomic_t stop;
@@ -122,7 +135,7 @@ static void write_all(struct sock *s, const void *data, size_t len)
     }
 }
 
-/* Sends one masked client frame. */
+/* Sends one masked client frame; opcode may carry RSV1 (0x40). */
 static void send_frame(struct bench *b, struct sock *s, int opcode, const char *payload, size_t len)
 {
     b->frame = grow(b->frame, &b->frame_cap, len + 14);
@@ -193,8 +206,15 @@ static void send_call(struct bench *b, struct sock *s)
     if (len < 0 || (size_t)len >= cap)
         bench_die(TOOL, "the call does not fit its buffer");
     s->expect = id;
-    s->start_ns = bench_now_ns();
-    send_frame(b, s, 0x1, b->text, (size_t)len);
+    s->start_ns = bench_now_ns(); /* deflating is part of a call, as in a browser */
+    if (s->deflate) {
+        ws_deflate_message(TOOL, &s->z, b->text, (size_t)len, &b->zout);
+        b->out_plain += (size_t)len;
+        b->out_wire += b->zout.len;
+        send_frame(b, s, 0x40 | 0x1, (const char *)b->zout.p, b->zout.len); /* RSV1: compressed */
+    } else {
+        send_frame(b, s, 0x1, b->text, (size_t)len);
+    }
 }
 
 static void close_sock(struct bench *b, struct sock *s, const char *why)
@@ -236,8 +256,11 @@ static void send_handshake(struct bench *b, struct sock *s)
     int len = snprintf(req, sizeof(req),
                        "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
                        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                       "Sec-WebSocket-Version: 13\r\n\r\n",
-                       b->path, b->host, b->port);
+                       "Sec-WebSocket-Version: 13\r\n%s\r\n",
+                       b->path, b->host, b->port,
+                       b->deflate ? "Sec-WebSocket-Extensions: permessage-deflate; "
+                                    "client_max_window_bits\r\n"
+                                  : "");
     write_all(s, req, (size_t)len);
     s->state = HANDSHAKE;
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = s};
@@ -317,15 +340,30 @@ static void on_message(struct bench *b, struct sock *s, int opcode, const char *
     on_text(b, s, data, len);
 }
 
+/* A whole compressed message. */
+static void on_deflated(struct bench *b, struct sock *s, int opcode, const char *data, size_t len)
+{
+    ws_inflate_message(TOOL, &s->z, data, len, &b->plain, MAX_MESSAGE);
+    b->in_wire += len;
+    b->in_plain += b->plain.len;
+    on_message(b, s, opcode, (const char *)b->plain.p, b->plain.len);
+}
+
 /* One frame. A message may come in several (RFC 6455 §5.4): the first has its opcode, the others
- * are continuations (opcode 0), the last has FIN; control frames may come between them. */
+ * are continuations (opcode 0), the last has FIN; control frames may come between them. RSV1 on
+ * the first frame says the message is compressed (RFC 7692 §6). */
 static void on_frame(struct bench *b, struct sock *s, unsigned char b0, const char *payload,
                      size_t len)
 {
     int opcode = b0 & 0x0f;
-    bool fin = b0 & 0x80;
-    if (b0 & 0x70)
-        bench_die(TOOL, "a frame with RSV bits 0x%x and no extension negotiated", b0 & 0x70);
+    bool fin = b0 & 0x80, rsv1 = b0 & 0x40;
+    if (b0 & 0x30)
+        bench_die(TOOL, "a frame with RSV2 or RSV3 set (0x%x)", b0);
+    if (rsv1 && (!s->deflate || opcode == 0 || opcode >= 0x8))
+        bench_die(TOOL, "RSV1 on a %s",
+                  !s->deflate   ? "socket without permessage-deflate"
+                  : opcode == 0 ? "continuation frame"
+                                : "control frame");
     if (opcode >= 0x8) {
         if (!fin || len > 125)
             bench_die(TOOL, "a fragmented or oversized control frame (opcode 0x%x)", opcode);
@@ -339,12 +377,16 @@ static void on_frame(struct bench *b, struct sock *s, unsigned char b0, const ch
         bench_die(TOOL, "a continuation frame with no message open");
     if (opcode != 0 && s->msg_opcode != 0)
         bench_die(TOOL, "a new message (opcode 0x%x) before the previous one ended", opcode);
-    if (opcode != 0 && fin) {
-        on_message(b, s, opcode, payload, len); /* the usual case: no copy */
+    if (opcode != 0 && fin) { /* the usual case: no copy */
+        if (rsv1)
+            on_deflated(b, s, opcode, payload, len);
+        else
+            on_message(b, s, opcode, payload, len);
         return;
     }
     if (opcode != 0) {
         s->msg_opcode = opcode;
+        s->msg_deflated = rsv1;
         s->msg_len = 0;
     }
     if (s->msg_len + len > MAX_MESSAGE)
@@ -355,7 +397,10 @@ static void on_frame(struct bench *b, struct sock *s, unsigned char b0, const ch
     if (fin) {
         opcode = s->msg_opcode;
         s->msg_opcode = 0;
-        on_message(b, s, opcode, s->msg, s->msg_len);
+        if (s->msg_deflated)
+            on_deflated(b, s, opcode, s->msg, s->msg_len);
+        else
+            on_message(b, s, opcode, s->msg, s->msg_len);
     }
 }
 
@@ -402,6 +447,38 @@ static void parse_frames(struct bench *b, struct sock *s)
     }
 }
 
+/* Reads the 101's Sec-WebSocket-Extensions: permessage-deflate with --deflate, none without. */
+static void accept_extensions(struct bench *b, struct sock *s, const char *head, size_t len)
+{
+    static const char name[] = "\r\nSec-WebSocket-Extensions:";
+    char value[256] = "";
+    for (size_t i = 0; i + sizeof(name) - 1 < len; i++) {
+        if (strncasecmp(head + i, name, sizeof(name) - 1) != 0)
+            continue;
+        const char *v = head + i + sizeof(name) - 1;
+        size_t n = 0;
+        while (v + n < head + len && v[n] != '\r' && n + 1 < sizeof(value)) {
+            value[n] = (char)(v[n] >= 'A' && v[n] <= 'Z' ? v[n] - 'A' + 'a' : v[n]);
+            n++;
+        }
+        value[n] = '\0';
+        break;
+    }
+    const char *v = value + strspn(value, " \t");
+    if (!b->deflate) {
+        if (*v)
+            bench_die(TOOL, "the server answered an extension not offered: %s", v);
+        return;
+    }
+    if (!ws_deflate_accept(&s->z, v))
+        bench_die(TOOL,
+                  "the server did not accept permessage-deflate (websocket_deflate off?): %.*s",
+                  (int)len, head);
+    s->deflate = true;
+    if (s == b->socks)
+        fprintf(stderr, TOOL ": negotiated %s\n", v);
+}
+
 static void on_readable(struct bench *b, struct sock *s)
 {
     for (;;) {
@@ -428,6 +505,7 @@ static void on_readable(struct bench *b, struct sock *s)
                 continue;
             if (s->len < 12 || memcmp(s->buf, "HTTP/1.1 101", 12) != 0)
                 bench_die(TOOL, "handshake refused: %.*s", (int)(end - s->buf), s->buf);
+            accept_extensions(b, s, s->buf, (size_t)(end - s->buf));
             size_t rest = s->len - (size_t)(end - s->buf);
             memmove(s->buf, end, rest);
             s->len = rest;
@@ -473,8 +551,15 @@ int main(int argc, char **argv)
     struct bench b = {.host = "127.0.0.1", .path = "/ws", .target = "bench_echo.echo", .n = 64};
     double duration = 5, warmup = 1, hold = 0;
     const char *mode = "calls";
-    for (int i = 1; i + 1 < argc; i += 2) {
-        const char *a = argv[i], *v = argv[i + 1];
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--deflate") == 0) { /* the one option without a value */
+            b.deflate = true;
+            continue;
+        }
+        if (i + 1 == argc)
+            bench_die(TOOL, "%s takes a value", a);
+        const char *v = argv[++i];
         if (strcmp(a, "--port") == 0)
             b.port = atoi(v);
         else if (strcmp(a, "--host") == 0)
@@ -502,7 +587,7 @@ int main(int argc, char **argv)
         (strcmp(mode, "calls") != 0 && strcmp(mode, "idle") != 0))
         bench_die(TOOL, "usage: ws_bench --port P [--host H] [--path /ws] [--mode calls|idle] "
                         "[--sockets N] [--duration S] [--warmup S] [--target svc.method] "
-                        "[--hold S] [--payload BYTES]");
+                        "[--hold S] [--payload BYTES] [--deflate]");
     b.idle = strcmp(mode, "idle") == 0;
     b.rng = bench_now_ns() | 1;
     struct sigaction sa = {.sa_handler = on_signal};
@@ -565,7 +650,11 @@ int main(int argc, char **argv)
     }
     uint32_t p50 = bench_quantile(b.lat.v, b.lat.n, 0.50);
     uint32_t p99 = bench_quantile(b.lat.v, b.lat.n, 0.99);
-    printf("RESULT rps=%.1f p50_us=%u p99_us=%u calls=%lu seconds=%.2f sockets=%zu\n",
+    printf("RESULT rps=%.1f p50_us=%u p99_us=%u calls=%lu seconds=%.2f sockets=%zu",
            (double)b.measured / duration, p50, p99, b.measured, duration, b.n);
+    if (b.deflate && b.out_plain && b.in_plain) /* compressed / plain bytes, each way */
+        printf(" deflate_out=%.3f deflate_in=%.3f", (double)b.out_wire / (double)b.out_plain,
+               (double)b.in_wire / (double)b.in_plain);
+    printf("\n");
     return 0;
 }
