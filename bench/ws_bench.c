@@ -558,7 +558,7 @@ int main(int argc, char **argv)
             continue;
         }
         if (i + 1 == argc)
-            bench_die(TOOL, "%s takes a value", a);
+            bench_die(TOOL, "%s: unknown option, or its value missing", a);
         const char *v = argv[++i];
         if (strcmp(a, "--port") == 0)
             b.port = atoi(v);
