@@ -404,12 +404,14 @@ tool_run() { # key run conns command...: appends the tool's RESULT line with the
 
 # The websocket hub at 64 sockets, and the server's CPU per call (cpu_us). ws_bench counts the
 # calls of its measured window only, so the CPU of the whole run (sockets opened, warm-up, window,
-# drain) is divided by the calls of warm-up + window at the measured rate.
-ws_run() { # key run port server_pid
+# drain) is divided by the calls of warm-up + window at the measured rate. Further arguments go to
+# ws_bench (--payload, --deflate).
+ws_run() { # key run port server_pid [ws_bench options...]
     local key=$1 run=$2 port=$3 pid=$4 t0 t1 cpu
+    shift 4
     t0=$(cpu_ticks "$pid")
     tool_run "$key" "$run" 64 "$TOOLS/ws_bench" --port "$port" --sockets 64 --duration "$DURATION" \
-        --warmup "$WARMUP"
+        --warmup "$WARMUP" "$@"
     t1=$(cpu_ticks "$pid")
     cpu=$(tail -n 1 "$RESULTS" | awk -v ticks=$((t1 - t0)) -v hz="$CLK_TCK" -v d="$DURATION" -v w="$WARMUP" '
         { for (i = 2; i <= NF; i++) if ($i ~ /^rps=/) rps = substr($i, 5) + 0 }
@@ -498,6 +500,15 @@ for run in $(seq 1 "$RUNS"); do
     if [ -n "$BP" ]; then
         ws_run baseline_ws "$run" "$BASE_PORT" "$BP"
     fi
+    # Calls carrying a 4 KiB string, plain and permessage-deflated, back to back, in alternating
+    # order (the echo makes the answers as big).
+    for ws_coding in $( [ $((run % 2)) = 1 ] && echo plain deflate || echo deflate plain); do
+        if [ "$ws_coding" = plain ]; then
+            ws_run ws_big "$run" "$PORT" "$EP" --payload 4096
+        else
+            ws_run ws_big_deflate "$run" "$PORT" "$EP" --payload 4096 --deflate
+        fi
+    done
     if [ -n "$NAMEKO_PID" ]; then
         wrk_run nameko "$run" 64 "http://127.0.0.1:$NAMEKO_PORT/echo/42" "$NAMEKO_PID"
     fi
@@ -617,6 +628,8 @@ label = {
     "big_gzip": "enoki generic, 4 KiB JSON reply, gzip",
     "baseline_generic": "baseline generic POST /rpc/bench_echo/echo",
     "ws": "enoki websocket hub calls (sockets)",
+    "ws_big": "enoki websocket, 4 KiB calls, plain",
+    "ws_big_deflate": "enoki websocket, 4 KiB calls, deflate",
     "baseline_ws": "baseline websocket hub calls (sockets)",
     "nameko": "nameko @http + ServiceRpc (gateway)",
 }
@@ -628,7 +641,7 @@ figures = {"rows": []}
 PAIRS = {"enoki": "baseline", "enoki_generic": "baseline_generic", "ws": "baseline_ws"}
 order = []
 for key in ["mhd", "ceiling", "ceiling_other", "enoki", "enoki_auth", "pair_nameko", "pair_amphora",
-            "enoki_generic", "big_identity", "big_gzip", "ws", "nameko"]:
+            "enoki_generic", "big_identity", "big_gzip", "ws", "ws_big", "ws_big_deflate", "nameko"]:
     for c in concs(key):
         order.append((key, c))
         if key in PAIRS and (PAIRS[key], c) in rows:
@@ -641,6 +654,9 @@ for key, c in order:
         notes.append(f"CPU {cpu:.0f} us/req")
     if key in ("enoki", "baseline") and c == max(concs(key)):
         notes.append(f"peak RSS {med(key, c, 'rss_kb') / 1024:.1f} MB")
+    if key == "ws_big_deflate" and med(key, c, "deflate_out") is not None:
+        notes.append(f"deflated to {med(key, c, 'deflate_out'):.2f} (calls), "
+                     f"{med(key, c, 'deflate_in'):.2f} (answers)")
     if key == "pair_nameko":
         notes.append(f"requests delivery_mode {mode}")
     if key == "pair_amphora":
@@ -803,6 +819,11 @@ if bg and bi:
     cg, ci = med("big_gzip", 64, "cpu_us"), med("big_identity", 64, "cpu_us")
     target("gzip cost: 4 KiB JSON reply coded / plain (64)",
            f"{bg / bi:.2f} x req/s, +{cg - ci:.0f} us CPU/req", None)
+wd, wp = med("ws_big_deflate", 64, "rps"), med("ws_big", 64, "rps")
+if wd and wp:
+    cd, cp = med("ws_big_deflate", 64, "cpu_us"), med("ws_big", 64, "cpu_us")
+    target("deflate cost: websocket 4 KiB calls deflated / plain (64)",
+           f"{wd / wp:.2f} x req/s, {cd - cp:+.0f} us CPU/call", None)
 pa, pn = med("pair_amphora", 64, "rps"), med("pair_nameko", 64, "rps")
 if pa and pn:
     target("amphora echo >= 0.90 x nameko echo (req/s at 64)",

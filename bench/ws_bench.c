@@ -4,8 +4,16 @@
  * one call in flight per socket (the hub answers a socket's frames in order):
  *     >> {"method": "<service>.<method>", "data": {"value": <n>}, "correlation_id": <k>}
  *     << {"type": "result", "success": true, "data": ..., "correlation_id": <k>}
- * Client frames are masked text frames. Reports round trips/s and p50/p99 over the measured window.
- * Every result is checked (success true, the correlation id sent); a wrong one stops the run.
+ * With --payload BYTES the value is a string of that many characters instead (words picked at
+ * random for each call), which the result must echo.
+ * --deflate offers permessage-deflate (RFC 7692; bench/ws_deflate.h), which the 101 must accept:
+ * each call goes out deflated (RSV1) by one deflater per socket, keeping its context from call to
+ * call as browsers do unless the server asks otherwise, and each compressed message is inflated
+ * by one inflater per socket before it is checked as a plain one is.
+ * Client frames are masked text frames. A message the server sends in several frames (RFC 6455
+ * §5.4) is put together before it is read. Reports round trips/s and p50/p99 over the measured
+ * window. Every result is checked (success true, the correlation id sent); a wrong one stops the
+ * run.
  *
  * idle mode: opens N sockets (at most 256 handshakes at a time, below the listen backlog), waits
  * until every one got its "connected" event, prints "ready N" and holds them, answering pings,
@@ -13,9 +21,12 @@
  *
  * Usage: ws_bench --port P [--host 127.0.0.1] [--path /ws] [--mode calls|idle] [--sockets N]
  *                 [--duration S] [--warmup S] [--target service.method] [--hold S]
+ *                 [--payload BYTES] [--deflate]
  * Output (calls): "RESULT rps=... p50_us=... p99_us=... calls=... seconds=... sockets=N".
+ * With --deflate it adds deflate_out=... deflate_in=...: compressed / plain bytes, each way.
  */
 #include "bench/bench_common.h"
+#include "bench/ws_deflate.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -23,13 +34,19 @@
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #define TOOL "ws_bench"
 
-enum { BUF = 4096, MAX_PENDING_HANDSHAKES = 256 };
+/* BUF is a socket's first input buffer; it grows to hold a bigger frame. A message (one frame
+ * or several) may be at most MAX_MESSAGE bytes. */
+enum { BUF = 4096, MAX_MESSAGE = 16 << 20, MAX_PENDING_HANDSHAKES = 256 };
+
+/* --payload's bound: enoki's websocket_max_frame is 1 MiB by default. */
+enum { MAX_PAYLOAD = 1000000 };
 
 enum state { CONNECTING, HANDSHAKE, WAIT_CONNECTED, OPEN, CLOSED };
 
@@ -38,8 +55,15 @@ struct sock {
     enum state state;
     uint64_t expect;   /* the correlation id of the call in flight, 0 when none */
     uint64_t start_ns; /* when it was sent */
-    size_t len;        /* bytes in buf */
+    size_t len, cap;   /* bytes in buf, and its size */
     char *buf;
+    /* A fragmented message being put together: its opcode (0 when none is open) and its bytes. */
+    int msg_opcode;
+    size_t msg_len, msg_cap;
+    char *msg;
+    char *sent; /* with --payload: the string the call in flight sent, which its result echoes */
+    bool deflate, msg_deflated; /* permessage-deflate agreed; the open message is compressed */
+    struct ws_deflate z;
 };
 
 struct bench {
@@ -53,6 +77,15 @@ struct bench {
     bool calling;
     unsigned long measured;
     struct bench_samples lat;
+    unsigned char *frame; /* scratch for an outgoing frame, grown as needed */
+    size_t frame_cap;
+    size_t payload; /* --payload: the length of the string each call sends, 0 for a number */
+    char *text;     /* scratch for a call's JSON */
+    size_t text_cap;
+    bool deflate;                /* --deflate: offered, and every socket must get it */
+    struct ws_bytes zout, plain; /* scratch: a deflated call, an inflated message */
+    /* Bytes deflated and inflated, before and after, for the ratios printed with --deflate. */
+    unsigned long long out_plain, out_wire, in_wire, in_plain;
 };
 
 static volatile sig_atomic_t stop;
@@ -72,6 +105,21 @@ static uint64_t xorshift(uint64_t *s)
     return *s = x;
 }
 
+/* Returns buf (of *cap bytes) grown to hold at least need bytes, and sets *cap. */
+static void *grow(void *buf, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return buf;
+    size_t n = *cap ? *cap : BUF;
+    while (n < need)
+        n *= 2;
+    buf = realloc(buf, n);
+    if (!buf)
+        abort();
+    *cap = n;
+    return buf;
+}
+
 static void write_all(struct sock *s, const void *data, size_t len)
 {
     const char *p = data;
@@ -87,20 +135,23 @@ static void write_all(struct sock *s, const void *data, size_t len)
     }
 }
 
-/* Sends one masked client frame. */
+/* Sends one masked client frame; opcode may carry RSV1 (0x40). */
 static void send_frame(struct bench *b, struct sock *s, int opcode, const char *payload, size_t len)
 {
-    unsigned char frame[BUF + 14];
+    b->frame = grow(b->frame, &b->frame_cap, len + 14);
+    unsigned char *frame = b->frame;
     size_t h = 0;
-    if (len > BUF)
-        bench_die(TOOL, "frame too big");
     frame[h++] = (unsigned char)(0x80 | opcode);
     if (len < 126) {
         frame[h++] = (unsigned char)(0x80 | len);
-    } else {
+    } else if (len < 65536) {
         frame[h++] = 0x80 | 126;
         frame[h++] = (unsigned char)(len >> 8);
         frame[h++] = (unsigned char)(len & 0xff);
+    } else {
+        frame[h++] = 0x80 | 127;
+        for (int i = 7; i >= 0; i--)
+            frame[h++] = (unsigned char)((uint64_t)len >> (8 * i));
     }
     uint32_t mask = (uint32_t)xorshift(&b->rng);
     unsigned char key[4] = {(unsigned char)(mask >> 24), (unsigned char)(mask >> 16),
@@ -112,17 +163,58 @@ static void send_frame(struct bench *b, struct sock *s, int opcode, const char *
     write_all(s, frame, h + len);
 }
 
+/* The words a --payload string is made of, picked at random for each call: the string changes
+ * from call to call (no message repeats the last one) but compresses about as real JSON does. */
+static const char *const words[] = {
+    "order", "customer", "status", "shipped", "pending", "total",   "price",      "EUR",
+    "item",  "quantity", "name",   "id",      "created", "updated", "true",       "false",
+    "null",  "address",  "street", "city",    "Berlin",  "Lyon",    "note",       "express",
+    "gift",  "A7",       "B12",    "42",      "1999",    "0.5",     "2026-12-03", "warehouse"};
+
+static void fill_payload(struct bench *b, char *out, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        const char *w = words[xorshift(&b->rng) % (sizeof(words) / sizeof(words[0]))];
+        while (*w && i < n)
+            out[i++] = *w++;
+        if (i < n)
+            out[i++] = ' ';
+    }
+}
+
 static void send_call(struct bench *b, struct sock *s)
 {
-    char text[512];
     uint64_t id = ++b->next_id;
-    int len =
-        snprintf(text, sizeof(text),
-                 "{\"method\": \"%s\", \"data\": {\"value\": %llu}, \"correlation_id\": %llu}",
-                 b->target, (unsigned long long)(id % 1000000), (unsigned long long)id);
+    size_t cap = b->payload + strlen(b->target) + 128;
+    b->text = grow(b->text, &b->text_cap, cap);
+    int len;
+    if (b->payload == 0) {
+        len =
+            snprintf(b->text, cap,
+                     "{\"method\": \"%s\", \"data\": {\"value\": %llu}, \"correlation_id\": %llu}",
+                     b->target, (unsigned long long)(id % 1000000), (unsigned long long)id);
+    } else {
+        if (!s->sent && !(s->sent = malloc(b->payload)))
+            abort();
+        fill_payload(b, s->sent, b->payload);
+        len = snprintf(b->text, cap,
+                       "{\"method\": \"%s\", \"data\": {\"value\": \"%.*s\"}, "
+                       "\"correlation_id\": %llu}",
+                       b->target, (int)b->payload, s->sent, (unsigned long long)id);
+    }
+    if (len < 0 || (size_t)len >= cap)
+        bench_die(TOOL, "the call does not fit its buffer");
     s->expect = id;
-    s->start_ns = bench_now_ns();
-    send_frame(b, s, 0x1, text, (size_t)len);
+    s->start_ns = bench_now_ns(); /* deflating is part of a call, as in a browser */
+    if (s->deflate) {
+        ws_deflate_message(TOOL, &s->z, b->text, (size_t)len, &b->zout);
+        b->out_plain += (size_t)len;
+        b->out_wire += b->zout.len;
+        send_frame(b, s, 0x40 | 0x1, (const char *)b->zout.p, b->zout.len); /* RSV1: compressed */
+    } else {
+        send_frame(b, s, 0x1, b->text, (size_t)len);
+    }
 }
 
 static void close_sock(struct bench *b, struct sock *s, const char *why)
@@ -164,8 +256,11 @@ static void send_handshake(struct bench *b, struct sock *s)
     int len = snprintf(req, sizeof(req),
                        "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
                        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                       "Sec-WebSocket-Version: 13\r\n\r\n",
-                       b->path, b->host, b->port);
+                       "Sec-WebSocket-Version: 13\r\n%s\r\n",
+                       b->path, b->host, b->port,
+                       b->deflate ? "Sec-WebSocket-Extensions: permessage-deflate; "
+                                    "client_max_window_bits\r\n"
+                                  : "");
     write_all(s, req, (size_t)len);
     s->state = HANDSHAKE;
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = s};
@@ -193,13 +288,17 @@ static bool json_uint(const char *text, size_t len, const char *key, uint64_t *o
     return false;
 }
 
-static bool contains(const char *text, size_t len, const char *needle)
+static bool contains_n(const char *text, size_t len, const char *needle, size_t n)
 {
-    size_t n = strlen(needle);
     for (size_t i = 0; i + n <= len; i++)
-        if (memcmp(text + i, needle, n) == 0)
+        if (text[i] == needle[0] && memcmp(text + i, needle, n) == 0)
             return true;
     return false;
+}
+
+static bool contains(const char *text, size_t len, const char *needle)
+{
+    return contains_n(text, len, needle, strlen(needle));
 }
 
 static void on_text(struct bench *b, struct sock *s, const char *text, size_t len)
@@ -219,9 +318,10 @@ static void on_text(struct bench *b, struct sock *s, const char *text, size_t le
     if (!contains(text, len, "\"type\": \"result\""))
         return; /* an event */
     if (!contains(text, len, "\"success\": true") || !json_uint(text, len, "correlation_id", &id) ||
-        id != s->expect)
-        bench_die(TOOL, "unexpected result (wanted correlation_id %llu): %.*s",
-                  (unsigned long long)s->expect, (int)len, text);
+        id != s->expect || (b->payload && !contains_n(text, len, s->sent, b->payload)))
+        bench_die(TOOL, "unexpected result (wanted correlation_id %llu%s): %.*s",
+                  (unsigned long long)s->expect, b->payload ? " and the string sent" : "",
+                  (int)(len < 600 ? len : 600), text);
     uint64_t now = bench_now_ns();
     if (now >= b->measure_from && now < b->measure_until) {
         b->measured++;
@@ -232,13 +332,84 @@ static void on_text(struct bench *b, struct sock *s, const char *text, size_t le
         send_call(b, s);
 }
 
-/* Takes whole frames out of s->buf. */
+/* A whole message: text or binary is checked, other data opcodes are reserved. */
+static void on_message(struct bench *b, struct sock *s, int opcode, const char *data, size_t len)
+{
+    if (opcode != 0x1 && opcode != 0x2)
+        bench_die(TOOL, "a message with the reserved opcode 0x%x", opcode);
+    on_text(b, s, data, len);
+}
+
+/* A whole compressed message. */
+static void on_deflated(struct bench *b, struct sock *s, int opcode, const char *data, size_t len)
+{
+    ws_inflate_message(TOOL, &s->z, data, len, &b->plain, MAX_MESSAGE);
+    b->in_wire += len;
+    b->in_plain += b->plain.len;
+    on_message(b, s, opcode, (const char *)b->plain.p, b->plain.len);
+}
+
+/* One frame. A message may come in several (RFC 6455 §5.4): the first has its opcode, the others
+ * are continuations (opcode 0), the last has FIN; control frames may come between them. RSV1 on
+ * the first frame says the message is compressed (RFC 7692 §6). */
+static void on_frame(struct bench *b, struct sock *s, unsigned char b0, const char *payload,
+                     size_t len)
+{
+    int opcode = b0 & 0x0f;
+    bool fin = b0 & 0x80, rsv1 = b0 & 0x40;
+    if (b0 & 0x30)
+        bench_die(TOOL, "a frame with RSV2 or RSV3 set (0x%x)", b0);
+    if (rsv1 && (!s->deflate || opcode == 0 || opcode >= 0x8))
+        bench_die(TOOL, "RSV1 on a %s",
+                  !s->deflate   ? "socket without permessage-deflate"
+                  : opcode == 0 ? "continuation frame"
+                                : "control frame");
+    if (opcode >= 0x8) {
+        if (!fin || len > 125)
+            bench_die(TOOL, "a fragmented or oversized control frame (opcode 0x%x)", opcode);
+        if (opcode == 0x9)
+            send_frame(b, s, 0xA, payload, len);
+        else if (opcode == 0x8)
+            close_sock(b, s, "close frame from the server");
+        return;
+    }
+    if (opcode == 0 && s->msg_opcode == 0)
+        bench_die(TOOL, "a continuation frame with no message open");
+    if (opcode != 0 && s->msg_opcode != 0)
+        bench_die(TOOL, "a new message (opcode 0x%x) before the previous one ended", opcode);
+    if (opcode != 0 && fin) { /* the usual case: no copy */
+        if (rsv1)
+            on_deflated(b, s, opcode, payload, len);
+        else
+            on_message(b, s, opcode, payload, len);
+        return;
+    }
+    if (opcode != 0) {
+        s->msg_opcode = opcode;
+        s->msg_deflated = rsv1;
+        s->msg_len = 0;
+    }
+    if (s->msg_len + len > MAX_MESSAGE)
+        bench_die(TOOL, "a message of over %d bytes", MAX_MESSAGE);
+    s->msg = grow(s->msg, &s->msg_cap, s->msg_len + len);
+    memcpy(s->msg + s->msg_len, payload, len);
+    s->msg_len += len;
+    if (fin) {
+        opcode = s->msg_opcode;
+        s->msg_opcode = 0;
+        if (s->msg_deflated)
+            on_deflated(b, s, opcode, s->msg, s->msg_len);
+        else
+            on_message(b, s, opcode, s->msg, s->msg_len);
+    }
+}
+
+/* Takes whole frames out of s->buf, and grows it when a frame is bigger. */
 static void parse_frames(struct bench *b, struct sock *s)
 {
     size_t off = 0;
     while (s->state != CLOSED && s->len - off >= 2) {
         const unsigned char *p = (const unsigned char *)s->buf + off;
-        int opcode = p[0] & 0x0f;
         uint64_t plen = p[1] & 0x7f;
         size_t h = 2;
         if (p[1] & 0x80)
@@ -256,20 +427,18 @@ static void parse_frames(struct bench *b, struct sock *s)
                 plen = (plen << 8) | p[2 + i];
             h = 10;
         }
-        if (h + plen > BUF)
-            bench_die(TOOL, "a frame of %llu bytes does not fit the buffer",
-                      (unsigned long long)plen);
-        if (s->len - off < h + plen)
+        if (plen > MAX_MESSAGE)
+            bench_die(TOOL, "a frame of %llu bytes", (unsigned long long)plen);
+        if (s->len - off < h + plen) {
+            if (h + plen > s->cap) {
+                memmove(s->buf, s->buf + off, s->len - off);
+                s->len -= off;
+                off = 0;
+                s->buf = grow(s->buf, &s->cap, h + plen);
+            }
             break;
-        const char *payload = s->buf + off + h;
-        if (!(p[0] & 0x80))
-            bench_die(TOOL, "fragmented frames are not expected here");
-        if (opcode == 0x1 || opcode == 0x2)
-            on_text(b, s, payload, (size_t)plen);
-        else if (opcode == 0x9)
-            send_frame(b, s, 0xA, payload, (size_t)plen);
-        else if (opcode == 0x8)
-            close_sock(b, s, "close frame from the server");
+        }
+        on_frame(b, s, p[0], s->buf + off + h, (size_t)plen);
         off += h + (size_t)plen;
     }
     if (s->state != CLOSED && off > 0) {
@@ -278,12 +447,44 @@ static void parse_frames(struct bench *b, struct sock *s)
     }
 }
 
+/* Reads the 101's Sec-WebSocket-Extensions: permessage-deflate with --deflate, none without. */
+static void accept_extensions(struct bench *b, struct sock *s, const char *head, size_t len)
+{
+    static const char name[] = "\r\nSec-WebSocket-Extensions:";
+    char value[256] = "";
+    for (size_t i = 0; i + sizeof(name) - 1 < len; i++) {
+        if (strncasecmp(head + i, name, sizeof(name) - 1) != 0)
+            continue;
+        const char *v = head + i + sizeof(name) - 1;
+        size_t n = 0;
+        while (v + n < head + len && v[n] != '\r' && n + 1 < sizeof(value)) {
+            value[n] = (char)(v[n] >= 'A' && v[n] <= 'Z' ? v[n] - 'A' + 'a' : v[n]);
+            n++;
+        }
+        value[n] = '\0';
+        break;
+    }
+    const char *v = value + strspn(value, " \t");
+    if (!b->deflate) {
+        if (*v)
+            bench_die(TOOL, "the server answered an extension not offered: %s", v);
+        return;
+    }
+    if (!ws_deflate_accept(&s->z, v))
+        bench_die(TOOL,
+                  "the server did not accept permessage-deflate (websocket_deflate off?): %.*s",
+                  (int)len, head);
+    s->deflate = true;
+    if (s == b->socks)
+        fprintf(stderr, TOOL ": negotiated %s\n", v);
+}
+
 static void on_readable(struct bench *b, struct sock *s)
 {
     for (;;) {
-        if (s->len == BUF)
-            bench_die(TOOL, "input buffer full");
-        ssize_t n = read(s->fd, s->buf + s->len, BUF - s->len);
+        if (s->len == s->cap)
+            s->buf = grow(s->buf, &s->cap, s->cap + 1); /* a handshake answer longer than BUF */
+        ssize_t n = read(s->fd, s->buf + s->len, s->cap - s->len);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && errno == EAGAIN)
@@ -304,6 +505,7 @@ static void on_readable(struct bench *b, struct sock *s)
                 continue;
             if (s->len < 12 || memcmp(s->buf, "HTTP/1.1 101", 12) != 0)
                 bench_die(TOOL, "handshake refused: %.*s", (int)(end - s->buf), s->buf);
+            accept_extensions(b, s, s->buf, (size_t)(end - s->buf));
             size_t rest = s->len - (size_t)(end - s->buf);
             memmove(s->buf, end, rest);
             s->len = rest;
@@ -349,8 +551,15 @@ int main(int argc, char **argv)
     struct bench b = {.host = "127.0.0.1", .path = "/ws", .target = "bench_echo.echo", .n = 64};
     double duration = 5, warmup = 1, hold = 0;
     const char *mode = "calls";
-    for (int i = 1; i + 1 < argc; i += 2) {
-        const char *a = argv[i], *v = argv[i + 1];
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--deflate") == 0) { /* the one option without a value */
+            b.deflate = true;
+            continue;
+        }
+        if (i + 1 == argc)
+            bench_die(TOOL, "%s: unknown option, or its value missing", a);
+        const char *v = argv[++i];
         if (strcmp(a, "--port") == 0)
             b.port = atoi(v);
         else if (strcmp(a, "--host") == 0)
@@ -369,13 +578,16 @@ int main(int argc, char **argv)
             b.target = v;
         else if (strcmp(a, "--hold") == 0)
             hold = strtod(v, NULL);
+        else if (strcmp(a, "--payload") == 0)
+            b.payload = (size_t)strtoul(v, NULL, 10);
         else
             bench_die(TOOL, "unknown option %s", a);
     }
-    if (b.port <= 0 || b.n == 0 || (strcmp(mode, "calls") != 0 && strcmp(mode, "idle") != 0))
+    if (b.port <= 0 || b.n == 0 || b.payload > MAX_PAYLOAD ||
+        (strcmp(mode, "calls") != 0 && strcmp(mode, "idle") != 0))
         bench_die(TOOL, "usage: ws_bench --port P [--host H] [--path /ws] [--mode calls|idle] "
                         "[--sockets N] [--duration S] [--warmup S] [--target svc.method] "
-                        "[--hold S]");
+                        "[--hold S] [--payload BYTES] [--deflate]");
     b.idle = strcmp(mode, "idle") == 0;
     b.rng = bench_now_ns() | 1;
     struct sigaction sa = {.sa_handler = on_signal};
@@ -387,11 +599,8 @@ int main(int argc, char **argv)
     b.socks = calloc(b.n, sizeof(*b.socks));
     if (!b.socks)
         abort();
-    for (size_t i = 0; i < b.n; i++) {
-        b.socks[i].buf = malloc(BUF);
-        if (!b.socks[i].buf)
-            abort();
-    }
+    for (size_t i = 0; i < b.n; i++)
+        b.socks[i].buf = grow(NULL, &b.socks[i].cap, BUF);
 
     /* Open every socket, a bounded number of handshakes at a time. */
     uint64_t open_start = bench_now_ns();
@@ -441,7 +650,11 @@ int main(int argc, char **argv)
     }
     uint32_t p50 = bench_quantile(b.lat.v, b.lat.n, 0.50);
     uint32_t p99 = bench_quantile(b.lat.v, b.lat.n, 0.99);
-    printf("RESULT rps=%.1f p50_us=%u p99_us=%u calls=%lu seconds=%.2f sockets=%zu\n",
+    printf("RESULT rps=%.1f p50_us=%u p99_us=%u calls=%lu seconds=%.2f sockets=%zu",
            (double)b.measured / duration, p50, p99, b.measured, duration, b.n);
+    if (b.deflate && b.out_plain && b.in_plain) /* compressed / plain bytes, each way */
+        printf(" deflate_out=%.3f deflate_in=%.3f", (double)b.out_wire / (double)b.out_plain,
+               (double)b.in_wire / (double)b.in_plain);
+    printf("\n");
     return 0;
 }
