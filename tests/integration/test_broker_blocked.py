@@ -56,6 +56,7 @@ def test_a_memory_alarm_answers_503_broker_blocked(tls_node, tmp_path):
         peer.stop()
 
 
+@pytest.mark.waits
 @pytest.mark.parametrize("transport", ["amqp", "amqps"])
 def test_a_full_socket_never_stalls_the_loop(tls_node, rabbit_certs, tmp_path, transport):
     """A 16 MB call meets the alarm: the broker stops reading, the socket fills. enoki keeps what

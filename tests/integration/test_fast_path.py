@@ -247,6 +247,7 @@ def test_bytes_sent_during_a_call_wait_for_its_answer(gw):
     s.close()
 
 
+@pytest.mark.waits
 def test_an_idle_kept_alive_connection_is_closed_after_idle_timeout(gw):
     s = connect(gw)
     reader = Reader(s)

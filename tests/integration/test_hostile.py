@@ -497,6 +497,7 @@ def test_deep_paths_are_routed(peer, broker, tmp_path):
 # === HTTP: slow, stuck and pipelining clients =====================================================
 
 
+@pytest.mark.waits
 def test_slowloris(gw):
     """SLOWLORIS half-open connections send one byte of a head each second (half of them after
     empty lines, which RFC 9112 says to ignore): a normal client is answered within the bound all
@@ -614,6 +615,7 @@ def cpu_seconds(pid):
 
 
 
+@pytest.mark.waits
 def test_stuck_clients_are_closed_after_idle_timeout(gw):
     """Clients that never read a large response, and bodies that never come: enoki serves the
     others meanwhile, holds no big buffer for them, and idle_timeout closes them."""

@@ -31,6 +31,7 @@ SECONDS = 20
 ISOLATE_SECONDS = 60
 
 
+@pytest.mark.waits
 def test_hostile_traffic_short_pass(tmp_path):
     if not ENOKI_BIN:
         pytest.skip("ENOKI_BIN is not set")

@@ -9,13 +9,10 @@ appear as a path with each argument's schema; a SIGHUP changes the document; GET
 no document without the key."""
 
 import json
-import math
-import os
 import re
 import shutil
 import signal
 import subprocess
-import uuid
 
 import pytest
 

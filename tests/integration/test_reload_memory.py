@@ -81,6 +81,7 @@ def reload(gw, times):
         time.sleep(0.004 * SCALE)
 
 
+@pytest.mark.waits
 def test_five_hundred_reloads_under_load_keep_memory_flat(peer, broker, tmp_path):
     gw = Enoki(tmp_path, routes=routes(), gateway={"name": GWNAME + "rm"}, ready_path="/echo")
     load = Load(gw.port)

@@ -153,6 +153,7 @@ def test_a_chunk_size_line_that_fits_is_served(gw):
     assert_idle(gw)
 
 
+@pytest.mark.waits
 def test_a_trickled_chunked_body_is_closed_at_idle_timeout(gw):
     """libmicrohttpd's idle timeout starts again at every byte: a body trickled a chunk at a time
     would hold its connection for ever. The request must arrive whole within idle_timeout."""
@@ -167,6 +168,7 @@ def test_a_trickled_chunked_body_is_closed_at_idle_timeout(gw):
     assert_serves(gw)
 
 
+@pytest.mark.waits
 def test_a_later_head_that_stops_arriving_is_closed_at_idle_timeout(gw):
     """enoki's own reader: a kept-alive connection's next head, half sent."""
     before = killed(gw).get("request_timeout", 0)
@@ -181,6 +183,7 @@ def test_a_later_head_that_stops_arriving_is_closed_at_idle_timeout(gw):
     assert wait_for_count(gw, "request_timeout", before + 1, 2 * SCALE), killed(gw)
 
 
+@pytest.mark.waits
 def test_a_first_head_that_stops_arriving_is_counted(gw):
     before = killed(gw).get("header_timeout", 0)
     s = connect(gw)
@@ -189,6 +192,7 @@ def test_a_first_head_that_stops_arriving_is_counted(gw):
     assert wait_for_count(gw, "header_timeout", before + 1, 2 * SCALE), killed(gw)
 
 
+@pytest.mark.waits
 def test_a_body_that_never_comes_is_counted(gw):
     before = killed(gw).get("request_timeout", 0)
     s = connect(gw)
@@ -208,6 +212,7 @@ def test_a_websocket_that_stops_answering_pings_is_counted(gw):
     assert_serves(gw)
 
 
+@pytest.mark.waits
 @pytest.mark.parametrize("size", [9_000, 20_000])
 def test_a_first_head_longer_than_the_peek_is_due_by_header_timeout(gw, size):
     """The sniffer peeks 8 KiB and enoki's reader as much as libmicrohttpd reads: a longer head,

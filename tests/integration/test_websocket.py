@@ -1272,6 +1272,7 @@ def test_rfc_fragments_with_a_control_frame_between(hub, connect):
 
 @pytest.mark.xfail(strict=True, reason="README 'known differences': unmasked client frames are not "
                    "refused (RFC 6455 5.1: the server MUST close the connection)")
+@pytest.mark.waits
 def test_rfc_unmasked_client_frame_closes(hub, connect):
     c = connect(hub)
     c.send_frame(OP_TEXT, '{"method": "get_subscriptions"}', mask=False)
