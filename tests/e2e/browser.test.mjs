@@ -18,7 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   AMQP_URI, ENOKI_BIN, EXCHANGE, RUN, SVC, cleanupBroker, freePort, launchChromium, log, preflight,
-  runHelper, sleep, startEnoki as startEnokiOn, startPeer, stop,
+  runHelper, sleep, startEnoki as startEnokiOn, startGateway, startPeer, stop, stopGateway,
 } from "./harness.mjs";
 
 const SCREENSHOT = "/tmp/enoki-demo.png";
@@ -397,55 +397,30 @@ async function tokenPage(context, origin, pageErrors) {
 }
 
 describe("enoki.js with a token (GATEWAY.auth.websocket: required)", { timeout: 60000 }, () => {
-  let tmp;
-  let peer;
-  let enoki;
+  let g;
   let context;
+  let enoki;
   let page;
   let authPort;
   const pageErrors = [];
 
   before(async () => {
-    await preflight();
-    tmp = mkdtempSync(join(tmpdir(), "enoki-e2e-auth-"));
-    const bin = join(tmp, "enoki");
-    copyFileSync(ENOKI_BIN, bin);
-    chmodSync(bin, 0o755);
-    authPort = await freePort();
-    const config = join(tmp, "gateway.yaml");
-    writeFileSync(
-      config,
-      [
-        `AMQP_URI: "${AMQP_URI}"`,
-        `WEB_SERVER_ADDRESS: "127.0.0.1:${authPort}"`,
-        `rpc_exchange: "${EXCHANGE}"`,
-        "GATEWAY:",
-        `  name: "${GWNAME_AUTH}"`,
-        "  rpc_timeout: 10",
-        `  expose: ["${SVC}.*"]`,
-        "  auth:",
-        "    websocket: required",
-        "    claims: {sub: user_id, jti: token_id}",
-        "    jwt:",
-        "      algorithms: [HS256]",
-        `      secret: "${JWT_SECRET}"`,
-        "      leeway: 0",
-        "",
-      ].join("\n"),
-    );
-    peer = await startPeer();
-    enoki = await startEnoki(bin, config, authPort);
-    context = await launchChromium(join(tmp, "chromium-profile"));
-    page = await tokenPage(context, `http://127.0.0.1:${authPort}`, pageErrors);
+    g = await startGateway("enoki-e2e-auth-", GWNAME_AUTH, [
+      "  rpc_timeout: 10",
+      `  expose: ["${SVC}.*"]`,
+      "  auth:",
+      "    websocket: required",
+      "    claims: {sub: user_id, jti: token_id}",
+      "    jwt:",
+      "      algorithms: [HS256]",
+      `      secret: "${JWT_SECRET}"`,
+      "      leeway: 0",
+    ]);
+    ({ context, enoki, port: authPort } = g);
+    page = await tokenPage(context, g.base, pageErrors);
   });
 
-  after(async () => {
-    await context?.close().catch(() => {});
-    await stop(enoki);
-    await stop(peer);
-    await cleanupBroker(GWNAME_AUTH);
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
-  });
+  after(() => stopGateway(g));
 
   let firstSocketId;
 

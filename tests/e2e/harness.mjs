@@ -4,10 +4,11 @@
 // names are its own, and its cleanup deletes only what it made.
 
 import { spawn, execFile } from "node:child_process";
-import { accessSync, constants } from "node:fs";
+import { accessSync, chmodSync, constants, copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, connect as tcpConnect } from "node:net";
 import { randomBytes } from "node:crypto";
-import { dirname, resolve } from "node:path";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
@@ -227,4 +228,40 @@ export async function preflight() {
   if (!(await tcpOpen(broker.hostname || "127.0.0.1", Number(broker.port) || 5672))) {
     throw new Error(`no broker at ${AMQP_URI}: start one with scripts/broker.sh`);
   }
+}
+
+// A gateway of a test's own: a copy of ENOKI_BIN (a rebuild during the run must not change it), a
+// config of AMQP_URI, a free port, the test exchange, GATEWAY.name gatewayName and the given lines
+// (everything after `name:` under GATEWAY:, and routes), the peer, enoki and a Chromium. stopGateway
+// undoes it all and deletes what gatewayName made on the broker.
+export async function startGateway(tmpPrefix, gatewayName, lines) {
+  await preflight();
+  const tmp = mkdtempSync(join(tmpdir(), tmpPrefix));
+  const bin = join(tmp, "enoki");
+  copyFileSync(ENOKI_BIN, bin);
+  chmodSync(bin, 0o755);
+  const port = await freePort();
+  const config = join(tmp, "gateway.yaml");
+  const head = [`AMQP_URI: "${AMQP_URI}"`, `WEB_SERVER_ADDRESS: "127.0.0.1:${port}"`,
+    `rpc_exchange: "${EXCHANGE}"`, "GATEWAY:", `  name: "${gatewayName}"`];
+  writeFileSync(config, [...head, ...lines, ""].join("\n"));
+  const g = { tmp, port, base: `http://127.0.0.1:${port}`, gatewayName };
+  try {
+    g.peer = await startPeer();
+    g.enoki = await startEnoki(bin, config, port);
+    g.context = await launchChromium(join(tmp, "chromium-profile"));
+  } catch (err) {
+    await stopGateway(g);
+    throw err;
+  }
+  return g;
+}
+
+export async function stopGateway(g) {
+  if (!g) return;
+  await g.context?.close().catch(() => {});
+  await stop(g.enoki);
+  await stop(g.peer);
+  await cleanupBroker(g.gatewayName);
+  rmSync(g.tmp, { recursive: true, force: true });
 }

@@ -8,76 +8,46 @@
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  AMQP_URI, ENOKI_BIN, EXCHANGE, REPO, RUN, SVC, cleanupBroker, freePort, launchChromium, preflight,
-  sleep, startEnoki, startPeer, stop,
-} from "./harness.mjs";
+import { REPO, RUN, SVC, sleep, startGateway, stopGateway } from "./harness.mjs";
 
 const GWNAME = `gwpages${RUN}`;
 const SHOTS = process.env.ENOKI_SCREENSHOTS;
 
-describe("the docs and status pages in Chromium", { timeout: 90000 }, () => {
-  let tmp;
-  let peer;
-  let enoki;
-  let context;
+describe("the docs page (GATEWAY.docs_path)", { timeout: 90000 }, () => {
+  let g;
   let base;
   const foreign = []; // requests to anything but enoki
   const pageErrors = [];
 
   before(async () => {
-    await preflight();
-    tmp = mkdtempSync(join(tmpdir(), "enoki-pages-"));
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    const config = join(tmp, "gateway.yaml");
-    writeFileSync(
-      config,
-      [
-        `AMQP_URI: "${AMQP_URI}"`,
-        `WEB_SERVER_ADDRESS: "127.0.0.1:${port}"`,
-        `rpc_exchange: "${EXCHANGE}"`,
-        "GATEWAY:",
-        `  name: "${GWNAME}"`,
-        `  expose: ["${SVC}.*"]`,
-        "  openapi_path: /openapi.json",
-        "  docs_path: /docs",
-        `  docs_dir: "${join(REPO, "build", "viewer")}"`,
-        "routes:",
-        "  - rule: /items/<int(min=1):value>",
-        `    rpc: ${SVC}.get_method`,
-        "    summary: One item",
-        "    tags: [items]",
-        "  - rule: /echo",
-        "    methods: GET,POST",
-        `    rpc: ${SVC}.echo`,
-        "    summary: Echo the arguments",
-        "    tags: [items]",
-        "",
-      ].join("\n"),
-    );
-    peer = await startPeer();
-    enoki = await startEnoki(ENOKI_BIN, config, port);
-    context = await launchChromium(join(tmp, "chromium-profile"));
-    context.on("request", (req) => {
+    g = await startGateway("enoki-pages-", GWNAME, [
+      `  expose: ["${SVC}.*"]`,
+      "  openapi_path: /openapi.json",
+      "  docs_path: /docs",
+      `  docs_dir: "${join(REPO, "build", "viewer")}"`,
+      "routes:",
+      "  - rule: /items/<int(min=1):value>",
+      `    rpc: ${SVC}.get_method`,
+      "    summary: One item",
+      "    tags: [items]",
+      "  - rule: /echo",
+      "    methods: GET,POST",
+      `    rpc: ${SVC}.echo`,
+      "    summary: Echo the arguments",
+      "    tags: [items]",
+    ]);
+    base = g.base;
+    g.context.on("request", (req) => {
       const url = new URL(req.url());
       if (url.origin !== base && url.protocol !== "data:") foreign.push(req.url());
     });
   });
 
-  after(async () => {
-    await context?.close().catch(() => {});
-    await stop(enoki);
-    await stop(peer);
-    await cleanupBroker(GWNAME);
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
-  });
+  after(() => stopGateway(g));
 
   it("the docs page renders every operation and tries one out against enoki", async () => {
-    const page = await context.newPage();
+    const page = await g.context.newPage();
     page.on("pageerror", (err) => pageErrors.push(String(err)));
     await page.goto(`${base}/docs`);
     const ops = page.locator(".opblock");
@@ -110,58 +80,30 @@ describe("the docs and status pages in Chromium", { timeout: 90000 }, () => {
 // token in the page's cookie, then the page polls <status_path>/data and shows a route's numbers
 // moving under a small load, with its charts, and asks nothing of any other origin.
 describe("the status page (GATEWAY.status_path)", { timeout: 60000 }, () => {
-  const GWNAME_STATUS = `${GWNAME}status`;
   const ADMIN_TOKEN = `e2e-status-${RUN}`;
-  let tmp;
-  let peer;
-  let enoki;
-  let context;
+  let g;
   let statusPort;
   const requested = [];
   const pageErrors = [];
 
   before(async () => {
-    await preflight();
-    tmp = mkdtempSync(join(tmpdir(), "enoki-e2e-status-"));
-    const bin = join(tmp, "enoki");
-    copyFileSync(ENOKI_BIN, bin);
-    chmodSync(bin, 0o755);
-    statusPort = await freePort();
-    const config = join(tmp, "gateway.yaml");
-    writeFileSync(
-      config,
-      [
-        `AMQP_URI: "${AMQP_URI}"`,
-        `WEB_SERVER_ADDRESS: "127.0.0.1:${statusPort}"`,
-        `rpc_exchange: "${EXCHANGE}"`,
-        "GATEWAY:",
-        `  name: "${GWNAME_STATUS}"`,
-        `  expose: ["${SVC}.*"]`,
-        "  status_path: /status",
-        `  static_dir: "${join(REPO, "static")}"`,
-        `  admin_token: "${ADMIN_TOKEN}"`,
-        "routes:",
-        `  - {rule: /echo, rpc: ${SVC}.echo}`,
-        `  - {rule: /fail, rpc: ${SVC}.fail}`,
-        "",
-      ].join("\n"),
-    );
-    peer = await startPeer();
-    enoki = await startEnoki(bin, config, statusPort);
-    context = await launchChromium(join(tmp, "chromium-profile"));
-    context.on("request", (req) => requested.push(req.url()));
+    g = await startGateway("enoki-e2e-status-", `${GWNAME}status`, [
+      `  expose: ["${SVC}.*"]`,
+      "  status_path: /status",
+      `  static_dir: "${join(REPO, "static")}"`,
+      `  admin_token: "${ADMIN_TOKEN}"`,
+      "routes:",
+      `  - {rule: /echo, rpc: ${SVC}.echo}`,
+      `  - {rule: /fail, rpc: ${SVC}.fail}`,
+    ]);
+    statusPort = g.port;
+    g.context.on("request", (req) => requested.push(req.url()));
   });
 
-  after(async () => {
-    await context?.close().catch(() => {});
-    await stop(enoki);
-    await stop(peer);
-    await cleanupBroker(GWNAME_STATUS);
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
-  });
+  after(() => stopGateway(g));
 
   it("signs in, then shows live numbers changing under a small load", async () => {
-    const page = context.pages()[0] ?? (await context.newPage());
+    const page = g.context.pages()[0] ?? (await g.context.newPage());
     page.on("pageerror", (err) => pageErrors.push(String(err)));
     const base = `http://127.0.0.1:${statusPort}`;
     const first = await page.goto(`${base}/status`);
