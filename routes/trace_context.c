@@ -4,16 +4,17 @@
 #include <strings.h>
 
 enum {
-    MAX_MEMBERS = 32,     /* list-members of a tracestate */
-    MAX_VALUE = 256,      /* characters of a member's value */
-    MAX_SIMPLE_KEY = 256, /* lcalpha 0*255(keychar) */
-    MAX_TENANT_ID = 241,  /* (lcalpha / DIGIT) 0*240(keychar) */
-    MAX_SYSTEM_ID = 14,   /* lcalpha 0*13(keychar) */
-    LONG_MEMBER = 128,    /* members over this are the first cut from a long tracestate */
-    VERSION_END = 2,      /* "vv" */
-    TRACE_ID_AT = 3,      /* "vv-" */
-    PARENT_ID_AT = 36,    /* "vv-" 32 "-" */
-    FLAGS_AT = 53,        /* "vv-" 32 "-" 16 "-" */
+    MAX_MEMBERS = 32,      /* list-members of a tracestate */
+    MAX_VALUE = 256,       /* characters of a member's value */
+    MAX_SIMPLE_KEY = 256,  /* lcalpha 0*255(keychar) */
+    MAX_TENANT_ID = 241,   /* (lcalpha / DIGIT) 0*240(keychar) */
+    MAX_SYSTEM_ID = 14,    /* lcalpha 0*13(keychar) */
+    LONG_MEMBER = 128,     /* members over this are the first cut from a long tracestate */
+    MAX_STATE_FIELDS = 32, /* tracestate fields of a request: more cannot all hold a member */
+    VERSION_END = 2,       /* "vv" */
+    TRACE_ID_AT = 3,       /* "vv-" */
+    PARENT_ID_AT = 36,     /* "vv-" 32 "-" */
+    FLAGS_AT = 53,         /* "vv-" 32 "-" 16 "-" */
 };
 
 static const char hex_digits[] = "0123456789abcdef";
@@ -195,7 +196,9 @@ static void add_field(struct tracestate *ts, const char *value, size_t len)
 
 bool gw_tracestate_valid(const char *value, size_t len)
 {
-    struct tracestate ts = {.ok = true};
+    struct tracestate ts;
+    ts.n = 0;
+    ts.ok = true;
     add_field(&ts, value, len);
     return ts.ok;
 }
@@ -220,22 +223,24 @@ static void write_cut(const struct tracestate *ts, char *out)
     out[used] = '\0';
 }
 
-/* The tracestate passed on, into out: the fields as received (joined with ',') when they fit, else
- * cut; "" when there is none or it is malformed. */
-static void pass_tracestate(const struct gw_header_field *fields, size_t n_fields, char *out)
+/* The tracestate passed on, into out: the fields (values borrowed) as received, trimmed and joined
+ * with ',', when they fit; else cut; "" when there is none or it is malformed. */
+static void pass_tracestate(const char *const *values, size_t n_values, char *out)
 {
-    struct tracestate ts = {.ok = true};
+    struct tracestate ts; /* members are written before they are read: no need to clear them */
+    const char *trimmed[MAX_STATE_FIELDS];
+    size_t lens[MAX_STATE_FIELDS];
     size_t total = 0;
+    ts.n = 0;
+    ts.ok = true;
     out[0] = '\0';
-    for (size_t i = 0; i < n_fields && ts.ok; i++) {
-        if (strcasecmp(fields[i].name, "tracestate") != 0)
-            continue;
-        const char *v = fields[i].value;
-        size_t len = strlen(v);
-        trim(&v, &len);
-        add_field(&ts, v, len);
-        if (len > 0)
-            total += len + (total ? 1 : 0);
+    for (size_t i = 0; i < n_values && ts.ok; i++) {
+        trimmed[i] = values[i];
+        lens[i] = strlen(values[i]);
+        trim(&trimmed[i], &lens[i]);
+        add_field(&ts, trimmed[i], lens[i]);
+        if (lens[i] > 0)
+            total += lens[i] + (total ? 1 : 0);
     }
     if (!ts.ok || ts.n == 0)
         return;
@@ -244,18 +249,13 @@ static void pass_tracestate(const struct gw_header_field *fields, size_t n_field
         return;
     }
     size_t used = 0;
-    for (size_t i = 0; i < n_fields; i++) {
-        if (strcasecmp(fields[i].name, "tracestate") != 0)
-            continue;
-        const char *v = fields[i].value;
-        size_t len = strlen(v);
-        trim(&v, &len);
-        if (len == 0)
+    for (size_t i = 0; i < n_values; i++) {
+        if (lens[i] == 0)
             continue;
         if (used)
             out[used++] = ',';
-        memcpy(out + used, v, len);
-        used += len;
+        memcpy(out + used, trimmed[i], lens[i]);
+        used += lens[i];
     }
     out[used] = '\0';
 }
@@ -281,13 +281,26 @@ static void hex_id_of(const unsigned char *bytes, size_t n, char *out)
 void gw_trace_begin(const struct gw_header_field *fields, size_t n_fields,
                     const unsigned char entropy[GW_TRACE_RANDOM_LEN], struct gw_trace *out)
 {
+    /* One pass over the fields, most of them passed over by their first letter. */
     const char *parent = NULL;
     size_t n_parents = 0;
-    for (size_t i = 0; i < n_fields; i++)
-        if (strcasecmp(fields[i].name, "traceparent") == 0) {
+    const char *states[MAX_STATE_FIELDS];
+    size_t n_states = 0;
+    bool states_ok = true;
+    for (size_t i = 0; i < n_fields; i++) {
+        const char *name = fields[i].name;
+        if ((name[0] | 0x20) != 't')
+            continue;
+        if (strcasecmp(name, "traceparent") == 0) {
             parent = fields[i].value;
             n_parents++;
+        } else if (strcasecmp(name, "tracestate") == 0) {
+            if (n_states < MAX_STATE_FIELDS)
+                states[n_states++] = fields[i].value;
+            else
+                states_ok = false;
         }
+    }
     struct gw_traceparent tp;
     hex_id_of(entropy, GW_SPAN_ID_HEX / 2, out->span_id);
     /* Two traceparent fields cannot be told apart: the spec's "cannot be parsed", a new trace. */
@@ -296,7 +309,9 @@ void gw_trace_begin(const struct gw_header_field *fields, size_t n_fields,
         memcpy(out->parent_id, tp.parent_id, sizeof(out->parent_id));
         /* Version 00 defines the sampled bit only and says to send the others as zero. */
         out->flags = tp.flags & 0x01;
-        pass_tracestate(fields, n_fields, out->tracestate);
+        out->tracestate[0] = '\0';
+        if (states_ok)
+            pass_tracestate(states, n_states, out->tracestate);
         return;
     }
     /* A trace enoki starts is not sampled: the spec's default for a trace a component begins,

@@ -56,7 +56,8 @@ struct gw_trace {
 
 /* enoki's span for a request with these header fields (borrowed; names in any case): every
  * traceparent and tracestate field is looked at, several tracestate fields joined with ',' as RFC
- * 9110 combines them, several traceparent fields make it invalid. A valid tracestate longer than
+ * 9110 combines them (more than 32 fields: dropped, as they could not all hold a member), several
+ * traceparent fields make it invalid. A valid tracestate longer than
  * GW_TRACESTATE_MAX is cut by whole members as the spec says (those over 128 characters first, then
  * from the end). entropy: GW_TRACE_RANDOM_LEN bytes from a CSPRNG; the span id is made of the first
  * 8, a new trace id of the next 16 (an all-zero id, 2^-64 likely, gets a last byte of 1). */

@@ -304,6 +304,27 @@ START_TEST(tracestate_passed_on)
 }
 END_TEST
 
+START_TEST(tracestate_fields_at_most_32)
+{
+    struct gw_header_field f[40];
+    char values[40][8];
+    size_t n = 0;
+    f[n++] = (struct gw_header_field){.name = "traceparent", .value = VALID};
+    for (int i = 0; i < 32; i++) {
+        snprintf(values[i], sizeof(values[i]), "k%d=1", i);
+        f[n++] = (struct gw_header_field){.name = "tracestate", .value = values[i]};
+    }
+    struct gw_trace t;
+    gw_trace_begin(f, n, RANDOM, &t);
+    ck_assert_uint_eq(strlen(t.tracestate), 10 * 4 + 22 * 5 + 31);
+    ck_assert(strncmp(t.tracestate, "k0=1,k1=1,", 10) == 0);
+    f[n++] = (struct gw_header_field){.name = "Tracestate", .value = ""};
+    gw_trace_begin(f, n, RANDOM, &t);
+    ck_assert_str_eq(t.trace_id, TRACE);
+    ck_assert_str_eq(t.tracestate, "");
+}
+END_TEST
+
 START_TEST(tracestate_cut_by_whole_members)
 {
     char state[2048], part[400], expected[600];
@@ -403,6 +424,7 @@ Suite *trace_context_suite(void)
     tcase_add_test(span, span_starts_a_new_trace);
     tcase_add_test(span, span_ids_never_zero);
     tcase_add_test(span, tracestate_passed_on);
+    tcase_add_test(span, tracestate_fields_at_most_32);
     tcase_add_test(span, tracestate_cut_by_whole_members);
     tcase_add_test(span, round_trip);
     tcase_add_test(span, context_keys_are_enokis);
