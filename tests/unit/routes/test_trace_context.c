@@ -307,7 +307,7 @@ END_TEST
 START_TEST(tracestate_fields_at_most_32)
 {
     struct gw_header_field f[40];
-    char values[40][8];
+    char values[40][16];
     size_t n = 0;
     f[n++] = (struct gw_header_field){.name = "traceparent", .value = VALID};
     for (int i = 0; i < 32; i++) {
