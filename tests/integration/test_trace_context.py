@@ -196,6 +196,15 @@ def test_every_answer_carries_a_traceparent(tgw):
     assert status == 200 and split(headers.get("traceparent"))
 
 
+def test_libmicrohttpd_answers_carry_it_too(tgw):
+    """A HEAD or OPTIONS request is read by libmicrohttpd, not by enoki's own reader: the same
+    pipeline, the same header."""
+    for method in ("HEAD", "OPTIONS"):
+        status, headers, _ = request(tgw.port, "/context", [("traceparent", VALID)], method=method)
+        trace, span, flags = split(headers.get("traceparent"))
+        assert (trace, flags) == (TRACE, "01") and span != PARENT, (method, status)
+
+
 def test_x_request_id_is_unchanged(tgw):
     answered, ctx, headers = call_context(tgw, [("X-Request-Id", "req-42"),
                                                 ("traceparent", VALID)])
