@@ -4,6 +4,7 @@
 #include "core/log.h"
 #include "core/strbuf.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,10 +13,13 @@ void gw_log_access(const struct gw_access *a)
 {
     if (GW_LOG_INFO < gw_log_threshold)
         return;
+    bool traced = a->trace_id && a->span_id;
     if (gw_log_format == GW_LOG_TEXT) {
-        gw_log_write(GW_LOG_INFO, "access", "%s \"%s %.*s\" %d %.3fms %s%s", a->remote, a->method,
-                     (int)a->path_len, a->path, a->status, a->duration_ms,
-                     a->call_id ? a->call_id : "-", a->client_gone ? " (client gone)" : "");
+        gw_log_write(GW_LOG_INFO, "access", "%s \"%s %.*s\" %d %.3fms %s%s%s%s%s%s", a->remote,
+                     a->method, (int)a->path_len, a->path, a->status, a->duration_ms,
+                     a->call_id ? a->call_id : "-", traced ? " trace_id=" : "",
+                     traced ? a->trace_id : "", traced ? " span_id=" : "", traced ? a->span_id : "",
+                     a->client_gone ? " (client gone)" : "");
         return;
     }
     char ts[96], tail[256];
@@ -36,6 +40,14 @@ void gw_log_access(const struct gw_access *a)
         gw_json_write_string(&b, a->call_id, strlen(a->call_id), GW_JSON_COMPACT);
     else
         gw_strbuf_adds(&b, "null");
+    if (traced) {
+        /* Hex digits only: no escaping needed. */
+        gw_strbuf_adds(&b, ",\"trace_id\":\"");
+        gw_strbuf_adds(&b, a->trace_id);
+        gw_strbuf_adds(&b, "\",\"span_id\":\"");
+        gw_strbuf_adds(&b, a->span_id);
+        gw_strbuf_adds(&b, "\"");
+    }
     gw_strbuf_adds(&b, a->client_gone ? ",\"client_gone\":true}\n" : ",\"client_gone\":false}\n");
     gw_log_emit(GW_LOG_INFO, b.data, b.len);
     free(b.data);

@@ -12,7 +12,9 @@ struct gw_access {
     size_t path_len;
     int status;
     double duration_ms;
-    const char *call_id; /* NULL when no call was made */
+    const char *call_id;  /* NULL when no call was made */
+    const char *trace_id; /* enoki's span (GATEWAY.trace_context); both NULL when off */
+    const char *span_id;
     int client_gone;
 };
 

@@ -77,13 +77,15 @@ static const char *lookup_header(void *ctx, const char *name)
 }
 
 /* The call's context data: the request's headers, then the verified token's claims (which no
- * header may stand in for). */
+ * header may stand in for), then enoki's span (whose keys only enoki fills). */
 static json_t *new_context(struct gw_request *req)
 {
     const struct gw_auth_conf *auth = &req->config->auth;
     json_t *context = gw_call_context_new(req->config, "http", lookup_header, req, req->call_id,
                                           sizeof(req->call_id));
     gw_auth_claims_to_context(auth->claims, auth->n_claims, req->claims, context);
+    if (req->traced)
+        gw_trace_to_context(&req->trace, context);
     return context;
 }
 

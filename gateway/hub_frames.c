@@ -4,10 +4,12 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/random.h"
 #include "core/status.h"
 #include "core/xalloc.h"
 #include "gateway/status_page.h"
 #include "routes/hub_args.h"
+#include "routes/trace_context.h"
 #include "routes/ws.h"
 
 #include <stdlib.h>
@@ -229,6 +231,15 @@ static bool start_call(struct client *c, const struct gw_ws_request *r)
     char id[GW_UUID_LEN + 1];
     gw_uuid4(id);
     json_t *context = gw_ws_call_context(c->context, config->name, id);
+    if (config->trace_context) {
+        /* Each call a trace of its own: a socket lives for hours, and one trace for all its calls
+         * would say nothing (docs/trace-context.md). */
+        unsigned char entropy[GW_TRACE_RANDOM_LEN];
+        struct gw_trace trace;
+        gw_random_fill(entropy, sizeof(entropy));
+        gw_trace_begin(NULL, 0, entropy, &trace);
+        gw_trace_to_context(&trace, context);
+    }
     struct gw_rpc_request call = {
         .service = service,
         .method = method,

@@ -84,7 +84,8 @@ void gw_request_response_headers(struct gw_request *req, gw_header_fn add, void 
 {
     struct gw_response *r = &req->response;
     for (size_t i = 0; i < r->n_headers; i++)
-        add(ctx, r->headers[i].name, r->headers[i].value);
+        if (!req->traced || strcasecmp(r->headers[i].name, "traceparent") != 0)
+            add(ctx, r->headers[i].name, r->headers[i].value);
     if (r->content_type)
         add(ctx, "Content-Type", r->content_type);
     if (r->allow[0])
@@ -98,6 +99,11 @@ void gw_request_response_headers(struct gw_request *req, gw_header_fn add, void 
     }
     if (req->call_id[0])
         add(ctx, "X-Call-Id", req->call_id);
+    if (req->traced) {
+        char traceparent[GW_TRACEPARENT_LEN + 1];
+        gw_trace_format(&req->trace, traceparent);
+        add(ctx, "traceparent", traceparent);
+    }
     if (req->config->cors.enabled) /* else no header of the request is looked up for it */
         gw_cors_headers(&req->config->cors, gw_request_header(req, "Origin"), req->is_preflight,
                         gw_request_header(req, "Access-Control-Request-Headers"), add, ctx);
@@ -131,6 +137,8 @@ void gw_request_finish(struct gw_request *req, bool client_gone)
         .status = req->response.status,
         .duration_ms = ms,
         .call_id = req->call_id[0] ? req->call_id : NULL,
+        .trace_id = req->traced ? req->trace.trace_id : NULL,
+        .span_id = req->traced ? req->trace.span_id : NULL,
         .client_gone = client_gone,
     };
     gw_log_access(&access);

@@ -17,6 +17,7 @@
 #include "routes/cors.h"
 #include "routes/http_mode.h"
 #include "routes/respond.h"
+#include "routes/trace_context.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -96,6 +97,10 @@ struct gw_request {
     json_t *claims;
     char call_id[160];
     uint64_t start_ns;
+    /* enoki's span under GATEWAY.trace_context (the trace stage): in the call's context data, the
+     * response's traceparent and the access line. */
+    bool traced;
+    struct gw_trace trace;
 };
 
 /* A new request on env's current generation, counted in flight. peer and the fields added later
@@ -113,8 +118,9 @@ void gw_request_client_address(const struct gw_request *req, char *buf, size_t l
 void gw_request_server_address(const struct gw_request *req, char *buf, size_t len);
 
 /* Every header of the response but the framing ones, in nameko's order (the handler's own
- * headers, Content-Type, Allow, Location, Retry-After, X-Call-Id, CORS, Connection: close when
- * the connection closes after it), each through add. */
+ * headers, Content-Type, Allow, Location, Retry-After, X-Call-Id, traceparent, CORS, Connection:
+ * close when the connection closes after it), each through add. A traced request's traceparent is
+ * enoki's span: a handler's own traceparent header is left out. */
 void gw_request_response_headers(struct gw_request *req, gw_header_fn add, void *ctx);
 
 /* The end of a request, answered or not: a call still in flight is cancelled, the request is

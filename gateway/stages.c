@@ -1,5 +1,6 @@
 #include "stages.h"
 
+#include "core/random.h"
 #include "core/util.h"
 
 #include <stdio.h>
@@ -47,7 +48,21 @@ bool gw_stage_limits(struct gw_request *req)
     return true;
 }
 
+/* GATEWAY.trace_context: enoki's span, a child of the caller's or the root of a new trace. Never
+ * answers: it runs first so that every answer, a preflight's or a 413's too, carries the span. */
+bool gw_stage_trace(struct gw_request *req)
+{
+    if (!req->config->trace_context)
+        return false;
+    unsigned char entropy[GW_TRACE_RANDOM_LEN];
+    gw_random_fill(entropy, sizeof(entropy));
+    gw_trace_begin(req->headers, req->n_headers, entropy, &req->trace);
+    req->traced = true;
+    return false;
+}
+
 static const struct gw_stage before_resolve[] = {
+    {"trace", gw_stage_trace},
     {"cors_preflight", gw_stage_cors_preflight},
     {"limits", gw_stage_limits},
 };

@@ -3,9 +3,10 @@
  *
  * Each stage looks at the request and either lets it go on (returns false) or answers it itself
  * (fills req->response, sets req->responded and returns true), and then no later stage runs.
- * Two lists: the stages before the path is resolved (the CORS preflight, the size limits) and those
- * after it, which need to know what the request calls (authentication: the route's, the expose
- * entry's or the admin endpoints' policy). Rate limiting and tracing are to come as stages too.
+ * Two lists: the stages before the path is resolved (the trace context, the CORS preflight, the
+ * size limits) and those after it, which need to know what the request calls (authentication: the
+ * route's, the expose entry's or the admin endpoints' policy). Rate limiting is to come as a stage
+ * too.
  */
 #ifndef ENOKI_STAGES_H
 #define ENOKI_STAGES_H
@@ -33,6 +34,7 @@ const struct gw_stage *gw_stages(enum gw_stage_phase phase, size_t *n);
 bool gw_stages_run(enum gw_stage_phase phase, struct gw_request *req);
 
 /* The stages themselves, for their tests. */
+bool gw_stage_trace(struct gw_request *req);
 bool gw_stage_cors_preflight(struct gw_request *req);
 bool gw_stage_limits(struct gw_request *req);
 /* The caller's token against the target's policy (docs/auth.md): goes on, with req->claims set for

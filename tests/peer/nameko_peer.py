@@ -325,6 +325,12 @@ def typed_headers(ctx, request):
             "typed")
 
 
+def own_traceparent(ctx, request):
+    # A handler that answers a traceparent of its own (enoki's span is what the client gets).
+    return (200, {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+                  "X-Own": "1"}, "own")
+
+
 def http_slow(ctx, request, seconds):
     return Later(float(seconds), "slept")
 
@@ -333,7 +339,7 @@ METHODS = {fn.__name__: fn for fn in (
     echo, get_method, context, slow, fail, custom_fail, malformed, two, nan, unicode,
     unserializable, record, record_slow, calls,
     http_echo, hello, tuple2, tuple3, boom, expected, badreq, payload, resp_headers,
-    typed_headers, http_slow,
+    typed_headers, http_slow, own_traceparent,
 )}
 
 

@@ -739,7 +739,8 @@ static const struct {
     {"GATEWAY: 1\n", NULL, NULL, GW_ECONFIG, "t.yaml:1: GATEWAY: expected a mapping, got '1'"},
     {"GATEWAY:\n  name: x\n  nmae: y\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:3: GATEWAY.nmae: unknown key (expected one of: name, rpc_timeout, errors, "
-     "context_headers, log_level, log_format, expose, channels, services, rpc_prefix, "
+     "context_headers, log_level, log_format, trace_context, expose, channels, services, "
+     "rpc_prefix, "
      "websocket_path, "
      "websocket_max_frame, websocket_max_sockets, websocket_send_queue, websocket_ping, "
      "websocket_deflate, websocket_origins, admin_prefix, health_path, ready_path, "
@@ -749,7 +750,8 @@ static const struct {
      "idle_timeout, static_dir, auth, admin_scope, admin_token)"},
     {"GATEWAY: {1: y}\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:1: GATEWAY.'1': unknown key (expected one of: name, rpc_timeout, errors, "
-     "context_headers, log_level, log_format, expose, channels, services, rpc_prefix, "
+     "context_headers, log_level, log_format, trace_context, expose, channels, services, "
+     "rpc_prefix, "
      "websocket_path, "
      "websocket_max_frame, websocket_max_sockets, websocket_send_queue, websocket_ping, "
      "websocket_deflate, websocket_origins, admin_prefix, health_path, ready_path, "
@@ -876,7 +878,8 @@ static const struct {
      "--define HEARTBEAT: invalid YAML: did not find expected ',' or ']'"},
     {"{}", "GATEWAY", "{nope: 1}", GW_ECONFIG,
      "--define GATEWAY: GATEWAY.nope: unknown key (expected one of: name, rpc_timeout, errors, "
-     "context_headers, log_level, log_format, expose, channels, services, rpc_prefix, "
+     "context_headers, log_level, log_format, trace_context, expose, channels, services, "
+     "rpc_prefix, "
      "websocket_path, "
      "websocket_max_frame, websocket_max_sockets, websocket_send_queue, websocket_ping, "
      "websocket_deflate, websocket_origins, admin_prefix, health_path, ready_path, "

@@ -73,11 +73,61 @@ START_TEST(stage_order)
 {
     size_t n = 0;
     const struct gw_stage *stages = gw_stages(GW_BEFORE_RESOLVE, &n);
-    ck_assert_uint_eq(n, 2);
-    ck_assert_str_eq(stages[0].name, "cors_preflight");
-    ck_assert(stages[0].run == gw_stage_cors_preflight);
-    ck_assert_str_eq(stages[1].name, "limits");
-    ck_assert(stages[1].run == gw_stage_limits);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_str_eq(stages[0].name, "trace");
+    ck_assert(stages[0].run == gw_stage_trace);
+    ck_assert_str_eq(stages[1].name, "cors_preflight");
+    ck_assert(stages[1].run == gw_stage_cors_preflight);
+    ck_assert_str_eq(stages[2].name, "limits");
+    ck_assert(stages[2].run == gw_stage_limits);
+}
+END_TEST
+
+/* ---- trace ---------------------------------------------------------------------------------- */
+
+#define TRACED "GATEWAY:\n  trace_context: true\n"
+
+START_TEST(trace_off_by_default)
+{
+    struct fixture f;
+    setup(&f, "{}", "GET");
+    gw_request_add_field(&f.req, "traceparent",
+                         "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+    ck_assert(!gw_stage_trace(&f.req));
+    ck_assert(!f.req.traced);
+    ck_assert(!f.req.responded);
+    teardown(&f);
+}
+END_TEST
+
+START_TEST(trace_continues_or_starts)
+{
+    struct fixture f;
+    setup(&f, TRACED, "GET");
+    gw_request_add_field(&f.req, "TraceParent",
+                         "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+    gw_request_add_field(&f.req, "tracestate", "congo=t61rcWkgMzE");
+    ck_assert(!gw_stage_trace(&f.req));
+    ck_assert(f.req.traced);
+    ck_assert(!f.req.responded);
+    ck_assert_str_eq(f.req.trace.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+    ck_assert_str_eq(f.req.trace.parent_id, "00f067aa0ba902b7");
+    ck_assert_str_ne(f.req.trace.span_id, "00f067aa0ba902b7");
+    ck_assert_uint_eq(strlen(f.req.trace.span_id), 16);
+    ck_assert_str_eq(f.req.trace.tracestate, "congo=t61rcWkgMzE");
+    char first_span[17];
+    memcpy(first_span, f.req.trace.span_id, sizeof(first_span));
+    teardown(&f);
+
+    /* Each request a span of its own; none sent: a new trace. */
+    setup(&f, TRACED, "GET");
+    ck_assert(!gw_stage_trace(&f.req));
+    ck_assert(f.req.traced);
+    ck_assert_str_ne(f.req.trace.span_id, first_span);
+    ck_assert_str_ne(f.req.trace.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+    ck_assert_str_eq(f.req.trace.parent_id, "");
+    ck_assert_uint_eq(f.req.trace.flags, 0);
+    teardown(&f);
 }
 END_TEST
 
@@ -248,6 +298,11 @@ Suite *stages_suite(void)
     TCase *order = tcase_create("order");
     tcase_add_test(order, stage_order);
     suite_add_tcase(s, order);
+
+    TCase *trace = tcase_create("trace");
+    tcase_add_test(trace, trace_off_by_default);
+    tcase_add_test(trace, trace_continues_or_starts);
+    suite_add_tcase(s, trace);
 
     TCase *preflight = tcase_create("cors_preflight");
     tcase_add_test(preflight, preflight_allowed);
