@@ -5,6 +5,7 @@ response, a later one gets the kept response with Idempotent-Replayed: true, the
 another request gets 422; malformed keys get 400; the bounds and SIGHUP behave as
 docs/idempotency.md says. The peer counts its calls (record, record_slow; calls reads the count)."""
 
+import json
 import signal
 import socket
 import time
@@ -15,6 +16,9 @@ import pytest
 
 import authkit as ak
 from conftest import GWNAME, SCALE, SVC, Background, Enoki, config_text, wait_for
+
+# The slow calls' length: long enough that the requests sent after the first find it in flight.
+SLOW = 1.5 * SCALE
 
 ROUTES = [
     {"rule": "/rec", "rpc": SVC + ".record", "methods": "POST,PUT,PATCH,DELETE"},
@@ -98,7 +102,7 @@ def test_replay_after_completion(igw):
 
 def test_concurrent_duplicates_make_one_call(igw):
     t = fresh()
-    body = {"token": t, "seconds": 1}
+    body = {"token": t, "seconds": SLOW}
     lead = Background(lambda: post(igw, "/slow", body, key=t))
     time.sleep(0.3 * SCALE)
     dups = [Background(lambda: post(igw, "/slow", body, key=t)) for _ in range(3)]
@@ -129,9 +133,9 @@ def test_other_body_query_or_method_is_422(igw):
 
 def test_a_mismatch_while_in_flight_is_422(igw):
     t = fresh()
-    lead = Background(lambda: post(igw, "/slow", {"token": t, "seconds": 1}, key=t))
+    lead = Background(lambda: post(igw, "/slow", {"token": t, "seconds": SLOW}, key=t))
     time.sleep(0.3 * SCALE)
-    r = post(igw, "/slow", {"token": t, "seconds": 2}, key=t)
+    r = post(igw, "/slow", {"token": t, "seconds": 2 * SLOW}, key=t)
     assert r.status == 422, r
     assert lead.result().status == 200
     assert calls(igw, t) == 1
@@ -261,11 +265,11 @@ def test_large_responses_are_not_kept_and_not_called_again(igw):
 
 def test_a_waiter_that_leaves_does_not_break_the_others(igw):
     t = fresh()
-    body = ('{"token": "%s", "seconds": 1}' % t).encode()
-    lead = Background(lambda: post(igw, "/slow", {"token": t, "seconds": 1}, key=t))
+    body = json.dumps({"token": t, "seconds": SLOW}).encode()
+    lead = Background(lambda: post(igw, "/slow", {"token": t, "seconds": SLOW}, key=t))
     time.sleep(0.3 * SCALE)
     leaver = raw(igw.port, request_bytes("/slow", body, [t], close=False), read=False)
-    stayer = Background(lambda: post(igw, "/slow", {"token": t, "seconds": 1}, key=t))
+    stayer = Background(lambda: post(igw, "/slow", {"token": t, "seconds": SLOW}, key=t))
     time.sleep(0.2 * SCALE)
     leaver.close()
     a, b = lead.result(), stayer.result()
@@ -279,23 +283,23 @@ def test_a_lead_that_leaves_still_serves_the_others(igw):
     """enoki's own reader notices a client gone only when it writes to it; either way the call's
     end serves the parked requests and is kept."""
     t = fresh()
-    body = ('{"token": "%s", "seconds": 1}' % t).encode()
+    body = json.dumps({"token": t, "seconds": SLOW}).encode()
     leaver = raw(igw.port, request_bytes("/slow", body, [t], close=False), read=False)
     time.sleep(0.3 * SCALE)
-    waiter = Background(lambda: post(igw, "/slow", {"token": t, "seconds": 1}, key=t))
+    waiter = Background(lambda: post(igw, "/slow", {"token": t, "seconds": SLOW}, key=t))
     time.sleep(0.2 * SCALE)
     leaver.close()
     w = waiter.result()
     assert w.status == 200 and w.json() == 1 and w.header("Idempotent-Replayed") == "true", w
     # A retry after: the kept response.
-    r = post(igw, "/slow", {"token": t, "seconds": 1}, key=t)
+    r = post(igw, "/slow", {"token": t, "seconds": SLOW}, key=t)
     same_answer(w, r)
     assert calls(igw, t) == 1
 
 
 def test_a_lead_gone_alone_keeps_the_response(igw):
     t = fresh()
-    body = ('{"token": "%s", "seconds": 0.5}' % t).encode()
+    body = json.dumps({"token": t, "seconds": 0.5}).encode()
     leaver = raw(igw.port, request_bytes("/slow", body, [t], close=False), read=False)
     time.sleep(0.2 * SCALE)
     leaver.close()
@@ -339,10 +343,10 @@ def test_max_entries_drops_the_oldest_and_never_calls_twice_in_flight(small):
     assert post(small, "/rec", {"token": t}, key="k1" + t).json() == 4
     time.sleep(1.2)  # all expired
     s = fresh()
-    slow = [Background(lambda k=k: post(small, "/slow", {"token": s, "seconds": 1}, key=k + s))
+    slow = [Background(lambda k=k: post(small, "/slow", {"token": s, "seconds": SLOW}, key=k + s))
             for k in ("a", "b")]
     time.sleep(0.4 * SCALE)
-    r = post(small, "/slow", {"token": s, "seconds": 1}, key="c" + s)
+    r = post(small, "/slow", {"token": s, "seconds": SLOW}, key="c" + s)
     assert r.status == 503 and r.json()["error"] == "too_busy", r
     assert r.header("Retry-After"), r
     for b in slow:
