@@ -385,3 +385,23 @@ def test_sighup_keeps_entries_of_routes_that_remain(tmp_path, broker, peer):
         assert calls(g, t) == 2
     finally:
         g.stop()
+
+
+def test_stopping_now_with_a_lead_and_a_waiter_in_flight(tmp_path, broker, peer):
+    """A second SIGTERM stops at once: the lead's call, which no client holds any more, is
+    cancelled with the store, the parked request ends with its connection; a clean exit (under
+    ASan: nothing leaked)."""
+    g = Enoki(tmp_path, routes=ROUTES, gateway=gateway_conf(name=GWNAME + "idstop"),
+              name="stop.yaml", ready_path="/calls")
+    t = fresh()
+    body = json.dumps({"token": t, "seconds": 4 * SLOW}).encode()
+    lead = raw(g.port, request_bytes("/slow", body, [t], close=False), read=False)
+    time.sleep(0.3 * SCALE)
+    waiter = raw(g.port, request_bytes("/slow", body, [t], close=False), read=False)
+    time.sleep(0.3 * SCALE)
+    assert calls(g, t) == 1
+    g.send_signal(signal.SIGTERM)
+    time.sleep(0.3 * SCALE)
+    g.stop()  # the second signal: stopping now; asserts a clean exit
+    lead.close()
+    waiter.close()
