@@ -6,8 +6,10 @@ another request gets 422; malformed keys get 400; the bounds and SIGHUP behave a
 docs/idempotency.md says. The peer counts its calls (record, record_slow; calls reads the count)."""
 
 import json
+import shutil
 import signal
 import socket
+import subprocess
 import time
 import uuid
 
@@ -15,7 +17,7 @@ import jwt
 import pytest
 
 import authkit as ak
-from conftest import GWNAME, SCALE, SVC, Background, Enoki, config_text, wait_for
+from conftest import GWNAME, REPO, SCALE, SVC, Background, Enoki, config_text, wait_for
 
 # The slow calls' length: long enough that the requests sent after the first find it in flight.
 SLOW = 1.5 * SCALE
@@ -36,6 +38,7 @@ def gateway_conf(**over):
         "idempotency": True,
         "idempotency_max_body": 1024,
         "compress_min": 100,
+        "openapi_path": "/openapi.json",
         "expose": [SVC + ".record"],
         "auth": {"default": "optional",
                  "jwt": {"algorithms": ["HS256"], "secret": ak.SECRET, "issuer": ak.ISSUER,
@@ -258,6 +261,22 @@ def test_large_responses_are_not_kept_and_not_called_again(igw):
     assert coded.header("Content-Encoding") == "gzip", coded
     import gzip
     assert gzip.decompress(coded.body) == plain.body
+
+
+def test_the_openapi_document_names_the_header(igw):
+    doc = igw.get("/openapi.json").json()
+    params = doc["paths"]["/rec"]["post"]["parameters"]
+    assert [p["name"] for p in params] == ["Idempotency-Key"], params
+    assert params[0]["in"] == "header" and params[0]["required"] is False
+    assert "parameters" not in doc["paths"]["/off"]["post"]
+    assert "parameters" not in doc["paths"]["/calls"]["get"]
+    validator = REPO / "tests" / "openapi"
+    node = shutil.which("node")
+    if not node or not (validator / "node_modules" / "ajv").is_dir():
+        pytest.skip("the OpenAPI validator is not installed (test_openapi.py installs it)")
+    out = subprocess.run([node, str(validator / "validate.mjs")], input=json.dumps(doc),
+                         capture_output=True, text=True, timeout=60 * SCALE)
+    assert out.returncode == 0 and out.stdout.strip() == "valid", out.stderr[-3000:]
 
 
 # --- clients that go away ------------------------------------------------------------------------
