@@ -173,6 +173,14 @@ struct gw_config {
     int idle_timeout;   /* seconds a connection may stay silent, default 60 */
     int header_timeout; /* seconds to send a first request's head, default 10 (slowloris) */
 
+    /* Idempotent retries (docs/idempotency.md): the default of routes[].idempotency (and the
+     * generic route's), and the bounds of the kept responses. */
+    bool idempotency;
+    int idempotency_ttl;         /* seconds a key is remembered, default 86400 */
+    int idempotency_max_entries; /* keys remembered, default 10000 */
+    int idempotency_max_body;    /* bytes of the largest body kept, default 64 KiB */
+    int idempotency_max_bytes;   /* bytes of every kept response together, default 64 MiB */
+
     struct gw_route_conf *routes;
     size_t n_routes;
 };

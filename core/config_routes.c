@@ -235,6 +235,16 @@ static int apply_schema(const struct gw_key_err *e, const struct gw_yaml_node *v
     return yaml_to_json(e, v, path, &s->schema);
 }
 
+/* Written or not: a route's own idempotency wins over GATEWAY.idempotency, false included. */
+static int apply_idempotency(const struct gw_key_err *e, const struct gw_yaml_node *v,
+                             const char *path, void *base, const struct gw_key_spec *spec)
+{
+    struct gw_route_conf *r = base;
+    int rc = gw_key_apply_bool(e, v, path, base, spec);
+    r->idempotency_given = rc == GW_OK;
+    return rc;
+}
+
 static const struct gw_key_spec route_keys[] = {
     {.name = "rule", .apply = apply_rule, .offset = offsetof(struct gw_route_conf, rule)},
     {.name = "methods", .apply = apply_methods, .offset = offsetof(struct gw_route_conf, methods)},
@@ -256,6 +266,9 @@ static const struct gw_key_spec route_keys[] = {
      .item_what = "a scope such as 'orders:read'"},
     {.name = "routing_key", .apply = apply_routing_key},
     {.name = "collect", .apply = apply_collect},
+    {.name = "idempotency",
+     .apply = apply_idempotency,
+     .offset = offsetof(struct gw_route_conf, idempotency)},
     {.name = "summary",
      .apply = gw_key_apply_nonempty_string,
      .offset = offsetof(struct gw_route_conf, summary)},

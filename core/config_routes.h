@@ -50,6 +50,8 @@ struct gw_route_conf {
     struct gw_string_list scopes; /* all required of the token (its scope or scp claim) */
     char *routing_key;         /* amphora: a template over the path and query values, "{user_id}" */
     int collect;               /* amphora fanout: 0 the first reply, GW_COLLECT_ALL, or that many */
+    bool idempotency;          /* Idempotency-Key honoured (docs/idempotency.md), when given */
+    bool idempotency_given;    /* routes[].idempotency is written; else GATEWAY.idempotency */
     enum gw_protocol protocol; /* its service's (GATEWAY.services), settled once the file is read */
     char *summary;             /* OpenAPI only; NULL = none */
     char *description;         /* OpenAPI only; NULL = none */

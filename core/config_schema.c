@@ -308,6 +308,13 @@ static const struct gw_key_spec gateway_keys[] = {
     INT_KEY(max_in_flight, 1, 10000000),
     INT_KEY(header_timeout, 1, 3600),
     INT_KEY(idle_timeout, 1, 86400),
+    {.name = "idempotency",
+     .apply = gw_key_apply_bool,
+     .offset = offsetof(struct gw_config, idempotency)},
+    INT_KEY(idempotency_ttl, 1, 30 * 86400),
+    INT_KEY(idempotency_max_entries, 1, 10000000),
+    INT_KEY(idempotency_max_body, 0, 1 << 30),
+    INT_KEY(idempotency_max_bytes, 1024, 1 << 30),
     {.name = "static_dir",
      .apply = gw_key_apply_nonempty_string,
      .offset = offsetof(struct gw_config, static_dir)},
@@ -399,6 +406,10 @@ struct gw_config *gw_config_new_defaults(const char *path)
     c->delivery_mode = GW_DEFAULT_DELIVERY_MODE;
     c->idle_timeout = GW_DEFAULT_IDLE_TIMEOUT;
     c->header_timeout = GW_DEFAULT_HEADER_TIMEOUT;
+    c->idempotency_ttl = GW_DEFAULT_IDEMPOTENCY_TTL;
+    c->idempotency_max_entries = GW_DEFAULT_IDEMPOTENCY_MAX_ENTRIES;
+    c->idempotency_max_body = GW_DEFAULT_IDEMPOTENCY_MAX_BODY;
+    c->idempotency_max_bytes = GW_DEFAULT_IDEMPOTENCY_MAX_BYTES;
     return c;
 }
 

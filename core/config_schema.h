@@ -40,6 +40,10 @@ struct gw_yaml_node;
 #define GW_DEFAULT_MAX_HEADER (16 << 10) /* bytes */
 #define GW_DEFAULT_MAX_CONNECTIONS 10000
 #define GW_DEFAULT_MAX_IN_FLIGHT 10000
+#define GW_DEFAULT_IDEMPOTENCY_TTL 86400 /* seconds */
+#define GW_DEFAULT_IDEMPOTENCY_MAX_ENTRIES 10000
+#define GW_DEFAULT_IDEMPOTENCY_MAX_BODY 65536       /* bytes */
+#define GW_DEFAULT_IDEMPOTENCY_MAX_BYTES (64 << 20) /* bytes */
 /* Transient by default: a request lives only as long as its caller's deadline (expiration), and a
  * broker restart fails every call anyway, so persisting it buys nothing and halves the broker's
  * throughput (bench/README.md). 2 keeps nameko's own bytes. */

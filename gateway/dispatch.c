@@ -7,6 +7,7 @@
 #include "core/xalloc.h"
 #include "gateway/docs_page.h"
 #include "gateway/http_metrics.h"
+#include "gateway/idempotency.h"
 #include "gateway/stages.h"
 #include "gateway/static_files.h"
 #include "gateway/status_page.h"
@@ -50,6 +51,8 @@ static void on_call_done(void *arg, int status, const json_t *result, const json
     req->call_failed = status != GW_OK;
     fill_call_response(req, status, result, error, detail);
     req->responded = true;
+    /* The call was published: whatever its end, the service may have acted. Kept for retries. */
+    gw_idempotency_call_ended(req, true);
     req->respond(req);
 }
 
@@ -532,5 +535,9 @@ bool gw_dispatch(struct gw_request *req)
 {
     if (!gw_stages_run(GW_BEFORE_RESOLVE, req))
         route_request(req, req->method);
+    if (req->responded)
+        /* Answered now, so never published (bad arguments, too busy, the broker down): a retry
+         * with the same key may call. */
+        gw_idempotency_call_ended(req, false);
     return req->responded;
 }

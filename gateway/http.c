@@ -4,6 +4,7 @@
 #include "core/xalloc.h"
 #include "gateway/http_fast.h"
 #include "gateway/http_mhd.h"
+#include "gateway/idempotency.h"
 #include "gateway/request.h"
 
 #include <stdlib.h>
@@ -29,6 +30,7 @@ struct gw_http *gw_http_new(uv_loop_t *loop, struct gw_generation *gen, struct g
         return NULL;
     }
     http->fast = gw_http_fast_new(&http->env, http->mhd);
+    http->env.idem = gw_idempotency_new(gen->config);
     return http;
 }
 
@@ -59,6 +61,7 @@ void gw_http_reload(struct gw_http *http, struct gw_generation *gen)
     struct gw_generation *old = http->env.current;
     http->env.current = gw_generation_ref(gen);
     gw_generation_unref(old);
+    gw_idempotency_reload(http->env.idem, gen->config);
     gw_http_mhd_reload(http->mhd);
 }
 
@@ -88,6 +91,9 @@ void gw_http_close(struct gw_http *http)
         return;
     gw_http_fast_close(http->fast);
     gw_http_mhd_close(http->mhd);
+    /* After the transports: their requests have ended, and the leads' calls they left behind are
+     * cancelled here. */
+    gw_idempotency_free(http->env.idem);
     gw_generation_unref(http->env.current);
     free(http);
 }

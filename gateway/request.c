@@ -4,6 +4,7 @@
 #include "core/xalloc.h"
 #include "gateway/access_log.h"
 #include "gateway/http_metrics.h"
+#include "gateway/idempotency.h"
 #include "gateway/status_page.h"
 
 #include <arpa/inet.h>
@@ -114,7 +115,8 @@ void gw_request_response_headers(struct gw_request *req, gw_header_fn add, void 
 void gw_request_finish(struct gw_request *req, bool client_gone)
 {
     struct gw_http_env *env = req->env;
-    if (req->call) {
+    bool detached = req->idem_entry && gw_idempotency_request_ends(req);
+    if (req->call && !detached) {
         /* The client went away before the reply: the reply will find nothing and be dropped. */
         gw_rpc_cancel(req->call);
         req->call = NULL;
@@ -142,6 +144,21 @@ void gw_request_finish(struct gw_request *req, bool client_gone)
         .client_gone = client_gone,
     };
     gw_log_access(&access);
+    env->in_flight--;
+    if (detached) {
+        /* What the transport lent is going with it. */
+        free(req->headers);
+        req->headers = NULL;
+        req->n_headers = req->headers_cap = 0;
+        req->peer = NULL;
+        req->fd = -1;
+        return;
+    }
+    gw_request_free(req);
+}
+
+void gw_request_free(struct gw_request *req)
+{
     if (req->file_fd >= 0)
         close(req->file_fd);
     gw_response_clear(&req->response);
@@ -153,5 +170,4 @@ void gw_request_finish(struct gw_request *req, bool client_gone)
     free(req->raw_uri);
     free(req->headers);
     free(req);
-    env->in_flight--;
 }

@@ -27,6 +27,8 @@
 
 struct gw_authn;
 struct gw_http_metrics;
+struct gw_idem_entry;
+struct gw_idempotency;
 struct gw_status_page;
 
 /* What every request of the HTTP side shares: owned by gw_http, borrowed by requests. */
@@ -37,6 +39,7 @@ struct gw_http_env {
     struct gw_authn *authn;          /* verifies bearer tokens (borrowed) */
     struct gw_http_metrics *metrics; /* NULL: not counted */
     struct gw_status_page *status;   /* GATEWAY.status_path's numbers; NULL: not counted */
+    struct gw_idempotency *idem;     /* idempotent retries (gateway/idempotency.h); NULL: none */
     bool draining;                   /* every response says "Connection: close" */
     size_t in_flight;                /* requests begun and not yet finished */
     size_t connections;              /* open HTTP connections, for GATEWAY.max_connections */
@@ -101,6 +104,11 @@ struct gw_request {
      * response's traceparent and the access line. */
     bool traced;
     struct gw_trace trace;
+    /* Idempotent retries (gateway/idempotency.h): the entry this request leads (its call makes
+     * the entry's response) or is parked behind, and the links of the entry's parked requests. */
+    struct gw_idem_entry *idem_entry;
+    bool idem_lead;
+    struct gw_request *idem_prev, *idem_next;
 };
 
 /* A new request on env's current generation, counted in flight. peer and the fields added later
@@ -124,7 +132,12 @@ void gw_request_server_address(const struct gw_request *req, char *buf, size_t l
 void gw_request_response_headers(struct gw_request *req, gw_header_fn add, void *ctx);
 
 /* The end of a request, answered or not: a call still in flight is cancelled, the request is
- * counted, logged and freed. */
+ * counted, logged and freed. A lead of idempotent retries whose call is in flight is not cancelled
+ * nor freed: it loses what it borrowed from its transport and lives on until the call ends
+ * (gateway/idempotency.h). */
 void gw_request_finish(struct gw_request *req, bool client_gone);
+
+/* Frees req and what it owns, without counting or logging it (gw_request_finish's last step). */
+void gw_request_free(struct gw_request *req);
 
 #endif

@@ -69,6 +69,7 @@ static const struct gw_stage before_resolve[] = {
 
 static const struct gw_stage after_resolve[] = {
     {"auth", gw_stage_auth},
+    {"idempotency", gw_stage_idempotency},
 };
 
 const struct gw_stage *gw_stages(enum gw_stage_phase phase, size_t *n)

@@ -2,11 +2,13 @@
  * (docs/architecture.md, "One REST request, end to end").
  *
  * Each stage looks at the request and either lets it go on (returns false) or answers it itself
- * (fills req->response, sets req->responded and returns true), and then no later stage runs.
+ * (fills req->response, sets req->responded and returns true), and then no later stage runs. A
+ * stage may also park the request: it returns true without an answer, and whoever holds the
+ * request answers it later through req->respond, as a call's end does.
  * Two lists: the stages before the path is resolved (the trace context, the CORS preflight, the
  * size limits) and those after it, which need to know what the request calls (authentication: the
- * route's, the expose entry's or the admin endpoints' policy). Rate limiting is to come as a stage
- * too.
+ * route's, the expose entry's or the admin endpoints' policy), then idempotent retries (which need
+ * the caller's identity).
  */
 #ifndef ENOKI_STAGES_H
 #define ENOKI_STAGES_H
@@ -40,5 +42,9 @@ bool gw_stage_limits(struct gw_request *req);
 /* The caller's token against the target's policy (docs/auth.md): goes on, with req->claims set for
  * a verified token, or answers 401 / 403 with RFC 6750's WWW-Authenticate. */
 bool gw_stage_auth(struct gw_request *req);
+/* A POST/PUT/PATCH/DELETE's Idempotency-Key (gateway/idempotency.h): goes on as the lead of its
+ * entry, answers a kept response or a refusal (400, 409, 422, 503), or parks the request behind
+ * the same request in flight. */
+bool gw_stage_idempotency(struct gw_request *req);
 
 #endif

@@ -404,6 +404,24 @@ static json_t *string_array(const struct gw_string_list *list)
     return a;
 }
 
+/* The Idempotency-Key header (docs/idempotency.md), for the operations that honour it. */
+static json_t *idempotency_parameter(void)
+{
+    return json_pack("{s:s, s:s, s:b, s:s, s:{s:s, s:i}}", "name", "Idempotency-Key", "in",
+                     "header", "required", 0, "description",
+                     "Retries with the same key are called at most once (docs/idempotency.md): "
+                     "an sf-string (\"...\") or a bare token",
+                     "schema", "type", "string", "minLength", 1);
+}
+
+static bool honours_idempotency(const struct gw_config *config, const struct gw_route_conf *route,
+                                const char *method)
+{
+    bool on = route->idempotency_given ? route->idempotency : config->idempotency;
+    return on && (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
+                  strcmp(method, "PATCH") == 0 || strcmp(method, "DELETE") == 0);
+}
+
 static json_t *route_operation(const struct gw_config *config, const struct gw_route_info *info,
                                const char *method)
 {
@@ -423,6 +441,8 @@ static json_t *route_operation(const struct gw_config *config, const struct gw_r
     json_t *params = json_array();
     for (size_t i = 0; i < info->rule->nconvs; i++)
         json_array_append_new(params, path_parameter(&info->rule->convs[i]));
+    if (honours_idempotency(config, route, method))
+        json_array_append_new(params, idempotency_parameter());
     if (json_array_size(params) > 0)
         json_object_set_new(op, "parameters", params);
     else
@@ -474,6 +494,8 @@ static void add_generic(const struct gw_config *config, json_t *paths)
         "parameters", "name", "service", "in", "path", "required", 1, "schema", "type", "string",
         "pattern", "^[^/.]+$", "name", "method", "in", "path", "required", 1, "schema", "type",
         "string", "pattern", "^[^/]+$");
+    if (config->idempotency)
+        json_array_append_new(json_object_get(op, "parameters"), idempotency_parameter());
     json_object_set_new(op, "requestBody",
                         json_pack("{s:b, s:{s:{s:{s:s, s:{s:{s:[s,s]}, s:{s:[s,s]}}, s:b}}}}",
                                   "required", 0, "content", "application/json", "schema", "type",

@@ -747,7 +747,8 @@ static const struct {
      "metrics_path, openapi_path, docs_path, docs_dir, status_path, cors, "
      "max_body, compress_min, compress_level, max_header, max_connections, delivery_mode, "
      "max_in_flight, header_timeout, "
-     "idle_timeout, static_dir, auth, admin_scope, admin_token)"},
+     "idle_timeout, idempotency, idempotency_ttl, idempotency_max_entries, "
+     "idempotency_max_body, idempotency_max_bytes, static_dir, auth, admin_scope, admin_token)"},
     {"GATEWAY: {1: y}\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:1: GATEWAY.'1': unknown key (expected one of: name, rpc_timeout, errors, "
      "context_headers, log_level, log_format, trace_context, expose, channels, services, "
@@ -758,7 +759,8 @@ static const struct {
      "metrics_path, openapi_path, docs_path, docs_dir, status_path, cors, "
      "max_body, compress_min, compress_level, max_header, max_connections, delivery_mode, "
      "max_in_flight, header_timeout, "
-     "idle_timeout, static_dir, auth, admin_scope, admin_token)"},
+     "idle_timeout, idempotency, idempotency_ttl, idempotency_max_entries, "
+     "idempotency_max_body, idempotency_max_bytes, static_dir, auth, admin_scope, admin_token)"},
     {"GATEWAY:\n  delivery_mode: 3\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:2: GATEWAY.delivery_mode: expected an integer from 1 to 2, got '3'"},
     {"GATEWAY:\n  delivery_mode: persistent\n", NULL, NULL, GW_ECONFIG,
@@ -854,7 +856,8 @@ static const struct {
      "t.yaml:2: routes[0].rule: expected a rule starting with '/', got '5'"},
     {"routes:\n  - rule: /a\n    rpc: a.b\n    path: /b\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:4: routes[0].path: unknown key (expected one of: rule, methods, rpc, timeout, mode, "
-     "expected_exceptions, auth, scopes, routing_key, collect, summary, description, tags, "
+     "expected_exceptions, auth, scopes, routing_key, collect, idempotency, summary, "
+     "description, tags, "
      "request_schema, response_schema)"},
     {"routes:\n  - rule: /a\n    rpc: a.b\n    mode: grpc\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:4: routes[0].mode: expected one of json, http, got 'grpc'"},
@@ -886,7 +889,8 @@ static const struct {
      "metrics_path, openapi_path, docs_path, docs_dir, status_path, cors, "
      "max_body, compress_min, compress_level, max_header, max_connections, delivery_mode, "
      "max_in_flight, header_timeout, "
-     "idle_timeout, static_dir, auth, admin_scope, admin_token)"},
+     "idle_timeout, idempotency, idempotency_ttl, idempotency_max_entries, "
+     "idempotency_max_body, idempotency_max_bytes, static_dir, auth, admin_scope, admin_token)"},
     {"{}", "routes", "[{rule: /a, rpc: ab}]", GW_ECONFIG,
      "--define routes: routes[0].rpc: expected 'service.method', got 'ab'"},
     {"{}", "GATEWAY", "{name: !env_var '${A:${B}}'}", GW_ESUBST,

@@ -369,6 +369,33 @@ START_TEST(generic_route_only_with_expose)
 }
 END_TEST
 
+/* Operations that honour Idempotency-Key say so; GET and routes that turn it off do not. */
+START_TEST(idempotency_key_parameter)
+{
+    struct fixture fx;
+    fixture_load(&fx, "GATEWAY: {idempotency: true, expose: ['shop.*']}\n"
+                      "routes:\n"
+                      "  - {rule: '/o/<int:id>', rpc: s.o, methods: 'GET,POST,DELETE'}\n"
+                      "  - {rule: /off, rpc: s.f, methods: POST, idempotency: false}\n");
+    json_t *post = AT(fx.doc, "paths", "/o/{id}", "post", "parameters");
+    ck_assert_uint_eq(json_array_size(post), 2);
+    json_t *p = json_array_get(post, 1);
+    ck_assert_str_eq(json_string_value(json_object_get(p, "name")), "Idempotency-Key");
+    ck_assert_str_eq(json_string_value(json_object_get(p, "in")), "header");
+    ck_assert(json_is_false(json_object_get(p, "required")));
+    ck_assert_uint_eq(json_array_size(AT(fx.doc, "paths", "/o/{id}", "delete", "parameters")), 2);
+    ck_assert_uint_eq(json_array_size(AT(fx.doc, "paths", "/o/{id}", "get", "parameters")), 1);
+    ck_assert_ptr_null(AT(fx.doc, "paths", "/off", "post", "parameters"));
+    ck_assert_uint_eq(
+        json_array_size(AT(fx.doc, "paths", "/rpc/{service}/{method}", "post", "parameters")), 3);
+    fixture_free(&fx);
+    /* Off by default: no parameter anywhere. */
+    fixture_load(&fx, "routes: [{rule: /o, rpc: s.o, methods: POST}]\n");
+    ck_assert_ptr_null(AT(fx.doc, "paths", "/o", "post", "parameters"));
+    fixture_free(&fx);
+}
+END_TEST
+
 START_TEST(auth_requirements)
 {
     struct fixture fx;
@@ -457,6 +484,7 @@ Suite *openapi_suite(void)
     tcase_add_test(tc, http_mode_answers_text);
     tcase_add_test(tc, documentation_keys_are_documented);
     tcase_add_test(tc, generic_route_only_with_expose);
+    tcase_add_test(tc, idempotency_key_parameter);
     tcase_add_test(tc, auth_requirements);
     tcase_add_test(tc, same_document_every_time);
     tcase_add_test(tc, misuse_is_refused);
