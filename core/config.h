@@ -75,6 +75,7 @@
 #include "core/config_amqp.h"
 #include "core/config_auth.h"
 #include "core/config_keys.h"
+#include "core/config_limits.h"
 #include "core/config_policy.h"
 #include "core/config_routes.h"
 #include "core/config_services.h"
@@ -169,6 +170,11 @@ struct gw_config {
                          */
     int idle_timeout;   /* seconds a connection may stay silent, default 60 */
     int header_timeout; /* seconds to send a first request's head, default 10 (slowloris) */
+
+    /* Rate limits (core/config_limits.h, docs/rate_limits.md). */
+    struct gw_rate_limit_list rate_limits; /* none: nothing is limited */
+    struct gw_cidr_list trusted_proxies;   /* whose X-Forwarded-For is believed; none: nobody's */
+    int rate_limit_keys; /* buckets kept at most, default 100000 (read at start only) */
 
     struct gw_route_conf *routes;
     size_t n_routes;

@@ -746,7 +746,8 @@ static const struct {
      "metrics_path, openapi_path, docs_path, docs_dir, status_path, cors, "
      "max_body, compress_min, compress_level, max_header, max_connections, delivery_mode, "
      "max_in_flight, header_timeout, "
-     "idle_timeout, static_dir, auth, admin_scope, admin_token)"},
+     "idle_timeout, static_dir, auth, rate_limits, trusted_proxies, rate_limit_keys, admin_scope, "
+     "admin_token)"},
     {"GATEWAY: {1: y}\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:1: GATEWAY.'1': unknown key (expected one of: name, rpc_timeout, errors, "
      "context_headers, log_level, log_format, expose, channels, services, rpc_prefix, "
@@ -756,7 +757,8 @@ static const struct {
      "metrics_path, openapi_path, docs_path, docs_dir, status_path, cors, "
      "max_body, compress_min, compress_level, max_header, max_connections, delivery_mode, "
      "max_in_flight, header_timeout, "
-     "idle_timeout, static_dir, auth, admin_scope, admin_token)"},
+     "idle_timeout, static_dir, auth, rate_limits, trusted_proxies, rate_limit_keys, admin_scope, "
+     "admin_token)"},
     {"GATEWAY:\n  delivery_mode: 3\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:2: GATEWAY.delivery_mode: expected an integer from 1 to 2, got '3'"},
     {"GATEWAY:\n  delivery_mode: persistent\n", NULL, NULL, GW_ECONFIG,
@@ -883,7 +885,8 @@ static const struct {
      "metrics_path, openapi_path, docs_path, docs_dir, status_path, cors, "
      "max_body, compress_min, compress_level, max_header, max_connections, delivery_mode, "
      "max_in_flight, header_timeout, "
-     "idle_timeout, static_dir, auth, admin_scope, admin_token)"},
+     "idle_timeout, static_dir, auth, rate_limits, trusted_proxies, rate_limit_keys, admin_scope, "
+     "admin_token)"},
     {"{}", "routes", "[{rule: /a, rpc: ab}]", GW_ECONFIG,
      "--define routes: routes[0].rpc: expected 'service.method', got 'ab'"},
     {"{}", "GATEWAY", "{name: !env_var '${A:${B}}'}", GW_ESUBST,
