@@ -13,6 +13,7 @@
 #include "gateway/http_fast.h"
 #include "gateway/http_metrics.h"
 #include "gateway/hub.h"
+#include "gateway/limiter.h"
 #include "gateway/listener.h"
 #include "gateway/refuse.h"
 #include "gateway/sniff.h"
@@ -47,6 +48,7 @@ struct gateway {
     struct gw_http_metrics *http_metrics;
     struct gw_status_page *status; /* GATEWAY.status_path's numbers, kept whether it is on or not */
     struct gw_authn *authn;        /* bearer tokens, across reloads */
+    struct gw_limiter *limiter;    /* the rate limits' buckets, across reloads */
     const char *config_path;
     const struct gw_define *defines;
     size_t n_defines;
@@ -277,6 +279,7 @@ static void on_reload(uv_signal_t *handle, int signum)
     struct gw_generation *gen = gw_generation_new(config, table);
     gw_status_page_bind(gw->status, gen);
     gw_http_reload(gw->http, gen);
+    gw_limiter_reload(gw->limiter, gen);
     gw_generation_unref(gw->current);
     gw->current = gen;
     gw->config = config;
@@ -369,6 +372,9 @@ static int run(struct gw_config *config, struct gw_route_table *table, struct gw
     gw_http_set_status_page(gw.http, gw.status);
     gw_hub_set_status_page(gw.hub, gw.status);
     gw_http_set_authn(gw.http, gw.authn);
+    gw.limiter = gw_limiter_new(gw.first);
+    gw_http_set_limiter(gw.http, gw.limiter);
+    gw_hub_set_limiter(gw.hub, gw.limiter);
     gw_hub_set_metrics(gw.hub, gw.http_metrics);
     gw_hub_set_authn(gw.hub, gw.authn);
     gw.sniffing.metrics = gw.http_metrics;
@@ -399,6 +405,7 @@ static int run(struct gw_config *config, struct gw_route_table *table, struct gw
     gw_rpc_free(gw.rpc);
     gw_http_metrics_free(gw.http_metrics);
     gw_status_page_free(gw.status);
+    gw_limiter_free(gw.limiter);
     gw_metrics_free(gw.metrics);
     gw_sniff_set_free(&gw.sniffing);
     gw_generation_unref(gw.current);

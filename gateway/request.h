@@ -16,6 +16,7 @@
 #include "routes/auth.h"
 #include "routes/cors.h"
 #include "routes/http_mode.h"
+#include "routes/rate_limit.h"
 #include "routes/respond.h"
 
 #include <stdbool.h>
@@ -26,6 +27,7 @@
 
 struct gw_authn;
 struct gw_http_metrics;
+struct gw_limiter;
 struct gw_status_page;
 
 /* What every request of the HTTP side shares: owned by gw_http, borrowed by requests. */
@@ -36,6 +38,7 @@ struct gw_http_env {
     struct gw_authn *authn;          /* verifies bearer tokens (borrowed) */
     struct gw_http_metrics *metrics; /* NULL: not counted */
     struct gw_status_page *status;   /* GATEWAY.status_path's numbers; NULL: not counted */
+    struct gw_limiter *limiter;      /* the rate limits' buckets (borrowed); NULL: no limits */
     bool draining;                   /* every response says "Connection: close" */
     size_t in_flight;                /* requests begun and not yet finished */
     size_t connections;              /* open HTTP connections, for GATEWAY.max_connections */
@@ -96,6 +99,10 @@ struct gw_request {
     json_t *claims;
     char call_id[160];
     uint64_t start_ns;
+    /* The rate limits that covered it (gateway/stage_rate_limit.c): the RateLimit-Policy and
+     * RateLimit values its response carries; "" when none did. */
+    char rate_policy[512];
+    char rate_limit[GW_RATE_ITEM_LEN + 48];
 };
 
 /* A new request on env's current generation, counted in flight. peer and the fields added later

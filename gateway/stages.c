@@ -54,6 +54,7 @@ static const struct gw_stage before_resolve[] = {
 
 static const struct gw_stage after_resolve[] = {
     {"auth", gw_stage_auth},
+    {"rate_limit", gw_stage_rate_limit},
 };
 
 const struct gw_stage *gw_stages(enum gw_stage_phase phase, size_t *n)

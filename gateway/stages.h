@@ -5,7 +5,8 @@
  * (fills req->response, sets req->responded and returns true), and then no later stage runs.
  * Two lists: the stages before the path is resolved (the CORS preflight, the size limits) and those
  * after it, which need to know what the request calls (authentication: the route's, the expose
- * entry's or the admin endpoints' policy). Rate limiting and tracing are to come as stages too.
+ * entry's or the admin endpoints' policy). Rate limiting runs after
+ * authentication; tracing is to come as a stage too.
  */
 #ifndef ENOKI_STAGES_H
 #define ENOKI_STAGES_H
@@ -38,5 +39,9 @@ bool gw_stage_limits(struct gw_request *req);
 /* The caller's token against the target's policy (docs/auth.md): goes on, with req->claims set for
  * a verified token, or answers 401 / 403 with RFC 6750's WWW-Authenticate. */
 bool gw_stage_auth(struct gw_request *req);
+/* GATEWAY.rate_limits (docs/rate_limits.md): a route or generic call that the limits cover takes a
+ * token from each, and goes on with its RateLimit headers set; or is answered 429 rate_limited with
+ * Retry-After. Runs after auth, whose claims a claim key reads. */
+bool gw_stage_rate_limit(struct gw_request *req);
 
 #endif
