@@ -42,6 +42,27 @@ static bool covers_route(const struct gw_rate_limit_conf *l, const struct gw_rou
     return false;
 }
 
+bool gw_rate_limits_cover_route(const struct gw_config *config, const struct gw_route_conf *route)
+{
+    for (size_t i = 0; i < config->rate_limits.n; i++)
+        if (covers_route(&config->rate_limits.items[i], route))
+            return true;
+    return false;
+}
+
+bool gw_rate_limits_cover_targets(const struct gw_config *config)
+{
+    for (size_t i = 0; i < config->rate_limits.n; i++) {
+        const struct gw_string_list *match = &config->rate_limits.items[i].match;
+        if (match->n == 0)
+            return true;
+        for (size_t j = 0; j < match->n; j++)
+            if (match->items[j][0] != '/')
+                return true;
+    }
+    return false;
+}
+
 struct gw_rate_limits *gw_rate_limits_compile(const struct gw_config *config)
 {
     if (config->rate_limits.n == 0)

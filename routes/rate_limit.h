@@ -44,6 +44,11 @@ struct gw_rate_limits {
 struct gw_rate_limits *gw_rate_limits_compile(const struct gw_config *config);
 void gw_rate_limits_free(struct gw_rate_limits *limits);
 
+/* Whether an entry of config's GATEWAY.rate_limits covers the route, or may cover a call through
+ * the generic route or a websocket (no match, or a target glob): for the OpenAPI document. */
+bool gw_rate_limits_cover_route(const struct gw_config *config, const struct gw_route_conf *route);
+bool gw_rate_limits_cover_targets(const struct gw_config *config);
+
 /* The limits covering the configured route of that index in config->routes. */
 uint64_t gw_rate_limits_of_route(const struct gw_rate_limits *limits, size_t route_index);
 
