@@ -96,6 +96,26 @@ static void describe_route(void *target, char *buf, size_t len)
              route->routing_key ? route->routing_key : "", collect);
 }
 
+/* --check: each rate limit as it is understood, its policy item and what it covers. */
+static void print_rate_limits(const struct gw_config *config)
+{
+    struct gw_rate_limits *limits = gw_rate_limits_compile(config);
+    for (size_t i = 0; limits && i < limits->n; i++) {
+        const struct gw_rate_limit_conf *l = limits->items[i].conf;
+        size_t routes = 0;
+        for (size_t r = 0; r < config->n_routes; r++)
+            routes += (gw_rate_limits_of_route(limits, r) >> i) & 1;
+        bool targets = l->match.n == 0;
+        for (size_t j = 0; j < l->match.n; j++)
+            targets = targets || l->match.items[j][0] != '/';
+        printf("rate limit %s: key=%s rate=%s burst=%d  RateLimit-Policy: %s  covers %zu "
+               "route(s)%s\n",
+               l->name, l->key, l->rate, l->burst, limits->items[i].item, routes,
+               targets ? " and generic and websocket calls to its targets" : "");
+    }
+    gw_rate_limits_free(limits);
+}
+
 /* Compiles the routes of config into a new table; on error prints "<file>:<line>: routes[i].rule:
  * <reason>" and returns NULL. */
 static struct gw_route_table *build_table(const struct gw_config *config)
@@ -573,6 +593,7 @@ int main(int argc, char **argv)
                 printf(" %s", config->expose.items[i].pattern);
             printf("\n");
         }
+        print_rate_limits(config);
         status = EXIT_SUCCESS;
         goto out;
     }

@@ -17,7 +17,7 @@ import time
 import pytest
 
 from conftest import (GWNAME, SCALE, SVC, enoki_is_instrumented, memory_is_measurable, route,
-                      rss_kb, wait_for)
+                      rss_kb, run_enoki, wait_for)
 from wsclient import WSClient
 
 jwt = pytest.importorskip("jwt")
@@ -280,6 +280,27 @@ def test_sighup_keeps_the_buckets_of_kept_limits(limited):
     wait_for(lambda: get(e.port, "/echo")[1].get("RateLimit-Policy") == '"renamed";q=3;w=180',
              5 * SCALE, what="the second reload")
     assert_allowed(get(e.port, "/echo"), '"renamed";q=3;w=180', '"renamed";r=1;t=60')
+
+
+def test_check_prints_the_limits_and_refuses_bad_ones(tmp_path):
+    path = tmp_path / "gw.yaml"
+    path.write_text("GATEWAY:\n  rate_limits:\n"
+                    "    - {name: per-ip, key: client_ip, rate: 100/s, burst: 200}\n"
+                    "    - {key: 'claim:sub', rate: 6000/min, match: ['/a']}\n"
+                    "routes:\n  - {rule: /a, rpc: s.a}\n  - {rule: /b, rpc: s.b}\n")
+    done = run_enoki("--config", str(path), "--check")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[-2:] == [
+        'rate limit per-ip: key=client_ip rate=100/s burst=200  RateLimit-Policy: '
+        '"per-ip";q=200;w=2  covers 2 route(s) and generic and websocket calls to its targets',
+        'rate limit limit1: key=claim:sub rate=6000/min burst=100  RateLimit-Policy: '
+        '"limit1";q=100;w=1  covers 1 route(s)']
+    path.write_text("GATEWAY:\n  rate_limits:\n    - {key: client_ip, rate: 5/fortnight}\n")
+    done = run_enoki("--config", str(path), "--check")
+    assert done.returncode == 2
+    assert "GATEWAY.rate_limits[0].rate: expected '<count>/<unit>'" in done.stderr
+    assert "got '5/fortnight'" in done.stderr
 
 
 def _flood(port, first, count, conns=4, batch=400):
