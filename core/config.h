@@ -76,6 +76,7 @@
 #include "core/config_amqp.h"
 #include "core/config_auth.h"
 #include "core/config_keys.h"
+#include "core/config_limits.h"
 #include "core/config_policy.h"
 #include "core/config_routes.h"
 #include "core/config_services.h"
@@ -180,6 +181,10 @@ struct gw_config {
     int idempotency_max_entries; /* keys remembered, default 10000 */
     int idempotency_max_body;    /* bytes of the largest body kept, default 64 KiB */
     int idempotency_max_bytes;   /* bytes of every kept response together, default 64 MiB */
+    /* Rate limits (core/config_limits.h, docs/rate_limits.md). */
+    struct gw_rate_limit_list rate_limits; /* none: nothing is limited */
+    struct gw_cidr_list trusted_proxies;   /* whose X-Forwarded-For is believed; none: nobody's */
+    int rate_limit_keys; /* buckets kept at most, default 100000 (read at start only) */
 
     struct gw_route_conf *routes;
     size_t n_routes;

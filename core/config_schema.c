@@ -319,6 +319,9 @@ static const struct gw_key_spec gateway_keys[] = {
      .apply = gw_key_apply_nonempty_string,
      .offset = offsetof(struct gw_config, static_dir)},
     {.name = "auth", .apply = gw_config_apply_auth},
+    {.name = "rate_limits", .apply = gw_config_apply_rate_limits},
+    {.name = "trusted_proxies", .apply = gw_config_apply_trusted_proxies},
+    INT_KEY(rate_limit_keys, 1000, 100000000),
     {.name = "admin_scope",
      .apply = gw_key_apply_nonempty_string,
      .offset = offsetof(struct gw_config, admin_scope)},
@@ -410,6 +413,7 @@ struct gw_config *gw_config_new_defaults(const char *path)
     c->idempotency_max_entries = GW_DEFAULT_IDEMPOTENCY_MAX_ENTRIES;
     c->idempotency_max_body = GW_DEFAULT_IDEMPOTENCY_MAX_BODY;
     c->idempotency_max_bytes = GW_DEFAULT_IDEMPOTENCY_MAX_BYTES;
+    c->rate_limit_keys = GW_DEFAULT_RATE_LIMIT_KEYS;
     return c;
 }
 
@@ -437,6 +441,8 @@ void gw_config_clear(struct gw_config *c)
     clear_context_headers(c);
     gw_config_routes_clear(c);
     gw_config_auth_clear(&c->auth);
+    gw_rate_limit_list_clear(&c->rate_limits);
+    gw_cidr_list_clear(&c->trusted_proxies);
 }
 
 /* ---------------------------------------------------------------------------------------------

@@ -48,8 +48,9 @@ struct gw_yaml_node;
  * broker restart fails every call anyway, so persisting it buys nothing and halves the broker's
  * throughput (bench/README.md). 2 keeps nameko's own bytes. */
 #define GW_DEFAULT_DELIVERY_MODE 1
-#define GW_DEFAULT_IDLE_TIMEOUT 60   /* seconds */
-#define GW_DEFAULT_HEADER_TIMEOUT 10 /* seconds (slowloris) */
+#define GW_DEFAULT_IDLE_TIMEOUT 60        /* seconds */
+#define GW_DEFAULT_HEADER_TIMEOUT 10      /* seconds (slowloris) */
+#define GW_DEFAULT_RATE_LIMIT_KEYS 100000 /* rate-limit buckets kept at most */
 
 /* Returns a new record holding every default, loaded from path (copied; used in messages). */
 struct gw_config *gw_config_new_defaults(const char *path);

@@ -46,6 +46,7 @@ static const struct status_text status_texts[] = {
     {GW_EJWKS, "bad_jwks", "the JWK Set is refused"},
     {GW_EUNAUTHORIZED, "unauthorized", "a valid bearer token is needed"},
     {GW_EDENIED, "forbidden", "the token does not allow this"},
+    {GW_ELIMITED, "rate_limited", "a rate limit refuses the request for now"},
 };
 
 static const struct status_text *find(int status)

@@ -53,9 +53,12 @@ enum gw_status {
     GW_EJWKS = -57,          /* a JWK Set is refused */
     GW_EUNAUTHORIZED = -58,  /* the caller must show a valid token */
     GW_EDENIED = -59,        /* the caller's token does not allow this (a scope, a channel) */
+
+    /* Rate limits */
+    GW_ELIMITED = -60, /* a rate limit (GATEWAY.rate_limits) refuses the request for now */
 };
 
-#define GW_STATUS_MIN (-59)
+#define GW_STATUS_MIN (-60)
 
 /* Returns a static, human-readable text for a status; never NULL. */
 const char *gw_strerror(int status);

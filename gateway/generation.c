@@ -15,6 +15,7 @@ struct gw_generation *gw_generation_new(struct gw_config *config, struct gw_rout
     struct gw_generation *gen = xcalloc(1, sizeof(*gen));
     gen->config = config;
     gen->table = table;
+    gen->rate_limits = gw_rate_limits_compile(config);
     gen->refs = 1;
     gen->number = ++made;
     struct timespec now;
@@ -34,6 +35,7 @@ void gw_generation_unref(struct gw_generation *gen)
 {
     if (!gen || --gen->refs > 0)
         return;
+    gw_rate_limits_free(gen->rate_limits);
     gw_route_table_free(gen->table);
     gw_config_free(gen->config);
     free(gen->openapi);

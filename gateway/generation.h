@@ -8,13 +8,15 @@
 #define ENOKI_GENERATION_H
 
 #include "core/config.h"
+#include "routes/rate_limit.h"
 #include "routes/table.h"
 
 #include <stdint.h>
 
 struct gw_generation {
-    struct gw_config *config;     /* owned */
-    struct gw_route_table *table; /* owned */
+    struct gw_config *config;           /* owned */
+    struct gw_route_table *table;       /* owned */
+    struct gw_rate_limits *rate_limits; /* owned: GATEWAY.rate_limits compiled; NULL when none */
     unsigned refs;
     char *openapi; /* owned: the OpenAPI document, serialized on first use; NULL until then */
     size_t openapi_len;

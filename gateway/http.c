@@ -65,6 +65,11 @@ void gw_http_reload(struct gw_http *http, struct gw_generation *gen)
     gw_http_mhd_reload(http->mhd);
 }
 
+void gw_http_set_limiter(struct gw_http *http, struct gw_limiter *limiter)
+{
+    http->env.limiter = limiter;
+}
+
 void gw_http_set_metrics(struct gw_http *http, struct gw_http_metrics *metrics)
 {
     http->env.metrics = metrics;

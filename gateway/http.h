@@ -44,6 +44,10 @@ void gw_http_add_connection(struct gw_http *http, int fd, const struct sockaddr 
 
 /* Requests that start from now on run under gen (a reference is taken); those that began before
  * keep theirs until they finish. */
+/* Rate limits decide with limiter's buckets (borrowed; gateway/limiter). */
+struct gw_limiter;
+void gw_http_set_limiter(struct gw_http *http, struct gw_limiter *limiter);
+
 void gw_http_reload(struct gw_http *http, struct gw_generation *gen);
 
 /* From now on every response says "Connection: close". */

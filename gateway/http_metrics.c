@@ -33,6 +33,10 @@ struct gw_http_metrics {
      * counter is found without comparing its route against every other one. */
     size_t *slots;
     size_t n_slots;
+    /* Calls refused by a rate limit, by route: only routes that were limited are listed, and
+     * their labels are bounded (rules, "generic", "websocket"), so a short list does. */
+    struct request_count *limited;
+    size_t n_limited;
     uint64_t killed[GW_KILL_REASONS];
     long websockets;
 };
@@ -51,6 +55,9 @@ void gw_http_metrics_free(struct gw_http_metrics *m)
     for (size_t i = 0; i < m->n_requests; i++)
         free(m->requests[i].route);
     free(m->requests);
+    for (size_t i = 0; i < m->n_limited; i++)
+        free(m->limited[i].route);
+    free(m->limited);
     free(m->slots);
     free(m);
 }
@@ -99,6 +106,20 @@ void gw_metrics_request(struct gw_http_metrics *m, const char *route, int status
     *request_slot(m, route, status) = m->n_requests;
 }
 
+void gw_metrics_rate_limited(struct gw_http_metrics *m, const char *route)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->n_limited; i++) {
+        if (strcmp(m->limited[i].route, route) == 0) {
+            m->limited[i].count++;
+            return;
+        }
+    }
+    m->limited = xrealloc(m->limited, (m->n_limited + 1) * sizeof(*m->limited));
+    m->limited[m->n_limited++] = (struct request_count){xstrdup(route), 429, 1};
+}
+
 void gw_metrics_connection_killed(struct gw_http_metrics *m, enum gw_kill_reason reason)
 {
     if (m && reason < GW_KILL_REASONS)
@@ -135,6 +156,14 @@ char *gw_http_metrics_render(const struct gw_http_metrics *m, size_t *len)
         add_label(&b, m->requests[i].route);
         snprintf(line, sizeof(line), "\",status=\"%d\"} %llu\n", m->requests[i].status,
                  (unsigned long long)m->requests[i].count);
+        gw_strbuf_adds(&b, line);
+    }
+    gw_strbuf_adds(&b, "# HELP enoki_rate_limited_total Calls refused by a rate limit, by route.\n"
+                       "# TYPE enoki_rate_limited_total counter\n");
+    for (size_t i = 0; i < m->n_limited; i++) {
+        gw_strbuf_adds(&b, "enoki_rate_limited_total{route=\"");
+        add_label(&b, m->limited[i].route);
+        snprintf(line, sizeof(line), "\"} %llu\n", (unsigned long long)m->limited[i].count);
         gw_strbuf_adds(&b, line);
     }
     if (m->rpc)

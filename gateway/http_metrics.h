@@ -20,6 +20,10 @@ void gw_http_metrics_free(struct gw_http_metrics *metrics);
  * "probe", "admin", "cors", "metrics"), status the HTTP status. */
 void gw_metrics_request(struct gw_http_metrics *metrics, const char *route, int status);
 
+/* A call refused by a rate limit (GATEWAY.rate_limits): route is the rule, "generic" or
+ * "websocket". */
+void gw_metrics_rate_limited(struct gw_http_metrics *metrics, const char *route);
+
 /* Why enoki closed a connection that made no progress: the label of
  * enoki_connections_killed_total. */
 enum gw_kill_reason {

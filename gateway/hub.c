@@ -7,6 +7,7 @@
 #include "core/status.h"
 #include "core/xalloc.h"
 #include "gateway/http_metrics.h"
+#include "gateway/limiter.h"
 #include "routes/ws_admit.h"
 #include "routes/ws_token.h"
 
@@ -78,6 +79,82 @@ static json_t *handshake_context(struct client *c)
     return context;
 }
 
+/* A handshake header's value (new), whether lws knows its name as a token or keeps it as a custom
+ * header; NULL when absent. */
+static char *handshake_header(struct lws *wsi, const char *name)
+{
+    char lower[128];
+    size_t n = strlen(name);
+    if (n + 2 > sizeof(lower))
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        lower[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] - 'A' + 'a' : name[i]);
+    lower[n] = ':';
+    lower[n + 1] = '\0';
+    char *value = NULL;
+    for (int t = 0; t < WSI_TOKEN_COUNT; t++) {
+        const unsigned char *known = lws_token_to_string((enum lws_token_indexes)t);
+        if (!known || strcmp((const char *)known, lower) != 0)
+            continue;
+        int len = lws_hdr_total_length(wsi, (enum lws_token_indexes)t);
+        if (len > 0) {
+            value = xmalloc((size_t)len + 1);
+            if (lws_hdr_copy(wsi, value, len + 1, (enum lws_token_indexes)t) < 0) {
+                free(value);
+                value = NULL;
+            }
+        }
+        return value;
+    }
+    int len = lws_hdr_custom_length(wsi, lower, (int)n + 1);
+    if (len > 0) {
+        value = xmalloc((size_t)len + 1);
+        if (lws_hdr_custom_copy(wsi, value, len + 1, lower, (int)n + 1) < 0) {
+            free(value);
+            value = NULL;
+        }
+    }
+    return value;
+}
+
+/* The socket's rate-limit keys, under the limits in force when it opens (docs/rate_limits.md). */
+static void capture_limit_keys(struct client *c)
+{
+    if (!c->hub->limiter)
+        return;
+    const struct gw_config *config = gw_limiter_current(c->hub->limiter)->config;
+    struct sockaddr_storage ss;
+    socklen_t sslen = sizeof(ss);
+    const struct sockaddr *peer = NULL;
+    if (getpeername(lws_get_socket_fd(c->wsi), (struct sockaddr *)&ss, &sslen) == 0)
+        peer = (const struct sockaddr *)&ss;
+    char *xff = config->trusted_proxies.n > 0 ? handshake_header(c->wsi, "X-Forwarded-For") : NULL;
+    const char *fields[] = {xff};
+    struct gw_limit_subject s = {0};
+    gw_limit_subject_address(&s, peer, fields, xff ? 1 : 0, &config->trusted_proxies);
+    memcpy(c->limit_ip, s.ip_key, sizeof(c->limit_ip));
+    free(xff);
+    for (size_t i = 0; i < config->rate_limits.n; i++) {
+        const struct gw_rate_limit_conf *l = &config->rate_limits.items[i];
+        if (l->kind != GW_RATE_KEY_HEADER)
+            continue;
+        char *value = handshake_header(c->wsi, l->key_name);
+        if (!value)
+            continue;
+        if (!c->limit_headers)
+            c->limit_headers = json_object();
+        char lower[128];
+        snprintf(lower, sizeof(lower), "%s", l->key_name);
+        for (char *p = lower; *p; p++)
+            if (*p >= 'A' && *p <= 'Z')
+                *p = (char)(*p - 'A' + 'a');
+        json_t *s_value = json_string(value);
+        if (s_value)
+            json_object_set_new(c->limit_headers, lower, s_value);
+        free(value);
+    }
+}
+
 /* Returns -1 when the socket may not open (its token: gateway/hub_auth.c); lws then closes it. */
 static int on_established(struct gw_hub *hub, struct client *c, struct lws *wsi)
 {
@@ -92,6 +169,7 @@ static int on_established(struct gw_hub *hub, struct client *c, struct lws *wsi)
         return -1;
     }
     c->established = true;
+    capture_limit_keys(c);
     gw_hub_deflate_bound(c);
     c->last_seen = uv_now(hub->loop);
     c->next = hub->clients;
@@ -130,6 +208,8 @@ static void on_closed(struct gw_hub *hub, struct client *c)
     free(c->rx.data);
     json_decref(c->context);
     json_decref(c->call_correlation_id);
+    json_decref(c->limit_headers);
+    c->limit_headers = NULL;
     gw_hub_forget(c);
     c->established = false;
     gw_info("hub", "socket %s closed (%zu open)", c->socket_id, hub->n_clients);
@@ -305,6 +385,11 @@ void gw_hub_adopt(struct gw_hub *hub, int fd, size_t head_len)
 void gw_hub_set_metrics(struct gw_hub *hub, struct gw_http_metrics *metrics)
 {
     hub->metrics = metrics;
+}
+
+void gw_hub_set_limiter(struct gw_hub *hub, struct gw_limiter *limiter)
+{
+    hub->limiter = limiter;
 }
 
 void gw_hub_set_status_page(struct gw_hub *hub, struct gw_status_page *status)

@@ -61,6 +61,11 @@ void gw_hub_set_metrics(struct gw_hub *hub, struct gw_http_metrics *metrics);
 struct gw_status_page;
 void gw_hub_set_status_page(struct gw_hub *hub, struct gw_status_page *status);
 
+/* Calls to the cluster are rate limited by limiter (borrowed; gateway/limiter), under its current
+ * generation's GATEWAY.rate_limits. */
+struct gw_limiter;
+void gw_hub_set_limiter(struct gw_hub *hub, struct gw_limiter *limiter);
+
 /* Open sockets. */
 size_t gw_hub_sockets(const struct gw_hub *hub);
 

@@ -7,6 +7,8 @@
 #include "core/random.h"
 #include "core/status.h"
 #include "core/xalloc.h"
+#include "gateway/http_metrics.h"
+#include "gateway/limiter.h"
 #include "gateway/status_page.h"
 #include "routes/hub_args.h"
 #include "routes/trace_context.h"
@@ -207,6 +209,45 @@ static void on_call_done(void *arg, int status, const json_t *result, const json
     gw_hub_process(c);
 }
 
+static const char *socket_header(void *ctx, const char *name)
+{
+    const struct client *c = ctx;
+    char lower[128];
+    snprintf(lower, sizeof(lower), "%s", name);
+    for (char *p = lower; *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p - 'A' + 'a');
+    return json_string_value(json_object_get(c->limit_headers, lower));
+}
+
+/* Whether GATEWAY.rate_limits refuse the call now (docs/rate_limits.md): then it is answered with
+ * an error frame RateLimited. */
+static bool rate_limited(struct client *c, const char *target, const json_t *correlation_id)
+{
+    if (!c->hub->limiter)
+        return false;
+    const struct gw_rate_limits *limits = gw_limiter_current(c->hub->limiter)->rate_limits;
+    uint64_t mask = gw_rate_limits_of_target(limits, target);
+    if (mask == 0)
+        return false;
+    struct gw_limit_subject subject = {
+        .claims = c->claims, .header = socket_header, .header_ctx = c};
+    memcpy(subject.ip_key, c->limit_ip, sizeof(subject.ip_key));
+    struct gw_rate_verdict v;
+    gw_limiter_take(c->hub->limiter, limits, mask, &subject, &v);
+    if (!v.limited)
+        return false;
+    char detail[160];
+    snprintf(detail, sizeof(detail),
+             "rate limit '%s' reached (GATEWAY.rate_limits); retry in %lld s", v.policy->conf->name,
+             v.retry_after_s);
+    send_error_take(c, gw_ws_call_failure(GW_ELIMITED, detail, target, c->hub->config->rpc_timeout),
+                    correlation_id);
+    gw_metrics_rate_limited(c->hub->metrics, "websocket");
+    c->frame_failed = true;
+    return true;
+}
+
 /* "service.method" through GATEWAY.expose. Returns false when the target may not be called. */
 static bool start_call(struct client *c, const struct gw_ws_request *r)
 {
@@ -225,6 +266,10 @@ static bool start_call(struct client *c, const struct gw_ws_request *r)
     snprintf(c->call_target, sizeof(c->call_target), "%s", r->method);
     if (!json_is_object(r->data)) {
         send_error_take(c, gw_hub_args_not_a_mapping(r->data), r->correlation_id);
+        free(service);
+        return true;
+    }
+    if (rate_limited(c, r->method, r->correlation_id)) {
         free(service);
         return true;
     }

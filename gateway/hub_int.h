@@ -69,6 +69,11 @@ struct client {
     uint64_t last_seen;      /* loop time of the last frame or pong from the client */
     uint64_t ping_sent;      /* loop time of an unanswered ping, 0 when none */
     bool ping_due;           /* send a ping at the next writeable */
+    /* Its rate-limit keys, from the handshake (gateway/hub.c): the client's address (trusted
+     * proxies' X-Forwarded-For believed) and the headers the limits name, lower-case name ->
+     * value (NULL when none). */
+    uint8_t limit_ip[16];
+    json_t *limit_headers;
 };
 
 struct gw_hub {
@@ -86,6 +91,7 @@ struct gw_hub {
     struct gw_http_metrics *metrics; /* destroyed once more after the loop ends (foreign loop) */
     struct gw_authn *authn;          /* verifies sockets' tokens (borrowed); NULL: none can */
     struct gw_status_page *status;   /* counts answered frames (borrowed); NULL: not counted */
+    struct gw_limiter *limiter;      /* rate limits calls (borrowed); NULL: none */
     uv_timer_t keepalive; /* pings idle sockets, hangs up on those that stopped answering */
     bool keepalive_on;
 };

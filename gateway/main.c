@@ -13,6 +13,7 @@
 #include "gateway/http_fast.h"
 #include "gateway/http_metrics.h"
 #include "gateway/hub.h"
+#include "gateway/limiter.h"
 #include "gateway/listener.h"
 #include "gateway/refuse.h"
 #include "gateway/sniff.h"
@@ -47,6 +48,7 @@ struct gateway {
     struct gw_http_metrics *http_metrics;
     struct gw_status_page *status; /* GATEWAY.status_path's numbers, kept whether it is on or not */
     struct gw_authn *authn;        /* bearer tokens, across reloads */
+    struct gw_limiter *limiter;    /* the rate limits' buckets, across reloads */
     const char *config_path;
     const struct gw_define *defines;
     size_t n_defines;
@@ -92,6 +94,26 @@ static void describe_route(void *target, char *buf, size_t len)
              route->method, gw_protocol_name(route->protocol), gw_route_mode_name(route->mode),
              route->timeout, route->routing_key ? "  routing_key=" : "",
              route->routing_key ? route->routing_key : "", collect);
+}
+
+/* --check: each rate limit as it is understood, its policy item and what it covers. */
+static void print_rate_limits(const struct gw_config *config)
+{
+    struct gw_rate_limits *limits = gw_rate_limits_compile(config);
+    for (size_t i = 0; limits && i < limits->n; i++) {
+        const struct gw_rate_limit_conf *l = limits->items[i].conf;
+        size_t routes = 0;
+        for (size_t r = 0; r < config->n_routes; r++)
+            routes += (gw_rate_limits_of_route(limits, r) >> i) & 1;
+        bool targets = l->match.n == 0;
+        for (size_t j = 0; j < l->match.n; j++)
+            targets = targets || l->match.items[j][0] != '/';
+        printf("rate limit %s: key=%s rate=%s burst=%d  RateLimit-Policy: %s  covers %zu "
+               "route(s)%s\n",
+               l->name, l->key, l->rate, l->burst, limits->items[i].item, routes,
+               targets ? " and generic and websocket calls to its targets" : "");
+    }
+    gw_rate_limits_free(limits);
 }
 
 /* Compiles the routes of config into a new table; on error prints "<file>:<line>: routes[i].rule:
@@ -277,6 +299,7 @@ static void on_reload(uv_signal_t *handle, int signum)
     struct gw_generation *gen = gw_generation_new(config, table);
     gw_status_page_bind(gw->status, gen);
     gw_http_reload(gw->http, gen);
+    gw_limiter_reload(gw->limiter, gen);
     gw_generation_unref(gw->current);
     gw->current = gen;
     gw->config = config;
@@ -369,6 +392,9 @@ static int run(struct gw_config *config, struct gw_route_table *table, struct gw
     gw_http_set_status_page(gw.http, gw.status);
     gw_hub_set_status_page(gw.hub, gw.status);
     gw_http_set_authn(gw.http, gw.authn);
+    gw.limiter = gw_limiter_new(gw.first);
+    gw_http_set_limiter(gw.http, gw.limiter);
+    gw_hub_set_limiter(gw.hub, gw.limiter);
     gw_hub_set_metrics(gw.hub, gw.http_metrics);
     gw_hub_set_authn(gw.hub, gw.authn);
     gw.sniffing.metrics = gw.http_metrics;
@@ -399,6 +425,7 @@ static int run(struct gw_config *config, struct gw_route_table *table, struct gw
     gw_rpc_free(gw.rpc);
     gw_http_metrics_free(gw.http_metrics);
     gw_status_page_free(gw.status);
+    gw_limiter_free(gw.limiter);
     gw_metrics_free(gw.metrics);
     gw_sniff_set_free(&gw.sniffing);
     gw_generation_unref(gw.current);
@@ -566,6 +593,7 @@ int main(int argc, char **argv)
                 printf(" %s", config->expose.items[i].pattern);
             printf("\n");
         }
+        print_rate_limits(config);
         status = EXIT_SUCCESS;
         goto out;
     }

@@ -98,6 +98,10 @@ void gw_request_response_headers(struct gw_request *req, gw_header_fn add, void 
         snprintf(seconds, sizeof(seconds), "%d", r->retry_after);
         add(ctx, "Retry-After", seconds);
     }
+    if (req->rate_policy[0])
+        add(ctx, "RateLimit-Policy", req->rate_policy);
+    if (req->rate_limit[0])
+        add(ctx, "RateLimit", req->rate_limit);
     if (req->call_id[0])
         add(ctx, "X-Call-Id", req->call_id);
     if (req->traced) {

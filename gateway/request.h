@@ -16,6 +16,7 @@
 #include "routes/auth.h"
 #include "routes/cors.h"
 #include "routes/http_mode.h"
+#include "routes/rate_limit.h"
 #include "routes/respond.h"
 #include "routes/trace_context.h"
 
@@ -29,6 +30,7 @@ struct gw_authn;
 struct gw_http_metrics;
 struct gw_idem_entry;
 struct gw_idempotency;
+struct gw_limiter;
 struct gw_status_page;
 
 /* What every request of the HTTP side shares: owned by gw_http, borrowed by requests. */
@@ -40,6 +42,7 @@ struct gw_http_env {
     struct gw_http_metrics *metrics; /* NULL: not counted */
     struct gw_status_page *status;   /* GATEWAY.status_path's numbers; NULL: not counted */
     struct gw_idempotency *idem;     /* idempotent retries (gateway/idempotency.h); NULL: none */
+    struct gw_limiter *limiter;      /* the rate limits' buckets (borrowed); NULL: no limits */
     bool draining;                   /* every response says "Connection: close" */
     size_t in_flight;                /* requests begun and not yet finished */
     size_t connections;              /* open HTTP connections, for GATEWAY.max_connections */
@@ -109,6 +112,10 @@ struct gw_request {
     struct gw_idem_entry *idem_entry;
     bool idem_lead;
     struct gw_request *idem_prev, *idem_next;
+    /* The rate limits that covered it (gateway/stage_rate_limit.c): the RateLimit-Policy and
+     * RateLimit values its response carries; "" when none did. */
+    char rate_policy[512];
+    char rate_limit[GW_RATE_ITEM_LEN + 48];
 };
 
 /* A new request on env's current generation, counted in flight. peer and the fields added later

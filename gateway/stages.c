@@ -69,6 +69,7 @@ static const struct gw_stage before_resolve[] = {
 
 static const struct gw_stage after_resolve[] = {
     {"auth", gw_stage_auth},
+    {"rate_limit", gw_stage_rate_limit},
     {"idempotency", gw_stage_idempotency},
 };
 

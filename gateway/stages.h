@@ -7,8 +7,8 @@
  * request answers it later through req->respond, as a call's end does.
  * Two lists: the stages before the path is resolved (the trace context, the CORS preflight, the
  * size limits) and those after it, which need to know what the request calls (authentication: the
- * route's, the expose entry's or the admin endpoints' policy), then idempotent retries (which need
- * the caller's identity).
+ * route's, the expose entry's or the admin endpoints' policy), then the rate limits (a claim key
+ * reads the caller's verified claims) and idempotent retries (which need the caller's identity).
  */
 #ifndef ENOKI_STAGES_H
 #define ENOKI_STAGES_H
@@ -42,6 +42,10 @@ bool gw_stage_limits(struct gw_request *req);
 /* The caller's token against the target's policy (docs/auth.md): goes on, with req->claims set for
  * a verified token, or answers 401 / 403 with RFC 6750's WWW-Authenticate. */
 bool gw_stage_auth(struct gw_request *req);
+/* GATEWAY.rate_limits (docs/rate_limits.md): a route or generic call that the limits cover takes a
+ * token from each, and goes on with its RateLimit headers set; or is answered 429 rate_limited with
+ * Retry-After. Runs after auth, whose claims a claim key reads. */
+bool gw_stage_rate_limit(struct gw_request *req);
 /* A POST/PUT/PATCH/DELETE's Idempotency-Key (gateway/idempotency.h): goes on as the lead of its
  * entry, answers a kept response or a refusal (400, 409, 422, 503), or parks the request behind
  * the same request in flight. */

@@ -6,6 +6,7 @@
 #include "core/util.h"
 #include "core/version.h"
 #include "core/xalloc.h"
+#include "routes/rate_limit.h"
 
 #include <ctype.h>
 #include <stdbool.h>
@@ -175,6 +176,7 @@ struct op_traits {
     bool token;                    /* some caller may be asked for a bearer token (401) */
     bool scopes;                   /* some caller may lack a scope (403) */
     int collect;                   /* amphora fanout: answers {"replies", "complete"} */
+    bool limited;                  /* GATEWAY.rate_limits may refuse it (429) */
     const json_t *response_schema; /* borrowed; NULL: any JSON */
 };
 
@@ -304,6 +306,10 @@ static json_t *responses_of(const struct gw_config *config, const struct op_trai
                      error_content());
     if (t->has_body && !t->http_mode)
         add_response(r, 415, "The body is not JSON (unsupported_media_type)", error_content());
+    if (t->limited)
+        add_response(r, 429,
+                     "Over a rate limit (rate_limited; docs/rate_limits.md), with Retry-After",
+                     err());
     for (size_t i = 0; !t->http_mode && i < config->n_errors; i++) {
         char text[300];
         snprintf(text, sizeof(text), "The remote exception %s (GATEWAY.errors)",
@@ -325,6 +331,8 @@ static json_t *responses_of(const struct gw_config *config, const struct op_trai
     add_response(r, 504, "No reply by the deadline (timeout)", err());
     add_header(r, "503", "Retry-After", "Seconds to wait before retrying", "integer");
     add_header(r, "401", "WWW-Authenticate", "The bearer challenge (RFC 6750)", "string");
+    add_header(r, "429", "Retry-After", "Seconds until the limit lets a request through",
+               "integer");
     return sorted_responses(r);
 }
 
@@ -429,6 +437,7 @@ static json_t *route_operation(const struct gw_config *config, const struct gw_r
     struct op_traits t = {.http_mode = route->mode == GW_MODE_HTTP,
                           .has_body = takes_body(method),
                           .collect = route->collect,
+                          .limited = gw_rate_limits_cover_route(config, route),
                           .response_schema = route->response_schema.schema};
     json_t *op = json_object();
     json_object_set_new(
@@ -476,7 +485,8 @@ static json_t *route_operation(const struct gw_config *config, const struct gw_r
 /* POST <rpc_prefix>/{service}/{method}, as gateway/dispatch.c resolves it. */
 static void add_generic(const struct gw_config *config, json_t *paths)
 {
-    struct op_traits t = {.has_body = true, .generic = true};
+    struct op_traits t = {
+        .has_body = true, .generic = true, .limited = gw_rate_limits_cover_targets(config)};
     json_t *security = json_array();
     json_t *patterns = json_array();
     for (size_t i = 0; i < config->expose.n; i++) {

@@ -31,6 +31,7 @@ static const struct gw_outcome outcomes[] = {
     {GW_EREMOTE, 500, "GatewayError", "enoki.GatewayError"},
     {GW_EUNAUTHORIZED, 401, "Unauthorized", "enoki.Unauthorized"},
     {GW_EDENIED, 403, "Forbidden", "enoki.Forbidden"},
+    {GW_ELIMITED, 429, "RateLimited", "enoki.RateLimited"},
 };
 
 const struct gw_outcome *gw_outcome_of(int status)

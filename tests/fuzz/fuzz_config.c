@@ -17,6 +17,7 @@
 #include "core/status.h"
 #include "core/util.h"
 #include "routes/openapi.h"
+#include "routes/rate_limit.h"
 #include "routes/table.h"
 
 #include <stdlib.h>
@@ -136,6 +137,14 @@ static void check_config(const struct gw_config *c)
     free(text);
     json_decref(doc);
     gw_route_table_free(table);
+    /* And its rate limits, compiled as gateway/generation does: each settled, each route's. */
+    struct gw_rate_limits *limits = gw_rate_limits_compile(c);
+    FUZZ_ASSERT((limits == NULL) == (c->rate_limits.n == 0));
+    for (size_t i = 0; i < c->rate_limits.n; i++) {
+        FUZZ_ASSERT(c->rate_limits.items[i].burst >= 1 && c->rate_limits.items[i].count >= 1);
+        FUZZ_ASSERT(limits->items[i].window_s >= 1);
+    }
+    gw_rate_limits_free(limits);
 
     struct gw_amqp_uri uri;
     if (c->amqp_uri_text) {

@@ -131,6 +131,25 @@ START_TEST(websocket_gauge)
 }
 END_TEST
 
+START_TEST(rate_limited_by_route)
+{
+    struct gw_http_metrics *m = gw_http_metrics_new(NULL);
+    char *text = gw_http_metrics_render(m, NULL);
+    ck_assert_ptr_nonnull(strstr(text, "# TYPE enoki_rate_limited_total counter\n"));
+    ck_assert_ptr_null(strstr(text, "enoki_rate_limited_total{"));
+    free(text);
+    gw_metrics_rate_limited(m, "/a");
+    gw_metrics_rate_limited(m, "websocket");
+    gw_metrics_rate_limited(m, "/a");
+    gw_metrics_rate_limited(NULL, "/a");
+    text = gw_http_metrics_render(m, NULL);
+    ck_assert_int_eq(value_of(text, "enoki_rate_limited_total{route=\"/a\"}"), 2);
+    ck_assert_int_eq(value_of(text, "enoki_rate_limited_total{route=\"websocket\"}"), 1);
+    free(text);
+    gw_http_metrics_free(m);
+}
+END_TEST
+
 START_TEST(rpc_part_when_given)
 {
     /* Without the RPC side's metrics: the HTTP side's only. */
@@ -186,6 +205,7 @@ Suite *http_metrics_suite(void)
     tcase_add_test(tc, request_counters_stay_apart_across_growth);
     tcase_add_test(tc, route_labels_escaped);
     tcase_add_test(tc, rpc_part_when_given);
+    tcase_add_test(tc, rate_limited_by_route);
     suite_add_tcase(s, tc);
     TCase *connections = tcase_create("connections");
     tcase_add_test(connections, killed_connections_by_reason);

@@ -245,10 +245,10 @@ START_TEST(stage_order)
 {
     size_t n = 0;
     const struct gw_stage *stages = gw_stages(GW_AFTER_RESOLVE, &n);
-    ck_assert_uint_eq(n, 2);
+    ck_assert_uint_eq(n, 3);
     ck_assert_str_eq(stages[0].name, "auth");
-    ck_assert_str_eq(stages[1].name, "idempotency");
-    ck_assert(stages[1].run == gw_stage_idempotency);
+    ck_assert_str_eq(stages[2].name, "idempotency");
+    ck_assert(stages[2].run == gw_stage_idempotency);
 }
 END_TEST
 

@@ -6,11 +6,13 @@
 
 #include "core/status.h"
 #include "gateway/generation.h"
+#include "gateway/limiter.h"
 #include "gateway/request.h"
 #include "routes/table.h"
 
 #include "tests/unit/suites.h"
 
+#include <arpa/inet.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +82,15 @@ START_TEST(stage_order)
     ck_assert(stages[1].run == gw_stage_cors_preflight);
     ck_assert_str_eq(stages[2].name, "limits");
     ck_assert(stages[2].run == gw_stage_limits);
+    /* After auth: rate limits (a claim key reads the verified claims), then idempotent retries
+     * (a limited request is never parked nor kept). */
+    stages = gw_stages(GW_AFTER_RESOLVE, &n);
+    ck_assert_uint_eq(n, 3);
+    ck_assert(stages[0].run == gw_stage_auth);
+    ck_assert_str_eq(stages[1].name, "rate_limit");
+    ck_assert(stages[1].run == gw_stage_rate_limit);
+    ck_assert_str_eq(stages[2].name, "idempotency");
+    ck_assert(stages[2].run == gw_stage_idempotency);
 }
 END_TEST
 
@@ -292,6 +303,59 @@ START_TEST(run_stops_at_the_first_answer)
 }
 END_TEST
 
+/* ---- rate_limit ------------------------------------------------------------------------------ */
+
+#define RATE                                                                                       \
+    "GATEWAY:\n  rate_limits:\n    - {name: two, key: client_ip, rate: 1/min, burst: 2, match: "   \
+    "['/a']}\nroutes:\n  - {rule: /a, rpc: s.a}\n  - {rule: /http, rpc: s.h, mode: http}\n"
+
+/* A request for routes[route] from 192.0.2.1, through the rate-limit stage. */
+static bool rate_limited(struct fixture *f, struct gw_limiter *limiter, size_t route,
+                         struct sockaddr_in *peer)
+{
+    f->env.limiter = limiter;
+    f->req.peer = (const struct sockaddr *)peer;
+    f->req.target = GW_TARGET_ROUTE;
+    f->req.route = &f->req.config->routes[route];
+    f->req.route_label = f->req.route->rule;
+    return gw_stage_rate_limit(&f->req);
+}
+
+START_TEST(rate_limit_over_and_under)
+{
+    struct fixture f;
+    struct sockaddr_in peer = {.sin_family = AF_INET};
+    inet_pton(AF_INET, "192.0.2.1", &peer.sin_addr);
+    setup(&f, RATE, "GET");
+    struct gw_limiter *limiter = gw_limiter_new(f.env.current);
+    for (int left = 1; left >= 0; left--) {
+        ck_assert(!rate_limited(&f, limiter, 0, &peer));
+        ck_assert(!f.req.responded);
+        ck_assert_str_eq(f.req.rate_policy, "\"two\";q=2;w=120");
+        char expected[64];
+        snprintf(expected, sizeof(expected), "\"two\";r=%d;t=60", left);
+        ck_assert_str_eq(f.req.rate_limit, expected);
+    }
+    ck_assert(rate_limited(&f, limiter, 0, &peer));
+    ck_assert(f.req.responded);
+    assert_error(&f.req.response, 429, "rate_limited",
+                 "rate limit 'two' reached (GATEWAY.rate_limits); retry in 60 s");
+    ck_assert_int_eq(f.req.response.retry_after, 60);
+    ck_assert_str_eq(f.req.rate_limit, "\"two\";r=0;t=60");
+    teardown(&f);
+
+    /* A route no limit covers, and enoki's own paths, pass without a header. */
+    setup(&f, RATE, "GET");
+    ck_assert(!rate_limited(&f, limiter, 1, &peer));
+    ck_assert_str_eq(f.req.rate_policy, "");
+    ck_assert_str_eq(f.req.rate_limit, "");
+    f.req.target = GW_TARGET_NONE;
+    ck_assert(!gw_stage_rate_limit(&f.req));
+    teardown(&f);
+    gw_limiter_free(limiter);
+}
+END_TEST
+
 Suite *stages_suite(void)
 {
     Suite *s = suite_create("stages");
@@ -315,6 +379,10 @@ Suite *stages_suite(void)
     tcase_add_test(limits, limits_body_too_large);
     tcase_add_test(limits, limits_within);
     suite_add_tcase(s, limits);
+
+    TCase *rate = tcase_create("rate_limit");
+    tcase_add_test(rate, rate_limit_over_and_under);
+    suite_add_tcase(s, rate);
 
     TCase *run = tcase_create("run");
     tcase_add_test(run, run_stops_at_the_first_answer);

@@ -300,6 +300,32 @@ START_TEST(responses_of_a_json_route)
 }
 END_TEST
 
+/* A route a rate limit covers may answer 429; the others, and the generic route when only rule
+ * globs are given, may not. */
+START_TEST(rate_limited_operations_answer_429)
+{
+    struct fixture fx;
+    fixture_load(&fx, "GATEWAY:\n  expose: [s.*]\n  rate_limits:\n"
+                      "    - {key: client_ip, rate: 1/s, match: ['/a']}\n"
+                      "routes:\n  - {rule: /a, rpc: s.a}\n  - {rule: /b, rpc: s.b}\n");
+    ck_assert_ptr_nonnull(AT(fx.doc, "paths", "/a", "get", "responses", "429", "description"));
+    ck_assert_ptr_nonnull(
+        AT(fx.doc, "paths", "/a", "get", "responses", "429", "headers", "Retry-After"));
+    ck_assert_ptr_null(json_object_get(AT(fx.doc, "paths", "/b", "get", "responses"), "429"));
+    ck_assert_ptr_null(json_object_get(
+        AT(fx.doc, "paths", "/rpc/{service}/{method}", "post", "responses"), "429"));
+    fixture_free(&fx);
+    fixture_load(&fx, "GATEWAY:\n  expose: [s.*]\n  rate_limits:\n"
+                      "    - {key: client_ip, rate: 1/s, match: ['s.b']}\n"
+                      "routes:\n  - {rule: /a, rpc: s.a}\n  - {rule: /b, rpc: s.b}\n");
+    ck_assert_ptr_null(json_object_get(AT(fx.doc, "paths", "/a", "get", "responses"), "429"));
+    ck_assert_ptr_nonnull(AT(fx.doc, "paths", "/b", "get", "responses", "429"));
+    ck_assert_ptr_nonnull(
+        AT(fx.doc, "paths", "/rpc/{service}/{method}", "post", "responses", "429"));
+    fixture_free(&fx);
+}
+END_TEST
+
 START_TEST(http_mode_answers_text)
 {
     struct fixture fx;
@@ -482,6 +508,7 @@ Suite *openapi_suite(void)
     tcase_add_test(tc, operation_ids_are_unique);
     tcase_add_test(tc, responses_of_a_json_route);
     tcase_add_test(tc, http_mode_answers_text);
+    tcase_add_test(tc, rate_limited_operations_answer_429);
     tcase_add_test(tc, documentation_keys_are_documented);
     tcase_add_test(tc, generic_route_only_with_expose);
     tcase_add_test(tc, idempotency_key_parameter);
