@@ -22,7 +22,7 @@
  *     context_headers  mapping HTTP header name -> context key
  *     log_level        default "info" (debug, info, warn, error)
  *     log_format       default "text" (text, json)
- *     trace_context    default false: W3C trace context (docs/trace-context.md)
+ *     trace_context    default true: W3C trace context (docs/trace-context.md)
  *     expose           list of globs over "service.method" (fnmatch), each a string or a mapping
  *                      {pattern, auth, scopes}; default [] = the generic route
  *                      POST <rpc_prefix>/<service>/<method> is off (core/config_policy.h)
@@ -125,7 +125,7 @@ struct gw_config {
     enum gw_log_level log_level;   /* default GW_LOG_INFO; never GW_LOG_OFF */
     enum gw_log_format log_format; /* default GW_LOG_TEXT */
     bool trace_context;            /* W3C traceparent/tracestate read, passed on and answered
-                                    * (docs/trace-context.md); default false */
+                                    * (docs/trace-context.md); default true */
     struct gw_error_status *errors;
     size_t n_errors;
     struct gw_context_header *context_headers;

@@ -392,6 +392,7 @@ struct gw_config *gw_config_new_defaults(const char *path)
     c->websocket_send_queue = GW_DEFAULT_WEBSOCKET_SEND_QUEUE;
     c->websocket_ping = GW_DEFAULT_WEBSOCKET_PING;
     c->websocket_deflate = true;
+    c->trace_context = true;
     c->static_dir = xstrdup(GW_DEFAULT_STATIC_DIR);
     c->docs_dir = xstrdup(GW_DEFAULT_DOCS_DIR);
     c->health_path = xstrdup(GW_DEFAULT_HEALTH_PATH);

@@ -297,12 +297,28 @@ def test_json_access_line_carries_the_ids(peer, broker, tmp_path):
         e.stop()
 
 
-# --- off by default -------------------------------------------------------------------------------
+# --- on by default, off when asked ----------------------------------------------------------------
 
 
-def test_off_by_default(gw, spy):
-    """The shared gateway has no trace_context: no header back, nothing in the context, no ids in
-    the access line (today's behaviour)."""
+def test_on_by_default(gw):
+    """The shared gateway does not name trace_context: enoki continues the caller's trace."""
+    status, headers, body = request(gw.port, "/context", [("traceparent", VALID)])
+    assert status == 200, body
+    assert headers.get("traceparent", "").startswith(VALID[:36]), headers
+    assert json.loads(body)["traceparent"].startswith(VALID[:36]), body
+
+
+def test_off_when_asked(broker, spy, tmp_path):
+    """trace_context: false: no header back, nothing in the context, no ids in the access line
+    (the behaviour before the setting existed)."""
+    e = start(broker, tmp_path, name=NAME + "off", trace_context=False)
+    try:
+        off_checks(e, spy)
+    finally:
+        e.stop()
+
+
+def off_checks(gw, spy):
     s = spy(SVC + ".*")
     status, headers, body = request(gw.port, "/context", [("traceparent", VALID),
                                                          ("tracestate", STATE)])

@@ -98,10 +98,14 @@ END_TEST
 
 #define TRACED "GATEWAY:\n  trace_context: true\n"
 
-START_TEST(trace_off_by_default)
+START_TEST(trace_on_by_default_off_when_asked)
 {
     struct fixture f;
     setup(&f, "{}", "GET");
+    ck_assert(!gw_stage_trace(&f.req));
+    ck_assert(f.req.traced);
+    teardown(&f);
+    setup(&f, "GATEWAY:\n  trace_context: false\n", "GET");
     gw_request_add_field(&f.req, "traceparent",
                          "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
     ck_assert(!gw_stage_trace(&f.req));
@@ -364,7 +368,7 @@ Suite *stages_suite(void)
     suite_add_tcase(s, order);
 
     TCase *trace = tcase_create("trace");
-    tcase_add_test(trace, trace_off_by_default);
+    tcase_add_test(trace, trace_on_by_default_off_when_asked);
     tcase_add_test(trace, trace_continues_or_starts);
     suite_add_tcase(s, trace);
 
