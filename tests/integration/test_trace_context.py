@@ -300,12 +300,17 @@ def test_json_access_line_carries_the_ids(peer, broker, tmp_path):
 # --- on by default, off when asked ----------------------------------------------------------------
 
 
-def test_on_by_default(gw):
-    """The shared gateway does not name trace_context: enoki continues the caller's trace."""
-    status, headers, body = request(gw.port, "/context", [("traceparent", VALID)])
-    assert status == 200, body
-    assert headers.get("traceparent", "").startswith(VALID[:36]), headers
-    assert json.loads(body)["traceparent"].startswith(VALID[:36]), body
+def test_on_by_default(broker, tmp_path):
+    """A config that does not name trace_context: enoki continues the caller's trace."""
+    e = start(broker, tmp_path, name=NAME + "dflt", trace_context=None)
+    try:
+        assert "trace_context" not in e.config_path.read_text()
+        status, headers, body = request(e.port, "/context", [("traceparent", VALID)])
+        assert status == 200, body
+        assert headers.get("traceparent", "").startswith(VALID[:36]), headers
+        assert json.loads(body)["traceparent"].startswith(VALID[:36]), body
+    finally:
+        e.stop()
 
 
 def test_off_when_asked(broker, spy, tmp_path):
