@@ -7,6 +7,7 @@
 #   bench/run.sh --baseline BIN  also measures the enoki binary BIN, side by side (below)
 #   NAMEKO_SRC=/path/to/nameko bench/run.sh   adds nameko's own gateway pattern (@http + ServiceRpc)
 #   bench/run.sh --only amphora  only the amphora echo against the nameko echo (issue 17)
+#   bench/run.sh --only traced   only the traced, rate-limited route against neither (issue 19)
 #
 # Options: --quick, --runs N, --duration S, --json FILE, --delivery-mode 1|2 (GATEWAY.delivery_mode
 # and the ceiling's; default 1, enoki's default), --prefetch N (the backend's; default 10, nameko's
@@ -17,6 +18,7 @@
 # concurrency, generic route and websocket hub at 64; a "this commit / baseline" table follows),
 # --only amphora (only the "amphora echo vs nameko echo" pair at 64 connections: no other row,
 # no idle websockets, start-up or route matching; with --profile, enoki is profiled on both routes),
+# --only traced (only the traced, rate-limited REST route against one with neither, at 64),
 # --keep-logs, --help.
 #
 # It builds enoki and the tools (make all bench), makes sure the broker runs (scripts/broker.sh),
@@ -77,7 +79,7 @@ if [ "$DURATION" -gt 10 ]; then
     exit 2
 fi
 case "$DELIVERY_MODE" in 1|2) ;; *) echo "bench: --delivery-mode is 1 or 2" >&2; exit 2 ;; esac
-case "$ONLY" in ''|amphora) ;; *) echo "bench: --only takes amphora" >&2; exit 2 ;; esac
+case "$ONLY" in ''|amphora|traced) ;; *) echo "bench: --only takes amphora or traced" >&2; exit 2 ;; esac
 OTHER_MODE=$((3 - DELIVERY_MODE))
 if [ -n "$JSON_OUT" ]; then
     case "$JSON_OUT" in /*) ;; *) JSON_OUT="$ROOT/$JSON_OUT" ;; esac
@@ -207,6 +209,8 @@ EOF
     claims: {sub: user_id}
     jwt: {algorithms: [RS256, ES256], jwks_file: $TMP/jwks.json}
   services: {bench_amph: {protocol: amphora}}
+  rate_limits:
+    - {name: never, key: client_ip, rate: 1000000000/s, match: ["/limited/*"]}
 EOF
     fi
     cat >>"$1" <<EOF
@@ -222,12 +226,23 @@ EOF
     scopes: [bench:echo]
   - rule: /amph/echo/<int:value>
     rpc: bench_amph.echo
+  - rule: /limited/echo/<int:value>
+    rpc: bench_echo.echo
 EOF
     fi
 }
 write_config "$TMP/enoki.yaml" "$PORT" enoki_bench main
 write_config "$TMP/enoki-spare.yaml" "$SPARE_PORT" enoki_bench_spare
 write_config "$TMP/enoki-baseline.yaml" "$BASE_PORT" enoki_bench_baseline
+# The "without them" of the traced, rate-limited row: the main config with tracing off and without
+# its rate limit, on the spare port while the main measurements run.
+write_config "$TMP/enoki-plain.yaml" "$SPARE_PORT" enoki_bench_plain main
+sed -i -e 's/^GATEWAY:$/GATEWAY:\n  trace_context: false/' -e '/^  rate_limits:$/,+1d' \
+    "$TMP/enoki-plain.yaml"
+cat >"$TMP/traced.lua" <<'EOF'
+wrk.headers["traceparent"] = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+wrk.headers["tracestate"] = "rojo=00f067aa0ba902b7"
+EOF
 cat >"$TMP/auth.lua" <<EOF
 wrk.headers["Authorization"] = "Bearer $(cat "$TMP/token")"
 EOF
@@ -299,6 +314,11 @@ body=$(curl -s "http://127.0.0.1:$PORT/echo/42")
 [ "$body" = '{"value":42}' ] || { log "enoki answered '$body' to /echo/42"; exit 1; }
 body=$(curl -s "http://127.0.0.1:$PORT/amph/echo/42")
 [ "$body" = '{"value":42}' ] || { log "enoki answered '$body' to /amph/echo/42 (amphora)"; exit 1; }
+body=$(curl -s "http://127.0.0.1:$PORT/limited/echo/42")
+[ "$body" = '{"value":42}' ] || { log "enoki answered '$body' to /limited/echo/42"; exit 1; }
+start_enoki "$TMP/enoki-plain.yaml" "$TMP/enoki-plain.log"
+PLAIN_PID=$ENOKI_PID
+wait_for_200 "http://127.0.0.1:$SPARE_PORT/readyz" "$PLAIN_PID" "the enoki without tracing"
 BP=""
 if [ -n "$BASELINE" ]; then
     start_enoki "$TMP/enoki-baseline.yaml" "$TMP/enoki-baseline.log" "$TMP/bin/enoki-baseline"
@@ -458,10 +478,28 @@ amphora_pair() { # run
     fi
 }
 
+# Tracing and a rate limit that never triggers (issue 19) against neither: the same REST route, on
+# the main enoki (tracing on, its default; the route under a limit; a traceparent and a tracestate
+# sent) and on one with tracing off and no limit, in alternating order.
+traced_pair() { # run
+    for which in $( [ $(($1 % 2)) = 1 ] && echo plain traced || echo traced plain); do
+        if [ "$which" = plain ]; then
+            wrk_run plain "$1" 64 "http://127.0.0.1:$SPARE_PORT/limited/echo/42" "$PLAIN_PID"
+        else
+            wrk_run traced_limited "$1" 64 "http://127.0.0.1:$PORT/limited/echo/42" "$EP" \
+                "$TMP/traced.lua"
+        fi
+    done
+}
+
 for run in $(seq 1 "$RUNS"); do
     log "run $run of $RUNS"
     if [ "$ONLY" = amphora ]; then
         amphora_pair "$run"
+        continue
+    fi
+    if [ "$ONLY" = traced ]; then
+        traced_pair "$run"
         continue
     fi
     for c in $CONNS; do
@@ -483,6 +521,7 @@ for run in $(seq 1 "$RUNS"); do
             wrk_run baseline "$run" "$c" "$BASE_URL" "$BP"
         fi
     done
+    traced_pair "$run"
     # The same route behind a required bearer token (RS256, repeated: the cache answers it).
     wrk_run enoki_auth "$run" 64 "http://127.0.0.1:$PORT/auth/echo/42" "$EP" "$TMP/auth.lua"
     amphora_pair "$run"
@@ -534,7 +573,8 @@ if [ "$PROFILE" = 1 ]; then
     fi
 fi
 
-if [ "$ONLY" != amphora ]; then
+stop_pid "$PLAIN_PID" # its port is the spare enoki's from here on
+if [ -z "$ONLY" ]; then
     # Idle websockets: a fresh enoki each time, so earlier load does not count in its RSS.
     for run in $(seq 1 "$RUNS"); do
         start_enoki "$TMP/enoki-spare.yaml" "$TMP/enoki-idle.log"
@@ -569,7 +609,7 @@ if [ "$ONLY" != amphora ]; then
     "$TOOLS/route_match" >"$TMP/routes.out"
     awk '$1 ~ /^[0-9]+$/ && NF >= 4 {printf "routes conc=%s run=1 hit_ns=%s miss_ns=%s m405_ns=%s\n", $1, $2, $3, $4}' \
         "$TMP/routes.out" >>"$RESULTS"
-fi # --only amphora skips the idle websockets, the start-up and route matching
+fi # --only skips the idle websockets, the start-up and route matching
 
 # --- report --------------------------------------------------------------------------------------
 MACHINE="$(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $(uname -sr)"
@@ -624,6 +664,8 @@ label = {
     "pair_nameko": "enoki REST, nameko echo (pair)",
     "pair_amphora": "enoki REST, amphora echo (pair)",
     "enoki_generic": "enoki generic POST /rpc/bench_echo/echo",
+    "plain": "enoki REST, no tracing, no rate limit",
+    "traced_limited": "enoki REST, traced, under a rate limit",
     "big_identity": "enoki generic, 4 KiB JSON reply, plain",
     "big_gzip": "enoki generic, 4 KiB JSON reply, gzip",
     "baseline_generic": "baseline generic POST /rpc/bench_echo/echo",
@@ -640,7 +682,8 @@ figures = {"rows": []}
 # With --baseline, each baseline row follows enoki's row of the same measurement and concurrency.
 PAIRS = {"enoki": "baseline", "enoki_generic": "baseline_generic", "ws": "baseline_ws"}
 order = []
-for key in ["mhd", "ceiling", "ceiling_other", "enoki", "enoki_auth", "pair_nameko", "pair_amphora",
+for key in ["mhd", "ceiling", "ceiling_other", "enoki", "plain", "traced_limited", "enoki_auth",
+            "pair_nameko", "pair_amphora",
             "enoki_generic", "big_identity", "big_gzip", "ws", "ws_big", "ws_big_deflate", "nameko"]:
     for c in concs(key):
         order.append((key, c))
@@ -814,6 +857,11 @@ if e64 and ea:
     each = [a / b for a, b in zip(rows[("enoki_auth", 64)]["rps"], rows[("enoki", 64)]["rps"]) if b]
     target("auth: required route >= 0.9 x the same without auth (64)",
            f"{ea / e64:.2f} x (each run: {' '.join(f'{x:.2f}' for x in each)})", ea >= 0.9 * e64)
+tl, pl = med("traced_limited", 64, "rps"), med("plain", 64, "rps")
+if tl and pl:
+    each = [a / b for a, b in zip(rows[("traced_limited", 64)]["rps"], rows[("plain", 64)]["rps"]) if b]
+    target("traced + rate limit never hit >= 0.95 x neither (64)",
+           f"{tl / pl:.2f} x (each run: {' '.join(f'{x:.2f}' for x in each)})", tl >= 0.95 * pl)
 bg, bi = med("big_gzip", 64, "rps"), med("big_identity", 64, "rps")
 if bg and bi:
     cg, ci = med("big_gzip", 64, "cpu_us"), med("big_identity", 64, "cpu_us")
