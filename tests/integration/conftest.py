@@ -74,15 +74,18 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "waits: the test mostly waits out one of enoki's timeouts; make valgrind skips it "
         "(make check runs it under ASan, whose leak check covers the same paths)")
+    config.addinivalue_line(
+        "markers", "flood: the test sends a flood of requests; make valgrind skips it (make check "
+        "runs it under ASan)")
 
 
 def pytest_collection_modifyitems(config, items):
     if ENABLED:
         if WRAPPER:
-            waits = pytest.mark.skip(reason="waits out a timeout: run by make test and make check")
+            slow = pytest.mark.skip(reason="too slow under valgrind: run by make test and make check")
             for item in items:
-                if "waits" in item.keywords:
-                    item.add_marker(waits)
+                if "waits" in item.keywords or "flood" in item.keywords:
+                    item.add_marker(slow)
         return
     skip = pytest.mark.skip(reason="system tests: set GW_SYSTEM_TESTS=1 (and ENOKI_BIN), see conftest.py")
     for item in items:

@@ -341,6 +341,7 @@ def _flood(port, first, count, conns=4, batch=400):
     assert not errors, errors
 
 
+@pytest.mark.flood
 def test_a_million_distinct_keys_in_bounded_memory(limited):
     instrumented = enoki_is_instrumented()
     e = limited([limit("flood", key="header:X-Key", burst=5)], log_level="warn",
