@@ -261,7 +261,8 @@ def test_metrics_and_access_log_count_amphora_calls(gw):
     assert '"GET /add/1/2" 200' in gw.stderr_text()
 
 
-def test_sighup_switches_a_service_between_protocols(amphora, tmp_path):
+def test_sighup_switches_a_service_between_protocols(amphora, broker, tmp_path):
+    broker.track_queue("rpc-" + SW)  # the nameko peer's durable queue
     peer = Peer([SW], tmp_path, exchange=EXCHANGE)
     g = Enoki(tmp_path, text=config("@PORT@", name=GWNAME + "sw"), ready_path="/add/1/1")
     try:
