@@ -1,6 +1,7 @@
 /* random.h - random bytes for ids that need no syscall each: a per-thread pool filled 4 KiB at a
  * time from OpenSSL's CSPRNG (its DRBG, seeded by the kernel and reseeded after a fork), so an id
- * costs a copy. Trace and span ids (routes/trace_context.h) come from here. */
+ * costs a copy. Trace and span ids (routes/trace_context.h) and uuid4s (core/wire.h) come from
+ * here. */
 #ifndef ENOKI_RANDOM_H
 #define ENOKI_RANDOM_H
 

@@ -1,6 +1,7 @@
 #include "wire.h"
 
 #include "json.h"
+#include "random.h"
 #include "status.h"
 #include "utf8.h"
 #include "xalloc.h"
@@ -10,37 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
-
-/* Random bytes for uuids, taken from the kernel a few hundred at a time: two uuids per request
- * made a getrandom call each the largest syscall count after the sockets' own. */
-static _Thread_local unsigned char random_pool[512];
-static _Thread_local size_t random_left;
-
-static void random_bytes(unsigned char *out, size_t len)
-{
-    if (random_left < len) {
-        size_t got = 0;
-        while (got < sizeof(random_pool)) {
-            ssize_t n = getrandom(random_pool + got, sizeof(random_pool) - got, 0);
-            if (n <= 0)
-                continue; /* only before the pool is seeded, or interrupted: retry */
-            got += (size_t)n;
-        }
-        random_left = sizeof(random_pool);
-    }
-    unsigned char *from = random_pool + sizeof(random_pool) - random_left;
-    memcpy(out, from, len);
-    memset(from, 0, len); /* used bytes do not linger */
-    random_left -= len;
-}
 
 void gw_uuid4(char out[GW_UUID_LEN + 1])
 {
     static const char hex[] = "0123456789abcdef";
     unsigned char b[16];
-    random_bytes(b, sizeof(b));
+    gw_random_fill(b, sizeof(b)); /* a per-thread pool: no syscall per uuid */
     b[6] = (unsigned char)((b[6] & 0x0F) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3F) | 0x80);
     char *p = out;
