@@ -162,11 +162,7 @@ static char *identity_of(const struct gw_request *req)
 /* An answer of the stage's own, as JSON or (mode: http routes) in @http's text format. */
 static bool refuse(struct gw_request *req, int http, const char *code, const char *message)
 {
-    if (req->route && req->route->mode == GW_MODE_HTTP)
-        gw_http_respond_refusal(http, code, "GatewayError", message, &req->response);
-    else
-        gw_respond_status(http, code, message, NULL, &req->response);
-    req->responded = true;
+    gw_stage_refuse(req, http, code, "GatewayError", message);
     return true;
 }
 

@@ -27,11 +27,8 @@ static bool refuse(struct gw_request *req, struct gw_auth_decision *d)
     int status = d->http == 401 ? GW_EUNAUTHORIZED : GW_EDENIED;
     if (req->target == GW_TARGET_STATUS && gw_status_page_wants_login(req))
         gw_status_page_login(req, d->http, d->message);
-    else if (req->route && req->route->mode == GW_MODE_HTTP)
-        gw_http_respond_refusal(d->http, d->code, gw_outcome_of(status)->exc_type, d->message,
-                                &req->response);
     else
-        gw_respond_status(d->http, d->code, d->message, NULL, &req->response);
+        gw_stage_refuse(req, d->http, d->code, gw_outcome_of(status)->exc_type, d->message);
     gw_response_add_header(&req->response, "WWW-Authenticate", d->challenge);
     req->responded = true;
     return true;

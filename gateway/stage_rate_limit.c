@@ -74,14 +74,10 @@ bool gw_stage_rate_limit(struct gw_request *req)
     snprintf(message, sizeof(message),
              "rate limit '%s' reached (GATEWAY.rate_limits); retry in %lld s", v.policy->conf->name,
              v.retry_after_s);
-    if (req->route && req->route->mode == GW_MODE_HTTP)
-        gw_http_respond_refusal(429, "rate_limited", gw_outcome_of(GW_ELIMITED)->exc_type, message,
-                                &req->response);
-    else
-        gw_respond_error(GW_ELIMITED, message, NULL, &req->response);
+    gw_stage_refuse(req, gw_http_status_of(GW_ELIMITED), gw_status_code(GW_ELIMITED),
+                    gw_outcome_of(GW_ELIMITED)->exc_type, message);
     req->response.retry_after = (int)(v.retry_after_s > 2000000000 ? 2000000000 : v.retry_after_s);
     if (req->env->metrics)
         gw_metrics_rate_limited(req->env->metrics, req->route_label ? req->route_label : "");
-    req->responded = true;
     return true;
 }

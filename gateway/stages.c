@@ -2,6 +2,7 @@
 
 #include "core/random.h"
 #include "core/util.h"
+#include "routes/http_mode.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -91,4 +92,14 @@ bool gw_stages_run(enum gw_stage_phase phase, struct gw_request *req)
         if (stages[i].run(req))
             return true;
     return false;
+}
+
+void gw_stage_refuse(struct gw_request *req, int http, const char *code, const char *exc_type,
+                     const char *message)
+{
+    if (req->route && req->route->mode == GW_MODE_HTTP)
+        gw_http_respond_refusal(http, code, exc_type, message, &req->response);
+    else
+        gw_respond_status(http, code, message, NULL, &req->response);
+    req->responded = true;
 }

@@ -35,6 +35,11 @@ const struct gw_stage *gw_stages(enum gw_stage_phase phase, size_t *n);
 /* Runs every stage of phase in order; true when one has answered the request. */
 bool gw_stages_run(enum gw_stage_phase phase, struct gw_request *req);
 
+/* A stage's own refusal, answered: as JSON ({"error": code, "message": ...}), or on a mode: http
+ * route in @http's text format with exc_type. Sets req->responded. */
+void gw_stage_refuse(struct gw_request *req, int http, const char *code, const char *exc_type,
+                     const char *message);
+
 /* The stages themselves, for their tests. */
 bool gw_stage_trace(struct gw_request *req);
 bool gw_stage_cors_preflight(struct gw_request *req);
