@@ -185,6 +185,10 @@ struct gw_config {
     struct gw_rate_limit_list rate_limits; /* none: nothing is limited */
     struct gw_cidr_list trusted_proxies;   /* whose X-Forwarded-For is believed; none: nobody's */
     int rate_limit_keys; /* buckets kept at most, default 100000 (read at start only) */
+    /* Worker processes sharing the port (docs/workers.md), default 1: no supervisor; auto: the
+     * CPUs enoki may run on (workers_auto). Read at start only. */
+    int workers;
+    bool workers_auto;
 
     struct gw_route_conf *routes;
     size_t n_routes;

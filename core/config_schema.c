@@ -1,6 +1,7 @@
 /* config_schema.c - the tables of keys: the top level, GATEWAY and GATEWAY.cors, with the appliers
  * of the keys that have rules of their own, and the record of defaults they start from.
  */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "core/config_schema.h"
 
 #include "core/amqp_uri.h"
@@ -11,6 +12,7 @@
 #include "core/xalloc.h"
 #include "core/yaml_tree.h"
 
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -96,6 +98,35 @@ static int apply_log_format(const struct gw_key_err *e, const struct gw_yaml_nod
     if (rc == GW_OK)
         ((struct gw_config *)base)->log_format = (enum gw_log_format)index;
     return rc;
+}
+
+/* An integer, or auto: the CPUs this process may run on (its affinity mask, as taskset or a
+ * container's cpuset leaves it), read when the file is loaded. */
+static int apply_workers(const struct gw_key_err *e, const struct gw_yaml_node *v, const char *path,
+                         void *base, const struct gw_key_spec *spec)
+{
+    struct gw_config *c = base;
+    char got[GW_YAML_DESCRIBE_LEN];
+    (void)spec;
+    if (v->kind == GW_YAML_STRING && strcmp(v->text, "auto") == 0) {
+        c->workers = gw_config_cpus();
+        c->workers_auto = true;
+        return GW_OK;
+    }
+    if (v->kind != GW_YAML_INT || v->ival < 1 || v->ival > GW_MAX_WORKERS)
+        return gw_key_fail(e, v, path, GW_ECONFIG,
+                           "expected auto or an integer from 1 to %d, got %s", GW_MAX_WORKERS,
+                           gw_yaml_describe(v, got, sizeof(got)));
+    c->workers = (int)v->ival;
+    c->workers_auto = false;
+    return GW_OK;
+}
+
+int gw_config_cpus(void)
+{
+    cpu_set_t set;
+    int n = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
+    return n < 1 ? 1 : n > GW_MAX_WORKERS ? GW_MAX_WORKERS : n;
 }
 
 static void clear_errors(struct gw_config *c)
@@ -322,6 +353,7 @@ static const struct gw_key_spec gateway_keys[] = {
     {.name = "rate_limits", .apply = gw_config_apply_rate_limits},
     {.name = "trusted_proxies", .apply = gw_config_apply_trusted_proxies},
     INT_KEY(rate_limit_keys, 1000, 100000000),
+    {.name = "workers", .apply = apply_workers},
     {.name = "admin_scope",
      .apply = gw_key_apply_nonempty_string,
      .offset = offsetof(struct gw_config, admin_scope)},
@@ -415,6 +447,7 @@ struct gw_config *gw_config_new_defaults(const char *path)
     c->idempotency_max_body = GW_DEFAULT_IDEMPOTENCY_MAX_BODY;
     c->idempotency_max_bytes = GW_DEFAULT_IDEMPOTENCY_MAX_BYTES;
     c->rate_limit_keys = GW_DEFAULT_RATE_LIMIT_KEYS;
+    c->workers = GW_DEFAULT_WORKERS;
     return c;
 }
 

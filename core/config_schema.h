@@ -51,6 +51,12 @@ struct gw_yaml_node;
 #define GW_DEFAULT_IDLE_TIMEOUT 60        /* seconds */
 #define GW_DEFAULT_HEADER_TIMEOUT 10      /* seconds (slowloris) */
 #define GW_DEFAULT_RATE_LIMIT_KEYS 100000 /* rate-limit buckets kept at most */
+#define GW_DEFAULT_WORKERS 1              /* one process, no supervisor (docs/workers.md) */
+/* GATEWAY.workers at most: the shared totals keep a slot per worker (gateway/shared_stats.h). */
+#define GW_MAX_WORKERS 64
+
+/* The CPUs this process may run on (sched_getaffinity), 1 to GW_MAX_WORKERS: workers: auto. */
+int gw_config_cpus(void);
 
 /* Returns a new record holding every default, loaded from path (copied; used in messages). */
 struct gw_config *gw_config_new_defaults(const char *path);

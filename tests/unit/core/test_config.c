@@ -749,7 +749,7 @@ static const struct {
      "max_in_flight, header_timeout, "
      "idle_timeout, idempotency, idempotency_ttl, idempotency_max_entries, "
      "idempotency_max_body, idempotency_max_bytes, static_dir, auth, rate_limits, trusted_proxies, "
-     "rate_limit_keys, admin_scope, admin_token)"},
+     "rate_limit_keys, workers, admin_scope, admin_token)"},
     {"GATEWAY: {1: y}\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:1: GATEWAY.'1': unknown key (expected one of: name, rpc_timeout, errors, "
      "context_headers, log_level, log_format, trace_context, expose, channels, services, "
@@ -762,7 +762,7 @@ static const struct {
      "max_in_flight, header_timeout, "
      "idle_timeout, idempotency, idempotency_ttl, idempotency_max_entries, "
      "idempotency_max_body, idempotency_max_bytes, static_dir, auth, rate_limits, trusted_proxies, "
-     "rate_limit_keys, admin_scope, admin_token)"},
+     "rate_limit_keys, workers, admin_scope, admin_token)"},
     {"GATEWAY:\n  delivery_mode: 3\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:2: GATEWAY.delivery_mode: expected an integer from 1 to 2, got '3'"},
     {"GATEWAY:\n  delivery_mode: persistent\n", NULL, NULL, GW_ECONFIG,
@@ -893,7 +893,7 @@ static const struct {
      "max_in_flight, header_timeout, "
      "idle_timeout, idempotency, idempotency_ttl, idempotency_max_entries, "
      "idempotency_max_body, idempotency_max_bytes, static_dir, auth, rate_limits, trusted_proxies, "
-     "rate_limit_keys, admin_scope, admin_token)"},
+     "rate_limit_keys, workers, admin_scope, admin_token)"},
     {"{}", "routes", "[{rule: /a, rpc: ab}]", GW_ECONFIG,
      "--define routes: routes[0].rpc: expected 'service.method', got 'ab'"},
     {"{}", "GATEWAY", "{name: !env_var '${A:${B}}'}", GW_ESUBST,
