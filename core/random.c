@@ -8,7 +8,8 @@
 enum { POOL_SIZE = 4096 };
 
 /* A 24-byte trace draws on the pool about 170 times per refill. The pool is per thread (the loop
- * thread is the only one that asks), and enoki never forks, so no two processes share its bytes. */
+ * thread is the only one that asks). A forked worker (GATEWAY.workers) would share the bytes left
+ * in its parent's pool with its siblings: gw_random_after_fork drops them. */
 static _Thread_local unsigned char pool[POOL_SIZE];
 static _Thread_local size_t left;
 
@@ -39,4 +40,10 @@ void gw_random_fill(void *out, size_t len)
         to += n;
         len -= n;
     }
+}
+
+void gw_random_after_fork(void)
+{
+    memset(pool, 0, sizeof(pool));
+    left = 0;
 }

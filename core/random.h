@@ -11,4 +11,8 @@
  * bytes, the kernel's getrandom does. */
 void gw_random_fill(void *out, size_t len);
 
+/* In a child after fork: drops the bytes the pool still holds (its parent's, which every sibling
+ * would draw too); the next draw refills from OpenSSL, whose DRBG reseeds after a fork. */
+void gw_random_after_fork(void);
+
 #endif

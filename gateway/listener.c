@@ -68,8 +68,8 @@ static void on_acceptable(uv_poll_t *poll, int status, int events)
     }
 }
 
-struct gw_listener *gw_listener_new(uv_loop_t *loop, const char *host, int port,
-                                    gw_accept_fn accept_fn, void *arg, char *err, size_t errlen)
+int gw_listen_open(const char *host, int port, bool reuseport, int *bound_port, char *err,
+                   size_t errlen)
 {
     struct addrinfo hints = {.ai_family = AF_UNSPEC,
                              .ai_socktype = SOCK_STREAM,
@@ -80,39 +80,59 @@ struct gw_listener *gw_listener_new(uv_loop_t *loop, const char *host, int port,
     int rc = getaddrinfo(host, service, &hints, &res);
     if (rc != 0) {
         snprintf(err, errlen, "cannot resolve %s: %s", host, gai_strerror(rc));
-        return NULL;
+        return -1;
     }
     int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         snprintf(err, errlen, "socket: %s", strerror(errno));
         freeaddrinfo(res);
-        return NULL;
+        return -1;
     }
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) {
+        snprintf(err, errlen, "SO_REUSEPORT: %s", strerror(errno));
+        close(fd);
+        freeaddrinfo(res);
+        return -1;
+    }
     if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 1024) < 0) {
         snprintf(err, errlen, "cannot listen on %s:%d: %s", host, port, strerror(errno));
         close(fd);
         freeaddrinfo(res);
-        return NULL;
+        return -1;
     }
     freeaddrinfo(res);
-
-    struct gw_listener *listener = xcalloc(1, sizeof(*listener));
-    listener->fd = fd;
-    listener->accept_fn = accept_fn;
-    listener->arg = arg;
     struct sockaddr_storage bound;
     socklen_t len = sizeof(bound);
     getsockname(fd, (struct sockaddr *)&bound, &len);
-    listener->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
-                                                       : ((struct sockaddr_in *)&bound)->sin_port);
+    *bound_port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                    : ((struct sockaddr_in *)&bound)->sin_port);
+    return fd;
+}
+
+struct gw_listener *gw_listener_adopt(uv_loop_t *loop, int fd, int port, gw_accept_fn accept_fn,
+                                      void *arg)
+{
+    struct gw_listener *listener = xcalloc(1, sizeof(*listener));
+    listener->fd = fd;
+    listener->port = port;
+    listener->accept_fn = accept_fn;
+    listener->arg = arg;
     uv_poll_init(loop, &listener->poll, fd);
     uv_timer_init(loop, &listener->pause);
     listener->poll.data = listener->pause.data = listener;
     listener->handles_open = 2;
     uv_poll_start(&listener->poll, UV_READABLE, on_acceptable);
     return listener;
+}
+
+struct gw_listener *gw_listener_new(uv_loop_t *loop, const char *host, int port,
+                                    gw_accept_fn accept_fn, void *arg, char *err, size_t errlen)
+{
+    int bound = 0;
+    int fd = gw_listen_open(host, port, false, &bound, err, errlen);
+    return fd < 0 ? NULL : gw_listener_adopt(loop, fd, bound, accept_fn, arg);
 }
 
 int gw_listener_port(const struct gw_listener *listener)

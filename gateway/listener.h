@@ -1,11 +1,13 @@
 /* listener.h - the listening socket, accepted by enoki itself on the loop.
  *
- * Each accepted connection is handed to accept_fn, which owns the fd from then on. (The websocket
- * issue adds a peek here that routes upgrade requests to the hub instead of HTTP.)
+ * Each accepted connection is handed to accept_fn, which owns the fd from then on. With
+ * GATEWAY.workers, the supervisor opens one socket per worker (gw_listen_open) and each worker
+ * adopts its own (gw_listener_adopt).
  */
 #ifndef ENOKI_LISTENER_H
 #define ENOKI_LISTENER_H
 
+#include <stdbool.h>
 #include <sys/socket.h>
 #include <uv.h>
 
@@ -17,6 +19,16 @@ typedef void (*gw_accept_fn)(void *arg, int fd, const struct sockaddr *addr, soc
  */
 struct gw_listener *gw_listener_new(uv_loop_t *loop, const char *host, int port,
                                     gw_accept_fn accept_fn, void *arg, char *err, size_t errlen);
+
+/* A listening socket bound to host:port (port 0: the OS picks; *bound_port says which), with
+ * SO_REUSEPORT when reuseport (the workers' sockets, docs/workers.md). Returns the fd, or -1 with a
+ * reason in err. */
+int gw_listen_open(const char *host, int port, bool reuseport, int *bound_port, char *err,
+                   size_t errlen);
+
+/* Starts accepting on fd, a listening socket bound to port; the listener owns fd from then on. */
+struct gw_listener *gw_listener_adopt(uv_loop_t *loop, int fd, int port, gw_accept_fn accept_fn,
+                                      void *arg);
 
 /* The port actually bound. */
 int gw_listener_port(const struct gw_listener *listener);

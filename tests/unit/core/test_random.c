@@ -2,9 +2,13 @@
  */
 #include "core/random.h"
 
+#include <stdbool.h>
+
 #include "tests/unit/suites.h"
 
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 START_TEST(draws_differ)
 {
@@ -35,12 +39,51 @@ START_TEST(across_refills)
 }
 END_TEST
 
+/* Two children forked from a parent whose pool holds bytes: the 16 bytes each draws first. */
+static void draw_in_children(bool after_fork, unsigned char out[2][16])
+{
+    unsigned char warm[8];
+    gw_random_fill(warm, sizeof(warm)); /* the pool now holds bytes both children inherit */
+    for (int c = 0; c < 2; c++) {
+        int fds[2];
+        ck_assert_int_eq(pipe(fds), 0);
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+            unsigned char id[16];
+            if (after_fork)
+                gw_random_after_fork();
+            gw_random_fill(id, sizeof(id));
+            _exit(write(fds[1], id, sizeof(id)) == (ssize_t)sizeof(id) ? 0 : 1);
+        }
+        close(fds[1]);
+        ck_assert_int_eq(read(fds[0], out[c], 16), 16);
+        close(fds[0]);
+        int status = 0;
+        waitpid(pid, &status, 0);
+        ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+}
+
+START_TEST(forked_children_draw_apart)
+{
+    unsigned char ids[2][16];
+    /* Without the reset the children draw their parent's bytes: the same ids (uuids, queue names)
+     * in every worker. */
+    draw_in_children(false, ids);
+    ck_assert(memcmp(ids[0], ids[1], 16) == 0);
+    draw_in_children(true, ids);
+    ck_assert(memcmp(ids[0], ids[1], 16) != 0);
+}
+END_TEST
+
 Suite *random_suite(void)
 {
     Suite *s = suite_create("random");
     TCase *tc = tcase_create("fill");
     tcase_add_test(tc, draws_differ);
     tcase_add_test(tc, across_refills);
+    tcase_add_test(tc, forked_children_draw_apart);
     suite_add_tcase(s, tc);
     return s;
 }
