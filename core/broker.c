@@ -523,6 +523,11 @@ struct gw_broker *gw_broker_new(uv_loop_t *loop, const struct gw_config *config)
     if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0')
         snprintf(host, sizeof(host), "unknown");
     snprintf(broker->connection_name, sizeof(broker->connection_name), "%s@%s", config->name, host);
+    if (gw_log_worker) { /* GATEWAY.workers: which of the machine's workers, as its log lines say */
+        size_t used = strlen(broker->connection_name);
+        snprintf(broker->connection_name + used, sizeof(broker->connection_name) - used,
+                 " worker=%d", gw_log_worker);
+    }
     broker->starting = true;
     broker->round = gw_node_round_new(config->n_amqp_nodes);
     broker->confirms = gw_confirms_new();

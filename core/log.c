@@ -16,6 +16,7 @@
 
 enum gw_log_level gw_log_threshold = GW_LOG_INFO;
 enum gw_log_format gw_log_format = GW_LOG_TEXT;
+int gw_log_worker;
 
 const char *const gw_log_level_names[] = {[GW_LOG_DEBUG] = "debug",
                                           [GW_LOG_INFO] = "info",
@@ -118,6 +119,11 @@ void gw_log_write(enum gw_log_level level, const char *component, const char *fm
         gw_strbuf_adds(&b, gw_log_level_names[level]);
         gw_strbuf_adds(&b, "\",\"component\":");
         gw_json_write_string(&b, component, strlen(component), GW_JSON_COMPACT);
+        if (gw_log_worker) {
+            char worker[32];
+            snprintf(worker, sizeof(worker), ",\"worker\":%d", gw_log_worker);
+            gw_strbuf_adds(&b, worker);
+        }
         gw_strbuf_adds(&b, ",\"message\":");
         gw_json_write_string(&b, message, strlen(message), GW_JSON_COMPACT);
         gw_strbuf_adds(&b, "}\n");
@@ -129,9 +135,12 @@ void gw_log_write(enum gw_log_level level, const char *component, const char *fm
     struct tm tm;
     clock_gettime(CLOCK_REALTIME, &now);
     gmtime_r(&now.tv_sec, &tm);
-    int n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s [%s] ",
+    char worker[24] = "";
+    if (gw_log_worker)
+        snprintf(worker, sizeof(worker), "worker=%d ", gw_log_worker);
+    int n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s [%s] %s",
                      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                     now.tv_nsec / 1000000, gw_log_level_names[level], component);
+                     now.tv_nsec / 1000000, gw_log_level_names[level], component, worker);
     va_list ap;
     va_start(ap, fmt);
     if (n > 0 && (size_t)n < sizeof(line))

@@ -16,6 +16,10 @@ extern enum gw_log_level gw_log_threshold;
 enum gw_log_format { GW_LOG_TEXT, GW_LOG_JSON };
 extern enum gw_log_format gw_log_format;
 
+/* The worker this process is (GATEWAY.workers, from 1), written on each of its lines ("worker=2",
+ * or "worker":2 in JSON); 0 (one process, or the supervisor): nothing is written. */
+extern int gw_log_worker;
+
 void gw_log_write(enum gw_log_level level, const char *component, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -27,7 +27,12 @@ void gw_log_access(const struct gw_access *a)
     struct gw_strbuf b = {0};
     gw_strbuf_adds(&b, "{\"ts\":\"");
     gw_strbuf_adds(&b, ts);
-    gw_strbuf_adds(&b, "\",\"level\":\"info\",\"component\":\"access\",\"remote\":");
+    gw_strbuf_adds(&b, "\",\"level\":\"info\",\"component\":\"access\"");
+    if (gw_log_worker) {
+        snprintf(tail, sizeof(tail), ",\"worker\":%d", gw_log_worker);
+        gw_strbuf_adds(&b, tail);
+    }
+    gw_strbuf_adds(&b, ",\"remote\":");
     gw_json_write_string(&b, a->remote, strlen(a->remote), GW_JSON_COMPACT);
     gw_strbuf_adds(&b, ",\"method\":");
     gw_json_write_string(&b, a->method, strlen(a->method), GW_JSON_COMPACT);

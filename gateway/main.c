@@ -2,6 +2,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "core/random.h"
 #include "core/rpc.h"
 #include "core/status.h"
 #include "core/util.h"
@@ -18,6 +19,7 @@
 #include "gateway/refuse.h"
 #include "gateway/sniff.h"
 #include "gateway/status_page.h"
+#include "gateway/workers.h"
 #include "routes/table.h"
 
 #include <getopt.h>
@@ -278,10 +280,8 @@ static void on_drain_tick(uv_timer_t *timer)
 
 /* SIGHUP: the routes and the per-request settings from the file again, all at once, or not at all.
  */
-static void on_reload(uv_signal_t *handle, int signum)
+static void reload(struct gateway *gw)
 {
-    (void)signum;
-    struct gateway *gw = handle->data;
     char err[1024];
     struct gw_config *config = NULL;
     if (gw_config_load(gw->config_path, gw->defines, gw->n_defines, &config, err, sizeof(err)) !=
@@ -306,9 +306,15 @@ static void on_reload(uv_signal_t *handle, int signum)
     gw_log_threshold = config->log_level;
     gw_log_format = config->log_format;
     gw_info("main",
-            "reloaded %s: %zu route(s); the broker, listening address, GATEWAY.name and "
-            "websocket settings change at restart (%u generation(s) in use)",
+            "reloaded %s: %zu route(s); the broker, listening address, GATEWAY.name, "
+            "GATEWAY.workers and websocket settings change at restart (%u generation(s) in use)",
             gw->config_path, config->n_routes, gw_generation_count());
+}
+
+static void on_reload(uv_signal_t *handle, int signum)
+{
+    (void)signum;
+    reload(handle->data);
 }
 
 static void on_signal(uv_signal_t *handle, int signum)
@@ -343,9 +349,11 @@ static void on_log_flush(uv_prepare_t *prepare)
     gw_log_flush();
 }
 
-/* Runs enoki until it stops; takes config, table and authn. */
+/* Runs enoki until it stops; takes config, table and authn. role: NULL for the one process of
+ * workers: 1, else this worker's (its socket, and whether to load the file at start). */
 static int run(struct gw_config *config, struct gw_route_table *table, struct gw_authn *authn,
-               const char *path, const struct gw_define *defines, size_t n_defines)
+               const char *path, const struct gw_define *defines, size_t n_defines,
+               const struct gw_worker_role *role)
 {
     struct gateway gw = {.config = config,
                          .authn = authn,
@@ -360,8 +368,9 @@ static int run(struct gw_config *config, struct gw_route_table *table, struct gw
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
 
     /* The port first: when it is taken nothing else has started, and exiting is clean. */
-    gw.listener = gw_listener_new(gw.loop, config->web_host, config->web_port, on_accept, &gw, err,
-                                  sizeof(err));
+    gw.listener = role ? gw_listener_adopt(gw.loop, role->listen_fd, role->port, on_accept, &gw)
+                       : gw_listener_new(gw.loop, config->web_host, config->web_port, on_accept,
+                                         &gw, err, sizeof(err));
     if (!gw.listener) {
         gw_error("main", "%s", err);
         uv_loop_close(gw.loop);
@@ -418,6 +427,8 @@ static int run(struct gw_config *config, struct gw_route_table *table, struct gw
     uv_prepare_start(&gw.log_flusher, on_log_flush);
     uv_unref((uv_handle_t *)&gw.log_flusher);
     gw_log_batch(1);
+    if (role && role->reload)
+        reload(&gw); /* a replacement worker: the file as its siblings last loaded it */
 
     uv_run(gw.loop, UV_RUN_DEFAULT);
     gw_log_batch(0);
@@ -434,6 +445,70 @@ static int run(struct gw_config *config, struct gw_route_table *table, struct gw
     uv_loop_close(gw.loop);
     gw_info("main", "stopped");
     return EXIT_SUCCESS;
+}
+
+/* --- workers (docs/workers.md) ------------------------------------------------------------------
+ */
+
+struct reload_check {
+    const char *path;
+    const struct gw_define *defines;
+    size_t n_defines;
+};
+
+/* The supervisor's SIGHUP: the file is loaded and its routes compiled, as each worker will. */
+static int check_config(void *arg)
+{
+    const struct reload_check *check = arg;
+    char err[1024];
+    struct gw_config *config = NULL;
+    if (gw_config_load(check->path, check->defines, check->n_defines, &config, err, sizeof(err)) !=
+        GW_OK) {
+        gw_error("workers", "reload refused, the workers keep their config: %s", err);
+        return -1;
+    }
+    struct gw_route_table *table = build_table(config);
+    int workers = table ? config->workers : -1;
+    if (!table)
+        gw_error("workers", "reload refused, the workers keep their config: its routes do not "
+                            "compile");
+    gw_route_table_free(table);
+    gw_config_free(config);
+    return workers;
+}
+
+/* GATEWAY.workers above 1: the supervisor forks the workers and returns once they have all stopped;
+ * in a worker it runs enoki (and takes config, *table and *authn). */
+static int supervise(struct gw_config **config, struct gw_route_table **table,
+                     struct gw_authn **authn, const char *path, const struct gw_define *defines,
+                     size_t n_defines)
+{
+    struct reload_check check = {path, defines, n_defines};
+    struct gw_workers_conf conf = {.n = (*config)->workers,
+                                   .host = (*config)->web_host,
+                                   .port = (*config)->web_port,
+                                   .check_config = check_config,
+                                   .arg = &check};
+    char err[512];
+    struct gw_workers *workers = gw_workers_new(&conf, err, sizeof(err));
+    if (!workers) {
+        gw_error("main", "%s", err);
+        return EXIT_FAILURE;
+    }
+    struct gw_worker_role role;
+    int status = EXIT_FAILURE;
+    if (!gw_workers_supervise(workers, &role, &status)) {
+        gw_workers_free(workers);
+        return status;
+    }
+    gw_log_worker = role.index + 1;
+    gw_random_after_fork();
+    status = run(*config, *table, *authn, path, defines, n_defines, &role);
+    *config = NULL;
+    *table = NULL;
+    *authn = NULL;
+    gw_workers_free(workers);
+    return status;
 }
 
 /* --probe: one plain HTTP GET with a short deadline. */
@@ -597,7 +672,11 @@ int main(int argc, char **argv)
         status = EXIT_SUCCESS;
         goto out;
     }
-    status = run(config, table, authn, path, defines, n_defines);
+    if (config->workers > 1) {
+        status = supervise(&config, &table, &authn, path, defines, n_defines);
+        goto out;
+    }
+    status = run(config, table, authn, path, defines, n_defines, NULL);
     config = NULL; /* run has taken them */
     table = NULL;
     authn = NULL;

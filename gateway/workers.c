@@ -1,0 +1,276 @@
+#define _GNU_SOURCE /* prctl's PR_SET_PDEATHSIG */
+#include "workers.h"
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/xalloc.h"
+#include "gateway/listener.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* A worker that dies is forked again after BACKOFF_FIRST_MS, doubling at each death up to
+ * BACKOFF_MAX_MS; one that ran STEADY_MS or longer starts the doubling again. */
+enum { BACKOFF_FIRST_MS = 100, BACKOFF_MAX_MS = 10000, STEADY_MS = 10000 };
+#define NS_PER_MS 1000000ull
+
+struct slot {
+    int fd;              /* the slot's listening socket; -1 once closed */
+    pid_t pid;           /* 0: no worker */
+    uint64_t started;    /* gw_now_ns of its fork */
+    uint64_t restart_at; /* when the replacement is due; 0: none pending */
+    unsigned backoff_ms; /* the next death's delay */
+};
+
+struct gw_workers {
+    struct gw_workers_conf conf;
+    struct slot *slots;
+    int port;
+    void *shared;
+    size_t shared_bytes;
+    pid_t supervisor;
+    sigset_t handled, old_mask;
+    bool reloaded, stopping, failed;
+    int alive;
+};
+
+struct gw_workers *gw_workers_new(const struct gw_workers_conf *conf, char *err, size_t errlen)
+{
+    struct gw_workers *w = xcalloc(1, sizeof(*w));
+    w->conf = *conf;
+    w->slots = xcalloc((size_t)conf->n, sizeof(*w->slots));
+    w->port = conf->port;
+    for (int i = 0; i < conf->n; i++)
+        w->slots[i].fd = -1;
+    for (int i = 0; i < conf->n; i++) {
+        /* Port 0: the first socket gets one from the OS, the others join it. */
+        w->slots[i].fd = gw_listen_open(conf->host, w->port, true, &w->port, err, errlen);
+        if (w->slots[i].fd < 0) {
+            gw_workers_free(w);
+            return NULL;
+        }
+        w->slots[i].backoff_ms = BACKOFF_FIRST_MS;
+    }
+    w->shared_bytes = conf->slot_bytes * (size_t)conf->n;
+    if (w->shared_bytes) {
+        w->shared =
+            mmap(NULL, w->shared_bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (w->shared == MAP_FAILED) {
+            snprintf(err, errlen, "the workers' shared memory (%zu bytes): %s", w->shared_bytes,
+                     strerror(errno));
+            w->shared = NULL;
+            gw_workers_free(w);
+            return NULL;
+        }
+    }
+    return w;
+}
+
+void *gw_workers_shared(const struct gw_workers *w)
+{
+    return w->shared;
+}
+
+void gw_workers_free(struct gw_workers *w)
+{
+    if (!w)
+        return;
+    for (int i = 0; i < w->conf.n; i++)
+        if (w->slots[i].fd >= 0)
+            close(w->slots[i].fd);
+    if (w->shared)
+        munmap(w->shared, w->shared_bytes);
+    free(w->slots);
+    free(w);
+}
+
+/* In the new worker: only its own socket stays, signals come back as they were. */
+static void become_worker(struct gw_workers *w, int index, struct gw_worker_role *role)
+{
+    for (int i = 0; i < w->conf.n; i++)
+        if (i != index && w->slots[i].fd >= 0)
+            close(w->slots[i].fd);
+    *role = (struct gw_worker_role){
+        .index = index, .listen_fd = w->slots[index].fd, .port = w->port, .reload = w->reloaded};
+    for (int i = 0; i < w->conf.n; i++)
+        w->slots[i].fd = -1; /* closed, or the worker's now */
+    /* A worker whose supervisor is gone drains and stops rather than live on unsupervised. The
+     * supervisor may have died before the prctl: then the signal is raised here. */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    sigprocmask(SIG_SETMASK, &w->old_mask, NULL);
+    if (getppid() != w->supervisor)
+        raise(SIGTERM);
+}
+
+/* Forks slot index's worker; returns true in the worker. */
+static bool start_worker(struct gw_workers *w, int index, struct gw_worker_role *role)
+{
+    struct slot *s = &w->slots[index];
+    s->restart_at = 0;
+    gw_log_flush();
+    pid_t pid = fork();
+    if (pid == 0) {
+        become_worker(w, index, role);
+        return true;
+    }
+    if (pid < 0) {
+        gw_error("workers", "fork of worker %d: %s; trying again in %u ms", index + 1,
+                 strerror(errno), s->backoff_ms);
+        s->restart_at = gw_now_ns() + s->backoff_ms * NS_PER_MS;
+        return false;
+    }
+    s->pid = pid;
+    s->started = gw_now_ns();
+    w->alive++;
+    gw_info("workers", "worker %d started (pid %d)", index + 1, (int)pid);
+    return false;
+}
+
+static void describe_exit(int status, char *buf, size_t len)
+{
+    if (WIFSIGNALED(status))
+        snprintf(buf, len, "was killed by signal %d (%s)", WTERMSIG(status),
+                 strsignal(WTERMSIG(status)));
+    else
+        snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
+}
+
+/* Collects every worker that has ended; schedules the replacements. */
+static void reap(struct gw_workers *w)
+{
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        int index = 0;
+        while (index < w->conf.n && w->slots[index].pid != pid)
+            index++;
+        if (index == w->conf.n)
+            continue; /* not a worker's */
+        struct slot *s = &w->slots[index];
+        s->pid = 0;
+        w->alive--;
+        if (w->conf.worker_gone)
+            w->conf.worker_gone(w->conf.arg, index);
+        char how[96];
+        describe_exit(status, how, sizeof(how));
+        bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+        if (w->stopping) {
+            if (!clean)
+                w->failed = true;
+            gw_log(clean ? GW_LOG_INFO : GW_LOG_ERROR, "workers", "worker %d (pid %d) %s",
+                   index + 1, (int)pid, how);
+            continue;
+        }
+        uint64_t now = gw_now_ns();
+        if (now - s->started >= STEADY_MS * NS_PER_MS)
+            s->backoff_ms = BACKOFF_FIRST_MS;
+        gw_error("workers", "worker %d (pid %d) %s; restarting it in %.1f s", index + 1, (int)pid,
+                 how, s->backoff_ms / 1000.0);
+        s->restart_at = now + s->backoff_ms * NS_PER_MS;
+        s->backoff_ms = s->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : s->backoff_ms * 2;
+    }
+}
+
+static void forward(struct gw_workers *w, int signum)
+{
+    for (int i = 0; i < w->conf.n; i++)
+        if (w->slots[i].pid > 0)
+            kill(w->slots[i].pid, signum);
+}
+
+static void on_reload(struct gw_workers *w)
+{
+    int workers = w->conf.check_config(w->conf.arg);
+    if (workers < 0)
+        return; /* logged; the workers keep their config */
+    if (workers != w->conf.n)
+        gw_warn("workers",
+                "GATEWAY.workers is now %d: the number of workers changes at restart (%d run)",
+                workers, w->conf.n);
+    w->reloaded = true;
+    gw_info("workers", "SIGHUP: passed on to %d worker(s)", w->alive);
+    forward(w, SIGHUP);
+}
+
+static void on_stop(struct gw_workers *w, int signum)
+{
+    if (!w->stopping) {
+        /* No new connections: the supervisor's copies of the sockets go, and each worker closes
+         * its own as it begins to drain. */
+        for (int i = 0; i < w->conf.n; i++) {
+            if (w->slots[i].fd >= 0)
+                close(w->slots[i].fd);
+            w->slots[i].fd = -1;
+            w->slots[i].restart_at = 0;
+        }
+        gw_info("workers", "signal %d: passed on to %d worker(s); waiting for them to drain",
+                signum, w->alive);
+    }
+    w->stopping = true;
+    forward(w, signum);
+}
+
+/* How long to wait for a signal: until the next restart is due, at most a second. */
+static struct timespec next_wait(const struct gw_workers *w)
+{
+    uint64_t now = gw_now_ns(), wait = 1000 * NS_PER_MS;
+    for (int i = 0; i < w->conf.n; i++) {
+        uint64_t at = w->slots[i].restart_at;
+        if (at && !w->stopping)
+            wait = at <= now ? 0 : (at - now < wait ? at - now : wait);
+    }
+    return (struct timespec){.tv_sec = (time_t)(wait / 1000000000ull),
+                             .tv_nsec = (long)(wait % 1000000000ull)};
+}
+
+static bool restart_pending(const struct gw_workers *w)
+{
+    for (int i = 0; i < w->conf.n && !w->stopping; i++)
+        if (w->slots[i].restart_at)
+            return true;
+    return false;
+}
+
+bool gw_workers_supervise(struct gw_workers *w, struct gw_worker_role *role, int *status)
+{
+    w->supervisor = getpid();
+    sigemptyset(&w->handled);
+    sigaddset(&w->handled, SIGCHLD);
+    sigaddset(&w->handled, SIGHUP);
+    sigaddset(&w->handled, SIGTERM);
+    sigaddset(&w->handled, SIGINT);
+    /* Blocked before the first fork: a signal that comes before sigtimedwait waits for it. */
+    sigprocmask(SIG_BLOCK, &w->handled, &w->old_mask);
+    gw_info("workers", "supervising %d workers on port %d", w->conf.n, w->port);
+    for (int i = 0; i < w->conf.n; i++)
+        if (start_worker(w, i, role))
+            return true;
+    while (w->alive > 0 || restart_pending(w)) {
+        struct timespec wait = next_wait(w);
+        siginfo_t info;
+        int signum = sigtimedwait(&w->handled, &info, &wait);
+        if (signum == SIGHUP && !w->stopping)
+            on_reload(w);
+        else if (signum == SIGTERM || signum == SIGINT)
+            on_stop(w, signum);
+        reap(w);
+        uint64_t now = gw_now_ns();
+        for (int i = 0; i < w->conf.n && !w->stopping; i++)
+            if (w->slots[i].restart_at && w->slots[i].restart_at <= now && start_worker(w, i, role))
+                return true;
+    }
+    sigprocmask(SIG_SETMASK, &w->old_mask, NULL);
+    gw_log(w->failed ? GW_LOG_ERROR : GW_LOG_INFO, "workers", "every worker has stopped%s",
+           w->failed ? "; some did not stop cleanly" : "");
+    *status = w->failed ? 1 : 0;
+    return false;
+}

@@ -1,0 +1,60 @@
+/* workers.h - GATEWAY.workers above 1: the supervisor (docs/workers.md).
+ *
+ * The supervisor opens one listening socket per worker slot (SO_REUSEPORT, all on the same port)
+ * and maps one area of memory shared by every worker (MAP_SHARED | MAP_ANONYMOUS) before it forks,
+ * then forks one worker per slot. Each worker adopts its slot's socket and runs enoki's loop as one
+ * process would; the supervisor keeps every socket open, so a worker that dies leaves its slot's
+ * waiting connections in the kernel's queue for its replacement, which is forked with backoff.
+ * SIGHUP is checked by the supervisor (a config that does not load is not passed on) and forwarded;
+ * SIGTERM and SIGINT are forwarded, and the supervisor returns once every worker has stopped.
+ *
+ * The supervisor itself runs no loop: it waits for signals with sigtimedwait. Single-threaded.
+ */
+#ifndef ENOKI_WORKERS_H
+#define ENOKI_WORKERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct gw_workers;
+
+struct gw_workers_conf {
+    int n;             /* workers, >= 1 */
+    const char *host;  /* the listening address, as WEB_SERVER_ADDRESS gives it */
+    int port;          /* 0: the OS picks one, then every slot binds it */
+    size_t slot_bytes; /* the shared area per worker (zeroed at the start) */
+    /* SIGHUP in the supervisor: loads and checks the config file again; returns its
+     * GATEWAY.workers, or -1 (the reason logged) when the file is refused. */
+    int (*check_config)(void *arg);
+    /* A worker is gone (exited or killed): its gauges in the shared area go back to zero (its
+     * counters stay in the totals). */
+    void (*worker_gone)(void *arg, int index);
+    void *arg;
+};
+
+/* What a worker is told when it returns from gw_workers_supervise. */
+struct gw_worker_role {
+    int index;     /* 0 .. n-1; logs say worker=index+1 */
+    int listen_fd; /* its slot's listening socket: the worker owns it */
+    int port;      /* the port bound */
+    bool reload;   /* the supervisor took a SIGHUP before this worker was forked: load the file at
+                      start, as the others did, instead of the config inherited */
+};
+
+/* Opens the sockets and maps the shared area. Returns NULL with a reason in err (a port that is
+ * taken). */
+struct gw_workers *gw_workers_new(const struct gw_workers_conf *conf, char *err, size_t errlen);
+
+/* The shared area: slot_bytes per worker, worker i's at i * slot_bytes. */
+void *gw_workers_shared(const struct gw_workers *w);
+
+/* Forks the workers and supervises them. In the supervisor it returns false once every worker has
+ * stopped after SIGTERM or SIGINT, with *status 0 when every one stopped cleanly, else 1. In a
+ * worker it returns true with *role filled: the other slots' sockets are closed, signals are as
+ * they were, the worker gets SIGTERM when the supervisor dies. */
+bool gw_workers_supervise(struct gw_workers *w, struct gw_worker_role *role, int *status);
+
+/* Unmaps the shared area and closes the sockets the caller still holds. NULL is a no-op. */
+void gw_workers_free(struct gw_workers *w);
+
+#endif
