@@ -349,6 +349,18 @@ static void on_log_flush(uv_prepare_t *prepare)
     gw_log_flush();
 }
 
+/* A worker's slot of the shared area (docs/workers.md): the RPC side's numbers, then the HTTP
+ * side's, each on its own cache lines. */
+static size_t http_part_offset(void)
+{
+    return (gw_metrics_slot_bytes() + 63) & ~(size_t)63;
+}
+
+static size_t worker_slot_bytes(void)
+{
+    return (http_part_offset() + gw_http_metrics_slot_bytes() + 63) & ~(size_t)63;
+}
+
 /* Runs enoki until it stops; takes config, table and authn. role: NULL for the one process of
  * workers: 1, else this worker's (its socket, and whether to load the file at start). */
 static int run(struct gw_config *config, struct gw_route_table *table, struct gw_authn *authn,
@@ -390,8 +402,15 @@ static int run(struct gw_config *config, struct gw_route_table *table, struct gw
         gw_error("main", "%s", err);
         return EXIT_FAILURE;
     }
-    gw.metrics = gw_metrics_new();
-    gw.http_metrics = gw_http_metrics_new(gw.metrics);
+    if (role) {
+        unsigned char *slot = role->shared;
+        gw.metrics = gw_metrics_new_shared(slot, worker_slot_bytes(), role->workers, role->index);
+        gw.http_metrics = gw_http_metrics_new_shared(
+            gw.metrics, slot + http_part_offset(), worker_slot_bytes(), role->workers, role->index);
+    } else {
+        gw.metrics = gw_metrics_new();
+        gw.http_metrics = gw_http_metrics_new(gw.metrics);
+    }
     gw_rpc_set_metrics(gw.rpc, gw.metrics);
     gw_http_set_metrics(gw.http, gw.http_metrics);
     /* Counted whether the page is on or not: turning it on by SIGHUP shows numbers at once. */
@@ -450,16 +469,26 @@ static int run(struct gw_config *config, struct gw_route_table *table, struct gw
 /* --- workers (docs/workers.md) ------------------------------------------------------------------
  */
 
-struct reload_check {
+struct supervision {
     const char *path;
     const struct gw_define *defines;
     size_t n_defines;
+    struct gw_workers *workers;
 };
+
+static void worker_gone(void *arg, int index)
+{
+    const struct supervision *sup = arg;
+    unsigned char *slot =
+        (unsigned char *)gw_workers_shared(sup->workers) + (size_t)index * worker_slot_bytes();
+    gw_metrics_clear_gauges(slot);
+    gw_http_metrics_clear_gauges(slot + http_part_offset());
+}
 
 /* The supervisor's SIGHUP: the file is loaded and its routes compiled, as each worker will. */
 static int check_config(void *arg)
 {
-    const struct reload_check *check = arg;
+    const struct supervision *check = arg;
     char err[1024];
     struct gw_config *config = NULL;
     if (gw_config_load(check->path, check->defines, check->n_defines, &config, err, sizeof(err)) !=
@@ -483,14 +512,16 @@ static int supervise(struct gw_config **config, struct gw_route_table **table,
                      struct gw_authn **authn, const char *path, const struct gw_define *defines,
                      size_t n_defines)
 {
-    struct reload_check check = {path, defines, n_defines};
+    struct supervision sup = {path, defines, n_defines, NULL};
     struct gw_workers_conf conf = {.n = (*config)->workers,
                                    .host = (*config)->web_host,
                                    .port = (*config)->web_port,
+                                   .slot_bytes = worker_slot_bytes(),
                                    .check_config = check_config,
-                                   .arg = &check};
+                                   .worker_gone = worker_gone,
+                                   .arg = &sup};
     char err[512];
-    struct gw_workers *workers = gw_workers_new(&conf, err, sizeof(err));
+    struct gw_workers *workers = sup.workers = gw_workers_new(&conf, err, sizeof(err));
     if (!workers) {
         gw_error("main", "%s", err);
         return EXIT_FAILURE;

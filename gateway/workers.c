@@ -100,7 +100,13 @@ static void become_worker(struct gw_workers *w, int index, struct gw_worker_role
         if (i != index && w->slots[i].fd >= 0)
             close(w->slots[i].fd);
     *role = (struct gw_worker_role){
-        .index = index, .listen_fd = w->slots[index].fd, .port = w->port, .reload = w->reloaded};
+        .index = index,
+        .listen_fd = w->slots[index].fd,
+        .port = w->port,
+        .workers = w->conf.n,
+        .shared = w->shared,
+        .reload = w->reloaded,
+    };
     for (int i = 0; i < w->conf.n; i++)
         w->slots[i].fd = -1; /* closed, or the worker's now */
     /* A worker whose supervisor is gone drains and stops rather than live on unsupervised. The

@@ -37,6 +37,8 @@ struct gw_worker_role {
     int index;     /* 0 .. n-1; logs say worker=index+1 */
     int listen_fd; /* its slot's listening socket: the worker owns it */
     int port;      /* the port bound */
+    int workers;   /* how many there are */
+    void *shared;  /* the shared area (gw_workers_shared) */
     bool reload;   /* the supervisor took a SIGHUP before this worker was forked: load the file at
                       start, as the others did, instead of the config inherited */
 };

@@ -11,7 +11,7 @@
 /* The count on the line of (route, status), or -1 when /metrics has no such line. */
 static long count_of(const char *text, const char *route, int status)
 {
-    char label[128];
+    char label[512];
     snprintf(label, sizeof(label), "enoki_http_requests_total{route=\"%s\",status=\"%d\"} ", route,
              status);
     const char *line = strstr(text, label);
@@ -198,6 +198,106 @@ START_TEST(route_labels_escaped)
 }
 END_TEST
 
+/* Three workers' slots in one area, as GATEWAY.workers shares them: each counts in its own, any of
+ * them renders the totals; a replacement goes on from its predecessor's counters with its gauges at
+ * zero. */
+START_TEST(workers_render_totals)
+{
+    size_t rpc_stride = gw_metrics_slot_bytes(), http_stride = gw_http_metrics_slot_bytes();
+    unsigned char *rpc_area = calloc(3, rpc_stride), *http_area = calloc(3, http_stride);
+    struct gw_metrics *rpc[3];
+    struct gw_http_metrics *m[3];
+    for (int i = 0; i < 3; i++) {
+        rpc[i] = gw_metrics_new_shared(rpc_area, rpc_stride, 3, i);
+        m[i] = gw_http_metrics_new_shared(rpc[i], http_area, http_stride, 3, i);
+        const char *nodes[] = {"a:5672", "b:5672"};
+        gw_metrics_set_nodes(rpc[i], nodes, 2);
+    }
+    for (int i = 0; i < 3; i++) {
+        for (int k = 0; k <= i; k++) {
+            gw_metrics_request(m[i], "/shared", 200);
+            gw_metrics_rpc(rpc[i], 0.002, 0);
+        }
+        gw_metrics_request(m[i], i == 2 ? "/third" : "/shared", 404);
+        gw_metrics_rate_limited(m[i], "/shared");
+        gw_metrics_connection_killed(m[i], GW_KILL_STALLED);
+        gw_metrics_add_websockets(m[i], 2);
+        gw_metrics_set_in_flight(rpc[i], 5);
+        gw_metrics_set_connected_node(rpc[i], i == 0 ? 0 : 1);
+    }
+    for (int i = 0; i < 3; i++) {
+        char *text = gw_http_metrics_render(m[i], NULL);
+        ck_assert_int_eq(count_of(text, "/shared", 200), 6);
+        ck_assert_int_eq(count_of(text, "/shared", 404), 2);
+        ck_assert_int_eq(count_of(text, "/third", 404), 1);
+        ck_assert_int_eq(value_of(text, "enoki_rate_limited_total{route=\"/shared\"}"), 3);
+        ck_assert_int_eq(killed(text, GW_KILL_STALLED), 3);
+        ck_assert_int_eq(value_of(text, "enoki_websocket_connections"), 6);
+        ck_assert_int_eq(value_of(text, "enoki_rpc_in_flight"), 15);
+        ck_assert_int_eq(value_of(text, "enoki_rpc_duration_seconds_count"), 6);
+        ck_assert_int_eq(value_of(text, "enoki_rpc_duration_seconds_bucket{le=\"0.0025\"}"), 6);
+        ck_assert_int_eq(value_of(text, "enoki_broker_connected{node=\"a:5672\"}"), 1);
+        ck_assert_int_eq(value_of(text, "enoki_broker_connected{node=\"b:5672\"}"), 2);
+        free(text);
+    }
+    /* Worker 2 dies (its gauges cleared, as the supervisor does) and is replaced. */
+    gw_http_metrics_free(m[1]);
+    gw_metrics_free(rpc[1]);
+    gw_metrics_clear_gauges(rpc_area + rpc_stride);
+    gw_http_metrics_clear_gauges(http_area + http_stride);
+    char *text = gw_http_metrics_render(m[0], NULL);
+    ck_assert_int_eq(count_of(text, "/shared", 200), 6); /* counters never go back */
+    ck_assert_int_eq(value_of(text, "enoki_websocket_connections"), 4);
+    ck_assert_int_eq(value_of(text, "enoki_rpc_in_flight"), 10);
+    ck_assert_int_eq(value_of(text, "enoki_broker_connected{node=\"b:5672\"}"), 1);
+    free(text);
+    rpc[1] = gw_metrics_new_shared(rpc_area, rpc_stride, 3, 1);
+    m[1] = gw_http_metrics_new_shared(rpc[1], http_area, http_stride, 3, 1);
+    gw_metrics_request(m[1], "/shared", 200);
+    gw_metrics_request(m[1], "/new", 201);
+    text = gw_http_metrics_render(m[2], NULL);
+    ck_assert_int_eq(count_of(text, "/shared", 200), 7);
+    ck_assert_int_eq(count_of(text, "/new", 201), 1);
+    /* One line per (route, status): the replacement counts in its predecessor's entry. */
+    const char *first = strstr(text, "route=\"/shared\",status=\"200\"");
+    ck_assert_ptr_null(strstr(first + 1, "route=\"/shared\",status=\"200\""));
+    free(text);
+    for (int i = 0; i < 3; i++) {
+        gw_http_metrics_free(m[i]);
+        gw_metrics_free(rpc[i]);
+    }
+    free(rpc_area);
+    free(http_area);
+}
+END_TEST
+
+/* A slot's bounds: a long label is cut, and pairs past the last entry count under (other). */
+START_TEST(slot_bounds)
+{
+    struct gw_http_metrics *m = gw_http_metrics_new(NULL);
+    char long_route[400];
+    memset(long_route, 'x', sizeof(long_route) - 1);
+    long_route[0] = '/';
+    long_route[sizeof(long_route) - 1] = '\0';
+    gw_metrics_request(m, long_route, 200);
+    gw_metrics_request(m, long_route, 200);
+    char route[32];
+    for (int i = 0; i < 5000; i++) {
+        snprintf(route, sizeof(route), "/n/%d", i);
+        gw_metrics_request(m, route, 200);
+    }
+    char *text = gw_http_metrics_render(m, NULL);
+    long_route[175] = '\0';
+    ck_assert_int_eq(count_of(text, long_route, 200), 2);
+    ck_assert_int_eq(count_of(text, "/n/0", 200), 1);
+    ck_assert_int_eq(count_of(text, "/n/4093", 200), 1); /* 4094 entries, then (other) */
+    ck_assert_int_eq(count_of(text, "/n/4094", 200), -1);
+    ck_assert_int_eq(count_of(text, "(other)", 0), 5000 - 4094);
+    free(text);
+    gw_http_metrics_free(m);
+}
+END_TEST
+
 Suite *http_metrics_suite(void)
 {
     Suite *s = suite_create("http_metrics");
@@ -206,6 +306,8 @@ Suite *http_metrics_suite(void)
     tcase_add_test(tc, route_labels_escaped);
     tcase_add_test(tc, rpc_part_when_given);
     tcase_add_test(tc, rate_limited_by_route);
+    tcase_add_test(tc, workers_render_totals);
+    tcase_add_test(tc, slot_bounds);
     suite_add_tcase(s, tc);
     TCase *connections = tcase_create("connections");
     tcase_add_test(connections, killed_connections_by_reason);
