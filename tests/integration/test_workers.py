@@ -1,0 +1,246 @@
+"""GATEWAY.workers (issue 20, point 1): N worker processes on one port under a supervisor.
+
+Every test runs enoki with 2 workers against the session peer. Which worker did what is read from
+the log: each worker's lines say worker=N (access lines, the hub's "socket ... connected", the
+broker's "connected to"), the supervisor's say "worker N started (pid P)".
+"""
+import os
+import re
+import signal
+import socket
+import threading
+import time
+
+import pytest
+
+from conftest import GWNAME, SCALE, SVC, assert_clean_exit, http_request, route, wait_for
+from test_websocket import event_frame, expect, hub_client, result_frame, exchange
+
+WORKERS = 2
+ROUTES = [
+    route("/echo", SVC + ".echo", methods="GET,POST"),
+    route("/slow", SVC + ".slow", timeout=30),
+]
+ACCESS_RE = re.compile(r"\[access\] worker=(\d+) \S+ \"(\S+) (\S+)\" (\d+)")
+STARTED_RE = re.compile(r"\[workers\] worker (\d+) started \(pid (\d+)\)")
+
+
+@pytest.fixture(autouse=True)
+def session_peer(peer):
+    """The session's nameko peer serves SVC for every test here."""
+    return peer
+
+
+def start(enoki, name, routes=ROUTES, **gateway):
+    gw = dict({"name": name, "workers": WORKERS, "rpc_timeout": 10}, **gateway)
+    e = enoki(routes=routes, gateway=gw)
+    wait_connected(e, WORKERS)
+    return e
+
+
+def wait_connected(e, n, since=0):
+    """Until n workers have logged their broker connection (after offset since of the log)."""
+    def up():
+        found = set(re.findall(r"\[rpc\] worker=(\d+) connected to", e.stderr_text()[since:]))
+        return len(found) >= n
+    wait_for(up, 10 * SCALE, interval=0.05, what="{} workers connected to the broker".format(n))
+
+
+def served_by(e, path=None, since=0):
+    """[(worker, method, path, status)] of the access lines (after offset since)."""
+    return [(int(w), m, p, int(s)) for w, m, p, s in ACCESS_RE.findall(e.stderr_text()[since:])
+            if path is None or p.startswith(path)]
+
+
+def worker_pids(e):
+    """{worker: pid} of the latest start of each worker."""
+    pids = {}
+    for w, pid in STARTED_RE.findall(e.stderr_text()):
+        pids[int(w)] = int(pid)
+    return pids
+
+
+def metric(text, prefix):
+    for line in text.splitlines():
+        if line.startswith(prefix + " "):
+            return float(line.split()[-1])
+    return None
+
+
+def test_requests_spread_over_workers(enoki):
+    e = start(enoki, GWNAME + "wk1")
+    n = 200
+    for i in range(n):
+        r = e.get("/echo?i={}".format(i))  # a new connection each
+        assert r.status == 200 and r.json() == {"args": [], "kwargs": {"i": str(i)}}, r
+    wait_for(lambda: len(served_by(e, "/echo")) == n, 5 * SCALE, what="every access line")
+    by = {w: 0 for w in range(1, WORKERS + 1)}
+    for w, _, _, status in served_by(e, "/echo"):
+        assert status == 200
+        by[w] += 1
+    assert sum(by.values()) == n
+    assert all(count > 0 for count in by.values()), by
+    # One process per worker, each with its own broker connection and reply queue.
+    queues = set(re.findall(r"consuming (rpc\.reply-\S+?),", e.stderr_text()))
+    assert len(queues) == WORKERS, queues
+
+
+def test_metrics_totals_whichever_worker_answers(enoki):
+    e = start(enoki, GWNAME + "wk2")
+    n = 60
+    for i in range(n):
+        assert e.get("/echo").status == 200
+    scrapes = 30
+    for k in range(scrapes):
+        text = e.get("/metrics").body.decode()
+        assert metric(text, 'enoki_http_requests_total{route="/echo",status="200"}') == n, text
+        # The scrapes before this one, on whichever worker they were.
+        if k:
+            assert metric(text, 'enoki_http_requests_total{route="metrics",status="200"}') == k
+        assert metric(text, "enoki_rpc_duration_seconds_count") == n, text
+        assert metric(text, 'enoki_rpc_duration_seconds_bucket{le="+Inf"}') == n, text
+        assert metric(text, "enoki_rpc_in_flight") == 0, text
+    # Both workers answered scrapes: the totals did not depend on which one.
+    assert {w for w, _, p, _ in served_by(e, "/metrics")} == set(range(1, WORKERS + 1))
+    # /healthz stays per process: it answers on each.
+    for _ in range(10):
+        assert e.get("/healthz").status == 200
+
+
+def test_broadcast_reaches_sockets_on_every_worker(enoki, connect, broker):
+    name = GWNAME + "wk3"
+    broker.track_queue("rpc-" + name)
+    broker.exchanges.add(name + ".hub")
+    e = start(enoki, name, channels=["**"])
+    # Sockets until both workers hold some: which one took a socket is in its log line.
+    sockets = {}
+    for _ in range(40):
+        c = connect(e)
+        worker = None
+
+        def on_worker():
+            nonlocal worker
+            m = re.search(r"\[hub\] worker=(\d+) socket {} connected".format(c.socket_id),
+                          e.stderr_text())
+            worker = m and int(m.group(1))
+            return worker is not None
+        wait_for(on_worker, 5 * SCALE, what="the log line of socket " + c.socket_id)
+        sockets.setdefault(worker, []).append(c)
+        if len(sockets) == WORKERS:
+            break
+    assert len(sockets) == WORKERS, sockets
+    clients = [c for cs in sockets.values() for c in cs]
+    for i, c in enumerate(clients):
+        exchange(c, {"method": "subscribe", "data": {"channel": "room"}, "correlation_id": i},
+                 result_frame(["room"], i))
+    # Sent through enoki's nameko service, whose queue both workers consume: whichever worker
+    # takes a broadcast, the sockets of the other one get it through the hub's exchange.
+    rpc = hub_client(broker, name, n=WORKERS)
+    try:
+        n = 6
+        for i in range(n):
+            assert rpc.call("broadcast", args=["room", "tick", i]) is None
+        for c in clients:
+            for i in range(n):
+                expect(c, "broadcast #{}".format(i), event_frame("tick", i, "room"))
+    finally:
+        rpc.close()
+
+
+def test_sighup_reaches_every_worker(enoki):
+    e = start(enoki, GWNAME + "wk4")
+    assert e.get("/added").status == 404
+    text = e.config_path.read_text()
+    e.config_path.write_text(text.replace(
+        "routes:\n", "routes:\n  - {{rule: /added, rpc: {}.echo}}\n".format(SVC), 1))
+    e.send_signal(signal.SIGHUP)
+    wait_for(lambda: len(set(re.findall(r"\[main\] worker=(\d+) reloaded", e.stderr_text())))
+             == WORKERS, 5 * SCALE, what="every worker's reload")
+    since = len(e.stderr_text())
+    for i in range(60):
+        r = e.get("/added?i={}".format(i))
+        assert r.status == 200 and r.json()["kwargs"] == {"i": str(i)}, r
+    wait_for(lambda: len(served_by(e, "/added", since)) == 60, 5 * SCALE, what="access lines")
+    assert {w for w, _, _, _ in served_by(e, "/added", since)} == set(range(1, WORKERS + 1))
+    # A file that does not load is refused by the supervisor and never reaches the workers.
+    e.config_path.write_text("GATEWAY: [\n")
+    since = len(e.stderr_text())
+    e.send_signal(signal.SIGHUP)
+    wait_for(lambda: "reload refused, the workers keep their config" in e.stderr_text()[since:],
+             5 * SCALE, what="the supervisor's refusal")
+    time.sleep(0.3 * SCALE)
+    assert "reload" not in e.stderr_text()[since:].split("reload refused, the workers keep")[-1]
+    assert "[main] worker=" not in e.stderr_text()[since:]
+    assert e.get("/added").status == 200
+
+
+def test_killed_worker_is_restarted_and_the_others_answer(enoki):
+    e = start(enoki, GWNAME + "wk5")
+    pids = worker_pids(e)
+    assert sorted(pids) == list(range(1, WORKERS + 1)), pids
+    results = []
+    stop = threading.Event()
+
+    def client():
+        # One request at a time, each on a new connection: at most one is in flight when the
+        # worker dies.
+        while not stop.is_set():
+            try:
+                r = http_request(e.port, "GET", "/echo", timeout=10 * SCALE)
+                results.append(r.status)
+            except (OSError, ConnectionError) as exc:
+                results.append(exc)
+    t = threading.Thread(target=client, daemon=True)
+    t.start()
+    wait_for(lambda: len(results) >= 50, 10 * SCALE, what="requests before the kill")
+    victim = 1
+    os.kill(pids[victim], signal.SIGKILL)
+    wait_for(lambda: worker_pids(e)[victim] != pids[victim], 5 * SCALE,
+             what="worker {}'s replacement".format(victim))
+    log = e.stderr_text()
+    assert re.search(r"\[workers\] worker {} \(pid {}\) was killed by signal 9 \(Killed\); "
+                     r"restarting it in 0\.1 s".format(victim, pids[victim]), log), log[-3000:]
+    since = len(log)
+    wait_connected(e, 1, since)  # the replacement's own broker connection
+    before = len(results)
+    wait_for(lambda: len(results) >= before + 100, 20 * SCALE, what="requests after the restart")
+    stop.set()
+    t.join(20 * SCALE)
+    failures = [r for r in results if r != 200]
+    # Only a request on the killed worker's connection can fail; the client has one at a time.
+    assert len(failures) <= 1, failures
+    # The replacement serves too.
+    assert victim in {w for w, _, _, _ in served_by(e, "/echo", since)}
+
+
+def test_sigterm_drains_every_worker(enoki):
+    e = start(enoki, GWNAME + "wk6")
+    answers = []
+    lock = threading.Lock()
+
+    def slow(i):
+        r = http_request(e.port, "GET", "/slow?seconds=1.5&value={}".format(i))
+        with lock:
+            answers.append((i, r.status, r.json()))
+    n = 16
+    threads = [threading.Thread(target=slow, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    wait_for(lambda: metric(e.get("/metrics").body.decode(), "enoki_rpc_in_flight") == n,
+             5 * SCALE, what="every call in flight")
+    e.send_signal(signal.SIGTERM)
+    for t in threads:
+        t.join(30 * SCALE)
+    assert sorted(answers) == [(i, 200, str(i)) for i in range(n)], answers
+    assert e.wait() == 0  # the one SIGTERM: drained, then exit status 0
+    log = e.stderr_path.read_text()
+    assert_clean_exit(e.rc, log)
+    draining = re.findall(r"\[main\] worker=(\d+) signal 15: no new connections; answering (\d+)",
+                          log)
+    assert sorted(int(w) for w, _ in draining) == list(range(1, WORKERS + 1)), log[-3000:]
+    assert sum(int(k) for _, k in draining) >= n
+    assert all(int(k) > 0 for _, k in draining), draining
+    assert "every worker has stopped" in log
+    # The port is closed once they are gone.
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", e.port), timeout=1).close()
