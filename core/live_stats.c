@@ -403,3 +403,147 @@ void gw_live_stats_series(const struct gw_live_stats *s, int id, uint64_t now_ns
         p99_ms[k] = percentile(buckets, total, 0.99);
     }
 }
+
+/* --- export and merge (GATEWAY.workers, docs/workers.md) ---------------------------------------
+ */
+
+/* An export: the shape, then per series a record: its fixed part, its count and latency slots, its
+ * key and label (each NUL-terminated), padded to 8 bytes. Read and written with memcpy: the
+ * buffer has no alignment of its own. */
+struct export_head {
+    struct gw_live_shape shape;
+    uint32_t n_series;
+};
+
+struct record_head {
+    uint64_t born_ns, requests_total, errors_total;
+    int64_t gauge;
+    uint32_t key_len, label_len; /* label_len 0: none */
+};
+
+static size_t record_bytes(const struct gw_live_shape *shape, size_t key_len, size_t label_len)
+{
+    size_t n = sizeof(struct record_head) + shape->count_slots * sizeof(struct count_slot) +
+               shape->latency_slots * sizeof(struct latency_slot) + key_len + 1 + label_len + 1;
+    return (n + 7) & ~(size_t)7;
+}
+
+size_t gw_live_stats_export_bytes(const struct gw_live_stats *s)
+{
+    size_t n = sizeof(struct export_head);
+    for (size_t id = 0; id < s->cap; id++)
+        if (s->series[id])
+            n += record_bytes(&s->shape, strlen(s->series[id]->key),
+                              s->series[id]->label ? strlen(s->series[id]->label) : 0);
+    return n;
+}
+
+size_t gw_live_stats_export(const struct gw_live_stats *s, void *buf, size_t cap)
+{
+    const struct gw_live_shape *shape = &s->shape;
+    struct export_head head = {.shape = *shape};
+    size_t at = sizeof(head);
+    if (cap < at)
+        return 0;
+    size_t counts = shape->count_slots * sizeof(struct count_slot);
+    size_t latency = shape->latency_slots * sizeof(struct latency_slot);
+    for (size_t id = 0; id < s->cap; id++) {
+        const struct series *x = s->series[id];
+        if (!x)
+            continue;
+        size_t key_len = strlen(x->key), label_len = x->label ? strlen(x->label) : 0;
+        size_t size = record_bytes(shape, key_len, label_len);
+        if (size > cap - at)
+            continue; /* no room: the series is left out */
+        unsigned char *p = (unsigned char *)buf + at;
+        struct record_head r = {x->born_ns,        x->requests_total, x->errors_total,
+                                (int64_t)x->gauge, (uint32_t)key_len, (uint32_t)label_len};
+        memset(p, 0, size);
+        memcpy(p, &r, sizeof(r));
+        p += sizeof(r);
+        memcpy(p, x->counts, counts);
+        memcpy(p + counts, x->latency, latency);
+        p += counts + latency;
+        memcpy(p, x->key, key_len);
+        if (label_len)
+            memcpy(p + key_len + 1, x->label, label_len);
+        at += size;
+        head.n_series++;
+    }
+    memcpy(buf, &head, sizeof(head));
+    return at;
+}
+
+/* Adds a slot of another store into one of this store's: same slice, summed; a newer slice
+ * replaces an older one; an older one is out of the window already. */
+static void merge_counts(struct count_slot *to, const struct count_slot *from)
+{
+    if (!from->stamp || from->stamp < to->stamp)
+        return;
+    if (from->stamp > to->stamp)
+        *to = (struct count_slot){.stamp = from->stamp};
+    to->requests += from->requests;
+    to->errors += from->errors;
+}
+
+static void merge_latency(struct latency_slot *to, const struct latency_slot *from)
+{
+    if (!from->stamp || from->stamp < to->stamp)
+        return;
+    if (from->stamp > to->stamp) {
+        memset(to, 0, sizeof(*to));
+        to->stamp = from->stamp;
+    }
+    for (unsigned b = 0; b < GW_LIVE_BUCKETS; b++)
+        to->buckets[b] += from->buckets[b];
+}
+
+void gw_live_stats_merge(struct gw_live_stats *s, const void *buf, size_t len, bool gauges)
+{
+    const struct gw_live_shape *shape = &s->shape;
+    struct export_head head;
+    if (len < sizeof(head))
+        return;
+    memcpy(&head, buf, sizeof(head));
+    if (memcmp(&head.shape, shape, sizeof(*shape)) != 0)
+        return; /* another kind of store */
+    size_t at = sizeof(head);
+    for (uint32_t i = 0; i < head.n_series; i++) {
+        struct record_head r;
+        if (len - at < sizeof(r))
+            return;
+        const unsigned char *p = (const unsigned char *)buf + at;
+        memcpy(&r, p, sizeof(r));
+        size_t size = record_bytes(shape, r.key_len, r.label_len);
+        if (r.key_len > len || r.label_len > len || size > len - at)
+            return; /* cut short: what was read stays */
+        at += size;
+        const unsigned char *slots = p + sizeof(r);
+        size_t counts = shape->count_slots * sizeof(struct count_slot);
+        size_t latency = shape->latency_slots * sizeof(struct latency_slot);
+        const char *key = (const char *)slots + counts + latency;
+        const char *label = r.label_len ? key + r.key_len + 1 : NULL;
+        int id = gw_live_stats_find(s, key);
+        if (id < 0)
+            id = gw_live_stats_id(s, key, label, r.born_ns);
+        if (id < 0)
+            continue; /* the store is full */
+        struct series *x = s->series[id];
+        if (r.born_ns < x->born_ns)
+            x->born_ns = r.born_ns;
+        x->requests_total += r.requests_total;
+        x->errors_total += r.errors_total;
+        if (gauges)
+            x->gauge += (long)r.gauge;
+        for (unsigned k = 0; k < shape->count_slots; k++) {
+            struct count_slot from;
+            memcpy(&from, slots + k * sizeof(from), sizeof(from));
+            merge_counts(&x->counts[k], &from);
+        }
+        for (unsigned k = 0; k < shape->latency_slots; k++) {
+            struct latency_slot from;
+            memcpy(&from, slots + counts + k * sizeof(from), sizeof(from));
+            merge_latency(&x->latency[k], &from);
+        }
+    }
+}

@@ -86,6 +86,20 @@ void gw_live_stats_summary(const struct gw_live_stats *stats, int id, uint64_t n
 void gw_live_stats_series(const struct gw_live_stats *stats, int id, uint64_t now_ns,
                           uint32_t *requests, uint32_t *errors, double *p99_ms);
 
+/* GATEWAY.workers (docs/workers.md): a store as flat bytes, for another process to add to its
+ * own. Writes at most cap bytes into buf (the series that do not fit are left out) and returns
+ * how many. */
+size_t gw_live_stats_export(const struct gw_live_stats *stats, void *buf, size_t cap);
+
+/* The bytes an export of every series takes. */
+size_t gw_live_stats_export_bytes(const struct gw_live_stats *stats);
+
+/* Adds an export of a store of the same shape (another shape: nothing) into stats, series by key:
+ * a series not there yet is made (when there is room), slots of the same time slice are summed and
+ * a newer slice replaces an older one, totals are summed and the earliest birth kept; gauges are
+ * summed only when gauges. A record cut short ends the merge. */
+void gw_live_stats_merge(struct gw_live_stats *stats, const void *buf, size_t len, bool gauges);
+
 /* The bucket a duration falls in, and its bounds in microseconds (the last has no upper one:
  * HUGE_VAL); for the tests. */
 unsigned gw_live_bucket(uint64_t duration_ns);

@@ -90,6 +90,11 @@ size_t gw_http_in_flight(const struct gw_http *http)
     return http->env.in_flight;
 }
 
+size_t gw_http_connections(const struct gw_http *http)
+{
+    return http->env.connections;
+}
+
 void gw_http_close(struct gw_http *http)
 {
     if (!http)

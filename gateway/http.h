@@ -56,6 +56,9 @@ void gw_http_drain(struct gw_http *http);
 /* Requests begun and not yet completed. */
 size_t gw_http_in_flight(const struct gw_http *http);
 
+/* Open HTTP connections (the status page's gauge). */
+size_t gw_http_connections(const struct gw_http *http);
+
 /* Stops libmicrohttpd and closes every connection; the memory goes once the loop has released its
  * handles. NULL is a no-op. */
 void gw_http_close(struct gw_http *http);

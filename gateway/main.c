@@ -19,6 +19,7 @@
 #include "gateway/refuse.h"
 #include "gateway/sniff.h"
 #include "gateway/status_page.h"
+#include "gateway/status_share.h"
 #include "gateway/workers.h"
 #include "routes/table.h"
 
@@ -255,6 +256,7 @@ static void finish_stop(struct gateway *gw)
     uv_close((uv_handle_t *)&gw->sigint, NULL);
     uv_close((uv_handle_t *)&gw->sighup, NULL);
     uv_close((uv_handle_t *)&gw->log_flusher, NULL);
+    gw_status_page_stop(gw->status);
     gw_http_close(gw->http);
     gw->http = NULL;
     gw_hub_close(gw->hub);
@@ -349,16 +351,21 @@ static void on_log_flush(uv_prepare_t *prepare)
     gw_log_flush();
 }
 
-/* A worker's slot of the shared area (docs/workers.md): the RPC side's numbers, then the HTTP
- * side's, each on its own cache lines. */
+/* A worker's slot of the shared area (docs/workers.md): the RPC side's numbers, the HTTP side's,
+ * then the status page's, each from a cache line of its own. */
 static size_t http_part_offset(void)
 {
     return (gw_metrics_slot_bytes() + 63) & ~(size_t)63;
 }
 
-static size_t worker_slot_bytes(void)
+static size_t status_part_offset(void)
 {
     return (http_part_offset() + gw_http_metrics_slot_bytes() + 63) & ~(size_t)63;
+}
+
+static size_t worker_slot_bytes(void)
+{
+    return (status_part_offset() + gw_status_share_slot_bytes() + 63) & ~(size_t)63;
 }
 
 /* Runs enoki until it stops; takes config, table and authn. role: NULL for the one process of
@@ -417,6 +424,12 @@ static int run(struct gw_config *config, struct gw_route_table *table, struct gw
     gw.status = gw_status_page_new(gw.rpc);
     gw_status_page_bind(gw.status, gw.first);
     gw_status_page_set_hub(gw.status, gw.hub);
+    if (role)
+        gw_status_page_share(
+            gw.status, gw.loop,
+            gw_status_share_new((unsigned char *)role->shared + status_part_offset(),
+                                worker_slot_bytes(), role->workers, role->index),
+            gw.http);
     gw_http_set_status_page(gw.http, gw.status);
     gw_hub_set_status_page(gw.hub, gw.status);
     gw_http_set_authn(gw.http, gw.authn);

@@ -8,9 +8,11 @@
 #include "core/strbuf.h"
 #include "core/version.h"
 #include "core/xalloc.h"
+#include "gateway/http.h"
 #include "gateway/hub.h"
 #include "gateway/request.h"
 #include "gateway/static_files.h"
+#include "gateway/status_share.h"
 #include "routes/call.h"
 
 #include <math.h>
@@ -34,11 +36,22 @@ enum { DEFAULT_LIMIT = 20, TOP_CHANNELS = 10 };
 
 #define OTHER_METHODS "(other)"
 
+/* The four stores a page shows from: its own, or with workers the totals of all. */
+struct stores {
+    struct gw_live_stats *routes, *ws_methods, *channels, *pulse;
+    int http_total, ws_total, ws_other;
+};
+
 struct gw_status_page {
     struct gw_rpc *rpc;
     const struct gw_hub *hub;
     struct gw_live_stats *routes, *ws_methods, *channels, *pulse;
     int http_total, ws_total, ws_other;
+    /* GATEWAY.workers: the other workers' numbers, and this one's published once a second. */
+    struct gw_status_share *share;
+    const struct gw_http *http;
+    uv_timer_t publisher;
+    bool publishing;
     double started_at; /* Unix time */
     uint64_t started_ns;
 };
@@ -71,6 +84,7 @@ void gw_status_page_free(struct gw_status_page *page)
 {
     if (!page)
         return;
+    gw_status_share_free(page->share);
     gw_live_stats_free(page->routes);
     gw_live_stats_free(page->ws_methods);
     gw_live_stats_free(page->channels);
@@ -283,8 +297,8 @@ static bool matches(const struct gw_live_summary *sum, const char *q)
     return false;
 }
 
-static json_t *routes_json(const struct gw_status_page *page, uint64_t now, const char *q,
-                           size_t limit, json_t *top)
+static json_t *routes_json(const struct stores *page, uint64_t now, const char *q, size_t limit,
+                           json_t *top)
 {
     size_t n;
     struct row *rows = sorted_rows(page->routes, now, by_rate, &n);
@@ -311,7 +325,7 @@ static json_t *routes_json(const struct gw_status_page *page, uint64_t now, cons
     return list;
 }
 
-static json_t *ws_methods_json(const struct gw_status_page *page, uint64_t now)
+static json_t *ws_methods_json(const struct stores *page, uint64_t now)
 {
     size_t n;
     struct row *rows = sorted_rows(page->ws_methods, now, by_rate, &n);
@@ -326,7 +340,7 @@ static json_t *ws_methods_json(const struct gw_status_page *page, uint64_t now)
     return list;
 }
 
-static json_t *channels_json(const struct gw_status_page *page, uint64_t now)
+static json_t *channels_json(const struct stores *page, uint64_t now)
 {
     size_t n;
     struct row *rows = sorted_rows(page->channels, now, by_messages, &n);
@@ -343,7 +357,7 @@ static json_t *channels_json(const struct gw_status_page *page, uint64_t now)
 }
 
 /* The per-second totals behind the charts. */
-static json_t *pulse_json(const struct gw_status_page *page, int id, uint64_t now)
+static json_t *pulse_json(const struct stores *page, int id, uint64_t now)
 {
     struct row r = {.id = id};
     gw_live_stats_summary(page->pulse, id, now, &r.sum);
@@ -385,6 +399,88 @@ static json_t *broker_json(struct gw_rpc *rpc, const struct gw_config *config)
                      (json_int_t)gw_broker_generation(broker));
 }
 
+static void stores_free(struct stores *x)
+{
+    gw_live_stats_free(x->routes);
+    gw_live_stats_free(x->ws_methods);
+    gw_live_stats_free(x->channels);
+    gw_live_stats_free(x->pulse);
+}
+
+/* Adds src's series into dst. */
+static void merge_store(struct gw_live_stats *dst, const struct gw_live_stats *src)
+{
+    size_t len = gw_live_stats_export_bytes(src);
+    void *buf = xmalloc(len);
+    gw_live_stats_merge(dst, buf, gw_live_stats_export(src, buf, len), true);
+    free(buf);
+}
+
+/* Every worker's numbers added up into new stores, and into gauges (this worker's, on entry). */
+static struct stores all_workers(const struct gw_status_page *page, int64_t *gauges)
+{
+    struct stores x = {gw_live_stats_new(&series_shape, MAX_ROUTES),
+                       gw_live_stats_new(&series_shape, MAX_WS_METHODS),
+                       gw_live_stats_new(&channel_shape, MAX_CHANNELS),
+                       gw_live_stats_new(&pulse_shape, 2),
+                       0,
+                       0,
+                       0};
+    struct gw_live_stats *const mine[GW_SHARE_STORES] = {page->routes, page->ws_methods,
+                                                         page->channels, page->pulse};
+    struct gw_live_stats *const all[GW_SHARE_STORES] = {x.routes, x.ws_methods, x.channels,
+                                                        x.pulse};
+    for (int i = 0; i < GW_SHARE_STORES; i++)
+        merge_store(all[i], mine[i]);
+    gw_status_share_collect(page->share, 0, all, gauges);
+    x.http_total = gw_live_stats_find(x.pulse, "http");
+    x.ws_total = gw_live_stats_find(x.pulse, "websocket");
+    x.ws_other = gw_live_stats_find(x.ws_methods, OTHER_METHODS);
+    return x;
+}
+
+static void publish(const struct gw_status_page *page)
+{
+    int64_t gauges[GW_SHARE_GAUGES] = {(int64_t)gw_rpc_pending(page->rpc),
+                                       (int64_t)gw_http_in_flight(page->http),
+                                       (int64_t)gw_http_connections(page->http),
+                                       (int64_t)(page->hub ? gw_hub_sockets(page->hub) : 0)};
+    struct gw_live_stats *const mine[GW_SHARE_STORES] = {page->routes, page->ws_methods,
+                                                         page->channels, page->pulse};
+    gw_status_share_publish(page->share, mine, gauges);
+}
+
+static void on_publish(uv_timer_t *timer)
+{
+    publish(timer->data);
+}
+
+void gw_status_page_share(struct gw_status_page *page, uv_loop_t *loop,
+                          struct gw_status_share *share, const struct gw_http *http)
+{
+    page->share = share;
+    page->http = http;
+    /* A replacement goes on from its predecessor's numbers (as they were at most a second before
+     * it died), its gauges aside. */
+    struct gw_live_stats *const mine[GW_SHARE_STORES] = {page->routes, page->ws_methods,
+                                                         page->channels, page->pulse};
+    int64_t none[GW_SHARE_GAUGES] = {0};
+    gw_status_share_collect(share, 1, mine, none);
+    uv_timer_init(loop, &page->publisher);
+    page->publisher.data = page;
+    uv_timer_start(&page->publisher, on_publish, 0, 1000);
+    uv_unref((uv_handle_t *)&page->publisher);
+    page->publishing = true;
+}
+
+void gw_status_page_stop(struct gw_status_page *page)
+{
+    if (!page->publishing)
+        return;
+    page->publishing = false;
+    uv_close((uv_handle_t *)&page->publisher, NULL);
+}
+
 static char *render(struct gw_status_page *page, const struct gw_request *req, size_t *len)
 {
     uint64_t now = gw_now_ns();
@@ -411,22 +507,31 @@ static char *render(struct gw_status_page *page, const struct gw_request *req, s
     json_object_set_new(o, "generation",
                         json_pack("{s:I, s:f, s:I}", "number", (json_int_t)gen->number, "loaded_at",
                                   gen->loaded_at, "routes", (json_int_t)gen->config->n_routes));
+    int64_t gauges[GW_SHARE_GAUGES] = {(int64_t)gw_rpc_pending(page->rpc),
+                                       (int64_t)req->env->in_flight, (int64_t)req->env->connections,
+                                       (int64_t)(page->hub ? gw_hub_sockets(page->hub) : 0)};
+    struct stores own = {page->routes,     page->ws_methods, page->channels, page->pulse,
+                         page->http_total, page->ws_total,   page->ws_other};
+    struct stores view = page->share ? all_workers(page, gauges) : own;
     json_object_set_new(o, "in_flight",
-                        json_pack("{s:I, s:I}", "calls", (json_int_t)gw_rpc_pending(page->rpc),
-                                  "http_requests", (json_int_t)req->env->in_flight));
+                        json_pack("{s:I, s:I}", "calls", (json_int_t)gauges[0], "http_requests",
+                                  (json_int_t)gauges[1]));
     json_object_set_new(o, "open",
-                        json_pack("{s:I, s:I}", "http_connections",
-                                  (json_int_t)req->env->connections, "websockets",
-                                  (json_int_t)(page->hub ? gw_hub_sockets(page->hub) : 0)));
+                        json_pack("{s:I, s:I}", "http_connections", (json_int_t)gauges[2],
+                                  "websockets", (json_int_t)gauges[3]));
     json_object_set_new(o, "window_s",
                         json_integer(series_shape.count_slot_s * series_shape.count_slots));
     json_object_set_new(o, "slot_s", json_integer(series_shape.count_slot_s));
-    json_object_set_new(o, "http", pulse_json(page, page->http_total, now));
-    json_object_set_new(o, "websocket", pulse_json(page, page->ws_total, now));
+    json_object_set_new(o, "http", pulse_json(&view, view.http_total, now));
+    json_object_set_new(o, "websocket", pulse_json(&view, view.ws_total, now));
     json_object_set_new(o, "query", q ? json_string(q) : json_null());
-    json_object_set_new(o, "routes", routes_json(page, now, q, limit, o));
-    json_object_set_new(o, "websocket_methods", ws_methods_json(page, now));
-    json_object_set_new(o, "channels", channels_json(page, now));
+    json_object_set_new(o, "routes", routes_json(&view, now, q, limit, o));
+    json_object_set_new(o, "websocket_methods", ws_methods_json(&view, now));
+    json_object_set_new(o, "channels", channels_json(&view, now));
+    if (page->share) {
+        json_object_set_new(o, "workers", json_integer(gw_status_share_workers(page->share)));
+        stores_free(&view);
+    }
     gw_query_clear(&query);
     char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(13));
     json_decref(o);

@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <uv.h>
 
 struct gw_status_page;
 struct gw_request;
@@ -30,6 +31,17 @@ struct gw_hub;
 /* rpc is borrowed and outlives the page. */
 struct gw_status_page *gw_status_page_new(struct gw_rpc *rpc);
 void gw_status_page_free(struct gw_status_page *page);
+
+/* GATEWAY.workers (docs/workers.md): the page shows the totals of every worker: it publishes its
+ * numbers into share (taken) once a second on loop, takes over what a predecessor in its slot
+ * published, and adds the other workers' when it answers. http (borrowed) gives the gauges. */
+struct gw_status_share;
+struct gw_http;
+void gw_status_page_share(struct gw_status_page *page, uv_loop_t *loop,
+                          struct gw_status_share *share, const struct gw_http *http);
+
+/* Stops publishing (at shutdown, before the loop ends); no-op without workers. */
+void gw_status_page_stop(struct gw_status_page *page);
 
 /* The hub whose open sockets are shown (borrowed; NULL: none). */
 void gw_status_page_set_hub(struct gw_status_page *page, const struct gw_hub *hub);

@@ -244,3 +244,24 @@ def test_sigterm_drains_every_worker(enoki):
     # The port is closed once they are gone.
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", e.port), timeout=1).close()
+
+
+def test_status_page_totals_whichever_worker_answers(enoki):
+    e = start(enoki, GWNAME + "wk7", status_path="/status")
+    n = 40
+    for i in range(n):
+        assert e.get("/echo").status == 200
+    # The other worker's numbers are published once a second.
+    time.sleep(1.5)
+    seen = set()
+    since = len(e.stderr_text())
+    for _ in range(12):
+        data = e.get("/status/data").json()
+        assert data["workers"] == WORKERS
+        echo = [r for r in data["routes"] if r["rule"] == "/echo"]
+        assert len(echo) == 1, data["routes"]
+        assert echo[0]["requests_total"] == n and echo[0]["requests"] == n, echo
+        assert sum(echo[0]["slots"]) == n, echo
+        assert data["http"]["requests_total"] == n, data["http"]
+    seen = {w for w, _, _, _ in served_by(e, "/status/data", since)}
+    assert seen == set(range(1, WORKERS + 1)), seen

@@ -210,6 +210,73 @@ START_TEST(drop_keeps_the_others_findable)
 }
 END_TEST
 
+/* GATEWAY.workers: two workers' stores merged into a third as if one had counted everything. */
+START_TEST(export_and_merge_add_up)
+{
+    struct gw_live_stats *a = gw_live_stats_new(&route_shape, 10);
+    struct gw_live_stats *b = gw_live_stats_new(&route_shape, 10);
+    struct gw_live_stats *one = gw_live_stats_new(&route_shape, 10);
+    int ia = gw_live_stats_id(a, "GET /a", "svc.a", T0);
+    int ib = gw_live_stats_id(b, "GET /a", "svc.a", T0 + 3 * S);
+    int ib2 = gw_live_stats_id(b, "GET /b", NULL, T0);
+    int io = gw_live_stats_id(one, "GET /a", "svc.a", T0);
+    for (int i = 0; i < 30; i++) {
+        uint64_t at = T0 + (uint64_t)(i % 20) * S, took = (i % 3 ? 10 : 400) * MS;
+        gw_live_stats_record(i % 2 ? a : b, i % 2 ? ia : ib, at, took, i % 5 == 0);
+        gw_live_stats_record(one, io, at, took, i % 5 == 0);
+    }
+    gw_live_stats_record(b, ib2, T0, MS, false);
+    gw_live_stats_gauge(a, ia, 2);
+    gw_live_stats_gauge(b, ib, 3);
+    static unsigned char buf[2][1 << 16];
+    size_t la = gw_live_stats_export(a, buf[0], sizeof(buf[0]));
+    size_t lb = gw_live_stats_export(b, buf[1], sizeof(buf[1]));
+    struct gw_live_stats *merged = gw_live_stats_new(&route_shape, 10);
+    gw_live_stats_merge(merged, buf[0], la, true);
+    gw_live_stats_merge(merged, buf[1], lb, true);
+    ck_assert_uint_eq(gw_live_stats_count(merged), 2);
+    struct gw_live_summary want, got;
+    uint64_t now = T0 + 25 * S;
+    gw_live_stats_summary(one, io, now, &want);
+    gw_live_stats_summary(merged, gw_live_stats_find(merged, "GET /a"), now, &got);
+    ck_assert_str_eq(got.label, "svc.a");
+    ck_assert_uint_eq(got.requests, want.requests);
+    ck_assert_uint_eq(got.errors, want.errors);
+    ck_assert_uint_eq(got.requests_total, 30);
+    ck_assert(fabs(got.rate - want.rate) < 1e-9);
+    ck_assert(fabs(got.p50_ms - want.p50_ms) < 1e-9 && fabs(got.p99_ms - want.p99_ms) < 1e-9);
+    ck_assert_int_eq(got.gauge, 5);
+    uint32_t rw[30], rg[30];
+    gw_live_stats_series(one, io, now, rw, NULL, NULL);
+    gw_live_stats_series(merged, gw_live_stats_find(merged, "GET /a"), now, rg, NULL, NULL);
+    ck_assert_mem_eq(rw, rg, sizeof(rw));
+    /* Without gauges (a replacement taking over its predecessor's numbers). */
+    struct gw_live_stats *again = gw_live_stats_new(&route_shape, 10);
+    gw_live_stats_merge(again, buf[0], la, false);
+    gw_live_stats_summary(again, gw_live_stats_find(again, "GET /a"), now, &got);
+    ck_assert_int_eq(got.gauge, 0);
+    ck_assert_uint_eq(got.requests_total, 15);
+    /* A store of another shape, a buffer cut short, one too small: nothing breaks. */
+    static const struct gw_live_shape other = {1, 120, 1, 120};
+    struct gw_live_stats *o = gw_live_stats_new(&other, 10);
+    gw_live_stats_merge(o, buf[0], la, true);
+    ck_assert_uint_eq(gw_live_stats_count(o), 0);
+    struct gw_live_stats *cut = gw_live_stats_new(&route_shape, 10);
+    gw_live_stats_merge(cut, buf[1], lb - 9, true);
+    ck_assert_uint_eq(gw_live_stats_count(cut), 1); /* the first record, whole */
+    gw_live_stats_merge(cut, buf[1], 3, true);
+    ck_assert_uint_eq(gw_live_stats_export(a, buf[0], 3), 0);
+    ck_assert_uint_eq(gw_live_stats_export(b, buf[0], lb - 1), lb - (lb - la));
+    gw_live_stats_free(a);
+    gw_live_stats_free(b);
+    gw_live_stats_free(one);
+    gw_live_stats_free(merged);
+    gw_live_stats_free(again);
+    gw_live_stats_free(o);
+    gw_live_stats_free(cut);
+}
+END_TEST
+
 Suite *live_stats_suite(void)
 {
     Suite *s = suite_create("live_stats");
@@ -223,6 +290,7 @@ Suite *live_stats_suite(void)
     tc = tcase_create("series");
     tcase_add_test(tc, bounded_and_kept_across_a_reload);
     tcase_add_test(tc, drop_keeps_the_others_findable);
+    tcase_add_test(tc, export_and_merge_add_up);
     suite_add_tcase(s, tc);
     return s;
 }
