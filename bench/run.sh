@@ -8,6 +8,7 @@
 #   NAMEKO_SRC=/path/to/nameko bench/run.sh   adds nameko's own gateway pattern (@http + ServiceRpc)
 #   bench/run.sh --only amphora  only the amphora echo against the nameko echo (issue 17)
 #   bench/run.sh --only traced   only the traced, rate-limited route against neither (issue 19)
+#   bench/run.sh --only workers  only enoki with GATEWAY.workers 1 against workers 2 (issue 20)
 #
 # Options: --quick, --runs N, --duration S, --json FILE, --delivery-mode 1|2 (GATEWAY.delivery_mode
 # and the ceiling's; default 1, enoki's default), --prefetch N (the backend's; default 10, nameko's
@@ -19,6 +20,7 @@
 # --only amphora (only the "amphora echo vs nameko echo" pair at 64 connections: no other row,
 # no idle websockets, start-up or route matching; with --profile, enoki is profiled on both routes),
 # --only traced (only the traced, rate-limited REST route against one with neither, at 64),
+# --only workers (only REST at 64 on an enoki with GATEWAY.workers: 1 against one with 2),
 # --keep-logs, --help.
 #
 # It builds enoki and the tools (make all bench), makes sure the broker runs (scripts/broker.sh),
@@ -79,7 +81,7 @@ if [ "$DURATION" -gt 10 ]; then
     exit 2
 fi
 case "$DELIVERY_MODE" in 1|2) ;; *) echo "bench: --delivery-mode is 1 or 2" >&2; exit 2 ;; esac
-case "$ONLY" in ''|amphora|traced) ;; *) echo "bench: --only takes amphora or traced" >&2; exit 2 ;; esac
+case "$ONLY" in ''|amphora|traced|workers) ;; *) echo "bench: --only takes amphora, traced or workers" >&2; exit 2 ;; esac
 OTHER_MODE=$((3 - DELIVERY_MODE))
 if [ -n "$JSON_OUT" ]; then
     case "$JSON_OUT" in /*) ;; *) JSON_OUT="$ROOT/$JSON_OUT" ;; esac
@@ -168,10 +170,10 @@ if [ "$NOFILE" != unlimited ] && [ "$NOFILE" -lt $((IDLE_SOCKETS + 200)) ]; then
     log "ulimit -n is $NOFILE: the idle websocket test opens $IDLE_SOCKETS sockets only"
 fi
 
-# Five distinct free ports: bound together, so the kernel cannot hand out one twice.
-read -r PORT MHD_PORT SPARE_PORT NAMEKO_PORT BASE_PORT < <("$PYTHON" -c '
+# Seven distinct free ports: bound together, so the kernel cannot hand out one twice.
+read -r PORT MHD_PORT SPARE_PORT NAMEKO_PORT BASE_PORT W1_PORT W2_PORT < <("$PYTHON" -c '
 import socket
-socks = [socket.socket() for _ in range(5)]
+socks = [socket.socket() for _ in range(7)]
 for s in socks:
     s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in socks))')
@@ -239,6 +241,13 @@ write_config "$TMP/enoki-baseline.yaml" "$BASE_PORT" enoki_bench_baseline
 write_config "$TMP/enoki-plain.yaml" "$SPARE_PORT" enoki_bench_plain main
 sed -i -e 's/^GATEWAY:$/GATEWAY:\n  trace_context: false/' -e '/^  rate_limits:$/,+1d' \
     "$TMP/enoki-plain.yaml"
+# GATEWAY.workers (issue 20): the main config's REST route on an enoki of one worker (exactly
+# today's process) and on one of two workers (a supervisor and two processes on one port).
+for w in 1 2; do
+    port_var="W${w}_PORT"
+    write_config "$TMP/enoki-w$w.yaml" "${!port_var}" "enoki_bench_w$w"
+    sed -i "s/^GATEWAY:\$/GATEWAY:\n  workers: $w/" "$TMP/enoki-w$w.yaml"
+done
 cat >"$TMP/traced.lua" <<'EOF'
 wrk.headers["traceparent"] = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 wrk.headers["tracestate"] = "rojo=00f067aa0ba902b7"
@@ -319,6 +328,21 @@ body=$(curl -s "http://127.0.0.1:$PORT/limited/echo/42")
 start_enoki "$TMP/enoki-plain.yaml" "$TMP/enoki-plain.log"
 PLAIN_PID=$ENOKI_PID
 wait_for_200 "http://127.0.0.1:$SPARE_PORT/readyz" "$PLAIN_PID" "the enoki without tracing"
+W1_PID=""
+W2_PID=""
+if [ -z "$ONLY" ] || [ "$ONLY" = workers ]; then
+    start_enoki "$TMP/enoki-w1.yaml" "$TMP/enoki-w1.log"
+    W1_PID=$ENOKI_PID
+    wait_for_200 "http://127.0.0.1:$W1_PORT/readyz" "$W1_PID" "the enoki of workers: 1"
+    start_enoki "$TMP/enoki-w2.yaml" "$TMP/enoki-w2.log"
+    W2_PID=$ENOKI_PID
+    # Each worker connects on its own: both have once the log says so twice.
+    for _ in $(seq 1 100); do
+        [ "$(grep -c 'connected to' "$TMP/enoki-w2.log" || true)" -ge 2 ] && break
+        sleep 0.1
+    done
+    wait_for_200 "http://127.0.0.1:$W2_PORT/readyz" "$W2_PID" "the enoki of workers: 2"
+fi
 BP=""
 if [ -n "$BASELINE" ]; then
     start_enoki "$TMP/enoki-baseline.yaml" "$TMP/enoki-baseline.log" "$TMP/bin/enoki-baseline"
@@ -370,7 +394,14 @@ RESULTS="$TMP/results.txt"
 sed -n 's/^RESULT /jwt conc=1 run=1 /p' "$TMP/jwt_cost.out" >>"$RESULTS"
 CLK_TCK=$(getconf CLK_TCK)
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# A process's CPU ticks with its children's (GATEWAY.workers' workers; none for one process).
+cpu_ticks() {
+    local pid ticks=0
+    for pid in "$1" $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+        ticks=$((ticks + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+    done
+    echo "$ticks"
+}
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
 # A process's peak RSS during a run, without sampling it (a sampler forks while the latency is
@@ -492,8 +523,22 @@ traced_pair() { # run
     done
 }
 
+# GATEWAY.workers 1 against 2 (issue 20): the same REST route at 64 connections, in alternating
+# order. On a machine whose cores the broker and the load generator share, two workers cannot double
+# anything: the row says what they do there.
+workers_pair() { # run
+    for w in $( [ $(($1 % 2)) = 1 ] && echo 1 2 || echo 2 1); do
+        local port_var="W${w}_PORT" pid_var="W${w}_PID"
+        wrk_run "workers$w" "$1" 64 "http://127.0.0.1:${!port_var}/echo/42" "${!pid_var}"
+    done
+}
+
 for run in $(seq 1 "$RUNS"); do
     log "run $run of $RUNS"
+    if [ "$ONLY" = workers ]; then
+        workers_pair "$run"
+        continue
+    fi
     if [ "$ONLY" = amphora ]; then
         amphora_pair "$run"
         continue
@@ -522,6 +567,7 @@ for run in $(seq 1 "$RUNS"); do
         fi
     done
     traced_pair "$run"
+    workers_pair "$run"
     # The same route behind a required bearer token (RS256, repeated: the cache answers it).
     wrk_run enoki_auth "$run" 64 "http://127.0.0.1:$PORT/auth/echo/42" "$EP" "$TMP/auth.lua"
     amphora_pair "$run"
@@ -666,6 +712,8 @@ label = {
     "enoki_generic": "enoki generic POST /rpc/bench_echo/echo",
     "plain": "enoki REST, no tracing, no rate limit",
     "traced_limited": "enoki REST, traced, under a rate limit",
+    "workers1": "enoki workers 1 REST GET /echo/<int:value>",
+    "workers2": "enoki workers 2 REST GET /echo/<int:value>",
     "big_identity": "enoki generic, 4 KiB JSON reply, plain",
     "big_gzip": "enoki generic, 4 KiB JSON reply, gzip",
     "baseline_generic": "baseline generic POST /rpc/bench_echo/echo",
@@ -682,7 +730,8 @@ figures = {"rows": []}
 # With --baseline, each baseline row follows enoki's row of the same measurement and concurrency.
 PAIRS = {"enoki": "baseline", "enoki_generic": "baseline_generic", "ws": "baseline_ws"}
 order = []
-for key in ["mhd", "ceiling", "ceiling_other", "enoki", "plain", "traced_limited", "enoki_auth",
+for key in ["mhd", "ceiling", "ceiling_other", "enoki", "plain", "traced_limited", "workers1",
+            "workers2", "enoki_auth",
             "pair_nameko", "pair_amphora",
             "enoki_generic", "big_identity", "big_gzip", "ws", "ws_big", "ws_big_deflate", "nameko"]:
     for c in concs(key):
@@ -862,6 +911,14 @@ if tl and pl:
     each = [a / b for a, b in zip(rows[("traced_limited", 64)]["rps"], rows[("plain", 64)]["rps"]) if b]
     target("traced + rate limit never hit >= 0.95 x neither (64)",
            f"{tl / pl:.2f} x (each run: {' '.join(f'{x:.2f}' for x in each)})", tl >= 0.95 * pl)
+w1, w2, e64w = med("workers1", 64, "rps"), med("workers2", 64, "rps"), med("enoki", 64, "rps")
+if w1 and e64w:
+    target("workers 1 >= 0.95 x today's enoki row (REST at 64; the same process)",
+           f"{w1 / e64w:.2f} x", w1 >= 0.95 * e64w)
+if w1 and w2:
+    each = [a / b for a, b in zip(rows[("workers2", 64)]["rps"], rows[("workers1", 64)]["rps"]) if b]
+    target("workers 2 / workers 1 (REST at 64; no target on a shared 2-core machine)",
+           f"{w2 / w1:.2f} x (each run: {' '.join(f'{x:.2f}' for x in each)})", None)
 bg, bi = med("big_gzip", 64, "rps"), med("big_identity", 64, "rps")
 if bg and bi:
     cg, ci = med("big_gzip", 64, "cpu_us"), med("big_identity", 64, "cpu_us")
