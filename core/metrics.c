@@ -41,12 +41,6 @@ struct gw_metrics {
     size_t n_nodes;
 };
 
-static void bump(_Atomic uint64_t *counter, uint64_t by)
-{
-    atomic_store_explicit(counter, atomic_load_explicit(counter, memory_order_relaxed) + by,
-                          memory_order_relaxed);
-}
-
 static uint64_t read_u64(const _Atomic uint64_t *counter)
 {
     return atomic_load_explicit(counter, memory_order_relaxed);
@@ -127,22 +121,22 @@ void gw_metrics_rpc(struct gw_metrics *m, double seconds, int outcome)
     size_t b = 0;
     while (b < N_BUCKETS && seconds > buckets[b])
         b++;
-    bump(&s->latency[b], 1);
-    bump(&s->latency_sum_ns, seconds > 0 ? (uint64_t)(seconds * 1e9) : 0);
-    bump(&s->latency_count, 1);
+    gw_counter_add(&s->latency[b], 1);
+    gw_counter_add(&s->latency_sum_ns, seconds > 0 ? (uint64_t)(seconds * 1e9) : 0);
+    gw_counter_add(&s->latency_count, 1);
     if (outcome == GW_ETIMEOUT)
-        bump(&s->timeouts, 1);
+        gw_counter_add(&s->timeouts, 1);
     else if (outcome == GW_EUNKNOWN_SERVICE)
-        bump(&s->unknown_services, 1);
+        gw_counter_add(&s->unknown_services, 1);
     else if (outcome == GW_EREMOTE)
-        bump(&s->remote_errors, 1);
+        gw_counter_add(&s->remote_errors, 1);
     else if (outcome == GW_EBROKER)
-        bump(&s->broker_failures, 1);
+        gw_counter_add(&s->broker_failures, 1);
 }
 
 void gw_metrics_reconnect(struct gw_metrics *m)
 {
-    bump(&m->self->reconnects, 1);
+    gw_counter_add(&m->self->reconnects, 1);
 }
 
 void gw_metrics_set_in_flight(struct gw_metrics *m, size_t calls)

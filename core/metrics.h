@@ -8,12 +8,21 @@
 #ifndef ENOKI_METRICS_H
 #define ENOKI_METRICS_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct gw_metrics;
 struct gw_strbuf;
+
+/* Adds to a counter of a slot only its own process writes: a relaxed load and store, no locked
+ * instruction (other processes read it with relaxed loads). */
+static inline void gw_counter_add(_Atomic uint64_t *counter, uint64_t by)
+{
+    atomic_store_explicit(counter, atomic_load_explicit(counter, memory_order_relaxed) + by,
+                          memory_order_relaxed);
+}
 
 /* One process alone: its slot is its own memory. */
 struct gw_metrics *gw_metrics_new(void);

@@ -125,12 +125,6 @@ static void index_clear(struct label_index *x)
     memset(x, 0, sizeof(*x));
 }
 
-static void bump(_Atomic uint64_t *counter)
-{
-    atomic_store_explicit(counter, atomic_load_explicit(counter, memory_order_relaxed) + 1,
-                          memory_order_relaxed);
-}
-
 /* The process's entries as its slot holds them (a replacement goes on counting in them). */
 static void index_slot_entries(struct label_index *x, const struct shared_count *entries,
                                const _Atomic uint32_t *n)
@@ -203,7 +197,7 @@ static void count_label(struct label_index *x, struct shared_count *entries, _At
         label = fitted;
     }
     if (e) {
-        bump(&entries[e->value].count);
+        gw_counter_add(&entries[e->value].count, 1);
         return;
     }
     struct shared_count *c = &entries[used];
@@ -228,7 +222,7 @@ void gw_metrics_rate_limited(struct gw_http_metrics *m, const char *route)
 void gw_metrics_connection_killed(struct gw_http_metrics *m, enum gw_kill_reason reason)
 {
     if (m && reason < GW_KILL_REASONS)
-        bump(&m->self->killed[reason]);
+        gw_counter_add(&m->self->killed[reason], 1);
 }
 
 void gw_metrics_add_websockets(struct gw_http_metrics *m, int delta)

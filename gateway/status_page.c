@@ -399,6 +399,15 @@ static json_t *broker_json(struct gw_rpc *rpc, const struct gw_config *config)
                      (json_int_t)gw_broker_generation(broker));
 }
 
+/* The page's own stores, in the order gateway/status_share keeps them. */
+static void own_stores(const struct gw_status_page *page, struct gw_live_stats **out)
+{
+    out[0] = page->routes;
+    out[1] = page->ws_methods;
+    out[2] = page->channels;
+    out[3] = page->pulse;
+}
+
 static void stores_free(struct stores *x)
 {
     gw_live_stats_free(x->routes);
@@ -426,8 +435,8 @@ static struct stores all_workers(const struct gw_status_page *page, int64_t *gau
                        0,
                        0,
                        0};
-    struct gw_live_stats *const mine[GW_SHARE_STORES] = {page->routes, page->ws_methods,
-                                                         page->channels, page->pulse};
+    struct gw_live_stats *mine[GW_SHARE_STORES];
+    own_stores(page, mine);
     struct gw_live_stats *const all[GW_SHARE_STORES] = {x.routes, x.ws_methods, x.channels,
                                                         x.pulse};
     for (int i = 0; i < GW_SHARE_STORES; i++)
@@ -445,8 +454,8 @@ static void publish(const struct gw_status_page *page)
                                        (int64_t)gw_http_in_flight(page->http),
                                        (int64_t)gw_http_connections(page->http),
                                        (int64_t)(page->hub ? gw_hub_sockets(page->hub) : 0)};
-    struct gw_live_stats *const mine[GW_SHARE_STORES] = {page->routes, page->ws_methods,
-                                                         page->channels, page->pulse};
+    struct gw_live_stats *mine[GW_SHARE_STORES];
+    own_stores(page, mine);
     gw_status_share_publish(page->share, mine, gauges);
 }
 
@@ -462,8 +471,8 @@ void gw_status_page_share(struct gw_status_page *page, uv_loop_t *loop,
     page->http = http;
     /* A replacement goes on from its predecessor's numbers (as they were at most a second before
      * it died), its gauges aside. */
-    struct gw_live_stats *const mine[GW_SHARE_STORES] = {page->routes, page->ws_methods,
-                                                         page->channels, page->pulse};
+    struct gw_live_stats *mine[GW_SHARE_STORES];
+    own_stores(page, mine);
     int64_t none[GW_SHARE_GAUGES] = {0};
     gw_status_share_collect(share, 1, mine, none);
     uv_timer_init(loop, &page->publisher);
