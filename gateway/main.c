@@ -447,6 +447,8 @@ static int run(struct gw_config *config, struct gw_route_table *table, struct gw
     uv_signal_init(gw.loop, &gw.sighup);
     gw.sighup.data = &gw;
     uv_signal_start(&gw.sighup, on_reload, SIGHUP);
+    if (role)
+        gw_workers_signals_ready();
     uv_timer_init(gw.loop, &gw.drain_timer);
     gw.drain_timer.data = &gw;
     gw_info("main", "enoki %s listening on %s:%d, %zu route(s), exchange %s", GW_VERSION,

@@ -109,10 +109,18 @@ static void become_worker(struct gw_workers *w, int index, struct gw_worker_role
     };
     for (int i = 0; i < w->conf.n; i++)
         w->slots[i].fd = -1; /* closed, or the worker's now */
-    /* A worker whose supervisor is gone drains and stops rather than live on unsupervised. The
-     * supervisor may have died before the prctl: then the signal is raised here. */
+    /* SIGHUP, SIGTERM and SIGINT stay blocked until the worker's loop handles them
+     * (gw_workers_signals_ready): one forwarded in between waits instead of killing it. A worker
+     * whose supervisor is gone drains and stops rather than live on unsupervised; the supervisor
+     * may have died before the prctl: then the signal is raised here, and waits likewise. */
     prctl(PR_SET_PDEATHSIG, SIGTERM);
-    sigprocmask(SIG_SETMASK, &w->old_mask, NULL);
+    sigset_t child = w->handled;
+    sigdelset(&child, SIGCHLD);
+    sigset_t mask = w->old_mask;
+    for (int signum = 1; signum < NSIG; signum++)
+        if (sigismember(&child, signum))
+            sigaddset(&mask, signum);
+    sigprocmask(SIG_SETMASK, &mask, NULL);
     if (getppid() != w->supervisor)
         raise(SIGTERM);
 }
@@ -236,6 +244,16 @@ static struct timespec next_wait(const struct gw_workers *w)
     }
     return (struct timespec){.tv_sec = (time_t)(wait / 1000000000ull),
                              .tv_nsec = (long)(wait % 1000000000ull)};
+}
+
+void gw_workers_signals_ready(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
 
 static bool restart_pending(const struct gw_workers *w)

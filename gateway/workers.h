@@ -52,9 +52,14 @@ void *gw_workers_shared(const struct gw_workers *w);
 
 /* Forks the workers and supervises them. In the supervisor it returns false once every worker has
  * stopped after SIGTERM or SIGINT, with *status 0 when every one stopped cleanly, else 1. In a
- * worker it returns true with *role filled: the other slots' sockets are closed, signals are as
- * they were, the worker gets SIGTERM when the supervisor dies. */
+ * worker it returns true with *role filled: the other slots' sockets are closed, SIGHUP, SIGTERM
+ * and SIGINT blocked until gw_workers_signals_ready, the others as they were; the worker gets
+ * SIGTERM when the supervisor dies. */
 bool gw_workers_supervise(struct gw_workers *w, struct gw_worker_role *role, int *status);
+
+/* In a worker, once its loop handles SIGHUP, SIGTERM and SIGINT: lets them in (they are blocked
+ * from the fork on; one that came meanwhile is handled now). */
+void gw_workers_signals_ready(void);
 
 /* Unmaps the shared area and closes the sockets the caller still holds. NULL is a no-op. */
 void gw_workers_free(struct gw_workers *w);
