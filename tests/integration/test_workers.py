@@ -13,7 +13,8 @@ import time
 
 import pytest
 
-from conftest import GWNAME, SCALE, SVC, assert_clean_exit, http_request, route, wait_for
+from conftest import (GWNAME, SCALE, SVC, Enoki, assert_clean_exit, http_request, route,
+                      wait_for)
 from test_websocket import event_frame, expect, hub_client, result_frame, exchange
 
 WORKERS = 2
@@ -265,3 +266,32 @@ def test_status_page_totals_whichever_worker_answers(enoki):
         assert data["http"]["requests_total"] == n, data["http"]
     seen = {w for w, _, _, _ in served_by(e, "/status/data", since)}
     assert seen == set(range(1, WORKERS + 1)), seen
+
+
+def test_workers_change_needs_a_restart_and_orphans_stop(tmp_path):
+    # Not the enoki fixture: its supervisor is killed here, so there is no clean exit to check.
+    e = start(lambda **kw: Enoki(tmp_path, **kw), GWNAME + "wk8")
+    e.config_path.write_text(e.config_path.read_text().replace("workers: 2", "workers: 3"))
+    e.send_signal(signal.SIGHUP)
+    wait_for(lambda: "GATEWAY.workers is now 3: the number of workers changes at restart (2 run)"
+             in e.stderr_text(), 5 * SCALE, what="the supervisor's warning")
+    wait_for(lambda: len(re.findall(r"\[main\] worker=\d+ reloaded", e.stderr_text())) == WORKERS,
+             5 * SCALE, what="both workers' reload")
+    assert e.get("/echo").status == 200
+    # A supervisor killed outright: its workers get SIGTERM, drain and stop.
+    pids = worker_pids(e).values()
+    e.proc.kill()
+    e.wait()
+
+    def gone():
+        for pid in pids:
+            try:
+                os.kill(pid, 0)
+                return False
+            except ProcessLookupError:
+                pass
+        return True
+    wait_for(gone, 10 * SCALE, what="the orphaned workers' exit")
+    log = e.stderr_path.read_text()
+    stopped = re.findall(r"\[main\] worker=(\d+) stopped", log)
+    assert sorted(int(w) for w in stopped) == list(range(1, WORKERS + 1)), log[-3000:]
