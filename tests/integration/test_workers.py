@@ -91,13 +91,27 @@ def test_metrics_totals_whichever_worker_answers(enoki):
     n = 60
     for i in range(n):
         assert e.get("/echo").status == 200
-    scrapes = 30
-    for k in range(scrapes):
+    # A request is counted as it ends, just after its answer is written: the last one may still
+    # be on its way into the counters when the client has its answer.
+    scraped = []
+
+    def scrape():
         text = e.get("/metrics").body.decode()
-        assert metric(text, 'enoki_http_requests_total{route="/echo",status="200"}') == n, text
-        # The scrapes before this one, on whichever worker they were.
-        if k:
-            assert metric(text, 'enoki_http_requests_total{route="metrics",status="200"}') == k
+        scraped.append(text)
+        return text
+    echo_line = 'enoki_http_requests_total{route="/echo",status="200"}'
+    metrics_line = 'enoki_http_requests_total{route="metrics",status="200"}'
+    wait_for(lambda: metric(scrape(), echo_line) == n, 5 * SCALE, what="the last /echo counted")
+    last = 0
+    for k in range(30):
+        text = scrape()
+        assert metric(text, echo_line) == n, text
+        # The scrapes before this one, on whichever worker they were: all of them, or all but
+        # the one just before (as above); never fewer than a scrape saw earlier.
+        count = metric(text, metrics_line)
+        assert len(scraped) - 2 <= count <= len(scraped) - 1 and count >= last, (
+            len(scraped), count, last)
+        last = count
         assert metric(text, "enoki_rpc_duration_seconds_count") == n, text
         assert metric(text, 'enoki_rpc_duration_seconds_bucket{le="+Inf"}') == n, text
         assert metric(text, "enoki_rpc_in_flight") == 0, text
