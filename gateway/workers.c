@@ -93,7 +93,7 @@ void gw_workers_free(struct gw_workers *w)
     free(w);
 }
 
-/* In the new worker: only its own socket stays, signals come back as they were. */
+/* In the new worker: only its own socket stays; the signals it handles wait for its loop. */
 static void become_worker(struct gw_workers *w, int index, struct gw_worker_role *role)
 {
     for (int i = 0; i < w->conf.n; i++)
