@@ -4,6 +4,7 @@ Every test runs enoki with 2 workers against the session peer. Which worker did 
 the log: each worker's lines say worker=N (access lines, the hub's "socket ... connected", the
 broker's "connected to"), the supervisor's say "worker N started (pid P)".
 """
+import json
 import os
 import re
 import signal
@@ -309,3 +310,21 @@ def test_workers_change_needs_a_restart_and_orphans_stop(tmp_path):
     log = e.stderr_path.read_text()
     stopped = re.findall(r"\[main\] worker=(\d+) stopped", log)
     assert sorted(int(w) for w in stopped) == list(range(1, WORKERS + 1)), log[-3000:]
+
+
+def test_json_log_lines_name_their_worker(enoki):
+    e = enoki(routes=ROUTES, gateway={"name": GWNAME + "wk9", "workers": WORKERS,
+                                      "log_format": "json"})
+    wait_for(lambda: len({json.loads(line).get("worker") for line in e.stderr_text().splitlines()
+                          if '"connected to' in line}) == WORKERS, 10 * SCALE,
+             what="both workers connected")
+    for _ in range(40):
+        assert e.get("/healthz").status == 200
+    wait_for(lambda: len([x for x in (json.loads(line) for line in e.stderr_text().splitlines())
+                          if x["component"] == "access"]) == 40, 5 * SCALE, what="access lines")
+    lines = [json.loads(line) for line in e.stderr_text().splitlines()]
+    access = [x for x in lines if x["component"] == "access"]
+    assert {x["worker"] for x in access} == set(range(1, WORKERS + 1))
+    # The supervisor's own lines have no worker.
+    assert all("worker" not in x for x in lines if x["component"] == "workers")
+    assert any(x["component"] == "workers" for x in lines)
