@@ -216,8 +216,9 @@ def test_killed_worker_is_restarted_and_the_others_answer(enoki):
     log = e.stderr_text()
     assert re.search(r"\[workers\] worker {} \(pid {}\) was killed by signal 9 \(Killed\); "
                      r"restarting it in 0\.1 s".format(victim, pids[victim]), log), log[-3000:]
-    since = len(log)
-    wait_connected(e, 1, since)  # the replacement's own broker connection
+    # From the replacement's start on: its own broker connection, and the requests it serves.
+    since = log.index("[workers] worker {} started (pid {})".format(victim, worker_pids(e)[victim]))
+    wait_connected(e, 1, since)
     before = len(results)
     wait_for(lambda: len(results) >= before + 100, 20 * SCALE, what="requests after the restart")
     stop.set()
