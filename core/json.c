@@ -1,6 +1,7 @@
 #include "json.h"
 
 #include "strbuf.h"
+#include "text.h"
 #include "utf8.h"
 #include "util.h"
 #include "xalloc.h"
@@ -123,8 +124,7 @@ void gw_json_write(struct gw_strbuf *b, const json_t *v, const struct gw_json_di
         d->string(b, json_string_value(v), json_string_length(v), d);
         break;
     case JSON_INTEGER:
-        snprintf(text, sizeof(text), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        gw_strbuf_adds(b, text);
+        gw_strbuf_add(b, text, gw_fmt_i64(text, json_integer_value(v)));
         break;
     case JSON_REAL:
         d->real(b, json_real_value(v));

@@ -121,12 +121,14 @@ void gw_wire_context_headers(const json_t *context, amqp_pool_t *pool, amqp_tabl
         amqp_table_entry_t *entry = &out->entries[out->num_entries];
         if (!field_value(value, pool, &entry->value))
             continue;
-        size_t klen = strlen(key);
-        char name[256];
-        int len = snprintf(name, sizeof(name), "nameko.%s", key);
-        if (len < 0 || (size_t)len >= sizeof(name) || klen == 0)
+        static const char prefix[] = "nameko.";
+        size_t klen = strlen(key), plen = sizeof(prefix) - 1;
+        if (klen == 0 || plen + klen > 255)
             continue; /* AMQP field names are short strings: at most 255 bytes */
-        entry->key = pool_bytes(pool, name, (size_t)len);
+        char name[256];
+        memcpy(name, prefix, plen);
+        memcpy(name + plen, key, klen);
+        entry->key = pool_bytes(pool, name, plen + klen);
         out->num_entries++;
     }
 }

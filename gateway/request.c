@@ -49,7 +49,10 @@ const char *gw_request_header(const struct gw_request *req, const char *name)
 
 void gw_request_client_address(const struct gw_request *req, char *buf, size_t len)
 {
-    snprintf(buf, len, "-");
+    if (len < 2)
+        return;
+    buf[0] = '-';
+    buf[1] = '\0';
     const struct sockaddr *sa = req->peer;
     if (!sa)
         return;
