@@ -24,6 +24,19 @@ void gw_json_write_string(struct gw_strbuf *b, const char *s, size_t n, enum gw_
     gw_strbuf_add(b, "\"", 1);
     size_t i = 0;
     while (i < n) {
+        /* The bytes that go out as they are, in one piece. */
+        size_t run = i;
+        while (run < n) {
+            unsigned char r = (unsigned char)s[run];
+            if (r == '"' || r == '\\' || r < 0x20 || (style == GW_JSON_PYTHON && r >= 0x7f))
+                break;
+            run++;
+        }
+        if (run > i) {
+            gw_strbuf_add(b, s + i, run - i);
+            i = run;
+            continue;
+        }
         unsigned char c = (unsigned char)s[i];
         if (c == '"' || c == '\\') {
             esc[0] = '\\';
@@ -43,9 +56,6 @@ void gw_json_write_string(struct gw_strbuf *b, const char *s, size_t n, enum gw_
                 snprintf(esc, sizeof(esc), "\\u%04x", c);
                 gw_strbuf_adds(b, esc);
             }
-            i++;
-        } else if (c < 0x80 || style == GW_JSON_COMPACT) {
-            gw_strbuf_add(b, s + i, 1);
             i++;
         } else {
             /* Python's ensure_ascii: every non-ASCII code point as \uXXXX, astral ones as a
