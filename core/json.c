@@ -156,10 +156,15 @@ static const struct gw_json_dialect json_python = {", ",   ": ",          "true"
 static const struct gw_json_dialect json_compact = {",",    ":",           "true",      "false",
                                                     "null", encode_string, encode_real, 0};
 
+const struct gw_json_dialect *gw_json_dialect_of(enum gw_json_style style)
+{
+    return style == GW_JSON_PYTHON ? &json_python : &json_compact;
+}
+
 char *gw_json_encode(const json_t *value, enum gw_json_style style, size_t *len)
 {
     struct gw_strbuf b = {0};
-    gw_json_write(&b, value, style == GW_JSON_PYTHON ? &json_python : &json_compact);
+    gw_json_write(&b, value, gw_json_dialect_of(style));
     if (len)
         *len = b.len;
     return gw_strbuf_take(&b);

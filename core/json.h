@@ -31,6 +31,9 @@ struct gw_json_dialect {
  * GW_JSON_PYTHON style every non-ASCII code point as \uXXXX too, as json.dumps does). */
 void gw_json_write_string(struct gw_strbuf *b, const char *s, size_t n, enum gw_json_style style);
 
+/* The dialect of one of the JSON styles. */
+const struct gw_json_dialect *gw_json_dialect_of(enum gw_json_style style);
+
 /* Appends value, written in dialect, to b. */
 void gw_json_write(struct gw_strbuf *b, const json_t *value, const struct gw_json_dialect *dialect);
 
