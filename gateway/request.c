@@ -1,6 +1,7 @@
 #include "request.h"
 
 #include "core/clock.h"
+#include "core/text.h"
 #include "core/xalloc.h"
 #include "gateway/access_log.h"
 #include "gateway/http_metrics.h"
@@ -49,19 +50,28 @@ const char *gw_request_header(const struct gw_request *req, const char *name)
 
 void gw_request_client_address(const struct gw_request *req, char *buf, size_t len)
 {
-    if (len < 2)
+    if (len < INET6_ADDRSTRLEN) {
+        if (len > 0)
+            buf[0] = '\0';
         return;
-    buf[0] = '-';
-    buf[1] = '\0';
+    }
     const struct sockaddr *sa = req->peer;
-    if (!sa)
-        return;
-    if (sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, buf,
-                  (socklen_t)len);
-    else if (sa->sa_family == AF_INET6)
+    if (sa && sa->sa_family == AF_INET) {
+        /* Dotted decimal by hand: inet_ntop formats through printf, for every access line. */
+        const unsigned char *octets =
+            (const unsigned char *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+        char *at = buf;
+        for (int i = 0; i < 4; i++) {
+            if (i)
+                *at++ = '.';
+            at += gw_fmt_u64(at, octets[i]);
+        }
+    } else if (sa && sa->sa_family == AF_INET6) {
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, buf,
                   (socklen_t)len);
+    } else {
+        memcpy(buf, "-", 2);
+    }
 }
 
 /* werkzeug's host when the client sent no Host. */
