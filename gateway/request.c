@@ -42,8 +42,11 @@ void gw_request_add_field(struct gw_request *req, const char *name, const char *
 
 const char *gw_request_header(const struct gw_request *req, const char *name)
 {
+    /* The first letters are compared first: most fields are passed over without a call. */
+    unsigned char first = (unsigned char)name[0] | 0x20;
     for (size_t i = 0; i < req->n_headers; i++)
-        if (strcasecmp(req->headers[i].name, name) == 0)
+        if (((unsigned char)req->headers[i].name[0] | 0x20) == first &&
+            strcasecmp(req->headers[i].name, name) == 0)
             return req->headers[i].value;
     return NULL;
 }
