@@ -175,6 +175,10 @@ char *gw_json_encode(const json_t *value, enum gw_json_style style, size_t *len)
 static char *replace_non_finite(const char *text, size_t len, size_t *out_len)
 {
     static const char *const tokens[] = {"-Infinity", "Infinity", "NaN"};
+    /* Each token holds an 'N' or an 'I': a text with neither (nearly every one) is left as it is
+     * without the scan. */
+    if (!memchr(text, 'N', len) && !memchr(text, 'I', len))
+        return NULL;
     struct gw_strbuf b = {0};
     int in_string = 0;
     size_t copied = 0;
