@@ -218,8 +218,8 @@ json_t *gw_json_decode_lenient(const char *text, size_t len, json_error_t *error
     json_error_t local;
     size_t fixed_len = 0;
     char *fixed = replace_non_finite(text, len, &fixed_len);
-    json_t *v = json_loadb(fixed ? fixed : text, fixed ? fixed_len : len, JSON_DECODE_ANY,
-                           error ? error : &local);
+    json_t *v =
+        gw_json_decode(fixed ? fixed : text, fixed ? fixed_len : len, error ? error : &local);
     free(fixed);
     return v;
 }
