@@ -27,6 +27,11 @@ enum { KEEPALIVE_CHECKS = 4 };
 /* Seconds lws gives a handshake or a closing socket (its own timeouts). */
 enum { LWS_TIMEOUT_S = 20 };
 
+/* Each socket's receive buffer in lws (its default, 4 KiB, was most of an idle socket's memory):
+ * a bigger message comes in pieces, which the hub puts together (gateway/hub_frames.c). It holds a
+ * control frame's payload whole: at least 125 bytes (RFC 6455 5.5). */
+enum { RX_BUFFER_SIZE = 512 };
+
 /* lws takes at most its rx buffer of pre-read data: a longer upgrade head is left unread. */
 enum { ADOPT_HEAD_MAX = 2048 };
 
@@ -208,6 +213,8 @@ static void on_closed(struct gw_hub *hub, struct client *c)
     free(c->rx.data);
     json_decref(c->context);
     json_decref(c->call_correlation_id);
+    free(c->call_target);
+    c->call_target = NULL;
     json_decref(c->limit_headers);
     c->limit_headers = NULL;
     gw_hub_forget(c);
@@ -316,7 +323,7 @@ struct gw_hub *gw_hub_new(uv_loop_t *loop, const struct gw_config *config, struc
         .name = "nameko-hub",
         .callback = hub_callback,
         .per_session_data_size = sizeof(struct client),
-        .rx_buffer_size = 0,
+        .rx_buffer_size = RX_BUFFER_SIZE,
     };
     void *loops[] = {loop};
     struct lws_context_creation_info info;
