@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 /* The keepalive check runs this many times per websocket_ping interval, so that a ping is never
@@ -308,11 +309,34 @@ void gw_hub_wake(struct gw_hub *hub)
         lws_cancel_service(hub->context);
 }
 
+/* Each socket is a descriptor: the soft RLIMIT_NOFILE (often 1024) would refuse sockets long
+ * before websocket_max_sockets. Raised up to the hard limit, as far as the configured sockets and
+ * HTTP connections need; a hard limit below websocket_max_sockets is logged, not fatal. */
+static void raise_nofile(const struct gw_config *config)
+{
+    enum { SPARE = 256 }; /* the broker, listeners, files, lws's own */
+    rlim_t need = (rlim_t)config->websocket_max_sockets + (rlim_t)config->max_connections + SPARE;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+        return;
+    rlim_t old = rl.rlim_cur;
+    rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need ? rl.rlim_max : need;
+    if (rl.rlim_cur > old && setrlimit(RLIMIT_NOFILE, &rl) == 0)
+        gw_info("hub", "open files limit raised from %llu to %llu", (unsigned long long)old,
+                (unsigned long long)rl.rlim_cur);
+    if (rl.rlim_cur < (rlim_t)config->websocket_max_sockets + SPARE)
+        gw_warn("hub",
+                "the open files hard limit (%llu) is below websocket_max_sockets (%d): raise it "
+                "(ulimit -Hn, LimitNOFILE=)",
+                (unsigned long long)rl.rlim_max, config->websocket_max_sockets);
+}
+
 /* --- the public face -------------------------------------------------------------------------- */
 
 struct gw_hub *gw_hub_new(uv_loop_t *loop, const struct gw_config *config, struct gw_rpc *rpc,
                           char *err, size_t errlen)
 {
+    raise_nofile(config);
     struct gw_hub *hub = xcalloc(1, sizeof(*hub));
     hub->loop = loop;
     hub->config = config;
