@@ -28,14 +28,11 @@
  *          seconds=... fps=... missing=0".
  */
 #include "bench/bench_common.h"
+#include "bench/ws_client.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdbool.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #define TOOL "fanout_bench"
@@ -62,29 +59,14 @@ struct bench {
     size_t n, opened, pending, subscribed;
     amqp_connection_state_t amqp;
     char reply_to[40];
-    uint64_t published;      /* frames published: seq 0..published-1 */
-    uint64_t done;           /* frames every socket has received */
-    uint32_t got[RING];      /* per seq modulo RING: the sockets that received it */
-    uint64_t last_done_ns;   /* when the last socket received frame done-1 */
+    uint64_t published;    /* frames published: seq 0..published-1 */
+    uint64_t done;         /* frames every socket has received */
+    uint32_t got[RING];    /* per seq modulo RING: the sockets that received it */
+    uint64_t last_done_ns; /* when the last socket received frame done-1 */
     unsigned long long received;
 };
 
 /* --- the websocket side ----------------------------------------------------------------------- */
-
-static void write_all(int fd, const void *data, size_t len)
-{
-    const char *p = data;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        /* Frames sent are small (a subscribe, a pong): the socket buffer never fills. */
-        if (n <= 0)
-            bench_die(TOOL, "write: %s", n < 0 ? strerror(errno) : "short write");
-        p += n;
-        len -= (size_t)n;
-    }
-}
 
 /* A masked client frame of at most 125 bytes (the key is fixed: the server unmasks any). */
 static void send_small_frame(int fd, int opcode, const char *payload, size_t len)
@@ -98,78 +80,31 @@ static void send_small_frame(int fd, int opcode, const char *payload, size_t len
     memcpy(frame + 2, key, 4);
     for (size_t i = 0; i < len; i++)
         frame[6 + i] = (unsigned char)(payload[i] ^ key[i % 4]);
-    write_all(fd, frame, 6 + len);
+    ws_write_all(TOOL, fd, frame, 6 + len);
 }
 
 static void start_connect(struct bench *b, struct sock *s)
 {
-    s->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (s->fd < 0)
-        bench_die(TOOL, "socket: %s (raise ulimit -n)", strerror(errno));
-    int one = 1;
-    setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)b->port)};
-    if (inet_pton(AF_INET, b->host, &addr.sin_addr) != 1)
-        bench_die(TOOL, "bad --host %s", b->host);
-    if (connect(s->fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 && errno != EINPROGRESS)
-        bench_die(TOOL, "connect: %s", strerror(errno));
+    s->fd = ws_connect_start(TOOL, b->host, b->port, b->epfd, EPOLLOUT, s);
     s->state = CONNECTING;
-    struct epoll_event ev = {.events = EPOLLOUT, .data.ptr = s};
-    if (epoll_ctl(b->epfd, EPOLL_CTL_ADD, s->fd, &ev) < 0)
-        bench_die(TOOL, "epoll_ctl: %s", strerror(errno));
     b->opened++;
     b->pending++;
 }
 
 static void on_connected(struct bench *b, struct sock *s)
 {
-    char req[512];
-    int len = snprintf(req, sizeof(req),
-                       "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
-                       "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                       "Sec-WebSocket-Version: 13\r\n\r\n",
-                       b->path, b->host, b->port);
-    write_all(s->fd, req, (size_t)len);
+    ws_send_upgrade(TOOL, s->fd, b->host, b->port, b->path, "");
     s->state = HANDSHAKE;
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = s};
     epoll_ctl(b->epfd, EPOLL_CTL_MOD, s->fd, &ev);
-}
-
-/* The unsigned integer after "key": in text, or -1. */
-static int64_t json_uint(const char *text, size_t len, const char *key)
-{
-    size_t klen = strlen(key);
-    for (size_t i = 0; i + klen + 2 < len; i++) {
-        if (text[i] != '"' || memcmp(text + i + 1, key, klen) != 0 || text[i + 1 + klen] != '"')
-            continue;
-        size_t j = i + 2 + klen;
-        while (j < len && (text[j] == ':' || text[j] == ' '))
-            j++;
-        if (j >= len || text[j] < '0' || text[j] > '9')
-            return -1;
-        int64_t v = 0;
-        while (j < len && text[j] >= '0' && text[j] <= '9')
-            v = v * 10 + (text[j++] - '0');
-        return v;
-    }
-    return -1;
-}
-
-static bool contains(const char *text, size_t len, const char *needle)
-{
-    size_t n = strlen(needle);
-    for (size_t i = 0; i + n <= len; i++)
-        if (text[i] == needle[0] && memcmp(text + i, needle, n) == 0)
-            return true;
-    return false;
 }
 
 static void on_frame_received(struct bench *b, struct sock *s, uint64_t seq)
 {
     if (seq != s->next_seq)
         bench_die(TOOL, "socket %zu got seq %llu, expected %llu (a frame %s)",
-                  (size_t)(s - b->socks), (unsigned long long)seq,
-                  (unsigned long long)s->next_seq, seq > s->next_seq ? "missing" : "repeated");
+                  (size_t)(s - b->socks), (unsigned long long)seq, (unsigned long long)s->next_seq,
+                  seq > s->next_seq ? "missing" : "repeated");
     if (seq >= b->published || seq < b->done)
         bench_die(TOOL, "seq %llu was not in flight", (unsigned long long)seq);
     s->next_seq++;
@@ -185,7 +120,7 @@ static void on_frame_received(struct bench *b, struct sock *s, uint64_t seq)
 static void on_text(struct bench *b, struct sock *s, const char *text, size_t len)
 {
     if (s->state == WAIT_CONNECTED) {
-        if (!contains(text, len, "\"connected\""))
+        if (!ws_contains(text, len, "\"connected\""))
             bench_die(TOOL, "expected the connected event, got: %.*s", (int)len, text);
         char sub[128];
         int n = snprintf(sub, sizeof(sub),
@@ -199,16 +134,16 @@ static void on_text(struct bench *b, struct sock *s, const char *text, size_t le
         return;
     }
     if (s->state == WAIT_SUBSCRIBED) {
-        if (!contains(text, len, "\"success\": true"))
+        if (!ws_contains(text, len, "\"success\": true"))
             bench_die(TOOL, "the subscribe failed: %.*s", (int)len, text);
         s->state = OPEN;
         b->subscribed++;
         return;
     }
-    int64_t seq = json_uint(text, len, "seq");
-    if (seq < 0)
+    uint64_t seq;
+    if (!ws_json_uint(text, len, "seq", &seq))
         bench_die(TOOL, "a frame without a seq: %.*s", (int)(len < 300 ? len : 300), text);
-    on_frame_received(b, s, (uint64_t)seq);
+    on_frame_received(b, s, seq);
 }
 
 /* Takes whole frames out of s->buf. */
@@ -217,25 +152,12 @@ static void parse_frames(struct bench *b, struct sock *s)
     size_t off = 0;
     while (s->len - off >= 2) {
         const unsigned char *p = (const unsigned char *)s->buf + off;
-        uint64_t plen = p[1] & 0x7f;
-        size_t h = 2;
-        if (p[1] & 0x80 || (p[0] & 0x70))
-            bench_die(TOOL, "the server sent a masked frame or one with RSV bits");
-        if (plen == 126) {
-            if (s->len - off < 4)
-                break;
-            plen = ((uint64_t)p[2] << 8) | p[3];
-            h = 4;
-        } else if (plen == 127) {
-            if (s->len - off < 10)
-                break;
-            plen = 0;
-            for (int i = 0; i < 8; i++)
-                plen = (plen << 8) | p[2 + i];
-            h = 10;
-        }
-        if (plen > MAX_FRAME)
-            bench_die(TOOL, "a frame of %llu bytes", (unsigned long long)plen);
+        uint64_t plen;
+        size_t h;
+        if (!ws_frame_head(TOOL, p, s->len - off, MAX_FRAME, &plen, &h))
+            break;
+        if (p[0] & 0x70)
+            bench_die(TOOL, "a frame with RSV bits (no extension was offered)");
         if (s->len - off < h + plen) {
             if (h + plen > s->cap) {
                 memmove(s->buf, s->buf + off, s->len - off);
@@ -284,14 +206,9 @@ static void on_readable(struct bench *b, struct sock *s)
                       n == 0 ? "closed by the server" : strerror(errno));
         s->len += (uint32_t)n;
         if (s->state == HANDSHAKE) {
-            char *end = NULL;
-            for (uint32_t i = 0; i + 3 < s->len && !end; i++)
-                if (memcmp(s->buf + i, "\r\n\r\n", 4) == 0)
-                    end = s->buf + i + 4;
+            char *end = ws_101_end(TOOL, s->buf, s->len);
             if (!end)
                 continue;
-            if (s->len < 12 || memcmp(s->buf, "HTTP/1.1 101", 12) != 0)
-                bench_die(TOOL, "handshake refused: %.*s", (int)(end - s->buf), s->buf);
             s->len -= (uint32_t)(end - s->buf);
             memmove(s->buf, end, s->len);
             s->state = WAIT_CONNECTED;
@@ -311,7 +228,7 @@ static void amqp_drain(struct bench *b)
         amqp_envelope_t env;
         amqp_rpc_reply_t reply = amqp_consume_message(b->amqp, &env, &zero, 0);
         if (reply.reply_type == AMQP_RESPONSE_NORMAL) {
-            if (!contains(env.message.body.bytes, env.message.body.len, "\"error\": null"))
+            if (!ws_contains(env.message.body.bytes, env.message.body.len, "\"error\": null"))
                 bench_die(TOOL, "the broadcast failed: %.*s", (int)env.message.body.len,
                           (const char *)env.message.body.bytes);
             amqp_destroy_envelope(&env);
@@ -329,23 +246,11 @@ static void publish(struct bench *b)
     uint64_t seq = b->published++;
     char body[256], cid[40], call_id[96];
     int len;
-    amqp_basic_properties_t props = {0};
-    props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_CONTENT_ENCODING_FLAG |
-                   AMQP_BASIC_HEADERS_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG |
-                   AMQP_BASIC_PRIORITY_FLAG;
-    props.content_type = amqp_cstring_bytes("application/json");
-    props.content_encoding = amqp_cstring_bytes("utf-8");
-    props.delivery_mode = 2;
-    props.priority = 0;
     snprintf(call_id, sizeof(call_id), "fanout_bench.tick.%08llx-0000-4000-8000-000000000000",
              (unsigned long long)seq);
-    amqp_field_value_t stack_entry = {.kind = AMQP_FIELD_KIND_UTF8,
-                                      .value.bytes = amqp_cstring_bytes(call_id)};
-    amqp_table_entry_t header = {
-        .key = amqp_cstring_bytes("nameko.call_id_stack"),
-        .value = {.kind = AMQP_FIELD_KIND_ARRAY,
-                  .value.array = {.num_entries = 1, .entries = &stack_entry}}};
-    props.headers = (amqp_table_t){.num_entries = 1, .entries = &header};
+    amqp_field_value_t stack_entry;
+    amqp_table_entry_t header;
+    amqp_basic_properties_t props = bench_nameko_props(call_id, 2, &stack_entry, &header);
     char exchange[160], key[160];
     if (b->event_mode) {
         len = snprintf(body, sizeof(body), "{\"seq\": %llu}", (unsigned long long)seq);
@@ -376,14 +281,14 @@ static void amqp_setup(struct bench *b, const char *uri)
     if (b->event_mode) {
         char exchange[160];
         snprintf(exchange, sizeof(exchange), "%s.events", b->service);
-        amqp_exchange_declare(b->amqp, 1, amqp_cstring_bytes(exchange),
-                              amqp_cstring_bytes("topic"), 0, 1, 0, 0, amqp_empty_table);
+        amqp_exchange_declare(b->amqp, 1, amqp_cstring_bytes(exchange), amqp_cstring_bytes("topic"),
+                              0, 1, 0, 0, amqp_empty_table);
         bench_amqp_check(TOOL, amqp_get_rpc_reply(b->amqp), "exchange.declare");
     } else {
         snprintf(b->reply_to, sizeof(b->reply_to), "fanout-bench-%d-%llx", (int)getpid(),
                  (unsigned long long)bench_now_ns());
-        amqp_queue_declare_ok_t *q = amqp_queue_declare(b->amqp, 1, amqp_empty_bytes, 0, 0, 1, 1,
-                                                        amqp_empty_table);
+        amqp_queue_declare_ok_t *q =
+            amqp_queue_declare(b->amqp, 1, amqp_empty_bytes, 0, 0, 1, 1, amqp_empty_table);
         bench_amqp_check(TOOL, amqp_get_rpc_reply(b->amqp), "queue.declare");
         amqp_bytes_t queue = amqp_bytes_malloc_dup(q->queue);
         amqp_queue_bind(b->amqp, 1, queue, amqp_cstring_bytes("nameko-rpc"),
@@ -398,7 +303,8 @@ static void amqp_setup(struct bench *b, const char *uri)
         bench_die(TOOL, "epoll_ctl: %s", strerror(errno));
 }
 
-/* --- the loop ---------------------------------------------------------------------------------- */
+/* --- the loop ----------------------------------------------------------------------------------
+ */
 
 /* Serves the sockets and the broker for at most timeout_ms. */
 static void serve(struct bench *b, int timeout_ms)
@@ -417,11 +323,7 @@ static void serve(struct bench *b, int timeout_ms)
             continue;
         }
         if (s->state == CONNECTING) {
-            int err = 0;
-            socklen_t elen = sizeof(err);
-            getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &elen);
-            if (err)
-                bench_die(TOOL, "connect: %s", strerror(err));
+            ws_connect_check(TOOL, s->fd);
             on_connected(b, s);
         } else {
             on_readable(b, s);
@@ -466,8 +368,8 @@ static void raise_nofile(size_t need)
         setrlimit(RLIMIT_NOFILE, &rl);
     }
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need)
-        bench_die(TOOL, "%zu sockets need %zu descriptors; the hard limit is %llu", need - 64,
-                  need, (unsigned long long)rl.rlim_max);
+        bench_die(TOOL, "%zu sockets need %zu descriptors; the hard limit is %llu", need - 64, need,
+                  (unsigned long long)rl.rlim_max);
 }
 
 int main(int argc, char **argv)

@@ -63,15 +63,20 @@ def check_stream(s, channel, event, count, padding):
         assert frame["data"]["text"] == padding[seq % len(padding)], "a frame arrived altered"
 
 
-def broadcast_all(rpc, channel, event, count, padding):
-    """count broadcasts, as a Python service sends them (nameko RPC to enoki's service), all in
-    flight at once, then their replies."""
-    cids = [rpc.send("broadcast",
-                     args=[channel, event, {"seq": i, "text": padding[i % len(padding)]}])
-            for i in range(count)]
+def send_broadcasts(rpc, channel, event, datas):
+    """One broadcast per data, as a Python service sends them (nameko RPC to enoki's service), all
+    in flight at once; returns their correlation ids."""
+    return [rpc.send("broadcast", args=[channel, event, data]) for data in datas]
+
+
+def await_replies(rpc, cids):
     for cid in cids:
         props, raw = rpc.reply(cid, T)
         assert raw == b'{"result": null, "error": null}', raw[:300]
+
+
+def sequenced(count, padding, first=0):
+    return [{"seq": first + i, "text": padding[i % len(padding)]} for i in range(count)]
 
 
 def close_all(socks):
@@ -90,7 +95,7 @@ def test_every_socket_gets_every_broadcast_once_in_order(peer, broker, session_t
         subscribe_all(socks, "fan")
         rpc = hub_client(broker, NAME)
         padding = [words(rng.randrange(10, 3000), rng) for _ in range(17)]
-        broadcast_all(rpc, "fan", "tick", 120, padding)
+        await_replies(rpc, send_broadcasts(rpc, "fan", "tick", sequenced(120, padding)))
         assert rpc.call("broadcast", args=["fan", "end", None]) is None
         for s in socks:
             check_stream(s, "fan", "tick", 120, padding)
@@ -114,8 +119,8 @@ def test_every_socket_gets_every_event_once_in_order(peer, broker, session_tmp):
         channel = EVSVC + ".fanned"
         subscribe_all(socks, channel)
         padding = [words(rng.randrange(10, 2000), rng) for _ in range(13)]
-        for i in range(110):
-            publish_event(broker, "fanned", {"seq": i, "text": padding[i % len(padding)]})
+        for data in sequenced(110, padding):
+            publish_event(broker, "fanned", data)
         publish_event(broker, "fanned", "end")
         for s in socks:
             check_stream(s, channel, "fanned", 110, padding)
@@ -140,9 +145,8 @@ def test_sockets_closing_mid_stream_leave_the_others_whole(peer, broker, session
         padding = [words(rng.randrange(1000, 6000), rng) for _ in range(11)]
         leaving = rng.sample(range(240), 80)
         cids = []
-        for i in range(150):
-            cids.append(rpc.send("broadcast", args=["churn", "tick",
-                                                    {"seq": i, "text": padding[i % len(padding)]}]))
+        for i, data in enumerate(sequenced(150, padding)):
+            cids += send_broadcasts(rpc, "churn", "tick", [data])
             if i % 15 == 7 and leaving:
                 for _ in range(8):
                     k = leaving.pop()
@@ -152,9 +156,7 @@ def test_sockets_closing_mid_stream_leave_the_others_whole(peer, broker, session
                         socks[k].send_frame(0x8, b"\x03\xe8")  # a close frame; no more reading
                         socks[k].sock.shutdown(socket.SHUT_RD)
                     socks[k] = None
-        for cid in cids:
-            props, raw = rpc.reply(cid, T)
-            assert raw == b'{"result": null, "error": null}', raw[:300]
+        await_replies(rpc, cids)
         left = [s for s in socks if s is not None]
         assert len(left) == 160
         for s in left:
@@ -187,11 +189,8 @@ def test_a_socket_that_never_reads_is_cut_off_while_the_others_keep_receiving(
         gone = False
         limit = 40 << 20  # far beyond the kernel's socket buffers (tcp_wmem max 4 MiB)
         while seq * len(data) < limit and not gone:
-            cids = [rpc.send("broadcast", args=["flood", "big", {"seq": seq + i, "text": data}])
-                    for i in range(BATCH)]
-            for cid in cids:
-                props, raw = rpc.reply(cid, T)
-                assert raw == b'{"result": null, "error": null}', raw[:300]
+            await_replies(rpc, send_broadcasts(rpc, "flood", "big",
+                                               sequenced(BATCH, [data], first=seq)))
             for s in good:
                 for i in range(BATCH):
                     frame = s.recv_json(T)
