@@ -200,7 +200,7 @@ bench-routes: $(LIB_OBJS)
 .PHONY: bench
 bench: $(ENOKI) $(LIB_OBJS)
 	@mkdir -p $(BUILD)/bench
-	@for t in echo_backend rpc_ceiling mhd_ceiling ws_bench startup_time; do \
+	@for t in echo_backend rpc_ceiling mhd_ceiling ws_bench fanout_bench startup_time; do \
 		echo "$(CC) ... -o $(BUILD)/bench/$$t bench/$$t.c"; \
 		$(CC) $(CFLAGS) -O2 $(LDFLAGS) -o $(BUILD)/bench/$$t bench/$$t.c $(LDLIBS) || exit 1; \
 	done
@@ -219,7 +219,7 @@ FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_RSS_MB ?= 2048
 FUZZ_TIMEOUT ?= 10
-FUZZ_TARGETS := rules config http_call ws_frame reply amphora_reply h1 sniff jwt channels \
+FUZZ_TARGETS := rules config http_call ws_frame reply amphora_reply h1 sniff jwt channels json \
 	traceparent idempotency_key
 FUZZ_DIR := $(BUILD)/fuzz
 FUZZ_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 $(WARNINGS) -I. \

@@ -105,6 +105,31 @@ static inline bool bench_amqp_buffered(amqp_connection_state_t state)
     return amqp_frames_enqueued(state) || amqp_data_in_buffer(state);
 }
 
+/* The properties nameko gives a request (/work/shared/nameko-wire.md §2): JSON in utf-8, headers
+ * {"nameko.call_id_stack": [call_id]}, delivery_mode, priority 0; a caller adds its
+ * correlation_id and reply_to. The headers point into *entry and *header and at call_id, which
+ * must outlive the publish. */
+static inline amqp_basic_properties_t bench_nameko_props(const char *call_id, uint8_t delivery_mode,
+                                                         amqp_field_value_t *entry,
+                                                         amqp_table_entry_t *header)
+{
+    *entry = (amqp_field_value_t){.kind = AMQP_FIELD_KIND_UTF8,
+                                  .value.bytes = amqp_cstring_bytes(call_id)};
+    *header = (amqp_table_entry_t){.key = amqp_cstring_bytes("nameko.call_id_stack"),
+                                   .value = {.kind = AMQP_FIELD_KIND_ARRAY,
+                                             .value.array = {.num_entries = 1, .entries = entry}}};
+    amqp_basic_properties_t props = {0};
+    props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_CONTENT_ENCODING_FLAG |
+                   AMQP_BASIC_HEADERS_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG |
+                   AMQP_BASIC_PRIORITY_FLAG;
+    props.content_type = amqp_cstring_bytes("application/json");
+    props.content_encoding = amqp_cstring_bytes("utf-8");
+    props.headers = (amqp_table_t){.num_entries = 1, .entries = header};
+    props.delivery_mode = delivery_mode;
+    props.priority = 0;
+    return props;
+}
+
 static inline int bench_u32_cmp(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;

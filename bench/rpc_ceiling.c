@@ -79,22 +79,12 @@ static void publish(struct client *c, size_t i)
     uuid4(c, uuid);
     snprintf(call_id, sizeof(call_id), "enoki.http.%s", uuid);
 
-    amqp_field_value_t stack_entry = {.kind = AMQP_FIELD_KIND_UTF8,
-                                      .value.bytes = amqp_cstring_bytes(call_id)};
-    amqp_table_entry_t header = {
-        .key = amqp_cstring_bytes("nameko.call_id_stack"),
-        .value = {.kind = AMQP_FIELD_KIND_ARRAY,
-                  .value.array = {.num_entries = 1, .entries = &stack_entry}}};
-    amqp_basic_properties_t props = {0};
-    props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_CONTENT_ENCODING_FLAG |
-                   AMQP_BASIC_HEADERS_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG |
-                   AMQP_BASIC_PRIORITY_FLAG | AMQP_BASIC_CORRELATION_ID_FLAG |
-                   AMQP_BASIC_REPLY_TO_FLAG | AMQP_BASIC_EXPIRATION_FLAG;
-    props.content_type = amqp_cstring_bytes("application/json");
-    props.content_encoding = amqp_cstring_bytes("utf-8");
-    props.headers = (amqp_table_t){.num_entries = 1, .entries = &header};
-    props.delivery_mode = c->delivery_mode;
-    props.priority = 0;
+    amqp_field_value_t stack_entry;
+    amqp_table_entry_t header;
+    amqp_basic_properties_t props =
+        bench_nameko_props(call_id, c->delivery_mode, &stack_entry, &header);
+    props._flags |=
+        AMQP_BASIC_CORRELATION_ID_FLAG | AMQP_BASIC_REPLY_TO_FLAG | AMQP_BASIC_EXPIRATION_FLAG;
     props.correlation_id = amqp_cstring_bytes(correlation_id);
     props.reply_to = c->reply_to;
     props.expiration = amqp_cstring_bytes("30000");

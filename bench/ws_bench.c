@@ -26,6 +26,7 @@
  * With --deflate it adds deflate_out=... deflate_in=...: compressed / plain bytes, each way.
  */
 #include "bench/bench_common.h"
+#include "bench/ws_client.h"
 #include "bench/ws_deflate.h"
 
 #include <arpa/inet.h>
@@ -120,21 +121,6 @@ static void *grow(void *buf, size_t *cap, size_t need)
     return buf;
 }
 
-static void write_all(struct sock *s, const void *data, size_t len)
-{
-    const char *p = data;
-    while (len > 0) {
-        ssize_t n = write(s->fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        /* Frames are small and one is in flight per socket, so the socket buffer never fills. */
-        if (n <= 0)
-            bench_die(TOOL, "write: %s", n < 0 ? strerror(errno) : "short write");
-        p += n;
-        len -= (size_t)n;
-    }
-}
-
 /* Sends one masked client frame; opcode may carry RSV1 (0x40). */
 static void send_frame(struct bench *b, struct sock *s, int opcode, const char *payload, size_t len)
 {
@@ -160,7 +146,7 @@ static void send_frame(struct bench *b, struct sock *s, int opcode, const char *
     h += 4;
     for (size_t i = 0; i < len; i++)
         frame[h + i] = (unsigned char)(payload[i] ^ key[i % 4]);
-    write_all(s, frame, h + len);
+    ws_write_all(TOOL, s->fd, frame, h + len);
 }
 
 /* The words a --payload string is made of, picked at random for each call: the string changes
@@ -232,79 +218,27 @@ static void close_sock(struct bench *b, struct sock *s, const char *why)
 
 static void start_connect(struct bench *b, struct sock *s)
 {
-    s->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (s->fd < 0)
-        bench_die(TOOL, "socket: %s (raise ulimit -n)", strerror(errno));
-    int one = 1;
-    setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)b->port)};
-    if (inet_pton(AF_INET, b->host, &addr.sin_addr) != 1)
-        bench_die(TOOL, "bad --host %s", b->host);
-    if (connect(s->fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 && errno != EINPROGRESS)
-        bench_die(TOOL, "connect: %s", strerror(errno));
+    s->fd = ws_connect_start(TOOL, b->host, b->port, b->epfd, EPOLLIN | EPOLLOUT, s);
     s->state = CONNECTING;
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = s};
-    if (epoll_ctl(b->epfd, EPOLL_CTL_ADD, s->fd, &ev) < 0)
-        bench_die(TOOL, "epoll_ctl: %s", strerror(errno));
     b->opened++;
     b->pending++;
 }
 
 static void send_handshake(struct bench *b, struct sock *s)
 {
-    char req[512];
-    int len = snprintf(req, sizeof(req),
-                       "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
-                       "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                       "Sec-WebSocket-Version: 13\r\n%s\r\n",
-                       b->path, b->host, b->port,
-                       b->deflate ? "Sec-WebSocket-Extensions: permessage-deflate; "
-                                    "client_max_window_bits\r\n"
-                                  : "");
-    write_all(s, req, (size_t)len);
+    ws_send_upgrade(TOOL, s->fd, b->host, b->port, b->path,
+                    b->deflate ? "Sec-WebSocket-Extensions: permessage-deflate; "
+                                 "client_max_window_bits\r\n"
+                               : "");
     s->state = HANDSHAKE;
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = s};
     epoll_ctl(b->epfd, EPOLL_CTL_MOD, s->fd, &ev);
 }
 
-/* Finds the unsigned integer after "key": in text; returns false when it is not there. */
-static bool json_uint(const char *text, size_t len, const char *key, uint64_t *out)
-{
-    size_t klen = strlen(key);
-    for (size_t i = 0; i + klen < len; i++) {
-        if (text[i] != '"' || memcmp(text + i + 1, key, klen) != 0 || text[i + 1 + klen] != '"')
-            continue;
-        size_t j = i + 2 + klen;
-        while (j < len && (text[j] == ':' || text[j] == ' '))
-            j++;
-        if (j >= len || text[j] < '0' || text[j] > '9')
-            return false;
-        uint64_t v = 0;
-        while (j < len && text[j] >= '0' && text[j] <= '9')
-            v = v * 10 + (uint64_t)(text[j++] - '0');
-        *out = v;
-        return true;
-    }
-    return false;
-}
-
-static bool contains_n(const char *text, size_t len, const char *needle, size_t n)
-{
-    for (size_t i = 0; i + n <= len; i++)
-        if (text[i] == needle[0] && memcmp(text + i, needle, n) == 0)
-            return true;
-    return false;
-}
-
-static bool contains(const char *text, size_t len, const char *needle)
-{
-    return contains_n(text, len, needle, strlen(needle));
-}
-
 static void on_text(struct bench *b, struct sock *s, const char *text, size_t len)
 {
     if (s->state == WAIT_CONNECTED) {
-        if (!contains(text, len, "\"connected\""))
+        if (!ws_contains(text, len, "\"connected\""))
             bench_die(TOOL, "expected the connected event, got: %.*s", (int)len, text);
         s->state = OPEN;
         b->connected++;
@@ -315,10 +249,11 @@ static void on_text(struct bench *b, struct sock *s, const char *text, size_t le
     if (b->idle)
         return; /* an event pushed to an idle socket */
     uint64_t id;
-    if (!contains(text, len, "\"type\": \"result\""))
+    if (!ws_contains(text, len, "\"type\": \"result\""))
         return; /* an event */
-    if (!contains(text, len, "\"success\": true") || !json_uint(text, len, "correlation_id", &id) ||
-        id != s->expect || (b->payload && !contains_n(text, len, s->sent, b->payload)))
+    if (!ws_contains(text, len, "\"success\": true") ||
+        !ws_json_uint(text, len, "correlation_id", &id) || id != s->expect ||
+        (b->payload && !ws_contains_n(text, len, s->sent, b->payload)))
         bench_die(TOOL, "unexpected result (wanted correlation_id %llu%s): %.*s",
                   (unsigned long long)s->expect, b->payload ? " and the string sent" : "",
                   (int)(len < 600 ? len : 600), text);
@@ -410,25 +345,10 @@ static void parse_frames(struct bench *b, struct sock *s)
     size_t off = 0;
     while (s->state != CLOSED && s->len - off >= 2) {
         const unsigned char *p = (const unsigned char *)s->buf + off;
-        uint64_t plen = p[1] & 0x7f;
-        size_t h = 2;
-        if (p[1] & 0x80)
-            bench_die(TOOL, "the server sent a masked frame");
-        if (plen == 126) {
-            if (s->len - off < 4)
-                break;
-            plen = ((uint64_t)p[2] << 8) | p[3];
-            h = 4;
-        } else if (plen == 127) {
-            if (s->len - off < 10)
-                break;
-            plen = 0;
-            for (int i = 0; i < 8; i++)
-                plen = (plen << 8) | p[2 + i];
-            h = 10;
-        }
-        if (plen > MAX_MESSAGE)
-            bench_die(TOOL, "a frame of %llu bytes", (unsigned long long)plen);
+        uint64_t plen;
+        size_t h;
+        if (!ws_frame_head(TOOL, p, s->len - off, MAX_MESSAGE, &plen, &h))
+            break;
         if (s->len - off < h + plen) {
             if (h + plen > s->cap) {
                 memmove(s->buf, s->buf + off, s->len - off);
@@ -495,16 +415,9 @@ static void on_readable(struct bench *b, struct sock *s)
         }
         s->len += (size_t)n;
         if (s->state == HANDSHAKE) {
-            char *end = NULL;
-            for (size_t i = 0; i + 3 < s->len; i++)
-                if (memcmp(s->buf + i, "\r\n\r\n", 4) == 0) {
-                    end = s->buf + i + 4;
-                    break;
-                }
+            char *end = ws_101_end(TOOL, s->buf, s->len);
             if (!end)
                 continue;
-            if (s->len < 12 || memcmp(s->buf, "HTTP/1.1 101", 12) != 0)
-                bench_die(TOOL, "handshake refused: %.*s", (int)(end - s->buf), s->buf);
             accept_extensions(b, s, s->buf, (size_t)(end - s->buf));
             size_t rest = s->len - (size_t)(end - s->buf);
             memmove(s->buf, end, rest);
@@ -523,11 +436,7 @@ static void on_event(struct bench *b, struct sock *s, uint32_t events)
     if (s->state == CLOSED)
         return;
     if (s->state == CONNECTING) {
-        int err = 0;
-        socklen_t len = sizeof(err);
-        getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len);
-        if (err)
-            bench_die(TOOL, "connect: %s", strerror(err));
+        ws_connect_check(TOOL, s->fd);
         if (events & EPOLLOUT)
             send_handshake(b, s);
         return;

@@ -34,7 +34,9 @@ void gw_confirms_add(struct gw_confirms *confirms, uint64_t tag, int user, const
     struct gw_confirm *c = &confirms->items[confirms->n++];
     c->tag = tag;
     c->user = key ? user : GW_CONFIRMS_NO_USER;
-    snprintf(c->key, sizeof(c->key), "%s", key ? key : "");
+    size_t n = key ? strnlen(key, sizeof(c->key) - 1) : 0;
+    memcpy(c->key, key ? key : "", n);
+    c->key[n] = '\0';
 }
 
 int gw_confirms_returned(struct gw_confirms *confirms, const char *key)

@@ -1,6 +1,7 @@
 #include "json.h"
 
 #include "strbuf.h"
+#include "text.h"
 #include "utf8.h"
 #include "util.h"
 #include "xalloc.h"
@@ -23,6 +24,19 @@ void gw_json_write_string(struct gw_strbuf *b, const char *s, size_t n, enum gw_
     gw_strbuf_add(b, "\"", 1);
     size_t i = 0;
     while (i < n) {
+        /* The bytes that go out as they are, in one piece. */
+        size_t run = i;
+        while (run < n) {
+            unsigned char r = (unsigned char)s[run];
+            if (r == '"' || r == '\\' || r < 0x20 || (style == GW_JSON_PYTHON && r >= 0x7f))
+                break;
+            run++;
+        }
+        if (run > i) {
+            gw_strbuf_add(b, s + i, run - i);
+            i = run;
+            continue;
+        }
         unsigned char c = (unsigned char)s[i];
         if (c == '"' || c == '\\') {
             esc[0] = '\\';
@@ -42,9 +56,6 @@ void gw_json_write_string(struct gw_strbuf *b, const char *s, size_t n, enum gw_
                 snprintf(esc, sizeof(esc), "\\u%04x", c);
                 gw_strbuf_adds(b, esc);
             }
-            i++;
-        } else if (c < 0x80 || style == GW_JSON_COMPACT) {
-            gw_strbuf_add(b, s + i, 1);
             i++;
         } else {
             /* Python's ensure_ascii: every non-ASCII code point as \uXXXX, astral ones as a
@@ -123,8 +134,7 @@ void gw_json_write(struct gw_strbuf *b, const json_t *v, const struct gw_json_di
         d->string(b, json_string_value(v), json_string_length(v), d);
         break;
     case JSON_INTEGER:
-        snprintf(text, sizeof(text), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        gw_strbuf_adds(b, text);
+        gw_strbuf_add(b, text, gw_fmt_i64(text, json_integer_value(v)));
         break;
     case JSON_REAL:
         d->real(b, json_real_value(v));
@@ -146,10 +156,15 @@ static const struct gw_json_dialect json_python = {", ",   ": ",          "true"
 static const struct gw_json_dialect json_compact = {",",    ":",           "true",      "false",
                                                     "null", encode_string, encode_real, 0};
 
+const struct gw_json_dialect *gw_json_dialect_of(enum gw_json_style style)
+{
+    return style == GW_JSON_PYTHON ? &json_python : &json_compact;
+}
+
 char *gw_json_encode(const json_t *value, enum gw_json_style style, size_t *len)
 {
     struct gw_strbuf b = {0};
-    gw_json_write(&b, value, style == GW_JSON_PYTHON ? &json_python : &json_compact);
+    gw_json_write(&b, value, gw_json_dialect_of(style));
     if (len)
         *len = b.len;
     return gw_strbuf_take(&b);
@@ -160,6 +175,10 @@ char *gw_json_encode(const json_t *value, enum gw_json_style style, size_t *len)
 static char *replace_non_finite(const char *text, size_t len, size_t *out_len)
 {
     static const char *const tokens[] = {"-Infinity", "Infinity", "NaN"};
+    /* Each token holds an 'N' or an 'I': a text with neither (nearly every one) is left as it is
+     * without the scan. */
+    if (!memchr(text, 'N', len) && !memchr(text, 'I', len))
+        return NULL;
     struct gw_strbuf b = {0};
     int in_string = 0;
     size_t copied = 0;
@@ -199,8 +218,8 @@ json_t *gw_json_decode_lenient(const char *text, size_t len, json_error_t *error
     json_error_t local;
     size_t fixed_len = 0;
     char *fixed = replace_non_finite(text, len, &fixed_len);
-    json_t *v = json_loadb(fixed ? fixed : text, fixed ? fixed_len : len, JSON_DECODE_ANY,
-                           error ? error : &local);
+    json_t *v =
+        gw_json_decode(fixed ? fixed : text, fixed ? fixed_len : len, error ? error : &local);
     free(fixed);
     return v;
 }

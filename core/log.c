@@ -91,20 +91,79 @@ void gw_log_flush(void)
     pthread_mutex_unlock(&pending_lock);
 }
 
+/* "YYYY-MM-DDTHH:MM:SS" of the current second, formatted once per second and thread (the access
+ * line of every request needs it); returns the millisecond. */
+static const char *second_text(int *ms)
+{
+    static __thread time_t formatted_at = -1;
+    static __thread char text[24];
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    if (now.tv_sec != formatted_at) {
+        struct tm tm;
+        gmtime_r(&now.tv_sec, &tm);
+        strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S", &tm);
+        formatted_at = now.tv_sec;
+    }
+    *ms = (int)(now.tv_nsec / 1000000);
+    return text;
+}
+
 int gw_log_timestamp(char *buf, size_t len)
 {
-    struct timespec now;
-    struct tm tm;
-    clock_gettime(CLOCK_REALTIME, &now);
-    gmtime_r(&now.tv_sec, &tm);
-    return snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
-                    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                    now.tv_nsec / 1000000);
+    int ms;
+    const char *second = second_text(&ms);
+    size_t n = strlen(second);
+    if (len < n + 6) {
+        if (len > 0)
+            buf[0] = '\0';
+        return (int)(n + 5);
+    }
+    memcpy(buf, second, n);
+    buf[n] = '.';
+    buf[n + 1] = (char)('0' + ms / 100);
+    buf[n + 2] = (char)('0' + ms / 10 % 10);
+    buf[n + 3] = (char)('0' + ms % 10);
+    buf[n + 4] = 'Z';
+    buf[n + 5] = '\0';
+    return (int)(n + 5);
+}
+
+size_t gw_log_prefix(char *buf, size_t len, enum gw_log_level level, const char *component)
+{
+    char ts[32];
+    size_t n = (size_t)gw_log_timestamp(ts, sizeof(ts));
+    const char *name = gw_log_level_names[level];
+    size_t name_len = strlen(name), component_len = strlen(component);
+    /* "worker=<n> " takes at most 16 more. */
+    size_t need = n + 1 + (name_len < 5 ? 5 : name_len) + 2 + component_len + 2 + 16;
+    if (need >= len) {
+        buf[0] = '\0';
+        return 0;
+    }
+    char *at = buf;
+    memcpy(at, ts, n);
+    at += n;
+    *at++ = ' ';
+    memcpy(at, name, name_len);
+    at += name_len;
+    for (size_t i = name_len; i < 5; i++)
+        *at++ = ' ';
+    *at++ = ' ';
+    *at++ = '[';
+    memcpy(at, component, component_len);
+    at += component_len;
+    *at++ = ']';
+    *at++ = ' ';
+    *at = '\0';
+    if (gw_log_worker) /* rare: GATEWAY.workers; the process's number is fixed at its start */
+        at += snprintf(at, len - (size_t)(at - buf), "worker=%d ", gw_log_worker);
+    return (size_t)(at - buf);
 }
 
 void gw_log_write(enum gw_log_level level, const char *component, const char *fmt, ...)
 {
-    char line[2048];
+    char line[GW_LOG_LINE_MAX];
     if (gw_log_format == GW_LOG_JSON) {
         char message[1024], ts[96];
         va_list ap;
@@ -131,20 +190,10 @@ void gw_log_write(enum gw_log_level level, const char *component, const char *fm
         free(b.data);
         return;
     }
-    struct timespec now;
-    struct tm tm;
-    clock_gettime(CLOCK_REALTIME, &now);
-    gmtime_r(&now.tv_sec, &tm);
-    char worker[24] = "";
-    if (gw_log_worker)
-        snprintf(worker, sizeof(worker), "worker=%d ", gw_log_worker);
-    int n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s [%s] %s",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                     now.tv_nsec / 1000000, gw_log_level_names[level], component, worker);
+    size_t n = gw_log_prefix(line, sizeof(line), level, component);
     va_list ap;
     va_start(ap, fmt);
-    if (n > 0 && (size_t)n < sizeof(line))
-        vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+    vsnprintf(line + n, sizeof(line) - n, fmt, ap);
     va_end(ap);
     size_t len = strnlen(line, sizeof(line) - 2);
     line[len++] = '\n';

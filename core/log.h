@@ -33,8 +33,16 @@ void gw_log_flush(void);
  * whole lines ending in '\n', batched like every other line of level. */
 void gw_log_emit(enum gw_log_level level, const char *line, size_t len);
 
-/* "2026-12-03T06:37:41.123Z" (UTC, milliseconds) into buf; returns snprintf's result. */
+/* "2026-12-03T06:37:41.123Z" (UTC, milliseconds) into buf; returns its length (as snprintf
+ * would: buf holds "" when it is too small). */
 int gw_log_timestamp(char *buf, size_t len);
+
+/* A text line's start, "<timestamp> <level padded to 5> [<component>] ", into buf; returns its
+ * length (0, and "", when buf is too small). */
+size_t gw_log_prefix(char *buf, size_t len, enum gw_log_level level, const char *component);
+
+/* The length a text line is cut to, '\n' included. */
+enum { GW_LOG_LINE_MAX = 2048 };
 
 /* The names of the levels a line is written with and of the formats, indexed by their enums and
  * NULL-terminated: the values GATEWAY.log_level and log_format take ("off" is a threshold only). */

@@ -3,6 +3,7 @@
 
 #include "rpc.h"
 #include "status.h"
+#include "text.h"
 #include "wire.h"
 #include "xalloc.h"
 
@@ -57,7 +58,7 @@ static void encode(void *state, const struct gw_rpc_request *request, struct gw_
     struct nameko *n = state;
     out->service = xstrdup(request->service);
     out->exchange = xstrdup(n->config->rpc_exchange);
-    out->routing_key = xasprintf("%s.%s", request->service, request->method);
+    out->routing_key = xstrjoin(request->service, ".", request->method, NULL);
     out->mandatory = true; /* a basic.return is how an unknown service shows (§1) */
     out->body = gw_wire_request_body(request->args, request->kwargs, &out->body_len);
 }
@@ -66,8 +67,8 @@ static void properties(void *state, const struct gw_proto_call *call, amqp_pool_
                        amqp_basic_properties_t *props)
 {
     struct nameko *n = state;
-    char expiration[32];
-    snprintf(expiration, sizeof(expiration), "%llu", (unsigned long long)call->expiration_ms);
+    char expiration[GW_U64_DIGITS];
+    gw_fmt_u64(expiration, call->expiration_ms);
     memset(props, 0, sizeof(*props));
     /* nameko's flags (0xFE00) and the deadline as the expiration, so that a request nobody waits
      * for any more is dropped by the broker instead of being run (§3). */

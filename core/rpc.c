@@ -478,7 +478,7 @@ int gw_rpc_call(struct gw_rpc *rpc, const struct gw_rpc_request *request, gw_rpc
     call->done = done;
     call->arg = arg;
     call->service = xstrdup(request->service);
-    call->target = xasprintf("%s.%s", request->service, request->method);
+    call->target = xstrjoin(request->service, ".", request->method, NULL);
     gw_uuid4(call->id);
     call->proto = proto_for(rpc, request->protocol);
     call->proto->encode(call->proto->state, request, &call->request);

@@ -8,6 +8,35 @@
 #include <stdlib.h>
 #include <string.h>
 
+size_t gw_fmt_u64(char *buf, uint64_t v)
+{
+    char digits[GW_U64_DIGITS];
+    size_t n = 0;
+    do {
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        buf[i] = digits[n - 1 - i];
+    buf[n] = '\0';
+    return n;
+}
+
+size_t gw_fmt_i64(char *buf, int64_t v)
+{
+    if (v >= 0)
+        return gw_fmt_u64(buf, (uint64_t)v);
+    buf[0] = '-';
+    /* -(v + 1) + 1: INT64_MIN has no positive int64_t. */
+    return 1 + gw_fmt_u64(buf + 1, (uint64_t)(-(v + 1)) + 1);
+}
+
+void gw_strbuf_add_u64(struct gw_strbuf *b, uint64_t v)
+{
+    char digits[GW_U64_DIGITS];
+    gw_strbuf_add(b, digits, gw_fmt_u64(digits, v));
+}
+
 int gw_hex_value(char c)
 {
     if (c >= '0' && c <= '9')

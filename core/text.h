@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* The value of one hex digit, or -1 when c is not one. */
 int gw_hex_value(char c);
@@ -25,7 +26,17 @@ bool gw_url_always_safe(unsigned char c);
  * 0, or GW_EINVAL with *out NULL. */
 int gw_base64url_decode(const char *in, size_t n, unsigned char **out, size_t *out_len);
 
+/* The decimal digits of v into buf (at least GW_U64_DIGITS bytes), NUL-terminated; returns their
+ * count. The hot paths' integers, without printf's format parsing (bench/README.md, "Issue 20"). */
+enum { GW_U64_DIGITS = 21, GW_I64_DIGITS = 21 };
+size_t gw_fmt_u64(char *buf, uint64_t v);
+/* The same for a signed value ('-' first when negative). */
+size_t gw_fmt_i64(char *buf, int64_t v);
+
 struct gw_strbuf;
+
+/* Appends the decimal digits of v. */
+void gw_strbuf_add_u64(struct gw_strbuf *b, uint64_t v);
 
 /* Appends "%XX" (upper-case hex, as Python's quote writes it) for the byte c. */
 void gw_percent_encode(struct gw_strbuf *b, unsigned char c);

@@ -75,12 +75,20 @@ static char *repair(const char *s, size_t n, size_t *out_len, int quoting)
     struct gw_strbuf b = {0};
     size_t i = 0;
     while (i < n) {
-        size_t consumed;
-        size_t len = sequence_length(p + i, n - i, &consumed);
-        if (len) {
-            gw_strbuf_add(&b, s + i, len);
-            i += len;
-        } else if (!quoting) {
+        /* Valid sequences, ASCII or not, are copied in one piece. */
+        size_t run = i, consumed = 0;
+        for (size_t len; run < n; run += len) {
+            if (p[run] < 0x80)
+                len = 1;
+            else if ((len = sequence_length(p + run, n - run, &consumed)) == 0)
+                break;
+        }
+        if (run > i) {
+            gw_strbuf_add(&b, s + i, run - i);
+            i = run;
+            continue;
+        }
+        if (!quoting) {
             gw_strbuf_add(&b, "\xEF\xBF\xBD", 3);
             i += consumed;
         } else {

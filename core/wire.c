@@ -3,6 +3,7 @@
 #include "json.h"
 #include "random.h"
 #include "status.h"
+#include "strbuf.h"
 #include "utf8.h"
 #include "xalloc.h"
 
@@ -32,12 +33,23 @@ void gw_uuid4(char out[GW_UUID_LEN + 1])
 
 char *gw_wire_request_body(const json_t *args, const json_t *kwargs, size_t *len)
 {
-    json_t *body = json_object();
-    json_object_set_new(body, "args", args ? json_deep_copy(args) : json_array());
-    json_object_set_new(body, "kwargs", kwargs ? json_deep_copy(kwargs) : json_object());
-    char *text = gw_json_encode(body, GW_JSON_PYTHON, len);
-    json_decref(body);
-    return text;
+    /* {"args": ..., "kwargs": ...} as json.dumps writes that dict, without building it. */
+    const struct gw_json_dialect *python = gw_json_dialect_of(GW_JSON_PYTHON);
+    struct gw_strbuf b = {0};
+    gw_strbuf_adds(&b, "{\"args\": ");
+    if (args)
+        gw_json_write(&b, args, python);
+    else
+        gw_strbuf_adds(&b, "[]");
+    gw_strbuf_adds(&b, ", \"kwargs\": ");
+    if (kwargs)
+        gw_json_write(&b, kwargs, python);
+    else
+        gw_strbuf_adds(&b, "{}");
+    gw_strbuf_adds(&b, "}");
+    if (len)
+        *len = b.len;
+    return gw_strbuf_take(&b);
 }
 
 char *gw_wire_reply_body(const json_t *result, const json_t *error, size_t *len)
@@ -121,12 +133,14 @@ void gw_wire_context_headers(const json_t *context, amqp_pool_t *pool, amqp_tabl
         amqp_table_entry_t *entry = &out->entries[out->num_entries];
         if (!field_value(value, pool, &entry->value))
             continue;
-        size_t klen = strlen(key);
-        char name[256];
-        int len = snprintf(name, sizeof(name), "nameko.%s", key);
-        if (len < 0 || (size_t)len >= sizeof(name) || klen == 0)
+        static const char prefix[] = "nameko.";
+        size_t klen = strlen(key), plen = sizeof(prefix) - 1;
+        if (klen == 0 || plen + klen > 255)
             continue; /* AMQP field names are short strings: at most 255 bytes */
-        entry->key = pool_bytes(pool, name, (size_t)len);
+        char name[256];
+        memcpy(name, prefix, plen);
+        memcpy(name + plen, key, klen);
+        entry->key = pool_bytes(pool, name, plen + klen);
         out->num_entries++;
     }
 }

@@ -62,3 +62,23 @@ char *xasprintf(const char *fmt, ...)
     va_end(ap);
     return p;
 }
+
+char *xstrjoin(const char *first, ...)
+{
+    va_list ap;
+    size_t len = 0;
+    va_start(ap, first);
+    for (const char *s = first; s; s = va_arg(ap, const char *))
+        len += strlen(s);
+    va_end(ap);
+    char *out = xmalloc(len + 1), *at = out;
+    va_start(ap, first);
+    for (const char *s = first; s; s = va_arg(ap, const char *)) {
+        size_t n = strlen(s);
+        memcpy(at, s, n);
+        at += n;
+    }
+    va_end(ap);
+    *at = '\0';
+    return out;
+}

@@ -61,12 +61,16 @@ static void fill_call_response(struct gw_request *req, int status, const json_t 
 {
     char target[512];
     bool http_mode = is_http_mode(req->route);
-    snprintf(target, sizeof(target), "%s.%s", req->service, req->method_name);
-    if (status == GW_OK && http_mode)
+    if (status == GW_OK && http_mode) {
         gw_http_respond_result(result, &req->response);
-    else if (status == GW_OK)
+        return;
+    }
+    if (status == GW_OK) {
         gw_respond_result(result, &req->response);
-    else if (http_mode)
+        return;
+    }
+    snprintf(target, sizeof(target), "%s.%s", req->service, req->method_name);
+    if (http_mode)
         gw_http_respond_error(status, error, detail, target, req->timeout,
                               &req->route->expected_exceptions, &req->response);
     else

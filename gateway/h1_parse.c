@@ -13,11 +13,9 @@ bool gw_h1_token_is(const char *s, size_t len, const char *lit)
     return strlen(lit) == len && strncasecmp(s, lit, len) == 0;
 }
 
-/* A field value's byte: visible, space, tab or obs-text; never a NUL or another control. */
-static bool is_value_char(unsigned char c)
-{
-    return c == '\t' || (c >= 0x20 && c != 0x7f);
-}
+/* gw_h1_token_is for a literal: its length is known when compiling, so the names of other
+ * lengths cost a comparison each (every header line goes past a dozen of them). */
+#define TOKEN_IS(s, len, lit) ((len) == sizeof(lit) - 1 && strncasecmp((s), (lit), (len)) == 0)
 
 static bool is_target_char(unsigned char c)
 {
@@ -37,15 +35,42 @@ static bool plain_method(const char *m, size_t len)
 /* The end of the head (after its blank line, which may be a bare LF), or NULL. */
 static const char *head_end(const char *buf, size_t len)
 {
-    for (size_t i = 0; i + 1 < len; i++) {
-        if (buf[i] != '\n')
-            continue;
-        if (buf[i + 1] == '\n')
-            return buf + i + 2;
-        if (buf[i + 1] == '\r' && i + 2 < len && buf[i + 2] == '\n')
-            return buf + i + 3;
+    const char *p = buf, *stop = buf + len;
+    while ((p = memchr(p, '\n', (size_t)(stop - p))) != NULL && stop - p > 1) {
+        if (p[1] == '\n')
+            return p + 2;
+        if (p[1] == '\r' && stop - p > 2 && p[2] == '\n')
+            return p + 3;
+        p++;
     }
     return NULL;
+}
+
+/* A field value's byte: visible, space, tab or obs-text; never a NUL or another control. */
+static bool value_bytes_ok(const unsigned char *c, const unsigned char *end)
+{
+    for (; c < end; c++)
+        if ((*c < 0x20 && *c != '\t') || *c == 0x7f)
+            return false;
+    return true;
+}
+
+/* value_bytes_ok eight bytes at a time: a word with no byte below 0x20 and none equal to 0x7f is
+ * passed whole (the usual bit tricks, which may only err towards a suspect); a suspect word is
+ * looked at byte by byte. A traceparent is 55 bytes. */
+static bool values_ok(const char *v, const char *end)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    const unsigned char *c = (const unsigned char *)v, *e = (const unsigned char *)end;
+    for (; e - c >= 8; c += 8) {
+        uint64_t w;
+        memcpy(&w, c, sizeof(w));
+        uint64_t del = w ^ (ones * 0x7f);
+        uint64_t suspect = ((w - ones * 0x20) & ~w & highs) | ((del - ones) & ~del & highs);
+        if (suspect && !value_bytes_ok(c, c + 8))
+            return false;
+    }
+    return value_bytes_ok(c, e);
 }
 
 /* Sec-WebSocket-Key: 16 bytes in base64, that is 22 characters and "==" (RFC 6455 4.2.1). */
@@ -175,9 +200,9 @@ static bool header_line(const char *line, size_t n, bool crlf, struct gw_h1_head
     bool trailing_space = ve < line + n;
     if (!crlf || trailing_space || !gw_is_token(line, name_len))
         s->plain = false;
-    for (const char *c = v; c < ve && s->plain; c++)
-        s->plain = is_value_char((unsigned char)*c);
-    if (gw_h1_token_is(line, name_len, "Content-Length")) {
+    if (s->plain)
+        s->plain = values_ok(v, ve);
+    if (TOKEN_IS(line, name_len, "Content-Length")) {
         /* libmicrohttpd 0.9.75 skips the whitespace before a value, not after it: "5 " is not a
          * number to it (and gets its doubled error head). */
         if (trailing_space) {
@@ -216,41 +241,41 @@ static bool header_line(const char *line, size_t n, bool crlf, struct gw_h1_head
         }
         if (vlen > 15)
             s->plain = false;
-    } else if (gw_h1_token_is(line, name_len, "Transfer-Encoding")) {
+    } else if (TOKEN_IS(line, name_len, "Transfer-Encoding")) {
         /* As libmicrohttpd hands the value on: whitespace after it is kept, so "chunked " is not
          * chunked to it. */
         s->transfer_encodings++;
         s->transfer_encoding = v;
         s->transfer_encoding_len = (size_t)(line + n - v);
         s->plain = false;
-    } else if (gw_h1_token_is(line, name_len, "Connection")) {
+    } else if (TOKEN_IS(line, name_len, "Connection")) {
         if (!read_connection(v, vlen, &out->close))
             s->plain = false;
-    } else if (gw_h1_token_is(line, name_len, "Upgrade")) {
-        s->upgrade_websocket = s->upgrade_websocket || gw_h1_token_is(v, vlen, "websocket");
+    } else if (TOKEN_IS(line, name_len, "Upgrade")) {
+        s->upgrade_websocket = s->upgrade_websocket || TOKEN_IS(v, vlen, "websocket");
         s->plain = false;
-    } else if (gw_h1_token_is(line, name_len, "Expect")) {
+    } else if (TOKEN_IS(line, name_len, "Expect")) {
         s->plain = false;
-    } else if (gw_h1_token_is(line, name_len, "Sec-WebSocket-Key")) {
+    } else if (TOKEN_IS(line, name_len, "Sec-WebSocket-Key")) {
         s->key_ok = websocket_key_ok(v, vlen);
-    } else if (gw_h1_token_is(line, name_len, "Sec-WebSocket-Version")) {
+    } else if (TOKEN_IS(line, name_len, "Sec-WebSocket-Version")) {
         /* 13 is RFC 6455; 8 (hybi-08) frames the same way, and nameko's eventlet hub takes both,
          * as libwebsockets does. */
         s->version_ok = (vlen == 2 && memcmp(v, "13", 2) == 0) || (vlen == 1 && *v == '8');
-    } else if (!s->origin_seen && gw_h1_token_is(line, name_len, "Origin")) {
+    } else if (!s->origin_seen && TOKEN_IS(line, name_len, "Origin")) {
         /* The first one counts; an empty one is none: not a browser's page. */
         s->origin_seen = true;
         out->origin = vlen ? v : NULL;
         out->origin_len = vlen;
-    } else if (!s->host_seen && gw_h1_token_is(line, name_len, "Host")) {
+    } else if (!s->host_seen && TOKEN_IS(line, name_len, "Host")) {
         s->host_seen = true;
         out->host = vlen ? v : NULL;
         out->host_len = vlen;
-    } else if (!s->authorization_seen && gw_h1_token_is(line, name_len, "Authorization")) {
+    } else if (!s->authorization_seen && TOKEN_IS(line, name_len, "Authorization")) {
         s->authorization_seen = true;
         out->authorization = vlen ? v : NULL;
         out->authorization_len = vlen;
-    } else if (!s->cookie_seen && gw_h1_token_is(line, name_len, "Cookie")) {
+    } else if (!s->cookie_seen && TOKEN_IS(line, name_len, "Cookie")) {
         s->cookie_seen = true;
         out->cookie = vlen ? v : NULL;
         out->cookie_len = vlen;

@@ -1,6 +1,7 @@
 #define _XOPEN_SOURCE 700 /* strptime */
 #include "h1_write.h"
 
+#include "core/text.h"
 #include "core/util.h"
 #include "core/xalloc.h"
 
@@ -116,13 +117,19 @@ bool gw_h1_parse_date(const char *text, int64_t *out)
     return true;
 }
 
+/* One allocation holds the name and the value after it (value NULL: the Connection field). */
 static void push(struct gw_h1_fields *f, const char *name, const char *value)
 {
     if (f->n == f->cap) {
         f->cap = f->cap ? f->cap * 2 : 16;
         f->items = xrealloc(f->items, f->cap * sizeof(*f->items));
     }
-    f->items[f->n++] = (struct gw_h1_out_field){xstrdup(name), value ? xstrdup(value) : NULL};
+    size_t name_size = strlen(name) + 1, value_size = value ? strlen(value) + 1 : 0;
+    char *block = xmalloc(name_size + value_size);
+    memcpy(block, name, name_size);
+    if (value)
+        memcpy(block + name_size, value, value_size);
+    f->items[f->n++] = (struct gw_h1_out_field){block, value ? block + name_size : NULL};
 }
 
 /* Appends value's comma-separated tokens to b, trimmed, whitespace runs as one space, without
@@ -189,35 +196,51 @@ static bool add_connection(struct gw_h1_fields *f, const char *value)
     return true;
 }
 
+/* A second Date replaces the first. */
+static void drop_date(struct gw_h1_fields *f)
+{
+    for (size_t i = 0; i < f->n; i++) {
+        if (strcasecmp(f->items[i].name, "Date") == 0) {
+            free(f->items[i].name);
+            memmove(&f->items[i], &f->items[i + 1], (f->n - i - 1) * sizeof(*f->items));
+            f->n--;
+            return;
+        }
+    }
+}
+
 bool gw_h1_fields_add(struct gw_h1_fields *f, const char *name, const char *value)
 {
-    if (!name || !value || strpbrk(value, "\r\n"))
+    if (!name || !value || !*name || !*value || strpbrk(value, "\r\n"))
         return false;
-    if (strcasecmp(name, "Connection") == 0)
-        return add_connection(f, value);
-    if (!*name || !*value || strpbrk(name, "\t \r\n"))
-        return false;
-    if (strcasecmp(name, "Content-Length") == 0)
-        return false;
-    if (strcasecmp(name, "Transfer-Encoding") == 0) {
-        if (strcasecmp(value, "chunked") != 0)
+    /* Most fields are none of the four with rules of their own: told apart by the first letter. */
+    switch (*name | 0x20) {
+    case 'c':
+        if (strcasecmp(name, "Connection") == 0)
+            return add_connection(f, value);
+        if (strcasecmp(name, "Content-Length") == 0)
             return false;
-        for (size_t i = 0; i < f->n; i++)
-            if (strcasecmp(f->items[i].name, "Transfer-Encoding") == 0)
-                return true;
-    }
-    if (strcasecmp(name, "Date") == 0) {
-        for (size_t i = 0; i < f->n; i++) {
-            if (strcasecmp(f->items[i].name, "Date") == 0) {
-                free(f->items[i].name);
-                free(f->items[i].value);
-                memmove(&f->items[i], &f->items[i + 1], (f->n - i - 1) * sizeof(*f->items));
-                f->n--;
-                break;
-            }
+        break;
+    case 't':
+        if (strcasecmp(name, "Transfer-Encoding") == 0) {
+            if (strcasecmp(value, "chunked") != 0)
+                return false;
+            for (size_t i = 0; i < f->n; i++)
+                if (strcasecmp(f->items[i].name, "Transfer-Encoding") == 0)
+                    return true;
         }
-        f->has_date = true;
+        break;
+    case 'd':
+        if (strcasecmp(name, "Date") == 0) {
+            drop_date(f);
+            f->has_date = true;
+        }
+        break;
+    default:
+        break;
     }
+    if (strpbrk(name, "\t \r\n"))
+        return false;
     push(f, name, value);
     return true;
 }
@@ -225,8 +248,7 @@ bool gw_h1_fields_add(struct gw_h1_fields *f, const char *name, const char *valu
 void gw_h1_fields_clear(struct gw_h1_fields *f)
 {
     for (size_t i = 0; i < f->n; i++) {
-        free(f->items[i].name);
-        free(f->items[i].value);
+        free(f->items[i].name); /* the value is in the same block */
     }
     free(f->items);
     free(f->connection.data);
@@ -247,9 +269,11 @@ void gw_h1_write_head(struct gw_strbuf *out, int status, const struct gw_h1_fiel
     /* The Date of the current second, formatted once per second (the loop thread only). */
     static time_t date_at;
     static char date[40];
-    char line[96];
-    int n = snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n", status, gw_h1_reason(status));
-    gw_strbuf_add(out, line, (size_t)n);
+    gw_strbuf_add(out, "HTTP/1.1 ", 9);
+    gw_strbuf_add_u64(out, status >= 0 ? (uint64_t)status : 0);
+    gw_strbuf_add(out, " ", 1);
+    gw_strbuf_adds(out, gw_h1_reason(status));
+    gw_strbuf_add(out, "\r\n", 2);
     if (!fields->has_date) {
         time_t now = time(NULL);
         if (now != date_at) {
@@ -271,9 +295,9 @@ void gw_h1_write_head(struct gw_strbuf *out, int status, const struct gw_h1_fiel
     /* As libmicrohttpd 0.9.75 does: 1xx and 204 have neither a Content-Length nor a body; 304 has
      * the length of the body it does not send. */
     if (status >= 200 && status != 204) {
-        n = snprintf(line, sizeof(line), "Content-Length: %llu\r\n",
-                     (unsigned long long)content_length);
-        gw_strbuf_add(out, line, (size_t)n);
+        gw_strbuf_add(out, "Content-Length: ", 16);
+        gw_strbuf_add_u64(out, content_length);
+        gw_strbuf_add(out, "\r\n", 2);
     }
     gw_strbuf_add(out, "\r\n", 2);
 }

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 /* The keepalive check runs this many times per websocket_ping interval, so that a ping is never
@@ -26,6 +27,11 @@ enum { KEEPALIVE_CHECKS = 4 };
 
 /* Seconds lws gives a handshake or a closing socket (its own timeouts). */
 enum { LWS_TIMEOUT_S = 20 };
+
+/* Each socket's receive buffer in lws (its default, 4 KiB, was most of an idle socket's memory):
+ * a bigger message comes in pieces, which the hub puts together (gateway/hub_frames.c). It holds a
+ * control frame's payload whole: at least 125 bytes (RFC 6455 5.5). */
+enum { RX_BUFFER_SIZE = 512 };
 
 /* lws takes at most its rx buffer of pre-read data: a longer upgrade head is left unread. */
 enum { ADOPT_HEAD_MAX = 2048 };
@@ -208,6 +214,8 @@ static void on_closed(struct gw_hub *hub, struct client *c)
     free(c->rx.data);
     json_decref(c->context);
     json_decref(c->call_correlation_id);
+    free(c->call_target);
+    c->call_target = NULL;
     json_decref(c->limit_headers);
     c->limit_headers = NULL;
     gw_hub_forget(c);
@@ -301,11 +309,34 @@ void gw_hub_wake(struct gw_hub *hub)
         lws_cancel_service(hub->context);
 }
 
+/* Each socket is a descriptor: the soft RLIMIT_NOFILE (often 1024) would refuse sockets long
+ * before websocket_max_sockets. Raised up to the hard limit, as far as the configured sockets and
+ * HTTP connections need; a hard limit below websocket_max_sockets is logged, not fatal. */
+static void raise_nofile(const struct gw_config *config)
+{
+    enum { SPARE = 256 }; /* the broker, listeners, files, lws's own */
+    rlim_t need = (rlim_t)config->websocket_max_sockets + (rlim_t)config->max_connections + SPARE;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+        return;
+    rlim_t old = rl.rlim_cur;
+    rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need ? rl.rlim_max : need;
+    if (rl.rlim_cur > old && setrlimit(RLIMIT_NOFILE, &rl) == 0)
+        gw_info("hub", "open files limit raised from %llu to %llu", (unsigned long long)old,
+                (unsigned long long)rl.rlim_cur);
+    if (rl.rlim_cur < (rlim_t)config->websocket_max_sockets + SPARE)
+        gw_warn("hub",
+                "the open files hard limit (%llu) is below websocket_max_sockets (%d): raise it "
+                "(ulimit -Hn, LimitNOFILE=)",
+                (unsigned long long)rl.rlim_max, config->websocket_max_sockets);
+}
+
 /* --- the public face -------------------------------------------------------------------------- */
 
 struct gw_hub *gw_hub_new(uv_loop_t *loop, const struct gw_config *config, struct gw_rpc *rpc,
                           char *err, size_t errlen)
 {
+    raise_nofile(config);
     struct gw_hub *hub = xcalloc(1, sizeof(*hub));
     hub->loop = loop;
     hub->config = config;
@@ -316,7 +347,7 @@ struct gw_hub *gw_hub_new(uv_loop_t *loop, const struct gw_config *config, struc
         .name = "nameko-hub",
         .callback = hub_callback,
         .per_session_data_size = sizeof(struct client),
-        .rx_buffer_size = 0,
+        .rx_buffer_size = RX_BUFFER_SIZE,
     };
     void *loops[] = {loop};
     struct lws_context_creation_info info;

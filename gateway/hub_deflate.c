@@ -73,6 +73,7 @@ void gw_hub_deflate_bound(struct client *c)
     snprintf(bits, sizeof(bits), "%d", terms.window_bits);
     if (lws_set_extension_option(c->wsi, ext, "client_max_window_bits", bits) < 0)
         return; /* not negotiated */
+    c->deflate = true;
     lws_set_extension_option(c->wsi, ext, "client_no_context_takeover",
                              terms.fresh_window ? "1" : "0");
     snprintf(bits, sizeof(bits), "%d", INFLATE_WINDOW_BITS);
@@ -82,8 +83,12 @@ void gw_hub_deflate_bound(struct client *c)
     lws_set_extension_option(c->wsi, ext, "mem_level", bits);
 }
 
-void gw_hub_deflate_hold(struct client *c, struct out_msg *m)
+void gw_hub_deflate_hold(struct client *c, struct gw_hub_frame *f)
 {
-    free(c->deflating);
-    c->deflating = m;
+    gw_hub_frame_unref(c->deflating);
+    /* Without the extension lws has copied what it could not send at once: nothing to keep (an
+     * idle socket would otherwise keep its last frame). */
+    c->deflating = c->deflate ? f : NULL;
+    if (!c->deflate)
+        gw_hub_frame_unref(f);
 }

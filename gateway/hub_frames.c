@@ -20,6 +20,9 @@
 /* Frames received and not yet answered one socket may hold; beyond, it is closed (1008). */
 enum { MAX_PENDING_FRAMES = 64 };
 
+/* Frames a socket without permessage-deflate may write in one writeable callback. */
+enum { WRITES_PER_WRITEABLE = 16 };
+
 /* --- sending ---------------------------------------------------------------------------------- */
 
 void gw_hub_close_with(struct client *c, int code, const char *reason)
@@ -49,12 +52,14 @@ int gw_hub_on_timer(struct client *c)
     return -1;
 }
 
-/* Queues a frame (copied) for the socket; a reader too far behind is dropped. */
-static void send_copy(struct client *c, const char *text, size_t len)
+/* Queues a frame for the socket (a reference of its own to f, borrowed); a reader too far behind
+ * is dropped: its queue is bounded by websocket_send_queue, counting each frame it holds whole,
+ * whoever else shares it. */
+static void send_frame(struct client *c, struct gw_hub_frame *f)
 {
     if (c->close_code)
         return;
-    if (c->out_bytes + len > (size_t)c->hub->config->websocket_send_queue) {
+    if (c->out.bytes + gw_hub_frame_len(f) > (size_t)c->hub->config->websocket_send_queue) {
         gw_warn("hub", "socket %s reads too slowly: closing it", c->socket_id);
         /* No close frame gets past what it has not read: drop it now, and queue nothing more. */
         c->close_code = LWS_CLOSE_STATUS_POLICY_VIOLATION;
@@ -62,17 +67,16 @@ static void send_copy(struct client *c, const char *text, size_t len)
         gw_hub_wake(c->hub);
         return;
     }
-    struct out_msg *m = xmalloc(sizeof(*m) + LWS_PRE + len);
-    m->next = NULL;
-    m->len = len;
-    memcpy(m->buf + LWS_PRE, text, len);
-    if (c->out_tail)
-        c->out_tail->next = m;
-    else
-        c->out_head = m;
-    c->out_tail = m;
-    c->out_bytes += len;
+    gw_hub_sendq_push(&c->out, f);
     lws_callback_on_writable(c->wsi);
+}
+
+/* Queues a frame of the socket's own (text copied). */
+static void send_copy(struct client *c, const char *text, size_t len)
+{
+    struct gw_hub_frame *f = gw_hub_frame_new(text, len);
+    send_frame(c, f);
+    gw_hub_frame_unref(f);
 }
 
 static void send_take(struct client *c, char *text, size_t len)
@@ -105,15 +109,18 @@ static void note_answered(struct client *c, const char *method, bool failed)
 
 /* --- what the hub service asks of the sockets ----------------------------------------------- */
 
+/* One frame for every socket it goes to: encoded once, each socket's queue holding a reference. */
 void gw_hub_deliver(void *arg, void *const *sockets, size_t n, const char *event,
                     const json_t *data, const char *channel)
 {
     (void)arg;
     size_t len;
-    char *frame = gw_ws_event_frame(event, data, channel, &len);
+    char *text = gw_ws_event_frame(event, data, channel, &len);
+    struct gw_hub_frame *f = gw_hub_frame_new(text, len);
+    free(text);
     for (size_t i = 0; i < n; i++)
-        send_copy(sockets[i], frame, len);
-    free(frame);
+        send_frame(sockets[i], f);
+    gw_hub_frame_unref(f);
 }
 
 /* The socket is reachable from every instance (or the broker is away): tell the client its id. */
@@ -263,7 +270,8 @@ static bool start_call(struct client *c, const struct gw_ws_request *r)
         free(service);
         return true;
     }
-    snprintf(c->call_target, sizeof(c->call_target), "%s", r->method);
+    free(c->call_target);
+    c->call_target = xstrdup(r->method);
     if (!json_is_object(r->data)) {
         send_error_take(c, gw_hub_args_not_a_mapping(r->data), r->correlation_id);
         free(service);
@@ -402,32 +410,32 @@ int gw_hub_writeable(struct client *c)
         c->ping_due = false;
         if (lws_write(c->wsi, ping + LWS_PRE, sizeof(payload) - 1, LWS_WRITE_PING) < 0)
             return -1;
-        if (c->out_head)
+        if (c->out.count)
             lws_callback_on_writable(c->wsi);
         return 0;
     }
-    struct out_msg *m = c->out_head;
-    if (!m)
-        return 0;
-    c->out_head = m->next;
-    if (!c->out_head)
-        c->out_tail = NULL;
-    c->out_bytes -= m->len;
-    int n = lws_write(c->wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT);
-    gw_hub_deflate_hold(c, m);
-    if (n < 0)
-        return -1;
-    if (c->out_head)
+    /* A socket that deflates writes one frame per writeable (lws may still be deflating it); one
+     * that does not writes what waits while the kernel takes it whole, up to a few frames for
+     * fairness: a stream of broadcasts then costs a send per frame, not a poll round as well. */
+    for (int written = 0; written < WRITES_PER_WRITEABLE; written++) {
+        if (written > 0 && (c->deflate || lws_send_pipe_choked(c->wsi)))
+            break;
+        struct gw_hub_frame *f = gw_hub_sendq_pop(&c->out);
+        if (!f)
+            return 0;
+        int n = lws_write(c->wsi, gw_hub_frame_payload(f), gw_hub_frame_len(f), LWS_WRITE_TEXT);
+        gw_hub_deflate_hold(c, f);
+        if (n < 0)
+            return -1;
+    }
+    if (c->out.count)
         lws_callback_on_writable(c->wsi);
     return 0;
 }
 
 void gw_hub_drop_frames(struct client *c)
 {
-    for (struct out_msg *m = c->out_head, *next; m; m = next) {
-        next = m->next;
-        free(m);
-    }
+    gw_hub_sendq_clear(&c->out);
     for (struct in_msg *m = c->in_head, *next; m; m = next) {
         next = m->next;
         free(m);
@@ -435,8 +443,6 @@ void gw_hub_drop_frames(struct client *c)
     gw_hub_deflate_hold(c, NULL);
     free(c->inflating.data);
     c->inflating = (struct gw_strbuf){0};
-    c->out_head = c->out_tail = NULL;
     c->in_head = c->in_tail = NULL;
-    c->out_bytes = 0;
     c->in_count = 0;
 }

@@ -9,6 +9,7 @@
 #include "core/rpc.h"
 #include "core/strbuf.h"
 #include "core/wire.h"
+#include "gateway/hub_frame.h"
 #include "gateway/hub_service.h"
 
 #include <jansson.h>
@@ -20,12 +21,6 @@
 
 /* A ping carries a payload: lws reports the pong of an empty ping to nobody. */
 #define GW_HUB_PING_PAYLOAD "enoki"
-
-struct out_msg {
-    struct out_msg *next;
-    size_t len;
-    unsigned char buf[]; /* LWS_PRE bytes for lws, then the frame */
-};
 
 struct in_msg {
     struct in_msg *next;
@@ -46,19 +41,19 @@ struct client {
     /* permessage-deflate (gateway/hub_deflate.c): the compressed bytes being inflated, and the
      * message being deflated, kept until libwebsockets has read them all. */
     struct gw_strbuf inflating;
-    struct out_msg *deflating;
+    struct gw_hub_frame *deflating;
     struct in_msg *in_head, *in_tail;
     size_t in_count;
-    struct out_msg *out_head, *out_tail;
-    size_t out_bytes;
+    struct gw_hub_sendq out;  /* frames to send, shared with the other sockets they go to */
     struct gw_rpc_call *call; /* the call in flight, one at a time */
     json_t *call_correlation_id;
-    char call_target[256];
-    struct gw_hub_socket *sock;       /* the hub service's record of it: subscriptions, bindings */
+    char *call_target;          /* "service.method" of the last call (new), kept for its answer */
+    struct gw_hub_socket *sock; /* the hub service's record of it: subscriptions, bindings */
     json_t *subscribe_correlation_id; /* of the subscribe waiting for its channel's binding */
     int close_code;                   /* set: close with it (gw_hub_close_with) */
     const char *close_reason;         /* static; NULL: the close frame carries none */
     bool established;
+    bool deflate; /* permessage-deflate was agreed on (gateway/hub_deflate.c) */
     /* libwebsockets is closing it (a protocol error, or the peer's close): nothing more may be
      * written, or a data frame would follow the close frame (RFC 6455 5.5.1). */
     bool closing;
@@ -114,9 +109,10 @@ extern const struct lws_extension gw_hub_extensions[];
 /* At ESTABLISHED: bounds the socket's zlib state and keeps to the terms its client asked for. */
 void gw_hub_deflate_bound(struct client *c);
 
-/* The message just given to lws_write: kept until the next writeable (lws may still be deflating
- * it), then freed; NULL frees the last one. */
-void gw_hub_deflate_hold(struct client *c, struct out_msg *m);
+/* The frame just given to lws_write, with its reference (stolen): on a socket that deflates, kept
+ * until the next writeable (lws may still be deflating it), else given back at once; NULL gives
+ * back the one kept. */
+void gw_hub_deflate_hold(struct client *c, struct gw_hub_frame *f);
 
 /* --- gateway/hub_frames.c -----------------------------------------------------------------------
  */

@@ -137,11 +137,14 @@ size_t gw_hub_service_publish(struct gw_hub_service *hub, const char *channel, c
                               const json_t *data)
 {
     void **to = NULL;
-    size_t n = 0;
+    size_t n = 0, cap = 0;
     for (struct gw_hub_socket *s = hub->sockets; s; s = s->next) {
         if (!subscribed(s, channel))
             continue;
-        to = xrealloc(to, (n + 1) * sizeof(*to));
+        if (n == cap) { /* doubling: ten thousand subscribers are a few reallocations */
+            cap = cap ? cap * 2 : 64;
+            to = xrealloc(to, cap * sizeof(*to));
+        }
         to[n++] = s->socket;
     }
     if (n) {

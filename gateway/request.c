@@ -1,6 +1,7 @@
 #include "request.h"
 
 #include "core/clock.h"
+#include "core/text.h"
 #include "core/xalloc.h"
 #include "gateway/access_log.h"
 #include "gateway/http_metrics.h"
@@ -41,24 +42,39 @@ void gw_request_add_field(struct gw_request *req, const char *name, const char *
 
 const char *gw_request_header(const struct gw_request *req, const char *name)
 {
+    /* The first letters are compared first: most fields are passed over without a call. */
+    unsigned char first = (unsigned char)name[0] | 0x20;
     for (size_t i = 0; i < req->n_headers; i++)
-        if (strcasecmp(req->headers[i].name, name) == 0)
+        if (((unsigned char)req->headers[i].name[0] | 0x20) == first &&
+            strcasecmp(req->headers[i].name, name) == 0)
             return req->headers[i].value;
     return NULL;
 }
 
 void gw_request_client_address(const struct gw_request *req, char *buf, size_t len)
 {
-    snprintf(buf, len, "-");
-    const struct sockaddr *sa = req->peer;
-    if (!sa)
+    if (len < INET6_ADDRSTRLEN) {
+        if (len > 0)
+            buf[0] = '\0';
         return;
-    if (sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, buf,
-                  (socklen_t)len);
-    else if (sa->sa_family == AF_INET6)
+    }
+    const struct sockaddr *sa = req->peer;
+    if (sa && sa->sa_family == AF_INET) {
+        /* Dotted decimal by hand: inet_ntop formats through printf, for every access line. */
+        const unsigned char *octets =
+            (const unsigned char *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+        char *at = buf;
+        for (int i = 0; i < 4; i++) {
+            if (i)
+                *at++ = '.';
+            at += gw_fmt_u64(at, octets[i]);
+        }
+    } else if (sa && sa->sa_family == AF_INET6) {
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, buf,
                   (socklen_t)len);
+    } else {
+        memcpy(buf, "-", 2);
+    }
 }
 
 /* werkzeug's host when the client sent no Host. */

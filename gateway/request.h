@@ -128,7 +128,8 @@ void gw_request_add_field(struct gw_request *req, const char *name, const char *
 /* The first field called name (any case), or NULL. */
 const char *gw_request_header(const struct gw_request *req, const char *name);
 
-/* The client's address ("-" when unknown) and "host:port" of the socket the request came in on. */
+/* The client's address ("-" when unknown; buf of INET6_ADDRSTRLEN bytes at least) and "host:port"
+ * of the socket the request came in on. */
 void gw_request_client_address(const struct gw_request *req, char *buf, size_t len);
 void gw_request_server_address(const struct gw_request *req, char *buf, size_t len);
 

@@ -280,7 +280,7 @@ int gw_call_method_fits(const struct gw_config *config, const char *service, con
 const struct gw_policy_entry *gw_call_expose_find(const struct gw_config *config,
                                                   const char *service, const char *method)
 {
-    char *target = xasprintf("%s.%s", service, method);
+    char *target = xstrjoin(service, ".", method, NULL);
     const struct gw_policy_entry *found = NULL;
     for (size_t i = 0; i < config->expose.n && found == NULL; i++) {
         if (fnmatch(config->expose.items[i].pattern, target, 0) == 0)
@@ -365,10 +365,15 @@ json_t *gw_call_context_new(const struct gw_config *config, const char *kind,
         gw_uuid4(uuid);
         request_id = uuid;
     }
-    char *id = xasprintf("%s.%s.%s", config->name, kind, request_id);
-    snprintf(call_id, call_id_len, "%s", id);
+    char *id = xstrjoin(config->name, ".", kind, ".", request_id, NULL);
+    size_t id_len = strlen(id);
+    if (call_id_len > 0) {
+        size_t n = id_len < call_id_len ? id_len : call_id_len - 1;
+        memcpy(call_id, id, n);
+        call_id[n] = '\0';
+    }
     json_t *stack = json_array();
-    json_array_append_new(stack, json_string(id));
+    json_array_append_new(stack, json_stringn(id, id_len));
     free(id);
     json_object_set_new(context, "call_id_stack", stack);
     set_header_value(context, "auth_token", lookup(lookup_ctx, "Authorization"));

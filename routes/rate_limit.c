@@ -1,5 +1,6 @@
 #include "routes/rate_limit.h"
 
+#include "core/text.h"
 #include "core/xalloc.h"
 
 #include <fnmatch.h>
@@ -212,5 +213,25 @@ void gw_rate_policy_header(const struct gw_rate_limits *limits, uint64_t mask, c
 
 void gw_rate_limit_header(const struct gw_rate_verdict *v, char *buf, size_t len)
 {
-    snprintf(buf, len, "\"%s\";r=%lld;t=%lld", v->policy->conf->name, v->remaining, v->reset_s);
+    /* "<name>";r=<n>;t=<n>, without printf: it runs on every covered request. */
+    char r[GW_I64_DIGITS], t[GW_I64_DIGITS];
+    size_t r_len = gw_fmt_i64(r, v->remaining), t_len = gw_fmt_i64(t, v->reset_s);
+    const char *name = v->policy->conf->name;
+    size_t name_len = strlen(name);
+    if (len < name_len + r_len + t_len + 8) {
+        if (len > 0)
+            buf[0] = '\0';
+        return;
+    }
+    char *at = buf;
+    *at++ = '"';
+    memcpy(at, name, name_len);
+    at += name_len;
+    memcpy(at, "\";r=", 4);
+    at += 4;
+    memcpy(at, r, r_len);
+    at += r_len;
+    memcpy(at, ";t=", 3);
+    at += 3;
+    memcpy(at, t, t_len + 1);
 }

@@ -49,6 +49,17 @@ void gw_rate_store_free(struct gw_rate_store *s)
 void gw_rate_store_digest(const struct gw_rate_store *s, uint8_t kind, const void *data, size_t len,
                           struct gw_rate_digest *out)
 {
+    /* The kind byte and a short key (an address, a claim) hashed as one piece: no byte-wise
+     * joining of pieces, which cost more than the rounds. */
+    uint8_t joined[64];
+    if (len < sizeof(joined)) {
+        joined[0] = kind;
+        if (len)
+            memcpy(joined + 1, data, len);
+        out->a = gw_siphash(s->key_a, joined, len + 1);
+        out->b = gw_siphash(s->key_b, joined, len + 1);
+        return;
+    }
     struct gw_siphash h;
     gw_siphash_init(&h, s->key_a);
     gw_siphash_add(&h, &kind, 1);

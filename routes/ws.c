@@ -2,6 +2,7 @@
 
 #include "core/json.h"
 #include "core/status.h"
+#include "core/strbuf.h"
 #include "core/util.h"
 #include "core/xalloc.h"
 #include "routes/call.h"
@@ -68,13 +69,17 @@ static char *encode_take(json_t *frame, size_t *len)
 
 char *gw_ws_result_frame(const json_t *data, const json_t *correlation_id, size_t *len)
 {
-    json_t *frame = json_object();
-    json_object_set_new(frame, "type", json_string("result"));
-    json_object_set_new(frame, "success", json_true());
-    json_object_set(frame, "data", data ? (json_t *)(uintptr_t)data : json_null());
-    json_object_set(frame, "correlation_id",
-                    correlation_id ? (json_t *)(uintptr_t)correlation_id : json_null());
-    return encode_take(frame, len);
+    /* Written as json.dumps writes the hub's dict, without building it: every call's answer. */
+    const struct gw_json_dialect *python = gw_json_dialect_of(GW_JSON_PYTHON);
+    struct gw_strbuf b = {0};
+    gw_strbuf_adds(&b, "{\"type\": \"result\", \"success\": true, \"data\": ");
+    gw_json_write(&b, data ? data : json_null(), python);
+    gw_strbuf_adds(&b, ", \"correlation_id\": ");
+    gw_json_write(&b, correlation_id ? correlation_id : json_null(), python);
+    gw_strbuf_adds(&b, "}");
+    if (len)
+        *len = b.len;
+    return gw_strbuf_take(&b);
 }
 
 char *gw_ws_error_frame(const json_t *error, const json_t *correlation_id, size_t *len)
@@ -159,9 +164,12 @@ int gw_ws_call_target(const struct gw_config *config, const char *target, char *
 
 json_t *gw_ws_call_context(const json_t *socket_context, const char *gateway, const char *id)
 {
-    json_t *context = json_deep_copy(socket_context);
-    char *call_id = xasprintf("%s.ws.%s", gateway, id);
-    json_object_set_new(context, "call_id_stack", json_pack("[s]", call_id));
+    /* A shallow copy: the call only adds keys of its own; the socket's values are never changed. */
+    json_t *context = json_copy((json_t *)(uintptr_t)socket_context);
+    char *call_id = xstrjoin(gateway, ".ws.", id, NULL);
+    json_t *stack = json_array();
+    json_array_append_new(stack, json_string(call_id));
+    json_object_set_new(context, "call_id_stack", stack);
     free(call_id);
     return context;
 }

@@ -1,10 +1,14 @@
 /* Unit tests for core/text: base64url as JWS writes it, hex digits, tokens, werkzeug's url_quote.
  */
 #include "core/status.h"
+#include "core/strbuf.h"
 #include "core/text.h"
+#include "core/xalloc.h"
 
 #include "tests/unit/suites.h"
 
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,6 +106,45 @@ START_TEST(hex_token_and_quote)
 }
 END_TEST
 
+/* The hand-made integer formatting against printf's, at the edges and around every power of ten. */
+START_TEST(integers_as_printf_writes_them)
+{
+    char got[GW_I64_DIGITS + 1], want[32];
+    uint64_t u[] = {0, 1, 9, 10, 99, 100, 4294967295ULL, 4294967296ULL, UINT64_MAX, UINT64_MAX - 1};
+    for (size_t i = 0; i < sizeof(u) / sizeof(u[0]); i++) {
+        size_t n = gw_fmt_u64(got, u[i]);
+        snprintf(want, sizeof(want), "%llu", (unsigned long long)u[i]);
+        ck_assert_str_eq(got, want);
+        ck_assert_uint_eq(n, strlen(want));
+    }
+    int64_t v[] = {0, -1, 1, -9, -10, 1234567, -1234567, INT64_MAX, INT64_MIN, INT64_MIN + 1};
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        size_t n = gw_fmt_i64(got, v[i]);
+        snprintf(want, sizeof(want), "%lld", (long long)v[i]);
+        ck_assert_str_eq(got, want);
+        ck_assert_uint_eq(n, strlen(want));
+    }
+    for (uint64_t p = 1; p <= 1000000000000000000ULL; p *= 10) {
+        for (uint64_t x = p - 1; x <= p + 1; x++) {
+            gw_fmt_u64(got, x);
+            snprintf(want, sizeof(want), "%llu", (unsigned long long)x);
+            ck_assert_str_eq(got, want);
+        }
+    }
+    struct gw_strbuf b = {0};
+    gw_strbuf_adds(&b, "n=");
+    gw_strbuf_add_u64(&b, 18446744073709551615ULL);
+    ck_assert_str_eq(b.data, "n=18446744073709551615");
+    free(b.data);
+    char *joined = xstrjoin("svc", ".", "", "method", NULL);
+    ck_assert_str_eq(joined, "svc.method");
+    free(joined);
+    joined = xstrjoin("", NULL);
+    ck_assert_str_eq(joined, "");
+    free(joined);
+}
+END_TEST
+
 Suite *text_suite(void)
 {
     Suite *s = suite_create("text");
@@ -112,6 +155,7 @@ Suite *text_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("classes");
     tcase_add_test(tc, hex_token_and_quote);
+    tcase_add_test(tc, integers_as_printf_writes_them);
     suite_add_tcase(s, tc);
     return s;
 }

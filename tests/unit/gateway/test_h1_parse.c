@@ -426,6 +426,31 @@ START_TEST(passed_to_libmicrohttpd)
 }
 END_TEST
 
+/* Every byte at every place of a value long enough for the word-at-a-time check (several words
+ * and a tail): only tab, visible ASCII, space and obs-text keep the request on enoki's reader.
+ * CR, LF and NUL have rules of their own (above). */
+START_TEST(every_value_byte_at_every_place)
+{
+    static const char head[] = "GET /p HTTP/1.1\r\nHost: h\r\nX-A: ";
+    enum { VALUE = 27 };
+    char req[sizeof(head) - 1 + VALUE + 4];
+    for (int byte = 1; byte < 256; byte++) {
+        if (byte == '\r' || byte == '\n')
+            continue;
+        bool allowed = byte == '\t' || (byte >= 0x20 && byte != 0x7f);
+        /* A tab or space ending a value is trimmed, and trailing whitespace is libmicrohttpd's. */
+        for (size_t at = 0; at < VALUE - 1; at++) {
+            memcpy(req, head, sizeof(head) - 1);
+            memset(req + sizeof(head) - 1, 'v', VALUE);
+            req[sizeof(head) - 1 + at] = (char)byte;
+            memcpy(req + sizeof(head) - 1 + VALUE, "\r\n\r\n", 4);
+            enum reader_answer got = parse_status(req, sizeof(req));
+            ck_assert_msg(got == (allowed ? READY : PASS), "byte 0x%02x at %zu: %d", byte, at, got);
+        }
+    }
+}
+END_TEST
+
 START_TEST(head_longer_than_max_head)
 {
     static const char req[] = "POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nab";
@@ -580,6 +605,7 @@ Suite *h1_parse_suite(void)
     TCase *pass = tcase_create("pass");
     tcase_add_loop_test(pass, passed_to_libmicrohttpd, 0,
                         (int)(sizeof(pass_cases) / sizeof(pass_cases[0])));
+    tcase_add_test(pass, every_value_byte_at_every_place);
     tcase_add_test(pass, head_longer_than_max_head);
     tcase_add_test(pass, body_longer_than_max_body);
     tcase_add_test(pass, too_many_headers);

@@ -1,0 +1,424 @@
+/* json_decode.c - JSON text into jansson values, for the texts enoki decodes on every call: AMQP
+ * replies, websocket frames, requests to enoki's own service (bench/README.md, "Issue 20":
+ * jansson's reader cost some 150 instructions a byte, a fifth of a websocket call).
+ *
+ * It accepts and refuses what json_loadb(JSON_DECODE_ANY) does and builds the same values (the
+ * fuzz harness tests/fuzz/fuzz_json.c checks both against each other): RFC 8259 JSON, any value at
+ * the top, strings of well-formed UTF-8 without NUL (not even as \u0000), integers within 64 bits
+ * (beyond them the text is refused, not rounded), reals within a double's range, a later duplicate
+ * key replacing the earlier one in its place, values nested 2048 deep at most (the top one is
+ * 1 deep, as jansson counts). The lenient part
+ * (NaN, Infinity) is json.c's, before this reader sees the text.
+ */
+#include "json.h"
+
+#include "utf8.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { MAX_DEPTH = JSON_PARSER_MAX_DEPTH, MAX_NUMBER = 64 };
+
+struct reader {
+    const unsigned char *start, *at, *end;
+    json_error_t *error;
+    char *scratch; /* a string's bytes once it holds an escape */
+    size_t scratch_len, scratch_cap;
+};
+
+/* Records the first error: where (line, column and byte position, as jansson counts them) and why.
+ * Returns NULL for the caller to pass up. */
+static json_t *fail(struct reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static json_t *fail(struct reader *r, const char *fmt, ...)
+{
+    if (!r->error)
+        return NULL;
+    int line = 1, column = 0;
+    for (const unsigned char *p = r->start; p < r->at; p++) {
+        if (*p == '\n') {
+            line++;
+            column = 0;
+        } else if ((*p & 0xC0) != 0x80) {
+            column++;
+        }
+    }
+    r->error->line = line;
+    r->error->column = column;
+    r->error->position = (int)(r->at - r->start);
+    snprintf(r->error->source, sizeof(r->error->source), "<buffer>");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->error->text, sizeof(r->error->text), fmt, ap);
+    va_end(ap);
+    r->error = NULL; /* the first error is the one reported */
+    return NULL;
+}
+
+static void skip_space(struct reader *r)
+{
+    while (r->at < r->end && (*r->at == ' ' || *r->at == '\t' || *r->at == '\n' || *r->at == '\r'))
+        r->at++;
+}
+
+static void scratch_add(struct reader *r, const void *bytes, size_t n)
+{
+    if (n == 0)
+        return;
+    if (r->scratch_len + n > r->scratch_cap) {
+        size_t cap = r->scratch_cap ? r->scratch_cap : 256;
+        while (cap < r->scratch_len + n)
+            cap *= 2;
+        char *grown = realloc(r->scratch, cap);
+        if (!grown)
+            abort();
+        r->scratch = grown;
+        r->scratch_cap = cap;
+    }
+    memcpy(r->scratch + r->scratch_len, bytes, n);
+    r->scratch_len += n;
+}
+
+static int hex4(const unsigned char *p)
+{
+    int v = 0;
+    for (int i = 0; i < 4; i++) {
+        int c = p[i], d;
+        if (c >= '0' && c <= '9')
+            d = c - '0';
+        else if (c >= 'a' && c <= 'f')
+            d = c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F')
+            d = c - 'A' + 10;
+        else
+            return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+static void scratch_code_point(struct reader *r, unsigned long cp)
+{
+    unsigned char out[4];
+    size_t n;
+    if (cp < 0x80) {
+        out[0] = (unsigned char)cp;
+        n = 1;
+    } else if (cp < 0x800) {
+        out[0] = (unsigned char)(0xC0 | (cp >> 6));
+        out[1] = (unsigned char)(0x80 | (cp & 0x3F));
+        n = 2;
+    } else if (cp < 0x10000) {
+        out[0] = (unsigned char)(0xE0 | (cp >> 12));
+        out[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (unsigned char)(0x80 | (cp & 0x3F));
+        n = 3;
+    } else {
+        out[0] = (unsigned char)(0xF0 | (cp >> 18));
+        out[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+        out[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        out[3] = (unsigned char)(0x80 | (cp & 0x3F));
+        n = 4;
+    }
+    scratch_add(r, out, n);
+}
+
+/* One escape after its backslash; false (error set) when it is not one JSON has. */
+static bool read_escape(struct reader *r)
+{
+    if (r->at >= r->end)
+        return fail(r, "premature end of input"), false;
+    unsigned char c = *r->at++;
+    static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+    const char *simple = c ? strchr(from, c) : NULL;
+    if (simple) {
+        scratch_add(r, &to[simple - from], 1);
+        return true;
+    }
+    if (c != 'u')
+        return fail(r, "invalid escape '\\%c'", c), false;
+    int hi = r->end - r->at >= 4 ? hex4(r->at) : -1;
+    if (hi < 0)
+        return fail(r, "invalid escape"), false;
+    r->at += 4;
+    unsigned long cp = (unsigned long)hi;
+    if (hi >= 0xD800 && hi <= 0xDBFF) {
+        int lo = r->end - r->at >= 6 && r->at[0] == '\\' && r->at[1] == 'u' ? hex4(r->at + 2) : -1;
+        if (lo < 0xDC00 || lo > 0xDFFF)
+            return fail(r, "invalid Unicode '\\u%04X'", (unsigned)hi), false;
+        r->at += 6;
+        cp = 0x10000 + (((unsigned long)hi - 0xD800) << 10) + ((unsigned long)lo - 0xDC00);
+    } else if (hi >= 0xDC00 && hi <= 0xDFFF) {
+        return fail(r, "invalid Unicode '\\u%04X'", (unsigned)hi), false;
+    } else if (hi == 0) {
+        return fail(r, "\\u0000 is not allowed without JSON_ALLOW_NUL"), false;
+    }
+    scratch_code_point(r, cp);
+    return true;
+}
+
+/* The string after its opening quote, up to and past its closing one: its bytes in *text (into
+ * the input, or the scratch buffer once an escape was met) and *len. */
+static bool read_string(struct reader *r, const char **text, size_t *len)
+{
+    const unsigned char *run = r->at;
+    bool escaped = false;
+    r->scratch_len = 0;
+    for (;;) {
+        /* Plain ASCII goes by without a copy. */
+        while (r->at < r->end && *r->at >= 0x20 && *r->at < 0x80 && *r->at != '"' && *r->at != '\\')
+            r->at++;
+        if (r->at >= r->end)
+            return fail(r, "premature end of input"), false;
+        unsigned char c = *r->at;
+        if (c == '"') {
+            if (escaped)
+                scratch_add(r, run, (size_t)(r->at - run));
+            r->at++;
+            *text = escaped ? r->scratch : (const char *)run;
+            *len = escaped ? r->scratch_len : (size_t)(r->at - 1 - run);
+            return true;
+        }
+        if (c == '\\') {
+            scratch_add(r, run, (size_t)(r->at - run));
+            r->at++;
+            if (!read_escape(r))
+                return false;
+            escaped = true;
+            run = r->at;
+            continue;
+        }
+        if (c < 0x20)
+            return fail(r, "control character 0x%x", c), false;
+        unsigned long cp;
+        size_t n = gw_utf8_decode((const char *)r->at, (size_t)(r->end - r->at), &cp);
+        if (n == 0)
+            return fail(r, "unable to decode byte 0x%x", c), false;
+        r->at += n;
+    }
+}
+
+static json_t *read_number(struct reader *r)
+{
+    const unsigned char *begin = r->at, *p = r->at;
+    bool negative = p < r->end && *p == '-';
+    if (negative)
+        p++;
+    if (p >= r->end || *p < '0' || *p > '9')
+        return fail(r, "invalid token");
+    if (*p == '0') {
+        p++;
+        if (p < r->end && *p >= '0' && *p <= '9')
+            return fail(r, "invalid token");
+    } else {
+        while (p < r->end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    bool real = false;
+    if (p < r->end && *p == '.') {
+        p++;
+        if (p >= r->end || *p < '0' || *p > '9')
+            return fail(r, "invalid token");
+        while (p < r->end && *p >= '0' && *p <= '9')
+            p++;
+        real = true;
+    }
+    if (p < r->end && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < r->end && (*p == '+' || *p == '-'))
+            p++;
+        if (p >= r->end || *p < '0' || *p > '9')
+            return fail(r, "invalid token");
+        while (p < r->end && *p >= '0' && *p <= '9')
+            p++;
+        real = true;
+    }
+    r->at = p;
+    if (!real) {
+        /* Digits into an unsigned magnitude; the sign's range decides. */
+        uint64_t magnitude = 0;
+        bool overflow = false;
+        for (const unsigned char *d = begin + negative; d < p; d++) {
+            unsigned digit = (unsigned)(*d - '0');
+            if (magnitude > (UINT64_MAX - digit) / 10)
+                overflow = true;
+            else
+                magnitude = magnitude * 10 + digit;
+        }
+        if (negative && !overflow && magnitude <= (uint64_t)INT64_MAX + 1)
+            return json_integer(magnitude == (uint64_t)INT64_MAX + 1 ? INT64_MIN
+                                                                     : -(json_int_t)magnitude);
+        if (!negative && !overflow && magnitude <= (uint64_t)INT64_MAX)
+            return json_integer((json_int_t)magnitude);
+        r->at = begin;
+        return fail(r, negative ? "too big negative integer" : "too big integer");
+    }
+    char text[MAX_NUMBER];
+    char *copy = (size_t)(p - begin) < sizeof(text) ? text : malloc((size_t)(p - begin) + 1);
+    if (!copy)
+        abort();
+    memcpy(copy, begin, (size_t)(p - begin));
+    copy[p - begin] = '\0';
+    errno = 0;
+    double value = strtod(copy, NULL); /* the C locale: '.' is the decimal point */
+    bool overflow = errno == ERANGE && (value > 1.0 || value < -1.0);
+    if (copy != text)
+        free(copy);
+    if (overflow) {
+        r->at = begin;
+        return fail(r, "real number overflow");
+    }
+    return json_real(value);
+}
+
+static json_t *read_value(struct reader *r, int depth);
+
+static json_t *read_array(struct reader *r, int depth)
+{
+    json_t *array = json_array();
+    skip_space(r);
+    if (r->at < r->end && *r->at == ']') {
+        r->at++;
+        return array;
+    }
+    for (;;) {
+        json_t *item = read_value(r, depth + 1);
+        if (!item || json_array_append_new(array, item) != 0)
+            break;
+        skip_space(r);
+        if (r->at < r->end && *r->at == ',') {
+            r->at++;
+            continue;
+        }
+        if (r->at < r->end && *r->at == ']') {
+            r->at++;
+            return array;
+        }
+        fail(r, r->at < r->end ? "']' expected" : "premature end of input");
+        break;
+    }
+    json_decref(array);
+    return NULL;
+}
+
+static json_t *read_object(struct reader *r, int depth)
+{
+    json_t *object = json_object();
+    skip_space(r);
+    if (r->at < r->end && *r->at == '}') {
+        r->at++;
+        return object;
+    }
+    for (;;) {
+        skip_space(r);
+        if (r->at >= r->end || *r->at != '"') {
+            fail(r, r->at < r->end ? "string or '}' expected" : "premature end of input");
+            break;
+        }
+        r->at++;
+        const char *key;
+        size_t key_len;
+        if (!read_string(r, &key, &key_len))
+            break;
+        /* The key is copied before the value's strings reuse the scratch buffer. */
+        char small[128];
+        char *owned = key_len < sizeof(small) ? small : malloc(key_len + 1);
+        if (!owned)
+            abort();
+        memcpy(owned, key, key_len);
+        owned[key_len] = '\0';
+        skip_space(r);
+        json_t *value = NULL;
+        if (r->at >= r->end || *r->at != ':')
+            fail(r, r->at < r->end ? "':' expected" : "premature end of input");
+        else if ((r->at++, value = read_value(r, depth + 1)) != NULL)
+            json_object_setn_new_nocheck(object, owned, key_len, value);
+        if (owned != small)
+            free(owned);
+        if (!value)
+            break;
+        skip_space(r);
+        if (r->at < r->end && *r->at == ',') {
+            r->at++;
+            continue;
+        }
+        if (r->at < r->end && *r->at == '}') {
+            r->at++;
+            return object;
+        }
+        fail(r, r->at < r->end ? "'}' expected" : "premature end of input");
+        break;
+    }
+    json_decref(object);
+    return NULL;
+}
+
+static bool word_is(struct reader *r, const char *word, size_t n)
+{
+    if ((size_t)(r->end - r->at) < n || memcmp(r->at, word, n) != 0)
+        return false;
+    /* "truex" is one (invalid) word to jansson's lexer, not true then x. */
+    const unsigned char *after = r->at + n;
+    if (after < r->end && ((*after >= 'a' && *after <= 'z') || (*after >= 'A' && *after <= 'Z')))
+        return false;
+    r->at = after;
+    return true;
+}
+
+/* A value depth deep (the top one is 1 deep). */
+static json_t *read_value(struct reader *r, int depth)
+{
+    skip_space(r);
+    if (r->at >= r->end)
+        return fail(r, "premature end of input");
+    if (depth > MAX_DEPTH)
+        return fail(r, "maximum parsing depth reached");
+    unsigned char c = *r->at;
+    switch (c) {
+    case '{':
+    case '[':
+        r->at++;
+        return c == '{' ? read_object(r, depth) : read_array(r, depth);
+    case '"': {
+        r->at++;
+        const char *text;
+        size_t len;
+        if (!read_string(r, &text, &len))
+            return NULL;
+        return json_stringn_nocheck(text, len);
+    }
+    case 't':
+        return word_is(r, "true", 4) ? json_true() : fail(r, "invalid token");
+    case 'f':
+        return word_is(r, "false", 5) ? json_false() : fail(r, "invalid token");
+    case 'n':
+        return word_is(r, "null", 4) ? json_null() : fail(r, "invalid token");
+    default:
+        if (c == '-' || (c >= '0' && c <= '9'))
+            return read_number(r);
+        return fail(r, "invalid token");
+    }
+}
+
+json_t *gw_json_decode(const char *text, size_t len, json_error_t *error)
+{
+    struct reader r = {.start = (const unsigned char *)text,
+                       .at = (const unsigned char *)text,
+                       .end = (const unsigned char *)text + len,
+                       .error = error};
+    json_t *value = read_value(&r, 1);
+    if (value) {
+        skip_space(&r);
+        if (r.at < r.end) {
+            fail(&r, "end of file expected");
+            json_decref(value);
+            value = NULL;
+        }
+    }
+    free(r.scratch);
+    return value;
+}
