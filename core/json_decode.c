@@ -277,6 +277,21 @@ static json_t *read_number(struct reader *r)
 
 static json_t *read_value(struct reader *r, int depth);
 
+/* After a container's item: a ',' (another item follows), its closer (the container ends), or an
+ * error. */
+enum after_item { ANOTHER, CLOSED, BROKEN };
+static enum after_item after_item(struct reader *r, char closer)
+{
+    skip_space(r);
+    if (r->at < r->end && (*r->at == ',' || *r->at == closer))
+        return *r->at++ == ',' ? ANOTHER : CLOSED;
+    if (r->at >= r->end)
+        fail(r, "premature end of input");
+    else
+        fail(r, "'%c' expected", closer);
+    return BROKEN;
+}
+
 static json_t *read_array(struct reader *r, int depth)
 {
     json_t *array = json_array();
@@ -289,17 +304,11 @@ static json_t *read_array(struct reader *r, int depth)
         json_t *item = read_value(r, depth + 1);
         if (!item || json_array_append_new(array, item) != 0)
             break;
-        skip_space(r);
-        if (r->at < r->end && *r->at == ',') {
-            r->at++;
-            continue;
-        }
-        if (r->at < r->end && *r->at == ']') {
-            r->at++;
+        enum after_item next = after_item(r, ']');
+        if (next == CLOSED)
             return array;
-        }
-        fail(r, r->at < r->end ? "']' expected" : "premature end of input");
-        break;
+        if (next == BROKEN)
+            break;
     }
     json_decref(array);
     return NULL;
@@ -341,17 +350,11 @@ static json_t *read_object(struct reader *r, int depth)
             free(owned);
         if (!value)
             break;
-        skip_space(r);
-        if (r->at < r->end && *r->at == ',') {
-            r->at++;
-            continue;
-        }
-        if (r->at < r->end && *r->at == '}') {
-            r->at++;
+        enum after_item next = after_item(r, '}');
+        if (next == CLOSED)
             return object;
-        }
-        fail(r, r->at < r->end ? "'}' expected" : "premature end of input");
-        break;
+        if (next == BROKEN)
+            break;
     }
     json_decref(object);
     return NULL;
