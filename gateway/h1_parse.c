@@ -8,13 +8,9 @@
 #include <string.h>
 #include <strings.h>
 
-bool gw_h1_token_is(const char *s, size_t len, const char *lit)
-{
-    return strlen(lit) == len && strncasecmp(s, lit, len) == 0;
-}
-
-/* gw_h1_token_is for a literal: its length is known when compiling, so the names of other
- * lengths cost a comparison each (every header line goes past a dozen of them). */
+/* Whether s[0..len) is the literal lit, ignoring case (a header name or a value's token). Its
+ * length is known when compiling, so the names of other lengths cost a comparison each (every
+ * header line goes past a dozen of them). */
 #define TOKEN_IS(s, len, lit) ((len) == sizeof(lit) - 1 && strncasecmp((s), (lit), (len)) == 0)
 
 static bool is_target_char(unsigned char c)
@@ -115,9 +111,9 @@ static bool read_connection(const char *v, size_t len, bool *close)
             i++;
         if (i == start)
             break;
-        if (gw_h1_token_is(v + start, i - start, "close"))
+        if (TOKEN_IS(v + start, i - start, "close"))
             *close = true;
-        else if (!gw_h1_token_is(v + start, i - start, "keep-alive"))
+        else if (!TOKEN_IS(v + start, i - start, "keep-alive"))
             return false;
     }
     return true;
@@ -327,7 +323,7 @@ static void check_framing(const struct scan *s, const struct gw_h1_limits *limit
                "the body's length is unknown: send one Transfer-Encoding, and end it with "
                "chunked");
     else if (s->transfer_encodings &&
-             !gw_h1_token_is(s->transfer_encoding, s->transfer_encoding_len, "chunked"))
+             !TOKEN_IS(s->transfer_encoding, s->transfer_encoding_len, "chunked"))
         refuse(out, 501, "not_implemented", "enoki reads no transfer coding but chunked");
     else if (s->length_conflict)
         refuse(out, 400, "bad_request", "the request has different Content-Length values");

@@ -92,7 +92,4 @@ struct gw_h1_head {
 void gw_h1_scan(const char *buf, size_t len, bool full, const struct gw_h1_limits *limits,
                 struct gw_h1_head *out);
 
-/* Whether s[0..len) is lit, ignoring case: a header name or a token of a value. */
-bool gw_h1_token_is(const char *s, size_t len, const char *lit);
-
 #endif
