@@ -292,14 +292,22 @@ static enum after_item after_item(struct reader *r, char closer)
     return BROKEN;
 }
 
+/* After an opening bracket: whether the container closes at once (closer taken). */
+static bool closes_empty(struct reader *r, char closer)
+{
+    skip_space(r);
+    if (r->at < r->end && *r->at == closer) {
+        r->at++;
+        return true;
+    }
+    return false;
+}
+
 static json_t *read_array(struct reader *r, int depth)
 {
     json_t *array = json_array();
-    skip_space(r);
-    if (r->at < r->end && *r->at == ']') {
-        r->at++;
+    if (closes_empty(r, ']'))
         return array;
-    }
     for (;;) {
         json_t *item = read_value(r, depth + 1);
         if (!item || json_array_append_new(array, item) != 0)
@@ -317,11 +325,8 @@ static json_t *read_array(struct reader *r, int depth)
 static json_t *read_object(struct reader *r, int depth)
 {
     json_t *object = json_object();
-    skip_space(r);
-    if (r->at < r->end && *r->at == '}') {
-        r->at++;
+    if (closes_empty(r, '}'))
         return object;
-    }
     for (;;) {
         skip_space(r);
         if (r->at >= r->end || *r->at != '"') {
