@@ -33,6 +33,11 @@ enum { LWS_TIMEOUT_S = 20 };
  * control frame's payload whole: at least 125 bytes (RFC 6455 5.5). */
 enum { RX_BUFFER_SIZE = 512 };
 
+/* What lws hands the kernel in one send. Without it lws sends at most the rx buffer's size (and a
+ * few bytes) at a time and keeps a copy of the rest, one piece per writeable round: a 4 KiB answer
+ * took eight. The kernel takes what it can; lws keeps only what it did not take. */
+enum { TX_PACKET_SIZE = 1 << 24 };
+
 /* lws takes at most its rx buffer of pre-read data: a longer upgrade head is left unread. */
 enum { ADOPT_HEAD_MAX = 2048 };
 
@@ -348,6 +353,7 @@ struct gw_hub *gw_hub_new(uv_loop_t *loop, const struct gw_config *config, struc
         .callback = hub_callback,
         .per_session_data_size = sizeof(struct client),
         .rx_buffer_size = RX_BUFFER_SIZE,
+        .tx_packet_size = TX_PACKET_SIZE,
     };
     void *loops[] = {loop};
     struct lws_context_creation_info info;
@@ -382,7 +388,12 @@ struct gw_hub *gw_hub_new(uv_loop_t *loop, const struct gw_config *config, struc
         uint64_t tick = (uint64_t)config->websocket_ping * 1000 / KEEPALIVE_CHECKS;
         uv_timer_start(&hub->keepalive, on_keepalive, tick ? tick : 1, tick ? tick : 1);
     }
-    hub->keepalive_on = true;
+    hub->handles_open = true;
+    uv_check_init(loop, &hub->send_check);
+    uv_idle_init(loop, &hub->send_idle);
+    hub->send_check.data = hub->send_idle.data = hub;
+    uv_unref((uv_handle_t *)&hub->send_check);
+    uv_unref((uv_handle_t *)&hub->send_idle);
     return hub;
 }
 
@@ -443,7 +454,7 @@ void gw_hub_close_sockets(struct gw_hub *hub)
         gw_hub_close_with(c, LWS_CLOSE_STATUS_GOINGAWAY, NULL);
 }
 
-static void on_keepalive_closed(uv_handle_t *handle)
+static void on_handle_closed(uv_handle_t *handle)
 {
     (void)handle; /* the hub is freed after the loop ends */
 }
@@ -452,10 +463,12 @@ void gw_hub_close(struct gw_hub *hub)
 {
     if (!hub || !hub->context)
         return;
-    if (hub->keepalive_on) {
+    if (hub->handles_open) {
         uv_timer_stop(&hub->keepalive);
-        uv_close((uv_handle_t *)&hub->keepalive, on_keepalive_closed);
-        hub->keepalive_on = false;
+        uv_close((uv_handle_t *)&hub->keepalive, on_handle_closed);
+        uv_close((uv_handle_t *)&hub->send_check, on_handle_closed);
+        uv_close((uv_handle_t *)&hub->send_idle, on_handle_closed);
+        hub->handles_open = false;
     }
     /* With a foreign loop, lws closes its libuv handles on the loop and finishes when destroyed
      * again after the loop has run (gw_hub_free). */

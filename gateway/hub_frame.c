@@ -17,18 +17,45 @@ static size_t frames_live;
 struct gw_hub_frame {
     size_t refs;
     size_t len;
-    unsigned char buf[]; /* LWS_PRE bytes for lws, then the payload */
+    unsigned header_len; /* the header's bytes, at the end of the headroom */
+    unsigned char buf[]; /* LWS_PRE bytes of headroom (the header at their end), then the payload */
 };
+
+_Static_assert(LWS_PRE >= 10, "the headroom holds a header of a 64-bit length");
+
+/* A server's text frame's header (RFC 6455 5.2: FIN, opcode 1, no mask) for a payload of len
+ * bytes, written to end at `end`; returns its length. */
+static unsigned write_header(unsigned char *end, size_t len)
+{
+    unsigned n = len < 126 ? 2 : len < 65536 ? 4 : 10;
+    unsigned char *h = end - n;
+    h[0] = 0x81;
+    if (n == 2) {
+        h[1] = (unsigned char)len;
+    } else {
+        h[1] = n == 4 ? 126 : 127;
+        for (unsigned i = 2; i < n; i++)
+            h[i] = (unsigned char)((uint64_t)len >> (8 * (n - 1 - i)));
+    }
+    return n;
+}
 
 struct gw_hub_frame *gw_hub_frame_new(const char *text, size_t len)
 {
     struct gw_hub_frame *f = xmalloc(sizeof(*f) + LWS_PRE + len);
     f->refs = 1;
     f->len = len;
+    f->header_len = write_header(f->buf + LWS_PRE, len);
     frames_live++;
     if (len)
         memcpy(f->buf + LWS_PRE, text, len);
     return f;
+}
+
+const unsigned char *gw_hub_frame_wire(const struct gw_hub_frame *f, size_t *len)
+{
+    *len = f->header_len + f->len;
+    return f->buf + LWS_PRE - f->header_len;
 }
 
 struct gw_hub_frame *gw_hub_frame_ref(struct gw_hub_frame *f)
@@ -97,6 +124,14 @@ struct gw_hub_frame *gw_hub_sendq_pop(struct gw_hub_sendq *q)
         *q = (struct gw_hub_sendq){0};
     }
     return f;
+}
+
+uint32_t gw_hub_sendq_peek(const struct gw_hub_sendq *q, struct gw_hub_frame **frames, uint32_t max)
+{
+    uint32_t n = q->count < max ? q->count : max;
+    for (uint32_t i = 0; i < n; i++)
+        frames[i] = q->ring[(q->head + i) % q->cap];
+    return n;
 }
 
 void gw_hub_sendq_clear(struct gw_hub_sendq *q)

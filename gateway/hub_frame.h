@@ -3,10 +3,10 @@
  * to it (docs/architecture.md, "The hub on libwebsockets"). A frame lives until the last socket has
  * written it or dropped it. Not thread-safe: a frame belongs to one process's loop.
  *
- * A frame's payload is preceded by LWS_PRE bytes of headroom, where libwebsockets writes the
- * frame's header. Every socket writes the same header there (a server's text frame of the same
- * length, unmasked), one socket at a time, and libwebsockets copies what it cannot send at once:
- * the payload itself is never written, so one buffer serves every socket.
+ * A frame's payload is preceded by LWS_PRE bytes of headroom, which end with the frame's header
+ * (a server's text frame of that length, unmasked): the same for every socket, so the hub sends
+ * header and payload from the one buffer (gw_hub_frame_wire), and libwebsockets, where it writes a
+ * frame itself, writes the same header bytes there. The payload is never written.
  */
 #ifndef ENOKI_HUB_FRAME_H
 #define ENOKI_HUB_FRAME_H
@@ -31,6 +31,9 @@ unsigned char *gw_hub_frame_payload(struct gw_hub_frame *f);
 size_t gw_hub_frame_len(const struct gw_hub_frame *f);
 size_t gw_hub_frame_refs(const struct gw_hub_frame *f);
 
+/* The frame as it goes on the wire: header and payload, *len bytes (borrowed). */
+const unsigned char *gw_hub_frame_wire(const struct gw_hub_frame *f, size_t *len);
+
 /* Frames alive in the process (for the tests: a frame outlives no reference and no reference its
  * frame). */
 size_t gw_hub_frames_live(void);
@@ -49,6 +52,11 @@ void gw_hub_sendq_push(struct gw_hub_sendq *q, struct gw_hub_frame *f);
 /* The oldest frame, taken off the queue with its reference (stolen by the caller: unref it), or
  * NULL when the queue is empty. */
 struct gw_hub_frame *gw_hub_sendq_pop(struct gw_hub_sendq *q);
+
+/* Up to max of the oldest frames, oldest first, into frames (borrowed: still queued); their
+ * number. */
+uint32_t gw_hub_sendq_peek(const struct gw_hub_sendq *q, struct gw_hub_frame **frames,
+                           uint32_t max);
 
 /* Drops every frame queued (their references given back) and the queue's memory. */
 void gw_hub_sendq_clear(struct gw_hub_sendq *q);

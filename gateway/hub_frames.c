@@ -14,14 +14,14 @@
 #include "routes/trace_context.h"
 #include "routes/ws.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 /* Frames received and not yet answered one socket may hold; beyond, it is closed (1008). */
 enum { MAX_PENDING_FRAMES = 64 };
-
-/* Frames a socket without permessage-deflate may write in one writeable callback. */
-enum { WRITES_PER_WRITEABLE = 16 };
 
 /* --- sending ---------------------------------------------------------------------------------- */
 
@@ -52,6 +52,117 @@ int gw_hub_on_timer(struct client *c)
     return -1;
 }
 
+/* Frames one sendmsg carries at most: a socket far behind takes its turns with the others. */
+enum { FRAMES_PER_SEND = 16 };
+
+/* The connection broke under a send: nothing more goes to it, lws closes it. */
+static void broken(struct client *c)
+{
+    c->closing = true;
+    lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    gw_hub_wake(c->hub);
+}
+
+/* Sends c's queued frames, up to FRAMES_PER_SEND in one sendmsg, when nothing of lws's is ahead of
+ * them (the unsent part of a frame, a pong): a broadcast costs each socket a send, several
+ * broadcasts in one pass of the loop still one. What the kernel does not take of a frame goes to
+ * lws, which keeps a copy and sends it before anything else (4.1.6's lws_issue_raw); the frames
+ * not begun stay queued for the writeable callback. Not for a socket that deflates (lws deflates
+ * in the writeable callback only). Returns -1 when the connection is broken. */
+static int send_queued(struct client *c)
+{
+    if (!c->out.count)
+        return 0;
+    if (lws_partial_buffered(c->wsi)) {
+        lws_callback_on_writable(c->wsi);
+        return 0;
+    }
+    struct gw_hub_frame *frames[FRAMES_PER_SEND];
+    struct iovec iov[FRAMES_PER_SEND];
+    uint32_t n = gw_hub_sendq_peek(&c->out, frames, FRAMES_PER_SEND);
+    for (uint32_t i = 0; i < n; i++) {
+        size_t len;
+        iov[i].iov_base = (void *)(uintptr_t)gw_hub_frame_wire(frames[i], &len);
+        iov[i].iov_len = len;
+    }
+    struct msghdr msg = {.msg_iov = iov, .msg_iovlen = n};
+    ssize_t sent = sendmsg(lws_get_socket_fd(c->wsi), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+        return -1;
+    size_t left = sent < 0 ? 0 : (size_t)sent;
+    for (uint32_t i = 0; i < n && left > 0; i++) {
+        struct gw_hub_frame *f = gw_hub_sendq_pop(&c->out);
+        size_t took = left < iov[i].iov_len ? left : iov[i].iov_len;
+        left -= took;
+        int w = 0;
+        if (took < iov[i].iov_len)
+            w = lws_write(c->wsi, (unsigned char *)iov[i].iov_base + took, iov[i].iov_len - took,
+                          LWS_WRITE_HTTP); /* raw bytes: the rest of the frame */
+        gw_hub_frame_unref(f);
+        if (w < 0)
+            return -1;
+    }
+    if (c->out.count)
+        lws_callback_on_writable(c->wsi);
+    return 0;
+}
+
+static void unlist(struct client *c)
+{
+    if (!c->send_listed)
+        return;
+    if (c->send_prev)
+        c->send_prev->send_next = c->send_next;
+    else
+        c->hub->to_send = c->send_next;
+    if (c->send_next)
+        c->send_next->send_prev = c->send_prev;
+    c->send_prev = c->send_next = NULL;
+    c->send_listed = false;
+}
+
+static void on_send_check(uv_check_t *check);
+static void on_send_idle(uv_idle_t *idle);
+
+/* Has c's queue sent at the end of this pass of the loop: after its I/O callbacks (the check
+ * handle), or at the start of the next pass for a frame queued after them (the idle handle, which
+ * also keeps the loop from waiting while any socket is listed). */
+static void list_to_send(struct client *c)
+{
+    struct gw_hub *hub = c->hub;
+    if (c->send_listed || !hub->handles_open)
+        return;
+    c->send_listed = true;
+    c->send_next = hub->to_send;
+    if (hub->to_send)
+        hub->to_send->send_prev = c;
+    hub->to_send = c;
+    uv_check_start(&hub->send_check, on_send_check);
+    uv_idle_start(&hub->send_idle, on_send_idle);
+}
+
+static void send_pass(struct gw_hub *hub)
+{
+    while (hub->to_send) {
+        struct client *c = hub->to_send;
+        unlist(c);
+        if (!c->closing && !c->close_code && send_queued(c) < 0)
+            broken(c);
+    }
+    uv_check_stop(&hub->send_check);
+    uv_idle_stop(&hub->send_idle);
+}
+
+static void on_send_check(uv_check_t *check)
+{
+    send_pass(check->data);
+}
+
+static void on_send_idle(uv_idle_t *idle)
+{
+    send_pass(idle->data);
+}
+
 /* Queues a frame for the socket (a reference of its own to f, borrowed); a reader too far behind
  * is dropped: its queue is bounded by websocket_send_queue, counting each frame it holds whole,
  * whoever else shares it. */
@@ -68,7 +179,10 @@ static void send_frame(struct client *c, struct gw_hub_frame *f)
         return;
     }
     gw_hub_sendq_push(&c->out, f);
-    lws_callback_on_writable(c->wsi);
+    if (c->deflate)
+        lws_callback_on_writable(c->wsi);
+    else
+        list_to_send(c);
 }
 
 /* Queues a frame of the socket's own (text copied). */
@@ -414,20 +528,16 @@ int gw_hub_writeable(struct client *c)
             lws_callback_on_writable(c->wsi);
         return 0;
     }
-    /* A socket that deflates writes one frame per writeable (lws may still be deflating it); one
-     * that does not writes what waits while the kernel takes it whole, up to a few frames for
-     * fairness: a stream of broadcasts then costs a send per frame, not a poll round as well. */
-    for (int written = 0; written < WRITES_PER_WRITEABLE; written++) {
-        if (written > 0 && (c->deflate || lws_send_pipe_choked(c->wsi)))
-            break;
-        struct gw_hub_frame *f = gw_hub_sendq_pop(&c->out);
-        if (!f)
-            return 0;
-        int n = lws_write(c->wsi, gw_hub_frame_payload(f), gw_hub_frame_len(f), LWS_WRITE_TEXT);
-        gw_hub_deflate_hold(c, f);
-        if (n < 0)
-            return -1;
-    }
+    /* A socket that deflates writes one frame per writeable: lws may still be deflating it. */
+    if (!c->deflate)
+        return send_queued(c);
+    struct gw_hub_frame *f = gw_hub_sendq_pop(&c->out);
+    if (!f)
+        return 0;
+    int n = lws_write(c->wsi, gw_hub_frame_payload(f), gw_hub_frame_len(f), LWS_WRITE_TEXT);
+    gw_hub_deflate_hold(c, f);
+    if (n < 0)
+        return -1;
     if (c->out.count)
         lws_callback_on_writable(c->wsi);
     return 0;
@@ -435,6 +545,7 @@ int gw_hub_writeable(struct client *c)
 
 void gw_hub_drop_frames(struct client *c)
 {
+    unlist(c);
     gw_hub_sendq_clear(&c->out);
     for (struct in_msg *m = c->in_head, *next; m; m = next) {
         next = m->next;

@@ -44,7 +44,10 @@ struct client {
     struct gw_hub_frame *deflating;
     struct in_msg *in_head, *in_tail;
     size_t in_count;
-    struct gw_hub_sendq out;  /* frames to send, shared with the other sockets they go to */
+    struct gw_hub_sendq out; /* frames to send, shared with the other sockets they go to */
+    /* On the hub's list of sockets whose queue is sent at the end of the loop's pass. */
+    struct client *send_prev, *send_next;
+    bool send_listed;
     struct gw_rpc_call *call; /* the call in flight, one at a time */
     json_t *call_correlation_id;
     char *call_target;          /* "service.method" of the last call (new), kept for its answer */
@@ -88,7 +91,12 @@ struct gw_hub {
     struct gw_status_page *status;   /* counts answered frames (borrowed); NULL: not counted */
     struct gw_limiter *limiter;      /* rate limits calls (borrowed); NULL: none */
     uv_timer_t keepalive; /* pings idle sockets, hangs up on those that stopped answering */
-    bool keepalive_on;
+    bool handles_open;
+    /* Sockets with frames to send (gateway/hub_frames.c), and the handles that send them: both
+     * started only while any socket is listed. */
+    struct client *to_send;
+    uv_check_t send_check;
+    uv_idle_t send_idle;
 };
 
 /* --- gateway/hub.c -------------------------------------------------------------------------------
@@ -126,7 +134,7 @@ void gw_hub_receive(struct client *c, const void *in, size_t len);
  * waits for, holds back the ones after it. */
 void gw_hub_process(struct client *c);
 
-/* lws's SERVER_WRITEABLE: the close, a ping or the next queued frame. Returns -1 to close. */
+/* lws's SERVER_WRITEABLE: the close, a ping or the next queued frame(s). Returns -1 to close. */
 int gw_hub_writeable(struct client *c);
 
 /* Closes the socket with code (the first code asked for wins), its close frame carrying reason

@@ -215,3 +215,49 @@ def test_a_socket_that_never_reads_is_cut_off_while_the_others_keep_receiving(
     finally:
         close_all(socks)
         gw.stop()
+
+
+def test_pongs_and_frames_keep_their_boundaries_while_the_kernel_takes_part_of_a_frame(
+        peer, broker, session_tmp):
+    """A socket's frames go out in the loop's pass that made them, several in one send, and
+    libwebsockets keeps what the kernel did not take. Four sockets with small receive buffers, not read at first, get 160
+    broadcasts of up to 12 KB (so sends are cut short and the rest waits in enoki), and ping enoki
+    with numbered payloads throughout: each socket then reads every frame in order and whole, and
+    pongs in order with pings' payloads (a pong or a frame written into the middle of another
+    would break the framing or the sequence)."""
+    rng = random.Random(23)
+    gw = start_hub(session_tmp, broker, NAME + "p", "fan-pong.yaml",
+                   websocket_send_queue=16 << 20)
+    socks = []
+    try:
+        socks = [WSClient(gw.port, timeout=T, rcvbuf=4096) for _ in range(4)]
+        subscribe_all(socks, "cut")
+        rpc = hub_client(broker, NAME + "p")
+        padding = [words(rng.randrange(2000, 12000), rng) for _ in range(7)]
+        cids = []
+        pinged = 0
+        for i, data in enumerate(sequenced(160, padding)):
+            cids += send_broadcasts(rpc, "cut", "tick", [data])
+            if i % 10 == 5:
+                for s in socks:
+                    s.ping(b"p%d" % pinged)
+                pinged += 1
+        await_replies(rpc, cids)
+        for s in socks:
+            check_stream(s, "cut", "tick", 160, padding)
+        assert rpc.call("broadcast", args=["cut", "end", None]) is None
+        for s in socks:
+            assert s.recv_json(T)["event"] == "end"
+            s.expect_silence(0.5)  # a pong may come after the marker
+            # Each pong carries a ping's payload, in order. Not every ping gets one: while a pong
+            # waits to be sent, libwebsockets 4.1.6 drops later pings (RFC 6455 5.5.3 would have
+            # it answer the latest); a ping sent once all is quiet is answered.
+            numbers = [int(p[1:]) for p in s.pongs]
+            assert numbers and numbers == sorted(set(numbers)), s.pongs
+            s.ping(b"last")
+            s.expect_silence(0.5)
+            assert s.pongs[-1] == b"last", s.pongs
+        rpc.close()
+    finally:
+        close_all(socks)
+        gw.stop()

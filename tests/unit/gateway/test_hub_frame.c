@@ -7,6 +7,7 @@
 #include "tests/unit/suites.h"
 
 #include <libwebsockets.h>
+#include <stdlib.h>
 #include <string.h>
 
 START_TEST(shared_by_queues)
@@ -121,6 +122,69 @@ START_TEST(clear_gives_references_back)
 }
 END_TEST
 
+/* The bytes a frame of len payload bytes goes out as: RFC 6455 5.2's header of a server's text
+ * frame (FIN, opcode 1, unmasked; 7-bit, 16-bit or 64-bit length), then the payload. */
+static void check_wire(size_t len, const unsigned char *header, size_t header_len)
+{
+    char *text = malloc(len + 1);
+    for (size_t i = 0; i < len; i++)
+        text[i] = (char)('a' + i % 26);
+    struct gw_hub_frame *f = gw_hub_frame_new(text, len);
+    size_t wire_len;
+    const unsigned char *wire = gw_hub_frame_wire(f, &wire_len);
+    ck_assert_uint_eq(wire_len, header_len + len);
+    ck_assert_msg(memcmp(wire, header, header_len) == 0, "header of a %zu-byte frame", len);
+    ck_assert(memcmp(wire + header_len, text, len) == 0);
+    ck_assert_ptr_eq(wire + header_len, gw_hub_frame_payload(f));
+    gw_hub_frame_unref(f);
+    free(text);
+}
+
+START_TEST(wire_bytes)
+{
+    check_wire(0, (const unsigned char[]){0x81, 0}, 2);
+    check_wire(5, (const unsigned char[]){0x81, 5}, 2);
+    check_wire(125, (const unsigned char[]){0x81, 125}, 2);
+    check_wire(126, (const unsigned char[]){0x81, 126, 0, 126}, 4);
+    check_wire(4660, (const unsigned char[]){0x81, 126, 0x12, 0x34}, 4);
+    check_wire(65535, (const unsigned char[]){0x81, 126, 0xff, 0xff}, 4);
+    check_wire(65536, (const unsigned char[]){0x81, 127, 0, 0, 0, 0, 0, 1, 0, 0}, 10);
+    check_wire(0x123456, (const unsigned char[]){0x81, 127, 0, 0, 0, 0, 0, 0x12, 0x34, 0x56}, 10);
+}
+END_TEST
+
+START_TEST(peek_leaves_the_queue_as_it_is)
+{
+    struct gw_hub_sendq q = {0};
+    struct gw_hub_frame *f[4], *got[8];
+    ck_assert_uint_eq(gw_hub_sendq_peek(&q, got, 8), 0);
+    for (int i = 0; i < 4; i++) {
+        f[i] = gw_hub_frame_new("abc", (size_t)i);
+        gw_hub_sendq_push(&q, f[i]);
+    }
+    /* Round the ring's end (its first four places): the oldest two popped, two more pushed. */
+    ck_assert_uint_eq(q.cap, 4);
+    gw_hub_frame_unref(gw_hub_sendq_pop(&q));
+    gw_hub_frame_unref(gw_hub_sendq_pop(&q));
+    gw_hub_sendq_push(&q, f[0]);
+    gw_hub_sendq_push(&q, f[1]);
+    ck_assert_uint_eq(q.cap, 4);
+    ck_assert_uint_eq(gw_hub_sendq_peek(&q, got, 3), 3);
+    ck_assert_ptr_eq(got[0], f[2]);
+    ck_assert_ptr_eq(got[1], f[3]);
+    ck_assert_ptr_eq(got[2], f[0]);
+    ck_assert_uint_eq(gw_hub_sendq_peek(&q, got, 8), 4);
+    ck_assert_ptr_eq(got[3], f[1]);
+    ck_assert_uint_eq(q.count, 4);
+    ck_assert_uint_eq(gw_hub_frame_refs(f[2]), 2);
+    gw_hub_sendq_clear(&q);
+    for (int i = 0; i < 4; i++) {
+        ck_assert_uint_eq(gw_hub_frame_refs(f[i]), 1);
+        gw_hub_frame_unref(f[i]);
+    }
+}
+END_TEST
+
 Suite *hub_frame_suite(void)
 {
     Suite *s = suite_create("hub_frame");
@@ -129,6 +193,8 @@ Suite *hub_frame_suite(void)
     tcase_add_test(tc, empty_frame);
     tcase_add_test(tc, queue_in_order);
     tcase_add_test(tc, clear_gives_references_back);
+    tcase_add_test(tc, wire_bytes);
+    tcase_add_test(tc, peek_leaves_the_queue_as_it_is);
     suite_add_tcase(s, tc);
     return s;
 }
