@@ -627,6 +627,15 @@ fi
 
 stop_pid "$PLAIN_PID" # its port is the spare enoki's from here on
 if [ -z "$ONLY" ]; then
+    # 256 busy connections on a fresh enoki (issue 20): the main enoki's RSS at 256 also holds what
+    # its earlier rows left (the limiter's table, gzip's buffers), so the memory target is read here.
+    for run in $(seq 1 "$RUNS"); do
+        start_enoki "$TMP/enoki-spare.yaml" "$TMP/enoki-busy.log"
+        wait_for_200 "http://127.0.0.1:$SPARE_PORT/readyz" "$ENOKI_PID" "enoki (256 busy connections)"
+        wrk_run busy_fresh "$run" 256 "http://127.0.0.1:$SPARE_PORT/echo/42" "$ENOKI_PID"
+        stop_pid "$ENOKI_PID"
+    done
+
     # Idle websockets: a fresh enoki each time, so earlier load does not count in its RSS.
     for run in $(seq 1 "$RUNS"); do
         start_enoki "$TMP/enoki-spare.yaml" "$TMP/enoki-idle.log"
@@ -798,6 +807,9 @@ for c in concs("ws_idle"):
     out(f"idle websockets: {c:,} open: enoki RSS {rss / 1024:.1f} MB (fresh: {base / 1024:.1f} MB; "
         f"{(rss - base) / c:.1f} KB per socket); opened in {open_s:.1f} s")
     figures["ws_idle"] = {"sockets": c, "rss_kb": rss, "base_kb": base, "open_s": open_s}
+for c in concs("busy_fresh"):
+    out(f"busy HTTP connections: {c} on a fresh enoki: {fmt_rps(med('busy_fresh', c, 'rps'))} req/s, "
+        f"enoki peak RSS {med('busy_fresh', c, 'rss_kb') / 1024:.1f} MB")
 for fmode, what in (("broadcast", "broadcast (RPC to enoki's nameko service)"),
                     ("event", "nameko event")):
     key = "fanout_" + fmode
@@ -927,9 +939,11 @@ if p99_e is not None and p99_c:
 cpu = med("enoki", 64, "cpu_us")
 if cpu is not None:
     target("<= 100 us of enoki CPU per request (at 64)", f"{cpu:.0f} us", cpu <= 100)
-if 256 in concs("enoki"):
-    rss = med("enoki", 256, "rss_kb")
-    target("<= 16 MB RSS at 256 connections", f"{rss / 1024:.1f} MB (peak VmRSS)", rss <= 16 * 1024)
+if 256 in concs("busy_fresh"):
+    rss = med("busy_fresh", 256, "rss_kb")
+    figures["busy_fresh"] = {"connections": 256, "rss_kb": rss, "rps": med("busy_fresh", 256, "rps")}
+    target("<= 16 MB RSS at 256 busy connections (a fresh enoki)", f"{rss / 1024:.1f} MB (peak VmRSS)",
+           rss <= 16 * 1024)
 elif not only:
     target("<= 16 MB RSS at 256 connections", "not measured (--quick)", None)
 wi = figures.get("ws_idle")
