@@ -46,8 +46,14 @@ struct fast_conn {
     bool close_after;       /* "Connection: close": close once the response is out */
     size_t waited_for;      /* bytes of an incomplete head seen (SO_RCVLOWAT is past them), or 0 */
     bool lingering;         /* a refused request was answered: waiting for the client to close */
-    char buf[GW_FAST_MAX];  /* the request being served: its fields point here */
+    /* The request being served, its fields pointing here: grown to the biggest request the
+     * connection has sent (at most GW_FAST_MAX), so a connection of small requests stays small. */
+    char *buf;
+    size_t buf_cap;
 };
+
+/* A connection's first request buffer: most requests fit. */
+enum { FAST_BUF_FIRST = 1024 };
 
 static void fast_read(struct fast_conn *c);
 static void fast_write(struct fast_conn *c);
@@ -63,6 +69,7 @@ static void on_closed(uv_handle_t *handle)
     struct fast_conn *c = handle->data;
     if (--c->handles_open == 0) {
         free(c->head.data);
+        free(c->buf);
         free(c);
     }
 }
@@ -277,6 +284,10 @@ static void respond(struct gw_request *req)
 static void serve(struct fast_conn *c, const struct gw_h1_head *h, const char *buf)
 {
     size_t total = h->head_len + h->content_length;
+    if (c->buf_cap < total) {
+        c->buf_cap = total < FAST_BUF_FIRST ? FAST_BUF_FIRST : total;
+        c->buf = xrealloc(c->buf, c->buf_cap);
+    }
     if (recv(c->fd, c->buf, total, 0) != (ssize_t)total) {
         fast_close(c); /* cannot happen: the bytes were there */
         return;
@@ -329,7 +340,7 @@ static void fast_read(struct fast_conn *c)
     }
     struct gw_h1_limits limits = {.max_head = (size_t)config->max_header,
                                   .max_body = (size_t)config->max_body,
-                                  .fast_max = sizeof(c->buf)};
+                                  .fast_max = GW_FAST_MAX};
     struct gw_h1_head head;
     gw_h1_scan(fast->peek, (size_t)n, (size_t)n == want, &limits, &head);
     if (head.verdict == GW_H1_REFUSE) {
