@@ -28,9 +28,12 @@ results arrive as null, integers beyond 64 bits are refused, unmasked client fra
 They fail as soon as enoki behaves as the contract says, so that the marker goes too.
 """
 
+import base64
 import http.client
 import json
 import re
+import signal
+import socket
 import time
 import uuid
 
@@ -1282,3 +1285,38 @@ def test_rfc_unmasked_client_frame_closes(hub, connect):
     closed = c.wait_closed(3 * SCALE)
     assert closed.eof or closed.code == 1002, closed
     assert c.eof(2 * SCALE)
+
+
+def test_an_upgrade_half_sent_across_two_reloads_is_still_an_upgrade(peer, broker, session_tmp):
+    """The hub's path is the first config's: a head being sniffed when a second SIGHUP frees the
+    config it was accepted under is still read as an upgrade (it was taken for a plain GET on the
+    hub's path, 400, and the path read from freed memory)."""
+    gw = start_hub(session_tmp, broker, HUB + "rl", "ws-reload.yaml")
+
+    def reload_once():
+        done = len(re.findall("reloaded ", gw.stderr_text()))
+        gw.send_signal(signal.SIGHUP)
+        wait_for(lambda: len(re.findall("reloaded ", gw.stderr_text())) > done, 10 * SCALE,
+                 what="a reload logged")
+
+    try:
+        reload_once()  # the current config is no longer the first one
+        socks = []
+        for i in range(4):
+            s = socket.create_connection(("127.0.0.1", gw.port), timeout=10 * SCALE)
+            key = base64.b64encode(uuid.uuid4().bytes)
+            head = (b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
+                    b"Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+                    b"Sec-WebSocket-Version: 13\r\n\r\n") % (gw.port, key)
+            s.sendall(head[:20 + i])
+            socks.append((s, head[20 + i:]))
+        time.sleep(0.2)  # each head's first part has been looked at
+        reload_once()  # frees the config the heads were accepted under
+        reload_once()  # and whatever reused its memory
+        for s, rest in socks:
+            s.sendall(rest)
+            answer = s.recv(4096)
+            assert answer.startswith(b"HTTP/1.1 101 "), answer[:300]
+            s.close()
+    finally:
+        gw.stop()
