@@ -9,6 +9,7 @@
 #   bench/run.sh --only amphora  only the amphora echo against the nameko echo (issue 17)
 #   bench/run.sh --only traced   only the traced, rate-limited route against neither (issue 19)
 #   bench/run.sh --only workers  only enoki with GATEWAY.workers 1 against workers 2 (issue 20)
+#   bench/run.sh --only soak     only the soak: bench/soak.py, 10 minutes (--soak-minutes N)
 #
 # Options: --quick, --runs N, --duration S, --json FILE, --delivery-mode 1|2 (GATEWAY.delivery_mode
 # and the ceiling's; default 1, enoki's default), --prefetch N (the backend's; default 10, nameko's
@@ -21,7 +22,8 @@
 # no idle websockets, start-up or route matching; with --profile, enoki is profiled on both routes),
 # --only traced (only the traced, rate-limited REST route against one with neither, at 64),
 # --only workers (only REST at 64 on an enoki with GATEWAY.workers: 1 against one with 2),
-# --keep-logs, --help.
+# --only soak (only the soak), --soak-minutes N (the full run ends with bench/soak.py for N minutes,
+# default 10; 0 leaves it out; --quick leaves it out), --keep-logs, --help.
 #
 # It builds enoki and the tools (make all bench), makes sure the broker runs (scripts/broker.sh),
 # creates a vhost of its own (deleted at exit, with everything declared in it), starts the C echo
@@ -46,8 +48,9 @@ PROFILE=0
 KEEP=0
 BASELINE=""
 ONLY=""
+SOAK_MINUTES=10
 
-usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -61,6 +64,7 @@ while [ $# -gt 0 ]; do
         --profile) PROFILE=1 ;;
         --baseline) BASELINE=$2; shift ;;
         --only) ONLY=$2; shift ;;
+        --soak-minutes) SOAK_MINUTES=$2; shift ;;
         --keep-logs) KEEP=1 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "bench: unknown option $1" >&2; usage >&2; exit 2 ;;
@@ -83,7 +87,8 @@ if [ "$DURATION" -gt 10 ]; then
     exit 2
 fi
 case "$DELIVERY_MODE" in 1|2) ;; *) echo "bench: --delivery-mode is 1 or 2" >&2; exit 2 ;; esac
-case "$ONLY" in ''|amphora|traced|workers) ;; *) echo "bench: --only takes amphora, traced or workers" >&2; exit 2 ;; esac
+case "$ONLY" in ''|amphora|traced|workers|soak) ;; *) echo "bench: --only takes amphora, traced, workers or soak" >&2; exit 2 ;; esac
+case "$SOAK_MINUTES" in ''|*[!0-9]*) echo "bench: --soak-minutes takes whole minutes" >&2; exit 2 ;; esac
 OTHER_MODE=$((3 - DELIVERY_MODE))
 if [ -n "$JSON_OUT" ]; then
     case "$JSON_OUT" in /*) ;; *) JSON_OUT="$ROOT/$JSON_OUT" ;; esac
@@ -541,6 +546,9 @@ workers_pair() { # run
 
 for run in $(seq 1 "$RUNS"); do
     log "run $run of $RUNS"
+    if [ "$ONLY" = soak ]; then
+        break
+    fi
     if [ "$ONLY" = workers ]; then
         workers_pair "$run"
         continue
@@ -696,6 +704,19 @@ if [ -z "$ONLY" ]; then
         "$TMP/routes.out" >>"$RESULTS"
 fi # --only skips the idle websockets, the start-up and route matching
 
+# The soak (issue 20): bench/soak.py with an enoki, a backend and a vhost of its own, for
+# $SOAK_MINUTES minutes of REST, websocket calls, broadcasts, sockets opened and closed and SIGHUPs;
+# it prints enoki's RSS every 30 s and fails if a subscribed socket missed a broadcast.
+if [ "$SOAK_MINUTES" -gt 0 ] && { [ "$ONLY" = soak ] || { [ -z "$ONLY" ] && [ "$QUICK" = 0 ]; }; }; then
+    log "soak: $SOAK_MINUTES minutes (bench/soak.py)"
+    "$PYTHON" bench/soak.py --minutes "$SOAK_MINUTES" --enoki "$ENOKI" --tools "$TOOLS" \
+        >"$TMP/soak.out" 2>&1 || { cat "$TMP/soak.out" >&2; log "the soak failed"; exit 1; }
+    cat "$TMP/soak.out" >&2
+    sed -n "s/^soak: RSS after the warm-up \([0-9]*\) kB, at the end \([0-9]*\) kB, highest \([0-9]*\) kB; over the second half \([-+0-9]*\) kB\$/soak conc=16 run=1 minutes=$SOAK_MINUTES first_kb=\1 end_kb=\2 max_kb=\3 growth_kb=\4/p" \
+        "$TMP/soak.out" >>"$RESULTS"
+    grep -q '^soak conc=' "$RESULTS" || { log "the soak printed no summary"; exit 1; }
+fi
+
 # --- report --------------------------------------------------------------------------------------
 MACHINE="$(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $(uname -sr)"
 "$PYTHON" - "$RESULTS" "$QUICK" "$RUNS" "$DURATION" "$MACHINE" "$COMMIT" "$JSON_OUT" \
@@ -807,6 +828,12 @@ for c in concs("ws_idle"):
     out(f"idle websockets: {c:,} open: enoki RSS {rss / 1024:.1f} MB (fresh: {base / 1024:.1f} MB; "
         f"{(rss - base) / c:.1f} KB per socket); opened in {open_s:.1f} s")
     figures["ws_idle"] = {"sockets": c, "rss_kb": rss, "base_kb": base, "open_s": open_s}
+for c in concs("soak"):
+    f = {k: med("soak", c, k) for k in ("minutes", "first_kb", "end_kb", "max_kb", "growth_kb")}
+    out(f"soak ({f['minutes']:.0f} min of REST, websocket calls, broadcasts to {c} sockets, socket churn, "
+        f"SIGHUPs): enoki RSS {f['first_kb'] / 1024:.1f} MB after the warm-up, {f['end_kb'] / 1024:.1f} MB "
+        f"at the end, {f['max_kb'] / 1024:.1f} MB highest; {f['growth_kb']:+.0f} kB over the second half")
+    figures["soak"] = f
 for c in concs("busy_fresh"):
     out(f"busy HTTP connections: {c} on a fresh enoki: {fmt_rps(med('busy_fresh', c, 'rps'))} req/s, "
         f"enoki peak RSS {med('busy_fresh', c, 'rss_kb') / 1024:.1f} MB")
@@ -939,6 +966,24 @@ if p99_e is not None and p99_c:
 cpu = med("enoki", 64, "cpu_us")
 if cpu is not None:
     target("<= 100 us of enoki CPU per request (at 64)", f"{cpu:.0f} us", cpu <= 100)
+# Issue 20: the broker's own ceiling.
+ws64 = med("ws", 64, "rps")
+if e64 and C:
+    target("issue 20: enoki REST >= 0.95 x C at 64", f"{e64 / C:.2f} x C", e64 >= 0.95 * C)
+if ws64 and C:
+    target("issue 20: websocket calls >= 0.95 x C at 64", f"{ws64 / C:.2f} x C", ws64 >= 0.95 * C)
+if cpu is not None:
+    target("issue 20: <= 30 us of enoki CPU per request (at 64)", f"{cpu:.0f} us", cpu <= 30)
+c50_1 = med("ceiling", 1, "p50_us")
+if p50_1 is not None and c50_1:
+    target("issue 20: p50 at 1 <= 1.15 x C's p50", f"{p50_1 / 1000:.2f} ms = {p50_1 / c50_1:.2f} x C's",
+           p50_1 <= 1.15 * c50_1)
+if p99_e is not None and p99_c:
+    target("issue 20: p99 at 64 <= 1.5 x C's p99", f"{p99_e / p99_c:.2f} x C's", p99_e <= 1.5 * p99_c)
+ws99 = med("ws", 64, "p99_us")
+if ws99 is not None and p99_c:
+    target("issue 20: websocket p99 at 64 <= 1.5 x C's p99", f"{ws99 / p99_c:.2f} x C's",
+           ws99 <= 1.5 * p99_c)
 if 256 in concs("busy_fresh"):
     rss = med("busy_fresh", 256, "rss_kb")
     figures["busy_fresh"] = {"connections": 256, "rss_kb": rss, "rps": med("busy_fresh", 256, "rps")}
@@ -946,6 +991,12 @@ if 256 in concs("busy_fresh"):
            rss <= 16 * 1024)
 elif not only:
     target("<= 16 MB RSS at 256 connections", "not measured (--quick)", None)
+sk = figures.get("soak")
+if sk:
+    # Flat: the second half grows by less than 2 % of the RSS after the warm-up.
+    target(f"RSS flat over a {sk['minutes']:.0f}-minute mixed soak (second half < +2 %)",
+           f"{sk['growth_kb']:+.0f} kB on {sk['first_kb'] / 1024:.1f} MB",
+           sk["minutes"] >= 10 and sk["growth_kb"] < 0.02 * sk["first_kb"])
 wi = figures.get("ws_idle")
 if only:
     pass
