@@ -164,7 +164,10 @@ START_TEST(what_the_socket_does_not_take_waits_in_order)
     ck_assert_int_ge(child, 0);
     if (child == 0) {
         close(fds[1]);
-        _exit(gw_amqp_out_flush(out, 10000, err, sizeof(err)) == GW_OK ? 0 : 1);
+        int rc = gw_amqp_out_flush(out, 10000, err, sizeof(err)) == GW_OK ? 0 : 1;
+        gw_amqp_out_free(out); /* valgrind follows the child too */
+        free(body);
+        _exit(rc);
     }
     int type;
     unsigned channel;
