@@ -92,6 +92,12 @@ struct gw_service_request *gw_service_request_passed_on(struct gw_service *servi
 static void on_declare(void *arg, struct gw_amqp_plan *plan)
 {
     struct gw_service *service = arg;
+    /* GATEWAY.workers: worker 1 alone consumes the service's queue, so that its requests are
+     * handled in the order they came, as by one process. Broadcasts sent one after the other
+     * without waiting for replies would otherwise reach the hub in either order when two workers
+     * take one each (docs/workers.md). While worker 1 is being replaced they wait in the queue. */
+    if (gw_log_worker > 1)
+        return;
     /* As a nameko service declares itself (§2): rpc-<name>, durable, bound <name>.*. */
     /* Shared by every instance of the gateway: when its home node in a cluster is down the
      * connection goes on without it (core/broker.c logs it). */

@@ -16,7 +16,7 @@ import pytest
 
 from conftest import (GWNAME, SCALE, SVC, Enoki, assert_clean_exit, http_request, route,
                       wait_for)
-from test_websocket import event_frame, expect, hub_client, result_frame, exchange
+from test_websocket import consumers, event_frame, expect, hub_client, result_frame, exchange
 
 WORKERS = 2
 ROUTES = [
@@ -108,8 +108,9 @@ def test_metrics_totals_whichever_worker_answers(enoki):
         text = scrape()
         assert metric(text, echo_line) == n, text
         # The scrapes before this one, on whichever worker they were: all of them, or all but
-        # the one just before (as above); never fewer than a scrape saw earlier.
-        count = metric(text, metrics_line)
+        # the one just before (as above); never fewer than a scrape saw earlier. None counted yet
+        # (the first scrape still on its way in) is no line at all.
+        count = metric(text, metrics_line) or 0
         assert len(scraped) - 2 <= count <= len(scraped) - 1 and count >= last, (
             len(scraped), count, last)
         last = count
@@ -149,9 +150,9 @@ def test_broadcast_reaches_sockets_on_every_worker(enoki, connect, broker):
     for i, c in enumerate(clients):
         exchange(c, {"method": "subscribe", "data": {"channel": "room"}, "correlation_id": i},
                  result_frame(["room"], i))
-    # Sent through enoki's nameko service, whose queue both workers consume: whichever worker
-    # takes a broadcast, the sockets of the other one get it through the hub's exchange.
-    rpc = hub_client(broker, name, n=WORKERS)
+    # Sent through enoki's nameko service, whose queue worker 1 alone consumes: the sockets of
+    # every worker get it through the hub's exchange.
+    rpc = hub_client(broker, name)
     try:
         n = 6
         for i in range(n):
@@ -159,8 +160,20 @@ def test_broadcast_reaches_sockets_on_every_worker(enoki, connect, broker):
         for c in clients:
             for i in range(n):
                 expect(c, "broadcast #{}".format(i), event_frame("tick", i, "room"))
+        # Sent one after the other without waiting for the replies (nameko's call_async): every
+        # socket, on either worker, gets them all in the order they were sent, as from one
+        # process. Two workers taking one each would publish them to the hub in either order.
+        m = 60
+        ids = [rpc.send("broadcast", args=["room", "burst", i]) for i in range(m)]
+        for cid in ids:
+            props, raw = rpc.reply(cid)
+            assert json.loads(raw) == {"result": None, "error": None}, raw
+        for c in clients:
+            for i in range(m):
+                expect(c, "burst #{}".format(i), event_frame("burst", i, "room"))
     finally:
         rpc.close()
+    assert consumers(broker, "rpc-" + name) == 1
 
 
 def test_sighup_reaches_every_worker(enoki):
