@@ -672,19 +672,28 @@ if [ -z "$ONLY" ]; then
     # (publish to the last socket's receipt), then a stream for $DURATION s; every socket's
     # sequence is checked. Broadcasts come as a Python service's RPC to enoki's nameko service,
     # events as nameko's event_dispatcher publishes them.
+    # broadcast_w2 is the broadcast on an enoki of GATEWAY.workers 2 (the sockets spread over
+    # two processes, each sending to its own; its RSS is both workers' peaks added).
     sed 's/^GATEWAY:$/GATEWAY:\n  channels: [fanout, fanout_svc.tick]/' "$TMP/enoki-spare.yaml" \
         >"$TMP/enoki-fanout.yaml"
+    sed 's/^GATEWAY:$/GATEWAY:\n  workers: 2/' "$TMP/enoki-fanout.yaml" >"$TMP/enoki-fanout_w2.yaml"
     for run in $(seq 1 "$RUNS"); do
-        for mode in broadcast event; do
+        for mode in broadcast event broadcast_w2; do
             n=$FANOUT_SOCKETS
             [ "$mode" = event ] && n=$FANOUT_EVENT_SOCKETS
-            start_enoki "$TMP/enoki-fanout.yaml" "$TMP/enoki-fanout.log"
+            config="$TMP/enoki-fanout.yaml"
+            [ "$mode" = broadcast_w2 ] && config="$TMP/enoki-fanout_w2.yaml"
+            start_enoki "$config" "$TMP/enoki-fanout.log"
             wait_for_200 "http://127.0.0.1:$SPARE_PORT/readyz" "$ENOKI_PID" "enoki (fan-out)"
             "${LOAD_CPU[@]}" "$TOOLS/fanout_bench" --port "$SPARE_PORT" --uri "$URI" \
-                --name enoki_bench_spare --mode "$mode" --sockets "$n" --rounds 50 \
+                --name enoki_bench_spare --mode "${mode%_w2}" --sockets "$n" --rounds 50 \
                 --seconds "$DURATION" >"$TMP/fanout.out" 2>"$TMP/fanout.err" ||
                 { cat "$TMP/fanout.err" >&2; log "fan-out ($mode) failed"; exit 1; }
-            hwm=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$ENOKI_PID/status")
+            hwm=0
+            for pid in "$ENOKI_PID" $(cat /proc/"$ENOKI_PID"/task/*/children 2>/dev/null); do
+                [ "$mode" = broadcast_w2 ] && [ "$pid" = "$ENOKI_PID" ] && continue # the supervisor
+                hwm=$((hwm + $(peak_rss_kb "$pid")))
+            done
             sed -n "s/^RESULT mode=[a-z]* sockets=[0-9]* /fanout_$mode conc=$n run=$run /p" \
                 "$TMP/fanout.out" | sed "s/\$/ rss_kb=$hwm/" >>"$RESULTS"
             tail -n 1 "$RESULTS" >&2
@@ -838,7 +847,8 @@ for c in concs("busy_fresh"):
     out(f"busy HTTP connections: {c} on a fresh enoki: {fmt_rps(med('busy_fresh', c, 'rps'))} req/s, "
         f"enoki peak RSS {med('busy_fresh', c, 'rss_kb') / 1024:.1f} MB")
 for fmode, what in (("broadcast", "broadcast (RPC to enoki's nameko service)"),
-                    ("event", "nameko event")):
+                    ("event", "nameko event"),
+                    ("broadcast_w2", "broadcast on GATEWAY.workers 2")):
     key = "fanout_" + fmode
     for c in concs(key):
         f = {k: med(key, c, k) for k in ("p50_us", "p99_us", "max_us", "fps", "missing", "rss_kb")}
