@@ -146,7 +146,25 @@ static int read_rsa(json_t *jwk, struct gw_jwk *key, char *why, size_t whylen)
     return GW_OK;
 }
 
-/* EC: x and y are the full length of the curve's coordinates (RFC 7518 section 6.2.1.2). */
+/* A coordinate into out[0..coord): the big-endian number, left-padded with zeros. RFC 7518
+ * section 6.2.1.2 asks for exactly the field's length, but encoders that write the number in as
+ * few bytes as it takes (PyJWT 2.6's to_jwk: one P-256 or P-384 key in 128) or with a
+ * leading sign byte (0x00) are common; the number is the same. Longer with nonzero extra bytes is
+ * not a coordinate of the curve. */
+static bool coordinate(unsigned char *out, size_t coord, const unsigned char *in, size_t len)
+{
+    while (len > coord && *in == 0) {
+        in++;
+        len--;
+    }
+    if (len > coord)
+        return false;
+    memset(out, 0, coord - len);
+    memcpy(out + coord - len, in, len);
+    return true;
+}
+
+/* EC: x and y as coordinates of the curve, at most coord bytes as numbers. */
 static int read_ec(json_t *jwk, struct gw_jwk *key, const char *group, size_t coord, char *why,
                    size_t whylen)
 {
@@ -156,14 +174,13 @@ static int read_ec(json_t *jwk, struct gw_jwk *key, const char *group, size_t co
     int status = GW_EJWKS;
     if (!y)
         goto out;
-    if (x_len != coord || y_len != coord) {
-        snprintf(why, whylen, "x and y must be %zu bytes", coord);
-        goto out;
-    }
     unsigned char point[1 + 2 * 66];
     point[0] = 0x04; /* SEC 1 uncompressed point: 04 || x || y */
-    memcpy(point + 1, x, coord);
-    memcpy(point + 1 + coord, y, coord);
+    if (!coordinate(point + 1, coord, x, x_len) ||
+        !coordinate(point + 1 + coord, coord, y, y_len)) {
+        snprintf(why, whylen, "x and y must be numbers of at most %zu bytes", coord);
+        goto out;
+    }
     OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
     if (bld && OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group, 0) == 1 &&
         OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, 1 + 2 * coord) == 1)

@@ -1,11 +1,14 @@
 /* Unit tests for routes/jwk: JWK Sets read from keys generated here, refused whole when one key is
  * private, unknown or malformed, and keys selected by kid and alg. */
 #include "core/status.h"
+#include "core/xalloc.h"
 #include "routes/jwk.h"
 
 #include "tests/unit/routes/jwt_signer.h"
 #include "tests/unit/suites.h"
 
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,13 +169,14 @@ START_TEST(refuses_the_whole_set)
     refused("{\"keys\":[7]}", "key 0: not an object");
     refused("{\"keys\":[{\"kty\":\"oct\",\"k\":\"AAAA\",\"alg\":\"RS256\"}]}",
             "alg RS256 does not fit kty oct");
-    /* x of the wrong length, and a point that is not on the curve */
+    /* x longer than the field (33 bytes, the first not 0), and a point that is not on the curve */
     snprintf(buf, sizeof(buf), "%s", good);
     char *x = strstr(buf, "\"x\":\"") + 5;
-    memmove(x, x + 4, strlen(x + 4) + 1);
+    memmove(x + 4, x, strlen(x) + 1);
+    memcpy(x, "AQAB", 4); /* 01 00 01 before the 32 bytes */
     char set[8300];
     snprintf(set, sizeof(set), "{\"keys\":[%s]}", buf);
-    refused(set, "key 0: x and y must be 32 bytes");
+    refused(set, "key 0: x and y must be numbers of at most 32 bytes");
     snprintf(buf, sizeof(buf), "%s", good);
     x = strstr(buf, "\"x\":\"") + 5;
     x[3] = x[3] == 'A' ? 'B' : 'A';
@@ -184,6 +188,58 @@ START_TEST(refuses_the_whole_set)
     refused("{\"keys\":[],\"keys\":[]}", "not JSON");
     free(good);
     free(r);
+}
+END_TEST
+
+/* A P-256 JWK of key's coordinates, each written as the number in as few bytes as it takes
+ * (PyJWT 2.6's to_jwk) with lead zero bytes before it; a new string. */
+static char *ec_jwk_as_numbers(EVP_PKEY *key, int lead)
+{
+    BIGNUM *xy[2] = {NULL, NULL};
+    ck_assert(EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_EC_PUB_X, &xy[0]) == 1);
+    ck_assert(EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_EC_PUB_Y, &xy[1]) == 1);
+    char *b64[2];
+    for (int i = 0; i < 2; i++) {
+        unsigned char bytes[40] = {0};
+        int n = BN_bn2bin(xy[i], bytes + lead);
+        b64[i] = test_b64url(bytes, (size_t)(lead + n));
+        BN_free(xy[i]);
+    }
+    char *out =
+        xasprintf("{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\",\"y\":\"%s\"}", b64[0], b64[1]);
+    free(b64[0]);
+    free(b64[1]);
+    return out;
+}
+
+/* Coordinates are numbers: shorter than the field (a leading zero byte left out) or with a zero
+ * sign byte before them, they are the same key. */
+START_TEST(reads_coordinates_as_numbers)
+{
+    EVP_PKEY *key = NULL;
+    for (int tries = 0; tries < 20000 && !key; tries++) {
+        EVP_PKEY *k = test_keygen("P-256");
+        BIGNUM *x = NULL, *y = NULL;
+        ck_assert(EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_EC_PUB_X, &x) == 1);
+        ck_assert(EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_EC_PUB_Y, &y) == 1);
+        if (BN_num_bytes(x) < 32 || BN_num_bytes(y) < 32)
+            key = k;
+        else
+            EVP_PKEY_free(k);
+        BN_free(x);
+        BN_free(y);
+    }
+    ck_assert_msg(key, "no P-256 key with a coordinate under 32 bytes in 20,000");
+    for (int lead = 0; lead <= 2; lead++) {
+        char *jwk = ec_jwk_as_numbers(key, lead);
+        char *json = set_of(jwk, NULL);
+        struct gw_jwk_set *set = parse_ok(json);
+        ck_assert_int_eq(EVP_PKEY_eq(gw_jwk_pkey(gw_jwk_set_at(set, 0)), key), 1);
+        gw_jwk_set_free(set);
+        free(json);
+        free(jwk);
+    }
+    EVP_PKEY_free(key);
 }
 END_TEST
 
@@ -226,6 +282,7 @@ Suite *jwk_suite(void)
     tcase_add_test(tc, alg_names);
     tcase_add_test(tc, keeps_keys_it_cannot_use);
     tcase_add_test(tc, refuses_the_whole_set);
+    tcase_add_test(tc, reads_coordinates_as_numbers);
     tcase_add_test(tc, selects_by_kid_and_alg);
     suite_add_tcase(s, tc);
     return s;
