@@ -123,11 +123,12 @@ e2e: $(ENOKI)
 	fi
 
 # INTEGRATION_JOBS=N runs the integration tests in N processes (pytest-xdist), a file per
-# process at a time: 2 by default (the CI machine's cores), as make check and make valgrind do;
-# INTEGRATION_JOBS= runs them one after the other.
+# process at a time: 3 by default, one more than the CI machine's cores (the tests wait on the
+# broker and on timers as much as they compute), as make valgrind does; make check runs 2 beside
+# it. INTEGRATION_JOBS= runs them one after the other.
 # tests/integration/test_openapi.py validates the OpenAPI document with the pinned npm package of
 # tests/openapi (Node >= 18), running `npm ci` there itself when its node_modules is missing.
-INTEGRATION_JOBS ?= 2
+INTEGRATION_JOBS ?= 3
 integration: $(ENOKI) viewer
 	ENOKI_BIN=$(abspath $(ENOKI)) GW_SYSTEM_TESTS=1 $(PYTHON) -m pytest -q -p no:cacheprovider \
 		$(if $(INTEGRATION_JOBS),-n $(INTEGRATION_JOBS) --dist loadfile) tests/integration
