@@ -14,6 +14,9 @@
 # Options: --quick, --runs N, --duration S, --json FILE, --delivery-mode 1|2 (GATEWAY.delivery_mode
 # and the ceiling's; default 1, enoki's default), --prefetch N (the backend's; default 10, nameko's
 # PREFETCH_COUNT), --pin (taskset: servers on CPU 1, load generators and the backend on CPU 0),
+# --split (the deployment's layout on 2 CPUs: the broker's processes and the backends on CPU 0, the
+# gateway side, enoki, libmicrohttpd, the C client and wrk, on CPU 1; the fan-out clients on CPU 0;
+# enokis of GATEWAY.workers 2 on both; the broker's affinity is given back at exit),
 # --profile (perf record -g of enoki during one more 64-connection run; top symbols printed),
 # --baseline BIN (a second enoki, e.g. an older build, on its own port and GATEWAY.name with the
 # same config; in every run it is measured right after this commit's enoki: REST at every
@@ -50,7 +53,7 @@ BASELINE=""
 ONLY=""
 SOAK_MINUTES=10
 
-usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -61,6 +64,7 @@ while [ $# -gt 0 ]; do
         --prefetch) PREFETCH=$2; shift ;;
         --delivery-mode) DELIVERY_MODE=$2; shift ;;
         --pin) PIN=1 ;;
+        --split) PIN=split ;;
         --profile) PROFILE=1 ;;
         --baseline) BASELINE=$2; shift ;;
         --only) ONLY=$2; shift ;;
@@ -116,6 +120,7 @@ VHOST="enoki-bench-$$-$RANDOM"
 VHOST_MADE=0
 PIDS=()
 FAILED=1
+BROKER_MASKS=() # pid:cpu-list of the broker's processes before --split moved them
 
 stop_pid() {
     local pid=$1
@@ -133,6 +138,9 @@ cleanup() {
     local i
     for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
         stop_pid "${PIDS[$i]}"
+    done
+    for i in "${BROKER_MASKS[@]}"; do
+        $SUDO taskset -a -pc "${i#*:}" "${i%%:*}" >/dev/null 2>&1 || log "could not give the broker its CPUs back"
     done
     if [ "$VHOST_MADE" = 1 ]; then
         $SUDO rabbitmqctl -q delete_vhost "$VHOST" >/dev/null 2>&1 ||
@@ -191,9 +199,27 @@ print(" ".join(str(s.getsockname()[1]) for s in socks))')
 
 SERVER_CPU=()
 LOAD_CPU=()
+CLUSTER_CPU=() # the backends
+CLIENT_CPU=()  # the fan-out clients (browsers, in a deployment)
 if [ "$PIN" = 1 ]; then
     SERVER_CPU=(taskset -c 1)
     LOAD_CPU=(taskset -c 0)
+    CLUSTER_CPU=(taskset -c 0)
+    CLIENT_CPU=(taskset -c 0)
+elif [ "$PIN" = split ]; then
+    # The issue's deployment (the broker elsewhere, enoki on cores of its own), on one machine: the
+    # broker and the backends get CPU 0 alone, so enoki's CPU and wrk's cannot slow the broker down
+    # and C and enoki meet the same broker. Every beam.smp thread is moved; the old mask comes back
+    # at exit (cleanup).
+    SERVER_CPU=(taskset -c 1)
+    LOAD_CPU=(taskset -c 1)
+    CLUSTER_CPU=(taskset -c 0)
+    CLIENT_CPU=(taskset -c 0)
+    for pid in $(pgrep -x beam.smp); do
+        BROKER_MASKS+=("$pid:$(taskset -pc "$pid" | sed 's/.*: //')")
+        $SUDO taskset -a -pc 0 "$pid" >/dev/null
+    done
+    [ "${#BROKER_MASKS[@]}" -gt 0 ] || { log "--split: no local broker (beam.smp) to pin"; exit 1; }
 fi
 
 # An enoki config: a route, the generic route (GATEWAY.expose), limits raised for 10,000 sockets.
@@ -306,19 +332,22 @@ wait_for_200() { # url pid what
 }
 
 start_enoki() { # config log [binary] -> ENOKI_PID
-    "${SERVER_CPU[@]}" "${3:-$ENOKI}" --config "$1" >>"$2" 2>&1 &
+    local cpu=("${SERVER_CPU[@]}")
+    # --split: an enoki of two workers gets both CPUs (it has no two of its own on this machine).
+    [ "$PIN" = split ] && grep -q '^  workers: 2' "$1" && cpu=()
+    "${cpu[@]}" "${3:-$ENOKI}" --config "$1" >>"$2" 2>&1 &
     ENOKI_PID=$!
     PIDS+=("$ENOKI_PID")
 }
 
 # --- start the servers ---------------------------------------------------------------------------
 log "vhost $VHOST; enoki on :$PORT, libmicrohttpd on :$MHD_PORT; logs in $TMP"
-"${LOAD_CPU[@]}" "$TOOLS/echo_backend" --uri "$URI" --prefetch "$PREFETCH" >"$TMP/backend.log" 2>&1 &
+"${CLUSTER_CPU[@]}" "$TOOLS/echo_backend" --uri "$URI" --prefetch "$PREFETCH" >"$TMP/backend.log" 2>&1 &
 BACKEND_PID=$!
 PIDS+=("$BACKEND_PID")
 wait_for_line "$TMP/backend.log" ready "$BACKEND_PID" "the echo backend"
 # The same backend speaking amphora's protocol, for the service bench_amph (same prefetch).
-"${LOAD_CPU[@]}" "$TOOLS/echo_backend" --uri "$URI" --protocol amphora --service bench_amph \
+"${CLUSTER_CPU[@]}" "$TOOLS/echo_backend" --uri "$URI" --protocol amphora --service bench_amph \
     --prefetch "$PREFETCH" >"$TMP/backend-amph.log" 2>&1 &
 AMPH_BACKEND_PID=$!
 PIDS+=("$AMPH_BACKEND_PID")
@@ -685,7 +714,7 @@ if [ -z "$ONLY" ]; then
             [ "$mode" = broadcast_w2 ] && config="$TMP/enoki-fanout_w2.yaml"
             start_enoki "$config" "$TMP/enoki-fanout.log"
             wait_for_200 "http://127.0.0.1:$SPARE_PORT/readyz" "$ENOKI_PID" "enoki (fan-out)"
-            "${LOAD_CPU[@]}" "$TOOLS/fanout_bench" --port "$SPARE_PORT" --uri "$URI" \
+            "${CLIENT_CPU[@]}" "$TOOLS/fanout_bench" --port "$SPARE_PORT" --uri "$URI" \
                 --name enoki_bench_spare --mode "${mode%_w2}" --sockets "$n" --rounds 50 \
                 --seconds "$DURATION" >"$TMP/fanout.out" 2>"$TMP/fanout.err" ||
                 { cat "$TMP/fanout.err" >&2; log "fan-out ($mode) failed"; exit 1; }
@@ -1082,7 +1111,7 @@ for name, route in (("rest", "GET /echo/<int:value>"), ("amphora", "GET /amph/ec
 meta = {"date": time.strftime("%Y-%m-%d %H:%M %Z"), "machine": machine, "commit": commit,
         "runs": int(runs), "duration_s": int(duration), "quick": quick == "1",
         "loadavg_at_start": loadavg.split()[:3], "loadavg_at_end": loadavg.split()[3:6],
-        "pinned": pin == "1", "backend_prefetch": int(prefetch), "delivery_mode": int(mode),
+        "pinned": pin == "1", "split": pin == "split", "backend_prefetch": int(prefetch), "delivery_mode": int(mode),
         "nameko_src": nameko_src or None, "baseline": baseline or None,
         "baseline_tree_commit": baseline_commit or None}
 if only:
@@ -1090,7 +1119,8 @@ if only:
 print(f"enoki benchmark, {meta['date']}; {machine}; commit {commit}")
 print(f"{'--quick; ' if quick == '1' else ''}delivery_mode {mode}; backend prefetch {prefetch}; load average "
       f"{' '.join(meta['loadavg_at_start'])} at the start, {' '.join(meta['loadavg_at_end'])} at the end"
-      f"{'; pinned (--pin)' if pin == '1' else ''}")
+      f"{'; pinned (--pin)' if pin == '1' else ''}"
+      f"{'; split (--split: the broker and the backends on CPU 0, enoki and its load on CPU 1)' if pin == 'split' else ''}")
 if baseline:
     print(f"baseline: {baseline} (the tree it sits in is at {baseline_commit}), measured right after enoki")
 print()
