@@ -389,7 +389,12 @@ static int run(struct gw_config *config, struct gw_route_table *table, struct gw
     signal(SIGPIPE, SIG_IGN);
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
 
-    /* The port first: when it is taken nothing else has started, and exiting is clean. */
+    /* The port first: when it is taken nothing else has started, and exiting is clean. From the
+     * listen on, clients (and tests) may take enoki for started: a SIGTERM then must drain it, not
+     * kill it, so the loop's signals wait until its handlers are in (a worker's wait from its
+     * fork). */
+    if (!role)
+        gw_workers_signals_hold();
     gw.listener = role ? gw_listener_adopt(gw.loop, role->listen_fd, role->port, on_accept, &gw)
                        : gw_listener_new(gw.loop, config->web_host, config->web_port, on_accept,
                                          &gw, err, sizeof(err));
@@ -451,8 +456,7 @@ static int run(struct gw_config *config, struct gw_route_table *table, struct gw
     uv_signal_init(gw.loop, &gw.sighup);
     gw.sighup.data = &gw;
     uv_signal_start(&gw.sighup, on_reload, SIGHUP);
-    if (role)
-        gw_workers_signals_ready();
+    gw_workers_signals_ready();
     uv_timer_init(gw.loop, &gw.drain_timer);
     gw.drain_timer.data = &gw;
     gw_info("main", "enoki %s listening on %s:%d, %zu route(s), exchange %s", GW_VERSION,

@@ -246,14 +246,24 @@ static struct timespec next_wait(const struct gw_workers *w)
                              .tv_nsec = (long)(wait % 1000000000ull)};
 }
 
-void gw_workers_signals_ready(void)
+static void loop_signals(int how)
 {
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGHUP);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
-    sigprocmask(SIG_UNBLOCK, &set, NULL);
+    sigprocmask(how, &set, NULL);
+}
+
+void gw_workers_signals_hold(void)
+{
+    loop_signals(SIG_BLOCK);
+}
+
+void gw_workers_signals_ready(void)
+{
+    loop_signals(SIG_UNBLOCK);
 }
 
 static bool restart_pending(const struct gw_workers *w)

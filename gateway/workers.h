@@ -57,8 +57,13 @@ void *gw_workers_shared(const struct gw_workers *w);
  * SIGTERM when the supervisor dies. */
 bool gw_workers_supervise(struct gw_workers *w, struct gw_worker_role *role, int *status);
 
-/* In a worker, once its loop handles SIGHUP, SIGTERM and SIGINT: lets them in (they are blocked
- * from the fork on; one that came meanwhile is handled now). */
+/* In the single process, before it listens: blocks SIGHUP, SIGTERM and SIGINT until
+ * gw_workers_signals_ready, as a worker has them from its fork on, so one that comes while the
+ * process starts (it accepts connections from its listen on) waits instead of killing it. */
+void gw_workers_signals_hold(void);
+
+/* In a worker or the single process, once its loop handles SIGHUP, SIGTERM and SIGINT: lets them
+ * in (one that came meanwhile is handled now). */
 void gw_workers_signals_ready(void);
 
 /* Unmaps the shared area and closes the sockets the caller still holds. NULL is a no-op. */

@@ -314,3 +314,36 @@ def test_connection_limits(tmp_path):
             s.close()
     finally:
         gw.stop()
+
+
+def test_sigterm_as_soon_as_it_listens_drains(tmp_path, peer):
+    """enoki accepts connections from its listen on, before its loop handles signals: a SIGTERM
+    sent the moment the port answers (as an orchestrator or a test may) must end it cleanly, with
+    status 0, not kill it. A race: repeated, since the window is a few milliseconds wide."""
+    import os
+    import signal
+    import socket
+    import subprocess
+
+    from conftest import GWNAME, WRAPPER, config_text, free_port
+
+    for i in range(10):
+        port = free_port()
+        path = tmp_path / "gw{}.yaml".format(i)
+        path.write_text(config_text([], port=port, gateway={"name": GWNAME + "f"}))
+        proc = subprocess.Popen([*WRAPPER, ENOKI_BIN, "--config", str(path)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            while proc.poll() is None:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    pass
+            os.kill(proc.pid, signal.SIGTERM)
+            _, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        assert proc.returncode == 0, (i, proc.returncode, err.decode(errors="replace")[-2000:])
