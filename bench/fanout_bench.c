@@ -419,8 +419,8 @@ int main(int argc, char **argv)
         else
             bench_die(TOOL, "unknown option %s", a);
     }
-    if (!b.port || (!b.name && !b.event_mode) || sockets < 1 || rounds < 1 || warmup < 0 || window < 1 ||
-        window >= RING)
+    if (!b.port || (!b.name && !b.event_mode) || sockets < 1 || rounds < 1 || warmup < 0 ||
+        window < 1 || window >= RING)
         bench_die(TOOL, "usage: fanout_bench --port P --name GATEWAY.name [--uri U] [--sockets N] "
                         "[--mode broadcast|event] [--service S] [--channel C] [--rounds R] "
                         "[--seconds S] [--window W] [--warmup N]");
@@ -445,24 +445,20 @@ int main(int argc, char **argv)
     amqp_setup(&b, uri);
     open_all(&b);
 
-    /* Warm-up: the first frames to fresh sockets take longer (the kernel's first buffers of each
-     * socket, first-touched pages); they are timed apart, as the other rows discard a warm-up. */
+    /* Latency: one frame at a time, from its publish to the last socket's receipt. The first
+     * --warmup frames to fresh sockets take longer (the kernel's first buffers of each socket,
+     * first-touched pages): they are not counted, as the other rows discard a warm-up, but the
+     * first one's time is reported. */
+    struct bench_samples lat = {0};
     uint64_t first_us = 0;
-    for (long r = 0; r < warmup; r++) {
+    for (long r = 0; r < warmup + rounds; r++) {
         uint64_t t0 = bench_now_ns();
         publish(&b);
         wait_all(&b);
         if (r == 0)
             first_us = (b.last_done_ns - t0) / 1000;
-    }
-
-    /* Latency: one frame at a time, from its publish to the last socket's receipt. */
-    struct bench_samples lat = {0};
-    for (long r = 0; r < rounds; r++) {
-        uint64_t t0 = bench_now_ns();
-        publish(&b);
-        wait_all(&b);
-        bench_samples_add(&lat, b.last_done_ns - t0);
+        if (r >= warmup)
+            bench_samples_add(&lat, b.last_done_ns - t0);
     }
     uint32_t p50 = bench_quantile(lat.v, lat.n, 0.5), p99 = bench_quantile(lat.v, lat.n, 0.99);
     uint32_t max = bench_quantile(lat.v, lat.n, 1.0);
