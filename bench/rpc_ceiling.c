@@ -12,14 +12,26 @@
  *    uuid-sized correlation_id, reply_to = <uuid>, expiration "30000" (enoki's default
  *    rpc_timeout); body {"args": [], "kwargs": {"value": 42}} as enoki sends for GET /echo/42;
  *  - keeps N calls in flight: each reply's arrival publishes the next call.
+ * With --context rest or ws its calls carry the context data enoki's own calls carry
+ * (bench/run.sh's enoki: GATEWAY.name --name, trace context on), so the broker parses the same
+ * headers:
+ *  - rest (a REST call from a client without User-Agent, as wrk's):
+ *    {"nameko.call_id_stack": ["<name>.http.<uuid4>"], "nameko.traceparent":
+ * "00-<trace>-<span>-00"};
+ *  - ws (a hub call): {"nameko.socket_id": "<uuid4 of the slot>", "nameko.gateway": "<name>",
+ *    "nameko.call_id_stack": ["<name>.ws.<uuid4>"], "nameko.traceparent": ...}, one slot per
+ * socket;
+ *  - plain (the default): only the call_id_stack above, with the name "enoki".
+ * Trace and span ids are new for each call, as enoki's are for a request without a traceparent.
  * Confirms are read and counted but never waited for, as enoki does. A basic.return (no queue
  * bound for the routing key) stops it with an error.
  *
  * Usage: rpc_ceiling [--uri URI] [--service NAME] [--method NAME] [--exchange NAME]
  *                    [--inflight N] [--duration S] [--warmup S]
  *                    [--delivery-mode 1|2 | --transient (= 1) | --persistent (= 2)]
+ *                    [--context plain|rest|ws] [--name NAME]
  * Output: one line "RESULT rps=... p50_us=... p99_us=... calls=... seconds=... inflight=N
- * delivery_mode=D confirms=..." on stdout.
+ * delivery_mode=D confirms=... context=C" on stdout.
  */
 #include "bench/bench_common.h"
 
@@ -30,14 +42,19 @@
 #define TOOL "rpc_ceiling"
 
 struct slot {
-    uint64_t seq;      /* the call this slot waits for */
-    uint64_t start_ns; /* when it was published */
+    uint64_t seq;       /* the call this slot waits for */
+    uint64_t start_ns;  /* when it was published */
+    char socket_id[37]; /* --context ws: the uuid of the socket this slot stands for */
 };
+
+enum context { CONTEXT_PLAIN, CONTEXT_REST, CONTEXT_WS };
 
 struct client {
     amqp_connection_state_t state;
     amqp_bytes_t exchange, routing_key, reply_to;
     uint8_t delivery_mode;
+    enum context context;
+    const char *name; /* the gateway's name in the call ids and nameko.gateway */
     struct slot *slots;
     size_t inflight;
     uint64_t next_seq;
@@ -68,21 +85,45 @@ static void uuid4(struct client *c, char out[37])
              (unsigned long long)(b & 0xffffffffffffULL));
 }
 
+static amqp_table_entry_t text_header(const char *key, const char *value)
+{
+    return (amqp_table_entry_t){
+        .key = amqp_cstring_bytes(key),
+        .value = {.kind = AMQP_FIELD_KIND_UTF8, .value.bytes = amqp_cstring_bytes(value)}};
+}
+
 /* Publishes the next call of slot i. The correlation id names the slot and the call:
  * "<slot, 8 hex>-0000-4000-8000-<seq, 12 hex>", 36 characters like a uuid. */
 static void publish(struct client *c, size_t i)
 {
-    char correlation_id[37], call_id[64], uuid[37];
+    char correlation_id[37], call_id[112], uuid[37];
     uint64_t seq = ++c->next_seq;
     snprintf(correlation_id, sizeof(correlation_id), "%08zx-0000-4000-8000-%012llx", i,
              (unsigned long long)(seq & 0xffffffffffffULL));
     uuid4(c, uuid);
-    snprintf(call_id, sizeof(call_id), "enoki.http.%s", uuid);
+    snprintf(call_id, sizeof(call_id), "%s.%s.%s", c->name,
+             c->context == CONTEXT_WS ? "ws" : "http", uuid);
 
     amqp_field_value_t stack_entry;
     amqp_table_entry_t header;
     amqp_basic_properties_t props =
         bench_nameko_props(call_id, c->delivery_mode, &stack_entry, &header);
+    /* --context rest|ws: the headers in the order enoki writes them (nameko-wire.md, section 3) */
+    amqp_table_entry_t headers[4];
+    char traceparent[56];
+    size_t n = 0;
+    if (c->context != CONTEXT_PLAIN) {
+        uint64_t t1 = xorshift(&c->rng), t2 = xorshift(&c->rng), span = xorshift(&c->rng);
+        snprintf(traceparent, sizeof(traceparent), "00-%016llx%016llx-%016llx-00",
+                 (unsigned long long)t1, (unsigned long long)t2, (unsigned long long)span);
+        if (c->context == CONTEXT_WS) {
+            headers[n++] = text_header("nameko.socket_id", c->slots[i].socket_id);
+            headers[n++] = text_header("nameko.gateway", c->name);
+        }
+        headers[n++] = header;
+        headers[n++] = text_header("nameko.traceparent", traceparent);
+        props.headers = (amqp_table_t){.num_entries = (int)n, .entries = headers};
+    }
     props._flags |=
         AMQP_BASIC_CORRELATION_ID_FLAG | AMQP_BASIC_REPLY_TO_FLAG | AMQP_BASIC_EXPIRATION_FLAG;
     props.correlation_id = amqp_cstring_bytes(correlation_id);
@@ -191,6 +232,7 @@ int main(int argc, char **argv)
     long inflight = 64;
     double duration = 5, warmup = 1;
     long delivery_mode = 1;
+    const char *context = "plain", *name = "enoki";
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -201,7 +243,8 @@ int main(int argc, char **argv)
         if (!v)
             bench_die(TOOL, "usage: rpc_ceiling [--uri URI] [--service NAME] [--method NAME] "
                             "[--exchange NAME] [--inflight N] [--duration S] [--warmup S] "
-                            "[--delivery-mode 1|2 | --transient | --persistent]");
+                            "[--delivery-mode 1|2 | --transient | --persistent] "
+                            "[--context plain|rest|ws] [--name NAME]");
         if (strcmp(a, "--uri") == 0)
             uri = v;
         else if (strcmp(a, "--service") == 0)
@@ -218,6 +261,10 @@ int main(int argc, char **argv)
             warmup = strtod(v, NULL);
         else if (strcmp(a, "--delivery-mode") == 0)
             delivery_mode = strtol(v, NULL, 10);
+        else if (strcmp(a, "--context") == 0)
+            context = v;
+        else if (strcmp(a, "--name") == 0)
+            name = v;
         else
             bench_die(TOOL, "unknown option %s", a);
         i++;
@@ -225,13 +272,24 @@ int main(int argc, char **argv)
     if (inflight < 1 || inflight > 100000 || duration <= 0 || warmup < 0 || delivery_mode < 1 ||
         delivery_mode > 2)
         bench_die(TOOL, "bad --inflight, --duration, --warmup or --delivery-mode");
+    if (strcmp(context, "plain") != 0 && strcmp(context, "rest") != 0 && strcmp(context, "ws") != 0)
+        bench_die(TOOL, "--context takes plain, rest or ws");
+    if (strlen(name) > 64)
+        bench_die(TOOL, "--name is at most 64 characters");
 
-    struct client c = {.delivery_mode = (uint8_t)delivery_mode, .inflight = (size_t)inflight};
+    struct client c = {.delivery_mode = (uint8_t)delivery_mode,
+                       .inflight = (size_t)inflight,
+                       .context = context[0] == 'p'   ? CONTEXT_PLAIN
+                                  : context[0] == 'r' ? CONTEXT_REST
+                                                      : CONTEXT_WS,
+                       .name = name};
     if (getrandom(&c.rng, sizeof(c.rng), 0) != sizeof(c.rng) || c.rng == 0)
         c.rng = 0x9e3779b97f4a7c15ULL;
     c.slots = calloc(c.inflight, sizeof(*c.slots));
     if (!c.slots)
         abort();
+    for (size_t i = 0; i < c.inflight; i++)
+        uuid4(&c, c.slots[i].socket_id);
     char key[300], reply_key[37], reply_queue[128];
     snprintf(key, sizeof(key), "%s.%s", service, method);
     uuid4(&c, reply_key);
@@ -282,9 +340,9 @@ int main(int argc, char **argv)
     uint32_t p50 = bench_quantile(c.lat.v, n, 0.50);
     uint32_t p99 = bench_quantile(c.lat.v, n, 0.99);
     printf("RESULT rps=%.1f p50_us=%u p99_us=%u calls=%lu seconds=%.2f inflight=%zu "
-           "delivery_mode=%u confirms=%lu\n",
+           "delivery_mode=%u confirms=%lu context=%s\n",
            (double)c.measured / duration, p50, p99, c.measured, duration, c.inflight,
-           c.delivery_mode, c.confirms);
+           c.delivery_mode, c.confirms, context);
     amqp_queue_delete(c.state, 1, amqp_cstring_bytes(reply_queue), 0, 0);
     amqp_get_rpc_reply(c.state);
     amqp_channel_close(c.state, 1, AMQP_REPLY_SUCCESS);
