@@ -5,6 +5,7 @@
 #include "log.h"
 #include "service.h"
 #include "status.h"
+#include "strmap.h"
 #include "wire.h"
 #include "xalloc.h"
 
@@ -29,8 +30,11 @@ struct gw_hub_waiter {
 struct binding {
     char *exchange;
     char *key;
+    char *name;   /* its key in the bus's map: "<length of exchange>:<exchange><key>" */
+    size_t index; /* in the bus's array */
     bool declare_exchange;
     bool ready;
+    bool to_notify; /* the connection went down and its waiters have not heard yet */
     int refcount;
     struct gw_hub_waiter *waiters;
 };
@@ -49,20 +53,27 @@ struct gw_hub_bus {
     int user; /* the bus's number among the broker's users */
     gw_hub_message_fn handler;
     void *arg;
-    char *exchange; /* "<name>.hub" */
-    char *queue;    /* "enoki-hub-<name>-<uuid>" */
-    struct binding *bindings;
+    char *exchange;            /* "<name>.hub" */
+    char *queue;               /* "enoki-hub-<name>-<uuid>" */
+    struct binding **bindings; /* every one, to make them again after a reconnect */
     size_t n_bindings, cap_bindings;
+    struct gw_strmap *by_name; /* binding name -> binding: one per socket, so not a list */
+    unsigned long removals;    /* bindings dropped so far (a walk that calls out restarts) */
     struct hub_publish *publishes;
 };
 
+/* A binding's name: the exchange's length first, so no exchange and key make another's name. */
+static char *binding_name(const char *exchange, const char *key)
+{
+    return xasprintf("%zu:%s%s", strlen(exchange), exchange, key);
+}
+
 static struct binding *find_binding(struct gw_hub_bus *bus, const char *exchange, const char *key)
 {
-    for (size_t i = 0; i < bus->n_bindings; i++)
-        if (strcmp(bus->bindings[i].exchange, exchange) == 0 &&
-            strcmp(bus->bindings[i].key, key) == 0)
-            return &bus->bindings[i];
-    return NULL;
+    char *name = binding_name(exchange, key);
+    struct binding *b = gw_strmap_get(bus->by_name, name, strlen(name));
+    free(name);
+    return b;
 }
 
 static void notify_waiters(struct binding *b, int status)
@@ -135,13 +146,31 @@ static void on_delivery(void *arg, const struct gw_amqp_delivery *d)
     free(key);
 }
 
+/* Tells the waiters of every binding marked to_notify: a waiter's callback may drop bindings
+ * (a failed subscription lets its binding go), which moves the array under the walk, so the walk
+ * starts again after any drop, skipping those already told. */
+static void notify_all(struct gw_hub_bus *bus, int status)
+{
+    for (size_t i = 0; i < bus->n_bindings;) {
+        struct binding *b = bus->bindings[i];
+        if (!b->to_notify) {
+            i++;
+            continue;
+        }
+        b->to_notify = false;
+        unsigned long removals = bus->removals;
+        notify_waiters(b, status);
+        i = removals == bus->removals ? i + 1 : 0;
+    }
+}
+
 /* The hub queue went with the old connection: its bindings are made again. */
 static void on_up(void *arg)
 {
     struct gw_hub_bus *bus = arg;
     for (size_t i = 0; i < bus->n_bindings; i++)
-        send_bind(bus, bus->bindings[i].exchange, bus->bindings[i].key,
-                  bus->bindings[i].declare_exchange, false);
+        send_bind(bus, bus->bindings[i]->exchange, bus->bindings[i]->key,
+                  bus->bindings[i]->declare_exchange, false);
 }
 
 /* Everything waiting on the connection that is gone: publishes are unrouted, bindings are no
@@ -158,9 +187,10 @@ static void on_down(void *arg, int status, const char *detail)
         free(p);
     }
     for (size_t i = 0; i < bus->n_bindings; i++) {
-        bus->bindings[i].ready = false;
-        notify_waiters(&bus->bindings[i], GW_EBROKER);
+        bus->bindings[i]->ready = false;
+        bus->bindings[i]->to_notify = true;
     }
+    notify_all(bus, GW_EBROKER);
 }
 
 /* A publish no queue was bound for: for a socket, the socket is on no instance. */
@@ -209,6 +239,7 @@ struct gw_hub_bus *gw_hub_bus_new(struct gw_broker *broker, struct gw_service *s
     char uuid[GW_UUID_LEN + 1];
     gw_uuid4(uuid);
     bus->queue = xasprintf(HUB_QUEUE_PREFIX "%s-%s", config->name, uuid);
+    bus->by_name = gw_strmap_new();
     struct gw_broker_user user = {
         .declare = on_declare,
         .delivery = on_delivery,
@@ -227,12 +258,17 @@ void gw_hub_bus_free(struct gw_hub_bus *bus)
 {
     if (!bus)
         return;
+    for (size_t i = 0; i < bus->n_bindings; i++)
+        bus->bindings[i]->to_notify = true;
+    notify_all(bus, GW_ESHUTDOWN);
     for (size_t i = 0; i < bus->n_bindings; i++) {
-        notify_waiters(&bus->bindings[i], GW_ESHUTDOWN);
-        free(bus->bindings[i].exchange);
-        free(bus->bindings[i].key);
+        free(bus->bindings[i]->exchange);
+        free(bus->bindings[i]->key);
+        free(bus->bindings[i]->name);
+        free(bus->bindings[i]);
     }
     free(bus->bindings);
+    gw_strmap_free(bus->by_name);
     while (bus->publishes) {
         struct hub_publish *p = bus->publishes;
         bus->publishes = p->next;
@@ -263,10 +299,13 @@ struct gw_hub_waiter *gw_hub_bus_bind(struct gw_hub_bus *bus, const char *exchan
             bus->cap_bindings = bus->cap_bindings ? bus->cap_bindings * 2 : 16;
             bus->bindings = xrealloc(bus->bindings, bus->cap_bindings * sizeof(*bus->bindings));
         }
-        b = &bus->bindings[bus->n_bindings++];
-        memset(b, 0, sizeof(*b));
+        b = xcalloc(1, sizeof(*b));
+        b->index = bus->n_bindings;
+        bus->bindings[bus->n_bindings++] = b;
         b->exchange = xstrdup(exchange);
         b->key = xstrdup(key);
+        b->name = binding_name(exchange, key);
+        gw_strmap_put(bus->by_name, b->name, strlen(b->name), b);
         b->declare_exchange = declare_exchange;
         send_bind(bus, exchange, key, declare_exchange, false);
     }
@@ -297,10 +336,17 @@ void gw_hub_bus_unbind(struct gw_hub_bus *bus, const char *exchange, const char 
     if (!b || --b->refcount > 0)
         return;
     send_bind(bus, exchange, key, false, true);
+    /* Out of the array and the map first: a waiter told now may bind or drop others. */
+    struct binding *last = bus->bindings[--bus->n_bindings];
+    bus->bindings[b->index] = last;
+    last->index = b->index;
+    gw_strmap_remove(bus->by_name, b->name, strlen(b->name));
+    bus->removals++;
     notify_waiters(b, GW_EBROKER);
     free(b->exchange);
     free(b->key);
-    *b = bus->bindings[--bus->n_bindings];
+    free(b->name);
+    free(b);
 }
 
 void gw_hub_bus_publish(struct gw_hub_bus *bus, const char *routing_key, const json_t *body,

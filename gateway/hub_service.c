@@ -4,6 +4,7 @@
 #include "core/log.h"
 #include "core/service.h"
 #include "core/status.h"
+#include "core/strmap.h"
 #include "core/wire.h"
 #include "core/xalloc.h"
 #include "gateway/status_page.h"
@@ -23,6 +24,7 @@ struct gw_hub_socket {
     char id[GW_UUID_LEN + 1];
     void *socket;    /* the gateway's */
     char **channels; /* sorted */
+    size_t *slots;   /* for channels[i], this socket's place in the channel's subscribers */
     size_t n_channels;
     bool binding;                      /* its own binding is being made */
     struct gw_hub_waiter *bind_waiter; /* for it, once gw_hub_bus_bind has returned */
@@ -31,12 +33,22 @@ struct gw_hub_socket {
     char *waiter_channel;
 };
 
+/* A channel's subscribers, so a broadcast visits only them (not every socket) in one array: the
+ * gateway's sockets, and beside them the hub's, whose slots are fixed when one moves. */
+struct subscribers {
+    void **sockets;
+    struct gw_hub_socket **hub_sockets;
+    size_t n, cap;
+};
+
 struct gw_hub_service {
     const struct gw_config *config;
     struct gw_hub_socket_ops ops;
     struct gw_service *service;
     struct gw_hub_bus *bus;
     struct gw_hub_socket *sockets;
+    struct gw_strmap *by_id;       /* socket id -> struct gw_hub_socket */
+    struct gw_strmap *by_channel;  /* channel -> struct subscribers */
     struct gw_status_page *status; /* counts subscribers and messages per channel; may be NULL */
 };
 
@@ -84,40 +96,102 @@ static json_t *bind_error(int status, const char *channel)
 
 /* --- subscriptions ---------------------------------------------------------------------------- */
 
+/* Where channel is in s's sorted list, or where it would go (*found false). */
+static size_t channel_index(const struct gw_hub_socket *s, const char *channel, bool *found)
+{
+    size_t lo = 0, hi = s->n_channels;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int cmp = strcmp(s->channels[mid], channel);
+        if (cmp == 0) {
+            *found = true;
+            return mid;
+        }
+        if (cmp < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *found = false;
+    return lo;
+}
+
 static bool subscribed(const struct gw_hub_socket *s, const char *channel)
 {
-    for (size_t i = 0; i < s->n_channels; i++)
-        if (strcmp(s->channels[i], channel) == 0)
-            return true;
-    return false;
+    bool found;
+    channel_index(s, channel, &found);
+    return found;
+}
+
+/* Adds s to channel's subscribers; returns its place there. */
+static size_t subscribers_add(struct gw_hub_service *hub, const char *channel,
+                              struct gw_hub_socket *s)
+{
+    size_t len = strlen(channel);
+    struct subscribers *subs = gw_strmap_get(hub->by_channel, channel, len);
+    if (!subs) {
+        subs = xcalloc(1, sizeof(*subs));
+        gw_strmap_put(hub->by_channel, channel, len, subs);
+    }
+    if (subs->n == subs->cap) {
+        subs->cap = subs->cap ? subs->cap * 2 : 4;
+        subs->sockets = xrealloc(subs->sockets, subs->cap * sizeof(*subs->sockets));
+        subs->hub_sockets = xrealloc(subs->hub_sockets, subs->cap * sizeof(*subs->hub_sockets));
+    }
+    subs->sockets[subs->n] = s->socket;
+    subs->hub_sockets[subs->n] = s;
+    return subs->n++;
+}
+
+/* Takes the subscriber at slot out of channel's: the last one moves into its place. */
+static void subscribers_remove(struct gw_hub_service *hub, const char *channel, size_t slot)
+{
+    size_t len = strlen(channel);
+    struct subscribers *subs = gw_strmap_get(hub->by_channel, channel, len);
+    size_t last = --subs->n;
+    if (slot != last) {
+        struct gw_hub_socket *moved = subs->hub_sockets[last];
+        subs->sockets[slot] = subs->sockets[last];
+        subs->hub_sockets[slot] = moved;
+        bool found;
+        moved->slots[channel_index(moved, channel, &found)] = slot;
+    }
+    if (subs->n == 0) {
+        gw_strmap_remove(hub->by_channel, channel, len);
+        free(subs->sockets);
+        free(subs->hub_sockets);
+        free(subs);
+    }
 }
 
 static void add_channel(struct gw_hub_socket *s, const char *channel)
 {
-    if (subscribed(s, channel))
+    bool found;
+    size_t at = channel_index(s, channel, &found);
+    if (found)
         return;
-    size_t at = 0;
-    while (at < s->n_channels && strcmp(s->channels[at], channel) < 0)
-        at++;
     s->channels = xrealloc(s->channels, (s->n_channels + 1) * sizeof(*s->channels));
+    s->slots = xrealloc(s->slots, (s->n_channels + 1) * sizeof(*s->slots));
     memmove(s->channels + at + 1, s->channels + at, (s->n_channels - at) * sizeof(*s->channels));
+    memmove(s->slots + at + 1, s->slots + at, (s->n_channels - at) * sizeof(*s->slots));
     s->channels[at] = xstrdup(channel);
     s->n_channels++;
+    s->slots[at] = subscribers_add(s->hub, channel, s);
     gw_status_page_note_subscribers(s->hub->status, channel, 1);
 }
 
 static void remove_channel(struct gw_hub_socket *s, const char *channel)
 {
-    for (size_t i = 0; i < s->n_channels; i++) {
-        if (strcmp(s->channels[i], channel) == 0) {
-            gw_status_page_note_subscribers(s->hub->status, channel, -1);
-            free(s->channels[i]);
-            memmove(s->channels + i, s->channels + i + 1,
-                    (s->n_channels - i - 1) * sizeof(*s->channels));
-            s->n_channels--;
-            return;
-        }
-    }
+    bool found;
+    size_t i = channel_index(s, channel, &found);
+    if (!found)
+        return;
+    gw_status_page_note_subscribers(s->hub->status, channel, -1);
+    subscribers_remove(s->hub, channel, s->slots[i]);
+    free(s->channels[i]);
+    memmove(s->channels + i, s->channels + i + 1, (s->n_channels - i - 1) * sizeof(*s->channels));
+    memmove(s->slots + i, s->slots + i + 1, (s->n_channels - i - 1) * sizeof(*s->slots));
+    s->n_channels--;
 }
 
 json_t *gw_hub_socket_subscriptions(const struct gw_hub_socket *s)
@@ -136,21 +210,15 @@ void gw_hub_service_set_status_page(struct gw_hub_service *hub, struct gw_status
 size_t gw_hub_service_publish(struct gw_hub_service *hub, const char *channel, const char *event,
                               const json_t *data)
 {
-    void **to = NULL;
-    size_t n = 0, cap = 0;
-    for (struct gw_hub_socket *s = hub->sockets; s; s = s->next) {
-        if (!subscribed(s, channel))
-            continue;
-        if (n == cap) { /* doubling: ten thousand subscribers are a few reallocations */
-            cap = cap ? cap * 2 : 64;
-            to = xrealloc(to, cap * sizeof(*to));
-        }
-        to[n++] = s->socket;
-    }
-    if (n) {
-        hub->ops.deliver(hub->ops.arg, to, n, event, data, channel);
-        gw_status_page_note_message(hub->status, channel);
-    }
+    struct subscribers *subs = gw_strmap_get(hub->by_channel, channel, strlen(channel));
+    if (!subs)
+        return 0;
+    /* A copy: what the delivery does to a socket must not move the list it walks. */
+    size_t n = subs->n;
+    void **to = xmalloc(n * sizeof(*to));
+    memcpy(to, subs->sockets, n * sizeof(*to));
+    hub->ops.deliver(hub->ops.arg, to, n, event, data, channel);
+    gw_status_page_note_message(hub->status, channel);
     free(to);
     return n;
 }
@@ -229,10 +297,7 @@ void gw_hub_socket_unsubscribe(struct gw_hub_socket *s, const char *channel)
 
 static struct gw_hub_socket *find_socket(struct gw_hub_service *hub, const char *socket_id)
 {
-    for (struct gw_hub_socket *s = hub->sockets; s; s = s->next)
-        if (strcmp(s->id, socket_id) == 0)
-            return s;
-    return NULL;
+    return gw_strmap_get(hub->by_id, socket_id, strlen(socket_id));
 }
 
 /* The socket is reachable from every instance (or the broker is away): tell the client its id. */
@@ -256,6 +321,7 @@ struct gw_hub_socket *gw_hub_socket_open(struct gw_hub_service *hub, const char 
     if (hub->sockets)
         hub->sockets->prev = s;
     hub->sockets = s;
+    gw_strmap_put(hub->by_id, s->id, strlen(s->id), s);
     /* Other instances reach this socket through the hub exchange by its key: the client learns
      * its id only once that binding is in place, so no instance can miss it after. */
     char *key = xasprintf(GW_HUB_SOCKET_PREFIX "%s", s->id);
@@ -277,9 +343,12 @@ void gw_hub_socket_close(struct gw_hub_socket *s)
     for (size_t i = 0; i < s->n_channels; i++) {
         release_channel(hub, s->channels[i]);
         gw_status_page_note_subscribers(hub->status, s->channels[i], -1);
+        subscribers_remove(hub, s->channels[i], s->slots[i]);
         free(s->channels[i]);
     }
     free(s->channels);
+    free(s->slots);
+    gw_strmap_remove(hub->by_id, s->id, strlen(s->id));
     char *key = xasprintf(GW_HUB_SOCKET_PREFIX "%s", s->id);
     gw_hub_bus_unbind(hub->bus, gw_hub_bus_exchange(hub->bus), key);
     free(key);
@@ -470,6 +539,8 @@ struct gw_hub_service *gw_hub_service_new(struct gw_broker *broker, const struct
     struct gw_hub_service *hub = xcalloc(1, sizeof(*hub));
     hub->config = config;
     hub->ops = *ops;
+    hub->by_id = gw_strmap_new();
+    hub->by_channel = gw_strmap_new();
     hub->service = gw_service_new(broker, config, on_service_request, hub);
     hub->bus = gw_hub_bus_new(broker, hub->service, config, on_hub_message, hub);
     return hub;
@@ -484,5 +555,7 @@ void gw_hub_service_free(struct gw_hub_service *hub)
         gw_hub_socket_close(hub->sockets);
     gw_hub_bus_free(hub->bus);
     gw_service_free(hub->service);
+    gw_strmap_free(hub->by_id);
+    gw_strmap_free(hub->by_channel); /* empty: every socket has left its channels */
     free(hub);
 }
