@@ -208,7 +208,7 @@ bench-routes: $(LIB_OBJS)
 .PHONY: bench
 bench: $(ENOKI) $(LIB_OBJS)
 	@mkdir -p $(BUILD)/bench
-	@for t in echo_backend rpc_ceiling mhd_ceiling ws_bench fanout_bench startup_time; do \
+	@for t in echo_backend rpc_ceiling mhd_ceiling ws_bench fanout_bench send_floor startup_time; do \
 		echo "$(CC) ... -o $(BUILD)/bench/$$t bench/$$t.c"; \
 		$(CC) $(CFLAGS) -O2 $(LDFLAGS) -o $(BUILD)/bench/$$t bench/$$t.c $(LDLIBS) || exit 1; \
 	done
