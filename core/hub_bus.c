@@ -28,15 +28,16 @@ struct gw_hub_waiter {
 
 /* A binding of the hub queue, kept while anyone needs it and made again after a reconnect. */
 struct binding {
-    char *exchange;
-    char *key;
-    char *name;   /* its key in the bus's map: "<length of exchange>:<exchange><key>" */
+    const char *exchange; /* in name */
+    const char *key;      /* in name, after the exchange's NUL */
+    size_t name_len;
     size_t index; /* in the bus's array */
     bool declare_exchange;
     bool ready;
     bool to_notify; /* the connection went down and its waiters have not heard yet */
     int refcount;
     struct gw_hub_waiter *waiters;
+    char name[]; /* its key in the bus's map: "<exchange>\0<key>" (no exchange holds a NUL) */
 };
 
 /* A publish waiting to learn whether some queue took it; matched by its message_id. */
@@ -62,18 +63,23 @@ struct gw_hub_bus {
     struct hub_publish *publishes;
 };
 
-/* A binding's name: the exchange's length first, so no exchange and key make another's name. */
-static char *binding_name(const char *exchange, const char *key)
+/* A binding's name into out (2 * (GW_AMQP_NAME_MAX + 1) bytes); its length, or 0 when the names
+ * are too long to bind at all. */
+static size_t binding_name(const char *exchange, const char *key, char *out)
 {
-    return xasprintf("%zu:%s%s", strlen(exchange), exchange, key);
+    size_t e = strlen(exchange), k = strlen(key);
+    if (e > GW_AMQP_NAME_MAX || k > GW_AMQP_NAME_MAX)
+        return 0;
+    memcpy(out, exchange, e + 1);
+    memcpy(out + e + 1, key, k + 1);
+    return e + 1 + k;
 }
 
 static struct binding *find_binding(struct gw_hub_bus *bus, const char *exchange, const char *key)
 {
-    char *name = binding_name(exchange, key);
-    struct binding *b = gw_strmap_get(bus->by_name, name, strlen(name));
-    free(name);
-    return b;
+    char name[2 * (GW_AMQP_NAME_MAX + 1)];
+    size_t len = binding_name(exchange, key, name);
+    return len ? gw_strmap_get(bus->by_name, name, len) : NULL;
 }
 
 static void notify_waiters(struct binding *b, int status)
@@ -261,12 +267,8 @@ void gw_hub_bus_free(struct gw_hub_bus *bus)
     for (size_t i = 0; i < bus->n_bindings; i++)
         bus->bindings[i]->to_notify = true;
     notify_all(bus, GW_ESHUTDOWN);
-    for (size_t i = 0; i < bus->n_bindings; i++) {
-        free(bus->bindings[i]->exchange);
-        free(bus->bindings[i]->key);
-        free(bus->bindings[i]->name);
+    for (size_t i = 0; i < bus->n_bindings; i++)
         free(bus->bindings[i]);
-    }
     free(bus->bindings);
     gw_strmap_free(bus->by_name);
     while (bus->publishes) {
@@ -299,13 +301,16 @@ struct gw_hub_waiter *gw_hub_bus_bind(struct gw_hub_bus *bus, const char *exchan
             bus->cap_bindings = bus->cap_bindings ? bus->cap_bindings * 2 : 16;
             bus->bindings = xrealloc(bus->bindings, bus->cap_bindings * sizeof(*bus->bindings));
         }
-        b = xcalloc(1, sizeof(*b));
+        char name[2 * (GW_AMQP_NAME_MAX + 1)];
+        size_t len = binding_name(exchange, key, name);
+        b = xcalloc(1, sizeof(*b) + len + 1);
+        memcpy(b->name, name, len + 1);
+        b->name_len = len;
+        b->exchange = b->name;
+        b->key = b->name + strlen(exchange) + 1;
         b->index = bus->n_bindings;
         bus->bindings[bus->n_bindings++] = b;
-        b->exchange = xstrdup(exchange);
-        b->key = xstrdup(key);
-        b->name = binding_name(exchange, key);
-        gw_strmap_put(bus->by_name, b->name, strlen(b->name), b);
+        gw_strmap_put(bus->by_name, b->name, len, b);
         b->declare_exchange = declare_exchange;
         send_bind(bus, exchange, key, declare_exchange, false);
     }
@@ -340,12 +345,9 @@ void gw_hub_bus_unbind(struct gw_hub_bus *bus, const char *exchange, const char 
     struct binding *last = bus->bindings[--bus->n_bindings];
     bus->bindings[b->index] = last;
     last->index = b->index;
-    gw_strmap_remove(bus->by_name, b->name, strlen(b->name));
+    gw_strmap_remove(bus->by_name, b->name, b->name_len);
     bus->removals++;
     notify_waiters(b, GW_EBROKER);
-    free(b->exchange);
-    free(b->key);
-    free(b->name);
     free(b);
 }
 

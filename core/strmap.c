@@ -11,7 +11,7 @@
 #include <string.h>
 
 struct entry {
-    char *key; /* NULL: the slot is empty */
+    const char *key; /* borrowed; NULL: the slot is empty */
     size_t len;
     uint64_t hash;
     void *value;
@@ -37,8 +37,6 @@ void gw_strmap_free(struct gw_strmap *map)
 {
     if (!map)
         return;
-    for (size_t i = 0; i < map->cap; i++)
-        free(map->slots[i].key);
     free(map->slots);
     free(map);
 }
@@ -82,9 +80,7 @@ void gw_strmap_put(struct gw_strmap *map, const char *key, size_t len, void *val
     uint64_t hash = gw_siphash(map->key, key, len);
     struct entry *e = probe(map, key, len, hash);
     if (!e->key) {
-        e->key = xmalloc(len + 1);
-        memcpy(e->key, key, len);
-        e->key[len] = '\0';
+        e->key = key;
         e->len = len;
         e->hash = hash;
         map->count++;
@@ -100,7 +96,6 @@ void *gw_strmap_remove(struct gw_strmap *map, const char *key, size_t len)
     if (!e->key)
         return NULL;
     void *value = e->value;
-    free(e->key);
     map->count--;
     /* Shift back every later entry of the run that may sit in the freed slot: one whose home
      * slot is not cyclically between the hole and itself. */

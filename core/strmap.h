@@ -9,14 +9,15 @@
 
 struct gw_strmap;
 
-/* Ownership: the map copies every key it keeps and frees it; values are the caller's. */
+/* Ownership: keys and values are the caller's. A key's bytes must stay where they are, unchanged,
+ * while it is in the map (the hub keys its records by strings inside them). */
 struct gw_strmap *gw_strmap_new(void);
-void gw_strmap_free(struct gw_strmap *map); /* NULL is a no-op; values are left alone */
+void gw_strmap_free(struct gw_strmap *map); /* NULL is a no-op; keys and values are left alone */
 
 /* The value of key (len bytes, which may hold NULs), or NULL when it is not in the map. */
 void *gw_strmap_get(const struct gw_strmap *map, const char *key, size_t len);
 
-/* Sets key's value (not NULL), replacing any. */
+/* Sets key's value (not NULL), replacing any; a replaced key keeps its first bytes' address. */
 void gw_strmap_put(struct gw_strmap *map, const char *key, size_t len, void *value);
 
 /* Takes key out; returns its value, or NULL when it was not in the map. */

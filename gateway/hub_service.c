@@ -36,6 +36,7 @@ struct gw_hub_socket {
 /* A channel's subscribers, so a broadcast visits only them (not every socket) in one array: the
  * gateway's sockets, and beside them the hub's, whose slots are fixed when one moves. */
 struct subscribers {
+    char *channel; /* the map's key */
     void **sockets;
     struct gw_hub_socket **hub_sockets;
     size_t n, cap;
@@ -131,7 +132,8 @@ static size_t subscribers_add(struct gw_hub_service *hub, const char *channel,
     struct subscribers *subs = gw_strmap_get(hub->by_channel, channel, len);
     if (!subs) {
         subs = xcalloc(1, sizeof(*subs));
-        gw_strmap_put(hub->by_channel, channel, len, subs);
+        subs->channel = xstrdup(channel);
+        gw_strmap_put(hub->by_channel, subs->channel, len, subs);
     }
     if (subs->n == subs->cap) {
         subs->cap = subs->cap ? subs->cap * 2 : 4;
@@ -158,6 +160,7 @@ static void subscribers_remove(struct gw_hub_service *hub, const char *channel, 
     }
     if (subs->n == 0) {
         gw_strmap_remove(hub->by_channel, channel, len);
+        free(subs->channel);
         free(subs->sockets);
         free(subs->hub_sockets);
         free(subs);
