@@ -38,7 +38,7 @@ END_TEST
 START_TEST(against_a_reference)
 {
     enum { N = 3000 };
-    static char present[N], keys[N][16]; /* the map borrows its keys */
+    static char present[N], keys[N][24]; /* the map borrows its keys */
     static int values[N];
     memset(present, 0, sizeof(present));
     for (int i = 0; i < N; i++)
@@ -65,7 +65,7 @@ START_TEST(against_a_reference)
         ck_assert_uint_eq(gw_strmap_count(m), count);
         if (step % 1000 == 0) {
             for (int i = 0; i < N; i++) {
-                char probe[16]; /* looked up by equal bytes elsewhere */
+                char probe[24]; /* looked up by equal bytes elsewhere */
                 snprintf(probe, sizeof(probe), "sock.%d", i);
                 void *v = gw_strmap_get(m, probe, strlen(probe));
                 ck_assert_msg(present[i] ? v == &values[i] : v == NULL, "key %d at step %d", i,
