@@ -183,18 +183,23 @@ static void add_channel(struct gw_hub_socket *s, const char *channel)
     gw_status_page_note_subscribers(s->hub->status, channel, 1);
 }
 
-static void remove_channel(struct gw_hub_socket *s, const char *channel)
+/* Takes s's i-th channel out of its list and out of the channel's subscribers. */
+static void remove_channel_at(struct gw_hub_socket *s, size_t i)
 {
-    bool found;
-    size_t i = channel_index(s, channel, &found);
-    if (!found)
-        return;
-    gw_status_page_note_subscribers(s->hub->status, channel, -1);
-    subscribers_remove(s->hub, channel, s->slots[i]);
+    gw_status_page_note_subscribers(s->hub->status, s->channels[i], -1);
+    subscribers_remove(s->hub, s->channels[i], s->slots[i]);
     free(s->channels[i]);
     memmove(s->channels + i, s->channels + i + 1, (s->n_channels - i - 1) * sizeof(*s->channels));
     memmove(s->slots + i, s->slots + i + 1, (s->n_channels - i - 1) * sizeof(*s->slots));
     s->n_channels--;
+}
+
+static void remove_channel(struct gw_hub_socket *s, const char *channel)
+{
+    bool found;
+    size_t i = channel_index(s, channel, &found);
+    if (found)
+        remove_channel_at(s, i);
 }
 
 json_t *gw_hub_socket_subscriptions(const struct gw_hub_socket *s)
@@ -343,11 +348,9 @@ void gw_hub_socket_close(struct gw_hub_socket *s)
     gw_hub_waiter_cancel(s->waiter);
     gw_hub_waiter_cancel(s->bind_waiter);
     free(s->waiter_channel);
-    for (size_t i = 0; i < s->n_channels; i++) {
-        release_channel(hub, s->channels[i]);
-        gw_status_page_note_subscribers(hub->status, s->channels[i], -1);
-        subscribers_remove(hub, s->channels[i], s->slots[i]);
-        free(s->channels[i]);
+    while (s->n_channels) { /* the last first: nothing to move */
+        release_channel(hub, s->channels[s->n_channels - 1]);
+        remove_channel_at(s, s->n_channels - 1);
     }
     free(s->channels);
     free(s->slots);
