@@ -137,7 +137,7 @@ static void capture_limit_keys(struct client *c)
     struct sockaddr_storage ss;
     socklen_t sslen = sizeof(ss);
     const struct sockaddr *peer = NULL;
-    if (getpeername(lws_get_socket_fd(c->wsi), (struct sockaddr *)&ss, &sslen) == 0)
+    if (getpeername(c->fd, (struct sockaddr *)&ss, &sslen) == 0)
         peer = (const struct sockaddr *)&ss;
     char *xff = config->trusted_proxies.n > 0 ? handshake_header(c->wsi, "X-Forwarded-For") : NULL;
     const char *fields[] = {xff};
@@ -172,6 +172,7 @@ static int on_established(struct gw_hub *hub, struct client *c, struct lws *wsi)
     memset(c, 0, sizeof(*c));
     c->hub = hub;
     c->wsi = wsi;
+    c->fd = lws_get_socket_fd(wsi);
     gw_uuid4(c->socket_id);
     c->context = handshake_context(c);
     if (!gw_hub_identify(c)) {
@@ -486,5 +487,6 @@ void gw_hub_free(struct gw_hub *hub)
     else if (hub->destroying)
         lws_context_destroy(hub->destroying);
     gw_hub_service_free(hub->service);
+    free(hub->to_send);
     free(hub);
 }

@@ -85,8 +85,14 @@ static int send_queued(struct client *c)
         iov[i].iov_base = (void *)(uintptr_t)gw_hub_frame_wire(frames[i], &len);
         iov[i].iov_len = len;
     }
-    struct msghdr msg = {.msg_iov = iov, .msg_iovlen = n};
-    ssize_t sent = sendmsg(lws_get_socket_fd(c->wsi), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    /* One frame (a broadcast) with send(): the kernel copies no message header and iovec in. */
+    ssize_t sent;
+    if (n == 1) {
+        sent = send(c->fd, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    } else {
+        struct msghdr msg = {.msg_iov = iov, .msg_iovlen = n};
+        sent = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    }
     if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
         return -1;
     size_t left = sent < 0 ? 0 : (size_t)sent;
@@ -111,13 +117,7 @@ static void unlist(struct client *c)
 {
     if (!c->send_listed)
         return;
-    if (c->send_prev)
-        c->send_prev->send_next = c->send_next;
-    else
-        c->hub->to_send = c->send_next;
-    if (c->send_next)
-        c->send_next->send_prev = c->send_prev;
-    c->send_prev = c->send_next = NULL;
+    c->hub->to_send[c->send_slot] = NULL;
     c->send_listed = false;
 }
 
@@ -132,23 +132,36 @@ static void list_to_send(struct client *c)
     struct gw_hub *hub = c->hub;
     if (c->send_listed || !hub->handles_open)
         return;
+    if (hub->n_to_send == hub->to_send_cap) {
+        hub->to_send_cap = hub->to_send_cap ? hub->to_send_cap * 2 : 64;
+        hub->to_send = xrealloc(hub->to_send, hub->to_send_cap * sizeof(*hub->to_send));
+    }
     c->send_listed = true;
-    c->send_next = hub->to_send;
-    if (hub->to_send)
-        hub->to_send->send_prev = c;
-    hub->to_send = c;
+    c->send_slot = hub->n_to_send;
+    hub->to_send[hub->n_to_send++] = c;
     uv_check_start(&hub->send_check, on_send_check);
     uv_idle_start(&hub->send_idle, on_send_idle);
 }
 
+/* Sockets listed ahead of the one being sent to whose memory is fetched meanwhile: a broadcast
+ * walks every socket, and each one's lines would otherwise be a wait of their own. */
+enum { SEND_PREFETCH = 2 };
+
 static void send_pass(struct gw_hub *hub)
 {
-    while (hub->to_send) {
-        struct client *c = hub->to_send;
-        unlist(c);
+    hub->send_passes++; /* the sockets sent to at once since the last pass may be so again */
+    /* A socket dropped meanwhile left NULL in its place; one listed meanwhile is sent too. */
+    for (uint32_t i = 0; i < hub->n_to_send; i++) {
+        if (i + SEND_PREFETCH < hub->n_to_send && hub->to_send[i + SEND_PREFETCH])
+            __builtin_prefetch(hub->to_send[i + SEND_PREFETCH]);
+        struct client *c = hub->to_send[i];
+        if (!c)
+            continue;
+        c->send_listed = false;
         if (!c->closing && !c->close_code && send_queued(c) < 0)
             broken(c);
     }
+    hub->n_to_send = 0;
     uv_check_stop(&hub->send_check);
     uv_idle_stop(&hub->send_idle);
 }
@@ -165,8 +178,11 @@ static void on_send_idle(uv_idle_t *idle)
 
 /* Queues a frame for the socket (a reference of its own to f, borrowed); a reader too far behind
  * is dropped: its queue is bounded by websocket_send_queue, counting each frame it holds whole,
- * whoever else shares it. */
-static void send_frame(struct client *c, struct gw_hub_frame *f)
+ * whoever else shares it. With at_once, and nothing queued before it, the frame is sent now,
+ * not from the pass after the loop's I/O: a broadcast then walks its sockets once, not twice. A
+ * socket gets one such send per pass; the frames after it wait for the pass and go out together
+ * (a stream of broadcasts costs each socket two sends per pass of the loop, not one per frame). */
+static void send_frame(struct client *c, struct gw_hub_frame *f, bool at_once)
 {
     if (c->close_code)
         return;
@@ -179,17 +195,25 @@ static void send_frame(struct client *c, struct gw_hub_frame *f)
         return;
     }
     gw_hub_sendq_push(&c->out, f);
-    if (c->deflate)
+    struct gw_hub *hub = c->hub;
+    if (c->deflate) {
         lws_callback_on_writable(c->wsi);
-    else
+    } else if (at_once && c->out.count == 1 && c->sent_pass != hub->send_passes && !c->closing &&
+               hub->handles_open) {
+        c->sent_pass = hub->send_passes;
+        uv_check_start(&hub->send_check, on_send_check); /* ends the pass */
+        if (send_queued(c) < 0)
+            broken(c);
+    } else {
         list_to_send(c);
+    }
 }
 
 /* Queues a frame of the socket's own (text copied). */
 static void send_copy(struct client *c, const char *text, size_t len)
 {
     struct gw_hub_frame *f = gw_hub_frame_new(text, len);
-    send_frame(c, f);
+    send_frame(c, f, false);
     gw_hub_frame_unref(f);
 }
 
@@ -232,8 +256,11 @@ void gw_hub_deliver(void *arg, void *const *sockets, size_t n, const char *event
     char *text = gw_ws_event_frame(event, data, channel, &len);
     struct gw_hub_frame *f = gw_hub_frame_new(text, len);
     free(text);
-    for (size_t i = 0; i < n; i++)
-        send_frame(sockets[i], f);
+    for (size_t i = 0; i < n; i++) {
+        if (i + 1 < n)
+            __builtin_prefetch(sockets[i + 1]); /* its lines load while this one's send runs */
+        send_frame(sockets[i], f, true);
+    }
     gw_hub_frame_unref(f);
 }
 

@@ -30,8 +30,21 @@ struct in_msg {
 
 /* One socket; lives in lws's per-session memory, from ESTABLISHED to CLOSED. */
 struct client {
+    /* What a broadcast reads of every socket (gw_hub_deliver, the send pass) comes first, in as
+     * few cache lines as can hold it: with 10,000 sockets a line more is 10,000 misses. */
     struct gw_hub *hub;
     struct lws *wsi;
+    int fd;                  /* the connection's, from lws at ESTABLISHED: frames go out on it */
+    int close_code;          /* set: close with it (gw_hub_close_with) */
+    struct gw_hub_sendq out; /* frames to send, shared with the other sockets they go to */
+    /* Its place on the hub's list of sockets whose queue is sent at the end of the loop's pass. */
+    uint32_t send_slot;
+    uint32_t sent_pass; /* the hub's send_passes when a frame was last sent at once */
+    bool send_listed;
+    bool deflate; /* permessage-deflate was agreed on (gateway/hub_deflate.c) */
+    /* libwebsockets is closing it (a protocol error, or the peer's close): nothing more may be
+     * written, or a data frame would follow the close frame (RFC 6455 5.5.1). */
+    bool closing;
     struct client *prev, *next;
     char socket_id[GW_UUID_LEN + 1];
     json_t *context;     /* handshake context data, with the claims' keys (gateway/hub_auth.c) */
@@ -44,22 +57,13 @@ struct client {
     struct gw_hub_frame *deflating;
     struct in_msg *in_head, *in_tail;
     size_t in_count;
-    struct gw_hub_sendq out; /* frames to send, shared with the other sockets they go to */
-    /* On the hub's list of sockets whose queue is sent at the end of the loop's pass. */
-    struct client *send_prev, *send_next;
-    bool send_listed;
     struct gw_rpc_call *call; /* the call in flight, one at a time */
     json_t *call_correlation_id;
     char *call_target;          /* "service.method" of the last call (new), kept for its answer */
     struct gw_hub_socket *sock; /* the hub service's record of it: subscriptions, bindings */
     json_t *subscribe_correlation_id; /* of the subscribe waiting for its channel's binding */
-    int close_code;                   /* set: close with it (gw_hub_close_with) */
     const char *close_reason;         /* static; NULL: the close frame carries none */
     bool established;
-    bool deflate; /* permessage-deflate was agreed on (gateway/hub_deflate.c) */
-    /* libwebsockets is closing it (a protocol error, or the peer's close): nothing more may be
-     * written, or a data frame would follow the close frame (RFC 6455 5.5.1). */
-    bool closing;
     bool processing; /* gw_hub_process is on the stack: a nested call leaves the work to it */
     uint64_t frame_start_ns; /* when the frame being answered was taken up (the status page) */
     bool frame_failed;       /* its call could not even be published */
@@ -92,9 +96,12 @@ struct gw_hub {
     struct gw_limiter *limiter;      /* rate limits calls (borrowed); NULL: none */
     uv_timer_t keepalive; /* pings idle sockets, hangs up on those that stopped answering */
     bool handles_open;
-    /* Sockets with frames to send (gateway/hub_frames.c), and the handles that send them: both
-     * started only while any socket is listed. */
-    struct client *to_send;
+    /* Sockets with frames queued to send (gateway/hub_frames.c; one dropped meanwhile leaves NULL
+     * in its place), and the handles that send them: both started only while any socket is
+     * listed, the check handle also after a frame sent at once (it ends the pass). */
+    struct client **to_send;
+    uint32_t n_to_send, to_send_cap;
+    uint32_t send_passes; /* counts the passes (gateway/hub_frames.c, send_frame) */
     uv_check_t send_check;
     uv_idle_t send_idle;
 };
