@@ -63,6 +63,26 @@ static void broken(struct client *c)
     gw_hub_wake(c->hub);
 }
 
+/* A send's result: the bytes the kernel took (0 when it would block), or -1 when the connection is
+ * broken. */
+static ssize_t sent_or_broken(ssize_t sent)
+{
+    if (sent >= 0)
+        return sent;
+    return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
+}
+
+/* What the kernel did not take of a frame it took part of (took bytes of len) goes to lws as raw
+ * bytes, which lws keeps and sends before anything else (4.1.6's lws_issue_raw). Returns -1 when
+ * the connection is broken. */
+static int rest_to_lws(struct client *c, const unsigned char *wire, size_t len, size_t took)
+{
+    if (took >= len)
+        return 0;
+    unsigned char *rest = (unsigned char *)(uintptr_t)wire + took;
+    return lws_write(c->wsi, rest, len - took, LWS_WRITE_HTTP) < 0 ? -1 : 0;
+}
+
 /* Sends c's queued frames, up to FRAMES_PER_SEND in one sendmsg, when nothing of lws's is ahead of
  * them (the unsent part of a frame, a pong): a broadcast costs each socket a send, several
  * broadcasts in one pass of the loop still one. What the kernel does not take of a frame goes to
@@ -85,7 +105,7 @@ static int send_queued(struct client *c)
         iov[i].iov_base = (void *)(uintptr_t)gw_hub_frame_wire(frames[i], &len);
         iov[i].iov_len = len;
     }
-    /* One frame (a broadcast) with send(): the kernel copies no message header and iovec in. */
+    /* One frame with send(): the kernel copies no message header and iovec in. */
     ssize_t sent;
     if (n == 1) {
         sent = send(c->fd, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -93,17 +113,14 @@ static int send_queued(struct client *c)
         struct msghdr msg = {.msg_iov = iov, .msg_iovlen = n};
         sent = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
     }
-    if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+    if ((sent = sent_or_broken(sent)) < 0)
         return -1;
-    size_t left = sent < 0 ? 0 : (size_t)sent;
+    size_t left = (size_t)sent;
     for (uint32_t i = 0; i < n && left > 0; i++) {
         struct gw_hub_frame *f = gw_hub_sendq_pop(&c->out);
         size_t took = left < iov[i].iov_len ? left : iov[i].iov_len;
         left -= took;
-        int w = 0;
-        if (took < iov[i].iov_len)
-            w = lws_write(c->wsi, (unsigned char *)iov[i].iov_base + took, iov[i].iov_len - took,
-                          LWS_WRITE_HTTP); /* raw bytes: the rest of the frame */
+        int w = rest_to_lws(c, iov[i].iov_base, iov[i].iov_len, took);
         gw_hub_frame_unref(f);
         if (w < 0)
             return -1;
@@ -176,6 +193,24 @@ static void on_send_idle(uv_idle_t *idle)
     send_pass(idle->data);
 }
 
+/* Sends f to c from the shared frame, nothing being queued before it: queued only when lws holds
+ * something of its own (it goes first) or the kernel takes none of it. Returns -1 when the
+ * connection is broken. */
+static int send_now(struct client *c, struct gw_hub_frame *f)
+{
+    ssize_t sent = 0;
+    size_t len;
+    const unsigned char *wire = gw_hub_frame_wire(f, &len);
+    if (!lws_partial_buffered(c->wsi) &&
+        (sent = sent_or_broken(send(c->fd, wire, len, MSG_NOSIGNAL | MSG_DONTWAIT))) < 0)
+        return -1;
+    if (sent > 0)
+        return rest_to_lws(c, wire, len, (size_t)sent);
+    gw_hub_sendq_push(&c->out, f);
+    lws_callback_on_writable(c->wsi);
+    return 0;
+}
+
 /* Queues a frame for the socket (a reference of its own to f, borrowed); a reader too far behind
  * is dropped: its queue is bounded by websocket_send_queue, counting each frame it holds whole,
  * whoever else shares it. With at_once, and nothing queued before it, the frame is sent now,
@@ -194,19 +229,20 @@ static void send_frame(struct client *c, struct gw_hub_frame *f, bool at_once)
         gw_hub_wake(c->hub);
         return;
     }
-    gw_hub_sendq_push(&c->out, f);
     struct gw_hub *hub = c->hub;
-    if (c->deflate) {
-        lws_callback_on_writable(c->wsi);
-    } else if (at_once && c->out.count == 1 && c->sent_pass != hub->send_passes && !c->closing &&
-               hub->handles_open) {
+    if (at_once && !c->out.count && !c->deflate && c->sent_pass != hub->send_passes &&
+        !c->closing && hub->handles_open) {
         c->sent_pass = hub->send_passes;
         uv_check_start(&hub->send_check, on_send_check); /* ends the pass */
-        if (send_queued(c) < 0)
+        if (send_now(c, f) < 0)
             broken(c);
-    } else {
-        list_to_send(c);
+        return;
     }
+    gw_hub_sendq_push(&c->out, f);
+    if (c->deflate)
+        lws_callback_on_writable(c->wsi);
+    else
+        list_to_send(c);
 }
 
 /* Queues a frame of the socket's own (text copied). */

@@ -261,3 +261,37 @@ def test_pongs_and_frames_keep_their_boundaries_while_the_kernel_takes_part_of_a
     finally:
         close_all(socks)
         gw.stop()
+
+
+def test_broadcasts_one_per_pass_to_sockets_that_stop_reading_arrive_whole(
+        peer, broker, session_tmp):
+    """A broadcast goes to a socket at once, from the shared frame, when nothing is queued before
+    it (gateway/hub_frames.c). Here each broadcast is sent only once the one before was answered,
+    so each comes in a pass of enoki's loop of its own, to four sockets with 4 KiB receive buffers
+    that read nothing until the end: 600 frames of 8-16 KB, more than the kernel holds (its send
+    buffer grows to 4 MiB at most, tcp_wmem), so a
+    send at once is cut short (the rest goes to libwebsockets) and later ones find the kernel full
+    (the frame is queued). Once read, every socket has every frame, whole and in order; two of
+    the four deflate (their frames never go at once) and must agree."""
+    rng = random.Random(24)
+    gw = start_hub(session_tmp, broker, NAME + "o", "fan-once.yaml",
+                   websocket_send_queue=16 << 20)
+    socks = []
+    try:
+        socks = [WSClient(gw.port, timeout=T, rcvbuf=4096, headers=OFFER if i % 2 else None)
+                 for i in range(4)]
+        subscribe_all(socks, "once")
+        rpc = hub_client(broker, NAME + "o")
+        padding = [words(rng.randrange(8000, 16000), rng) for _ in range(7)]
+        count = 600
+        for data in sequenced(count, padding):
+            await_replies(rpc, send_broadcasts(rpc, "once", "tick", [data]))
+        for s in socks:
+            check_stream(s, "once", "tick", count, padding)
+        assert rpc.call("broadcast", args=["once", "end", None]) is None
+        for s in socks:
+            assert s.recv_json(T)["event"] == "end"
+        rpc.close()
+    finally:
+        close_all(socks)
+        gw.stop()
