@@ -322,8 +322,11 @@ wait_for_line() { # file pattern pid what
 }
 
 wait_for_200() { # url pid what
-    for _ in $(seq 1 300); do
-        [ "$(curl -s -o /dev/null -w '%{http_code}' "$1" || true)" = 200 ] && return 0
+    # Each try and the wait are bounded: a server that accepts and never answers (a nameko
+    # container whose thread died at start-up) must end the wait, not hang it.
+    local deadline=$((SECONDS + 60))
+    while [ "$SECONDS" -lt "$deadline" ]; do
+        [ "$(curl -s --max-time 2 -o /dev/null -w '%{http_code}' "$1" || true)" = 200 ] && return 0
         kill -0 "$2" 2>/dev/null || { log "$3 exited"; exit 1; }
         sleep 0.1
     done
@@ -359,11 +362,11 @@ wait_for_line "$TMP/mhd.log" ready "$MHD_PID" "mhd_ceiling"
 start_enoki "$TMP/enoki.yaml" "$TMP/enoki.log"
 EP=$ENOKI_PID
 wait_for_200 "http://127.0.0.1:$PORT/readyz" "$EP" enoki
-body=$(curl -s "http://127.0.0.1:$PORT/echo/42")
+body=$(curl -s --max-time 10 "http://127.0.0.1:$PORT/echo/42")
 [ "$body" = '{"value":42}' ] || { log "enoki answered '$body' to /echo/42"; exit 1; }
-body=$(curl -s "http://127.0.0.1:$PORT/amph/echo/42")
+body=$(curl -s --max-time 10 "http://127.0.0.1:$PORT/amph/echo/42")
 [ "$body" = '{"value":42}' ] || { log "enoki answered '$body' to /amph/echo/42 (amphora)"; exit 1; }
-body=$(curl -s "http://127.0.0.1:$PORT/limited/echo/42")
+body=$(curl -s --max-time 10 "http://127.0.0.1:$PORT/limited/echo/42")
 [ "$body" = '{"value":42}' ] || { log "enoki answered '$body' to /limited/echo/42"; exit 1; }
 start_enoki "$TMP/enoki-plain.yaml" "$TMP/enoki-plain.log"
 PLAIN_PID=$ENOKI_PID
@@ -388,7 +391,7 @@ if [ -n "$BASELINE" ]; then
     start_enoki "$TMP/enoki-baseline.yaml" "$TMP/enoki-baseline.log" "$TMP/bin/enoki-baseline"
     BP=$ENOKI_PID
     wait_for_200 "http://127.0.0.1:$BASE_PORT/readyz" "$BP" "the baseline enoki"
-    body=$(curl -s "http://127.0.0.1:$BASE_PORT/echo/42")
+    body=$(curl -s --max-time 10 "http://127.0.0.1:$BASE_PORT/echo/42")
     [ "$body" = '{"value":42}' ] || { log "the baseline answered '$body' to /echo/42"; exit 1; }
     log "baseline enoki ($BASELINE, its tree at $BASELINE_COMMIT) on :$BASE_PORT"
 fi
