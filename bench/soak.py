@@ -22,6 +22,7 @@ and no RSS bound: the exit status is 0 when everything ran and no broadcast was 
 import argparse
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -302,8 +303,10 @@ routes:
         broadcaster.sent, len(subscribers), reloads))
     if failures:
         log("soak: FAILED\n  " + "\n  ".join(failures))
+        log("soak: enoki's config and logs are in " + tmp)
         return 1
     log("soak: every socket got every broadcast, in order")
+    shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 

@@ -67,6 +67,7 @@ import random
 import re
 import selectors
 import shlex
+import shutil
 import signal
 import socket
 import struct
@@ -1967,6 +1968,11 @@ class Run:
         finally:
             if self.own is not None:
                 self.own.close()
+                # Its config and stderr are kept only when something failed (they explain it).
+                if self.failures:
+                    log("hostile: enoki's config and stderr are in " + str(self.own.workdir))
+                else:
+                    shutil.rmtree(self.own.workdir, ignore_errors=True)
         if stop_reason:
             log("hostile: " + stop_reason)
         log("hostile: {} batches, {} requests, {} failures (seed {})".format(
