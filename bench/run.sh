@@ -8,6 +8,7 @@
 #   NAMEKO_SRC=/path/to/nameko bench/run.sh   adds nameko's own gateway pattern (@http + ServiceRpc)
 #   bench/run.sh --only amphora  only the amphora echo against the nameko echo (issue 17)
 #   bench/run.sh --only traced   only the traced, rate-limited route against neither (issue 19)
+#   bench/run.sh --only auth     only the route behind a required token against none (issue 15)
 #   bench/run.sh --only workers  only enoki with GATEWAY.workers 1 against workers 2 (issue 20)
 #   bench/run.sh --only soak     only the soak: bench/soak.py, 10 minutes (--soak-minutes N)
 #
@@ -22,8 +23,10 @@
 # same config; in every run it is measured right after this commit's enoki: REST at every
 # concurrency, generic route and websocket hub at 64; a "this commit / baseline" table follows),
 # --only amphora (only the "amphora echo vs nameko echo" pair at 64 connections: no other row,
-# no idle websockets, start-up or route matching; with --profile, enoki is profiled on both routes),
+# no idle websockets, start-up or route matching; with --profile, enoki is profiled on both routes;
+# likewise --only auth),
 # --only traced (only the traced, rate-limited REST route against one with neither, at 64),
+# --only auth (only the echo behind auth: required with a token against the echo without, at 64),
 # --only workers (only REST at 64 on an enoki with GATEWAY.workers: 1 against one with 2),
 # --only soak (only the soak), --soak-minutes N (the full run ends with bench/soak.py for N minutes,
 # default 10; 0 leaves it out; --quick leaves it out), --keep-logs, --help.
@@ -53,7 +56,7 @@ BASELINE=""
 ONLY=""
 SOAK_MINUTES=10
 
-usage() { sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -91,7 +94,7 @@ if [ "$DURATION" -gt 10 ]; then
     exit 2
 fi
 case "$DELIVERY_MODE" in 1|2) ;; *) echo "bench: --delivery-mode is 1 or 2" >&2; exit 2 ;; esac
-case "$ONLY" in ''|amphora|traced|workers|soak) ;; *) echo "bench: --only takes amphora, traced, workers or soak" >&2; exit 2 ;; esac
+case "$ONLY" in ''|amphora|traced|auth|workers|soak) ;; *) echo "bench: --only takes amphora, traced, auth, workers or soak" >&2; exit 2 ;; esac
 case "$SOAK_MINUTES" in ''|*[!0-9]*) echo "bench: --soak-minutes takes whole minutes" >&2; exit 2 ;; esac
 OTHER_MODE=$((3 - DELIVERY_MODE))
 if [ -n "$JSON_OUT" ]; then
@@ -575,6 +578,19 @@ traced_pair() { # run
     done
 }
 
+# A required bearer token (issue 15) against none: the same echo on the main enoki, once behind
+# `auth: required` and a scope with one RS256 token in every request (the cache answers it), once
+# without, back to back in alternating order.
+auth_pair() { # run
+    for which in $( [ $(($1 % 2)) = 1 ] && echo noauth auth || echo auth noauth); do
+        if [ "$which" = noauth ]; then
+            wrk_run enoki_noauth "$1" 64 "$ENOKI_URL" "$EP"
+        else
+            wrk_run enoki_auth "$1" 64 "http://127.0.0.1:$PORT/auth/echo/42" "$EP" "$TMP/auth.lua"
+        fi
+    done
+}
+
 # GATEWAY.workers 1 against 2 (issue 20): the same REST route at 64 connections, in alternating
 # order. On a machine whose cores the broker and the load generator share, two workers cannot double
 # anything: the row says what they do there.
@@ -602,6 +618,10 @@ for run in $(seq 1 "$RUNS"); do
         traced_pair "$run"
         continue
     fi
+    if [ "$ONLY" = auth ]; then
+        auth_pair "$run"
+        continue
+    fi
     for c in $CONNS; do
         wrk_run mhd "$run" "$c" "http://127.0.0.1:$MHD_PORT/echo/42" "$MHD_PID"
     done
@@ -624,8 +644,7 @@ for run in $(seq 1 "$RUNS"); do
     ceiling_same "$run" rest
     traced_pair "$run"
     workers_pair "$run"
-    # The same route behind a required bearer token (RS256, repeated: the cache answers it).
-    wrk_run enoki_auth "$run" 64 "http://127.0.0.1:$PORT/auth/echo/42" "$EP" "$TMP/auth.lua"
+    auth_pair "$run"
     amphora_pair "$run"
     wrk_run enoki_generic "$run" 64 "http://127.0.0.1:$PORT/rpc/bench_echo/echo" "$EP" "$TMP/post.lua"
     # The 4 KiB reply plain and gzip-coded, back to back, in alternating order.
@@ -658,11 +677,11 @@ done
 
 # enoki's own CPU profile during one more 64-connection run (not part of the figures): the REST
 # route, and with --only amphora the amphora route too.
-profile_run() { # name url
+profile_run() { # name url [wrk script]
     log "profiling enoki (perf record -g) during a 64-connection run on $2"
     perf record -g -o "$TMP/perf-$1.data" -p "$EP" -- sleep "$DURATION" >"$TMP/perf-$1.log" 2>&1 &
     perf_pid=$!
-    wrk -t 2 -c 64 -d "${DURATION}s" "$2" >/dev/null
+    wrk -t 2 -c 64 -d "${DURATION}s" ${3:+-s "$3"} "$2" >/dev/null
     wait "$perf_pid" || { cat "$TMP/perf-$1.log" >&2; log "perf record failed"; }
     perf report -i "$TMP/perf-$1.data" --no-children -g none --sort dso,symbol --stdio 2>/dev/null |
         grep -E '^ +[0-9.]+%' | head -n 15 | sed 's/ *- *- *$//' >"$TMP/profile-$1.txt" || true
@@ -673,6 +692,9 @@ if [ "$PROFILE" = 1 ]; then
     profile_run rest "$ENOKI_URL"
     if [ "$ONLY" = amphora ]; then
         profile_run amphora "$AMPH_URL"
+    fi
+    if [ "$ONLY" = auth ]; then
+        profile_run auth "http://127.0.0.1:$PORT/auth/echo/42" "$TMP/auth.lua"
     fi
 fi
 
@@ -833,6 +855,7 @@ label = {
     "ceiling_ws": "broker RPC ceiling, a hub call's headers",
     "enoki": "enoki REST GET /echo/<int:value>",
     "baseline": "baseline REST GET /echo/<int:value>",
+    "enoki_noauth": "enoki REST, no auth (pair)",
     "enoki_auth": "enoki REST, auth: required (RS256 token)",
     "pair_nameko": "enoki REST, nameko echo (pair)",
     "pair_amphora": "enoki REST, amphora echo (pair)",
@@ -858,7 +881,7 @@ figures = {"rows": []}
 PAIRS = {"enoki": "baseline", "enoki_generic": "baseline_generic", "ws": "baseline_ws"}
 order = []
 for key in ["mhd", "ceiling", "ceiling_other", "ceiling_rest", "ceiling_ws", "enoki", "plain", "traced_limited", "workers1",
-            "workers2", "enoki_auth",
+            "workers2", "enoki_noauth", "enoki_auth",
             "pair_nameko", "pair_amphora",
             "enoki_generic", "big_identity", "big_gzip", "ws", "ws_big", "ws_big_deflate", "nameko"]:
     for c in concs(key):
@@ -1106,11 +1129,11 @@ for fmode, want, what in (("broadcast", 10000, "a broadcast"), ("event", 1000, "
            p99 <= 50000)
     target(f"{what} stream to {want:,} sockets >= 200,000 frames/s, none missed",
            f"{fps:,.0f} frames/s, {missing:.0f} missed", fps >= 200000 and missing == 0)
-ea = med("enoki_auth", 64, "rps")
-if e64 and ea:
-    each = [a / b for a, b in zip(rows[("enoki_auth", 64)]["rps"], rows[("enoki", 64)]["rps"]) if b]
-    target("auth: required route >= 0.9 x the same without auth (64)",
-           f"{ea / e64:.2f} x (each run: {' '.join(f'{x:.2f}' for x in each)})", ea >= 0.9 * e64)
+ea, na = med("enoki_auth", 64, "rps"), med("enoki_noauth", 64, "rps")
+if na and ea:
+    each = [a / b for a, b in zip(rows[("enoki_auth", 64)]["rps"], rows[("enoki_noauth", 64)]["rps"]) if b]
+    target("auth: required route >= 0.9 x the same without auth (64, back to back)",
+           f"{ea / na:.2f} x (each run: {' '.join(f'{x:.2f}' for x in each)})", ea >= 0.9 * na)
 tl, pl = med("traced_limited", 64, "rps"), med("plain", 64, "rps")
 if tl and pl:
     each = [a / b for a, b in zip(rows[("traced_limited", 64)]["rps"], rows[("plain", 64)]["rps"]) if b]
@@ -1141,7 +1164,8 @@ if pa and pn:
            pa >= 0.9 * pn)
 figures["targets"] = targets
 
-for name, route in (("rest", "GET /echo/<int:value>"), ("amphora", "GET /amph/echo/<int:value>")):
+for name, route in (("rest", "GET /echo/<int:value>"), ("amphora", "GET /amph/echo/<int:value>"),
+                    ("auth", "GET /auth/echo/<int:value> with a token")):
     profile = os.path.join(tmpdir, f"profile-{name}.txt")
     if not (os.path.exists(profile) and os.path.getsize(profile)):
         continue
