@@ -164,4 +164,14 @@ static inline void bench_samples_add(struct bench_samples *s, uint64_t ns)
     s->v[s->n++] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
 }
 
+/* The samples in the order taken, as "rounds_us 1 2 3" on stderr: when the slow ones came. Before
+ * bench_quantile, which sorts them. */
+static inline void bench_samples_print(const struct bench_samples *s)
+{
+    fprintf(stderr, "rounds_us");
+    for (size_t i = 0; i < s->n; i++)
+        fprintf(stderr, " %u", s->v[i]);
+    fprintf(stderr, "\n");
+}
+
 #endif

@@ -27,7 +27,8 @@
  * Output: "ready N opened_s=..." then
  *         "RESULT mode=... sockets=N rounds=R p50_us=... p99_us=... max_us=... frames=...
  *          seconds=... fps=... missing=0 warmup=N first_us=..." (first_us: the first warm-up
- *          frame's time, to fresh sockets).
+ *          frame's time, to fresh sockets); on stderr "rounds_us ..." (each counted round's
+ *         time, in order).
  */
 #include "bench/bench_common.h"
 #include "bench/ws_client.h"
@@ -460,6 +461,7 @@ int main(int argc, char **argv)
         if (r >= warmup)
             bench_samples_add(&lat, b.last_done_ns - t0);
     }
+    bench_samples_print(&lat);
     uint32_t p50 = bench_quantile(lat.v, lat.n, 0.5), p99 = bench_quantile(lat.v, lat.n, 0.99);
     uint32_t max = bench_quantile(lat.v, lat.n, 1.0);
 

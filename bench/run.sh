@@ -769,6 +769,7 @@ if [ -z "$ONLY" ]; then
             sed -n "s/^RESULT mode=[a-z]* sockets=[0-9]* /fanout_$mode conc=$n run=$run /p" \
                 "$TMP/fanout.out" | sed "s/\$/ rss_kb=$hwm/" >>"$RESULTS"
             tail -n 1 "$RESULTS" >&2
+            sed -n "s/^rounds_us/  fanout_$mode each round (us):/p" "$TMP/fanout.err" >&2
             stop_pid "$ENOKI_PID"
         done
         # The machine's floor beside them: one process sending a frame to each of as many loopback
@@ -781,6 +782,7 @@ if [ -z "$ONLY" ]; then
         sed -n "s/^RESULT mode=floor sockets=[0-9]* /fanout_floor conc=$FANOUT_SOCKETS run=$run /p" \
             "$TMP/floor.out" >>"$RESULTS"
         tail -n 1 "$RESULTS" >&2
+        sed -n "s/^rounds_us/  fanout_floor each round (us):/p" "$TMP/floor.err" >&2
     done
 
     # Start-up: from exec to the first 200 on /healthz and on /readyz.

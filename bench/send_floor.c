@@ -16,7 +16,7 @@
  *
  * Usage: send_floor [--sockets N] [--rounds R] [--warmup W] [--reader-cpu C]
  * Output: "RESULT mode=floor sockets=N rounds=R p50_us=... p99_us=... max_us=... warmup=W
- *          first_us=..."
+ *          first_us=..."; on stderr "rounds_us ..." (each counted round's time, in order).
  */
 #define _GNU_SOURCE
 #include "bench/bench_common.h"
@@ -176,6 +176,7 @@ int main(int argc, char **argv)
     }
     int status;
     waitpid(child, &status, 0);
+    bench_samples_print(&lat);
     uint32_t p50 = bench_quantile(lat.v, lat.n, 0.50), p99 = bench_quantile(lat.v, lat.n, 0.99);
     uint32_t max = bench_quantile(lat.v, lat.n, 1.0);
     printf("RESULT mode=floor sockets=%zu rounds=%d p50_us=%u p99_us=%u max_us=%u warmup=%d "
