@@ -8,6 +8,7 @@
 #include "core/xalloc.h"
 #include "gateway/http_metrics.h"
 #include "gateway/limiter.h"
+#include "gateway/lws_alloc.h"
 #include "routes/ws_admit.h"
 #include "routes/ws_token.h"
 
@@ -166,10 +167,11 @@ static void capture_limit_keys(struct client *c)
     }
 }
 
-/* Returns -1 when the socket may not open (its token: gateway/hub_auth.c); lws then closes it. */
-static int on_established(struct gw_hub *hub, struct client *c, struct lws *wsi)
+/* Returns -1 when the socket may not open (its token: gateway/hub_auth.c); lws then closes it. The
+ * record comes from the hub's pool; slot, lws's per-session data, points to it while it is open. */
+static int on_established(struct gw_hub *hub, struct client **slot, struct lws *wsi)
 {
-    memset(c, 0, sizeof(*c));
+    struct client *c = gw_pool_get(hub->client_pool);
     c->hub = hub;
     c->wsi = wsi;
     c->fd = lws_get_socket_fd(wsi);
@@ -177,9 +179,11 @@ static int on_established(struct gw_hub *hub, struct client *c, struct lws *wsi)
     c->context = handshake_context(c);
     if (!gw_hub_identify(c)) {
         json_decref(c->context);
-        c->context = NULL;
+        gw_hub_forget(c);
+        gw_pool_put(hub->client_pool, c);
         return -1;
     }
+    *slot = c;
     c->established = true;
     capture_limit_keys(c);
     gw_hub_deflate_bound(c);
@@ -196,10 +200,9 @@ static int on_established(struct gw_hub *hub, struct client *c, struct lws *wsi)
     return 0;
 }
 
-static void on_closed(struct gw_hub *hub, struct client *c)
+static void on_closed(struct gw_hub *hub, struct client **slot)
 {
-    if (!c->established)
-        return;
+    struct client *c = *slot;
     if (c->call) {
         gw_rpc_cancel(c->call);
         c->call = NULL;
@@ -225,18 +228,19 @@ static void on_closed(struct gw_hub *hub, struct client *c)
     json_decref(c->limit_headers);
     c->limit_headers = NULL;
     gw_hub_forget(c);
-    c->established = false;
     gw_info("hub", "socket %s closed (%zu open)", c->socket_id, hub->n_clients);
+    *slot = NULL;
+    gw_pool_put(hub->client_pool, c);
 }
 
 static int hub_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                         size_t len)
 {
     struct gw_hub *hub = lws_context_user(lws_get_context(wsi));
-    struct client *c = user;
+    struct client *c = gw_hub_client_of(user);
     switch (reason) {
     case LWS_CALLBACK_ESTABLISHED:
-        return on_established(hub, c, wsi);
+        return on_established(hub, user, wsi);
     case LWS_CALLBACK_TIMER:
         if (c && c->established)
             return gw_hub_on_timer(c);
@@ -267,7 +271,7 @@ static int hub_callback(struct lws *wsi, enum lws_callback_reasons reason, void 
         break;
     case LWS_CALLBACK_CLOSED:
         if (c)
-            on_closed(hub, c);
+            on_closed(hub, user);
         break;
     default:
         break;
@@ -347,12 +351,14 @@ struct gw_hub *gw_hub_new(uv_loop_t *loop, const struct gw_config *config, struc
     hub->loop = loop;
     hub->config = config;
     hub->rpc = rpc;
+    hub->client_pool = gw_pool_new(sizeof(struct client));
+    gw_lws_alloc_install(); /* before the context: every wsi from the pool */
     /* lws warns about every pre-read adoption; only its errors matter here. */
     lws_set_log_level(LLL_ERR, lws_log);
     hub->protocols[0] = (struct lws_protocols){
         .name = "nameko-hub",
         .callback = hub_callback,
-        .per_session_data_size = sizeof(struct client),
+        .per_session_data_size = sizeof(struct client *),
         .rx_buffer_size = RX_BUFFER_SIZE,
         .tx_packet_size = TX_PACKET_SIZE,
     };
@@ -372,6 +378,7 @@ struct gw_hub *gw_hub_new(uv_loop_t *loop, const struct gw_config *config, struc
     hub->context = lws_create_context(&info);
     if (!hub->context) {
         snprintf(err, errlen, "cannot start libwebsockets (is libwebsockets-evlib-uv installed?)");
+        gw_pool_free(hub->client_pool);
         free(hub);
         return NULL;
     }
@@ -487,6 +494,8 @@ void gw_hub_free(struct gw_hub *hub)
     else if (hub->destroying)
         lws_context_destroy(hub->destroying);
     gw_hub_service_free(hub->service);
+    gw_pool_free(hub->client_pool); /* after lws's last CLOSED: every record is back */
+    gw_lws_alloc_release();
     free(hub->to_send);
     free(hub);
 }

@@ -35,7 +35,7 @@ struct ext_payload {
 static int pm_deflate(struct lws_context *context, const struct lws_extension *ext, struct lws *wsi,
                       enum lws_extension_callback_reasons reason, void *user, void *in, size_t len)
 {
-    struct client *c = reason == LWS_EXT_CB_PAYLOAD_RX ? lws_wsi_user(wsi) : NULL;
+    struct client *c = reason == LWS_EXT_CB_PAYLOAD_RX ? gw_hub_client_of(lws_wsi_user(wsi)) : NULL;
     struct ext_payload *payload = in;
     /* New compressed bytes come only once the last ones are all inflated: one copy per socket. */
     if (c && c->established && payload && payload->in.token && payload->in.len > 0) {
