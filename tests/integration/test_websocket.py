@@ -403,6 +403,18 @@ def test_p1_connected_frame_first(hub, connect):
     assert roundtrip(a) == []
 
 
+def test_p1_an_opened_socket_logs_no_warning(hub, connect):
+    """lws 4.1 reports every socket adopted after its upgrade was read as an error; in enoki that
+    is every socket, so it is no warning of enoki's."""
+    before = len(hub.stderr_text())
+    c = connect(hub)
+    assert c.status == 101
+    assert roundtrip(c) == []
+    warned = [line for line in hub.stderr_text()[before:].splitlines()
+              if re.search(r"\b(warn|error)\b +\[lws\]", line)]
+    assert not warned, warned
+
+
 def test_p1_http_on_the_same_port_with_keep_alive(hub, connect):
     ws = connect(hub)
     conn = http.client.HTTPConnection("127.0.0.1", hub.port, timeout=T)
