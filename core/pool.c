@@ -11,13 +11,21 @@
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
+#include <sanitizer/lsan_interface.h>
 /* A record put back, and the part of a block not yet carved, are out of bounds for ASan: a use
- * after put is reported as malloc's use after free would be. */
+ * after put is reported as malloc's use after free would be. LeakSanitizer does not look into
+ * mmap's memory by itself: a block is a root region, so that what only a record points to (a
+ * socket's JSON, lws's buffers) is not taken for a leak. Valgrind sees the blocks as plain mapped
+ * memory: a use after put is ASan's to find. */
 #define POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
 #define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#define ROOT(p, n) __lsan_register_root_region(p, n)
+#define UNROOT(p, n) __lsan_unregister_root_region(p, n)
 #else
 #define POISON(p, n) ((void)(p), (void)(n))
 #define UNPOISON(p, n) ((void)(p), (void)(n))
+#define ROOT(p, n) ((void)(p), (void)(n))
+#define UNROOT(p, n) ((void)(p), (void)(n))
 #endif
 
 /* A block is one transparent huge page (x86-64, arm64 with 4 KiB pages), aligned to it. */
@@ -63,6 +71,7 @@ static char *map_block(void)
     madvise(block, BLOCK, MADV_HUGEPAGE); /* a hint: where THP is off, 4 KiB pages it is */
 #endif
     POISON(block, BLOCK);
+    ROOT(block, BLOCK);
     return block;
 }
 
@@ -133,6 +142,7 @@ void gw_pool_free(struct gw_pool *pool)
     if (!pool)
         return;
     for (size_t i = 0; i < pool->n_blocks; i++) {
+        UNROOT(pool->blocks[i], BLOCK);
         UNPOISON(pool->blocks[i], BLOCK); /* the range may be mapped again, by anyone */
         munmap(pool->blocks[i], BLOCK);
     }

@@ -6,6 +6,8 @@
 #include <string.h>
 
 /* lws_realloc goes to the allocator installed, as all of lws's allocations and frees do. */
+/* The allocator is process-wide: this test expects no wsi pool yet, as in a unit-test process that
+ * has created no hub (none does; under CK_FORK=no the suites share one process). */
 START_TEST(wsis_pooled_the_rest_from_malloc)
 {
     gw_lws_alloc_install();
