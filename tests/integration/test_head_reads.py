@@ -9,7 +9,6 @@ sockets enoki peeks at; the broker's socket is never peeked at).
 
 import http.client
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -18,24 +17,11 @@ import time
 import pytest
 
 from conftest import (ENOKI_BIN, GWNAME, SVC, WRAPPER, config_text, free_port, route, wait_for)
+from strace_calls import recvfrom_calls
 
 CONNECTIONS = 4
 REQUESTS = 25          # on each kept-alive connection
 SINGLE = 20            # connections of one request each
-
-CALL = re.compile(r'^\d+\s+recvfrom\((\d+), "(.*)"(?:\.\.\.)?, (\d+), (MSG_PEEK|0)[^=]*= (-?\d+)')
-
-
-def parse(trace_path):
-    """[(fd, data_start, peek, result)] for every complete recvfrom line of the trace."""
-    calls = []
-    for line in open(trace_path, errors="replace"):
-        m = CALL.match(line)
-        if m:
-            calls.append((int(m.group(1)), m.group(2), m.group(4) == "MSG_PEEK",
-                          int(m.group(5))))
-    return calls
-
 
 @pytest.mark.skipif(bool(WRAPPER), reason="counts the plain binary's system calls (no wrapper)")
 def test_each_head_is_peeked_once_and_read_once(peer, broker, tmp_path):
@@ -62,7 +48,7 @@ def test_each_head_is_peeked_once_and_read_once(peer, broker, tmp_path):
 
         wait_for(answering, 30, interval=0.2, what="enoki under strace")
         time.sleep(0.2)
-        start = len(parse(trace))
+        start = len(recvfrom_calls(trace))
         for c in range(CONNECTIONS):
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
             for i in range(REQUESTS):
@@ -83,7 +69,7 @@ def test_each_head_is_peeked_once_and_read_once(peer, broker, tmp_path):
         for child in children:
             os.kill(int(child), signal.SIGTERM)
         proc.wait(timeout=30)
-    calls = parse(trace)[start:]
+    calls = recvfrom_calls(trace)[start:]
     requests = CONNECTIONS * REQUESTS + SINGLE
     client_fds = {fd for fd, _, peek, _ in calls if peek}
     head_peeks = [c for c in calls if c[2] and c[3] > 0]

@@ -27,6 +27,7 @@ jwt = pytest.importorskip("jwt")
 
 from conftest import (ENOKI_BIN, GWNAME, SCALE, SVC, WRAPPER, Enoki, config_text, refused,  # noqa: E402
                       free_port, http_request, route, wait_for)
+from strace_calls import recvfrom_calls  # noqa: E402
 from wsclient import Closed, HandshakeRefused, WSClient  # noqa: E402
 
 SECRET = "enoki-ws-auth-test-secret-of-32-bytes!"
@@ -464,9 +465,6 @@ def test_the_token_is_never_logged(req, connect):
         re.search(r".*access_token=.*", text).group(0)
 
 
-RECVFROM = re.compile(r'^\d+\s+recvfrom\((\d+), "(.*)"(?:\.\.\.)?, (\d+), (MSG_PEEK|0)[^=]*= (-?\d+)')
-
-
 @pytest.mark.skipif(bool(WRAPPER), reason="counts the plain binary's system calls (no wrapper)")
 def test_an_upgrade_head_is_peeked_once_and_read_once(peer, broker, tmp_path):
     """Checking the token costs no read: each upgrade's head is peeked once (the sniffer's scan
@@ -509,11 +507,7 @@ def test_an_upgrade_head_is_peeked_once_and_read_once(peer, broker, tmp_path):
         for child in children:
             os.kill(int(child), signal.SIGTERM)
         proc.wait(timeout=30)
-    calls = []
-    for line in open(trace, errors="replace"):
-        m = RECVFROM.match(line)
-        if m and m.group(2).startswith("GET /ws"):
-            calls.append((m.group(4) == "MSG_PEEK", int(m.group(5))))
+    calls = [(peek, n) for _, data, peek, n in recvfrom_calls(trace) if data.startswith("GET /ws")]
     peeks = [c for c in calls if c[0] and c[1] > 0]
     reads = [c for c in calls if not c[0] and c[1] > 0]
     upgrades = len(refusals) + len(accepted)
