@@ -539,6 +539,12 @@ fi
 "$TOOLS/rpc_ceiling" --uri "$URI" --inflight 64 --duration 1 --warmup 0 \
     --delivery-mode "$DELIVERY_MODE" >/dev/null
 
+# The two measurements of a pair in the order of run $1: as given in odd runs, swapped in even ones,
+# so that neither always comes first.
+in_turn() { # run first second
+    if [ $(($1 % 2)) = 1 ]; then echo "$2 $3"; else echo "$3 $2"; fi
+}
+
 # The measurements take turns within each run, so a slow moment of this shared machine touches
 # all of them rather than one.
 # The amphora echo and the nameko echo, at 64 connections, back to back on the same enoki: the nameko
@@ -568,7 +574,7 @@ amphora_pair() { # run
 # the main enoki (tracing on, its default; the route under a limit; a traceparent and a tracestate
 # sent) and on one with tracing off and no limit, in alternating order.
 traced_pair() { # run
-    for which in $( [ $(($1 % 2)) = 1 ] && echo plain traced || echo traced plain); do
+    for which in $(in_turn "$1" plain traced); do
         if [ "$which" = plain ]; then
             wrk_run plain "$1" 64 "http://127.0.0.1:$SPARE_PORT/limited/echo/42" "$PLAIN_PID"
         else
@@ -589,7 +595,7 @@ traced_pair() { # run
 # `auth: required` and a scope with one RS256 token in every request (the cache answers it), once
 # without, back to back in alternating order.
 auth_pair() { # run
-    for which in $( [ $(($1 % 2)) = 1 ] && echo noauth auth || echo auth noauth); do
+    for which in $(in_turn "$1" noauth auth); do
         if [ "$which" = noauth ]; then
             wrk_run enoki_noauth "$1" 64 "$ENOKI_URL" "$EP"
         else
@@ -602,7 +608,7 @@ auth_pair() { # run
 # order. On a machine whose cores the broker and the load generator share, two workers cannot double
 # anything: the row says what they do there.
 workers_pair() { # run
-    for w in $( [ $(($1 % 2)) = 1 ] && echo 1 2 || echo 2 1); do
+    for w in $(in_turn "$1" 1 2); do
         local port_var="W${w}_PORT" pid_var="W${w}_PID"
         wrk_run "workers$w" "$1" 64 "http://127.0.0.1:${!port_var}/echo/42" "${!pid_var}"
     done
@@ -655,7 +661,7 @@ for run in $(seq 1 "$RUNS"); do
     amphora_pair "$run"
     wrk_run enoki_generic "$run" 64 "http://127.0.0.1:$PORT/rpc/bench_echo/echo" "$EP" "$TMP/post.lua"
     # The 4 KiB reply plain and gzip-coded, back to back, in alternating order.
-    for coding in $( [ $((run % 2)) = 1 ] && echo identity gzip || echo gzip identity); do
+    for coding in $(in_turn "$run" identity gzip); do
         wrk_run "big_$coding" "$run" 64 "http://127.0.0.1:$PORT/rpc/bench_echo/echo" "$EP" \
             "$TMP/big-$coding.lua"
     done
@@ -670,7 +676,7 @@ for run in $(seq 1 "$RUNS"); do
     fi
     # Calls carrying a 4 KiB string, plain and permessage-deflated, back to back, in alternating
     # order (the echo makes the answers as big).
-    for ws_coding in $( [ $((run % 2)) = 1 ] && echo plain deflate || echo deflate plain); do
+    for ws_coding in $(in_turn "$run" plain deflate); do
         if [ "$ws_coding" = plain ]; then
             ws_run ws_big "$run" "$PORT" "$EP" --payload 4096
         else
