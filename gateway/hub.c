@@ -183,8 +183,7 @@ static int on_established(struct gw_hub *hub, struct client **slot, struct lws *
         gw_pool_put(hub->client_pool, c);
         return -1;
     }
-    *slot = c;
-    c->established = true;
+    *slot = c; /* from here on callbacks see it: an open socket */
     capture_limit_keys(c);
     gw_hub_deflate_bound(c);
     c->last_seen = uv_now(hub->loop);
@@ -242,11 +241,11 @@ static int hub_callback(struct lws *wsi, enum lws_callback_reasons reason, void 
     case LWS_CALLBACK_ESTABLISHED:
         return on_established(hub, user, wsi);
     case LWS_CALLBACK_TIMER:
-        if (c && c->established)
+        if (c)
             return gw_hub_on_timer(c);
         break;
     case LWS_CALLBACK_RECEIVE:
-        if (!c || !c->established)
+        if (!c)
             break;
         gw_hub_receive(c, in, len);
         /* A compressed message inflates in pieces; lws 4.1.6's libuv glue services the next piece
@@ -255,13 +254,13 @@ static int hub_callback(struct lws *wsi, enum lws_callback_reasons reason, void 
             gw_hub_wake(hub);
         break;
     case LWS_CALLBACK_RECEIVE_PONG:
-        if (c && c->established) {
+        if (c) {
             c->last_seen = uv_now(hub->loop);
             c->ping_sent = 0;
         }
         break;
     case LWS_CALLBACK_SERVER_WRITEABLE:
-        if (c && c->established)
+        if (c)
             return gw_hub_writeable(c);
         break;
     case LWS_CALLBACK_WS_SERVER_DROP_PROTOCOL:

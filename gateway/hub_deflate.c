@@ -38,7 +38,7 @@ static int pm_deflate(struct lws_context *context, const struct lws_extension *e
     struct client *c = reason == LWS_EXT_CB_PAYLOAD_RX ? gw_hub_client_of(lws_wsi_user(wsi)) : NULL;
     struct ext_payload *payload = in;
     /* New compressed bytes come only once the last ones are all inflated: one copy per socket. */
-    if (c && c->established && payload && payload->in.token && payload->in.len > 0) {
+    if (c && payload && payload->in.token && payload->in.len > 0) {
         c->inflating.len = 0;
         gw_strbuf_add(&c->inflating, (const char *)payload->in.token, (size_t)payload->in.len);
         payload->in.token = (unsigned char *)c->inflating.data;

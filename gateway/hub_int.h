@@ -66,7 +66,6 @@ struct client {
     struct gw_hub_socket *sock; /* the hub service's record of it: subscriptions, bindings */
     json_t *subscribe_correlation_id; /* of the subscribe waiting for its channel's binding */
     const char *close_reason;         /* static; NULL: the close frame carries none */
-    bool established;
     bool processing; /* gw_hub_process is on the stack: a nested call leaves the work to it */
     uint64_t frame_start_ns; /* when the frame being answered was taken up (the status page) */
     bool frame_failed;       /* its call could not even be published */
@@ -116,7 +115,7 @@ struct gw_hub {
  */
 
 /* The socket's record from lws's per-session data (user): NULL before ESTABLISHED, after CLOSED,
- * and for a socket refused at ESTABLISHED. */
+ * and for a socket refused at ESTABLISHED: a record a callback gets is an open socket's. */
 static inline struct client *gw_hub_client_of(void *user)
 {
     return user ? *(struct client **)user : NULL;
