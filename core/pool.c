@@ -1,4 +1,5 @@
-/* pool.c - records of one size packed in 2 MiB blocks (pool.h). */
+/* pool.c - records of one size packed in blocks: a small first one on ordinary pages, 2 MiB huge
+ * ones after it (pool.h; docs/architecture.md, "Packed records"). */
 #include "core/pool.h"
 
 #include "core/xalloc.h"
@@ -28,13 +29,23 @@
 #define UNROOT(p, n) ((void)(p), (void)(n))
 #endif
 
-/* A block is one transparent huge page (x86-64, arm64 with 4 KiB pages), aligned to it. */
-enum { BLOCK = 2 << 20, RECORD_ALIGN = 64 };
+/* The first block is FIRST_BLOCK of ordinary pages: a pool of a few records (a small instance's
+ * sockets) costs only the pages it touches, where a huge page costs 2 MiB of RSS at its first
+ * record, and its 64 pages are few enough for the TLB to hold. Every later block is BLOCK, one
+ * transparent huge page (x86-64, arm64 with 4 KiB pages), aligned to it: thousands of records on a
+ * few pages. A record larger than FIRST_BLOCK (none of the callers' comes near) simply starts the
+ * pool with a BLOCK, rather than with a first block sized to it. */
+enum { FIRST_BLOCK = 256 << 10, BLOCK = 2 << 20, RECORD_ALIGN = 64 };
+
+struct block {
+    char *start;
+    size_t size; /* FIRST_BLOCK or BLOCK */
+};
 
 struct gw_pool {
     size_t asked; /* a record's size as given */
     size_t size;  /* rounded up to RECORD_ALIGN */
-    char **blocks;
+    struct block *blocks;
     size_t n_blocks, blocks_cap;
     char *carve, *carve_end; /* the newest block's records not handed out yet */
     void *free_list;         /* put records, each holding the next in its first bytes */
@@ -50,16 +61,35 @@ struct gw_pool *gw_pool_new(size_t record_size)
     return pool;
 }
 
-/* A BLOCK-aligned block from mmap: THP backs only aligned 2 MiB ranges, and a plain mmap of 2 MiB
- * is page-aligned only, so twice that is mapped and the ends trimmed. */
-static char *map_block(void)
+static _Noreturn void map_failed(size_t size)
+{
+    fprintf(stderr, "enoki: out of memory mapping a %zu-byte pool block\n", size);
+    abort();
+}
+
+/* The first block: page-aligned, as mmap gives it. MADV_NOHUGEPAGE keeps it on ordinary pages
+ * where THP is "always" too (the kernel could otherwise merge it with a neighbouring mapping into a
+ * range a huge page fits). */
+static char *map_first_block(void)
+{
+    char *block =
+        mmap(NULL, FIRST_BLOCK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (block == MAP_FAILED)
+        map_failed(FIRST_BLOCK);
+#ifdef MADV_NOHUGEPAGE
+    madvise(block, FIRST_BLOCK, MADV_NOHUGEPAGE);
+#endif
+    return block;
+}
+
+/* A later block, BLOCK-aligned: THP backs only aligned 2 MiB ranges, and a plain mmap of 2 MiB is
+ * page-aligned only, so twice that is mapped and the ends trimmed. */
+static char *map_huge_block(void)
 {
     size_t span = 2 * (size_t)BLOCK;
     char *raw = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (raw == MAP_FAILED) {
-        fprintf(stderr, "enoki: out of memory mapping a %d-byte pool block\n", BLOCK);
-        abort();
-    }
+    if (raw == MAP_FAILED)
+        map_failed(BLOCK);
     uintptr_t start = ((uintptr_t)raw + BLOCK - 1) & ~(uintptr_t)(BLOCK - 1);
     char *block = (char *)start;
     size_t head = (size_t)(block - raw), tail = span - head - BLOCK;
@@ -70,9 +100,27 @@ static char *map_block(void)
 #ifdef MADV_HUGEPAGE
     madvise(block, BLOCK, MADV_HUGEPAGE); /* a hint: where THP is off, 4 KiB pages it is */
 #endif
-    POISON(block, BLOCK);
-    ROOT(block, BLOCK);
     return block;
+}
+
+/* A new block to carve, of FIRST_BLOCK when it is the first and a record fits, else of BLOCK. */
+static void add_block(struct gw_pool *pool)
+{
+    size_t size = pool->n_blocks == 0 && pool->size <= FIRST_BLOCK ? FIRST_BLOCK : BLOCK;
+    if (pool->size > size) {
+        fprintf(stderr, "enoki: a pool record of %zu bytes is larger than a block\n", pool->size);
+        abort();
+    }
+    if (pool->n_blocks == pool->blocks_cap) {
+        pool->blocks_cap = pool->blocks_cap ? pool->blocks_cap * 2 : 4;
+        pool->blocks = xrealloc(pool->blocks, pool->blocks_cap * sizeof(*pool->blocks));
+    }
+    char *block = size == FIRST_BLOCK ? map_first_block() : map_huge_block();
+    POISON(block, size);
+    ROOT(block, size);
+    pool->blocks[pool->n_blocks++] = (struct block){block, size};
+    pool->carve = block;
+    pool->carve_end = block + size;
 }
 
 void *gw_pool_get(struct gw_pool *pool)
@@ -83,21 +131,8 @@ void *gw_pool_get(struct gw_pool *pool)
         memcpy(&pool->free_list, record, sizeof(void *));
         memset(record, 0, pool->size);
     } else {
-        if (pool->carve == NULL || (size_t)(pool->carve_end - pool->carve) < pool->size) {
-            if (pool->size > BLOCK) {
-                fprintf(stderr, "enoki: a pool record of %zu bytes is larger than a block\n",
-                        pool->size);
-                abort();
-            }
-            if (pool->n_blocks == pool->blocks_cap) {
-                pool->blocks_cap = pool->blocks_cap ? pool->blocks_cap * 2 : 4;
-                pool->blocks = xrealloc(pool->blocks, pool->blocks_cap * sizeof(*pool->blocks));
-            }
-            char *block = map_block();
-            pool->blocks[pool->n_blocks++] = block;
-            pool->carve = block;
-            pool->carve_end = block + BLOCK;
-        }
+        if (pool->carve == NULL || (size_t)(pool->carve_end - pool->carve) < pool->size)
+            add_block(pool);
         record = pool->carve;
         pool->carve += pool->size;
         UNPOISON(record, pool->size); /* fresh from mmap: zero already */
@@ -130,8 +165,8 @@ bool gw_pool_owns(const struct gw_pool *pool, const void *p)
 {
     uintptr_t at = (uintptr_t)p;
     for (size_t i = 0; i < pool->n_blocks; i++) {
-        uintptr_t start = (uintptr_t)pool->blocks[i];
-        if (at >= start && at < start + BLOCK)
+        uintptr_t start = (uintptr_t)pool->blocks[i].start;
+        if (at >= start && at < start + pool->blocks[i].size)
             return true;
     }
     return false;
@@ -142,9 +177,10 @@ void gw_pool_free(struct gw_pool *pool)
     if (!pool)
         return;
     for (size_t i = 0; i < pool->n_blocks; i++) {
-        UNROOT(pool->blocks[i], BLOCK);
-        UNPOISON(pool->blocks[i], BLOCK); /* the range may be mapped again, by anyone */
-        munmap(pool->blocks[i], BLOCK);
+        struct block b = pool->blocks[i];
+        UNROOT(b.start, b.size);
+        UNPOISON(b.start, b.size); /* the range may be mapped again, by anyone */
+        munmap(b.start, b.size);
     }
     free(pool->blocks);
     free(pool);

@@ -1,9 +1,10 @@
-/* pool.h - records of one size packed side by side in large blocks, for records that a loop walks
- * by the thousand (the hub's sockets, on every broadcast). Scattered over the heap, one malloc
- * each, every record such a loop reads costs it a page-table walk; packed, a page holds several
- * and a block is one huge page where the kernel grants it (docs/architecture.md, "Sending").
- * Records are 64-byte aligned and come zeroed. A put record is used again before a new one is
- * carved; blocks are kept until the pool is freed. Not thread-safe. */
+/* pool.h - records of one size packed side by side in blocks, for records that a loop walks by the
+ * thousand (the hub's sockets, on every broadcast). Scattered over the heap, one malloc each, every
+ * record such a loop reads costs it a page-table walk; packed, a page holds several. The first
+ * block is 256 KiB of ordinary pages, so that a pool of a few records costs only the pages they
+ * touch; every later one is 2 MiB, one huge page where the kernel grants it (docs/architecture.md,
+ * "Packed records"). Records are 64-byte aligned and come zeroed. A put record is used again before
+ * a new one is carved; blocks are kept until the pool is freed. Not thread-safe. */
 #ifndef ENOKI_POOL_H
 #define ENOKI_POOL_H
 
