@@ -68,8 +68,8 @@ static void on_acceptable(uv_poll_t *poll, int status, int events)
     }
 }
 
-int gw_listen_open(const char *host, int port, bool reuseport, int *bound_port, char *err,
-                   size_t errlen)
+/* A socket bound to host:port, not yet listening; -1 with a reason in err. */
+static int bound_socket(const char *host, int port, bool reuseport, char *err, size_t errlen)
 {
     struct addrinfo hints = {.ai_family = AF_UNSPEC,
                              .ai_socktype = SOCK_STREAM,
@@ -96,19 +96,42 @@ int gw_listen_open(const char *host, int port, bool reuseport, int *bound_port, 
         freeaddrinfo(res);
         return -1;
     }
-    if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 1024) < 0) {
+    if (bind(fd, res->ai_addr, res->ai_addrlen) < 0) {
         snprintf(err, errlen, "cannot listen on %s:%d: %s", host, port, strerror(errno));
         close(fd);
         freeaddrinfo(res);
         return -1;
     }
     freeaddrinfo(res);
+    return fd;
+}
+
+int gw_listen_open(const char *host, int port, bool reuseport, int *bound_port, char *err,
+                   size_t errlen)
+{
+    int fd = bound_socket(host, port, reuseport, err, errlen);
+    if (fd < 0)
+        return -1;
+    if (listen(fd, 1024) < 0) {
+        snprintf(err, errlen, "cannot listen on %s:%d: %s", host, port, strerror(errno));
+        close(fd);
+        return -1;
+    }
     struct sockaddr_storage bound;
     socklen_t len = sizeof(bound);
     getsockname(fd, (struct sockaddr *)&bound, &len);
     *bound_port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
                                                     : ((struct sockaddr_in *)&bound)->sin_port);
     return fd;
+}
+
+bool gw_listen_port_free(const char *host, int port, char *err, size_t errlen)
+{
+    int fd = bound_socket(host, port, false, err, errlen);
+    if (fd < 0)
+        return false;
+    close(fd);
+    return true;
 }
 
 struct gw_listener *gw_listener_adopt(uv_loop_t *loop, int fd, int port, gw_accept_fn accept_fn,

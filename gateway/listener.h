@@ -26,6 +26,13 @@ struct gw_listener *gw_listener_new(uv_loop_t *loop, const char *host, int port,
 int gw_listen_open(const char *host, int port, bool reuseport, int *bound_port, char *err,
                    size_t errlen);
 
+/* Whether host:port can be bound by a socket without SO_REUSEPORT (the socket is closed at once).
+ * SO_REUSEPORT lets any socket of the same user with the option join a port: the workers' sockets
+ * would join another enoki's group on the port and share its connections, where the single
+ * process's bind fails. Checked first, a port that is taken fails the same way. false with a reason
+ * in err. */
+bool gw_listen_port_free(const char *host, int port, char *err, size_t errlen);
+
 /* Starts accepting on fd, a listening socket bound to port; the listener owns fd from then on. */
 struct gw_listener *gw_listener_adopt(uv_loop_t *loop, int fd, int port, gw_accept_fn accept_fn,
                                       void *arg);

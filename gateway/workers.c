@@ -51,6 +51,10 @@ struct gw_workers *gw_workers_new(const struct gw_workers_conf *conf, char *err,
     w->port = conf->port;
     for (int i = 0; i < conf->n; i++)
         w->slots[i].fd = -1;
+    if (w->port != 0 && !gw_listen_port_free(conf->host, w->port, err, errlen)) {
+        gw_workers_free(w);
+        return NULL;
+    }
     for (int i = 0; i < conf->n; i++) {
         /* Port 0: the first socket gets one from the OS, the others join it. */
         w->slots[i].fd = gw_listen_open(conf->host, w->port, true, &w->port, err, errlen);
@@ -116,6 +120,8 @@ static void become_worker(struct gw_workers *w, int index, struct gw_worker_role
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     sigset_t child = w->handled;
     sigdelset(&child, SIGCHLD);
+    sigaddset(&child, GW_WORKER_DRAIN);
+    sigaddset(&child, GW_WORKER_STOP_NOW);
     sigset_t mask = w->old_mask;
     for (int signum = 1; signum < NSIG; signum++)
         if (sigismember(&child, signum))
@@ -158,6 +164,8 @@ static void describe_exit(int status, char *buf, size_t len)
         snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
 }
 
+static void begin_stop(struct gw_workers *w);
+
 /* Collects every worker that has ended; schedules the replacements. */
 static void reap(struct gw_workers *w)
 {
@@ -182,6 +190,14 @@ static void reap(struct gw_workers *w)
                 w->failed = true;
             gw_log(clean ? GW_LOG_INFO : GW_LOG_ERROR, "workers", "worker %d (pid %d) %s",
                    index + 1, (int)pid, how);
+            continue;
+        }
+        if (WIFEXITED(status) && WEXITSTATUS(status) == GW_WORKER_START_FAILED) {
+            /* It would fail the same way again (its reason is in its lines above). */
+            gw_error("workers", "worker %d (pid %d) could not start; stopping the others",
+                     index + 1, (int)pid);
+            w->failed = true;
+            begin_stop(w);
             continue;
         }
         uint64_t now = gw_now_ns();
@@ -215,22 +231,31 @@ static void on_reload(struct gw_workers *w)
     forward(w, SIGHUP);
 }
 
-static void on_stop(struct gw_workers *w, int signum)
+/* No new connections: the supervisor's copies of the sockets go, no worker is forked again, and
+ * each worker closes its own socket as it begins to drain. */
+static void begin_stop(struct gw_workers *w)
 {
-    if (!w->stopping) {
-        /* No new connections: the supervisor's copies of the sockets go, and each worker closes
-         * its own as it begins to drain. */
-        for (int i = 0; i < w->conf.n; i++) {
-            if (w->slots[i].fd >= 0)
-                close(w->slots[i].fd);
-            w->slots[i].fd = -1;
-            w->slots[i].restart_at = 0;
-        }
-        gw_info("workers", "signal %d: passed on to %d worker(s); waiting for them to drain",
-                signum, w->alive);
+    for (int i = 0; i < w->conf.n; i++) {
+        if (w->slots[i].fd >= 0)
+            close(w->slots[i].fd);
+        w->slots[i].fd = -1;
+        w->slots[i].restart_at = 0;
     }
     w->stopping = true;
-    forward(w, signum);
+    forward(w, GW_WORKER_DRAIN);
+}
+
+/* The first SIGTERM or SIGINT drains the workers, a later one stops them at once (workers.h). */
+static void on_stop(struct gw_workers *w, int signum)
+{
+    if (w->stopping) {
+        gw_warn("workers", "signal %d again: the workers stop at once", signum);
+        forward(w, GW_WORKER_STOP_NOW);
+        return;
+    }
+    gw_info("workers", "signal %d: passed on to %d worker(s); waiting for them to drain", signum,
+            w->alive);
+    begin_stop(w);
 }
 
 /* How long to wait for a signal: until the next restart is due, at most a second. */
@@ -253,6 +278,8 @@ static void loop_signals(int how)
     sigaddset(&set, SIGHUP);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    sigaddset(&set, GW_WORKER_DRAIN);
+    sigaddset(&set, GW_WORKER_STOP_NOW);
     sigprocmask(how, &set, NULL);
 }
 
@@ -282,8 +309,13 @@ bool gw_workers_supervise(struct gw_workers *w, struct gw_worker_role *role, int
     sigaddset(&w->handled, SIGHUP);
     sigaddset(&w->handled, SIGTERM);
     sigaddset(&w->handled, SIGINT);
-    /* Blocked before the first fork: a signal that comes before sigtimedwait waits for it. */
-    sigprocmask(SIG_BLOCK, &w->handled, &w->old_mask);
+    /* Blocked before the first fork: a signal that comes before sigtimedwait waits for it, and a
+     * worker is born with its supervisor's words blocked (one sent before its loop handles them
+     * waits for it). The supervisor itself is sent neither. */
+    sigset_t blocked = w->handled;
+    sigaddset(&blocked, GW_WORKER_DRAIN);
+    sigaddset(&blocked, GW_WORKER_STOP_NOW);
+    sigprocmask(SIG_BLOCK, &blocked, &w->old_mask);
     gw_info("workers", "supervising %d workers on port %d", w->conf.n, w->port);
     for (int i = 0; i < w->conf.n; i++)
         if (start_worker(w, i, role))
