@@ -55,11 +55,14 @@ struct gateway {
     const struct gw_define *defines;
     size_t n_defines;
     uv_signal_t sigterm, sigint, sighup;
+    uv_signal_t drain, stop_now; /* a worker's: its supervisor's GW_WORKER_ signals */
+    bool worker;
     uv_timer_t drain_timer;
     uv_prepare_t log_flusher;
     uint64_t drain_deadline;
     uint64_t hard_deadline;
     bool stopping;
+    int stop_signals; /* SIGTERM and SIGINT taken (the supervisor's own signals not counted) */
 };
 
 static void usage(FILE *out)
@@ -258,6 +261,10 @@ static void finish_stop(struct gateway *gw)
     uv_close((uv_handle_t *)&gw->sigterm, NULL);
     uv_close((uv_handle_t *)&gw->sigint, NULL);
     uv_close((uv_handle_t *)&gw->sighup, NULL);
+    if (gw->worker) {
+        uv_close((uv_handle_t *)&gw->drain, NULL);
+        uv_close((uv_handle_t *)&gw->stop_now, NULL);
+    }
     uv_close((uv_handle_t *)&gw->log_flusher, NULL);
     gw_status_page_stop(gw->status);
     gw_http_close(gw->http);
@@ -322,16 +329,11 @@ static void on_reload(uv_signal_t *handle, int signum)
     reload(handle->data);
 }
 
-static void on_signal(uv_signal_t *handle, int signum)
+/* No new connections; what is in flight is answered by its deadline at the latest. */
+static void begin_drain(struct gateway *gw, const char *why)
 {
-    struct gateway *gw = handle->data;
-    if (gw->stopping) {
-        gw_warn("main", "second signal %d: stopping now", signum);
-        finish_stop(gw);
-        return;
-    }
     gw->stopping = true;
-    gw_info("main", "signal %d: no new connections; answering %zu request(s) in flight", signum,
+    gw_info("main", "%s: no new connections; answering %zu request(s) in flight", why,
             gw_http_in_flight(gw->http));
     gw_listener_close(gw->listener);
     gw->listener = NULL;
@@ -346,6 +348,36 @@ static void on_signal(uv_signal_t *handle, int signum)
     gw->hard_deadline = uv_now(gw->loop) + (uint64_t)(longest * 1000) + 5000;
     /* In-flight calls end by their deadlines at the latest. */
     uv_timer_start(&gw->drain_timer, on_drain_tick, 0, 20);
+}
+
+/* SIGTERM or SIGINT: the first drains, the second stops at once. A worker may also have begun to
+ * drain at its supervisor's word: a signal to the whole process group reaches it from both, and
+ * only a second SIGTERM or SIGINT of its own stops it at once (gateway/workers.h). */
+static void on_signal(uv_signal_t *handle, int signum)
+{
+    struct gateway *gw = handle->data;
+    if (++gw->stop_signals > 1) {
+        gw_warn("main", "second signal %d: stopping now", signum);
+        finish_stop(gw);
+        return;
+    }
+    char why[32];
+    snprintf(why, sizeof(why), "signal %d", signum);
+    if (!gw->stopping)
+        begin_drain(gw, why);
+}
+
+static void on_supervisor_signal(uv_signal_t *handle, int signum)
+{
+    struct gateway *gw = handle->data;
+    if (signum == GW_WORKER_STOP_NOW) {
+        gw_warn("main", "the supervisor says stop now");
+        if (!gw->stopping)
+            begin_drain(gw, "the supervisor");
+        finish_stop(gw);
+    } else if (!gw->stopping) {
+        begin_drain(gw, "the supervisor says drain");
+    }
 }
 
 static void on_log_flush(uv_prepare_t *prepare)
@@ -406,16 +438,18 @@ static int run(struct gw_config *config, struct gw_route_table *table, struct gw
         gw_authn_free(gw.authn);
         return EXIT_FAILURE;
     }
+    /* What fails from here fails again in a replacement: a worker says so (workers.h). */
+    int start_failed = role ? GW_WORKER_START_FAILED : EXIT_FAILURE;
     gw.rpc = gw_rpc_new(gw.loop, config);
     gw.http = gw_http_new(gw.loop, gw.first, gw.rpc, err, sizeof(err));
     if (!gw.http) {
         gw_error("main", "%s", err);
-        return EXIT_FAILURE;
+        return start_failed;
     }
     gw.hub = gw_hub_new(gw.loop, config, gw.rpc, err, sizeof(err));
     if (!gw.hub) {
         gw_error("main", "%s", err);
-        return EXIT_FAILURE;
+        return start_failed;
     }
     if (role) {
         unsigned char *slot = role->shared;
@@ -456,6 +490,14 @@ static int run(struct gw_config *config, struct gw_route_table *table, struct gw
     uv_signal_init(gw.loop, &gw.sighup);
     gw.sighup.data = &gw;
     uv_signal_start(&gw.sighup, on_reload, SIGHUP);
+    gw.worker = role != NULL;
+    if (gw.worker) {
+        uv_signal_init(gw.loop, &gw.drain);
+        uv_signal_init(gw.loop, &gw.stop_now);
+        gw.drain.data = gw.stop_now.data = &gw;
+        uv_signal_start(&gw.drain, on_supervisor_signal, GW_WORKER_DRAIN);
+        uv_signal_start(&gw.stop_now, on_supervisor_signal, GW_WORKER_STOP_NOW);
+    }
     gw_workers_signals_ready();
     uv_timer_init(gw.loop, &gw.drain_timer);
     gw.drain_timer.data = &gw;
@@ -505,6 +547,7 @@ static void worker_gone(void *arg, int index)
         (unsigned char *)gw_workers_shared(sup->workers) + (size_t)index * worker_slot_bytes();
     gw_metrics_clear_gauges(slot);
     gw_http_metrics_clear_gauges(slot + http_part_offset());
+    gw_status_share_clear_gauges(slot + status_part_offset());
 }
 
 /* The supervisor's SIGHUP: the file is loaded and its routes compiled, as each worker will. */

@@ -477,7 +477,7 @@ class Enoki:
 
     def __init__(self, tmpdir, text=None, routes=(), gateway=None, amqp_uri=AMQP_URI,
                  exchange=EXCHANGE, args=(), env=None, name="gw.yaml", ready_path=None,
-                 default_name=False):
+                 default_name=False, new_session=False):
         if not ENOKI_BIN:
             pytest.skip("ENOKI_BIN is not set")
         if not os.access(ENOKI_BIN, os.X_OK):
@@ -501,7 +501,10 @@ class Enoki:
         cmd = [*WRAPPER, ENOKI_BIN, "--config", str(self.config_path), *args]
         self.stderr = open(self.stderr_path, "w")
         self.stdout = open(self.stdout_path, "w")
-        self.proc = subprocess.Popen(cmd, stdout=self.stdout, stderr=self.stderr, env=self.env)
+        # new_session: enoki leads a process group of its own (its workers in it), which a test
+        # may signal as a whole, as systemd's stop and a terminal's Ctrl-C do.
+        self.proc = subprocess.Popen(cmd, stdout=self.stdout, stderr=self.stderr, env=self.env,
+                                     start_new_session=new_session)
         self.rc = None
         self._wait_listening()
         if ready_path:

@@ -9,13 +9,14 @@ import os
 import re
 import signal
 import socket
+import subprocess
 import threading
 import time
 
 import pytest
 
-from conftest import (GWNAME, SCALE, SVC, Enoki, assert_clean_exit, http_request, route,
-                      wait_for)
+from conftest import (ENOKI_BIN, GWNAME, SCALE, SVC, WRAPPER, Enoki, assert_clean_exit,
+                      config_text, http_request, route, wait_for)
 from test_websocket import consumers, event_frame, expect, hub_client, result_frame, exchange
 
 WORKERS = 2
@@ -33,9 +34,9 @@ def session_peer(peer):
     return peer
 
 
-def start(enoki, name, routes=ROUTES, **gateway):
+def start(enoki, name, routes=ROUTES, new_session=False, **gateway):
     gw = dict({"name": name, "workers": WORKERS, "rpc_timeout": 10}, **gateway)
-    e = enoki(routes=routes, gateway=gw)
+    e = enoki(routes=routes, gateway=gw, new_session=new_session)
     wait_connected(e, WORKERS)
     return e
 
@@ -243,8 +244,12 @@ def test_killed_worker_is_restarted_and_the_others_answer(enoki):
     assert victim in {w for w, _, _, _ in served_by(e, "/echo", since)}
 
 
-def test_sigterm_drains_every_worker(enoki):
-    e = start(enoki, GWNAME + "wk6")
+@pytest.mark.parametrize("to", ["supervisor", "process group"])
+def test_sigterm_drains_every_worker(enoki, to):
+    """One SIGTERM drains: sent to the supervisor alone, or to the whole process group as
+    systemd's stop and Ctrl-C do, where each worker gets it from the sender and again from the
+    supervisor, which must not count as a second signal (that one stops at once)."""
+    e = start(enoki, GWNAME + "wk6", new_session=to == "process group")
     answers = []
     lock = threading.Lock()
 
@@ -258,14 +263,18 @@ def test_sigterm_drains_every_worker(enoki):
         t.start()
     wait_for(lambda: metric(e.get("/metrics").body.decode(), "enoki_rpc_in_flight") == n,
              5 * SCALE, what="every call in flight")
-    e.send_signal(signal.SIGTERM)
+    if to == "process group":
+        os.killpg(e.proc.pid, signal.SIGTERM)
+    else:
+        e.send_signal(signal.SIGTERM)
     for t in threads:
         t.join(30 * SCALE)
     assert sorted(answers) == [(i, 200, str(i)) for i in range(n)], answers
     assert e.wait() == 0  # the one SIGTERM: drained, then exit status 0
     log = e.stderr_path.read_text()
     assert_clean_exit(e.rc, log)
-    draining = re.findall(r"\[main\] worker=(\d+) signal 15: no new connections; answering (\d+)",
+    assert "stopping now" not in log and "stop now" not in log, log[-3000:]
+    draining = re.findall(r"\[main\] worker=(\d+) [^:\n]*: no new connections; answering (\d+)",
                           log)
     assert sorted(int(w) for w, _ in draining) == list(range(1, WORKERS + 1)), log[-3000:]
     assert sum(int(k) for _, k in draining) >= n
@@ -342,3 +351,19 @@ def test_json_log_lines_name_their_worker(enoki):
     # The supervisor's own lines have no worker.
     assert all("worker" not in x for x in lines if x["component"] == "workers")
     assert any(x["component"] == "workers" for x in lines)
+
+
+def test_a_port_another_enokis_workers_hold_is_refused(enoki, tmp_path):
+    """Workers' sockets carry SO_REUSEPORT, which lets any socket of the same user with it join
+    the port: a second enoki of workers would share the first one's connections unseen. It is
+    refused as the single process is, by the port's bind."""
+    first = start(enoki, GWNAME + "wk9")
+    config = tmp_path / "second.yaml"
+    config.write_text(config_text(list(ROUTES), port=first.port,
+                                  gateway={"name": GWNAME + "wk9b", "workers": WORKERS}))
+    second = subprocess.run([*WRAPPER, ENOKI_BIN, "--config", str(config)], capture_output=True,
+                            text=True, timeout=20 * SCALE)
+    assert second.returncode == 1, second.stderr
+    assert "cannot listen on" in second.stderr and "Address already in use" in second.stderr, \
+        second.stderr
+    assert first.get("/echo").status == 200
