@@ -87,6 +87,18 @@ void gw_status_share_publish(struct gw_status_share *share,
     atomic_store_explicit(&head->seq, (seq | 1) + 1, memory_order_release);
 }
 
+void gw_status_share_clear_gauges(void *slot)
+{
+    struct slot_head *head = slot;
+    uint32_t seq = atomic_load_explicit(&head->seq, memory_order_relaxed);
+    if (seq == 0 || (seq & 1))
+        return;
+    atomic_store_explicit(&head->seq, seq | 1, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+    memset(head->gauges, 0, sizeof(head->gauges));
+    atomic_store_explicit(&head->seq, seq + 2, memory_order_release);
+}
+
 /* Copies slot i's head and data out while nobody writes it; false when it never settles or was
  * never written. */
 static bool copy_slot(const struct gw_status_share *share, int i, struct slot_head *out)

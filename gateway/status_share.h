@@ -37,6 +37,11 @@ void gw_status_share_publish(struct gw_status_share *share,
                              struct gw_live_stats *const stores[GW_SHARE_STORES],
                              const int64_t gauges[GW_SHARE_GAUGES]);
 
+/* In the supervisor, once slot's worker is gone (nobody writes the slot then): its gauges go to
+ * zero, its numbers stay. A slot its worker left half written (it died while publishing) is left as
+ * it is: readers skip it. */
+void gw_status_share_clear_gauges(void *slot);
+
 /* Adds the slots of the other workers (or, with own, this worker's slot only: a replacement
  * taking over its predecessor's numbers, gauges left out) into stores and gauges. */
 void gw_status_share_collect(const struct gw_status_share *share, int own,
