@@ -22,7 +22,7 @@ enum { N_BUCKETS = ARRAY_LEN(buckets) };
  * locked instruction; another worker reads them with relaxed loads. */
 struct gw_metrics_slot {
     _Atomic uint64_t latency[N_BUCKETS + 1]; /* per bucket, +Inf last; cumulative at render */
-    _Atomic uint64_t latency_sum_ns, latency_count;
+    _Atomic uint64_t latency_sum_ns;
     _Atomic uint64_t timeouts, unknown_services, remote_errors, broker_failures;
     _Atomic uint64_t reconnects;
     /* Gauges, zeroed when the process is replaced (gw_metrics_clear_gauges). */
@@ -123,7 +123,6 @@ void gw_metrics_rpc(struct gw_metrics *m, double seconds, int outcome)
         b++;
     gw_counter_add(&s->latency[b], 1);
     gw_counter_add(&s->latency_sum_ns, seconds > 0 ? (uint64_t)(seconds * 1e9) : 0);
-    gw_counter_add(&s->latency_count, 1);
     if (outcome == GW_ETIMEOUT)
         gw_counter_add(&s->timeouts, 1);
     else if (outcome == GW_EUNKNOWN_SERVICE)
@@ -159,7 +158,7 @@ static void add_line(struct gw_strbuf *b, const char *fmt, ...)
 
 /* Every process's numbers added up: counters and histogram buckets, and the gauges. */
 struct totals {
-    uint64_t latency[N_BUCKETS + 1], latency_sum_ns, latency_count;
+    uint64_t latency[N_BUCKETS + 1], latency_sum_ns;
     uint64_t timeouts, unknown_services, remote_errors, broker_failures, reconnects;
     int64_t in_flight, blocked;
 };
@@ -172,7 +171,6 @@ static void add_up(const struct gw_metrics *m, struct totals *t)
         for (size_t b = 0; b <= N_BUCKETS; b++)
             t->latency[b] += read_u64(&s->latency[b]);
         t->latency_sum_ns += read_u64(&s->latency_sum_ns);
-        t->latency_count += read_u64(&s->latency_count);
         t->timeouts += read_u64(&s->timeouts);
         t->unknown_services += read_u64(&s->unknown_services);
         t->remote_errors += read_u64(&s->remote_errors);
@@ -209,8 +207,10 @@ void gw_metrics_render(const struct gw_metrics *m, struct gw_strbuf *out)
     cumulative += t.latency[N_BUCKETS];
     add_line(&b, "enoki_rpc_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
              (unsigned long long)cumulative);
+    /* The count is the +Inf bucket's, read in the same pass: counted apart, another worker's call
+     * ending between the two reads would make them differ. */
     add_line(&b, "enoki_rpc_duration_seconds_sum %.6f\nenoki_rpc_duration_seconds_count %llu\n",
-             (double)t.latency_sum_ns / 1e9, (unsigned long long)t.latency_count);
+             (double)t.latency_sum_ns / 1e9, (unsigned long long)cumulative);
     add_line(&b,
              "# HELP enoki_rpc_in_flight Calls waiting for their reply.\n"
              "# TYPE enoki_rpc_in_flight gauge\nenoki_rpc_in_flight %lld\n"
@@ -234,11 +234,13 @@ void gw_metrics_render(const struct gw_metrics *m, struct gw_strbuf *out)
              "enoki_rpc_broker_failures_total %llu\n",
              (unsigned long long)t.remote_errors, (unsigned long long)t.broker_failures);
     add_line(&b,
-             "# HELP enoki_broker_blocked 1 while the broker blocks publishers (a resource "
-             "alarm).\n# TYPE enoki_broker_blocked gauge\nenoki_broker_blocked %lld\n",
+             "# HELP enoki_broker_blocked Processes whose publishers the broker blocks (a "
+             "resource alarm): 1 or 0 for one process, up to GATEWAY.workers.\n"
+             "# TYPE enoki_broker_blocked gauge\nenoki_broker_blocked %lld\n",
              (long long)t.blocked);
     if (m->n_nodes > 0)
-        add_line(&b, "# HELP enoki_broker_connected The broker node enoki is connected to (1).\n"
+        add_line(&b, "# HELP enoki_broker_connected Processes connected to the broker node: 1 "
+                     "or 0 for one process, up to GATEWAY.workers.\n"
                      "# TYPE enoki_broker_connected gauge\n");
     for (size_t i = 0; i < m->n_nodes; i++)
         add_line(&b, "enoki_broker_connected{node=\"%s\"} %d\n", m->nodes[i], connected_to(m, i));
