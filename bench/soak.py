@@ -13,11 +13,11 @@ What runs at once, for --minutes:
   * a socket opened and closed again every second (the per-socket state must go with it);
   * SIGHUP every 30 s (each builds a new config generation; the old one must be freed).
 
-Every --interval seconds it prints one line: elapsed seconds, enoki's RSS, and the counts so far.
-At the end: the RSS at the first sample after the warm-up, the last and the highest, the growth
-over the second half, and whether any subscribed socket missed a broadcast. It asserts no timing
-and no RSS bound: the exit status is 0 when everything ran and every socket got every broadcast,
-in order.
+Every --interval seconds it prints one line: elapsed seconds, enoki's RSS, and the counts so far,
+and one more at the full duration. At the end: the RSS at the first sample after the warm-up, the
+last and the highest, the growth over the second half, and whether any subscribed socket missed a
+broadcast. It asserts no timing and no RSS bound: the exit status is 0 when everything ran and
+every socket got every broadcast, in order.
 """
 
 import argparse
@@ -278,6 +278,12 @@ routes:
                     now - t0, rss, broadcaster.sent, reloads, churned))
                 next_sample += args.interval
             time.sleep(0.05)
+        # One more sample at the end: at the full duration, or where a failure stopped the run.
+        if enoki.poll() is None:
+            rss = rss_kb(enoki.pid)
+            samples.append((time.monotonic() - t0, rss))
+            log("  {:9.0f} {:7d} {:11d} {:8d} {:16d}".format(
+                samples[-1][0], rss, broadcaster.sent, reloads, churned))
         for p in load:  # their own summaries, written when their time is up
             try:
                 p.wait(30)
