@@ -13,10 +13,11 @@ What runs at once, for --minutes:
   * a socket opened and closed again every second (the per-socket state must go with it);
   * SIGHUP every 30 s (each builds a new config generation; the old one must be freed).
 
-Every --interval seconds it prints one line: elapsed seconds, enoki's RSS, and the counts so far.
-At the end: the RSS at the first sample after the warm-up, the last and the highest, the growth
-over the second half, and whether any subscribed socket missed a broadcast. It asserts no timing
-and no RSS bound: the exit status is 0 when everything ran and no broadcast was lost.
+Every --interval seconds it prints one line: elapsed seconds, enoki's RSS, and the counts so far,
+and one more at the full duration. At the end: the RSS at the first sample after the warm-up, the
+last and the highest, the growth over the second half, and whether any subscribed socket missed a
+broadcast. It asserts no timing and no RSS bound: the exit status is 0 when everything ran and
+every socket got every broadcast, in order.
 """
 
 import argparse
@@ -77,7 +78,8 @@ class Broadcaster(threading.Thread):
     def __init__(self, uri, rate, stop):
         super().__init__(daemon=True)
         self.uri, self.period, self.stop = uri, 1.0 / rate, stop
-        self.sent = 0
+        self.published = 0  # broadcasts published: seq 0 .. published - 1
+        self.sent = 0  # of them, those whose reply came back: seq 0 .. sent - 1 (one at a time)
         self.failed = None
 
     def run(self):
@@ -96,6 +98,7 @@ class Broadcaster(threading.Thread):
                     correlation_id=cid, reply_to=reply_to,
                     headers={"nameko.call_id_stack": ["soak.broadcast.{}".format(cid)]})
                 ch.basic_publish(EXCHANGE, NAME + ".broadcast", body.encode(), props)
+                self.published += 1
                 deadline = time.monotonic() + 10
                 while True:
                     method, rprops, raw = ch.basic_get(queue, auto_ack=True)
@@ -117,7 +120,9 @@ class Broadcaster(threading.Thread):
 
 
 class Subscriber(threading.Thread):
-    """One socket subscribed to CHANNEL: every broadcast must arrive, in order."""
+    """One socket subscribed to CHANNEL before the first broadcast is sent, so it must get every
+    broadcast from seq 0 on, in order: each frame's seq must be the one after the last (the rule
+    is checked in main, see broadcast_failures)."""
 
     def __init__(self, port, stop):
         super().__init__(daemon=True)
@@ -128,8 +133,9 @@ class Subscriber(threading.Thread):
         if answer.get("success") is not True:
             raise RuntimeError("subscribe refused: {}".format(answer))
         self.received = 0
-        self.next_seq = None
-        self.missed = 0
+        self.next_seq = 0  # the seq the next frame must carry
+        self.out_of_order = 0  # frames whose seq was not next_seq (a gap, a duplicate, a reorder)
+        self.first_wrong = None  # (expected, got) of the first of them
         self.failed = None
 
     def run(self):
@@ -142,13 +148,31 @@ class Subscriber(threading.Thread):
                 if frame.get("event") != "tick":
                     continue
                 seq = frame["data"]["seq"]
-                if self.next_seq is not None and seq != self.next_seq:
-                    self.missed += abs(seq - self.next_seq)
+                if seq != self.next_seq:
+                    self.out_of_order += 1
+                    if self.first_wrong is None:
+                        self.first_wrong = (self.next_seq, seq)
                 self.next_seq = seq + 1
                 self.received += 1
         except Exception as exc:  # noqa: BLE001
             if not self.stop.is_set():
                 self.failed = repr(exc)
+
+
+def broadcast_failures(i, s, broadcaster):
+    """What socket i got wrong. It was subscribed before broadcast 0 was published, and it was read
+    until it had every broadcast whose reply came back, so it must have got exactly seq 0, 1, ...,
+    sent - 1, each once and in that order: no gap, no duplicate, none missing at the start or the
+    end. Only a broadcast published but never answered (the broadcaster stopped on a failure, which
+    fails the soak anyway) may or may not have followed them."""
+    if s.out_of_order:
+        expected, got = s.first_wrong
+        return ["socket {}: frames out of sequence: {} (the first: seq {} where {} was "
+                "due)".format(i, s.out_of_order, got, expected)]
+    if not broadcaster.sent <= s.received <= broadcaster.published:
+        return ["socket {}: got the first {} broadcasts in order, but {} were answered ({} "
+                "published)".format(i, s.received, broadcaster.sent, broadcaster.published)]
+    return []
 
 
 def main():
@@ -192,7 +216,8 @@ routes:
 """.format(uri=uri, port=port, exchange=EXCHANGE, name=NAME, channel=CHANNEL))
 
     procs = []
-    stop = threading.Event()
+    stop = threading.Event()  # the load: the sampling loop and the broadcaster
+    stop_reading = threading.Event()  # the subscribed sockets, once they have read to the end
 
     def start(cmd, out):
         p = subprocess.Popen(cmd, stdout=open(os.path.join(tmp, out), "w"),
@@ -214,7 +239,7 @@ routes:
                 time.sleep(0.1)
         time.sleep(1)  # the broker connection and the hub's queue
 
-        subscribers = [Subscriber(port, stop) for _ in range(16)]
+        subscribers = [Subscriber(port, stop_reading) for _ in range(16)]
         for s in subscribers:
             s.start()
         broadcaster = Broadcaster(uri, 20, stop)
@@ -253,19 +278,35 @@ routes:
                     now - t0, rss, broadcaster.sent, reloads, churned))
                 next_sample += args.interval
             time.sleep(0.05)
+        # One more sample at the end: at the full duration, or where a failure stopped the run.
+        if enoki.poll() is None:
+            rss = rss_kb(enoki.pid)
+            samples.append((time.monotonic() - t0, rss))
+            log("  {:9.0f} {:7d} {:11d} {:8d} {:16d}".format(
+                samples[-1][0], rss, broadcaster.sent, reloads, churned))
         for p in load:  # their own summaries, written when their time is up
             try:
                 p.wait(30)
             except subprocess.TimeoutExpired:
                 pass
         stop.set()
-        broadcaster.join(15)
-        time.sleep(1)
+        broadcaster.join(15)  # it finishes the call under way: published and sent are final
+        if broadcaster.is_alive() and not broadcaster.failed:
+            broadcaster.failed = "still calling 15 s after the stop"
+        # Every socket reads on until it has every answered broadcast (up to 10 s), then a little
+        # longer, so that a duplicate or an unexpected extra after the last would show too.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(
+                s.is_alive() and s.next_seq < broadcaster.sent for s in subscribers):
+            time.sleep(0.05)
+        time.sleep(0.5)
+        stop_reading.set()
         for s in subscribers:
-            s.ws.close()
             s.join(5)
+            s.ws.close()
     finally:
         stop.set()
+        stop_reading.set()
         for p in procs:
             if p.poll() is None:
                 p.send_signal(signal.SIGTERM)
@@ -283,9 +324,7 @@ routes:
     for i, s in enumerate(subscribers):
         if s.failed:
             failures.append("socket {}: {}".format(i, s.failed))
-        if s.missed or s.received + 1 < broadcaster.sent:
-            failures.append("socket {}: got {} of {} broadcasts ({} missing in between)".format(
-                i, s.received, broadcaster.sent, s.missed))
+        failures.extend(broadcast_failures(i, s, broadcaster))
     measured = [(t, r) for t, r in samples if t >= warmup]
     if measured:
         first, last = measured[0][1], measured[-1][1]
