@@ -1,0 +1,112 @@
+/* route_setup.c - a config's routes compiled into a table, and --check's account of them
+ * (route_setup.h). */
+#include "gateway/route_setup.h"
+
+#include "core/status.h"
+#include "core/util.h"
+#include "core/xalloc.h"
+#include "gateway/status_page.h"
+#include "routes/rate_limit.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+
+static void print_line(void *ctx, const char *line)
+{
+    fputs(line, ctx);
+}
+
+static void describe_route(void *target, char *buf, size_t len)
+{
+    const struct gw_route_conf *route = target;
+    char collect[32] = "";
+    if (route->collect == GW_COLLECT_ALL)
+        snprintf(collect, sizeof(collect), "  collect=all");
+    else if (route->collect > 0)
+        snprintf(collect, sizeof(collect), "  collect=%d", route->collect);
+    snprintf(buf, len, "%s.%s  protocol=%s  mode=%s  timeout=%gs%s%s%s", route->service,
+             route->method, gw_protocol_name(route->protocol), gw_route_mode_name(route->mode),
+             route->timeout, route->routing_key ? "  routing_key=" : "",
+             route->routing_key ? route->routing_key : "", collect);
+}
+
+/* --check: each rate limit as it is understood, its policy item and what it covers. */
+static void print_rate_limits(const struct gw_config *config, FILE *out)
+{
+    struct gw_rate_limits *limits = gw_rate_limits_compile(config);
+    for (size_t i = 0; limits && i < limits->n; i++) {
+        const struct gw_rate_limit_conf *l = limits->items[i].conf;
+        size_t routes = 0;
+        for (size_t r = 0; r < config->n_routes; r++)
+            routes += (gw_rate_limits_of_route(limits, r) >> i) & 1;
+        bool targets = l->match.n == 0;
+        for (size_t j = 0; j < l->match.n; j++)
+            targets = targets || l->match.items[j][0] != '/';
+        fprintf(out,
+                "rate limit %s: key=%s rate=%s burst=%d  RateLimit-Policy: %s  covers %zu "
+                "route(s)%s\n",
+                l->name, l->key, l->rate, l->burst, limits->items[i].item, routes,
+                targets ? " and generic and websocket calls to its targets" : "");
+    }
+    gw_rate_limits_free(limits);
+}
+
+struct gw_route_table *gw_route_setup_build(const struct gw_config *config)
+{
+    struct gw_route_table *table = gw_route_table_new();
+    char err[512];
+    for (size_t i = 0; i < config->n_routes; i++) {
+        const struct gw_route_conf *route = &config->routes[i];
+        int status = gw_route_table_add(table, route->rule, route->methods,
+                                        (void *)(uintptr_t)route, err, sizeof(err));
+        if (status != GW_OK) {
+            fprintf(stderr, "enoki: %s:%d: routes[%zu].rule: %s\n", config->path, route->rule_line,
+                    i, err);
+            gw_route_table_free(table);
+            return NULL;
+        }
+    }
+    gw_route_table_compile(table);
+    /* enoki's own paths answer before the routes: a route that one of them would hide is an
+     * error, not a surprise. */
+    char *status_data =
+        config->status_path ? xasprintf("%s" GW_STATUS_DATA, config->status_path) : NULL;
+    const char *own[] = {config->health_path,    config->ready_path,   config->metrics_path,
+                         config->websocket_path, config->openapi_path, config->docs_path,
+                         config->status_path,    status_data};
+    for (size_t i = 0; i < ARRAY_LEN(own); i++) {
+        if (!own[i])
+            continue; /* off */
+        struct gw_route_match match = {0};
+        int status = gw_route_table_match(table, "GET", own[i], &match);
+        const struct gw_route_conf *route = match.target;
+        gw_route_match_clear(&match);
+        if (status == GW_OK && route) {
+            fprintf(stderr, "enoki: %s:%d: routes[%zu].rule: '%s' collides with enoki's own %s\n",
+                    config->path, route->rule_line, (size_t)(route - config->routes), route->rule,
+                    own[i]);
+            gw_route_table_free(table);
+            free(status_data);
+            return NULL;
+        }
+    }
+    free(status_data);
+    return table;
+}
+
+void gw_route_setup_print(const struct gw_config *config, const struct gw_route_table *table,
+                          FILE *out)
+{
+    fprintf(out, "%s: OK, %zu route(s); AMQP %s:%d vhost %s, exchange %s; listening on %s:%d\n",
+            config->path, config->n_routes, config->amqp_nodes[0].host, config->amqp_nodes[0].port,
+            config->amqp_nodes[0].vhost, config->rpc_exchange, config->web_host, config->web_port);
+    gw_route_table_dump(table, describe_route, print_line, out);
+    if (config->expose.n > 0) {
+        fprintf(out, "%s/<service>/<method>\tPOST\t(generic route)  timeout=%gs  exposes:",
+                config->rpc_prefix, config->rpc_timeout);
+        for (size_t i = 0; i < config->expose.n; i++)
+            fprintf(out, " %s", config->expose.items[i].pattern);
+        fprintf(out, "\n");
+    }
+    print_rate_limits(config, out);
+}
