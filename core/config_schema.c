@@ -5,6 +5,7 @@
 #include "core/config_schema.h"
 
 #include "core/amqp_uri.h"
+#include "core/cpu_quota.h"
 #include "core/status.h"
 #include "core/strbuf.h"
 #include "core/text.h"
@@ -126,6 +127,9 @@ int gw_config_cpus(void)
 {
     cpu_set_t set;
     int n = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
+    int quota = gw_cpu_quota("/sys/fs/cgroup", "/proc/self/cgroup");
+    if (quota > 0 && quota < n)
+        n = quota;
     return n < 1 ? 1 : n > GW_MAX_WORKERS ? GW_MAX_WORKERS : n;
 }
 

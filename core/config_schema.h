@@ -55,7 +55,8 @@ struct gw_yaml_node;
 /* GATEWAY.workers at most: the shared totals keep a slot per worker (gateway/shared_stats.h). */
 #define GW_MAX_WORKERS 64
 
-/* The CPUs this process may run on (sched_getaffinity), 1 to GW_MAX_WORKERS: workers: auto. */
+/* The CPUs this process may run on (sched_getaffinity), fewer when a cgroup's CPU quota allows
+ * fewer (core/cpu_quota), 1 to GW_MAX_WORKERS: workers: auto. */
 int gw_config_cpus(void);
 
 /* Returns a new record holding every default, loaded from path (copied; used in messages). */

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "core/config.h"
 #include "core/config_schema.h"
+#include "core/cpu_quota.h"
 #include "core/status.h"
 
 #include "tests/unit/core/config_load.h"
@@ -28,7 +29,11 @@ START_TEST(workers_default_number_and_auto)
 
     cpu_set_t set;
     ck_assert_int_eq(sched_getaffinity(0, sizeof(set), &set), 0);
-    int cpus = CPU_COUNT(&set) > GW_MAX_WORKERS ? GW_MAX_WORKERS : CPU_COUNT(&set);
+    int cpus = CPU_COUNT(&set);
+    int quota = gw_cpu_quota("/sys/fs/cgroup", "/proc/self/cgroup"); /* a container's limit */
+    if (quota > 0 && quota < cpus)
+        cpus = quota;
+    cpus = cpus > GW_MAX_WORKERS ? GW_MAX_WORKERS : cpus;
     c = test_config_ok("GATEWAY:\n  workers: auto\n");
     ck_assert_int_eq(c->workers, cpus);
     ck_assert(c->workers_auto);
