@@ -17,7 +17,8 @@ import pytest
 
 from conftest import (ENOKI_BIN, GWNAME, SCALE, SVC, WRAPPER, Enoki, assert_clean_exit,
                       config_text, http_request, route, wait_for)
-from test_websocket import consumers, event_frame, expect, hub_client, result_frame, exchange
+from test_websocket import (EVSVC, EVX, consumers, event_frame, expect, hub_client, publish_event,
+                            result_frame, exchange, roundtrip)
 
 WORKERS = 2
 ROUTES = [
@@ -61,6 +62,30 @@ def worker_pids(e):
     for w, pid in STARTED_RE.findall(e.stderr_text()):
         pids[int(w)] = int(pid)
     return pids
+
+
+def sockets_on_every_worker(e, connect, per_worker=1, tries=40):
+    """{worker: [WSClient]}: sockets opened until every worker holds per_worker of them (the
+    kernel spreads connections over the workers' sockets; which worker took a socket is in its
+    log line, the hub's "socket <id> connected" with worker=N)."""
+    sockets = {}
+    for _ in range(tries):
+        c = connect(e)
+        worker = None
+
+        def on_worker():
+            nonlocal worker
+            m = re.search(r"\[hub\] worker=(\d+) socket {} connected".format(c.socket_id),
+                          e.stderr_text())
+            worker = m and int(m.group(1))
+            return worker is not None
+        wait_for(on_worker, 5 * SCALE, what="the log line of socket " + c.socket_id)
+        sockets.setdefault(worker, []).append(c)
+        if len(sockets) == WORKERS and all(len(cs) >= per_worker for cs in sockets.values()):
+            break
+    assert sorted(sockets) == list(range(1, WORKERS + 1)), sockets
+    assert all(len(cs) >= per_worker for cs in sockets.values()), sockets
+    return sockets
 
 
 def metric(text, prefix):
@@ -130,23 +155,7 @@ def test_broadcast_reaches_sockets_on_every_worker(enoki, connect, broker):
     broker.track_queue("rpc-" + name)
     broker.exchanges.add(name + ".hub")
     e = start(enoki, name, channels=["**"])
-    # Sockets until both workers hold some: which one took a socket is in its log line.
-    sockets = {}
-    for _ in range(40):
-        c = connect(e)
-        worker = None
-
-        def on_worker():
-            nonlocal worker
-            m = re.search(r"\[hub\] worker=(\d+) socket {} connected".format(c.socket_id),
-                          e.stderr_text())
-            worker = m and int(m.group(1))
-            return worker is not None
-        wait_for(on_worker, 5 * SCALE, what="the log line of socket " + c.socket_id)
-        sockets.setdefault(worker, []).append(c)
-        if len(sockets) == WORKERS:
-            break
-    assert len(sockets) == WORKERS, sockets
+    sockets = sockets_on_every_worker(e, connect)
     clients = [c for cs in sockets.values() for c in cs]
     for i, c in enumerate(clients):
         exchange(c, {"method": "subscribe", "data": {"channel": "room"}, "correlation_id": i},
@@ -175,6 +184,41 @@ def test_broadcast_reaches_sockets_on_every_worker(enoki, connect, broker):
     finally:
         rpc.close()
     assert consumers(broker, "rpc-" + name) == 1
+
+
+def test_nameko_events_reach_sockets_on_every_worker_in_order(enoki, connect, broker):
+    """Each worker binds its own hub queue to "<service>.events" for the event channels its
+    sockets subscribe to: events dispatched as a nameko service dispatches them reach the sockets
+    of both workers, each event once, in the order dispatched."""
+    name = GWNAME + "wk10"
+    broker.track_queue("rpc-" + name)
+    broker.exchanges.add(name + ".hub")
+    broker.declare_exchange(EVX)  # as nameko's EventDispatcher declares it
+    e = start(enoki, name, channels=["**"])
+    sockets = sockets_on_every_worker(e, connect, per_worker=2)
+    event_type = "wk_tick"
+    channel = "{}.{}".format(EVSVC, event_type)
+    clients = [(w, c) for w, cs in sorted(sockets.items()) for c in cs]
+    # A subscribe to an event channel is answered once the binding is in place.
+    for i, (_, c) in enumerate(clients):
+        exchange(c, {"method": "subscribe", "data": {"channel": channel}, "correlation_id": i},
+                 result_frame([channel], i))
+    n = 30
+    for i in range(n):
+        publish_event(broker, event_type, {"seq": i})
+    publish_event(broker, event_type, "end")
+    for w, c in clients:
+        for i in range(n):
+            expect(c, "event #{}".format(i), event_frame(event_type, {"seq": i}, channel),
+                   what="socket {} on worker {}".format(c.socket_id, w))
+        expect(c, "the end marker", event_frame(event_type, "end", channel),
+               what="socket {} on worker {}".format(c.socket_id, w))
+    # Nothing after the marker: no event came twice (say, once from the broker and once more
+    # through the hub's bus between the workers).
+    for w, c in clients:
+        assert roundtrip(c) == [channel], (w, c.socket_id)
+    for i, (_, c) in enumerate(clients):
+        c.expect_silence(0.05 if i else 0.3)
 
 
 def test_sighup_reaches_every_worker(enoki):
@@ -242,6 +286,116 @@ def test_killed_worker_is_restarted_and_the_others_answer(enoki):
     assert len(failures) <= 1, failures
     # The replacement serves too.
     assert victim in {w for w, _, _, _ in served_by(e, "/echo", since)}
+
+
+HISTOGRAM_RE = re.compile(r"^enoki_rpc_duration_seconds_(?:bucket\{le=\"[^\"]+\"\}|sum|count) .*$",
+                          re.M)
+REQUESTS_RE = re.compile(r'^enoki_http_requests_total\{route="([^"]*)",status="(\d+)"\} (\S+)$',
+                         re.M)
+
+
+def test_a_killed_workers_counters_stay_in_the_totals(enoki):
+    """A SIGKILLed worker's counters stay in /metrics' totals (its replacement goes on counting in
+    the same slot): after the kill, whichever worker answers, the request counter and the RPC
+    histogram are what they were before it, never lower."""
+    e = start(enoki, GWNAME + "wk11")
+    k = 40
+    for i in range(k):
+        r = e.get("/echo?i={}".format(i))  # a new connection each: spread over the workers
+        assert r.status == 200, r
+    wait_for(lambda: len(served_by(e, "/echo")) == k, 5 * SCALE, what="every access line")
+    share = {w: 0 for w in range(1, WORKERS + 1)}
+    for w, _, _, _ in served_by(e, "/echo"):
+        share[w] += 1
+    victim = 2
+    assert share[victim] > 0 and sum(share.values()) == k, share  # the kill takes away a share
+    scraped = []
+
+    def scrape():
+        text = e.get("/metrics").body.decode()
+        scraped.append(text)
+        return text
+    echo_line = 'enoki_http_requests_total{route="/echo",status="200"}'
+    metrics_line = 'enoki_http_requests_total{route="metrics",status="200"}'
+    count_line = "enoki_rpc_duration_seconds_count"
+    inf_line = 'enoki_rpc_duration_seconds_bucket{le="+Inf"}'
+
+    def settled():
+        # A request is counted just after its answer is written: the last /echo may be on its way.
+        text = scrape()
+        return metric(text, echo_line) == k and metric(text, count_line) == k and text
+    before = wait_for(settled, 5 * SCALE, what="every /echo counted")
+    histogram = HISTOGRAM_RE.findall(before)
+    assert len(histogram) == 16 and metric(before, inf_line) == k, before
+    last = metric(before, metrics_line) or 0
+
+    pid = worker_pids(e)[victim]
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: worker_pids(e)[victim] != pid, 10 * SCALE,
+             what="worker {}'s replacement".format(victim))
+    log = e.stderr_text()
+    assert "worker {} (pid {}) was killed by signal 9".format(victim, pid) in log, log[-3000:]
+    since = log.index("[workers] worker {} started (pid {})".format(victim, worker_pids(e)[victim]))
+    wait_connected(e, 1, since)
+    killed_at = len(scraped)
+    for _ in range(30):
+        text = scrape()
+        assert metric(text, echo_line) == k, text
+        # No RPC since: the histogram is the one before the kill, bucket by bucket, and its
+        # count is its +Inf bucket.
+        assert HISTOGRAM_RE.findall(text) == histogram, text
+        assert metric(text, count_line) == metric(text, inf_line) == k, text
+        assert metric(text, "enoki_rpc_in_flight") == 0, text
+        # The scrapes are counted too, as they end: all those before this one, or all but the one
+        # just before; and the last scrape before the kill, if the killed worker answered it and
+        # died before counting it. Never fewer than a scrape saw before.
+        count = metric(text, metrics_line) or 0
+        assert len(scraped) - 3 <= count <= len(scraped) - 1 and count >= last, (
+            len(scraped), killed_at, count, last)
+        last = count
+        # Nothing else is counted: the totals are the K requests and the scrapes.
+        counted = {(route, int(status)): float(n) for route, status, n in REQUESTS_RE.findall(text)}
+        expected = {("/echo", 200): k}
+        if count:
+            expected[("metrics", 200)] = count
+        assert counted == expected, text
+    # The replacement answered scrapes too: its own counts joined the dead worker's.
+    assert victim in {w for w, _, _, _ in served_by(e, "/metrics", since)}, share
+
+
+def test_restart_backoff_doubles_while_a_slot_keeps_dying(enoki):
+    """A worker killed again soon after its restart (within 10 s of it) waits twice as long before
+    its next restart: 0.1 s, 0.2 s, 0.4 s. Each slot has its own backoff."""
+    e = start(enoki, GWNAME + "wk12")
+    victim = 2
+
+    def kill(worker):
+        pid = worker_pids(e)[worker]
+        os.kill(pid, signal.SIGKILL)
+        wait_for(lambda: worker_pids(e)[worker] != pid, 20 * SCALE,
+                 what="worker {}'s replacement".format(worker))
+        m = re.search(r"\[workers\] worker {} \(pid {}\) was killed by signal 9 \(Killed\); "
+                      r"restarting it in (\S+) s\n".format(worker, pid), e.stderr_text())
+        assert m, e.stderr_text()[-3000:]
+        return m.group(1)
+    # Each replacement is killed as soon as the supervisor logs its start: well within the 10 s
+    # after which a death starts the doubling again.
+    assert [kill(victim) for _ in range(3)] == ["0.1", "0.2", "0.4"], e.stderr_text()[-3000:]
+    assert kill(1) == "0.1"
+    # Both slots have a worker again, connected and serving.
+    log = e.stderr_text()
+    since = min(log.index("[workers] worker {} started (pid {})".format(w, pid))
+                for w, pid in worker_pids(e).items())
+    wait_connected(e, WORKERS, since)
+    start_of_requests = len(e.stderr_text())
+    for _ in range(40):
+        assert e.get("/echo").status == 200
+    wait_for(lambda: len(served_by(e, "/echo", start_of_requests)) == 40, 5 * SCALE,
+             what="access lines")
+    assert {w for w, _, _, _ in served_by(e, "/echo", start_of_requests)} == {1, 2}
+    log = e.stderr_text()
+    assert len(re.findall(r"\[workers\] worker 2 \(pid \d+\) was killed", log)) == 3, log
+    assert len(re.findall(r"\[workers\] worker 1 \(pid \d+\) was killed", log)) == 1, log
 
 
 @pytest.mark.parametrize("to", ["supervisor", "process group"])
