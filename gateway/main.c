@@ -320,6 +320,19 @@ static size_t worker_slot_bytes(void)
     return (status_part_offset() + gw_status_share_slot_bytes() + 63) & ~(size_t)63;
 }
 
+/* Start-up failed past the config: the single process exits 1. A worker says so to its supervisor
+ * with its own status (workers.h), and exits at once: what it built is left to the exit, so that a
+ * leak report of a sanitizer's build cannot turn the status into another. */
+static int start_failed(const char *err, const struct gw_worker_role *role)
+{
+    gw_error("main", "%s", err);
+    if (role) {
+        gw_log_flush();
+        _exit(GW_WORKER_START_FAILED);
+    }
+    return EXIT_FAILURE;
+}
+
 /* Runs enoki until it stops; takes config, table and authn. role: NULL for the one process of
  * workers: 1, else this worker's (its socket, and whether to load the file at start). */
 static int run(struct gw_config *config, struct gw_route_table *table, struct gw_authn *authn,
@@ -355,19 +368,13 @@ static int run(struct gw_config *config, struct gw_route_table *table, struct gw
         gw_authn_free(gw.authn);
         return EXIT_FAILURE;
     }
-    /* What fails from here fails again in a replacement: a worker says so (workers.h). */
-    int start_failed = role ? GW_WORKER_START_FAILED : EXIT_FAILURE;
     gw.rpc = gw_rpc_new(gw.loop, config);
     gw.http = gw_http_new(gw.loop, gw.first, gw.rpc, err, sizeof(err));
-    if (!gw.http) {
-        gw_error("main", "%s", err);
-        return start_failed;
-    }
+    if (!gw.http)
+        return start_failed(err, role);
     gw.hub = gw_hub_new(gw.loop, config, gw.rpc, err, sizeof(err));
-    if (!gw.hub) {
-        gw_error("main", "%s", err);
-        return start_failed;
-    }
+    if (!gw.hub)
+        return start_failed(err, role);
     if (role) {
         unsigned char *slot = role->shared;
         gw.metrics = gw_metrics_new_shared(slot, worker_slot_bytes(), role->workers, role->index);

@@ -29,6 +29,7 @@ struct slot {
     uint64_t started;    /* gw_now_ns of its fork */
     uint64_t restart_at; /* when the replacement is due; 0: none pending */
     unsigned backoff_ms; /* the next death's delay */
+    unsigned forks;      /* workers forked in this slot */
 };
 
 struct gw_workers {
@@ -41,7 +42,11 @@ struct gw_workers {
     sigset_t handled, old_mask;
     bool reloaded, stopping, failed;
     int alive;
+    int stop_signals; /* SIGTERM and SIGINT taken */
 };
+
+/* Set in a worker from its fork: its loop takes the supervisor's words too. */
+static bool worker_words;
 
 struct gw_workers *gw_workers_new(const struct gw_workers_conf *conf, char *err, size_t errlen)
 {
@@ -118,10 +123,9 @@ static void become_worker(struct gw_workers *w, int index, struct gw_worker_role
      * whose supervisor is gone drains and stops rather than live on unsupervised; the supervisor
      * may have died before the prctl: then the signal is raised here, and waits likewise. */
     prctl(PR_SET_PDEATHSIG, SIGTERM);
+    worker_words = true;
     sigset_t child = w->handled;
     sigdelset(&child, SIGCHLD);
-    sigaddset(&child, GW_WORKER_DRAIN);
-    sigaddset(&child, GW_WORKER_STOP_NOW);
     sigset_t mask = w->old_mask;
     for (int signum = 1; signum < NSIG; signum++)
         if (sigismember(&child, signum))
@@ -149,6 +153,7 @@ static bool start_worker(struct gw_workers *w, int index, struct gw_worker_role 
         return false;
     }
     s->pid = pid;
+    s->forks++;
     s->started = gw_now_ns();
     w->alive++;
     gw_info("workers", "worker %d started (pid %d)", index + 1, (int)pid);
@@ -192,8 +197,10 @@ static void reap(struct gw_workers *w)
                    index + 1, (int)pid, how);
             continue;
         }
-        if (WIFEXITED(status) && WEXITSTATUS(status) == GW_WORKER_START_FAILED) {
-            /* It would fail the same way again (its reason is in its lines above). */
+        if (WIFEXITED(status) && WEXITSTATUS(status) == GW_WORKER_START_FAILED && s->forks == 1) {
+            /* The slot's first worker: it would fail the same way again (its reason is in its
+             * lines above). A replacement that cannot start may have met a passing shortage, and
+             * is forked again below. */
             gw_error("workers", "worker %d (pid %d) could not start; stopping the others",
                      index + 1, (int)pid);
             w->failed = true;
@@ -248,14 +255,15 @@ static void begin_stop(struct gw_workers *w)
 /* The first SIGTERM or SIGINT drains the workers, a later one stops them at once (workers.h). */
 static void on_stop(struct gw_workers *w, int signum)
 {
-    if (w->stopping) {
+    if (++w->stop_signals > 1) {
         gw_warn("workers", "signal %d again: the workers stop at once", signum);
         forward(w, GW_WORKER_STOP_NOW);
         return;
     }
     gw_info("workers", "signal %d: passed on to %d worker(s); waiting for them to drain", signum,
             w->alive);
-    begin_stop(w);
+    if (!w->stopping)
+        begin_stop(w);
 }
 
 /* How long to wait for a signal: until the next restart is due, at most a second. */
@@ -278,8 +286,10 @@ static void loop_signals(int how)
     sigaddset(&set, SIGHUP);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
-    sigaddset(&set, GW_WORKER_DRAIN);
-    sigaddset(&set, GW_WORKER_STOP_NOW);
+    if (worker_words) {
+        sigaddset(&set, GW_WORKER_DRAIN);
+        sigaddset(&set, GW_WORKER_STOP_NOW);
+    }
     sigprocmask(how, &set, NULL);
 }
 
@@ -309,13 +319,14 @@ bool gw_workers_supervise(struct gw_workers *w, struct gw_worker_role *role, int
     sigaddset(&w->handled, SIGHUP);
     sigaddset(&w->handled, SIGTERM);
     sigaddset(&w->handled, SIGINT);
+    /* The supervisor's words to its workers are taken too, and ignored, should anyone send them
+     * to the supervisor: left pending, one would kill it when its mask is restored at the end. */
+    sigaddset(&w->handled, GW_WORKER_DRAIN);
+    sigaddset(&w->handled, GW_WORKER_STOP_NOW);
     /* Blocked before the first fork: a signal that comes before sigtimedwait waits for it, and a
      * worker is born with its supervisor's words blocked (one sent before its loop handles them
-     * waits for it). The supervisor itself is sent neither. */
-    sigset_t blocked = w->handled;
-    sigaddset(&blocked, GW_WORKER_DRAIN);
-    sigaddset(&blocked, GW_WORKER_STOP_NOW);
-    sigprocmask(SIG_BLOCK, &blocked, &w->old_mask);
+     * waits for it). */
+    sigprocmask(SIG_BLOCK, &w->handled, &w->old_mask);
     gw_info("workers", "supervising %d workers on port %d", w->conf.n, w->port);
     for (int i = 0; i < w->conf.n; i++)
         if (start_worker(w, i, role))
@@ -328,6 +339,9 @@ bool gw_workers_supervise(struct gw_workers *w, struct gw_worker_role *role, int
             on_reload(w);
         else if (signum == SIGTERM || signum == SIGINT)
             on_stop(w, signum);
+        else if (signum == GW_WORKER_DRAIN || signum == GW_WORKER_STOP_NOW)
+            gw_warn("workers", "signal %d is the supervisor's word to its workers; ignored",
+                    signum);
         reap(w);
         uint64_t now = gw_now_ns();
         for (int i = 0; i < w->conf.n && !w->stopping; i++)

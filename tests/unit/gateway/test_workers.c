@@ -115,9 +115,13 @@ START_TEST(first_signal_drains_the_second_stops_at_once)
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    sigaddset(&set, GW_WORKER_STOP_NOW);
     sigprocmask(SIG_BLOCK, &set, &old);
     raise(SIGTERM);
     raise(SIGINT);
+    /* The supervisor's word to its workers, sent to the supervisor: taken and ignored (left
+     * pending, it would kill this process when the mask below is restored). */
+    raise(GW_WORKER_STOP_NOW);
     char out[512];
     int status = supervise(worker_waits, out, sizeof(out));
     sigprocmask(SIG_SETMASK, &old, NULL);
@@ -148,6 +152,49 @@ START_TEST(a_worker_that_cannot_start_stops_them_all)
     ck_assert_int_eq(count(out, "start 2"), 1);
     ck_assert_msg(strstr(out, "2 drain\n") != NULL, "%s", out);
     ck_assert_int_eq(gone, 2);
+}
+END_TEST
+
+static char fork_log[64];
+
+/* Worker 1's first fork dies, its second cannot start, its third stops the supervisor. */
+static void replacement_fails_to_start(int index)
+{
+    if (index == 1)
+        worker_waits(index);
+    FILE *f = fopen(fork_log, "a");
+    fputc('x', f);
+    long forks = ftell(f);
+    fclose(f);
+    if (forks == 1) {
+        report("start 1\n");
+        _exit(1);
+    }
+    if (forks == 2) {
+        report("start 1\n");
+        _exit(GW_WORKER_START_FAILED);
+    }
+    kill(getppid(), SIGTERM);
+    worker_waits(index);
+}
+
+/* Only a slot's first worker failing to start stops them all: a replacement that cannot start is
+ * forked again (it may have met a passing shortage). */
+START_TEST(a_replacement_that_cannot_start_is_forked_again)
+{
+    snprintf(fork_log, sizeof(fork_log), "/tmp/enoki-forks-%d", (int)getpid());
+    unlink(fork_log);
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigprocmask(SIG_BLOCK, &set, &old);
+    char out[512];
+    int status = supervise(replacement_fails_to_start, out, sizeof(out));
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    unlink(fork_log);
+    ck_assert_int_eq(status, 0);
+    ck_assert_int_eq(count(out, "start 1"), 3);
+    ck_assert_msg(strstr(out, "1 drain\n") && strstr(out, "2 drain\n"), "%s", out);
 }
 END_TEST
 
@@ -183,6 +230,7 @@ Suite *workers_suite(void)
     tcase_set_timeout(tc, 20);
     tcase_add_test(tc, first_signal_drains_the_second_stops_at_once);
     tcase_add_test(tc, a_worker_that_cannot_start_stops_them_all);
+    tcase_add_test(tc, a_replacement_that_cannot_start_is_forked_again);
     tcase_add_test(tc, a_taken_port_is_refused);
     suite_add_tcase(s, tc);
     return s;
