@@ -1,6 +1,7 @@
 /* cpu_quota.c - the CPUs a cgroup's CPU quota allows (cpu_quota.h). */
 #include "core/cpu_quota.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,8 +25,20 @@ static int cpus_of(long long quota, long long period)
 {
     if (quota <= 0 || period <= 0)
         return 0;
-    long long n = (quota + period - 1) / period;
+    long long n = quota / period + (quota % period != 0);
     return n > 1 << 20 ? 1 << 20 : (int)n;
+}
+
+/* A decimal number at *s (moved past it); false when there is none or it is out of range. */
+static bool number(const char **s, long long *out)
+{
+    char *end;
+    errno = 0;
+    *out = strtoll(*s, &end, 10);
+    if (end == *s || errno == ERANGE)
+        return false;
+    *s = end;
+    return true;
 }
 
 /* One cgroup directory's limit: v2's cpu.max, else v1's pair. */
@@ -35,18 +48,23 @@ static int limit_at(const char *dir)
     snprintf(path, sizeof(path), "%s/cpu.max", dir);
     if (read_line(path, line, sizeof(line))) {
         long long quota, period;
-        if (strncmp(line, "max", 3) == 0 || sscanf(line, "%lld %lld", &quota, &period) != 2)
+        const char *at = line;
+        if (strncmp(line, "max", 3) == 0 || !number(&at, &quota) || !number(&at, &period))
             return 0;
         return cpus_of(quota, period);
     }
     snprintf(path, sizeof(path), "%s/cpu.cfs_quota_us", dir);
     if (!read_line(path, line, sizeof(line)))
         return 0;
-    long long quota = atoll(line);
-    snprintf(path, sizeof(path), "%s/cpu.cfs_period_us", dir);
-    if (!read_line(path, line, sizeof(line)))
+    long long quota, period;
+    const char *at = line;
+    if (!number(&at, &quota))
         return 0;
-    return cpus_of(quota, atoll(line));
+    snprintf(path, sizeof(path), "%s/cpu.cfs_period_us", dir);
+    at = line;
+    if (!read_line(path, line, sizeof(line)) || !number(&at, &period))
+        return 0;
+    return cpus_of(quota, period);
 }
 
 /* The least limit from mount/path up to mount itself. */

@@ -63,6 +63,10 @@ START_TEST(v2_unlimited_or_unreadable_is_zero)
     ck_assert_int_eq(quota(), 0);
     put("cpu.max", "garbage\n");
     ck_assert_int_eq(quota(), 0);
+    put("cpu.max", "9223372036854775807 100000\n"); /* huge, not unlimited: no overflow */
+    ck_assert_int_eq(quota(), 1 << 20);
+    put("cpu.max", "99999999999999999999999 100000\n"); /* out of range */
+    ck_assert_int_eq(quota(), 0);
     put("proc-cgroup", "0::/gone\n"); /* no such directory */
     ck_assert_int_eq(quota(), 0);
     ck_assert_int_eq(gw_cpu_quota(root, "/nonexistent/cgroup"), 0);

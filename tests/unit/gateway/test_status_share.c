@@ -47,8 +47,18 @@ START_TEST(a_gone_workers_gauges_go_to_zero_its_numbers_stay)
     gw_live_stats_summary(seen[0], got, T0 + 2000, &s);
     ck_assert_uint_eq(s.requests_total, 7);
 
-    /* A slot never written stays unwritten. */
+    /* A slot never written stays unwritten: slot 0's view of the others finds nothing. */
     gw_status_share_clear_gauges(area + stride);
+    struct gw_live_stats *none[GW_SHARE_STORES];
+    for (int i = 0; i < GW_SHARE_STORES; i++)
+        none[i] = gw_live_stats_new(&shape, 10);
+    int64_t nothing[GW_SHARE_GAUGES] = {0};
+    gw_status_share_collect(gone, 0, none, nothing);
+    ck_assert_int_eq(gw_live_stats_find(none[0], "GET /a"), -1);
+    for (int i = 0; i < GW_SHARE_STORES; i++) {
+        ck_assert_int_eq(nothing[i], 0);
+        gw_live_stats_free(none[i]);
+    }
     for (int i = 0; i < GW_SHARE_STORES; i++) {
         gw_live_stats_free(stores[i]);
         gw_live_stats_free(seen[i]);
