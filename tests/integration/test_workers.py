@@ -88,6 +88,22 @@ def sockets_on_every_worker(e, connect, per_worker=1, tries=40):
     return sockets
 
 
+ECHO_LINE = 'enoki_http_requests_total{route="/echo",status="200"}'
+METRICS_LINE = 'enoki_http_requests_total{route="metrics",status="200"}'
+
+
+def scraper(e):
+    """(scraped, scrape): scrape() reads /metrics (from whichever worker answers) and keeps the
+    text in scraped."""
+    scraped = []
+
+    def scrape():
+        text = e.get("/metrics").body.decode()
+        scraped.append(text)
+        return text
+    return scraped, scrape
+
+
 def metric(text, prefix):
     for line in text.splitlines():
         if line.startswith(prefix + " "):
@@ -120,23 +136,16 @@ def test_metrics_totals_whichever_worker_answers(enoki):
         assert e.get("/echo").status == 200
     # A request is counted as it ends, just after its answer is written: the last one may still
     # be on its way into the counters when the client has its answer.
-    scraped = []
-
-    def scrape():
-        text = e.get("/metrics").body.decode()
-        scraped.append(text)
-        return text
-    echo_line = 'enoki_http_requests_total{route="/echo",status="200"}'
-    metrics_line = 'enoki_http_requests_total{route="metrics",status="200"}'
-    wait_for(lambda: metric(scrape(), echo_line) == n, 5 * SCALE, what="the last /echo counted")
+    scraped, scrape = scraper(e)
+    wait_for(lambda: metric(scrape(), ECHO_LINE) == n, 5 * SCALE, what="the last /echo counted")
     last = 0
     for k in range(30):
         text = scrape()
-        assert metric(text, echo_line) == n, text
+        assert metric(text, ECHO_LINE) == n, text
         # The scrapes before this one, on whichever worker they were: all of them, or all but
         # the one just before (as above); never fewer than a scrape saw earlier. None counted yet
         # (the first scrape still on its way in) is no line at all.
-        count = metric(text, metrics_line) or 0
+        count = metric(text, METRICS_LINE) or 0
         assert len(scraped) - 2 <= count <= len(scraped) - 1 and count >= last, (
             len(scraped), count, last)
         last = count
@@ -309,25 +318,18 @@ def test_a_killed_workers_counters_stay_in_the_totals(enoki):
         share[w] += 1
     victim = 2
     assert share[victim] > 0 and sum(share.values()) == k, share  # the kill takes away a share
-    scraped = []
-
-    def scrape():
-        text = e.get("/metrics").body.decode()
-        scraped.append(text)
-        return text
-    echo_line = 'enoki_http_requests_total{route="/echo",status="200"}'
-    metrics_line = 'enoki_http_requests_total{route="metrics",status="200"}'
+    scraped, scrape = scraper(e)
     count_line = "enoki_rpc_duration_seconds_count"
     inf_line = 'enoki_rpc_duration_seconds_bucket{le="+Inf"}'
 
     def settled():
         # A request is counted just after its answer is written: the last /echo may be on its way.
         text = scrape()
-        return metric(text, echo_line) == k and metric(text, count_line) == k and text
+        return metric(text, ECHO_LINE) == k and metric(text, count_line) == k and text
     before = wait_for(settled, 5 * SCALE, what="every /echo counted")
     histogram = HISTOGRAM_RE.findall(before)
     assert len(histogram) == 16 and metric(before, inf_line) == k, before
-    last = metric(before, metrics_line) or 0
+    last = metric(before, METRICS_LINE) or 0
 
     pid = worker_pids(e)[victim]
     os.kill(pid, signal.SIGKILL)
@@ -340,7 +342,7 @@ def test_a_killed_workers_counters_stay_in_the_totals(enoki):
     killed_at = len(scraped)
     for _ in range(30):
         text = scrape()
-        assert metric(text, echo_line) == k, text
+        assert metric(text, ECHO_LINE) == k, text
         # No RPC since: the histogram is the one before the kill, bucket by bucket, and its
         # count is its +Inf bucket.
         assert HISTOGRAM_RE.findall(text) == histogram, text
@@ -349,7 +351,7 @@ def test_a_killed_workers_counters_stay_in_the_totals(enoki):
         # The scrapes are counted too, as they end: all those before this one, or all but the one
         # just before; and the last scrape before the kill, if the killed worker answered it and
         # died before counting it. Never fewer than a scrape saw before.
-        count = metric(text, metrics_line) or 0
+        count = metric(text, METRICS_LINE) or 0
         assert len(scraped) - 3 <= count <= len(scraped) - 1 and count >= last, (
             len(scraped), killed_at, count, last)
         last = count
