@@ -87,6 +87,17 @@ static int least_up(const char *mount, const char *path)
     return least;
 }
 
+/* Whether a v1 hierarchy's controller list ("cpu,cpuacct") has cpu. */
+static bool has_cpu(const char *controllers)
+{
+    for (const char *c = controllers; c; c = strchr(c, ',')) {
+        c += *c == ',';
+        if (strncmp(c, "cpu", 3) == 0 && (c[3] == ',' || c[3] == '\0'))
+            return true;
+    }
+    return false;
+}
+
 int gw_cpu_quota(const char *root, const char *proc_cgroup)
 {
     FILE *f = fopen(proc_cgroup, "r");
@@ -103,22 +114,18 @@ int gw_cpu_quota(const char *root, const char *proc_cgroup)
             continue;
         *second = '\0';
         const char *controllers = first + 1, *path = second + 1;
+        if (strcmp(path, "/") == 0)
+            path = ""; /* the mount itself */
         char mount[PATH_BYTES];
         int n = 0;
         if (*controllers == '\0') {
-            n = least_up(root, strcmp(path, "/") == 0 ? "" : path);
-        } else {
-            bool cpu = false;
-            for (const char *c = controllers; c && !cpu;
-                 c = strchr(c, ',') ? strchr(c, ',') + 1 : NULL)
-                cpu = strncmp(c, "cpu", 3) == 0 && (c[3] == ',' || c[3] == '\0');
-            if (!cpu)
-                continue;
+            n = least_up(root, path);
+        } else if (has_cpu(controllers)) {
             snprintf(mount, sizeof(mount), "%s/%s", root, controllers);
-            n = least_up(mount, strcmp(path, "/") == 0 ? "" : path);
-            if (n == 0) {
+            n = least_up(mount, path);
+            if (n == 0) { /* mounted as cpu alone */
                 snprintf(mount, sizeof(mount), "%s/cpu", root);
-                n = least_up(mount, strcmp(path, "/") == 0 ? "" : path);
+                n = least_up(mount, path);
             }
         }
         if (n > 0 && (least == 0 || n < least))

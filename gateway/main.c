@@ -56,8 +56,7 @@ struct gateway {
     const struct gw_define *defines;
     size_t n_defines;
     uv_signal_t sigterm, sigint, sighup;
-    uv_signal_t drain, stop_now; /* a worker's: its supervisor's GW_WORKER_ signals */
-    bool worker;
+    uv_signal_t drain, stop_now; /* its supervisor's GW_WORKER_ signals (started in a worker) */
     uv_timer_t drain_timer;
     uv_prepare_t log_flusher;
     uint64_t drain_deadline;
@@ -178,10 +177,8 @@ static void finish_stop(struct gateway *gw)
     uv_close((uv_handle_t *)&gw->sigterm, NULL);
     uv_close((uv_handle_t *)&gw->sigint, NULL);
     uv_close((uv_handle_t *)&gw->sighup, NULL);
-    if (gw->worker) {
-        uv_close((uv_handle_t *)&gw->drain, NULL);
-        uv_close((uv_handle_t *)&gw->stop_now, NULL);
-    }
+    uv_close((uv_handle_t *)&gw->drain, NULL);
+    uv_close((uv_handle_t *)&gw->stop_now, NULL);
     uv_close((uv_handle_t *)&gw->log_flusher, NULL);
     gw_status_page_stop(gw->status);
     gw_http_close(gw->http);
@@ -278,10 +275,11 @@ static void on_signal(uv_signal_t *handle, int signum)
         finish_stop(gw);
         return;
     }
-    char why[32];
-    snprintf(why, sizeof(why), "signal %d", signum);
-    if (!gw->stopping)
+    if (!gw->stopping) {
+        char why[32];
+        snprintf(why, sizeof(why), "signal %d", signum);
         begin_drain(gw, why);
+    }
 }
 
 static void on_supervisor_signal(uv_signal_t *handle, int signum)
@@ -414,11 +412,10 @@ static int run(struct gw_config *config, struct gw_route_table *table, struct gw
     uv_signal_init(gw.loop, &gw.sighup);
     gw.sighup.data = &gw;
     uv_signal_start(&gw.sighup, on_reload, SIGHUP);
-    gw.worker = role != NULL;
-    if (gw.worker) {
-        uv_signal_init(gw.loop, &gw.drain);
-        uv_signal_init(gw.loop, &gw.stop_now);
-        gw.drain.data = gw.stop_now.data = &gw;
+    uv_signal_init(gw.loop, &gw.drain);
+    uv_signal_init(gw.loop, &gw.stop_now);
+    gw.drain.data = gw.stop_now.data = &gw;
+    if (role) { /* the single process leaves SIGUSR1 and SIGUSR2 as they were */
         uv_signal_start(&gw.drain, on_supervisor_signal, GW_WORKER_DRAIN);
         uv_signal_start(&gw.stop_now, on_supervisor_signal, GW_WORKER_STOP_NOW);
     }
