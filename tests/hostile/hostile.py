@@ -78,6 +78,9 @@ import time
 import uuid
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
+from ports import free_port  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[2]
 PEER_SCRIPT = REPO / "tests" / "peer" / "nameko_peer.py"
 
@@ -1621,12 +1624,6 @@ class Monitor:
 
 
 # --- an enoki of our own -------------------------------------------------------------------------------
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def measurable_memory(binary, wrapper):

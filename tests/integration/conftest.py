@@ -37,6 +37,8 @@ from pathlib import Path
 
 import pytest
 
+from ports import free_port  # noqa: F401 (the tests import it from here)
+
 ENABLED = os.environ.get("GW_SYSTEM_TESTS") == "1"
 AMQP_URI = os.environ.get("ENOKI_TEST_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
 ENOKI_BIN = os.environ.get("ENOKI_BIN", "")
@@ -367,12 +369,6 @@ class Peer:
 
 
 # --- enoki -------------------------------------------------------------------------------------------------
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def yaml_value(value):

@@ -61,11 +61,9 @@ no beam.smp outlives the tests. Start nodes from the main thread (the fixtures d
 import atexit
 import base64
 import ctypes
-import errno
 import hashlib
 import json
 import os
-import random
 import shutil
 import signal
 import socket
@@ -74,6 +72,8 @@ import threading
 import time
 import uuid
 from pathlib import Path
+
+from ports import free_port
 
 RABBIT_BIN = Path(os.environ.get("ENOKI_RABBITMQ_BIN", "/usr/lib/rabbitmq/bin"))
 # The applications a node needs (rabbit's, rabbit_common's and rabbitmq_prelaunch's dependencies)
@@ -88,43 +88,6 @@ START_TIMEOUT = float(os.environ.get("ENOKI_RABBIT_START_TIMEOUT", "90"))
 CTL_TIMEOUT = 60
 
 _LIVE = set()   # nodes whose VM may be running; stopped at exit
-
-
-def _ephemeral_low():
-    try:
-        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 32768
-
-
-def _bindable(port):
-    """Whether a listener could take port on every address, as the node's does (on "::")."""
-    for family, address in ((socket.AF_INET6, "::"), (socket.AF_INET, "0.0.0.0")):
-        try:
-            with socket.socket(family) as s:
-                s.bind((address, port))
-            return True
-        except OSError as e:
-            if family == socket.AF_INET6 and e.errno == errno.EAFNOSUPPORT:
-                continue
-            return False
-    return False
-
-
-def free_port():
-    """A TCP port nothing listens on now, below the kernel's ephemeral range. A port the kernel
-    picks from that range (bind to 0) may meanwhile become the local port of one of the many
-    connections the other tests open, and the node then fails to listen (eaddrinuse, seen in CI);
-    the kernel never gives out a port below the range for those."""
-    rng = random.Random()
-    low = _ephemeral_low()
-    for _ in range(500):
-        port = rng.randrange(10000, low)
-        if _bindable(port):
-            return port
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _run(cmd, cwd=None, env=None, timeout=CTL_TIMEOUT):

@@ -1,0 +1,52 @@
+"""Free TCP ports for the tests' listeners (enoki, extra RabbitMQ nodes, the hostile harness).
+
+A port the kernel hands out for bind(("127.0.0.1", 0)) comes from the ephemeral range, the same
+range every outgoing connection takes its local port from. Between the test closing its probe and
+the listener binding the port, one of the many connections the other tests open (make check and
+make valgrind run side by side in CI, each with two pytest workers) may take it, and the listener
+fails with "Address already in use" (seen in CI). The kernel never gives out a port below the
+range for outgoing connections, so the ports chosen here come from there.
+"""
+
+import errno
+import random
+import socket
+from pathlib import Path
+
+_LOWEST = 10000
+_rng = random.Random()   # seeded from the OS: parallel test processes draw different ports
+
+
+def _ephemeral_low():
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def _bindable(port):
+    """Whether a listener could take port on every address, as a node's does (on "::")."""
+    for family, address in ((socket.AF_INET6, "::"), (socket.AF_INET, "0.0.0.0")):
+        try:
+            with socket.socket(family) as s:
+                s.bind((address, port))
+            return True
+        except OSError as e:
+            if family == socket.AF_INET6 and e.errno == errno.EAFNOSUPPORT:
+                continue
+            return False
+    return False
+
+
+def free_port():
+    """A TCP port nothing is bound to now, below the kernel's ephemeral range where there is room
+    below it (otherwise one the kernel picks)."""
+    low = _ephemeral_low()
+    if low - _LOWEST >= 1000:
+        for _ in range(500):
+            port = _rng.randrange(_LOWEST, low)
+            if _bindable(port):
+                return port
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
