@@ -8,13 +8,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The bytes of each store's export in a slot: about 300 routes, 80 websocket methods, 250 channels
- * and the two per-second totals. The series beyond are left out of the other workers' view. */
+/* The bytes of each store's export in a copy: about 300 routes, 80 websocket methods, 250
+ * channels and the two per-second totals. The series beyond are left out of the other workers'
+ * view. */
 static const size_t store_bytes[GW_SHARE_STORES] = {512 << 10, 128 << 10, 128 << 10, 64 << 10};
 enum { TRIES = 4 };
 
+/* A slot holds its worker's numbers twice. seq counts the publishes that finished (0: none yet)
+ * and names the copy that is whole, seq & 1; a publish writes the other copy, then moves seq on.
+ * So a worker killed while it publishes leaves the slot as its last publish left it. */
 struct slot_head {
-    _Atomic uint32_t seq; /* odd while written; 0: never written */
+    _Atomic uint32_t seq;
+};
+
+struct copy_head {
     uint32_t len[GW_SHARE_STORES];
     int64_t gauges[GW_SHARE_GAUGES];
 };
@@ -23,21 +30,25 @@ struct gw_status_share {
     unsigned char *area;
     size_t stride;
     int n, self;
-    size_t data_bytes;
-    unsigned char *copy; /* a slot's data, copied out before it is read */
+    unsigned char *data; /* a copy's data, copied out before it is read */
 };
 
-static size_t data_bytes(void)
+static size_t head_bytes(void)
 {
-    size_t n = 0;
+    return (sizeof(struct slot_head) + 63) & ~(size_t)63;
+}
+
+static size_t copy_bytes(void)
+{
+    size_t n = sizeof(struct copy_head);
     for (int i = 0; i < GW_SHARE_STORES; i++)
         n += store_bytes[i];
-    return n;
+    return (n + 63) & ~(size_t)63;
 }
 
 size_t gw_status_share_slot_bytes(void)
 {
-    return sizeof(struct slot_head) + data_bytes();
+    return head_bytes() + 2 * copy_bytes();
 }
 
 struct gw_status_share *gw_status_share_new(void *area, size_t stride, int n, int self)
@@ -47,8 +58,7 @@ struct gw_status_share *gw_status_share_new(void *area, size_t stride, int n, in
     share->stride = stride;
     share->n = n;
     share->self = self;
-    share->data_bytes = data_bytes();
-    share->copy = xcalloc(1, share->data_bytes);
+    share->data = xcalloc(1, copy_bytes() - sizeof(struct copy_head));
     return share;
 }
 
@@ -56,7 +66,7 @@ void gw_status_share_free(struct gw_status_share *share)
 {
     if (!share)
         return;
-    free(share->copy);
+    free(share->data);
     free(share);
 }
 
@@ -70,49 +80,83 @@ static struct slot_head *head_of(const struct gw_status_share *share, int i)
     return (struct slot_head *)(void *)(share->area + (size_t)i * share->stride);
 }
 
+static struct copy_head *copy_of(struct slot_head *head, uint32_t seq)
+{
+    return (struct copy_head *)(void *)((unsigned char *)head + head_bytes() +
+                                        (seq & 1) * copy_bytes());
+}
+
+/* The publish after seq: never 0, which means "never written"; the copy alternates. */
+static uint32_t next_seq(uint32_t seq)
+{
+    return seq + 1 != 0 ? seq + 1 : 2;
+}
+
+/* Starts writing the copy that is not whole; its writes come after the store that made the other
+ * copy whole (a reader of that one must see that seq moved before it sees them). */
+static struct copy_head *begin_publish(struct slot_head *head, uint32_t *next)
+{
+    *next = next_seq(atomic_load_explicit(&head->seq, memory_order_relaxed));
+    atomic_thread_fence(memory_order_release);
+    return copy_of(head, *next);
+}
+
 void gw_status_share_publish(struct gw_status_share *share,
                              struct gw_live_stats *const stores[GW_SHARE_STORES],
                              const int64_t gauges[GW_SHARE_GAUGES])
 {
     struct slot_head *head = head_of(share, share->self);
-    uint32_t seq = atomic_load_explicit(&head->seq, memory_order_relaxed);
-    atomic_store_explicit(&head->seq, seq | 1, memory_order_relaxed);
-    atomic_thread_fence(memory_order_release);
-    unsigned char *data = (unsigned char *)(head + 1);
+    uint32_t next;
+    struct copy_head *copy = begin_publish(head, &next);
+    unsigned char *data = (unsigned char *)(copy + 1);
     for (int i = 0; i < GW_SHARE_STORES; i++) {
-        head->len[i] = (uint32_t)gw_live_stats_export(stores[i], data, store_bytes[i]);
+        copy->len[i] = (uint32_t)gw_live_stats_export(stores[i], data, store_bytes[i]);
         data += store_bytes[i];
     }
-    memcpy(head->gauges, gauges, sizeof(head->gauges));
-    atomic_store_explicit(&head->seq, (seq | 1) + 1, memory_order_release);
+    memcpy(copy->gauges, gauges, sizeof(copy->gauges));
+    atomic_store_explicit(&head->seq, next, memory_order_release);
 }
 
 void gw_status_share_clear_gauges(void *slot)
 {
     struct slot_head *head = slot;
     uint32_t seq = atomic_load_explicit(&head->seq, memory_order_relaxed);
-    if (seq == 0 || (seq & 1))
+    if (seq == 0)
         return;
-    atomic_store_explicit(&head->seq, seq | 1, memory_order_relaxed);
-    atomic_thread_fence(memory_order_release);
-    memset(head->gauges, 0, sizeof(head->gauges));
-    atomic_store_explicit(&head->seq, seq + 2, memory_order_release);
+    const struct copy_head *whole = copy_of(head, seq);
+    uint32_t next;
+    struct copy_head *copy = begin_publish(head, &next);
+    const unsigned char *from = (const unsigned char *)(whole + 1);
+    unsigned char *to = (unsigned char *)(copy + 1);
+    for (int i = 0; i < GW_SHARE_STORES; i++) {
+        copy->len[i] = whole->len[i];
+        memcpy(to, from, whole->len[i]);
+        from += store_bytes[i];
+        to += store_bytes[i];
+    }
+    memset(copy->gauges, 0, sizeof(copy->gauges));
+    atomic_store_explicit(&head->seq, next, memory_order_release);
 }
 
-/* Copies slot i's head and data out while nobody writes it; false when it never settles or was
- * never written. */
-static bool copy_slot(const struct gw_status_share *share, int i, struct slot_head *out)
+/* Copies slot i's whole copy out (its lengths and gauges into out, its data into share->data);
+ * false when it was never written, or was written again each time it was read. */
+static bool copy_slot(const struct gw_status_share *share, int i, struct copy_head *out)
 {
     struct slot_head *head = head_of(share, i);
     for (int t = 0; t < TRIES; t++) {
         uint32_t before = atomic_load_explicit(&head->seq, memory_order_acquire);
         if (before == 0)
             return false;
-        if (before & 1)
-            continue;
-        memcpy(out->len, head->len, sizeof(out->len));
-        memcpy(out->gauges, head->gauges, sizeof(out->gauges));
-        memcpy(share->copy, head + 1, share->data_bytes);
+        const struct copy_head *copy = copy_of(head, before);
+        memcpy(out, copy, sizeof(*out));
+        const unsigned char *from = (const unsigned char *)(copy + 1);
+        unsigned char *to = share->data;
+        for (int s = 0; s < GW_SHARE_STORES; s++) {
+            out->len[s] = out->len[s] <= store_bytes[s] ? out->len[s] : 0; /* read while written */
+            memcpy(to, from, out->len[s]);
+            from += store_bytes[s];
+            to += store_bytes[s];
+        }
         atomic_thread_fence(memory_order_acquire);
         if (atomic_load_explicit(&head->seq, memory_order_relaxed) == before)
             return true;
@@ -127,13 +171,12 @@ void gw_status_share_collect(const struct gw_status_share *share, int own,
     for (int i = 0; i < share->n; i++) {
         if (own ? i != share->self : i == share->self)
             continue;
-        struct slot_head head;
+        struct copy_head head;
         if (!copy_slot(share, i, &head))
             continue;
-        const unsigned char *data = share->copy;
+        const unsigned char *data = share->data;
         for (int s = 0; s < GW_SHARE_STORES; s++) {
-            size_t len = head.len[s] <= store_bytes[s] ? head.len[s] : 0;
-            gw_live_stats_merge(stores[s], data, len, !own);
+            gw_live_stats_merge(stores[s], data, head.len[s], !own);
             data += store_bytes[s];
         }
         for (int g = 0; g < GW_SHARE_GAUGES && !own; g++)

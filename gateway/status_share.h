@@ -2,10 +2,12 @@
  *
  * Each worker publishes its status page stores (core/live_stats exports) and its gauges into its
  * own slot of the workers' shared memory, once a second and at once when asked; the worker that
- * answers <status_path>/data adds the other slots into copies of its own stores. A slot is guarded
- * by a sequence number (odd while it is written): a reader that sees it change copies again, and
- * gives up on that slot after a few tries. The numbers of the other workers are at most a second
- * old. Loop thread only; the slots are written by their own worker only.
+ * answers <status_path>/data adds the other slots into copies of its own stores. A slot holds its
+ * numbers twice and a publish writes the copy not being read, so a worker killed while publishing
+ * leaves its last whole publish; a reader that sees the slot published again meanwhile copies
+ * again, and gives up on that slot after a few tries. The numbers of the other workers are at most
+ * a second old. Loop thread only; a slot is written by its own worker only (and by the supervisor
+ * once that worker is gone).
  */
 #ifndef ENOKI_STATUS_SHARE_H
 #define ENOKI_STATUS_SHARE_H
@@ -38,8 +40,7 @@ void gw_status_share_publish(struct gw_status_share *share,
                              const int64_t gauges[GW_SHARE_GAUGES]);
 
 /* In the supervisor, once slot's worker is gone (nobody writes the slot then): its gauges go to
- * zero, its numbers stay. A slot its worker left half written (it died while publishing) is left as
- * it is: readers skip it. */
+ * zero, its numbers (as its last whole publish left them) stay. */
 void gw_status_share_clear_gauges(void *slot);
 
 /* Adds the slots of the other workers (or, with own, this worker's slot only: a replacement
