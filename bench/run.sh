@@ -192,13 +192,10 @@ if [ "$NOFILE" != unlimited ] && [ "$NOFILE" -lt $((FANOUT_SOCKETS + 200)) ]; th
     log "ulimit -n is $NOFILE: the fan-out test opens $FANOUT_SOCKETS sockets only"
 fi
 
-# Seven distinct free ports: bound together, so the kernel cannot hand out one twice.
-read -r PORT MHD_PORT SPARE_PORT NAMEKO_PORT BASE_PORT W1_PORT W2_PORT < <("$PYTHON" -c '
-import socket
-socks = [socket.socket() for _ in range(7)]
-for s in socks:
-    s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in socks))')
+# Seven distinct free ports, below the kernel's ephemeral range: a port from that range may become
+# the local port of one of wrk's connections before the listener that was to have it starts.
+read -r PORT MHD_PORT SPARE_PORT NAMEKO_PORT BASE_PORT W1_PORT W2_PORT < <("$PYTHON" \
+    "$ROOT/tests/integration/ports.py" 7)
 
 SERVER_CPU=()
 LOAD_CPU=()

@@ -38,6 +38,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 
 import pika  # noqa: E402  (Debian's python3-pika, as the integration tests use)
 
+from ports import free_port  # noqa: E402
 from wsclient import WSClient  # noqa: E402
 
 VHOST = "enoki_soak"
@@ -48,14 +49,6 @@ EXCHANGE = "nameko-rpc"
 
 def log(*parts):
     print(*parts, flush=True)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def rss_kb(pid):

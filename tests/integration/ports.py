@@ -1,4 +1,5 @@
-"""Free TCP ports for the tests' listeners (enoki, extra RabbitMQ nodes, the hostile harness).
+"""Free TCP ports for the listeners of the tests and the benchmarks (enoki, extra RabbitMQ nodes,
+the hostile harness, bench/run.sh: `python3 tests/integration/ports.py N` prints N distinct ones).
 
 A port the kernel hands out for bind(("127.0.0.1", 0)) comes from the ephemeral range, the same
 range every outgoing connection takes its local port from. Between the test closing its probe and
@@ -11,6 +12,7 @@ range for outgoing connections, so the ports chosen here come from there.
 import errno
 import random
 import socket
+import sys
 from pathlib import Path
 
 _LOWEST = 10000
@@ -50,3 +52,17 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def free_ports(n):
+    """n distinct free ports."""
+    ports = []
+    while len(ports) < n:
+        port = free_port()
+        if port not in ports:
+            ports.append(port)
+    return ports
+
+
+if __name__ == "__main__":
+    print(" ".join(str(p) for p in free_ports(int(sys.argv[1]) if len(sys.argv) > 1 else 1)))
