@@ -56,7 +56,8 @@ struct gateway {
     const struct gw_define *defines;
     size_t n_defines;
     uv_signal_t sigterm, sigint, sighup;
-    uv_signal_t drain, stop_now; /* its supervisor's GW_WORKER_ signals (started in a worker) */
+    /* Its supervisor's GW_WORKER_ words (started in a worker only). */
+    uv_signal_t drain, stop_now, reload;
     uv_timer_t drain_timer;
     uv_prepare_t log_flusher;
     uint64_t drain_deadline;
@@ -179,6 +180,7 @@ static void finish_stop(struct gateway *gw)
     uv_close((uv_handle_t *)&gw->sighup, NULL);
     uv_close((uv_handle_t *)&gw->drain, NULL);
     uv_close((uv_handle_t *)&gw->stop_now, NULL);
+    uv_close((uv_handle_t *)&gw->reload, NULL);
     uv_close((uv_handle_t *)&gw->log_flusher, NULL);
     gw_status_page_stop(gw->status);
     gw_http_close(gw->http);
@@ -241,6 +243,15 @@ static void on_reload(uv_signal_t *handle, int signum)
 {
     (void)signum;
     reload(handle->data);
+}
+
+/* A worker reloads at its supervisor's word only (gateway/workers.h). */
+static void on_worker_sighup(uv_signal_t *handle, int signum)
+{
+    (void)handle;
+    (void)signum;
+    gw_info("main", "SIGHUP: a worker reloads when its supervisor (pid %d) passes a reload on",
+            (int)getppid());
 }
 
 /* No new connections; what is in flight is answered by its deadline at the latest. */
@@ -411,13 +422,15 @@ static int run(struct gw_config *config, struct gw_route_table *table, struct gw
     uv_signal_start(&gw.sigint, on_signal, SIGINT);
     uv_signal_init(gw.loop, &gw.sighup);
     gw.sighup.data = &gw;
-    uv_signal_start(&gw.sighup, on_reload, SIGHUP);
+    uv_signal_start(&gw.sighup, role ? on_worker_sighup : on_reload, SIGHUP);
     uv_signal_init(gw.loop, &gw.drain);
     uv_signal_init(gw.loop, &gw.stop_now);
-    gw.drain.data = gw.stop_now.data = &gw;
-    if (role) { /* the single process leaves SIGUSR1 and SIGUSR2 as they were */
+    uv_signal_init(gw.loop, &gw.reload);
+    gw.drain.data = gw.stop_now.data = gw.reload.data = &gw;
+    if (role) { /* the single process leaves SIGUSR1, SIGUSR2 and SIGRTMIN+1 as they were */
         uv_signal_start(&gw.drain, on_supervisor_signal, GW_WORKER_DRAIN);
         uv_signal_start(&gw.stop_now, on_supervisor_signal, GW_WORKER_STOP_NOW);
+        uv_signal_start(&gw.reload, on_reload, GW_WORKER_RELOAD);
     }
     gw_workers_signals_ready();
     uv_timer_init(gw.loop, &gw.drain_timer);

@@ -118,10 +118,11 @@ static void become_worker(struct gw_workers *w, int index, struct gw_worker_role
     };
     for (int i = 0; i < w->conf.n; i++)
         w->slots[i].fd = -1; /* closed, or the worker's now */
-    /* SIGHUP, SIGTERM and SIGINT stay blocked until the worker's loop handles them
-     * (gw_workers_signals_ready): one forwarded in between waits instead of killing it. A worker
-     * whose supervisor is gone drains and stops rather than live on unsupervised; the supervisor
-     * may have died before the prctl: then the signal is raised here, and waits likewise. */
+    /* SIGHUP, SIGTERM, SIGINT and the supervisor's words stay blocked until the worker's loop
+     * handles them (gw_workers_signals_ready): one forwarded in between waits instead of killing
+     * it. A worker whose supervisor is gone drains and stops rather than live on unsupervised; the
+     * supervisor may have died before the prctl: then the signal is raised here, and waits
+     * likewise. */
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     worker_words = true;
     sigset_t child = w->handled;
@@ -235,7 +236,7 @@ static void on_reload(struct gw_workers *w)
                 workers, w->conf.n);
     w->reloaded = true;
     gw_info("workers", "SIGHUP: passed on to %d worker(s)", w->alive);
-    forward(w, SIGHUP);
+    forward(w, GW_WORKER_RELOAD);
 }
 
 /* No new connections: the supervisor's copies of the sockets go, no worker is forked again, and
@@ -289,6 +290,7 @@ static void loop_signals(int how)
     if (worker_words) {
         sigaddset(&set, GW_WORKER_DRAIN);
         sigaddset(&set, GW_WORKER_STOP_NOW);
+        sigaddset(&set, GW_WORKER_RELOAD);
     }
     sigprocmask(how, &set, NULL);
 }
@@ -323,6 +325,7 @@ bool gw_workers_supervise(struct gw_workers *w, struct gw_worker_role *role, int
      * to the supervisor: left pending, one would kill it when its mask is restored at the end. */
     sigaddset(&w->handled, GW_WORKER_DRAIN);
     sigaddset(&w->handled, GW_WORKER_STOP_NOW);
+    sigaddset(&w->handled, GW_WORKER_RELOAD);
     /* Blocked before the first fork: a signal that comes before sigtimedwait waits for it, and a
      * worker is born with its supervisor's words blocked (one sent before its loop handles them
      * waits for it). */
@@ -339,7 +342,8 @@ bool gw_workers_supervise(struct gw_workers *w, struct gw_worker_role *role, int
             on_reload(w);
         else if (signum == SIGTERM || signum == SIGINT)
             on_stop(w, signum);
-        else if (signum == GW_WORKER_DRAIN || signum == GW_WORKER_STOP_NOW)
+        else if (signum == GW_WORKER_DRAIN || signum == GW_WORKER_STOP_NOW ||
+                 signum == GW_WORKER_RELOAD)
             gw_warn("workers", "signal %d is the supervisor's word to its workers; ignored",
                     signum);
         reap(w);

@@ -5,11 +5,11 @@
  * then forks one worker per slot. Each worker adopts its slot's socket and runs enoki's loop as one
  * process would; the supervisor keeps every socket open, so a worker that dies leaves its slot's
  * waiting connections in the kernel's queue for its replacement, which is forked with backoff.
- * SIGHUP is checked by the supervisor (a config that does not load is not passed on) and forwarded.
- * A first SIGTERM or SIGINT is passed on as GW_WORKER_DRAIN, a later one as GW_WORKER_STOP_NOW:
- * a signal sent to the whole process group (systemd's stop, Ctrl-C) reaches each worker twice, once
- * from the sender and once from the supervisor, and the two must not count as a second signal. The
- * supervisor returns once every worker has stopped.
+ * SIGHUP is checked by the supervisor (a config that does not load is not passed on) and passed on
+ * as GW_WORKER_RELOAD. A first SIGTERM or SIGINT is passed on as GW_WORKER_DRAIN, a later one as
+ * GW_WORKER_STOP_NOW: a signal sent to the whole process group (systemd's stop, Ctrl-C,
+ * `systemctl kill`) reaches each worker twice, once from the sender and once from the supervisor,
+ * and the two must not count as two. The supervisor returns once every worker has stopped.
  *
  * The supervisor itself runs no loop: it waits for signals with sigtimedwait. Single-threaded.
  */
@@ -20,11 +20,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* The supervisor's signals to its workers: begin to drain (a worker already draining goes on), and
- * stop at once. A SIGTERM or SIGINT a worker gets from anyone else counts as one does in the single
- * process: the first drains, the second stops at once. */
+/* The supervisor's signals to its workers: begin to drain (a worker already draining goes on), stop
+ * at once, and reload. A SIGTERM or SIGINT a worker gets from anyone else counts as one does in the
+ * single process: the first drains, the second stops at once. A SIGHUP it gets from anyone else is
+ * logged and left to the supervisor, so that every worker serves the config the supervisor checked
+ * and a SIGHUP to the process group reloads each worker once. */
 #define GW_WORKER_DRAIN SIGUSR2
 #define GW_WORKER_STOP_NOW SIGUSR1
+#define GW_WORKER_RELOAD (SIGRTMIN + 1)
 
 /* A worker that cannot start (what the single process would exit 1 for, after its config loaded)
  * exits with this status: the supervisor does not fork it again (it would fail the same way) but
@@ -68,7 +71,7 @@ void *gw_workers_shared(const struct gw_workers *w);
 /* Forks the workers and supervises them. In the supervisor it returns false once every worker has
  * stopped after SIGTERM or SIGINT, or after a worker could not start, with *status 0 when every one
  * stopped cleanly, else 1. In a worker it returns true with *role filled: the other slots' sockets
- * are closed, SIGHUP, SIGTERM, SIGINT and the two GW_WORKER_ signals blocked until
+ * are closed, SIGHUP, SIGTERM, SIGINT and the three GW_WORKER_ signals blocked until
  * gw_workers_signals_ready, the others as they were; the worker gets SIGTERM when the supervisor
  * dies. */
 bool gw_workers_supervise(struct gw_workers *w, struct gw_worker_role *role, int *status);

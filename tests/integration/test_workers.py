@@ -257,6 +257,38 @@ def test_sighup_reaches_every_worker(enoki):
     assert e.get("/added").status == 200
 
 
+def test_sighup_to_the_process_group_reloads_each_worker_once(enoki):
+    """`systemctl kill -s HUP`, or a terminal that hangs up, signals every process of the group:
+    each worker gets the SIGHUP from the sender and the supervisor's reload. It reloads once, at
+    the supervisor's word; a SIGHUP to one worker alone reloads nothing (its siblings would serve
+    other routes), and says where to send it."""
+    e = start(enoki, GWNAME + "wk12", new_session=True)
+    text = e.config_path.read_text()
+    e.config_path.write_text(text.replace(
+        "routes:\n", "routes:\n  - {{rule: /added, rpc: {}.echo}}\n".format(SVC), 1))
+    reloads = re.compile(r"\[main\] worker=(\d+) reloaded")
+    os.killpg(e.proc.pid, signal.SIGHUP)
+    wait_for(lambda: len(set(reloads.findall(e.stderr_text()))) == WORKERS, 5 * SCALE,
+             what="every worker's reload")
+    time.sleep(0.5 * SCALE)
+    log = e.stderr_text()
+    assert sorted(reloads.findall(log)) == [str(w) for w in range(1, WORKERS + 1)], log[-3000:]
+    assert log.count("[workers] SIGHUP: passed on to {} worker(s)".format(WORKERS)) == 1
+    since = len(log)
+    for i in range(40):
+        assert e.get("/added?i={}".format(i)).status == 200
+    wait_for(lambda: len(served_by(e, "/added", since)) == 40, 5 * SCALE, what="access lines")
+    assert {w for w, _, _, _ in served_by(e, "/added", since)} == set(range(1, WORKERS + 1))
+
+    since = len(e.stderr_text())
+    os.kill(worker_pids(e)[1], signal.SIGHUP)
+    wait_for(lambda: re.search(r"\[main\] worker=1 SIGHUP: a worker reloads when its supervisor "
+                               r"\(pid {}\) passes a reload on".format(e.proc.pid),
+                               e.stderr_text()[since:]), 5 * SCALE, what="worker 1's answer")
+    time.sleep(0.3 * SCALE)
+    assert not reloads.search(e.stderr_text()[since:]), e.stderr_text()[since:]
+
+
 def test_killed_worker_is_restarted_and_the_others_answer(enoki):
     e = start(enoki, GWNAME + "wk5")
     pids = worker_pids(e)

@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 /* The supervisor runs in the test's process; its workers are forked children that tell the test
- * what they saw through a pipe, one line each: "start <worker>", "<worker> drain", "<worker> stop
- * now". A worker that begins to drain exits 0. */
+ * what they saw through a pipe, one line each: "start <worker>", "<worker> reload", "<worker>
+ * drain", "<worker> stop now". A worker that begins to drain exits 0. */
 
 static int report_fd = -1;
 static int gone;
@@ -38,8 +38,8 @@ static void report(const char *line)
     (void)n;
 }
 
-/* In a worker: waits (the GW_WORKER_ signals are blocked from the fork) for the supervisor's word
- * to drain, then, for a while, for the word to stop at once. */
+/* In a worker: waits (the GW_WORKER_ signals are blocked from the fork) for the supervisor's words,
+ * at most 5 s for the first, then 0.3 s for each next one, three at most. */
 static void worker_waits(int index)
 {
     char line[64];
@@ -49,15 +49,18 @@ static void worker_waits(int index)
     sigemptyset(&set);
     sigaddset(&set, GW_WORKER_DRAIN);
     sigaddset(&set, GW_WORKER_STOP_NOW);
+    sigaddset(&set, GW_WORKER_RELOAD);
     struct timespec wait = {.tv_sec = 5};
-    for (int got = 0; got < 2;) {
+    for (int got = 0; got < 3;) {
         int signum = sigtimedwait(&set, NULL, &wait);
         if (signum < 0 && errno == EINTR)
             continue;
         if (signum < 0)
             break;
         snprintf(line, sizeof(line), "%d %s\n", index + 1,
-                 signum == GW_WORKER_DRAIN ? "drain" : "stop now");
+                 signum == GW_WORKER_DRAIN      ? "drain"
+                 : signum == GW_WORKER_STOP_NOW ? "stop now"
+                                                : "reload");
         report(line);
         got++;
         wait = (struct timespec){.tv_nsec = 300 * 1000 * 1000};
@@ -108,20 +111,25 @@ static int count(const char *text, const char *what)
 /* Two signals waiting before the supervisor looks: the first (whichever it takes first) is passed
  * on as the word to drain, the second as the word to stop at once; not as SIGTERM or SIGINT, which
  * a worker given the same signal by its sender (a signal to the whole process group) would count
- * as its second. */
+ * as its second. A SIGHUP (taken before them: the lowest number) is passed on as the word to
+ * reload, not as SIGHUP, which a worker would also get from the sender of a signal to the group. */
 START_TEST(first_signal_drains_the_second_stops_at_once)
 {
     sigset_t set, old;
     sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, GW_WORKER_STOP_NOW);
+    sigaddset(&set, GW_WORKER_RELOAD);
     sigprocmask(SIG_BLOCK, &set, &old);
+    raise(SIGHUP);
     raise(SIGTERM);
     raise(SIGINT);
-    /* The supervisor's word to its workers, sent to the supervisor: taken and ignored (left
-     * pending, it would kill this process when the mask below is restored). */
+    /* The supervisor's words to its workers, sent to the supervisor: taken and ignored (left
+     * pending, one would kill this process when the mask below is restored). */
     raise(GW_WORKER_STOP_NOW);
+    raise(GW_WORKER_RELOAD);
     char out[512];
     int status = supervise(worker_waits, out, sizeof(out));
     sigprocmask(SIG_SETMASK, &old, NULL);
@@ -129,6 +137,7 @@ START_TEST(first_signal_drains_the_second_stops_at_once)
     ck_assert_int_eq(count(out, "start "), 2);
     ck_assert_msg(strstr(out, "1 drain\n") && strstr(out, "2 drain\n"), "%s", out);
     ck_assert_msg(strstr(out, "1 stop now\n") && strstr(out, "2 stop now\n"), "%s", out);
+    ck_assert_msg(strstr(out, "1 reload\n") && strstr(out, "2 reload\n"), "%s", out);
     ck_assert_int_eq(gone, 2);
 }
 END_TEST
