@@ -58,6 +58,7 @@ struct gateway {
     uv_signal_t sigterm, sigint, sighup;
     /* Its supervisor's GW_WORKER_ words (started in a worker only). */
     uv_signal_t drain, stop_now, reload;
+    bool worker; /* one of GATEWAY.workers' processes */
     uv_timer_t drain_timer;
     uv_prepare_t log_flusher;
     uint64_t drain_deadline;
@@ -173,6 +174,10 @@ static void on_rpc_closed(void *arg)
 
 static void finish_stop(struct gateway *gw)
 {
+    /* A worker's signals stay pending from here to its exit: with their handles closed, a word of
+     * its supervisor's (say, a reload) would kill it during the broker's polite close. */
+    if (gw->worker)
+        gw_workers_signals_hold();
     uv_timer_stop(&gw->drain_timer);
     uv_close((uv_handle_t *)&gw->drain_timer, NULL);
     uv_close((uv_handle_t *)&gw->sigterm, NULL);
@@ -357,6 +362,7 @@ static int run(struct gw_config *config, struct gw_route_table *table, struct gw
     gw.first = gw_generation_new(config, table);
     gw.current = gw_generation_ref(gw.first);
     gw.loop = uv_default_loop();
+    gw.worker = role != NULL;
     signal(SIGPIPE, SIG_IGN);
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
 

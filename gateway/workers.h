@@ -78,7 +78,8 @@ bool gw_workers_supervise(struct gw_workers *w, struct gw_worker_role *role, int
 
 /* In the single process, before it listens: blocks SIGHUP, SIGTERM and SIGINT until
  * gw_workers_signals_ready, as a worker has them from its fork on, so one that comes while the
- * process starts (it accepts connections from its listen on) waits instead of killing it. */
+ * process starts (it accepts connections from its listen on) waits instead of killing it. In a
+ * worker whose loop is closing (its signal handles gone), the same and its supervisor's words. */
 void gw_workers_signals_hold(void);
 
 /* In a worker or the single process, once its loop handles SIGHUP, SIGTERM and SIGINT (and a

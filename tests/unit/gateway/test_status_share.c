@@ -118,8 +118,9 @@ static uint64_t seen_requests(struct gw_status_share *other, int64_t sum[GW_SHAR
 }
 
 /* A worker killed (SIGKILL) in the middle of its publishing leaves what it published last, whole:
- * the other workers still count its numbers, and they agree with one another. The worker here
- * does nothing but publish, so a kill almost always lands inside a publish. */
+ * the other workers still count its numbers, and they agree with one another; so do they while it
+ * publishes. The worker here does nothing but publish, so a kill almost always lands inside a
+ * publish. */
 START_TEST(a_worker_killed_while_publishing_leaves_its_last_numbers_whole)
 {
     size_t stride = gw_status_share_slot_bytes();
@@ -144,6 +145,15 @@ START_TEST(a_worker_killed_while_publishing_leaves_its_last_numbers_whole)
         char c;
         ck_assert_int_eq(read(ready[0], &c, 1), 1);
         close(ready[0]);
+        /* Read while it publishes: each read is one whole publish (or none, when every try met a
+         * publish), never a mix of two. */
+        for (int read = 0; read < 20; read++) {
+            int64_t live[GW_SHARE_GAUGES];
+            uint64_t n = seen_requests(other, live);
+            for (int i = 1; i < GW_SHARE_GAUGES; i++)
+                ck_assert_int_eq(live[i], live[0]);
+            ck_assert_uint_eq(n, (uint64_t)live[0]);
+        }
         usleep((useconds_t)(rand() % 3000));
         kill(pid, SIGKILL);
         int status;
