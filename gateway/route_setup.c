@@ -97,9 +97,13 @@ struct gw_route_table *gw_route_setup_build(const struct gw_config *config)
 void gw_route_setup_print(const struct gw_config *config, const struct gw_route_table *table,
                           FILE *out)
 {
-    fprintf(out, "%s: OK, %zu route(s); AMQP %s:%d vhost %s, exchange %s; listening on %s:%d\n",
+    fprintf(out, "%s: OK, %zu route(s); AMQP %s:%d vhost %s, exchange %s; listening on %s:%d",
             config->path, config->n_routes, config->amqp_nodes[0].host, config->amqp_nodes[0].port,
             config->amqp_nodes[0].vhost, config->rpc_exchange, config->web_host, config->web_port);
+    /* What auto came to here (CPUs, quota) is worth seeing before it starts. */
+    if (config->workers != 1 || config->workers_auto)
+        fprintf(out, "; workers: %s%d", config->workers_auto ? "auto = " : "", config->workers);
+    fputc('\n', out);
     gw_route_table_dump(table, describe_route, print_line, out);
     if (config->expose.n > 0) {
         fprintf(out, "%s/<service>/<method>\tPOST\t(generic route)  timeout=%gs  exposes:",

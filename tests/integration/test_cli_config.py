@@ -1,6 +1,7 @@
 """The command line and the configuration file: --version, --help, --check, --define, ENOKI_CONFIG,
 ${VAR:default} substitution, and config errors (exit 2, "<file>:<line>: <key>")."""
 
+import os
 import re
 
 import pytest
@@ -87,6 +88,27 @@ def test_check_prints_route_table(tmp_path):
     out = run_enoki("--config", write(tmp_path, CHECK_CONFIG), "--check")
     assert out.returncode == 0, out
     check_route_table(out.stdout)
+
+
+@pytest.mark.parametrize("workers", [None, 3, "auto"])
+def test_check_says_how_many_workers(tmp_path, workers):
+    """--check's first line says how many worker processes enoki would run: what auto comes to on
+    this machine (its CPUs, or fewer under a CPU quota) is worth seeing before it starts."""
+    gateway = {"name": GWNAME + "chk"}
+    if workers is not None:
+        gateway["workers"] = workers
+    out = run_enoki("--config", write(tmp_path, config_text([], amqp_uri=NO_BROKER, gateway=gateway)),
+                    "--check")
+    assert out.returncode == 0, out
+    first = out.stdout.splitlines()[0]
+    if workers is None:
+        assert "workers" not in first, first
+    elif workers == 3:
+        assert first.endswith("; workers: 3"), first
+    else:
+        m = re.search(r"; workers: auto = (\d+)$", first)
+        assert m, first
+        assert 1 <= int(m.group(1)) <= len(os.sched_getaffinity(0)), first
 
 
 def test_config_path_from_environment(tmp_path):
