@@ -27,17 +27,17 @@ def _ephemeral_low():
 
 
 def _bindable(port):
-    """Whether a listener could take port on every address, as a node's does (on "::")."""
+    """Whether a listener could take port on every address, IPv6 (a node listens on "::") and
+    IPv4 (a machine with net.ipv6.bindv6only set keeps the two apart)."""
     for family, address in ((socket.AF_INET6, "::"), (socket.AF_INET, "0.0.0.0")):
         try:
             with socket.socket(family) as s:
                 s.bind((address, port))
-            return True
         except OSError as e:
             if family == socket.AF_INET6 and e.errno == errno.EAFNOSUPPORT:
                 continue
             return False
-    return False
+    return True
 
 
 def free_port():
