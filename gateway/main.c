@@ -55,9 +55,9 @@ struct gateway {
     const char *config_path;
     const struct gw_define *defines;
     size_t n_defines;
-    uv_signal_t sigterm, sigint, sighup;
-    /* Its supervisor's GW_WORKER_ words (started in a worker only). */
-    uv_signal_t drain, stop_now, reload;
+    /* SIGTERM, SIGINT, SIGHUP, then its supervisor's GW_WORKER_ words (started in a worker only):
+     * see start_signals. */
+    uv_signal_t signals[6];
     bool worker; /* one of GATEWAY.workers' processes */
     uv_timer_t drain_timer;
     uv_prepare_t log_flusher;
@@ -180,12 +180,8 @@ static void finish_stop(struct gateway *gw)
         gw_workers_signals_hold();
     uv_timer_stop(&gw->drain_timer);
     uv_close((uv_handle_t *)&gw->drain_timer, NULL);
-    uv_close((uv_handle_t *)&gw->sigterm, NULL);
-    uv_close((uv_handle_t *)&gw->sigint, NULL);
-    uv_close((uv_handle_t *)&gw->sighup, NULL);
-    uv_close((uv_handle_t *)&gw->drain, NULL);
-    uv_close((uv_handle_t *)&gw->stop_now, NULL);
-    uv_close((uv_handle_t *)&gw->reload, NULL);
+    for (size_t i = 0; i < ARRAY_LEN(gw->signals); i++)
+        uv_close((uv_handle_t *)&gw->signals[i], NULL);
     uv_close((uv_handle_t *)&gw->log_flusher, NULL);
     gw_status_page_stop(gw->status);
     gw_http_close(gw->http);
@@ -311,6 +307,31 @@ static void on_supervisor_signal(uv_signal_t *handle, int signum)
     }
 }
 
+/* The signals the loop handles. The single process leaves the supervisor's words (SIGUSR1,
+ * SIGUSR2, SIGRTMIN+1) as they were: their handles are made, not started. */
+static void start_signals(struct gateway *gw, bool worker)
+{
+    const struct {
+        int signum;
+        uv_signal_cb cb;
+        bool word; /* the supervisor's */
+    } handled[] = {
+        {SIGTERM, on_signal, false},
+        {SIGINT, on_signal, false},
+        {SIGHUP, worker ? on_worker_sighup : on_reload, false},
+        {GW_WORKER_DRAIN, on_supervisor_signal, true},
+        {GW_WORKER_STOP_NOW, on_supervisor_signal, true},
+        {GW_WORKER_RELOAD, on_reload, true},
+    };
+    _Static_assert(ARRAY_LEN(handled) == ARRAY_LEN(gw->signals), "a handle per signal");
+    for (size_t i = 0; i < ARRAY_LEN(handled); i++) {
+        uv_signal_init(gw->loop, &gw->signals[i]);
+        gw->signals[i].data = gw;
+        if (worker || !handled[i].word)
+            uv_signal_start(&gw->signals[i], handled[i].cb, handled[i].signum);
+    }
+}
+
 static void on_log_flush(uv_prepare_t *prepare)
 {
     (void)prepare;
@@ -421,23 +442,7 @@ static int run(struct gw_config *config, struct gw_route_table *table, struct gw
     gw_hub_set_authn(gw.hub, gw.authn);
     gw.sniffing.metrics = gw.http_metrics;
     gw_rpc_start(gw.rpc);
-    uv_signal_init(gw.loop, &gw.sigterm);
-    uv_signal_init(gw.loop, &gw.sigint);
-    gw.sigterm.data = gw.sigint.data = &gw;
-    uv_signal_start(&gw.sigterm, on_signal, SIGTERM);
-    uv_signal_start(&gw.sigint, on_signal, SIGINT);
-    uv_signal_init(gw.loop, &gw.sighup);
-    gw.sighup.data = &gw;
-    uv_signal_start(&gw.sighup, role ? on_worker_sighup : on_reload, SIGHUP);
-    uv_signal_init(gw.loop, &gw.drain);
-    uv_signal_init(gw.loop, &gw.stop_now);
-    uv_signal_init(gw.loop, &gw.reload);
-    gw.drain.data = gw.stop_now.data = gw.reload.data = &gw;
-    if (role) { /* the single process leaves SIGUSR1, SIGUSR2 and SIGRTMIN+1 as they were */
-        uv_signal_start(&gw.drain, on_supervisor_signal, GW_WORKER_DRAIN);
-        uv_signal_start(&gw.stop_now, on_supervisor_signal, GW_WORKER_STOP_NOW);
-        uv_signal_start(&gw.reload, on_reload, GW_WORKER_RELOAD);
-    }
+    start_signals(&gw, role != NULL);
     gw_workers_signals_ready();
     uv_timer_init(gw.loop, &gw.drain_timer);
     gw.drain_timer.data = &gw;

@@ -117,6 +117,20 @@ void gw_status_share_publish(struct gw_status_share *share,
     atomic_store_explicit(&head->seq, next, memory_order_release);
 }
 
+/* The stores' exports of copy from into to, each at its place; their lengths into len, checked (a
+ * copy read while it is written may say anything: that read is then thrown away). */
+static void copy_exports(unsigned char *to, const struct copy_head *from,
+                         uint32_t len[GW_SHARE_STORES])
+{
+    const unsigned char *data = (const unsigned char *)(from + 1);
+    for (int i = 0; i < GW_SHARE_STORES; i++) {
+        len[i] = from->len[i] <= store_bytes[i] ? from->len[i] : 0;
+        memcpy(to, data, len[i]);
+        data += store_bytes[i];
+        to += store_bytes[i];
+    }
+}
+
 void gw_status_share_clear_gauges(void *slot)
 {
     struct slot_head *head = slot;
@@ -126,14 +140,7 @@ void gw_status_share_clear_gauges(void *slot)
     const struct copy_head *whole = copy_of(head, seq);
     uint32_t next;
     struct copy_head *copy = begin_publish(head, &next);
-    const unsigned char *from = (const unsigned char *)(whole + 1);
-    unsigned char *to = (unsigned char *)(copy + 1);
-    for (int i = 0; i < GW_SHARE_STORES; i++) {
-        copy->len[i] = whole->len[i];
-        memcpy(to, from, whole->len[i]);
-        from += store_bytes[i];
-        to += store_bytes[i];
-    }
+    copy_exports((unsigned char *)(copy + 1), whole, copy->len);
     memset(copy->gauges, 0, sizeof(copy->gauges));
     atomic_store_explicit(&head->seq, next, memory_order_release);
 }
@@ -148,15 +155,8 @@ static bool copy_slot(const struct gw_status_share *share, int i, struct copy_he
         if (before == 0)
             return false;
         const struct copy_head *copy = copy_of(head, before);
-        memcpy(out, copy, sizeof(*out));
-        const unsigned char *from = (const unsigned char *)(copy + 1);
-        unsigned char *to = share->data;
-        for (int s = 0; s < GW_SHARE_STORES; s++) {
-            out->len[s] = out->len[s] <= store_bytes[s] ? out->len[s] : 0; /* read while written */
-            memcpy(to, from, out->len[s]);
-            from += store_bytes[s];
-            to += store_bytes[s];
-        }
+        memcpy(out->gauges, copy->gauges, sizeof(out->gauges));
+        copy_exports(share->data, copy, out->len);
         atomic_thread_fence(memory_order_acquire);
         if (atomic_load_explicit(&head->seq, memory_order_relaxed) == before)
             return true;

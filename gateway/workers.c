@@ -48,6 +48,14 @@ struct gw_workers {
 /* Set in a worker from its fork: its loop takes the supervisor's words too. */
 static bool worker_words;
 
+/* The supervisor's words to its workers (workers.h). */
+static void add_words(sigset_t *set)
+{
+    sigaddset(set, GW_WORKER_DRAIN);
+    sigaddset(set, GW_WORKER_STOP_NOW);
+    sigaddset(set, GW_WORKER_RELOAD);
+}
+
 struct gw_workers *gw_workers_new(const struct gw_workers_conf *conf, char *err, size_t errlen)
 {
     struct gw_workers *w = xcalloc(1, sizeof(*w));
@@ -287,11 +295,8 @@ static void loop_signals(int how)
     sigaddset(&set, SIGHUP);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
-    if (worker_words) {
-        sigaddset(&set, GW_WORKER_DRAIN);
-        sigaddset(&set, GW_WORKER_STOP_NOW);
-        sigaddset(&set, GW_WORKER_RELOAD);
-    }
+    if (worker_words)
+        add_words(&set);
     sigprocmask(how, &set, NULL);
 }
 
@@ -323,9 +328,10 @@ bool gw_workers_supervise(struct gw_workers *w, struct gw_worker_role *role, int
     sigaddset(&w->handled, SIGINT);
     /* The supervisor's words to its workers are taken too, and ignored, should anyone send them
      * to the supervisor: left pending, one would kill it when its mask is restored at the end. */
-    sigaddset(&w->handled, GW_WORKER_DRAIN);
-    sigaddset(&w->handled, GW_WORKER_STOP_NOW);
-    sigaddset(&w->handled, GW_WORKER_RELOAD);
+    add_words(&w->handled);
+    sigset_t words;
+    sigemptyset(&words);
+    add_words(&words);
     /* Blocked before the first fork: a signal that comes before sigtimedwait waits for it, and a
      * worker is born with its supervisor's words blocked (one sent before its loop handles them
      * waits for it). */
@@ -342,8 +348,7 @@ bool gw_workers_supervise(struct gw_workers *w, struct gw_worker_role *role, int
             on_reload(w);
         else if (signum == SIGTERM || signum == SIGINT)
             on_stop(w, signum);
-        else if (signum == GW_WORKER_DRAIN || signum == GW_WORKER_STOP_NOW ||
-                 signum == GW_WORKER_RELOAD)
+        else if (signum > 0 && sigismember(&words, signum))
             gw_warn("workers", "signal %d is the supervisor's word to its workers; ignored",
                     signum);
         reap(w);

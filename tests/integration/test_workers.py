@@ -56,6 +56,20 @@ def served_by(e, path=None, since=0):
             if path is None or p.startswith(path)]
 
 
+def workers_serving(e, path, n, since):
+    """The workers that served path, once the n access lines after offset since are written."""
+    wait_for(lambda: len(served_by(e, path, since)) == n, 5 * SCALE, what="access lines")
+    return {w for w, _, _, _ in served_by(e, path, since)}
+
+
+def add_added_route(e):
+    """Adds the route /added (SVC's echo) to e's config file; the running enoki does not see it
+    before a SIGHUP."""
+    text = e.config_path.read_text()
+    e.config_path.write_text(text.replace(
+        "routes:\n", "routes:\n  - {{rule: /added, rpc: {}.echo}}\n".format(SVC), 1))
+
+
 def worker_pids(e):
     """{worker: pid} of the latest start of each worker."""
     pids = {}
@@ -233,9 +247,7 @@ def test_nameko_events_reach_sockets_on_every_worker_in_order(enoki, connect, br
 def test_sighup_reaches_every_worker(enoki):
     e = start(enoki, GWNAME + "wk4")
     assert e.get("/added").status == 404
-    text = e.config_path.read_text()
-    e.config_path.write_text(text.replace(
-        "routes:\n", "routes:\n  - {{rule: /added, rpc: {}.echo}}\n".format(SVC), 1))
+    add_added_route(e)
     e.send_signal(signal.SIGHUP)
     wait_for(lambda: len(set(re.findall(r"\[main\] worker=(\d+) reloaded", e.stderr_text())))
              == WORKERS, 5 * SCALE, what="every worker's reload")
@@ -243,8 +255,7 @@ def test_sighup_reaches_every_worker(enoki):
     for i in range(60):
         r = e.get("/added?i={}".format(i))
         assert r.status == 200 and r.json()["kwargs"] == {"i": str(i)}, r
-    wait_for(lambda: len(served_by(e, "/added", since)) == 60, 5 * SCALE, what="access lines")
-    assert {w for w, _, _, _ in served_by(e, "/added", since)} == set(range(1, WORKERS + 1))
+    assert workers_serving(e, "/added", 60, since) == set(range(1, WORKERS + 1))
     # A file that does not load is refused by the supervisor and never reaches the workers.
     e.config_path.write_text("GATEWAY: [\n")
     since = len(e.stderr_text())
@@ -263,9 +274,7 @@ def test_sighup_to_the_process_group_reloads_each_worker_once(enoki):
     the supervisor's word; a SIGHUP to one worker alone reloads nothing (its siblings would serve
     other routes), and says where to send it."""
     e = start(enoki, GWNAME + "wk12", new_session=True)
-    text = e.config_path.read_text()
-    e.config_path.write_text(text.replace(
-        "routes:\n", "routes:\n  - {{rule: /added, rpc: {}.echo}}\n".format(SVC), 1))
+    add_added_route(e)
     reloads = re.compile(r"\[main\] worker=(\d+) reloaded")
     os.killpg(e.proc.pid, signal.SIGHUP)
     wait_for(lambda: len(set(reloads.findall(e.stderr_text()))) == WORKERS, 5 * SCALE,
@@ -277,8 +286,7 @@ def test_sighup_to_the_process_group_reloads_each_worker_once(enoki):
     since = len(log)
     for i in range(40):
         assert e.get("/added?i={}".format(i)).status == 200
-    wait_for(lambda: len(served_by(e, "/added", since)) == 40, 5 * SCALE, what="access lines")
-    assert {w for w, _, _, _ in served_by(e, "/added", since)} == set(range(1, WORKERS + 1))
+    assert workers_serving(e, "/added", 40, since) == set(range(1, WORKERS + 1))
 
     since = len(e.stderr_text())
     os.kill(worker_pids(e)[1], signal.SIGHUP)
@@ -424,9 +432,7 @@ def test_restart_backoff_doubles_while_a_slot_keeps_dying(enoki):
     start_of_requests = len(e.stderr_text())
     for _ in range(40):
         assert e.get("/echo").status == 200
-    wait_for(lambda: len(served_by(e, "/echo", start_of_requests)) == 40, 5 * SCALE,
-             what="access lines")
-    assert {w for w, _, _, _ in served_by(e, "/echo", start_of_requests)} == {1, 2}
+    assert workers_serving(e, "/echo", 40, start_of_requests) == {1, 2}
     log = e.stderr_text()
     assert len(re.findall(r"\[workers\] worker 2 \(pid \d+\) was killed", log)) == 3, log
     assert len(re.findall(r"\[workers\] worker 1 \(pid \d+\) was killed", log)) == 1, log

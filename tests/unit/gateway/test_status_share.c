@@ -13,6 +13,18 @@
 static const struct gw_live_shape shape = {10, 30, 60, 6};
 static const uint64_t T0 = 600000ull * 1000000000ull;
 
+static void new_stores(struct gw_live_stats *stores[GW_SHARE_STORES])
+{
+    for (int i = 0; i < GW_SHARE_STORES; i++)
+        stores[i] = gw_live_stats_new(&shape, 10);
+}
+
+static void free_stores(struct gw_live_stats *stores[GW_SHARE_STORES])
+{
+    for (int i = 0; i < GW_SHARE_STORES; i++)
+        gw_live_stats_free(stores[i]);
+}
+
 /* A worker that is gone leaves its numbers in the totals; its gauges (calls in flight, sockets
  * open) go to zero when the supervisor reaps it, not when a replacement publishes. */
 START_TEST(a_gone_workers_gauges_go_to_zero_its_numbers_stay)
@@ -22,8 +34,7 @@ START_TEST(a_gone_workers_gauges_go_to_zero_its_numbers_stay)
     struct gw_status_share *gone = gw_status_share_new(area, stride, 2, 0);
     struct gw_status_share *other = gw_status_share_new(area, stride, 2, 1);
     struct gw_live_stats *stores[GW_SHARE_STORES];
-    for (int i = 0; i < GW_SHARE_STORES; i++)
-        stores[i] = gw_live_stats_new(&shape, 10);
+    new_stores(stores);
     int id = gw_live_stats_id(stores[0], "GET /a", "svc.a", T0);
     for (int i = 0; i < 7; i++)
         gw_live_stats_record(stores[0], id, T0 + 1000, 1000, false);
@@ -31,17 +42,14 @@ START_TEST(a_gone_workers_gauges_go_to_zero_its_numbers_stay)
     gw_status_share_publish(gone, stores, gauges);
 
     struct gw_live_stats *seen[GW_SHARE_STORES];
-    for (int i = 0; i < GW_SHARE_STORES; i++)
-        seen[i] = gw_live_stats_new(&shape, 10);
+    new_stores(seen);
     int64_t sum[GW_SHARE_GAUGES] = {0};
     gw_status_share_collect(other, 0, seen, sum);
     ck_assert_int_eq(sum[3], 12);
 
     gw_status_share_clear_gauges(area); /* slot 0's */
-    for (int i = 0; i < GW_SHARE_STORES; i++) {
-        gw_live_stats_free(seen[i]);
-        seen[i] = gw_live_stats_new(&shape, 10);
-    }
+    free_stores(seen);
+    new_stores(seen);
     int64_t after[GW_SHARE_GAUGES] = {0};
     gw_status_share_collect(other, 0, seen, after);
     for (int i = 0; i < GW_SHARE_GAUGES; i++)
@@ -55,36 +63,20 @@ START_TEST(a_gone_workers_gauges_go_to_zero_its_numbers_stay)
     /* A slot never written stays unwritten: slot 0's view of the others finds nothing. */
     gw_status_share_clear_gauges(area + stride);
     struct gw_live_stats *none[GW_SHARE_STORES];
-    for (int i = 0; i < GW_SHARE_STORES; i++)
-        none[i] = gw_live_stats_new(&shape, 10);
+    new_stores(none);
     int64_t nothing[GW_SHARE_GAUGES] = {0};
     gw_status_share_collect(gone, 0, none, nothing);
     ck_assert_int_eq(gw_live_stats_find(none[0], "GET /a"), -1);
-    for (int i = 0; i < GW_SHARE_STORES; i++) {
+    for (int i = 0; i < GW_SHARE_GAUGES; i++)
         ck_assert_int_eq(nothing[i], 0);
-        gw_live_stats_free(none[i]);
-    }
-    for (int i = 0; i < GW_SHARE_STORES; i++) {
-        gw_live_stats_free(stores[i]);
-        gw_live_stats_free(seen[i]);
-    }
+    free_stores(none);
+    free_stores(stores);
+    free_stores(seen);
     gw_status_share_free(gone);
     gw_status_share_free(other);
     free(area);
 }
 END_TEST
-
-static void new_stores(struct gw_live_stats *stores[GW_SHARE_STORES])
-{
-    for (int i = 0; i < GW_SHARE_STORES; i++)
-        stores[i] = gw_live_stats_new(&shape, 10);
-}
-
-static void free_stores(struct gw_live_stats *stores[GW_SHARE_STORES])
-{
-    for (int i = 0; i < GW_SHARE_STORES; i++)
-        gw_live_stats_free(stores[i]);
-}
 
 /* A worker publishing its k-th time: k requests on "GET /a", every gauge k. Never returns. */
 static void publish_forever(struct gw_status_share *share, int ready_fd)
