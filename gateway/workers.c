@@ -318,6 +318,17 @@ static bool restart_pending(const struct gw_workers *w)
     return false;
 }
 
+/* Takes what came after the last worker ended: left pending, a SIGHUP or one of the words would
+ * kill the supervisor as its mask is restored, instead of letting it exit with its status. */
+static void take_late_signals(const sigset_t *set)
+{
+    const struct timespec now = {0};
+    int signum;
+    while ((signum = sigtimedwait(set, NULL, &now)) > 0 || (signum < 0 && errno == EINTR))
+        if (signum > 0 && signum != SIGCHLD)
+            gw_info("workers", "signal %d after the last worker stopped: ignored", signum);
+}
+
 bool gw_workers_supervise(struct gw_workers *w, struct gw_worker_role *role, int *status)
 {
     w->supervisor = getpid();
@@ -357,6 +368,7 @@ bool gw_workers_supervise(struct gw_workers *w, struct gw_worker_role *role, int
             if (w->slots[i].restart_at && w->slots[i].restart_at <= now && start_worker(w, i, role))
                 return true;
     }
+    take_late_signals(&w->handled);
     sigprocmask(SIG_SETMASK, &w->old_mask, NULL);
     gw_log(w->failed ? GW_LOG_ERROR : GW_LOG_INFO, "workers", "every worker has stopped%s",
            w->failed ? "; some did not stop cleanly" : "");
