@@ -131,6 +131,19 @@ def wait_for(predicate, timeout, interval=0.02, what="condition"):
         time.sleep(interval)
 
 
+def answered_within(get, bound, tries=3):
+    """get() (a Response) in under bound seconds in one of tries: a loop that is held answers late
+    every time, while one late answer on a busy machine (CI runs the sanitizers side by side) is
+    the machine's moment. Returns the quick answer; the caller checks its status."""
+    slowest = []
+    for _ in range(tries):
+        r = get()
+        if r.elapsed < bound:
+            return r
+        slowest.append(round(r.elapsed, 3))
+    pytest.fail("no answer within {:.3f}s in {} tries: {}".format(bound, tries, slowest))
+
+
 class Background(threading.Thread):
     """Runs fn() in a thread at once; result() joins and returns its value (or raises its error)."""
 

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from conftest import SCALE, Enoki, Peer, config_text, route, wait_for
+from conftest import SCALE, Enoki, Peer, answered_within, config_text, route, wait_for
 
 SVC = "blk_{}".format(uuid.uuid4().hex[:8])
 EXCHANGE = "enoki-blk-" + SVC
@@ -40,7 +40,7 @@ def test_a_memory_alarm_answers_503_broker_blocked(tls_node, tmp_path):
             r = wait_for(refused, 10 * SCALE, interval=0.1, what="503 broker_blocked")
             assert r.header("Retry-After") == "5", r
             assert "blocks publishers" in r.json()["message"], r
-            assert r.elapsed < 1, r
+            assert r.elapsed < 1 * SCALE, r
             ready = gw.get("/readyz")
             assert ready.status == 503 and ready.json()["error"] == "broker_blocked", ready
             assert blocked_gauge(gw) == "1"
@@ -85,8 +85,8 @@ def test_a_full_socket_never_stalls_the_loop(tls_node, rabbit_certs, tmp_path, t
             wait_for(lambda: blocked_gauge(gw) == "1", 15 * SCALE, interval=0.1,
                      what="the broker's block")
             for _ in range(20):
-                r = gw.get("/healthz", timeout=5)
-                assert r.status == 200 and r.elapsed < 0.2 * SCALE, r
+                r = answered_within(lambda: gw.get("/healthz", timeout=5), 0.2 * SCALE)
+                assert r.status == 200, r
                 r = gw.get("/echo?a=2", timeout=5)
                 assert r.status == 503 and r.json()["error"] == "broker_blocked", r
         finally:

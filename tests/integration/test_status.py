@@ -100,8 +100,9 @@ def test_counts_errors_and_latency(sgw):
     assert fail["errors_total"] - fail0["errors_total"] == 5 and fail["error_rate"] == 1.0, fail
     slow = route_row(d, "GET /slow")
     assert slow["requests_total"] == 4 and slow["errors"] == 0
-    # 200 ms, within a bucket (25%) and some scheduling.
-    assert 150 <= slow["p50_ms"] <= 300 and 150 <= slow["p99_ms"] <= 400, slow
+    # 200 ms, within a bucket (25%) and some scheduling (under valgrind, a few buckets more: a
+    # call's time is enoki's own, from its request to its answer).
+    assert 150 <= slow["p50_ms"] <= 300 * SCALE and 150 <= slow["p99_ms"] <= 400 * SCALE, slow
     assert route_row(d, "GET /idle/<int:n>")["requests"] == 0
     # Sorted by rate: the busiest first, the idle route last.
     rates = [r["rate"] for r in d["routes"]]
