@@ -189,8 +189,9 @@ EOF
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# Below the ephemeral range, reserved from the tests that run beside this check (CI).
 free_port() {
-    "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+    "$PY" tests/integration/ports.py 1
 }
 
 # status PORT PATH [curl args...]: the HTTP status, 000 when nothing answers.

@@ -5,7 +5,7 @@
 
 import { spawn, execFile } from "node:child_process";
 import { accessSync, chmodSync, constants, copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, connect as tcpConnect } from "node:net";
+import { connect as tcpConnect } from "node:net";
 import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -105,13 +105,15 @@ export const log = (...args) => {
 };
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// A port for enoki from the tests' shared chooser (tests/integration/ports.py): below the kernel's
+// ephemeral range, where no outgoing connection takes it before enoki binds it, and reserved from
+// the other test processes.
 export function freePort() {
   return new Promise((resolvePromise, reject) => {
-    const srv = createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolvePromise(port));
+    execFile(PYTHON, [join(REPO, "tests/integration/ports.py"), "1"], { timeout: 30000 }, (err, stdout) => {
+      const port = Number.parseInt(stdout, 10);
+      if (err || !Number.isInteger(port)) reject(err || new Error(`ports.py printed ${JSON.stringify(stdout)}`));
+      else resolvePromise(port);
     });
   });
 }

@@ -7,16 +7,30 @@ the listener binding the port, one of the many connections the other tests open 
 make valgrind run side by side in CI, each with two pytest workers) may take it, and the listener
 fails with "Address already in use" (seen in CI). The kernel never gives out a port below the
 range for outgoing connections, so the ports chosen here come from there.
+
+Two test processes may still draw the same port within the seconds before either listener binds it
+(under valgrind an enoki takes seconds to start; a RabbitMQ node tens of seconds): the second
+listener would fail, or, worse, the second test would find the first one's listener and talk to the
+wrong server. So a port chosen is also reserved for every other process, with a file in a shared
+directory created exclusively, for _HOLD_SECONDS (by then its listener holds it, which the bind
+check sees); a process that imported this module removes its reservations when it exits.
 """
 
+import atexit
 import errno
+import os
 import random
 import socket
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 _LOWEST = 10000
+_HOLD_SECONDS = 600
+_RESERVED = Path(tempfile.gettempdir()) / "enoki-test-ports"
 _rng = random.Random()   # seeded from the OS: parallel test processes draw different ports
+_mine = []               # this process's reservations
 
 
 def _ephemeral_low():
@@ -40,18 +54,53 @@ def _bindable(port):
     return True
 
 
+def _reserve(port):
+    """Whether port is now this process's: no other process reserved it in the last
+    _HOLD_SECONDS. A stale reservation is taken over by one process only (one rename wins)."""
+    _RESERVED.mkdir(exist_ok=True)
+    path = _RESERVED / str(port)
+    for _ in range(2):
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+            _mine.append(path)
+            return True
+        except FileExistsError:
+            pass
+        try:
+            if time.time() - path.stat().st_mtime < _HOLD_SECONDS:
+                return False
+            stale = path.with_name("{}.stale.{}".format(port, os.getpid()))
+            os.rename(path, stale)
+            stale.unlink()
+        except FileNotFoundError:
+            pass  # released meanwhile, or another process took the stale one over: try again
+    return False
+
+
+def _release_mine():
+    for path in _mine:
+        try:
+            path.unlink()
+        except OSError:
+            pass
+
+
 def free_port():
-    """A TCP port nothing is bound to now, below the kernel's ephemeral range where there is room
-    below it (otherwise one the kernel picks)."""
+    """A TCP port nothing is bound to now and no other test process reserved, below the kernel's
+    ephemeral range where there is room below it (otherwise one the kernel picks)."""
     low = _ephemeral_low()
     if low - _LOWEST >= 1000:
         for _ in range(500):
             port = _rng.randrange(_LOWEST, low)
-            if _bindable(port):
+            if _bindable(port) and _reserve(port):
                 return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+if __name__ != "__main__":
+    atexit.register(_release_mine)
 
 
 def free_ports(n):
@@ -65,4 +114,6 @@ def free_ports(n):
 
 
 if __name__ == "__main__":
+    # The ports are for the caller (bench/run.sh starts its listeners later): their reservations
+    # stay until they expire.
     print(" ".join(str(p) for p in free_ports(int(sys.argv[1]) if len(sys.argv) > 1 else 1)))
