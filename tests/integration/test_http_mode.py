@@ -287,7 +287,7 @@ def test_unknown_service_is_503_text(hgw):
 
 
 def test_timeout_is_504_text(hgw):
-    resp = hgw.get("/slow/1.5")
+    resp = hgw.get("/slow/{}".format(1 + 0.5 * SCALE))  # well after the deadline (1 s)
     assert resp.status == 504, resp
     assert resp.header("Content-Type") == TEXT, resp.headers
     assert resp.body.startswith(b"Error: RpcTimeout: "), resp

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from conftest import AMQP_URI, ENOKI_BIN, Enoki, run_enoki, wait_for
+from conftest import AMQP_URI, ENOKI_BIN, SCALE, Enoki, run_enoki, wait_for
 
 
 @pytest.fixture
@@ -17,7 +17,7 @@ def up(tmp_path, peer):
 def test_healthz_and_readyz_when_connected(up):
     r = up.get("/healthz")
     assert r.status == 200 and r.json() == {"status": "ok"}, r
-    wait_for(lambda: up.get("/readyz").status == 200, 10, what="readyz")
+    wait_for(lambda: up.get("/readyz").status == 200, 10 * SCALE, what="readyz")
     # Readiness names the broker node in use (the test broker's host:port from AMQP_URI).
     host, port = re.match(r"^amqps?://(?:[^@/]*@)?([^:/]*)(?::(\d+))?", AMQP_URI).groups()
     assert up.get("/readyz").json() == {"status": "ok", "node": "{}:{}".format(host, port or 5672)}
@@ -46,7 +46,7 @@ def test_paths_are_configurable(tmp_path, peer):
     gw = Enoki(tmp_path, routes=[], gateway={"health_path": "/live", "ready_path": "/ready"})
     try:
         assert gw.get("/live").status == 200
-        wait_for(lambda: gw.get("/ready").status == 200, 10, what="the ready path")
+        wait_for(lambda: gw.get("/ready").status == 200, 10 * SCALE, what="the ready path")
         assert gw.get("/healthz").status == 404
     finally:
         gw.stop()
@@ -123,6 +123,14 @@ def test_no_cors_headers_without_config(up):
     assert r.header("Access-Control-Allow-Origin") is None
 
 
+def in_flight(gw):
+    """enoki_rpc_in_flight of gw's /metrics."""
+    for line in gw.get("/metrics").body.decode().splitlines():
+        if line.startswith("enoki_rpc_in_flight "):
+            return float(line.split(" ")[1])
+    return None
+
+
 def test_limits(tmp_path, peer):
     import socket
     import threading
@@ -144,7 +152,7 @@ def test_limits(tmp_path, peer):
         # One call waits: the next is refused at once with 503 + Retry-After.
         slow = threading.Thread(target=lambda: gw.get("/slow?seconds=1"))
         slow.start()
-        time.sleep(0.3)
+        wait_for(lambda: in_flight(gw) == 1, 5 * SCALE, what="the slow call in flight")
         busy = gw.get("/echo")
         assert busy.status == 503 and busy.json()["error"] == "too_busy", busy
         assert busy.header("Retry-After") == "5"
@@ -201,7 +209,6 @@ def test_static_files(tmp_path):
 def test_sighup_reloads_routes_atomically(tmp_path, peer):
     import http.client
     import signal
-    import time
 
     from conftest import SVC, config_text, route
 
@@ -215,7 +222,7 @@ def test_sighup_reloads_routes_atomically(tmp_path, peer):
                            gateway={"name": "gwreload" + str(gw.port)})
         gw.config_path.write_text(good)
         gw.send_signal(signal.SIGHUP)
-        wait_for(lambda: gw.get("/b").status == 200, 5, what="the reloaded route")
+        wait_for(lambda: gw.get("/b").status == 200, 5 * SCALE, what="the reloaded route")
         assert gw.get("/a").status == 404
         conn.request("GET", "/b")
         r = conn.getresponse()
@@ -224,9 +231,8 @@ def test_sighup_reloads_routes_atomically(tmp_path, peer):
 
         gw.config_path.write_text(good + "  - rule: /c/<nope:x>\n    rpc: s.c\n")
         gw.send_signal(signal.SIGHUP)
-        time.sleep(0.3)
+        wait_for(lambda: "reload refused" in gw.stderr_text(), 5 * SCALE, what="the refusal")
         assert gw.get("/b").status == 200, "a broken file keeps the routes that were there"
-        assert "reload refused" in gw.stderr_text()
         conn.close()
     finally:
         gw.stop()

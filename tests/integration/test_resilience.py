@@ -274,8 +274,9 @@ def test_broker_restart_under_load(chaos, chaos_peer, tmp_path, enoki):
     stopped_at = time.monotonic()
     resp = in_flight.result()
     error_body(resp, 503, "broker_unavailable")
-    # It ended when the connection went, not when the service or its deadline (30 s) would have.
-    assert resp.elapsed < 10, resp
+    # It ended when the connection went (stop_app itself takes seconds under load), not when the
+    # service (20 s) or its deadline (30 s) would have.
+    assert resp.elapsed < 15, resp
 
     resp = gw.get("/echo")
     error_body(resp, 503, "broker_unavailable")
@@ -375,7 +376,8 @@ def test_a_silent_broker_is_noticed_within_a_heartbeat(peer, tmp_path, enoki):
         resp = call.result()
         noticed_after = time.monotonic() - frozen_at
         error_body(resp, 503, "broker_unavailable")
-        assert noticed_after <= 2 + 0.5 * SCALE, noticed_after
+        # Silence longer than 2 s, looked for every 250 ms (core/broker.c).
+        assert noticed_after <= 2.25 + 0.5 * SCALE, noticed_after
         assert "no heartbeat from the broker" in gw.stderr_text()
         assert gw.get("/readyz").status == 503
         relay.set_mode("pass")

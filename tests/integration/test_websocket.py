@@ -281,7 +281,10 @@ def start_hub(session_tmp, broker, name, cfg, **ws_keys):
     gateway = {"name": name, "rpc_timeout": RPC_TIMEOUT,
                "expose": [SVC + ".*", NOSVC + ".*"], "context_headers": CONTEXT_HEADERS,
                # Channels are closed unless listed (issue 15): these tests use any name.
-               "channels": ["**"]}
+               "channels": ["**"],
+               # The default (30 s), longer under a wrapper: a test's socket that only listens
+               # answers a ping when it next reads, which a slow run may put past the hang-up.
+               "websocket_ping": 30 * SCALE}
     gateway.update(ws_keys)
     broker.track_queue("rpc-" + name)
     # enoki's instances of one name reach each other through a durable exchange "<name>.hub";
@@ -732,7 +735,7 @@ def test_p3_unknown_service(hub, connect):
 def test_p3_rpc_timeout(hub, connect):
     c = connect(hub)
     start = time.monotonic()
-    late = RPC_TIMEOUT + 0.6
+    late = RPC_TIMEOUT + 0.6 * SCALE  # well after the deadline, under a wrapper too
     c.request(SVC + ".slow", {"seconds": late, "value": "late"}, "t1")
     got = c.recv_json(T)
     elapsed = time.monotonic() - start

@@ -57,8 +57,9 @@ def served_by(e, path=None, since=0):
 
 
 def workers_serving(e, path, n, since):
-    """The workers that served path, once the n access lines after offset since are written."""
-    wait_for(lambda: len(served_by(e, path, since)) == n, 5 * SCALE, what="access lines")
+    """The workers that served path, once the n access lines after offset since are written (and
+    any of earlier requests that a worker had not yet written at since)."""
+    wait_for(lambda: len(served_by(e, path, since)) >= n, 5 * SCALE, what="access lines")
     return {w for w, _, _, _ in served_by(e, path, since)}
 
 
@@ -492,9 +493,10 @@ def test_status_page_totals_whichever_worker_answers(enoki):
         return len(echo) == 1 and echo[0]["requests_total"] == n
     wait_for(lambda: all(complete() for _ in range(6)), 10 * SCALE,
              what="both workers' numbers published")
-    seen = set()
     since = len(e.stderr_text())
-    for _ in range(12):
+    # 12 answers at least, until both workers gave some (each a new connection, which the kernel
+    # gives to either: 12 on one worker happen once in 2,048 runs).
+    for scrapes in range(1, 41):
         data = e.get("/status/data").json()
         assert data["workers"] == WORKERS
         echo = [r for r in data["routes"] if r["rule"] == "/echo"]
@@ -502,7 +504,9 @@ def test_status_page_totals_whichever_worker_answers(enoki):
         assert echo[0]["requests_total"] == n and echo[0]["requests"] == n, echo
         assert sum(echo[0]["slots"]) == n, echo
         assert data["http"]["requests_total"] == n, data["http"]
-    seen = {w for w, _, _, _ in served_by(e, "/status/data", since)}
+        if scrapes >= 12 and len(workers_serving(e, "/status/data", scrapes, since)) == WORKERS:
+            break
+    seen = workers_serving(e, "/status/data", scrapes, since)
     assert seen == set(range(1, WORKERS + 1)), seen
 
 
