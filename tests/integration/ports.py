@@ -18,6 +18,7 @@ check sees); a process that imported this module removes its reservations when i
 
 import atexit
 import errno
+import fcntl
 import os
 import random
 import socket
@@ -30,7 +31,7 @@ _LOWEST = 10000
 _HOLD_SECONDS = 600
 _RESERVED = Path(tempfile.gettempdir()) / "enoki-test-ports"
 _rng = random.Random()   # seeded from the OS: parallel test processes draw different ports
-_mine = []               # this process's reservations
+_mine = []               # this process's reservations: (path, inode)
 
 
 def _ephemeral_low():
@@ -54,33 +55,58 @@ def _bindable(port):
     return True
 
 
+def _reservations():
+    """The shared directory, writable by every user (the image check runs as root beside the
+    tests), or None where it cannot be had: then ports go unreserved, as before."""
+    try:
+        _RESERVED.mkdir(mode=0o1777, exist_ok=True)
+        if _RESERVED.stat().st_uid == os.getuid():
+            os.chmod(_RESERVED, 0o1777)  # mkdir's mode passed through the umask
+        return _RESERVED if os.access(_RESERVED, os.W_OK | os.X_OK) else None
+    except OSError:
+        return None
+
+
+def _create(path):
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    except FileExistsError:
+        return False
+    _mine.append((path, os.fstat(fd).st_ino))
+    os.close(fd)
+    return True
+
+
 def _reserve(port):
     """Whether port is now this process's: no other process reserved it in the last
-    _HOLD_SECONDS. A stale reservation is taken over by one process only (one rename wins)."""
-    _RESERVED.mkdir(exist_ok=True)
-    path = _RESERVED / str(port)
-    for _ in range(2):
-        try:
-            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
-            _mine.append(path)
+    _HOLD_SECONDS. A stale reservation is taken over under the directory's lock, by one process."""
+    directory = _reservations()
+    if directory is None:
+        return True
+    path = directory / str(port)
+    try:
+        if _create(path):
             return True
-        except FileExistsError:
-            pass
-        try:
-            if time.time() - path.stat().st_mtime < _HOLD_SECONDS:
-                return False
-            stale = path.with_name("{}.stale.{}".format(port, os.getpid()))
-            os.rename(path, stale)
-            stale.unlink()
-        except FileNotFoundError:
-            pass  # released meanwhile, or another process took the stale one over: try again
-    return False
+        # Read-only: another user's lock file locks as well.
+        with open(os.open(directory / ".lock", os.O_RDONLY | os.O_CREAT, 0o644)) as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                if time.time() - path.stat().st_mtime < _HOLD_SECONDS:
+                    return False
+                path.unlink()
+            except FileNotFoundError:
+                pass  # released meanwhile
+            return _create(path)
+    except OSError:
+        return False  # another user's reservation, say: another port
 
 
 def _release_mine():
-    for path in _mine:
+    """Removes this process's reservations, unless another process has since taken one over."""
+    for path, inode in _mine:
         try:
-            path.unlink()
+            if os.stat(path).st_ino == inode:
+                os.unlink(path)
         except OSError:
             pass
 

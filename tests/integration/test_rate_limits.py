@@ -55,10 +55,10 @@ ready_at = [0.0]
 
 
 def seconds_ok(text, full=60):
-    """Whether text is a bucket's seconds until its next token: full at the bucket's first request,
-    and one less for each second begun since."""
+    """Whether text is a bucket's seconds until its next token, rounded up: full until a whole
+    second has passed since the bucket's first request, one less for each whole second after."""
     seconds = int(text)
-    return full - math.ceil(time.monotonic() - ready_at[0]) <= seconds <= full
+    return full - math.floor(time.monotonic() - ready_at[0]) <= seconds <= full
 
 
 def assert_rate_limit(value, expected):

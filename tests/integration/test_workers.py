@@ -57,9 +57,8 @@ def served_by(e, path=None, since=0):
 
 
 def workers_serving(e, path, n, since):
-    """The workers that served path, once the n access lines after offset since are written (and
-    any of earlier requests that a worker had not yet written at since)."""
-    wait_for(lambda: len(served_by(e, path, since)) >= n, 5 * SCALE, what="access lines")
+    """The workers that served path, once the n access lines after offset since are written."""
+    wait_for(lambda: len(served_by(e, path, since)) == n, 5 * SCALE, what="access lines")
     return {w for w, _, _, _ in served_by(e, path, since)}
 
 
@@ -487,12 +486,17 @@ def test_status_page_totals_whichever_worker_answers(enoki):
         assert e.get("/echo").status == 200
     # Each worker publishes its numbers once a second (later under valgrind): until both have
     # published since the last request, an answer may lack the other's share.
+    waited = []
+
     def complete():
         data = e.get("/status/data").json()
+        waited.append(1)
         echo = [r for r in data["routes"] if r["rule"] == "/echo"]
         return len(echo) == 1 and echo[0]["requests_total"] == n
     wait_for(lambda: all(complete() for _ in range(6)), 10 * SCALE,
              what="both workers' numbers published")
+    # The lines of those scrapes written first (a worker writes its lines once per loop pass).
+    workers_serving(e, "/status/data", len(waited), 0)
     since = len(e.stderr_text())
     # 12 answers at least, until both workers gave some (each a new connection, which the kernel
     # gives to either: 12 on one worker happen once in 2,048 runs).
