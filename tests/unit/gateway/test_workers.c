@@ -69,6 +69,17 @@ static void worker_waits(int index)
     _exit(0);
 }
 
+/* n workers on 127.0.0.1:port (0: a port of the OS's); on_gone is told of each one reaped. */
+static struct gw_workers_conf test_conf(int n, int port, void (*on_gone)(void *arg, int index))
+{
+    return (struct gw_workers_conf){.n = n,
+                                    .host = "127.0.0.1",
+                                    .port = port,
+                                    .slot_bytes = 64,
+                                    .check_config = check_config,
+                                    .worker_gone = on_gone};
+}
+
 /* Runs a supervisor of two workers on a port of the OS's; each worker runs worker_fn. Returns the
  * supervisor's status, and what the workers reported in out. */
 static int supervise(void (*worker_fn)(int index), char *out, size_t outlen)
@@ -77,12 +88,7 @@ static int supervise(void (*worker_fn)(int index), char *out, size_t outlen)
     ck_assert_int_eq(pipe(fds), 0);
     report_fd = fds[1];
     gone = 0;
-    struct gw_workers_conf conf = {.n = 2,
-                                   .host = "127.0.0.1",
-                                   .port = 0,
-                                   .slot_bytes = 64,
-                                   .check_config = check_config,
-                                   .worker_gone = worker_gone};
+    struct gw_workers_conf conf = test_conf(2, 0, worker_gone);
     char err[256];
     struct gw_workers *w = gw_workers_new(&conf, err, sizeof(err));
     ck_assert_msg(w != NULL, "%s", err);
@@ -216,12 +222,7 @@ START_TEST(a_taken_port_is_refused)
     char err[256];
     int holder = gw_listen_open("127.0.0.1", 0, true, &port, err, sizeof(err));
     ck_assert_msg(holder >= 0, "%s", err);
-    struct gw_workers_conf conf = {.n = 2,
-                                   .host = "127.0.0.1",
-                                   .port = port,
-                                   .slot_bytes = 64,
-                                   .check_config = check_config,
-                                   .worker_gone = worker_gone};
+    struct gw_workers_conf conf = test_conf(2, port, worker_gone);
     struct gw_workers *w = gw_workers_new(&conf, err, sizeof(err));
     ck_assert_ptr_null(w);
     ck_assert_msg(strstr(err, "Address already in use") != NULL, "%s", err);
@@ -260,12 +261,7 @@ START_TEST(a_late_signal_does_not_kill_the_supervisor)
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
-        struct gw_workers_conf conf = {.n = 1,
-                                       .host = "127.0.0.1",
-                                       .port = 0,
-                                       .slot_bytes = 64,
-                                       .check_config = check_config,
-                                       .worker_gone = word_after_the_last_worker};
+        struct gw_workers_conf conf = test_conf(1, 0, word_after_the_last_worker);
         char err[256];
         late_supervisor = gw_workers_new(&conf, err, sizeof(err));
         if (!late_supervisor)
