@@ -1,5 +1,6 @@
 #include "amqp_conn.h"
 
+#include "amqp_message.h"
 #include "amqp_out.h"
 #include "amqp_tls.h"
 #include "status.h"
@@ -38,6 +39,7 @@ struct gw_amqp_conn {
     struct gw_amqp_out *out;
     size_t frame_max;
     int heartbeat_s; /* negotiated; rabbitmq-c is told 0 so that it never writes one itself */
+    struct gw_amqp_message *incoming; /* the delivery or return being read, frame by frame */
 };
 
 /* Channel 1 publishes (confirm mode) and consumes; channel 2 carries topology changes made while
@@ -220,9 +222,9 @@ static int run_plan(struct gw_amqp_conn *conn, struct gw_amqp_plan *plan, char *
     return GW_OK;
 }
 
-/* rabbitmq-c, told there is no heartbeat, reads the rest of a message it has begun without a
- * deadline: the kernel ends a connection that goes silent instead, within about two heartbeat
- * intervals, as rabbitmq-c's own heartbeat check would have (the loop's check covers the rest). */
+/* The kernel ends a connection that goes silent, within about two heartbeat intervals, as
+ * rabbitmq-c's own heartbeat check would have (rabbitmq-c is told there is none): a guard beside
+ * the loop's check (core/broker.c), which covers reads, for bytes written that are never acked. */
 static void keep_alive(int fd, int heartbeat_s)
 {
     if (heartbeat_s <= 0)
@@ -241,6 +243,7 @@ int gw_amqp_conn_open(const struct gw_amqp_setup *setup, double connect_timeout_
 {
     int status = GW_EBROKER;
     struct gw_amqp_conn *conn = xcalloc(1, sizeof(*conn));
+    conn->incoming = gw_amqp_message_new();
     struct timeval timeout = {
         .tv_sec = (time_t)connect_timeout_s,
         .tv_usec = (suseconds_t)((connect_timeout_s - (double)(time_t)connect_timeout_s) * 1e6)};
@@ -441,19 +444,6 @@ static int handle_method_frame(struct gw_amqp_conn *conn, const amqp_frame_t *fr
         events->confirmed(arg, nack->delivery_tag, nack->multiple, false);
         return GW_OK;
     }
-    case AMQP_BASIC_RETURN_METHOD: {
-        const amqp_basic_return_t *ret = frame->payload.method.decoded;
-        int reply_code = ret->reply_code;
-        /* The returned message's header and body follow the method frame; the broker sends them
-         * together, so this read finds them buffered. */
-        amqp_message_t message;
-        amqp_rpc_reply_t reply = amqp_read_message(conn->state, frame->channel, &message, 0);
-        if (check_reply(reply, "basic.return", err, errlen) != GW_OK)
-            return GW_EBROKER;
-        events->returned(arg, &message.properties, reply_code);
-        amqp_destroy_message(&message);
-        return GW_OK;
-    }
     case AMQP_CHANNEL_CLOSE_METHOD: {
         const amqp_channel_close_t *c = frame->payload.method.decoded;
         snprintf(err, errlen, "channel closed by the broker: %d %.*s", c->reply_code,
@@ -506,51 +496,68 @@ static bool more_buffered(struct gw_amqp_conn *conn)
     return amqp_frames_enqueued(conn->state) || amqp_data_in_buffer(conn->state);
 }
 
+/* A complete delivery or return, handed to events. */
+static void hand_out(struct gw_amqp_conn *conn, const struct gw_amqp_events *events, void *arg)
+{
+    const amqp_method_t *method = gw_amqp_message_method(conn->incoming);
+    const amqp_basic_properties_t *props = gw_amqp_message_props(conn->incoming);
+    if (method->id == AMQP_BASIC_RETURN_METHOD) {
+        const amqp_basic_return_t *ret = method->decoded;
+        events->returned(arg, props, ret->reply_code);
+        return;
+    }
+    const amqp_basic_deliver_t *deliver = method->decoded;
+    struct gw_amqp_delivery d = {
+        .consumer = consumer_of(conn, deliver->consumer_tag),
+        .exchange = deliver->exchange,
+        .routing_key = deliver->routing_key,
+        .delivery_tag = deliver->delivery_tag,
+        .props = props,
+        .body = gw_amqp_message_body(conn->incoming),
+    };
+    events->delivery(arg, &d);
+}
+
+/* One frame, as it comes: a frame of the message being read, the start of a message, or a method
+ * of its own. A message's frames are never waited for (core/amqp_message.h). */
+static int take_frame(struct gw_amqp_conn *conn, const amqp_frame_t *frame,
+                      const struct gw_amqp_events *events, void *arg, char *err, size_t errlen)
+{
+    if (frame->channel == CHANNEL && gw_amqp_message_pending(conn->incoming)) {
+        int status = gw_amqp_message_add(conn->incoming, frame, err, errlen);
+        if (status == GW_OK)
+            hand_out(conn, events, arg);
+        if (status != GW_AGAIN)
+            gw_amqp_message_end(conn->incoming);
+        return status == GW_AGAIN ? GW_OK : status;
+    }
+    if (frame->frame_type != AMQP_FRAME_METHOD)
+        return GW_OK; /* a stray header or body frame: nothing to do with it */
+    if (frame->channel == CHANNEL && (frame->payload.method.id == AMQP_BASIC_DELIVER_METHOD ||
+                                      frame->payload.method.id == AMQP_BASIC_RETURN_METHOD)) {
+        gw_amqp_message_begin(conn->incoming, frame);
+        return GW_OK;
+    }
+    return handle_method_frame(conn, frame, events, arg, err, errlen);
+}
+
 int gw_amqp_conn_drain(struct gw_amqp_conn *conn, const struct gw_amqp_events *events, void *arg,
                        char *err, size_t errlen)
 {
     struct timeval zero = {0, 0};
     for (;;) {
-        amqp_maybe_release_buffers(conn->state);
-        amqp_envelope_t envelope;
-        amqp_rpc_reply_t reply = amqp_consume_message(conn->state, &envelope, &zero, 0);
-        if (reply.reply_type == AMQP_RESPONSE_NORMAL) {
-            struct gw_amqp_delivery d = {
-                .consumer = consumer_of(conn, envelope.consumer_tag),
-                .exchange = envelope.exchange,
-                .routing_key = envelope.routing_key,
-                .delivery_tag = envelope.delivery_tag,
-                .props = &envelope.message.properties,
-                .body = envelope.message.body,
-            };
-            events->delivery(arg, &d);
-            amqp_destroy_envelope(&envelope);
-            if (!more_buffered(conn))
-                return GW_OK;
-            continue;
-        }
-        if (reply.reply_type != AMQP_RESPONSE_LIBRARY_EXCEPTION)
-            return check_reply(reply, "consume", err, errlen);
-        if (reply.library_error == AMQP_STATUS_TIMEOUT) {
-            /* Frames a synchronous call left buffered are not signalled by the socket again. */
-            if (amqp_frames_enqueued(conn->state) || amqp_data_in_buffer(conn->state))
-                continue;
-            return GW_OK;
-        }
-        if (reply.library_error != AMQP_STATUS_UNEXPECTED_STATE)
-            return check_reply(reply, "consume", err, errlen);
-        /* Not a delivery: consume_message put the frame back; take it and dispatch it. */
+        /* rabbitmq-c's buffers hold the frames of a message being read: kept until it ends. */
+        if (!gw_amqp_message_pending(conn->incoming))
+            amqp_maybe_release_buffers(conn->state);
         amqp_frame_t frame;
         int rc = amqp_simple_wait_frame_noblock(conn->state, &frame, &zero);
         if (rc == AMQP_STATUS_TIMEOUT)
-            return GW_OK;
+            return GW_OK; /* the rest comes with the socket's next readable event */
         if (rc != AMQP_STATUS_OK) {
             snprintf(err, errlen, "read: %s", amqp_error_string2(rc));
             return GW_EBROKER;
         }
-        if (frame.frame_type != AMQP_FRAME_METHOD)
-            continue; /* a stray header or body frame: nothing to do with it */
-        int status = handle_method_frame(conn, &frame, events, arg, err, errlen);
+        int status = take_frame(conn, &frame, events, arg, err, errlen);
         if (status != GW_OK || !more_buffered(conn))
             return status;
     }
@@ -668,5 +675,6 @@ void gw_amqp_conn_free(struct gw_amqp_conn *conn, bool polite)
     free(conn->consumers);
     free(conn->pending);
     gw_amqp_out_free(conn->out);
+    gw_amqp_message_free(conn->incoming);
     free(conn);
 }
