@@ -26,6 +26,14 @@ BASIC_DELIVER = (60, 60)
 BIG = 300 * 1024  # over RabbitMQ's frame_max (128 KiB): the body comes in three frames
 
 
+def shut_both(*sockets):
+    for s in sockets:
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
 class FrameRelay:
     """A TCP relay in front of the broker that reads the broker's side frame by frame. Armed with a
     point ("method", "header" or "body"), it passes the first reply whose body is at least
@@ -83,14 +91,11 @@ class FrameRelay:
                 dst.sendall(data)
         except OSError:
             pass
-        for s in (src, dst):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        shut_both(src, dst)
 
     def _frames(self, src, dst):
-        """The broker's side: whole frames, each passed on alone, unless held."""
+        """The broker's side, parsed into whole frames and passed on as far as the armed point
+        allows."""
         buf = b""
         queue = []  # (type, channel, payload, raw) of frames parsed and not yet passed on
         try:
@@ -108,11 +113,7 @@ class FrameRelay:
                 queue = self._forward(queue, dst)
         except OSError:
             pass
-        for s in (src, dst):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        shut_both(src, dst)
 
     def _find(self, queue):
         """Where the armed point falls in queue: ("cut", k) to pass k frames and then hold,
