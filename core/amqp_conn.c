@@ -523,7 +523,10 @@ static void hand_out(struct gw_amqp_conn *conn, const struct gw_amqp_events *eve
 static int take_frame(struct gw_amqp_conn *conn, const amqp_frame_t *frame,
                       const struct gw_amqp_events *events, void *arg, char *err, size_t errlen)
 {
-    if (frame->channel == CHANNEL && gw_amqp_message_pending(conn->incoming)) {
+    bool in_message = frame->channel == CHANNEL && gw_amqp_message_pending(conn->incoming);
+    bool channel_close = frame->frame_type == AMQP_FRAME_METHOD &&
+                         frame->payload.method.id == AMQP_CHANNEL_CLOSE_METHOD;
+    if (in_message && !channel_close) {
         int status = gw_amqp_message_add(conn->incoming, frame, err, errlen);
         if (status == GW_OK)
             hand_out(conn, events, arg);
@@ -531,6 +534,8 @@ static int take_frame(struct gw_amqp_conn *conn, const amqp_frame_t *frame,
             gw_amqp_message_end(conn->incoming);
         return status == GW_AGAIN ? GW_OK : status;
     }
+    if (in_message)
+        gw_amqp_message_end(conn->incoming); /* the broker closes the channel mid-message */
     if (frame->frame_type != AMQP_FRAME_METHOD)
         return GW_OK; /* a stray header or body frame: nothing to do with it */
     if (frame->channel == CHANNEL && (frame->payload.method.id == AMQP_BASIC_DELIVER_METHOD ||
@@ -546,9 +551,14 @@ int gw_amqp_conn_drain(struct gw_amqp_conn *conn, const struct gw_amqp_events *e
 {
     struct timeval zero = {0, 0};
     for (;;) {
-        /* rabbitmq-c's buffers hold the frames of a message being read: kept until it ends. */
-        if (!gw_amqp_message_pending(conn->incoming))
+        /* rabbitmq-c's buffers hold the frames of a message being read: its channel's are kept
+         * until it ends. */
+        if (!gw_amqp_message_pending(conn->incoming)) {
             amqp_maybe_release_buffers(conn->state);
+        } else {
+            amqp_maybe_release_buffers_on_channel(conn->state, 0);
+            amqp_maybe_release_buffers_on_channel(conn->state, TOPOLOGY);
+        }
         amqp_frame_t frame;
         int rc = amqp_simple_wait_frame_noblock(conn->state, &frame, &zero);
         if (rc == AMQP_STATUS_TIMEOUT)

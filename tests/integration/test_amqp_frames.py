@@ -6,8 +6,10 @@ host dies in between. enoki reads a message frame by frame as the frames arrive
 (core/amqp_message.h): the loop goes on serving everything else meanwhile, and the message is
 handed on once whole. Here a relay in front of the broker parses the broker's frames and holds
 everything after a chosen point of one large reply: after its method frame, after its content
-header, or after its first body frame (a body over frame_max comes in several). While the rest is
-held, /healthz and another call are answered; once released, the held call gets its whole reply.
+header, or after its first body frame (a body over frame_max comes in several), while the frames
+of the other channels go on. While the rest is held, /healthz is answered, and so is a websocket's
+subscription to a nameko event channel, whose binding's -ok comes on the topology channel, in the
+middle of the held message; once released, the held call gets its whole reply.
 """
 
 import re
@@ -20,6 +22,7 @@ import pytest
 
 from conftest import AMQP_URI, SCALE, SVC, Background, answered_within, http_request
 from test_resilience import broker_port, chaos_gateway
+from wsclient import WSClient
 
 FRAME_METHOD, FRAME_HEADER, FRAME_BODY = 1, 2, 3
 BASIC_DELIVER = (60, 60)
@@ -68,7 +71,6 @@ class FrameRelay:
     def release(self):
         with self.lock:
             self.point, self.holding = None, False
-            self.lock.notify_all()
 
     def _accept(self):
         while not self.stopping:
@@ -95,15 +97,20 @@ class FrameRelay:
 
     def _frames(self, src, dst):
         """The broker's side, parsed into whole frames and passed on as far as the armed point
-        allows."""
+        allows. Read with a short timeout, so that frames held are passed on soon after release()
+        even when the broker sends nothing more."""
         buf = b""
         queue = []  # (type, channel, payload, raw) of frames parsed and not yet passed on
+        src.settimeout(0.05)
         try:
             while True:
-                data = src.recv(65536)
-                if not data:
-                    break
-                buf += data
+                try:
+                    data = src.recv(65536)
+                    if not data:
+                        break
+                    buf += data
+                except socket.timeout:
+                    pass
                 while len(buf) >= 7:
                     ftype, channel, size = struct.unpack(">BHI", buf[:7])
                     if len(buf) < 8 + size:
@@ -133,9 +140,15 @@ class FrameRelay:
         return "pass", len(queue)
 
     def _forward(self, queue, dst):
-        """Passes on what queue may pass; returns the frames left waiting."""
+        """Passes on what queue may pass; returns the frames left waiting. While holding, only
+        channel 1's frames wait (the held reply's, and every later one on its channel, in order):
+        the connection's own (channel 0: heartbeats) and the topology channel's (2) go on, as the
+        broker may interleave them with a message's frames."""
         while queue:
             with self.lock:
+                if self.holding:
+                    dst.sendall(b"".join(f[3] for f in queue if f[1] != 1))
+                    return [f for f in queue if f[1] == 1]
                 action, k = self._find(queue) if self.point else ("pass", len(queue))
             dst.sendall(b"".join(f[3] for f in queue[:k]))
             queue = queue[k:]
@@ -144,7 +157,6 @@ class FrameRelay:
             with self.lock:
                 self.point, self.holding = None, True
                 self.lock.notify_all()
-                self.lock.wait_for(lambda: not self.holding)
         return queue
 
     def close(self):
@@ -185,7 +197,9 @@ def test_a_reply_whose_rest_is_late_does_not_hold_the_loop(peer, enoki, point):
                                                json_body={"kwargs": {"big": big, "point": point}}))
         assert relay.wait_holding(10 * SCALE), "the large reply did not come: {!r} {!r}".format(call.value, call.error)
         healthz_quickly(gw)
-        time.sleep(0.2)
+        ws = WSClient(gw.port, timeout=5 * SCALE)
+        frame = ws.call("subscribe", {"channel": "{}.held_{}".format(SVC, point)})
+        assert frame.get("success") is True, frame
         healthz_quickly(gw)
         assert call.is_alive(), "answered while its reply was held: {!r}".format(call.value)
         relay.release()
@@ -194,6 +208,8 @@ def test_a_reply_whose_rest_is_late_does_not_hold_the_loop(peer, enoki, point):
         assert resp.json()["kwargs"] == {"big": big, "point": point}
         # And the connection carries on: a reply after it is read as before.
         assert gw.get("/echo?value=after").status == 200
+        assert ws.call("get_subscriptions")["data"] == ["{}.held_{}".format(SVC, point)]
+        ws.close()
         gw.stop()
     finally:
         relay.close()
