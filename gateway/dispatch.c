@@ -91,8 +91,8 @@ static json_t *new_context(struct gw_request *req)
     json_t *context = gw_call_context_new(req->config, "http", lookup_header, req, req->call_id,
                                           sizeof(req->call_id));
     gw_auth_claims_to_context(auth->claims, auth->n_claims, req->claims, context);
-    if (req->traced)
-        gw_trace_to_context(&req->trace, context);
+    if (req->trace)
+        gw_trace_to_context(req->trace, context);
     return context;
 }
 

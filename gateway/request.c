@@ -101,7 +101,7 @@ void gw_request_response_headers(struct gw_request *req, gw_header_fn add, void 
 {
     struct gw_response *r = &req->response;
     for (size_t i = 0; i < r->n_headers; i++)
-        if (!req->traced || strcasecmp(r->headers[i].name, "traceparent") != 0)
+        if (!req->trace || strcasecmp(r->headers[i].name, "traceparent") != 0)
             add(ctx, r->headers[i].name, r->headers[i].value);
     if (r->content_type)
         add(ctx, "Content-Type", r->content_type);
@@ -114,15 +114,15 @@ void gw_request_response_headers(struct gw_request *req, gw_header_fn add, void 
         snprintf(seconds, sizeof(seconds), "%d", r->retry_after);
         add(ctx, "Retry-After", seconds);
     }
-    if (req->rate_policy[0])
-        add(ctx, "RateLimit-Policy", req->rate_policy);
-    if (req->rate_limit[0])
-        add(ctx, "RateLimit", req->rate_limit);
+    if (req->rate && req->rate->policy[0])
+        add(ctx, "RateLimit-Policy", req->rate->policy);
+    if (req->rate && req->rate->limit[0])
+        add(ctx, "RateLimit", req->rate->limit);
     if (req->call_id[0])
         add(ctx, "X-Call-Id", req->call_id);
-    if (req->traced) {
+    if (req->trace) {
         char traceparent[GW_TRACEPARENT_LEN + 1];
-        gw_trace_format(&req->trace, traceparent);
+        gw_trace_format(req->trace, traceparent);
         add(ctx, "traceparent", traceparent);
     }
     if (req->config->cors.enabled) /* else no header of the request is looked up for it */
@@ -159,8 +159,8 @@ void gw_request_finish(struct gw_request *req, bool client_gone)
         .status = req->response.status,
         .duration_ms = ms,
         .call_id = req->call_id[0] ? req->call_id : NULL,
-        .trace_id = req->traced ? req->trace.trace_id : NULL,
-        .span_id = req->traced ? req->trace.span_id : NULL,
+        .trace_id = req->trace ? req->trace->trace_id : NULL,
+        .span_id = req->trace ? req->trace->span_id : NULL,
         .client_gone = client_gone,
     };
     gw_log_access(&access);
@@ -189,5 +189,7 @@ void gw_request_free(struct gw_request *req)
     free(req->body);
     free(req->raw_uri);
     free(req->headers);
+    free(req->trace);
+    free(req->rate);
     free(req);
 }

@@ -59,6 +59,14 @@ enum gw_target {
 
 struct gw_request;
 
+/* The RateLimit-Policy and RateLimit values a response carries. Apart from the request record,
+ * like its span, so that the record stays under 1 KiB: malloc's thread cache serves it, where a
+ * larger one took its slow path each request (bench/README.md, "the request record"). */
+struct gw_rate_headers {
+    char policy[512];
+    char limit[GW_RATE_ITEM_LEN + 48];
+};
+
 /* The transport's writer: req->response is ready (a call has ended); send it. */
 typedef void (*gw_respond_fn)(struct gw_request *req);
 
@@ -103,19 +111,16 @@ struct gw_request {
     json_t *claims;
     char call_id[160];
     uint64_t start_ns;
-    /* enoki's span under GATEWAY.trace_context (the trace stage): in the call's context data, the
-     * response's traceparent and the access line. */
-    bool traced;
-    struct gw_trace trace;
+    /* enoki's span under GATEWAY.trace_context (the trace stage; owned, NULL when it is off): in
+     * the call's context data, the response's traceparent and the access line. */
+    struct gw_trace *trace;
     /* Idempotent retries (gateway/idempotency.h): the entry this request leads (its call makes
      * the entry's response) or is parked behind, and the links of the entry's parked requests. */
     struct gw_idem_entry *idem_entry;
     bool idem_lead;
     struct gw_request *idem_prev, *idem_next;
-    /* The rate limits that covered it (gateway/stage_rate_limit.c): the RateLimit-Policy and
-     * RateLimit values its response carries; "" when none did. */
-    char rate_policy[512];
-    char rate_limit[GW_RATE_ITEM_LEN + 48];
+    /* The rate limits that covered it (gateway/stage_rate_limit.c; owned, NULL when none did). */
+    struct gw_rate_headers *rate;
 };
 
 /* A new request on env's current generation, counted in flight. peer and the fields added later

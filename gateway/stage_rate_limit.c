@@ -4,6 +4,7 @@
 #include "gateway/stages.h"
 
 #include "core/status.h"
+#include "core/xalloc.h"
 #include "gateway/http_metrics.h"
 #include "gateway/limiter.h"
 #include "routes/http_mode.h"
@@ -66,8 +67,10 @@ bool gw_stage_rate_limit(struct gw_request *req)
     client_address(req, &subject);
     struct gw_rate_verdict v;
     gw_limiter_take(req->env->limiter, limits, mask, &subject, &v);
-    gw_rate_policy_header(limits, mask, req->rate_policy, sizeof(req->rate_policy));
-    gw_rate_limit_header(&v, req->rate_limit, sizeof(req->rate_limit));
+    if (!req->rate)
+        req->rate = xcalloc(1, sizeof(*req->rate));
+    gw_rate_policy_header(limits, mask, req->rate->policy, sizeof(req->rate->policy));
+    gw_rate_limit_header(&v, req->rate->limit, sizeof(req->rate->limit));
     if (!v.limited)
         return false;
     char message[160];

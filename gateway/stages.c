@@ -2,6 +2,7 @@
 
 #include "core/random.h"
 #include "core/util.h"
+#include "core/xalloc.h"
 #include "routes/http_mode.h"
 
 #include <stdio.h>
@@ -57,8 +58,9 @@ bool gw_stage_trace(struct gw_request *req)
         return false;
     unsigned char entropy[GW_TRACE_RANDOM_LEN];
     gw_random_fill(entropy, sizeof(entropy));
-    gw_trace_begin(req->headers, req->n_headers, entropy, &req->trace);
-    req->traced = true;
+    if (!req->trace)
+        req->trace = xcalloc(1, sizeof(*req->trace));
+    gw_trace_begin(req->headers, req->n_headers, entropy, req->trace);
     return false;
 }
 

@@ -51,6 +51,8 @@ static void teardown(struct fixture *f)
 {
     gw_response_clear(&f->req.response);
     free(f->req.headers);
+    free(f->req.trace);
+    free(f->req.rate);
     gw_generation_unref(f->req.gen);
     gw_generation_unref(f->env.current);
 }
@@ -103,13 +105,13 @@ START_TEST(trace_on_by_default_off_when_asked)
     struct fixture f;
     setup(&f, "{}", "GET");
     ck_assert(!gw_stage_trace(&f.req));
-    ck_assert(f.req.traced);
+    ck_assert_ptr_nonnull(f.req.trace);
     teardown(&f);
     setup(&f, "GATEWAY:\n  trace_context: false\n", "GET");
     gw_request_add_field(&f.req, "traceparent",
                          "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
     ck_assert(!gw_stage_trace(&f.req));
-    ck_assert(!f.req.traced);
+    ck_assert_ptr_null(f.req.trace);
     ck_assert(!f.req.responded);
     teardown(&f);
 }
@@ -123,25 +125,25 @@ START_TEST(trace_continues_or_starts)
                          "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
     gw_request_add_field(&f.req, "tracestate", "congo=t61rcWkgMzE");
     ck_assert(!gw_stage_trace(&f.req));
-    ck_assert(f.req.traced);
+    ck_assert_ptr_nonnull(f.req.trace);
     ck_assert(!f.req.responded);
-    ck_assert_str_eq(f.req.trace.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
-    ck_assert_str_eq(f.req.trace.parent_id, "00f067aa0ba902b7");
-    ck_assert_str_ne(f.req.trace.span_id, "00f067aa0ba902b7");
-    ck_assert_uint_eq(strlen(f.req.trace.span_id), 16);
-    ck_assert_str_eq(f.req.trace.tracestate, "congo=t61rcWkgMzE");
+    ck_assert_str_eq(f.req.trace->trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+    ck_assert_str_eq(f.req.trace->parent_id, "00f067aa0ba902b7");
+    ck_assert_str_ne(f.req.trace->span_id, "00f067aa0ba902b7");
+    ck_assert_uint_eq(strlen(f.req.trace->span_id), 16);
+    ck_assert_str_eq(f.req.trace->tracestate, "congo=t61rcWkgMzE");
     char first_span[17];
-    memcpy(first_span, f.req.trace.span_id, sizeof(first_span));
+    memcpy(first_span, f.req.trace->span_id, sizeof(first_span));
     teardown(&f);
 
     /* Each request a span of its own; none sent: a new trace. */
     setup(&f, TRACED, "GET");
     ck_assert(!gw_stage_trace(&f.req));
-    ck_assert(f.req.traced);
-    ck_assert_str_ne(f.req.trace.span_id, first_span);
-    ck_assert_str_ne(f.req.trace.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
-    ck_assert_str_eq(f.req.trace.parent_id, "");
-    ck_assert_uint_eq(f.req.trace.flags, 0);
+    ck_assert_ptr_nonnull(f.req.trace);
+    ck_assert_str_ne(f.req.trace->span_id, first_span);
+    ck_assert_str_ne(f.req.trace->trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+    ck_assert_str_eq(f.req.trace->parent_id, "");
+    ck_assert_uint_eq(f.req.trace->flags, 0);
     teardown(&f);
 }
 END_TEST
@@ -335,24 +337,23 @@ START_TEST(rate_limit_over_and_under)
     for (int left = 1; left >= 0; left--) {
         ck_assert(!rate_limited(&f, limiter, 0, &peer));
         ck_assert(!f.req.responded);
-        ck_assert_str_eq(f.req.rate_policy, "\"two\";q=2;w=120");
+        ck_assert_str_eq(f.req.rate->policy, "\"two\";q=2;w=120");
         char expected[64];
         snprintf(expected, sizeof(expected), "\"two\";r=%d;t=60", left);
-        ck_assert_str_eq(f.req.rate_limit, expected);
+        ck_assert_str_eq(f.req.rate->limit, expected);
     }
     ck_assert(rate_limited(&f, limiter, 0, &peer));
     ck_assert(f.req.responded);
     assert_error(&f.req.response, 429, "rate_limited",
                  "rate limit 'two' reached (GATEWAY.rate_limits); retry in 60 s");
     ck_assert_int_eq(f.req.response.retry_after, 60);
-    ck_assert_str_eq(f.req.rate_limit, "\"two\";r=0;t=60");
+    ck_assert_str_eq(f.req.rate->limit, "\"two\";r=0;t=60");
     teardown(&f);
 
     /* A route no limit covers, and enoki's own paths, pass without a header. */
     setup(&f, RATE, "GET");
     ck_assert(!rate_limited(&f, limiter, 1, &peer));
-    ck_assert_str_eq(f.req.rate_policy, "");
-    ck_assert_str_eq(f.req.rate_limit, "");
+    ck_assert_ptr_null(f.req.rate); /* no RateLimit headers */
     f.req.target = GW_TARGET_NONE;
     ck_assert(!gw_stage_rate_limit(&f.req));
     teardown(&f);
