@@ -134,8 +134,17 @@ describe("the status page (GATEWAY.status_path)", { timeout: 60000 }, () => {
     );
     assert.ok(Number(await cell("rate")) > 0, `rate ${await cell("rate")}`);
     assert.notEqual(await cell("p50"), "–");
-    const fail = await page.evaluate(() => document.querySelector('#routes tr[data-key="GET /fail"] .errors')?.textContent);
-    assert.match(fail ?? "", /^3 \(100(\.0)?%\)$/);
+    // The failures came after the echoes: the poll that showed the echoes may predate them.
+    const failErrors = () =>
+      page.evaluate(() => document.querySelector('#routes tr[data-key="GET /fail"] .errors')?.textContent);
+    await page
+      .waitForFunction(
+        () => /^3 /.test(document.querySelector('#routes tr[data-key="GET /fail"] .errors')?.textContent ?? ""),
+        null,
+        { timeout: 10000 },
+      )
+      .catch(() => {}); // the assertion below says what the page showed
+    assert.match((await failErrors()) ?? "", /^3 \(100(\.0)?%\)$/);
     // The charts: canvases drawn by the page itself, a sparkline per route.
     const drawn = await page.evaluate(() => {
       const c = document.getElementById("chart-http");
