@@ -114,10 +114,12 @@ void gw_request_response_headers(struct gw_request *req, gw_header_fn add, void 
         snprintf(seconds, sizeof(seconds), "%d", r->retry_after);
         add(ctx, "Retry-After", seconds);
     }
-    if (req->rate && req->rate->policy[0])
-        add(ctx, "RateLimit-Policy", req->rate->policy);
-    if (req->rate && req->rate->limit[0])
-        add(ctx, "RateLimit", req->rate->limit);
+    if (req->rate) { /* a value that did not fit its buffer is "": left out */
+        if (req->rate->policy[0])
+            add(ctx, "RateLimit-Policy", req->rate->policy);
+        if (req->rate->limit[0])
+            add(ctx, "RateLimit", req->rate->limit);
+    }
     if (req->call_id[0])
         add(ctx, "X-Call-Id", req->call_id);
     if (req->trace) {

@@ -12,7 +12,6 @@ subscription to a nameko event channel, whose binding's -ok comes on the topolog
 middle of the held message; once released, the held call gets its whole reply.
 """
 
-import re
 import socket
 import struct
 import threading
@@ -20,8 +19,8 @@ import time
 
 import pytest
 
-from conftest import AMQP_URI, SCALE, SVC, Background, answered_within, http_request
-from test_resilience import broker_port, chaos_gateway
+from conftest import SCALE, SVC, Background, answered_within, http_request
+from test_resilience import broker_port, broker_uri_via, chaos_gateway
 from wsclient import WSClient
 
 FRAME_METHOD, FRAME_HEADER, FRAME_BODY = 1, 2, 3
@@ -58,7 +57,7 @@ class FrameRelay:
         threading.Thread(target=self._accept, daemon=True).start()
 
     def uri(self):
-        return re.sub(r"@([^:/]+)(:\d+)?", "@127.0.0.1:{}".format(self.port), AMQP_URI, count=1)
+        return broker_uri_via(self.port)
 
     def arm(self, point, min_body):
         with self.lock:

@@ -141,7 +141,7 @@ class Relay(threading.Thread):
         self.start()
 
     def uri(self):
-        return re.sub(r"@([^:/]+)(:\d+)?", "@127.0.0.1:{}".format(self.port), AMQP_URI, count=1)
+        return broker_uri_via(self.port)
 
     def _drop_all(self):
         for s in list(self.peers):
@@ -472,6 +472,11 @@ def test_a_broker_down_at_start_fails_calls_at_once(tmp_path, enoki):
         gw.stop()
     finally:
         relay.close()
+
+
+def broker_uri_via(port):
+    """AMQP_URI with its host and port replaced by a relay's on 127.0.0.1."""
+    return re.sub(r"@([^:/]+)(:\d+)?", "@127.0.0.1:{}".format(port), AMQP_URI, count=1)
 
 
 def broker_port():
