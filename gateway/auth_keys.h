@@ -2,8 +2,8 @@
  *
  * Reading is bounded (GW_JWKS_MAX_BYTES): the file is a config input, and a runaway one must fail
  * with a reason rather than grow the process. At start-up a file that does not read or parse is a
- * config error; re-reading it (SIGHUP, an unknown kid) will keep the old set on failure (not wired
- * yet: this module only reads).
+ * config error; when gateway/authn reads it again (SIGHUP, an unknown kid), a failure keeps the
+ * old set. This module only reads.
  */
 #ifndef ENOKI_AUTH_KEYS_H
 #define ENOKI_AUTH_KEYS_H
