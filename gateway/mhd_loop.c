@@ -385,6 +385,15 @@ void gw_mhd_loop_close(struct gw_mhd_loop *d)
     uv_poll_stop(&d->poll);
     uv_timer_stop(&d->timer);
     uv_timer_stop(&d->sweep);
+    /* libmicrohttpd 0.9.75 aborts the process when it is stopped with a connection still
+     * suspended (a request waiting for its call, at a second SIGTERM or a drain's last deadline).
+     * Resumed, each is closed with the others: its request ends as its client's going would. */
+    for (struct gw_mhd_conn *c = d->conns; c; c = c->next) {
+        const union MHD_ConnectionInfo *suspended =
+            MHD_get_connection_info(c->connection, MHD_CONNECTION_INFO_CONNECTION_SUSPENDED);
+        if (suspended && suspended->suspended)
+            MHD_resume_connection(c->connection);
+    }
     MHD_stop_daemon(d->daemon); /* closes the connections: their records go with them */
     uv_close((uv_handle_t *)&d->poll, on_closed);
     uv_close((uv_handle_t *)&d->timer, on_closed);

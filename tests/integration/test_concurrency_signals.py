@@ -1,6 +1,7 @@
 """Many calls at once, a slow call that must not block the others, SIGTERM/SIGINT, the access log."""
 
 import http.client
+import json
 import random
 import re
 import signal
@@ -80,6 +81,33 @@ def test_sigterm_lets_calls_in_flight_finish(peer, spy, enoki):
     rc = gw.wait()
     assert rc == 0, gw.stderr_text()
     assert time.monotonic() - sent < 5 * SCALE
+
+
+def test_second_sigterm_with_a_call_suspended_in_libmicrohttpd(peer, spy, enoki):
+    """A request libmicrohttpd reads (Expect: 100-continue) waits for its call on a suspended
+    connection; a second SIGTERM stops at once. libmicrohttpd 0.9.75 aborts a process that stops
+    it with a connection still suspended (it used to: exit -6, no polite close of the broker
+    connection); enoki resumes it first, and the connection is closed with the others."""
+    gw = enoki(routes=[route("/slow", SVC + ".slow", timeout=30, methods=["GET", "POST"])],
+               ready_path="/slow?seconds=0")
+    seen = spy(SVC + ".slow")
+    body = json.dumps({"seconds": 3 * SCALE, "value": "cut"}).encode()
+    sock = socket.create_connection(("127.0.0.1", gw.port), timeout=10 * SCALE)
+    sock.sendall(b"POST /slow HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 b"Expect: 100-continue\r\nContent-Length: " + str(len(body)).encode() +
+                 b"\r\n\r\n")
+    assert sock.recv(100).startswith(b"HTTP/1.1 100 ")
+    sock.sendall(body)
+    seen.get()  # the call is in flight, its connection suspended
+    gw.send_signal(signal.SIGTERM)
+    time.sleep(0.2 * SCALE)
+    assert "answering 1 request(s) in flight" in gw.stderr_text()
+    start = time.monotonic()
+    gw.stop()  # the second signal; asserts exit status 0 and no sanitizer report
+    assert time.monotonic() - start < 5 * SCALE
+    assert "stopping now" in gw.stderr_path.read_text()
+    assert sock.recv(100) == b"", "a request cut by the stop got bytes"
+    sock.close()
 
 
 def test_sigint_exits_cleanly(peer, enoki):
