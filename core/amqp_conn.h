@@ -82,7 +82,7 @@ int gw_amqp_conn_drain(struct gw_amqp_conn *conn, const struct gw_amqp_events *e
 /* Publishes on the confirm channel; *delivery_tag receives the tag the broker's ack will carry.
  * The frames are only queued: gw_amqp_conn_flush_some sends everything queued in one write (the
  * loop does it once per pass, so the publishes of one pass share a syscall). Returns GW_OK, or
- * GW_EBROKER when the message cannot be framed. */
+ * GW_EFRAME with the reason in err when the message cannot be framed (nothing is queued). */
 int gw_amqp_conn_publish(struct gw_amqp_conn *conn, const char *exchange, const char *routing_key,
                          bool mandatory, const amqp_basic_properties_t *props, const void *body,
                          size_t len, uint64_t *delivery_tag, char *err, size_t errlen);

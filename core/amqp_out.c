@@ -146,7 +146,7 @@ int gw_amqp_out_publish(struct gw_amqp_out *out, amqp_channel_t channel, size_t 
 too_big:
     out->len = rollback;
     snprintf(err, errlen, "publish: %s", amqp_error_string2(n));
-    return GW_EBROKER;
+    return GW_EFRAME;
 }
 
 void gw_amqp_out_beat(struct gw_amqp_out *out, uint64_t interval_ms)

@@ -22,7 +22,8 @@ int gw_amqp_out_method(struct gw_amqp_out *out, amqp_channel_t channel, amqp_met
                        void *decoded);
 
 /* Queues basic.publish with its content header and body frames of at most frame_max bytes.
- * GW_OK, or GW_EBROKER with the reason in err when it cannot be framed (nothing queued then). */
+ * GW_OK, or GW_EFRAME with the reason in err when it cannot be framed (a name over 255 bytes,
+ * properties over a frame): nothing is queued then, and the connection is unharmed. */
 int gw_amqp_out_publish(struct gw_amqp_out *out, amqp_channel_t channel, size_t frame_max,
                         const amqp_basic_publish_t *method, const amqp_basic_properties_t *props,
                         const void *body, size_t len, char *err, size_t errlen);

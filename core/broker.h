@@ -104,9 +104,9 @@ uint64_t gw_broker_generation(const struct gw_broker *broker);
 
 /* Publishes on the confirm channel (sent at the end of the loop pass). With key (not NULL, at most
  * GW_BROKER_KEY_MAX - 1 bytes: the message's message_id when it has one, else its correlation_id)
- * user (gw_broker_add_user's number) is told of its return and confirm. Returns GW_OK, or
- * GW_EBROKER when not connected or when the message cannot be sent (the connection is then let
- * go: every user is told down). */
+ * user (gw_broker_add_user's number) is told of its return and confirm. Returns GW_OK, GW_EBROKER
+ * when not connected, or GW_EFRAME when the message cannot be framed (a name over 255 bytes,
+ * properties over a frame): nothing is sent then, and the connection carries on. */
 int gw_broker_publish(struct gw_broker *broker, const struct gw_broker_message *message, int user,
                       const char *key);
 

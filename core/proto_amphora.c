@@ -105,19 +105,24 @@ static int prepare(void *state, struct gw_broker *broker, int user,
     /* First use (or a retry): the request exchange, then the response exchange with the binding
      * of enoki's reply queue to it; both reported in order. */
     char *exchange = request_exchange(s->name), *response = response_exchange(s->name);
-    int status =
-        gw_broker_bind(broker, user, NULL, exchange, "", s->fanout ? "fanout" : "direct", false);
+    int status = GW_EINVAL;
+    if (strlen(response) <= GW_AMQP_NAME_MAX) /* the longer of the two: neither is sent if over */
+        status = gw_broker_bind(broker, user, NULL, exchange, "", s->fanout ? "fanout" : "direct",
+                                false);
     if (status == GW_OK)
         status =
             gw_broker_bind(broker, user, a->reply_queue, response, a->reply_key, "direct", false);
+    if (status == GW_EINVAL)
+        snprintf(why, whylen,
+                 "the service's name is too long: its AMQP exchange would be %zu bytes, over "
+                 "AMQP's %d",
+                 strlen(response), GW_AMQP_NAME_MAX);
+    else if (status != GW_OK)
+        snprintf(why, whylen, "the broker connection was lost");
     free(exchange);
     free(response);
-    if (status != GW_OK) {
-        snprintf(why, whylen,
-                 status == GW_EINVAL ? "the service name is too long for AMQP"
-                                     : "the broker connection was lost");
-        return GW_EBROKER;
-    }
+    if (status != GW_OK)
+        return status == GW_EINVAL ? GW_EFRAME : GW_EBROKER;
     s->state = DECLARING;
     s->reports_due = 2;
     return GW_AGAIN;

@@ -189,9 +189,26 @@ static void fail_all(struct gw_rpc *rpc, int status, const char *detail)
     fail_parked(rpc, status, detail);
 }
 
+/* Whether the AMQP names a call was encoded with fit AMQP's short strings; why says which does
+ * not. Checked before anything is sent: rabbitmq-c would refuse to encode the publish. */
+static bool names_fit(const struct gw_rpc_call *call, char *why, size_t whylen)
+{
+    const struct gw_proto_request *r = &call->request;
+    size_t exchange = strlen(r->exchange), key = strlen(r->routing_key);
+    if (exchange <= GW_AMQP_NAME_MAX && key <= GW_AMQP_NAME_MAX)
+        return true;
+    /* The target is cut: it may be what is too long. */
+    snprintf(why, whylen, "%.48s%s cannot be called: its AMQP %s would be %zu bytes, over AMQP's %d",
+             call->target, strlen(call->target) > 48 ? "..." : "",
+             key > GW_AMQP_NAME_MAX ? "routing key" : "exchange",
+             key > GW_AMQP_NAME_MAX ? key : exchange, GW_AMQP_NAME_MAX);
+    return false;
+}
+
 /* Sends a call and files it for its reply; what was encoded for it goes. GW_AGAIN: its protocol
- * is not ready for it yet (nothing sent, nothing filed, still encoded). On failure the call is in
- * no list (its caller ends it) with why. */
+ * is not ready for it yet (nothing sent, nothing filed, still encoded). On failure (GW_EBROKER,
+ * or GW_EFRAME: the call does not fit in an AMQP message) the call is in no list (its caller ends
+ * it) with why. */
 static int publish_call(struct gw_rpc *rpc, struct gw_rpc_call *call, uint64_t expiration_ms,
                         char *why, size_t whylen)
 {
@@ -220,12 +237,17 @@ static int publish_call(struct gw_rpc *rpc, struct gw_rpc_call *call, uint64_t e
         };
         status = gw_broker_publish(rpc->broker, &message, rpc->user, call->id);
         recycle_amqp_pool(&rpc->header_pool);
+        if (status == GW_EFRAME)
+            snprintf(why, whylen,
+                     "the call to %s does not fit in an AMQP message: its properties (the context "
+                     "headers among them) are over the broker's frame size",
+                     call->target);
     }
     gw_proto_request_clear(&call->request);
     json_decref(call->context);
     call->context = NULL;
     if (status != GW_OK)
-        return GW_EBROKER;
+        return status == GW_EFRAME ? GW_EFRAME : GW_EBROKER;
     size_t b = bucket_of(call->id);
     call->next = rpc->buckets[b];
     rpc->buckets[b] = call;
@@ -328,12 +350,10 @@ static void send_parked(struct gw_rpc *rpc)
         char why[256];
         uint64_t left_ms = uv_timer_get_due_in(&call->deadline);
         int status = publish_call(rpc, call, left_ms > 0 ? left_ms : 1, why, sizeof(why));
-        if (status == GW_AGAIN) {
+        if (status == GW_AGAIN)
             park(rpc, call);
-        } else if (status != GW_OK) {
-            rpc->pending++; /* finish_call counts it out */
-            finish_call(call, GW_EBROKER, NULL, NULL, why);
-        }
+        else if (status != GW_OK)
+            finish_call(call, status, NULL, NULL, why); /* counted out above */
     }
 }
 
@@ -462,16 +482,22 @@ static const struct gw_proto *proto_for(const struct gw_rpc *rpc, enum gw_protoc
 }
 
 int gw_rpc_call(struct gw_rpc *rpc, const struct gw_rpc_request *request, gw_rpc_done_fn done,
-                void *arg, struct gw_rpc_call **out)
+                void *arg, struct gw_rpc_call **out, char *why, size_t whylen)
 {
-    if (rpc->closing || gw_broker_closing(rpc->broker))
+    if (rpc->closing || gw_broker_closing(rpc->broker)) {
+        snprintf(why, whylen, "shutting down");
         return GW_ESHUTDOWN;
+    }
     /* Behind an alarm a publish would wait for minutes: refused now, to be retried. */
-    if (gw_broker_blocked(rpc->broker))
+    if (gw_broker_blocked(rpc->broker)) {
+        snprintf(why, whylen, "blocked");
         return GW_EBLOCKED;
+    }
     bool wait_for_broker = gw_broker_starting(rpc->broker);
-    if (!gw_broker_ready(rpc->broker) && !wait_for_broker)
+    if (!gw_broker_ready(rpc->broker) && !wait_for_broker) {
+        snprintf(why, whylen, "not connected");
         return GW_EBROKER;
+    }
 
     struct gw_rpc_call *call = xcalloc(1, sizeof(*call));
     call->rpc = rpc;
@@ -492,14 +518,16 @@ int gw_rpc_call(struct gw_rpc *rpc, const struct gw_rpc_request *request, gw_rpc
     double ms = ceil(request->timeout_s * 1000.0);
     if (ms < 1)
         ms = 1;
-    char why[256];
-    int status =
-        wait_for_broker ? GW_AGAIN : publish_call(rpc, call, (uint64_t)ms, why, sizeof(why));
+    if (!names_fit(call, why, whylen)) {
+        free_call_memory(call);
+        return GW_EFRAME;
+    }
+    int status = wait_for_broker ? GW_AGAIN : publish_call(rpc, call, (uint64_t)ms, why, whylen);
     if (status == GW_AGAIN) {
         park(rpc, call);
     } else if (status != GW_OK) {
         free_call_memory(call);
-        return GW_EBROKER;
+        return status;
     }
     call->started_ns = gw_now_ns();
     if (rpc->metrics)

@@ -42,8 +42,8 @@ struct gw_rpc_request {
 };
 
 /* Called on the loop thread when a call ends. status is GW_OK (result set), GW_EREMOTE (error set:
- * the nameko error object), GW_EUNKNOWN_SERVICE, GW_ETIMEOUT, GW_EBROKER, GW_EBADREPLY or
- * GW_ESHUTDOWN; detail is a human-readable reason (never NULL). result and error are borrowed for
+ * the nameko error object), GW_EUNKNOWN_SERVICE, GW_ETIMEOUT, GW_EBROKER, GW_EBADREPLY,
+ * GW_ESHUTDOWN or GW_EFRAME (a call that waited for the broker, then did not fit); detail is a human-readable reason (never NULL). result and error are borrowed for
  * the call. */
 typedef void (*gw_rpc_done_fn)(void *arg, int status, const json_t *result, const json_t *error,
                                const char *detail);
@@ -75,11 +75,13 @@ bool gw_rpc_ready(const struct gw_rpc *rpc);
 bool gw_rpc_node(const struct gw_rpc *rpc, char *buf, size_t len);
 
 /* Publishes a call. Returns GW_OK and (if out is not NULL) a borrowed handle valid until done runs
- * or the call is cancelled; or GW_EBROKER / GW_ESHUTDOWN at once (done is then never called). While
- * the first connection attempt is under way the call waits for it, unsent; it ends GW_EBROKER if
- * the attempt fails or its deadline comes first. */
+ * or the call is cancelled; or at once (done is then never called, nothing was sent) GW_EBROKER,
+ * GW_EBLOCKED, GW_ESHUTDOWN, or GW_EFRAME (the call does not fit in an AMQP message: a routing key
+ * or exchange name over 255 bytes, properties over a frame), with a reason in why. While the first
+ * connection attempt is under way the call waits for it, unsent; it ends GW_EBROKER if the attempt
+ * fails or its deadline comes first. */
 int gw_rpc_call(struct gw_rpc *rpc, const struct gw_rpc_request *request, gw_rpc_done_fn done,
-                void *arg, struct gw_rpc_call **out);
+                void *arg, struct gw_rpc_call **out, char *why, size_t whylen);
 
 /* Forgets a call whose caller has gone: done will not be called; a late reply is dropped. */
 void gw_rpc_cancel(struct gw_rpc_call *call);

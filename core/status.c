@@ -26,6 +26,7 @@ static const struct status_text status_texts[] = {
     {GW_EDUPLICATE, "duplicate_route", "two routes with the same rule and method"},
     {GW_EFORBIDDEN, "forbidden", "the target is not exposed"},
     {GW_EARGS, "bad_arguments", "invalid call arguments"},
+    {GW_EFRAME, "not_sendable", "the call does not fit in an AMQP message"},
     {GW_EJSON, "bad_json", "the body is not valid JSON"},
     {GW_EMEDIA, "unsupported_media_type", "the body's Content-Type is not JSON"},
     {GW_EBROKER, "broker_unavailable", "the message broker is unreachable"},

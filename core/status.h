@@ -31,6 +31,8 @@ enum gw_status {
     GW_EARGS = -30,  /* an argument is given twice or has a bad shape */
     GW_EJSON = -31,  /* the body is not valid JSON */
     GW_EMEDIA = -32, /* the body's Content-Type is not JSON */
+    GW_EFRAME = -33, /* the call does not fit AMQP's framing (a name over 255 bytes, properties
+                      * over a frame): nothing was sent */
 
     /* RPC */
     GW_EBROKER = -40,          /* the broker cannot be reached */

@@ -123,15 +123,11 @@ static void publish_call(struct gw_request *req, const json_t *args, const json_
         .routing_key = routing_key,
         .collect = req->route ? req->route->collect : 0,
     };
-    int status = gw_rpc_call(req->env->rpc, &call, on_call_done, req, &req->call);
-    if (status != GW_OK) {
-        /* Answered now, as if the call had ended at once. */
-        on_call_done_now(req, status,
-                         status == GW_EBROKER    ? "not connected"
-                         : status == GW_EBLOCKED ? "blocked"
-                                                 : "shutting down");
-        return;
-    }
+    char why[256];
+    int status =
+        gw_rpc_call(req->env->rpc, &call, on_call_done, req, &req->call, why, sizeof(why));
+    if (status != GW_OK)
+        on_call_done_now(req, status, why); /* answered now, as if the call had ended at once */
 }
 
 static const char *content_type_of(struct gw_request *req)

@@ -494,12 +494,12 @@ static bool start_call(struct client *c, const struct gw_ws_request *r)
         call.fanout = speaks->fanout;
     }
     c->call_correlation_id = json_incref(r->correlation_id);
-    int status = gw_rpc_call(c->hub->rpc, &call, on_call_done, c, &c->call);
+    char why[256];
+    int status = gw_rpc_call(c->hub->rpc, &call, on_call_done, c, &c->call, why, sizeof(why));
     c->frame_failed = status != GW_OK;
     if (status != GW_OK) {
-        send_error_take(
-            c, gw_ws_call_failure(status, "not connected", c->call_target, config->rpc_timeout),
-            r->correlation_id);
+        send_error_take(c, gw_ws_call_failure(status, why, c->call_target, config->rpc_timeout),
+                        r->correlation_id);
         json_decref(c->call_correlation_id);
         c->call_correlation_id = NULL;
         c->call = NULL;

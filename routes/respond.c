@@ -22,6 +22,7 @@ static const struct gw_outcome outcomes[] = {
     {GW_EARGS, 400, "GatewayError", "enoki.GatewayError"},
     {GW_EJSON, 400, "GatewayError", "enoki.GatewayError"},
     {GW_EMEDIA, 415, "GatewayError", "enoki.GatewayError"},
+    {GW_EFRAME, 400, "GatewayError", "enoki.GatewayError"},
     {GW_EBROKER, 503, "BrokerUnavailable", "enoki.BrokerUnavailable"},
     {GW_EUNKNOWN_SERVICE, 503, "UnknownService", "nameko.exceptions.UnknownService"},
     {GW_ETIMEOUT, 504, "RpcTimeout", "nameko.exceptions.RpcTimeout"},

@@ -307,15 +307,24 @@ def test_a_broker_restart_declares_and_binds_again(tls_node, tmp_path):
 
 def test_an_exchange_declared_otherwise_is_a_clear_503(amphora, tmp_path):
     """SM's request exchange is a direct one; a gateway that says SM is a fanout service gets the
-    broker's 406 for its declaration: the call ends 503 naming it, the connection goes on."""
-    g = Enoki(tmp_path, text=config("@PORT@", name=GWNAME + "mis", sm_fanout=True),
-              ready_path="/alerts/first")
+    broker's 406 for its declaration: the call ends 503 naming it, the connection goes on. Each
+    failed call is counted out of the calls in flight: with GATEWAY.max_in_flight 2, two calls that
+    waited for a declaration and failed (one per second: a failure is held that long) used to fill
+    the table for good (503 too_busy to every call after them)."""
+    text = config("@PORT@", name=GWNAME + "mis", sm_fanout=True).replace(
+        "GATEWAY:\n", "GATEWAY:\n  max_in_flight: 2\n")
+    g = Enoki(tmp_path, text=text, ready_path="/alerts/first")
     try:
-        r = g.get("/add/1/2")
-        assert r.status == 503 and r.json()["error"] == "broker_unavailable", r
-        assert "PRECONDITION_FAILED" in r.json()["message"], r
-        assert "rpc_{}_request".format(SM) in r.json()["message"], r
+        for attempt in range(2):
+            if attempt:
+                time.sleep(1.1)  # past the hold: the next call declares again, and waits for it
+            r = g.get("/add/1/2")
+            assert r.status == 503 and r.json()["error"] == "broker_unavailable", r
+            assert "PRECONDITION_FAILED" in r.json()["message"], r
+            assert "rpc_{}_request".format(SM) in r.json()["message"], r
         # The rest goes on: the fanout service answers.
         assert g.get("/alerts/first").status == 200
+        metrics = g.get("/metrics").body.decode()
+        assert re.search(r"^enoki_rpc_in_flight 0$", metrics, re.M), metrics
     finally:
         g.stop()

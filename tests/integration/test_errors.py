@@ -207,3 +207,33 @@ def test_stray_and_duplicate_replies(gw, broker, fake_service):
     for i in range(3):
         resp = gw.get("/echo?n={}".format(i))
         assert resp.status == 200 and resp.json()["kwargs"] == {"n": str(i)}, resp
+
+
+# --- a call that does not fit in an AMQP message -------------------------------------------------
+
+
+def test_name_over_amqp_limit_fails_alone(peer, enoki, spy):
+    """A generic call whose routing key would be over AMQP's 255 bytes is refused (400) with the
+    reason, nothing is published, and the broker connection carries on: a call already in flight
+    gets its reply, the next call works. (It used to drop the connection, failing every call in
+    flight with 503.)"""
+    gw = enoki(routes=[route("/slow", SVC + ".slow"), route("/echo", SVC + ".echo")],
+               gateway={"expose": [SVC + ".*"]})
+    s = spy(SVC + ".*")
+    slow = Background(lambda: gw.get("/slow?seconds={}&value=kept".format(0.6 * SCALE)))
+    assert s.get().routing_key == SVC + ".slow"
+    method = "m" * (256 - len(SVC))  # the routing key "<SVC>.<method>" is 257 bytes
+    resp = gw.post("/rpc/{}/{}".format(SVC, method), json_body={})
+    body = error_body(resp, 400, "not_sendable")
+    assert "routing key would be 257 bytes, over AMQP's 255" in body["message"], body
+    resp = slow.result()
+    assert resp.status == 200 and resp.json() == "kept", resp
+    resp = gw.get("/echo?after=long")
+    assert resp.status == 200 and resp.json()["kwargs"] == {"after": "long"}, resp
+    assert s.get().routing_key == SVC + ".echo", "a call that does not fit was published"
+    assert gw.get("/readyz").status == 200
+    assert "lost the broker connection" not in gw.stderr_text()
+    # At 255 bytes the key fits: the call goes out.
+    ok_method = "n" * (254 - len(SVC))
+    Background(lambda: gw.post("/rpc/{}/{}".format(SVC, ok_method), json_body={}))
+    assert s.get().routing_key == "{}.{}".format(SVC, ok_method)

@@ -697,6 +697,23 @@ def test_p3_not_exposed_is_method_not_found(hub, connect, spy):
     assert s.empty(), "a call that is not exposed was published"
 
 
+def test_p3_name_over_amqp_limit_is_an_error_frame(hub, connect, spy):
+    """A call whose routing key would be over AMQP's 255 bytes gets an error frame naming the
+    limit; nothing is published, and the socket and the broker connection carry on."""
+    s = spy(SVC + ".*")
+    c = connect(hub)
+    method = SVC + "." + "m" * (256 - len(SVC))
+    c.send_text(dumps({"method": method, "data": {}, "correlation_id": "long"}))
+    got = c.recv_json(T)
+    assert got["type"] == "result" and not got["success"] and got["correlation_id"] == "long", got
+    assert got["error"]["exc_path"] == "enoki.GatewayError", got
+    assert "over AMQP's 255" in got["error"]["value"], got
+    exchange(c, {"method": SVC + ".echo", "data": {"x": 1}, "correlation_id": "after"},
+             result_frame({"args": [], "kwargs": {"x": 1}}, "after"))
+    assert s.get().routing_key == SVC + ".echo", "a call that does not fit was published"
+    assert "lost the broker connection" not in hub.stderr_text()
+
+
 def test_p3_remote_errors(hub, connect):
     c = connect(hub)
     cases = [

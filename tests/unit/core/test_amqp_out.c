@@ -215,6 +215,56 @@ START_TEST(a_closed_peer_is_an_error_with_a_reason)
 }
 END_TEST
 
+/* A message that does not frame (a routing key over a short string's 255 bytes, properties over
+ * a frame) is that message's error: nothing is queued, and what was queued before is intact. */
+START_TEST(a_message_that_does_not_frame_queues_nothing)
+{
+    int fds[2];
+    socket_pair(fds);
+    struct gw_amqp_out *out = gw_amqp_out_new(fds[0], NULL);
+    amqp_basic_ack_t ack = {.delivery_tag = 7};
+    ck_assert_int_eq(gw_amqp_out_method(out, 1, AMQP_BASIC_ACK_METHOD, &ack), GW_OK);
+    size_t before = gw_amqp_out_bytes(out);
+    char key[257];
+    memset(key, 'k', 256);
+    key[256] = '\0';
+    amqp_basic_publish_t method = {.exchange = amqp_cstring_bytes("nameko-rpc"),
+                                   .routing_key = amqp_cstring_bytes(key)};
+    amqp_basic_properties_t props = {._flags = AMQP_BASIC_CORRELATION_ID_FLAG,
+                                     .correlation_id = amqp_cstring_bytes("c-1")};
+    char err[128] = "";
+    ck_assert_int_eq(gw_amqp_out_publish(out, 1, 4096, &method, &props, "{}", 2, err, sizeof(err)),
+                     GW_EFRAME);
+    ck_assert_ptr_nonnull(strstr(err, "publish: "));
+    ck_assert_uint_eq(gw_amqp_out_bytes(out), before);
+    /* Properties over the frame: a correlation id cannot be, headers can. */
+    method.routing_key = amqp_cstring_bytes("svc.echo");
+    char big[300];
+    memset(big, 'v', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    amqp_table_entry_t header = {.key = amqp_cstring_bytes("nameko.big"),
+                                 .value = {.kind = AMQP_FIELD_KIND_UTF8,
+                                           .value.bytes = amqp_cstring_bytes(big)}};
+    props._flags |= AMQP_BASIC_HEADERS_FLAG;
+    props.headers = (amqp_table_t){.num_entries = 1, .entries = &header};
+    ck_assert_int_eq(gw_amqp_out_publish(out, 1, 256, &method, &props, "{}", 2, err, sizeof(err)),
+                     GW_EFRAME);
+    ck_assert_uint_eq(gw_amqp_out_bytes(out), before);
+    /* The ack queued before still goes out whole. */
+    ck_assert_int_eq(gw_amqp_out_flush_some(out, err, sizeof(err)), GW_OK);
+    int type;
+    unsigned channel;
+    size_t len;
+    unsigned char *p = read_frame(fds[1], &type, &channel, &len);
+    ck_assert_int_eq(type, AMQP_FRAME_METHOD);
+    ck_assert_uint_eq(get32(p), AMQP_BASIC_ACK_METHOD);
+    free(p);
+    gw_amqp_out_free(out);
+    close(fds[0]);
+    close(fds[1]);
+}
+END_TEST
+
 Suite *amqp_out_suite(void)
 {
     Suite *s = suite_create("amqp_out");
@@ -223,6 +273,7 @@ Suite *amqp_out_suite(void)
     tcase_add_test(tc, a_heartbeat_fills_only_a_silence);
     tcase_add_test(tc, what_the_socket_does_not_take_waits_in_order);
     tcase_add_test(tc, a_closed_peer_is_an_error_with_a_reason);
+    tcase_add_test(tc, a_message_that_does_not_frame_queues_nothing);
     suite_add_tcase(s, tc);
     return s;
 }
