@@ -198,7 +198,8 @@ static bool names_fit(const struct gw_rpc_call *call, char *why, size_t whylen)
     if (exchange <= GW_AMQP_NAME_MAX && key <= GW_AMQP_NAME_MAX)
         return true;
     /* The target is cut: it may be what is too long. */
-    snprintf(why, whylen, "%.48s%s cannot be called: its AMQP %s would be %zu bytes, over AMQP's %d",
+    snprintf(why, whylen,
+             "%.48s%s cannot be called: its AMQP %s would be %zu bytes, over AMQP's %d",
              call->target, strlen(call->target) > 48 ? "..." : "",
              key > GW_AMQP_NAME_MAX ? "routing key" : "exchange",
              key > GW_AMQP_NAME_MAX ? key : exchange, GW_AMQP_NAME_MAX);

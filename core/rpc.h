@@ -43,8 +43,8 @@ struct gw_rpc_request {
 
 /* Called on the loop thread when a call ends. status is GW_OK (result set), GW_EREMOTE (error set:
  * the nameko error object), GW_EUNKNOWN_SERVICE, GW_ETIMEOUT, GW_EBROKER, GW_EBADREPLY,
- * GW_ESHUTDOWN or GW_EFRAME (a call that waited for the broker, then did not fit); detail is a human-readable reason (never NULL). result and error are borrowed for
- * the call. */
+ * GW_ESHUTDOWN or GW_EFRAME (a call that waited for the broker, then did not fit); detail is a
+ * human-readable reason (never NULL). result and error are borrowed for the call. */
 typedef void (*gw_rpc_done_fn)(void *arg, int status, const json_t *result, const json_t *error,
                                const char *detail);
 

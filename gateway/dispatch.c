@@ -124,8 +124,7 @@ static void publish_call(struct gw_request *req, const json_t *args, const json_
         .collect = req->route ? req->route->collect : 0,
     };
     char why[256];
-    int status =
-        gw_rpc_call(req->env->rpc, &call, on_call_done, req, &req->call, why, sizeof(why));
+    int status = gw_rpc_call(req->env->rpc, &call, on_call_done, req, &req->call, why, sizeof(why));
     if (status != GW_OK)
         on_call_done_now(req, status, why); /* answered now, as if the call had ended at once */
 }

@@ -242,9 +242,9 @@ START_TEST(a_message_that_does_not_frame_queues_nothing)
     char big[300];
     memset(big, 'v', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
-    amqp_table_entry_t header = {.key = amqp_cstring_bytes("nameko.big"),
-                                 .value = {.kind = AMQP_FIELD_KIND_UTF8,
-                                           .value.bytes = amqp_cstring_bytes(big)}};
+    amqp_table_entry_t header = {
+        .key = amqp_cstring_bytes("nameko.big"),
+        .value = {.kind = AMQP_FIELD_KIND_UTF8, .value.bytes = amqp_cstring_bytes(big)}};
     props._flags |= AMQP_BASIC_HEADERS_FLAG;
     props.headers = (amqp_table_t){.num_entries = 1, .entries = &header};
     ck_assert_int_eq(gw_amqp_out_publish(out, 1, 256, &method, &props, "{}", 2, err, sizeof(err)),
