@@ -207,17 +207,9 @@ static void on_drain_tick(uv_timer_t *timer)
     }
 }
 
-/* SIGHUP: the routes and the per-request settings from the file again, all at once, or not at all.
- */
-static void reload(struct gateway *gw)
+/* The routes and the per-request settings of config (taken), all at once, or not at all. */
+static void apply_config(struct gateway *gw, struct gw_config *config)
 {
-    char err[1024];
-    struct gw_config *config = NULL;
-    if (gw_config_load(gw->config_path, gw->defines, gw->n_defines, &config, err, sizeof(err)) !=
-        GW_OK) {
-        gw_error("main", "reload refused, keeping the current config: %s", err);
-        return;
-    }
     struct gw_route_table *table = gw_route_setup_build(config);
     if (!table) {
         gw_error("main", "reload refused, keeping the current config: its routes do not compile");
@@ -238,6 +230,19 @@ static void reload(struct gateway *gw)
             "reloaded %s: %zu route(s); the broker, listening address, GATEWAY.name, "
             "GATEWAY.workers and websocket settings change at restart (%u generation(s) in use)",
             gw->config_path, config->n_routes, gw_generation_count());
+}
+
+/* SIGHUP: the file again. */
+static void reload(struct gateway *gw)
+{
+    char err[1024];
+    struct gw_config *config = NULL;
+    if (gw_config_load(gw->config_path, gw->defines, gw->n_defines, &config, err, sizeof(err)) !=
+        GW_OK) {
+        gw_error("main", "reload refused, keeping the current config: %s", err);
+        return;
+    }
+    apply_config(gw, config);
 }
 
 static void on_reload(uv_signal_t *handle, int signum)
@@ -370,9 +375,11 @@ static int start_failed(const char *err, const struct gw_worker_role *role)
 
 /* Runs enoki until it stops; takes config, table and authn. role: NULL for the one process of
  * workers: 1, else this worker's (its socket, and whether to load the file at start). */
+/* accepted (taken; NULL: none): a replacement worker's config, the one its supervisor last
+ * accepted at a SIGHUP, applied over the start-up config as a reload would. */
 static int run(struct gw_config *config, struct gw_route_table *table, struct gw_authn *authn,
                const char *path, const struct gw_define *defines, size_t n_defines,
-               const struct gw_worker_role *role)
+               const struct gw_worker_role *role, struct gw_config *accepted)
 {
     struct gateway gw = {.config = config,
                          .authn = authn,
@@ -455,8 +462,8 @@ static int run(struct gw_config *config, struct gw_route_table *table, struct gw
     uv_prepare_start(&gw.log_flusher, on_log_flush);
     uv_unref((uv_handle_t *)&gw.log_flusher);
     gw_log_batch(1);
-    if (role && role->reload)
-        reload(&gw); /* a replacement worker: the file as its siblings last loaded it */
+    if (accepted)
+        apply_config(&gw, accepted);
 
     uv_run(gw.loop, UV_RUN_DEFAULT);
     gw_log_batch(0);
@@ -483,6 +490,11 @@ struct supervision {
     const struct gw_define *defines;
     size_t n_defines;
     struct gw_workers *workers;
+    /* The config the last accepted SIGHUP loaded (NULL: none yet). A replacement worker starts
+     * from it, not from the file: the file may have changed since (an edit half written, or one
+     * nobody has reloaded yet), and a worker serving other routes or auth than its siblings must
+     * never happen. */
+    struct gw_config *accepted;
 };
 
 static void worker_gone(void *arg, int index)
@@ -495,10 +507,11 @@ static void worker_gone(void *arg, int index)
     gw_status_share_clear_gauges(slot + status_part_offset());
 }
 
-/* The supervisor's SIGHUP: the file is loaded and its routes compiled, as each worker will. */
+/* The supervisor's SIGHUP: the file is loaded and its routes compiled, as each worker will; kept
+ * for the workers forked after it. */
 static int check_config(void *arg)
 {
-    const struct supervision *check = arg;
+    struct supervision *check = arg;
     char err[1024];
     struct gw_config *config = NULL;
     if (gw_config_load(check->path, check->defines, check->n_defines, &config, err, sizeof(err)) !=
@@ -508,11 +521,15 @@ static int check_config(void *arg)
     }
     struct gw_route_table *table = gw_route_setup_build(config);
     int workers = table ? config->workers : -1;
-    if (!table)
+    gw_route_table_free(table);
+    if (!table) {
         gw_error("workers", "reload refused, the workers keep their config: its routes do not "
                             "compile");
-    gw_route_table_free(table);
-    gw_config_free(config);
+        gw_config_free(config);
+        return -1;
+    }
+    gw_config_free(check->accepted);
+    check->accepted = config;
     return workers;
 }
 
@@ -522,7 +539,7 @@ static int supervise(struct gw_config **config, struct gw_route_table **table,
                      struct gw_authn **authn, const char *path, const struct gw_define *defines,
                      size_t n_defines)
 {
-    struct supervision sup = {path, defines, n_defines, NULL};
+    struct supervision sup = {path, defines, n_defines, NULL, NULL};
     struct gw_workers_conf conf = {.n = (*config)->workers,
                                    .host = (*config)->web_host,
                                    .port = (*config)->web_port,
@@ -540,11 +557,12 @@ static int supervise(struct gw_config **config, struct gw_route_table **table,
     int status = EXIT_FAILURE;
     if (!gw_workers_supervise(workers, &role, &status)) {
         gw_workers_free(workers);
+        gw_config_free(sup.accepted);
         return status;
     }
     gw_log_worker = role.index + 1;
     gw_random_after_fork();
-    status = run(*config, *table, *authn, path, defines, n_defines, &role);
+    status = run(*config, *table, *authn, path, defines, n_defines, &role, sup.accepted);
     *config = NULL;
     *table = NULL;
     *authn = NULL;
@@ -648,7 +666,7 @@ int main(int argc, char **argv)
         status = supervise(&config, &table, &authn, path, defines, n_defines);
         goto out;
     }
-    status = run(config, table, authn, path, defines, n_defines, NULL);
+    status = run(config, table, authn, path, defines, n_defines, NULL, NULL);
     config = NULL; /* run has taken them */
     table = NULL;
     authn = NULL;

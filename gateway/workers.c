@@ -40,7 +40,8 @@ struct gw_workers {
     size_t shared_bytes;
     pid_t supervisor;
     sigset_t handled, old_mask;
-    bool reloaded, stopping, failed;
+    bool stopping, failed;
+    bool masked; /* handled is blocked here, by gw_workers_new: old_mask is restored at the end */
     int alive;
     int stop_signals; /* SIGTERM and SIGINT taken */
 };
@@ -64,6 +65,21 @@ struct gw_workers *gw_workers_new(const struct gw_workers_conf *conf, char *err,
     w->port = conf->port;
     for (int i = 0; i < conf->n; i++)
         w->slots[i].fd = -1;
+    sigemptyset(&w->handled);
+    sigaddset(&w->handled, SIGCHLD);
+    sigaddset(&w->handled, SIGHUP);
+    sigaddset(&w->handled, SIGTERM);
+    sigaddset(&w->handled, SIGINT);
+    /* The supervisor's words to its workers are taken too, and ignored, should anyone send them
+     * to the supervisor: left pending, one would kill it when its mask is restored at the end. */
+    add_words(&w->handled);
+    /* Blocked before the first listen: from then on clients may take enoki for started, and a
+     * SIGTERM must drain it, not kill it (as one process blocks them before it listens). Also
+     * before the first fork: a signal that comes before sigtimedwait waits for it, and a worker
+     * is born with its supervisor's words blocked (one sent before its loop handles them waits
+     * for it). */
+    sigprocmask(SIG_BLOCK, &w->handled, &w->old_mask);
+    w->masked = true;
     if (w->port != 0 && !gw_listen_port_free(conf->host, w->port, err, errlen)) {
         gw_workers_free(w);
         return NULL;
@@ -101,6 +117,8 @@ void gw_workers_free(struct gw_workers *w)
 {
     if (!w)
         return;
+    if (w->masked) /* never supervised (or the start failed): the mask as it was */
+        sigprocmask(SIG_SETMASK, &w->old_mask, NULL);
     for (int i = 0; i < w->conf.n; i++)
         if (w->slots[i].fd >= 0)
             close(w->slots[i].fd);
@@ -122,7 +140,6 @@ static void become_worker(struct gw_workers *w, int index, struct gw_worker_role
         .port = w->port,
         .workers = w->conf.n,
         .shared = w->shared,
-        .reload = w->reloaded,
     };
     for (int i = 0; i < w->conf.n; i++)
         w->slots[i].fd = -1; /* closed, or the worker's now */
@@ -140,6 +157,7 @@ static void become_worker(struct gw_workers *w, int index, struct gw_worker_role
         if (sigismember(&child, signum))
             sigaddset(&mask, signum);
     sigprocmask(SIG_SETMASK, &mask, NULL);
+    w->masked = false; /* the worker's own mask from here */
     if (getppid() != w->supervisor)
         raise(SIGTERM);
 }
@@ -242,7 +260,6 @@ static void on_reload(struct gw_workers *w)
         gw_warn("workers",
                 "GATEWAY.workers is now %d: the number of workers changes at restart (%d run)",
                 workers, w->conf.n);
-    w->reloaded = true;
     gw_info("workers", "SIGHUP: passed on to %d worker(s)", w->alive);
     forward(w, GW_WORKER_RELOAD);
 }
@@ -332,21 +349,9 @@ static void take_late_signals(const sigset_t *set)
 bool gw_workers_supervise(struct gw_workers *w, struct gw_worker_role *role, int *status)
 {
     w->supervisor = getpid();
-    sigemptyset(&w->handled);
-    sigaddset(&w->handled, SIGCHLD);
-    sigaddset(&w->handled, SIGHUP);
-    sigaddset(&w->handled, SIGTERM);
-    sigaddset(&w->handled, SIGINT);
-    /* The supervisor's words to its workers are taken too, and ignored, should anyone send them
-     * to the supervisor: left pending, one would kill it when its mask is restored at the end. */
-    add_words(&w->handled);
     sigset_t words;
     sigemptyset(&words);
     add_words(&words);
-    /* Blocked before the first fork: a signal that comes before sigtimedwait waits for it, and a
-     * worker is born with its supervisor's words blocked (one sent before its loop handles them
-     * waits for it). */
-    sigprocmask(SIG_BLOCK, &w->handled, &w->old_mask);
     gw_info("workers", "supervising %d workers on port %d", w->conf.n, w->port);
     for (int i = 0; i < w->conf.n; i++)
         if (start_worker(w, i, role))
@@ -370,6 +375,7 @@ bool gw_workers_supervise(struct gw_workers *w, struct gw_worker_role *role, int
     }
     take_late_signals(&w->handled);
     sigprocmask(SIG_SETMASK, &w->old_mask, NULL);
+    w->masked = false;
     gw_log(w->failed ? GW_LOG_ERROR : GW_LOG_INFO, "workers", "every worker has stopped%s",
            w->failed ? "; some did not stop cleanly" : "");
     *status = w->failed ? 1 : 0;

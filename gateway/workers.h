@@ -41,7 +41,8 @@ struct gw_workers_conf {
     const char *host;  /* the listening address, as WEB_SERVER_ADDRESS gives it */
     int port;          /* 0: the OS picks one, then every slot binds it */
     size_t slot_bytes; /* the shared area per worker (zeroed at the start) */
-    /* SIGHUP in the supervisor: loads and checks the config file again; returns its
+    /* SIGHUP in the supervisor: loads and checks the config file again (and keeps it, for the
+     * workers forked after: they start from it, never from the file); returns its
      * GATEWAY.workers, or -1 (the reason logged) when the file is refused. */
     int (*check_config)(void *arg);
     /* A worker is gone (exited or killed): its gauges in the shared area go back to zero (its
@@ -57,8 +58,6 @@ struct gw_worker_role {
     int port;      /* the port bound */
     int workers;   /* how many there are */
     void *shared;  /* the shared area (gw_workers_shared) */
-    bool reload;   /* the supervisor took a SIGHUP before this worker was forked: load the file at
-                      start, as the others did, instead of the config inherited */
 };
 
 /* Opens the sockets and maps the shared area. Returns NULL with a reason in err (a port that is
