@@ -222,8 +222,11 @@ static int send_now(struct client *c, struct gw_hub_frame *f)
 }
 
 /* Queues a frame for the socket (a reference of its own to f, borrowed); a reader too far behind
- * is dropped: its queue is bounded by websocket_send_queue, counting each frame it holds whole,
- * whoever else shares it. With at_once, and nothing queued before it, the frame is sent now,
+ * is dropped: one with websocket_send_queue bytes or more already waiting when a frame comes,
+ * counting each frame it holds whole, whoever else shares it. What waits before the frame is what
+ * says a reader is behind, not the frame's own size: a frame larger than the bound (an event, a
+ * result) reaches a reader that keeps up, and memory stays within the bound plus one frame. With
+ * at_once, and nothing queued before it, the frame is sent now,
  * not from the pass after the loop's I/O: a broadcast then walks its sockets once, not twice. A
  * socket gets one such send per pass; the frames after it wait for the pass and go out together
  * (a stream of broadcasts costs each socket two sends per pass of the loop, not one per frame). */
@@ -231,7 +234,7 @@ static void send_frame(struct client *c, struct gw_hub_frame *f, bool at_once)
 {
     if (c->close_code)
         return;
-    if (c->out.bytes + gw_hub_frame_len(f) > (size_t)c->hub->config->websocket_send_queue) {
+    if (c->out.bytes >= (size_t)c->hub->config->websocket_send_queue) {
         gw_warn("hub", "socket %s reads too slowly: closing it", c->socket_id);
         /* No close frame gets past what it has not read: drop it now, and queue nothing more. */
         c->close_code = LWS_CLOSE_STATUS_POLICY_VIOLATION;

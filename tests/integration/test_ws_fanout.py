@@ -217,6 +217,39 @@ def test_a_socket_that_never_reads_is_cut_off_while_the_others_keep_receiving(
         gw.stop()
 
 
+def test_a_frame_larger_than_the_send_queue_reaches_sockets_that_keep_up(peer, broker, session_tmp):
+    """websocket_send_queue bounds what waits for a reader, not one frame: a broadcast and a
+    nameko event larger than the bound reach idle subscribers, with and without deflate, and what
+    follows does too. (Such a frame used to drop every socket it went to, readers or not.)"""
+    broker.declare_exchange(EVX)
+    gw = start_hub(session_tmp, broker, SLOW_NAME + "b", "fan-big.yaml",
+                   websocket_send_queue=SEND_QUEUE)
+    socks = []
+    try:
+        socks = open_sockets(gw, 4, deflate_every=2)
+        subscribe_all(socks, "bigone")
+        subscribe_all(socks, EVSVC + ".huge")
+        rpc = hub_client(broker, SLOW_NAME + "b")
+        big = words(SEND_QUEUE + 50000, random.Random(7))
+
+        def everyone_gets(event, text):
+            for s in socks:
+                frame = s.recv_json(T)
+                assert frame["event"] == event and frame["data"]["text"] == text, (
+                    "socket {}: {}".format(s.socket_id, s.last_raw[:200]))
+        await_replies(rpc, send_broadcasts(rpc, "bigone", "big", [{"text": big}]))
+        everyone_gets("big", big)
+        publish_event(broker, "huge", {"text": big[::-1]})
+        everyone_gets("huge", big[::-1])
+        await_replies(rpc, send_broadcasts(rpc, "bigone", "small", [{"text": "s"}]))
+        everyone_gets("small", "s")
+        assert "reads too slowly" not in gw.stderr_text()
+        rpc.close()
+    finally:
+        close_all(socks)
+        gw.stop()
+
+
 def test_pongs_and_frames_keep_their_boundaries_while_the_kernel_takes_part_of_a_frame(
         peer, broker, session_tmp):
     """A socket's frames go out in the loop's pass that made them, several in one send, and
