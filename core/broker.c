@@ -40,6 +40,7 @@ struct topology_op {
     int user;
     char *exchange;
     char *key;
+    uint64_t tag;
 };
 
 struct connect_job {
@@ -180,7 +181,7 @@ static void on_topology(void *arg, bool ok, const char *why)
     broker->n_ops--;
     const struct gw_broker_user *user = &broker->users[op.user];
     if (user->bound)
-        user->bound(user->arg, op.exchange, op.key, ok, why);
+        user->bound(user->arg, op.exchange, op.key, op.tag, ok, why);
     free(op.exchange);
     free(op.key);
 }
@@ -648,7 +649,7 @@ int gw_broker_ack(struct gw_broker *broker, uint64_t generation, uint64_t delive
 }
 
 int gw_broker_bind(struct gw_broker *broker, int user, const char *queue, const char *exchange,
-                   const char *key, const char *declare_type, bool unbind)
+                   const char *key, const char *declare_type, bool unbind, uint64_t tag)
 {
     if (broker->state != CONNECTED)
         return GW_EBROKER;
@@ -665,6 +666,7 @@ int gw_broker_bind(struct gw_broker *broker, int user, const char *queue, const 
         .user = user,
         .exchange = xstrdup(exchange),
         .key = xstrdup(key),
+        .tag = tag,
     };
     return GW_OK;
 }

@@ -45,8 +45,10 @@ struct gw_broker_user {
     void (*returned)(void *arg, const char *key, int reply_code);
     /* A publish of this user with a key was confirmed (ack) or refused (nack). */
     void (*confirmed)(void *arg, const char *key, bool ack);
-    /* A binding asked for with gw_broker_bind is in place (ok) or failed (why). */
-    void (*bound)(void *arg, const char *exchange, const char *key, bool ok, const char *why);
+    /* A binding asked for with gw_broker_bind is in place (ok) or failed (why); tag is the one
+     * given with it. */
+    void (*bound)(void *arg, const char *exchange, const char *key, uint64_t tag, bool ok,
+                  const char *why);
     void *arg;
 };
 
@@ -117,11 +119,13 @@ int gw_broker_ack(struct gw_broker *broker, uint64_t generation, uint64_t delive
 
 /* Binds (or unbinds) queue to exchange by key on the topology channel without waiting, declaring
  * exchange (durable, of declare_type: "topic", "direct", "fanout") first unless declare_type is
- * NULL; queue NULL only declares. user is told by bound, once. Returns GW_OK once sent; GW_EINVAL
- * for a name AMQP cannot carry (nothing sent); or GW_EBROKER (not connected, or the connection
- * broke: it is being let go). user is never told then. */
+ * NULL; queue NULL only declares. user is told by bound, once, with tag: the names alone cannot say
+ * which of several operations on the same binding a report answers (a bind, its unbind, a bind
+ * again). Returns GW_OK once sent; GW_EINVAL for a name AMQP cannot carry (nothing sent); or
+ * GW_EBROKER (not connected, or the connection broke: it is being let go). user is never told
+ * then. */
 int gw_broker_bind(struct gw_broker *broker, int user, const char *queue, const char *exchange,
-                   const char *key, const char *declare_type, bool unbind);
+                   const char *key, const char *declare_type, bool unbind, uint64_t tag);
 
 /* Tells every user down (GW_ESHUTDOWN), closes the connection and every handle; closed(arg) runs
  * on the loop once all is released, after which gw_broker_free may be called. */

@@ -32,6 +32,7 @@ struct binding {
     const char *key;      /* in name, after the exchange's NUL */
     size_t name_len;
     size_t index; /* in the bus's array */
+    uint64_t id;  /* this binding's own: its binds carry it, so their reports find only it */
     bool declare_exchange;
     bool ready;
     bool to_notify; /* the connection went down and its waiters have not heard yet */
@@ -60,6 +61,7 @@ struct gw_hub_bus {
     size_t n_bindings, cap_bindings;
     struct gw_strmap *by_name; /* binding name -> binding: one per socket, so not a list */
     unsigned long removals;    /* bindings dropped so far (a walk that calls out restarts) */
+    uint64_t binding_ids;      /* the last binding's id (0: no binding's: an unbind's) */
     struct hub_publish *publishes;
 };
 
@@ -95,12 +97,14 @@ static void notify_waiters(struct binding *b, int status)
     }
 }
 
-static void send_bind(struct gw_hub_bus *bus, const char *exchange, const char *key, bool declare,
-                      bool unbind)
+/* Binds b, or unbinds it. An unbind's report carries no binding's id: neither it nor an earlier
+ * bind's report can be taken for a binding of the same names made since (a socket that subscribes
+ * just after another let the binding go), which would be answered before its bind is in place. */
+static void send_bind(struct gw_hub_bus *bus, const struct binding *b, bool unbind)
 {
     /* When it cannot be sent, the connection is away or being let go: up makes it again. */
-    gw_broker_bind(bus->broker, bus->user, bus->queue, exchange, key, declare ? "topic" : NULL,
-                   unbind);
+    gw_broker_bind(bus->broker, bus->user, bus->queue, b->exchange, b->key,
+                   !unbind && b->declare_exchange ? "topic" : NULL, unbind, unbind ? 0 : b->id);
 }
 
 static struct hub_publish *take_publish(struct gw_hub_bus *bus, const char *message_id)
@@ -175,8 +179,7 @@ static void on_up(void *arg)
 {
     struct gw_hub_bus *bus = arg;
     for (size_t i = 0; i < bus->n_bindings; i++)
-        send_bind(bus, bus->bindings[i]->exchange, bus->bindings[i]->key,
-                  bus->bindings[i]->declare_exchange, false);
+        send_bind(bus, bus->bindings[i], false);
 }
 
 /* Everything waiting on the connection that is gone: publishes are unrouted, bindings are no
@@ -219,11 +222,12 @@ static void on_confirmed(void *arg, const char *key, bool ack)
     }
 }
 
-static void on_bound(void *arg, const char *exchange, const char *key, bool ok, const char *why)
+static void on_bound(void *arg, const char *exchange, const char *key, uint64_t tag, bool ok,
+                     const char *why)
 {
     struct binding *b = find_binding(arg, exchange, key);
-    if (!b || b->refcount <= 0)
-        return; /* dropped meanwhile */
+    if (!b || b->refcount <= 0 || b->id != tag)
+        return; /* dropped meanwhile, or an earlier binding's (or its unbind's) report */
     if (!ok)
         gw_warn("rpc", "cannot bind to %s by %s: %s", exchange, key, why);
     b->ready = ok;
@@ -312,7 +316,8 @@ struct gw_hub_waiter *gw_hub_bus_bind(struct gw_hub_bus *bus, const char *exchan
         bus->bindings[bus->n_bindings++] = b;
         gw_strmap_put(bus->by_name, b->name, len, b);
         b->declare_exchange = declare_exchange;
-        send_bind(bus, exchange, key, declare_exchange, false);
+        b->id = ++bus->binding_ids;
+        send_bind(bus, b, false);
     }
     b->refcount++;
     if (!done)
@@ -340,7 +345,7 @@ void gw_hub_bus_unbind(struct gw_hub_bus *bus, const char *exchange, const char 
     struct binding *b = find_binding(bus, exchange, key);
     if (!b || --b->refcount > 0)
         return;
-    send_bind(bus, exchange, key, false, true);
+    send_bind(bus, b, true);
     /* Out of the array and the map first: a waiter told now may bind or drop others. */
     struct binding *last = bus->bindings[--bus->n_bindings];
     bus->bindings[b->index] = last;

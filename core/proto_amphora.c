@@ -108,10 +108,10 @@ static int prepare(void *state, struct gw_broker *broker, int user,
     int status = GW_EINVAL;
     if (strlen(response) <= GW_AMQP_NAME_MAX) /* the longer of the two: neither is sent if over */
         status = gw_broker_bind(broker, user, NULL, exchange, "", s->fanout ? "fanout" : "direct",
-                                false);
+                                false, 0);
     if (status == GW_OK)
-        status =
-            gw_broker_bind(broker, user, a->reply_queue, response, a->reply_key, "direct", false);
+        status = gw_broker_bind(broker, user, a->reply_queue, response, a->reply_key, "direct",
+                                false, 0);
     if (status == GW_EINVAL)
         snprintf(why, whylen,
                  "the service's name is too long: its AMQP exchange would be %zu bytes, over "

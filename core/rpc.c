@@ -367,8 +367,10 @@ static void on_up(void *arg)
 }
 
 /* A declaration a protocol asked for is reported: it may be what parked calls wait for. */
-static void on_bound(void *arg, const char *exchange, const char *key, bool ok, const char *why)
+static void on_bound(void *arg, const char *exchange, const char *key, uint64_t tag, bool ok,
+                     const char *why)
 {
+    (void)tag; /* a protocol's declarations are matched by their names */
     struct gw_rpc *rpc = arg;
     for (size_t p = 0; p < rpc->n_protos; p++)
         if (rpc->protos[p].bound)

@@ -52,6 +52,8 @@ class FrameRelay:
         self.point = None  # armed: where to cut the next large reply
         self.min_body = 0
         self.holding = False  # a reply has been cut; later bytes wait
+        self.held_channel = None  # hold_channel(): this channel's frames wait ...
+        self.allowed = 0  # ... but for this many more, let through in order
         self.sockets = []
         self.stopping = False
         threading.Thread(target=self._accept, daemon=True).start()
@@ -69,7 +71,18 @@ class FrameRelay:
 
     def release(self):
         with self.lock:
-            self.point, self.holding = None, False
+            self.point, self.holding, self.held_channel = None, False, None
+
+    def hold_channel(self, channel):
+        """From now on the broker's frames on channel wait (the others go on), until
+        let_through() or release()."""
+        with self.lock:
+            self.held_channel, self.allowed = channel, 0
+
+    def let_through(self, n):
+        """n more frames of the held channel go on, the first held first."""
+        with self.lock:
+            self.allowed += n
 
     def _accept(self):
         while not self.stopping:
@@ -145,6 +158,18 @@ class FrameRelay:
         broker may interleave them with a message's frames."""
         while queue:
             with self.lock:
+                if self.held_channel is not None:
+                    out, keep = [], []
+                    for f in queue:
+                        if f[1] != self.held_channel:
+                            out.append(f)
+                        elif keep or self.allowed == 0:
+                            keep.append(f)
+                        else:
+                            self.allowed -= 1
+                            out.append(f)
+                    dst.sendall(b"".join(f[3] for f in out))
+                    return keep
                 if self.holding:
                     dst.sendall(b"".join(f[3] for f in queue if f[1] != 1))
                     return [f for f in queue if f[1] == 1]
@@ -209,6 +234,36 @@ def test_a_reply_whose_rest_is_late_does_not_hold_the_loop(peer, enoki, point):
         assert gw.get("/echo?value=after").status == 200
         assert ws.call("get_subscriptions")["data"] == ["{}.held_{}".format(SVC, point)]
         ws.close()
+        gw.stop()
+    finally:
+        relay.close()
+
+
+def test_an_unbind_report_is_not_taken_for_a_later_subscription(peer, enoki):
+    """Socket A lets an event channel's binding go (queue.unbind) and socket B subscribes to the
+    same channel at once (queue.bind): the broker answers both in order, on the topology channel.
+    B's subscription is answered at its own bind-ok, never at the unbind-ok before it (the names
+    are the same: they used to be all a report was matched by, so B heard "subscribed" while the
+    binding was still being removed, and an event sent then was lost)."""
+    relay = FrameRelay(broker_port())
+    try:
+        gw = chaos_gateway(enoki, relay.uri(), svc=SVC)
+        channel = "{}.rebound".format(SVC)
+        a = WSClient(gw.port, timeout=5 * SCALE)
+        b = WSClient(gw.port, timeout=5 * SCALE)
+        assert a.call("subscribe", {"channel": channel})["success"] is True
+        relay.hold_channel(2)
+        assert a.call("unsubscribe", {"channel": channel})["success"] is True
+        b.request("subscribe", {"channel": channel}, "b")
+        time.sleep(0.3 * SCALE)  # both operations sent, both answers held
+        relay.let_through(1)  # the unbind-ok
+        b.expect_silence(0.5 * SCALE)  # B is not answered at the unbind's report
+        relay.release()
+        answer = b.recv_json(5 * SCALE)
+        assert answer["success"] is True and answer["correlation_id"] == "b", answer
+        assert b.call("get_subscriptions")["data"] == [channel]
+        a.close()
+        b.close()
         gw.stop()
     finally:
         relay.close()
