@@ -171,6 +171,11 @@ int gw_wire_reply_decode(const char *body, size_t len, json_t **result, json_t *
         *error = json_incref(e);
     }
     json_t *r = json_object_get(doc, "result");
+    if (!r && !*error) {
+        snprintf(why, whylen, "reply has no result");
+        json_decref(doc);
+        return GW_EBADREPLY;
+    }
     *result = r ? json_incref(r) : json_null();
     json_decref(doc);
     return GW_OK;

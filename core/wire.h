@@ -29,9 +29,10 @@ char *gw_wire_reply_body(const json_t *result, const json_t *error, size_t *len)
  * members are skipped, as nameko skips None. Memory comes from pool (freed with the pool). */
 void gw_wire_context_headers(const json_t *context, amqp_pool_t *pool, amqp_table_t *out);
 
-/* Decodes a reply body {"result": ..., "error": ...}. On GW_OK sets *result (new reference, null
- * when absent) and *error (new reference, or NULL when the error member is null). Returns
- * GW_EBADREPLY with a reason in why when the body is not a JSON object with those members. */
+/* Decodes a reply body {"result": ..., "error": ...}. On GW_OK sets *result (new reference; null
+ * when absent beside an error) and *error (new reference, or NULL when the error member is null or
+ * absent). Returns GW_EBADREPLY with a reason in why when the body is not a JSON object, its error
+ * is not an object, or it has neither an error nor a result (nameko's client raises then too). */
 int gw_wire_reply_decode(const char *body, size_t len, json_t **result, json_t **error, char *why,
                          size_t whylen);
 

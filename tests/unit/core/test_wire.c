@@ -138,6 +138,14 @@ START_TEST(reply_decoding)
         gw_wire_reply_decode(not_json, strlen(not_json), &result, &error, why, sizeof(why)),
         GW_EBADREPLY);
     ck_assert_ptr_null(result);
+    /* Neither a result nor an error: nameko's client raises (KeyError) on it. */
+    ck_assert_int_eq(
+        gw_wire_reply_decode("{\"error\": null}", 15, &result, &error, why, sizeof(why)),
+        GW_EBADREPLY);
+    ck_assert_str_eq(why, "reply has no result");
+    ck_assert_ptr_null(result);
+    ck_assert_int_eq(gw_wire_reply_decode("{\"foo\": 1}", 10, &result, &error, why, sizeof(why)),
+                     GW_EBADREPLY);
     ck_assert_int_eq(gw_wire_reply_decode("[1]", 3, &result, &error, why, sizeof(why)),
                      GW_EBADREPLY);
     ck_assert_int_eq(gw_wire_reply_decode("{\"error\": 3}", 12, &result, &error, why, sizeof(why)),
