@@ -57,24 +57,15 @@ static struct service *find_service(struct amphora *a, const char *name, bool fa
     return NULL;
 }
 
-/* The exclusive reply queue, and for every service declared so far its exchanges, as amphora
- * declares them (§1), and the queue's binding to its responses: again after every connect. */
+/* The exclusive reply queue, again after every connect. The services' exchanges are not part of
+ * the connection's plan: one declared otherwise since (its owner made it a fanout one, say) would
+ * fail the whole connection, every time, for every call. Each is declared again on its next call
+ * instead (prepare), where a refusal fails that service's calls alone. */
 static void declare(void *state, struct gw_amqp_plan *plan)
 {
     struct amphora *a = state;
     gw_amqp_plan_queue(plan, "amphora reply", a->reply_queue,
                        GW_QUEUE_EXCLUSIVE | GW_QUEUE_AUTO_DELETE, 0);
-    for (size_t i = 0; i < a->n_services; i++) {
-        struct service *s = &a->services[i];
-        if (s->state != READY)
-            continue;
-        char *request = request_exchange(s->name), *response = response_exchange(s->name);
-        gw_amqp_plan_exchange(plan, "", request, s->fanout ? "fanout" : "direct");
-        gw_amqp_plan_exchange(plan, "", response, "direct");
-        gw_amqp_plan_bind(plan, "amphora reply", a->reply_queue, response, a->reply_key);
-        free(request);
-        free(response);
-    }
     gw_amqp_plan_consume(plan, "amphora reply", a->reply_queue, reply_consumer_tag,
                          GW_CONSUME_NO_ACK);
 }
@@ -162,12 +153,13 @@ static void bound(void *state, const char *exchange, const char *key, bool ok, c
         s->state = READY;
 }
 
-/* What was being declared went with the connection; what was declared is declared again. */
+/* The reply queue's bindings went with the connection: every service is declared and bound again
+ * on its next call. */
 static void down(void *state)
 {
     struct amphora *a = state;
     for (size_t i = 0; i < a->n_services; i++)
-        if (a->services[i].state == DECLARING)
+        if (a->services[i].state != FAILED)
             a->services[i].state = UNBOUND;
 }
 

@@ -328,3 +328,37 @@ def test_an_exchange_declared_otherwise_is_a_clear_503(amphora, tmp_path):
         assert re.search(r"^enoki_rpc_in_flight 0$", metrics, re.M), metrics
     finally:
         g.stop()
+
+
+def test_an_exchange_made_otherwise_since_fails_its_service_not_the_reconnect(peer, broker, enoki):
+    """A service's exchanges, declared on its first call, were declared again in the connection's
+    own set-up after each reconnect, with the type they first had. Its owner makes the request
+    exchange a fanout one meanwhile (amphora's fanout server): every reconnect then failed (406),
+    for good, and every call to every service with it. Now the reconnect succeeds, nameko calls
+    answer, and only that service's calls fail, with the broker's reason."""
+    from conftest import SVC
+    from test_resilience import Relay, broker_port, chaos_gateway
+    svc = "turned_" + TAG
+    relay = Relay(broker_port())
+    try:
+        gw = chaos_gateway(enoki, relay.uri(), svc=SVC,
+                           extra={"services": {svc: {"protocol": "amphora"}},
+                                  "expose": [SVC + ".*", svc + ".*"]})
+        broker.exchanges.update({"rpc_{}_request".format(svc), "rpc_{}_response".format(svc)})
+        r = gw.post("/rpc/{}/add".format(svc), json_body={})  # declared as a direct service
+        assert r.status == 503 and r.json()["error"] == "unknown_service", r
+        ch = broker.connection.channel()
+        ch.exchange_delete("rpc_{}_request".format(svc))
+        ch.exchange_declare("rpc_{}_request".format(svc), "fanout", durable=True)
+        ch.close()
+        relay.set_mode("refuse")
+        wait_for(lambda: gw.get("/echo").status == 503, 10 * SCALE, what="the connection's loss")
+        relay.set_mode("pass")
+        wait_for(lambda: gw.get("/echo").status == 200, 10 * SCALE, interval=0.2,
+                 what="nameko calls after the reconnect")
+        assert gw.get("/readyz").status == 200
+        r = gw.post("/rpc/{}/add".format(svc), json_body={})
+        assert r.status == 503 and "PRECONDITION_FAILED" in r.json()["message"], r
+        assert gw.get("/echo").status == 200
+    finally:
+        relay.close()
