@@ -66,7 +66,7 @@ static json_t *handshake_context(struct client *c)
     copy_header(c->wsi, WSI_TOKEN_HTTP_AUTHORIZATION, context, "auth_token");
     copy_header(c->wsi, WSI_TOKEN_HTTP_ACCEPT_LANGUAGE, context, "language");
     copy_header(c->wsi, WSI_TOKEN_HTTP_USER_AGENT, context, "user_agent");
-    const struct gw_config *config = c->hub->config;
+    const struct gw_config *config = gw_hub_policy(c->hub);
     for (size_t i = 0; i < config->n_context_headers; i++) {
         /* lws keeps custom header names lower-case, with their colon. */
         char *name = xasprintf("%s:", config->context_headers[i].header);
@@ -486,6 +486,15 @@ void gw_hub_close(struct gw_hub *hub)
     hub->context = NULL;
 }
 
+void gw_hub_reload(struct gw_hub *hub, struct gw_generation *gen)
+{
+    if (!hub)
+        return;
+    struct gw_generation *old = hub->current;
+    hub->current = gw_generation_ref(gen);
+    gw_generation_unref(old);
+}
+
 void gw_hub_free(struct gw_hub *hub)
 {
     if (!hub)
@@ -497,6 +506,7 @@ void gw_hub_free(struct gw_hub *hub)
     gw_hub_service_free(hub->service);
     gw_pool_free(hub->client_pool); /* after lws's last CLOSED: every record is back */
     gw_lws_alloc_release();
+    gw_generation_unref(hub->current);
     free(hub->to_send);
     free(hub);
 }

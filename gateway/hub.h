@@ -49,6 +49,13 @@ bool gw_hub_authenticate(struct gw_hub *hub, const struct gw_h1_head *head,
  * are the request head, still unread. */
 void gw_hub_adopt(struct gw_hub *hub, int fd, size_t head_len);
 
+/* The settings SIGHUP changes (a reference to gen is kept): expose, channels, auth,
+ * context_headers, services, rpc_timeout and trace_context apply to the calls, subscriptions and
+ * upgrades that start after it, on every socket, as they do to requests; the websocket settings
+ * stay as at start. */
+struct gw_generation;
+void gw_hub_reload(struct gw_hub *hub, struct gw_generation *gen);
+
 /* Verifies sockets' tokens with authn (borrowed; gateway/authn, the process's one). Without one,
  * every token is refused. */
 void gw_hub_set_authn(struct gw_hub *hub, struct gw_authn *authn);

@@ -44,7 +44,7 @@ static double wall_now(void)
 static int decide(struct gw_hub *hub, const struct gw_ws_token *t, json_t **claims,
                   struct gw_auth_decision *out)
 {
-    struct gw_auth_policy policy = {.mode = hub->config->auth.websocket};
+    struct gw_auth_policy policy = {.mode = gw_hub_policy(hub)->auth.websocket};
     struct gw_auth_token_state state;
     char reason[GW_AUTH_MESSAGE_LEN] = "";
     /* Under `none` no token is read. */
@@ -63,7 +63,7 @@ static int decide(struct gw_hub *hub, const struct gw_ws_token *t, json_t **clai
 bool gw_hub_authenticate(struct gw_hub *hub, const struct gw_h1_head *head,
                          struct gw_auth_decision *out)
 {
-    if (hub->config->auth.websocket == GW_AUTH_NONE) {
+    if (gw_hub_policy(hub)->auth.websocket == GW_AUTH_NONE) {
         *out = (struct gw_auth_decision){.verdict = GW_AUTH_ANONYMOUS};
         return true;
     }
@@ -74,7 +74,7 @@ bool gw_hub_authenticate(struct gw_hub *hub, const struct gw_h1_head *head,
         .query_token = query_token,
         .cookie = head->cookie,
         .cookie_len = head->cookie_len,
-        .cookie_name = hub->config->auth.cookie,
+        .cookie_name = gw_hub_policy(hub)->auth.cookie,
     };
     struct gw_ws_token t;
     gw_ws_find_token(&sources, &t);
@@ -131,7 +131,7 @@ static double expiry_of(const struct client *c, double now)
     double exp;
     if (!c->claims || !gw_auth_claims_exp(c->claims, &exp))
         return 0;
-    return now < exp ? exp : exp + c->hub->config->auth.jwt.leeway;
+    return now < exp ? exp : exp + gw_hub_policy(c->hub)->auth.jwt.leeway;
 }
 
 /* lws's one timer per socket, for the expiry. Never cancelled: lws 4.1.6's cancel
@@ -153,7 +153,7 @@ static void schedule_expiry(struct client *c, double now)
 bool gw_hub_identify(struct client *c)
 {
     struct gw_hub *hub = c->hub;
-    const struct gw_auth_conf *auth = &hub->config->auth;
+    const struct gw_auth_conf *auth = &gw_hub_policy(hub)->auth;
     if (auth->websocket != GW_AUTH_NONE) {
         struct gw_ws_token_sources sources = {.cookie_name = auth->cookie};
         char *authorization =
@@ -231,7 +231,7 @@ static bool same_subject(const json_t *a, const json_t *b)
 json_t *gw_hub_refresh(struct client *c, const char *token, json_t **error)
 {
     struct gw_hub *hub = c->hub;
-    const struct gw_auth_conf *auth = &hub->config->auth;
+    const struct gw_auth_conf *auth = &gw_hub_policy(hub)->auth;
     *error = NULL;
     if (auth->websocket == GW_AUTH_NONE) {
         *error = refusal(GW_EUNAUTHORIZED, NO_TOKENS);
@@ -285,7 +285,7 @@ json_t *gw_hub_may_call(const struct client *c, const struct gw_policy_entry *en
 
 json_t *gw_hub_may_subscribe(const struct client *c, const char *channel)
 {
-    if (gw_channels_allow(c->hub->config, channel, c->claims))
+    if (gw_channels_allow(gw_hub_policy(c->hub), channel, c->claims))
         return NULL;
     return refusal(GW_EDENIED, "this socket may not subscribe to that channel");
 }

@@ -399,7 +399,8 @@ static void on_call_done(void *arg, int status, const json_t *result, const json
         send_error_take(c, json_incref((json_t *)(uintptr_t)error), c->call_correlation_id);
     else
         send_error_take(
-            c, gw_ws_call_failure(status, detail, c->call_target, c->hub->config->rpc_timeout),
+            c,
+            gw_ws_call_failure(status, detail, c->call_target, gw_hub_policy(c->hub)->rpc_timeout),
             c->call_correlation_id);
     json_decref(c->call_correlation_id);
     c->call_correlation_id = NULL;
@@ -438,8 +439,9 @@ static bool rate_limited(struct client *c, const char *target, const json_t *cor
     snprintf(detail, sizeof(detail),
              "rate limit '%s' reached (GATEWAY.rate_limits); retry in %lld s", v.policy->conf->name,
              v.retry_after_s);
-    send_error_take(c, gw_ws_call_failure(GW_ELIMITED, detail, target, c->hub->config->rpc_timeout),
-                    correlation_id);
+    send_error_take(
+        c, gw_ws_call_failure(GW_ELIMITED, detail, target, gw_hub_policy(c->hub)->rpc_timeout),
+        correlation_id);
     gw_metrics_rate_limited(c->hub->metrics, "websocket");
     c->frame_failed = true;
     return true;
@@ -448,7 +450,7 @@ static bool rate_limited(struct client *c, const char *target, const json_t *cor
 /* "service.method" through GATEWAY.expose. Returns false when the target may not be called. */
 static bool start_call(struct client *c, const struct gw_ws_request *r)
 {
-    const struct gw_config *config = c->hub->config;
+    const struct gw_config *config = gw_hub_policy(c->hub);
     char *service;
     const char *method;
     const struct gw_policy_entry *entry;

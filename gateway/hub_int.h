@@ -10,6 +10,7 @@
 #include "core/rpc.h"
 #include "core/strbuf.h"
 #include "core/wire.h"
+#include "gateway/generation.h"
 #include "gateway/hub_frame.h"
 #include "gateway/hub_service.h"
 
@@ -82,7 +83,11 @@ struct client {
 
 struct gw_hub {
     uv_loop_t *loop;
+    /* The start-up config: the websocket settings (websocket_*, the path, the name), which change
+     * at restart. What SIGHUP changes (expose, channels, auth, context_headers, services,
+     * rpc_timeout, trace_context) is read from current's, through gw_hub_policy. */
     const struct gw_config *config;
+    struct gw_generation *current; /* a reference; NULL until gw_hub_reload */
     struct gw_rpc *rpc;
     struct gw_hub_service *service; /* the broker side: subscriptions, the hub's methods */
     struct lws_context *context;
@@ -202,5 +207,12 @@ json_t *gw_hub_may_subscribe(const struct client *c, const char *channel);
 
 /* At CLOSED: frees the claims. */
 void gw_hub_forget(struct client *c);
+
+/* The config of the settings SIGHUP changes: the current generation's (the start-up one before any
+ * gw_hub_reload). A socket's next call or subscription is judged by it, as a request is. */
+static inline const struct gw_config *gw_hub_policy(const struct gw_hub *hub)
+{
+    return hub->current ? hub->current->config : hub->config;
+}
 
 #endif

@@ -220,6 +220,7 @@ static void apply_config(struct gateway *gw, struct gw_config *config)
     struct gw_generation *gen = gw_generation_new(config, table);
     gw_status_page_bind(gw->status, gen);
     gw_http_reload(gw->http, gen);
+    gw_hub_reload(gw->hub, gen);
     gw_limiter_reload(gw->limiter, gen);
     gw_generation_unref(gw->current);
     gw->current = gen;

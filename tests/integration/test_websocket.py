@@ -1352,3 +1352,38 @@ def test_an_upgrade_half_sent_across_two_reloads_is_still_an_upgrade(peer, broke
             s.close()
     finally:
         gw.stop()
+
+
+def test_a_reload_that_narrows_expose_and_channels_reaches_websockets(peer, broker, session_tmp):
+    """SIGHUP changes expose and channels for websockets as it does for requests: on a socket
+    opened before it and on one opened after, a call the new expose leaves out is refused as not
+    exposed, and a channel the new list leaves out cannot be subscribed to. (Websockets used to
+    keep the start-up policy for good.) A subscription made before the reload stays."""
+    gw = start_hub(session_tmp, broker, HUB + "np", "ws-narrow.yaml", channels=["news", "other"])
+    try:
+        old = WSClient(gw.port, timeout=T)
+        assert old.call("subscribe", {"channel": "news"}, "s")["success"] is True
+        exchange(old, {"method": SVC + ".echo", "data": {"x": 1}, "correlation_id": "e"},
+                 result_frame({"args": [], "kwargs": {"x": 1}}, "e"))
+        text = gw.config_path.read_text()
+        narrowed = re.sub(r"expose: \[[^\]]*\]", 'expose: ["{}.*"]'.format(NOSVC), text)
+        narrowed = re.sub(r"channels: \[[^\]]*\]", 'channels: ["other"]', narrowed)
+        assert narrowed != text and "news" not in narrowed, text
+        gw.config_path.write_text(narrowed)
+        done = len(re.findall("reloaded ", gw.stderr_text()))
+        gw.send_signal(signal.SIGHUP)
+        wait_for(lambda: len(re.findall("reloaded ", gw.stderr_text())) > done, 10 * SCALE,
+                 what="the reload")
+        assert gw.post("/rpc/{}/echo".format(SVC), json_body={}).status == 403
+        new = WSClient(gw.port, timeout=T)
+        for c in (old, new):
+            exchange(c, {"method": SVC + ".echo", "data": {"x": 2}, "correlation_id": "n"},
+                     error_frame(METHOD_NOT_FOUND, "n"))
+            refused = c.call("subscribe", {"channel": "news"}, "s2")
+            assert refused["success"] is False, refused
+            assert c.call("subscribe", {"channel": "other"}, "s3")["success"] is True
+        assert sorted(roundtrip(old)) == ["news", "other"]
+        old.close()
+        new.close()
+    finally:
+        gw.stop()
