@@ -65,6 +65,17 @@ void gw_http_reload(struct gw_http *http, struct gw_generation *gen)
     gw_http_mhd_reload(http->mhd);
 }
 
+void gw_http_set_upgrade(struct gw_http *http, const char *path,
+                         void (*upgrade)(void *arg, int fd, const struct sockaddr *addr,
+                                         socklen_t len, const struct gw_h1_head *head,
+                                         const char *buf, size_t buf_len),
+                         void *arg)
+{
+    http->env.websocket_path = path;
+    http->env.upgrade = upgrade;
+    http->env.upgrade_arg = arg;
+}
+
 void gw_http_set_limiter(struct gw_http *http, struct gw_limiter *limiter)
 {
     http->env.limiter = limiter;

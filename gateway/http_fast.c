@@ -340,7 +340,8 @@ static void fast_read(struct fast_conn *c)
     }
     struct gw_h1_limits limits = {.max_head = (size_t)config->max_header,
                                   .max_body = (size_t)config->max_body,
-                                  .fast_max = GW_FAST_MAX};
+                                  .fast_max = GW_FAST_MAX,
+                                  .websocket_path = fast->env->websocket_path};
     struct gw_h1_head head;
     gw_h1_scan(fast->peek, (size_t)n, (size_t)n == want, &limits, &head);
     if (head.verdict == GW_H1_REFUSE) {
@@ -362,6 +363,17 @@ static void fast_read(struct fast_conn *c)
     if (c->waited_for) {
         gw_set_lowat(c->fd, 1); /* the kernel's default, which libmicrohttpd expects too */
         c->waited_for = 0;
+    }
+    if (head.kind == GW_H1_WEBSOCKET && fast->env->upgrade) {
+        /* A websocket after plain requests (a pooled connection): the hub takes it, as a first. */
+        struct gw_http_env *env = fast->env;
+        int fd = c->fd;
+        struct sockaddr_storage peer = c->peer;
+        socklen_t peer_len = c->peer_len;
+        release(c, true);
+        env->upgrade(env->upgrade_arg, fd, (const struct sockaddr *)&peer, peer_len, &head,
+                     fast->peek, (size_t)n);
+        return;
     }
     if (head.verdict == GW_H1_LIBRARY)
         hand_over(c);

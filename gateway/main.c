@@ -448,6 +448,8 @@ static int run(struct gw_config *config, struct gw_route_table *table, struct gw
     gw_hub_set_limiter(gw.hub, gw.limiter);
     gw_hub_set_metrics(gw.hub, gw.http_metrics);
     gw_hub_set_authn(gw.hub, gw.authn);
+    if (gw.hub)
+        gw_http_set_upgrade(gw.http, gw.first->config->websocket_path, on_sniffed, &gw);
     gw.sniffing.metrics = gw.http_metrics;
     gw_rpc_start(gw.rpc);
     start_signals(&gw, role != NULL);

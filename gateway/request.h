@@ -13,6 +13,7 @@
 
 #include "core/rpc.h"
 #include "gateway/generation.h"
+#include "gateway/h1_parse.h"
 #include "routes/auth.h"
 #include "routes/cors.h"
 #include "routes/http_mode.h"
@@ -43,9 +44,15 @@ struct gw_http_env {
     struct gw_status_page *status;   /* GATEWAY.status_path's numbers; NULL: not counted */
     struct gw_idempotency *idem;     /* idempotent retries (gateway/idempotency.h); NULL: none */
     struct gw_limiter *limiter;      /* the rate limits' buckets (borrowed); NULL: no limits */
-    bool draining;                   /* every response says "Connection: close" */
-    size_t in_flight;                /* requests begun and not yet finished */
-    size_t connections;              /* open HTTP connections, for GATEWAY.max_connections */
+    /* A kept-alive connection's later request that upgrades to the hub's path (borrowed; NULL: no
+     * hub) goes to upgrade, as the sniffer hands over a first one (gw_http_set_upgrade). */
+    const char *websocket_path;
+    void (*upgrade)(void *arg, int fd, const struct sockaddr *addr, socklen_t len,
+                    const struct gw_h1_head *head, const char *buf, size_t buf_len);
+    void *upgrade_arg;
+    bool draining;      /* every response says "Connection: close" */
+    size_t in_flight;   /* requests begun and not yet finished */
+    size_t connections; /* open HTTP connections, for GATEWAY.max_connections */
 };
 
 /* What a request calls, once its path is resolved (gateway/dispatch.c). */

@@ -1387,3 +1387,50 @@ def test_a_reload_that_narrows_expose_and_channels_reaches_websockets(peer, brok
         new.close()
     finally:
         gw.stop()
+
+
+def test_an_upgrade_after_plain_requests_on_one_connection_is_an_upgrade(hub):
+    """A pooled connection (a proxy's keep-alive upstream) sends plain requests, then the upgrade:
+    the hub takes it as it takes a first one. (enoki's own reader, which read the later requests,
+    did not know the hub's path: 400.)"""
+    s = socket.create_connection(("127.0.0.1", hub.port), timeout=T)
+    try:
+        for i in range(2):
+            s.sendall(b"GET /echo?i=%d HTTP/1.1\r\nHost: x\r\n\r\n" % i)
+            head = b""
+            while b"\r\n\r\n" not in head:
+                head += s.recv(4096)
+            head, body = head.split(b"\r\n\r\n", 1)
+            length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+            while len(body) < length:
+                body += s.recv(4096)
+            assert head.startswith(b"HTTP/1.1 200 "), head
+        key = base64.b64encode(uuid.uuid4().bytes)
+        s.sendall(b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
+                  b"Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+                  b"Sec-WebSocket-Version: 13\r\n\r\n" % (hub.port, key))
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = s.recv(4096)
+            assert chunk, answer
+            answer += chunk
+        assert answer.startswith(b"HTTP/1.1 101 "), answer[:300]
+        # A frame answered on it: a masked text frame of get_subscriptions.
+        payload = json.dumps({"method": "get_subscriptions", "correlation_id": "k"}).encode()
+        mask = b"\x01\x02\x03\x04"
+        s.sendall(bytes([0x81, 0x80 | len(payload)]) + mask +
+                  bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+        data = answer.split(b"\r\n\r\n", 1)[1]
+        messages = []
+        while len(messages) < 2:  # short unmasked text frames from the server
+            while len(data) < 2 or len(data) < 2 + (data[1] & 0x7F):
+                data += s.recv(4096)
+            assert data[0] == 0x81, data
+            end = 2 + (data[1] & 0x7F)
+            messages.append(json.loads(data[2:end]))
+            data = data[end:]
+        assert messages[0]["event"] == "connected", messages
+        assert messages[1] == {"type": "result", "success": True, "data": [],
+                               "correlation_id": "k"}, messages
+    finally:
+        s.close()
