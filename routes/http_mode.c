@@ -377,9 +377,14 @@ void gw_http_respond_result(const json_t *result, struct gw_response *out)
         long long n = json_is_integer(status)  ? json_integer_value(status)
                       : json_is_string(status) ? strtoll(json_string_value(status), NULL, 10)
                                                : 0;
-        if (n < 100 || n > 999) {
+        /* 1xx is an interim status: as a final one it would leave the client waiting for the
+         * real answer, and a pipelined request's answer taken for it. */
+        if (n < 200 || n > 999) {
             char *repr = gw_python_repr(status);
-            char *value = xasprintf("invalid HTTP status %s", repr);
+            char *value =
+                n >= 100 && n < 200
+                    ? xasprintf("invalid HTTP status %s: a 1xx status cannot end a request", repr)
+                    : xasprintf("invalid HTTP status %s", repr);
             raised("ValueError", value, out);
             free(value);
             free(repr);

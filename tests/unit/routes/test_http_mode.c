@@ -83,6 +83,11 @@ static const struct result_case result_cases[] = {
     {"[200, {\"a\": 1}]", 500, text_plain,
      "Error: TypeError: Payload must be a string. Got `{'a': 1}`\n", NULL, NULL},
     {"[200, {\"X\": \"a\\nb\"}, \"x\"]", 500, text_plain, NULL, NULL, NULL},
+    /* An interim status cannot end a request (a pipelined answer would be taken for the final). */
+    {"[100, \"interim\"]", 500, text_plain,
+     "Error: ValueError: invalid HTTP status 100: a 1xx status cannot end a request\n", NULL, NULL},
+    {"[101, \"x\"]", 500, text_plain, NULL, NULL, NULL},
+    {"[99, \"x\"]", 500, text_plain, "Error: ValueError: invalid HTTP status 99\n", NULL, NULL},
 };
 
 START_TEST(results_as_nameko_reads_them)
