@@ -461,9 +461,13 @@ static void resolve(struct gw_request *req, const char *url, const char *method,
                     struct gw_route_match *match)
 {
     const struct gw_config *config = req->config;
-    if (answer_own_path(req, url))
+    /* Under admin_prefix nothing is answered before the caller is let in: enoki's own paths put
+     * there (metrics, the OpenAPI document, probes, the docs page) are answered once the admin
+     * credential has been checked (route_request). The status page signs in on its own. */
+    bool admin = config->admin_prefix && gw_call_under_prefix(config->admin_prefix, url);
+    if ((!admin || gw_status_page_owns(config, url)) && answer_own_path(req, url))
         return;
-    if (config->admin_prefix && gw_call_under_prefix(config->admin_prefix, url)) {
+    if (admin) {
         req->route_label = "admin";
         req->target = GW_TARGET_ADMIN;
         return;
@@ -517,7 +521,8 @@ static void route_request(struct gw_request *req, const char *method)
             start_generic_call(req);
             break;
         case GW_TARGET_ADMIN:
-            start_admin_call(req, url, method);
+            if (!answer_own_path(req, url))
+                start_admin_call(req, url, method);
             break;
         case GW_TARGET_STATUS:
             gw_status_page_answer(req->env->status, req, url);

@@ -91,3 +91,21 @@ def test_a_custom_admin_scope_and_the_static_token(enoki, peer):
     assert_refused(resp, 403, insufficient_scope("ops:root"), "the token lacks the scope 'ops:root'")
     resp = admin_call(gw, bearer(static + "x"))  # not the static token, so a JWT: not one
     assert_refused(resp, 401, invalid_token("a token has three parts"), "a token has three parts")
+
+
+def test_enokis_own_paths_under_the_admin_prefix_need_the_credential(enoki, peer):
+    """metrics_path, openapi_path and the probes put under admin_prefix are answered only to the
+    admin credential, as everything under it: they used to be answered first, to anyone."""
+    static = "adm2-" + GWNAME
+    gw = enoki(routes=[], gateway={"admin_prefix": "/admin", "admin_token": static,
+                                   "metrics_path": "/admin/metrics",
+                                   "openapi_path": "/admin/openapi.json",
+                                   "health_path": "/admin/healthz"})
+    for path in ("/admin/metrics", "/admin/openapi.json", "/admin/healthz"):
+        assert_refused(gw.get(path), 401, BARE, MISSING)
+        assert gw.get(path, headers=bearer(static + "x")).status == 401
+    resp = gw.get("/admin/metrics", headers=bearer(static))
+    assert resp.status == 200 and b"enoki_http_requests_total" in resp.body, resp
+    resp = gw.get("/admin/openapi.json", headers=bearer(static))
+    assert resp.status == 200 and resp.json()["openapi"].startswith("3."), resp
+    assert gw.get("/admin/healthz", headers=bearer(static)).status == 200
