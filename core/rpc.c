@@ -35,6 +35,8 @@ struct gw_rpc_call {
     const struct gw_proto *proto;
     /* A call waits, unsent, for the first connection or for its protocol's declarations: */
     bool parked;
+    bool published;  /* sent to the broker ... */
+    bool given_back; /* ... and returned or nacked by it: no service got it */
     int collect;     /* replies it waits for: 0 one (the usual), GW_COLLECT_ALL, or that many */
     json_t *replies; /* collected so far, when it collects */
     struct gw_proto_request request; /* encoded, until published */
@@ -143,7 +145,7 @@ static void finish_call(struct gw_rpc_call *call, int status, const json_t *resu
     uv_timer_stop(&call->deadline);
     uv_close((uv_handle_t *)&call->deadline, free_call);
     if (call->done)
-        call->done(call->arg, status, result, error, detail);
+        call->done(call->arg, status, result, error, detail, call->published && !call->given_back);
 }
 
 /* A collecting call ends with what it has: {"replies": [...], "complete": bool}. */
@@ -253,6 +255,7 @@ static int publish_call(struct gw_rpc *rpc, struct gw_rpc_call *call, uint64_t e
     call->next = rpc->buckets[b];
     rpc->buckets[b] = call;
     rpc->pending++;
+    call->published = true;
     return GW_OK;
 }
 
@@ -396,14 +399,17 @@ static void on_returned(void *arg, const char *key, int reply_code)
     /* An AMQP NO_ROUTE return comes before the ack of the same publish: no queue is bound (§1). */
     snprintf(detail, sizeof(detail), "no queue is bound for %s (return %d)", call->target,
              reply_code);
+    call->given_back = true;
     finish_call(call, GW_EUNKNOWN_SERVICE, NULL, NULL, detail);
 }
 
 static void on_confirmed(void *arg, const char *key, bool ack)
 {
     struct gw_rpc_call *call = ack ? NULL : find_call(arg, key, strlen(key));
-    if (call)
+    if (call) {
+        call->given_back = true;
         finish_call(call, GW_EBROKER, NULL, NULL, "the broker refused the request (nack)");
+    }
 }
 
 /* --- the public face -------------------------------------------------------------------------- */

@@ -44,9 +44,11 @@ struct gw_rpc_request {
 /* Called on the loop thread when a call ends. status is GW_OK (result set), GW_EREMOTE (error set:
  * the nameko error object), GW_EUNKNOWN_SERVICE, GW_ETIMEOUT, GW_EBROKER, GW_EBADREPLY,
  * GW_ESHUTDOWN or GW_EFRAME (a call that waited for the broker, then did not fit); detail is a
- * human-readable reason (never NULL). result and error are borrowed for the call. */
+ * human-readable reason (never NULL). result and error are borrowed for the call. may_have_run:
+ * the request was published and the broker did not give it back (a return, a nack), so a service
+ * may have acted on it; false when none can have (never sent, returned, refused). */
 typedef void (*gw_rpc_done_fn)(void *arg, int status, const json_t *result, const json_t *error,
-                               const char *detail);
+                               const char *detail, bool may_have_run);
 
 /* Returns a new client for config (borrowed; must outlive it) on loop, speaking nameko's protocol;
  * gw_rpc_start connects. */

@@ -44,15 +44,17 @@ static void on_call_done_now(struct gw_request *req, int status, const char *det
 }
 
 static void on_call_done(void *arg, int status, const json_t *result, const json_t *error,
-                         const char *detail)
+                         const char *detail, bool may_have_run)
 {
     struct gw_request *req = arg;
     req->call = NULL;
     req->call_failed = status != GW_OK;
     fill_call_response(req, status, result, error, detail);
     req->responded = true;
-    /* The call was published: whatever its end, the service may have acted. Kept for retries. */
-    gw_idempotency_call_ended(req, true);
+    /* Published and not given back: whatever its end, the service may have acted, so the answer is
+     * kept for retries. One that no service can have seen (it waited for the broker and failed, or
+     * the broker returned it: an unknown service) is not: a retry with the key calls again. */
+    gw_idempotency_call_ended(req, may_have_run);
     req->respond(req);
 }
 

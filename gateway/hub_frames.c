@@ -388,8 +388,9 @@ static bool hub_method(struct client *c, const struct gw_ws_request *r)
  */
 
 static void on_call_done(void *arg, int status, const json_t *result, const json_t *error,
-                         const char *detail)
+                         const char *detail, bool may_have_run)
 {
+    (void)may_have_run;
     struct client *c = arg;
     c->call = NULL;
     note_answered(c, c->call_target, status != GW_OK);

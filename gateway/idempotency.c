@@ -149,14 +149,25 @@ static char *route_name(const struct gw_request *req)
     return NULL;
 }
 
-/* Who calls: the verified token's issuer and subject; NULL for an anonymous caller. */
+/* Who calls: the verified token's issuer and subject, as their JSON (so that a subject 1001 is
+ * neither 2002 nor "1001", nor missing), each after its length (so that no split of the text is
+ * ambiguous); NULL for an anonymous caller. */
 static char *identity_of(const struct gw_request *req)
 {
     if (!req->claims)
         return NULL;
-    const char *iss = json_string_value(json_object_get(req->claims, "iss"));
-    const char *sub = json_string_value(json_object_get(req->claims, "sub"));
-    return xasprintf("%s\n%s", iss ? iss : "", sub ? sub : "");
+    char *claim[2] = {NULL, NULL};
+    const char *names[2] = {"iss", "sub"};
+    for (int i = 0; i < 2; i++) {
+        const json_t *v = json_object_get(req->claims, names[i]);
+        claim[i] = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    }
+    char *identity =
+        xasprintf("%zu:%s%zu:%s", claim[0] ? strlen(claim[0]) : 0, claim[0] ? claim[0] : "",
+                  claim[1] ? strlen(claim[1]) : 0, claim[1] ? claim[1] : "");
+    free(claim[0]);
+    free(claim[1]);
+    return identity;
 }
 
 /* An answer of the stage's own, as JSON or (mode: http routes) in @http's text format. */

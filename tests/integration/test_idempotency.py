@@ -29,6 +29,7 @@ ROUTES = [
     {"rule": "/off", "rpc": SVC + ".record", "methods": "POST", "idempotency": False},
     {"rule": "/calls", "rpc": SVC + ".calls", "methods": "GET"},
     {"rule": "/t3", "rpc": SVC + ".tuple3", "methods": "POST", "mode": "http"},
+    {"rule": "/ghost", "rpc": "ghost_" + GWNAME + ".record", "methods": "POST"},  # no service
 ]
 
 
@@ -157,6 +158,12 @@ def test_callers_have_their_own_keys(igw):
     r = post(igw, "/rec", {"token": t}, key=t)
     assert r.json() == 3 and r.header("Idempotent-Replayed") == "true", r
     assert calls(igw, t) == 3
+    # Subjects that are numbers (some issuers send them) are callers of their own too: they were all
+    # one caller, with the tokens without sub.
+    for n, sub in enumerate([1001, 2002, "1001"]):
+        headers = {"Authorization": "Bearer " + token_of(sub)}
+        assert post(igw, "/rec", {"token": t}, key=t, headers=headers).json() == 4 + n, sub
+    assert calls(igw, t) == 6
 
 
 def test_get_and_routes_without_it_ignore_the_header(igw):
@@ -242,6 +249,18 @@ def test_generic_route(igw):
     r = post(igw, path, body, key=t)
     assert r.json() == 1 and r.header("Idempotent-Replayed") == "true", r
     assert calls(igw, t) == 1
+
+
+def test_a_call_the_broker_gave_back_is_not_kept(igw):
+    """No service runs a call the broker returned (no queue is bound: 503 unknown_service, with
+    Retry-After): a retry with the same key calls again, as the Retry-After invites, instead of
+    being replayed that 503 for the key's whole life."""
+    t = fresh()
+    first = post(igw, "/ghost", {"token": t}, key=t)
+    assert first.status == 503 and first.json()["error"] == "unknown_service", first
+    again = post(igw, "/ghost", {"token": t}, key=t)
+    assert again.status == 503 and again.header("Idempotent-Replayed") is None, again
+    assert again.header("X-Call-Id") != first.header("X-Call-Id"), (first, again)
 
 
 def test_large_responses_are_not_kept_and_not_called_again(igw):
