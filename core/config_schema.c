@@ -268,17 +268,7 @@ static int apply_cors(const struct gw_key_err *e, const struct gw_yaml_node *v, 
         return gw_key_fail(e, v, path, GW_ECONFIG, "expected a mapping, got %s",
                            gw_yaml_describe(v, got, sizeof(got)));
     c->cors.enabled = true;
-    int rc = gw_keys_apply_map(e, v, path, cors_keys, ARRAY_LEN(cors_keys), &c->cors, true);
-    if (rc != GW_OK || !c->cors.credentials)
-        return rc;
-    /* Credentials for any origin would let every site read what a browser sends on its own
-     * (cookies): the Fetch standard refuses "*" with credentials, and so does enoki. */
-    for (size_t i = 0; i < c->cors.origins.n; i++)
-        if (strcmp(c->cors.origins.items[i], "*") == 0)
-            return gw_key_fail(e, v, path, GW_ECONFIG,
-                               "credentials: true with origins \"*\" would let every site read "
-                               "what browsers send with credentials; list the origins");
-    return GW_OK;
+    return gw_keys_apply_map(e, v, path, cors_keys, ARRAY_LEN(cors_keys), &c->cors, true);
 }
 
 /* A key of struct gw_config: an int within bounds, a URL path. */
