@@ -4,6 +4,7 @@
 #include "core/status.h"
 #include "core/strbuf.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,7 +179,7 @@ bool gw_auth_claims_exp(const json_t *claims, double *exp)
     const json_t *v = json_object_get(claims, "exp");
     if (!json_is_number(v))
         return false;
-    *exp = json_number_value(v);
+    *exp = trunc(json_number_value(v)); /* whole seconds, as the check reads it (routes/jwt.c) */
     return true;
 }
 

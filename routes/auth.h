@@ -76,7 +76,8 @@ void gw_auth_decide(const struct gw_auth_policy *p, const struct gw_auth_token_s
 /* Whether claims grant scope (see gw_auth_decide). */
 bool gw_auth_has_scope(const json_t *claims, const char *scope);
 
-/* The token's exp claim when it is a number (seconds since the epoch). */
+/* The token's exp claim when it is a number (whole seconds since the epoch, the fraction dropped).
+ */
 bool gw_auth_claims_exp(const json_t *claims, double *exp);
 
 /* Fills context with GATEWAY.auth.claims (n pairs): first every key a claim fills is removed,

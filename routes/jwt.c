@@ -4,6 +4,7 @@
 #include "core/text.h"
 #include "core/util.h"
 
+#include <math.h>
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
@@ -172,7 +173,8 @@ static int check_signature(const struct gw_jwt_policy *p, const struct gw_jwk *k
     return status;
 }
 
-/* A time claim: absent (0), a number in *t (1), or a bad type (-1). */
+/* A time claim: absent (0), a number in *t (1), or a bad type (-1). Whole seconds, the fraction
+ * dropped (as PyJWT's int() of it): "now" is whole seconds too. */
 static int time_claim(json_t *claims, const char *name, double *t)
 {
     json_t *v = json_object_get(claims, name);
@@ -180,7 +182,7 @@ static int time_claim(json_t *claims, const char *name, double *t)
         return 0;
     if (!json_is_number(v))
         return -1;
-    *t = json_number_value(v);
+    *t = trunc(json_number_value(v));
     return 1;
 }
 
@@ -203,11 +205,16 @@ static bool audience_holds(json_t *aud, const char *audience)
 static int check_claims(const struct gw_jwt_policy *p, json_t *claims, int64_t now, char *err,
                         size_t errlen)
 {
-    double exp = 0, nbf = 0, t = (double)now, leeway = p->leeway_s;
+    double exp = 0, nbf = 0, iat = 0, t = (double)now, leeway = p->leeway_s;
     int has_exp = time_claim(claims, "exp", &exp);
     int has_nbf = time_claim(claims, "nbf", &nbf);
+    int has_iat = time_claim(claims, "iat", &iat);
     if (has_exp < 0 || has_nbf < 0) {
         snprintf(err, errlen, "exp and nbf must be numbers");
+        return GW_ETOKEN_CLAIM;
+    }
+    if (has_iat < 0) {
+        snprintf(err, errlen, "iat must be a number");
         return GW_ETOKEN_CLAIM;
     }
     if (has_exp && t >= exp + leeway) {
@@ -218,6 +225,11 @@ static int check_claims(const struct gw_jwt_policy *p, json_t *claims, int64_t n
         snprintf(err, errlen, "the token is not valid yet");
         return GW_ETOKEN_EARLY;
     }
+    /* Issued in the future (beyond the leeway): not valid yet either, as PyJWT says. */
+    if (has_iat && t < iat - leeway) {
+        snprintf(err, errlen, "the token is not valid yet (issued in the future)");
+        return GW_ETOKEN_EARLY;
+    }
     if (p->issuer) {
         json_t *iss = json_object_get(claims, "iss");
         if (!json_is_string(iss) || strcmp(json_string_value(iss), p->issuer) != 0) {
@@ -225,6 +237,8 @@ static int check_claims(const struct gw_jwt_policy *p, json_t *claims, int64_t n
             return GW_ETOKEN_CLAIM;
         }
     }
+    /* Without GATEWAY.auth.jwt.audience a token's aud is not looked at (docs/auth.md: a choice,
+     * where PyJWT would refuse a token that names one). */
     if (p->audience && !audience_holds(json_object_get(claims, "aud"), p->audience)) {
         snprintf(err, errlen, "unexpected audience");
         return GW_ETOKEN_CLAIM;

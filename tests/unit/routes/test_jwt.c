@@ -289,7 +289,15 @@ START_TEST(exp_and_nbf)
     ck_assert_int_eq(at(&all, exp, 1000), GW_ETOKEN_EXPIRED);
     ck_assert_int_eq(at(&lenient, exp, 1029), GW_OK);
     ck_assert_int_eq(at(&lenient, exp, 1030), GW_ETOKEN_EXPIRED);
-    ck_assert_int_eq(at(&all, "{\"exp\":1000.5}", 1000), GW_OK);
+    /* Whole seconds, as PyJWT reads them (int()): an exp of 1000.5 has passed at 1000. */
+    ck_assert_int_eq(at(&all, "{\"exp\":1000.5}", 999), GW_OK);
+    ck_assert_int_eq(at(&all, "{\"exp\":1000.5}", 1000), GW_ETOKEN_EXPIRED);
+    /* iat: a number, and not in the future beyond the leeway (PyJWT's ImmatureSignatureError). */
+    ck_assert_int_eq(at(&all, "{\"iat\":1000}", 1000), GW_OK);
+    ck_assert_int_eq(at(&all, "{\"iat\":1001}", 1000), GW_ETOKEN_EARLY);
+    ck_assert_int_eq(at(&lenient, "{\"iat\":1030}", 1000), GW_OK);
+    ck_assert_int_eq(at(&lenient, "{\"iat\":1031}", 1000), GW_ETOKEN_EARLY);
+    ck_assert_int_eq(at(&all, "{\"iat\":\"abc\"}", 1000), GW_ETOKEN_CLAIM);
     ck_assert_int_eq(at(&all, nbf, 1000), GW_OK);
     ck_assert_int_eq(at(&all, nbf, 999), GW_ETOKEN_EARLY);
     ck_assert_int_eq(at(&lenient, nbf, 970), GW_OK);
