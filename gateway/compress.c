@@ -94,8 +94,13 @@ void gw_compress_response(struct gw_request *req)
 {
     struct gw_response *r = &req->response;
     int min = req->config->compress_min;
+    /* A mode: http handler's own Content-Type is one of its headers. */
+    const struct gw_response_header *type = r->content_type ? NULL : find_header(r, "Content-Type");
     if (min <= 0 || req->file_fd >= 0 || r->body_len < (size_t)min || r->status < 200 ||
-        r->status == 204 || r->status == 304 || !compressible(r->content_type) ||
+        r->status == 204 || r->status == 304 ||
+        !compressible(r->content_type ? r->content_type
+                      : type          ? type->value
+                                      : NULL) ||
         find_header(r, "Content-Encoding") || gw_request_header(req, "Range"))
         return;
     add_vary(r);

@@ -4,6 +4,7 @@ Accept-Encoding; never below the size, for 204/304, ranges or bodies already cod
 gunzip are exactly those of the uncoded answer."""
 
 import gzip
+import json
 
 import pytest
 
@@ -16,7 +17,8 @@ BIG = {"text": "x" * 3000, "n": list(range(200))}
 def cgw(peer, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("compress")
     g = Enoki(tmp, routes=[route("/echo", SVC + ".echo", methods="POST"),
-                           route("/small", SVC + ".echo", methods="GET")],
+                           route("/small", SVC + ".echo", methods="GET"),
+                           route("/h", SVC + ".http_echo", methods="POST", mode="http")],
               ready_path="/small")
     yield g
     g.stop()
@@ -90,3 +92,16 @@ def test_the_libmicrohttpd_path_codes_too(cgw):
     assert resp.status == 200 and resp.getheader("Content-Encoding") == "gzip", resp.getheaders()
     assert resp.getheader("Vary") == "Accept-Encoding"
     assert gzip.decompress(data) == post(cgw).body
+
+
+def test_a_handlers_own_content_type_is_coded_too(cgw):
+    """A mode: http handler that names its Content-Type in its headers (application/json here)
+    gets its body coded as any other JSON answer (it was never coded)."""
+    plain = cgw.post("/h", json_body=BIG)
+    assert plain.status == 200 and plain.header("Content-Type") == "application/json", plain
+    assert plain.header("Vary") == "Accept-Encoding", plain
+    coded = cgw.post("/h", json_body=BIG, headers={"Accept-Encoding": "gzip"})
+    assert coded.header("Content-Encoding") == "gzip", coded
+    assert len(coded.body) < len(plain.body) // 4, (len(coded.body), len(plain.body))
+    # The handler echoes the request, whose Accept-Encoding differs: the JSON, not the bytes.
+    assert json.loads(gzip.decompress(coded.body))["path"] == {}
