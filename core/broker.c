@@ -625,11 +625,8 @@ int gw_broker_publish(struct gw_broker *broker, const struct gw_broker_message *
     int status = gw_amqp_conn_publish(broker->conn, message->exchange, message->routing_key,
                                       message->mandatory, message->props, message->body,
                                       message->len, &tag, err, sizeof(err));
-    if (status == GW_EFRAME) {
-        /* One message's fault, found before anything was queued: the connection is fine. */
-        gw_debug("broker", "a message to %s was not sent: %s", message->exchange, err);
-        return GW_EFRAME;
-    }
+    if (status == GW_EFRAME)
+        return GW_EFRAME; /* one message's fault, found before anything was queued */
     if (status != GW_OK) {
         connection_lost(broker, err);
         return GW_EBROKER;
