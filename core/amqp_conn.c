@@ -401,6 +401,10 @@ static int handle_topology_frame(struct gw_amqp_conn *conn, const amqp_frame_t *
                  (const char *)c->reply_text.bytes);
         amqp_channel_close_ok_t ok = {0};
         gw_amqp_out_method(conn->out, TOPOLOGY, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
+        /* Open again before anyone is told: a failure's handler may bind or unbind at once, and
+         * a frame on the closed channel would make the broker close the connection (504). */
+        amqp_channel_open_t open = {.out_of_band = amqp_empty_bytes};
+        int status = gw_amqp_out_method(conn->out, TOPOLOGY, AMQP_CHANNEL_OPEN_METHOD, &open);
         size_t n = conn->n_pending;
         enum topology_ok *pending = conn->pending;
         conn->pending = NULL;
@@ -409,8 +413,7 @@ static int handle_topology_frame(struct gw_amqp_conn *conn, const amqp_frame_t *
             if (pending[i] == REPORT)
                 events->topology(arg, false, why);
         free(pending);
-        amqp_channel_open_t open = {.out_of_band = amqp_empty_bytes};
-        return gw_amqp_out_method(conn->out, TOPOLOGY, AMQP_CHANNEL_OPEN_METHOD, &open);
+        return status;
     }
     default:
         return GW_OK; /* channel.open-ok and the like */

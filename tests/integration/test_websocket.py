@@ -1434,3 +1434,25 @@ def test_an_upgrade_after_plain_requests_on_one_connection_is_an_upgrade(hub):
                                "correlation_id": "k"}, messages
     finally:
         s.close()
+
+
+def test_a_refused_event_channel_fails_its_subscription_not_the_connection(hub, connect, broker):
+    """nameko before 2.13 (and AUTO_DELETE_EVENT_EXCHANGES) declares <service>.events auto-delete:
+    enoki's declaration differs, and the broker closes the topology channel (406). The socket's
+    subscription fails; the failure's unbind must not reach the closed channel before it is open
+    again (it did: the broker closed the whole connection, 504, and every call in flight got 503)."""
+    service = "oldnameko_" + SESSION
+    ch = broker.connection.channel()
+    ch.exchange_declare(service + ".events", "topic", durable=True, auto_delete=True)
+    ch.close()
+    broker.exchanges.add(service + ".events")
+    before = len(hub.stderr_text())
+    slow = Background(lambda: hub.get("/echo?after=refused"))
+    c = connect(hub)
+    answer = c.call("subscribe", {"channel": service + ".evt"}, "old")
+    assert answer["success"] is False, answer
+    resp = slow.result()
+    assert resp.status == 200, resp
+    exchange(c, {"method": SVC + ".echo", "data": {"x": 3}, "correlation_id": "after"},
+             result_frame({"args": [], "kwargs": {"x": 3}}, "after"))
+    assert "lost the broker connection" not in hub.stderr_text()[before:]
