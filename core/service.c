@@ -49,14 +49,18 @@ void gw_service_request_free(struct gw_service_request *in)
 }
 
 /* A request as nameko reads one (§2), or NULL (acked and dropped when acked) for what nameko would
- * drop, or die on: no content_type, no reply_to, a body that is not JSON. */
+ * drop, or die on: no content_type, no reply_to. A body enoki cannot read (not JSON, or JSON
+ * holding what it cannot carry: a NUL, an integer beyond 64 bits, a lone surrogate) makes a
+ * request without args and kwargs, with the reason in *unreadable (when not NULL): its caller
+ * gets an error, not silence (nameko's own caller, without a timeout, would wait for ever). */
 static struct gw_service_request *request_new(struct gw_service *service,
                                               const struct gw_amqp_delivery *d, const char *method,
-                                              bool acked)
+                                              bool acked, char *unreadable, size_t unreadable_len)
 {
     const amqp_basic_properties_t *props = d->props;
-    json_t *body = gw_json_decode_lenient(d->body.bytes, d->body.len, NULL);
-    bool usable = body && (props->_flags & AMQP_BASIC_CONTENT_TYPE_FLAG) &&
+    json_error_t jerr;
+    json_t *body = gw_json_decode_lenient(d->body.bytes, d->body.len, &jerr);
+    bool usable = (body || unreadable) && (props->_flags & AMQP_BASIC_CONTENT_TYPE_FLAG) &&
                   (props->_flags & AMQP_BASIC_REPLY_TO_FLAG);
     if (!usable) {
         gw_warn("rpc", "dropped a request to %s without content_type, reply_to or a JSON body",
@@ -66,6 +70,8 @@ static struct gw_service_request *request_new(struct gw_service *service,
             gw_broker_ack(service->broker, gw_broker_generation(service->broker), d->delivery_tag);
         return NULL;
     }
+    if (!body)
+        snprintf(unreadable, unreadable_len, "%s", jerr.text);
     struct gw_service_request *in = xcalloc(1, sizeof(*in));
     in->method = xstrdup(method);
     in->body = body;
@@ -86,7 +92,7 @@ struct gw_service_request *gw_service_request_passed_on(struct gw_service *servi
                                                         const struct gw_amqp_delivery *delivery,
                                                         const char *method)
 {
-    return request_new(service, delivery, method, false);
+    return request_new(service, delivery, method, false, NULL, 0);
 }
 
 static void on_declare(void *arg, struct gw_amqp_plan *plan)
@@ -112,12 +118,19 @@ static void on_request(void *arg, const struct gw_amqp_delivery *d)
     struct gw_service *service = arg;
     char *key = bytes_dup(d->routing_key);
     const char *dot = strchr(key, '.');
-    struct gw_service_request *in = request_new(service, d, dot ? dot + 1 : "", true);
+    char unreadable[JSON_ERROR_TEXT_LENGTH] = "";
+    struct gw_service_request *in =
+        request_new(service, d, dot ? dot + 1 : "", true, unreadable, sizeof(unreadable));
     free(key);
     if (!in)
         return;
     if (!in->args || !in->kwargs) {
-        static const char message[] = "Message missing `args` or `kwargs`";
+        char message[JSON_ERROR_TEXT_LENGTH + 64];
+        if (unreadable[0])
+            snprintf(message, sizeof(message), "enoki cannot read the request's JSON: %s",
+                     unreadable);
+        else
+            snprintf(message, sizeof(message), "Message missing `args` or `kwargs`");
         json_t *error = gw_nameko_error("MalformedRequest", "nameko.exceptions.MalformedRequest",
                                         json_pack("[s]", message), message);
         gw_service_reply(service, in, NULL, error);

@@ -1456,3 +1456,16 @@ def test_a_refused_event_channel_fails_its_subscription_not_the_connection(hub, 
     exchange(c, {"method": SVC + ".echo", "data": {"x": 3}, "correlation_id": "after"},
              result_frame({"args": [], "kwargs": {"x": 3}}, "after"))
     assert "lost the broker connection" not in hub.stderr_text()[before:]
+
+
+@pytest.mark.parametrize("value", ["18446744073709551616", '"a\\u0000b"', '"\\ud800"'])
+def test_a_request_to_the_hub_enoki_cannot_read_is_answered(hub_rpc, value):
+    """Valid JSON that enoki cannot carry (an integer beyond 64 bits, a NUL, a lone surrogate, all
+    of which json.dumps writes) in a nameko service's call to enoki's hub: the caller gets
+    MalformedRequest naming the reason. It used to be dropped without a reply, and nameko's
+    in-service caller, which has no timeout, waited for ever."""
+    raw = hub_rpc.call_raw("broadcast", body='{"args": ["c", "e", %s], "kwargs": {}}' % value)
+    body = json.loads(raw)
+    assert body["result"] is None and body["error"]["exc_type"] == "MalformedRequest", raw
+    assert body["error"]["value"].startswith("enoki cannot read the request's JSON: "), raw
+    assert hub_rpc.call("broadcast", args=["c", "e", 1]) is None  # and the hub goes on
