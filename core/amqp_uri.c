@@ -13,7 +13,10 @@
 /* The longest port worth reading ("65535"), and how much of a bad one or a scheme a message shows.
  */
 #define PORT_DIGITS_MAX 5
-#define QUOTE_PORT_MAX 16
+/* The port is never quoted (see parse_port). */
+#define PORT_REFUSED                                                                               \
+    "invalid port: not a number from 1 to 65535 (a '/', '?' or '#' in the password must be "       \
+    "percent-encoded: %2F, %3F, %23)"
 #define QUOTE_SCHEME_MAX 32
 
 /* urllib.parse.unquote: valid %XX sequences are decoded, anything else is kept as written. Returns
@@ -138,8 +141,9 @@ static int parse_port(struct span port, int *out, char *err, size_t errlen)
     for (size_t i = 0; ok && i < port.n; i++)
         value = value * 10 + (port.p[i] - '0');
     if (!ok || value < 1 || value > 65535) {
-        gw_set_err(err, errlen, "invalid port '%.*s' (expected 1 to 65535)",
-                   (int)(port.n > QUOTE_PORT_MAX ? QUOTE_PORT_MAX : port.n), port.p);
+        /* Never quoted: a password with an unencoded '/', '?' or '#' ends the netloc early, and
+         * what follows its ':' is read as the port. */
+        gw_set_err(err, errlen, "%s", PORT_REFUSED);
         return GW_EURI;
     }
     *out = (int)value;

@@ -60,15 +60,24 @@ static const struct {
      "expected amqp://[user[:password]@]host[:port][/vhost]"},
     {"", GW_EURI, NULL, 0, NULL, NULL, NULL,
      "expected amqp://[user[:password]@]host[:port][/vhost]"},
-    {"amqp://h:0", GW_EURI, NULL, 0, NULL, NULL, NULL, "invalid port '0' (expected 1 to 65535)"},
+    {"amqp://h:0", GW_EURI, NULL, 0, NULL, NULL, NULL,
+     "invalid port: not a number from 1 to 65535 (a '/', '?' or '#' in the password must be "
+     "percent-encoded: %2F, %3F, %23)"},
     {"amqp://h:65536", GW_EURI, NULL, 0, NULL, NULL, NULL,
-     "invalid port '65536' (expected 1 to 65535)"},
+     "invalid port: not a number from 1 to 65535 (a '/', '?' or '#' in the password must be "
+     "percent-encoded: %2F, %3F, %23)"},
     {"amqp://h:123456", GW_EURI, NULL, 0, NULL, NULL, NULL,
-     "invalid port '123456' (expected 1 to 65535)"},
-    {"amqp://h:x", GW_EURI, NULL, 0, NULL, NULL, NULL, "invalid port 'x' (expected 1 to 65535)"},
-    {"amqp://h:-1", GW_EURI, NULL, 0, NULL, NULL, NULL, "invalid port '-1' (expected 1 to 65535)"},
+     "invalid port: not a number from 1 to 65535 (a '/', '?' or '#' in the password must be "
+     "percent-encoded: %2F, %3F, %23)"},
+    {"amqp://h:x", GW_EURI, NULL, 0, NULL, NULL, NULL,
+     "invalid port: not a number from 1 to 65535 (a '/', '?' or '#' in the password must be "
+     "percent-encoded: %2F, %3F, %23)"},
+    {"amqp://h:-1", GW_EURI, NULL, 0, NULL, NULL, NULL,
+     "invalid port: not a number from 1 to 65535 (a '/', '?' or '#' in the password must be "
+     "percent-encoded: %2F, %3F, %23)"},
     {"amqp://h:1:2", GW_EURI, NULL, 0, NULL, NULL, NULL,
-     "invalid port '1:2' (expected 1 to 65535)"},
+     "invalid port: not a number from 1 to 65535 (a '/', '?' or '#' in the password must be "
+     "percent-encoded: %2F, %3F, %23)"},
     {"amqp://[::1", GW_EURI, NULL, 0, NULL, NULL, NULL, "invalid IPv6 host: missing ']'"},
     {"amqp://[::1]x", GW_EURI, NULL, 0, NULL, NULL, NULL, "unexpected text after the IPv6 host"},
     {"amqp://h]", GW_EURI, NULL, 0, NULL, NULL, NULL,

@@ -645,7 +645,12 @@ static const struct {
     {"AMQP_URI: redis://localhost\n", NULL, NULL, GW_EURI,
      "t.yaml:1: AMQP_URI: unsupported scheme 'redis' (expected amqp://, pyamqp:// or amqps://)"},
     {"x: 1\nAMQP_URI: amqp://u:secret@h:99999/\n", NULL, NULL, GW_EURI,
-     "t.yaml:2: AMQP_URI: invalid port '99999' (expected 1 to 65535)"},
+     "t.yaml:2: AMQP_URI: invalid port: not a number from 1 to 65535 (a '/', '?' or '#' in the "
+     "password must be percent-encoded: %2F, %3F, %23)"},
+    /* A '/' in the password ends the netloc there: its start is read as the port, never quoted. */
+    {"AMQP_URI: amqp://u:s3cretpw/x@h\n", NULL, NULL, GW_EURI,
+     "t.yaml:1: AMQP_URI: invalid port: not a number from 1 to 65535 (a '/', '?' or '#' in the "
+     "password must be percent-encoded: %2F, %3F, %23)"},
     {"AMQP_URI: 5\n", NULL, NULL, GW_ECONFIG, "t.yaml:1: AMQP_URI: expected a string, got '5'"},
     {"AMQP_URI: [a]\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:1: AMQP_URI: expected a string, got a list"},
