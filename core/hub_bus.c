@@ -56,7 +56,8 @@ struct gw_hub_bus {
     gw_hub_message_fn handler;
     void *arg;
     char *exchange;            /* "<name>.hub" */
-    char *queue;               /* "enoki-hub-<name>-<uuid>" */
+    char *name;                /* GATEWAY.name */
+    char *queue;               /* "enoki-hub-<name>-<uuid>", a new uuid for each connection */
     struct binding **bindings; /* every one, to make them again after a reconnect */
     size_t n_bindings, cap_bindings;
     struct gw_strmap *by_name; /* binding name -> binding: one per socket, so not a list */
@@ -124,6 +125,13 @@ static struct hub_publish *take_publish(struct gw_hub_bus *bus, const char *mess
 static void on_declare(void *arg, struct gw_amqp_plan *plan)
 {
     struct gw_hub_bus *bus = arg;
+    /* A name of its own for each connection: the broker may still hold the last one's exclusive
+     * queue (a connection given up as silent, whose close it has not seen), and would refuse its
+     * name (405 RESOURCE_LOCKED) until it notices. The bindings follow it (on_up). */
+    char uuid[GW_UUID_LEN + 1];
+    gw_uuid4(uuid);
+    free(bus->queue);
+    bus->queue = xasprintf(HUB_QUEUE_PREFIX "%s-%s", bus->name, uuid);
     gw_amqp_plan_exchange(plan, "hub", bus->exchange, "topic");
     /* This process's own: exclusive, gone with the connection. */
     gw_amqp_plan_queue(plan, "hub", bus->queue, GW_QUEUE_EXCLUSIVE | GW_QUEUE_AUTO_DELETE, 0);
@@ -246,9 +254,7 @@ struct gw_hub_bus *gw_hub_bus_new(struct gw_broker *broker, struct gw_service *s
     bus->handler = handler;
     bus->arg = arg;
     bus->exchange = xasprintf("%s" HUB_EXCHANGE_SUFFIX, config->name);
-    char uuid[GW_UUID_LEN + 1];
-    gw_uuid4(uuid);
-    bus->queue = xasprintf(HUB_QUEUE_PREFIX "%s-%s", config->name, uuid);
+    bus->name = xstrdup(config->name);
     bus->by_name = gw_strmap_new();
     struct gw_broker_user user = {
         .declare = on_declare,
@@ -282,6 +288,7 @@ void gw_hub_bus_free(struct gw_hub_bus *bus)
     }
     free(bus->exchange);
     free(bus->queue);
+    free(bus->name);
     free(bus);
 }
 

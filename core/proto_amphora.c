@@ -64,6 +64,13 @@ static struct service *find_service(struct amphora *a, const char *name, bool fa
 static void declare(void *state, struct gw_amqp_plan *plan)
 {
     struct amphora *a = state;
+    /* A name of its own for each connection: the broker may still hold the last one's exclusive
+     * queue (a connection given up as silent, whose close it has not seen), and would refuse its
+     * name (405 RESOURCE_LOCKED) until it notices. The routing key in reply_to stays. */
+    char uuid[GW_UUID_LEN + 1];
+    gw_uuid4(uuid);
+    free(a->reply_queue);
+    a->reply_queue = xasprintf("rpc_%s_%s_response", a->config->name, uuid);
     gw_amqp_plan_queue(plan, "amphora reply", a->reply_queue,
                        GW_QUEUE_EXCLUSIVE | GW_QUEUE_AUTO_DELETE, 0);
     gw_amqp_plan_consume(plan, "amphora reply", a->reply_queue, reply_consumer_tag,

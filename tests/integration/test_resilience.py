@@ -124,7 +124,9 @@ class Relay(threading.Thread):
     """A TCP relay in front of a broker port. pass: bytes flow. freeze: nothing flows any more,
     sockets stay open (a frozen broker, a cut cable). refuse: every connection is dropped and new
     ones are closed at once (a broker that is down). hold: like freeze, but the connections carry on
-    when the mode is pass again (a broker slow to answer)."""
+    when the mode is pass again (a broker slow to answer). partition(): the connections open now go
+    silent for good, both ends kept open (a network partition: the broker sees no close), while
+    new ones flow."""
 
     def __init__(self, target_port):
         super().__init__(daemon=True)
@@ -136,6 +138,7 @@ class Relay(threading.Thread):
         self.port = self.listener.getsockname()[1]
         self.mode = "pass"
         self.peers = {}  # socket -> the socket it relays to
+        self.partitioned = []  # sockets kept open, never relayed again
         self.stopping = False
         self.lock = threading.Lock()
         self.start()
@@ -147,6 +150,11 @@ class Relay(threading.Thread):
         for s in list(self.peers):
             s.close()
         self.peers.clear()
+
+    def partition(self):
+        with self.lock:
+            self.partitioned += list(self.peers)
+            self.peers.clear()
 
     def set_mode(self, mode):
         with self.lock:
@@ -193,6 +201,8 @@ class Relay(threading.Thread):
         self.join(5)
         self.listener.close()
         self._drop_all()
+        for s in self.partitioned:
+            s.close()
 
 
 class Load:
@@ -355,6 +365,26 @@ def test_websockets_stay_connected_and_subscribed_across_a_restart(chaos, chaos_
     assert ws.call("get_subscriptions", None, 5)["data"] == [channel]
     ws.close()
     gw.stop()
+
+
+def test_a_partition_does_not_lock_enoki_out_of_its_own_queues(peer, tmp_path, enoki):
+    """A partition: enoki gives the connection up as silent, and the broker, which saw no close,
+    keeps it (and its exclusive queues: the hub's, amphora's reply queue) until its own heartbeat
+    check. The reconnect declares them under new names, so it is not refused (405
+    RESOURCE_LOCKED) meanwhile."""
+    relay = Relay(broker_port())
+    try:
+        gw = chaos_gateway(enoki, relay.uri(), heartbeat=2, svc=SVC,
+                           extra={"services": {"amph_" + SESSION: {"protocol": "amphora"}}})
+        assert gw.get("/echo").status == 200
+        relay.partition()
+        wait_for(lambda: "lost the broker connection" in gw.stderr_text(), 10 * SCALE,
+                 what="the silence noticed")
+        wait_for(lambda: gw.get("/echo").status == 200, 10 * SCALE, interval=0.2,
+                 what="calls through a new connection")
+        assert "RESOURCE_LOCKED" not in gw.stderr_text(), gw.stderr_text()[-2000:]
+    finally:
+        relay.close()
 
 
 def test_a_silent_broker_is_noticed_within_a_heartbeat(peer, tmp_path, enoki):
