@@ -150,6 +150,40 @@ static int parse_port(struct span port, int *out, char *err, size_t errlen)
     return GW_OK;
 }
 
+/* The query after '?' (up to '#'): kombu reads heartbeat=N from it and lets it win over the
+ * connection's own setting. N whole seconds, 0 to 65535 (a value is not quoted: it is the URI's).
+ */
+static int parse_query(const char *at, int *heartbeat, char *err, size_t errlen)
+{
+    *heartbeat = -1;
+    if (*at != '?')
+        return GW_OK;
+    const char *end = at + 1 + strcspn(at + 1, "#");
+    for (const char *p = at + 1; p < end;) {
+        size_t len = strcspn(p, "&;#");
+        if (p + len > end)
+            len = (size_t)(end - p);
+        static const char key[] = "heartbeat=";
+        if (len > sizeof(key) - 1 && memcmp(p, key, sizeof(key) - 1) == 0) {
+            const char *v = p + sizeof(key) - 1;
+            size_t n = len - (sizeof(key) - 1);
+            long value = 0;
+            bool ok = n <= 5 && strspn(v, "0123456789") >= n;
+            for (size_t i = 0; ok && i < n; i++)
+                value = value * 10 + (v[i] - '0');
+            if (!ok || value > 65535) {
+                gw_set_err(err, errlen, "invalid heartbeat in the query (expected 0 to 65535 s)");
+                return GW_EURI;
+            }
+            *heartbeat = (int)value;
+        }
+        p += len;
+        if (p < end)
+            p++;
+    }
+    return GW_OK;
+}
+
 int gw_amqp_uri_parse(const char *text, struct gw_amqp_uri *out, char *err, size_t errlen)
 {
     struct gw_amqp_uri uri = {0};
@@ -224,11 +258,19 @@ int gw_amqp_uri_parse(const char *text, struct gw_amqp_uri *out, char *err, size
     rc = uri_part(path.p, path.n, GW_AMQP_DEFAULT_VHOST, "vhost", &uri.vhost, err, errlen);
     if (rc != GW_OK)
         goto out;
+    rc = parse_query(path.p + path.n, &uri.heartbeat, err, errlen);
+    if (rc != GW_OK)
+        goto out;
     *out = uri;
     memset(&uri, 0, sizeof(uri));
 out:
     gw_amqp_uri_clear(&uri);
     return rc;
+}
+
+int gw_amqp_uri_heartbeat(const struct gw_amqp_uri *uri, int fallback)
+{
+    return uri->heartbeat >= 0 ? uri->heartbeat : fallback;
 }
 
 int gw_amqp_uri_list_parse(const char *text, struct gw_amqp_uri **out, size_t *n, char *err,

@@ -23,15 +23,21 @@ struct gw_amqp_uri {
     char *user;      /* default "guest" */
     char *password;  /* default "guest" */
     char *vhost;     /* default "/" */
+    int heartbeat; /* ?heartbeat=N (seconds), which kombu lets win over HEARTBEAT; -1: not given */
 };
 
 /* Parses an AMQP URI by kombu's rules: amqp://, pyamqp:// or amqps:// (any case; amqps:// is TLS,
  * port 5671 by default), %-decoded user, password and vhost (a %00 is refused), the password after
  * the first ':' of the text before the last '@', vhost from the path: empty, "/", "//" and "/%2F"
- * all mean "/"; the query and fragment are ignored. Fills *out with new strings (free with
+ * all mean "/"; of the query, heartbeat=N (whole seconds, 0 to 65535) is read, the rest and the
+ * fragment are ignored. Fills *out with new strings (free with
  * gw_amqp_uri_clear). Returns GW_OK, or GW_EURI with a reason in err (never the whole URI: it holds
  * the password) and *out zeroed. */
 int gw_amqp_uri_parse(const char *text, struct gw_amqp_uri *out, char *err, size_t errlen);
+
+/* The heartbeat to ask for on uri's node: its ?heartbeat= when given (kombu lets the URI's win),
+ * else fallback (HEARTBEAT). */
+int gw_amqp_uri_heartbeat(const struct gw_amqp_uri *uri, int fallback);
 
 /* Frees the strings and zeroes *uri; NULL is a no-op. */
 void gw_amqp_uri_clear(struct gw_amqp_uri *uri);

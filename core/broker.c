@@ -500,7 +500,7 @@ static void start_connect(struct gw_broker *broker)
         .uri = current_node(broker),
         .tls = &broker->config->amqp_tls,
         .login = broker->config->login_method,
-        .heartbeat = broker->config->heartbeat,
+        .heartbeat = gw_amqp_uri_heartbeat(current_node(broker), broker->config->heartbeat),
         .product = PRODUCT,
         .version = GW_VERSION,
         .connection_name = broker->connection_name,

@@ -124,6 +124,42 @@ START_TEST(amqp_uri_without_err)
 }
 END_TEST
 
+/* ?heartbeat=N, which kombu lets win over the connection's own setting; the rest is ignored. */
+START_TEST(heartbeat_from_the_query)
+{
+    static const struct {
+        const char *text;
+        int heartbeat; /* -1: not given; -2: refused */
+    } cases[] = {
+        {"amqp://h/vh", -1},
+        {"amqp://h/vh?heartbeat=10", 10},
+        {"amqp://h?heartbeat=0", 0},
+        {"amqp://h/?x=1&heartbeat=7;y=2", 7},
+        {"amqp://h/?heartbeat=7#heartbeat=9", 7},
+        {"amqp://h/?heartbeats=7", -1},
+        {"amqp://h/?heartbeat=65535", 65535},
+        {"amqp://h/?heartbeat=65536", -2},
+        {"amqp://h/?heartbeat=1.5", -2},
+        {"amqp://h/?heartbeat=", -1}, /* a blank value is dropped, as parse_qsl does */
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        struct gw_amqp_uri uri;
+        char err[160] = "";
+        int rc = gw_amqp_uri_parse(cases[i].text, &uri, err, sizeof(err));
+        if (cases[i].heartbeat == -2) {
+            ck_assert_msg(rc == GW_EURI, "%s", cases[i].text);
+            ck_assert_str_eq(err, "invalid heartbeat in the query (expected 0 to 65535 s)");
+            continue;
+        }
+        ck_assert_msg(rc == GW_OK, "%s: %s", cases[i].text, err);
+        ck_assert_msg(uri.heartbeat == cases[i].heartbeat, "%s: %d", cases[i].text, uri.heartbeat);
+        ck_assert_int_eq(gw_amqp_uri_heartbeat(&uri, 60),
+                         cases[i].heartbeat < 0 ? 60 : cases[i].heartbeat);
+        gw_amqp_uri_clear(&uri);
+    }
+}
+END_TEST
+
 /* AMQP_URI as kombu's failover list: ';' between URIs, each parsed alone, tls per scheme. */
 START_TEST(uri_list)
 {
@@ -175,6 +211,7 @@ Suite *amqp_uri_suite(void)
     tcase_add_test(tc, uri_list);
     tcase_add_loop_test(tc, amqp_uri, 0, (int)ARRAY_LEN(uri_cases));
     tcase_add_test(tc, amqp_uri_without_err);
+    tcase_add_test(tc, heartbeat_from_the_query);
     suite_add_tcase(s, tc);
     return s;
 }
