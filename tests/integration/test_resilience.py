@@ -418,6 +418,21 @@ def test_a_silent_broker_is_noticed_within_a_heartbeat(peer, tmp_path, enoki):
         relay.close()
 
 
+def test_the_uris_heartbeat_wins_over_heartbeat(peer, tmp_path, enoki):
+    """AMQP_URI's ?heartbeat=2 is the heartbeat asked for, over HEARTBEAT (60), as kombu has it:
+    a frozen broker is noticed within about 2 s."""
+    relay = Relay(broker_port())
+    try:
+        gw = chaos_gateway(enoki, relay.uri() + "?heartbeat=2", heartbeat=60, svc=SVC)
+        assert gw.get("/echo").status == 200
+        relay.set_mode("freeze")
+        wait_for(lambda: "no heartbeat from the broker for" in gw.stderr_text(), 6 * SCALE,
+                 what="the silence noticed by the URI's heartbeat")
+        gw.stop()
+    finally:
+        relay.close()
+
+
 # --- start-up: enoki listens before it has reached the broker -------------------------------------------
 
 
