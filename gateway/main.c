@@ -375,9 +375,9 @@ static int start_failed(const char *err, const struct gw_worker_role *role)
 }
 
 /* Runs enoki until it stops; takes config, table and authn. role: NULL for the one process of
- * workers: 1, else this worker's (its socket, and whether to load the file at start). */
-/* accepted (taken; NULL: none): a replacement worker's config, the one its supervisor last
- * accepted at a SIGHUP, applied over the start-up config as a reload would. */
+ * workers: 1, else this worker's (its socket). accepted (taken; NULL: none): a replacement
+ * worker's config, the one its supervisor last accepted at a SIGHUP, applied over the start-up
+ * config as a reload would. */
 static int run(struct gw_config *config, struct gw_route_table *table, struct gw_authn *authn,
                const char *path, const struct gw_define *defines, size_t n_defines,
                const struct gw_worker_role *role, struct gw_config *accepted)
@@ -410,6 +410,7 @@ static int run(struct gw_config *config, struct gw_route_table *table, struct gw
         gw_generation_unref(gw.current);
         gw_generation_unref(gw.first);
         gw_authn_free(gw.authn);
+        gw_config_free(accepted);
         return EXIT_FAILURE;
     }
     gw.rpc = gw_rpc_new(gw.loop, config);
