@@ -1,5 +1,6 @@
 #include "json.h"
 
+#include "py_repr.h"
 #include "strbuf.h"
 #include "text.h"
 #include "utf8.h"
@@ -81,61 +82,13 @@ void gw_json_write_string(struct gw_strbuf *b, const char *s, size_t n, enum gw_
     gw_strbuf_add(b, "\"", 1);
 }
 
-/* v as Python's repr writes a float: the shortest digits that read back as the same double, in
- * fixed notation for a decimal exponent from -4 to 15 (with ".0" when integral: 100.0, not 1e+02),
- * else as d.ddde+XX (1e+16, 1.5e-05). */
+/* As json.dumps writes a float (float.__repr__); not a number is null (the lenient reader's). */
 static void encode_real(struct gw_strbuf *b, double v)
 {
-    char text[40];
-    if (!isfinite(v)) {
+    if (isfinite(v))
+        gw_python_float(b, v);
+    else
         gw_strbuf_adds(b, "null");
-        return;
-    }
-    for (int precision = 1; precision <= 17; precision++) {
-        snprintf(text, sizeof(text), "%.*e", precision - 1, v);
-        if (strtod(text, NULL) == v)
-            break;
-    }
-    /* text is [-]d[.ddd]e(+|-)XX: its digits and its exponent. */
-    const char *p = text;
-    if (*p == '-') {
-        gw_strbuf_add(b, "-", 1);
-        p++;
-    }
-    char digits[24];
-    size_t n = 0;
-    for (; *p != 'e'; p++)
-        if (*p != '.')
-            digits[n++] = *p;
-    while (n > 1 && digits[n - 1] == '0')
-        n--;
-    int exp = atoi(p + 1);
-    if (exp >= -4 && exp < 16) {
-        if (exp < 0) {
-            gw_strbuf_add(b, "0.", 2);
-            for (int i = -1; i > exp; i--)
-                gw_strbuf_add(b, "0", 1);
-            gw_strbuf_add(b, digits, n);
-            return;
-        }
-        size_t whole = (size_t)exp + 1;
-        gw_strbuf_add(b, digits, n < whole ? n : whole);
-        for (size_t i = n; i < whole; i++)
-            gw_strbuf_add(b, "0", 1);
-        gw_strbuf_add(b, ".", 1);
-        if (n > whole)
-            gw_strbuf_add(b, digits + whole, n - whole);
-        else
-            gw_strbuf_add(b, "0", 1);
-        return;
-    }
-    gw_strbuf_add(b, digits, 1);
-    if (n > 1) {
-        gw_strbuf_add(b, ".", 1);
-        gw_strbuf_add(b, digits + 1, n - 1);
-    }
-    snprintf(text, sizeof(text), "e%c%02d", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
-    gw_strbuf_adds(b, text);
 }
 
 void gw_json_write(struct gw_strbuf *b, const json_t *v, const struct gw_json_dialect *d)

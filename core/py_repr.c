@@ -75,9 +75,7 @@ static void repr_string(struct gw_strbuf *b, const char *s, size_t n)
     gw_strbuf_add(b, &quote, 1);
 }
 
-/* float.__repr__: the shortest digits that read back, fixed notation for exponents -4..15, else
- * d.ddde+XX. */
-static void repr_float(struct gw_strbuf *b, double v)
+void gw_python_float(struct gw_strbuf *b, double v)
 {
     char text[48];
     if (isnan(v)) {
@@ -140,8 +138,8 @@ static void repr_string_in(struct gw_strbuf *b, const char *s, size_t n,
     repr_string(b, s, n);
 }
 
-static const struct gw_json_dialect python_repr = {", ",   ": ",           "True",     "False",
-                                                   "None", repr_string_in, repr_float, 0};
+static const struct gw_json_dialect python_repr = {", ",   ": ",           "True",          "False",
+                                                   "None", repr_string_in, gw_python_float, 0};
 
 char *gw_python_repr(const json_t *value)
 {
