@@ -4,6 +4,7 @@
 #include "core/log.h"
 #include "core/strbuf.h"
 #include "core/text.h"
+#include "core/utf8.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -31,6 +32,41 @@ static void puts_(struct line *l, const char *s)
     put(l, s, strlen(s));
 }
 
+/* What a client sent (its method, its path), written so that it cannot forge a line: control
+ * bytes (a CR that sends a terminal's cursor back, an ANSI escape), DEL, the quote that ends the
+ * field, the backslash and bytes that are not UTF-8 go as \xNN (libmicrohttpd reads targets that
+ * hold them). */
+static void put_client_text(struct line *l, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)s[i];
+        unsigned long cp;
+        size_t len = c < 0x80 ? 1 : gw_utf8_decode(s + i, n - i, &cp);
+        if (len == 0 || c < 0x20 || c == 0x7f || c == '"' || c == '\\') {
+            char esc[5];
+            snprintf(esc, sizeof(esc), "\\x%02x", c);
+            put(l, esc, 4);
+            i++;
+            continue;
+        }
+        put(l, s + i, len);
+        i += len;
+    }
+}
+
+/* s[0..n) as a JSON string: ill-formed UTF-8 repaired (U+FFFD), so that the line stays JSON. */
+static void json_client_text(struct gw_strbuf *b, const char *s, size_t n)
+{
+    if (gw_utf8_valid(s, n)) {
+        gw_json_write_string(b, s, n, GW_JSON_COMPACT);
+        return;
+    }
+    size_t len;
+    char *repaired = gw_utf8_repair(s, n, &len);
+    gw_json_write_string(b, repaired, len, GW_JSON_COMPACT);
+    free(repaired);
+}
+
 /* "%.3f" of a duration in milliseconds (rounded to the microsecond) into buf; returns the length.
  */
 static size_t format_ms(char *buf, double ms)
@@ -55,9 +91,9 @@ static void write_text(const struct gw_access *a, bool traced)
     char number[GW_U64_DIGITS + 8];
     puts_(&l, a->remote);
     put(&l, " \"", 2);
-    puts_(&l, a->method);
+    put_client_text(&l, a->method, strlen(a->method));
     put(&l, " ", 1);
-    put(&l, a->path, strnlen(a->path, a->path_len));
+    put_client_text(&l, a->path, strnlen(a->path, a->path_len));
     put(&l, "\" ", 2);
     put(&l, number, gw_fmt_i64(number, a->status));
     put(&l, " ", 1);
@@ -99,9 +135,9 @@ void gw_log_access(const struct gw_access *a)
     gw_strbuf_adds(&b, ",\"remote\":");
     gw_json_write_string(&b, a->remote, strlen(a->remote), GW_JSON_COMPACT);
     gw_strbuf_adds(&b, ",\"method\":");
-    gw_json_write_string(&b, a->method, strlen(a->method), GW_JSON_COMPACT);
+    json_client_text(&b, a->method, strlen(a->method));
     gw_strbuf_adds(&b, ",\"path\":");
-    gw_json_write_string(&b, a->path, a->path_len, GW_JSON_COMPACT);
+    json_client_text(&b, a->path, strnlen(a->path, a->path_len));
     char duration[GW_U64_DIGITS + 8];
     gw_strbuf_adds(&b, ",\"status\":");
     gw_strbuf_add_u64(&b, a->status > 0 ? (uint64_t)a->status : 0);
