@@ -189,7 +189,11 @@ static void count_label(struct label_index *x, struct shared_count *entries, _At
     if (!e && (used >= max - 1 || strlen(label) >= LABEL_BYTES)) {
         bool full = used >= max - 1;
         memcpy(fitted, full ? OVERFLOW_LABEL : label, full ? sizeof(OVERFLOW_LABEL) : LABEL_BYTES);
-        fitted[LABEL_BYTES - 1] = '\0';
+        /* Cut at a character's start: Prometheus refuses a label value that is not UTF-8. */
+        size_t cut = LABEL_BYTES - 1;
+        while (cut > 0 && ((unsigned char)fitted[cut] & 0xC0) == 0x80)
+            cut--;
+        fitted[cut] = '\0';
         status = full ? 0 : status;
         e = index_find(x, fitted, status);
         if (!e && used >= max)

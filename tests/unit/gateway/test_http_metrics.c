@@ -195,6 +195,21 @@ START_TEST(route_labels_escaped)
     ck_assert_ptr_nonnull(strstr(text, "enoki_http_requests_total{route=\"\",status=\"400\"} 1\n"));
     free(text);
     gw_http_metrics_free(m);
+
+    /* A label too long is cut at a character's start (Prometheus refuses a value not UTF-8): "/x"
+     * and 103 e-acute (2 bytes each) is cut after 86 of them (174 bytes, not 175). */
+    m = gw_http_metrics_new(NULL);
+    char label[2 + 103 * 2 + 1] = "/x";
+    for (int i = 0; i < 103; i++)
+        memcpy(label + 2 + 2 * i, "\xc3\xa9", 2);
+    label[sizeof(label) - 1] = '\0';
+    gw_metrics_request(m, label, 200);
+    text = gw_http_metrics_render(m, NULL);
+    char want[300];
+    snprintf(want, sizeof(want), "{route=\"%.*s\",status=\"200\"} 1\n", 2 + 86 * 2, label);
+    ck_assert_ptr_nonnull(strstr(text, want));
+    free(text);
+    gw_http_metrics_free(m);
 }
 END_TEST
 
