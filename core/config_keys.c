@@ -76,6 +76,14 @@ int gw_keys_apply_map(const struct gw_key_err *e, const struct gw_yaml_node *map
                 spec = &specs[k];
         }
         if (spec == NULL) {
+            /* A merge key brings in keys enoki would not see where nameko (PyYAML) does: refused
+             * where other keys are let pass, as everywhere (docs/decisions.md). */
+            if (!strict && key->kind == GW_YAML_STRING && key->plain &&
+                strcmp(key->text, "<<") == 0) {
+                gw_yaml_path_join(child, sizeof(child), path, key->text);
+                return gw_key_fail(e, key, child, GW_ECONFIG,
+                                   "merge keys are not supported: write the keys out");
+            }
             if (!strict)
                 continue;
             return unknown_key(e, key, path, specs, n_specs);

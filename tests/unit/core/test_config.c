@@ -881,6 +881,10 @@ static const struct {
     {"routes:\n  - rule: /a\n    rpc: a.b\n    methods: {GET: 1}\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:4: routes[0].methods: expected a method or a list of methods, got a mapping"},
 
+    /* A merge key at the top, where unknown keys pass: refused too (nameko's PyYAML merges it). */
+    {"common: &c\n  rpc_exchange: x\n<<: *c\n", NULL, NULL, GW_ECONFIG,
+     "t.yaml:3: <<: merge keys are not supported: write the keys out"},
+
     /* --define: named in place of file:line. */
     {"{}", "HEARTBEAT", "abc", GW_ECONFIG,
      "--define HEARTBEAT: HEARTBEAT: expected an integer from 0 to 65535, got 'abc'"},
