@@ -132,6 +132,25 @@ int gw_key_apply_nonempty_string(const struct gw_key_err *e, const struct gw_yam
     return GW_OK;
 }
 
+int gw_key_apply_secret_string(const struct gw_key_err *e, const struct gw_yaml_node *v,
+                               const char *path, void *base, const struct gw_key_spec *spec)
+{
+    /* The value is a secret: what it was is said by its kind alone, never quoted. */
+    static const char *const kinds[] = {[GW_YAML_NULL] = "null",
+                                        [GW_YAML_BOOL] = "a boolean",
+                                        [GW_YAML_INT] = "an integer",
+                                        [GW_YAML_FLOAT] = "a number",
+                                        [GW_YAML_STRING] = "an empty string",
+                                        [GW_YAML_SEQ] = "a list",
+                                        [GW_YAML_MAP] = "a mapping"};
+    if (v->kind != GW_YAML_STRING || v->text[0] == '\0')
+        return gw_key_fail(e, v, path, GW_ECONFIG,
+                           "expected a non-empty string, got %s (quote it, or use !raw_env_var)",
+                           kinds[v->kind]);
+    gw_key_replace_string(gw_key_field(base, spec), v->text);
+    return GW_OK;
+}
+
 int gw_key_apply_int(const struct gw_key_err *e, const struct gw_yaml_node *v, const char *path,
                      void *base, const struct gw_key_spec *spec)
 {

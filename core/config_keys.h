@@ -72,6 +72,9 @@ int gw_key_choose(const struct gw_key_err *e, const struct gw_yaml_node *v, cons
 /* The generic appliers, each into the field at spec->offset: */
 /* char *: a non-empty string. */
 gw_key_apply_fn gw_key_apply_nonempty_string;
+/* The same for a secret (auth.jwt.secret, admin_token): a refusal names the value's kind, never
+ * the value. */
+gw_key_apply_fn gw_key_apply_secret_string;
 /* int: an integer from spec->min to spec->max. */
 gw_key_apply_fn gw_key_apply_int;
 /* double: a finite number > 0. */

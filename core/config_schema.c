@@ -362,7 +362,7 @@ static const struct gw_key_spec gateway_keys[] = {
      .apply = gw_key_apply_nonempty_string,
      .offset = offsetof(struct gw_config, admin_scope)},
     {.name = "admin_token",
-     .apply = gw_key_apply_nonempty_string,
+     .apply = gw_key_apply_secret_string,
      .offset = offsetof(struct gw_config, admin_token)},
 };
 

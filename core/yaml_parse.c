@@ -104,6 +104,11 @@ static int line_of_offset(const char *text, size_t len, size_t offset)
     return line;
 }
 
+/* A substituted value that starts an alias or a tag, read again as YAML (as nameko reads it). */
+#define SUBSTITUTED_NOT_YAML                                                                       \
+    "invalid YAML after substitution: the value starts with '*', '&' or '!' (not quoted here: it " \
+    "may be a secret); write \"${...}\" in quotes or use !raw_env_var to take it as text"
+
 static int syntax_error(const struct parser *p, const char *text, size_t len)
 {
     const yaml_parser_t *y = &p->yaml;
@@ -156,6 +161,9 @@ static int on_alias(struct parser *p, const yaml_event_t *ev)
             return GW_OK;
         }
     }
+    /* A substituted value is never quoted: it may be a secret (${JWT_SECRET} = "*s3cret"). */
+    if (p->o->depth > 0)
+        return parse_fail(p, event_line(p, ev), GW_EYAML, "%s", SUBSTITUTED_NOT_YAML);
     return parse_fail(p, event_line(p, ev), GW_EYAML, "invalid YAML: found undefined alias '%s'",
                       name);
 }
@@ -240,6 +248,8 @@ static int resolve_core_tag(struct parser *p, const char *raw, const char *tag, 
         ok = n->kind == GW_YAML_BOOL;
     } else {
         gw_yaml_node_unref(n);
+        if (p->o->depth > 0)
+            return parse_fail(p, line, GW_EYAML, "%s", SUBSTITUTED_NOT_YAML);
         return parse_fail(p, line, GW_EYAML, "unsupported tag '%s'", tag);
     }
     if (!ok) {
@@ -301,6 +311,8 @@ static int on_collection_start(struct parser *p, const yaml_event_t *ev, enum gw
     if (tag != NULL && strcmp(tag, "!") != 0 && strcmp(tag, own_tag) != 0) {
         if (strcmp(tag, "!env_var") == 0 || strcmp(tag, "!raw_env_var") == 0)
             return parse_fail(p, line, GW_EYAML, "%s applies to scalars only", tag);
+        if (p->o->depth > 0)
+            return parse_fail(p, line, GW_EYAML, "%s", SUBSTITUTED_NOT_YAML);
         return parse_fail(p, line, GW_EYAML, "unsupported tag '%s'", tag);
     }
     if (p->n_stack == GW_YAML_MAX_NESTING)

@@ -31,6 +31,8 @@ static const struct {
     {"ENOKI_T_LOOP", "a${ENOKI_T_LOOP}"},
     {"ENOKI_T_BAD", "[a"},
     {"ENOKI_T_URI", "amqp://env:secret@rabbit:5673/prod"},
+    {"ENOKI_T_ALIAS", "*Sup3rS3cret"},
+    {"ENOKI_T_TAG", "!Hunter2"},
 };
 
 static void env_setup(void)
@@ -881,6 +883,16 @@ static const struct {
     {"routes:\n  - rule: /a\n    rpc: a.b\n    methods: {GET: 1}\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:4: routes[0].methods: expected a method or a list of methods, got a mapping"},
 
+    /* A substituted value that YAML reads as an alias or a tag is never quoted: it may be a secret.
+     */
+    {"GATEWAY:\n  admin_token: ${ENOKI_T_ALIAS}\n", NULL, NULL, GW_EYAML,
+     "t.yaml:2: GATEWAY.admin_token: invalid YAML after substitution: the value starts with '*', "
+     "'&' or '!' (not quoted here: it may be a secret); write \"${...}\" in quotes or use "
+     "!raw_env_var to take it as text"},
+    {"GATEWAY:\n  admin_token: ${ENOKI_T_TAG}\n", NULL, NULL, GW_EYAML,
+     "t.yaml:2: GATEWAY.admin_token: invalid YAML after substitution: the value starts with '*', "
+     "'&' or '!' (not quoted here: it may be a secret); write \"${...}\" in quotes or use "
+     "!raw_env_var to take it as text"},
     /* A merge key at the top, where unknown keys pass: refused too (nameko's PyYAML merges it). */
     {"common: &c\n  rpc_exchange: x\n<<: *c\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:3: <<: merge keys are not supported: write the keys out"},

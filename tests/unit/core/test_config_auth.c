@@ -202,7 +202,12 @@ static const struct {
     {"GATEWAY: {admin_scope: ''}\n",
      "a.yaml:1: GATEWAY.admin_scope: expected a non-empty string, got ''"},
     {"GATEWAY: {admin_token: [a]}\n",
-     "a.yaml:1: GATEWAY.admin_token: expected a non-empty string, got a list"},
+     "a.yaml:1: GATEWAY.admin_token: expected a non-empty string, got a list (quote it, or use "
+     "!raw_env_var)"},
+    /* A secret is never quoted in a refusal, whatever it was read as. */
+    {"GATEWAY: {admin_token: 9912873123}\n",
+     "a.yaml:1: GATEWAY.admin_token: expected a non-empty string, got an integer (quote it, or use "
+     "!raw_env_var)"},
 };
 
 START_TEST(refused)
