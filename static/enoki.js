@@ -37,8 +37,14 @@
 // disagree: the whole lifetime (exp - iat) counts as remaining, and without an iat there is no
 // refresh. If token() or the refresh fails, the client emits "error" and lets the server close the
 // socket at exp (1008 "token expired"); the client reconnects as after any drop, with a fresh token.
-// A string token, or one whose payload cannot be decoded, is never refreshed. A token() that throws
+// A string token, or one whose payload cannot be decoded, is never refreshed: when the server closes
+// the socket at its expiry (1008 "token expired"), a string token's client emits "error" and closes
+// itself instead of reconnecting with a token that can only be refused. A token() that throws
 // counts as a failed connection attempt.
+//
+// At most 32 calls wait for their answers on the socket at once (the hub answers a socket's frames
+// one at a time and closes one that has more than 64 waiting): the others wait in the client, in
+// order, and go out as answers come.
 //
 // Errors: a call rejects with an EnokiError: excType, excPath, excArgs and value come from nameko's
 // error object; message is "<excType>: <value>". Errors made by the client itself have excPath
@@ -160,6 +166,10 @@ export function connect(url, options = {}) {
   let socketToken = null; // the token the current socket was opened or last refreshed with
   const inFlight = new Map(); // correlation_id -> call, in the order sent
   const queued = []; // calls waiting for a connection
+  // The hub answers a socket's frames one at a time and closes a socket that has more than 64
+  // waiting (1008): calls beyond MAX_IN_FLIGHT wait here, in order, for an answer to free a place.
+  const MAX_IN_FLIGHT = 32;
+  const backlog = [];
   const channels = new Map(); // channel -> Set of handlers
   const subscribing = new Map(); // channel -> the pending first subscribe call
   const listeners = new Map(); // event name -> Set of handlers
@@ -197,6 +207,19 @@ export function connect(url, options = {}) {
 
   // --- calls -------------------------------------------------------------------------------------
 
+  // Sends call now, or puts it in the backlog while MAX_IN_FLIGHT calls wait for answers.
+  const dispatch = (call) => {
+    if (inFlight.size >= MAX_IN_FLIGHT || backlog.length > 0) backlog.push(call);
+    else send(call);
+  };
+
+  // A place was freed: the backlog's first calls go out.
+  const pump = () => {
+    while (status === "connected" && backlog.length > 0 && inFlight.size < MAX_IN_FLIGHT) {
+      send(backlog.shift());
+    }
+  };
+
   const send = (call) => {
     call.id = `${idPrefix}.${++nextId}`;
     inFlight.set(call.id, call);
@@ -204,6 +227,7 @@ export function connect(url, options = {}) {
       call.timer = setTimeout(() => {
         if (inFlight.delete(call.id)) {
           call.reject(localError("Timeout", `no reply to ${call.method} within ${call.callTimeout} ms`));
+          pump();
         }
       }, call.callTimeout);
     }
@@ -231,7 +255,7 @@ export function connect(url, options = {}) {
         callTimeout: callOptions.timeout ?? opts.callTimeout,
       };
       if (status === "connected") {
-        send(call);
+        dispatch(call);
         return;
       }
       const offlineTimeout = callOptions.offlineTimeout ?? opts.offlineTimeout;
@@ -258,6 +282,7 @@ export function connect(url, options = {}) {
     clearTimeout(call.timer);
     if (frame.success) call.resolve(frame.data);
     else call.reject(new EnokiError(frame.error ?? {}));
+    pump();
   };
 
   // --- events ------------------------------------------------------------------------------------
@@ -298,7 +323,7 @@ export function connect(url, options = {}) {
     );
     for (const call of queued.splice(0)) {
       clearTimeout(call.timer);
-      send(call);
+      dispatch(call);
     }
     emit("connected", frame.data, frame);
     if (settleFirst) {
@@ -416,6 +441,8 @@ export function connect(url, options = {}) {
       call.reject(localError("ConnectionLost", `connection lost before the reply to ${call.method}`));
     }
     inFlight.clear();
+    // Never sent: they go out on the next connection, ahead of the calls made offline.
+    queued.unshift(...backlog.splice(0));
     if (status === "closed") return;
     const wasConnected = status === "connected";
     if (wasConnected) emit("disconnected", info, null);
@@ -424,6 +451,13 @@ export function connect(url, options = {}) {
       return;
     }
     if (!opts.reconnect) {
+      shutdown(info);
+      return;
+    }
+    if (ev.code === 1008 && String(ev.reason ?? "").includes("token expired") && typeof opts.token === "string") {
+      // A string token is never renewed: every connection from now on would be refused. Said, and
+      // stopped, rather than retried for ever.
+      reportError(new Error("the token has expired, and a string token cannot be renewed: give a token function"));
       shutdown(info);
       return;
     }
@@ -444,7 +478,7 @@ export function connect(url, options = {}) {
     refreshTimer = null;
     setStatus("closed", info);
     if (typeof removeEventListener === "function") removeEventListener("online", onOnline);
-    for (const call of queued.splice(0)) {
+    for (const call of [...backlog.splice(0), ...queued.splice(0)]) {
       clearTimeout(call.timer);
       call.reject(localError("Closed", "the client is closed"));
     }
@@ -539,7 +573,21 @@ export function connect(url, options = {}) {
 
     async unsubscribe(channel) {
       if (!channels.delete(channel)) return;
-      if (status !== "connected") return; // the next connection simply does not subscribe it
+      // A later subscribe must send its own: this one's answer comes before the unsubscribe.
+      subscribing.delete(channel);
+      if (status !== "connected") {
+        // The next connection simply does not subscribe it; a subscribe made offline and not sent
+        // yet is dropped (settled: the unsubscribe supersedes it).
+        for (let i = queued.length - 1; i >= 0; i--) {
+          const call = queued[i];
+          if (call.method === "subscribe" && call.data?.channel === channel) {
+            queued.splice(i, 1);
+            clearTimeout(call.timer);
+            call.resolve([]);
+          }
+        }
+        return;
+      }
       await enqueue("unsubscribe", { channel });
     },
 

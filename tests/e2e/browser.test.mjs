@@ -139,6 +139,18 @@ describe("enoki.js and demo.html in Chromium", { timeout: 60000 }, () => {
     );
   });
 
+  it("a hundred calls at once all get their answers, on the one socket", async () => {
+    // The hub closes a socket with more than 64 frames waiting (1008): the client keeps the rest.
+    const out = await page.evaluate(async (svc) => {
+      const { gw } = window.t;
+      const before = gw.socketId;
+      const results = await Promise.all(Array.from({ length: 100 }, (_, i) => gw.call(`${svc}.echo`, { i })));
+      return { same: gw.socketId === before, is: results.map((r) => r.kwargs.i) };
+    }, SVC);
+    assert.equal(out.same, true);
+    assert.deepEqual(out.is, Array.from({ length: 100 }, (_, i) => i));
+  });
+
   it("rejects with the remote error", async () => {
     const errors = await page.evaluate(async (svc) => {
       const grab = (p) =>
@@ -341,6 +353,25 @@ describe("enoki.js and demo.html in Chromium", { timeout: 60000 }, () => {
     assert.deepEqual(events, ["chat", "chat", "marker"]);
   });
 
+  it("subscribe, unsubscribe and subscribe again, all at once, ends subscribed", async () => {
+    // As a component mounted, unmounted and mounted again does (React's StrictMode): the second
+    // subscribe is sent after the unsubscribe, not folded into the first.
+    const channel = `room-again-${RUN}`;
+    const hub = await page.evaluate(async (ch) => {
+      const { t } = window;
+      const first = t.gw.subscribe(ch, () => {});
+      const off = t.gw.unsubscribe(ch);
+      const second = t.gw.subscribe(ch, (event, data) => t.events.push({ channel: ch, event, data }));
+      await Promise.all([first, off, second]);
+      return { local: t.gw.channels(), hub: await t.gw.call("get_subscriptions", {}) };
+    }, channel);
+    assert.ok(hub.local.includes(channel), JSON.stringify(hub));
+    assert.ok(hub.hub.includes(channel), JSON.stringify(hub));
+    await gatewayRpc("broadcast", { channel, event: "again", data: 1 });
+    await page.waitForFunction(() => window.t.events.some((e) => e.event === "again"), null, { timeout: 5000 });
+    await page.evaluate((ch) => window.t.gw.unsubscribe(ch), channel);
+  });
+
   it("close() stops the client and rejects later calls", async () => {
     const out = await page.evaluate(async (svc) => {
       const { t } = window;
@@ -520,6 +551,23 @@ describe("enoki.js with a token (GATEWAY.auth.websocket: required)", { timeout: 
     assert.deepEqual(out.reconnected, [{ socketId: out.socketId, previousSocketId: out.first }]);
     assert.equal(out.tokens, 3);
     assert.equal(out.userId, "e2e-user");
+  });
+
+  it("a string token's expiry: the client says so and closes, rather than retry for ever", async () => {
+    const out = await page.evaluate(async () => {
+      const { a } = window;
+      const s = { errors: [], disconnected: [] };
+      const token = (await window.mintToken({ ttl: 2 })).token;
+      const gw = await a.mod.connect("/ws", { WebSocket: a.RecordingWebSocket, minDelay: 100, maxDelay: 500, token });
+      gw.on("error", (e) => s.errors.push(e.message));
+      gw.on("disconnected", (info) => s.disconnected.push(info));
+      const deadline = Date.now() + 8000;
+      while (gw.status !== "closed" && Date.now() < deadline) await new Promise((ok) => setTimeout(ok, 100));
+      return { ...s, status: gw.status };
+    });
+    assert.equal(out.status, "closed");
+    assert.deepEqual(out.disconnected, [{ code: 1008, reason: "token expired" }]);
+    assert.deepEqual(out.errors, ["the token has expired, and a string token cannot be renewed: give a token function"]);
   });
 
   it("close() stops the token clients", async () => {
