@@ -74,17 +74,21 @@ struct gw_route_table *gw_route_setup_build(const struct gw_config *config)
     const char *own[] = {config->health_path,    config->ready_path,   config->metrics_path,
                          config->websocket_path, config->openapi_path, config->docs_path,
                          config->status_path,    status_data};
-    for (size_t i = 0; i < ARRAY_LEN(own); i++) {
-        if (!own[i])
+    /* Every method: the probes and /metrics answer them all, the others their own 405. */
+    static const char *const methods[] = {"GET",   "HEAD",   "POST",   "PUT",
+                                          "PATCH", "DELETE", "OPTIONS"};
+    for (size_t i = 0; i < ARRAY_LEN(own) * ARRAY_LEN(methods); i++) {
+        const char *path = own[i / ARRAY_LEN(methods)];
+        if (!path)
             continue; /* off */
         struct gw_route_match match = {0};
-        int status = gw_route_table_match(table, "GET", own[i], &match);
+        int status = gw_route_table_match(table, methods[i % ARRAY_LEN(methods)], path, &match);
         const struct gw_route_conf *route = match.target;
         gw_route_match_clear(&match);
         if (status == GW_OK && route) {
             fprintf(stderr, "enoki: %s:%d: routes[%zu].rule: '%s' collides with enoki's own %s\n",
                     config->path, route->rule_line, (size_t)(route - config->routes), route->rule,
-                    own[i]);
+                    path);
             gw_route_table_free(table);
             free(status_data);
             return NULL;

@@ -59,6 +59,12 @@ def test_a_route_on_a_probe_path_is_a_config_error(tmp_path):
     assert out.returncode == 2, out
     assert "collide.yaml:4: routes[1].rule: '/healthz' collides with enoki's own /healthz" in \
         out.stderr, out.stderr
+    # Another method than GET: the probe answers every method, so the route would be dead too.
+    path.write_text("routes:\n  - rule: /metrics\n    rpc: a.c\n    methods: [POST]\n")
+    out = run_enoki("--config", str(path), "--check")
+    assert out.returncode == 2, out
+    assert "collide.yaml:2: routes[0].rule: '/metrics' collides with enoki's own /metrics" in \
+        out.stderr, out.stderr
 
 
 def test_metrics(tmp_path, peer):
