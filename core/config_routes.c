@@ -144,14 +144,26 @@ static int apply_routing_key(const struct gw_key_err *e, const struct gw_yaml_no
     return GW_OK;
 }
 
+/* The most values an inline schema may hold once its aliases are copied out: a YAML tree shares an
+ * aliased node, its JSON (and the OpenAPI document) would not (ten levels of ten aliases are 10^10
+ * values from a few hundred bytes). */
+enum { SCHEMA_MAX_VALUES = 100000 };
+
 /* A YAML value as JSON, for an inline schema: mappings need string keys, numbers must be finite.
- * Returns GW_OK and a new reference in *out, or fails with the message written. */
+ * Returns GW_OK and a new reference in *out, or fails with the message written. *left counts down
+ * the values it may still make. */
 static int yaml_to_json(const struct gw_key_err *e, const struct gw_yaml_node *v, const char *path,
-                        json_t **out)
+                        json_t **out, size_t *left)
 {
     char child[GW_YAML_PATH_LEN];
     char got[GW_YAML_DESCRIBE_LEN];
     *out = NULL;
+    if (*left == 0)
+        return gw_key_fail(e, v, path, GW_ECONFIG,
+                           "the schema is too large once its aliases are copied out (over %d "
+                           "values)",
+                           SCHEMA_MAX_VALUES);
+    --*left;
     switch (v->kind) {
     case GW_YAML_NULL:
         *out = json_null();
@@ -175,7 +187,7 @@ static int yaml_to_json(const struct gw_key_err *e, const struct gw_yaml_node *v
         for (size_t i = 0; i < v->n_items; i++) {
             json_t *item;
             gw_yaml_path_printf(child, sizeof(child), "%s[%zu]", path, i);
-            int rc = yaml_to_json(e, v->items[i], child, &item);
+            int rc = yaml_to_json(e, v->items[i], child, &item, left);
             if (rc != GW_OK) {
                 json_decref(*out);
                 *out = NULL;
@@ -196,7 +208,7 @@ static int yaml_to_json(const struct gw_key_err *e, const struct gw_yaml_node *v
                                    gw_yaml_describe(key, got, sizeof(got)));
             }
             gw_yaml_path_join(child, sizeof(child), path, key->text);
-            int rc = yaml_to_json(e, v->items[2 * i + 1], child, &value);
+            int rc = yaml_to_json(e, v->items[2 * i + 1], child, &value, left);
             if (rc != GW_OK) {
                 json_decref(*out);
                 *out = NULL;
@@ -232,7 +244,8 @@ static int apply_schema(const struct gw_key_err *e, const struct gw_yaml_node *v
         return gw_key_fail(e, v, path, GW_ECONFIG,
                            "expected a JSON Schema (a mapping) or the name of a JSON file, got %s",
                            gw_yaml_describe(v, got, sizeof(got)));
-    return yaml_to_json(e, v, path, &s->schema);
+    size_t left = SCHEMA_MAX_VALUES;
+    return yaml_to_json(e, v, path, &s->schema, &left);
 }
 
 /* Written or not: a route's own idempotency wins over GATEWAY.idempotency, false included. */

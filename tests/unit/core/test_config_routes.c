@@ -108,6 +108,17 @@ START_TEST(documentation_keys_refused)
     test_config_refused("routes: [{rule: /a, rpc: s.m, request_schema: /}]\n",
                         "a.yaml:1: routes[0].request_schema: cannot read the JSON Schema file "
                         "'/': not a regular file");
+    /* Six levels of ten aliases: a million values once copied out, from a few lines. */
+    test_config_refused("x:\n  - &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+                        "  - &a1 [*a0, *a0, *a0, *a0, *a0, *a0, *a0, *a0, *a0, *a0]\n"
+                        "  - &a2 [*a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1]\n"
+                        "  - &a3 [*a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2]\n"
+                        "  - &a4 [*a3, *a3, *a3, *a3, *a3, *a3, *a3, *a3, *a3, *a3]\n"
+                        "  - &a5 [*a4, *a4, *a4, *a4, *a4, *a4, *a4, *a4, *a4, *a4]\n"
+                        "routes: [{rule: /a, rpc: s.m, request_schema: {enum: *a5}}]\n",
+                        "a.yaml:7: routes[0].request_schema.enum[9][9][0][0][9][8]: the schema is "
+                        "too large once its "
+                        "aliases are copied out (over 100000 values)");
 }
 END_TEST
 
