@@ -188,12 +188,16 @@ static void count_label(struct label_index *x, struct shared_count *entries, _At
     char fitted[LABEL_BYTES];
     if (!e && (used >= max - 1 || strlen(label) >= LABEL_BYTES)) {
         bool full = used >= max - 1;
-        memcpy(fitted, full ? OVERFLOW_LABEL : label, full ? sizeof(OVERFLOW_LABEL) : LABEL_BYTES);
-        /* Cut at a character's start: Prometheus refuses a label value that is not UTF-8. */
-        size_t cut = LABEL_BYTES - 1;
-        while (cut > 0 && ((unsigned char)fitted[cut] & 0xC0) == 0x80)
-            cut--;
-        fitted[cut] = '\0';
+        if (full) {
+            memcpy(fitted, OVERFLOW_LABEL, sizeof(OVERFLOW_LABEL));
+        } else {
+            /* Cut at a character's start: Prometheus refuses a label value that is not UTF-8. */
+            memcpy(fitted, label, LABEL_BYTES);
+            size_t cut = LABEL_BYTES - 1;
+            while (cut > 0 && ((unsigned char)fitted[cut] & 0xC0) == 0x80)
+                cut--;
+            fitted[cut] = '\0';
+        }
         status = full ? 0 : status;
         e = index_find(x, fitted, status);
         if (!e && used >= max)
