@@ -110,8 +110,11 @@ void gw_serve_file(struct gw_request *req, const char *dir_name, const char *nam
         snprintf(message, sizeof(message), "no static file %s", name);
         respond_error(req, GW_ENOMATCH, message);
     } else if (not_modified(req, &st)) {
-        close(fd);
+        /* The descriptor goes with the 304 for its size alone: a 304's Content-Length must be the
+         * length a 200 would have had (RFC 9110 8.6), and neither reader sends a 304's body. */
         req->responded = true;
+        req->file_fd = fd;
+        req->file_size = (uint64_t)st.st_size;
     } else {
         memset(&req->response, 0, sizeof(req->response));
         req->response.status = 200;
