@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 static void print_line(void *ctx, const char *line)
 {
@@ -49,6 +50,30 @@ static void print_rate_limits(const struct gw_config *config, FILE *out)
                 targets ? " and generic and websocket calls to its targets" : "");
     }
     gw_rate_limits_free(limits);
+}
+
+/* enoki answers everything under /static/ and under the docs page's path before the routes: a rule
+ * whose literal start lies there could never be reached. false (said on stderr) for the first. */
+static bool under_own_folders(const struct gw_config *config)
+{
+    char *docs = config->docs_path ? xasprintf("%s/", config->docs_path) : NULL;
+    const char *folders[] = {"/static/", docs};
+    bool ok = true;
+    for (size_t i = 0; ok && i < config->n_routes; i++) {
+        const struct gw_route_conf *route = &config->routes[i];
+        for (size_t j = 0; ok && j < ARRAY_LEN(folders); j++) {
+            const char *folder = folders[j];
+            if (!folder || strncmp(route->rule, folder, strlen(folder)) != 0)
+                continue;
+            fprintf(stderr,
+                    "enoki: %s:%d: routes[%zu].rule: '%s' lies under enoki's own %s, which "
+                    "answers every path there before the routes\n",
+                    config->path, route->rule_line, i, route->rule, folder);
+            ok = false;
+        }
+    }
+    free(docs);
+    return ok;
 }
 
 struct gw_route_table *gw_route_setup_build(const struct gw_config *config)
@@ -95,6 +120,10 @@ struct gw_route_table *gw_route_setup_build(const struct gw_config *config)
         }
     }
     free(status_data);
+    if (!under_own_folders(config)) {
+        gw_route_table_free(table);
+        return NULL;
+    }
     return table;
 }
 

@@ -65,6 +65,22 @@ def test_a_route_on_a_probe_path_is_a_config_error(tmp_path):
     assert out.returncode == 2, out
     assert "collide.yaml:2: routes[0].rule: '/metrics' collides with enoki's own /metrics" in \
         out.stderr, out.stderr
+    # Under a folder enoki answers whole (static files, the docs page): never reachable either.
+    viewer = tmp_path / "viewer"
+    viewer.mkdir()
+    for name in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        (viewer / name).write_text("/* a stand-in */\n")
+    for rule, folder in (("/static/<path:name>", "/static/"), ("/docs/x", "/docs/")):
+        path.write_text("GATEWAY:\n  openapi_path: /openapi.json\n  docs_path: /docs\n"
+                        "  docs_dir: {}\nroutes:\n  - rule: /static\n    rpc: a.b\n"
+                        "  - rule: '{}'\n    rpc: a.c\n".format(viewer, rule))
+        out = run_enoki("--config", str(path), "--check")
+        assert out.returncode == 2, out
+        assert "collide.yaml:8: routes[1].rule: '{}' lies under enoki's own {}".format(
+            rule, folder) in out.stderr, out.stderr
+    path.write_text("routes:\n  - rule: /static\n    rpc: a.b\n  - rule: /docs/x\n    rpc: a.c\n")
+    out = run_enoki("--config", str(path), "--check")
+    assert out.returncode == 0, out  # /static itself, and /docs/ while the docs page is off
 
 
 def test_metrics(tmp_path, peer):
