@@ -152,3 +152,13 @@ out:
     free(text.data);
     return rc;
 }
+
+struct gw_config_where gw_config_where(const struct gw_config *config, int line, const char *key)
+{
+    struct gw_config_where where;
+    if (line > 0)
+        snprintf(where.text, sizeof(where.text), "%s:%d", config->path, line);
+    else
+        snprintf(where.text, sizeof(where.text), "--define %s", key);
+    return where;
+}

@@ -215,4 +215,12 @@ int gw_config_load_string(const char *name, const char *yaml, size_t len,
 /* Frees config and everything in it; NULL is a no-op. */
 void gw_config_free(struct gw_config *config);
 
+/* Where a value that config read at line came from, for a message: "FILE:LINE", or "--define KEY"
+ * when it was given with --define (line 0), key being its top-level key. The text lives in the
+ * returned struct: gw_config_where(...).text is valid to the end of the full expression. */
+struct gw_config_where {
+    char text[1024];
+};
+struct gw_config_where gw_config_where(const struct gw_config *config, int line, const char *key);
+
 #endif

@@ -143,9 +143,9 @@ int gw_config_amqp_finish(struct gw_config *c, char *err, size_t errlen)
     }
     if (c->login_method == GW_LOGIN_EXTERNAL && (!any_tls || !tls->certfile)) {
         gw_set_err(err, errlen,
-                   "%s:%d: LOGIN_METHOD: EXTERNAL logs in with a client certificate: it needs "
+                   "%s: LOGIN_METHOD: EXTERNAL logs in with a client certificate: it needs "
                    "AMQP_SSL with certfile (and keyfile)",
-                   c->path, c->login_method_line);
+                   gw_config_where(c, c->login_method_line, "LOGIN_METHOD").text);
         return GW_ECONFIG;
     }
     if (tls->keyfile && !tls->certfile)

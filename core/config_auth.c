@@ -370,9 +370,9 @@ int gw_config_auth_finish(struct gw_config *c, char *err, size_t errlen)
     /* The admin endpoints are never open: a token with admin_scope, or the static admin token. */
     if (c->admin_prefix && !auth->jwt.enabled && !c->admin_token) {
         gw_set_err(err, errlen,
-                   "%s:%d: GATEWAY.admin_prefix: the admin endpoints need a credential: "
+                   "%s: GATEWAY.admin_prefix: the admin endpoints need a credential: "
                    "GATEWAY.auth.jwt (a token with scope '%s') or GATEWAY.admin_token",
-                   c->path, c->admin_prefix_line, c->admin_scope);
+                   gw_config_where(c, c->admin_prefix_line, "GATEWAY").text, c->admin_scope);
         return GW_ECONFIG;
     }
     /* A client sends context_headers: a key a claim fills must come from the token alone. */

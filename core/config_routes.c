@@ -368,23 +368,24 @@ static int check_protocol(const struct gw_config *c, struct gw_route_conf *r, si
     r->protocol = amphora ? GW_PROTO_AMPHORA : GW_PROTO_NAMEKO;
     if (!amphora && strchr(r->method, '.')) {
         gw_set_err(err, errlen,
-                   "%s:%d: routes[%zu].rpc: expected 'service.method', got '%s.%s' (a dotted "
+                   "%s: routes[%zu].rpc: expected 'service.method', got '%s.%s' (a dotted "
                    "function name is amphora's: list %s under GATEWAY.services)",
-                   c->path, r->rpc_line, i, r->service, r->method, r->service);
+                   gw_config_where(c, r->rpc_line, "routes").text, i, r->service, r->method,
+                   r->service);
         return GW_ECONFIG;
     }
     if (!amphora && r->routing_key) {
         gw_set_err(err, errlen,
-                   "%s:%d: routes[%zu].routing_key: only an amphora service's calls take a "
+                   "%s: routes[%zu].routing_key: only an amphora service's calls take a "
                    "routing key; %s speaks nameko (GATEWAY.services)",
-                   c->path, r->routing_key_line, i, r->service);
+                   gw_config_where(c, r->routing_key_line, "routes").text, i, r->service);
         return GW_ECONFIG;
     }
     if (r->collect != 0 && !(amphora && s->fanout)) {
         gw_set_err(err, errlen,
-                   "%s:%d: routes[%zu].collect: only a fanout amphora service answers more than "
+                   "%s: routes[%zu].collect: only a fanout amphora service answers more than "
                    "once; %s is not one (GATEWAY.services.%s.fanout)",
-                   c->path, r->collect_line, i, r->service, r->service);
+                   gw_config_where(c, r->collect_line, "routes").text, i, r->service, r->service);
         return GW_ECONFIG;
     }
     return GW_OK;
@@ -497,9 +498,9 @@ int gw_config_routes_finish(struct gw_config *c, char *err, size_t errlen)
         if (c->expose.n > 0 && strncmp(r->rule, c->rpc_prefix, prefix_len) == 0 &&
             (r->rule[prefix_len] == '/' || r->rule[prefix_len] == '\0')) {
             gw_set_err(err, errlen,
-                       "%s:%d: routes[%zu].rule: '%s' is under GATEWAY.rpc_prefix '%s', which "
+                       "%s: routes[%zu].rule: '%s' is under GATEWAY.rpc_prefix '%s', which "
                        "the generic RPC route serves while GATEWAY.expose is set",
-                       c->path, r->rule_line, i, r->rule, c->rpc_prefix);
+                       gw_config_where(c, r->rule_line, "routes").text, i, r->rule, c->rpc_prefix);
             return GW_ECONFIG;
         }
     }

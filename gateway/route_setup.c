@@ -66,9 +66,10 @@ static bool under_own_folders(const struct gw_config *config)
             if (!folder || strncmp(route->rule, folder, strlen(folder)) != 0)
                 continue;
             fprintf(stderr,
-                    "enoki: %s:%d: routes[%zu].rule: '%s' lies under enoki's own %s, which "
+                    "enoki: %s: routes[%zu].rule: '%s' lies under enoki's own %s, which "
                     "answers every path there before the routes\n",
-                    config->path, route->rule_line, i, route->rule, folder);
+                    gw_config_where(config, route->rule_line, "routes").text, i, route->rule,
+                    folder);
             ok = false;
         }
     }
@@ -85,8 +86,8 @@ struct gw_route_table *gw_route_setup_build(const struct gw_config *config)
         int status = gw_route_table_add(table, route->rule, route->methods,
                                         (void *)(uintptr_t)route, err, sizeof(err));
         if (status != GW_OK) {
-            fprintf(stderr, "enoki: %s:%d: routes[%zu].rule: %s\n", config->path, route->rule_line,
-                    i, err);
+            fprintf(stderr, "enoki: %s: routes[%zu].rule: %s\n",
+                    gw_config_where(config, route->rule_line, "routes").text, i, err);
             gw_route_table_free(table);
             return NULL;
         }
@@ -111,9 +112,9 @@ struct gw_route_table *gw_route_setup_build(const struct gw_config *config)
         const struct gw_route_conf *route = match.target;
         gw_route_match_clear(&match);
         if (status == GW_OK && route) {
-            fprintf(stderr, "enoki: %s:%d: routes[%zu].rule: '%s' collides with enoki's own %s\n",
-                    config->path, route->rule_line, (size_t)(route - config->routes), route->rule,
-                    path);
+            fprintf(stderr, "enoki: %s: routes[%zu].rule: '%s' collides with enoki's own %s\n",
+                    gw_config_where(config, route->rule_line, "routes").text,
+                    (size_t)(route - config->routes), route->rule, path);
             gw_route_table_free(table);
             free(status_data);
             return NULL;

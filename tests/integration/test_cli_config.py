@@ -165,6 +165,12 @@ def test_define_error_is_a_config_error(tmp_path):
                     "--define", "GATEWAY={rpc_timeout: -4}")
     assert out.returncode == 2, out
     assert "rpc_timeout" in out.stderr, out.stderr
+    # A rule checked when the table is built names the define too, not the file at line 0.
+    out = run_enoki("--config", write(tmp_path, CHECK_CONFIG), "--check",
+                    "--define", "routes=[{rule: /healthz, rpc: a.b}]")
+    assert out.returncode == 2, out
+    assert "enoki: --define routes: routes[0].rule: '/healthz' collides with enoki's own " \
+        "/healthz" in out.stderr, out.stderr
 
 
 def test_define_wins_over_the_file(tmp_path, peer, enoki):

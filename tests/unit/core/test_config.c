@@ -922,6 +922,16 @@ static const struct {
     {"{}", "AMQP_URI", "amqp://h;", GW_EURI,
      "--define AMQP_URI: AMQP_URI: URI 2 of the list is empty"},
     {"{}", "", "1", GW_ECONFIG, "--define: expected KEY=VALUE, got an empty KEY"},
+    /* Checks made once every key is read name the define, not the file at line 0. */
+    {"GATEWAY: {expose: ['*']}\n", "routes", "[{rule: /rpc/x, rpc: a.c}]", GW_ECONFIG,
+     "--define routes: routes[0].rule: '/rpc/x' is under GATEWAY.rpc_prefix '/rpc', which the "
+     "generic RPC route serves while GATEWAY.expose is set"},
+    {"{}", "routes", "[{rule: /x, rpc: a.b.c}]", GW_ECONFIG,
+     "--define routes: routes[0].rpc: expected 'service.method', got 'a.b.c' (a dotted function "
+     "name is amphora's: list a under GATEWAY.services)"},
+    {"{}", "LOGIN_METHOD", "EXTERNAL", GW_ECONFIG,
+     "--define LOGIN_METHOD: LOGIN_METHOD: EXTERNAL logs in with a client certificate: it needs "
+     "AMQP_SSL with certfile (and keyfile)"},
     /* A define never rescues a file that is not a mapping. */
     {"", "HEARTBEAT", "1", GW_ECONFIG,
      "t.yaml:1: expected a mapping at the top level, got an empty file"},
