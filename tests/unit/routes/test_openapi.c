@@ -84,6 +84,9 @@ static const struct {
     {"/p/<int:id>.json", "/p/{id}.json"},
     {"/mix/<int:a>-<string(length=2):b>.txt", "/mix/{a}-{b}.txt"},
     {"/a/<x>/b/<any(u, v):y>", "/a/{x}/b/{y}"},
+    /* Literal braces would read as a template: percent-encoded, as a client sends them. */
+    {"/set/{a}", "/set/%7Ba%7D"},
+    {"/p/<int:id>{x}%?#.json", "/p/{id}%7Bx%7D%25%3F%23.json"},
 };
 
 START_TEST(rule_to_path_template)
@@ -207,6 +210,21 @@ START_TEST(one_operation_per_template_and_method)
     ck_assert_str_eq(json_string_value(AT(a, "get", "operationId")), "s.int_get");
     ck_assert_str_eq(json_string_value(AT(a, "put", "operationId")), "s.str");
     ck_assert_str_eq(json_string_value(AT(a, "get", "x-enoki-rule")), "/a/<int:x>");
+    fixture_free(&fx);
+    /* Names apart, one template too (OpenAPI: the same path): the first rule's path and names. */
+    fixture_load(&fx, "routes:\n"
+                      "  - {rule: '/b/<int:x>/c', rpc: s.int, methods: 'GET,POST'}\n"
+                      "  - {rule: '/b/<y>/c', rpc: s.str, methods: 'GET,PUT'}\n");
+    ck_assert_uint_eq(json_object_size(AT(fx.doc, "paths")), 1);
+    json_t *b = AT(fx.doc, "paths", "/b/{x}/c");
+    ck_assert_uint_eq(json_object_size(b), 3);
+    ck_assert_str_eq(json_string_value(AT(b, "get", "x-enoki-rule")), "/b/<int:x>/c");
+    ck_assert_str_eq(json_string_value(AT(b, "put", "x-enoki-rule")), "/b/<y>/c");
+    json_t *param = json_array_get(AT(b, "put", "parameters"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(param, "name")), "x");
+    ck_assert_str_eq(json_string_value(json_object_get(param, "in")), "path");
+    assert_json(json_object_get(param, "schema"),
+                "{\"type\": \"string\", \"minLength\": 1, \"pattern\": \"^[^/]*$\"}");
     fixture_free(&fx);
 }
 END_TEST
