@@ -36,6 +36,12 @@ static void join(struct gw_strbuf *b, const struct gw_string_list *items)
 void gw_cors_headers(const struct gw_cors *cors, const char *origin, bool preflight,
                      const char *asked_headers, gw_header_fn add, void *ctx)
 {
+    if (!cors->enabled)
+        return;
+    /* Whether the answer names an origin depends on the request's Origin, even when it names none
+     * (no Origin, one not listed): a cache must not give that answer to another origin's page
+     * (the Fetch standard, "CORS protocol and HTTP caches"). */
+    add(ctx, "Vary", "Origin");
     origin = gw_cors_allowed_origin(cors, origin);
     if (!origin)
         return;
@@ -44,11 +50,11 @@ void gw_cors_headers(const struct gw_cors *cors, const char *origin, bool prefli
         any = any || strcmp(cors->origins.items[i], "*") == 0;
     /* "*" cannot go with credentials: then the origin itself is named. */
     add(ctx, "Access-Control-Allow-Origin", any && !cors->credentials ? "*" : origin);
-    add(ctx, "Vary", "Origin");
     if (cors->credentials)
         add(ctx, "Access-Control-Allow-Credentials", "true");
     if (!preflight) {
-        add(ctx, "Access-Control-Expose-Headers", "X-Call-Id, Retry-After");
+        /* What enoki sends for a page to act on, beyond what the Fetch standard always shows. */
+        add(ctx, "Access-Control-Expose-Headers", GW_CORS_EXPOSED);
         return;
     }
     struct gw_strbuf methods = {0}, headers = {0};

@@ -134,8 +134,14 @@ def test_cors_preflight_and_requests(tmp_path):
         r = gw.get("/healthz", headers={"Origin": "https://app.example"})
         assert r.status == 200 and r.header("Access-Control-Allow-Origin") == "https://app.example"
         assert "X-Call-Id" in r.header("Access-Control-Expose-Headers")
+        assert "RateLimit" in r.header("Access-Control-Expose-Headers")
         r = gw.get("/healthz", headers={"Origin": "https://evil.example"})
         assert r.status == 200 and r.header("Access-Control-Allow-Origin") is None
+        # The answer depends on the Origin even where it names none: a cache must know it.
+        assert r.header("Vary") == "Origin", r.headers
+        assert denied.header("Vary") == "Origin", denied.headers
+        assert gw.get("/healthz").header("Vary") == "Origin"
+        assert gw.get("/nowhere").header("Vary") == "Origin"
     finally:
         gw.stop()
 

@@ -135,18 +135,19 @@ START_TEST(headers_of_a_simple_response)
 {
     struct gw_config *config = load(ORIGINS("['https://app.example']"));
     assert_headers(config, "https://app.example", false, NULL,
-                   "Access-Control-Allow-Origin: https://app.example\n"
                    "Vary: Origin\n"
-                   "Access-Control-Expose-Headers: X-Call-Id, Retry-After\n");
+                   "Access-Control-Allow-Origin: https://app.example\n"
+                   "Access-Control-Expose-Headers: X-Call-Id, Retry-After, RateLimit, "
+                   "RateLimit-Policy, Idempotent-Replayed, WWW-Authenticate, traceparent\n");
     /* The Origin as the request gave it. */
     assert_headers(config, "HTTPS://App.Example", false, "X-Ignored",
-                   "Access-Control-Allow-Origin: HTTPS://App.Example\n"
                    "Vary: Origin\n"
-                   "Access-Control-Expose-Headers: X-Call-Id, Retry-After\n");
-    /* Nothing for an Origin not allowed, or none. */
-    assert_headers(config, "https://evil.example", false, NULL, "");
-    assert_headers(config, NULL, false, NULL, "");
-    assert_headers(config, "https://evil.example", true, "X-A", "");
+                   "Access-Control-Allow-Origin: HTTPS://App.Example\n"
+                   "Access-Control-Expose-Headers: " GW_CORS_EXPOSED "\n");
+    /* Only Vary for an Origin not allowed, or none: the answer still depends on it. */
+    assert_headers(config, "https://evil.example", false, NULL, "Vary: Origin\n");
+    assert_headers(config, NULL, false, NULL, "Vary: Origin\n");
+    assert_headers(config, "https://evil.example", true, "X-A", "Vary: Origin\n");
     gw_config_free(config);
 
     config = load("{}");
@@ -160,25 +161,25 @@ START_TEST(headers_with_any_origin)
 {
     struct gw_config *config = load(ORIGINS("['https://app.example', '*']"));
     assert_headers(config, "https://else.example", false, NULL,
-                   "Access-Control-Allow-Origin: *\n"
                    "Vary: Origin\n"
-                   "Access-Control-Expose-Headers: X-Call-Id, Retry-After\n");
+                   "Access-Control-Allow-Origin: *\n"
+                   "Access-Control-Expose-Headers: " GW_CORS_EXPOSED "\n");
     gw_config_free(config);
 
     /* "*" cannot go with credentials: the Origin itself is named. */
     config = load("GATEWAY:\n  cors:\n    origins: ['*']\n    credentials: true\n");
     assert_headers(config, "https://else.example", false, NULL,
-                   "Access-Control-Allow-Origin: https://else.example\n"
                    "Vary: Origin\n"
+                   "Access-Control-Allow-Origin: https://else.example\n"
                    "Access-Control-Allow-Credentials: true\n"
-                   "Access-Control-Expose-Headers: X-Call-Id, Retry-After\n");
+                   "Access-Control-Expose-Headers: " GW_CORS_EXPOSED "\n");
     gw_config_free(config);
 
     config = load("GATEWAY:\n  cors:\n    origins: ['https://app.example']\n"
                   "    credentials: true\n");
     assert_headers(config, "https://app.example", true, NULL,
-                   "Access-Control-Allow-Origin: https://app.example\n"
                    "Vary: Origin\n"
+                   "Access-Control-Allow-Origin: https://app.example\n"
                    "Access-Control-Allow-Credentials: true\n"
                    "Access-Control-Allow-Methods: GET, HEAD, POST, PUT, PATCH, DELETE\n"
                    "Access-Control-Max-Age: 600\n");
@@ -191,15 +192,15 @@ START_TEST(headers_of_a_preflight)
     /* The defaults: every method enoki routes, the headers the preflight asked for, 600 s. */
     struct gw_config *config = load(ORIGINS("['https://app.example']"));
     assert_headers(config, "https://app.example", true, "X-Tenant, Content-Type",
-                   "Access-Control-Allow-Origin: https://app.example\n"
                    "Vary: Origin\n"
+                   "Access-Control-Allow-Origin: https://app.example\n"
                    "Access-Control-Allow-Methods: GET, HEAD, POST, PUT, PATCH, DELETE\n"
                    "Access-Control-Allow-Headers: X-Tenant, Content-Type\n"
                    "Access-Control-Max-Age: 600\n");
     /* Nothing asked, nothing allowed. */
     assert_headers(config, "https://app.example", true, NULL,
-                   "Access-Control-Allow-Origin: https://app.example\n"
                    "Vary: Origin\n"
+                   "Access-Control-Allow-Origin: https://app.example\n"
                    "Access-Control-Allow-Methods: GET, HEAD, POST, PUT, PATCH, DELETE\n"
                    "Access-Control-Max-Age: 600\n");
     gw_config_free(config);
@@ -208,8 +209,8 @@ START_TEST(headers_of_a_preflight)
     config = load("GATEWAY:\n  cors:\n    origins: ['https://app.example']\n"
                   "    methods: [POST, GET]\n    headers: [X-Tenant, Authorization]\n"
                   "    max_age: 60\n");
-    static const char want[] = "Access-Control-Allow-Origin: https://app.example\n"
-                               "Vary: Origin\n"
+    static const char want[] = "Vary: Origin\n"
+                               "Access-Control-Allow-Origin: https://app.example\n"
                                "Access-Control-Allow-Methods: POST, GET\n"
                                "Access-Control-Allow-Headers: X-Tenant, Authorization\n"
                                "Access-Control-Max-Age: 60\n";
@@ -217,15 +218,15 @@ START_TEST(headers_of_a_preflight)
     assert_headers(config, "https://app.example", true, NULL, want);
     /* A simple response does not list them. */
     assert_headers(config, "https://app.example", false, "X-Other",
-                   "Access-Control-Allow-Origin: https://app.example\n"
                    "Vary: Origin\n"
-                   "Access-Control-Expose-Headers: X-Call-Id, Retry-After\n");
+                   "Access-Control-Allow-Origin: https://app.example\n"
+                   "Access-Control-Expose-Headers: " GW_CORS_EXPOSED "\n");
     gw_config_free(config);
 
     config = load("GATEWAY:\n  cors:\n    origins: ['*']\n    max_age: 0\n    methods: [PUT]\n");
     assert_headers(config, "https://app.example", true, NULL,
-                   "Access-Control-Allow-Origin: *\n"
                    "Vary: Origin\n"
+                   "Access-Control-Allow-Origin: *\n"
                    "Access-Control-Allow-Methods: PUT\n"
                    "Access-Control-Max-Age: 0\n");
     gw_config_free(config);
