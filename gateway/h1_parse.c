@@ -119,6 +119,26 @@ static bool read_connection(const char *v, size_t len, bool *close)
     return true;
 }
 
+/* Whether the comma-separated list v (len bytes) holds the token lit, in any case. */
+static bool has_token(const char *v, size_t len, const char *lit)
+{
+    size_t lit_len = strlen(lit);
+    size_t i = 0;
+    while (i < len) {
+        while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+            i++;
+        size_t start = i;
+        while (i < len && v[i] != ',')
+            i++;
+        size_t end = i;
+        while (end > start && (v[end - 1] == ' ' || v[end - 1] == '\t'))
+            end--;
+        if (end - start == lit_len && strncasecmp(v + start, lit, lit_len) == 0)
+            return true;
+    }
+    return false;
+}
+
 /* What the walk over the header lines gathers. */
 struct scan {
     bool plain; /* still a request enoki may read itself */
@@ -127,7 +147,7 @@ struct scan {
     size_t content_length_len, transfer_encoding_len;
     bool length_conflict; /* Content-Length values that differ */
     uint64_t length;      /* the first Content-Length's value */
-    bool upgrade_websocket, key_ok, version_ok;
+    bool upgrade_websocket, connection_upgrade, key_ok, version_ok;
     bool origin_seen, host_seen, authorization_seen, cookie_seen;
 };
 
@@ -247,8 +267,9 @@ static bool header_line(const char *line, size_t n, bool crlf, struct gw_h1_head
     } else if (TOKEN_IS(line, name_len, "Connection")) {
         if (!read_connection(v, vlen, &out->close))
             s->plain = false;
+        s->connection_upgrade = s->connection_upgrade || has_token(v, vlen, "upgrade");
     } else if (TOKEN_IS(line, name_len, "Upgrade")) {
-        s->upgrade_websocket = s->upgrade_websocket || TOKEN_IS(v, vlen, "websocket");
+        s->upgrade_websocket = s->upgrade_websocket || has_token(v, vlen, "websocket");
         s->plain = false;
     } else if (TOKEN_IS(line, name_len, "Expect")) {
         s->plain = false;
@@ -295,6 +316,14 @@ static void clear_upgrade_fields(struct gw_h1_head *out)
 }
 
 /* GET of the hub's path (exactly, or with a query) asking for a websocket. */
+/* Whether the request line from buf to eol (its '\n') ends with HTTP/1.1. */
+static bool http11(const char *buf, const char *eol)
+{
+    if (eol > buf && eol[-1] == '\r')
+        eol--;
+    return eol - buf > 9 && memcmp(eol - 9, " HTTP/1.1", 9) == 0;
+}
+
 static bool is_upgrade(const char *buf, const char *eol, const char *path, const struct scan *s)
 {
     if (!path || !s->upgrade_websocket || eol - buf < 4 || memcmp(buf, "GET ", 4) != 0)
@@ -405,7 +434,16 @@ void gw_h1_scan(const char *buf, size_t len, bool full, const struct gw_h1_limit
         while (target_end < first_eol && *target_end != ' ' && *target_end != '\r')
             target_end++;
         out->target_len = (size_t)(target_end - out->target);
-        if (!s.version_ok) {
+        /* What libwebsockets would refuse by closing without a word (RFC 6455 4.2.1 wants an
+         * answer): the sniffer answers it. */
+        if (!http11(buf, first_eol)) {
+            refuse(out, 400, "bad_request", "a websocket handshake is an HTTP/1.1 request");
+        } else if (!s.connection_upgrade) {
+            refuse(out, 400, "bad_request",
+                   "a websocket handshake says Connection: Upgrade (RFC 6455 4.2.1)");
+        } else if (!s.host_seen) {
+            refuse(out, 400, "bad_request", "a websocket handshake needs a Host header");
+        } else if (!s.version_ok) {
             out->refusal.header_name = "Sec-WebSocket-Version";
             out->refusal.header_value = "13, 8";
             refuse(out, 426, "upgrade_required",

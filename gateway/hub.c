@@ -39,8 +39,10 @@ enum { RX_BUFFER_SIZE = 512 };
  * took eight. The kernel takes what it can; lws keeps only what it did not take. */
 enum { TX_PACKET_SIZE = 1 << 24 };
 
-/* lws takes at most its rx buffer of pre-read data: a longer upgrade head is left unread. */
-enum { ADOPT_HEAD_MAX = 2048 };
+/* lws keeps a head's header values in a buffer of its own size (4 KiB by default) and closes
+ * without an answer when they do not fit: it gets room for every head the sniffer passes
+ * (GATEWAY.max_header), and its service buffer, which takes the head enoki read, as much again. */
+enum { LWS_HEADER_DATA_MAX = 65535 /* lws keeps the size in an unsigned short */ };
 
 /* --- the lws protocol ----------------------------------------------------------------------------
  */
@@ -373,6 +375,10 @@ struct gw_hub *gw_hub_new(uv_loop_t *loop, const struct gw_config *config, struc
     info.user = hub;
     info.retry_and_idle_policy = NULL; /* keepalive is the hub's own (on_keepalive) */
     info.timeout_secs = LWS_TIMEOUT_S;
+    int head_max =
+        config->max_header < LWS_HEADER_DATA_MAX ? config->max_header : LWS_HEADER_DATA_MAX;
+    info.max_http_header_data = (unsigned short)head_max;
+    info.pt_serv_buf_size = (unsigned int)head_max + 4096;
     /* RFC 7692, when the client offers it (gateway/hub_deflate.c). */
     if (config->websocket_deflate)
         info.extensions = gw_hub_extensions;
@@ -418,14 +424,15 @@ void gw_hub_adopt(struct gw_hub *hub, int fd, size_t head_len)
      * (40 ms on Linux). */
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    char head[ADOPT_HEAD_MAX];
-    if (head_len > 0 && head_len <= sizeof(head) &&
-        recv(fd, head, head_len, 0) == (ssize_t)head_len) {
+    char *head = head_len > 0 ? xmalloc(head_len) : NULL;
+    if (head && recv(fd, head, head_len, 0) == (ssize_t)head_len) {
         size_t len = gw_ws_drop_subprotocols(head, head_len);
         if (!lws_adopt_socket_vhost_readbuf(hub->vhost, fd, head, len))
             gw_warn("hub", "libwebsockets refused a connection");
+        free(head);
         return;
     }
+    free(head);
     lws_sock_file_fd_type desc;
     desc.sockfd = fd;
     if (!lws_adopt_descriptor_vhost(hub->vhost, LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP, desc, NULL,

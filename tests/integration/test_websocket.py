@@ -393,6 +393,44 @@ def test_p1_offered_subprotocol_is_not_selected(hub, connect):
     assert c.connected_raw == event_frame("connected", {"socket_id": c.socket_id})
 
 
+def test_p1_a_large_head_upgrades(hub, connect):
+    """A browser with many cookies sends heads of several KiB: up to GATEWAY.max_header they
+    upgrade, and an offered subprotocol is still not selected (libwebsockets alone held 4 KiB of
+    values and closed without a word past that)."""
+    for size in (3000, 12000):
+        cookie = "a=" + "x" * size
+        try:
+            c = connect(hub, headers={"Cookie": cookie, "Sec-WebSocket-Protocol": "chat"})
+        except (ConnectionError, TimeoutError, HandshakeRefused) as exc:
+            pytest.fail("a {}-byte Cookie got no 101: {!r}".format(size, exc))
+        assert c.status == 101 and "sec-websocket-protocol" not in c.headers, c.headers
+        assert c.connected_raw == event_frame("connected", {"socket_id": c.socket_id})
+
+
+@pytest.mark.parametrize("request_head,reason", [
+    ("GET /ws HTTP/1.0\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n",
+     "HTTP/1.1"),
+    ("GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: keep-alive\r\n",
+     "Connection: Upgrade"),
+    ("GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n", "Connection: Upgrade"),
+    ("GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n", "Host"),
+], ids=["http10", "keep_alive", "no_connection", "no_host"])
+def test_p1_a_malformed_handshake_gets_400(hub, request_head, reason):
+    """RFC 6455 4.2.1: a handshake the server cannot take gets an HTTP error, not a silent close."""
+    with socket.create_connection(("127.0.0.1", hub.port), timeout=5) as s:
+        s.sendall((request_head + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                   "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 "), data
+    assert reason in json.loads(body)["message"], body
+
+
 def test_p1_connected_frame_first(hub, connect):
     a = connect(hub)
     assert a.connected_opcode == OP_TEXT

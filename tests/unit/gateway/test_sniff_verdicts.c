@@ -84,6 +84,9 @@ static void assert_slice(const char *p, size_t len, const char *want)
 #define M_TE_CODING "enoki reads no transfer coding but chunked"
 #define M_CL_DIFFER "the request has different Content-Length values"
 #define M_BODY "the body is larger than 1048576 bytes (GATEWAY.max_body)"
+#define M_HTTP11 "a websocket handshake is an HTTP/1.1 request"
+#define M_CONNECTION "a websocket handshake says Connection: Upgrade (RFC 6455 4.2.1)"
+#define M_HOST "a websocket handshake needs a Host header"
 #define M_VERSION "this hub speaks websocket version 13 (or 8): send Sec-WebSocket-Version: 13"
 #define M_KEY "Sec-WebSocket-Key must be 16 bytes in base64 (RFC 6455 4.2.1)"
 
@@ -268,7 +271,28 @@ static const struct refusal_case refusals[] = {
         P("Content-Length: 2000000\r\nContent-Length: 2000000\r\n"), 0, 413, M_BODY,
         P("Content-Length: 2000\r\nContent-Length: 2000\r\n"), GW_H1_LIBRARY),
 
-    /* The checks of a websocket upgrade: libwebsockets 4.1.6 accepts a malformed key. */
+    /* The checks of a websocket upgrade: libwebsockets 4.1.6 accepts a malformed key, and closes
+     * without an answer on the handshakes below (RFC 6455 4.2.1 wants a 400). */
+    {"upgrade over HTTP/1.0",
+     LIT("GET /ws HTTP/1.0\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" KEY V13
+         "\r\n"),
+     0, GW_H1_WEBSOCKET, 400, "bad_request", M_HTTP11,
+     LIT("GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" KEY V13
+         "\r\n"),
+     GW_H1_LIBRARY, GW_H1_WEBSOCKET},
+    {"upgrade without Connection: Upgrade",
+     LIT("GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: keep-alive\r\n" KEY V13
+         "\r\n"),
+     0, GW_H1_WEBSOCKET, 400, "bad_request", M_CONNECTION,
+     LIT("GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: keep-alive, "
+         "upgrade\r\n" KEY V13 "\r\n"),
+     GW_H1_LIBRARY, GW_H1_WEBSOCKET},
+    {"upgrade without a Host",
+     LIT("GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" KEY V13 "\r\n"), 0,
+     GW_H1_WEBSOCKET, 400, "bad_request", M_HOST,
+     LIT("GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: h2c, websocket\r\nConnection: Upgrade\r\n" KEY V13
+         "\r\n"),
+     GW_H1_LIBRARY, GW_H1_WEBSOCKET},
     {"upgrade without a version", LIT(WS("/ws", KEY)), 0, GW_H1_WEBSOCKET, 426, "upgrade_required",
      M_VERSION, LIT(WS("/ws", KEY V13)), GW_H1_LIBRARY, GW_H1_WEBSOCKET},
     {"upgrade of version 12", LIT(WS("/ws", KEY "Sec-WebSocket-Version: 12\r\n")), 0,
@@ -487,11 +511,22 @@ static const struct {
     {"/ws", "POST /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n" KEY V13 "\r\n", false},
     {"/ws", "HEAD /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n" KEY V13 "\r\n", false},
     {"/ws", "get /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n" KEY V13 "\r\n", false},
-    {"/ws", "GET /ws HTTP/1.1\r\nHost: h\r\nupgrade: WebSocket\r\n" KEY V13 "\r\n", true},
-    {"/ws", "GET /ws HTTP/1.1\r\nHost: h\r\nUPGRADE:WEBSOCKET\r\n" KEY V13 "\r\n", true},
-    {"/ws", "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade:  websocket \r\n" KEY V13 "\r\n", true},
-    {"/ws", "GET /ws HTTP/1.0\r\nUpgrade: websocket\r\n" KEY V13 "\r\n", true},
-    {"/ws", "GET /ws HTTP/1.1\nUpgrade: websocket\n" KEY V13 "\n", true},
+    {"/ws",
+     "GET /ws HTTP/1.1\r\nHost: h\r\nupgrade: WebSocket\r\nconnection: upgrade\r\n" KEY V13 "\r\n",
+     true},
+    {"/ws",
+     "GET /ws HTTP/1.1\r\nHost: h\r\nUPGRADE:WEBSOCKET\r\nCONNECTION:UPGRADE\r\n" KEY V13 "\r\n",
+     true},
+    {"/ws",
+     "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade:  websocket \r\nConnection: keep-alive, "
+     "Upgrade\r\n" KEY V13 "\r\n",
+     true},
+    {"/ws",
+     "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: h2c, websocket\r\nConnection: Upgrade\r\n" KEY V13
+     "\r\n",
+     true},
+    {"/ws", "GET /ws HTTP/1.1\nHost: h\nUpgrade: websocket\nConnection: Upgrade\n" KEY V13 "\n",
+     true},
     {"/ws", "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: h2c\r\n" KEY V13 "\r\n", false},
     {"/ws", "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websockets\r\n" KEY V13 "\r\n", false},
     {"/ws", "GET /ws HTTP/1.1\r\nHost: h\r\nX-Upgrade: websocket\r\n" KEY V13 "\r\n", false},
@@ -631,7 +666,7 @@ START_TEST(upgrade_token_sources)
     static const char req[] = "GET /ws?a=1&access_token=t.k.n HTTP/1.1\r\nHost: h\r\n"
                               "authorization:  Bearer abc  \r\nAuthorization: Bearer late\r\n"
                               "Cookie: sid=1; jwt=x.y.z\r\nCookie: jwt=late\r\n"
-                              "Upgrade: websocket\r\n" KEY V13 "\r\n";
+                              "Upgrade: websocket\r\nConnection: Upgrade\r\n" KEY V13 "\r\n";
     struct gw_h1_head h;
     scan(LIT(req), false, &sniffer, &h);
     ck_assert_int_eq(h.verdict, GW_H1_LIBRARY);
