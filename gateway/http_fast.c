@@ -149,7 +149,7 @@ static void on_linger_end(uv_timer_t *timer)
  * first request, and the connection closed once the client has read it. */
 static void refuse(struct fast_conn *c, const struct gw_h1_head *head)
 {
-    gw_refuse(c->fd, &head->refusal, head->head_len);
+    gw_refuse(c->fd, &head->refusal, head->head_len, config_of(c));
     c->lingering = true;
     fast_watch(c, UV_READABLE);
     uv_timer_start(&c->idle, on_linger_end, GW_REFUSE_LINGER_MS, 0);

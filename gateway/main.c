@@ -109,7 +109,7 @@ static void refuse_upgrade(int fd, const struct gw_h1_head *head, int status,
         refusal.header_name = "Retry-After";
         refusal.header_value = seconds;
     }
-    gw_refuse(fd, &refusal, head->head_len);
+    gw_refuse(fd, &refusal, head->head_len, NULL); /* a websocket: no CORS */
     close(fd);
 }
 
@@ -452,6 +452,7 @@ static int run(struct gw_config *config, struct gw_route_table *table, struct gw
     if (gw.hub)
         gw_http_set_upgrade(gw.http, gw.first->config->websocket_path, on_sniffed, &gw);
     gw.sniffing.metrics = gw.http_metrics;
+    gw.sniffing.config = &gw.config;
     gw_rpc_start(gw.rpc);
     start_signals(&gw, role != NULL);
     gw_workers_signals_ready();

@@ -4,6 +4,7 @@
 #ifndef ENOKI_REFUSE_H
 #define ENOKI_REFUSE_H
 
+#include "core/config.h"
 #include "gateway/h1_parse.h"
 
 #include <stdbool.h>
@@ -17,8 +18,12 @@ enum { GW_REFUSE_LINGER_MS = 2000 };
  * The caller then lingers: on each readable event, gw_refuse_linger(fd, status) reads and drops
  * what the client still sends, and returns true once fd should be closed (the client is done, or
  * the socket broke), up to GW_REFUSE_LINGER_MS. Closing with unread bytes would reset the
- * connection, and a reset can destroy the answer before the client has read it. */
-void gw_refuse(int fd, const struct gw_h1_refusal *refusal, size_t head_len);
+ * connection, and a reset can destroy the answer before the client has read it.
+ * With config (borrowed, may be NULL: a websocket's refusal), the answer to a request's head also
+ * carries what every answer of config's carries: its CORS headers and enoki's trace span (a browser
+ * page must be able to read why its request was refused). */
+void gw_refuse(int fd, const struct gw_h1_refusal *refusal, size_t head_len,
+               const struct gw_config *config);
 bool gw_refuse_linger(int fd, int status);
 
 /* SO_RCVLOWAT: the kernel reports fd readable once it holds at least bytes bytes (or has ended).

@@ -86,10 +86,15 @@ static void on_linger(uv_poll_t *poll, int status, int events)
         finish(s, NULL, NULL, 0);
 }
 
+static const struct gw_config *set_config(const struct gw_sniff_set *set)
+{
+    return set->config ? *set->config : NULL;
+}
+
 /* Answers a request no library should see, then closes the connection. */
 static void answer(struct sniff *s, const struct gw_h1_head *head)
 {
-    gw_refuse(s->fd, &head->refusal, head->head_len);
+    gw_refuse(s->fd, &head->refusal, head->head_len, set_config(s->set));
     uv_poll_start(&s->poll, UV_READABLE | UV_DISCONNECT, on_linger);
     uv_timer_start(&s->timer, on_linger_end, GW_REFUSE_LINGER_MS, 0);
 }

@@ -32,6 +32,9 @@ struct gw_sniff_set {
     struct gw_http_metrics *metrics;
     char *peek;
     size_t peek_cap;
+    /* The current config, for what a refusal's answer carries (gateway/refuse.h): borrowed, read
+     * at the moment of each refusal (a SIGHUP replaces *config). NULL: none. */
+    const struct gw_config *const *config;
 };
 
 /* Starts watching an accepted, non-blocking socket, as a member of set. limits (its

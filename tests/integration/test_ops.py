@@ -146,6 +146,41 @@ def test_cors_preflight_and_requests(tmp_path):
         gw.stop()
 
 
+def test_a_refused_head_carries_cors_and_the_span(tmp_path):
+    """A body declared over max_body is refused from its head alone, before anything is read: that
+    answer too carries the CORS headers (else a page cannot read why) and enoki's span, on a
+    connection's first request and on a later one alike."""
+    import socket
+
+    gw = Enoki(tmp_path, routes=[], gateway={"cors": CORS, "max_body": 100, "trace_context": None},
+               amqp_uri="amqp://guest:guest@127.0.0.1:1/")
+    parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    big = ("POST /healthz HTTP/1.1\r\nHost: h\r\nOrigin: https://app.example\r\n"
+           "traceparent: {}\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n"
+           .format(parent)).encode()
+    try:
+        for before in (b"", b"GET /healthz HTTP/1.1\r\nHost: h\r\n\r\n"):
+            with socket.create_connection(("127.0.0.1", gw.port), timeout=5) as s:
+                s.sendall(before + big)
+                data = b""
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+            last = data[data.rindex(b"HTTP/1.1 "):].decode()
+            head = last.split("\r\n\r\n", 1)[0].split("\r\n")
+            fields = {k.lower(): v.strip() for k, _, v in (x.partition(":") for x in head[1:])}
+            assert head[0].startswith("HTTP/1.1 413 "), data
+            assert fields.get("access-control-allow-origin") == "https://app.example", head
+            assert fields.get("vary") == "Origin", head
+            tp = fields.get("traceparent", "")
+            assert tp.startswith("00-0af7651916cd43dd8448eb211c80319c-") and tp.endswith("-01"), head
+            assert tp.split("-")[2] != "b7ad6b7169203331", tp  # enoki's own span
+    finally:
+        gw.stop()
+
+
 def test_no_cors_headers_without_config(up):
     r = up.get("/healthz", headers={"Origin": "https://app.example"})
     assert r.header("Access-Control-Allow-Origin") is None
