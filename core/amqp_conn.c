@@ -249,8 +249,9 @@ int gw_amqp_conn_open(const struct gw_amqp_setup *setup, double connect_timeout_
         .tv_usec = (suseconds_t)((connect_timeout_s - (double)(time_t)connect_timeout_s) * 1e6)};
     conn->state = amqp_new_connection();
     bool tls = setup->uri->tls;
-    amqp_socket_t *socket = tls ? gw_amqp_tls_socket(conn->state, setup->tls, err, errlen)
-                                : amqp_tcp_socket_new(conn->state);
+    amqp_socket_t *socket =
+        tls ? gw_amqp_tls_socket(conn->state, setup->tls, setup->uri->host, err, errlen)
+            : amqp_tcp_socket_new(conn->state);
     if (!socket) {
         if (!tls)
             snprintf(err, errlen, "cannot create a socket");

@@ -5,6 +5,7 @@
 #include "core/strbuf.h"
 
 #include <amqp_ssl_socket.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <openssl/crypto.h>
@@ -12,6 +13,7 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -38,6 +40,17 @@ static FILE *open_file(const char *path, char *err, size_t errlen)
     if (!f)
         gw_set_err(err, errlen, "cannot read %s: %s", path, strerror(errno));
     return f;
+}
+
+/* OpenSSL's passphrase callback: none is given. Without one OpenSSL asks on the terminal, and waits
+ * there with the process's signals taken over. */
+static int no_passphrase(char *buf, int size, int rwflag, void *arg)
+{
+    (void)buf;
+    (void)size;
+    (void)rwflag;
+    (void)arg;
+    return -1;
 }
 
 /* The first certificate of the PEM file at path (new), or NULL with *status and err saying why. */
@@ -81,9 +94,9 @@ int gw_amqp_tls_check_key(const char *certfile, const char *keyfile, char *err, 
         X509_free(cert);
         return GW_EIO;
     }
-    /* An empty passphrase: an encrypted key fails here rather than prompting on the terminal. */
-    static char no_passphrase[] = "";
-    EVP_PKEY *key = PEM_read_PrivateKey(f, NULL, NULL, no_passphrase);
+    /* No passphrase, not even an empty one: an encrypted key fails here, as it would on connecting
+     * (gw_amqp_tls_socket), rather than prompting on the terminal. */
+    EVP_PKEY *key = PEM_read_PrivateKey(f, NULL, no_passphrase, NULL);
     fclose(f);
     int rc = GW_OK;
     if (!key) {
@@ -122,8 +135,22 @@ static void remember_session(const SSL *ssl, int where, int ret)
         SSL_CTX_set_app_data(SSL_get_SSL_CTX(ssl), (void *)(uintptr_t)ssl);
 }
 
+/* The name the broker's certificate must carry, checked by OpenSSL as part of the chain: a DNS
+ * name, or an IP address against the certificate's IP entries (rabbitmq-c's own check compares DNS
+ * names only, so a node reached by its address could never be verified). */
+static bool expect_name(SSL_CTX *ctx, const char *name)
+{
+    X509_VERIFY_PARAM *param = SSL_CTX_get0_param(ctx);
+    unsigned char ip[16];
+    if (inet_pton(AF_INET, name, ip) == 1 || inet_pton(AF_INET6, name, ip) == 1)
+        return X509_VERIFY_PARAM_set1_ip_asc(param, name) == 1;
+    /* As Python's ssl module checks it: a wildcard only as a whole left-most label. */
+    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    return X509_VERIFY_PARAM_set1_host(param, name, 0) == 1;
+}
+
 amqp_socket_t *gw_amqp_tls_socket(amqp_connection_state_t state, const struct gw_amqp_tls *tls,
-                                  char *err, size_t errlen)
+                                  const char *host, char *err, size_t errlen)
 {
     amqp_socket_t *socket = amqp_ssl_socket_new(state);
     if (!socket) {
@@ -140,9 +167,15 @@ amqp_socket_t *gw_amqp_tls_socket(amqp_connection_state_t state, const struct gw
         /* A write that must first read (a renegotiation) would have the loop wait for writability
          * that is already there; RabbitMQ never needs one. */
         SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
+        SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
     }
     amqp_ssl_socket_set_verify_peer(socket, verify);
-    amqp_ssl_socket_set_verify_hostname(socket, verify);
+    const char *name = tls->server_hostname ? tls->server_hostname : host;
+    if (verify && !(ctx && expect_name(ctx, name))) {
+        gw_set_err(err, errlen, "cannot check the broker's certificate for the name %s", name);
+        return NULL; /* the socket is state's, freed with it */
+    }
+    amqp_ssl_socket_set_verify_hostname(socket, false);
     int rc = AMQP_STATUS_OK;
     if (tls->ca_certs) {
         rc = amqp_ssl_socket_set_cacert(socket, tls->ca_certs);

@@ -17,12 +17,13 @@ int gw_amqp_tls_check_certs(const char *path, char *err, size_t errlen);
  * first certificate. Same statuses; the reason names which file. */
 int gw_amqp_tls_check_key(const char *certfile, const char *keyfile, char *err, size_t errlen);
 
-/* A TLS socket of state set up by tls: the broker's certificate chain (ca_certs, or OpenSSL's
- * default trust store) and host name verified unless cert_reqs is CERT_NONE, the client
- * certificate and key when given. NULL with the reason in err when it cannot be made (a file that
- * stopped reading since the load, say). Called on the connecting thread. */
+/* A TLS socket of state set up by tls, to connect to host: the broker's certificate chain
+ * (ca_certs, or OpenSSL's default trust store) and name (tls->server_hostname, else host: a DNS
+ * name or an IP address) verified unless cert_reqs is CERT_NONE, the client certificate and key
+ * when given; a key file never asks for a passphrase. NULL with the reason in err when it cannot
+ * be made (a file that stopped reading since the load, say). Called on the connecting thread. */
 amqp_socket_t *gw_amqp_tls_socket(amqp_connection_state_t state, const struct gw_amqp_tls *tls,
-                                  char *err, size_t errlen);
+                                  const char *host, char *err, size_t errlen);
 
 /* The TLS session of socket once it is open (NULL before, or if OpenSSL never started one), for
  * enoki's own non-blocking writes (gw_amqp_tls_write); rabbitmq-c keeps owning it and reading from

@@ -66,6 +66,23 @@ static int apply_cert_reqs(const struct gw_key_err *e, const struct gw_yaml_node
                        gw_yaml_describe(v, got, sizeof(got)));
 }
 
+/* kombu's server_hostname: a name to check instead of the URI's host; null (kombu's None) checks
+ * the URI's host, as enoki does anyway. */
+static int apply_server_hostname(const struct gw_key_err *e, const struct gw_yaml_node *v,
+                                 const char *path, void *base, const struct gw_key_spec *spec)
+{
+    (void)spec;
+    struct gw_amqp_tls *tls = base;
+    if (v->kind == GW_YAML_NULL) {
+        free(tls->server_hostname);
+        tls->server_hostname = NULL;
+        return GW_OK;
+    }
+    static const struct gw_key_spec name = {
+        .name = "server_hostname", .offset = offsetof(struct gw_amqp_tls, server_hostname)};
+    return gw_key_apply_nonempty_string(e, v, path, base, &name);
+}
+
 static const struct gw_key_spec tls_keys[] = {
     {.name = "ca_certs",
      .apply = gw_key_apply_nonempty_string,
@@ -77,6 +94,7 @@ static const struct gw_key_spec tls_keys[] = {
      .apply = gw_key_apply_nonempty_string,
      .offset = offsetof(struct gw_amqp_tls, keyfile)},
     {.name = "cert_reqs", .apply = apply_cert_reqs},
+    {.name = "server_hostname", .apply = apply_server_hostname},
 };
 
 int gw_config_apply_amqp_ssl(const struct gw_key_err *e, const struct gw_yaml_node *v,
@@ -95,9 +113,10 @@ int gw_config_apply_amqp_ssl(const struct gw_key_err *e, const struct gw_yaml_no
     if (v->kind != GW_YAML_MAP)
         return gw_key_fail(e, v, path, GW_ECONFIG,
                            "expected true, false or a mapping {ca_certs, certfile, keyfile, "
-                           "cert_reqs}, got %s",
+                           "cert_reqs, server_hostname}, got %s",
                            gw_yaml_describe(v, got, sizeof(got)));
-    c->amqp_tls.enabled = true;
+    /* An empty mapping is false to Python: kombu then speaks plain AMQP. */
+    c->amqp_tls.enabled = v->n_items > 0;
     return gw_keys_apply_map(e, v, path, tls_keys, sizeof(tls_keys) / sizeof(tls_keys[0]),
                              &c->amqp_tls, true);
 }
@@ -165,5 +184,6 @@ void gw_amqp_tls_clear(struct gw_amqp_tls *tls)
     free(tls->ca_certs);
     free(tls->certfile);
     free(tls->keyfile);
+    free(tls->server_hostname);
     memset(tls, 0, sizeof(*tls));
 }

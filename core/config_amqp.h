@@ -35,6 +35,9 @@ struct gw_amqp_tls {
     char *ca_certs; /* PEM CA bundle; NULL = OpenSSL's default trust store */
     char *certfile; /* PEM client certificate (chain); NULL = none */
     char *keyfile;  /* PEM private key of certfile, unencrypted; NULL = in certfile */
+    /* The name the broker's certificate must carry (kombu's server_hostname); NULL = each node's
+     * host as its URI gives it, a DNS name or an IP address. */
+    char *server_hostname;
     enum gw_cert_reqs cert_reqs;
     int line; /* of AMQP_SSL, for messages */
 };

@@ -77,8 +77,36 @@ def test_unknown_ca_is_refused_and_retried(tls_node, tls_peer, rabbit_certs, tmp
 def test_wrong_host_name_is_refused(tls_node, tls_peer, rabbit_certs, tmp_path):
     gw = start(tmp_path, tls_node.amqps_uri(host=WRONG_HOST), "{ca_certs: %s}" % rabbit_certs.ca)
     try:
-        assert_refused(gw, "cannot connect to {}:{} (TLS): SSL hostname verification failed".format(
-            WRONG_HOST, tls_node.tls_port))
+        assert_refused(gw, "cannot connect to {}:{} (TLS): SSL peer cert verification failed (IP "
+                           "address mismatch)".format(WRONG_HOST, tls_node.tls_port))
+    finally:
+        gw.stop()
+
+
+def test_a_node_reached_by_its_ip_address_is_verified(tls_node, tls_peer, rabbit_certs, tmp_path):
+    """The certificate names 127.0.0.1 as an IP address: a URI of that address is verified against
+    it, as Python's ssl module does (a check of DNS names only could never pass)."""
+    gw = start(tmp_path, tls_node.amqps_uri(host="127.0.0.1"), "{ca_certs: %s}" % rabbit_certs.ca)
+    try:
+        assert_served(gw)
+    finally:
+        gw.stop()
+
+
+def test_server_hostname_names_the_certificate_to_expect(tls_node, tls_peer, rabbit_certs,
+                                                         tmp_path):
+    """kombu's server_hostname: the broker is reached by an address its certificate does not name
+    (an alias, a load balancer), and the certificate is checked for the name given instead."""
+    gw = start(tmp_path, tls_node.amqps_uri(host=WRONG_HOST),
+               "{ca_certs: %s, server_hostname: localhost}" % rabbit_certs.ca)
+    try:
+        assert_served(gw)
+    finally:
+        gw.stop()
+    gw = start(tmp_path, tls_node.amqps_uri(), "{ca_certs: %s, server_hostname: rmq.invalid}"
+               % rabbit_certs.ca, name="tls2")
+    try:
+        assert_refused(gw, "(hostname mismatch)")
     finally:
         gw.stop()
 

@@ -711,7 +711,7 @@ static const struct {
      "'ValueError', got '3'"},
     {"AMQP_SSL: 1\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:1: AMQP_SSL: expected true, false or a mapping {ca_certs, certfile, keyfile, "
-     "cert_reqs}, got '1'"},
+     "cert_reqs, server_hostname}, got '1'"},
     {"x: 1\nAMQP_SSL: {certfile: /nonexistent/a.pem}\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:2: AMQP_SSL.certfile: cannot read /nonexistent/a.pem: No such file or directory"},
     {"AMQP_SSL: {ca_certs: /nonexistent/ca.pem}\n", NULL, NULL, GW_ECONFIG,
@@ -721,7 +721,7 @@ static const struct {
      "'CERT_SOMETIMES'"},
     {"AMQP_SSL: {verify: yes}\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:1: AMQP_SSL.verify: unknown key (expected one of: ca_certs, certfile, keyfile, "
-     "cert_reqs)"},
+     "cert_reqs, server_hostname)"},
     {"LOGIN_METHOD: AMQPLAIN\n", NULL, NULL, GW_ECONFIG,
      "t.yaml:1: LOGIN_METHOD: expected PLAIN or EXTERNAL, got 'AMQPLAIN'"},
     {"LOGIN_METHOD: EXTERNAL\n", NULL, NULL, GW_ECONFIG,

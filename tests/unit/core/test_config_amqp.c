@@ -118,6 +118,18 @@ START_TEST(tls_ports)
     c = test_config_ok("AMQP_SSL: false\n");
     ck_assert(!c->amqp_nodes[0].tls && c->amqp_nodes[0].port == 5672);
     gw_config_free(c);
+    /* An empty mapping is false to Python: kombu speaks plain AMQP on 5672. */
+    c = test_config_ok("AMQP_SSL: {}\n");
+    ck_assert(!c->amqp_tls.enabled);
+    ck_assert(!c->amqp_nodes[0].tls && c->amqp_nodes[0].port == 5672);
+    gw_config_free(c);
+    c = test_config_ok("AMQP_SSL: {server_hostname: null}\n");
+    ck_assert(c->amqp_tls.enabled && c->amqp_nodes[0].tls && c->amqp_nodes[0].port == 5671);
+    ck_assert_ptr_null(c->amqp_tls.server_hostname);
+    gw_config_free(c);
+    c = test_config_ok("AMQP_SSL: {server_hostname: rmq.internal}\n");
+    ck_assert_str_eq(c->amqp_tls.server_hostname, "rmq.internal");
+    gw_config_free(c);
 }
 END_TEST
 
@@ -175,6 +187,26 @@ START_TEST(files_checked)
         GW_ECONFIG);
     snprintf(message, sizeof(message), "a.yaml:1: AMQP_SSL.ca_certs: %s: no PEM certificate in it",
              garbage_path);
+    ck_assert_msg(strncmp(err, message, strlen(message)) == 0, "%s", err);
+    /* A key encrypted with an empty passphrase is encrypted: refused at load, as it would be on
+     * connecting (it once passed here, then had OpenSSL prompt on the terminal). */
+    EVP_PKEY *plain = NULL;
+    FILE *f = fopen(key_path, "r");
+    ck_assert_ptr_nonnull(f);
+    plain = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+    fclose(f);
+    ck_assert_ptr_nonnull(plain);
+    f = fopen(other_key_path, "w");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(PEM_write_PKCS8PrivateKey(f, plain, EVP_aes_256_cbc(), "", 0, NULL, NULL), 1);
+    fclose(f);
+    EVP_PKEY_free(plain);
+    ck_assert_int_eq(
+        test_config_load(yaml("AMQP_SSL: {certfile: %s, keyfile: %s}\n", cert_path, other_key_path),
+                         &c, err, sizeof(err)),
+        GW_ECONFIG);
+    snprintf(message, sizeof(message), "a.yaml:1: AMQP_SSL.keyfile: %s: no unencrypted PEM",
+             other_key_path);
     ck_assert_msg(strncmp(err, message, strlen(message)) == 0, "%s", err);
     snprintf(message, sizeof(message), "a.yaml:1: AMQP_SSL.keyfile: a key without certfile");
     test_config_refused(yaml("AMQP_SSL: {keyfile: %s}\n", key_path), message);
