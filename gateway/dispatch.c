@@ -4,6 +4,7 @@
 #include "core/log.h"
 #include "core/status.h"
 #include "core/text.h"
+#include "core/utf8.h"
 #include "core/xalloc.h"
 #include "gateway/docs_page.h"
 #include "gateway/http_metrics.h"
@@ -15,6 +16,7 @@
 #include "routes/http_mode.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -301,18 +303,54 @@ static void start_generic_call(struct gw_request *req)
     json_decref(context);
 }
 
+/* werkzeug's host of a redirect: the Host header (else the address the client reached), lower
+ * case, without http's default port. New. */
+static char *redirect_host(struct gw_request *req)
+{
+    const char *given = gw_request_header(req, "Host");
+    char address[INET6_ADDRSTRLEN + 8];
+    if (!given || !*given) {
+        gw_request_server_address(req, address, sizeof(address));
+        given = address;
+    }
+    char *host = xstrdup(given);
+    for (char *c = host; *c; c++)
+        *c = (char)tolower((unsigned char)*c);
+    size_t len = strlen(host);
+    if (len > 3 && strcmp(host + len - 3, ":80") == 0)
+        host[len - 3] = '\0';
+    return host;
+}
+
 static void redirect(struct gw_request *req, const char *path)
 {
     /* werkzeug's answer: an absolute URL from the Host header, the path re-quoted, the raw query
      * string kept (MapAdapter.make_redirect_url). */
-    const char *host = gw_request_header(req, "Host");
     const char *query = strchr(req->raw_uri, '?');
+    query = query && query[1] ? query + 1 : "";
     while (*path == '/')
         path++;
     /* werkzeug's url_quote(path, safe="/:|+"). */
     char *quoted = gw_url_quote(path, "/:|+");
-    char *location = xasprintf("http://%s/%s%s%s", host && *host ? host : "localhost", quoted,
-                               query && query[1] ? "?" : "", query && query[1] ? query + 1 : "");
+    char *host = redirect_host(req);
+    char *location = NULL;
+    bool ascii = true;
+    for (const char *c = query; *c && ascii; c++)
+        ascii = (unsigned char)*c < 0x80;
+    if (ascii) {
+        location = xasprintf("http://%s/%s%s%s", host, quoted, *query ? "?" : "", query);
+    } else {
+        /* What werkzeug's redirect() does to a URL that is not all ASCII (iri_to_uri): the path
+         * quoted once more, the query read as UTF-8 (an ill-formed byte is U+FFFD) and quoted. */
+        char *path_uri = gw_url_quote(quoted, "/:~+%");
+        char *text = gw_utf8_repair(query, strlen(query), NULL);
+        char *query_uri = gw_url_quote(text, ":/?#[]@!$&'()*+,;=%");
+        location = xasprintf("http://%s/%s?%s", host, path_uri, query_uri);
+        free(path_uri);
+        free(text);
+        free(query_uri);
+    }
+    free(host);
     free(quoted);
     char message[512];
     snprintf(message, sizeof(message), "the resource is at %s", location);

@@ -181,6 +181,57 @@ def test_strict_slash_redirect_quotes_the_path_as_werkzeug(rgw, path, location):
     assert resp.header("Location") == "http://127.0.0.1:{}{}".format(rgw.port, location)
 
 
+def werkzeug_location(target, host, port):
+    """The Location werkzeug (nameko's router) answers for raw request target bytes and Host."""
+    from werkzeug.routing import Map, RequestRedirect, Rule
+
+    urls = Map([Rule("/dir/", endpoint="dir"), Rule("/d2/<a>/", endpoint="d2")])
+    path, _, query = target.partition(b"?")
+    from urllib.parse import unquote_to_bytes
+    env = {"REQUEST_METHOD": "GET", "PATH_INFO": unquote_to_bytes(path).decode("latin-1"),
+           "QUERY_STRING": query.decode("latin-1"), "SERVER_NAME": "127.0.0.1",
+           "SERVER_PORT": str(port), "wsgi.url_scheme": "http", "SCRIPT_NAME": ""}
+    if host is not None:
+        env["HTTP_HOST"] = host
+    try:
+        urls.bind_to_environ(env).match()
+    except RequestRedirect as redirect:
+        return redirect.get_response(env).headers["Location"]
+    raise AssertionError("werkzeug does not redirect {!r}".format(target))
+
+
+@pytest.mark.parametrize("target, host", [
+    (b"/dir?q=\xc3\xa9&r=\xe9", "h.example"),           # UTF-8, and a byte that is not
+    (b"/dir?q=\xc3\xa9&s=\"<>{}|^`%41", "h.example"),     # what else a converted query quotes
+    (b"/d2/a|b?q=\xc3\xa9", "h.example"),                 # the path is quoted again then
+    (b"/dir?q=1", "Example.COM:80"),                      # werkzeug's host: lower case, no :80
+    (b"/dir?q=1", "[::1]:80"),
+    (b"/dir?q=1", "ex.com:8000"),
+    (b"/dir?q=1", None),                                  # no Host: the address reached
+], ids=["utf8", "quoted", "path", "host_case", "ipv6", "port", "no_host"])
+def test_strict_slash_redirect_location_is_werkzeugs(rgw, target, host):
+    """The redirect's Location, byte for byte, as werkzeug's redirect() writes it (iri_to_uri for a
+    URL that is not all ASCII: a Location header must be)."""
+    import socket
+
+    lines = [b"GET " + target + (b" HTTP/1.1" if host is not None else b" HTTP/1.0")]
+    if host is not None:
+        lines.append(b"Host: " + host.encode())
+    with socket.create_connection(("127.0.0.1", rgw.port), timeout=5) as sock:
+        sock.sendall(b"\r\n".join(lines) + b"\r\nConnection: close\r\n\r\n")
+        data = b""
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
+    assert head[0].startswith("HTTP/1.1 308 "), head
+    fields = {k.lower(): v.strip() for k, _, v in (x.partition(":") for x in head[1:])}
+    assert fields["location"] == werkzeug_location(target, host, rgw.port)
+    assert fields["location"].isascii(), fields["location"]
+
+
 def test_strict_slash_redirect_for_post(rgw):
     """308 keeps the method; the rule allows POST."""
     resp = rgw.post("/dir?x=1", json_body={"a": 1})
