@@ -114,4 +114,12 @@ void gw_compress_response(struct gw_request *req)
     r->body = coded;
     r->body_len = coded_len;
     gw_response_add_header(r, "Content-Encoding", "gzip");
+    /* A handler's strong ETag names its bytes, which these are not (RFC 9110 8.8.3.3): weakened,
+     * as nginx does, it still names the same content for a conditional request. */
+    struct gw_response_header *etag = find_header(r, "ETag");
+    if (etag && etag->value[0] == '"') {
+        char *weak = xasprintf("W/%s", etag->value);
+        free(etag->value);
+        etag->value = weak;
+    }
 }

@@ -18,7 +18,8 @@ def cgw(peer, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("compress")
     g = Enoki(tmp, routes=[route("/echo", SVC + ".echo", methods="POST"),
                            route("/small", SVC + ".echo", methods="GET"),
-                           route("/h", SVC + ".http_echo", methods="POST", mode="http")],
+                           route("/h", SVC + ".http_echo", methods="POST", mode="http"),
+                           route("/tagged", SVC + ".tagged", mode="http")],
               ready_path="/small")
     yield g
     g.stop()
@@ -105,3 +106,15 @@ def test_a_handlers_own_content_type_is_coded_too(cgw):
     assert len(coded.body) < len(plain.body) // 4, (len(coded.body), len(plain.body))
     # The handler echoes the request, whose Accept-Encoding differs: the JSON, not the bytes.
     assert json.loads(gzip.decompress(coded.body))["path"] == {}
+
+
+def test_a_handlers_strong_etag_is_weakened_when_coded(cgw):
+    """A strong ETag names the bytes of one representation (RFC 9110 8.8.3.3): the gzip-coded
+    answer's is made weak, as nginx does; a weak one, and an answer sent as it was, keep theirs."""
+    plain = cgw.get("/tagged")
+    assert plain.status == 200 and plain.header("ETag") == '"v1"', plain
+    coded = cgw.get("/tagged", headers={"Accept-Encoding": "gzip"})
+    assert coded.header("Content-Encoding") == "gzip", coded
+    assert coded.header("ETag") == 'W/"v1"', coded
+    weak = cgw.get("/tagged?weak=1", headers={"Accept-Encoding": "gzip"})
+    assert weak.header("Content-Encoding") == "gzip" and weak.header("ETag") == 'W/"v1"', weak

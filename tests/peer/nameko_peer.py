@@ -315,6 +315,17 @@ def payload(ctx, request, kind):
     return _PAYLOADS[kind]
 
 
+def tagged(ctx, request, weak=None):
+    """A JSON answer with an ETag of the handler's own: strong, or weak with ?weak=1."""
+    tag = 'W/"v1"' if weak else '"v1"'
+    return (200, {"Content-Type": "application/json", "ETag": tag}, json.dumps({"x": "y" * 4000}))
+
+
+def own_cors(ctx, request):
+    # A handler that answers CORS itself, for any origin.
+    return (200, {"Access-Control-Allow-Origin": "*", "X-Own": "1"}, "own")
+
+
 def resp_headers(ctx, request):
     return (200, [["X-A", "1"], ["X-B", "2"]], "pairs")
 
@@ -338,7 +349,7 @@ def http_slow(ctx, request, seconds):
 METHODS = {fn.__name__: fn for fn in (
     echo, get_method, context, slow, fail, custom_fail, malformed, two, nan, unicode,
     unserializable, record, record_slow, calls,
-    http_echo, hello, tuple2, tuple3, boom, expected, badreq, payload, resp_headers,
+    http_echo, hello, tuple2, tuple3, boom, expected, badreq, payload, resp_headers, tagged, own_cors,
     typed_headers, http_slow, own_traceparent,
 )}
 
