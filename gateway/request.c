@@ -100,9 +100,17 @@ void gw_request_server_address(const struct gw_request *req, char *buf, size_t l
 void gw_request_response_headers(struct gw_request *req, gw_header_fn add, void *ctx)
 {
     struct gw_response *r = &req->response;
-    for (size_t i = 0; i < r->n_headers; i++)
-        if (!req->trace || strcasecmp(r->headers[i].name, "traceparent") != 0)
-            add(ctx, r->headers[i].name, r->headers[i].value);
+    bool cors = req->config->cors.enabled;
+    for (size_t i = 0; i < r->n_headers; i++) {
+        const char *name = r->headers[i].name;
+        /* enoki's span and CORS answer for the request: a handler's own would make a second
+         * field (a browser refuses two Access-Control-Allow-Origin), or let in an Origin enoki
+         * does not. */
+        if ((req->trace && strcasecmp(name, "traceparent") == 0) ||
+            (cors && strncasecmp(name, "Access-Control-", 15) == 0))
+            continue;
+        add(ctx, name, r->headers[i].value);
+    }
     if (r->content_type)
         add(ctx, "Content-Type", r->content_type);
     if (r->allow[0])
@@ -127,7 +135,7 @@ void gw_request_response_headers(struct gw_request *req, gw_header_fn add, void 
         gw_trace_format(req->trace, traceparent);
         add(ctx, "traceparent", traceparent);
     }
-    if (req->config->cors.enabled) /* else no header of the request is looked up for it */
+    if (cors) /* else no header of the request is looked up for it */
         gw_cors_headers(&req->config->cors, gw_request_header(req, "Origin"), req->is_preflight,
                         gw_request_header(req, "Access-Control-Request-Headers"), add, ctx);
     if (req->env->draining || req->close_after)

@@ -483,3 +483,20 @@ def test_enoki_http_to_request(hgw):
     assert request.get_data() == body
     assert request.content_type == "application/json"
     assert request.remote_addr == "127.0.0.1"
+
+
+def test_enokis_cors_answers_not_the_handlers(peer, tmp_path):
+    """With GATEWAY.cors on, enoki's CORS headers are the answer's: a handler's own
+    Access-Control-* fields are left out (a second Access-Control-Allow-Origin makes a browser
+    refuse the answer, and a handler's "*" would let in an Origin the config does not list)."""
+    gw = Enoki(tmp_path, routes=[http_route("/own", "own_cors")],
+               gateway={"name": GWNAME + "hc", "cors": {"origins": ["https://app.example"]}},
+               ready_path="/own")
+    try:
+        ok = gw.get("/own", headers={"Origin": "https://app.example"})
+        assert ok.status == 200 and ok.header("X-Own") == "1", ok
+        assert ok.headers.get_all("Access-Control-Allow-Origin") == ["https://app.example"], ok
+        evil = gw.get("/own", headers={"Origin": "https://evil.example"})
+        assert evil.status == 200 and (evil.headers.get_all("Access-Control-Allow-Origin") or []) == [], evil
+    finally:
+        gw.stop()
