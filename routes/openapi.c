@@ -6,6 +6,7 @@
 #include "core/util.h"
 #include "core/version.h"
 #include "core/xalloc.h"
+#include "routes/openapi_schema.h"
 #include "routes/rate_limit.h"
 
 #include <ctype.h>
@@ -13,9 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* The largest fixed_digits whose bounds a 64-bit integer holds (10^18 - 1). */
-#define MAX_BOUNDED_DIGITS 18
 
 /* ---------------------------------------------------------------------------------------------
  * Paths and converters
@@ -73,97 +71,6 @@ char *gw_openapi_path(const struct gw_rule *rule)
     return path_template(rule, true);
 }
 
-static const char *converter_name(enum gw_conv_kind kind)
-{
-    static const char *const names[] = {
-        [GW_CONV_STRING] = "string", [GW_CONV_ANY] = "any",     [GW_CONV_PATH] = "path",
-        [GW_CONV_INT] = "int",       [GW_CONV_FLOAT] = "float", [GW_CONV_UUID] = "uuid"};
-    return (size_t)kind < ARRAY_LEN(names) ? names[kind] : "string";
-}
-
-static double bound_double(const struct gw_rule_bound *b)
-{
-    return b->is_int ? (double)b->i : b->d;
-}
-
-static json_t *bound_json(const struct gw_rule_bound *b)
-{
-    return b->is_int ? json_integer(b->i) : json_real(b->d);
-}
-
-static long long power_of_ten(long long n)
-{
-    long long p = 1;
-    while (n-- > 0)
-        p *= 10;
-    return p;
-}
-
-/* int and float: the bounds werkzeug checks, no negative value unless signed, and for int's
- * fixed_digits the range its digits can write (the sign counts as one of them). */
-static void number_bounds(const struct gw_rule_conv *conv, json_t *schema)
-{
-    struct gw_rule_bound lo = conv->min;
-    struct gw_rule_bound hi = conv->max;
-    if (!conv->is_signed && (!lo.set || bound_double(&lo) < 0))
-        lo = (struct gw_rule_bound){.set = 1, .is_int = 1, .i = 0};
-    if (conv->kind == GW_CONV_INT && conv->fixed_digits > 0 &&
-        conv->fixed_digits <= MAX_BOUNDED_DIGITS) {
-        long long top = power_of_ten(conv->fixed_digits) - 1;
-        long long bottom = conv->is_signed ? -(power_of_ten(conv->fixed_digits - 1) - 1) : 0;
-        if (!hi.set || bound_double(&hi) > (double)top)
-            hi = (struct gw_rule_bound){.set = 1, .is_int = 1, .i = top};
-        if (!lo.set || bound_double(&lo) < (double)bottom)
-            lo = (struct gw_rule_bound){.set = 1, .is_int = 1, .i = bottom};
-    }
-    if (lo.set)
-        json_object_set_new(schema, "minimum", bound_json(&lo));
-    if (hi.set)
-        json_object_set_new(schema, "maximum", bound_json(&hi));
-}
-
-json_t *gw_openapi_converter_schema(const struct gw_rule_conv *conv)
-{
-    json_t *schema = json_object();
-    switch (conv->kind) {
-    case GW_CONV_INT:
-    case GW_CONV_FLOAT:
-        json_object_set_new(schema, "type",
-                            json_string(conv->kind == GW_CONV_INT ? "integer" : "number"));
-        number_bounds(conv, schema);
-        break;
-    case GW_CONV_UUID:
-        json_object_set_new(schema, "type", json_string("string"));
-        json_object_set_new(schema, "format", json_string("uuid"));
-        break;
-    case GW_CONV_ANY: {
-        json_t *items = json_array();
-        for (size_t i = 0; i < conv->nitems; i++) {
-            bool seen = false;
-            for (size_t j = 0; j < i; j++)
-                seen = seen || strcmp(conv->items[i], conv->items[j]) == 0;
-            if (!seen) /* an enum's values are unique; werkzeug keeps duplicates in its regex */
-                json_array_append_new(items, json_string(conv->items[i]));
-        }
-        json_object_set_new(schema, "type", json_string("string"));
-        json_object_set_new(schema, "enum", items);
-        break;
-    }
-    case GW_CONV_PATH:
-        json_object_set_new(schema, "type", json_string("string"));
-        json_object_set_new(schema, "minLength", json_integer(1));
-        break;
-    case GW_CONV_STRING:
-        json_object_set_new(schema, "type", json_string("string"));
-        json_object_set_new(schema, "minLength", json_integer((json_int_t)conv->minlen));
-        if (conv->has_maxlen)
-            json_object_set_new(schema, "maxLength", json_integer((json_int_t)conv->maxlen));
-        json_object_set_new(schema, "pattern", json_string("^[^/]*$"));
-        break;
-    }
-    return schema;
-}
-
 /* A path parameter for a converter; the description says what a schema cannot. */
 static json_t *path_parameter(const struct gw_rule_conv *conv)
 {
@@ -183,7 +90,7 @@ static json_t *path_parameter(const struct gw_rule_conv *conv)
     if (text[0])
         json_object_set_new(p, "description", json_string(text));
     json_object_set_new(p, "schema", gw_openapi_converter_schema(conv));
-    json_object_set_new(p, "x-enoki-converter", json_string(converter_name(conv->kind)));
+    json_object_set_new(p, "x-enoki-converter", json_string(gw_openapi_converter_name(conv->kind)));
     if (conv->kind == GW_CONV_INT && conv->fixed_digits > 0)
         json_object_set_new(p, "x-enoki-fixed-digits", json_integer(conv->fixed_digits));
     return p;
@@ -420,11 +327,21 @@ static bool takes_body(const char *method)
 }
 
 /* OpenAPI's Path Item has a member for these; HEAD is implied by GET and OPTIONS is CORS'. */
-static bool documented_method(const char *method)
+/* A method of a route that has an operation: not HEAD beside GET (implied by it), OPTIONS only when
+ * the rule lists it (else werkzeug's automatic answer, or a CORS preflight enoki answers), nothing
+ * OpenAPI has no member for (PURGE). methods: the route's, comma-separated. */
+static bool documented_method(const char *method, const char *methods)
 {
-    static const char *const methods[] = {"GET", "PUT", "POST", "DELETE", "PATCH", "TRACE"};
-    for (size_t i = 0; i < ARRAY_LEN(methods); i++)
-        if (strcmp(method, methods[i]) == 0)
+    static const char *const listed[] = {"GET",   "PUT",     "POST", "DELETE",
+                                         "PATCH", "OPTIONS", "TRACE"};
+    if (strcmp(method, "HEAD") == 0) {
+        bool get = false;
+        for (const char *m = methods; m && !get; m = strchr(m, ',') ? strchr(m, ',') + 1 : NULL)
+            get = strncmp(m, "GET", 3) == 0 && (m[3] == ',' || m[3] == '\0');
+        return !get;
+    }
+    for (size_t i = 0; i < ARRAY_LEN(listed); i++)
+        if (strcmp(method, listed[i]) == 0)
             return true;
     return false;
 }
@@ -455,15 +372,32 @@ static bool honours_idempotency(const struct gw_config *config, const struct gw_
                   strcmp(method, "PATCH") == 0 || strcmp(method, "DELETE") == 0);
 }
 
+/* A route's schema as its operations hold it (gw_openapi_place_schema), named after its target
+ * in components/schemas when it goes there. New reference; NULL for none. */
+static json_t *route_schema(json_t *schemas, const struct gw_route_conf *route,
+                            const json_t *schema, const char *what)
+{
+    if (!schema)
+        return NULL;
+    char *name = xasprintf("%s.%s.%s", route->service, route->method, what);
+    for (char *c = name; *c; c++)
+        if (!isalnum((unsigned char)*c) && !strchr("._-", *c))
+            *c = '_'; /* a component's name is [a-zA-Z0-9._-]+ */
+    json_t *placed = gw_openapi_place_schema(schemas, schema, name);
+    free(name);
+    return placed;
+}
+
 static json_t *route_operation(const struct gw_config *config, const struct gw_route_info *info,
-                               const char *method)
+                               const char *method, json_t *schemas)
 {
     const struct gw_route_conf *route = info->target;
+    json_t *response = route_schema(schemas, route, route->response_schema.schema, "response");
     struct op_traits t = {.http_mode = route->mode == GW_MODE_HTTP,
                           .has_body = takes_body(method),
                           .collect = route->collect,
                           .limited = gw_rate_limits_cover_route(config, route),
-                          .response_schema = route->response_schema.schema};
+                          .response_schema = response};
     json_t *op = json_object();
     json_object_set_new(
         op, "tags", route->tags.n ? string_array(&route->tags) : json_pack("[s]", route->service));
@@ -482,10 +416,10 @@ static json_t *route_operation(const struct gw_config *config, const struct gw_r
     else
         json_decref(params);
     if (t.has_body) {
-        const json_t *given = route->request_schema.schema;
+        json_t *given = route_schema(schemas, route, route->request_schema.schema, "request");
         json_t *content;
         if (given)
-            content = json_pack("{s:{s:O}}", "application/json", "schema", given);
+            content = json_pack("{s:{s:o}}", "application/json", "schema", given);
         else if (t.http_mode)
             content = json_pack("{s:{}}", "*/*");
         else
@@ -504,6 +438,7 @@ static json_t *route_operation(const struct gw_config *config, const struct gw_r
     json_object_set_new(op, "x-enoki-rule", json_string(info->text));
     json_object_set_new(op, "x-enoki-mode", json_string(gw_route_mode_name(route->mode)));
     json_object_set_new(op, "x-enoki-protocol", json_string(gw_protocol_name(route->protocol)));
+    json_decref(response);
     return op;
 }
 
@@ -539,7 +474,10 @@ static void add_generic(const struct gw_config *config, json_t *paths)
     json_object_set_new(op, "responses", responses_of(config, &t));
     json_object_set_new(op, "security", settled_security(security));
     json_object_set_new(op, "x-enoki-expose", patterns);
-    char *path = xasprintf("%s/{service}/{method}", config->rpc_prefix);
+    struct gw_strbuf b = {0};
+    add_literal(&b, config->rpc_prefix, strlen(config->rpc_prefix));
+    gw_strbuf_adds(&b, "/{service}/{method}");
+    char *path = gw_strbuf_take(&b);
     json_object_set_new(paths, path, json_pack("{s:o}", "post", op));
     free(path);
 }
@@ -612,6 +550,8 @@ int gw_openapi_build(const struct gw_config *config, const struct gw_route_table
     if (config == NULL || table == NULL || out == NULL)
         return GW_EINVAL;
     json_t *paths = json_object();
+    /* components/schemas: the shared Error, then the routes' schemas that go there. */
+    json_t *schemas = json_pack("{s:o}", "Error", error_schema());
     /* The path item of each template shape: rules that differ only in their variables' names
      * ("/a/<int:x>", "/a/<y>", both kept by werkzeug) share the first one's path. */
     json_t *shapes = json_object();
@@ -639,9 +579,9 @@ int gw_openapi_build(const struct gw_config *config, const struct gw_route_table
             for (size_t k = 0; m[k] && k + 1 < sizeof(lower); k++)
                 lower[k] = (char)tolower((unsigned char)m[k]);
             /* One template and method make one operation: the first route's (docs/openapi.md). */
-            if (!documented_method(m) || json_object_get(item, lower) != NULL)
+            if (!documented_method(m, info.methods) || json_object_get(item, lower) != NULL)
                 continue;
-            json_t *op = route_operation(config, &info, m);
+            json_t *op = route_operation(config, &info, m, schemas);
             /* Its path parameters come first, in the rule's order: named as the path says. */
             json_t *params = json_object_get(op, "parameters");
             for (size_t k = 0; k < info.rule->nconvs; k++)
@@ -656,7 +596,7 @@ int gw_openapi_build(const struct gw_config *config, const struct gw_route_table
         add_generic(config, paths);
     unique_operation_ids(paths);
 
-    json_t *components = json_pack("{s:{s:o}}", "schemas", "Error", error_schema());
+    json_t *components = json_pack("{s:o}", "schemas", schemas);
     if (config->auth.jwt.enabled)
         json_object_set_new(components, "securitySchemes",
                             json_pack("{s:{s:s, s:s, s:s}}", "bearer", "type", "http", "scheme",

@@ -8,15 +8,17 @@
  *
  * What is documented, in short (docs/openapi.md has the reasons): every route's werkzeug rule as a
  * templated path ("/items/<int:item_id>" -> "/items/{item_id}") with each converter's schema; its
- * methods but HEAD and OPTIONS; a request body for POST, PUT and PATCH; the statuses the route can
- * answer, errors with the one shared `Error` schema (or text, for `mode: http`); an operationId
- * from the RPC target, unique in the document; the generic route while GATEWAY.expose is set; the
- * bearer scheme and each operation's requirement when GATEWAY.auth.jwt is set.
+ * methods but HEAD beside GET and OPTIONS the rule does not list; a request body for POST, PUT and
+ * PATCH; the statuses the route can answer, errors with the one shared `Error` schema (or text, for
+ * `mode: http`); an operationId from the RPC target, unique in the document; the generic route
+ * while GATEWAY.expose is set; the bearer scheme and each operation's requirement when
+ * GATEWAY.auth.jwt is set.
  */
 #ifndef ENOKI_ROUTES_OPENAPI_H
 #define ENOKI_ROUTES_OPENAPI_H
 
 #include "core/config.h"
+#include "routes/openapi_schema.h"
 #include "routes/rule.h"
 #include "routes/table.h"
 
@@ -30,10 +32,5 @@ int gw_openapi_build(const struct gw_config *config, const struct gw_route_table
 
 /* The OpenAPI path template of a parsed rule: "/items/{item_id}", "/files/{rest}" (new). */
 char *gw_openapi_path(const struct gw_rule *rule);
-
-/* The JSON Schema of the values a converter matches, as the service receives them (new
- * reference): int -> integer with its bounds, float -> number, uuid -> string/uuid, any -> enum,
- * string -> string with its lengths, path -> string. */
-json_t *gw_openapi_converter_schema(const struct gw_rule_conv *conv);
 
 #endif

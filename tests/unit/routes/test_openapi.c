@@ -175,11 +175,19 @@ START_TEST(methods_without_head_and_options)
     struct fixture fx;
     fixture_load(&fx, "routes:\n"
                       "  - {rule: /a, rpc: s.a, methods: 'GET,OPTIONS,DELETE'}\n"
-                      "  - {rule: /b, rpc: s.b, methods: [PUT, PATCH, POST, PURGE]}\n");
+                      "  - {rule: /b, rpc: s.b, methods: [PUT, PATCH, POST, PURGE]}\n"
+                      "  - {rule: /h, rpc: s.h, methods: HEAD}\n");
+    /* HEAD beside GET is implied by it; OPTIONS listed by the rule is the route's to answer (a
+     * CORS preflight is enoki's), and so is HEAD without GET. */
     json_t *a = AT(fx.doc, "paths", "/a");
-    ck_assert_uint_eq(json_object_size(a), 2);
+    ck_assert_uint_eq(json_object_size(a), 3);
     ck_assert_ptr_nonnull(json_object_get(a, "get"));
+    ck_assert_ptr_nonnull(json_object_get(a, "options"));
     ck_assert_ptr_nonnull(json_object_get(a, "delete"));
+    ck_assert_ptr_null(AT(a, "head"));
+    json_t *h = AT(fx.doc, "paths", "/h");
+    ck_assert_uint_eq(json_object_size(h), 1);
+    ck_assert_ptr_nonnull(json_object_get(h, "head"));
     ck_assert_ptr_null(AT(a, "get", "requestBody"));
     ck_assert_ptr_null(AT(a, "delete", "requestBody"));
     json_t *b = AT(fx.doc, "paths", "/b");
@@ -368,6 +376,49 @@ START_TEST(http_mode_answers_text)
 }
 END_TEST
 
+START_TEST(schemas_with_references_of_their_own)
+{
+    /* pydantic's shape: the schema's "$ref"s point into itself. Inline they would point into the
+     * OpenAPI document: the schema goes to components/schemas and its references follow it. */
+    struct fixture fx;
+    fixture_load(&fx,
+                 "routes:\n"
+                 "  - rule: /a\n"
+                 "    rpc: s.add\n"
+                 "    methods: [POST, PUT]\n"
+                 "    request_schema:\n"
+                 "      $defs: {Item: {type: object, properties: {next: {$ref: '#'}}}}\n"
+                 "      properties: {item: {$ref: '#/$defs/Item'}}\n"
+                 "    response_schema: {type: integer}\n"
+                 "  - rule: /b\n"
+                 "    rpc: s.add\n"
+                 "    methods: POST\n"
+                 "    request_schema: {items: {$ref: '#/$defs/X'}, $defs: {X: {type: string}}}\n");
+    static const char ref[] = "{\"$ref\": \"#/components/schemas/s.add.request\"}";
+    assert_json(
+        AT(fx.doc, "paths", "/a", "post", "requestBody", "content", "application/json", "schema"),
+        ref);
+    assert_json(
+        AT(fx.doc, "paths", "/a", "put", "requestBody", "content", "application/json", "schema"),
+        ref);
+    assert_json(AT(fx.doc, "components", "schemas", "s.add.request"),
+                "{\"$defs\": {\"Item\": {\"type\": \"object\", \"properties\": {\"next\": "
+                "{\"$ref\": \"#/components/schemas/s.add.request\"}}}}, \"properties\": {\"item\": "
+                "{\"$ref\": \"#/components/schemas/s.add.request/$defs/Item\"}}}");
+    /* Another schema under the same name gets its own; one without references stays inline. */
+    assert_json(
+        AT(fx.doc, "paths", "/b", "post", "requestBody", "content", "application/json", "schema"),
+        "{\"$ref\": \"#/components/schemas/s.add.request.2\"}");
+    assert_json(AT(fx.doc, "components", "schemas", "s.add.request.2", "items"),
+                "{\"$ref\": \"#/components/schemas/s.add.request.2/$defs/X\"}");
+    assert_json(AT(fx.doc, "paths", "/a", "post", "responses", "200", "content", "application/json",
+                   "schema"),
+                "{\"type\": \"integer\"}");
+    ck_assert_uint_eq(json_object_size(AT(fx.doc, "components", "schemas")), 3); /* and Error */
+    fixture_free(&fx);
+}
+END_TEST
+
 START_TEST(documentation_keys_are_documented)
 {
     struct fixture fx;
@@ -409,6 +460,11 @@ START_TEST(generic_route_only_with_expose)
     ck_assert_ptr_nonnull(
         AT(op, "requestBody", "content", "application/json", "schema", "properties", "kwargs"));
     ck_assert_uint_eq(json_array_size(json_object_get(op, "parameters")), 2);
+    fixture_free(&fx);
+
+    /* A prefix's braces are literal text, percent-encoded as a rule's are. */
+    fixture_load(&fx, "GATEWAY: {expose: ['shop.*'], rpc_prefix: '/r{p}c'}\n");
+    ck_assert_ptr_nonnull(AT(fx.doc, "paths", "/r%7Bp%7Dc/{service}/{method}", "post"));
     fixture_free(&fx);
 }
 END_TEST
@@ -527,6 +583,7 @@ Suite *openapi_suite(void)
     tcase_add_test(tc, responses_of_a_json_route);
     tcase_add_test(tc, http_mode_answers_text);
     tcase_add_test(tc, rate_limited_operations_answer_429);
+    tcase_add_test(tc, schemas_with_references_of_their_own);
     tcase_add_test(tc, documentation_keys_are_documented);
     tcase_add_test(tc, generic_route_only_with_expose);
     tcase_add_test(tc, idempotency_key_parameter);
