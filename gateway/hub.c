@@ -424,9 +424,11 @@ void gw_hub_adopt(struct gw_hub *hub, int fd, size_t head_len)
      * (40 ms on Linux). */
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    char *head = head_len > 0 ? xmalloc(head_len) : NULL;
+    char *head = head_len > 0 ? xmalloc(head_len + GW_WS_SETTLE_SLACK) : NULL;
     if (head && recv(fd, head, head_len, 0) == (ssize_t)head_len) {
         size_t len = gw_ws_drop_subprotocols(head, head_len);
+        if (hub->config->websocket_deflate)
+            len = gw_ws_settle_extensions(head, len, head_len + GW_WS_SETTLE_SLACK);
         if (!lws_adopt_socket_vhost_readbuf(hub->vhost, fd, head, len))
             gw_warn("hub", "libwebsockets refused a connection");
         free(head);

@@ -1,6 +1,9 @@
 #include "ws_admit.h"
 
+#include "core/strbuf.h"
+
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -144,4 +147,102 @@ void gw_ws_deflate_terms(const char *offer, int cap, struct gw_ws_deflate_terms 
         }
         p = *end ? end + 1 : end;
     }
+}
+
+/* The parameters of one permessage-deflate offer that libwebsockets can take and answer as RFC
+ * 7692 asks: false for an offer a server must decline (an unknown or repeated parameter, a value
+ * where none goes, a window size out of 8-15) and for one with server_max_window_bits, which lws
+ * 4.1.6 would take without naming it in its answer, as a client must then refuse (7.1.2.1). */
+static bool takeable_offer(const char *p, const char *end, struct gw_strbuf *out)
+{
+    static const char *const params[] = {"server_no_context_takeover", "client_no_context_takeover",
+                                         "client_max_window_bits", "server_max_window_bits"};
+    const char *s;
+    size_t n = next_element(&p, end, &s);
+    if (!is_param(s, n, "permessage-deflate"))
+        return false;
+    bool seen[4] = {false};
+    gw_strbuf_adds(out, "permessage-deflate");
+    while (p < end) {
+        n = next_element(&p, end, &s);
+        if (n == 0)
+            continue;
+        size_t name = 0;
+        while (name < n && s[name] != '=' && s[name] != ' ' && s[name] != '\t')
+            name++;
+        size_t k = 0;
+        while (k < 4 && !is_param(s, name, params[k]))
+            k++;
+        bool valued = memchr(s, '=', n) != NULL;
+        if (k == 4 || k == 3 || seen[k])
+            return false;
+        seen[k] = true;
+        if (k < 2 && valued)
+            return false;
+        int window = valued ? window_value(s, n) : 0;
+        if (valued && window == 0)
+            return false;
+        gw_strbuf_adds(out, "; ");
+        gw_strbuf_adds(out, params[k]);
+        if (valued) { /* as the client wrote it, without quotes: 8 to 15 */
+            const char *v = (const char *)memchr(s, '=', n) + 1, *v_end = s + n;
+            while (v < v_end && (*v == ' ' || *v == '\t' || *v == '"'))
+                v++;
+            while (v_end > v && v_end[-1] == '"')
+                v_end--;
+            gw_strbuf_adds(out, "=");
+            gw_strbuf_add(out, v, (size_t)(v_end - v));
+        }
+    }
+    return true;
+}
+
+size_t gw_ws_settle_extensions(char *head, size_t len, size_t cap)
+{
+    static const char name[] = "sec-websocket-extensions:";
+    struct gw_strbuf offers = {0}, chosen = {0};
+    size_t out = 0, blank = len;
+    /* The header's lines, joined as one list (RFC 9110 5.3), leave the head. */
+    for (size_t i = 0; i < len;) {
+        const char *eol = memchr(head + i, '\n', len - i);
+        size_t line = eol ? (size_t)(eol - (head + i)) + 1 : len - i;
+        bool empty = line <= 2 && (head[i] == '\n' || (head[i] == '\r' && line == 2));
+        if (empty && blank == len)
+            blank = out;
+        if (line > sizeof(name) - 1 && strncasecmp(head + i, name, sizeof(name) - 1) == 0) {
+            if (offers.len)
+                gw_strbuf_adds(&offers, ",");
+            size_t v = sizeof(name) - 1, v_end = line;
+            while (v_end > v && (head[i + v_end - 1] == '\n' || head[i + v_end - 1] == '\r'))
+                v_end--;
+            gw_strbuf_add(&offers, head + i + v, v_end - v);
+        } else {
+            memmove(head + out, head + i, line);
+            out += line;
+        }
+        i += line;
+    }
+    for (const char *p = offers.data; p && *p;) {
+        const char *end = strchr(p, ',');
+        if (!end)
+            end = p + strlen(p);
+        chosen.len = 0;
+        if (takeable_offer(p, end, &chosen))
+            break;
+        chosen.len = 0;
+        p = *end ? end + 1 : end;
+    }
+    /* The offer taken, alone, goes back just before the blank line that ends the head. */
+    size_t add = sizeof("Sec-WebSocket-Extensions: ") - 1 + chosen.len + 2;
+    if (chosen.len > 0 && blank <= out && out + add <= cap) {
+        memmove(head + blank + add, head + blank, out - blank);
+        memcpy(head + blank,
+               "Sec-WebSocket-Extensions: ", sizeof("Sec-WebSocket-Extensions: ") - 1);
+        memcpy(head + blank + add - 2 - chosen.len, chosen.data, chosen.len);
+        memcpy(head + blank + add - 2, "\r\n", 2);
+        out += add;
+    }
+    free(offers.data);
+    free(chosen.data);
+    return out;
 }

@@ -70,24 +70,43 @@ def test_a_decompression_bomb_is_closed_with_1009(peer, tmp_path):
         g.stop()
 
 
-def test_it_is_on_by_default_and_keeps_to_the_window_a_client_asks_for(peer, tmp_path):
-    """server_max_window_bits=9: enoki's deflater may look back 512 bytes at most, so an inflater
-    with a 512-byte window reads every message (a wider window fails with "distance too far
-    back" on text that repeats 2 KiB later). Without the offer's parameter enoki uses its own
-    bound, 8 KiB."""
+def test_it_is_on_by_default_and_takes_only_offers_it_can_answer(peer, tmp_path):
+    """RFC 7692: a server declines an offer with a parameter it does not know, a repeated one, a
+    value where none goes or a window out of 8-15, and takes the client's first other offer. An
+    offer with server_max_window_bits is declined too: libwebsockets would take it without naming
+    the parameter in its answer, which a client must refuse (7.1.2.1; python's websockets does).
+    The offer taken comes back as the answer, and enoki's deflater keeps to its own 8 KiB window."""
     g = Enoki(tmp_path, routes=[route("/echo", SVC + ".echo")],
               gateway={"expose": [SVC + ".*"]}, ready_path="/echo")
     try:
         import random
         rnd = random.Random(7)
         chunk = "".join(rnd.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(2000))
-        for offer, bits in (("permessage-deflate; server_max_window_bits=9", 9),
-                            ("permessage-deflate", 13)):
+        for offer, answer in (
+                ("permessage-deflate", "permessage-deflate"),
+                ("permessage-deflate; client_max_window_bits", "permessage-deflate"),
+                ("permessage-deflate; server_no_context_takeover",
+                 "permessage-deflate; server_no_context_takeover"),
+                ("permessage-deflate; server_max_window_bits=9", None),
+                ("permessage-deflate; server_max_window_bits=9, permessage-deflate",
+                 "permessage-deflate"),
+                ("permessage-deflate; foo=bar", None),
+                ("permessage-deflate; client_max_window_bits=abc", None),
+                ("permessage-deflate; server_no_context_takeover=1", None),
+                ("permessage-deflate; server_no_context_takeover; server_no_context_takeover",
+                 None),
+                ("x-webkit-deflate-frame, permessage-deflate; foo, Permessage-Deflate",
+                 "permessage-deflate")):
             c = WSClient(g.port, headers={"Sec-WebSocket-Extensions": offer}, timeout=5 * SCALE,
                          read_connected=False)
-            assert c.allow_rsv1, c.headers
+            assert c.headers.get("sec-websocket-extensions") == answer, (offer, c.headers)
+            if answer is None:
+                assert not c.allow_rsv1
+                assert c.recv_json()["event"] == "connected" and not c.last_compressed
+                c.close()
+                continue
             # One inflater from the first message on (the connected event): they share a window.
-            c.inflater = zlib.decompressobj(-bits)
+            c.inflater = zlib.decompressobj(-13)
             assert c.recv_json()["event"] == "connected"
             for i in range(3):
                 data = {"text": chunk + str(i) + chunk}

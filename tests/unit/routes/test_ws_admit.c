@@ -3,6 +3,8 @@
 
 #include "tests/unit/suites.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static struct gw_config config_with(char **origins, size_t n)
@@ -136,6 +138,68 @@ START_TEST(subprotocol_offers_are_dropped_from_the_head)
 }
 END_TEST
 
+/* The head after gw_ws_settle_extensions, as a string. */
+static char *settled(const char *head)
+{
+    size_t len = strlen(head);
+    char *buf = calloc(1, len + GW_WS_SETTLE_SLACK + 1);
+    memcpy(buf, head, len);
+    buf[gw_ws_settle_extensions(buf, len, len + GW_WS_SETTLE_SLACK)] = '\0';
+    return buf;
+}
+
+static void assert_settled(const char *extensions, const char *want)
+{
+    char head[512], expected[512];
+    snprintf(head, sizeof(head), "GET /ws HTTP/1.1\r\nHost: h\r\n%s\r\nUpgrade: websocket\r\n\r\n",
+             extensions);
+    if (want)
+        snprintf(expected, sizeof(expected),
+                 "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n"
+                 "Sec-WebSocket-Extensions: %s\r\n\r\n",
+                 want);
+    else
+        snprintf(expected, sizeof(expected),
+                 "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n\r\n");
+    char *got = settled(head);
+    ck_assert_str_eq(got, expected);
+    free(got);
+}
+
+START_TEST(the_first_offer_a_server_may_take_is_kept_alone)
+{
+    assert_settled("Sec-WebSocket-Extensions: permessage-deflate", "permessage-deflate");
+    assert_settled("sec-websocket-extensions:permessage-deflate;client_max_window_bits",
+                   "permessage-deflate; client_max_window_bits");
+    assert_settled("Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=\"8\"; "
+                   "server_no_context_takeover; client_no_context_takeover",
+                   "permessage-deflate; client_max_window_bits=8; server_no_context_takeover; "
+                   "client_no_context_takeover");
+    /* Declined (RFC 7692 5): unknown, repeated, valued flags, windows out of 8-15; and
+     * server_max_window_bits, which libwebsockets would not name in its answer (7.1.2.1). */
+    assert_settled("Sec-WebSocket-Extensions: permessage-deflate; foo", NULL);
+    assert_settled("Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=7", NULL);
+    assert_settled("Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=16", NULL);
+    assert_settled("Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=", NULL);
+    assert_settled("Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover=1",
+                   NULL);
+    assert_settled("Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover; "
+                   "client_no_context_takeover",
+                   NULL);
+    assert_settled("Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=10", NULL);
+    assert_settled("Sec-WebSocket-Extensions: x-webkit-deflate-frame", NULL);
+    /* The first takeable one, across offers and header lines. */
+    assert_settled("Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=10, "
+                   "x-other\r\nSec-WebSocket-Extensions: PERMESSAGE-DEFLATE; "
+                   "Server_No_Context_Takeover, permessage-deflate",
+                   "permessage-deflate; server_no_context_takeover");
+    /* No header: the head as it was. */
+    char *got = settled("GET /ws HTTP/1.1\r\nHost: h\r\n\r\n");
+    ck_assert_str_eq(got, "GET /ws HTTP/1.1\r\nHost: h\r\n\r\n");
+    free(got);
+}
+END_TEST
+
 static int window(const char *offer)
 {
     struct gw_ws_deflate_terms terms;
@@ -200,6 +264,7 @@ Suite *ws_admit_suite(void)
     tcase_add_test(tc, a_star_allows_any_origin);
     tcase_add_test(tc, origin_host_drops_scheme_slash_and_default_ports);
     tcase_add_test(tc, subprotocol_offers_are_dropped_from_the_head);
+    tcase_add_test(tc, the_first_offer_a_server_may_take_is_kept_alone);
     tcase_add_test(tc, deflate_window_follows_the_smallest_server_max_window_bits);
     tcase_add_test(tc, deflate_context_takeover_as_the_first_offer_asks);
     suite_add_tcase(s, tc);
