@@ -340,6 +340,10 @@ static char *header_text(const json_t *v)
 
 static int add_handler_header(struct gw_response *out, const char *name, const json_t *value)
 {
+    /* enoki frames the body (Content-Length): a handler's Transfer-Encoding would be a second
+     * framing, which a client follows, reading the body as chunks it is not (RFC 9112 6.1). */
+    if (strcasecmp(name, "Transfer-Encoding") == 0)
+        return 1;
     char *text = header_text(value);
     int ok = !strpbrk(name, "\r\n") && !strpbrk(text, "\r\n");
     if (ok)
@@ -399,7 +403,14 @@ void gw_http_respond_result(const json_t *result, struct gw_response *out)
         json_t *value;
         json_object_foreach((json_t *)(uintptr_t)headers, name, value)
         {
-            headers_ok = headers_ok && add_handler_header(out, name, value);
+            /* werkzeug's Headers takes a dict's list (a tuple, over RPC) as one field per item:
+             * the way a dict sends two Set-Cookie. */
+            size_t n = json_is_array(value) ? json_array_size(value) : 1;
+            for (size_t k = 0; k < n; k++)
+                headers_ok =
+                    headers_ok &&
+                    add_handler_header(out, name,
+                                       json_is_array(value) ? json_array_get(value, k) : value);
             has_content_type = has_content_type || strcasecmp(name, "Content-Type") == 0;
         }
     } else if (json_is_array(headers)) {

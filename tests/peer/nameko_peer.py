@@ -321,6 +321,16 @@ def tagged(ctx, request, weak=None):
     return (200, {"Content-Type": "application/json", "ETag": tag}, json.dumps({"x": "y" * 4000}))
 
 
+def chunked_header(ctx, request):
+    # A handler that passes on an upstream's framing header.
+    return (200, {"Transfer-Encoding": "chunked", "X-Own": "1"}, "hello")
+
+
+def cookie_list(ctx, request):
+    # Two Set-Cookie from a dict: werkzeug's Headers makes a field of each item.
+    return (200, {"Set-Cookie": ["a=1", "b=2"], "X-Empty": []}, "cookies")
+
+
 def own_cors(ctx, request):
     # A handler that answers CORS itself, for any origin.
     return (200, {"Access-Control-Allow-Origin": "*", "X-Own": "1"}, "own")
@@ -349,7 +359,7 @@ def http_slow(ctx, request, seconds):
 METHODS = {fn.__name__: fn for fn in (
     echo, get_method, context, slow, fail, custom_fail, malformed, two, nan, unicode,
     unserializable, record, record_slow, calls,
-    http_echo, hello, tuple2, tuple3, boom, expected, badreq, payload, resp_headers, tagged, own_cors,
+    http_echo, hello, tuple2, tuple3, boom, expected, badreq, payload, resp_headers, tagged, own_cors, chunked_header, cookie_list,
     typed_headers, http_slow, own_traceparent,
 )}
 
