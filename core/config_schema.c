@@ -164,9 +164,10 @@ static int apply_errors(const struct gw_key_err *e, const struct gw_yaml_node *v
             return gw_key_fail(e, key, path, GW_ECONFIG, "expected an exception type name, got %s",
                                gw_yaml_describe(key, got, sizeof(got)));
         gw_yaml_path_join(child, sizeof(child), path, key->text);
-        if (status->kind != GW_YAML_INT || status->ival < 100 || status->ival > 599)
+        /* A 1xx is interim: as the answer it would leave the client waiting for the real one. */
+        if (status->kind != GW_YAML_INT || status->ival < 200 || status->ival > 599)
             return gw_key_fail(e, status, child, GW_ECONFIG,
-                               "expected an HTTP status from 100 to 599, got %s",
+                               "expected an HTTP status from 200 to 599, got %s",
                                gw_yaml_describe(status, got, sizeof(got)));
         c->errors[c->n_errors].exc_type = xstrdup(key->text);
         c->errors[c->n_errors].status = (int)status->ival;
@@ -337,7 +338,9 @@ static const struct gw_key_spec gateway_keys[] = {
     INT_KEY(max_body, 0, 1 << 30),
     INT_KEY(compress_min, 0, 1 << 30),
     INT_KEY(compress_level, 1, 9),
-    INT_KEY(max_header, 1024, 1 << 20),
+    /* A head is peeked whole before it is read: the kernel's receive buffer holds about 128 KiB,
+     * and libwebsockets at most 65535 bytes of values. */
+    INT_KEY(max_header, 1024, 1 << 16),
     INT_KEY(max_connections, 1, 1000000),
     INT_KEY(delivery_mode, 1, 2),
     INT_KEY(max_in_flight, 1, 10000000),

@@ -7,6 +7,7 @@
 #include "core/xalloc.h"
 #include "gateway/status_page.h"
 #include "routes/rate_limit.h"
+#include "routes/rule.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -50,6 +51,33 @@ static void print_rate_limits(const struct gw_config *config, FILE *out)
                 targets ? " and generic and websocket calls to its targets" : "");
     }
     gw_rate_limits_free(limits);
+}
+
+/* A mode: http handler is called as nameko calls it, fn(request, **path_values): a path variable
+ * named request would take the request's place (nameko: a TypeError on every call). false (said
+ * on stderr) for the first such route. */
+static bool http_mode_names(const struct gw_config *config)
+{
+    for (size_t i = 0; i < config->n_routes; i++) {
+        const struct gw_route_conf *route = &config->routes[i];
+        struct gw_rule *rule = NULL;
+        char err[256];
+        if (route->mode != GW_MODE_HTTP ||
+            gw_rule_parse(route->rule, strlen(route->rule), &rule, err, sizeof(err)) != GW_OK)
+            continue; /* a rule that does not parse is refused where the table is built */
+        bool taken = false;
+        for (size_t k = 0; k < rule->nconvs; k++)
+            taken = taken || strcmp(rule->convs[k].name, "request") == 0;
+        gw_rule_free(rule);
+        if (taken) {
+            fprintf(stderr,
+                    "enoki: %s: routes[%zu].rule: '%s': a mode: http handler is called with the "
+                    "request as its first argument, so no path variable may be named request\n",
+                    gw_config_where(config, route->rule_line, "routes").text, i, route->rule);
+            return false;
+        }
+    }
+    return true;
 }
 
 /* enoki answers everything under /static/ and under the docs page's path before the routes: a rule
@@ -121,7 +149,7 @@ struct gw_route_table *gw_route_setup_build(const struct gw_config *config)
         }
     }
     free(status_data);
-    if (!under_own_folders(config)) {
+    if (!under_own_folders(config) || !http_mode_names(config)) {
         gw_route_table_free(table);
         return NULL;
     }

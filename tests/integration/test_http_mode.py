@@ -37,6 +37,8 @@ def http_route(rule, method, methods=None, timeout=None, expected=None, service=
 
 
 HTTP_ROUTES = [
+    http_route("/chunked-header", "chunked_header"),
+    http_route("/cookie-list", "cookie_list"),
     http_route("/hello/<name>", "hello"),
     http_route("/hello_nokw", "hello"),
     http_route("/tuple2", "tuple2", methods="POST"),
@@ -500,3 +502,39 @@ def test_enokis_cors_answers_not_the_handlers(peer, tmp_path):
         assert evil.status == 200 and (evil.headers.get_all("Access-Control-Allow-Origin") or []) == [], evil
     finally:
         gw.stop()
+
+
+def test_a_handlers_transfer_encoding_is_left_out(hgw):
+    """enoki frames the body with Content-Length: a handler's Transfer-Encoding: chunked (passed on
+    from an upstream) would make a client read the body as chunks (RFC 9112 6.1 forbids both), and
+    take the next pipelined answer for a chunk."""
+    raw = raw_request(hgw.port, b"GET /chunked-header HTTP/1.1\r\nHost: h\r\n\r\n"
+                                b"GET /hello/x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+    assert raw.status == 200 and raw.header("Transfer-Encoding") is None, raw
+    assert raw.header("X-Own") == "1" and raw.header("Content-Length") == "5", raw
+    assert raw.body.startswith(b"hello" + b"HTTP/1.1 200 "), raw.body[:200]
+
+
+def test_a_header_given_as_a_list_is_a_field_per_item(hgw):
+    """werkzeug's Headers: a dict value that is a list or tuple (a JSON list over RPC) gives one
+    field per item, the way a handler sends two cookies."""
+    raw = raw_request(hgw.port, b"GET /cookie-list HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+    assert [v for k, v in raw.headers if k.lower() == "set-cookie"] == ["a=1", "b=2"], raw
+    assert raw.header("X-Empty") is None, raw
+
+
+def test_a_path_variable_named_request_is_a_config_error(tmp_path):
+    """nameko calls a handler fn(request, **path_values): a variable named request would take the
+    request's place, so the rule is refused at load, naming it."""
+    from conftest import run_enoki
+
+    path = tmp_path / "named.yaml"
+    path.write_text("routes:\n  - rule: /a/<request>\n    rpc: s.m\n    mode: http\n"
+                    "  - rule: /b/<request>\n    rpc: s.m\n")
+    out = run_enoki("--config", str(path), "--check")
+    assert out.returncode == 2, out
+    assert "named.yaml:2: routes[0].rule: '/a/<request>': a mode: http handler is called with " \
+        "the request as its first argument, so no path variable may be named request" in \
+        out.stderr, out.stderr
+    path.write_text("routes:\n  - rule: /b/<request>\n    rpc: s.m\n")
+    assert run_enoki("--config", str(path), "--check").returncode == 0  # json mode: no request
