@@ -148,6 +148,7 @@ struct scan {
     bool length_conflict; /* Content-Length values that differ */
     uint64_t length;      /* the first Content-Length's value */
     bool upgrade_websocket, connection_upgrade, key_ok, version_ok;
+    size_t lines; /* header lines */
     bool origin_seen, host_seen, authorization_seen, cookie_seen;
 };
 
@@ -269,7 +270,8 @@ static bool header_line(const char *line, size_t n, bool crlf, struct gw_h1_head
             s->plain = false;
         s->connection_upgrade = s->connection_upgrade || has_token(v, vlen, "upgrade");
     } else if (TOKEN_IS(line, name_len, "Upgrade")) {
-        s->upgrade_websocket = s->upgrade_websocket || has_token(v, vlen, "websocket");
+        /* Exactly websocket, as libwebsockets takes it: a list goes the HTTP way (400). */
+        s->upgrade_websocket = s->upgrade_websocket || TOKEN_IS(v, vlen, "websocket");
         s->plain = false;
     } else if (TOKEN_IS(line, name_len, "Expect")) {
         s->plain = false;
@@ -409,6 +411,7 @@ void gw_h1_scan(const char *buf, size_t len, bool full, const struct gw_h1_limit
             n--;
         if (memchr(line, '\r', n))
             s.plain = false; /* a bare CR inside a line: libmicrohttpd's to judge */
+        s.lines += n > 0;
         if (n > 0 && !header_line(line, n, crlf, out, &s)) {
             out->head_len = partial ? len : out->head_len;
             return;
@@ -436,7 +439,18 @@ void gw_h1_scan(const char *buf, size_t len, bool full, const struct gw_h1_limit
         out->target_len = (size_t)(target_end - out->target);
         /* What libwebsockets would refuse by closing without a word (RFC 6455 4.2.1 wants an
          * answer): the sniffer answers it. */
-        if (!http11(buf, first_eol)) {
+        if (limits->websocket_head_max && out->head_len > limits->websocket_head_max) {
+            snprintf(out->text, sizeof(out->text),
+                     "a websocket handshake's head may be at most %zu bytes (GATEWAY.max_header "
+                     "when enoki started)",
+                     limits->websocket_head_max);
+            refuse(out, 431, "header_too_large", out->text);
+        } else if (s.lines > GW_H1_WEBSOCKET_LINES) {
+            snprintf(out->text, sizeof(out->text),
+                     "a websocket handshake may have at most %d header lines",
+                     GW_H1_WEBSOCKET_LINES);
+            refuse(out, 431, "header_too_large", out->text);
+        } else if (!http11(buf, first_eol)) {
             refuse(out, 400, "bad_request", "a websocket handshake is an HTTP/1.1 request");
         } else if (!s.connection_upgrade) {
             refuse(out, 400, "bad_request",

@@ -24,7 +24,8 @@
 #include <stddef.h>
 
 enum {
-    GW_H1_MAX_FIELDS = 64, /* a plain request has at most this many header lines */
+    GW_H1_WEBSOCKET_LINES = 64, /* an upgrade head's most header lines (libwebsockets' table) */
+    GW_H1_MAX_FIELDS = 64,      /* a plain request has at most this many header lines */
 };
 
 enum gw_h1_verdict {
@@ -47,7 +48,7 @@ struct gw_h1_field {
 /* A request enoki answers itself, with "Connection: close". The strings are static or point into
  * the result's text. */
 struct gw_h1_refusal {
-    int status;        /* 400, 413, 426 or 501 */
+    int status;        /* 400, 413, 426, 431 or 501 */
     const char *error; /* the stable error code of the JSON body */
     const char *message;
     const char *header_name, *header_value; /* one more response header, or NULL */
@@ -59,6 +60,9 @@ struct gw_h1_limits {
     size_t max_body;            /* GATEWAY.max_body: a longer Content-Length is refused (413) */
     size_t fast_max;            /* the most bytes (head and body) enoki's reader holds */
     const char *websocket_path; /* the hub's path, or NULL when there is no hub */
+    /* The longest upgrade head the hub holds (gw_hub_head_max): a longer one is refused (431),
+     * where libwebsockets would close without a word. 0: no limit but max_head. */
+    size_t websocket_head_max;
 };
 
 struct gw_h1_head {

@@ -65,13 +65,14 @@ void gw_http_reload(struct gw_http *http, struct gw_generation *gen)
     gw_http_mhd_reload(http->mhd);
 }
 
-void gw_http_set_upgrade(struct gw_http *http, const char *path,
+void gw_http_set_upgrade(struct gw_http *http, const char *path, size_t head_max,
                          void (*upgrade)(void *arg, int fd, const struct sockaddr *addr,
                                          socklen_t len, const struct gw_h1_head *head,
                                          const char *buf, size_t buf_len),
                          void *arg)
 {
     http->env.websocket_path = path;
+    http->env.websocket_head_max = head_max;
     http->env.upgrade = upgrade;
     http->env.upgrade_arg = arg;
 }

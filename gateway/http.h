@@ -53,8 +53,9 @@ void gw_http_reload(struct gw_http *http, struct gw_generation *gen);
 /* A later request of a kept-alive connection that is a websocket upgrade of path (borrowed: it must
  * outlive http) is handed to upgrade with its socket (stolen), the upgrade still unread in it, and
  * the scanned head pointing into buf (borrowed for the call), as the sniffer hands over a first
- * one. Without it, such a request is answered 400. */
-void gw_http_set_upgrade(struct gw_http *http, const char *path,
+ * one; one whose head is longer than head_max is refused (431, gw_hub_head_max). Without it, such
+ * a request is answered 400. */
+void gw_http_set_upgrade(struct gw_http *http, const char *path, size_t head_max,
                          void (*upgrade)(void *arg, int fd, const struct sockaddr *addr,
                                          socklen_t len, const struct gw_h1_head *head,
                                          const char *buf, size_t buf_len),

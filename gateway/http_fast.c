@@ -341,7 +341,8 @@ static void fast_read(struct fast_conn *c)
     struct gw_h1_limits limits = {.max_head = (size_t)config->max_header,
                                   .max_body = (size_t)config->max_body,
                                   .fast_max = GW_FAST_MAX,
-                                  .websocket_path = fast->env->websocket_path};
+                                  .websocket_path = fast->env->websocket_path,
+                                  .websocket_head_max = fast->env->websocket_head_max};
     struct gw_h1_head head;
     gw_h1_scan(fast->peek, (size_t)n, (size_t)n == want, &limits, &head);
     if (head.verdict == GW_H1_REFUSE) {

@@ -379,6 +379,7 @@ struct gw_hub *gw_hub_new(uv_loop_t *loop, const struct gw_config *config, struc
         config->max_header < LWS_HEADER_DATA_MAX ? config->max_header : LWS_HEADER_DATA_MAX;
     info.max_http_header_data = (unsigned short)head_max;
     info.pt_serv_buf_size = (unsigned int)head_max + 4096;
+    hub->head_max = (size_t)head_max;
     /* RFC 7692, when the client offers it (gateway/hub_deflate.c). */
     if (config->websocket_deflate)
         info.extensions = gw_hub_extensions;
@@ -410,6 +411,11 @@ struct gw_hub *gw_hub_new(uv_loop_t *loop, const struct gw_config *config, struc
     uv_unref((uv_handle_t *)&hub->send_check);
     uv_unref((uv_handle_t *)&hub->send_idle);
     return hub;
+}
+
+size_t gw_hub_head_max(const struct gw_hub *hub)
+{
+    return hub->head_max;
 }
 
 int gw_hub_admit(const struct gw_hub *hub, const char *origin, const char *host)

@@ -87,6 +87,7 @@ struct gw_hub {
      * at restart. What SIGHUP changes (expose, channels, auth, context_headers, services,
      * rpc_timeout, trace_context) is read from current's, through gw_hub_policy. */
     const struct gw_config *config;
+    size_t head_max; /* the longest upgrade head libwebsockets holds (gw_hub_head_max) */
     struct gw_generation *current; /* a reference; NULL until gw_hub_reload */
     struct gw_rpc *rpc;
     struct gw_hub_service *service; /* the broker side: subscriptions, the hub's methods */

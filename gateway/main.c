@@ -162,7 +162,8 @@ static void on_accept(void *arg, int fd, const struct sockaddr *addr, socklen_t 
                                   .max_body = (size_t)config->max_body,
                                   .fast_max = GW_FAST_MAX,
                                   .websocket_path =
-                                      gw->hub ? gw->first->config->websocket_path : NULL};
+                                      gw->hub ? gw->first->config->websocket_path : NULL,
+                                  .websocket_head_max = gw->hub ? gw_hub_head_max(gw->hub) : 0};
     gw_sniff_start(&gw->sniffing, gw->loop, fd, addr, len, &limits,
                    (uint64_t)config->header_timeout * 1000, on_sniffed, gw);
 }
@@ -450,7 +451,8 @@ static int run(struct gw_config *config, struct gw_route_table *table, struct gw
     gw_hub_set_metrics(gw.hub, gw.http_metrics);
     gw_hub_set_authn(gw.hub, gw.authn);
     if (gw.hub)
-        gw_http_set_upgrade(gw.http, gw.first->config->websocket_path, on_sniffed, &gw);
+        gw_http_set_upgrade(gw.http, gw.first->config->websocket_path, gw_hub_head_max(gw.hub),
+                            on_sniffed, &gw);
     gw.sniffing.metrics = gw.http_metrics;
     gw.sniffing.config = &gw.config;
     gw_rpc_start(gw.rpc);

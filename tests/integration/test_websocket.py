@@ -407,6 +407,32 @@ def test_p1_a_large_head_upgrades(hub, connect):
         assert c.connected_raw == event_frame("connected", {"socket_id": c.socket_id})
 
 
+def test_p1_a_head_the_hub_cannot_hold_gets_431(peer, broker, session_tmp):
+    """libwebsockets holds the header values of GATEWAY.max_header at start (its buffer is sized
+    then) and a table of so many header lines: a head beyond either, which it would close without
+    a word, gets 431 naming the limit, also after a SIGHUP raised max_header."""
+    gw = start_hub(session_tmp, broker, HUB + "hh", "ws-heads.yaml", max_header=16384)
+    try:
+        text = gw.config_path.read_text()
+        raised = text.replace("max_header: 16384", "max_header: 60000")
+        assert raised != text, text
+        gw.config_path.write_text(raised)
+        done = len(re.findall("reloaded ", gw.stderr_text()))
+        gw.send_signal(signal.SIGHUP)
+        wait_for(lambda: len(re.findall("reloaded ", gw.stderr_text())) > done, 10 * SCALE,
+                 what="the reload")
+        for extra, reason in (
+                ([("Cookie", "a=" + "x" * 30000)], "at most 16384 bytes"),
+                ([("Cookie", "c{}=1".format(i)) for i in range(70)], "at most 64 header lines")):
+            with pytest.raises(HandshakeRefused) as refused:
+                WSClient(gw.port, headers=extra, timeout=T)
+            assert refused.value.status == 431, refused.value
+            assert reason in refused.value.json()["message"], refused.value
+        WSClient(gw.port, headers=[("Cookie", "a=" + "x" * 12000)], timeout=T).close()
+    finally:
+        gw.stop()
+
+
 @pytest.mark.parametrize("request_head,reason", [
     ("GET /ws HTTP/1.0\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n",
      "HTTP/1.1"),
