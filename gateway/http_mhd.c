@@ -227,7 +227,7 @@ static void on_kill(void *arg, int fd, void *request, enum gw_mhd_kill_reason re
     struct gw_h1_refusal refusal = {.status = 400, .error = "bad_request", .message = message};
     gw_respond_status(refusal.status, refusal.error, message, NULL, &req->response);
     req->responded = true;
-    gw_refuse(fd, &refusal, 0, NULL);
+    gw_refuse_request(fd, &refusal, req->config, req->headers, req->n_headers);
 }
 
 /* A request read by libmicrohttpd must arrive whole within GATEWAY.idle_timeout, its head within

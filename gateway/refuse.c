@@ -78,11 +78,10 @@ static void add_field(void *ctx, const char *name, const char *value)
 
 /* What every answer of config's carries, as gw_request_response_headers adds it: enoki's span and
  * the CORS headers of the request's Origin. */
-static void add_request_headers(const struct gw_config *config, char *head, size_t len,
+static void add_request_headers(const struct gw_config *config,
+                                const struct gw_header_field *fields, size_t n,
                                 struct gw_h1_fields *out)
 {
-    struct gw_header_field fields[GW_H1_MAX_FIELDS];
-    size_t n = head_fields(head, len, fields, GW_H1_MAX_FIELDS);
     if (config->trace_context) {
         unsigned char entropy[GW_TRACE_RANDOM_LEN];
         gw_random_fill(entropy, sizeof(entropy));
@@ -96,6 +95,39 @@ static void add_request_headers(const struct gw_config *config, char *head, size
         gw_cors_headers(&config->cors, field_value(fields, n, "Origin"), false, NULL, add_field,
                         out);
 }
+
+/* Sends the answer to refusal (with config: what every answer carries, for a request of these
+ * header fields), then shuts the writing side. */
+static void answer(int fd, const struct gw_h1_refusal *refusal, const struct gw_config *config,
+                   const struct gw_header_field *request_fields, size_t n_request_fields)
+{
+    struct gw_response r = {0};
+    gw_respond_status(refusal->status, refusal->error, refusal->message, NULL, &r);
+    struct gw_h1_fields fields = {0};
+    gw_h1_fields_add(&fields, "Content-Type", r.content_type);
+    if (refusal->header_name)
+        gw_h1_fields_add(&fields, refusal->header_name, refusal->header_value);
+    if (config)
+        add_request_headers(config, request_fields, n_request_fields, &fields);
+    gw_h1_fields_add(&fields, "Connection", "close");
+    struct gw_strbuf out = {0};
+    gw_h1_write_head(&out, refusal->status, &fields, true, r.body_len);
+    if (!refusal->head_method)
+        gw_strbuf_add(&out, r.body, r.body_len);
+    /* A few hundred bytes into a socket whose client is waiting for an answer (its buffer empty):
+     * a client that cannot take them loses them. */
+    if (send(fd, out.data, out.len, MSG_NOSIGNAL) != (ssize_t)out.len)
+        gw_debug("http", "could not send the answer to a refused request");
+    free(out.data);
+    gw_h1_fields_clear(&fields);
+    gw_response_clear(&r);
+    gw_info("sniff", "refused a request: %d %s", refusal->status, refusal->message);
+    shutdown(fd, SHUT_WR);
+    gw_set_lowat(fd, 1);
+}
+
+/* A head's fields, at most this many: an Origin further down is not looked for. */
+enum { HEAD_FIELDS_MAX = 256 };
 
 void gw_refuse(int fd, const struct gw_h1_refusal *refusal, size_t head_len,
                const struct gw_config *config)
@@ -111,28 +143,15 @@ void gw_refuse(int fd, const struct gw_h1_refusal *refusal, size_t head_len,
         }
         got += (size_t)n;
     }
-    struct gw_response r = {0};
-    gw_respond_status(refusal->status, refusal->error, refusal->message, NULL, &r);
-    struct gw_h1_fields fields = {0};
-    gw_h1_fields_add(&fields, "Content-Type", r.content_type);
-    if (refusal->header_name)
-        gw_h1_fields_add(&fields, refusal->header_name, refusal->header_value);
-    if (config && got > 0)
-        add_request_headers(config, head, got, &fields);
-    gw_h1_fields_add(&fields, "Connection", "close");
-    struct gw_strbuf out = {0};
-    gw_h1_write_head(&out, refusal->status, &fields, true, r.body_len);
-    if (!refusal->head_method)
-        gw_strbuf_add(&out, r.body, r.body_len);
-    /* A few hundred bytes into a socket whose client is waiting for an answer (its buffer empty):
-     * a client that cannot take them loses them. */
-    if (send(fd, out.data, out.len, MSG_NOSIGNAL) != (ssize_t)out.len)
-        gw_debug("http", "could not send the answer to a refused request");
-    free(out.data);
+    struct gw_header_field *fields = xcalloc(HEAD_FIELDS_MAX, sizeof(*fields));
+    size_t n = config && got > 0 ? head_fields(head, got, fields, HEAD_FIELDS_MAX) : 0;
+    answer(fd, refusal, config && got > 0 ? config : NULL, fields, n);
+    free(fields);
     free(head);
-    gw_h1_fields_clear(&fields);
-    gw_response_clear(&r);
-    gw_info("sniff", "refused a request: %d %s", refusal->status, refusal->message);
-    shutdown(fd, SHUT_WR);
-    gw_set_lowat(fd, 1);
+}
+
+void gw_refuse_request(int fd, const struct gw_h1_refusal *refusal, const struct gw_config *config,
+                       const struct gw_header_field *fields, size_t n_fields)
+{
+    answer(fd, refusal, config, fields, n_fields);
 }

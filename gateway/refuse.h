@@ -6,6 +6,7 @@
 
 #include "core/config.h"
 #include "gateway/h1_parse.h"
+#include "routes/http_mode.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -25,6 +26,11 @@ enum { GW_REFUSE_LINGER_MS = 2000 };
 void gw_refuse(int fd, const struct gw_h1_refusal *refusal, size_t head_len,
                const struct gw_config *config);
 bool gw_refuse_linger(int fd, int status);
+
+/* The same for a request whose head was read by a library (its header fields, borrowed): nothing is
+ * read from fd first. */
+void gw_refuse_request(int fd, const struct gw_h1_refusal *refusal, const struct gw_config *config,
+                       const struct gw_header_field *fields, size_t n_fields);
 
 /* SO_RCVLOWAT: the kernel reports fd readable once it holds at least bytes bytes (or has ended).
  * Returns 0, or -1 with errno. */
