@@ -104,67 +104,78 @@ json_t *gw_openapi_converter_schema(const struct gw_rule_conv *conv)
     return schema;
 }
 
-/* Whether schema refers to a part of its own document ("$ref": "#/$defs/Item", "#"). */
-static bool has_local_ref(json_t *schema)
+/* A reference into the schema's own document: "#" or "#/..." ("#/$defs/Item", as pydantic writes
+ * them), not an anchor ("#name") and not one that already means the OpenAPI document's
+ * components. */
+static bool own_ref(const json_t *value)
 {
-    const char *key;
-    json_t *value;
-    size_t i;
-    if (json_is_object(schema)) {
-        json_object_foreach(schema, key, value)
-        {
-            if (strcmp(key, "$ref") == 0 && json_is_string(value) &&
-                json_string_value(value)[0] == '#')
-                return true;
-            if (has_local_ref(value))
-                return true;
-        }
-    } else if (json_is_array(schema)) {
-        json_array_foreach(schema, i, value)
-        {
-            if (has_local_ref(value))
-                return true;
-        }
-    }
-    return false;
+    const char *v = json_string_value(value);
+    return v && v[0] == '#' && (v[1] == '\0' || (v[1] == '/' && strncmp(v, "#/components/", 13)));
 }
 
-/* Each local "$ref" of schema, in place, made to point under base ("#/components/schemas/X"). */
-static void rebase_refs(json_t *schema, const char *base)
+/* Keywords whose values are data, not schemas: a "$ref" member there is not a reference. */
+static bool data_keyword(const char *key)
+{
+    return !strcmp(key, "const") || !strcmp(key, "default") || !strcmp(key, "enum") ||
+           !strcmp(key, "examples") || !strcmp(key, "example");
+}
+
+/* Keywords whose values map names (a property's, a definition's) to schemas. */
+static bool names_keyword(const char *key)
+{
+    return !strcmp(key, "properties") || !strcmp(key, "patternProperties") ||
+           !strcmp(key, "$defs") || !strcmp(key, "definitions") || !strcmp(key, "dependentSchemas");
+}
+
+/* Whether schema has an own reference; with base, each is also made to point under base
+ * ("#/components/schemas/X"), in place. names: schema's keys are names, each value a schema. */
+static bool own_refs(json_t *schema, const char *base, bool names)
 {
     const char *key;
     json_t *value;
     size_t i;
+    bool found = false;
     if (json_is_object(schema)) {
         json_object_foreach(schema, key, value)
         {
-            if (strcmp(key, "$ref") == 0 && json_is_string(value) &&
-                json_string_value(value)[0] == '#') {
+            if (!names && strcmp(key, "$ref") == 0 && own_ref(value)) {
+                found = true;
+                if (!base)
+                    return true;
                 char *moved = xasprintf("%s%s", base, json_string_value(value) + 1);
                 json_string_set(value, moved);
                 free(moved);
-            } else {
-                rebase_refs(value, base);
+            } else if ((names || !data_keyword(key)) &&
+                       own_refs(value, base, !names && names_keyword(key))) {
+                found = true;
+                if (!base)
+                    return true;
             }
         }
     } else if (json_is_array(schema)) {
         json_array_foreach(schema, i, value)
         {
-            rebase_refs(value, base);
+            if (own_refs(value, base, false)) {
+                found = true;
+                if (!base)
+                    return true;
+            }
         }
     }
+    return found;
 }
 
 json_t *gw_openapi_place_schema(json_t *schemas, const json_t *schema, const char *name)
 {
     json_t *copy = json_deep_copy(schema);
-    if (!has_local_ref(copy))
+    /* A schema with an $id of its own is the base of its references: they hold inline. */
+    if (json_object_get(copy, "$id") || !own_refs(copy, NULL, false))
         return copy;
     char *key = xstrdup(name);
     for (int n = 2;; n++) {
         char *base = xasprintf("#/components/schemas/%s", key);
         json_t *placed = json_deep_copy(copy);
-        rebase_refs(placed, base);
+        own_refs(placed, base, false);
         const json_t *there = json_object_get(schemas, key);
         if (!there || json_equal(there, placed)) {
             json_object_set_new(schemas, key, placed);

@@ -419,6 +419,49 @@ START_TEST(schemas_with_references_of_their_own)
 }
 END_TEST
 
+/* What is not a reference into the schema itself stays as written: data (const, default, enum,
+ * examples), an anchor, a reference to the document's components; and a schema with an $id of its
+ * own, against which its references resolve, stays inline. A property may be named "default". */
+START_TEST(only_a_schemas_own_references_move)
+{
+    json_t *schemas = json_object();
+    json_t *given = json_loads(
+        "{\"properties\": {\"default\": {\"$ref\": \"#/$defs/D\"}, \"e\": {\"$ref\": "
+        "\"#/components/schemas/Error\"}, \"a\": {\"$ref\": \"#anchor\"}, \"c\": {\"const\": "
+        "{\"$ref\": \"#/x\"}, \"default\": {\"$ref\": \"#/y\"}, \"enum\": [{\"$ref\": "
+        "\"#/z\"}], \"examples\": [{\"$ref\": \"#\"}]}}, \"$defs\": {\"D\": {\"type\": "
+        "\"string\"}}}",
+        0, NULL);
+    ck_assert_ptr_nonnull(given);
+    json_t *ref = gw_openapi_place_schema(schemas, given, "s.m.request");
+    assert_json(ref, "{\"$ref\": \"#/components/schemas/s.m.request\"}");
+    json_t *placed = json_object_get(schemas, "s.m.request");
+    assert_json(json_object_get(placed, "properties"),
+                "{\"default\": {\"$ref\": \"#/components/schemas/s.m.request/$defs/D\"}, \"e\": "
+                "{\"$ref\": \"#/components/schemas/Error\"}, \"a\": {\"$ref\": \"#anchor\"}, "
+                "\"c\": {\"const\": {\"$ref\": \"#/x\"}, \"default\": {\"$ref\": \"#/y\"}, "
+                "\"enum\": [{\"$ref\": \"#/z\"}], \"examples\": [{\"$ref\": \"#\"}]}}");
+    json_decref(ref);
+    /* Data and anchors alone are not own references: the schema stays inline, as written. */
+    json_t *data = json_loads("{\"const\": {\"$ref\": \"#/x\"}, \"$ref\": \"#anchor\"}", 0, NULL);
+    json_t *inline_copy = gw_openapi_place_schema(schemas, data, "s.d.request");
+    ck_assert(json_equal(inline_copy, data));
+    /* A schema with its own $id resolves "#/..." against itself: it stays inline. */
+    json_t *with_id = json_loads(
+        "{\"$id\": \"urn:x\", \"items\": {\"$ref\": \"#/$defs/I\"}, \"$defs\": {\"I\": {}}}", 0,
+        NULL);
+    json_t *kept = gw_openapi_place_schema(schemas, with_id, "s.i.request");
+    ck_assert(json_equal(kept, with_id));
+    ck_assert_uint_eq(json_object_size(schemas), 1);
+    json_decref(inline_copy);
+    json_decref(kept);
+    json_decref(data);
+    json_decref(with_id);
+    json_decref(given);
+    json_decref(schemas);
+}
+END_TEST
+
 START_TEST(documentation_keys_are_documented)
 {
     struct fixture fx;
@@ -584,6 +627,7 @@ Suite *openapi_suite(void)
     tcase_add_test(tc, http_mode_answers_text);
     tcase_add_test(tc, rate_limited_operations_answer_429);
     tcase_add_test(tc, schemas_with_references_of_their_own);
+    tcase_add_test(tc, only_a_schemas_own_references_move);
     tcase_add_test(tc, documentation_keys_are_documented);
     tcase_add_test(tc, generic_route_only_with_expose);
     tcase_add_test(tc, idempotency_key_parameter);
