@@ -126,13 +126,30 @@ static int note_verify_error(int ok, X509_STORE_CTX *ctx)
     return ok;
 }
 
+/* The name the connecting thread's handshake sends in SNI instead of rabbitmq-c's (the URI's host):
+ * server_hostname when given, as kombu sends it; none (NULL) for an IP address, which RFC 6066 3
+ * does not allow there. */
+static _Thread_local const char *server_name;
+static _Thread_local bool server_name_set;
+
+static bool is_address(const char *name)
+{
+    unsigned char ip[16];
+    return inet_pton(AF_INET, name, ip) == 1 || inet_pton(AF_INET6, name, ip) == 1;
+}
+
 /* rabbitmq-c keeps the session it makes private; its context (one per socket) is not: the session
- * is caught when its handshake starts and kept as the context's application data. */
+ * is caught when its handshake starts and kept as the context's application data. There, before
+ * the ClientHello is written, the SNI rabbitmq-c set from the URI's host is put right. */
 static void remember_session(const SSL *ssl, int where, int ret)
 {
     (void)ret;
-    if (where & SSL_CB_HANDSHAKE_START)
-        SSL_CTX_set_app_data(SSL_get_SSL_CTX(ssl), (void *)(uintptr_t)ssl);
+    if (!(where & SSL_CB_HANDSHAKE_START))
+        return;
+    SSL *session = (SSL *)(uintptr_t)ssl;
+    SSL_CTX_set_app_data(SSL_get_SSL_CTX(ssl), session);
+    if (server_name_set)
+        SSL_set_tlsext_host_name(session, server_name);
 }
 
 /* The name the broker's certificate must carry, checked by OpenSSL as part of the chain: a DNS
@@ -141,8 +158,7 @@ static void remember_session(const SSL *ssl, int where, int ret)
 static bool expect_name(SSL_CTX *ctx, const char *name)
 {
     X509_VERIFY_PARAM *param = SSL_CTX_get0_param(ctx);
-    unsigned char ip[16];
-    if (inet_pton(AF_INET, name, ip) == 1 || inet_pton(AF_INET6, name, ip) == 1)
+    if (is_address(name))
         return X509_VERIFY_PARAM_set1_ip_asc(param, name) == 1;
     /* As Python's ssl module checks it: a wildcard only as a whole left-most label. */
     X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
@@ -171,6 +187,8 @@ amqp_socket_t *gw_amqp_tls_socket(amqp_connection_state_t state, const struct gw
     }
     amqp_ssl_socket_set_verify_peer(socket, verify);
     const char *name = tls->server_hostname ? tls->server_hostname : host;
+    server_name_set = true;
+    server_name = is_address(name) ? NULL : name;
     if (verify && !(ctx && expect_name(ctx, name))) {
         gw_set_err(err, errlen, "cannot check the broker's certificate for the name %s", name);
         return NULL; /* the socket is state's, freed with it */

@@ -140,3 +140,55 @@ def test_external_login_with_an_unknown_certificate_is_refused(tls_node, tls_pee
         assert_refused(gw, "cannot")
     finally:
         gw.stop()
+
+
+def test_sni_names_the_broker_as_kombu_does(rabbit_certs, tmp_path):
+    """SNI carries server_hostname when given (a TLS front that picks the node or the certificate
+    by it sees the name the certificate is checked for), the URI's host otherwise, and nothing for
+    an IP address (RFC 6066 3): a TLS listener of the test's own records what each handshake says."""
+    import socket
+    import ssl
+    import threading
+
+    from ports import free_ports
+
+    seen = []
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(rabbit_certs.server, rabbit_certs.server_key)
+    ctx.sni_callback = lambda sock, name, _ctx: seen.append(name)
+    port = free_ports(1)[0]
+    listener = socket.create_server(("127.0.0.1", port))
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except socket.timeout:
+                continue
+            try:
+                with ctx.wrap_socket(conn, server_side=True) as tls:
+                    tls.settimeout(1)
+            except (OSError, ssl.SSLError):
+                conn.close()
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    try:
+        for host, ssl_conf, expected in (
+                ("127.0.0.1", "{ca_certs: %s, server_hostname: localhost}", "localhost"),
+                ("localhost", "{ca_certs: %s}", "localhost"),
+                ("127.0.0.1", "{ca_certs: %s}", None)):
+            seen.clear()
+            gw = start(tmp_path, "amqps://guest:guest@{}:{}/".format(host, port),
+                       ssl_conf % rabbit_certs.ca, name="sni")
+            try:
+                wait_for(lambda: seen, 15 * SCALE, interval=0.1, what="a TLS handshake")
+                assert seen[0] == expected, (host, ssl_conf, seen)
+            finally:
+                gw.stop()
+    finally:
+        stop.set()
+        server.join(5)
+        listener.close()
