@@ -108,10 +108,14 @@ static void publish_call(struct gw_request *req, const json_t *args, const json_
 {
     const struct gw_service_conf *speaks = gw_service_find(&req->config->services, req->service);
     if (gw_rpc_pending(req->env->rpc) >= (size_t)req->config->max_in_flight) {
-        gw_respond_status(503, "too_busy",
-                          "too many calls are waiting for their replies (GATEWAY.max_in_flight); "
-                          "retry later",
-                          req->call_id[0] ? req->call_id : NULL, &req->response);
+        static const char busy[] = "too many calls are waiting for their replies "
+                                   "(GATEWAY.max_in_flight); retry later";
+        /* In @http's text format for a mode: http route, as its other answers without a reply. */
+        if (is_http_mode(req->route))
+            gw_stage_refuse(req, 503, "too_busy", "TooBusy", busy);
+        else
+            gw_respond_status(503, "too_busy", busy, req->call_id[0] ? req->call_id : NULL,
+                              &req->response);
         req->responded = true;
         return;
     }
@@ -199,6 +203,15 @@ static char *key_value(void *arg, const char *name, size_t len)
     return text;
 }
 
+/* Whether the raw query text holds "%00". */
+static bool has_nul_escape(const char *query)
+{
+    for (const char *p = strchr(query, '%'); p; p = strchr(p + 1, '%'))
+        if (p[1] == '0' && p[2] == '0')
+            return true;
+    return false;
+}
+
 static void start_route_call(struct gw_request *req, const char *path, const json_t *path_values)
 {
     char err[512];
@@ -214,6 +227,12 @@ static void start_route_call(struct gw_request *req, const char *path, const jso
     int status = GW_OK;
     if (query.n > MAX_QUERY_PARAMS) {
         snprintf(err, sizeof(err), "more than %d query parameters", MAX_QUERY_PARAMS);
+        status = GW_EARGS;
+    } else if (raw_query && has_nul_escape(raw_query + 1)) {
+        /* Decoded, it would end its name or value there: two names merged, a value cut short. */
+        snprintf(err, sizeof(err),
+                 "a query parameter holds a NUL byte (%%00), which enoki does "
+                 "not pass on");
         status = GW_EARGS;
     } else if (is_http_mode(route)) {
         args = json_array();
@@ -232,6 +251,9 @@ static void start_route_call(struct gw_request *req, const char *path, const jso
     gw_query_clear(&query);
     if (status == GW_OK)
         publish_call(req, args, kwargs, context, routing_key);
+    else if (is_http_mode(route)) /* @http's text format, as its other refusals */
+        gw_stage_refuse(req, gw_http_status_of(status), gw_status_code(status),
+                        gw_outcome_of(status)->exc_type, err);
     else
         respond_error(req, status, err);
     free(routing_key);

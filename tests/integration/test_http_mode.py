@@ -538,3 +538,30 @@ def test_a_path_variable_named_request_is_a_config_error(tmp_path):
         out.stderr, out.stderr
     path.write_text("routes:\n  - rule: /b/<request>\n    rpc: s.m\n")
     assert run_enoki("--config", str(path), "--check").returncode == 0  # json mode: no request
+
+
+def test_refusals_without_a_call_are_in_http_text_format(peer, tmp_path):
+    """A mode: http route's answers without a reply are in @http's text format, as its others:
+    max_in_flight's 503 and a query enoki will not pass on."""
+    import threading
+
+    gw = Enoki(tmp_path, routes=[http_route("/slow/<float:seconds>", "http_slow"),
+                                 http_route("/hello/<name>", "hello")],
+               gateway={"name": GWNAME + "hb", "max_in_flight": 1}, ready_path="/hello/x")
+    try:
+        slow = threading.Thread(target=lambda: gw.get("/slow/1.0"))
+        slow.start()
+        deadline = time.monotonic() + 5 * SCALE
+        while True:
+            busy = gw.get("/hello/x")
+            if busy.status == 503 or time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
+        slow.join()
+        assert busy.status == 503 and busy.media_type == "text/plain", busy
+        assert busy.body.decode().startswith("Error: TooBusy: too many calls are waiting"), busy
+        nul = gw.get("/hello/x?a=%00")
+        assert nul.status == 400 and nul.media_type == "text/plain", nul
+        assert nul.body.decode().startswith("Error: GatewayError: a query parameter holds a NUL"), nul
+    finally:
+        gw.stop()
