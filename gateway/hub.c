@@ -9,6 +9,7 @@
 #include "gateway/http_metrics.h"
 #include "gateway/limiter.h"
 #include "gateway/lws_alloc.h"
+#include "routes/ws.h"
 #include "routes/ws_admit.h"
 #include "routes/ws_token.h"
 
@@ -265,8 +266,15 @@ static int hub_callback(struct lws *wsi, enum lws_callback_reasons reason, void 
         if (c)
             return gw_hub_writeable(c);
         break;
-    case LWS_CALLBACK_WS_SERVER_DROP_PROTOCOL:
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+        /* lws 4.1.6 echoes a close whose code no peer may send (5000) or whose reason is not
+         * text, and a 1-byte one as it came: such a close fails the connection (RFC 6455 7.1.7). */
+        if (!gw_ws_close_payload_ok(in, len)) {
+            lws_close_reason(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, NULL, 0);
+            return -1;
+        }
+        /* fall through */
+    case LWS_CALLBACK_WS_SERVER_DROP_PROTOCOL:
         if (c)
             c->closing = true;
         break;

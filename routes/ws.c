@@ -3,6 +3,7 @@
 #include "core/json.h"
 #include "core/status.h"
 #include "core/strbuf.h"
+#include "core/utf8.h"
 #include "core/util.h"
 #include "core/xalloc.h"
 #include "routes/call.h"
@@ -172,4 +173,16 @@ json_t *gw_ws_call_context(const json_t *socket_context, const char *gateway, co
     json_object_set_new(context, "call_id_stack", stack);
     free(call_id);
     return context;
+}
+
+bool gw_ws_close_payload_ok(const unsigned char *payload, size_t len)
+{
+    if (len == 0)
+        return true;
+    if (len == 1)
+        return false;
+    unsigned code = (unsigned)payload[0] << 8 | payload[1];
+    bool known = (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+                 (code >= 3000 && code <= 4999);
+    return known && gw_utf8_valid((const char *)payload + 2, len - 2);
 }

@@ -34,6 +34,7 @@ import json
 import re
 import signal
 import socket
+import struct
 import time
 import uuid
 
@@ -41,8 +42,8 @@ import pytest
 
 from conftest import (EXCHANGE, GWNAME, NOSVC, SCALE, SESSION, SVC, SVC2, UUID4, Background,
                       Enoki, error_body, memory_is_measurable, refused, route, rss_kb, wait_for)
-from wsclient import (OP_BINARY, OP_CONT, OP_PING, OP_PONG, OP_TEXT, HandshakeRefused, WSClient,
-                      accept_key, encode_frame)
+from wsclient import (OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_PONG, OP_TEXT, HandshakeRefused,
+                      WSClient, accept_key, encode_frame)
 
 HUB = GWNAME + "w"      # the module's main hub (default limits, default Origin rule)
 LIM = GWNAME + "l"      # small websocket_max_frame and websocket_send_queue, an Origin list
@@ -1370,6 +1371,22 @@ def test_rfc_fragments_with_a_control_frame_between(hub, connect):
     # socket's next writeable, which may come after (RFC 6455 5.5.3: as soon as practical).
     c.expect_silence(0.5)
     assert c.pongs == [b"mid"]
+
+
+@pytest.mark.parametrize("payload,answer", [
+    (b"\x03", 1002),                       # a 1-byte body: no status code fits in it
+    (struct.pack("!H", 5000), 1002),       # past the codes a peer may send (RFC 6455 7.4.2)
+    (struct.pack("!H", 65535), 1002),
+    (struct.pack("!H", 1000) + b"\xff\xfe", 1002),  # a reason that is not UTF-8 (5.5.1)
+    (struct.pack("!H", 1000), 1000),       # what a peer may send is echoed
+    (struct.pack("!H", 4000) + "déjà".encode(), 4000),
+], ids=["one_byte", "5000", "65535", "reason_not_utf8", "1000", "4000"])
+def test_rfc_a_close_no_peer_may_send_fails_the_connection(hub, connect, payload, answer):
+    """libwebsockets 4.1.6 echoed these as they came, itself sending what no endpoint may."""
+    c = connect(hub)
+    c.send_frame(OP_CLOSE, payload)
+    closed = c.wait_closed(3 * SCALE)
+    assert closed.code == answer, closed
 
 
 @pytest.mark.xfail(strict=True, reason="README 'known differences': unmasked client frames are not "

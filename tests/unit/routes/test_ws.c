@@ -163,6 +163,42 @@ START_TEST(call_context_adds_a_call_id_stack)
 }
 END_TEST
 
+START_TEST(close_payloads_a_peer_may_send)
+{
+    static const struct {
+        const char *payload;
+        size_t len;
+        bool ok;
+    } cases[] = {
+        {"", 0, true},
+        {"\x03", 1, false},
+        {"\x03\xe8", 2, true},  /* 1000 */
+        {"\x03\xeb", 2, true},  /* 1003 */
+        {"\x03\xec", 2, false}, /* 1004, reserved */
+        {"\x03\xed", 2, false}, /* 1005, never on the wire */
+        {"\x03\xee", 2, false}, /* 1006 */
+        {"\x03\xef", 2, true},  /* 1007 */
+        {"\x03\xf6", 2, true},  /* 1014 */
+        {"\x03\xf7", 2, false}, /* 1015, never on the wire */
+        {"\x03\xe7", 2, false}, /* 999 */
+        {"\x0b\xb7", 2, false}, /* 2999 */
+        {"\x0b\xb8", 2, true},  /* 3000 */
+        {"\x13\x87", 2, true},  /* 4999 */
+        {"\x13\x88", 2, false}, /* 5000 */
+        {"\xff\xff", 2, false}, /* 65535 */
+        {"\x03\xe8"
+         "bye \xc3\xa9",
+         8, true},                          /* a UTF-8 reason */
+        {"\x03\xe8\xff\xfe", 4, false},     /* one that is not */
+        {"\x03\xe8\xed\xa0\x80", 5, false}, /* a surrogate */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        ck_assert_msg(gw_ws_close_payload_ok((const unsigned char *)cases[i].payload,
+                                             cases[i].len) == cases[i].ok,
+                      "case %zu", i);
+}
+END_TEST
+
 START_TEST(truthiness_is_pythons)
 {
     const char *falsy[] = {"null", "false", "0", "0.0", "\"\"", "[]", "{}"};
@@ -189,6 +225,7 @@ Suite *ws_suite(void)
     tcase_add_test(tc, truthiness_is_pythons);
     tcase_add_test(tc, call_targets_are_exposed_service_methods);
     tcase_add_test(tc, call_context_adds_a_call_id_stack);
+    tcase_add_test(tc, close_payloads_a_peer_may_send);
     suite_add_tcase(s, tc);
     tc = tcase_create("errors");
     tcase_add_test(tc, errors_keep_every_member_for_text_cut_mid_character);
