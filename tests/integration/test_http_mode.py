@@ -549,14 +549,14 @@ def test_refusals_without_a_call_are_in_http_text_format(peer, tmp_path):
                                  http_route("/hello/<name>", "hello")],
                gateway={"name": GWNAME + "hb", "max_in_flight": 1}, ready_path="/hello/x")
     try:
-        slow = threading.Thread(target=lambda: gw.get("/slow/1.0"))
+        slow = threading.Thread(target=lambda: gw.get("/slow/2.0"))
         slow.start()
-        deadline = time.monotonic() + 5 * SCALE
-        while True:
-            busy = gw.get("/hello/x")
-            if busy.status == 503 or time.monotonic() > deadline:
-                break
+        # The slow call holds the one place once it is in flight (/metrics says so).
+        deadline = time.monotonic() + 10 * SCALE
+        while "enoki_rpc_in_flight 1" not in gw.get("/metrics").body.decode():
+            assert time.monotonic() < deadline, "the slow call never went out"
             time.sleep(0.02)
+        busy = gw.get("/hello/x")
         slow.join()
         assert busy.status == 503 and busy.media_type == "text/plain", busy
         assert busy.body.decode().startswith("Error: TooBusy: too many calls are waiting"), busy
