@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "core/random.h"
 #include "core/status.h"
+#include "core/utf8.h"
 #include "core/xalloc.h"
 #include "gateway/http_metrics.h"
 #include "gateway/limiter.h"
@@ -529,6 +530,13 @@ void gw_hub_process(struct client *c)
         c->in_count--;
         struct gw_ws_request r;
         bool parsed = gw_ws_parse(m->text, m->len, &r) == GW_OK;
+        if (!parsed && !m->binary && !gw_utf8_valid(m->text, m->len)) {
+            /* A text message that is not UTF-8 fails the connection (RFC 6455 8.1), as nameko's
+             * hub (eventlet) does it; a binary one is malformed JSON to nameko, as below. */
+            gw_hub_close_with(c, LWS_CLOSE_STATUS_INVALID_PAYLOAD, "Text data must be valid utf-8");
+            free(m);
+            continue;
+        }
         const char *counted_as = "(malformed)";
         c->frame_start_ns = gw_now_ns();
         c->frame_failed = false;
@@ -577,6 +585,7 @@ void gw_hub_receive(struct client *c, const void *in, size_t len)
     struct in_msg *m = xmalloc(sizeof(*m) + c->rx.len + 1);
     m->next = NULL;
     m->len = c->rx.len;
+    m->binary = lws_frame_is_binary(c->wsi);
     memcpy(m->text, c->rx.data ? c->rx.data : "", c->rx.len);
     m->text[c->rx.len] = '\0';
     c->rx.len = 0;

@@ -27,6 +27,7 @@
 struct in_msg {
     struct in_msg *next;
     size_t len;
+    bool binary; /* a binary message, else text */
     char text[];
 };
 

@@ -182,7 +182,7 @@ bool gw_ws_close_payload_ok(const unsigned char *payload, size_t len)
     if (len == 1)
         return false;
     unsigned code = (unsigned)payload[0] << 8 | payload[1];
-    bool known = (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+    bool known = (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1011) ||
                  (code >= 3000 && code <= 4999);
     return known && gw_utf8_valid((const char *)payload + 2, len - 2);
 }

@@ -52,8 +52,9 @@ int gw_ws_call_target(const struct gw_config *config, const char *target, char *
                       const char **method, const struct gw_policy_entry **entry);
 
 /* Whether a client's close frame payload (len bytes) is one a server may echo (RFC 6455 5.5.1,
- * 7.4): empty, or a status code a peer may send (1000-1003, 1007-1014, 3000-4999) and a reason in
- * UTF-8. Else the connection is failed: a 1-byte payload, 1005, 5000, a reason that is not text. */
+ * 7.4): empty, or a status code a peer may send and a reason in UTF-8. The codes are those nameko's
+ * hub (eventlet) takes: 1000-1003, 1007-1011, 3000-4999. Else the connection is failed: a 1-byte
+ * payload, 1005, 1012, 5000, a reason that is not text. */
 bool gw_ws_close_payload_ok(const unsigned char *payload, size_t len);
 
 /* The context data of a socket's call: the socket's own (borrowed, from its handshake) with

@@ -1389,6 +1389,23 @@ def test_rfc_a_close_no_peer_may_send_fails_the_connection(hub, connect, payload
     assert closed.code == answer, closed
 
 
+def test_rfc_a_text_message_that_is_not_utf8_fails_the_connection(hub, connect):
+    """RFC 6455 8.1, as nameko's hub (eventlet) does it: close 1007; split across fragments too. A
+    binary message is JSON to nameko: MalformedRequest, and the socket stays."""
+    for frames in ([(OP_TEXT, b'{"method": "\xff\xfe", "correlation_id": 1}', True)],
+                   [(OP_TEXT, b'{"method": "\xe2\x82', False), (OP_CONT, b'A"}', True)]):
+        c = connect(hub)
+        for opcode, payload, fin in frames:
+            c.send_frame(opcode, payload, fin=fin)
+        closed = c.wait_closed(3 * SCALE)
+        assert closed.code == 1007, closed
+    c = connect(hub)
+    c.send_frame(OP_BINARY, b'{"method": "\xff\xfe"}')
+    answer = c.recv_json()
+    assert answer["success"] is False and answer["error"]["exc_type"] == "MalformedRequest", answer
+    assert c.call("get_subscriptions", {}, "after")["success"] is True
+
+
 @pytest.mark.xfail(strict=True, reason="README 'known differences': unmasked client frames are not "
                    "refused (RFC 6455 5.1: the server MUST close the connection)")
 @pytest.mark.waits

@@ -178,7 +178,8 @@ START_TEST(close_payloads_a_peer_may_send)
         {"\x03\xed", 2, false}, /* 1005, never on the wire */
         {"\x03\xee", 2, false}, /* 1006 */
         {"\x03\xef", 2, true},  /* 1007 */
-        {"\x03\xf6", 2, true},  /* 1014 */
+        {"\x03\xf3", 2, true},  /* 1011 */
+        {"\x03\xf4", 2, false}, /* 1012: not to nameko's hub (eventlet) */
         {"\x03\xf7", 2, false}, /* 1015, never on the wire */
         {"\x03\xe7", 2, false}, /* 999 */
         {"\x0b\xb7", 2, false}, /* 2999 */
