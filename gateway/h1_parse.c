@@ -270,8 +270,10 @@ static bool header_line(const char *line, size_t n, bool crlf, struct gw_h1_head
             s->plain = false;
         s->connection_upgrade = s->connection_upgrade || has_token(v, vlen, "upgrade");
     } else if (TOKEN_IS(line, name_len, "Upgrade")) {
-        /* Exactly websocket, as libwebsockets takes it: a list goes the HTTP way (400). */
-        s->upgrade_websocket = s->upgrade_websocket || TOKEN_IS(v, vlen, "websocket");
+        /* Exactly websocket, as libwebsockets takes it (blanks after it included): a list, or
+         * "websocket " goes the HTTP way (400), not to its HTML 403. */
+        s->upgrade_websocket =
+            s->upgrade_websocket || (TOKEN_IS(v, vlen, "websocket") && !trailing_space);
         s->plain = false;
     } else if (TOKEN_IS(line, name_len, "Expect")) {
         s->plain = false;
@@ -318,6 +320,16 @@ static void clear_upgrade_fields(struct gw_h1_head *out)
 }
 
 /* GET of the hub's path (exactly, or with a query) asking for a websocket. */
+/* The parameters of target's query: 0 without one, else one more than its '&'s. */
+static size_t query_params(const char *target, size_t len)
+{
+    const char *q = memchr(target, '?', len);
+    size_t n = q ? 1 : 0;
+    for (const char *p = q; p && p < target + len; p++)
+        n += *p == '&';
+    return n;
+}
+
 /* Whether the request line from buf to eol (its '\n') ends with HTTP/1.1. */
 static bool http11(const char *buf, const char *eol)
 {
@@ -445,9 +457,10 @@ void gw_h1_scan(const char *buf, size_t len, bool full, const struct gw_h1_limit
                      "when enoki started)",
                      limits->websocket_head_max);
             refuse(out, 431, "header_too_large", out->text);
-        } else if (s.lines > GW_H1_WEBSOCKET_LINES) {
+        } else if (s.lines + query_params(out->target, out->target_len) > GW_H1_WEBSOCKET_LINES) {
+            /* lws keeps a header line and a query parameter in one table of about a hundred. */
             snprintf(out->text, sizeof(out->text),
-                     "a websocket handshake may have at most %d header lines",
+                     "a websocket handshake may have at most %d header lines and query parameters",
                      GW_H1_WEBSOCKET_LINES);
             refuse(out, 431, "header_too_large", out->text);
         } else if (!http11(buf, first_eol)) {

@@ -42,7 +42,8 @@ enum { TX_PACKET_SIZE = 1 << 24 };
 
 /* lws keeps a head's header values in a buffer of its own size (4 KiB by default) and closes
  * without an answer when they do not fit: it gets room for every head the sniffer passes
- * (GATEWAY.max_header), and its service buffer, which takes the head enoki read, as much again. */
+ * (GATEWAY.max_header, at most half its bound), and its service buffer takes the head enoki read.
+ */
 enum { LWS_HEADER_DATA_MAX = 65535 /* lws keeps the size in an unsigned short */ };
 
 /* --- the lws protocol ----------------------------------------------------------------------------
@@ -383,9 +384,11 @@ struct gw_hub *gw_hub_new(uv_loop_t *loop, const struct gw_config *config, struc
     info.user = hub;
     info.retry_and_idle_policy = NULL; /* keepalive is the hub's own (on_keepalive) */
     info.timeout_secs = LWS_TIMEOUT_S;
+    /* lws keeps more than the wire's bytes per header (an unknown name costs a few more): it gets
+     * twice the head the sniffer lets through. */
     int head_max =
-        config->max_header < LWS_HEADER_DATA_MAX ? config->max_header : LWS_HEADER_DATA_MAX;
-    info.max_http_header_data = (unsigned short)head_max;
+        config->max_header < LWS_HEADER_DATA_MAX / 2 ? config->max_header : LWS_HEADER_DATA_MAX / 2;
+    info.max_http_header_data = (unsigned short)(2 * head_max);
     info.pt_serv_buf_size = (unsigned int)head_max + 4096;
     hub->head_max = (size_t)head_max;
     /* RFC 7692, when the client offers it (gateway/hub_deflate.c). */

@@ -32,8 +32,9 @@ struct gw_hub;
 struct gw_hub *gw_hub_new(uv_loop_t *loop, const struct gw_config *config, struct gw_rpc *rpc,
                           char *err, size_t errlen);
 
-/* The longest upgrade head the hub's libwebsockets holds: GATEWAY.max_header at start (at most
- * 65535, lws's own bound). The sniffer refuses a longer one (gw_h1_limits.websocket_head_max). */
+/* The longest upgrade head the hub's libwebsockets holds: GATEWAY.max_header at start, at most
+ * 32767 (lws's buffer, at most 65535, is twice it). The sniffer refuses a longer one
+ * (gw_h1_limits.websocket_head_max). */
 size_t gw_hub_head_max(const struct gw_hub *hub);
 
 /* Whether an upgrade may go on: 0, or the HTTP status to refuse it with (403 for an Origin that is

@@ -88,7 +88,7 @@ static void assert_slice(const char *p, size_t len, const char *want)
 #define LINES_8 "C: 1\r\nC: 2\r\nC: 3\r\nC: 4\r\nC: 5\r\nC: 6\r\nC: 7\r\nC: 8\r\n"
 #define LINES_56 LINES_8 LINES_8 LINES_8 LINES_8 LINES_8 LINES_8 LINES_8
 #define LINES_60 LINES_56 "C: a\r\nC: b\r\nC: c\r\nC: d\r\nC: e\r\n"
-#define M_LINES "a websocket handshake may have at most 64 header lines"
+#define M_LINES "a websocket handshake may have at most 64 header lines and query parameters"
 #define M_HTTP11 "a websocket handshake is an HTTP/1.1 request"
 #define M_CONNECTION "a websocket handshake says Connection: Upgrade (RFC 6455 4.2.1)"
 #define M_HOST "a websocket handshake needs a Host header"
@@ -530,9 +530,13 @@ static const struct {
      "GET /ws HTTP/1.1\r\nHost: h\r\nUPGRADE:WEBSOCKET\r\nCONNECTION:UPGRADE\r\n" KEY V13 "\r\n",
      true},
     {"/ws",
-     "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade:  websocket \r\nConnection: keep-alive, "
-     "Upgrade\r\n" KEY V13 "\r\n",
+     "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade:  websocket\r\nConnection: keep-alive, "
+     "Upgrade \r\n" KEY V13 "\r\n",
      true},
+    /* Blanks after the value: libwebsockets compares it as sent (its HTML 403), so HTTP's 400. */
+    {"/ws",
+     "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket \r\nConnection: Upgrade\r\n" KEY V13 "\r\n",
+     false},
     /* Exactly websocket, as libwebsockets takes it (a list gets its HTML 403): the HTTP way. */
     {"/ws",
      "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: h2c, websocket\r\nConnection: Upgrade\r\n" KEY V13
@@ -597,6 +601,27 @@ START_TEST(upgrade_longer_than_the_hub_holds)
     limits.websocket_head_max = 20;
     scan(LIT(plain), false, &limits, &h);
     ck_assert_int_eq(h.verdict, GW_H1_FAST);
+}
+END_TEST
+
+/* Header lines and query parameters share one bound: libwebsockets keeps both in one table. */
+START_TEST(upgrade_lines_and_query_parameters_share_a_bound)
+{
+    char req[2048];
+    for (int params = 55; params <= 60; params += 5) {
+        int n = snprintf(req, sizeof(req), "GET /ws?p0=0");
+        for (int i = 1; i < params; i++)
+            n += snprintf(req + n, sizeof(req) - (size_t)n, "&p%d=%d", i, i);
+        snprintf(req + n, sizeof(req) - (size_t)n,
+                 " HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" KEY V13
+                 "\r\n");
+        struct gw_h1_head h;
+        scan(req, strlen(req), false, &sniffer, &h);
+        ck_assert_int_eq(h.kind, GW_H1_WEBSOCKET);
+        /* 5 lines: 59 parameters fit, 60 do not. */
+        ck_assert_int_eq(h.verdict,
+                         params + 5 > GW_H1_WEBSOCKET_LINES ? GW_H1_REFUSE : GW_H1_LIBRARY);
+    }
 }
 END_TEST
 
@@ -979,6 +1004,7 @@ Suite *sniff_verdicts_suite(void)
     tcase_add_loop_test(websocket, upgrade_detection, 0,
                         (int)(sizeof(upgrade_cases) / sizeof(upgrade_cases[0])));
     tcase_add_test(websocket, upgrade_longer_than_the_hub_holds);
+    tcase_add_test(websocket, upgrade_lines_and_query_parameters_share_a_bound);
     tcase_add_test(websocket, plain_get_of_the_hub_path);
     tcase_add_test(websocket, no_hub_no_upgrade_checks);
     tcase_add_test(websocket, upgrade_accepts_versions_13_and_8);
