@@ -340,13 +340,11 @@ static char *header_text(const json_t *v)
 
 static int add_handler_header(struct gw_response *out, const char *name, const json_t *value)
 {
-    /* enoki frames the body (Content-Length): a handler's Transfer-Encoding would be a second
-     * framing, which a client follows, reading the body as chunks it is not (RFC 9112 6.1). */
-    if (strcasecmp(name, "Transfer-Encoding") == 0)
-        return 1;
     char *text = header_text(value);
     int ok = !strpbrk(name, "\r\n") && !strpbrk(text, "\r\n");
-    if (ok)
+    /* enoki frames the body (Content-Length): a handler's Transfer-Encoding would be a second
+     * framing, which a client follows, reading the body as chunks it is not (RFC 9112 6.1). */
+    if (ok && strcasecmp(name, "Transfer-Encoding") != 0)
         gw_response_add_header(out, name, text);
     free(text);
     return ok;
@@ -411,7 +409,8 @@ void gw_http_respond_result(const json_t *result, struct gw_response *out)
                     headers_ok &&
                     add_handler_header(out, name,
                                        json_is_array(value) ? json_array_get(value, k) : value);
-            has_content_type = has_content_type || strcasecmp(name, "Content-Type") == 0;
+            /* An empty list adds no field: werkzeug's default Content-Type stays. */
+            has_content_type = has_content_type || (n > 0 && strcasecmp(name, "Content-Type") == 0);
         }
     } else if (json_is_array(headers)) {
         for (size_t i = 0; i < json_array_size(headers); i++) {

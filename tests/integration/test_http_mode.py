@@ -39,6 +39,7 @@ def http_route(rule, method, methods=None, timeout=None, expected=None, service=
 HTTP_ROUTES = [
     http_route("/chunked-header", "chunked_header"),
     http_route("/cookie-list", "cookie_list"),
+    http_route("/chunked-injection", "chunked_injection"),
     http_route("/hello/<name>", "hello"),
     http_route("/hello_nokw", "hello"),
     http_route("/tuple2", "tuple2", methods="POST"),
@@ -521,6 +522,11 @@ def test_a_header_given_as_a_list_is_a_field_per_item(hgw):
     raw = raw_request(hgw.port, b"GET /cookie-list HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
     assert [v for k, v in raw.headers if k.lower() == "set-cookie"] == ["a=1", "b=2"], raw
     assert raw.header("X-Empty") is None, raw
+    assert raw.header("Content-Type") == "text/plain; charset=utf-8", raw
+    # A dropped header is still checked first: a line break in it is werkzeug's ValueError (500).
+    bad = raw_request(hgw.port, b"GET /chunked-injection HTTP/1.1\r\nHost: h\r\n"
+                                b"Connection: close\r\n\r\n")
+    assert bad.status == 500 and bad.header("X-Injected") is None, bad
 
 
 def test_a_path_variable_named_request_is_a_config_error(tmp_path):

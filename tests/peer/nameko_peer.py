@@ -327,8 +327,14 @@ def chunked_header(ctx, request):
 
 
 def cookie_list(ctx, request):
-    # Two Set-Cookie from a dict: werkzeug's Headers makes a field of each item.
-    return (200, {"Set-Cookie": ["a=1", "b=2"], "X-Empty": []}, "cookies")
+    # Two Set-Cookie from a dict: werkzeug's Headers makes a field of each item (of an empty
+    # Content-Type list, none: its default stays).
+    return (200, {"Set-Cookie": ["a=1", "b=2"], "X-Empty": [], "Content-Type": []}, "cookies")
+
+
+def chunked_injection(ctx, request):
+    # A framing header with a line break: werkzeug refuses it (ValueError), nameko answers 500.
+    return (200, {"Transfer-Encoding": "chunked\r\nX-Injected: 1"}, "hello")
 
 
 def own_cors(ctx, request):
@@ -359,7 +365,7 @@ def http_slow(ctx, request, seconds):
 METHODS = {fn.__name__: fn for fn in (
     echo, get_method, context, slow, fail, custom_fail, malformed, two, nan, unicode,
     unserializable, record, record_slow, calls,
-    http_echo, hello, tuple2, tuple3, boom, expected, badreq, payload, resp_headers, tagged, own_cors, chunked_header, cookie_list,
+    http_echo, hello, tuple2, tuple3, boom, expected, badreq, payload, resp_headers, tagged, own_cors, chunked_header, cookie_list, chunked_injection,
     typed_headers, http_slow, own_traceparent,
 )}
 
