@@ -129,6 +129,34 @@ static bool names_keyword(const char *key)
 
 /* Whether schema has an own reference; with base, each is also made to point under base
  * ("#/components/schemas/X"), in place. names: schema's keys are names, each value a schema. */
+static bool own_refs(json_t *schema, const char *base, bool names);
+
+/* Whether value is an own reference; with base, it is made to point under base. */
+static bool move_ref(json_t *value, const char *base)
+{
+    if (!own_ref(value))
+        return false;
+    if (base) {
+        char *moved = xasprintf("%s%s", base, json_string_value(value) + 1);
+        json_string_set(value, moved);
+        free(moved);
+    }
+    return true;
+}
+
+/* A discriminator's mapping: its values are references too (OpenAPI's Discriminator Object). */
+static bool mapping_refs(json_t *mapping, const char *base)
+{
+    const char *key;
+    json_t *value;
+    bool found = false;
+    json_object_foreach(mapping, key, value)
+    {
+        found = move_ref(value, base) || found;
+    }
+    return found;
+}
+
 static bool own_refs(json_t *schema, const char *base, bool names)
 {
     const char *key;
@@ -136,30 +164,29 @@ static bool own_refs(json_t *schema, const char *base, bool names)
     size_t i;
     bool found = false;
     if (json_is_object(schema)) {
+        /* A schema with an $id of its own is the base of its references: they hold where it is. */
+        if (!names && json_object_get(schema, "$id"))
+            return false;
         json_object_foreach(schema, key, value)
         {
-            if (!names && strcmp(key, "$ref") == 0 && own_ref(value)) {
-                found = true;
-                if (!base)
-                    return true;
-                char *moved = xasprintf("%s%s", base, json_string_value(value) + 1);
-                json_string_set(value, moved);
-                free(moved);
-            } else if ((names || !data_keyword(key)) &&
-                       own_refs(value, base, !names && names_keyword(key))) {
-                found = true;
-                if (!base)
-                    return true;
-            }
+            bool own;
+            if (!names && strcmp(key, "$ref") == 0)
+                own = move_ref(value, base);
+            else if (!names && strcmp(key, "discriminator") == 0)
+                own = mapping_refs(json_object_get(value, "mapping"), base);
+            else
+                own = (names || !data_keyword(key)) &&
+                      own_refs(value, base, !names && names_keyword(key));
+            found = found || own;
+            if (found && !base)
+                return true;
         }
     } else if (json_is_array(schema)) {
         json_array_foreach(schema, i, value)
         {
-            if (own_refs(value, base, false)) {
-                found = true;
-                if (!base)
-                    return true;
-            }
+            found = own_refs(value, base, false) || found;
+            if (found && !base)
+                return true;
         }
     }
     return found;
@@ -168,8 +195,7 @@ static bool own_refs(json_t *schema, const char *base, bool names)
 json_t *gw_openapi_place_schema(json_t *schemas, const json_t *schema, const char *name)
 {
     json_t *copy = json_deep_copy(schema);
-    /* A schema with an $id of its own is the base of its references: they hold inline. */
-    if (json_object_get(copy, "$id") || !own_refs(copy, NULL, false))
+    if (!own_refs(copy, NULL, false))
         return copy;
     char *key = xstrdup(name);
     for (int n = 2;; n++) {

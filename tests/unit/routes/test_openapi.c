@@ -453,6 +453,21 @@ START_TEST(only_a_schemas_own_references_move)
     json_t *kept = gw_openapi_place_schema(schemas, with_id, "s.i.request");
     ck_assert(json_equal(kept, with_id));
     ck_assert_uint_eq(json_object_size(schemas), 1);
+    /* A discriminator's mapping moves with its oneOf (pydantic's tagged unions); a subschema with
+     * its own $id keeps its references. */
+    json_t *union_ = json_loads(
+        "{\"oneOf\": [{\"$ref\": \"#/$defs/Cat\"}], \"discriminator\": {\"propertyName\": "
+        "\"kind\", \"mapping\": {\"cat\": \"#/$defs/Cat\"}}, \"$defs\": {\"Cat\": {}, \"In\": "
+        "{\"$id\": \"urn:in\", \"items\": {\"$ref\": \"#/$defs/Z\"}, \"$defs\": {\"Z\": {}}}}}",
+        0, NULL);
+    json_t *union_ref = gw_openapi_place_schema(schemas, union_, "s.u.request");
+    json_t *moved = json_object_get(schemas, "s.u.request");
+    assert_json(json_object_get(json_object_get(moved, "discriminator"), "mapping"),
+                "{\"cat\": \"#/components/schemas/s.u.request/$defs/Cat\"}");
+    assert_json(json_object_get(json_object_get(json_object_get(moved, "$defs"), "In"), "items"),
+                "{\"$ref\": \"#/$defs/Z\"}");
+    json_decref(union_ref);
+    json_decref(union_);
     json_decref(inline_copy);
     json_decref(kept);
     json_decref(data);
