@@ -459,6 +459,27 @@ class Response:
                                                         self.body[:300])
 
 
+def exchange_raw(port, data, timeout=10):
+    """Sends these exact bytes on a new connection (from a thread: the server may answer, and
+    close, before it has read them all) and returns every byte it sends until it closes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout * SCALE) as sock:
+        def send():
+            try:
+                sock.sendall(data)
+            except OSError:
+                pass  # answered and closed before all of it was read
+        sender = threading.Thread(target=send, daemon=True)
+        sender.start()
+        chunks = []
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        sender.join(timeout * SCALE)
+    return b"".join(chunks)
+
+
 def http_request(port, method, path, body=None, headers=None, json_body=None, timeout=None):
     """One request on a new connection. json_body is encoded as JSON with Content-Type
     application/json unless headers give one."""

@@ -8,7 +8,6 @@ Tokens are minted with PyJWT (tests/integration/authkit.py); the service seen is
 """
 
 import json
-import socket
 import time
 
 import pytest
@@ -16,6 +15,7 @@ import pytest
 import authkit as ak
 from authkit import BARE, MISSING, assert_refused, bearer, insufficient_scope, invalid_token
 from conftest import SCALE, SVC, Enoki, GWNAME, run_enoki, wait_for
+from conftest import exchange_raw
 
 CLAIM_KEYS = ("user_id", "tenant_id", "language")
 
@@ -309,14 +309,7 @@ def http10_get(gw, path, headers):
     (status, headers as a dict, body)."""
     lines = ["GET {} HTTP/1.0".format(path), "Host: 127.0.0.1"]
     lines += ["{}: {}".format(k, v) for k, v in headers.items()]
-    with socket.create_connection(("127.0.0.1", gw.port), timeout=10 * SCALE) as sock:
-        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
-        data = b""
-        while True:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            data += chunk
+    data = exchange_raw(gw.port, ("\r\n".join(lines) + "\r\n\r\n").encode())
     head, _, body = data.partition(b"\r\n\r\n")
     status_line, *header_lines = head.decode("latin-1").split("\r\n")
     fields = dict(line.split(": ", 1) for line in header_lines)

@@ -18,13 +18,13 @@ import base64
 import importlib
 import importlib.util
 import json
-import socket
 import sys
 import time
 
 import pytest
 
 from conftest import GWNAME, NOSVC, REPO, SCALE, SVC, Enoki, route
+from conftest import exchange_raw
 
 TEXT = "text/plain; charset=utf-8"
 
@@ -108,15 +108,7 @@ class Raw:
 
 def raw_request(port, data, timeout=30):
     """Sends these exact bytes (which should ask for Connection: close) and reads to EOF."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout * SCALE) as s:
-        s.sendall(data)
-        chunks = []
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            chunks.append(chunk)
-    return Raw(b"".join(chunks))
+    return Raw(exchange_raw(port, data, timeout))
 
 
 def raw_lines(port, request_line, headers=(), body=b""):

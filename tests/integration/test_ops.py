@@ -5,6 +5,7 @@ import re
 import pytest
 
 from conftest import AMQP_URI, ENOKI_BIN, SCALE, Enoki, run_enoki, wait_for
+from conftest import exchange_raw
 
 
 @pytest.fixture
@@ -150,8 +151,6 @@ def test_a_refused_head_carries_cors_and_the_span(tmp_path):
     """A body declared over max_body is refused from its head alone, before anything is read: that
     answer too carries the CORS headers (else a page cannot read why) and enoki's span, on a
     connection's first request and on a later one alike."""
-    import socket
-
     gw = Enoki(tmp_path, routes=[], gateway={"cors": CORS, "max_body": 100, "trace_context": None},
                amqp_uri="amqp://guest:guest@127.0.0.1:1/")
     parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
@@ -166,21 +165,7 @@ def test_a_refused_head_carries_cors_and_the_span(tmp_path):
                  + b"2;" + b"a" * 100000 + b"\r\n{}\r\n0\r\n\r\n")
         for before, request in ((b"", big), (b"GET /healthz HTTP/1.1\r\nHost: h\r\n\r\n", big),
                                 (b"", stuck)):
-            with socket.create_connection(("127.0.0.1", gw.port), timeout=5) as s:
-                import threading
-
-                def send(data=before + request):
-                    try:
-                        s.sendall(data)
-                    except OSError:
-                        pass  # answered and closed before all of it was read
-                threading.Thread(target=send, daemon=True).start()
-                data = b""
-                while True:
-                    chunk = s.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
+            data = exchange_raw(gw.port, before + request)
             last = data[data.rindex(b"HTTP/1.1 "):].decode()
             head = last.split("\r\n\r\n", 1)[0].split("\r\n")
             fields = {k.lower(): v.strip() for k, _, v in (x.partition(":") for x in head[1:])}

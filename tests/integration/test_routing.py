@@ -12,6 +12,7 @@ import pytest
 
 from conftest import (GWNAME, NOSVC, SCALE, SVC, SVC2, UUID4, Enoki, error_body, remote_error_body,
                       route, run_enoki)
+from conftest import exchange_raw
 
 NO_BROKER = "amqp://guest:guest@127.0.0.1:1/"
 ECHO = SVC + ".echo"
@@ -212,19 +213,10 @@ def werkzeug_location(target, host, port):
 def test_strict_slash_redirect_location_is_werkzeugs(rgw, target, host):
     """The redirect's Location, byte for byte, as werkzeug's redirect() writes it (iri_to_uri for a
     URL that is not all ASCII: a Location header must be)."""
-    import socket
-
     lines = [b"GET " + target + (b" HTTP/1.1" if host is not None else b" HTTP/1.0")]
     if host is not None:
         lines.append(b"Host: " + host.encode())
-    with socket.create_connection(("127.0.0.1", rgw.port), timeout=5) as sock:
-        sock.sendall(b"\r\n".join(lines) + b"\r\nConnection: close\r\n\r\n")
-        data = b""
-        while True:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            data += chunk
+    data = exchange_raw(rgw.port, b"\r\n".join(lines) + b"\r\nConnection: close\r\n\r\n")
     head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
     assert head[0].startswith("HTTP/1.1 308 "), head
     fields = {k.lower(): v.strip() for k, _, v in (x.partition(":") for x in head[1:])}

@@ -42,6 +42,7 @@ import pytest
 
 from conftest import (EXCHANGE, GWNAME, NOSVC, SCALE, SESSION, SVC, SVC2, UUID4, Background,
                       Enoki, error_body, memory_is_measurable, refused, route, rss_kb, wait_for)
+from conftest import exchange_raw
 from wsclient import (OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_PONG, OP_TEXT, HandshakeRefused,
                       WSClient, accept_key, encode_frame)
 
@@ -455,15 +456,8 @@ def test_p1_a_head_the_hub_cannot_hold_gets_431(peer, broker, session_tmp):
 ], ids=["http10", "keep_alive", "no_connection", "no_host", "upgrade_blank"])
 def test_p1_a_malformed_handshake_gets_400(hub, request_head, reason):
     """RFC 6455 4.2.1: a handshake the server cannot take gets an HTTP error, not a silent close."""
-    with socket.create_connection(("127.0.0.1", hub.port), timeout=5) as s:
-        s.sendall((request_head + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                   "Sec-WebSocket-Version: 13\r\n\r\n").encode())
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
+    data = exchange_raw(hub.port, (request_head + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                                   "Sec-WebSocket-Version: 13\r\n\r\n").encode())
     head, _, body = data.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 400 "), data
     assert reason in json.loads(body)["message"], body
