@@ -417,15 +417,27 @@ static void on_passed_on(void *arg, bool routed)
 struct native_subscribe {
     struct gw_hub_service *hub;
     struct gw_service_request *in;
+    char *socket_id, *channel; /* new */
 };
 
 static void on_native_subscribed(void *arg, int status)
 {
     struct native_subscribe *ns = arg;
-    if (status == GW_OK)
+    if (status == GW_OK) {
         answer(ns->hub, ns->in, NULL, NULL);
-    else
+    } else {
+        /* No binding, no subscription, as for the socket's own subscribe: the service is told,
+         * and the socket (if it is still here) neither gets the channel's messages nor counts as
+         * subscribed when it asks again. */
+        struct gw_hub_socket *s = find_socket(ns->hub, ns->socket_id);
+        if (s && subscribed(s, ns->channel)) {
+            remove_channel(s, ns->channel);
+            release_channel(ns->hub, ns->channel);
+        }
         answer_error_take(ns->hub, ns->in, bind_error(status, NULL));
+    }
+    free(ns->socket_id);
+    free(ns->channel);
     free(ns);
 }
 
@@ -457,6 +469,8 @@ static void socket_method(struct gw_hub_service *hub, struct gw_hub_socket *s,
             struct native_subscribe *ns = xcalloc(1, sizeof(*ns));
             ns->hub = hub;
             ns->in = in;
+            ns->socket_id = xstrdup(json_string_value(json_object_get(bound, "socket_id")));
+            ns->channel = xstrdup(channel);
             gw_hub_bus_bind(hub->bus, exchange, event_type, true, on_native_subscribed, ns);
             free(exchange);
         } else {

@@ -973,6 +973,22 @@ def test_p4_subscriptions_by_socket_id(hub, hub_rpc, connect):
     assert roundtrip(a) == ["a"]
 
 
+def test_p4_a_failed_subscribe_by_id_leaves_no_subscription(hub, hub_rpc, events, connect):
+    """A service's subscribe whose binding fails (an event type no routing key can carry) is an
+    error, and the socket is left as it was: not subscribed, no broadcasts of that channel, and a
+    second try fails again (it once found the channel there and said yes)."""
+    a = connect(hub)
+    sid = a.socket_id
+    channel = EVSVC + "." + "q" * 300
+    for _ in range(2):
+        raw = json.loads(hub_rpc.call_raw("subscribe", args=[sid, channel]))
+        assert raw["error"]["exc_type"] == "ValueError", raw
+        assert "at most 255 bytes" in raw["error"]["value"], raw
+    assert hub_rpc.call("get_subscriptions", args=[sid]) == []
+    assert hub_rpc.call("broadcast", args=[channel, "after_error", {"x": 1}]) is None
+    assert roundtrip(a) == []  # and no event frame came before the answer
+
+
 def test_p4_connection_not_found(hub, hub_rpc):
     sid = str(uuid.uuid4())
     raw = hub_rpc.call_raw("subscribe", kwargs={"socket_id": sid, "channel": "x"})
