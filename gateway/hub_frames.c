@@ -298,7 +298,7 @@ static void note_answered(struct client *c, const char *method, bool failed)
 /* --- what the hub service asks of the sockets ----------------------------------------------- */
 
 /* One frame for every socket it goes to: encoded once, each socket's queue holding a reference. */
-void gw_hub_deliver(void *arg, void *const *sockets, size_t n, const char *event,
+void gw_hub_deliver(void *arg, void *const *sockets, size_t n, const json_t *event,
                     const json_t *data, const char *channel)
 {
     (void)arg;
@@ -319,8 +319,10 @@ void gw_hub_on_ready(void *socket)
 {
     struct client *c = socket;
     json_t *data = json_pack("{s:s}", "socket_id", c->socket_id);
+    json_t *event = json_string("connected");
     size_t len;
-    char *frame = gw_ws_event_frame("connected", data, NULL, &len);
+    char *frame = gw_ws_event_frame(event, data, NULL, &len);
+    json_decref(event);
     json_decref(data);
     send_take(c, frame, len);
     if (c->sock) /* not while it is being opened: no frame has come yet */

@@ -176,7 +176,7 @@ int gw_hub_on_timer(struct client *c);
 void gw_hub_drop_frames(struct client *c);
 
 /* What the hub service asks of the sockets (struct gw_hub_socket_ops). */
-void gw_hub_deliver(void *arg, void *const *sockets, size_t n, const char *event,
+void gw_hub_deliver(void *arg, void *const *sockets, size_t n, const json_t *event,
                     const json_t *data, const char *channel);
 void gw_hub_on_ready(void *socket);
 void gw_hub_on_subscribed(void *socket, const json_t *subscriptions, json_t *error);

@@ -215,7 +215,7 @@ void gw_hub_service_set_status_page(struct gw_hub_service *hub, struct gw_status
     hub->status = status;
 }
 
-size_t gw_hub_service_publish(struct gw_hub_service *hub, const char *channel, const char *event,
+size_t gw_hub_service_publish(struct gw_hub_service *hub, const char *channel, const json_t *event,
                               const json_t *data)
 {
     struct subscribers *subs = gw_strmap_get(hub->by_channel, channel, strlen(channel));
@@ -449,7 +449,7 @@ static void socket_method(struct gw_hub_service *hub, struct gw_hub_socket *s,
     const char *channel = json_string_value(json_object_get(bound, "channel"));
     if (method == GW_HUB_UNICAST) {
         void *to[] = {s->socket};
-        hub->ops.deliver(hub->ops.arg, to, 1, json_string_value(json_object_get(bound, "event")),
+        hub->ops.deliver(hub->ops.arg, to, 1, json_object_get(bound, "event"),
                          json_object_get(bound, "data"), NULL);
         answer(hub, in, json_true(), NULL);
     } else if (method == GW_HUB_GET_SUBSCRIPTIONS) {
@@ -531,14 +531,17 @@ static void on_hub_message(void *arg, const char *exchange, const char *routing_
         size_t n = strlen(exchange);
         if (n > suffix && strcmp(exchange + n - suffix, EVENTS_SUFFIX) == 0) {
             char *channel = xasprintf("%.*s.%s", (int)(n - suffix), exchange, routing_key);
-            gw_hub_service_publish(hub, channel, routing_key, body);
+            json_t *event = json_string(routing_key);
+            gw_hub_service_publish(hub, channel, event, body);
+            json_decref(event);
             free(channel);
         }
     } else if (strcmp(routing_key, GW_HUB_BROADCAST_KEY) == 0) {
+        /* The event as the service gave it, whatever JSON it is: nameko's hub sends it so. */
         const char *channel = json_string_value(json_object_get(body, "channel"));
-        const char *event = json_string_value(json_object_get(body, "event"));
-        if (channel && event)
-            gw_hub_service_publish(hub, channel, event, json_object_get(body, "data"));
+        if (channel)
+            gw_hub_service_publish(hub, channel, json_object_get(body, "event"),
+                                   json_object_get(body, "data"));
     } else if (strncmp(routing_key, GW_HUB_SOCKET_PREFIX, strlen(GW_HUB_SOCKET_PREFIX)) == 0) {
         struct gw_hub_socket *s = find_socket(hub, routing_key + strlen(GW_HUB_SOCKET_PREFIX));
         const char *method = json_string_value(json_object_get(body, "method"));

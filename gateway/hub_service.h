@@ -25,9 +25,9 @@ struct gw_hub_socket;
 
 /* What the websocket side does for the hub service. */
 struct gw_hub_socket_ops {
-    /* Sends the event frame (event, data: borrowed; channel NULL for a unicast) to each of the
-     * n sockets. */
-    void (*deliver)(void *arg, void *const *sockets, size_t n, const char *event,
+    /* Sends the event frame (event, data: borrowed, any JSON as a service gave them; channel NULL
+     * for a unicast) to each of the n sockets. */
+    void (*deliver)(void *arg, void *const *sockets, size_t n, const json_t *event,
                     const json_t *data, const char *channel);
     /* The socket's own binding is in place (or cannot be made while the broker is away): it may
      * learn its id. May run inside gw_hub_socket_open. */
@@ -51,7 +51,7 @@ struct gw_status_page;
 void gw_hub_service_set_status_page(struct gw_hub_service *hub, struct gw_status_page *status);
 
 /* Delivers an event to every socket of this process subscribed to channel; returns how many. */
-size_t gw_hub_service_publish(struct gw_hub_service *hub, const char *channel, const char *event,
+size_t gw_hub_service_publish(struct gw_hub_service *hub, const char *channel, const json_t *event,
                               const json_t *data);
 
 /* A socket opened, with its id (copied) and the gateway's socket argument. Returns the hub's

@@ -94,11 +94,11 @@ char *gw_ws_error_frame(const json_t *error, const json_t *correlation_id, size_
     return encode_take(frame, len);
 }
 
-char *gw_ws_event_frame(const char *event, const json_t *data, const char *channel, size_t *len)
+char *gw_ws_event_frame(const json_t *event, const json_t *data, const char *channel, size_t *len)
 {
     json_t *frame = json_object();
     json_object_set_new(frame, "type", json_string("event"));
-    json_object_set_new(frame, "event", json_string(event));
+    json_object_set(frame, "event", event ? (json_t *)(uintptr_t)event : json_null());
     json_object_set(frame, "data", data ? (json_t *)(uintptr_t)data : json_null());
     if (channel)
         json_object_set_new(frame, "channel", json_string(channel));

@@ -26,8 +26,9 @@ void gw_ws_request_clear(struct gw_ws_request *request);
 /* The frames; each returns a new string (and its length in *len). Arguments are borrowed. */
 char *gw_ws_result_frame(const json_t *data, const json_t *correlation_id, size_t *len);
 char *gw_ws_error_frame(const json_t *error, const json_t *correlation_id, size_t *len);
-/* channel may be NULL (unicast, connected). */
-char *gw_ws_event_frame(const char *event, const json_t *data, const char *channel, size_t *len);
+/* channel may be NULL (unicast, connected). event is any JSON, as nameko's hub sends what a
+ * service gave it (NULL: null). */
+char *gw_ws_event_frame(const json_t *event, const json_t *data, const char *channel, size_t *len);
 
 /* The three bad-frame answers nameko's hub gives. */
 json_t *gw_ws_malformed_error(void);  /* MalformedRequest "Invalid JSON data" */

@@ -924,6 +924,14 @@ def test_p4_broadcast(hub, hub_rpc, connect):
     assert hub_rpc.call("broadcast", args=["room", "chat2", "x"]) is None
     for c in (a, b):
         expect(c, "broadcast room (args)", event_frame("chat2", "x", "room"))
+    # An event that is not a string goes out as given, as nameko's hub sends it (it was dropped
+    # from a broadcast, and left out of a unicast's frame).
+    for event in (None, 5, ["x"]):
+        assert hub_rpc.call("broadcast", args=["room", event, {"e": 1}]) is None
+        for c in (a, b):
+            expect(c, "broadcast of event {!r}".format(event), event_frame(event, {"e": 1}, "room"))
+        assert hub_rpc.call("unicast", args=[a.socket_id, event, 2]) is True
+        expect(a, "unicast of event {!r}".format(event), event_frame(event, 2))
     # A channel nobody listens to.
     assert hub_rpc.call("broadcast", args=["empty", "e", 1]) is None
     for c in (a, b, other):
