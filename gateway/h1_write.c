@@ -294,7 +294,7 @@ void gw_h1_write_head(struct gw_strbuf *out, int status, const struct gw_h1_fiel
     }
     /* As libmicrohttpd 0.9.75 does: 1xx and 204 have neither a Content-Length nor a body; 304 has
      * the length of the body it does not send. */
-    if (status >= 200 && status != 204) {
+    if (status >= 200 && status != 204 && content_length != GW_H1_NO_LENGTH) {
         gw_strbuf_add(out, "Content-Length: ", 16);
         gw_strbuf_add_u64(out, content_length);
         gw_strbuf_add(out, "\r\n", 2);

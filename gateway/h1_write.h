@@ -38,6 +38,10 @@ void gw_h1_fields_clear(struct gw_h1_fields *fields);
 void gw_h1_write_head(struct gw_strbuf *out, int status, const struct gw_h1_fields *fields,
                       bool close, uint64_t content_length);
 
+/* content_length for a 304 whose 200's length is not known: no Content-Length at all (RFC 9110
+ * 8.6 allows one only if it is the 200's). */
+#define GW_H1_NO_LENGTH UINT64_MAX
+
 /* The reason phrase libmicrohttpd writes for status: "Non-Standard Status" for a code it has no
  * words for. Never NULL. */
 const char *gw_h1_reason(int status);

@@ -263,8 +263,10 @@ static void respond(struct gw_request *req)
     struct gw_h1_fields fields = {0};
     gw_request_response_headers(req, add_field, &fields);
     c->head.len = 0;
-    gw_h1_write_head(&c->head, r->status, &fields, c->close_after,
-                     req->file_fd >= 0 ? req->file_size : r->body_len);
+    uint64_t length = req->file_fd >= 0  ? req->file_size
+                      : r->status == 304 ? GW_H1_NO_LENGTH /* a handler's: the 200's is not known */
+                                         : r->body_len;
+    gw_h1_write_head(&c->head, r->status, &fields, c->close_after, length);
     c->close_after = c->close_after || fields.says_close;
     gw_h1_fields_clear(&fields);
     if (r->status < 200 || r->status == 204 || r->status == 304) {

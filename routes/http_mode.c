@@ -350,6 +350,28 @@ static int add_handler_header(struct gw_response *out, const char *name, const j
     return ok;
 }
 
+/* werkzeug's remove_entity_headers for a 304: what describes a body it does not send goes (Expires
+ * and Content-Location stay). */
+static void drop_entity_headers(struct gw_response *out)
+{
+    static const char *const entity[] = {"Allow",          "Content-Encoding", "Content-Language",
+                                         "Content-Length", "Content-MD5",      "Content-Range",
+                                         "Content-Type",   "Last-Modified"};
+    size_t kept = 0;
+    for (size_t i = 0; i < out->n_headers; i++) {
+        bool drop = false;
+        for (size_t k = 0; k < ARRAY_LEN(entity) && !drop; k++)
+            drop = strcasecmp(out->headers[i].name, entity[k]) == 0;
+        if (drop) {
+            free(out->headers[i].name);
+            free(out->headers[i].value);
+        } else {
+            out->headers[kept++] = out->headers[i];
+        }
+    }
+    out->n_headers = kept;
+}
+
 void gw_http_respond_result(const json_t *result, struct gw_response *out)
 {
     memset(out, 0, sizeof(*out));
@@ -433,8 +455,10 @@ void gw_http_respond_result(const json_t *result, struct gw_response *out)
         return;
     }
     text_response(code, json_string_value(payload), json_string_length(payload), out);
-    if (has_content_type)
-        out->content_type = NULL; /* the handler's own header says it */
+    if (has_content_type || code == 304)
+        out->content_type = NULL; /* the handler's own header says it; a 304 says none */
+    if (code == 304)
+        drop_entity_headers(out);
 }
 
 void gw_http_respond_error(int status, const json_t *error, const char *detail, const char *target,

@@ -40,6 +40,7 @@ HTTP_ROUTES = [
     http_route("/chunked-header", "chunked_header"),
     http_route("/cookie-list", "cookie_list"),
     http_route("/chunked-injection", "chunked_injection"),
+    http_route("/not-modified", "not_modified"),
     http_route("/hello/<name>", "hello"),
     http_route("/hello_nokw", "hello"),
     http_route("/tuple2", "tuple2", methods="POST"),
@@ -563,3 +564,14 @@ def test_refusals_without_a_call_are_in_http_text_format(peer, tmp_path):
         assert nul.body.decode().startswith("Error: GatewayError: a query parameter holds a NUL"), nul
     finally:
         gw.stop()
+
+
+def test_a_304_keeps_what_werkzeug_keeps(hgw):
+    """werkzeug strips a 304's entity headers (remove_entity_headers: Content-Type, Last-Modified,
+    Content-Encoding, ...; Expires stays) and sends no Content-Length: the 200's is not known, and
+    RFC 9110 8.6 allows no other."""
+    raw = raw_request(hgw.port, b"GET /not-modified HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+    assert raw.status == 304 and raw.body == b"", raw
+    names = {k.lower() for k, _ in raw.headers}
+    assert {"etag", "cache-control", "expires"} <= names, raw
+    assert not names & {"content-type", "last-modified", "content-encoding", "content-length"}, raw

@@ -337,6 +337,13 @@ def chunked_injection(ctx, request):
     return (200, {"Transfer-Encoding": "chunked\r\nX-Injected: 1"}, "hello")
 
 
+def not_modified(ctx, request):
+    # A conditional answer with what werkzeug strips from a 304 (its entity headers).
+    return (304, {"ETag": '"v1"', "Last-Modified": "Sat, 05 Dec 2026 10:00:00 GMT",
+                  "Content-Type": "text/html", "Cache-Control": "max-age=60",
+                  "Content-Encoding": "gzip", "Expires": "Sun, 06 Dec 2026 10:00:00 GMT"}, "")
+
+
 def own_cors(ctx, request):
     # A handler that answers CORS itself, for any origin.
     return (200, {"Access-Control-Allow-Origin": "*", "X-Own": "1"}, "own")
@@ -365,7 +372,7 @@ def http_slow(ctx, request, seconds):
 METHODS = {fn.__name__: fn for fn in (
     echo, get_method, context, slow, fail, custom_fail, malformed, two, nan, unicode,
     unserializable, record, record_slow, calls,
-    http_echo, hello, tuple2, tuple3, boom, expected, badreq, payload, resp_headers, tagged, own_cors, chunked_header, cookie_list, chunked_injection,
+    http_echo, hello, tuple2, tuple3, boom, expected, badreq, payload, resp_headers, tagged, own_cors, chunked_header, cookie_list, chunked_injection, not_modified,
     typed_headers, http_slow, own_traceparent,
 )}
 
