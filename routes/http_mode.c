@@ -224,6 +224,31 @@ void gw_http_parse_cookies(const char *header, json_t *cookies)
     }
 }
 
+/* What eventlet's WSGI environ says of a request without a Content-Type. */
+#define DEFAULT_CONTENT_TYPE "text/plain"
+
+/* headers (taken) as werkzeug's EnvironHeaders lists them from eventlet's environ: Content-Type
+ * (text/plain when none was sent) and Content-Length first, then the others as sent. New. */
+static json_t *werkzeug_header_order(json_t *headers)
+{
+    json_t *ordered = json_object();
+    json_t *type = json_object_get(headers, "Content-Type");
+    json_object_set_new(ordered, "Content-Type",
+                        type ? json_incref(type) : json_string(DEFAULT_CONTENT_TYPE));
+    json_t *length = json_object_get(headers, "Content-Length");
+    if (length)
+        json_object_set(ordered, "Content-Length", length);
+    const char *name;
+    json_t *value;
+    json_object_foreach(headers, name, value)
+    {
+        if (strcmp(name, "Content-Type") != 0 && strcmp(name, "Content-Length") != 0)
+            json_object_set(ordered, name, value);
+    }
+    json_decref(headers);
+    return ordered;
+}
+
 json_t *gw_http_request_object(const struct gw_http_request_view *view)
 {
     json_t *request = json_object();
@@ -281,7 +306,7 @@ json_t *gw_http_request_object(const struct gw_http_request_view *view)
         free(name);
     }
     json_object_set_new(request, "args", args);
-    json_object_set_new(request, "headers", headers);
+    json_object_set_new(request, "headers", werkzeug_header_order(headers));
 
     if (gw_utf8_valid(view->body, view->body_len)) {
         json_object_set_new(request, "data",
@@ -291,8 +316,9 @@ json_t *gw_http_request_object(const struct gw_http_request_view *view)
         json_object_set_new(request, "data_base64", json_string(encoded));
         free(encoded);
     }
-    char *type = content_type ? trimmed(content_type) : NULL;
-    json_object_set_new(request, "content_type", type ? utf8_string(type) : json_null());
+    /* eventlet gives a request without one text/plain, as Python's email parser reads it. */
+    char *type = content_type ? trimmed(content_type) : xstrdup(DEFAULT_CONTENT_TYPE);
+    json_object_set_new(request, "content_type", utf8_string(type));
     free(type);
     json_object_set_new(request, "remote_addr", utf8_string(view->remote_addr));
     json_object_set_new(request, "cookies", cookies);
