@@ -364,9 +364,34 @@ static char *header_text(const json_t *v)
     return json_is_string(v) ? xstrdup(json_string_value(v)) : gw_python_repr(v);
 }
 
+/* A header value as werkzeug and eventlet write it: Latin-1, one byte per character, when every
+ * character has one (in place: never longer); else left in UTF-8. */
+static void latin1_in_place(char *text)
+{
+    size_t n = strlen(text);
+    bool ascii = true, latin1 = true;
+    for (size_t i = 0; i < n && latin1;) {
+        unsigned long cp = 0;
+        size_t used = gw_utf8_decode(text + i, n - i, &cp);
+        latin1 = used > 0 && cp <= 0xFF;
+        ascii = ascii && cp < 0x80;
+        i += used;
+    }
+    if (ascii || !latin1)
+        return;
+    size_t out = 0;
+    for (size_t i = 0; i < n;) {
+        unsigned long cp = 0;
+        i += gw_utf8_decode(text + i, n - i, &cp);
+        text[out++] = (char)cp;
+    }
+    text[out] = '\0';
+}
+
 static int add_handler_header(struct gw_response *out, const char *name, const json_t *value)
 {
     char *text = header_text(value);
+    latin1_in_place(text);
     int ok = !strpbrk(name, "\r\n") && !strpbrk(text, "\r\n");
     /* enoki frames the body (Content-Length): a handler's Transfer-Encoding would be a second
      * framing, which a client follows, reading the body as chunks it is not (RFC 9112 6.1). */

@@ -41,6 +41,7 @@ HTTP_ROUTES = [
     http_route("/cookie-list", "cookie_list"),
     http_route("/chunked-injection", "chunked_injection"),
     http_route("/not-modified", "not_modified"),
+    http_route("/latin1-header", "latin1_header"),
     http_route("/hello/<name>", "hello"),
     http_route("/hello_nokw", "hello"),
     http_route("/tuple2", "tuple2", methods="POST"),
@@ -583,3 +584,16 @@ def test_a_304_keeps_what_werkzeug_keeps(hgw):
     names = {k.lower() for k, _ in raw.headers}
     assert {"etag", "cache-control", "expires"} <= names, raw
     assert not names & {"content-type", "last-modified", "content-encoding", "content-length"}, raw
+
+
+def test_header_values_go_out_in_latin1_as_werkzeug_writes_them(hgw):
+    """eventlet writes werkzeug's header values in Latin-1: "caf\u00e9" is the byte E9, which a
+    client reads back as \u00e9 (in UTF-8 it read "caf\u00c3\u00a9"). A character Latin-1 has
+    not stays in UTF-8."""
+    data = exchange_raw(hgw.port, b"GET /latin1-header HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+    head = data.split(b"\r\n\r\n", 1)[0]
+    assert b"\r\nX-U: caf\xe9\r\n" in head, head
+    assert b"\r\nX-Greek: \xce\xbb\r\n" in head, head
+    # The same through libmicrohttpd (a HEAD is its to read).
+    data = exchange_raw(hgw.port, b"HEAD /latin1-header HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+    assert b"\r\nX-U: caf\xe9\r\n" in data, data

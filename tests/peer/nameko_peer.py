@@ -344,6 +344,11 @@ def not_modified(ctx, request):
                   "Content-Encoding": "gzip", "Expires": "Sun, 06 Dec 2026 10:00:00 GMT"}, "")
 
 
+def latin1_header(ctx, request):
+    # Header values werkzeug writes in Latin-1 (eventlet encodes them so); one it cannot.
+    return (200, {"X-U": "caf\u00e9", "X-Greek": "\u03bb"}, "ok")
+
+
 def own_cors(ctx, request):
     # A handler that answers CORS itself, for any origin.
     return (200, {"Access-Control-Allow-Origin": "*", "X-Own": "1"}, "own")
@@ -372,7 +377,7 @@ def http_slow(ctx, request, seconds):
 METHODS = {fn.__name__: fn for fn in (
     echo, get_method, context, slow, fail, custom_fail, malformed, two, nan, unicode,
     unserializable, record, record_slow, calls,
-    http_echo, hello, tuple2, tuple3, boom, expected, badreq, payload, resp_headers, tagged, own_cors, chunked_header, cookie_list, chunked_injection, not_modified,
+    http_echo, hello, tuple2, tuple3, boom, expected, badreq, payload, resp_headers, tagged, own_cors, chunked_header, cookie_list, chunked_injection, not_modified, latin1_header,
     typed_headers, http_slow, own_traceparent,
 )}
 
