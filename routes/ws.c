@@ -39,12 +39,14 @@ int gw_ws_parse(const char *text, size_t len, struct gw_ws_request *out)
     memset(out, 0, sizeof(*out));
     /* nameko reads frames with json.loads, which takes NaN and Infinity too. */
     json_t *doc = gw_json_decode_lenient(text, len, NULL);
-    const char *method = json_string_value(json_object_get(doc, "method"));
+    json_t *method = json_object_get(doc, "method");
     if (!doc || !json_is_object(doc) || !method) {
         json_decref(doc);
         return GW_EJSON;
     }
-    out->method = xstrdup(method);
+    /* A method that is not a string names no method: nameko looks it up all the same and answers
+     * MethodNotFound, with the frame's correlation id ("" matches none). */
+    out->method = xstrdup(json_is_string(method) ? json_string_value(method) : "");
     json_t *data = json_object_get(doc, "data");
     out->data = data && gw_json_truthy(data) ? json_incref(data) : json_object();
     json_t *cid = json_object_get(doc, "correlation_id");

@@ -18,7 +18,8 @@ struct gw_ws_request {
 };
 
 /* Parses a client frame. Returns GW_OK, or GW_EJSON for what nameko answers with MalformedRequest
- * (not JSON, not an object, no string "method"); on GW_EJSON nothing is allocated. A truthy data
+ * (not JSON, not an object, no "method"); on GW_EJSON nothing is allocated. A method that is not a
+ * string is "", which no method is (nameko: MethodNotFound). A truthy data
  * that is not an object is kept as it is (the caller answers IncorrectSignature). */
 int gw_ws_parse(const char *text, size_t len, struct gw_ws_request *out);
 void gw_ws_request_clear(struct gw_ws_request *request);

@@ -544,12 +544,16 @@ def test_p2_malformed_frames(hub, connect):
         "true",
         "{}",
         '{"data": {}, "correlation_id": "c1"}',
-        '{"method": null, "correlation_id": "c2"}',
-        '{"method": 5, "correlation_id": "c3"}',
-        '{"method": ["subscribe"], "correlation_id": "c4"}',
-        '{"method": {"name": "subscribe"}, "data": {"channel": "x"}, "correlation_id": "c5"}',
     ]
     run_cases(c, [(frame, error_frame(MALFORMED, None)) for frame in bad])
+    # A method that is not a string is looked up all the same, as nameko does: MethodNotFound,
+    # with the frame's correlation id.
+    not_names = [('{"method": null, "correlation_id": "c2"}', "c2"),
+                 ('{"method": 5, "correlation_id": "c3"}', "c3"),
+                 ('{"method": ["subscribe"], "correlation_id": "c4"}', "c4"),
+                 ('{"method": {"name": "subscribe"}, "data": {"channel": "x"}, '
+                  '"correlation_id": "c5"}', "c5")]
+    run_cases(c, [(frame, error_frame(METHOD_NOT_FOUND, cid)) for frame, cid in not_names])
     # None of them subscribed anything.
     assert roundtrip(c) == []
 
