@@ -717,7 +717,7 @@ def test_frame_length_with_the_top_bit_set_is_dropped(gw, ws):
 
 def test_binary_junk_is_malformed_and_the_socket_stays(gw, ws):
     # Binary messages are JSON to nameko's hub, malformed or not; a text message that is not UTF-8
-    # closes the socket (1007) instead, as eventlet's does (test_websocket.py, not_utf8).
+    # closes the socket (1007) instead, as RFC 6455 8.1 asks (test_websocket.py, not_utf8).
     rng = random.Random(7)
     c = ws()
     frames = [(OP_BINARY, bytes(rng.getrandbits(8) for _ in range(rng.randrange(1, 300))))
