@@ -21,8 +21,11 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
-/* Frames received and not yet answered one socket may hold; beyond, it is closed (1008). */
-enum { MAX_PENDING_FRAMES = 64 };
+/* Frames received and not yet answered one socket may hold: at that many lws stops reading it
+ * (the client waits in TCP, as nameko's hub, which reads a frame at a time, makes it), and reads
+ * again once half are answered. lws may still hand over what it had read already; past four times
+ * as many the socket is closed (1008). */
+enum { MAX_PENDING_FRAMES = 64, MAX_HELD_FRAMES = 4 * MAX_PENDING_FRAMES };
 
 /* --- sending ---------------------------------------------------------------------------------- */
 
@@ -530,6 +533,11 @@ void gw_hub_process(struct client *c)
         if (!c->in_head)
             c->in_tail = NULL;
         c->in_count--;
+        if (c->rx_paused && c->in_count <= MAX_PENDING_FRAMES / 2) {
+            c->rx_paused = false;
+            lws_rx_flow_control(c->wsi, 1);
+            gw_hub_wake(c->hub); /* lws serves what it held back on its next pass */
+        }
         struct gw_ws_request r;
         bool parsed = gw_ws_parse(m->text, m->len, &r) == GW_OK;
         if (!parsed && !m->binary && !gw_utf8_valid(m->text, m->len)) {
@@ -580,7 +588,7 @@ void gw_hub_receive(struct client *c, const void *in, size_t len)
     gw_strbuf_add(&c->rx, in, len);
     if (!lws_is_final_fragment(c->wsi) || lws_remaining_packet_payload(c->wsi) > 0)
         return;
-    if (c->in_count >= MAX_PENDING_FRAMES) {
+    if (c->in_count >= MAX_HELD_FRAMES) {
         gw_warn("hub", "socket %s sends faster than it is answered: closing it", c->socket_id);
         gw_hub_close_with(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "");
         return;
@@ -598,6 +606,10 @@ void gw_hub_receive(struct client *c, const void *in, size_t len)
         c->in_head = m;
     c->in_tail = m;
     c->in_count++;
+    if (c->in_count >= MAX_PENDING_FRAMES && !c->rx_paused) {
+        c->rx_paused = true;
+        lws_rx_flow_control(c->wsi, 0);
+    }
     gw_hub_process(c);
 }
 

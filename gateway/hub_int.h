@@ -69,6 +69,7 @@ struct client {
     json_t *subscribe_correlation_id; /* of the subscribe waiting for its channel's binding */
     const char *close_reason;         /* static; NULL: the close frame carries none */
     bool processing; /* gw_hub_process is on the stack: a nested call leaves the work to it */
+    bool rx_paused;  /* lws reads nothing more of it until its waiting frames are fewer */
     uint64_t frame_start_ns; /* when the frame being answered was taken up (the status page) */
     bool frame_failed;       /* its call could not even be published */
     bool frame_counted;      /* it has been counted */

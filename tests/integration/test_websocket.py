@@ -1440,6 +1440,29 @@ def test_rfc_a_text_message_that_is_not_utf8_fails_the_connection(hub, connect):
     assert c.call("get_subscriptions", {}, "after")["success"] is True
 
 
+def test_rfc_many_frames_at_once_are_all_answered(hub, connect):
+    """nameko's hub reads a frame at a time, so a client may send many before reading: the ones
+    beyond what enoki holds (64) wait in TCP while it stops reading, and every frame is answered,
+    in order (the socket was closed with 1008 and every answer lost)."""
+    c = connect(hub)
+    n = 300
+    frames = b"".join(encode_frame(OP_TEXT, json.dumps(
+        {"method": SVC + ".echo", "data": {"i": i}, "correlation_id": i}).encode())
+        for i in range(n))
+    frames += b"".join(encode_frame(OP_TEXT, json.dumps(
+        {"method": "subscribe", "data": {"channel": "many%d" % i}, "correlation_id": n + i}
+    ).encode()) for i in range(70))
+    c.send_raw(frames)
+    for i in range(n):
+        got = c.recv_json(10 * SCALE)
+        assert got["correlation_id"] == i and got["success"] is True, got
+        assert got["data"]["kwargs"] == {"i": i}, got
+    for i in range(70):
+        got = c.recv_json(10 * SCALE)
+        assert got["correlation_id"] == n + i and got["success"] is True, got
+    assert len(roundtrip(c)) == 70
+
+
 @pytest.mark.xfail(strict=True, reason="README 'known differences': unmasked client frames are not "
                    "refused (RFC 6455 5.1: the server MUST close the connection)")
 @pytest.mark.waits
