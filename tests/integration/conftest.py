@@ -459,6 +459,28 @@ class Response:
                                                         self.body[:300])
 
 
+OPENAPI_VALIDATOR = REPO / "tests" / "openapi"
+
+
+def openapi_validator():
+    """The OpenAPI validator's directory (tests/openapi/validate.mjs), its pinned packages installed
+    with `npm ci` the first time: under a lock, since the test processes ask for it at once (one
+    found node_modules half written by another's install and failed)."""
+    import fcntl
+
+    node, npm = shutil.which("node"), shutil.which("npm")
+    assert node and npm, "the OpenAPI validator needs node and npm (scripts/install-deps.sh)"
+    done = OPENAPI_VALIDATOR / "node_modules" / ".enoki-installed"
+    with open(OPENAPI_VALIDATOR / "package-lock.json") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            out = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+                                 cwd=OPENAPI_VALIDATOR, capture_output=True, text=True, timeout=600)
+            assert out.returncode == 0, out.stdout + out.stderr
+            done.touch()
+    return OPENAPI_VALIDATOR
+
+
 def exchange_raw(port, data, timeout=10):
     """Sends these exact bytes on a new connection (from a thread: the server may answer, and
     close, before it has read them all) and returns every byte it sends until it closes."""

@@ -16,7 +16,7 @@ import subprocess
 
 import pytest
 
-from conftest import GWNAME, REPO, SCALE, SVC, Enoki, run_enoki, wait_for
+from conftest import GWNAME, REPO, SCALE, SVC, Enoki, openapi_validator, run_enoki, wait_for
 
 VALIDATOR = REPO / "tests" / "openapi"
 EXAMPLE = REPO / "examples" / "gateway.yaml"
@@ -112,13 +112,8 @@ OPENAPI_METHODS = {"get", "head", "options", "put", "post", "delete", "patch", "
 @pytest.fixture(scope="module")
 def validate():
     """validate(doc) -> validate.mjs's output; fails the test when the document is not valid."""
+    openapi_validator()
     node = shutil.which("node")
-    npm = shutil.which("npm")
-    assert node and npm, "the OpenAPI validator needs node and npm (scripts/install-deps.sh)"
-    if not (VALIDATOR / "node_modules" / "ajv").is_dir():
-        out = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-                             cwd=VALIDATOR, capture_output=True, text=True, timeout=600)
-        assert out.returncode == 0, out.stdout + out.stderr
 
     def run(doc):
         out = subprocess.run([node, str(VALIDATOR / "validate.mjs")], input=json.dumps(doc),
