@@ -3,7 +3,7 @@ routes (docs/openapi.md).
 
 The document for the README's example config and for a config with every converter and option is
 validated against the official OpenAPI 3.1 JSON Schema by tests/openapi/validate.mjs (Ajv, pinned
-in tests/openapi/package-lock.json; `npm ci` runs here once when its node_modules is missing).
+in tests/openapi/package-lock.json; `npm ci` runs once, under a lock: conftest.openapi_validator).
 Every configured rule is parsed by Debian's werkzeug, the project's oracle for rules, and must
 appear as a path with each argument's schema; a SIGHUP changes the document; GET and HEAD only;
 no document without the key."""
