@@ -148,8 +148,10 @@ static void remember_session(const SSL *ssl, int where, int ret)
         return;
     SSL *session = (SSL *)(uintptr_t)ssl;
     SSL_CTX_set_app_data(SSL_get_SSL_CTX(ssl), session);
-    if (server_name_set)
-        SSL_set_tlsext_host_name(session, server_name);
+    if (server_name_set) {
+        char *name = (char *)(uintptr_t)server_name; /* OpenSSL's macro casts it to void * */
+        SSL_set_tlsext_host_name(session, name);
+    }
 }
 
 /* The name the broker's certificate must carry, checked by OpenSSL as part of the chain: a DNS

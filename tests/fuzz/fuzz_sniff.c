@@ -6,8 +6,9 @@
  * under the configuration's limits with a hub at "/ws" and at "/hub/socket", and without a hub:
  *   - a verdict on a complete head is WEBSOCKET exactly when the buffer starts with
  *     "GET <path>" followed by ' ' or '?', and a header line of the head is "Upgrade:" OWS
- *     "websocket" OWS (any case), as a walk over the lines written here finds them; such a head is
- *     never FAST, and its refusals are 426 (with Sec-WebSocket-Version: 13, 8) or a bad key;
+ *     "websocket" (any case, nothing after it), as a walk over the lines written here finds them;
+ *     such a head is never FAST, and its refusals are 426 (with Sec-WebSocket-Version: 13, 8), a
+ *     bad key, a handshake libwebsockets would drop (400) or a head it cannot hold (431);
  *   - REFUSE has 0 < head_len <= len; a NUL within head_len (or anywhere, while the head has not
  *     all come) is always refused;
  *   - Origin and Host point inside the buffer; for an upgrade they are the first such line's value
@@ -146,8 +147,10 @@ static void walk(const char *buf, size_t end, const char *path, struct seen *s)
         const char *next = memchr(line, '\n', (size_t)(buf + end - line));
         const char *v;
         size_t vlen;
+        /* Exactly websocket, blanks after it not allowed (libwebsockets compares it as sent). */
+        const char *line_end = next > line && next[-1] == '\r' ? next - 1 : next;
         if (line_value(line, next, "Upgrade", &v, &vlen) && vlen == 9 &&
-            strncasecmp(v, "websocket", 9) == 0)
+            strncasecmp(v, "websocket", 9) == 0 && v + vlen == line_end)
             upgrade_line = true;
         first_value(line, next, "Origin", &s->origin_seen, &s->origin, &s->origin_len);
         first_value(line, next, "Host", &s->host_seen, &s->host, &s->host_len);
@@ -167,8 +170,13 @@ static void walk(const char *buf, size_t end, const char *path, struct seen *s)
 
 static bool is_upgrade_refusal(const struct gw_h1_head *h)
 {
+    /* The version, the key, and what libwebsockets would close on without a word: an HTTP/1.0
+     * handshake, no Connection: Upgrade, no Host (400), a head it cannot hold (431). */
     return h->refusal.status == 426 ||
-           (h->refusal.status == 400 && strstr(h->refusal.message, "Sec-WebSocket-Key") != NULL);
+           (h->refusal.status == 400 &&
+            (strstr(h->refusal.message, "Sec-WebSocket-Key") != NULL ||
+             strstr(h->refusal.message, "websocket handshake") != NULL)) ||
+           (h->refusal.status == 431 && strstr(h->refusal.message, "websocket handshake") != NULL);
 }
 
 static void check_scan(const char *buf, size_t len, const struct gw_h1_limits *limits)
@@ -181,7 +189,7 @@ static void check_scan(const char *buf, size_t len, const struct gw_h1_limits *l
     if (h.verdict == GW_H1_REFUSE) {
         FUZZ_ASSERT(h.head_len > 0);
         FUZZ_ASSERT(h.refusal.status == 400 || h.refusal.status == 413 || h.refusal.status == 426 ||
-                    h.refusal.status == 501);
+                    h.refusal.status == 431 || h.refusal.status == 501);
         FUZZ_ASSERT(h.refusal.error && h.refusal.message);
         FUZZ_ASSERT(h.head_len == (end ? end : len));
         if (h.refusal.status == 426)

@@ -81,8 +81,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     const char *channel = json_string_value(json_object_get(r.data, "channel"));
-    check_frame(gw_ws_event_frame(r.method, r.data, channel, &len), len, "event", "data", r.data,
+    json_t *event = json_string(r.method);
+    check_frame(gw_ws_event_frame(event, r.data, channel, &len), len, "event", "data", r.data,
                 NULL);
+    json_decref(event);
 
     gw_ws_request_clear(&r);
     FUZZ_ASSERT(r.method == NULL && r.data == NULL && r.correlation_id == NULL);
