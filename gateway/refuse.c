@@ -96,10 +96,8 @@ static void add_request_headers(const struct gw_config *config,
                         out);
 }
 
-/* Sends the answer to refusal (with config: what every answer carries, for a request of these
- * header fields), then shuts the writing side. */
-static void answer(int fd, const struct gw_h1_refusal *refusal, const struct gw_config *config,
-                   const struct gw_header_field *request_fields, size_t n_request_fields)
+void gw_refuse_request(int fd, const struct gw_h1_refusal *refusal, const struct gw_config *config,
+                       const struct gw_header_field *request_fields, size_t n_request_fields)
 {
     struct gw_response r = {0};
     gw_respond_status(refusal->status, refusal->error, refusal->message, NULL, &r);
@@ -145,13 +143,7 @@ void gw_refuse(int fd, const struct gw_h1_refusal *refusal, size_t head_len,
     }
     struct gw_header_field *fields = xcalloc(HEAD_FIELDS_MAX, sizeof(*fields));
     size_t n = config && got > 0 ? head_fields(head, got, fields, HEAD_FIELDS_MAX) : 0;
-    answer(fd, refusal, config && got > 0 ? config : NULL, fields, n);
+    gw_refuse_request(fd, refusal, config && got > 0 ? config : NULL, fields, n);
     free(fields);
     free(head);
-}
-
-void gw_refuse_request(int fd, const struct gw_h1_refusal *refusal, const struct gw_config *config,
-                       const struct gw_header_field *fields, size_t n_fields)
-{
-    answer(fd, refusal, config, fields, n_fields);
 }

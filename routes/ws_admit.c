@@ -85,18 +85,27 @@ static bool is_param(const char *s, size_t name_len, const char *param)
     return name_len == strlen(param) && strncasecmp(s, param, name_len) == 0;
 }
 
+/* A parameter's value, after its '=' without blanks or quotes: [*v, *v_end); false without '='. */
+static bool param_value(const char *s, size_t n, const char **v, const char **v_end)
+{
+    const char *eq = memchr(s, '=', n);
+    if (!eq)
+        return false;
+    *v = eq + 1;
+    *v_end = s + n;
+    while (*v < *v_end && (**v == ' ' || **v == '\t' || **v == '"'))
+        (*v)++;
+    while (*v_end > *v && (*v_end)[-1] == '"')
+        (*v_end)--;
+    return true;
+}
+
 /* A window size parameter's value (8-15, 8 read as 9), or 0 when it is malformed. */
 static int window_value(const char *s, size_t n)
 {
-    const char *v = memchr(s, '=', n);
-    if (!v)
+    const char *v, *v_end;
+    if (!param_value(s, n, &v, &v_end))
         return 0;
-    v++;
-    const char *v_end = s + n;
-    while (v < v_end && (*v == ' ' || *v == '\t' || *v == '"'))
-        v++;
-    while (v_end > v && v_end[-1] == '"')
-        v_end--;
     if (v_end - v == 1 && (*v == '8' || *v == '9'))
         return 9;
     if (v_end - v == 2 && v[0] == '1' && v[1] >= '0' && v[1] <= '5')
@@ -184,12 +193,8 @@ static bool takeable_offer(const char *p, const char *end, struct gw_strbuf *out
             return false;
         gw_strbuf_adds(out, "; ");
         gw_strbuf_adds(out, params[k]);
-        if (valued) { /* as the client wrote it, without quotes: 8 to 15 */
-            const char *v = (const char *)memchr(s, '=', n) + 1, *v_end = s + n;
-            while (v < v_end && (*v == ' ' || *v == '\t' || *v == '"'))
-                v++;
-            while (v_end > v && v_end[-1] == '"')
-                v_end--;
+        const char *v, *v_end;
+        if (param_value(s, n, &v, &v_end)) { /* as the client wrote it, without quotes: 8-15 */
             gw_strbuf_adds(out, "=");
             gw_strbuf_add(out, v, (size_t)(v_end - v));
         }
