@@ -104,27 +104,7 @@ static int hex4(const unsigned char *p)
 static void scratch_code_point(struct reader *r, unsigned long cp)
 {
     unsigned char out[4];
-    size_t n;
-    if (cp < 0x80) {
-        out[0] = (unsigned char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        out[0] = (unsigned char)(0xC0 | (cp >> 6));
-        out[1] = (unsigned char)(0x80 | (cp & 0x3F));
-        n = 2;
-    } else if (cp < 0x10000) {
-        out[0] = (unsigned char)(0xE0 | (cp >> 12));
-        out[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (unsigned char)(0x80 | (cp & 0x3F));
-        n = 3;
-    } else {
-        out[0] = (unsigned char)(0xF0 | (cp >> 18));
-        out[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-        out[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-        out[3] = (unsigned char)(0x80 | (cp & 0x3F));
-        n = 4;
-    }
-    scratch_add(r, out, n);
+    scratch_add(r, out, gw_utf8_encode(cp, out));
 }
 
 /* One escape after its backslash; false (error set) when it is not one JSON has. */

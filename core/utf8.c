@@ -2,6 +2,10 @@
 
 #include "strbuf.h"
 #include "text.h"
+#include "xalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
 
 /* The length of the well-formed sequence at s (1..4), or 0 when it is ill-formed; *consumed gets
  * the length of the maximal ill-formed subpart then (at least 1). */
@@ -39,6 +43,30 @@ static size_t sequence_length(const unsigned char *s, size_t n, size_t *consumed
         }
     }
     return need + 1;
+}
+
+size_t gw_utf8_encode(unsigned long cp, unsigned char out[4])
+{
+    if (cp < 0x80) {
+        out[0] = (unsigned char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (unsigned char)(0xC0 | (cp >> 6));
+        out[1] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (unsigned char)(0xE0 | (cp >> 12));
+        out[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (unsigned char)(0xF0 | (cp >> 18));
+    out[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 4;
 }
 
 size_t gw_utf8_decode(const char *s, size_t n, unsigned long *cp)
@@ -109,4 +137,79 @@ char *gw_utf8_repair(const char *s, size_t n, size_t *out_len)
 char *gw_utf8_repair_quoting(const char *s, size_t n, size_t *out_len)
 {
     return repair(s, n, out_len, 1);
+}
+
+enum wide_encoding { UTF16_BE, UTF16_LE, UTF32_BE, UTF32_LE };
+
+static unsigned long wide_unit(const unsigned char *p, enum wide_encoding e)
+{
+    switch (e) {
+    case UTF16_BE:
+        return (unsigned long)p[0] << 8 | p[1];
+    case UTF16_LE:
+        return (unsigned long)p[1] << 8 | p[0];
+    case UTF32_BE:
+        return (unsigned long)p[0] << 24 | (unsigned long)p[1] << 16 | (unsigned long)p[2] << 8 |
+               p[3];
+    default:
+        return (unsigned long)p[3] << 24 | (unsigned long)p[2] << 16 | (unsigned long)p[1] << 8 |
+               p[0];
+    }
+}
+
+/* UTF-16 or UTF-32 to UTF-8: NULL when cut short, beyond U+10FFFF or a lone surrogate. */
+static char *from_wide(const unsigned char *p, size_t n, enum wide_encoding e, size_t *out_len)
+{
+    size_t unit = e == UTF16_BE || e == UTF16_LE ? 2 : 4;
+    struct gw_strbuf b = {0};
+    if (n % unit != 0)
+        goto bad;
+    for (size_t i = 0; i < n; i += unit) {
+        unsigned long cp = wide_unit(p + i, e);
+        if (unit == 2 && cp >= 0xD800 && cp <= 0xDBFF && i + 2 < n) {
+            unsigned long low = wide_unit(p + i + 2, e);
+            if (low >= 0xDC00 && low <= 0xDFFF) {
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+                i += 2;
+            }
+        }
+        if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            goto bad;
+        unsigned char out[4];
+        gw_strbuf_add(&b, (const char *)out, gw_utf8_encode(cp, out));
+    }
+    if (out_len)
+        *out_len = b.len;
+    return gw_strbuf_take(&b);
+bad:
+    free(b.data);
+    return NULL;
+}
+
+char *gw_utf8_from_json_bytes(const char *s, size_t n, size_t *out_len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    if (n >= 4 && ((p[0] == 0 && p[1] == 0 && p[2] == 0xFE && p[3] == 0xFF) ||
+                   (p[0] == 0xFF && p[1] == 0xFE && p[2] == 0 && p[3] == 0)))
+        return from_wide(p + 4, n - 4, p[0] == 0 ? UTF32_BE : UTF32_LE, out_len);
+    if (n >= 2 && ((p[0] == 0xFE && p[1] == 0xFF) || (p[0] == 0xFF && p[1] == 0xFE)))
+        return from_wide(p + 2, n - 2, p[0] == 0xFE ? UTF16_BE : UTF16_LE, out_len);
+    if (n >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF) {
+        p += 3;
+        n -= 3;
+    } else if (n >= 4 && p[0] == 0) {
+        return from_wide(p, n, p[1] ? UTF16_BE : UTF32_BE, out_len);
+    } else if (n >= 4 && p[1] == 0) {
+        return from_wide(p, n, p[2] || p[3] ? UTF16_LE : UTF32_LE, out_len);
+    } else if (n == 2 && (p[0] == 0 || p[1] == 0)) {
+        return from_wide(p, n, p[0] == 0 ? UTF16_BE : UTF16_LE, out_len);
+    }
+    if (!gw_utf8_valid((const char *)p, n))
+        return NULL;
+    char *copy = xmalloc(n + 1);
+    memcpy(copy, p, n);
+    copy[n] = '\0';
+    if (out_len)
+        *out_len = n;
+    return copy;
 }

@@ -539,11 +539,11 @@ void gw_hub_process(struct client *c)
             gw_hub_wake(c->hub); /* lws serves what it held back on its next pass */
         }
         struct gw_ws_request r;
-        bool parsed = gw_ws_parse(m->text, m->len, &r) == GW_OK;
+        bool parsed = (m->binary ? gw_ws_parse_binary : gw_ws_parse)(m->text, m->len, &r) == GW_OK;
         if (!parsed && !m->binary && !gw_utf8_valid(m->text, m->len)) {
             /* A text message that is not UTF-8 fails the connection (RFC 6455 8.1; nameko's hub
-             * fails it too, with 1011 on eventlet 0.33); a binary one is malformed JSON to nameko,
-             * as below. */
+             * fails it too, with 1011 on eventlet 0.33); a binary one that does not decode is
+             * malformed JSON to nameko, as below. */
             gw_hub_close_with(c, LWS_CLOSE_STATUS_INVALID_PAYLOAD, "Text data must be valid utf-8");
             free(m);
             continue;

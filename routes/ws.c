@@ -55,6 +55,19 @@ int gw_ws_parse(const char *text, size_t len, struct gw_ws_request *out)
     return GW_OK;
 }
 
+int gw_ws_parse_binary(const char *bytes, size_t len, struct gw_ws_request *out)
+{
+    size_t text_len;
+    char *text = gw_utf8_from_json_bytes(bytes, len, &text_len);
+    if (!text) {
+        memset(out, 0, sizeof(*out));
+        return GW_EJSON;
+    }
+    int rc = gw_ws_parse(text, text_len, out);
+    free(text);
+    return rc;
+}
+
 void gw_ws_request_clear(struct gw_ws_request *request)
 {
     free(request->method);

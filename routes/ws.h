@@ -22,6 +22,9 @@ struct gw_ws_request {
  * string is "", which no method is (nameko: MethodNotFound). A truthy data
  * that is not an object is kept as it is (the caller answers IncorrectSignature). */
 int gw_ws_parse(const char *text, size_t len, struct gw_ws_request *out);
+/* The same for a binary message, which nameko's hub reads with json.loads of bytes: UTF-8, or
+ * UTF-16 or UTF-32 (gw_utf8_from_json_bytes). */
+int gw_ws_parse_binary(const char *bytes, size_t len, struct gw_ws_request *out);
 void gw_ws_request_clear(struct gw_ws_request *request);
 
 /* The frames; each returns a new string (and its length in *len). Arguments are borrowed. */

@@ -5,12 +5,18 @@
  * result frame carrying its data, error frames (IncorrectSignature with a message naming the
  * method, MethodNotFound, an error whose exc_args are the data), and an event frame on the data's
  * "channel". Each must read back as JSON carrying exactly the values it was built from.
+ *
+ * The same bytes as a binary message (json.loads of bytes): what gw_utf8_from_json_bytes makes of
+ * them is UTF-8, and the binary parse agrees with the text parse on UTF-8 that neither a BOM nor
+ * a NUL among its first bytes marks as another encoding.
  */
 #include "fuzz_util.h"
 
 #include "core/status.h"
+#include "core/utf8.h"
 #include "routes/ws.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,12 +48,39 @@ static void check_frame(char *frame, size_t len, const char *type, const char *k
     free(frame);
 }
 
+/* The binary reading of the input, checked against the text reading (rc, r). */
+static void check_binary(const uint8_t *data, size_t size, int rc, const struct gw_ws_request *r)
+{
+    size_t decoded_len;
+    char *decoded = gw_utf8_from_json_bytes((const char *)data, size, &decoded_len);
+    FUZZ_ASSERT(!decoded || gw_utf8_valid(decoded, decoded_len));
+    free(decoded);
+    struct gw_ws_request b;
+    int brc = gw_ws_parse_binary((const char *)data, size, &b);
+    FUZZ_ASSERT(brc == GW_OK || (brc == GW_EJSON && b.method == NULL && b.data == NULL));
+    bool plain = size >= 4 ? data[0] && data[1] && !(data[0] == 0xEF && data[1] == 0xBB)
+                           : size != 2 || (data[0] && data[1]);
+    bool bom =
+        size >= 2 && ((data[0] == 0xFF && data[1] == 0xFE) || (data[0] == 0xFE && data[1] == 0xFF));
+    if (plain && !bom && gw_utf8_valid((const char *)data, size)) {
+        FUZZ_ASSERT(brc == rc);
+        if (rc == GW_OK) {
+            FUZZ_ASSERT(strcmp(b.method, r->method) == 0);
+            FUZZ_ASSERT(json_equal(b.data, r->data));
+            FUZZ_ASSERT(json_equal(b.correlation_id, r->correlation_id));
+        }
+    }
+    if (brc == GW_OK)
+        gw_ws_request_clear(&b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *text = fuzz_copy((const char *)data, size);
     struct gw_ws_request r;
     int rc = gw_ws_parse(text, size, &r);
     free(text);
+    check_binary(data, size, rc, &r);
     size_t len;
     if (rc != GW_OK) {
         FUZZ_ASSERT(rc == GW_EJSON);

@@ -639,6 +639,17 @@ def test_p2_text_and_binary_frames(hub, connect):
              result_frame({"args": [], "kwargs": {"a": 1}}, "b3"), binary=True)
     exchange(c, {"method": "get_subscriptions", "correlation_id": "t1"},
              result_frame(["bin"], "t1"))
+    # A binary message is bytes to nameko's json.loads: UTF-16 and UTF-32 (with or without a BOM)
+    # and a UTF-8 BOM are read too; a text message with a BOM is not.
+    for codec in ("utf-16", "utf-16-le", "utf-32", "utf-32-be", "utf-8-sig"):
+        payload = json.dumps({"method": SVC + ".echo", "data": {"s": "é😀"},
+                              "correlation_id": codec}).encode(codec)
+        exchange(c, payload, result_frame({"args": [], "kwargs": {"s": "é😀"}}, codec),
+                 binary=True, what=codec)
+    exchange(c, json.dumps({"method": "nope"}).encode("utf-16")[:-1],
+             error_frame(MALFORMED, None), binary=True, what="cut short")
+    exchange(c, "\ufeff" + json.dumps({"method": "get_subscriptions"}),
+             error_frame(MALFORMED, None), what="text with a BOM")
 
 
 def test_p2_correlation_id_echoed_as_any_json(hub, connect):

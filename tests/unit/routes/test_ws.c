@@ -40,6 +40,30 @@ START_TEST(frames_parse_as_nameko_reads_them)
 }
 END_TEST
 
+/* A binary message is read as json.loads reads bytes: UTF-16 and UTF-32 too, a BOM skipped; a
+ * text message is a str to nameko's hub, where a BOM is an error. */
+START_TEST(binary_messages_are_bytes_to_json_loads)
+{
+    struct gw_ws_request r;
+    static const char utf16le[] = "\xff\xfe{\0\"\0m\0e\0t\0h\0o\0d\0\"\0:\0\"\0x\0\"\0}\0";
+    ck_assert_int_eq(gw_ws_parse_binary(utf16le, sizeof(utf16le) - 1, &r), GW_OK);
+    ck_assert_str_eq(r.method, "x");
+    gw_ws_request_clear(&r);
+    static const char utf32be[] = "\0\0\0{\0\0\0\"\0\0\0m\0\0\0e\0\0\0t\0\0\0h\0\0\0o"
+                                  "\0\0\0d\0\0\0\"\0\0\0:\0\0\0\"\0\0\0y\0\0\0\"\0\0\0}";
+    ck_assert_int_eq(gw_ws_parse_binary(utf32be, sizeof(utf32be) - 1, &r), GW_OK);
+    ck_assert_str_eq(r.method, "y");
+    gw_ws_request_clear(&r);
+    const char *bom = "\xef\xbb\xbf{\"method\": \"z\"}";
+    ck_assert_int_eq(gw_ws_parse_binary(bom, strlen(bom), &r), GW_OK);
+    ck_assert_str_eq(r.method, "z");
+    gw_ws_request_clear(&r);
+    ck_assert_int_eq(gw_ws_parse(bom, strlen(bom), &r), GW_EJSON);
+    ck_assert_int_eq(gw_ws_parse_binary(utf16le, sizeof(utf16le) - 2, &r), GW_EJSON);
+    ck_assert_ptr_null(r.method);
+}
+END_TEST
+
 START_TEST(frames_are_what_json_dumps_writes)
 {
     json_t *data = json_pack("{s:i}", "a", 1);
@@ -229,6 +253,7 @@ Suite *ws_suite(void)
     Suite *s = suite_create("ws");
     TCase *tc = tcase_create("frames");
     tcase_add_test(tc, frames_parse_as_nameko_reads_them);
+    tcase_add_test(tc, binary_messages_are_bytes_to_json_loads);
     tcase_add_test(tc, frames_are_what_json_dumps_writes);
     tcase_add_test(tc, truthiness_is_pythons);
     tcase_add_test(tc, call_targets_are_exposed_service_methods);
