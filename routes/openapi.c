@@ -253,8 +253,8 @@ static json_t *responses_of(const struct gw_config *config, const struct op_trai
     if (!t->generic && !t->http_mode)
         add_response(r, 502, "The route's method does not exist (method_not_found)", err());
     add_response(r, 502, "The reply is not JSON (bad_reply)", err());
-    /* too_busy is JSON in both modes. */
-    json_t *unavailable = t->http_mode ? text_or_error_content() : error_content();
+    /* mode: http answers every 503 in @http's text format, too_busy included. */
+    json_t *unavailable = err();
     add_response(r, 503,
                  "No queue for the service (unknown_service), the broker unreachable "
                  "(broker_unavailable) or blocking (broker_blocked), too many calls waiting "
