@@ -9,7 +9,7 @@ PACKAGES=(
     libwebsockets-dev libwebsockets-evlib-uv libssl-dev zlib1g-dev
     rabbitmq-server
     python3 python3-pika python3-pytest python3-pytest-xdist python3-werkzeug python3-websocket
-    python3-jwt python3-cryptography
+    python3-jwt python3-cryptography python3-prometheus-client
     curl valgrind procps wrk strace clang-format
     clang libclang-rt-14-dev
     chromium

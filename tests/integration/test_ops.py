@@ -111,6 +111,47 @@ def test_metrics(tmp_path, peer):
         gw.stop()
 
 
+def test_metrics_parse_as_prometheus_reads_them(tmp_path, peer):
+    """/metrics read by the Prometheus project's own Python parser (prometheus_client): every
+    line parses, every family has its type, and label values come back exactly, escapes and
+    non-ASCII rules included."""
+    from prometheus_client.parser import text_string_to_metric_families
+    from conftest import SVC, route
+
+    odd = '/caf\u00e9/"q"\\x'
+    gw = Enoki(tmp_path, routes=[route("/e", SVC + ".echo"), route(odd, SVC + ".echo")],
+               ready_path="/e")
+    try:
+        assert gw.get("/caf%C3%A9/%22q%22%5Cx").status == 200
+        gw.get("/nowhere")
+        text = gw.get("/metrics").body.decode()
+        families = {f.name: f for f in text_string_to_metric_families(text)}
+        # prometheus_client names a counter's family without its _total.
+        assert families["enoki_http_requests"].type == "counter", text
+        assert families["enoki_rpc_duration_seconds"].type == "histogram", text
+        assert families["enoki_rpc_in_flight"].type == "gauge", text
+        assert families["enoki_broker_connected"].type == "gauge", text
+        requests = {(x.labels["route"], x.labels["status"]): x.value
+                    for x in families["enoki_http_requests"].samples}
+        assert requests[(odd, "200")] == 1, requests
+        assert requests[("", "404")] == 1, requests
+        histogram = families["enoki_rpc_duration_seconds"].samples
+        buckets = [x for x in histogram if x.name.endswith("_bucket")]
+        assert buckets[-1].labels["le"] == "+Inf"
+        assert [x.value for x in buckets] == sorted(x.value for x in buckets), buckets
+        count = [x.value for x in histogram if x.name.endswith("_count")]
+        assert count == [buckets[-1].value] and count[0] >= 2, histogram
+        # Every sample's family was declared with a type, once.
+        declared = re.findall(r"^# TYPE (\S+) ", text, re.M)
+        assert len(declared) == len(set(declared)), declared
+        for line in text.splitlines():
+            if line and not line.startswith("#"):
+                name = re.match(r"[a-zA-Z_:][a-zA-Z0-9_:]*", line).group(0)
+                assert any(name == d or name.startswith(d + "_") for d in declared), line
+    finally:
+        gw.stop()
+
+
 CORS = {"origins": ["https://app.example"], "headers": ["Content-Type", "X-Tenant"],
         "max_age": 60, "credentials": True}
 
