@@ -166,8 +166,9 @@ export function connect(url, options = {}) {
   let socketToken = null; // the token the current socket was opened or last refreshed with
   const inFlight = new Map(); // correlation_id -> call, in the order sent
   const queued = []; // calls waiting for a connection
-  // The hub answers a socket's frames one at a time and closes a socket that has more than 64
-  // waiting (1008): calls beyond MAX_IN_FLIGHT wait here, in order, for an answer to free a place.
+  // The hub answers a socket's frames one at a time and stops reading a socket with 64 waiting
+  // (nameko's hub reads one at a time): calls beyond MAX_IN_FLIGHT wait here, in order, for an
+  // answer to free a place, so that a socket's pings and closes are never stuck behind them.
   const MAX_IN_FLIGHT = 32;
   const backlog = [];
   const channels = new Map(); // channel -> Set of handlers
