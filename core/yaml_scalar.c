@@ -175,8 +175,9 @@ bool gw_yaml_resolve_float(const char *text, double *out)
         const char *frac = s + d + 1;
         ok = match_exponent(frac + strspn(frac, "0123456789_"));
     } else if (d == 0 && s[0] == '.' && !has_sign) {
+        /* PyYAML's "\.[0-9][0-9_]*": "._5" is a string. */
         size_t f = strspn(s + 1, "0123456789_");
-        ok = f > 0 && match_exponent(s + 1 + f);
+        ok = is_digit(s[1]) && match_exponent(s + 1 + f);
     } else if (d > 0 && is_digit(s[0]) && s[d] == ':') {
         /* "1:30.5", sexagesimal with a fraction; the tail before the '.' is ":[0-5]?[0-9]"s. */
         const char *dot = strchr(s + d, '.');

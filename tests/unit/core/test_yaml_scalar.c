@@ -52,6 +52,9 @@ static const struct {
     {"1.5e3", false, 0},       {"-.nan", false, 0},
     {".", false, 0},           {"1", false, 0},
     {"abc", false, 0},         {"", false, 0},
+    /* PyYAML's "\.[0-9][0-9_]*": a digit first after a leading dot, else a string. */
+    {"._5", false, 0},         {"._", false, 0},
+    {".5_", true, 0.5},        {"+.5", false, 0},
 };
 
 START_TEST(resolve_float)
