@@ -35,6 +35,10 @@ enum { MAX_WS_METHODS = 256, MAX_CHANNELS = 4096, MAX_ROUTES = 1 << 20 };
 enum { DEFAULT_LIMIT = 20, TOP_CHANNELS = 10 };
 
 #define OTHER_METHODS "(other)"
+/* The longest method name kept as a series of its own: an AMQP routing key's most, so every name a
+ * call can carry. Longer ones (up to websocket_max_frame) count as "(other)": 256 names of a client's
+ * choosing would otherwise hold 256 MiB for the process's life. */
+#define MAX_METHOD_NAME 255
 
 /* The four stores a page shows from: its own, or with workers the totals of all. */
 struct stores {
@@ -160,9 +164,12 @@ void gw_status_page_note_ws(struct gw_status_page *page, const char *method, uin
     gw_live_stats_record(page->pulse, page->ws_total, now_ns, duration, failed);
     /* Found by name (not on the HTTP path): the names a client may send are bounded by the store,
      * past which they count as one. */
-    int id = gw_live_stats_find(page->ws_methods, method);
-    if (id < 0)
-        id = gw_live_stats_id(page->ws_methods, method, NULL, now_ns);
+    int id = -1;
+    if (strlen(method) <= MAX_METHOD_NAME) {
+        id = gw_live_stats_find(page->ws_methods, method);
+        if (id < 0)
+            id = gw_live_stats_id(page->ws_methods, method, NULL, now_ns);
+    }
     gw_live_stats_record(page->ws_methods, id < 0 ? page->ws_other : id, now_ns, duration, failed);
 }
 

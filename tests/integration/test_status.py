@@ -155,6 +155,9 @@ def test_websocket_methods_and_channels(peer, tmp_path, connect):
         c.call(SVC + ".fail", {})
         c.call("subscribe", {"channel": "news"})
         c.call("nobody.nothing", {})
+        # A name no call can carry (over an AMQP routing key's 255 bytes) is not kept as a series.
+        long_name = SVC + "." + "x" * 300
+        assert c.call(long_name, {})["success"] is False
         for i in range(4):
             r = g.post("/admin/broadcast", json_body={"channel": "news", "event": "e", "data": i},
                        headers=auth)
@@ -174,7 +177,8 @@ def test_websocket_methods_and_channels(peer, tmp_path, connect):
         assert methods[SVC + ".fail"]["errors"] == 1
         assert methods["subscribe"]["requests"] == 1
         assert methods["(unknown)"]["requests"] == 1
-        assert d["websocket"]["requests_total"] == 6
+        assert long_name not in methods and methods["(other)"]["requests"] == 1, list(methods)
+        assert d["websocket"]["requests_total"] == 7
         news = d["channels"][0]
         assert news["channel"] == "news" and news["subscribers"] == 1 and news["messages_total"] == 4
         c.call("unsubscribe", {"channel": "news"})
