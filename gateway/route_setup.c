@@ -6,6 +6,7 @@
 #include "core/util.h"
 #include "core/xalloc.h"
 #include "gateway/status_page.h"
+#include "routes/call.h"
 #include "routes/rate_limit.h"
 #include "routes/rule.h"
 
@@ -105,6 +106,22 @@ static bool under_own_folders(const struct gw_config *config)
     return ok;
 }
 
+/* A websocket upgrade goes to the hub before any request is dispatched, so the admin credential
+ * that guards everything under admin_prefix cannot guard a socket path there: refused, rather than
+ * open to anyone under a prefix that promises otherwise. false (said on stderr) when it is. */
+static bool websocket_outside_admin(const struct gw_config *config)
+{
+    if (!config->admin_prefix || !gw_call_under_prefix(config->admin_prefix, config->websocket_path))
+        return true;
+    fprintf(stderr,
+            "enoki: %s: GATEWAY.websocket_path: '%s' lies under GATEWAY.admin_prefix '%s', whose "
+            "requests need the admin credential; websocket upgrades go to the hub, which asks "
+            "what GATEWAY.auth.websocket says: choose a path outside the prefix\n",
+            gw_config_where(config, config->admin_prefix_line, "GATEWAY").text,
+            config->websocket_path, config->admin_prefix);
+    return false;
+}
+
 struct gw_route_table *gw_route_setup_build(const struct gw_config *config)
 {
     struct gw_route_table *table = gw_route_table_new();
@@ -149,7 +166,7 @@ struct gw_route_table *gw_route_setup_build(const struct gw_config *config)
         }
     }
     free(status_data);
-    if (!under_own_folders(config) || !http_mode_names(config)) {
+    if (!under_own_folders(config) || !http_mode_names(config) || !websocket_outside_admin(config)) {
         gw_route_table_free(table);
         return NULL;
     }

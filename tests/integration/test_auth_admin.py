@@ -109,3 +109,19 @@ def test_enokis_own_paths_under_the_admin_prefix_need_the_credential(enoki, peer
     resp = gw.get("/admin/openapi.json", headers=bearer(static))
     assert resp.status == 200 and resp.json()["openapi"].startswith("3."), resp
     assert gw.get("/admin/healthz", headers=bearer(static)).status == 200
+
+
+def test_a_websocket_path_under_the_admin_prefix_is_a_config_error(tmp_path):
+    """An upgrade goes to the hub before the admin check runs: a socket path under admin_prefix
+    was open to anyone (a plain GET of it got 401). It is refused at load, naming both keys."""
+    path = tmp_path / "ws-admin.yaml"
+    for ws, prefix in (("/admin/ws", "/admin"), ("/ws", "/ws")):
+        path.write_text("GATEWAY:\n  admin_prefix: {}\n  admin_token: t-{}\n"
+                        "  websocket_path: {}\n".format(prefix, GWNAME, ws))
+        out = run_enoki("--config", str(path), "--check")
+        assert out.returncode == 2, out
+        assert ("ws-admin.yaml:2: GATEWAY.websocket_path: '{}' lies under GATEWAY.admin_prefix "
+                "'{}'".format(ws, prefix)) in out.stderr, out.stderr
+    path.write_text("GATEWAY:\n  admin_prefix: /admin\n  admin_token: t-{}\n"
+                    "  websocket_path: /adminws\n".format(GWNAME))
+    assert run_enoki("--config", str(path), "--check").returncode == 0
