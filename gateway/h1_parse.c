@@ -150,6 +150,7 @@ struct scan {
     bool upgrade_websocket, connection_upgrade, key_ok, version_ok;
     size_t lines; /* header lines */
     bool origin_seen, host_seen, authorization_seen, cookie_seen;
+    int hosts; /* Host lines: more than one is refused (RFC 9112 3.2) */
 };
 
 /* The request line [p, eol): a plain one is METHOD SP origin-form SP HTTP/1.1 CRLF. */
@@ -288,10 +289,13 @@ static bool header_line(const char *line, size_t n, bool crlf, struct gw_h1_head
         s->origin_seen = true;
         out->origin = vlen ? v : NULL;
         out->origin_len = vlen;
-    } else if (!s->host_seen && TOKEN_IS(line, name_len, "Host")) {
+    } else if (TOKEN_IS(line, name_len, "Host")) {
+        if (!s->host_seen) {
+            out->host = vlen ? v : NULL;
+            out->host_len = vlen;
+        }
         s->host_seen = true;
-        out->host = vlen ? v : NULL;
-        out->host_len = vlen;
+        s->hosts++;
     } else if (!s->authorization_seen && TOKEN_IS(line, name_len, "Authorization")) {
         s->authorization_seen = true;
         out->authorization = vlen ? v : NULL;
@@ -353,10 +357,16 @@ static bool is_upgrade(const char *buf, const char *eol, const char *path, const
  * such a request nothing on the connection can be trusted). It would take the first Content-Length
  * of several, read a body of unknown length until the client closes, and keep the connection open
  * after both Transfer-Encoding and Content-Length. */
+/* Two Host lines that a proxy and enoki could each read their own way (the redirects' Location is
+ * built from it). */
+#define TWO_HOSTS "a request has one Host header (RFC 9112 3.2)"
+
 static void check_framing(const struct scan *s, const struct gw_h1_limits *limits,
                           struct gw_h1_head *out)
 {
-    if (s->transfer_encodings && s->content_lengths)
+    if (s->hosts > 1)
+        refuse(out, 400, "bad_request", TWO_HOSTS);
+    else if (s->transfer_encodings && s->content_lengths)
         refuse(out, 400, "bad_request",
                "a request may not have both Transfer-Encoding and Content-Length");
     else if (s->transfer_encodings > 1 ||
@@ -470,6 +480,8 @@ void gw_h1_scan(const char *buf, size_t len, bool full, const struct gw_h1_limit
                    "a websocket handshake says Connection: Upgrade (RFC 6455 4.2.1)");
         } else if (!s.host_seen) {
             refuse(out, 400, "bad_request", "a websocket handshake needs a Host header");
+        } else if (s.hosts > 1) {
+            refuse(out, 400, "bad_request", "a websocket handshake has one Host header");
         } else if (!s.version_ok) {
             out->refusal.header_name = "Sec-WebSocket-Version";
             out->refusal.header_value = "13, 8";

@@ -107,12 +107,31 @@ void gw_h1_date(int64_t t, char *buf, size_t len)
     strftime(buf, len, "%a, %d %b %Y %H:%M:%S GMT", &tm);
 }
 
+static bool parse_date_as(const char *text, const char *format, struct tm *tm)
+{
+    memset(tm, 0, sizeof(*tm));
+    const char *end = strptime(text, format, tm);
+    return end && *end == '\0';
+}
+
 bool gw_h1_parse_date(const char *text, int64_t *out)
 {
-    struct tm tm = {0};
-    const char *end = strptime(text, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    if (!end || *end)
-        return false;
+    struct tm tm;
+    if (!parse_date_as(text, "%a, %d %b %Y %H:%M:%S GMT", &tm) &&
+        !parse_date_as(text, "%a %b %d %H:%M:%S %Y", &tm)) {
+        if (!parse_date_as(text, "%A, %d-%b-%y %H:%M:%S GMT", &tm))
+            return false;
+        /* Two digits: this century's year, or the last century's when that is more than 50 years
+         * ahead (RFC 9110 5.6.7). */
+        time_t now = time(NULL);
+        struct tm today;
+        gmtime_r(&now, &today);
+        int year = today.tm_year + 1900;
+        int candidate = year - year % 100 + (tm.tm_year + 1900) % 100;
+        if (candidate > year + 50)
+            candidate -= 100;
+        tm.tm_year = candidate - 1900;
+    }
     *out = (int64_t)timegm(&tm);
     return true;
 }

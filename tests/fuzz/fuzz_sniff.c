@@ -171,7 +171,7 @@ static void walk(const char *buf, size_t end, const char *path, struct seen *s)
 static bool is_upgrade_refusal(const struct gw_h1_head *h)
 {
     /* The version, the key, and what libwebsockets would close on without a word: an HTTP/1.0
-     * handshake, no Connection: Upgrade, no Host (400), a head it cannot hold (431). */
+     * handshake, no Connection: Upgrade, no Host or two (400), a head it cannot hold (431). */
     return h->refusal.status == 426 ||
            (h->refusal.status == 400 &&
             (strstr(h->refusal.message, "Sec-WebSocket-Key") != NULL ||

@@ -158,6 +158,59 @@ def test_a_conditional_get_of_a_static_file_is_304_without_a_body(gw, files):
     assert raw.startswith(b"HTTP/1.1 304 ") and raw.endswith(b"\r\n\r\n"), raw
 
 
+@pytest.mark.parametrize("reader", ["enoki", "libmicrohttpd"])
+def test_static_preconditions_as_rfc_9110(gw, files, reader):
+    """If-Match and If-Unmodified-Since (412), If-None-Match over several lines, the three date
+    forms, a file time ahead of the clock, and a same-size rewrite within a second, on both
+    readers (each was ignored or wrong: only one If-None-Match line and one date form were read,
+    a future time went out as Last-Modified, and the ETag kept to whole seconds)."""
+    import email.utils
+    import os
+    pad = b"X-Pad: a \r\n" if reader == "libmicrohttpd" else b""
+
+    def get(name, headers, extra=b""):
+        return exchange(gw, build("GET", "/static/" + name, b"", headers, extra=pad + extra))[0]
+
+    (files / "pre.js").write_text("var v = 'AAAA';\n")
+    status, fields, _ = get("pre.js", {})
+    etag, modified = dict(fields)["ETag"], dict(fields)["Last-Modified"]
+    assert status.endswith(" 200 OK") and not etag.startswith("W/"), fields
+    assert get("pre.js", {"If-Match": '"other"'})[0].endswith(" 412 Precondition Failed")
+    assert get("pre.js", {"If-Match": "W/" + etag})[0].endswith(" 412 Precondition Failed")
+    assert get("pre.js", {"If-Match": '"other", ' + etag})[0].endswith(" 200 OK")
+    assert get("pre.js", {"If-Unmodified-Since": "Sun, 06 Nov 1994 08:49:37 GMT"})[0] \
+        .endswith(" 412 Precondition Failed")
+    assert get("pre.js", {"If-Unmodified-Since": modified})[0].endswith(" 200 OK")
+    # Two lines of one list field; an If-Modified-Since in RFC 850's and asctime's forms.
+    assert get("pre.js", {"If-None-Match": '"other"'},
+               extra="If-None-Match: {}\r\n".format(etag).encode())[0].endswith(" 304 Not Modified")
+    when = email.utils.parsedate_to_datetime(modified)
+    for form in ("%A, %d-%b-%y %H:%M:%S GMT", "%a %b %e %H:%M:%S %Y"):
+        assert get("pre.js", {"If-Modified-Since": when.strftime(form)})[0].endswith(
+            " 304 Not Modified"), form
+    # A rewrite of the same length, in the same second: another tag.
+    st = os.stat(files / "pre.js")
+    (files / "pre.js").write_text("var v = 'BBBB';\n")
+    os.utime(files / "pre.js", ns=(st.st_atime_ns, st.st_mtime_ns + 1))
+    status, fields, body = get("pre.js", {"If-None-Match": etag})
+    assert status.endswith(" 200 OK") and body == b"var v = 'BBBB';\n", (status, fields)
+    # A time ahead of the clock goes out as now.
+    (files / "future.js").write_text("1;\n")
+    os.utime(files / "future.js", (2000000000, 2000000000))
+    fields = dict(get("future.js", {})[1])
+    assert email.utils.parsedate_to_datetime(fields["Last-Modified"]) <= \
+        email.utils.parsedate_to_datetime(fields["Date"]), fields
+    # Types a browser insists on.
+    (files / "m.wasm").write_bytes(b"\0asm\1\0\0\0")
+    assert dict(get("m.wasm", {})[1])["Content-Type"] == "application/wasm"
+
+
+def test_two_host_lines_are_refused(gw):
+    """RFC 9112 3.2: a proxy and enoki could each read another one (redirects are built from it)."""
+    status, _, body = exchange(gw, build("GET", "/echo?n=1", b"", {}, extra=b"Host: other\r\n"))[0]
+    assert status == "HTTP/1.1 400 Bad Request" and b"one Host header" in body, (status, body)
+
+
 def test_a_large_static_file_is_sent_whole(gw, files):
     status, fields, body = exchange(gw, build("GET", "/static/blob.bin", b"", {}))[0]
     assert status == "HTTP/1.1 200 OK"

@@ -383,6 +383,23 @@ START_TEST(date_round_trip)
     ck_assert_int_eq(t, 784111777);
     ck_assert(gw_h1_parse_date("Thu, 29 Feb 2024 23:59:59 GMT", &t));
     ck_assert_int_eq(t, 1709251199);
+    /* RFC 9110 5.6.7: a recipient takes the two obsolete forms too. */
+    ck_assert(gw_h1_parse_date("Sunday, 06-Nov-94 08:49:37 GMT", &t));
+    ck_assert_int_eq(t, 784111777);
+    ck_assert(gw_h1_parse_date("Sun Nov  6 08:49:37 1994", &t));
+    ck_assert_int_eq(t, 784111777);
+    /* RFC 850's two digits: the latest year not more than 50 years ahead of now (2026 and on:
+     * "24" is 2024, and a year 60 or more ahead is last century's). */
+    ck_assert(gw_h1_parse_date("Thursday, 29-Feb-24 23:59:59 GMT", &t));
+    ck_assert_int_eq(t, 1709251199);
+    time_t now = time(NULL);
+    struct tm today;
+    gmtime_r(&now, &today);
+    char text[64];
+    int ahead = (today.tm_year + 1900 + 60) % 100;
+    snprintf(text, sizeof(text), "Monday, 01-Jan-%02d 00:00:00 GMT", ahead);
+    ck_assert(gw_h1_parse_date(text, &t));
+    ck_assert_int_lt(t, (int64_t)now);
 }
 END_TEST
 
@@ -396,15 +413,16 @@ START_TEST(date_rejects)
         "Sun, 06 Nov 1994 08:49:37 GMTx",  /* something after it */
         "Sun, 06 Nov 1994 08:49:37 UTC",   /* another zone */
         "Sun, 06 Nov 1994 08:49:37 +0000", /* another zone */
-        "Sunday, 06-Nov-94 08:49:37 GMT",  /* RFC 850 */
-        "Sun Nov  6 08:49:37 1994",        /* asctime */
-        "Sun, 06 Foo 1994 08:49:37 GMT",   /* no such month */
-        "Sun, 32 Nov 1994 08:49:37 GMT",   /* no such day */
-        "Sun, 06 Nov 1994 24:49:37 GMT",   /* no such hour */
-        "Sun, 06 Nov 1994 08:60:37 GMT",   /* no such minute */
-        "Sun, 06 Nov 1994 08:49 GMT",      /* no seconds */
-        "Xyz, 06 Nov 1994 08:49:37 GMT",   /* no such day of the week */
-        "06 Nov 1994 08:49:37 GMT",        /* no day of the week */
+        "Sunday, 06-Nov-94 08:49:37",      /* RFC 850 without its zone */
+        "Sun Nov  6 08:49:37 1994 GMT",    /* asctime has none */
+        "Sun, 06 Nov 1994 08:49:37 GMT, Mon, 07 Nov 1994 08:49:37 GMT", /* two */
+        "Sun, 06 Foo 1994 08:49:37 GMT",                                /* no such month */
+        "Sun, 32 Nov 1994 08:49:37 GMT",                                /* no such day */
+        "Sun, 06 Nov 1994 24:49:37 GMT",                                /* no such hour */
+        "Sun, 06 Nov 1994 08:60:37 GMT",                                /* no such minute */
+        "Sun, 06 Nov 1994 08:49 GMT",                                   /* no seconds */
+        "Xyz, 06 Nov 1994 08:49:37 GMT", /* no such day of the week */
+        "06 Nov 1994 08:49:37 GMT",      /* no day of the week */
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         int64_t t = 12345;

@@ -92,6 +92,8 @@ static void assert_slice(const char *p, size_t len, const char *want)
 #define M_HTTP11 "a websocket handshake is an HTTP/1.1 request"
 #define M_CONNECTION "a websocket handshake says Connection: Upgrade (RFC 6455 4.2.1)"
 #define M_HOST "a websocket handshake needs a Host header"
+#define M_TWO_HOSTS "a request has one Host header (RFC 9112 3.2)"
+#define M_WS_TWO_HOSTS "a websocket handshake has one Host header"
 #define M_VERSION "this hub speaks websocket version 13 (or 8): send Sec-WebSocket-Version: 13"
 #define M_KEY "Sec-WebSocket-Key must be 16 bytes in base64 (RFC 6455 4.2.1)"
 
@@ -268,6 +270,10 @@ static const struct refusal_case refusals[] = {
         P("Content-Length: 1\r\nContent-Length: 1\r\ncontent-length: 2\r\n") "x", 1, 400,
         M_CL_DIFFER, P("Content-Length: 1\r\nContent-Length: 1\r\ncontent-length: 1\r\n") "x",
         GW_H1_LIBRARY),
+    /* RFC 9112 3.2: a proxy and enoki could each take another (redirects are built from it). */
+    BAD("two Host lines", G("Host: h2\r\n"), 0, 400, M_TWO_HOSTS, G("X-Host: h2\r\n"), GW_H1_FAST),
+    BAD("two equal Host lines", P("host: h\r\nContent-Length: 1\r\n") "x", 1, 400, M_TWO_HOSTS,
+        P("Content-Length: 1\r\n") "x", GW_H1_FAST),
     BAD("Content-Length over max_body", P("Content-Length: 1048577\r\n"), 0, 413, M_BODY,
         P("Content-Length: 1048576\r\n"), GW_H1_LIBRARY),
     BAD("Content-Length of 2^64 - 1", P("Content-Length: 18446744073709551615\r\n"), 0, 413, M_BODY,
@@ -304,6 +310,13 @@ static const struct refusal_case refusals[] = {
      GW_H1_WEBSOCKET, 400, "bad_request", M_HOST,
      LIT("GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" KEY V13
          "\r\n"),
+     GW_H1_LIBRARY, GW_H1_WEBSOCKET},
+    {"upgrade with two Host lines",
+     LIT("GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" KEY V13
+         "Host: h2\r\n\r\n"),
+     0, GW_H1_WEBSOCKET, 400, "bad_request", M_WS_TWO_HOSTS,
+     LIT("GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" KEY V13
+         "X-Host: h2\r\n\r\n"),
      GW_H1_LIBRARY, GW_H1_WEBSOCKET},
     {"upgrade without a version", LIT(WS("/ws", KEY)), 0, GW_H1_WEBSOCKET, 426, "upgrade_required",
      M_VERSION, LIT(WS("/ws", KEY V13)), GW_H1_LIBRARY, GW_H1_WEBSOCKET},
