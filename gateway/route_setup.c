@@ -111,7 +111,8 @@ static bool under_own_folders(const struct gw_config *config)
  * open to anyone under a prefix that promises otherwise. false (said on stderr) when it is. */
 static bool websocket_outside_admin(const struct gw_config *config)
 {
-    if (!config->admin_prefix || !gw_call_under_prefix(config->admin_prefix, config->websocket_path))
+    if (!config->admin_prefix ||
+        !gw_call_under_prefix(config->admin_prefix, config->websocket_path))
         return true;
     fprintf(stderr,
             "enoki: %s: GATEWAY.websocket_path: '%s' lies under GATEWAY.admin_prefix '%s', whose "
@@ -166,7 +167,8 @@ struct gw_route_table *gw_route_setup_build(const struct gw_config *config)
         }
     }
     free(status_data);
-    if (!under_own_folders(config) || !http_mode_names(config) || !websocket_outside_admin(config)) {
+    if (!under_own_folders(config) || !http_mode_names(config) ||
+        !websocket_outside_admin(config)) {
         gw_route_table_free(table);
         return NULL;
     }

@@ -36,8 +36,8 @@ enum { DEFAULT_LIMIT = 20, TOP_CHANNELS = 10 };
 
 #define OTHER_METHODS "(other)"
 /* The longest method name kept as a series of its own: an AMQP routing key's most, so every name a
- * call can carry. Longer ones (up to websocket_max_frame) count as "(other)": 256 names of a client's
- * choosing would otherwise hold 256 MiB for the process's life. */
+ * call can carry. Longer ones (up to websocket_max_frame) count as "(other)": 256 names of a
+ * client's choosing would otherwise hold 256 MiB for the process's life. */
 #define MAX_METHOD_NAME 255
 
 /* The four stores a page shows from: its own, or with workers the totals of all. */

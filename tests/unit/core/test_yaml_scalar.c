@@ -43,18 +43,29 @@ static const struct {
     bool ok;
     double value;
 } float_cases[] = {
-    {"0.5", true, 0.5},        {".5", true, 0.5},
-    {"1.", true, 1.0},         {"-2.5", true, -2.5},
-    {"1_0.5", true, 10.5},     {"1.5e+1", true, 15},
-    {"1.5E-1", true, 0.15},    {"1:30.5", true, 90.5},
-    {".inf", true, INFINITY},  {"-.Inf", true, -INFINITY},
-    {"+.INF", true, INFINITY}, {"1e3", false, 0},
-    {"1.5e3", false, 0},       {"-.nan", false, 0},
-    {".", false, 0},           {"1", false, 0},
-    {"abc", false, 0},         {"", false, 0},
+    {"0.5", true, 0.5},
+    {".5", true, 0.5},
+    {"1.", true, 1.0},
+    {"-2.5", true, -2.5},
+    {"1_0.5", true, 10.5},
+    {"1.5e+1", true, 15},
+    {"1.5E-1", true, 0.15},
+    {"1:30.5", true, 90.5},
+    {".inf", true, INFINITY},
+    {"-.Inf", true, -INFINITY},
+    {"+.INF", true, INFINITY},
+    {"1e3", false, 0},
+    {"1.5e3", false, 0},
+    {"-.nan", false, 0},
+    {".", false, 0},
+    {"1", false, 0},
+    {"abc", false, 0},
+    {"", false, 0},
     /* PyYAML's "\.[0-9][0-9_]*": a digit first after a leading dot, else a string. */
-    {"._5", false, 0},         {"._", false, 0},
-    {".5_", true, 0.5},        {"+.5", false, 0},
+    {"._5", false, 0},
+    {"._", false, 0},
+    {".5_", true, 0.5},
+    {"+.5", false, 0},
 };
 
 START_TEST(resolve_float)
