@@ -166,11 +166,13 @@ static char *from_wide(const unsigned char *p, size_t n, enum wide_encoding e, s
         goto bad;
     for (size_t i = 0; i < n; i += unit) {
         unsigned long cp = wide_unit(p + i, e);
-        if (unit == 2 && cp >= 0xD800 && cp <= 0xDBFF && i + 2 < n) {
-            unsigned long low = wide_unit(p + i + 2, e);
+        /* A pair of surrogates is one character, also in UTF-32 (Python keeps the two, and its
+         * json.dumps writes them as the pair's escapes, which a service reads as one). */
+        if (cp >= 0xD800 && cp <= 0xDBFF && i + unit < n) {
+            unsigned long low = wide_unit(p + i + unit, e);
             if (low >= 0xDC00 && low <= 0xDFFF) {
                 cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
-                i += 2;
+                i += unit;
             }
         }
         if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))

@@ -107,11 +107,13 @@ void gw_h1_date(int64_t t, char *buf, size_t len)
     strftime(buf, len, "%a, %d %b %Y %H:%M:%S GMT", &tm);
 }
 
+/* The whitespace around a field value is not part of it (RFC 9110 5.5); libmicrohttpd keeps what
+ * follows it. */
 static bool parse_date_as(const char *text, const char *format, struct tm *tm)
 {
     memset(tm, 0, sizeof(*tm));
-    const char *end = strptime(text, format, tm);
-    return end && *end == '\0';
+    const char *end = strptime(text + strspn(text, " \t"), format, tm);
+    return end && end[strspn(end, " \t")] == '\0';
 }
 
 bool gw_h1_parse_date(const char *text, int64_t *out)
@@ -121,8 +123,7 @@ bool gw_h1_parse_date(const char *text, int64_t *out)
         !parse_date_as(text, "%a %b %d %H:%M:%S %Y", &tm)) {
         if (!parse_date_as(text, "%A, %d-%b-%y %H:%M:%S GMT", &tm))
             return false;
-        /* Two digits: this century's year, or the last century's when that is more than 50 years
-         * ahead (RFC 9110 5.6.7). */
+        /* Two digits: the latest such year not more than 50 years ahead (RFC 9110 5.6.7). */
         time_t now = time(NULL);
         struct tm today;
         gmtime_r(&now, &today);
@@ -130,6 +131,8 @@ bool gw_h1_parse_date(const char *text, int64_t *out)
         int candidate = year - year % 100 + (tm.tm_year + 1900) % 100;
         if (candidate > year + 50)
             candidate -= 100;
+        else if (candidate + 100 <= year + 50)
+            candidate += 100;
         tm.tm_year = candidate - 1900;
     }
     *out = (int64_t)timegm(&tm);

@@ -51,7 +51,8 @@ void gw_h1_date(int64_t t, char *buf, size_t len);
 
 /* Parses an HTTP date in any of RFC 9110 5.6.7's three forms: IMF-fixdate (as gw_h1_date writes
  * it), RFC 850's ("Sunday, 06-Nov-94 08:49:37 GMT", its year taken as the latest not more than 50
- * years ahead of now) and asctime's ("Sun Nov  6 08:49:37 1994"). false for anything else. */
+ * years ahead of now) and asctime's ("Sun Nov  6 08:49:37 1994"), blanks around it allowed. false
+ * for anything else. */
 bool gw_h1_parse_date(const char *text, int64_t *out);
 
 #endif

@@ -98,6 +98,20 @@ static const struct {
     {"\xef\xbb\xbf\xff", 4, NULL, 0},                                         /* utf-8-sig */
 };
 
+/* A surrogate pair written as two UTF-32 units: Python keeps both, and json.dumps writes them as
+ * the pair's escapes, which the service reads as one character: enoki makes it that character. */
+START_TEST(json_bytes_utf32_surrogate_pair)
+{
+    static const char pair[] = "\x22\0\0\0\x3d\xd8\0\0\x00\xde\0\0\x22\0\0\0";
+    size_t len;
+    char *out = gw_utf8_from_json_bytes(pair, sizeof(pair) - 1, &len);
+    ck_assert_ptr_nonnull(out);
+    ck_assert_uint_eq(len, 6);
+    ck_assert_mem_eq(out, "\"\xf0\x9f\x98\x80\"", 6);
+    free(out);
+}
+END_TEST
+
 START_TEST(json_bytes_like_python)
 {
     size_t len = 12345;
@@ -120,6 +134,7 @@ Suite *utf8_suite(void)
     TCase *tc = tcase_create("repair");
     tcase_add_loop_test(tc, repair_like_python, 0,
                         (int)(sizeof(repair_cases) / sizeof(repair_cases[0])));
+    tcase_add_test(tc, json_bytes_utf32_surrogate_pair);
     tcase_add_loop_test(tc, json_bytes_like_python, 0,
                         (int)(sizeof(json_bytes_cases) / sizeof(json_bytes_cases[0])));
     suite_add_tcase(s, tc);
