@@ -145,22 +145,24 @@ void gw_rate_limits_take(const struct gw_rate_limits *limits, struct gw_rate_sto
                          uint64_t mask, gw_rate_key_fn *key, void *ctx, uint64_t now_ns,
                          struct gw_rate_verdict *out)
 {
-    struct gw_bucket *buckets[GW_RATE_LIMITS_MAX];
+    struct gw_rate_digest digests[GW_RATE_LIMITS_MAX];
     memset(out, 0, sizeof(*out));
+    /* Decided from the buckets there are, a missing one being full: a refused request makes no
+     * bucket, or a client refused by one limit could make buckets under another (a header's key
+     * it chooses) until every other client's were pushed out, full again. */
     for (size_t i = 0; i < limits->n; i++) {
-        buckets[i] = NULL;
         if (!(mask & (1ULL << i)))
             continue;
         const struct gw_rate_policy *p = &limits->items[i];
         struct gw_rate_key k;
         key(ctx, p->conf, &k);
-        struct gw_rate_digest d;
-        gw_rate_store_digest(store, (uint8_t)k.type, k.data, k.len, &d);
-        bool fresh;
-        buckets[i] = gw_rate_store_bucket(store, p->id, &d, &fresh);
-        gw_bucket_refill(buckets[i], fresh, p->conf, now_ns);
-        if (buckets[i]->tokens < 1.0) {
-            long long wait = gw_bucket_seconds_until(buckets[i]->tokens, 1.0, p->conf);
+        gw_rate_store_digest(store, (uint8_t)k.type, k.data, k.len, &digests[i]);
+        struct gw_bucket *b = gw_rate_store_find(store, p->id, &digests[i]);
+        if (!b)
+            continue;
+        gw_bucket_refill(b, false, p->conf, now_ns);
+        if (b->tokens < 1.0) {
+            long long wait = gw_bucket_seconds_until(b->tokens, 1.0, p->conf);
             if (!out->limited || wait > out->retry_after_s) {
                 out->limited = true;
                 out->policy = p;
@@ -174,13 +176,17 @@ void gw_rate_limits_take(const struct gw_rate_limits *limits, struct gw_rate_sto
         return;
     }
     for (size_t i = 0; i < limits->n; i++) {
-        if (!buckets[i])
+        if (!(mask & (1ULL << i)))
             continue;
         const struct gw_rate_policy *p = &limits->items[i];
-        buckets[i]->tokens -= 1.0;
-        double whole = floor(buckets[i]->tokens);
+        bool fresh;
+        struct gw_bucket *b = gw_rate_store_bucket(store, p->id, &digests[i], &fresh);
+        if (fresh)
+            gw_bucket_refill(b, true, p->conf, now_ns);
+        b->tokens -= 1.0;
+        double whole = floor(b->tokens);
         long long remaining = (long long)whole;
-        long long reset = gw_bucket_seconds_until(buckets[i]->tokens, whole + 1.0, p->conf);
+        long long reset = gw_bucket_seconds_until(b->tokens, whole + 1.0, p->conf);
         if (!out->policy || remaining < out->remaining ||
             (remaining == out->remaining && reset > out->reset_s)) {
             out->policy = p;

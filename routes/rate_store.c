@@ -129,23 +129,35 @@ static void allocate(struct gw_rate_store *s)
     s->slot_mask = slots - 1;
 }
 
-struct gw_bucket *gw_rate_store_bucket(struct gw_rate_store *s, uint64_t limit,
-                                       const struct gw_rate_digest *d, bool *fresh)
+struct gw_bucket *gw_rate_store_find(struct gw_rate_store *s, uint64_t limit,
+                                     const struct gw_rate_digest *d)
 {
     if (!s->entries)
-        allocate(s);
-    size_t slot = slot_of(s, limit, d);
-    for (uint32_t link = s->slots[slot]; link; link = at(s, link)->chain) {
+        return NULL;
+    for (uint32_t link = s->slots[slot_of(s, limit, d)]; link; link = at(s, link)->chain) {
         struct entry *e = at(s, link);
         if (e->limit == limit && e->digest.a == d->a && e->digest.b == d->b) {
             if (s->newest != link) {
                 unlink_recency(s, link);
                 make_newest(s, link);
             }
-            *fresh = false;
             return &e->bucket;
         }
     }
+    return NULL;
+}
+
+struct gw_bucket *gw_rate_store_bucket(struct gw_rate_store *s, uint64_t limit,
+                                       const struct gw_rate_digest *d, bool *fresh)
+{
+    if (!s->entries)
+        allocate(s);
+    struct gw_bucket *found = gw_rate_store_find(s, limit, d);
+    if (found) {
+        *fresh = false;
+        return found;
+    }
+    size_t slot = slot_of(s, limit, d);
     uint32_t link;
     if (s->used < s->capacity) {
         link = (uint32_t)++s->used;

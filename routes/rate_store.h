@@ -43,6 +43,11 @@ void gw_rate_store_digest(const struct gw_rate_store *store, uint8_t kind, const
 struct gw_bucket *gw_rate_store_bucket(struct gw_rate_store *store, uint64_t limit,
                                        const struct gw_rate_digest *digest, bool *fresh);
 
+/* The bucket of (limit, digest), now the most recently used, or NULL when it has none: nothing is
+ * made. Borrowed as gw_rate_store_bucket's. */
+struct gw_bucket *gw_rate_store_find(struct gw_rate_store *store, uint64_t limit,
+                                     const struct gw_rate_digest *digest);
+
 /* Whether (limit, digest) has a bucket, without making it the most recently used (for tests). */
 bool gw_rate_store_has(const struct gw_rate_store *store, uint64_t limit,
                        const struct gw_rate_digest *digest);

@@ -5,6 +5,7 @@
 #include "tests/unit/suites.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 static const uint8_t seed[32] = {9};
@@ -135,6 +136,59 @@ START_TEST(every_limit_or_none)
 }
 END_TEST
 
+/* A client and the key it chooses (a header's): limit "ip" is keyed by the first, "key" by the
+ * second. */
+struct two_keys {
+    const char *ip, *chosen;
+};
+
+static void keys_by_limit(void *ctx, const struct gw_rate_limit_conf *limit,
+                          struct gw_rate_key *out)
+{
+    const struct two_keys *k = ctx;
+    const char *text = strcmp(limit->name, "ip") == 0 ? k->ip : k->chosen;
+    out->type = GW_RATE_BY_HEADER;
+    out->data = text;
+    out->len = strlen(text);
+}
+
+/* A refused request makes no bucket: a client refused by its address's limit, sending a new key
+ * of its own choosing each time, used to fill the store and push every other client's buckets
+ * out, to come back full. */
+START_TEST(a_refused_request_makes_no_bucket)
+{
+    struct gw_config *c =
+        test_config_ok("GATEWAY:\n  rate_limits:\n"
+                       "    - {name: ip, key: client_ip, rate: 1/hour, burst: 1}\n"
+                       "    - {name: key, key: 'header:X-Api-Key', rate: 1/hour, burst: 1}\n");
+    struct gw_rate_limits *limits = gw_rate_limits_compile(c);
+    struct gw_rate_store *store = gw_rate_store_new(64, seed);
+    struct gw_rate_verdict v;
+    uint64_t all = (1ULL << limits->n) - 1;
+    struct two_keys victim = {"victim", "V"}, attacker = {"attacker", "A0"};
+    gw_rate_limits_take(limits, store, all, keys_by_limit, &victim, NS_PER_S, &v);
+    ck_assert(!v.limited);
+    gw_rate_limits_take(limits, store, all, keys_by_limit, &attacker, NS_PER_S, &v);
+    ck_assert(!v.limited);
+    ck_assert_uint_eq(gw_rate_store_size(store), 4);
+    char chosen[32];
+    for (int i = 1; i <= 1000; i++) {
+        snprintf(chosen, sizeof(chosen), "A%d", i);
+        attacker.chosen = chosen;
+        gw_rate_limits_take(limits, store, all, keys_by_limit, &attacker, NS_PER_S + (uint64_t)i,
+                            &v);
+        ck_assert(v.limited);
+    }
+    ck_assert_uint_eq(gw_rate_store_size(store), 4);
+    ck_assert_uint_eq(gw_rate_store_evictions(store), 0);
+    gw_rate_limits_take(limits, store, all, keys_by_limit, &victim, 2 * NS_PER_S, &v);
+    ck_assert(v.limited);
+    gw_rate_store_free(store);
+    gw_rate_limits_free(limits);
+    gw_config_free(c);
+}
+END_TEST
+
 START_TEST(what_each_limit_covers)
 {
     const char *yaml = "GATEWAY:\n  rate_limits:\n"
@@ -244,6 +298,7 @@ Suite *rate_limit_suite(void)
     TCase *tc = tcase_create("rate_limit");
     tcase_add_test(tc, a_bucket_of_three_at_one_a_minute);
     tcase_add_test(tc, fast_rates_round_up_to_a_second);
+    tcase_add_test(tc, a_refused_request_makes_no_bucket);
     tcase_add_test(tc, every_limit_or_none);
     tcase_add_test(tc, what_each_limit_covers);
     tcase_add_test(tc, the_client_behind_trusted_proxies);
