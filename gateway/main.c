@@ -502,6 +502,10 @@ struct supervision {
      * nobody has reloaded yet), and a worker serving other routes or auth than its siblings must
      * never happen. */
     struct gw_config *accepted;
+    /* The key set the workers hold: read again at each accepted SIGHUP, as they read it, and kept
+     * as they keep it when it does not load. A replacement starts from it, not from the keys of
+     * the start: a key removed since must not come back in one worker. */
+    struct gw_authn *authn;
 };
 
 static void worker_gone(void *arg, int index)
@@ -535,6 +539,7 @@ static int check_config(void *arg)
         gw_config_free(config);
         return -1;
     }
+    gw_authn_reload(check->authn, &config->auth.jwt);
     gw_config_free(check->accepted);
     check->accepted = config;
     return workers;
@@ -546,7 +551,7 @@ static int supervise(struct gw_config **config, struct gw_route_table **table,
                      struct gw_authn **authn, const char *path, const struct gw_define *defines,
                      size_t n_defines)
 {
-    struct supervision sup = {path, defines, n_defines, NULL, NULL};
+    struct supervision sup = {path, defines, n_defines, NULL, NULL, *authn};
     struct gw_workers_conf conf = {.n = (*config)->workers,
                                    .host = (*config)->web_host,
                                    .port = (*config)->web_port,
