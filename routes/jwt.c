@@ -173,8 +173,9 @@ static int check_signature(const struct gw_jwt_policy *p, const struct gw_jwk *k
     return status;
 }
 
-/* A time claim: absent (0), a number in *t (1), or a bad type (-1). Whole seconds, the fraction
- * dropped (as PyJWT's int() of it): "now" is whole seconds too. */
+/* A time claim: absent (0), a number in *t (1), or a bad type (-1). exp and nbf in whole seconds,
+ * the fraction dropped (as PyJWT's int() of them), iat as it is (PyJWT compares it so); "now" is
+ * whole seconds. */
 static int time_claim(json_t *claims, const char *name, double *t)
 {
     json_t *v = json_object_get(claims, name);
@@ -182,10 +183,11 @@ static int time_claim(json_t *claims, const char *name, double *t)
         return 0;
     if (!json_is_number(v))
         return -1;
-    *t = trunc(json_number_value(v));
+    *t = strcmp(name, "iat") == 0 ? json_number_value(v) : trunc(json_number_value(v));
     return 1;
 }
 
+/* A list with an item that is not a string holds nothing: PyJWT refuses its format. */
 static bool audience_holds(json_t *aud, const char *audience)
 {
     if (json_is_string(aud))
@@ -194,12 +196,14 @@ static bool audience_holds(json_t *aud, const char *audience)
         return false;
     size_t i;
     json_t *v;
+    bool found = false;
     json_array_foreach(aud, i, v)
     {
-        if (json_is_string(v) && strcmp(json_string_value(v), audience) == 0)
-            return true;
+        if (!json_is_string(v))
+            return false;
+        found = found || strcmp(json_string_value(v), audience) == 0;
     }
-    return false;
+    return found;
 }
 
 static int check_claims(const struct gw_jwt_policy *p, json_t *claims, int64_t now, char *err,

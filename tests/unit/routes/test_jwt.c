@@ -297,6 +297,8 @@ START_TEST(exp_and_nbf)
     ck_assert_int_eq(at(&all, "{\"iat\":1001}", 1000), GW_ETOKEN_EARLY);
     ck_assert_int_eq(at(&lenient, "{\"iat\":1030}", 1000), GW_OK);
     ck_assert_int_eq(at(&lenient, "{\"iat\":1031}", 1000), GW_ETOKEN_EARLY);
+    /* iat's fraction counts (PyJWT compares it as it is): 1030.5 is past 1000 + 30. */
+    ck_assert_int_eq(at(&lenient, "{\"iat\":1030.5}", 1000), GW_ETOKEN_EARLY);
     ck_assert_int_eq(at(&all, "{\"iat\":\"abc\"}", 1000), GW_ETOKEN_CLAIM);
     ck_assert_int_eq(at(&all, nbf, 1000), GW_OK);
     ck_assert_int_eq(at(&all, nbf, 999), GW_ETOKEN_EARLY);
@@ -317,6 +319,11 @@ START_TEST(issuer_and_audience)
     ck_assert_int_eq(at(&p, "{\"iss\":\"https://id.example\",\"aud\":[\"x\",\"enoki\"]}", NOW),
                      GW_OK);
     ck_assert_int_eq(at(&p, "{\"iss\":\"https://id.example\",\"aud\":[\"x\",1]}", NOW),
+                     GW_ETOKEN_CLAIM);
+    /* A list holding anything but strings is refused whole, the audience among them (PyJWT). */
+    ck_assert_int_eq(at(&p, "{\"iss\":\"https://id.example\",\"aud\":[\"enoki\",1]}", NOW),
+                     GW_ETOKEN_CLAIM);
+    ck_assert_int_eq(at(&p, "{\"iss\":\"https://id.example\",\"aud\":[null,\"enoki\"]}", NOW),
                      GW_ETOKEN_CLAIM);
     ck_assert_int_eq(at(&p, "{\"iss\":\"https://id.example\",\"aud\":\"enoki2\"}", NOW),
                      GW_ETOKEN_CLAIM);
