@@ -519,6 +519,10 @@ void gw_hub_reload(struct gw_hub *hub, struct gw_generation *gen)
     struct gw_generation *old = hub->current;
     hub->current = gw_generation_ref(gen);
     gw_generation_unref(old);
+    /* The keys were read again before (gateway/main.c): a socket is let in on the same terms as a
+     * new one, or closed. */
+    for (struct client *c = hub->clients; c; c = c->next)
+        gw_hub_recheck(c);
 }
 
 void gw_hub_free(struct gw_hub *hub)

@@ -167,6 +167,10 @@ bool gw_hub_identify(struct client *c)
         gw_ws_find_token(&sources, &t);
         struct gw_auth_decision d;
         int status = decide(hub, &t, &c->claims, &d);
+        if (d.verdict == GW_AUTH_AUTHENTIC) {
+            c->token = t.token; /* kept for gw_hub_recheck */
+            t.token = NULL;
+        }
         gw_ws_token_clear(&t);
         free(authorization);
         free(query_token);
@@ -208,7 +212,28 @@ void gw_hub_forget(struct client *c)
 {
     json_decref(c->claims);
     c->claims = NULL;
+    free(c->token);
+    c->token = NULL;
     c->expires_at = 0;
+}
+
+void gw_hub_recheck(struct client *c)
+{
+    struct gw_hub *hub = c->hub;
+    if (c->close_code || gw_hub_policy(hub)->auth.websocket == GW_AUTH_NONE)
+        return;
+    struct gw_ws_token t = {.found = c->token ? GW_BEARER_TOKEN : GW_BEARER_NONE,
+                            .token = c->token,
+                            .len = c->token ? strlen(c->token) : 0};
+    json_t *claims = NULL;
+    struct gw_auth_decision d;
+    int status = decide(hub, &t, &claims, &d);
+    json_decref(claims);
+    if (d.verdict == GW_AUTH_ANONYMOUS || d.verdict == GW_AUTH_AUTHENTIC)
+        return;
+    gw_info("hub", "socket %s closed at a reload: %s", c->socket_id, d.message);
+    gw_hub_close_with(c, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+                      status == GW_ETOKEN_EXPIRED ? EXPIRED_REASON : REFUSED_REASON);
 }
 
 /* --- refresh -----------------------------------------------------------------------------------
@@ -254,6 +279,8 @@ json_t *gw_hub_refresh(struct client *c, const char *token, json_t **error)
     }
     json_decref(c->claims);
     c->claims = claims;
+    free(c->token);
+    c->token = xstrdup(token);
     gw_auth_claims_to_context(auth->claims, auth->n_claims, c->claims, c->context);
     double now = wall_now();
     c->expires_at = expiry_of(c, now);

@@ -54,6 +54,7 @@ struct client {
     char socket_id[GW_UUID_LEN + 1];
     json_t *context;     /* handshake context data, with the claims' keys (gateway/hub_auth.c) */
     json_t *claims;      /* the verified token's claims; NULL for an anonymous socket */
+    char *token;         /* that token (new), decided on again at a reload; NULL: anonymous */
     double expires_at;   /* Unix time at which the token closes the socket; 0: never */
     struct gw_strbuf rx; /* the message being received */
     /* permessage-deflate (gateway/hub_deflate.c): the compressed bytes being inflated, and the
@@ -208,7 +209,12 @@ json_t *gw_hub_may_call(const struct client *c, const struct gw_policy_entry *en
  * else a new Forbidden error that says nothing of which channels exist. */
 json_t *gw_hub_may_subscribe(const struct client *c, const char *channel);
 
-/* At CLOSED: frees the claims. */
+/* After a reload: the socket's token (or its lack of one) decided on again under the new keys and
+ * policy, as at its opening; one that no longer passes (a key removed, another issuer or audience,
+ * tokens now required) closes the socket with 1008. */
+void gw_hub_recheck(struct client *c);
+
+/* At CLOSED: frees the claims and the token. */
 void gw_hub_forget(struct client *c);
 
 /* The config of the settings SIGHUP changes: the current generation's (the start-up one before any

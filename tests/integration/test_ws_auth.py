@@ -430,6 +430,45 @@ def test_refresh_on_a_gateway_without_socket_tokens(off, connect):
 # === closing and logs ============================================================================================
 
 
+def test_a_reload_decides_on_open_sockets_again(peer, broker, session_tmp):
+    """A SIGHUP that changes the keys (here: the secret) closes, 1008, the sockets whose token no
+    longer verifies, and one that makes tokens required closes the anonymous ones, as it refuses
+    their opening: sockets used to keep their identity for their life, a token without exp for
+    good, after its key was revoked. A socket whose token still passes stays."""
+    gw = start(session_tmp, broker, GWNAME + "rk", "optional")
+    try:
+        other = SECRET[::-1]
+        revoked = WSClient(gw.port, headers=bearer(token(exp_in=None)), timeout=T)
+        anonymous = WSClient(gw.port, timeout=T)
+        for ws in (revoked, anonymous):
+            alive(ws)
+
+        def reload_with(text):
+            gw.config_path.write_text(text)
+            done = len(re.findall("reloaded ", gw.stderr_text()))
+            gw.send_signal(signal.SIGHUP)
+            wait_for(lambda: len(re.findall("reloaded ", gw.stderr_text())) > done, 10 * SCALE,
+                     what="the reload")
+
+        text = gw.config_path.read_text()
+        assert text.count(SECRET) == 1, text
+        reload_with(text.replace(SECRET, other))
+        exc = revoked.wait_closed(T)
+        assert exc.code == 1008 and exc.reason == b"unauthorized", exc
+        alive(anonymous)
+        kept = WSClient(gw.port, headers=bearer(token(exp_in=None, secret=other)), timeout=T)
+        alive(kept)
+        text = gw.config_path.read_text()
+        assert text.count('"websocket": "optional"') == 1, text
+        reload_with(text.replace('"websocket": "optional"', '"websocket": "required"'))
+        exc = anonymous.wait_closed(T)
+        assert exc.code == 1008 and exc.reason == b"unauthorized", exc
+        alive(kept)
+        kept.close()
+    finally:
+        gw.stop()
+
+
 def test_shutdown_closes_sockets_1001(peer, broker, session_tmp):
     """Closing from outside lws's callbacks (a signal) sends the close frame, with its code."""
     gw = start(session_tmp, broker, GWNAME + "as", "required")
