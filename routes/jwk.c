@@ -217,6 +217,24 @@ static int read_ed25519(json_t *jwk, struct gw_jwk *key, char *why, size_t whyle
 }
 
 /* The members that only a private key has (RFC 7518 sections 6.2.2, 6.3.2; RFC 8037). */
+/* RFC 7517 4.3: a key whose key_ops does not list "verify" is not for verifying signatures (as one
+ * whose use is not "sig"); a key_ops that is not a list of strings lists nothing. Absent: any. */
+static bool key_ops_verify(const json_t *ops)
+{
+    if (!ops)
+        return true;
+    size_t i;
+    const json_t *op;
+    bool verify = false;
+    json_array_foreach(ops, i, op)
+    {
+        if (!json_is_string(op))
+            return false;
+        verify = verify || strcmp(json_string_value(op), "verify") == 0;
+    }
+    return verify;
+}
+
 static const char *const private_members[] = {"d", "p", "q", "dp", "dq", "qi", "oth"};
 
 /* Reads one key of the set; on failure a reason in why. */
@@ -273,6 +291,8 @@ static int read_key(json_t *jwk, struct gw_jwk *key, char *why, size_t whylen)
         key->algs &= bit; /* an alg enoki does not verify (RSA-OAEP, ...): nothing */
     }
     if (use && strcmp(json_string_value(use), "sig") != 0)
+        key->algs = 0;
+    if (!key_ops_verify(json_object_get(jwk, "key_ops")))
         key->algs = 0;
     if (kid)
         key->kid = xstrndup(json_string_value(kid), json_string_length(kid));

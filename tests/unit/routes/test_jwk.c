@@ -107,22 +107,26 @@ START_TEST(alg_names)
 }
 END_TEST
 
-/* Keys that are read but verify nothing: not for signatures, an alg enoki does not verify, RSA
- * under 2048 bits. */
+/* Keys that are read but verify nothing: not for signatures (use, or key_ops without verify, RFC
+ * 7517 4.3), an alg enoki does not verify, RSA under 2048 bits. */
 START_TEST(keeps_keys_it_cannot_use)
 {
     EVP_PKEY *small = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024);
     char *s = test_public_jwk(small, "small", NULL);
     char *r = test_public_jwk(rsa, "enc", "RSA-OAEP");
-    char use[4096];
+    char use[4096], ops[4096], bad_ops[4096], verify[4096];
     char *plain = test_public_jwk(rsa, "use", NULL);
     snprintf(use, sizeof(use), "{\"use\":\"enc\",%s", plain + 1);
-    char *json = set_of(s, r, use, NULL);
+    snprintf(ops, sizeof(ops), "{\"key_ops\":[\"sign\",\"encrypt\"],%s", plain + 1);
+    snprintf(bad_ops, sizeof(bad_ops), "{\"key_ops\":\"verify\",%s", plain + 1);
+    snprintf(verify, sizeof(verify), "{\"key_ops\":[\"verify\"],%s", plain + 1);
+    char *json = set_of(s, r, use, ops, bad_ops, verify, NULL);
     struct gw_jwk_set *set = parse_ok(json);
-    ck_assert_uint_eq(gw_jwk_set_count(set), 3);
-    for (size_t i = 0; i < 3; i++)
+    ck_assert_uint_eq(gw_jwk_set_count(set), 6);
+    for (size_t i = 0; i < 5; i++)
         for (unsigned alg = 1; alg <= GW_JWS_EDDSA; alg <<= 1)
             ck_assert(!gw_jwk_fits(gw_jwk_set_at(set, i), alg));
+    ck_assert(gw_jwk_fits(gw_jwk_set_at(set, 5), GW_JWS_RS256));
     gw_jwk_set_free(set);
     EVP_PKEY_free(small);
     free(s);
