@@ -63,6 +63,9 @@ struct gw_h1_limits {
     /* The longest upgrade head the hub holds (gw_hub_head_max): a longer one is refused (431),
      * where libwebsockets would close without a word. 0: no limit but max_head. */
     size_t websocket_head_max;
+    /* The max_header libmicrohttpd was started with (its buffer is sized once): the peek covers
+     * it too, so that a head it could read is scanned whole after a SIGHUP lowered max_head. */
+    size_t library_head_max;
 };
 
 struct gw_h1_head {

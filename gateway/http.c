@@ -23,6 +23,7 @@ struct gw_http *gw_http_new(uv_loop_t *loop, struct gw_generation *gen, struct g
     http->env.loop = loop;
     http->env.current = gw_generation_ref(gen);
     http->env.rpc = rpc;
+    http->env.library_head_max = (size_t)gen->config->max_header; /* libmicrohttpd's, for good */
     http->mhd = gw_http_mhd_new(&http->env, err, errlen);
     if (!http->mhd) {
         gw_generation_unref(http->env.current);

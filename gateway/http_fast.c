@@ -328,7 +328,13 @@ static void fast_read(struct fast_conn *c)
 {
     struct gw_http_fast *fast = c->fast;
     const struct gw_config *config = config_of(c);
-    size_t want = gw_sniff_peek_size((size_t)config->max_header);
+    struct gw_h1_limits limits = {.max_head = (size_t)config->max_header,
+                                  .max_body = (size_t)config->max_body,
+                                  .fast_max = GW_FAST_MAX,
+                                  .websocket_path = fast->env->websocket_path,
+                                  .websocket_head_max = fast->env->websocket_head_max,
+                                  .library_head_max = fast->env->library_head_max};
+    size_t want = gw_sniff_peek_for(&limits);
     if (fast->peek_cap < want) {
         fast->peek = xrealloc(fast->peek, want);
         fast->peek_cap = want;
@@ -340,11 +346,6 @@ static void fast_read(struct fast_conn *c)
         fast_close(c); /* closed by the client between requests, or broken */
         return;
     }
-    struct gw_h1_limits limits = {.max_head = (size_t)config->max_header,
-                                  .max_body = (size_t)config->max_body,
-                                  .fast_max = GW_FAST_MAX,
-                                  .websocket_path = fast->env->websocket_path,
-                                  .websocket_head_max = fast->env->websocket_head_max};
     struct gw_h1_head head;
     gw_h1_scan(fast->peek, (size_t)n, (size_t)n == want, &limits, &head);
     if (head.verdict == GW_H1_REFUSE) {

@@ -220,11 +220,16 @@ static void on_kill(void *arg, int fd, void *request, enum gw_mhd_kill_reason re
     if (r->seen && gw_request_header(req, "Transfer-Encoding"))
         snprintf(message, sizeof(message),
                  "the chunked body cannot be read: a chunk-size line with its extensions is longer "
-                 "than the %d bytes a request may buffer (GATEWAY.max_header + %d)",
-                 req->config->max_header, GW_MHD_POOL_SLACK);
+                 "than the %zu bytes a request may buffer (GATEWAY.max_header when enoki started, "
+                 "+ %d)",
+                 mhd->env->library_head_max + GW_MHD_POOL_SLACK, GW_MHD_POOL_SLACK);
     else
         snprintf(message, sizeof(message), "the request cannot be read: it makes no progress");
-    struct gw_h1_refusal refusal = {.status = 400, .error = "bad_request", .message = message};
+    /* A HEAD's answer has no body (RFC 9110 9.3.2), a refusal's neither. */
+    struct gw_h1_refusal refusal = {.status = 400,
+                                    .error = "bad_request",
+                                    .message = message,
+                                    .head_method = req->method && strcmp(req->method, "HEAD") == 0};
     gw_respond_status(refusal.status, refusal.error, message, NULL, &req->response);
     req->responded = true;
     gw_refuse_request(fd, &refusal, req->config, req->headers, req->n_headers);

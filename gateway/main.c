@@ -163,7 +163,8 @@ static void on_accept(void *arg, int fd, const struct sockaddr *addr, socklen_t 
                                   .fast_max = GW_FAST_MAX,
                                   .websocket_path =
                                       gw->hub ? gw->first->config->websocket_path : NULL,
-                                  .websocket_head_max = gw->hub ? gw_hub_head_max(gw->hub) : 0};
+                                  .websocket_head_max = gw->hub ? gw_hub_head_max(gw->hub) : 0,
+                                  .library_head_max = (size_t)gw->first->config->max_header};
     gw_sniff_start(&gw->sniffing, gw->loop, fd, addr, len, &limits,
                    (uint64_t)config->header_timeout * 1000, on_sniffed, gw);
 }

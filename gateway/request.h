@@ -48,6 +48,7 @@ struct gw_http_env {
      * hub) goes to upgrade, as the sniffer hands over a first one (gw_http_set_upgrade). */
     const char *websocket_path;
     size_t websocket_head_max; /* gw_h1_limits.websocket_head_max */
+    size_t library_head_max;   /* gw_h1_limits.library_head_max: the first config's max_header */
     void (*upgrade)(void *arg, int fd, const struct sockaddr *addr, socklen_t len,
                     const struct gw_h1_head *head, const char *buf, size_t buf_len);
     void *upgrade_arg;

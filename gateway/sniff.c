@@ -104,12 +104,18 @@ size_t gw_sniff_peek_size(size_t max_head)
     return max_head + GW_MHD_POOL_SLACK + 1;
 }
 
+size_t gw_sniff_peek_for(const struct gw_h1_limits *limits)
+{
+    return gw_sniff_peek_size(
+        limits->max_head > limits->library_head_max ? limits->max_head : limits->library_head_max);
+}
+
 /* Looks at what has arrived; returns 1 when the connection was handed over, answered or closed,
  * 0 when the rest of the request head has not come yet (*seen: the bytes there so far). */
 static int peek(struct sniff *s, size_t *seen)
 {
     struct gw_sniff_set *set = s->set;
-    size_t want = gw_sniff_peek_size(s->limits.max_head);
+    size_t want = gw_sniff_peek_for(&s->limits);
     if (set->peek_cap < want) {
         set->peek = xrealloc(set->peek, want);
         set->peek_cap = want;

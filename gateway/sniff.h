@@ -56,4 +56,7 @@ void gw_sniff_set_free(struct gw_sniff_set *set);
  * seen to be too big. */
 size_t gw_sniff_peek_size(size_t max_head);
 
+/* The peek for limits: as gw_sniff_peek_size of the larger of max_head and library_head_max. */
+size_t gw_sniff_peek_for(const struct gw_h1_limits *limits);
+
 #endif

@@ -122,6 +122,30 @@ def test_a_chunk_size_line_longer_than_the_buffer_is_answered_400(gw, name):
     assert_serves(gw)
 
 
+def test_a_head_request_that_cannot_be_read_gets_no_body(gw):
+    """A HEAD's answer has no body (RFC 9110 9.3.2): the stall guard's 400 to a HEAD whose
+    chunk-size line is too long for libmicrohttpd's buffer came with its JSON body."""
+    request = (b"HEAD /echo HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n" +
+               LINES["long_extension"](LONG) + b"\r\n{}\r\n0\r\n\r\n")
+    s = connect(gw)
+    sender = threading.Thread(target=lambda: s.sendall(request), daemon=True)
+    sender.start()
+    got = b""
+    s.settimeout(5 * SCALE)
+    while True:
+        try:
+            chunk = s.recv(65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        got += chunk
+    sender.join(5 * SCALE)
+    head, _, body = got.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 "), got[:300]
+    assert b"Content-Length: " in head and body == b"", got[:600]
+
+
 def test_others_are_served_while_a_connection_is_stuck(gw):
     """Stuck connections, one after another and several at once: /healthz and an RPC route keep
     answering at their usual pace."""
