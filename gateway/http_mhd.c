@@ -229,7 +229,7 @@ static void on_kill(void *arg, int fd, void *request, enum gw_mhd_kill_reason re
     struct gw_h1_refusal refusal = {.status = 400,
                                     .error = "bad_request",
                                     .message = message,
-                                    .head_method = req->method && strcmp(req->method, "HEAD") == 0};
+                                    .head_method = strcmp(req->method, "HEAD") == 0};
     gw_respond_status(refusal.status, refusal.error, message, NULL, &req->response);
     req->responded = true;
     gw_refuse_request(fd, &refusal, req->config, req->headers, req->n_headers);
