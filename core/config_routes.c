@@ -208,6 +208,13 @@ static int yaml_to_json(const struct gw_key_err *e, const struct gw_yaml_node *v
                                    gw_yaml_describe(key, got, sizeof(got)));
             }
             gw_yaml_path_join(child, sizeof(child), path, key->text);
+            /* PyYAML merges it into the mapping; kept as written it would be a property "<<". */
+            if (key->plain && strcmp(key->text, "<<") == 0) {
+                json_decref(*out);
+                *out = NULL;
+                return gw_key_fail(e, key, child, GW_ECONFIG,
+                                   "merge keys are not supported: write the keys out");
+            }
             int rc = yaml_to_json(e, v->items[2 * i + 1], child, &value, left);
             if (rc != GW_OK) {
                 json_decref(*out);

@@ -69,19 +69,20 @@ struct gateway {
 
 static void usage(FILE *out)
 {
-    fprintf(
-        out,
-        "usage: enoki --config FILE [--define KEY=VALUE]... [--check] [--version] [--help]\n"
-        "\n"
-        "HTTP gateway for nameko clusters.\n"
-        "\n"
-        "  -c, --config FILE        the YAML config (default: $ENOKI_CONFIG)\n"
-        "  -D, --define KEY=VALUE   set a top-level config key (VALUE is YAML), as nameko does\n"
-        "      --check              validate the config, print the route table, exit\n"
-        "      --probe URL          GET URL (http://host:port/path); exit 0 on a 2xx, else 1\n"
-        "                           (a container HEALTHCHECK without curl)\n"
-        "      --version            print the version and exit\n"
-        "  -h, --help               print this help and exit\n");
+    fprintf(out,
+            "usage: enoki --config FILE [--define KEY=VALUE]... [--check] [--version] [--help]\n"
+            "\n"
+            "HTTP gateway for nameko clusters.\n"
+            "\n"
+            "  -c, --config FILE        the YAML config (default: $ENOKI_CONFIG)\n"
+            "  -D, --define KEY=VALUE   set a top-level config key (VALUE is YAML; KEY alone: "
+            "true), as\n"
+            "                           nameko does\n"
+            "      --check              validate the config, print the route table, exit\n"
+            "      --probe URL          GET URL (http://host:port/path); exit 0 on a 2xx, else 1\n"
+            "                           (a container HEALTHCHECK without curl)\n"
+            "      --version            print the version and exit\n"
+            "  -h, --help               print this help and exit\n");
 }
 
 /* --- lifecycle ----------------------------------------------------------------------------------
@@ -609,14 +610,21 @@ int main(int argc, char **argv)
             path = optarg;
             break;
         case 'D': {
+            /* As nameko's --define: the key stripped of blanks, and a KEY alone is true. */
             char *eq = strchr(optarg, '=');
-            if (!eq || eq == optarg) {
-                fprintf(stderr, "enoki: --define %s: expected KEY=VALUE\n", optarg);
+            if (eq)
+                *eq = '\0';
+            char *key = optarg + strspn(optarg, " \t\n\r\f\v");
+            for (size_t n = strlen(key); n > 0 && strchr(" \t\n\r\f\v", key[n - 1]); n--)
+                key[n - 1] = '\0';
+            if (!*key) {
+                if (eq)
+                    *eq = '=';
+                fprintf(stderr, "enoki: --define %s: expected KEY=VALUE or KEY\n", optarg);
                 goto out;
             }
-            *eq = '\0';
-            defines[n_defines].key = optarg;
-            defines[n_defines].value = eq + 1;
+            defines[n_defines].key = key;
+            defines[n_defines].value = eq ? eq + 1 : "true";
             n_defines++;
             break;
         }

@@ -160,6 +160,21 @@ def test_define_is_parsed_as_yaml(tmp_path):
     assert number_in(line, 11), line
 
 
+def test_define_keys_as_nameko_reads_them(tmp_path):
+    """As nameko 3's --define: the key stripped of blanks (it was a key of its own, ignored), and a
+    KEY without a value is true."""
+    out = run_enoki("--config", write(tmp_path, CHECK_CONFIG), "--check",
+                    "--define", " rpc_exchange =from-define")
+    assert out.returncode == 0, out
+    assert "exchange from-define" in out.stdout, out.stdout
+    out = run_enoki("--config", write(tmp_path, CHECK_CONFIG), "--check",
+                    "--define", "GATEWAY")
+    assert out.returncode == 2, out
+    assert "--define GATEWAY: GATEWAY: expected a mapping, got 'true'" in out.stderr, out.stderr
+    out = run_enoki("--config", write(tmp_path, CHECK_CONFIG), "--check", "--define", " =x")
+    assert out.returncode == 2 and "expected KEY=VALUE or KEY" in out.stderr, out
+
+
 def test_define_error_is_a_config_error(tmp_path):
     out = run_enoki("--config", write(tmp_path, CHECK_CONFIG), "--check",
                     "--define", "GATEWAY={rpc_timeout: -4}")

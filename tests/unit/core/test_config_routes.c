@@ -95,6 +95,11 @@ START_TEST(documentation_keys_refused)
     test_config_refused("routes: [{rule: /a, rpc: s.m, request_schema: {enum: [{1: a}]}}]\n",
                         "a.yaml:1: routes[0].request_schema.enum[0]: JSON keys are strings, got "
                         "'1'");
+    /* PyYAML merges a merge key into the mapping: kept, it would be a property named "<<". */
+    test_config_refused("routes: [{rule: /a, rpc: s.m, request_schema: {properties: "
+                        "{<<: {id: {type: integer}}, n: {type: string}}}}]\n",
+                        "a.yaml:1: routes[0].request_schema.properties.<<: merge keys are not "
+                        "supported: write the keys out");
     test_config_refused("routes: [{rule: /a, rpc: s.m, summary: ''}]\n",
                         "a.yaml:1: routes[0].summary: expected a non-empty string, got ''");
     test_config_refused("routes: [{rule: /a, rpc: s.m, tags: [a, 1.5]}]\n",
