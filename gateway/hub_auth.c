@@ -154,36 +154,36 @@ bool gw_hub_identify(struct client *c)
 {
     struct gw_hub *hub = c->hub;
     const struct gw_auth_conf *auth = &gw_hub_policy(hub)->auth;
-    if (auth->websocket != GW_AUTH_NONE) {
-        struct gw_ws_token_sources sources = {.cookie_name = auth->cookie};
-        char *authorization =
-            lws_header(c->wsi, WSI_TOKEN_HTTP_AUTHORIZATION, &sources.authorization_len);
-        char *query_token = lws_query_token(c->wsi);
-        char *cookie = lws_header(c->wsi, WSI_TOKEN_HTTP_COOKIE, &sources.cookie_len);
-        sources.authorization = authorization;
-        sources.query_token = query_token;
-        sources.cookie = cookie;
-        struct gw_ws_token t;
-        gw_ws_find_token(&sources, &t);
-        struct gw_auth_decision d;
-        int status = decide(hub, &t, &c->claims, &d);
-        if (d.verdict == GW_AUTH_AUTHENTIC) {
-            c->token = t.token; /* kept for gw_hub_recheck */
-            t.token = NULL;
-        }
-        gw_ws_token_clear(&t);
-        free(authorization);
-        free(query_token);
-        free(cookie);
-        if (d.verdict != GW_AUTH_ANONYMOUS && d.verdict != GW_AUTH_AUTHENTIC) {
-            /* Admitted a moment ago: the token expired in between, or lws read the headers
-             * otherwise than the sniffer (repeated ones). Closed, never opened anonymous. */
-            const char *reason = status == GW_ETOKEN_EXPIRED ? EXPIRED_REASON : REFUSED_REASON;
-            gw_info("hub", "closed a socket at its opening: %s", d.message);
-            lws_close_reason(c->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
-                             (unsigned char *)(uintptr_t)reason, strlen(reason));
-            return false;
-        }
+    /* Read under `none` too (decide ignores it then): a SIGHUP that makes tokens optional or
+     * required decides on the socket with the token it came with (gw_hub_recheck). */
+    struct gw_ws_token_sources sources = {.cookie_name = auth->cookie};
+    char *authorization =
+        lws_header(c->wsi, WSI_TOKEN_HTTP_AUTHORIZATION, &sources.authorization_len);
+    char *query_token = lws_query_token(c->wsi);
+    char *cookie = lws_header(c->wsi, WSI_TOKEN_HTTP_COOKIE, &sources.cookie_len);
+    sources.authorization = authorization;
+    sources.query_token = query_token;
+    sources.cookie = cookie;
+    struct gw_ws_token t;
+    gw_ws_find_token(&sources, &t);
+    struct gw_auth_decision d;
+    int status = decide(hub, &t, &c->claims, &d);
+    if (t.found == GW_BEARER_TOKEN) {
+        c->token = t.token; /* kept for gw_hub_recheck */
+        t.token = NULL;
+    }
+    gw_ws_token_clear(&t);
+    free(authorization);
+    free(query_token);
+    free(cookie);
+    if (d.verdict != GW_AUTH_ANONYMOUS && d.verdict != GW_AUTH_AUTHENTIC) {
+        /* Admitted a moment ago: the token expired in between, or lws read the headers
+         * otherwise than the sniffer (repeated ones). Closed, never opened anonymous. */
+        const char *reason = status == GW_ETOKEN_EXPIRED ? EXPIRED_REASON : REFUSED_REASON;
+        gw_info("hub", "closed a socket at its opening: %s", d.message);
+        lws_close_reason(c->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+                         (unsigned char *)(uintptr_t)reason, strlen(reason));
+        return false;
     }
     /* Always, so that a key a claim fills never holds what a client's header said. */
     gw_auth_claims_to_context(auth->claims, auth->n_claims, c->claims, c->context);
@@ -228,6 +228,16 @@ void gw_hub_recheck(struct client *c)
     json_t *claims = NULL;
     struct gw_auth_decision d;
     int status = decide(hub, &t, &claims, &d);
+    if (d.verdict == GW_AUTH_AUTHENTIC && !c->claims) {
+        /* Opened under `none`, with a token that passes now: identified, as it would open now. */
+        c->claims = claims;
+        gw_auth_claims_to_context(gw_hub_policy(hub)->auth.claims,
+                                  gw_hub_policy(hub)->auth.n_claims, c->claims, c->context);
+        double now = wall_now();
+        c->expires_at = expiry_of(c, now);
+        schedule_expiry(c, now);
+        return;
+    }
     json_decref(claims);
     if (d.verdict == GW_AUTH_ANONYMOUS || d.verdict == GW_AUTH_AUTHENTIC)
         return;

@@ -469,6 +469,32 @@ def test_a_reload_decides_on_open_sockets_again(peer, broker, session_tmp):
         gw.stop()
 
 
+def test_a_reload_that_turns_socket_tokens_on_reads_the_token_a_socket_came_with(
+        peer, broker, session_tmp):
+    """A socket opened while auth.websocket was none is decided on with the token it came with
+    when a SIGHUP makes tokens required: it stays, now identified (its calls carry the claims),
+    where it was closed as if it had sent none; one without a token is closed."""
+    gw = start(session_tmp, broker, GWNAME + "rn", "none")
+    try:
+        came_with = WSClient(gw.port, path="/ws?access_token=" + token("erin", exp_in=None),
+                             timeout=T)
+        without = WSClient(gw.port, timeout=T)
+        assert "user_id" not in context_of(came_with)
+        text = gw.config_path.read_text()
+        assert text.count('"websocket": "none"') == 1, text
+        gw.config_path.write_text(text.replace('"websocket": "none"', '"websocket": "required"'))
+        done = len(re.findall("reloaded ", gw.stderr_text()))
+        gw.send_signal(signal.SIGHUP)
+        wait_for(lambda: len(re.findall("reloaded ", gw.stderr_text())) > done, 10 * SCALE,
+                 what="the reload")
+        exc = without.wait_closed(T)
+        assert exc.code == 1008 and exc.reason == b"unauthorized", exc
+        assert context_of(came_with)["user_id"] == "erin"
+        came_with.close()
+    finally:
+        gw.stop()
+
+
 def test_shutdown_closes_sockets_1001(peer, broker, session_tmp):
     """Closing from outside lws's callbacks (a signal) sends the close frame, with its code."""
     gw = start(session_tmp, broker, GWNAME + "as", "required")
