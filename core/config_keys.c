@@ -61,6 +61,18 @@ static int unknown_key(const struct gw_key_err *e, const struct gw_yaml_node *ke
     return rc;
 }
 
+bool gw_key_is_merge(const struct gw_yaml_node *key)
+{
+    return key->kind == GW_YAML_STRING && key->plain && strcmp(key->text, "<<") == 0;
+}
+
+int gw_key_merge_refused(const struct gw_key_err *e, const struct gw_yaml_node *key,
+                         const char *path)
+{
+    return gw_key_fail(e, key, path, GW_ECONFIG,
+                       "merge keys are not supported: write the keys out");
+}
+
 int gw_keys_apply_map(const struct gw_key_err *e, const struct gw_yaml_node *map, const char *path,
                       const struct gw_key_spec *specs, size_t n_specs, void *base, bool strict)
 {
@@ -78,11 +90,9 @@ int gw_keys_apply_map(const struct gw_key_err *e, const struct gw_yaml_node *map
         if (spec == NULL) {
             /* A merge key brings in keys enoki would not see where nameko (PyYAML) does: refused
              * where other keys are let pass, as everywhere (docs/decisions.md). */
-            if (!strict && key->kind == GW_YAML_STRING && key->plain &&
-                strcmp(key->text, "<<") == 0) {
+            if (!strict && gw_key_is_merge(key)) {
                 gw_yaml_path_join(child, sizeof(child), path, key->text);
-                return gw_key_fail(e, key, child, GW_ECONFIG,
-                                   "merge keys are not supported: write the keys out");
+                return gw_key_merge_refused(e, key, child);
             }
             if (!strict)
                 continue;

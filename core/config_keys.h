@@ -54,6 +54,14 @@ struct gw_key_spec {
 int gw_keys_apply_map(const struct gw_key_err *e, const struct gw_yaml_node *map, const char *path,
                       const struct gw_key_spec *specs, size_t n_specs, void *base, bool strict);
 
+/* Whether key is a merge key (a plain "<<"): PyYAML merges it into its mapping, enoki refuses it
+ * (docs/decisions.md), with gw_key_merge_refused. */
+bool gw_key_is_merge(const struct gw_yaml_node *key);
+
+/* The refusal of the merge key key at path (its own path, "<<" last): GW_ECONFIG. */
+int gw_key_merge_refused(const struct gw_key_err *e, const struct gw_yaml_node *key,
+                         const char *path);
+
 /* Writes "<at's origin>:<at's line>: <path>: <reason>" and returns status. */
 int gw_key_fail(const struct gw_key_err *e, const struct gw_yaml_node *at, const char *path,
                 int status, const char *fmt, ...) __attribute__((format(printf, 5, 6)));

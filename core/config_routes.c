@@ -209,11 +209,10 @@ static int yaml_to_json(const struct gw_key_err *e, const struct gw_yaml_node *v
             }
             gw_yaml_path_join(child, sizeof(child), path, key->text);
             /* PyYAML merges it into the mapping; kept as written it would be a property "<<". */
-            if (key->plain && strcmp(key->text, "<<") == 0) {
+            if (gw_key_is_merge(key)) {
                 json_decref(*out);
                 *out = NULL;
-                return gw_key_fail(e, key, child, GW_ECONFIG,
-                                   "merge keys are not supported: write the keys out");
+                return gw_key_merge_refused(e, key, child);
             }
             int rc = yaml_to_json(e, v->items[2 * i + 1], child, &value, left);
             if (rc != GW_OK) {

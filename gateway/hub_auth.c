@@ -150,6 +150,21 @@ static void schedule_expiry(struct client *c, double now)
     gw_hub_wake(c->hub);
 }
 
+/* The socket is who claims say (taken; NULL: anonymous): its context's claim keys filled from them
+ * (never from what a client's header said) and its close at their expiry scheduled. */
+static void take_claims(struct client *c, json_t *claims)
+{
+    const struct gw_auth_conf *auth = &gw_hub_policy(c->hub)->auth;
+    if (claims != c->claims) {
+        json_decref(c->claims);
+        c->claims = claims;
+    }
+    gw_auth_claims_to_context(auth->claims, auth->n_claims, c->claims, c->context);
+    double now = wall_now();
+    c->expires_at = expiry_of(c, now);
+    schedule_expiry(c, now);
+}
+
 bool gw_hub_identify(struct client *c)
 {
     struct gw_hub *hub = c->hub;
@@ -185,11 +200,7 @@ bool gw_hub_identify(struct client *c)
                          (unsigned char *)(uintptr_t)reason, strlen(reason));
         return false;
     }
-    /* Always, so that a key a claim fills never holds what a client's header said. */
-    gw_auth_claims_to_context(auth->claims, auth->n_claims, c->claims, c->context);
-    double now = wall_now();
-    c->expires_at = expiry_of(c, now);
-    schedule_expiry(c, now);
+    take_claims(c, c->claims); /* anonymous too: no claim key may hold a header's value */
     return true;
 }
 
@@ -230,12 +241,7 @@ void gw_hub_recheck(struct client *c)
     int status = decide(hub, &t, &claims, &d);
     if (d.verdict == GW_AUTH_AUTHENTIC && !c->claims) {
         /* Opened under `none`, with a token that passes now: identified, as it would open now. */
-        c->claims = claims;
-        gw_auth_claims_to_context(gw_hub_policy(hub)->auth.claims,
-                                  gw_hub_policy(hub)->auth.n_claims, c->claims, c->context);
-        double now = wall_now();
-        c->expires_at = expiry_of(c, now);
-        schedule_expiry(c, now);
+        take_claims(c, claims);
         return;
     }
     json_decref(claims);
@@ -287,14 +293,9 @@ json_t *gw_hub_refresh(struct client *c, const char *token, json_t **error)
         *error = refusal(GW_EDENIED, OTHER_SUBJECT);
         return NULL;
     }
-    json_decref(c->claims);
-    c->claims = claims;
     free(c->token);
     c->token = xstrdup(token);
-    gw_auth_claims_to_context(auth->claims, auth->n_claims, c->claims, c->context);
-    double now = wall_now();
-    c->expires_at = expiry_of(c, now);
-    schedule_expiry(c, now);
+    take_claims(c, claims);
     json_t *exp = json_object_get(c->claims, "exp");
     return json_pack("{s:O}", "exp", json_is_number(exp) ? exp : json_null());
 }

@@ -99,15 +99,11 @@ static void answer(struct sniff *s, const struct gw_h1_head *head)
     uv_timer_start(&s->timer, on_linger_end, GW_REFUSE_LINGER_MS, 0);
 }
 
-size_t gw_sniff_peek_size(size_t max_head)
-{
-    return max_head + GW_MHD_POOL_SLACK + 1;
-}
-
 size_t gw_sniff_peek_for(const struct gw_h1_limits *limits)
 {
-    return gw_sniff_peek_size(
-        limits->max_head > limits->library_head_max ? limits->max_head : limits->library_head_max);
+    size_t head =
+        limits->max_head > limits->library_head_max ? limits->max_head : limits->library_head_max;
+    return head + GW_MHD_POOL_SLACK + 1;
 }
 
 /* Looks at what has arrived; returns 1 when the connection was handed over, answered or closed,

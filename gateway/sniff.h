@@ -51,12 +51,9 @@ void gw_sniff_close_all(struct gw_sniff_set *set);
 /* Frees the peek buffer (after gw_sniff_close_all). */
 void gw_sniff_set_free(struct gw_sniff_set *set);
 
-/* How many bytes to peek at for a head under max_head: as many as libmicrohttpd would hold
- * (max_head and GW_MHD_POOL_SLACK), and one more, so that a head it would refuse as too big is
- * seen to be too big. */
-size_t gw_sniff_peek_size(size_t max_head);
-
-/* The peek for limits: as gw_sniff_peek_size of the larger of max_head and library_head_max. */
+/* How many bytes to peek at for a head under limits: as many as libmicrohttpd would hold (the
+ * larger of max_head and library_head_max, and GW_MHD_POOL_SLACK), and one more, so that a head
+ * it would refuse as too big is seen to be too big. */
 size_t gw_sniff_peek_for(const struct gw_h1_limits *limits);
 
 #endif
