@@ -153,6 +153,25 @@ struct scan {
     int hosts; /* Host lines: more than one is refused (RFC 9112 3.2) */
 };
 
+/* Whether [p, e), a request line without its line end, is what RFC 9112 3 allows: method SP
+ * request-target SP HTTP-version, one space each. libmicrohttpd closes on tabs or a blank before
+ * the method without a word, and reads two spaces as one: refused here, every line gets its 400. */
+static bool request_line_ok(const char *p, const char *e)
+{
+    const char *m = p;
+    while (p < e && gw_is_tchar((unsigned char)*p))
+        p++;
+    if (p == m || p == e || *p++ != ' ')
+        return false;
+    const char *t = p;
+    while (p < e && is_target_char((unsigned char)*p))
+        p++;
+    if (p == t || p == e || *p++ != ' ')
+        return false;
+    return e - p == 8 && memcmp(p, "HTTP/", 5) == 0 && p[5] >= '0' && p[5] <= '9' && p[6] == '.' &&
+           p[7] >= '0' && p[7] <= '9';
+}
+
 /* The request line [p, eol): a plain one is METHOD SP origin-form SP HTTP/1.1 CRLF. */
 static void request_line(const char *p, const char *eol, struct gw_h1_head *out, struct scan *s)
 {
@@ -387,6 +406,10 @@ static void check_framing(const struct scan *s, const struct gw_h1_limits *limit
     }
 }
 
+/* libmicrohttpd 0.9.75 ends a line at a CR alone, so a field after one ("X-A: a\rTransfer-Encoding:
+ * chunked") would be read by it and not by this scan. RFC 9112 2.2: invalid. */
+#define BARE_CR "the request head holds a CR that does not end a line (RFC 9112 2.2)"
+
 void gw_h1_scan(const char *buf, size_t len, bool full, const struct gw_h1_limits *limits,
                 struct gw_h1_head *out)
 {
@@ -396,10 +419,17 @@ void gw_h1_scan(const char *buf, size_t len, bool full, const struct gw_h1_limit
     out->close = out->plain = false;
     clear_upgrade_fields(out);
     /* Empty lines before the request line are ignored (RFC 9112 2.2), as libmicrohttpd does; they
-     * do not make a head, or "\r\n\r\n" would buy a slowloris a ticket past header_timeout. */
+     * do not make a head, or "\r\n\r\n" would buy a slowloris a ticket past header_timeout. A CR
+     * alone is no empty line: it starts the request line, and is refused there. */
     const char *start = buf, *stop = buf + len;
-    while (start < stop && (*start == '\r' || *start == '\n'))
-        start++;
+    for (;;) {
+        if (start < stop && *start == '\n')
+            start++;
+        else if (stop - start >= 2 && start[0] == '\r' && start[1] == '\n')
+            start += 2;
+        else
+            break;
+    }
     const char *end = head_end(start, (size_t)(stop - start));
     /* A head not all here yet is checked as far as its complete lines go: what is wrong in them
      * stays wrong whatever follows. Refused, all of it that is here counts as the head. */
@@ -423,6 +453,18 @@ void gw_h1_scan(const char *buf, size_t len, bool full, const struct gw_h1_limit
     if (end > start) {
         const char *eol = memchr(start, '\n', (size_t)(end - start));
         request_line(start, eol, out, &s);
+        if (!out->method) { /* not plain: looked at closer */
+            const char *e = eol > start && eol[-1] == '\r' ? eol - 1 : eol;
+            if (memchr(start, '\r', (size_t)(e - start))) {
+                refuse(out, 400, "bad_request", BARE_CR);
+                return;
+            }
+            if (!request_line_ok(start, e)) {
+                refuse(out, 400, "bad_request",
+                       "the request line is not METHOD SP target SP HTTP/x.y (RFC 9112 3)");
+                return;
+            }
+        }
         line = eol + 1;
     }
     while (line < end) {
@@ -431,8 +473,10 @@ void gw_h1_scan(const char *buf, size_t len, bool full, const struct gw_h1_limit
         bool crlf = n > 0 && line[n - 1] == '\r';
         if (crlf)
             n--;
-        if (memchr(line, '\r', n))
-            s.plain = false; /* a bare CR inside a line: libmicrohttpd's to judge */
+        if (memchr(line, '\r', n)) {
+            refuse(out, 400, "bad_request", BARE_CR);
+            return;
+        }
         s.lines += n > 0;
         if (n > 0 && !header_line(line, n, crlf, out, &s)) {
             out->head_len = partial ? len : out->head_len;

@@ -10,7 +10,8 @@
  *     such a head is never FAST, and its refusals are 426 (with Sec-WebSocket-Version: 13, 8), a
  *     bad key, a handshake libwebsockets would drop (400) or a head it cannot hold (431);
  *   - REFUSE has 0 < head_len <= len; a NUL within head_len (or anywhere, while the head has not
- *     all come) is always refused;
+ *     all come) is always refused, and so are a CR that ends no line and a request line that is
+ *     not method SP target SP HTTP/x.y, once their lines are complete;
  *   - Origin and Host point inside the buffer; for an upgrade they are the first such line's value
  *     without OWS, or NULL when there is none;
  *   - without a hub the verdict is the same, but never WEBSOCKET nor an upgrade's refusal;
@@ -73,14 +74,25 @@ static void scan_copy(const char *data, size_t len, bool full, const struct gw_h
     free(copy);
 }
 
+/* Where the request line starts: after the empty lines (CRLF or a bare LF; a CR alone is none). */
+static size_t line_start(const char *buf, size_t len)
+{
+    size_t i = 0;
+    for (;;) {
+        if (i < len && buf[i] == '\n')
+            i++;
+        else if (i + 1 < len && buf[i] == '\r' && buf[i + 1] == '\n')
+            i += 2;
+        else
+            return i;
+    }
+}
+
 /* The end of the head (after its blank line, CRLF or bare LF) once the empty lines before it are
  * skipped, or 0 when it has not all come: written apart from gateway/h1_parse.c. */
 static size_t head_end(const char *buf, size_t len)
 {
-    size_t i = 0;
-    while (i < len && (buf[i] == '\r' || buf[i] == '\n'))
-        i++;
-    for (; i < len; i++) {
+    for (size_t i = line_start(buf, len); i < len; i++) {
         if (buf[i] != '\n')
             continue;
         if (i + 1 < len && buf[i + 1] == '\n')
@@ -179,6 +191,43 @@ static bool is_upgrade_refusal(const struct gw_h1_head *h)
            (h->refusal.status == 431 && strstr(h->refusal.message, "websocket handshake") != NULL);
 }
 
+static bool tchar(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* What a head that is not refused holds in its complete lines (up to the last LF of buf[0..n)):
+ * no CR but one right before an LF, and a request line of one token, one space, visible bytes,
+ * one space and HTTP/<digit>.<digit>. */
+static void check_lines(const char *buf, size_t n)
+{
+    const char *last = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (buf[i] == '\n')
+            last = buf + i;
+    if (!last)
+        return;
+    for (const char *p = buf; p < last; p++)
+        if (*p == '\r')
+            FUZZ_ASSERT(p[1] == '\n');
+    const char *line = buf + line_start(buf, n);
+    const char *eol = memchr(line, '\n', (size_t)(buf + n - line));
+    if (!eol)
+        return;
+    if (eol > line && eol[-1] == '\r')
+        eol--;
+    const char *p = line;
+    while (p < eol && tchar(*p))
+        p++;
+    FUZZ_ASSERT(p > line && p < eol && *p == ' ');
+    const char *target = ++p;
+    while (p < eol && (unsigned char)*p > ' ' && *p != 0x7f)
+        p++;
+    FUZZ_ASSERT(p > target && eol - p == 9 && memcmp(p, " HTTP/", 6) == 0);
+    FUZZ_ASSERT(p[6] >= '0' && p[6] <= '9' && p[7] == '.' && p[8] >= '0' && p[8] <= '9');
+}
+
 static void check_scan(const char *buf, size_t len, const struct gw_h1_limits *limits)
 {
     struct gw_h1_head h;
@@ -200,6 +249,7 @@ static void check_scan(const char *buf, size_t len, const struct gw_h1_limits *l
     } else {
         /* A NUL in the head, or in what has come of it, is refused. */
         FUZZ_ASSERT(!memchr(buf, '\0', end ? end : len));
+        check_lines(buf, end ? end : len);
         FUZZ_ASSERT(h.head_len == (h.verdict == GW_H1_INCOMPLETE ? 0 : end));
         FUZZ_ASSERT((h.verdict == GW_H1_INCOMPLETE) == !end);
     }

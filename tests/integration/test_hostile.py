@@ -265,16 +265,33 @@ def not_allowed(answer):
     assert answer[1].get("allow") == "GET, HEAD, POST", answer
 
 
-# (name, bytes, check of the answer or None for none, whether enoki closes the connection after it)
+def bad_line(answer):
+    json_error(answer, 400, "bad_request", "the request line is not METHOD SP target SP HTTP/x.y")
+
+
+def bare_cr(answer):
+    json_error(answer, 400, "bad_request", "a CR that does not end a line")
+
+
+# (name, bytes, check of the answer, whether enoki closes the connection after it)
 REQUEST_LINES = [
-    ("garbage", b"hello there\r\n\r\n", lambda a: mhd_error(a, 400, "syntactically incorrect"),
-     True),
-    ("missing_version", b"GET /echo\r\nHost: x\r\n\r\n",
-     lambda a: mhd_error(a, 400, "syntactically incorrect"), True),
+    ("garbage", b"hello there\r\n\r\n", bad_line, True),
+    ("missing_version", b"GET /echo\r\nHost: x\r\n\r\n", bad_line, True),
+    ("method_alone", b"GET\r\nHost: x\r\n\r\n", bad_line, True),
     ("http_9_9", head(version=b"HTTP/9.9"), lambda a: mhd_error(a, 505, "not supported"), True),
     ("http_2_0", head(version=b"HTTP/2.0"), lambda a: mhd_error(a, 505, "not supported"), True),
-    ("tabs", b"GET\t/echo\tHTTP/1.1\r\nHost: x\r\n\r\n", None, True),
-    ("leading_space", b" GET /echo HTTP/1.1\r\nHost: x\r\n\r\n", None, True),
+    ("http_1_10", head(version=b"HTTP/1.10"), bad_line, True),
+    # libmicrohttpd closed these without a word; every request gets its answer.
+    ("tabs", b"GET\t/echo\tHTTP/1.1\r\nHost: x\r\n\r\n", bad_line, True),
+    ("leading_space", b" GET /echo HTTP/1.1\r\nHost: x\r\n\r\n", bad_line, True),
+    ("two_spaces", b"GET  /echo HTTP/1.1\r\nHost: x\r\n\r\n", bad_line, True),
+    ("control_in_target", head(target=b"/ec\x0bho"), bad_line, True),
+    # libmicrohttpd ends a line at a CR alone: what follows it would be a header the checks missed.
+    ("bare_cr_before_the_line", b"\r\r\nGET /echo HTTP/1.1\r\nHost: x\r\n\r\n", bare_cr, True),
+    ("bare_cr_in_the_line", b"GET /echo\rHTTP/1.1\r\nHost: x\r\n\r\n", bare_cr, True),
+    ("bare_cr_hiding_a_coding", post(b"{}", b"X-A: a\rTransfer-Encoding: chunked",
+                                     b"Content-Length: 2"), bare_cr, True),
+    ("bare_cr_as_the_blank_line", b"GET /echo HTTP/1.1\r\nHost: x\r\n\r\r\n", bare_cr, True),
     ("lowercase_method", head(method="get", target="/echo?m=1"), served({"m": "1"}), False),
     ("bare_lf", b"GET /echo?lf=1 HTTP/1.1\nHost: x\n\n", served({"lf": "1"}), False),
     ("overlong_method", head(method="G" * 5000), not_allowed, False),
@@ -287,10 +304,7 @@ REQUEST_LINES = [
                          ids=[c[0] for c in REQUEST_LINES])
 def test_malformed_request_line(gw, name, data, check, closes):
     reader, answer = send_raw(gw, data)
-    if check is None:
-        assert answer is None, "expected the connection closed without an answer: {}".format(answer)
-    else:
-        check(answer)
+    check(answer)
     if closes:
         assert reader.closed(), "the connection stayed open after {}".format(answer)
     assert_serves(gw)
