@@ -8,6 +8,7 @@
 #include "xalloc.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,9 +122,15 @@ void gw_json_write(struct gw_strbuf *b, const json_t *v, const struct gw_json_di
         }
         gw_strbuf_add(b, "]", 1);
         break;
-    case JSON_STRING:
-        d->string(b, json_string_value(v), json_string_length(v), d);
+    case JSON_STRING: {
+        size_t n;
+        const char *carried = gw_json_carried_text(v, &n);
+        if (carried)
+            d->carried(b, carried, n);
+        else
+            d->string(b, json_string_value(v), json_string_length(v), d);
         break;
+    }
     case JSON_INTEGER:
         gw_strbuf_add(b, text, gw_fmt_i64(text, json_integer_value(v)));
         break;
@@ -142,10 +149,63 @@ void gw_json_write(struct gw_strbuf *b, const json_t *v, const struct gw_json_di
     }
 }
 
-static const struct gw_json_dialect json_python = {", ",   ": ",          "true",      "false",
-                                                   "null", encode_string, encode_real, 1};
-static const struct gw_json_dialect json_compact = {",",    ":",           "true",      "false",
-                                                    "null", encode_string, encode_real, 0};
+/* As json.dumps writes the number (NaN, Infinity and -Infinity too). */
+static void carried_as_python(struct gw_strbuf *b, const char *text, size_t n)
+{
+    gw_strbuf_add(b, text, n);
+}
+
+/* Strict JSON (RFC 8259) for HTTP clients: NaN and the infinities are null, as a real's are. */
+static void carried_as_json(struct gw_strbuf *b, const char *text, size_t n)
+{
+    if (gw_json_carried_non_finite(text, n))
+        gw_strbuf_adds(b, "null");
+    else
+        gw_strbuf_add(b, text, n);
+}
+
+static const struct gw_json_dialect json_python = {
+    ", ", ": ", "true", "false", "null", encode_string, encode_real, 1, carried_as_python};
+static const struct gw_json_dialect json_compact = {
+    ",", ":", "true", "false", "null", encode_string, encode_real, 0, carried_as_json};
+
+enum { CARRIED_MARK = 0xFF };
+
+int gw_json_carried_non_finite(const char *text, size_t n)
+{
+    return n == 0 || text[n - 1] < '0' || text[n - 1] > '9';
+}
+
+json_t *gw_json_carried(const char *text, size_t n)
+{
+    static const char *const words[] = {"NaN", "Infinity", "-Infinity"};
+    bool word = false;
+    for (size_t i = 0; i < ARRAY_LEN(words); i++)
+        word = word || (strlen(words[i]) == n && memcmp(text, words[i], n) == 0);
+    size_t digits = n > 0 && text[0] == '-';
+    if (!word) {
+        if (digits == n)
+            return NULL;
+        for (size_t i = digits; i < n; i++)
+            if (text[i] < '0' || text[i] > '9')
+                return NULL;
+    }
+    char *marked = xmalloc(n + 1);
+    marked[0] = (char)CARRIED_MARK;
+    memcpy(marked + 1, text, n);
+    json_t *v = json_stringn_nocheck(marked, n + 1);
+    free(marked);
+    return v;
+}
+
+const char *gw_json_carried_text(const json_t *v, size_t *n)
+{
+    const char *s = json_string_value(v);
+    if (!s || (unsigned char)s[0] != CARRIED_MARK)
+        return NULL;
+    *n = json_string_length(v) - 1;
+    return s + 1;
+}
 
 const struct gw_json_dialect *gw_json_dialect_of(enum gw_json_style style)
 {
@@ -159,58 +219,4 @@ char *gw_json_encode(const json_t *value, enum gw_json_style style, size_t *len)
     if (len)
         *len = b.len;
     return gw_strbuf_take(&b);
-}
-
-/* Replaces the non-JSON tokens NaN, Infinity and -Infinity found outside strings by null. Returns a
- * new buffer, or NULL when there is nothing to replace (the common case). */
-static char *replace_non_finite(const char *text, size_t len, size_t *out_len)
-{
-    static const char *const tokens[] = {"-Infinity", "Infinity", "NaN"};
-    /* Each token holds an 'N' or an 'I': a text with neither (nearly every one) is left as it is
-     * without the scan. */
-    if (!memchr(text, 'N', len) && !memchr(text, 'I', len))
-        return NULL;
-    struct gw_strbuf b = {0};
-    int in_string = 0;
-    size_t copied = 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = text[i];
-        if (in_string) {
-            if (c == '\\')
-                i++;
-            else if (c == '"')
-                in_string = 0;
-            continue;
-        }
-        if (c == '"') {
-            in_string = 1;
-            continue;
-        }
-        for (size_t t = 0; t < ARRAY_LEN(tokens); t++) {
-            size_t n = strlen(tokens[t]);
-            if (len - i >= n && memcmp(text + i, tokens[t], n) == 0) {
-                gw_strbuf_add(&b, text + copied, i - copied);
-                gw_strbuf_adds(&b, "null");
-                i += n - 1;
-                copied = i + 1;
-                break;
-            }
-        }
-    }
-    if (!b.data)
-        return NULL;
-    gw_strbuf_add(&b, text + copied, len - copied);
-    *out_len = b.len;
-    return b.data;
-}
-
-json_t *gw_json_decode_lenient(const char *text, size_t len, json_error_t *error)
-{
-    json_error_t local;
-    size_t fixed_len = 0;
-    char *fixed = replace_non_finite(text, len, &fixed_len);
-    json_t *v =
-        gw_json_decode(fixed ? fixed : text, fixed ? fixed_len : len, error ? error : &local);
-    free(fixed);
-    return v;
 }

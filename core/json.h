@@ -1,8 +1,10 @@
 /* json.h - JSON text in and out, the way the two sides of enoki need it.
  *
  * Decoding is lenient as docs/nameko-wire.md §10.6 asks: Python's json.dumps may write the bare
- * tokens NaN, Infinity and -Infinity, which are not JSON; they decode as null. Encoding writes
- * reals in their shortest round-trip form (0.1, not 0.10000000000000001), as Python's repr does.
+ * tokens NaN, Infinity and -Infinity, which are not JSON, and integers of any size. The lenient
+ * reader carries those numbers through (gw_json_carried) and the writer writes them back as
+ * json.dumps does. Encoding writes reals in their shortest round-trip form (0.1, not
+ * 0.10000000000000001), as Python's repr does.
  */
 #ifndef ENOKI_JSON_H
 #define ENOKI_JSON_H
@@ -25,7 +27,23 @@ struct gw_json_dialect {
     void (*string)(struct gw_strbuf *b, const char *s, size_t n, const struct gw_json_dialect *d);
     void (*real)(struct gw_strbuf *b, double v);
     int ascii_only; /* for the string writer: escape every non-ASCII character */
+    /* A carried number's text (an integer beyond 64 bits, NaN, Infinity, -Infinity). */
+    void (*carried)(struct gw_strbuf *b, const char *text, size_t n);
 };
+
+/* A number jansson cannot hold, as Python's json module reads it: an integer beyond 64 bits
+ * (its digits, optionally after '-'), NaN, Infinity or -Infinity. It is carried as a string
+ * value that no other string can be (a 0xFF byte, which UTF-8 never holds and which only the
+ * reader writes unchecked, then the text), so nothing downstream takes it for text it could
+ * route on; gw_json_write writes it back as the number. Returns a new reference, or NULL when
+ * text[0..n) is not such a number. */
+json_t *gw_json_carried(const char *text, size_t n);
+
+/* The text of v when v is a carried number (not NUL-terminated: its length in *n), else NULL. */
+const char *gw_json_carried_text(const json_t *v, size_t *n);
+
+/* Whether a carried number's text is NaN or an infinity (else it is an integer). */
+int gw_json_carried_non_finite(const char *text, size_t n);
 
 /* The one JSON string writer: s[0..n) quoted and escaped into b (quote, backslash and controls; in
  * GW_JSON_PYTHON style every non-ASCII code point as \uXXXX too, as json.dumps does). */
@@ -45,8 +63,10 @@ char *gw_json_encode(const json_t *value, enum gw_json_style style, size_t *len)
  * new reference, or NULL with a reason in error (may be NULL). */
 json_t *gw_json_decode(const char *text, size_t len, json_error_t *error);
 
-/* Decodes any JSON value (not only objects and arrays); NaN/Infinity/-Infinity outside strings
- * become null. Returns a new reference, or NULL with a reason in error (may be NULL). */
+/* Decodes any JSON value as Python's json.loads does where it reads more than gw_json_decode:
+ * NaN, Infinity and -Infinity outside strings, integers beyond 64 bits and reals beyond a
+ * double's range (an infinity to Python) become carried numbers (gw_json_carried). Returns a
+ * new reference, or NULL with a reason in error (may be NULL). */
 json_t *gw_json_decode_lenient(const char *text, size_t len, json_error_t *error);
 
 #endif

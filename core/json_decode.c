@@ -7,12 +7,14 @@
  * the top, strings of well-formed UTF-8 without NUL (not even as \u0000), integers within 64 bits
  * (beyond them the text is refused, not rounded), reals within a double's range, a later duplicate
  * key replacing the earlier one in its place, values nested 2048 deep at most (the top one is
- * 1 deep, as jansson counts). The lenient part
- * (NaN, Infinity) is json.c's, before this reader sees the text.
+ * 1 deep, as jansson counts). Read leniently (gw_json_decode_lenient), it also takes what Python's
+ * json.loads takes beyond that: NaN, Infinity and -Infinity, integers of any size and reals
+ * beyond a double's range (an infinity), each as a carried number (core/json.h).
  */
 #include "json.h"
 
 #include "utf8.h"
+#include "util.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -22,13 +24,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { MAX_DEPTH = JSON_PARSER_MAX_DEPTH, MAX_NUMBER = 64 };
+/* MAX_INT_DIGITS: Python's json.loads refuses an integer of more digits (sys.int_info's
+ * default_max_str_digits, Python 3.11): one the lenient reader carries is within it. */
+enum { MAX_DEPTH = JSON_PARSER_MAX_DEPTH, MAX_NUMBER = 64, MAX_INT_DIGITS = 4300 };
 
 struct reader {
     const unsigned char *start, *at, *end;
     json_error_t *error;
     char *scratch; /* a string's bytes once it holds an escape */
     size_t scratch_len, scratch_cap;
+    bool lenient; /* Python's json.loads' numbers too */
 };
 
 /* Records the first error: where (line, column and byte position, as jansson counts them) and why.
@@ -234,6 +239,8 @@ static json_t *read_number(struct reader *r)
                                                                      : -(json_int_t)magnitude);
         if (!negative && !overflow && magnitude <= (uint64_t)INT64_MAX)
             return json_integer((json_int_t)magnitude);
+        if (r->lenient && (size_t)(p - begin) - negative <= MAX_INT_DIGITS)
+            return gw_json_carried((const char *)begin, (size_t)(p - begin));
         r->at = begin;
         return fail(r, negative ? "too big negative integer" : "too big integer");
     }
@@ -248,6 +255,8 @@ static json_t *read_number(struct reader *r)
     bool overflow = errno == ERANGE && (value > 1.0 || value < -1.0);
     if (copy != text)
         free(copy);
+    if (overflow && r->lenient)
+        return gw_json_carried(negative ? "-Infinity" : "Infinity", negative ? 9 : 8);
     if (overflow) {
         r->at = begin;
         return fail(r, "real number overflow");
@@ -357,6 +366,9 @@ static bool word_is(struct reader *r, const char *word, size_t n)
     return true;
 }
 
+/* The words json.dumps writes for the reals JSON has none for. */
+static const char *const non_finite[] = {"NaN", "Infinity", "-Infinity"};
+
 /* A value depth deep (the top one is 1 deep). */
 static json_t *read_value(struct reader *r, int depth)
 {
@@ -386,18 +398,23 @@ static json_t *read_value(struct reader *r, int depth)
     case 'n':
         return word_is(r, "null", 4) ? json_null() : fail(r, "invalid token");
     default:
+        if (r->lenient && (c == 'N' || c == 'I' || c == '-'))
+            for (size_t i = 0; i < ARRAY_LEN(non_finite); i++)
+                if (word_is(r, non_finite[i], strlen(non_finite[i])))
+                    return gw_json_carried(non_finite[i], strlen(non_finite[i]));
         if (c == '-' || (c >= '0' && c <= '9'))
             return read_number(r);
         return fail(r, "invalid token");
     }
 }
 
-json_t *gw_json_decode(const char *text, size_t len, json_error_t *error)
+static json_t *decode(const char *text, size_t len, json_error_t *error, bool lenient)
 {
     struct reader r = {.start = (const unsigned char *)text,
                        .at = (const unsigned char *)text,
                        .end = (const unsigned char *)text + len,
-                       .error = error};
+                       .error = error,
+                       .lenient = lenient};
     json_t *value = read_value(&r, 1);
     if (value) {
         skip_space(&r);
@@ -409,4 +426,14 @@ json_t *gw_json_decode(const char *text, size_t len, json_error_t *error)
     }
     free(r.scratch);
     return value;
+}
+
+json_t *gw_json_decode(const char *text, size_t len, json_error_t *error)
+{
+    return decode(text, len, error, false);
+}
+
+json_t *gw_json_decode_lenient(const char *text, size_t len, json_error_t *error)
+{
+    return decode(text, len, error, true);
 }

@@ -138,8 +138,19 @@ static void repr_string_in(struct gw_strbuf *b, const char *s, size_t n,
     repr_string(b, s, n);
 }
 
-static const struct gw_json_dialect python_repr = {", ",   ": ",           "True",          "False",
-                                                   "None", repr_string_in, gw_python_float, 0};
+/* Python's repr of the number json.loads made of it: an int's digits, nan, inf, -inf. */
+static void repr_carried(struct gw_strbuf *b, const char *text, size_t n)
+{
+    if (!gw_json_carried_non_finite(text, n))
+        gw_strbuf_add(b, text, n);
+    else if (text[0] == 'N')
+        gw_strbuf_adds(b, "nan");
+    else
+        gw_strbuf_adds(b, text[0] == '-' ? "-inf" : "inf");
+}
+
+static const struct gw_json_dialect python_repr = {
+    ", ", ": ", "True", "False", "None", repr_string_in, gw_python_float, 0, repr_carried};
 
 char *gw_python_repr(const json_t *value)
 {

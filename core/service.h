@@ -35,8 +35,8 @@ typedef void (*gw_service_request_fn)(void *arg, struct gw_service_request *requ
 /* Returns a new service on broker (borrowed; it must outlive the service's activity) for config
  * (borrowed), which adds itself to the broker's users: call before gw_broker_start. A request
  * without args or kwargs, or whose body enoki cannot read (not JSON, or JSON holding a NUL, an
- * integer beyond 64 bits, a lone surrogate), is answered MalformedRequest here; one without
- * content_type or reply_to is acked and dropped. */
+ * integer of more than 4,300 digits, a lone surrogate), is answered MalformedRequest here; one
+ * without content_type or reply_to is acked and dropped. */
 struct gw_service *gw_service_new(struct gw_broker *broker, const struct gw_config *config,
                                   gw_service_request_fn handler, void *arg);
 void gw_service_free(struct gw_service *service);

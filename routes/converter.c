@@ -4,6 +4,7 @@
  */
 #include "routes/converter.h"
 
+#include "core/json.h"
 #include "core/status.h"
 #include "core/strbuf.h"
 #include "core/text.h"
@@ -14,6 +15,7 @@
 
 #include <limits.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -316,6 +318,61 @@ static int int_above(long long v, const struct gw_rule_bound *b)
     return v > (long long)f;
 }
 
+/* The sign of a - b, both integers in decimal with an optional '-' and no leading zeros. */
+static int decimal_cmp(const char *a, const char *b)
+{
+    bool an = *a == '-', bn = *b == '-';
+    if (an != bn)
+        return an ? -1 : 1;
+    size_t la = strlen(a), lb = strlen(b);
+    int magnitude = la != lb ? (la < lb ? -1 : 1) : strcmp(a, b);
+    return an ? -magnitude : magnitude;
+}
+
+/* The sign of v - b for an integer v beyond 64 bits (decimal text) and a bound, exactly, as Python
+ * compares an int and a float; 0 when they do not compare (NaN). For an integer v, v < d is
+ * v < ceil(d) and v > d is v > floor(d): the side asks which. */
+static int big_cmp(const char *v, const struct gw_rule_bound *b, bool for_min)
+{
+    bool negative = *v == '-';
+    if (b->is_int) /* every long long lies between the big ones */
+        return negative ? -1 : 1;
+    if (isnan(b->d))
+        return 0;
+    if (isinf(b->d))
+        return b->d > 0 ? -1 : 1;
+    char bound[400]; /* a double's integer part in decimal: at most 309 digits */
+    double whole = for_min ? ceil(b->d) : floor(b->d);
+    snprintf(bound, sizeof(bound), "%.0f", whole == 0 ? 0.0 : whole);
+    return decimal_cmp(v, bound);
+}
+
+/* An int beyond 64 bits: Python's is unbounded, so werkzeug passes it on; it is carried as its
+ * digits (core/json.h). Python's int() refuses more than 4,300 digits (werkzeug then fails the
+ * request); that gets 404. */
+static int big_int(const struct gw_rule_conv *conv, const char *s, size_t len, int neg,
+                   json_t **out)
+{
+    enum { MAX_DIGITS = 4300 };
+    struct gw_strbuf digits = {0};
+    if (neg)
+        gw_strbuf_add(&digits, "-", 1);
+    size_t count = 0;
+    for (size_t p = neg ? 1 : 0; p < len; count++) {
+        unsigned long cp;
+        p = gw_cp_decode(s, p, len, &cp);
+        char c = (char)('0' + gw_py_decimal_value(cp));
+        if (c != '0' || digits.len > (size_t)neg) /* int("007") is 7 */
+            gw_strbuf_add(&digits, &c, 1);
+    }
+    bool in_bounds = count <= MAX_DIGITS &&
+                     !(conv->min.set && big_cmp(digits.data, &conv->min, true) < 0) &&
+                     !(conv->max.set && big_cmp(digits.data, &conv->max, false) > 0);
+    *out = in_bounds ? gw_json_carried(digits.data, digits.len) : NULL;
+    free(digits.data);
+    return *out ? GW_OK : GW_ENOMATCH;
+}
+
 static double bound_double(const struct gw_rule_bound *b)
 {
     return b->is_int ? (double)b->i : b->d;
@@ -344,17 +401,18 @@ int gw_converter_value(const struct gw_rule_conv *conv, const char *s, size_t le
             return GW_ENOMATCH;
         int neg = len > 0 && s[0] == '-';
         unsigned long long v = 0;
+        bool big = false;
         for (size_t p = neg ? 1 : 0; p < len;) {
             unsigned long cp;
             p = gw_cp_decode(s, p, len, &cp);
             unsigned d = (unsigned)gw_py_decimal_value(cp);
-            /* Python's int is unbounded; JSON through jansson is not. Such a value gets 404. */
             if (v > (ULLONG_MAX - d) / 10)
-                return GW_ENOMATCH;
-            v = v * 10 + d;
+                big = true;
+            else
+                v = v * 10 + d;
         }
-        if (v > (unsigned long long)LLONG_MAX + (neg ? 1u : 0u))
-            return GW_ENOMATCH;
+        if (big || v > (unsigned long long)LLONG_MAX + (neg ? 1u : 0u))
+            return big_int(conv, s, len, neg, out);
         long long value = neg ? (long long)(0 - v) : (long long)v;
         if ((conv->min.set && int_below(value, &conv->min)) ||
             (conv->max.set && int_above(value, &conv->max)))
@@ -373,13 +431,13 @@ int gw_converter_value(const struct gw_rule_conv *conv, const char *s, size_t le
         }
         double value = ascii.data ? strtod(ascii.data, NULL) : 0.0;
         free(ascii.data);
-        /* float("1" * 400 + ".0") is inf in Python; JSON has no inf. */
-        if (!isfinite(value))
-            return GW_ENOMATCH;
         if ((conv->min.set && value < bound_double(&conv->min)) ||
             (conv->max.set && value > bound_double(&conv->max)))
             return GW_ENOMATCH;
-        *out = json_real(value);
+        /* float("1" * 400 + ".0") is inf in Python: carried, as json.dumps writes it. */
+        *out = isfinite(value)
+                   ? json_real(value)
+                   : gw_json_carried(value < 0 ? "-Infinity" : "Infinity", value < 0 ? 9 : 8);
         break;
     }
     }

@@ -75,8 +75,9 @@ int gw_converter_uuid_at(const char *s, size_t pos, size_t len);
 
 /* werkzeug's to_python: makes the typed value of text a converter matched. Returns GW_OK and a new
  * reference in *out, or GW_ENOMATCH (*out NULL) when werkzeug would raise ValidationError
- * (fixed_digits, min, max) or the value has no JSON form (an int beyond 64 bits, a float that
- * overflows, text that is not UTF-8). */
+ * (fixed_digits, min, max) or the value has no JSON form (an int of more than 4,300 digits, text
+ * that is not UTF-8). An int beyond 64 bits or a float that overflows is a carried number
+ * (core/json.h). */
 int gw_converter_value(const struct gw_rule_conv *conv, const char *s, size_t len, json_t **out);
 
 #endif

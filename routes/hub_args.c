@@ -1,5 +1,6 @@
 #include "hub_args.h"
 
+#include "core/json.h"
 #include "core/strbuf.h"
 #include "core/util.h"
 #include "core/wire.h"
@@ -41,8 +42,13 @@ const char *gw_hub_args_py_type(const json_t *v)
         return "dict";
     case JSON_ARRAY:
         return "list";
-    case JSON_STRING:
+    case JSON_STRING: {
+        size_t n;
+        const char *number = gw_json_carried_text(v, &n);
+        if (number)
+            return gw_json_carried_non_finite(number, n) ? "float" : "int";
         return "str";
+    }
     case JSON_INTEGER:
         return "int";
     case JSON_REAL:

@@ -5,12 +5,14 @@
  * integers stay integers, reals reals, objects with the same members). Texts holding a NUL byte
  * are left out of the comparison (jansson 2.14 takes a NUL right after a final number for the end
  * of the input; enoki refuses every NUL: tests/unit/core/test_json_decode.c), though still decoded.
- * A decoded value must also encode and decode back to itself. Properties: never a crash, a leak or
- * a read past the input.
+ * A decoded value must also encode and decode back to itself. The lenient reader must take what the
+ * strict one takes, to the same value, and its values (carried numbers too) must be written as
+ * UTF-8 that reads back to themselves. Properties: never a crash, a leak or a read past the input.
  */
 #include "fuzz_util.h"
 
 #include "core/json.h"
+#include "core/utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -34,6 +36,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         FUZZ_ASSERT(ours_error.text[0] != '\0');
     }
+    /* Leniently: whatever the strict reader takes, the same value; and what it writes in
+     * json.dumps' style (carried numbers as json.dumps writes them) is UTF-8 that reads back to
+     * the same value. */
+    json_t *lenient = gw_json_decode_lenient(copy, size, NULL);
+    FUZZ_ASSERT(!ours || (lenient && json_equal(ours, lenient)));
+    if (lenient) {
+        size_t len;
+        char *text = gw_json_encode(lenient, GW_JSON_PYTHON, &len);
+        FUZZ_ASSERT(gw_utf8_valid(text, len));
+        json_t *again = gw_json_decode_lenient(text, len, NULL);
+        FUZZ_ASSERT(again && json_equal(lenient, again));
+        json_decref(again);
+        free(text);
+    }
+    json_decref(lenient);
     json_decref(ours);
     free(copy);
     return 0;

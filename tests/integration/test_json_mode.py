@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from conftest import GWNAME, UUID4, error_body
+from conftest import GWNAME, SVC, UUID4, error_body
 
 
 def result(resp):
@@ -127,6 +127,15 @@ def test_nan_becomes_null(gw):
     assert resp.status == 200, resp
     # Strict JSON: no NaN token.
     assert json.loads(resp.body, parse_constant=lambda c: pytest.fail("token " + c)) is None
+
+
+def test_integers_beyond_64_bits_pass_both_ways(gw, spy):
+    """werkzeug's int converter reads any size, and json.dumps writes it: the service gets the int
+    and the client gets it back as JSON digits (it was 404, and a reply holding one was 502)."""
+    s = spy(SVC + ".get_method")
+    for value in (2 ** 64, 10 ** 40):
+        assert result(gw.get("/get/%d" % value)) == {"value": value}
+        assert s.get().raw == ('{"args": [], "kwargs": {"value": %d}}' % value).encode()
 
 
 def test_unicode_result_is_utf8(gw):

@@ -1,6 +1,7 @@
 /* route_probe - enoki's route table behind a line protocol, for tests/oracle/werkzeug_oracle.py. */
-#include "routes/table.h"
+#include "core/json.h"
 #include "core/status.h"
+#include "routes/table.h"
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,8 +20,8 @@ int main(void)
         if (strcmp(op, "add") == 0) {
             char err[256] = "";
             int rc = gw_route_table_add(t, json_string_value(json_array_get(cmd, 1)),
-                                        json_string_value(json_array_get(cmd, 2)),
-                                        (void *)(n + 1), err, sizeof err);
+                                        json_string_value(json_array_get(cmd, 2)), (void *)(n + 1),
+                                        err, sizeof err);
             if (rc == GW_OK)
                 n++;
             ans = json_pack("[is]", rc, err);
@@ -40,7 +41,8 @@ int main(void)
                 ans = json_pack("[i]", rc == GW_ENOMATCH ? 404 : rc);
             gw_route_match_clear(&m);
         }
-        char *s = json_dumps(ans, JSON_COMPACT | JSON_ENSURE_ASCII);
+        /* As json.dumps writes it: an int beyond 64 bits as its digits, inf as Infinity. */
+        char *s = gw_json_encode(ans, GW_JSON_PYTHON, NULL);
         printf("%s\n", s);
         free(s);
         json_decref(ans);

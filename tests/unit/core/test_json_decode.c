@@ -2,6 +2,7 @@
  * (JSON_DECODE_ANY), which must agree: both refuse, or both give equal values (integers stay
  * integers, reals reals). tests/fuzz/fuzz_json.c does the same with generated texts. */
 #include "core/json.h"
+#include "core/py_repr.h"
 
 #include "tests/unit/suites.h"
 
@@ -184,6 +185,110 @@ START_TEST(error_position)
 }
 END_TEST
 
+/* Read leniently, what json.loads takes beyond JSON, written back by each writer: json.dumps'
+ * text (python), strict JSON for HTTP (compact: NaN and the infinities are null) and Python's
+ * repr (repr). The outputs were checked against Python 3.11's json.dumps(json.loads(text)) and
+ * repr(json.loads(text)). */
+static const struct {
+    const char *text, *python, *compact, *repr;
+} lenient_cases[] = {
+    {"NaN", "NaN", "null", "nan"},
+    {"Infinity", "Infinity", "null", "inf"},
+    {"-Infinity", "-Infinity", "null", "-inf"},
+    {"[NaN, -Infinity]", "[NaN, -Infinity]", "[null,null]", "[nan, -inf]"},
+    {"12345678901234567890", "12345678901234567890", "12345678901234567890",
+     "12345678901234567890"},
+    {"-9223372036854775809", "-9223372036854775809", "-9223372036854775809",
+     "-9223372036854775809"},
+    {"1000000000000000000000000000000", "1000000000000000000000000000000",
+     "1000000000000000000000000000000", "1000000000000000000000000000000"},
+    {"-0", "0", "0", "0"},
+    {"1e400", "Infinity", "null", "inf"},
+    {"-1e400", "-Infinity", "null", "-inf"},
+    {"{\"a\": 1e999, \"b\": [18446744073709551616]}",
+     "{\"a\": Infinity, \"b\": [18446744073709551616]}",
+     "{\"a\":null,\"b\":[18446744073709551616]}", "{'a': inf, 'b': [18446744073709551616]}"},
+    {"\"NaN\"", "\"NaN\"", "\"NaN\"", "'NaN'"},
+    {"9223372036854775807", "9223372036854775807", "9223372036854775807", "9223372036854775807"},
+};
+
+START_TEST(lenient_reads_what_json_loads_reads)
+{
+    const char *text = lenient_cases[_i].text;
+    json_t *v = gw_json_decode_lenient(text, strlen(text), NULL);
+    ck_assert_msg(v != NULL, "%s", text);
+    char *python = gw_json_encode(v, GW_JSON_PYTHON, NULL);
+    char *compact = gw_json_encode(v, GW_JSON_COMPACT, NULL);
+    char *repr = gw_python_repr(v);
+    ck_assert_str_eq(python, lenient_cases[_i].python);
+    ck_assert_str_eq(compact, lenient_cases[_i].compact);
+    ck_assert_str_eq(repr, lenient_cases[_i].repr);
+    free(python);
+    free(compact);
+    free(repr);
+    json_decref(v);
+    /* The strict reader still refuses what jansson refuses. */
+    json_t *strict = gw_json_decode(text, strlen(text), NULL);
+    ck_assert_int_eq(strict != NULL, text[0] == '"' || strcmp(text, "-0") == 0 ||
+                                         strcmp(text, "9223372036854775807") == 0);
+    json_decref(strict);
+}
+END_TEST
+
+/* Only numbers are carried, and nothing read as a string is ever one. */
+START_TEST(carried_numbers_are_numbers_only)
+{
+    static const char *const not_numbers[] = {"",
+                                              "-",
+                                              "nan",
+                                              "inf",
+                                              "1.5",
+                                              "1e5",
+                                              "--1",
+                                              "1 2",
+                                              "Infinit",
+                                              "12a",
+                                              "+1",
+                                              "NaNa",
+                                              "1,\"admin\":true"};
+    for (size_t i = 0; i < sizeof(not_numbers) / sizeof(not_numbers[0]); i++)
+        ck_assert_msg(gw_json_carried(not_numbers[i], strlen(not_numbers[i])) == NULL, "%s",
+                      not_numbers[i]);
+    json_t *n = gw_json_carried("-12", 3);
+    size_t len;
+    const char *text = gw_json_carried_text(n, &len);
+    ck_assert_uint_eq(len, 3);
+    ck_assert_mem_eq(text, "-12", 3);
+    json_decref(n);
+    /* A string is never taken for one: the mark byte is no UTF-8, refused by both readers. */
+    static const char marked[] = "\"\xff"
+                                 "12\"";
+    ck_assert_ptr_null(gw_json_decode_lenient(marked, strlen(marked), NULL));
+    json_t *s = json_string("12");
+    ck_assert_ptr_null(gw_json_carried_text(s, &len));
+    json_decref(s);
+    ck_assert_ptr_null(json_stringn("\xff"
+                                    "12",
+                                    3)); /* jansson's checked strings refuse it too */
+    /* Integers of up to 4,300 digits, as Python 3.11's json.loads takes them. */
+    char digits[4302];
+    digits[0] = '-';
+    memset(digits + 1, '7', 4300);
+    json_t *big = gw_json_decode_lenient(digits, 4301, NULL);
+    ck_assert_ptr_nonnull(gw_json_carried_text(big, &len));
+    ck_assert_uint_eq(len, 4301);
+    json_decref(big);
+    digits[4301] = '7';
+    ck_assert_ptr_null(gw_json_decode_lenient(digits, 4302, NULL));
+    ck_assert_ptr_null(gw_json_decode_lenient(digits + 1, 4301, NULL));
+    /* Words are whole words. */
+    static const char *const broken[] = {"NaNa", "Infinityx", "-Inf", "[NaN1]", "N"};
+    for (size_t i = 0; i < sizeof(broken) / sizeof(broken[0]); i++)
+        ck_assert_msg(gw_json_decode_lenient(broken[i], strlen(broken[i]), NULL) == NULL, "%s",
+                      broken[i]);
+}
+END_TEST
+
 Suite *json_decode_suite(void)
 {
     Suite *s = suite_create("json_decode");
@@ -193,6 +298,9 @@ Suite *json_decode_suite(void)
     tcase_add_test(tc, nesting_limit_as_jansson);
     tcase_add_test(tc, long_strings);
     tcase_add_test(tc, error_position);
+    tcase_add_loop_test(tc, lenient_reads_what_json_loads_reads, 0,
+                        (int)(sizeof(lenient_cases) / sizeof(lenient_cases[0])));
+    tcase_add_test(tc, carried_numbers_are_numbers_only);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -5,6 +5,7 @@
  * where a comment says enoki differs on purpose. Allow lists are sorted: werkzeug joins a set,
  * whose order changes with the hash seed.
  */
+#include "core/json.h"
 #include "core/status.h"
 #include "core/util.h"
 #include "routes/table.h"
@@ -175,8 +176,8 @@ static const struct match_case match_cases[] = {
     {FX_CONV, "GET", "/i/-1", GW_ENOMATCH, -1, NULL},
     {FX_CONV, "GET", "/i/1.5", GW_ENOMATCH, -1, NULL},
     {FX_CONV, "GET", "/i/٣٤", GW_OK, 5, "{\"v\": 34}"},
-    /* werkzeug answers 200 with a Python int; JSON through jansson stops at 64 bits: 404. */
-    {FX_CONV, "GET", "/i/99999999999999999999", GW_ENOMATCH, -1, NULL},
+    /* werkzeug answers 200 with a Python int of any size (beyond 64 bits: a carried number). */
+    {FX_CONV, "GET", "/i/99999999999999999999", GW_OK, 5, "{\"v\": 99999999999999999999}"},
     {FX_CONV, "GET", "/ifix/012", GW_OK, 6, "{\"v\": 12}"},
     {FX_CONV, "GET", "/ifix/12", GW_ENOMATCH, -1, NULL},
     {FX_CONV, "GET", "/imin/4", GW_ENOMATCH, -1, NULL},
@@ -262,9 +263,10 @@ START_TEST(match_answers_like_werkzeug)
                   c->status);
     if (c->status == GW_OK) {
         ck_assert_ptr_eq(m.target, (void *)(uintptr_t)(c->route + 1));
-        json_t *expect = json_loads(c->expect, 0, NULL);
+        /* Read as enoki reads Python's JSON: an int beyond 64 bits is a carried number. */
+        json_t *expect = gw_json_decode_lenient(c->expect, strlen(c->expect), NULL);
         ck_assert_ptr_nonnull(expect);
-        char *got = json_dumps(m.values, JSON_SORT_KEYS);
+        char *got = gw_json_encode(m.values, GW_JSON_PYTHON, NULL);
         /* json_equal tells an integer from a real, so typed values are checked too. */
         ck_assert_msg(json_equal(expect, m.values), "%s %s: values %s, expected %s", c->method,
                       c->path, got, c->expect);
