@@ -69,4 +69,10 @@ json_t *gw_json_decode(const char *text, size_t len, json_error_t *error);
  * new reference, or NULL with a reason in error (may be NULL). */
 json_t *gw_json_decode_lenient(const char *text, size_t len, json_error_t *error);
 
+/* Decodes an HTTP request body: JSON as gw_json_decode reads it, but an integer beyond 64 bits (up
+ * to 4,300 digits) is carried, as Python reads it, and a key given twice in one object is refused
+ * ("duplicate object key", as jansson's JSON_REJECT_DUPLICATES). NaN and Infinity are not JSON:
+ * refused. Returns a new reference, or NULL with a reason in error (may be NULL). */
+json_t *gw_json_decode_body(const char *text, size_t len, json_error_t *error);
+
 #endif

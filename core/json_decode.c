@@ -33,7 +33,9 @@ struct reader {
     json_error_t *error;
     char *scratch; /* a string's bytes once it holds an escape */
     size_t scratch_len, scratch_cap;
-    bool lenient; /* Python's json.loads' numbers too */
+    bool carry_integers;    /* integers beyond 64 bits are carried, not refused */
+    bool carry_non_finite;  /* NaN, Infinity, -Infinity and reals beyond a double too */
+    bool reject_duplicates; /* a key given twice in one object is an error */
 };
 
 /* Records the first error: where (line, column and byte position, as jansson counts them) and why.
@@ -239,7 +241,7 @@ static json_t *read_number(struct reader *r)
                                                                      : -(json_int_t)magnitude);
         if (!negative && !overflow && magnitude <= (uint64_t)INT64_MAX)
             return json_integer((json_int_t)magnitude);
-        if (r->lenient && (size_t)(p - begin) - negative <= MAX_INT_DIGITS)
+        if (r->carry_integers && (size_t)(p - begin) - negative <= MAX_INT_DIGITS)
             return gw_json_carried((const char *)begin, (size_t)(p - begin));
         r->at = begin;
         return fail(r, negative ? "too big negative integer" : "too big integer");
@@ -255,7 +257,7 @@ static json_t *read_number(struct reader *r)
     bool overflow = errno == ERANGE && (value > 1.0 || value < -1.0);
     if (copy != text)
         free(copy);
-    if (overflow && r->lenient)
+    if (overflow && r->carry_non_finite)
         return gw_json_carried(negative ? "-Infinity" : "Infinity", negative ? 9 : 8);
     if (overflow) {
         r->at = begin;
@@ -336,7 +338,9 @@ static json_t *read_object(struct reader *r, int depth)
         owned[key_len] = '\0';
         skip_space(r);
         json_t *value = NULL;
-        if (r->at >= r->end || *r->at != ':')
+        if (r->reject_duplicates && json_object_getn(object, owned, key_len))
+            fail(r, "duplicate object key");
+        else if (r->at >= r->end || *r->at != ':')
             fail(r, r->at < r->end ? "':' expected" : "premature end of input");
         else if ((r->at++, value = read_value(r, depth + 1)) != NULL)
             json_object_setn_new_nocheck(object, owned, key_len, value);
@@ -398,7 +402,7 @@ static json_t *read_value(struct reader *r, int depth)
     case 'n':
         return word_is(r, "null", 4) ? json_null() : fail(r, "invalid token");
     default:
-        if (r->lenient && (c == 'N' || c == 'I' || c == '-'))
+        if (r->carry_non_finite && (c == 'N' || c == 'I' || c == '-'))
             for (size_t i = 0; i < ARRAY_LEN(non_finite); i++)
                 if (word_is(r, non_finite[i], strlen(non_finite[i])))
                     return gw_json_carried(non_finite[i], strlen(non_finite[i]));
@@ -408,13 +412,11 @@ static json_t *read_value(struct reader *r, int depth)
     }
 }
 
-static json_t *decode(const char *text, size_t len, json_error_t *error, bool lenient)
+static json_t *decode(const char *text, size_t len, json_error_t *error, struct reader r)
 {
-    struct reader r = {.start = (const unsigned char *)text,
-                       .at = (const unsigned char *)text,
-                       .end = (const unsigned char *)text + len,
-                       .error = error,
-                       .lenient = lenient};
+    r.start = r.at = (const unsigned char *)text;
+    r.end = (const unsigned char *)text + len;
+    r.error = error;
     json_t *value = read_value(&r, 1);
     if (value) {
         skip_space(&r);
@@ -430,10 +432,17 @@ static json_t *decode(const char *text, size_t len, json_error_t *error, bool le
 
 json_t *gw_json_decode(const char *text, size_t len, json_error_t *error)
 {
-    return decode(text, len, error, false);
+    return decode(text, len, error, (struct reader){0});
 }
 
 json_t *gw_json_decode_lenient(const char *text, size_t len, json_error_t *error)
 {
-    return decode(text, len, error, true);
+    return decode(text, len, error,
+                  (struct reader){.carry_integers = true, .carry_non_finite = true});
+}
+
+json_t *gw_json_decode_body(const char *text, size_t len, json_error_t *error)
+{
+    return decode(text, len, error,
+                  (struct reader){.carry_integers = true, .reject_duplicates = true});
 }

@@ -131,11 +131,14 @@ def test_nan_becomes_null(gw):
 
 def test_integers_beyond_64_bits_pass_both_ways(gw, spy):
     """werkzeug's int converter reads any size, and json.dumps writes it: the service gets the int
-    and the client gets it back as JSON digits (it was 404, and a reply holding one was 502)."""
+    and the client gets it back as JSON digits (it was 404, and a reply holding one was 502). A
+    JSON body holding one is JSON too (it was 400)."""
     s = spy(SVC + ".get_method")
     for value in (2 ** 64, 10 ** 40):
         assert result(gw.get("/get/%d" % value)) == {"value": value}
         assert s.get().raw == ('{"args": [], "kwargs": {"value": %d}}' % value).encode()
+    body = {"n": -(2 ** 70), "m": [2 ** 64, 1]}
+    assert kwargs_of(gw.post("/echo", json_body=body)) == body
 
 
 def test_unicode_result_is_utf8(gw):
