@@ -34,7 +34,7 @@ char *gw_amphora_exception_value(const json_t *args)
         return xstrdup("");
     if (n == 1) {
         const json_t *only = json_array_get(args, 0);
-        return json_is_string(only) ? xstrdup(json_string_value(only)) : gw_python_repr(only);
+        return gw_json_text(only) ? xstrdup(gw_json_text(only)) : gw_python_repr(only);
     }
     return gw_python_repr_tuple(args);
 }
@@ -62,7 +62,7 @@ int gw_amphora_reply_decode(const char *body, size_t len, json_t **result, json_
         snprintf(why, whylen, "reply has neither \"result\" nor \"exception\"");
         status = GW_EBADREPLY;
     } else {
-        const char *type = json_string_value(json_object_get(e, "type"));
+        const char *type = gw_json_text(json_object_get(e, "type"));
         json_t *args = json_object_get(e, "args");
         if (!json_is_object(e) || !type || !json_is_array(args)) {
             snprintf(why, whylen, "reply's exception is not {\"type\": <string>, \"args\": [...]}");

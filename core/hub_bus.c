@@ -152,7 +152,7 @@ static void on_delivery(void *arg, const struct gw_amqp_delivery *d)
     char *key = bytes_dup(d->routing_key);
     struct gw_service_request *passed_on = NULL;
     json_t *body = gw_json_decode_lenient(d->body.bytes, d->body.len, NULL);
-    const char *method = json_string_value(json_object_get(body, "method"));
+    const char *method = gw_json_text(json_object_get(body, "method"));
     if ((d->props->_flags & AMQP_BASIC_REPLY_TO_FLAG) && method)
         passed_on = gw_service_request_passed_on(bus->service, d, method);
     if (body)

@@ -198,6 +198,12 @@ json_t *gw_json_carried(const char *text, size_t n)
     return v;
 }
 
+const char *gw_json_text(const json_t *v)
+{
+    const char *s = json_string_value(v);
+    return s && (unsigned char)s[0] != CARRIED_MARK ? s : NULL;
+}
+
 const char *gw_json_carried_text(const json_t *v, size_t *n)
 {
     const char *s = json_string_value(v);

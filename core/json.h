@@ -42,6 +42,11 @@ json_t *gw_json_carried(const char *text, size_t n);
 /* The text of v when v is a carried number (not NUL-terminated: its length in *n), else NULL. */
 const char *gw_json_carried_text(const json_t *v, size_t *n);
 
+/* The text of v when v is a string and not a carried number, else NULL: what every reader of a
+ * decoded value that wants text asks (a method, a channel, a header, a routing key), so that a
+ * number never passes for a string. */
+const char *gw_json_text(const json_t *v);
+
 /* Whether a carried number's text is NaN or an infinity (else it is an integer). */
 int gw_json_carried_non_finite(const char *text, size_t n);
 

@@ -78,6 +78,8 @@ static int field_value(const json_t *v, amqp_pool_t *pool, amqp_field_value_t *o
 {
     switch (json_typeof(v)) {
     case JSON_STRING:
+        if (!gw_json_text(v))
+            return 0; /* a carried number: no AMQP form */
         out->kind = AMQP_FIELD_KIND_UTF8;
         out->value.bytes = pool_bytes(pool, json_string_value(v), json_string_length(v));
         return 1;
@@ -183,7 +185,7 @@ int gw_wire_reply_decode(const char *body, size_t len, json_t **result, json_t *
 
 static const char *member_string(const json_t *error, const char *key)
 {
-    const char *s = json_string_value(json_object_get(error, key));
+    const char *s = gw_json_text(json_object_get(error, key));
     return s ? s : "";
 }
 

@@ -1,5 +1,6 @@
 #include "dispatch.h"
 
+#include "core/json.h"
 #include "core/key_template.h"
 #include "core/log.h"
 #include "core/status.h"
@@ -195,7 +196,7 @@ static char *key_value(void *arg, const char *name, size_t len)
     const json_t *v = kv->path_values ? json_object_get(kv->path_values, key) : NULL;
     char *text = NULL;
     if (v)
-        text = json_is_string(v) ? xstrdup(json_string_value(v)) : gw_python_repr(v);
+        text = gw_json_text(v) ? xstrdup(gw_json_text(v)) : gw_python_repr(v);
     for (size_t i = 0; !text && i < kv->query->n; i++)
         if (strcmp(kv->query->params[i].name, key) == 0)
             text = xstrdup(kv->query->params[i].value ? kv->query->params[i].value : "");

@@ -1,6 +1,7 @@
 #include "hub_service.h"
 
 #include "core/hub_bus.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "core/service.h"
 #include "core/status.h"
@@ -446,7 +447,7 @@ static void socket_method(struct gw_hub_service *hub, struct gw_hub_socket *s,
                           enum gw_hub_method method, const json_t *bound,
                           struct gw_service_request *in)
 {
-    const char *channel = json_string_value(json_object_get(bound, "channel"));
+    const char *channel = gw_json_text(json_object_get(bound, "channel"));
     if (method == GW_HUB_UNICAST) {
         void *to[] = {s->socket};
         hub->ops.deliver(hub->ops.arg, to, 1, json_object_get(bound, "event"),
@@ -469,7 +470,7 @@ static void socket_method(struct gw_hub_service *hub, struct gw_hub_socket *s,
             struct native_subscribe *ns = xcalloc(1, sizeof(*ns));
             ns->hub = hub;
             ns->in = in;
-            ns->socket_id = xstrdup(json_string_value(json_object_get(bound, "socket_id")));
+            ns->socket_id = xstrdup(gw_json_text(json_object_get(bound, "socket_id")));
             ns->channel = xstrdup(channel);
             gw_hub_bus_bind(hub->bus, exchange, event_type, true, on_native_subscribed, ns);
             free(exchange);
@@ -501,7 +502,7 @@ static void on_service_request(void *arg, struct gw_service_request *in)
         json_decref(bound);
         return;
     }
-    const char *socket_id = json_string_value(json_object_get(bound, "socket_id"));
+    const char *socket_id = gw_json_text(json_object_get(bound, "socket_id"));
     struct gw_hub_socket *s = socket_id ? find_socket(hub, socket_id) : NULL;
     if (s) {
         free(p);
@@ -538,13 +539,13 @@ static void on_hub_message(void *arg, const char *exchange, const char *routing_
         }
     } else if (strcmp(routing_key, GW_HUB_BROADCAST_KEY) == 0) {
         /* The event as the service gave it, whatever JSON it is: nameko's hub sends it so. */
-        const char *channel = json_string_value(json_object_get(body, "channel"));
+        const char *channel = gw_json_text(json_object_get(body, "channel"));
         if (channel)
             gw_hub_service_publish(hub, channel, json_object_get(body, "event"),
                                    json_object_get(body, "data"));
     } else if (strncmp(routing_key, GW_HUB_SOCKET_PREFIX, strlen(GW_HUB_SOCKET_PREFIX)) == 0) {
         struct gw_hub_socket *s = find_socket(hub, routing_key + strlen(GW_HUB_SOCKET_PREFIX));
-        const char *method = json_string_value(json_object_get(body, "method"));
+        const char *method = gw_json_text(json_object_get(body, "method"));
         json_t *kwargs = json_object_get(body, "kwargs");
         if (s && method && json_is_object(kwargs)) {
             socket_method(hub, s, gw_hub_method_of(method), kwargs, passed_on);

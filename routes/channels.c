@@ -1,6 +1,7 @@
 /* channels.c - GATEWAY.channels decided: claims put into patterns, then a bounded match. */
 #include "routes/channels.h"
 
+#include "core/json.h"
 #include "core/xalloc.h"
 #include "routes/auth.h"
 
@@ -38,9 +39,9 @@ static const char *claim_text(const json_t *claims, const char *name, size_t nam
         snprintf(buf, buf_len, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
         return buf;
     }
-    if (!json_is_string(v))
+    text = gw_json_text(v);
+    if (!text)
         return NULL;
-    text = json_string_value(v);
     /* A NUL inside would cut the value; the others would change what the pattern means. */
     if (text[0] == '\0' || strlen(text) != json_string_length(v) || strpbrk(text, ".*{}") != NULL)
         return NULL;

@@ -361,7 +361,7 @@ void gw_http_respond_refusal(int http, const char *code, const char *exc_type, c
 /* Python's str() of a header value: strings as they are, anything else as its repr. */
 static char *header_text(const json_t *v)
 {
-    return json_is_string(v) ? xstrdup(json_string_value(v)) : gw_python_repr(v);
+    return gw_json_text(v) ? xstrdup(gw_json_text(v)) : gw_python_repr(v);
 }
 
 /* A header value as werkzeug and eventlet write it: Latin-1, one byte per character, when every
@@ -438,7 +438,7 @@ void gw_http_respond_result(const json_t *result, struct gw_response *out)
         status = json_array_get(result, 0);
         payload = json_array_get(result, 1);
     }
-    if (!json_is_string(payload)) {
+    if (!gw_json_text(payload)) {
         char *repr = gw_python_repr(payload);
         char *value = xasprintf("Payload must be a string. Got `%s`", repr);
         raised("TypeError", value, out);
@@ -449,9 +449,9 @@ void gw_http_respond_result(const json_t *result, struct gw_response *out)
     int code = 200;
     if (status) {
         /* werkzeug takes an int, or a string starting with one ("201 CREATED"). */
-        long long n = json_is_integer(status)  ? json_integer_value(status)
-                      : json_is_string(status) ? strtoll(json_string_value(status), NULL, 10)
-                                               : 0;
+        long long n = json_is_integer(status) ? json_integer_value(status)
+                      : gw_json_text(status)  ? strtoll(gw_json_text(status), NULL, 10)
+                                              : 0;
         /* 1xx is an interim status: as a final one it would leave the client waiting for the
          * real answer, and a pipelined request's answer taken for it. */
         if (n < 200 || n > 999) {
@@ -488,7 +488,7 @@ void gw_http_respond_result(const json_t *result, struct gw_response *out)
     } else if (json_is_array(headers)) {
         for (size_t i = 0; i < json_array_size(headers); i++) {
             const json_t *pair = json_array_get(headers, i);
-            const char *name = json_string_value(json_array_get(pair, 0));
+            const char *name = gw_json_text(json_array_get(pair, 0));
             if (json_array_size(pair) != 2 || !name) {
                 headers_ok = 0;
                 break;

@@ -132,7 +132,7 @@ enum gw_hub_method gw_hub_args_frame(const char *method, const json_t *data, con
     else
         *error = gw_hub_args_check_kwargs(method, data, names);
     if (!*error && names[0]) {
-        *arg = json_string_value(json_object_get(data, names[0]));
+        *arg = gw_json_text(json_object_get(data, names[0]));
         if (!*arg)
             *error = which == GW_HUB_REFRESH ? gw_hub_args_token_not_a_string()
                                              : gw_hub_args_channel_not_a_string();

@@ -46,7 +46,7 @@ int gw_ws_parse(const char *text, size_t len, struct gw_ws_request *out)
     }
     /* A method that is not a string names no method: nameko looks it up all the same and answers
      * MethodNotFound, with the frame's correlation id ("" matches none). */
-    out->method = xstrdup(json_is_string(method) ? json_string_value(method) : "");
+    out->method = xstrdup(gw_json_text(method) ? gw_json_text(method) : "");
     json_t *data = json_object_get(doc, "data");
     out->data = data && gw_json_truthy(data) ? json_incref(data) : json_object();
     json_t *cid = json_object_get(doc, "correlation_id");

@@ -195,9 +195,11 @@ def test_handler_headers_as_pairs(hgw):
 def test_non_string_header_values_are_python_str(hgw):
     resp = hgw.get("/typed_headers")
     assert_text(resp, 200, "typed")
-    got = {k: resp.headers.get_all(k) for k in ("X-Int", "X-True", "X-Float", "X-Whole", "X-None")}
+    names = ("X-Int", "X-True", "X-Float", "X-Whole", "X-None", "X-Big", "X-Inf")
+    got = {k: resp.headers.get_all(k) for k in names}
     assert got == {"X-Int": ["5"], "X-True": ["True"], "X-Float": ["1.5"], "X-Whole": ["2.0"],
-                   "X-None": ["None"]}, resp.headers
+                   "X-None": ["None"], "X-Big": ["18446744073709551616"], "X-Inf": ["inf"]}, \
+        resp.headers
 
 
 def test_handler_headers_precede_content_type_on_the_wire(hgw):

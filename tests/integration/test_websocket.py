@@ -1011,6 +1011,22 @@ def test_p4_numbers_beyond_json_pass_through_as_json_dumps_wrote_them(hub, hub_r
     assert s.get().raw == dumps({"args": [], "kwargs": data}).encode()
 
 
+def test_p4_a_number_is_no_channel_however_big(hub, hub_rpc, connect):
+    """A channel or socket id that is NaN or an integer beyond 64 bits is a number, as 5 is: refused
+    as 5 is (it was taken for a channel named by its text)."""
+    a = connect(hub)
+    a.send_text(dumps({"method": "subscribe", "data": {"channel": 5}, "correlation_id": 1}))
+    refused = a.recv_text(T)
+    assert '"success": false' in refused, refused
+    for n in ("NaN", "18446744073709551616", "1e400"):
+        a.send_text('{"method": "subscribe", "data": {"channel": %s}, "correlation_id": 1}' % n)
+        expect(a, n, refused)
+        raw = hub_rpc.call_raw("subscribe", body='{"args": ["%s", %s], "kwargs": {}}'
+                               % (a.socket_id, n))
+        assert json.loads(raw)["error"] is not None, raw
+    exchange(a, {"method": "get_subscriptions", "correlation_id": 2}, result_frame([], 2))
+
+
 def test_p4_a_failed_subscribe_by_id_leaves_no_subscription(hub, hub_rpc, events, connect):
     """A service's subscribe whose binding fails (an event type no routing key can carry) is an
     error, and the socket is left as it was: not subscribed, no broadcasts of that channel, and a

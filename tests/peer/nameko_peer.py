@@ -306,6 +306,10 @@ _PAYLOADS = {
     "nested": {"k": [1, None, "x'y", 2.0]},
     "unicode": "h\u00e9llo",
     "tuple_dict": (200, {"a": 1}),
+    # Numbers json.dumps writes beyond JSON: the repr of what json.loads makes of them.
+    "big": 2 ** 70,
+    "nan": float("nan"),
+    "big_in_tuple": (200, -(10 ** 30)),
 }
 
 
@@ -360,8 +364,8 @@ def resp_headers(ctx, request):
 
 def typed_headers(ctx, request):
     # Header values that are not strings: werkzeug's Headers sends str() of each.
-    return (200, {"X-Int": 5, "X-True": True, "X-Float": 1.5, "X-Whole": 2.0, "X-None": None},
-            "typed")
+    return (200, {"X-Int": 5, "X-True": True, "X-Float": 1.5, "X-Whole": 2.0, "X-None": None,
+                  "X-Big": 2 ** 64, "X-Inf": float("inf")}, "typed")
 
 
 def own_traceparent(ctx, request):

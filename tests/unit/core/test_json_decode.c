@@ -266,6 +266,14 @@ START_TEST(carried_numbers_are_numbers_only)
     ck_assert_ptr_null(gw_json_decode_lenient(marked, strlen(marked), NULL));
     json_t *s = json_string("12");
     ck_assert_ptr_null(gw_json_carried_text(s, &len));
+    /* Text is asked of gw_json_text, which a number never passes. */
+    ck_assert_str_eq(gw_json_text(s), "12");
+    json_t *carried = gw_json_carried("12", 2);
+    ck_assert_ptr_null(gw_json_text(carried));
+    ck_assert_ptr_nonnull(json_string_value(carried)); /* what jansson alone would take for text */
+    json_decref(carried);
+    ck_assert_ptr_null(gw_json_text(NULL));
+    ck_assert_ptr_null(gw_json_text(json_null()));
     json_decref(s);
     ck_assert_ptr_null(json_stringn("\xff"
                                     "12",
