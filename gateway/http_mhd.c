@@ -44,13 +44,29 @@ static void add_mhd_header(void *ctx, const char *name, const char *value)
         gw_warn("http", "dropped a handler header MHD refuses: %s", name);
 }
 
+/* The content of a response that has none. */
+static ssize_t no_content(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)cls, (void)pos, (void)buf, (void)max;
+    return MHD_CONTENT_READER_END_OF_STREAM;
+}
+
 static enum MHD_Result queue_response(struct mhd_request *r)
 {
     struct gw_request *req = r->req;
     struct gw_response *res = &req->response;
     struct MHD_Response *response;
     gw_compress_response(req);
-    if (req->file_fd >= 0) {
+    if (res->status == 304 && req->file_fd < 0) {
+        /* A handler's 304: the 200's length is not known, and RFC 9110 8.6 allows no other (from
+         * a buffer, libmicrohttpd would say Content-Length: 0). Of unknown size, it says none. */
+        free(res->body);
+        res->body = NULL;
+        response = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 1, no_content, NULL, NULL);
+        /* Nor chunked: the end of the head is the end of the answer, and the connection closes. */
+        if (response)
+            MHD_set_response_options(response, MHD_RF_HTTP_VERSION_1_0_ONLY, MHD_RO_END);
+    } else if (req->file_fd >= 0) {
         response = MHD_create_response_from_fd(req->file_size, req->file_fd);
         if (response)
             req->file_fd = -1; /* MHD closes it */
