@@ -410,8 +410,22 @@ static void check_framing(const struct scan *s, const struct gw_h1_limits *limit
  * chunked") would be read by it and not by this scan. RFC 9112 2.2: invalid. */
 #define BARE_CR "the request head holds a CR that does not end a line (RFC 9112 2.2)"
 
+static void scan_head(const char *buf, size_t len, bool full, const struct gw_h1_limits *limits,
+                      struct gw_h1_head *out, const char **line_start);
+
 void gw_h1_scan(const char *buf, size_t len, bool full, const struct gw_h1_limits *limits,
                 struct gw_h1_head *out)
+{
+    const char *start;
+    scan_head(buf, len, full, limits, out, &start);
+    /* A HEAD's answer has no content (RFC 9110 9.3.2), a refusal's neither. */
+    if (out->verdict == GW_H1_REFUSE)
+        out->refusal.head_method = buf + len - start >= 5 && memcmp(start, "HEAD ", 5) == 0;
+}
+
+/* gw_h1_scan; *line_start is where the request line starts (after any empty lines). */
+static void scan_head(const char *buf, size_t len, bool full, const struct gw_h1_limits *limits,
+                      struct gw_h1_head *out, const char **line_start)
 {
     memset(out, 0, offsetof(struct gw_h1_head, fields));
     out->n_fields = 0;
@@ -430,6 +444,7 @@ void gw_h1_scan(const char *buf, size_t len, bool full, const struct gw_h1_limit
         else
             break;
     }
+    *line_start = start;
     const char *end = head_end(start, (size_t)(stop - start));
     /* A head not all here yet is checked as far as its complete lines go: what is wrong in them
      * stays wrong whatever follows. Refused, all of it that is here counts as the head. */
@@ -541,12 +556,8 @@ void gw_h1_scan(const char *buf, size_t len, bool full, const struct gw_h1_limit
     }
     clear_upgrade_fields(out);
     check_framing(&s, limits, out);
-    if (out->verdict == GW_H1_REFUSE) {
-        /* These were libmicrohttpd's to answer once, and it sends a HEAD's answer without its
-         * body; the refusals above are the sniffer's, which always had one. */
-        out->refusal.head_method = stop - start >= 5 && memcmp(start, "HEAD ", 5) == 0;
+    if (out->verdict == GW_H1_REFUSE)
         return;
-    }
     out->content_length = s.content_lengths ? (size_t)s.length : 0;
     out->plain = s.plain && out->method && out->head_len <= limits->max_head;
     bool fast = out->plain && out->head_len + out->content_length <= limits->fast_max &&

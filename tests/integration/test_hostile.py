@@ -165,8 +165,9 @@ class Reader:
         self.buf += chunk
         return True
 
-    def response(self, timeout=T):
-        """(status, headers lower-cased, body), or None when the server closed without one."""
+    def response(self, timeout=T, to_head=False):
+        """(status, headers lower-cased, body), or None when the server closed without one. The
+        answer to a HEAD (to_head=True) has no body, whatever its Content-Length says."""
         deadline = time.monotonic() + timeout
         while b"\r\n\r\n" not in self.buf:
             if not self._more(deadline):
@@ -180,7 +181,7 @@ class Reader:
         for line in lines[1:]:
             name, _, value = line.partition(":")
             headers[name.strip().lower()] = value.strip()
-        n = int(headers.get("content-length", "0"))
+        n = 0 if to_head else int(headers.get("content-length", "0"))
         while len(self.buf) < n:
             assert self._more(deadline), "the body ended early: {!r}".format(self.buf[:300])
         body, self.buf = self.buf[:n], self.buf[n:]
