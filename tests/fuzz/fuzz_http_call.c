@@ -137,16 +137,59 @@ static void free_request(struct request *req)
     free(req->body);
 }
 
-/* The call body enoki would publish must read back as {"args": args, "kwargs": kwargs}. */
+/* v with every NUL in its strings (keys apart) turned into U+0001 (a new reference). */
+static json_t *nul_to_soh(const json_t *v)
+{
+    if (json_is_string(v) && !gw_json_carried_text(v, &(size_t){0})) {
+        char *s = fuzz_copy(json_string_value(v), json_string_length(v));
+        for (size_t i = 0; i < json_string_length(v); i++)
+            s[i] = s[i] ? s[i] : '\x01';
+        json_t *out = json_stringn(s, json_string_length(v));
+        free(s);
+        return out;
+    }
+    json_t *out = json_is_array(v) ? json_array() : json_is_object(v) ? json_object() : NULL;
+    if (!out)
+        return json_copy((json_t *)(uintptr_t)v);
+    for (size_t i = 0; json_is_array(v) && i < json_array_size(v); i++)
+        json_array_append_new(out, nul_to_soh(json_array_get(v, i)));
+    const char *key;
+    json_t *member;
+    if (json_is_object(v))
+        json_object_foreach((json_t *)(uintptr_t)v, key, member)
+            json_object_set_new(out, key, nul_to_soh(member));
+    return out;
+}
+
+/* The call body enoki would publish must read back as {"args": args, "kwargs": kwargs}. A body
+ * holding both a NUL character (http mode's raw request data) and a number beyond 64 bits is read
+ * as Python reads it by no C reader here: its NULs are read as U+0001 then. */
 static void check_call_body(const json_t *args, const json_t *kwargs)
 {
     size_t len;
     char *body = gw_wire_request_body(args, kwargs, &len);
     FUZZ_ASSERT(strlen(body) == len);
-    json_t *back = fuzz_json_reread(body, len);
+    json_t *back = json_loadb(body, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+    if (!back)
+        back = gw_json_decode_lenient(body, len, NULL);
+    json_t *want_args = json_incref((json_t *)(uintptr_t)args);
+    json_t *want_kwargs = json_incref((json_t *)(uintptr_t)kwargs);
+    if (!back) {
+        for (size_t i = 0; i + 1 < len; i++) /* each escape, whole: "\\u0000" is no NUL */
+            if (body[i] == '\\' && body[++i] == 'u' && len - i >= 5 &&
+                !memcmp(body + i, "u0000", 5))
+                body[i + 4] = '1';
+        back = fuzz_json_reread(body, len);
+        json_decref(want_args);
+        json_decref(want_kwargs);
+        want_args = nul_to_soh(args);
+        want_kwargs = nul_to_soh(kwargs);
+    }
     FUZZ_ASSERT(back != NULL);
-    FUZZ_ASSERT(json_equal(json_object_get(back, "args"), args));
-    FUZZ_ASSERT(json_equal(json_object_get(back, "kwargs"), kwargs));
+    FUZZ_ASSERT(json_equal(json_object_get(back, "args"), want_args));
+    FUZZ_ASSERT(json_equal(json_object_get(back, "kwargs"), want_kwargs));
+    json_decref(want_args);
+    json_decref(want_kwargs);
     json_decref(back);
     free(body);
 }

@@ -8,6 +8,7 @@
 #define ENOKI_FUZZ_UTIL_H
 
 #include "core/config.h"
+#include "core/json.h"
 #include "core/status.h"
 
 #include <jansson.h>
@@ -88,15 +89,45 @@ static inline int fuzz_next_line(struct fuzz_slice *rest, struct fuzz_slice *lin
     return 1;
 }
 
-/* Decodes JSON text enoki wrote; NUL characters are allowed, as Python's json.loads allows them. */
+/* Decodes JSON text enoki wrote, as Python's json.loads reads it: NUL characters are allowed, and
+ * NaN, the infinities and integers beyond 64 bits (which json.dumps writes, and enoki carries) are
+ * read by enoki's lenient reader, into the carried numbers they came from. */
 static inline json_t *fuzz_json_reread(const char *text, size_t len)
 {
     json_error_t error;
     json_t *v = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &error);
     if (!v)
+        v = gw_json_decode_lenient(text, len, NULL);
+    if (!v)
         fprintf(stderr, "enoki wrote JSON that does not read back (%s): %.*s\n", error.text,
                 (int)(len > 400 ? 400 : len), text);
     return v;
+}
+
+/* v as an HTTP client reads it back from enoki's strict JSON (a new reference): a carried NaN or
+ * infinity becomes null there, as a real NaN would; a big integer keeps its digits. */
+static inline json_t *fuzz_json_as_http(const json_t *v)
+{
+    size_t n;
+    const char *carried = gw_json_carried_text(v, &n);
+    if (carried)
+        return gw_json_carried_non_finite(carried, n) ? json_null()
+                                                      : json_copy((json_t *)(uintptr_t)v);
+    if (json_is_array(v)) {
+        json_t *out = json_array();
+        for (size_t i = 0; i < json_array_size(v); i++)
+            json_array_append_new(out, fuzz_json_as_http(json_array_get(v, i)));
+        return out;
+    }
+    if (json_is_object(v)) {
+        json_t *out = json_object();
+        const char *key;
+        json_t *member;
+        json_object_foreach((json_t *)(uintptr_t)v, key, member)
+            json_object_set_new(out, key, fuzz_json_as_http(member));
+        return out;
+    }
+    return json_copy((json_t *)(uintptr_t)v);
 }
 
 #endif
