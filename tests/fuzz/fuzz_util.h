@@ -104,30 +104,39 @@ static inline json_t *fuzz_json_reread(const char *text, size_t len)
     return v;
 }
 
+/* A deep copy of v (a new reference) in which every string, carried numbers included, is replaced
+ * by what leaf makes of it (a new reference). */
+static inline json_t *fuzz_json_map_strings(const json_t *v, json_t *(*leaf)(const json_t *))
+{
+    if (json_is_string(v))
+        return leaf(v);
+    json_t *out = json_is_array(v) ? json_array() : json_is_object(v) ? json_object() : NULL;
+    if (!out)
+        return json_copy((json_t *)(uintptr_t)v);
+    for (size_t i = 0; json_is_array(v) && i < json_array_size(v); i++)
+        json_array_append_new(out, fuzz_json_map_strings(json_array_get(v, i), leaf));
+    const char *key;
+    json_t *member;
+    if (json_is_object(v))
+        json_object_foreach((json_t *)(uintptr_t)v, key, member)
+            json_object_set_new(out, key, fuzz_json_map_strings(member, leaf));
+    return out;
+}
+
+/* A carried NaN or infinity as an HTTP client reads it from enoki's strict JSON: null. */
+static inline json_t *fuzz_non_finite_as_null(const json_t *s)
+{
+    size_t n;
+    const char *carried = gw_json_carried_text(s, &n);
+    return carried && gw_json_carried_non_finite(carried, n) ? json_null()
+                                                             : json_copy((json_t *)(uintptr_t)s);
+}
+
 /* v as an HTTP client reads it back from enoki's strict JSON (a new reference): a carried NaN or
  * infinity becomes null there, as a real NaN would; a big integer keeps its digits. */
 static inline json_t *fuzz_json_as_http(const json_t *v)
 {
-    size_t n;
-    const char *carried = gw_json_carried_text(v, &n);
-    if (carried)
-        return gw_json_carried_non_finite(carried, n) ? json_null()
-                                                      : json_copy((json_t *)(uintptr_t)v);
-    if (json_is_array(v)) {
-        json_t *out = json_array();
-        for (size_t i = 0; i < json_array_size(v); i++)
-            json_array_append_new(out, fuzz_json_as_http(json_array_get(v, i)));
-        return out;
-    }
-    if (json_is_object(v)) {
-        json_t *out = json_object();
-        const char *key;
-        json_t *member;
-        json_object_foreach((json_t *)(uintptr_t)v, key, member)
-            json_object_set_new(out, key, fuzz_json_as_http(member));
-        return out;
-    }
-    return json_copy((json_t *)(uintptr_t)v);
+    return fuzz_json_map_strings(v, fuzz_non_finite_as_null);
 }
 
 #endif
