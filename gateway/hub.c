@@ -191,6 +191,7 @@ static int on_established(struct gw_hub *hub, struct client **slot, struct lws *
     capture_limit_keys(c);
     gw_hub_deflate_bound(c);
     c->last_seen = uv_now(hub->loop);
+    c->checked_round = hub->recheck_round; /* decided just now, under the current policy */
     c->next = hub->clients;
     if (hub->clients)
         hub->clients->prev = c;
@@ -418,9 +419,11 @@ struct gw_hub *gw_hub_new(uv_loop_t *loop, const struct gw_config *config, struc
     hub->handles_open = true;
     uv_check_init(loop, &hub->send_check);
     uv_idle_init(loop, &hub->send_idle);
-    hub->send_check.data = hub->send_idle.data = hub;
+    uv_idle_init(loop, &hub->recheck);
+    hub->send_check.data = hub->send_idle.data = hub->recheck.data = hub;
     uv_unref((uv_handle_t *)&hub->send_check);
     uv_unref((uv_handle_t *)&hub->send_idle);
+    uv_unref((uv_handle_t *)&hub->recheck);
     return hub;
 }
 
@@ -503,6 +506,7 @@ void gw_hub_close(struct gw_hub *hub)
         uv_close((uv_handle_t *)&hub->keepalive, on_handle_closed);
         uv_close((uv_handle_t *)&hub->send_check, on_handle_closed);
         uv_close((uv_handle_t *)&hub->send_idle, on_handle_closed);
+        uv_close((uv_handle_t *)&hub->recheck, on_handle_closed);
         hub->handles_open = false;
     }
     /* With a foreign loop, lws closes its libuv handles on the loop and finishes when destroyed
@@ -510,6 +514,26 @@ void gw_hub_close(struct gw_hub *hub)
     hub->destroying = hub->context;
     lws_context_destroy(hub->context);
     hub->context = NULL;
+}
+
+/* At most this long of a loop pass goes to deciding on sockets again: 10,000 sockets with tokens
+ * of their own take about half a second to verify (docs/auth.md), which would hold every other
+ * socket and request that long. */
+enum { RECHECK_SLICE_NS = 5 * 1000 * 1000 };
+
+static void on_recheck(uv_idle_t *idle)
+{
+    struct gw_hub *hub = idle->data;
+    uint64_t until = uv_hrtime() + RECHECK_SLICE_NS;
+    for (struct client *c = hub->clients; c; c = c->next) {
+        if (c->checked_round == hub->recheck_round)
+            continue;
+        c->checked_round = hub->recheck_round;
+        gw_hub_recheck(c);
+        if (uv_hrtime() >= until)
+            return; /* the rest at the next pass */
+    }
+    uv_idle_stop(idle);
 }
 
 void gw_hub_reload(struct gw_hub *hub, struct gw_generation *gen)
@@ -520,9 +544,10 @@ void gw_hub_reload(struct gw_hub *hub, struct gw_generation *gen)
     hub->current = gw_generation_ref(gen);
     gw_generation_unref(old);
     /* The keys were read again before (gateway/main.c): a socket is let in on the same terms as a
-     * new one, or closed. */
-    for (struct client *c = hub->clients; c; c = c->next)
-        gw_hub_recheck(c);
+     * new one, or closed; a socket that opens meanwhile is decided under the new terms. */
+    hub->recheck_round++;
+    if (hub->handles_open)
+        uv_idle_start(&hub->recheck, on_recheck);
 }
 
 void gw_hub_free(struct gw_hub *hub)

@@ -52,11 +52,12 @@ struct client {
     bool closing;
     struct client *prev, *next;
     char socket_id[GW_UUID_LEN + 1];
-    json_t *context;     /* handshake context data, with the claims' keys (gateway/hub_auth.c) */
-    json_t *claims;      /* the verified token's claims; NULL for an anonymous socket */
-    char *token;         /* that token (new), decided on again at a reload; NULL: anonymous */
-    double expires_at;   /* Unix time at which the token closes the socket; 0: never */
-    struct gw_strbuf rx; /* the message being received */
+    json_t *context;        /* handshake context data, with the claims' keys (gateway/hub_auth.c) */
+    json_t *claims;         /* the verified token's claims; NULL for an anonymous socket */
+    char *token;            /* that token (new), decided on again at a reload; NULL: anonymous */
+    uint32_t checked_round; /* the hub's recheck_round it was last decided in */
+    double expires_at;      /* Unix time at which the token closes the socket; 0: never */
+    struct gw_strbuf rx;    /* the message being received */
     /* permessage-deflate (gateway/hub_deflate.c): the compressed bytes being inflated, and the
      * message being deflated, kept until libwebsockets has read them all. */
     struct gw_strbuf inflating;
@@ -118,6 +119,10 @@ struct gw_hub {
     uint32_t send_passes; /* counts the passes (gateway/hub_frames.c, send_frame) */
     uv_check_t send_check;
     uv_idle_t send_idle;
+    /* After a reload the open sockets are decided on again, a slice of the loop's time per pass
+     * (gateway/hub.c, on_recheck); one last decided in another round is due. */
+    uv_idle_t recheck;
+    uint32_t recheck_round;
 };
 
 /* --- gateway/hub.c -------------------------------------------------------------------------------

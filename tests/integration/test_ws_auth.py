@@ -469,6 +469,33 @@ def test_a_reload_decides_on_open_sockets_again(peer, broker, session_tmp):
         gw.stop()
 
 
+def test_a_reload_decides_on_every_socket_a_slice_at_a_time(peer, broker, session_tmp):
+    """The sockets are decided on again a slice of the loop's time per pass (so that ten thousand
+    tokens of their own do not hold the loop half a second): every one is reached all the same,
+    and a socket that opens meanwhile is decided under the new terms, not closed after them."""
+    gw = start(session_tmp, broker, GWNAME + "rs", "optional")
+    try:
+        many = [WSClient(gw.port, headers=bearer(token("u%d" % i, exp_in=None)), timeout=T)
+                for i in range(150)]
+        alive(many[-1])
+        other = SECRET[::-1]
+        text = gw.config_path.read_text()
+        gw.config_path.write_text(text.replace(SECRET, other))
+        done = len(re.findall("reloaded ", gw.stderr_text()))
+        gw.send_signal(signal.SIGHUP)
+        wait_for(lambda: len(re.findall("reloaded ", gw.stderr_text())) > done, 10 * SCALE,
+                 what="the reload")
+        fresh = WSClient(gw.port, headers=bearer(token("new", exp_in=None, secret=other)),
+                         timeout=T)
+        for ws in many:
+            exc = ws.wait_closed(T)
+            assert exc.code == 1008 and exc.reason == b"unauthorized", exc
+        alive(fresh)
+        fresh.close()
+    finally:
+        gw.stop()
+
+
 def test_a_reload_that_turns_socket_tokens_on_reads_the_token_a_socket_came_with(
         peer, broker, session_tmp):
     """A socket opened while auth.websocket was none is decided on with the token it came with
