@@ -13,6 +13,11 @@ goes on for --after seconds. It prints the largest and the median /healthz time 
 the SIGHUP: the largest after it is the longest the loop was held. It asserts no timing; the exit
 status is 0 when every socket was still open at the end (their tokens still pass).
 
+With --revoke the SIGHUP comes with another key in the JWK Set, so that every token is revoked:
+the socket opened first (the last the hub's slices come to) sends a frame right after the SIGHUP,
+and must be closed (1008) rather than answered; the exit status is 0 when it was, and every other
+socket was closed too.
+
 Needs a broker on localhost:5672 (scripts/broker.sh) and the test dependencies (python3-jwt,
 python3-cryptography): it mints tokens with tests/integration/authkit.py and opens sockets with
 tests/integration/wsclient.py.
@@ -43,7 +48,7 @@ def healthz(port, timeout=10):
     return conn
 
 
-def run(binary, sockets, port, after, workdir):
+def run(binary, sockets, port, after, workdir, revoke):
     keys = KeyRing(kinds=("p256",))
     keys.write(os.path.join(workdir, "jwks.json"))
     config = os.path.join(workdir, "enoki.yaml")
@@ -87,19 +92,38 @@ def run(binary, sockets, port, after, workdir):
         asker = threading.Thread(target=ask)
         asker.start()
         time.sleep(1)
+        if revoke:
+            KeyRing(kinds=("p256",)).write(os.path.join(workdir, "jwks.json"))
         hup = time.monotonic()
         proc.send_signal(signal.SIGHUP)
+        answered = None
+        if revoke:
+            time.sleep(0.05)  # the reload itself (the config and keys read) comes first
+            clients[0].send_text('{"method": "get_subscriptions", "correlation_id": 1}')
+            try:
+                answered = clients[0].recv_text(10)
+            except Exception:  # noqa: BLE001 - closed, as it must be
+                answered = None
         time.sleep(after)
         done.set()
         asker.join()
         before = sorted(t for s, t in times if s < hup)
         later = sorted(t for s, t in times if s >= hup)
-        open_after = sum(1 for c in clients if c.call("get_subscriptions", None, "x", timeout=10)
-                         .get("success"))
+        open_after = 0
+        for c in clients[1:] if revoke else clients:
+            try:
+                open_after += bool(c.call("get_subscriptions", None, "x", timeout=10)
+                                   .get("success"))
+            except Exception:  # noqa: BLE001 - a closed socket
+                pass
         print("{}: {} sockets; /healthz before the SIGHUP max {:.1f} ms, median {:.2f} ms ({}); "
               "after it max {:.1f} ms, median {:.2f} ms ({}); {} sockets open after".format(
                   binary, sockets, before[-1] * 1e3, before[len(before) // 2] * 1e3, len(before),
                   later[-1] * 1e3, later[len(later) // 2] * 1e3, len(later), open_after))
+        if revoke:
+            print("  the first socket's frame after the SIGHUP: {}".format(
+                "answered: " + answered if answered else "refused (closed)"))
+            return answered is None and open_after == 0
         return open_after == sockets
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -114,6 +138,8 @@ def main():
     parser.add_argument("--sockets", type=int, default=3000)
     parser.add_argument("--port", type=int, default=18340)
     parser.add_argument("--after", type=float, default=3.0, help="seconds asked after the SIGHUP")
+    parser.add_argument("--revoke", action="store_true",
+                        help="the SIGHUP brings another key: every token is revoked")
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want = min(hard, args.sockets + 1024)
@@ -123,7 +149,7 @@ def main():
     for i, binary in enumerate(b for b in (args.baseline, args.binary) if b):
         with tempfile.TemporaryDirectory(prefix="reload_pause.") as workdir:
             ok = run(os.path.abspath(binary), args.sockets, args.port + i, args.after,
-                     workdir) and ok
+                     workdir, args.revoke) and ok
     return 0 if ok else 1
 
 

@@ -516,23 +516,19 @@ void gw_hub_close(struct gw_hub *hub)
     hub->context = NULL;
 }
 
-/* At most this long of a loop pass goes to deciding on sockets again: 10,000 sockets with tokens
- * of their own take about half a second to verify (docs/auth.md), which would hold every other
- * socket and request that long. */
+/* About this long of a loop pass goes to deciding on sockets again: 10,000 sockets with tokens of
+ * their own take about half a second to verify (docs/auth.md), which would hold every other socket
+ * and request that long. A socket's frames wait for its own turn (gw_hub_process), so a key just
+ * removed lets no call in meanwhile. */
 enum { RECHECK_SLICE_NS = 5 * 1000 * 1000 };
 
 static void on_recheck(uv_idle_t *idle)
 {
     struct gw_hub *hub = idle->data;
     uint64_t until = uv_hrtime() + RECHECK_SLICE_NS;
-    for (struct client *c = hub->clients; c; c = c->next) {
-        if (c->checked_round == hub->recheck_round)
-            continue;
-        c->checked_round = hub->recheck_round;
-        gw_hub_recheck(c);
-        if (uv_hrtime() >= until)
+    for (struct client *c = hub->clients; c; c = c->next)
+        if (gw_hub_recheck_if_due(c) && uv_hrtime() >= until)
             return; /* the rest at the next pass */
-    }
     uv_idle_stop(idle);
 }
 

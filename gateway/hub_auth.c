@@ -252,6 +252,15 @@ void gw_hub_recheck(struct client *c)
                       status == GW_ETOKEN_EXPIRED ? EXPIRED_REASON : REFUSED_REASON);
 }
 
+bool gw_hub_recheck_if_due(struct client *c)
+{
+    if (c->checked_round == c->hub->recheck_round)
+        return false;
+    c->checked_round = c->hub->recheck_round;
+    gw_hub_recheck(c);
+    return true;
+}
+
 /* --- refresh -----------------------------------------------------------------------------------
  */
 

@@ -219,6 +219,10 @@ json_t *gw_hub_may_subscribe(const struct client *c, const char *channel);
  * tokens now required) closes the socket with 1008. */
 void gw_hub_recheck(struct client *c);
 
+/* gw_hub_recheck, when c has not been decided on since the last reload (its checked_round is not
+ * the hub's recheck_round); returns whether it was due. */
+bool gw_hub_recheck_if_due(struct client *c);
+
 /* At CLOSED: frees the claims and the token. */
 void gw_hub_forget(struct client *c);
 
