@@ -190,24 +190,29 @@ json_t *gw_json_carried(const char *text, size_t n)
             if (text[i] < '0' || text[i] > '9')
                 return NULL;
     }
-    char *marked = xmalloc(n + 1);
-    marked[0] = (char)CARRIED_MARK;
-    memcpy(marked + 1, text, n);
-    json_t *v = json_stringn_nocheck(marked, n + 1);
-    free(marked);
+    char *s = xmalloc(n + 1);
+    s[0] = (char)CARRIED_MARK;
+    memcpy(s + 1, text, n);
+    json_t *v = json_stringn_nocheck(s, n + 1);
+    free(s);
     return v;
+}
+
+static bool marked(const char *s)
+{
+    return (unsigned char)s[0] == CARRIED_MARK;
 }
 
 const char *gw_json_text(const json_t *v)
 {
     const char *s = json_string_value(v);
-    return s && (unsigned char)s[0] != CARRIED_MARK ? s : NULL;
+    return s && !marked(s) ? s : NULL;
 }
 
 const char *gw_json_carried_text(const json_t *v, size_t *n)
 {
     const char *s = json_string_value(v);
-    if (!s || (unsigned char)s[0] != CARRIED_MARK)
+    if (!s || !marked(s))
         return NULL;
     *n = json_string_length(v) - 1;
     return s + 1;
