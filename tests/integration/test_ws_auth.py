@@ -430,6 +430,15 @@ def test_refresh_on_a_gateway_without_socket_tokens(off, connect):
 # === closing and logs ============================================================================================
 
 
+def reload_with(gw, text):
+    """Writes text as gw's config and waits for the SIGHUP's reload."""
+    gw.config_path.write_text(text)
+    done = len(re.findall("reloaded ", gw.stderr_text()))
+    gw.send_signal(signal.SIGHUP)
+    wait_for(lambda: len(re.findall("reloaded ", gw.stderr_text())) > done, 10 * SCALE,
+             what="the reload")
+
+
 def test_a_reload_decides_on_open_sockets_again(peer, broker, session_tmp):
     """A SIGHUP that changes the keys (here: the secret) closes, 1008, the sockets whose token no
     longer verifies, and one that makes tokens required closes the anonymous ones, as it refuses
@@ -442,17 +451,9 @@ def test_a_reload_decides_on_open_sockets_again(peer, broker, session_tmp):
         anonymous = WSClient(gw.port, timeout=T)
         for ws in (revoked, anonymous):
             alive(ws)
-
-        def reload_with(text):
-            gw.config_path.write_text(text)
-            done = len(re.findall("reloaded ", gw.stderr_text()))
-            gw.send_signal(signal.SIGHUP)
-            wait_for(lambda: len(re.findall("reloaded ", gw.stderr_text())) > done, 10 * SCALE,
-                     what="the reload")
-
         text = gw.config_path.read_text()
         assert text.count(SECRET) == 1, text
-        reload_with(text.replace(SECRET, other))
+        reload_with(gw, text.replace(SECRET, other))
         exc = revoked.wait_closed(T)
         assert exc.code == 1008 and exc.reason == b"unauthorized", exc
         alive(anonymous)
@@ -460,7 +461,7 @@ def test_a_reload_decides_on_open_sockets_again(peer, broker, session_tmp):
         alive(kept)
         text = gw.config_path.read_text()
         assert text.count('"websocket": "optional"') == 1, text
-        reload_with(text.replace('"websocket": "optional"', '"websocket": "required"'))
+        reload_with(gw, text.replace('"websocket": "optional"', '"websocket": "required"'))
         exc = anonymous.wait_closed(T)
         assert exc.code == 1008 and exc.reason == b"unauthorized", exc
         alive(kept)
@@ -479,12 +480,7 @@ def test_a_reload_decides_on_every_socket_a_slice_at_a_time(peer, broker, sessio
                 for i in range(150)]
         alive(many[-1])
         other = SECRET[::-1]
-        text = gw.config_path.read_text()
-        gw.config_path.write_text(text.replace(SECRET, other))
-        done = len(re.findall("reloaded ", gw.stderr_text()))
-        gw.send_signal(signal.SIGHUP)
-        wait_for(lambda: len(re.findall("reloaded ", gw.stderr_text())) > done, 10 * SCALE,
-                 what="the reload")
+        reload_with(gw, gw.config_path.read_text().replace(SECRET, other))
         fresh = WSClient(gw.port, headers=bearer(token("new", exp_in=None, secret=other)),
                          timeout=T)
         for ws in many:
@@ -509,11 +505,7 @@ def test_a_reload_that_turns_socket_tokens_on_reads_the_token_a_socket_came_with
         assert "user_id" not in context_of(came_with)
         text = gw.config_path.read_text()
         assert text.count('"websocket": "none"') == 1, text
-        gw.config_path.write_text(text.replace('"websocket": "none"', '"websocket": "required"'))
-        done = len(re.findall("reloaded ", gw.stderr_text()))
-        gw.send_signal(signal.SIGHUP)
-        wait_for(lambda: len(re.findall("reloaded ", gw.stderr_text())) > done, 10 * SCALE,
-                 what="the reload")
+        reload_with(gw, text.replace('"websocket": "none"', '"websocket": "required"'))
         exc = without.wait_closed(T)
         assert exc.code == 1008 and exc.reason == b"unauthorized", exc
         assert context_of(came_with)["user_id"] == "erin"
