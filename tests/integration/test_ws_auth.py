@@ -430,6 +430,12 @@ def test_refresh_on_a_gateway_without_socket_tokens(off, connect):
 # === closing and logs ============================================================================================
 
 
+def closed_unauthorized(ws):
+    """ws is closed 1008 unauthorized, as a socket that no longer passes."""
+    exc = ws.wait_closed(T)
+    assert exc.code == 1008 and exc.reason == b"unauthorized", exc
+
+
 def reload_with(gw, text):
     """Writes text as gw's config and waits for the SIGHUP's reload."""
     gw.config_path.write_text(text)
@@ -454,16 +460,14 @@ def test_a_reload_decides_on_open_sockets_again(peer, broker, session_tmp):
         text = gw.config_path.read_text()
         assert text.count(SECRET) == 1, text
         reload_with(gw, text.replace(SECRET, other))
-        exc = revoked.wait_closed(T)
-        assert exc.code == 1008 and exc.reason == b"unauthorized", exc
+        closed_unauthorized(revoked)
         alive(anonymous)
         kept = WSClient(gw.port, headers=bearer(token(exp_in=None, secret=other)), timeout=T)
         alive(kept)
         text = gw.config_path.read_text()
         assert text.count('"websocket": "optional"') == 1, text
         reload_with(gw, text.replace('"websocket": "optional"', '"websocket": "required"'))
-        exc = anonymous.wait_closed(T)
-        assert exc.code == 1008 and exc.reason == b"unauthorized", exc
+        closed_unauthorized(anonymous)
         alive(kept)
         kept.close()
     finally:
@@ -484,8 +488,7 @@ def test_a_reload_decides_on_every_socket_a_slice_at_a_time(peer, broker, sessio
         fresh = WSClient(gw.port, headers=bearer(token("new", exp_in=None, secret=other)),
                          timeout=T)
         for ws in many:
-            exc = ws.wait_closed(T)
-            assert exc.code == 1008 and exc.reason == b"unauthorized", exc
+            closed_unauthorized(ws)
         alive(fresh)
         fresh.close()
     finally:
@@ -506,8 +509,7 @@ def test_a_reload_that_turns_socket_tokens_on_reads_the_token_a_socket_came_with
         text = gw.config_path.read_text()
         assert text.count('"websocket": "none"') == 1, text
         reload_with(gw, text.replace('"websocket": "none"', '"websocket": "required"'))
-        exc = without.wait_closed(T)
-        assert exc.code == 1008 and exc.reason == b"unauthorized", exc
+        closed_unauthorized(without)
         assert context_of(came_with)["user_id"] == "erin"
         came_with.close()
     finally:
