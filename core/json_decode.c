@@ -402,7 +402,9 @@ static json_t *read_value(struct reader *r, int depth)
     case 'n':
         return word_is(r, "null", 4) ? json_null() : fail(r, "invalid token");
     default:
-        if (r->carry_non_finite && (c == 'N' || c == 'I' || c == '-'))
+        /* A word, not a number: "-I" starts no number ("-1" goes straight on). */
+        if (r->carry_non_finite &&
+            (c == 'N' || c == 'I' || (c == '-' && r->end - r->at > 1 && r->at[1] == 'I')))
             for (size_t i = 0; i < ARRAY_LEN(non_finite); i++)
                 if (word_is(r, non_finite[i], strlen(non_finite[i])))
                     return gw_json_carried(non_finite[i], strlen(non_finite[i]));

@@ -66,6 +66,11 @@ void gw_http_reload(struct gw_http *http, struct gw_generation *gen)
     gw_http_mhd_reload(http->mhd);
 }
 
+struct gw_h1_limits gw_http_limits(const struct gw_http *http, const struct gw_config *config)
+{
+    return gw_http_env_limits(&http->env, config);
+}
+
 void gw_http_set_upgrade(struct gw_http *http, const char *path, size_t head_max,
                          void (*upgrade)(void *arg, int fd, const struct sockaddr *addr,
                                          socklen_t len, const struct gw_h1_head *head,

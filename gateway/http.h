@@ -50,6 +50,10 @@ void gw_http_set_limiter(struct gw_http *http, struct gw_limiter *limiter);
 
 void gw_http_reload(struct gw_http *http, struct gw_generation *gen);
 
+/* The limits a connection's first head is scanned under (gw_http_env_limits): the sniffer's, the
+ * same as enoki's reader's for the later ones. */
+struct gw_h1_limits gw_http_limits(const struct gw_http *http, const struct gw_config *config);
+
 /* A later request of a kept-alive connection that is a websocket upgrade of path (borrowed: it must
  * outlive http) is handed to upgrade with its socket (stolen), the upgrade still unread in it, and
  * the scanned head pointing into buf (borrowed for the call), as the sniffer hands over a first

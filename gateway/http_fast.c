@@ -328,12 +328,7 @@ static void fast_read(struct fast_conn *c)
 {
     struct gw_http_fast *fast = c->fast;
     const struct gw_config *config = config_of(c);
-    struct gw_h1_limits limits = {.max_head = (size_t)config->max_header,
-                                  .max_body = (size_t)config->max_body,
-                                  .fast_max = GW_FAST_MAX,
-                                  .websocket_path = fast->env->websocket_path,
-                                  .websocket_head_max = fast->env->websocket_head_max,
-                                  .library_head_max = fast->env->library_head_max};
+    struct gw_h1_limits limits = gw_http_env_limits(fast->env, config);
     size_t want = gw_sniff_peek_for(&limits);
     if (fast->peek_cap < want) {
         fast->peek = xrealloc(fast->peek, want);

@@ -527,7 +527,7 @@ static void on_recheck(uv_idle_t *idle)
     struct gw_hub *hub = idle->data;
     uint64_t until = uv_hrtime() + RECHECK_SLICE_NS;
     for (struct client *c = hub->clients; c; c = c->next)
-        if (gw_hub_recheck_if_due(c) && uv_hrtime() >= until)
+        if (gw_hub_recheck(c) && uv_hrtime() >= until)
             return; /* the rest at the next pass */
     uv_idle_stop(idle);
 }

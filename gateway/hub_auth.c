@@ -150,6 +150,12 @@ static void schedule_expiry(struct client *c, double now)
     gw_hub_wake(c->hub);
 }
 
+/* The close reason of a socket whose token does not pass (status: decide's). */
+static const char *refused_reason(int status)
+{
+    return status == GW_ETOKEN_EXPIRED ? EXPIRED_REASON : REFUSED_REASON;
+}
+
 /* The socket is who claims say (taken; NULL: anonymous): its context's claim keys filled from them
  * (never from what a client's header said) and its close at their expiry scheduled. */
 static void take_claims(struct client *c, json_t *claims)
@@ -194,7 +200,7 @@ bool gw_hub_identify(struct client *c)
     if (d.verdict != GW_AUTH_ANONYMOUS && d.verdict != GW_AUTH_AUTHENTIC) {
         /* Admitted a moment ago: the token expired in between, or lws read the headers
          * otherwise than the sniffer (repeated ones). Closed, never opened anonymous. */
-        const char *reason = status == GW_ETOKEN_EXPIRED ? EXPIRED_REASON : REFUSED_REASON;
+        const char *reason = refused_reason(status);
         gw_info("hub", "closed a socket at its opening: %s", d.message);
         lws_close_reason(c->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
                          (unsigned char *)(uintptr_t)reason, strlen(reason));
@@ -228,11 +234,14 @@ void gw_hub_forget(struct client *c)
     c->expires_at = 0;
 }
 
-void gw_hub_recheck(struct client *c)
+bool gw_hub_recheck(struct client *c)
 {
     struct gw_hub *hub = c->hub;
+    if (c->checked_round == hub->recheck_round)
+        return false;
+    c->checked_round = hub->recheck_round;
     if (c->close_code || gw_hub_policy(hub)->auth.websocket == GW_AUTH_NONE)
-        return;
+        return true;
     struct gw_ws_token t = {.found = c->token ? GW_BEARER_TOKEN : GW_BEARER_NONE,
                             .token = c->token,
                             .len = c->token ? strlen(c->token) : 0};
@@ -242,22 +251,13 @@ void gw_hub_recheck(struct client *c)
     if (d.verdict == GW_AUTH_AUTHENTIC && !c->claims) {
         /* Opened under `none`, with a token that passes now: identified, as it would open now. */
         take_claims(c, claims);
-        return;
+        return true;
     }
     json_decref(claims);
-    if (d.verdict == GW_AUTH_ANONYMOUS || d.verdict == GW_AUTH_AUTHENTIC)
-        return;
-    gw_info("hub", "socket %s closed at a reload: %s", c->socket_id, d.message);
-    gw_hub_close_with(c, LWS_CLOSE_STATUS_POLICY_VIOLATION,
-                      status == GW_ETOKEN_EXPIRED ? EXPIRED_REASON : REFUSED_REASON);
-}
-
-bool gw_hub_recheck_if_due(struct client *c)
-{
-    if (c->checked_round == c->hub->recheck_round)
-        return false;
-    c->checked_round = c->hub->recheck_round;
-    gw_hub_recheck(c);
+    if (d.verdict != GW_AUTH_ANONYMOUS && d.verdict != GW_AUTH_AUTHENTIC) {
+        gw_info("hub", "socket %s closed at a reload: %s", c->socket_id, d.message);
+        gw_hub_close_with(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, refused_reason(status));
+    }
     return true;
 }
 

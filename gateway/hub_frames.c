@@ -530,7 +530,7 @@ void gw_hub_process(struct client *c)
     while (!c->call && !(c->sock && gw_hub_socket_busy(c->sock)) && c->in_head && !c->close_code) {
         /* Not decided on since a reload: decided now, before its frame is (a key just removed
          * lets no call through while the hub's slices have not come to it). */
-        if (gw_hub_recheck_if_due(c) && c->close_code)
+        if (gw_hub_recheck(c) && c->close_code)
             break;
         struct in_msg *m = c->in_head;
         c->in_head = m->next;

@@ -214,14 +214,11 @@ json_t *gw_hub_may_call(const struct client *c, const struct gw_policy_entry *en
  * else a new Forbidden error that says nothing of which channels exist. */
 json_t *gw_hub_may_subscribe(const struct client *c, const char *channel);
 
-/* After a reload: the socket's token (or its lack of one) decided on again under the new keys and
- * policy, as at its opening; one that no longer passes (a key removed, another issuer or audience,
- * tokens now required) closes the socket with 1008. */
-void gw_hub_recheck(struct client *c);
-
-/* gw_hub_recheck, when c has not been decided on since the last reload (its checked_round is not
- * the hub's recheck_round); returns whether it was due. */
-bool gw_hub_recheck_if_due(struct client *c);
+/* After a reload, once per socket (when its checked_round is not the hub's recheck_round): the
+ * socket's token (or its lack of one) decided on again under the new keys and policy, as at its
+ * opening; one that no longer passes (a key removed, another issuer or audience, tokens now
+ * required) closes the socket with 1008. Returns whether it was due. */
+bool gw_hub_recheck(struct client *c);
 
 /* At CLOSED: frees the claims and the token. */
 void gw_hub_forget(struct client *c);

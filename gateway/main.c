@@ -11,7 +11,6 @@
 #include "gateway/authn.h"
 #include "gateway/generation.h"
 #include "gateway/http.h"
-#include "gateway/http_fast.h"
 #include "gateway/http_metrics.h"
 #include "gateway/hub.h"
 #include "gateway/limiter.h"
@@ -159,13 +158,7 @@ static void on_accept(void *arg, int fd, const struct sockaddr *addr, socklen_t 
     /* The hub's path is the first config's (websocket settings change at restart), which lives
      * as long as the process: the current config is freed by a second SIGHUP while a head is
      * still being sniffed, and a path borrowed from it made that upgrade a plain GET (400). */
-    struct gw_h1_limits limits = {.max_head = (size_t)config->max_header,
-                                  .max_body = (size_t)config->max_body,
-                                  .fast_max = GW_FAST_MAX,
-                                  .websocket_path =
-                                      gw->hub ? gw->first->config->websocket_path : NULL,
-                                  .websocket_head_max = gw->hub ? gw_hub_head_max(gw->hub) : 0,
-                                  .library_head_max = (size_t)gw->first->config->max_header};
+    struct gw_h1_limits limits = gw_http_limits(gw->http, config);
     gw_sniff_start(&gw->sniffing, gw->loop, fd, addr, len, &limits,
                    (uint64_t)config->header_timeout * 1000, on_sniffed, gw);
 }

@@ -4,6 +4,7 @@
 #include "core/text.h"
 #include "core/xalloc.h"
 #include "gateway/access_log.h"
+#include "gateway/http_fast.h"
 #include "gateway/http_metrics.h"
 #include "gateway/idempotency.h"
 #include "gateway/status_page.h"
@@ -202,4 +203,15 @@ void gw_request_free(struct gw_request *req)
     free(req->trace);
     free(req->rate);
     free(req);
+}
+
+struct gw_h1_limits gw_http_env_limits(const struct gw_http_env *env,
+                                       const struct gw_config *config)
+{
+    return (struct gw_h1_limits){.max_head = (size_t)config->max_header,
+                                 .max_body = (size_t)config->max_body,
+                                 .fast_max = GW_FAST_MAX,
+                                 .websocket_path = env->websocket_path,
+                                 .websocket_head_max = env->websocket_head_max,
+                                 .library_head_max = env->library_head_max};
 }

@@ -57,6 +57,12 @@ struct gw_http_env {
     size_t connections; /* open HTTP connections, for GATEWAY.max_connections */
 };
 
+/* The limits a request head is scanned under, by the sniffer and by enoki's reader alike: config's
+ * max_header and max_body, and what env holds for the process (the hub's path and head bound,
+ * libmicrohttpd's buffer). */
+struct gw_h1_limits gw_http_env_limits(const struct gw_http_env *env,
+                                       const struct gw_config *config);
+
 /* What a request calls, once its path is resolved (gateway/dispatch.c). */
 enum gw_target {
     GW_TARGET_NONE,    /* answered while resolving (enoki's own paths, 404, 405, ...) */
